@@ -1,0 +1,432 @@
+//! The `companion` command line: lookups, search and framework tools for the
+//! terminal and for scripts (`--json`).
+//!
+//! Exit codes: 0 found, 1 not found (or an invalid file for `framework check`),
+//! 2 bad usage (including a `--framework` file that does not load). Results go
+//! to stdout, messages to stderr.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::framework::{self, Area, Competence, CompetenceId, DomainId, Framework};
+use crate::lookup::{Found, LookupError};
+use crate::render::{self, Card};
+use crate::search::{DEFAULT_LIMIT, SearchHit};
+
+/// Exit code for a result found.
+const FOUND: u8 = 0;
+/// Exit code for nothing found, or an invalid file under `framework check`.
+const NOT_FOUND: u8 = 1;
+/// Exit code for bad usage.
+const USAGE: u8 = 2;
+
+/// Competence lookups and reflection for therapists who coach, built on the
+/// BACP Coaching competence framework (2022).
+#[derive(Parser, Debug)]
+#[command(name = "companion", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Load this framework file (same schema as framework/coaching-2022.toml)
+    /// instead of the built-in one.
+    #[arg(long, global = true, value_name = "PATH")]
+    framework: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Look up a competence, area or metacompetence: `3.5`, `C3.5`, `I3.5`,
+    /// `core 2.10`, `area 3`, `meta 2`, `foundational`.
+    Lookup(LookupArgs),
+    /// Search statements and guidance by keywords, best five first; typos are tolerated.
+    Search(SearchArgs),
+    /// Export or check framework data.
+    #[command(subcommand)]
+    Framework(FrameworkCommand),
+}
+
+#[derive(Args, Debug)]
+struct LookupArgs {
+    /// What to look up, e.g. `3.5` or `core 3.5`.
+    #[arg(required = true, num_args = 1.., value_name = "QUERY")]
+    query: Vec<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct SearchArgs {
+    /// Words to search for, e.g. `theories of motivation`.
+    #[arg(required = true, num_args = 1.., value_name = "WORDS")]
+    words: Vec<String>,
+    /// Print JSON (`{"results": [...]}`) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// How many results, 1 to 25.
+    #[arg(long, default_value_t = DEFAULT_LIMIT, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=25))]
+    limit: usize,
+}
+
+#[derive(Subcommand, Debug)]
+enum FrameworkCommand {
+    /// Print every competence: as JSON with `--json`, else as a list of codes and statements.
+    Export {
+        /// Print JSON: an object with a `competences` array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Validate a framework file and report the first problem with its line.
+    Check {
+        /// The file to check.
+        path: PathBuf,
+    },
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(USAGE));
+        }
+    };
+    ExitCode::from(run(cli))
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> u8 {
+    if let Command::Framework(FrameworkCommand::Check { path }) = &cli.command {
+        return check(path);
+    }
+    let framework = match load(cli.framework.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return USAGE;
+        }
+    };
+    match cli.command {
+        Command::Lookup(args) => lookup(&framework, &args),
+        Command::Search(args) => search(&framework, &args),
+        Command::Framework(FrameworkCommand::Export { json }) => export(&framework, json),
+        Command::Framework(FrameworkCommand::Check { .. }) => USAGE,
+    }
+}
+
+/// The built-in framework, or the file named by `--framework`.
+pub fn load(path: Option<&std::path::Path>) -> Result<Framework, framework::FrameworkError> {
+    match path {
+        Some(p) => framework::load_file(p),
+        None => Framework::builtin(),
+    }
+}
+
+fn check(path: &std::path::Path) -> u8 {
+    match framework::load_file(path) {
+        Ok(f) => {
+            let domains: Vec<String> = f
+                .domains()
+                .iter()
+                .map(|d| format!("{} {}", f.count_in(d.id), d.id))
+                .collect();
+            println!(
+                "{}: valid: {} {} ({}), {} competences ({})",
+                path.display(),
+                f.publisher,
+                f.name,
+                f.year,
+                f.competences().len(),
+                domains.join(", ")
+            );
+            FOUND
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            NOT_FOUND
+        }
+    }
+}
+
+fn lookup(framework: &Framework, args: &LookupArgs) -> u8 {
+    let query = args.query.join(" ");
+    match framework.lookup(&query) {
+        Ok(found) => {
+            if args.json {
+                print_json(&found_json(framework, &found));
+            } else {
+                print_cards(&found, &render::render_found(framework, &found));
+            }
+            FOUND
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            if matches!(e, LookupError::NotACode) {
+                suggest_search(framework, &query);
+            }
+            if args.json {
+                print_json(&ErrorJson::from_lookup(&e));
+            }
+            NOT_FOUND
+        }
+    }
+}
+
+fn suggest_search(framework: &Framework, query: &str) {
+    let hits = framework.search_index().search(query, 3);
+    if hits.is_empty() {
+        return;
+    }
+    eprintln!("\nSearch finds:");
+    for hit in hits {
+        if let Some(c) = framework.competence(hit.id) {
+            eprintln!("  {:<16} {}", hit.id.label(), render::fit(&c.statement, 70));
+        }
+    }
+}
+
+fn print_cards(found: &Found<'_>, cards: &[Card]) {
+    let mut out = io::stdout().lock();
+    if cards.len() > 1 {
+        let _ = writeln!(out, "{found}: the code exists in both domains.\n");
+    }
+    for (i, card) in cards.iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(out, "\n");
+        }
+        let _ = writeln!(out, "{}", card.to_plain_text());
+    }
+}
+
+fn search(framework: &Framework, args: &SearchArgs) -> u8 {
+    let query = args.words.join(" ");
+    let hits = framework.search_index().search(&query, args.limit);
+    if args.json {
+        print_json(&SearchJson {
+            results: hits
+                .iter()
+                .filter_map(|h| SearchResultJson::new(framework, h))
+                .collect(),
+        });
+    } else {
+        let mut out = io::stdout().lock();
+        for hit in &hits {
+            if let Some(c) = framework.competence(hit.id) {
+                let _ = writeln!(out, "{:<16} {}", hit.id.label(), c.statement);
+            }
+        }
+    }
+    if hits.is_empty() {
+        eprintln!(
+            "No competence matches those words. Try fewer or other words, or look up a code such as `3.5`."
+        );
+        return NOT_FOUND;
+    }
+    FOUND
+}
+
+fn export(framework: &Framework, json: bool) -> u8 {
+    if json {
+        print_json(&ExportJson {
+            framework: FrameworkJson {
+                name: &framework.name,
+                publisher: &framework.publisher,
+                year: framework.year,
+                version: &framework.version,
+                foundational: framework.foundational.as_deref(),
+            },
+            competences: framework
+                .competences()
+                .iter()
+                .map(|c| CompetenceJson::new(framework, c))
+                .collect(),
+        });
+    } else {
+        let mut out = io::stdout().lock();
+        for c in framework.competences() {
+            let _ = writeln!(out, "{:<16} {}", c.id.label(), c.statement);
+        }
+    }
+    FOUND
+}
+
+fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: could not write JSON: {e}"),
+    }
+}
+
+/// One competence in `framework export --json` and `lookup --json`.
+#[derive(Serialize)]
+struct CompetenceJson<'a> {
+    id: CompetenceId,
+    domain: DomainId,
+    area: u8,
+    code: String,
+    statement: &'a str,
+    guidance: &'a str,
+    shared_guidance: Option<&'a str>,
+    shared_guidance_from: Option<CompetenceId>,
+    see_also: Vec<CompetenceId>,
+}
+
+impl<'a> CompetenceJson<'a> {
+    fn new(framework: &'a Framework, c: &'a Competence) -> Self {
+        let shared = framework.shared_guidance(c);
+        CompetenceJson {
+            id: c.id,
+            domain: c.id.domain,
+            area: c.id.code.area,
+            code: c.id.code.to_string(),
+            statement: &c.statement,
+            guidance: &c.guidance,
+            shared_guidance: shared.map(|(_, text)| text),
+            shared_guidance_from: shared.map(|(p, _)| p.id),
+            see_also: c.see_also.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FrameworkJson<'a> {
+    name: &'a str,
+    publisher: &'a str,
+    year: u16,
+    version: &'a str,
+    foundational: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ExportJson<'a> {
+    framework: FrameworkJson<'a>,
+    competences: Vec<CompetenceJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SearchJson<'a> {
+    results: Vec<SearchResultJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SearchResultJson<'a> {
+    domain: DomainId,
+    code: String,
+    statement: &'a str,
+    score: f32,
+}
+
+impl<'a> SearchResultJson<'a> {
+    fn new(framework: &'a Framework, hit: &SearchHit) -> Option<Self> {
+        let c = framework.competence(hit.id)?;
+        Some(SearchResultJson {
+            domain: hit.id.domain,
+            code: hit.id.code.to_string(),
+            statement: &c.statement,
+            score: (hit.score * 1000.0).round() / 1000.0,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct AreaJson<'a> {
+    domain: DomainId,
+    number: u8,
+    title: &'a str,
+    aliases: &'a [String],
+    metacompetence: Option<&'a str>,
+    note: Option<&'a str>,
+    competences: Vec<CompetenceJson<'a>>,
+}
+
+impl<'a> AreaJson<'a> {
+    fn new(framework: &'a Framework, area: &'a Area) -> Self {
+        AreaJson {
+            domain: area.domain,
+            number: area.number,
+            title: &area.title,
+            aliases: &area.aliases,
+            metacompetence: area.metacompetence.as_deref(),
+            note: area.note.as_deref(),
+            competences: framework
+                .competences_in(area)
+                .map(|c| CompetenceJson::new(framework, c))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum FoundJson<'a> {
+    Competences { results: Vec<CompetenceJson<'a>> },
+    Areas { results: Vec<AreaJson<'a>> },
+    Metacompetence { domain: DomainId, area: u8, text: &'a str },
+    Foundational { text: &'a str },
+}
+
+fn found_json<'a>(framework: &'a Framework, found: &Found<'a>) -> FoundJson<'a> {
+    match *found {
+        Found::Competences(hits) => FoundJson::Competences {
+            results: hits.iter().map(|c| CompetenceJson::new(framework, c)).collect(),
+        },
+        Found::Areas(areas) => FoundJson::Areas {
+            results: areas.iter().map(|a| AreaJson::new(framework, a)).collect(),
+        },
+        Found::Meta(area) => FoundJson::Metacompetence {
+            domain: area.domain,
+            area: area.number,
+            text: area.metacompetence.as_deref().unwrap_or_default(),
+        },
+        Found::Foundational(text) => FoundJson::Foundational { text },
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorJson {
+    error: ErrorBody,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    kind: &'static str,
+    message: String,
+    nearest: Vec<CompetenceId>,
+}
+
+impl ErrorJson {
+    fn from_lookup(e: &LookupError) -> Self {
+        let (kind, nearest) = match e {
+            LookupError::Empty => ("empty", Vec::new()),
+            LookupError::NotACode => ("not_a_code", Vec::new()),
+            LookupError::NotFound { nearest, .. } => ("not_found", nearest.clone()),
+            LookupError::NoSuchArea { .. } => ("no_such_area", Vec::new()),
+            LookupError::NoMetacompetence(_) => ("no_metacompetence", Vec::new()),
+            LookupError::NoFoundational => ("no_foundational", Vec::new()),
+        };
+        ErrorJson {
+            error: ErrorBody {
+                kind,
+                message: e.to_string(),
+                nearest,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

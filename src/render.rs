@@ -1,0 +1,473 @@
+//! Turning lookup results into cards: one renderer for every front-end.
+//!
+//! A [`Card`] is plain data (heading, title, body paragraphs, named fields,
+//! footer) already cut to the sizes chat platforms accept, so the Discord
+//! adapter maps it onto an embed field for field and the terminal prints it.
+//! Long text is split at paragraph, then sentence, then word boundaries,
+//! never inside a word.
+
+use std::fmt::Write as _;
+
+use crate::framework::{Area, Competence, Framework};
+use crate::lookup::Found;
+
+/// Size limits, in characters, that every card respects. They are Discord's
+/// (the strictest front-end), kept here as plain numbers.
+pub mod limits {
+    /// A plain message.
+    pub const MESSAGE: usize = 2000;
+    /// An embed's description.
+    pub const DESCRIPTION: usize = 4096;
+    /// An embed field's value.
+    pub const FIELD_VALUE: usize = 1024;
+    /// An embed field's name.
+    pub const FIELD_NAME: usize = 256;
+    /// An embed's title.
+    pub const TITLE: usize = 256;
+    /// An embed's footer.
+    pub const FOOTER: usize = 2048;
+    /// All of an embed's text together.
+    pub const EMBED_TOTAL: usize = 6000;
+    /// Fields in one embed.
+    pub const FIELDS: usize = 25;
+}
+
+/// A named part of a card: "Guidance", "See also", "Metacompetence".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// Short name, at most [`limits::FIELD_NAME`] characters.
+    pub name: String,
+    /// Text, at most [`limits::FIELD_VALUE`] characters.
+    pub value: String,
+}
+
+/// A rendered result, within every limit in [`limits`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Card {
+    /// Where the item sits: "Core coaching competences › 3. Facilitating …".
+    pub heading: String,
+    /// What it is: "Core 3.5".
+    pub title: String,
+    /// The main text: the statement, then the guidance.
+    pub description: String,
+    /// Further parts, in order.
+    pub fields: Vec<Field>,
+    /// Source line.
+    pub footer: String,
+}
+
+impl Card {
+    /// The card as plain text for the terminal: the Markdown emphasis that chat
+    /// front-ends show as bold or italic is dropped.
+    pub fn to_plain_text(&self) -> String {
+        let mut out = String::new();
+        if !self.heading.is_empty() {
+            let _ = writeln!(out, "{}", self.heading);
+        }
+        let _ = writeln!(out, "{}", self.title);
+        let _ = writeln!(out, "{}", "─".repeat(self.title.chars().count().clamp(8, 60)));
+        if !self.description.is_empty() {
+            let _ = writeln!(out, "{}\n", self.description);
+        }
+        for field in &self.fields {
+            let _ = writeln!(out, "{}:\n{}\n", field.name, field.value);
+        }
+        if !self.footer.is_empty() {
+            let _ = writeln!(out, "{}", self.footer);
+        }
+        strip_emphasis(out.trim_end())
+    }
+
+    /// Characters of text in the card, as Discord counts an embed's total.
+    pub fn total_chars(&self) -> usize {
+        [&self.heading, &self.title, &self.description, &self.footer]
+            .iter()
+            .map(|s| s.chars().count())
+            .sum::<usize>()
+            + self
+                .fields
+                .iter()
+                .map(|f| f.name.chars().count() + f.value.chars().count())
+                .sum::<usize>()
+    }
+}
+
+/// Removes the `**bold**` and `*italic*` markers the renderer itself adds.
+fn strip_emphasis(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            let line = line.replace("**", "");
+            match line.strip_prefix('*').and_then(|l| l.strip_suffix('*')) {
+                Some(inner) => inner.to_string(),
+                None => line,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Renders any lookup result as one or more cards (two for an ambiguous code).
+pub fn render_found(framework: &Framework, found: &Found<'_>) -> Vec<Card> {
+    match found {
+        Found::Competences(hits) => hits.iter().map(|c| competence_card(framework, c)).collect(),
+        Found::Areas(areas) => areas.iter().map(|a| area_card(framework, a)).collect(),
+        Found::Meta(area) => vec![meta_card(framework, area)],
+        Found::Foundational(text) => vec![foundational_card(framework, text)],
+    }
+}
+
+/// The full card for one competence: statement, guidance (its own or shared),
+/// see-also and its area's metacompetence.
+pub fn competence_card(framework: &Framework, c: &Competence) -> Card {
+    let area = framework.area_of(c);
+    let mut fields = Vec::new();
+    let mut description = format!("**{}**", c.statement);
+
+    let covers: Vec<String> = framework
+        .guidance_also_covers(c)
+        .map(|o| o.id.code.to_string())
+        .collect();
+    let mut guidance_label = None;
+    let guidance_text = if !c.guidance.is_empty() {
+        if !covers.is_empty() {
+            guidance_label = Some(format!(
+                "Guidance (shared with {} {})",
+                plural(covers.len(), "competence", "competences"),
+                join_and(&covers)
+            ));
+        }
+        Some(c.guidance.as_str())
+    } else if let Some((partner, text)) = framework.shared_guidance(c) {
+        guidance_label = Some(format!(
+            "Guidance (shared, printed under {})",
+            partner.id.label()
+        ));
+        Some(text)
+    } else {
+        None
+    };
+
+    if let Some(text) = guidance_text {
+        let room = limits::DESCRIPTION - description.chars().count() - 4;
+        let label = guidance_label.unwrap_or_else(|| "Guidance".to_string());
+        let chunks = split_text(text, room.min(limits::DESCRIPTION));
+        if chunks.len() == 1 && label == "Guidance" {
+            description.push_str("\n\n");
+            description.push_str(&chunks[0]);
+        } else {
+            push_chunked_field(&mut fields, &label, text);
+        }
+    } else {
+        description.push_str("\n\n*The guide prints no guidance notes for this competence.*");
+    }
+
+    if !c.see_also.is_empty() {
+        let links: Vec<String> = c.see_also.iter().map(|id| id.label()).collect();
+        push_chunked_field(&mut fields, "See also", &links.join(", "));
+    }
+    if let Some(meta) = area.and_then(|a| a.metacompetence.as_deref()) {
+        push_chunked_field(&mut fields, "Metacompetence of this area", meta);
+    }
+    let card = Card {
+        heading: area.map_or_else(String::new, |a| area_heading(framework, a)),
+        title: fit(&format!("{} {}", c.id.domain.label(), c.id.code), limits::TITLE),
+        description,
+        fields,
+        footer: source_line(framework),
+    };
+    within_total(card)
+}
+
+/// An area with its metacompetence and the statements of its competences.
+pub fn area_card(framework: &Framework, area: &Area) -> Card {
+    let mut description = String::new();
+    if let Some(meta) = &area.metacompetence {
+        let _ = write!(description, "**Metacompetence:** {meta}\n\n");
+    }
+    if let Some(note) = &area.note {
+        let _ = write!(description, "*{note}*\n\n");
+    }
+    let lines: Vec<String> = framework
+        .competences_in(area)
+        .map(|c| format!("**{}** {}", c.id.code, c.statement))
+        .collect();
+    let mut card = Card {
+        heading: domain_title(framework, area),
+        title: fit(
+            &format!("{} area {}: {}", area.domain.label(), area.number, area.title),
+            limits::TITLE,
+        ),
+        description,
+        fields: Vec::new(),
+        footer: source_line(framework),
+    };
+    let list = lines.join("\n");
+    let room = limits::DESCRIPTION - card.description.chars().count();
+    if list.chars().count() <= room {
+        card.description.push_str(&list);
+    } else {
+        push_chunked_field(&mut card.fields, "Competences", &list);
+    }
+    card.description = card.description.trim_end().to_string();
+    within_total(card)
+}
+
+/// The metacompetence of one area.
+pub fn meta_card(framework: &Framework, area: &Area) -> Card {
+    Card {
+        heading: area_heading(framework, area),
+        title: format!("Metacompetence, {} area {}", area.domain.label(), area.number),
+        description: fit(
+            area.metacompetence.as_deref().unwrap_or_default(),
+            limits::DESCRIPTION,
+        ),
+        fields: Vec::new(),
+        footer: source_line(framework),
+    }
+}
+
+/// The foundational competence.
+pub fn foundational_card(framework: &Framework, text: &str) -> Card {
+    Card {
+        heading: framework.name.clone(),
+        title: "Foundational competence".to_string(),
+        description: fit(text, limits::DESCRIPTION),
+        fields: Vec::new(),
+        footer: source_line(framework),
+    }
+}
+
+/// Domains, areas and codes at a glance.
+pub fn overview_card(framework: &Framework) -> Card {
+    let mut card = Card {
+        heading: format!("{} ({}, {})", framework.name, framework.publisher, framework.year),
+        title: "The framework at a glance".to_string(),
+        description: framework
+            .foundational
+            .as_deref()
+            .map(|f| format!("**Foundational competence:** {f}"))
+            .unwrap_or_default(),
+        fields: Vec::new(),
+        footer: "Look up any code with /competence, e.g. 3.5, C3.5 or I3.5.".to_string(),
+    };
+    for domain in framework.domains() {
+        let mut value = String::new();
+        for area in framework.areas().iter().filter(|a| a.domain == domain.id) {
+            let (first, last) = (area.codes.first(), area.codes.last());
+            let range = match (first, last) {
+                (Some(f), Some(l)) if f != l => format!("{f}–{l}"),
+                (Some(f), _) => f.to_string(),
+                _ => String::new(),
+            };
+            let _ = writeln!(value, "**{}** {} ({range})", area.number, area.title);
+        }
+        let name = format!(
+            "{} ({} competences, prefix {})",
+            domain.title,
+            framework.count_in(domain.id),
+            domain.id.letter()
+        );
+        push_chunked_field(&mut card.fields, &name, value.trim_end());
+    }
+    within_total(card)
+}
+
+fn area_heading(framework: &Framework, area: &Area) -> String {
+    fit(
+        &format!("{} › {}. {}", domain_title(framework, area), area.number, area.title),
+        limits::TITLE,
+    )
+}
+
+fn domain_title(framework: &Framework, area: &Area) -> String {
+    framework
+        .domain(area.domain)
+        .map_or_else(|| area.domain.label().to_string(), |d| d.title.clone())
+}
+
+fn source_line(framework: &Framework) -> String {
+    format!(
+        "{} {}: {} © {}",
+        framework.publisher, framework.year, framework.name, framework.publisher
+    )
+}
+
+/// Adds `text` as one field, or as several ("Guidance (2/3)") when it is long.
+fn push_chunked_field(fields: &mut Vec<Field>, name: &str, text: &str) {
+    let chunks = split_text(text, limits::FIELD_VALUE);
+    let n = chunks.len();
+    for (i, value) in chunks.into_iter().enumerate() {
+        if fields.len() == limits::FIELDS {
+            return;
+        }
+        let name = if n == 1 {
+            name.to_string()
+        } else {
+            format!("{name} ({}/{n})", i + 1)
+        };
+        fields.push(Field {
+            name: fit(&name, limits::FIELD_NAME),
+            value,
+        });
+    }
+}
+
+/// Keeps a card under the embed's total: drops trailing fields, then shortens
+/// the description, marking what was cut.
+fn within_total(mut card: Card) -> Card {
+    while card.total_chars() > limits::EMBED_TOTAL && !card.fields.is_empty() {
+        card.fields.pop();
+        card.footer = fit(
+            &format!("{} · shortened to fit", card.footer),
+            limits::FOOTER,
+        );
+    }
+    if card.total_chars() > limits::EMBED_TOTAL {
+        let excess = card.total_chars() - limits::EMBED_TOTAL;
+        let keep = card.description.chars().count().saturating_sub(excess + 1);
+        card.description = fit(&card.description, keep.max(1));
+    }
+    card
+}
+
+/// Splits text into pieces of at most `limit` characters, preferring paragraph
+/// breaks, then sentence ends, then spaces; a single word longer than `limit`
+/// (never in the framework, possible in user text) is cut at a character
+/// boundary. Pieces are trimmed and never empty. `limit` of 0 is treated as 1.
+pub fn split_text(text: &str, limit: usize) -> Vec<String> {
+    let limit = limit.max(1);
+    let mut pieces = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if rest.chars().count() <= limit {
+            pieces.push(rest.to_string());
+            break;
+        }
+        let window_end = rest.char_indices().nth(limit).map_or(rest.len(), |(i, _)| i);
+        let window = &rest[..window_end];
+        let cut = last_break(window, "\n\n")
+            .or_else(|| last_sentence_end(window))
+            .or_else(|| last_break(window, "\n"))
+            .or_else(|| window.rfind(char::is_whitespace).filter(|&i| i > 0))
+            .unwrap_or(window_end);
+        let (piece, tail) = rest.split_at(cut);
+        let piece = piece.trim();
+        if !piece.is_empty() {
+            pieces.push(piece.to_string());
+        }
+        rest = tail.trim_start();
+    }
+    pieces
+}
+
+fn last_break(window: &str, pattern: &str) -> Option<usize> {
+    window.rfind(pattern).filter(|&i| i > 0)
+}
+
+/// Byte index just after the last `. `, `? ` or `! ` (or `.)` / `.’` then a space).
+fn last_sentence_end(window: &str) -> Option<usize> {
+    let bytes = window.as_bytes();
+    (1..bytes.len())
+        .rev()
+        .find(|&i| {
+            bytes[i] == b' '
+                && (matches!(bytes[i - 1], b'.' | b'?' | b'!' | b':' | b';')
+                    || (i >= 2 && matches!(bytes[i - 1], b')') && bytes[i - 2] == b'.'))
+        })
+        .filter(|&i| i > 0)
+}
+
+/// Shortens `text` to at most `limit` characters at a word boundary, adding `…`.
+pub fn fit(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let room = limit.saturating_sub(1);
+    let cut = text.char_indices().nth(room).map_or(text.len(), |(i, _)| i);
+    let head = &text[..cut];
+    let head = match head.rfind(char::is_whitespace) {
+        Some(i) if i > cut / 2 => &head[..i],
+        _ => head,
+    };
+    format!("{}…", head.trim_end())
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_respects_the_limit_and_never_cuts_a_word() {
+        let text = "One sentence here. Another sentence follows it. And a third one ends.";
+        for limit in [10, 20, 30, 50, 100] {
+            let pieces = split_text(text, limit);
+            for p in &pieces {
+                assert!(p.chars().count() <= limit, "{p:?} > {limit}");
+            }
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let rejoined: Vec<&str> = pieces.iter().flat_map(|p| p.split_whitespace()).collect();
+            assert_eq!(words, rejoined, "limit {limit}");
+        }
+    }
+
+    #[test]
+    fn split_prefers_sentence_ends() {
+        let pieces = split_text("First sentence is here. Second one is longer than that.", 40);
+        assert_eq!(pieces[0], "First sentence is here.");
+    }
+
+    #[test]
+    fn fit_adds_an_ellipsis_within_the_limit() {
+        let s = fit("a fairly long title that will not fit", 20);
+        assert!(s.chars().count() <= 20);
+        assert!(s.ends_with('…'));
+        assert_eq!(fit("short", 20), "short");
+    }
+
+    #[test]
+    fn every_card_of_the_framework_is_within_limits() {
+        let f = Framework::builtin().unwrap();
+        let mut cards: Vec<Card> = f.competences().iter().map(|c| competence_card(&f, c)).collect();
+        cards.extend(f.areas().iter().map(|a| area_card(&f, a)));
+        cards.push(overview_card(&f));
+        for card in cards {
+            assert!(card.title.chars().count() <= limits::TITLE, "{}", card.title);
+            assert!(card.heading.chars().count() <= limits::TITLE, "{}", card.heading);
+            assert!(card.description.chars().count() <= limits::DESCRIPTION, "{}", card.title);
+            assert!(card.fields.len() <= limits::FIELDS);
+            for field in &card.fields {
+                assert!(field.value.chars().count() <= limits::FIELD_VALUE, "{}", card.title);
+                assert!(field.name.chars().count() <= limits::FIELD_NAME);
+                assert!(!field.value.is_empty());
+            }
+            assert!(card.total_chars() <= limits::EMBED_TOTAL, "{}", card.title);
+            assert!(!card.footer.contains("shortened"), "{} was shortened", card.title);
+        }
+    }
+
+    #[test]
+    fn a_shared_guidance_card_names_its_partner() {
+        let f = Framework::builtin().unwrap();
+        let c = f.competence("core:1.2".parse().unwrap()).unwrap();
+        let card = competence_card(&f, c);
+        let field = card.fields.iter().find(|x| x.name.starts_with("Guidance")).unwrap();
+        assert!(field.name.contains("Core 1.3"), "{}", field.name);
+        assert!(field.value.starts_with("These two competences form a pair."));
+
+        let partner = competence_card(&f, f.competence("core:1.3".parse().unwrap()).unwrap());
+        let field = partner.fields.iter().find(|x| x.name.starts_with("Guidance")).unwrap();
+        assert!(field.name.contains("shared with competence 1.2"), "{}", field.name);
+    }
+}
