@@ -1,0 +1,6 @@
+//! The integration test crate: the real `companion` binary and the shipped
+//! data, exercised from outside. One crate, one module per subject.
+
+mod cli;
+mod data;
+mod support;

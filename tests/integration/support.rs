@@ -1,0 +1,38 @@
+//! Running the real binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// The outcome of one run of `companion`.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `companion` with `args` from a scratch directory (never the repo, so the
+/// built-in framework is what answers) with a clean environment.
+pub fn companion(args: &[&str]) -> Run {
+    companion_in(&std::env::temp_dir(), args)
+}
+
+pub fn companion_in(dir: &Path, args: &[&str]) -> Run {
+    let output: Output = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("COMPANION_KEY")
+        .output()
+        .expect("the companion binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Parses stdout as JSON.
+pub fn json(run: &Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", run.stdout))
+}
