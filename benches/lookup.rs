@@ -1,1 +1,103 @@
-fn main(){}
+//! Lookups, search, reference scanning and rendering, each beside its floor:
+//! the cheapest thing that could do the same job, measured in the same run.
+//!
+//! `cargo bench --bench lookup`
+
+use std::collections::HashMap;
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use practice_companion::Framework;
+use practice_companion::references::find_references;
+use practice_companion::render::competence_card;
+
+const CODES: [&str; 3] = ["3.5", "core 2.10", "I3.5"];
+
+fn lookups(c: &mut Criterion) {
+    let f = Framework::builtin().expect("framework");
+    let mut group = c.benchmark_group("code lookup");
+    group.bench_function("parse + resolve (3.5, core 2.10, I3.5)", |b| {
+        b.iter(|| {
+            for q in CODES {
+                black_box(f.lookup(black_box(q)).is_ok());
+            }
+        })
+    });
+    let floor: HashMap<&str, &str> = CODES
+        .iter()
+        .zip(f.competences())
+        .map(|(k, c)| (*k, c.statement.as_str()))
+        .collect();
+    group.bench_function("floor: HashMap::get on the same keys", |b| {
+        b.iter(|| {
+            for q in CODES {
+                black_box(floor.get(black_box(q)));
+            }
+        })
+    });
+    group.finish();
+}
+
+fn search(c: &mut Criterion) {
+    let f = Framework::builtin().expect("framework");
+    let texts: Vec<String> = f
+        .competences()
+        .iter()
+        .map(|c| format!("{} {}", c.statement, c.guidance).to_lowercase())
+        .collect();
+    let mut group = c.benchmark_group("keyword search");
+    for query in ["stregnths", "theories of motivation"] {
+        group.bench_function(format!("search {query:?}"), |b| {
+            b.iter(|| black_box(f.search_index().search(black_box(query), 5)))
+        });
+        group.bench_function(
+            format!("floor: str::contains scan of 60 texts for {query:?}"),
+            |b| {
+                b.iter(|| {
+                    black_box(
+                        texts
+                            .iter()
+                            .filter(|t| t.contains(black_box(query)))
+                            .count(),
+                    )
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn references(c: &mut Criterion) {
+    let f = Framework::builtin().expect("framework");
+    let sentence = "We spent most of the session on contracting, then came back to C3.5 and how strengths show up; it took 1.5 hours and cost £3.50 for parking. ";
+    let message: String = sentence.chars().cycle().take(2000).collect();
+    let floor = regex::Regex::new(r"\d\.\d").expect("regex");
+    let mut group = c.benchmark_group("reference scan, 2,000-character message");
+    group.bench_function("find_references", |b| {
+        b.iter(|| black_box(find_references(&f, black_box(&message))))
+    });
+    group.bench_function("floor: one Regex::is_match", |b| {
+        b.iter(|| black_box(floor.is_match(black_box(&message))))
+    });
+    group.finish();
+}
+
+fn rendering(c: &mut Criterion) {
+    let f = Framework::builtin().expect("framework");
+    let longest = f
+        .competences()
+        .iter()
+        .max_by_key(|c| c.guidance.len())
+        .expect("competences");
+    let mut group = c.benchmark_group("card for the longest guidance");
+    group.bench_function(format!("competence_card ({})", longest.id), |b| {
+        b.iter(|| black_box(competence_card(&f, black_box(longest))))
+    });
+    group.bench_function("floor: String clone of that guidance", |b| {
+        b.iter(|| black_box(black_box(&longest.guidance).clone()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, lookups, search, references, rendering);
+criterion_main!(benches);

@@ -40,6 +40,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Try the bot in the terminal: type /competence 3.5, /search strengths, /help.
+    /// Reads commands from stdin, so it can be scripted.
+    Console,
     /// Look up a competence, area or metacompetence: `3.5`, `C3.5`, `I3.5`,
     /// `core 2.10`, `area 3`, `meta 2`, `foundational`.
     Lookup(LookupArgs),
@@ -113,6 +116,13 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
+        Command::Console => match crate::console::run_stdio(&framework) {
+            Ok(()) => FOUND,
+            Err(e) => {
+                eprintln!("error: {e}");
+                NOT_FOUND
+            }
+        },
         Command::Lookup(args) => lookup(&framework, &args),
         Command::Search(args) => search(&framework, &args),
         Command::Framework(FrameworkCommand::Export { json }) => export(&framework, json),
@@ -365,16 +375,29 @@ impl<'a> AreaJson<'a> {
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum FoundJson<'a> {
-    Competences { results: Vec<CompetenceJson<'a>> },
-    Areas { results: Vec<AreaJson<'a>> },
-    Metacompetence { domain: DomainId, area: u8, text: &'a str },
-    Foundational { text: &'a str },
+    Competences {
+        results: Vec<CompetenceJson<'a>>,
+    },
+    Areas {
+        results: Vec<AreaJson<'a>>,
+    },
+    Metacompetence {
+        domain: DomainId,
+        area: u8,
+        text: &'a str,
+    },
+    Foundational {
+        text: &'a str,
+    },
 }
 
 fn found_json<'a>(framework: &'a Framework, found: &Found<'a>) -> FoundJson<'a> {
     match *found {
         Found::Competences(hits) => FoundJson::Competences {
-            results: hits.iter().map(|c| CompetenceJson::new(framework, c)).collect(),
+            results: hits
+                .iter()
+                .map(|c| CompetenceJson::new(framework, c))
+                .collect(),
         },
         Found::Areas(areas) => FoundJson::Areas {
             results: areas.iter().map(|a| AreaJson::new(framework, a)).collect(),

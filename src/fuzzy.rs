@@ -71,7 +71,11 @@ mod tests {
             ("", "ab", Some(2)),
         ];
         for (a, b, want) in cases {
-            assert_eq!(edit_distance(a.as_bytes(), b.as_bytes(), 3), want, "{a} ~ {b}");
+            assert_eq!(
+                edit_distance(a.as_bytes(), b.as_bytes(), 3),
+                want,
+                "{a} ~ {b}"
+            );
         }
     }
 

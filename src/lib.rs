@@ -4,10 +4,13 @@
 //! This library is the Discord-free core: the framework model and its loader
 //! ([`framework`]), lookups by code ([`lookup`]), keyword search ([`search`]),
 //! references in free text ([`references`]) and the card renderer
-//! ([`render`]). Front-ends (the `companion` command line in [`cli`]) sit on
-//! top and only translate. See ARCHITECTURE.md for the map.
+//! ([`render`]), and the commands every front-end shares ([`commands`]).
+//! Front-ends sit on top and only translate: the terminal [`console`] and the
+//! `companion` command line in [`cli`]. See ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod commands;
+pub mod console;
 pub mod framework;
 mod fuzzy;
 pub mod lookup;

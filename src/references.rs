@@ -63,17 +63,19 @@ static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A continuation of a list after an explicit reference: `, 2.4`, `and 2.8`.
 static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+)(?P<area>\d{1,3})\.(?P<number>\d{1,3})")
-        .expect("the continuation pattern is a valid regex")
+    Regex::new(
+        r"^(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+)(?P<area>\d{1,3})\.(?P<number>\d{1,3})",
+    )
+    .expect("the continuation pattern is a valid regex")
 });
 
 /// Words that make a number a quantity, not a code.
 const UNITS: &[&str] = &[
     "am", "bn", "cm", "day", "days", "dollars", "euros", "ft", "gb", "h", "hour", "hours", "hr",
     "hrs", "k", "kb", "kg", "km", "lbs", "m", "mb", "mi", "mile", "miles", "million", "min",
-    "mins", "minute", "minutes", "mm", "month", "months", "percent", "per", "pm", "pounds",
-    "quid", "s", "sec", "secs", "second", "seconds", "stars", "times", "week", "weeks", "x",
-    "year", "years", "yrs",
+    "mins", "minute", "minutes", "mm", "month", "months", "percent", "per", "pm", "pounds", "quid",
+    "s", "sec", "secs", "second", "seconds", "stars", "times", "week", "weeks", "x", "year",
+    "years", "yrs",
 ];
 
 /// Finds the competence references in `text`, in order. Only codes that exist
@@ -92,7 +94,13 @@ pub fn find_references(framework: &Framework, text: &str) -> Vec<Reference> {
         let domain = caps
             .name("word")
             .map(|w| w.as_str().to_ascii_lowercase())
-            .map(|w| if w == "core" { DomainId::Core } else { DomainId::Integration })
+            .map(|w| {
+                if w == "core" {
+                    DomainId::Core
+                } else {
+                    DomainId::Integration
+                }
+            })
             .or_else(|| {
                 caps.name("letter").map(|l| match l.as_str() {
                     "c" | "C" => DomainId::Core,
@@ -110,7 +118,14 @@ pub fn find_references(framework: &Framework, text: &str) -> Vec<Reference> {
         let Some(code) = code_of(area_m.as_str(), number_m.as_str()) else {
             continue;
         };
-        push_if_known(framework, &mut found, domain, code, explicit, area_m.start()..number_m.end());
+        push_if_known(
+            framework,
+            &mut found,
+            domain,
+            code,
+            explicit,
+            area_m.start()..number_m.end(),
+        );
         if explicit {
             follow_list(framework, text, number_m.end(), domain, &mut found);
         }
@@ -170,7 +185,22 @@ fn stands_alone_before(text: &str, start: usize) -> bool {
         None => true,
         Some(c) => {
             !(c.is_alphanumeric()
-                || matches!(c, '£' | '$' | '€' | '¥' | '.' | ',' | '/' | '\\' | '-' | '+' | '#' | '@' | ':' | '='))
+                || matches!(
+                    c,
+                    '£' | '$'
+                        | '€'
+                        | '¥'
+                        | '.'
+                        | ','
+                        | '/'
+                        | '\\'
+                        | '-'
+                        | '+'
+                        | '#'
+                        | '@'
+                        | ':'
+                        | '='
+                ))
         }
     }
 }
@@ -180,7 +210,9 @@ fn ends_cleanly(text: &str, end: usize, explicit: bool) -> bool {
     let mut chars = rest.chars();
     match chars.next() {
         None => return true,
-        Some(c) if c.is_alphanumeric() || matches!(c, '%' | '°' | '£' | '$' | '€') => return false,
+        Some(c) if c.is_alphanumeric() || matches!(c, '%' | '°' | '£' | '$' | '€') => {
+            return false;
+        }
         Some('.' | ',' | ':' | '-' | '/') => {
             if chars.next().is_some_and(|d| d.is_ascii_digit()) {
                 return false;
@@ -244,8 +276,14 @@ mod tests {
             ("C3.5", &["core:3.5!"]),
             ("i3.5 please", &["integration:3.5!"]),
             ("see competence 2.10.", &["2.10!"]),
-            ("core 4.9, then integration 4.4", &["core:4.9!", "integration:4.4!"]),
-            ("Competences 2.2, 2.4, 2.6 and 2.8 are also relevant", &["2.2!", "2.4!", "2.6!", "2.8!"]),
+            (
+                "core 4.9, then integration 4.4",
+                &["core:4.9!", "integration:4.4!"],
+            ),
+            (
+                "Competences 2.2, 2.4, 2.6 and 2.8 are also relevant",
+                &["2.2!", "2.4!", "2.6!", "2.8!"],
+            ),
             ("core competences 1.4 and 1.8", &["core:1.4!", "core:1.8!"]),
             ("(3.5)", &["3.5"]),
             ("**3.5**", &["3.5"]),

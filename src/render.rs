@@ -65,7 +65,11 @@ impl Card {
             let _ = writeln!(out, "{}", self.heading);
         }
         let _ = writeln!(out, "{}", self.title);
-        let _ = writeln!(out, "{}", "─".repeat(self.title.chars().count().clamp(8, 60)));
+        let _ = writeln!(
+            out,
+            "{}",
+            "─".repeat(self.title.chars().count().clamp(8, 60))
+        );
         if !self.description.is_empty() {
             let _ = writeln!(out, "{}\n", self.description);
         }
@@ -170,7 +174,10 @@ pub fn competence_card(framework: &Framework, c: &Competence) -> Card {
     }
     let card = Card {
         heading: area.map_or_else(String::new, |a| area_heading(framework, a)),
-        title: fit(&format!("{} {}", c.id.domain.label(), c.id.code), limits::TITLE),
+        title: fit(
+            &format!("{} {}", c.id.domain.label(), c.id.code),
+            limits::TITLE,
+        ),
         description,
         fields,
         footer: source_line(framework),
@@ -194,7 +201,12 @@ pub fn area_card(framework: &Framework, area: &Area) -> Card {
     let mut card = Card {
         heading: domain_title(framework, area),
         title: fit(
-            &format!("{} area {}: {}", area.domain.label(), area.number, area.title),
+            &format!(
+                "{} area {}: {}",
+                area.domain.label(),
+                area.number,
+                area.title
+            ),
             limits::TITLE,
         ),
         description,
@@ -216,7 +228,11 @@ pub fn area_card(framework: &Framework, area: &Area) -> Card {
 pub fn meta_card(framework: &Framework, area: &Area) -> Card {
     Card {
         heading: area_heading(framework, area),
-        title: format!("Metacompetence, {} area {}", area.domain.label(), area.number),
+        title: format!(
+            "Metacompetence, {} area {}",
+            area.domain.label(),
+            area.number
+        ),
         description: fit(
             area.metacompetence.as_deref().unwrap_or_default(),
             limits::DESCRIPTION,
@@ -240,7 +256,10 @@ pub fn foundational_card(framework: &Framework, text: &str) -> Card {
 /// Domains, areas and codes at a glance.
 pub fn overview_card(framework: &Framework) -> Card {
     let mut card = Card {
-        heading: format!("{} ({}, {})", framework.name, framework.publisher, framework.year),
+        heading: format!(
+            "{} ({}, {})",
+            framework.name, framework.publisher, framework.year
+        ),
         title: "The framework at a glance".to_string(),
         description: framework
             .foundational
@@ -274,7 +293,12 @@ pub fn overview_card(framework: &Framework) -> Card {
 
 fn area_heading(framework: &Framework, area: &Area) -> String {
     fit(
-        &format!("{} › {}. {}", domain_title(framework, area), area.number, area.title),
+        &format!(
+            "{} › {}. {}",
+            domain_title(framework, area),
+            area.number,
+            area.title
+        ),
         limits::TITLE,
     )
 }
@@ -343,7 +367,10 @@ pub fn split_text(text: &str, limit: usize) -> Vec<String> {
             pieces.push(rest.to_string());
             break;
         }
-        let window_end = rest.char_indices().nth(limit).map_or(rest.len(), |(i, _)| i);
+        let window_end = rest
+            .char_indices()
+            .nth(limit)
+            .map_or(rest.len(), |(i, _)| i);
         let window = &rest[..window_end];
         let cut = last_break(window, "\n\n")
             .or_else(|| last_sentence_end(window))
@@ -424,7 +451,10 @@ mod tests {
 
     #[test]
     fn split_prefers_sentence_ends() {
-        let pieces = split_text("First sentence is here. Second one is longer than that.", 40);
+        let pieces = split_text(
+            "First sentence is here. Second one is longer than that.",
+            40,
+        );
         assert_eq!(pieces[0], "First sentence is here.");
     }
 
@@ -439,21 +469,45 @@ mod tests {
     #[test]
     fn every_card_of_the_framework_is_within_limits() {
         let f = Framework::builtin().unwrap();
-        let mut cards: Vec<Card> = f.competences().iter().map(|c| competence_card(&f, c)).collect();
+        let mut cards: Vec<Card> = f
+            .competences()
+            .iter()
+            .map(|c| competence_card(&f, c))
+            .collect();
         cards.extend(f.areas().iter().map(|a| area_card(&f, a)));
         cards.push(overview_card(&f));
         for card in cards {
-            assert!(card.title.chars().count() <= limits::TITLE, "{}", card.title);
-            assert!(card.heading.chars().count() <= limits::TITLE, "{}", card.heading);
-            assert!(card.description.chars().count() <= limits::DESCRIPTION, "{}", card.title);
+            assert!(
+                card.title.chars().count() <= limits::TITLE,
+                "{}",
+                card.title
+            );
+            assert!(
+                card.heading.chars().count() <= limits::TITLE,
+                "{}",
+                card.heading
+            );
+            assert!(
+                card.description.chars().count() <= limits::DESCRIPTION,
+                "{}",
+                card.title
+            );
             assert!(card.fields.len() <= limits::FIELDS);
             for field in &card.fields {
-                assert!(field.value.chars().count() <= limits::FIELD_VALUE, "{}", card.title);
+                assert!(
+                    field.value.chars().count() <= limits::FIELD_VALUE,
+                    "{}",
+                    card.title
+                );
                 assert!(field.name.chars().count() <= limits::FIELD_NAME);
                 assert!(!field.value.is_empty());
             }
             assert!(card.total_chars() <= limits::EMBED_TOTAL, "{}", card.title);
-            assert!(!card.footer.contains("shortened"), "{} was shortened", card.title);
+            assert!(
+                !card.footer.contains("shortened"),
+                "{} was shortened",
+                card.title
+            );
         }
     }
 
@@ -462,12 +516,28 @@ mod tests {
         let f = Framework::builtin().unwrap();
         let c = f.competence("core:1.2".parse().unwrap()).unwrap();
         let card = competence_card(&f, c);
-        let field = card.fields.iter().find(|x| x.name.starts_with("Guidance")).unwrap();
+        let field = card
+            .fields
+            .iter()
+            .find(|x| x.name.starts_with("Guidance"))
+            .unwrap();
         assert!(field.name.contains("Core 1.3"), "{}", field.name);
-        assert!(field.value.starts_with("These two competences form a pair."));
+        assert!(
+            field
+                .value
+                .starts_with("These two competences form a pair.")
+        );
 
         let partner = competence_card(&f, f.competence("core:1.3".parse().unwrap()).unwrap());
-        let field = partner.fields.iter().find(|x| x.name.starts_with("Guidance")).unwrap();
-        assert!(field.name.contains("shared with competence 1.2"), "{}", field.name);
+        let field = partner
+            .fields
+            .iter()
+            .find(|x| x.name.starts_with("Guidance"))
+            .unwrap();
+        assert!(
+            field.name.contains("shared with competence 1.2"),
+            "{}",
+            field.name
+        );
     }
 }

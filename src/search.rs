@@ -199,10 +199,11 @@ impl SearchIndex {
             _ => 2,
         };
         let mut matches = Vec::new();
+        let query = stem.as_bytes();
         for (t, term) in self.terms.iter().enumerate() {
             if len >= 4 && term.len() > len && term.starts_with(stem) {
                 matches.push((t as u32, 0.6));
-            } else if max_edits > 0 {
+            } else if max_edits > 0 && same_start(query, term.as_bytes()) {
                 if let Some(d) = edit_distance(stem.as_bytes(), term.as_bytes(), max_edits) {
                     matches.push((t as u32, if d == 1 { 0.8 } else { 0.5 }));
                 }
@@ -246,6 +247,15 @@ impl SearchIndex {
         self.vocabulary.insert(stem, t);
         self.postings.push(Vec::new());
         t
+    }
+}
+
+/// Typos rarely hit the first letter: comparing only words that begin alike
+/// (or with the first two letters swapped) spares most edit-distance work.
+fn same_start(a: &[u8], b: &[u8]) -> bool {
+    match (a, b) {
+        ([a0, a1, ..], [b0, b1, ..]) => a0 == b0 || (a0 == b1 && a1 == b0),
+        _ => false,
     }
 }
 
@@ -307,7 +317,11 @@ mod tests {
         ];
         for (query, first) in cases {
             let got = top(query);
-            assert_eq!(got.first().map(String::as_str), Some(first), "{query}: {got:?}");
+            assert_eq!(
+                got.first().map(String::as_str),
+                Some(first),
+                "{query}: {got:?}"
+            );
         }
     }
 

@@ -54,12 +54,8 @@ pub fn load_file(path: &Path) -> Result<Framework, FrameworkError> {
 /// Parses and validates framework TOML; `source_name` is used in error messages.
 pub fn parse(text: &str, source_name: &str) -> Result<Framework, FrameworkError> {
     let ctx = Ctx { text, source_name };
-    let raw: RawFramework = toml::from_str(text).map_err(|e| {
-        ctx.error(
-            e.span(),
-            e.message().trim_end().to_string(),
-        )
-    })?;
+    let raw: RawFramework = toml::from_str(text)
+        .map_err(|e| ctx.error(e.span(), e.message().trim_end().to_string()))?;
     ctx.build(raw)
 }
 
@@ -179,7 +175,8 @@ impl Ctx<'_> {
                 title: raw_domain.title,
             });
             for raw_area in raw_domain.area {
-                let area = self.build_area(id, raw_area, &mut competences, &mut pending, &mut seen_ids)?;
+                let area =
+                    self.build_area(id, raw_area, &mut competences, &mut pending, &mut seen_ids)?;
                 if areas
                     .iter()
                     .any(|a: &Area| a.domain == id && a.number == area.number)
@@ -211,7 +208,10 @@ impl Ctx<'_> {
         let mut codes = Vec::new();
         for rc in raw.competence {
             let code: Code = rc.code.get_ref().parse().map_err(|e| {
-                self.at(&rc.code, format!("`{}` is not a code: {e}", rc.code.get_ref()))
+                self.at(
+                    &rc.code,
+                    format!("`{}` is not a code: {e}", rc.code.get_ref()),
+                )
             })?;
             if code.area != number {
                 return Err(self.at(
@@ -268,7 +268,10 @@ impl Ctx<'_> {
             ));
         }
         if t.contains('\t') {
-            return Err(self.at(text, "the text contains a tab, an artifact of the PDF export".into()));
+            return Err(self.at(
+                text,
+                "the text contains a tab, an artifact of the PDF export".into(),
+            ));
         }
         Ok(t.to_string())
     }
@@ -292,7 +295,9 @@ impl Ctx<'_> {
                 })?;
                 let partner = CompetenceId::new(links.id.domain, code);
                 if partner == links.id {
-                    return Err(self.at(shared, format!("{} shares guidance with itself", links.id)));
+                    return Err(
+                        self.at(shared, format!("{} shares guidance with itself", links.id))
+                    );
                 }
                 if !has_guidance.contains(&partner) {
                     return Err(self.at(
@@ -312,7 +317,10 @@ impl Ctx<'_> {
                 if !known.contains(&id) {
                     return Err(self.at(
                         target,
-                        format!("see_also of {} points to {id}, which does not exist", links.id),
+                        format!(
+                            "see_also of {} points to {id}, which does not exist",
+                            links.id
+                        ),
                     ));
                 }
                 if id == links.id {
@@ -387,8 +395,14 @@ see_also = ["core:1.1"]
         let text = MINIMAL.replace("code = \"1.2\"", "code = \"1.1\"");
         let e = error_for(&text);
         assert!(e.message.contains("appears twice"), "{e}");
-        let line = text.lines().position(|l| l == "code = \"1.1\"" ).unwrap();
-        let second = text.lines().enumerate().filter(|(_, l)| *l == "code = \"1.1\"").nth(1).unwrap().0;
+        let line = text.lines().position(|l| l == "code = \"1.1\"").unwrap();
+        let second = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| *l == "code = \"1.1\"")
+            .nth(1)
+            .unwrap()
+            .0;
         assert!(second > line);
         assert_eq!(e.line, Some(second + 1), "{e}");
         assert!(e.to_string().starts_with("test.toml:"), "{e}");
@@ -403,7 +417,8 @@ see_also = ["core:1.1"]
 
     #[test]
     fn shared_guidance_must_point_at_guidance() {
-        let e = error_for(&MINIMAL.replace("shared_guidance = \"1.1\"", "shared_guidance = \"1.3\""));
+        let e =
+            error_for(&MINIMAL.replace("shared_guidance = \"1.1\"", "shared_guidance = \"1.3\""));
         assert!(e.message.contains("no guidance"), "{e}");
     }
 
@@ -421,7 +436,8 @@ see_also = ["core:1.1"]
 
     #[test]
     fn unknown_fields_are_refused() {
-        let e = error_for(&MINIMAL.replace("title = \"First\"", "title = \"First\"\ntitel = \"x\""));
+        let e =
+            error_for(&MINIMAL.replace("title = \"First\"", "title = \"First\"\ntitel = \"x\""));
         assert!(e.message.contains("titel"), "{e}");
     }
 

@@ -103,8 +103,7 @@ impl FromStr for Code {
 }
 
 fn parse_part(s: &str) -> Result<u8, ParseIdError> {
-    if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) || s.starts_with('0')
-    {
+    if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) || s.starts_with('0') {
         return Err(ParseIdError::Code);
     }
     s.parse().map_err(|_| ParseIdError::Code)
@@ -199,7 +198,15 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_refused() {
-        for s in ["core3.5", "core:3", "core:3.5.1", "other:3.5", "core:03.5", "core:.5", ""] {
+        for s in [
+            "core3.5",
+            "core:3",
+            "core:3.5.1",
+            "other:3.5",
+            "core:03.5",
+            "core:.5",
+            "",
+        ] {
             assert!(s.parse::<CompetenceId>().is_err(), "{s} should not parse");
         }
     }

@@ -9,8 +9,6 @@
 mod file;
 mod ids;
 
-use std::collections::HashMap;
-
 pub use file::{FrameworkError, load_file, parse};
 pub use ids::{Code, CompetenceId, DomainId, ParseIdError};
 
@@ -38,7 +36,7 @@ pub struct Framework {
     domains: Vec<Domain>,
     areas: Vec<Area>,
     competences: Vec<Competence>,
-    by_id: HashMap<CompetenceId, usize>,
+    by_id: CodeIndex,
     search: SearchIndex,
 }
 
@@ -127,9 +125,9 @@ impl Framework {
         &self.competences
     }
 
-    /// The competence with this id: one hash lookup.
+    /// The competence with this id: two array indexings, no hashing.
     pub fn competence(&self, id: CompetenceId) -> Option<&Competence> {
-        self.by_id.get(&id).map(|&i| &self.competences[i])
+        self.by_id.get(id).map(|i| &self.competences[i])
     }
 
     /// The competences of one area, in order.
@@ -177,11 +175,7 @@ impl Framework {
         areas: Vec<Area>,
         competences: Vec<Competence>,
     ) -> Framework {
-        let by_id = competences
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id, i))
-            .collect();
+        let by_id = CodeIndex::new(&competences);
         let search = SearchIndex::build(&competences, &areas);
         Framework {
             name: header.name,
@@ -205,4 +199,41 @@ struct Header {
     year: u16,
     version: String,
     foundational: Option<String>,
+}
+
+/// Position of each competence in `Framework::competences`, addressed by
+/// domain, area and number. Codes are small numbers, so nested vectors beat a
+/// hash map: a lookup is two bounds-checked indexings.
+#[derive(Debug, Default)]
+struct CodeIndex {
+    /// `slots[domain][area][number]`, `u16::MAX` where there is no competence.
+    slots: [Vec<Vec<u16>>; 2],
+}
+
+impl CodeIndex {
+    const EMPTY: u16 = u16::MAX;
+
+    fn new(competences: &[Competence]) -> CodeIndex {
+        let mut index = CodeIndex::default();
+        for (i, c) in competences.iter().enumerate() {
+            let areas = &mut index.slots[c.id.domain as usize];
+            let (area, number) = (usize::from(c.id.code.area), usize::from(c.id.code.number));
+            if areas.len() <= area {
+                areas.resize_with(area + 1, Vec::new);
+            }
+            let numbers = &mut areas[area];
+            if numbers.len() <= number {
+                numbers.resize(number + 1, Self::EMPTY);
+            }
+            numbers[number] = u16::try_from(i).unwrap_or(Self::EMPTY);
+        }
+        index
+    }
+
+    fn get(&self, id: CompetenceId) -> Option<usize> {
+        let slot = *self.slots[id.domain as usize]
+            .get(usize::from(id.code.area))?
+            .get(usize::from(id.code.number))?;
+        (slot != Self::EMPTY).then_some(usize::from(slot))
+    }
 }

@@ -9,7 +9,6 @@ pub mod query;
 use std::fmt;
 
 use crate::framework::{Area, Code, Competence, CompetenceId, DomainId, Framework};
-use crate::fuzzy::edit_distance;
 pub use query::{Query, QueryError};
 
 /// One result, or two when a code or area exists in both domains (core first).
@@ -125,17 +124,26 @@ impl Framework {
     /// Resolves a parsed query against this framework.
     pub fn resolve(&self, query: Query) -> Result<Found<'_>, LookupError> {
         match query {
-            Query::Competence { domain, area, number } => {
+            Query::Competence {
+                domain,
+                area,
+                number,
+            } => {
                 let code = Code::new(area, number);
-                self.find_code(domain, code).map(Found::Competences).ok_or_else(|| {
-                    LookupError::NotFound {
+                self.find_code(domain, code)
+                    .map(Found::Competences)
+                    .ok_or_else(|| LookupError::NotFound {
                         asked: describe(domain, code),
                         nearest: self.nearest(domain, code, NEAREST),
-                    }
-                })
+                    })
             }
-            Query::MalformedCode { domain, area, number } => Err(LookupError::NotFound {
-                asked: format!("{}.…", describe(domain, Code::new(area, number))),
+            Query::MalformedCode {
+                domain,
+                area,
+                number,
+                extra,
+            } => Err(LookupError::NotFound {
+                asked: format!("{}.{extra}", describe(domain, Code::new(area, number))),
                 nearest: self.nearest(domain, Code::new(area, number), NEAREST),
             }),
             Query::Area { domain, number } => self.find_area(domain, number).map(Found::Areas),
@@ -149,30 +157,47 @@ impl Framework {
     }
 
     /// The competence(s) with this code: in `domain`, or in every domain, core first.
-    pub fn find_code(&self, domain: Option<DomainId>, code: Code) -> Option<OneOrTwo<'_, Competence>> {
+    pub fn find_code(
+        &self,
+        domain: Option<DomainId>,
+        code: Code,
+    ) -> Option<OneOrTwo<'_, Competence>> {
         match domain {
             Some(d) => self
                 .competence(CompetenceId::new(d, code))
-                .map(|first| OneOrTwo { first, second: None }),
+                .map(|first| OneOrTwo {
+                    first,
+                    second: None,
+                }),
             None => {
                 let core = self.competence(CompetenceId::new(DomainId::Core, code));
                 let integration = self.competence(CompetenceId::new(DomainId::Integration, code));
                 match (core, integration) {
                     (Some(first), second) => Some(OneOrTwo { first, second }),
-                    (None, Some(first)) => Some(OneOrTwo { first, second: None }),
+                    (None, Some(first)) => Some(OneOrTwo {
+                        first,
+                        second: None,
+                    }),
                     (None, None) => None,
                 }
             }
         }
     }
 
-    fn find_area(&self, domain: Option<DomainId>, number: u8) -> Result<OneOrTwo<'_, Area>, LookupError> {
+    fn find_area(
+        &self,
+        domain: Option<DomainId>,
+        number: u8,
+    ) -> Result<OneOrTwo<'_, Area>, LookupError> {
         let mut found = self
             .areas()
             .iter()
             .filter(|a| a.number == number && domain.is_none_or(|d| a.domain == d));
         match found.next() {
-            Some(first) => Ok(OneOrTwo { first, second: found.next() }),
+            Some(first) => Ok(OneOrTwo {
+                first,
+                second: found.next(),
+            }),
             None => Err(LookupError::NoSuchArea {
                 asked: match domain {
                     Some(d) => format!("{} area {number}", d.as_str()),
@@ -206,30 +231,49 @@ impl Framework {
     }
 
     /// The codes nearest to `code` that exist, best first: same-looking codes
-    /// (`1.11` → `1.1`) and numerically close ones (`1.11` → `1.8`).
+    /// (`1.11` → `1.1`) and numerically close ones (`1.11` → `1.8`, `9.9` →
+    /// `4.9`). With no domain named, the best of each domain are offered, core first.
     pub fn nearest(&self, domain: Option<DomainId>, code: Code, limit: usize) -> Vec<CompetenceId> {
         let typed = code.to_string();
-        let mut scored: Vec<(u32, CompetenceId)> = self
-            .competences()
-            .iter()
-            .filter(|c| domain.is_none_or(|d| c.id.domain == d))
-            .map(|c| (code_distance(&typed, code, c.id.code), c.id))
-            .collect();
-        scored.sort();
-        scored.into_iter().take(limit).map(|(_, id)| id).collect()
+        let domains: Vec<DomainId> = match domain {
+            Some(d) => vec![d],
+            None => self.domains().iter().map(|d| d.id).collect(),
+        };
+        let per_domain = limit.div_ceil(domains.len().max(1));
+        let mut nearest = Vec::with_capacity(limit);
+        for d in domains {
+            let mut scored: Vec<(u32, CompetenceId)> = self
+                .competences()
+                .iter()
+                .filter(|c| c.id.domain == d)
+                .map(|c| (code_distance(&typed, code, c.id.code), c.id))
+                .collect();
+            scored.sort();
+            nearest.extend(scored.into_iter().take(per_domain).map(|(_, id)| id));
+        }
+        nearest.truncate(limit);
+        nearest
     }
 }
 
+/// How far apart two codes are: areas count far more than numbers; within the
+/// same area, a code that differs by one typed character is close.
 fn code_distance(typed: &str, wanted: Code, candidate: Code) -> u32 {
+    let candidate_area = candidate.area;
     let numeric = if wanted.area == candidate.area {
         u32::from(wanted.number.abs_diff(candidate.number))
     } else {
         20 * u32::from(wanted.area.abs_diff(candidate.area))
             + u32::from(wanted.number.abs_diff(candidate.number))
     };
-    let text = edit_distance(typed.as_bytes(), candidate.to_string().as_bytes(), 3)
-        .map_or(u32::MAX, |d| 2 * d as u32);
-    numeric.min(text)
+    // `1.11` was probably `1.1` with a key pressed twice; `2.1` may be `2.10`.
+    let candidate = candidate.to_string();
+    if wanted.area == candidate_area
+        && (typed.starts_with(&candidate) || candidate.starts_with(typed))
+    {
+        return numeric.min(2);
+    }
+    numeric
 }
 
 fn describe(domain: Option<DomainId>, code: Code) -> String {
@@ -253,7 +297,12 @@ impl fmt::Display for Found<'_> {
                     .collect();
                 write!(f, "{}", ids.join(" and "))
             }
-            Found::Meta(a) => write!(f, "metacompetence of {} area {}", a.domain.label(), a.number),
+            Found::Meta(a) => write!(
+                f,
+                "metacompetence of {} area {}",
+                a.domain.label(),
+                a.number
+            ),
             Found::Foundational(_) => f.write_str("foundational competence"),
         }
     }

@@ -27,6 +27,8 @@ pub enum Query {
         area: u8,
         /// The second part.
         number: u8,
+        /// The third part.
+        extra: u16,
     },
     /// An area and its competences.
     Area {
@@ -59,7 +61,10 @@ pub enum QueryError {
 enum Token<'a> {
     Word(&'a str),
     /// Dot-separated numbers: up to three parts are kept, `parts` counts them all.
-    Number { values: [u16; 3], parts: usize },
+    Number {
+        values: [u16; 3],
+        parts: usize,
+    },
 }
 
 const MAX_TOKENS: usize = 6;
@@ -88,7 +93,11 @@ fn trim_query(input: &str) -> &str {
     let s = input.trim();
     let s = s.trim_start_matches(['/', '#']);
     s.trim_end_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')' | '"' | '\'' | '’' | '”')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '.' | ',' | ';' | ':' | '!' | '?' | ')' | '"' | '\'' | '’' | '”'
+            )
     })
     .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, '(' | '"' | '\'' | '‘' | '“'))
 }
@@ -110,17 +119,24 @@ fn interpret(tokens: &[Option<Token<'_>>]) -> Result<Query, QueryError> {
         {
             Ok(Query::Foundational)
         }
-        [Some(Token::Word(w)), Some(Token::Number { values, parts: 1 })] if is_area_word(w) => {
-            Ok(Query::Area { domain, number: small(values[0])? })
-        }
-        [Some(Token::Word(w)), Some(Token::Number { values, parts: 1 })] if is_meta_word(w) => {
-            Ok(Query::Meta { domain, number: small(values[0])? })
-        }
+        [
+            Some(Token::Word(w)),
+            Some(Token::Number { values, parts: 1 }),
+        ] if is_area_word(w) => Ok(Query::Area {
+            domain,
+            number: small(values[0])?,
+        }),
+        [
+            Some(Token::Word(w)),
+            Some(Token::Number { values, parts: 1 }),
+        ] if is_meta_word(w) => Ok(Query::Meta {
+            domain,
+            number: small(values[0])?,
+        }),
         [Some(Token::Word(w)), Some(Token::Number { values, parts })] if is_competence_word(w) => {
             code(domain, *values, *parts)
         }
         [Some(Token::Number { values, parts })] if *parts >= 2 => code(domain, *values, *parts),
-        [] if domain.is_some() => Err(QueryError::NotACode),
         _ => Err(QueryError::NotACode),
     }
 }
@@ -128,8 +144,17 @@ fn interpret(tokens: &[Option<Token<'_>>]) -> Result<Query, QueryError> {
 fn code(domain: Option<DomainId>, values: [u16; 3], parts: usize) -> Result<Query, QueryError> {
     let area = small(values[0])?;
     match parts {
-        2 => Ok(Query::Competence { domain, area, number: small(values[1])? }),
-        n if n > 2 => Ok(Query::MalformedCode { domain, area, number: small(values[1])? }),
+        2 => Ok(Query::Competence {
+            domain,
+            area,
+            number: small(values[1])?,
+        }),
+        n if n > 2 => Ok(Query::MalformedCode {
+            domain,
+            area,
+            number: small(values[1])?,
+            extra: values[2],
+        }),
         _ => Err(QueryError::NotACode),
     }
 }
@@ -193,11 +218,17 @@ impl<'a> Tokens<'a> {
                 i += 1;
             }
             let digits = &self.rest[start..i];
-            if digits.is_empty() || digits.len() > 3 || (digits.len() > 1 && digits.starts_with('0')) {
+            if digits.is_empty()
+                || digits.len() > 3
+                || (digits.len() > 1 && digits.starts_with('0'))
+            {
                 return Err(QueryError::NotACode);
             }
             if parts < values.len() {
-                values[parts] = digits.parse().map_err(|_| QueryError::NotACode)?;
+                // At most three digits, so this cannot overflow a u16.
+                values[parts] = digits
+                    .bytes()
+                    .fold(0u16, |acc, b| acc * 10 + u16::from(b - b'0'));
             }
             parts += 1;
             // Continue only over a dot followed by a digit; a final dot is punctuation.
@@ -243,7 +274,11 @@ mod tests {
     use DomainId::*;
 
     fn comp(domain: Option<DomainId>, area: u8, number: u8) -> Result<Query, QueryError> {
-        Ok(Query::Competence { domain, area, number })
+        Ok(Query::Competence {
+            domain,
+            area,
+            number,
+        })
     }
 
     /// One table for what must parse, and to what.
@@ -271,12 +306,50 @@ mod tests {
             ("(3.5)", comp(None, 3, 5)),
             ("9.9", comp(None, 9, 9)),
             ("1.11", comp(None, 1, 11)),
-            ("3.5.1", Ok(Query::MalformedCode { domain: None, area: 3, number: 5 })),
-            ("area 3", Ok(Query::Area { domain: None, number: 3 })),
-            ("core area 3", Ok(Query::Area { domain: Some(Core), number: 3 })),
-            ("Integration Area 2.", Ok(Query::Area { domain: Some(Integration), number: 2 })),
-            ("meta 2", Ok(Query::Meta { domain: None, number: 2 })),
-            ("metacompetence 4", Ok(Query::Meta { domain: None, number: 4 })),
+            (
+                "3.5.1",
+                Ok(Query::MalformedCode {
+                    domain: None,
+                    area: 3,
+                    number: 5,
+                    extra: 1,
+                }),
+            ),
+            (
+                "area 3",
+                Ok(Query::Area {
+                    domain: None,
+                    number: 3,
+                }),
+            ),
+            (
+                "core area 3",
+                Ok(Query::Area {
+                    domain: Some(Core),
+                    number: 3,
+                }),
+            ),
+            (
+                "Integration Area 2.",
+                Ok(Query::Area {
+                    domain: Some(Integration),
+                    number: 2,
+                }),
+            ),
+            (
+                "meta 2",
+                Ok(Query::Meta {
+                    domain: None,
+                    number: 2,
+                }),
+            ),
+            (
+                "metacompetence 4",
+                Ok(Query::Meta {
+                    domain: None,
+                    number: 4,
+                }),
+            ),
             ("foundational", Ok(Query::Foundational)),
             ("Foundational competence", Ok(Query::Foundational)),
         ];

@@ -7,10 +7,16 @@ fn lookup_of_a_code_in_both_domains_shows_both_core_first() {
     let run = companion(&["lookup", "3.5"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let core = run.stdout.find("Core 3.5").expect("core shown");
-    let integration = run.stdout.find("Integration 3.5").expect("integration shown");
+    let integration = run
+        .stdout
+        .find("Integration 3.5")
+        .expect("integration shown");
     assert!(core < integration);
     assert!(run.stdout.contains("exists in both domains"));
-    assert!(run.stdout.contains("personal strengths, qualities and values"));
+    assert!(
+        run.stdout
+            .contains("personal strengths, qualities and values")
+    );
 }
 
 #[test]
@@ -41,8 +47,15 @@ fn lookup_of_an_area_lists_its_competences_and_metacompetence() {
     let v = json(&run);
     assert_eq!(v["kind"], "areas");
     assert_eq!(v["results"].as_array().map(Vec::len), Some(1));
-    assert_eq!(v["results"][0]["competences"].as_array().map(Vec::len), Some(10));
-    assert!(v["results"][0]["metacompetence"].as_str().is_some_and(|m| m.starts_with("Ability to help the client to develop")));
+    assert_eq!(
+        v["results"][0]["competences"].as_array().map(Vec::len),
+        Some(10)
+    );
+    assert!(
+        v["results"][0]["metacompetence"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Ability to help the client to develop"))
+    );
 
     let both = json(&companion(&["lookup", "area", "3", "--json"]));
     assert_eq!(both["results"].as_array().map(Vec::len), Some(2));
@@ -52,7 +65,11 @@ fn lookup_of_an_area_lists_its_competences_and_metacompetence() {
 fn lookup_of_meta_and_foundational() {
     let meta = json(&companion(&["lookup", "meta", "2", "--json"]));
     assert_eq!(meta["kind"], "metacompetence");
-    assert!(meta["text"].as_str().is_some_and(|t| t.starts_with("Ability to facilitate a coaching process")));
+    assert!(
+        meta["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Ability to facilitate a coaching process"))
+    );
     let f = companion(&["lookup", "foundational"]);
     assert_eq!(f.code, 0);
     assert!(f.stdout.contains("grounded optimism"));
@@ -60,11 +77,19 @@ fn lookup_of_meta_and_foundational() {
 
 #[test]
 fn unknown_codes_exit_1_with_the_nearest_codes() {
-    for (query, nearest) in [("9.9", "Core 4.9"), ("1.11", "Core 1.1"), ("3.5.1", "Core 3.5")] {
+    for (query, nearest) in [
+        ("9.9", "Core 4.9"),
+        ("1.11", "Core 1.1"),
+        ("3.5.1", "Core 3.5"),
+    ] {
         let run = companion(&["lookup", query]);
         assert_eq!(run.code, 1, "{query}");
         assert!(run.stdout.is_empty(), "{query}: nothing on stdout");
-        assert!(run.stderr.contains("There is no competence"), "{query}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("There is no competence"),
+            "{query}: {}",
+            run.stderr
+        );
         assert!(run.stderr.contains(nearest), "{query}: {}", run.stderr);
     }
     let v = json(&companion(&["lookup", "1.11", "--json"]));
@@ -85,11 +110,20 @@ fn search_ranks_and_tolerates_typos() {
     let v = json(&companion(&["search", "stregnths", "--json"]));
     let results = v["results"].as_array().expect("results array");
     assert!(!results.is_empty() && results.len() <= 5);
-    assert_eq!((results[0]["domain"].as_str(), results[0]["code"].as_str()), (Some("core"), Some("3.5")));
+    assert_eq!(
+        (results[0]["domain"].as_str(), results[0]["code"].as_str()),
+        (Some("core"), Some("3.5"))
+    );
     for r in results {
         assert!(r["statement"].is_string() && r["score"].is_number());
     }
-    let v = json(&companion(&["search", "theories", "of", "motivation", "--json"]));
+    let v = json(&companion(&[
+        "search",
+        "theories",
+        "of",
+        "motivation",
+        "--json",
+    ]));
     assert_eq!(v["results"][0]["code"], "4.2");
     assert_eq!(v["results"][0]["domain"], "core");
 }
@@ -109,16 +143,33 @@ fn export_json_has_every_competence_in_the_documented_shape() {
     let items = v["competences"].as_array().expect("competences array");
     assert_eq!(items.len(), 60);
     for item in items {
-        assert!(matches!(item["domain"].as_str(), Some("core" | "integration")));
+        assert!(matches!(
+            item["domain"].as_str(),
+            Some("core" | "integration")
+        ));
         assert!(item["area"].is_u64());
-        assert!(item["code"].is_string() && item["statement"].is_string() && item["guidance"].is_string());
+        assert!(
+            item["code"].is_string()
+                && item["statement"].is_string()
+                && item["guidance"].is_string()
+        );
         assert!(item["shared_guidance"].is_string() || item["shared_guidance"].is_null());
         assert!(item["see_also"].is_array());
     }
-    let c12 = items.iter().find(|i| i["domain"] == "core" && i["code"] == "1.2").expect("core 1.2");
+    let c12 = items
+        .iter()
+        .find(|i| i["domain"] == "core" && i["code"] == "1.2")
+        .expect("core 1.2");
     assert_eq!(c12["guidance"], "");
-    assert!(c12["shared_guidance"].as_str().is_some_and(|s| s.starts_with("These two competences form a pair.")));
-    let c48 = items.iter().find(|i| i["domain"] == "core" && i["code"] == "4.8").expect("core 4.8");
+    assert!(
+        c12["shared_guidance"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("These two competences form a pair."))
+    );
+    let c48 = items
+        .iter()
+        .find(|i| i["domain"] == "core" && i["code"] == "4.8")
+        .expect("core 4.8");
     assert_eq!(c48["see_also"][0], "core:2.2");
 }
 
@@ -137,12 +188,25 @@ fn framework_check_accepts_the_shipped_file_and_refuses_a_broken_one() {
     std::fs::write(&path, &broken).expect("write");
     let bad = companion(&["framework", "check", path.to_str().expect("utf-8 path")]);
     assert_eq!(bad.code, 1);
-    let line = broken.lines().position(|l| l.contains("core:2.50")).expect("line") + 1;
-    assert!(bad.stderr.contains(&format!("broken.toml:{line}:")), "{}", bad.stderr);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("core:2.50"))
+        .expect("line")
+        + 1;
+    assert!(
+        bad.stderr.contains(&format!("broken.toml:{line}:")),
+        "{}",
+        bad.stderr
+    );
     assert!(bad.stderr.contains("does not exist"), "{}", bad.stderr);
 
     // The same file given to --framework is refused as bad usage.
-    let run = companion(&["--framework", path.to_str().expect("utf-8 path"), "lookup", "3.5"]);
+    let run = companion(&[
+        "--framework",
+        path.to_str().expect("utf-8 path"),
+        "lookup",
+        "3.5",
+    ]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("broken.toml"));
 }
@@ -168,7 +232,13 @@ fn bad_usage_exits_2_and_help_is_everywhere() {
     assert_eq!(companion(&["lookup"]).code, 2);
     assert_eq!(companion(&["frobnicate"]).code, 2);
     assert_eq!(companion(&["search", "x", "--limit", "0"]).code, 2);
-    for args in [&["--help"][..], &["lookup", "--help"], &["search", "--help"], &["framework", "export", "--help"], &["framework", "check", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["lookup", "--help"],
+        &["search", "--help"],
+        &["framework", "export", "--help"],
+        &["framework", "check", "--help"],
+    ] {
         let run = companion(args);
         assert_eq!(run.code, 0, "{args:?}");
         assert!(run.stdout.contains("Usage:"), "{args:?}");

@@ -2,5 +2,7 @@
 //! data, exercised from outside. One crate, one module per subject.
 
 mod cli;
+mod console;
 mod data;
+mod properties;
 mod support;

@@ -1,0 +1,249 @@
+//! The bot's commands, handled once for every front-end.
+//!
+//! A front-end turns what the user did (a slash command, a console line) into
+//! a [`Command`], calls [`handle`], and shows the [`Reply`] in its own way.
+//! Nothing here knows which front-end asked.
+
+use crate::framework::{DomainId, Framework};
+use crate::lookup::LookupError;
+use crate::render::{self, Card};
+use crate::search::DEFAULT_LIMIT;
+
+/// What a user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `/competence <code> [domain]`: a competence card (or an area, meta, foundational).
+    Competence {
+        /// What was typed in the code option.
+        code: String,
+        /// The domain option, when given.
+        domain: Option<DomainId>,
+    },
+    /// `/search <query>`: ranked keyword search.
+    Search {
+        /// The words to search for.
+        query: String,
+    },
+    /// `/framework`: domains, areas and codes at a glance.
+    Framework,
+    /// `/help`: what the bot does and how to use it.
+    Help,
+}
+
+/// Who may see a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    /// Shown in the channel: framework content meant for the discussion.
+    Public,
+    /// Shown only to the person who asked: errors and anything personal.
+    Private,
+}
+
+/// One search result as a front-end lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchLine {
+    /// e.g. `core:3.5`, for buttons and menus that open the card.
+    pub id: crate::framework::CompetenceId,
+    /// e.g. "Core 3.5".
+    pub label: String,
+    /// The statement, shortened to fit a list line.
+    pub statement: String,
+}
+
+/// What a command produced, for a front-end to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// A short message shown above any cards.
+    pub text: Option<String>,
+    /// Cards to show, in order.
+    pub cards: Vec<Card>,
+    /// Search results, for front-ends that offer a menu to open one.
+    pub results: Vec<SearchLine>,
+    /// Whether this reply reports something the user got wrong.
+    pub is_error: bool,
+}
+
+impl Reply {
+    fn public(cards: Vec<Card>) -> Reply {
+        Reply {
+            visibility: Visibility::Public,
+            text: None,
+            cards,
+            results: Vec::new(),
+            is_error: false,
+        }
+    }
+
+    fn private_text(text: String) -> Reply {
+        Reply {
+            visibility: Visibility::Private,
+            text: Some(text),
+            cards: Vec::new(),
+            results: Vec::new(),
+            is_error: false,
+        }
+    }
+
+    fn user_error(text: String) -> Reply {
+        Reply {
+            is_error: true,
+            ..Reply::private_text(text)
+        }
+    }
+}
+
+/// Handles one command.
+pub fn handle(framework: &Framework, command: &Command) -> Reply {
+    match command {
+        Command::Competence { code, domain } => competence(framework, code, *domain),
+        Command::Search { query } => search(framework, query),
+        Command::Framework => Reply::public(vec![render::overview_card(framework)]),
+        Command::Help => Reply::private_text(help_text()),
+    }
+}
+
+fn competence(framework: &Framework, code: &str, domain: Option<DomainId>) -> Reply {
+    let query = match domain {
+        Some(d) => format!("{} {}", d.as_str(), code),
+        None => code.to_string(),
+    };
+    match framework.lookup(&query) {
+        Ok(found) => {
+            let cards = render::render_found(framework, &found);
+            let mut reply = Reply::public(cards);
+            if reply.cards.len() > 1 {
+                reply.text = Some(format!("{found}: this code exists in both domains."));
+            }
+            reply
+        }
+        Err(LookupError::NotACode) => {
+            let mut reply = search(framework, code);
+            let lead = LookupError::NotACode.to_string();
+            reply.text = Some(match reply.text {
+                Some(found) if !reply.results.is_empty() => format!("{lead}\n\n{found}"),
+                _ => lead,
+            });
+            reply.is_error = true;
+            reply
+        }
+        Err(e) => Reply::user_error(e.to_string()),
+    }
+}
+
+fn search(framework: &Framework, query: &str) -> Reply {
+    let hits = framework.search_index().search(query, DEFAULT_LIMIT);
+    if hits.is_empty() {
+        return Reply::user_error(
+            "No competence matches those words. Try fewer or other words, or a code such as `3.5`."
+                .to_string(),
+        );
+    }
+    let results: Vec<SearchLine> = hits
+        .iter()
+        .filter_map(|h| framework.competence(h.id))
+        .map(|c| SearchLine {
+            id: c.id,
+            label: c.id.label(),
+            statement: render::fit(&c.statement, 90),
+        })
+        .collect();
+    Reply {
+        visibility: Visibility::Private,
+        text: Some(format!("Best matches ({}):", results.len())),
+        cards: Vec::new(),
+        results,
+        is_error: false,
+    }
+}
+
+/// What the bot does and how to use it: the same text in every front-end.
+pub fn help_text() -> String {
+    "\
+**practice-companion** keeps the BACP Coaching competence framework (2022) to hand in your peer supervision group.
+
+**Look up a competence:** `/competence 3.5`. Codes exist in two domains: core coaching competences (`C3.5` or `core 3.5`) and competences for integrating therapy and coaching (`I3.5` or `integration 3.5`). A code in both domains shows both. `area 3`, `meta 2` and `foundational` work too.
+**Search by words:** `/search strengths` (spelling slips are forgiven).
+**See the whole framework:** `/framework`.
+
+Framework text © BACP, quoted word for word from its user guide."
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framework() -> Framework {
+        Framework::builtin().unwrap()
+    }
+
+    #[test]
+    fn a_competence_is_public_and_an_error_private() {
+        let f = framework();
+        let ok = handle(
+            &f,
+            &Command::Competence {
+                code: "3.5".into(),
+                domain: None,
+            },
+        );
+        assert_eq!(ok.visibility, Visibility::Public);
+        assert_eq!(ok.cards.len(), 2);
+        assert!(ok.text.unwrap().contains("both domains"));
+
+        let err = handle(
+            &f,
+            &Command::Competence {
+                code: "9.9".into(),
+                domain: None,
+            },
+        );
+        assert_eq!(err.visibility, Visibility::Private);
+        assert!(err.is_error);
+        assert!(err.text.unwrap().contains("Nearest: Core 4.9"));
+    }
+
+    #[test]
+    fn the_domain_option_picks_one() {
+        let f = framework();
+        let r = handle(
+            &f,
+            &Command::Competence {
+                code: "3.5".into(),
+                domain: Some(DomainId::Integration),
+            },
+        );
+        assert_eq!(r.cards.len(), 1);
+        assert_eq!(r.cards[0].title, "Integration 3.5");
+    }
+
+    #[test]
+    fn words_in_the_code_option_fall_back_to_search() {
+        let f = framework();
+        let r = handle(
+            &f,
+            &Command::Competence {
+                code: "strengths".into(),
+                domain: None,
+            },
+        );
+        assert!(r.is_error);
+        assert_eq!(r.results[0].label, "Core 3.5");
+    }
+
+    #[test]
+    fn search_lists_results_privately() {
+        let f = framework();
+        let r = handle(
+            &f,
+            &Command::Search {
+                query: "theories of motivation".into(),
+            },
+        );
+        assert_eq!(r.visibility, Visibility::Private);
+        assert_eq!(r.results[0].label, "Core 4.2");
+        assert!(r.results.len() <= 5);
+    }
+}
