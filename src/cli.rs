@@ -43,6 +43,8 @@ enum Command {
     /// Try the bot in the terminal: type /competence 3.5, /search strengths, /help.
     /// Reads commands from stdin, so it can be scripted.
     Console,
+    /// Run the Discord bot (token from DISCORD_TOKEN or --token-file).
+    Run(RunArgs),
     /// Look up a competence, area or metacompetence: `3.5`, `C3.5`, `I3.5`,
     /// `core 2.10`, `area 3`, `meta 2`, `foundational`.
     Lookup(LookupArgs),
@@ -51,6 +53,32 @@ enum Command {
     /// Export or check framework data.
     #[command(subcommand)]
     Framework(FrameworkCommand),
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Read the bot token from this file instead of DISCORD_TOKEN.
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
+    /// Where the database lives (created, owner-only, if missing).
+    #[arg(
+        long,
+        env = "COMPANION_DATA_DIR",
+        default_value = "./data",
+        value_name = "DIR"
+    )]
+    data_dir: PathBuf,
+    /// Base URL that replaces https://discord.com for every REST call (a
+    /// rate-limit proxy such as twilight-http-proxy or nirn-proxy).
+    #[arg(long, env = "DISCORD_API_URL", value_name = "URL")]
+    api_url: Option<String>,
+    /// Register the commands on this server only, for instant updates while developing.
+    #[arg(long, value_name = "GUILD_ID")]
+    dev_guild: Option<u64>,
+    /// Ask Discord for the privileged message content intent, which the inline
+    /// mode needs; enable it on the Developer Portal's Bot page first.
+    #[arg(long, env = "COMPANION_MESSAGE_CONTENT")]
+    message_content: bool,
 }
 
 #[derive(Args, Debug)]
@@ -123,6 +151,7 @@ pub fn run(cli: Cli) -> u8 {
                 NOT_FOUND
             }
         },
+        Command::Run(args) => run_bot(framework, args),
         Command::Lookup(args) => lookup(&framework, &args),
         Command::Search(args) => search(&framework, &args),
         Command::Framework(FrameworkCommand::Export { json }) => export(&framework, json),
@@ -136,6 +165,95 @@ pub fn load(path: Option<&std::path::Path>) -> Result<Framework, framework::Fram
         Some(p) => framework::load_file(p),
         None => Framework::builtin(),
     }
+}
+
+/// Starts the Discord bot; returns when it has shut down.
+fn run_bot(framework: Framework, args: RunArgs) -> u8 {
+    init_logging();
+    let token = match read_token(args.token_file.as_deref()) {
+        Ok(token) => token,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return NOT_FOUND;
+        }
+    };
+    let config = crate::discord::Config {
+        token,
+        api_url: args.api_url,
+        data_dir: args.data_dir,
+        framework: std::sync::Arc::new(framework),
+        dev_guild: args.dev_guild,
+        message_content: args.message_content,
+        clock: std::sync::Arc::new(crate::clock::SystemClock),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return NOT_FOUND;
+        }
+    };
+    match runtime.block_on(crate::discord::run_until(config, shutdown_signal())) {
+        Ok(()) => FOUND,
+        Err(e) => {
+            eprintln!("error: {e}");
+            NOT_FOUND
+        }
+    }
+}
+
+/// The token from `--token-file`, else `DISCORD_TOKEN`; never printed.
+fn read_token(file: Option<&std::path::Path>) -> Result<String, String> {
+    let token = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?,
+        None => std::env::var("DISCORD_TOKEN").unwrap_or_default(),
+    };
+    let token = token.trim().to_string();
+    if token.is_empty() {
+        return Err(
+            "no bot token: set DISCORD_TOKEN or pass --token-file PATH (see README, \"Running the Discord bot\")"
+                .to_string(),
+        );
+    }
+    Ok(token)
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` adjusts the level (default: info for this crate,
+/// warnings for the libraries).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,practice_companion=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn check(path: &std::path::Path) -> u8 {

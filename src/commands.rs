@@ -158,6 +158,94 @@ fn search(framework: &Framework, query: &str) -> Reply {
     }
 }
 
+/// One autocomplete choice: what the user sees and what the option receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    /// Shown in the list: "Core 3.5 · Ability to listen for …" (at most 100 characters).
+    pub name: String,
+    /// Put into the option: "core 3.5" (at most 100 characters).
+    pub value: String,
+}
+
+/// Most suggestions a list shows (Discord's limit).
+pub const MAX_SUGGESTIONS: usize = 25;
+/// Longest suggestion name or value (Discord's limit).
+pub const SUGGESTION_CHARS: usize = 100;
+
+/// Suggestions for a partly typed code: `3.` offers the 3.x competences of both
+/// domains, `C3.` only core's; words offer search results.
+pub fn suggest_codes(framework: &Framework, partial: &str) -> Vec<Suggestion> {
+    let partial = partial.trim();
+    let (domain, digits) = split_code_prefix(partial);
+    let by_code: Vec<&crate::framework::Competence> = match digits {
+        Some(digits) => framework
+            .competences()
+            .iter()
+            .filter(|c| domain.is_none_or(|d| c.id.domain == d))
+            .filter(|c| c.id.code.to_string().starts_with(digits))
+            .collect(),
+        None => Vec::new(),
+    };
+    let chosen: Vec<&crate::framework::Competence> = if partial.is_empty() {
+        framework.competences().iter().collect()
+    } else if digits.is_some() {
+        by_code
+    } else {
+        framework
+            .search_index()
+            .search(partial, MAX_SUGGESTIONS)
+            .iter()
+            .filter_map(|h| framework.competence(h.id))
+            .collect()
+    };
+    chosen
+        .into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|c| Suggestion {
+            name: render::fit(
+                &format!("{} · {}", c.id.label(), c.statement),
+                SUGGESTION_CHARS,
+            ),
+            value: format!("{} {}", c.id.domain.as_str(), c.id.code),
+        })
+        .collect()
+}
+
+/// Splits `C3.`, `core 3.`, `i2`, `3.1` into an optional domain and the digits
+/// typed so far; `None` digits when the text is not the start of a code.
+fn split_code_prefix(partial: &str) -> (Option<DomainId>, Option<&str>) {
+    let (domain, rest) = strip_domain(partial);
+    let digits_only = rest.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    let starts_with_digit = rest.starts_with(|c: char| c.is_ascii_digit());
+    if digits_only && (starts_with_digit || (rest.is_empty() && domain.is_some())) {
+        (domain, Some(rest))
+    } else {
+        (None, None)
+    }
+}
+
+/// `core 3.` → (core, `3.`); text that does not start with a domain is returned whole.
+fn strip_domain(partial: &str) -> (Option<DomainId>, &str) {
+    const PREFIXES: [(&str, DomainId); 4] = [
+        ("integration", DomainId::Integration),
+        ("core", DomainId::Core),
+        ("c", DomainId::Core),
+        ("i", DomainId::Integration),
+    ];
+    for (prefix, domain) in PREFIXES {
+        let Some(head) = partial.get(..prefix.len()) else {
+            continue;
+        };
+        let tail = partial[prefix.len()..].trim_start();
+        if head.eq_ignore_ascii_case(prefix)
+            && (tail.is_empty() || tail.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            return (Some(domain), tail);
+        }
+    }
+    (None, partial)
+}
+
 /// What the bot does and how to use it: the same text in every front-end.
 pub fn help_text() -> String {
     "\
@@ -231,6 +319,32 @@ mod tests {
         );
         assert!(r.is_error);
         assert_eq!(r.results[0].label, "Core 3.5");
+    }
+
+    #[test]
+    fn autocomplete_offers_codes_of_both_domains_then_words() {
+        let f = framework();
+        let names: Vec<String> = suggest_codes(&f, "3.")
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        assert_eq!(names.len(), 15);
+        assert_eq!(names[0], "core 3.1");
+        assert!(names.contains(&"integration 3.5".to_string()));
+        let core_only = suggest_codes(&f, "C3.");
+        assert_eq!(core_only.len(), 10);
+        let two_one: Vec<String> = suggest_codes(&f, "2.1")
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        assert_eq!(two_one, ["core 2.1", "core 2.10", "integration 2.1"]);
+        let words = suggest_codes(&f, "strengths");
+        assert_eq!(words[0].value, "core 3.5");
+        for s in suggest_codes(&f, "") {
+            assert!(s.name.chars().count() <= SUGGESTION_CHARS);
+        }
+        assert_eq!(suggest_codes(&f, "").len(), MAX_SUGGESTIONS);
+        assert!(suggest_codes(&f, "xqzv").is_empty());
     }
 
     #[test]

@@ -9,13 +9,17 @@
 //! `companion` command line in [`cli`]. See ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod console;
+pub mod discord;
 pub mod framework;
 mod fuzzy;
+pub mod inline;
 pub mod lookup;
 pub mod references;
 pub mod render;
 pub mod search;
+pub mod store;
 
 pub use framework::{Code, Competence, CompetenceId, DomainId, Framework};

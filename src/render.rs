@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::framework::{Area, Competence, Framework};
+use crate::framework::{Area, Competence, CompetenceId, DomainId, Framework};
 use crate::lookup::Found;
 
 /// Size limits, in characters, that every card respects. They are Discord's
@@ -54,6 +54,10 @@ pub struct Card {
     pub fields: Vec<Field>,
     /// Source line.
     pub footer: String,
+    /// The domain the card belongs to, if one.
+    pub domain: Option<DomainId>,
+    /// The competence the card shows, if it shows one.
+    pub competence: Option<CompetenceId>,
 }
 
 impl Card {
@@ -181,6 +185,8 @@ pub fn competence_card(framework: &Framework, c: &Competence) -> Card {
         description,
         fields,
         footer: source_line(framework),
+        domain: Some(c.id.domain),
+        competence: Some(c.id),
     };
     within_total(card)
 }
@@ -212,6 +218,8 @@ pub fn area_card(framework: &Framework, area: &Area) -> Card {
         description,
         fields: Vec::new(),
         footer: source_line(framework),
+        domain: Some(area.domain),
+        competence: None,
     };
     let list = lines.join("\n");
     let room = limits::DESCRIPTION - card.description.chars().count();
@@ -239,6 +247,8 @@ pub fn meta_card(framework: &Framework, area: &Area) -> Card {
         ),
         fields: Vec::new(),
         footer: source_line(framework),
+        domain: Some(area.domain),
+        competence: None,
     }
 }
 
@@ -250,6 +260,8 @@ pub fn foundational_card(framework: &Framework, text: &str) -> Card {
         description: fit(text, limits::DESCRIPTION),
         fields: Vec::new(),
         footer: source_line(framework),
+        domain: None,
+        competence: None,
     }
 }
 
@@ -268,6 +280,8 @@ pub fn overview_card(framework: &Framework) -> Card {
             .unwrap_or_default(),
         fields: Vec::new(),
         footer: "Look up any code with /competence, e.g. 3.5, C3.5 or I3.5.".to_string(),
+        domain: None,
+        competence: None,
     };
     for domain in framework.domains() {
         let mut value = String::new();

@@ -1,0 +1,101 @@
+//! Gateway events that are not slash commands: clicks on the bot's buttons and
+//! menus, and ordinary messages for the inline mode.
+
+use poise::serenity_prelude as serenity;
+use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Message};
+
+use super::reply::{custom_id, no_mentions, to_response};
+use super::{BotError, Data};
+use crate::commands::{Command, Reply, Visibility};
+use crate::inline::compact_reply;
+
+/// The one handler poise calls for every event.
+pub async fn handle(
+    ctx: &serenity::Context,
+    event: &FullEvent,
+    data: &Data,
+) -> Result<(), BotError> {
+    match event {
+        FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Component(click),
+        } => component(ctx, click, data).await,
+        FullEvent::Message { new_message } => message(ctx, new_message, data).await,
+        _ => Ok(()),
+    }
+}
+
+/// A click on one of the bot's buttons or menus: open the competence it names,
+/// privately. Anything that is not one of ours gets a polite refusal.
+async fn component(
+    ctx: &serenity::Context,
+    click: &ComponentInteraction,
+    data: &Data,
+) -> Result<(), BotError> {
+    let value = match &click.data.kind {
+        ComponentInteractionDataKind::StringSelect { values } => values.first().map(String::as_str),
+        ComponentInteractionDataKind::Button => Some(click.data.custom_id.as_str()),
+        _ => None,
+    };
+    let opened = value.and_then(custom_id::parse_open);
+    let reply = match opened {
+        Some(id) => {
+            let code = format!("{} {}", id.domain.as_str(), id.code);
+            let mut reply = crate::commands::handle(
+                &data.framework,
+                &Command::Competence { code, domain: None },
+            );
+            reply.visibility = Visibility::Private;
+            reply
+        }
+        None => stale_component(),
+    };
+    click
+        .create_response(
+            &ctx.http,
+            serenity::CreateInteractionResponse::Message(to_response(&reply)),
+        )
+        .await?;
+    Ok(())
+}
+
+fn stale_component() -> Reply {
+    Reply {
+        visibility: Visibility::Private,
+        text: Some(
+            "That button or menu is not one this bot can answer any more. Try `/competence` instead."
+                .to_string(),
+        ),
+        cards: Vec::new(),
+        results: Vec::new(),
+        is_error: true,
+    }
+}
+
+/// An ordinary message: in servers that switched inline mode on, answer the
+/// explicit competence references it contains. Never answers bots.
+async fn message(ctx: &serenity::Context, msg: &Message, data: &Data) -> Result<(), BotError> {
+    if msg.author.bot || msg.webhook_id.is_some() || !data.message_content {
+        return Ok(());
+    }
+    let Some(guild) = msg.guild_id else {
+        return Ok(());
+    };
+    if !data.store.guild_settings(guild.get())?.inline {
+        return Ok(());
+    }
+    let due = data.inline.due(
+        &data.framework,
+        msg.channel_id.get(),
+        &msg.content,
+        data.clock.now(),
+    );
+    let Some(text) = compact_reply(&data.framework, &due) else {
+        return Ok(());
+    };
+    let reply = serenity::CreateMessage::new()
+        .content(text)
+        .reference_message(msg)
+        .allowed_mentions(no_mentions());
+    msg.channel_id.send_message(&ctx.http, reply).await?;
+    Ok(())
+}

@@ -1,0 +1,302 @@
+//! The Discord front-end: poise commands on serenity, translating Discord's
+//! interactions into the core's commands and the core's replies into embeds.
+//!
+//! This is the only module that knows Discord. It holds no logic the console
+//! does not share: commands go through [`crate::commands`], cards through
+//! [`crate::render`].
+
+mod commands;
+mod events;
+pub mod reply;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use poise::serenity_prelude as serenity;
+use serenity::{GatewayIntents, HttpBuilder};
+
+use crate::clock::Clock;
+use crate::framework::Framework;
+use crate::inline::InlineReplies;
+use crate::store::{Store, StoreError};
+
+/// Everything the bot needs to start; built once from the command line.
+pub struct Config {
+    /// The bot token.
+    pub token: String,
+    /// Replaces `https://discord.com` for every REST call (a rate-limit proxy, or tests).
+    pub api_url: Option<String>,
+    /// Where the database lives.
+    pub data_dir: PathBuf,
+    /// The framework to serve.
+    pub framework: Arc<Framework>,
+    /// Register commands on this server only (instant updates while developing).
+    pub dev_guild: Option<u64>,
+    /// Whether to ask for the privileged message content intent (inline mode).
+    pub message_content: bool,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("token", &"<redacted>")
+            .field("api_url", &self.api_url)
+            .field("data_dir", &self.data_dir)
+            .field("dev_guild", &self.dev_guild)
+            .field("message_content", &self.message_content)
+            .finish_non_exhaustive()
+    }
+}
+
+/// State shared by every command and event handler.
+pub struct Data {
+    framework: Arc<Framework>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    inline: InlineReplies,
+    message_content: bool,
+}
+
+/// poise's context for our data and error types.
+pub type Context<'a> = poise::Context<'a, Data, BotError>;
+
+/// What can go wrong while handling an interaction or event.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    /// Something the user can fix; the message is written for them.
+    #[error("{0}")]
+    User(String),
+    /// Discord refused or failed a request.
+    #[error("Discord request failed: {0}")]
+    Discord(#[from] serenity::Error),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why the bot could not run, as one line for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Discord did not accept the token.
+    #[error(
+        "Discord rejected the bot token (HTTP 401). Check DISCORD_TOKEN or --token-file: copy the token again from the Developer Portal, Bot page."
+    )]
+    TokenRejected,
+    /// Discord could not be reached to check the token.
+    #[error("cannot reach Discord at {url}: {source}")]
+    Unreachable {
+        /// The API base used.
+        url: String,
+        /// What happened.
+        source: serenity::Error,
+    },
+    /// The database could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The gateway connection failed for good.
+    #[error("the Discord gateway connection ended: {0}")]
+    Gateway(serenity::Error),
+}
+
+/// The apology shown when something unexpected fails.
+const APOLOGY: &str =
+    "Sorry, something went wrong on our side while answering that. Please try again in a moment.";
+
+/// Runs the bot until `shutdown` completes (or the gateway fails for good);
+/// then closes the shards and flushes the database.
+pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+    let store = Store::open(&config.data_dir)?;
+    let api_base = config.api_url.clone();
+    let http = build_http(&config);
+    check_token(&http, api_base.as_deref()).await?;
+
+    let intents = if config.message_content {
+        GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT
+    } else {
+        GatewayIntents::GUILDS
+    };
+    let data = Data {
+        framework: Arc::clone(&config.framework),
+        store: store.clone(),
+        clock: Arc::clone(&config.clock),
+        inline: InlineReplies::default(),
+        message_content: config.message_content,
+    };
+    let dev_guild = config.dev_guild;
+    let framework = poise::Framework::builder()
+        .options(framework_options())
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                register(ctx, &framework.options().commands, dev_guild).await?;
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "ready; commands registered");
+                Ok(data)
+            })
+        })
+        .build();
+
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
+        .framework(framework)
+        .await
+        .map_err(RunError::Gateway)?;
+    let shards = Arc::clone(&client.shard_manager);
+    let result = tokio::select! {
+        r = client.start() => r.map_err(RunError::Gateway),
+        () = shutdown => {
+            tracing::info!("shutting down");
+            shards.shutdown_all().await;
+            Ok(())
+        }
+    };
+    store.flush()?;
+    result
+}
+
+fn build_http(config: &Config) -> serenity::Http {
+    let mut builder =
+        HttpBuilder::new(&config.token).default_allowed_mentions(reply::no_mentions());
+    if let Some(base) = &config.api_url {
+        let base = base.trim_end_matches('/').to_string();
+        let client = reqwest::Client::builder().use_rustls_tls();
+        // Test traffic to a local fake must never be routed through a proxy
+        // from the environment.
+        let client = if is_loopback(&base) {
+            client.no_proxy()
+        } else {
+            client
+        };
+        if let Ok(client) = client.build() {
+            builder = builder.client(client);
+        }
+        // serenity's rate limiter stays on: it honours 429 `retry_after`
+        // whether the answer comes from Discord or through a proxy.
+        builder = builder.proxy(base);
+    }
+    builder.build()
+}
+
+/// Whether a URL's host is this machine.
+fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => rest.split(['/', ':']).next().unwrap_or_default(),
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+async fn check_token(http: &serenity::Http, api_url: Option<&str>) -> Result<(), RunError> {
+    match http.get_current_user().await {
+        Ok(_) => Ok(()),
+        Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(e)))
+            if e.status_code == serenity::StatusCode::UNAUTHORIZED =>
+        {
+            Err(RunError::TokenRejected)
+        }
+        Err(source) => Err(RunError::Unreachable {
+            url: api_url.unwrap_or("https://discord.com").to_string(),
+            source,
+        }),
+    }
+}
+
+async fn register(
+    ctx: &serenity::Context,
+    commands: &[poise::Command<Data, BotError>],
+    dev_guild: Option<u64>,
+) -> Result<(), BotError> {
+    match dev_guild {
+        Some(guild) => {
+            poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(guild)).await?
+        }
+        None => poise::builtins::register_globally(ctx, commands).await?,
+    }
+    Ok(())
+}
+
+fn framework_options() -> poise::FrameworkOptions<Data, BotError> {
+    poise::FrameworkOptions {
+        commands: commands::all(),
+        allowed_mentions: Some(reply::no_mentions()),
+        reply_callback: Some(|_ctx, reply| reply.allowed_mentions(reply::no_mentions())),
+        initialize_owners: false,
+        on_error: |error| Box::pin(on_error(error)),
+        event_handler: |framework, event| {
+            Box::pin(events::handle(
+                framework.serenity_context,
+                event,
+                framework.user_data,
+            ))
+        },
+        ..Default::default()
+    }
+}
+
+/// User errors are shown to the user, privately; anything else is logged with
+/// its context (never the user's text) and answered with an apology.
+async fn on_error(error: poise::FrameworkError<'_, Data, BotError>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            let message = match &error {
+                BotError::User(text) => text.clone(),
+                other => {
+                    tracing::error!(command = %ctx.command().qualified_name, guild = ?ctx.guild_id().map(|g| g.get()), error = %other, "command failed");
+                    APOLOGY.to_string()
+                }
+            };
+            let reply = poise::CreateReply::default()
+                .content(message)
+                .ephemeral(true)
+                .allowed_mentions(reply::no_mentions());
+            if let Err(e) = ctx.send(reply).await {
+                tracing::warn!(error = %e, "could not send the error reply");
+            }
+        }
+        poise::FrameworkError::EventHandler { error, event, .. } => {
+            tracing::error!(event = event.snake_case_name(), error = %error, "event handler failed");
+        }
+        poise::FrameworkError::ArgumentParse { ctx, .. } => {
+            let reply = poise::CreateReply::default()
+                .content("I couldn't read one of the options. Please pick from the list or check what you typed.")
+                .ephemeral(true)
+                .allowed_mentions(reply::no_mentions());
+            if let Err(e) = ctx.send(reply).await {
+                tracing::warn!(error = %e, "could not send the error reply");
+            }
+        }
+        poise::FrameworkError::Setup { error, .. } => {
+            tracing::error!(error = %error, "setup failed: commands could not be registered");
+        }
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::warn!(error = %e, "could not report a framework error");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback;
+
+    #[test]
+    fn loopback_urls_are_recognised() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:80",
+            "http://127.0.0.5",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "https://discord.com",
+            "http://10.0.0.1:80",
+            "http://proxy.example:3000",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
+}

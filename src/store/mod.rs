@@ -1,0 +1,148 @@
+//! Durable state in an embedded sled database: one tree per record kind.
+//!
+//! sled stays inside this module; front-ends call typed methods. Every write
+//! that a user is told about is flushed before the method returns, because
+//! sled loses unflushed writes on a crash (see `../shared/notes`).
+
+mod settings;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub use settings::GuildSettings;
+
+/// Trees (record kinds) in the database.
+mod trees {
+    /// Per-server settings, keyed by guild id (big-endian u64).
+    pub const GUILD_SETTINGS: &str = "guild_settings";
+}
+
+/// Why the store could not do what was asked, in words for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory could not be created or secured.
+    #[error("cannot prepare the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// Another process holds the database.
+    #[error(
+        "the data directory {0} is in use by another companion process; stop it first, or give this one its own --data-dir"
+    )]
+    Locked(PathBuf),
+    /// sled refused to open the database.
+    #[error("cannot open the database in {path}: {source}")]
+    Open {
+        /// The directory.
+        path: PathBuf,
+        /// What sled said.
+        source: sled::Error,
+    },
+    /// A read or write failed.
+    #[error("database error: {0}")]
+    Db(#[from] sled::Error),
+    /// A stored record could not be read back.
+    #[error("a stored record is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// The database and its trees.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    guild_settings: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+/// The sled cache size: small, since the data is small; sled's default is 1 GiB.
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`, which is created
+    /// readable by its owner only.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        create_private_dir(dir)?;
+        let db_path = dir.join("db");
+        let db = sled::Config::new()
+            .path(&db_path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|source| classify_open_error(dir, source))?;
+        let guild_settings = db.open_tree(trees::GUILD_SETTINGS)?;
+        Ok(Store { db, guild_settings })
+    }
+
+    /// Writes everything to disk; returns once it is durable against a crash.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn classify_open_error(dir: &Path, source: sled::Error) -> StoreError {
+    let locked = matches!(&source, sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        || source.to_string().contains("could not acquire lock");
+    if locked {
+        StoreError::Locked(dir.to_path_buf())
+    } else {
+        StoreError::Open {
+            path: dir.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Creates `dir` with mode 0700 (on Unix), or checks an existing one is a directory.
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let err = |source| StoreError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "companion-store-{}-{name}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_dir_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("private");
+        let _store = Store::open(&dir).unwrap();
+        let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}
