@@ -19,7 +19,7 @@ pub async fn handle(
         FullEvent::InteractionCreate {
             interaction: serenity::Interaction::Component(click),
         } => component(ctx, click, data).await,
-        FullEvent::Message { new_message } => message(ctx, new_message, data).await,
+        FullEvent::Message { new_message } => message(new_message, data).await,
         _ => Ok(()),
     }
 }
@@ -73,7 +73,7 @@ fn stale_component() -> Reply {
 
 /// An ordinary message: in servers that switched inline mode on, answer the
 /// explicit competence references it contains. Never answers bots.
-async fn message(ctx: &serenity::Context, msg: &Message, data: &Data) -> Result<(), BotError> {
+async fn message(msg: &Message, data: &Data) -> Result<(), BotError> {
     if msg.author.bot || msg.webhook_id.is_some() || !data.message_content {
         return Ok(());
     }
@@ -96,6 +96,8 @@ async fn message(ctx: &serenity::Context, msg: &Message, data: &Data) -> Result<
         .content(text)
         .reference_message(msg)
         .allowed_mentions(no_mentions());
-    msg.channel_id.send_message(&ctx.http, reply).await?;
+    if let Err(e) = data.rest.send_message(msg.channel_id, &reply).await {
+        tracing::warn!(channel = msg.channel_id.get(), error = %e, "inline answer not sent");
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@
 mod commands;
 mod events;
 pub mod reply;
+pub mod rest;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -58,6 +59,7 @@ pub struct Data {
     clock: Arc<dyn Clock>,
     inline: InlineReplies,
     message_content: bool,
+    rest: rest::Rest,
 }
 
 /// poise's context for our data and error types.
@@ -110,7 +112,7 @@ const APOLOGY: &str =
 pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
     let store = Store::open(&config.data_dir)?;
     let api_base = config.api_url.clone();
-    let http = build_http(&config);
+    let (http, rest) = build_http(&config);
     check_token(&http, api_base.as_deref()).await?;
 
     let intents = if config.message_content {
@@ -124,10 +126,12 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         clock: Arc::clone(&config.clock),
         inline: InlineReplies::default(),
         message_content: config.message_content,
+        rest,
     };
     let dev_guild = config.dev_guild;
     let framework = poise::Framework::builder()
         .options(framework_options())
+        .initialize_owners(false)
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
                 register(ctx, &framework.options().commands, dev_guild).await?;
@@ -154,27 +158,39 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
     result
 }
 
-fn build_http(config: &Config) -> serenity::Http {
-    let mut builder =
-        HttpBuilder::new(&config.token).default_allowed_mentions(reply::no_mentions());
-    if let Some(base) = &config.api_url {
-        let base = base.trim_end_matches('/').to_string();
-        let client = reqwest::Client::builder().use_rustls_tls();
-        // Test traffic to a local fake must never be routed through a proxy
-        // from the environment.
-        let client = if is_loopback(&base) {
-            client.no_proxy()
-        } else {
-            client
-        };
-        if let Ok(client) = client.build() {
-            builder = builder.client(client);
-        }
-        // serenity's rate limiter stays on: it honours 429 `retry_after`
-        // whether the answer comes from Discord or through a proxy.
-        builder = builder.proxy(base);
+/// serenity's HTTP client, and the bot's own poster ([`rest::Rest`]), sharing
+/// one connection pool.
+fn build_http(config: &Config) -> (serenity::Http, rest::Rest) {
+    let base = config
+        .api_url
+        .as_deref()
+        .unwrap_or("https://discord.com")
+        .trim_end_matches('/')
+        .to_string();
+    let client = reqwest::Client::builder().use_rustls_tls();
+    // Test traffic to a local fake must never be routed through a proxy from
+    // the environment.
+    let client = if is_loopback(&base) {
+        client.no_proxy()
+    } else {
+        client
+    };
+    let client = client.build().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "custom HTTP client unavailable; using the default");
+        reqwest::Client::new()
+    });
+    let mut builder = HttpBuilder::new(&config.token)
+        .client(client.clone())
+        .default_allowed_mentions(reply::no_mentions());
+    if config.api_url.is_some() {
+        // serenity only sends to a proxy with its own rate limiter off; the
+        // proxy limits instead, and the bot's own posts honour 429s in `rest`.
+        builder = builder.proxy(base.clone()).ratelimiter_disabled(true);
     }
-    builder.build()
+    (
+        builder.build(),
+        rest::Rest::new(client, &base, &config.token),
+    )
 }
 
 /// Whether a URL's host is this machine.
@@ -221,7 +237,6 @@ fn framework_options() -> poise::FrameworkOptions<Data, BotError> {
         commands: commands::all(),
         allowed_mentions: Some(reply::no_mentions()),
         reply_callback: Some(|_ctx, reply| reply.allowed_mentions(reply::no_mentions())),
-        initialize_owners: false,
         on_error: |error| Box::pin(on_error(error)),
         event_handler: |framework, event| {
             Box::pin(events::handle(
@@ -263,6 +278,18 @@ async fn on_error(error: poise::FrameworkError<'_, Data, BotError>) {
                 .ephemeral(true)
                 .allowed_mentions(reply::no_mentions());
             if let Err(e) = ctx.send(reply).await {
+                tracing::warn!(error = %e, "could not send the error reply");
+            }
+        }
+        poise::FrameworkError::CommandStructureMismatch {
+            ctx, description, ..
+        } => {
+            tracing::error!(command = %ctx.command().qualified_name, description, "options do not match the registered command");
+            let reply = poise::CreateReply::default()
+                .content("That command's options did not match what this bot expects; the command list may be out of date. Please try again in a minute.")
+                .ephemeral(true)
+                .allowed_mentions(reply::no_mentions());
+            if let Err(e) = poise::Context::Application(ctx).send(reply).await {
                 tracing::warn!(error = %e, "could not send the error reply");
             }
         }

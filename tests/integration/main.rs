@@ -1,8 +1,11 @@
-//! The integration test crate: the real `companion` binary and the shipped
-//! data, exercised from outside. One crate, one module per subject.
+//! The integration test crate: the real `companion` binary, the Discord
+//! front-end against a fake Discord, and the shipped data, exercised from
+//! outside. One crate, one module per subject.
 
 mod cli;
 mod console;
 mod data;
+mod discord;
+mod fake_discord;
 mod properties;
 mod support;

@@ -1,0 +1,189 @@
+//! Posting the messages the bot sends on its own (inline answers now, weekly
+//! prompts later), with Discord's rate limits and server errors handled here.
+//!
+//! Why not serenity's `Http` for these: when requests go through a proxy
+//! (`--api-url`), serenity must run without its rate limiter and then drops a
+//! 429's `retry_after`. Here every 429 waits exactly what Discord (or the
+//! proxy) asked, 5xx answers are retried with a short backoff, and anything
+//! else comes back as a typed error the caller can act on (a 403 or 404 means
+//! the channel is gone or closed to the bot).
+
+use std::time::Duration;
+
+use poise::serenity_prelude as serenity;
+use serde_json::Value;
+
+/// How many times one message is tried before giving up.
+const ATTEMPTS: u32 = 4;
+/// The longest wait honoured for a 429; longer asks are reported, not slept.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Why a post failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    /// Discord answered with an error status the caller should act on.
+    #[error("Discord answered {status}: {message}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// Discord's message, if any.
+        message: String,
+    },
+    /// Still rate-limited or failing after every attempt.
+    #[error("gave up after {ATTEMPTS} attempts: {0}")]
+    GaveUp(String),
+    /// The request could not be sent or the answer not read.
+    #[error("request failed: {0}")]
+    Transport(#[from] reqwest::Error),
+    /// The body could not be built.
+    #[error("could not build the request body: {0}")]
+    Body(#[from] serde_json::Error),
+}
+
+impl RestError {
+    /// Whether the channel is gone or closed to the bot (404 or 403).
+    pub fn is_missing_or_forbidden(&self) -> bool {
+        matches!(
+            self,
+            RestError::Status {
+                status: 403 | 404,
+                ..
+            }
+        )
+    }
+}
+
+/// A small REST client for the bot's own posts.
+#[derive(Clone)]
+pub struct Rest {
+    client: reqwest::Client,
+    base: String,
+    authorization: String,
+}
+
+impl std::fmt::Debug for Rest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rest")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Rest {
+    /// A client for `base` (e.g. `https://discord.com`) with the bot's token.
+    pub fn new(client: reqwest::Client, base: &str, token: &str) -> Rest {
+        let token = token.trim();
+        let authorization = if token.starts_with("Bot ") {
+            token.to_string()
+        } else {
+            format!("Bot {token}")
+        };
+        Rest {
+            client,
+            base: base.trim_end_matches('/').to_string(),
+            authorization,
+        }
+    }
+
+    /// Posts a message to a channel; returns Discord's message.
+    pub async fn send_message(
+        &self,
+        channel: serenity::ChannelId,
+        message: &serenity::CreateMessage,
+    ) -> Result<serenity::Message, RestError> {
+        let url = format!("{}/api/v10/channels/{}/messages", self.base, channel.get());
+        let body = serde_json::to_value(message)?;
+        let value = self.post(&url, &body).await?;
+        Ok(serde_json::from_value(value)?)
+    }
+
+    async fn post(&self, url: &str, body: &Value) -> Result<Value, RestError> {
+        let mut last = String::new();
+        for attempt in 1..=ATTEMPTS {
+            let response = self
+                .client
+                .post(url)
+                .header("Authorization", &self.authorization)
+                .header("User-Agent", serenity::constants::USER_AGENT)
+                .header("Content-Type", "application/json")
+                .body(serde_json::to_vec(body)?)
+                .send()
+                .await?;
+            let status = response.status().as_u16();
+            let retry_after_header = header_seconds(&response, "retry-after");
+            let text = response.text().await?;
+            match status {
+                200..=299 => return Ok(serde_json::from_str(&text)?),
+                429 => {
+                    let wait = retry_after(retry_after_header, &text);
+                    if wait > MAX_RETRY_AFTER {
+                        return Err(RestError::GaveUp(format!("rate limited for {wait:?}")));
+                    }
+                    tracing::warn!(attempt, ?wait, "rate limited; waiting as asked");
+                    tokio::time::sleep(wait).await;
+                    last = "rate limited".to_string();
+                }
+                500..=599 => {
+                    let wait = Duration::from_millis(250 * u64::from(attempt));
+                    tracing::warn!(attempt, status, ?wait, "Discord server error; retrying");
+                    tokio::time::sleep(wait).await;
+                    last = format!("status {status}");
+                }
+                _ => {
+                    return Err(RestError::Status {
+                        status,
+                        message: discord_message(&text),
+                    });
+                }
+            }
+        }
+        Err(RestError::GaveUp(last))
+    }
+}
+
+fn header_seconds(response: &reqwest::Response, name: &str) -> Option<f64> {
+    response
+        .headers()
+        .get(name)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The wait a 429 asks for: the body's `retry_after`, else the header, else one second.
+fn retry_after(header: Option<f64>, body: &str) -> Duration {
+    let from_body = serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("retry_after").and_then(Value::as_f64));
+    let seconds = from_body.or(header).unwrap_or(1.0);
+    if seconds.is_finite() && seconds >= 0.0 {
+        Duration::from_secs_f64(seconds.min(3600.0))
+    } else {
+        Duration::from_secs(1)
+    }
+}
+
+fn discord_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_prefers_the_body_then_the_header() {
+        assert_eq!(
+            retry_after(Some(2.0), r#"{"retry_after": 0.5}"#),
+            Duration::from_millis(500)
+        );
+        assert_eq!(retry_after(Some(2.0), "not json"), Duration::from_secs(2));
+        assert_eq!(retry_after(None, "{}"), Duration::from_secs(1));
+        assert_eq!(retry_after(Some(-1.0), "{}"), Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,263 @@
+//! Gateway payloads as Discord sends them, with just the fields serenity
+//! needs. Each builder is checked to deserialize into serenity's model in the
+//! unit tests at the bottom: serenity silently drops an event it cannot parse.
+
+use serde_json::{Value, json};
+
+/// The bot's own user and application.
+pub const BOT_USER_ID: &str = "900000000000000001";
+pub const APPLICATION_ID: &str = "900000000000000002";
+/// The server and channel the tests talk in.
+pub const GUILD_ID: &str = "400000000000000001";
+pub const CHANNEL_ID: &str = "500000000000000001";
+
+/// MANAGE_GUILD, as Discord writes permissions: a decimal string.
+pub const MANAGE_GUILD: &str = "32";
+
+/// A member of the test server.
+#[derive(Clone, Copy, Debug)]
+pub struct Member {
+    pub id: u64,
+    pub name: &'static str,
+    pub permissions: &'static str,
+    pub bot: bool,
+}
+
+pub const ALICE: Member = Member {
+    id: 100000000000000011,
+    name: "alice",
+    permissions: "0",
+    bot: false,
+};
+pub const BOB: Member = Member {
+    id: 100000000000000012,
+    name: "bob",
+    permissions: "0",
+    bot: false,
+};
+pub const ADMIN: Member = Member {
+    id: 100000000000000013,
+    name: "admin",
+    permissions: MANAGE_GUILD,
+    bot: false,
+};
+pub const OTHER_BOT: Member = Member {
+    id: 100000000000000014,
+    name: "otherbot",
+    permissions: "0",
+    bot: true,
+};
+
+pub fn user(m: Member) -> Value {
+    json!({
+        "id": m.id.to_string(),
+        "username": m.name,
+        "discriminator": "0",
+        "global_name": m.name,
+        "avatar": null,
+        "bot": m.bot,
+    })
+}
+
+fn member(m: Member) -> Value {
+    json!({
+        "user": user(m),
+        "roles": [],
+        "joined_at": "2024-01-01T00:00:00.000000+00:00",
+        "deaf": false,
+        "mute": false,
+        "flags": 0,
+        "pending": false,
+        "permissions": m.permissions,
+    })
+}
+
+pub fn ready(gateway_url: &str) -> Value {
+    json!({
+        "v": 10,
+        "user": {
+            "id": BOT_USER_ID, "username": "companion", "discriminator": "0",
+            "global_name": null, "avatar": null, "bot": true,
+        },
+        "guilds": [{ "id": GUILD_ID, "unavailable": true }],
+        "session_id": "fake-session",
+        "resume_gateway_url": gateway_url,
+        "application": { "id": APPLICATION_ID, "flags": 0 },
+        "shard": [0, 1],
+    })
+}
+
+fn interaction(id: u64, kind: u8, who: Member, data: Value) -> Value {
+    json!({
+        "id": id.to_string(),
+        "application_id": APPLICATION_ID,
+        "type": kind,
+        "token": token(id),
+        "version": 1,
+        "channel_id": CHANNEL_ID,
+        "channel": { "id": CHANNEL_ID, "type": 0 },
+        "guild_id": GUILD_ID,
+        "guild_locale": "en-GB",
+        "locale": "en-GB",
+        "app_permissions": "2248473465835073",
+        "entitlements": [],
+        "authorizing_integration_owners": { "0": GUILD_ID },
+        "context": 0,
+        "attachment_size_limit": 8388608,
+        "member": member(who),
+        "data": data,
+    })
+}
+
+/// The token of interaction `id`: what the bot puts in the callback path.
+pub fn token(id: u64) -> String {
+    format!("itok-{id}")
+}
+
+/// The id of the registered command named `name`.
+fn command_id(name: &str) -> String {
+    let n: u64 = name.bytes().map(u64::from).sum();
+    (700000000000000000 + n).to_string()
+}
+
+/// A slash command: `options` as Discord sends them, e.g.
+/// `[{"name":"code","type":3,"value":"3.5"}]`.
+pub fn command(id: u64, who: Member, name: &str, options: Value) -> Value {
+    interaction(
+        id,
+        2,
+        who,
+        json!({ "id": command_id(name), "name": name, "type": 1, "options": options, "guild_id": GUILD_ID }),
+    )
+}
+
+/// An autocomplete request for option `option` of `name`, typed so far `partial`.
+pub fn autocomplete(id: u64, who: Member, name: &str, option: &str, partial: &str) -> Value {
+    interaction(
+        id,
+        4,
+        who,
+        json!({
+            "id": command_id(name), "name": name, "type": 1, "guild_id": GUILD_ID,
+            "options": [{ "name": option, "type": 3, "value": partial, "focused": true }],
+        }),
+    )
+}
+
+/// A click on a button with `custom_id` under a message the bot sent.
+pub fn button(id: u64, who: Member, custom_id: &str) -> Value {
+    let mut v = interaction(
+        id,
+        3,
+        who,
+        json!({ "custom_id": custom_id, "component_type": 2 }),
+    );
+    v["message"] = bot_message(id + 1);
+    v
+}
+
+/// A choice in a string select menu.
+pub fn select(id: u64, who: Member, custom_id: &str, value: &str) -> Value {
+    let mut v = interaction(
+        id,
+        3,
+        who,
+        json!({ "custom_id": custom_id, "component_type": 3, "values": [value] }),
+    );
+    v["message"] = bot_message(id + 1);
+    v
+}
+
+fn message_fields(id: u64, author: Value, content: &str) -> Value {
+    json!({
+        "id": id.to_string(),
+        "channel_id": CHANNEL_ID,
+        "author": author,
+        "content": content,
+        "timestamp": "2026-11-24T10:00:00.000000+00:00",
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "pinned": false,
+        "type": 0,
+        "flags": 0,
+        "components": [],
+    })
+}
+
+fn bot_message(id: u64) -> Value {
+    let mut author = user(ADMIN);
+    author["id"] = json!(BOT_USER_ID);
+    author["username"] = json!("companion");
+    author["bot"] = json!(true);
+    message_fields(id, author, "")
+}
+
+/// A MESSAGE_CREATE in the test channel.
+pub fn message(id: u64, who: Member, content: &str) -> Value {
+    let mut v = message_fields(id, user(who), content);
+    v["guild_id"] = json!(GUILD_ID);
+    let mut m = member(who);
+    if let Some(obj) = m.as_object_mut() {
+        obj.remove("user");
+    }
+    v["member"] = m;
+    v
+}
+
+/// What the fake answers to a request that creates or edits a message.
+pub fn message_response(id: u64, content: &str) -> Value {
+    bot_message(id)
+        .as_object()
+        .map(|o| {
+            let mut o = o.clone();
+            o.insert("content".into(), json!(content));
+            Value::Object(o)
+        })
+        .unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use poise::serenity_prelude as serenity;
+
+    fn parses<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> T {
+        serde_json::from_value(v).unwrap_or_else(|e| panic!("{what} does not parse: {e}"))
+    }
+
+    #[test]
+    fn every_fixture_deserializes_into_serenity_models() {
+        let _: serenity::Ready = parses(ready("ws://127.0.0.1:1/gateway"), "READY");
+        let i: serenity::Interaction = parses(
+            command(
+                1,
+                ALICE,
+                "competence",
+                json!([{"name":"code","type":3,"value":"3.5"}]),
+            ),
+            "command",
+        );
+        assert!(matches!(i, serenity::Interaction::Command(_)));
+        let i: serenity::Interaction = parses(
+            autocomplete(2, ALICE, "competence", "code", "3."),
+            "autocomplete",
+        );
+        assert!(matches!(i, serenity::Interaction::Autocomplete(_)));
+        let i: serenity::Interaction = parses(button(3, ALICE, "open:core:3.5"), "button");
+        assert!(matches!(i, serenity::Interaction::Component(_)));
+        let i: serenity::Interaction = parses(
+            select(5, ALICE, "search-results", "open:core:3.5"),
+            "select",
+        );
+        assert!(matches!(i, serenity::Interaction::Component(_)));
+        let m: serenity::Message = parses(message(7, BOB, "see C3.5"), "message");
+        assert_eq!(m.content, "see C3.5");
+        let _: serenity::Message = parses(message_response(8, "hi"), "message response");
+        let _: serenity::CurrentUser = parses(user(ALICE), "user");
+    }
+}

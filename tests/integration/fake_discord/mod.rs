@@ -1,0 +1,478 @@
+//! A fake Discord on 127.0.0.1: REST over HTTP and the gateway over a
+//! WebSocket, enough of both for serenity and poise, in-process.
+//!
+//! Tests drive it: [`FakeDiscord::dispatch`] sends gateway events (an
+//! interaction, a message), [`FakeDiscord::wait_for`] waits for the bot's REST
+//! request that answers it, [`FakeDiscord::fail_next`] scripts a failure
+//! (429, 500) and [`FakeDiscord::drop_connection`] cuts the WebSocket. Every
+//! request is recorded with its method, path, headers and JSON body, and every
+//! body is validated against Discord's OpenAPI spec as it arrives.
+
+pub mod fixtures;
+pub mod spec;
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc};
+
+/// The token the fake accepts.
+pub const TOKEN: &str = "fake-token";
+
+/// How long a test waits for the bot before failing.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// One REST request the bot made.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+    /// What the spec said of the body: `None` when valid.
+    pub spec_error: Option<String>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body, which the test expects to be there.
+    pub fn json(&self) -> &Value {
+        self.body.as_ref().unwrap_or(&Value::Null)
+    }
+}
+
+/// A scripted answer for the next matching request.
+#[derive(Debug, Clone)]
+struct Fault {
+    method: String,
+    path_contains: String,
+    status: u16,
+    body: Value,
+    headers: Vec<(String, String)>,
+}
+
+enum GatewayCommand {
+    Dispatch(String, Value),
+    Drop,
+}
+
+#[derive(Default)]
+struct Shared {
+    requests: Mutex<Vec<Request>>,
+    faults: Mutex<VecDeque<Fault>>,
+    gateway: Mutex<Option<mpsc::UnboundedSender<GatewayCommand>>>,
+    gateway_log: Mutex<Vec<String>>,
+    changed: Notify,
+    seq: AtomicU64,
+    message_ids: AtomicU64,
+    gateway_url: Mutex<String>,
+}
+
+impl Shared {
+    fn note(&self, line: impl Into<String>) {
+        self.gateway_log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line.into());
+        self.changed.notify_waiters();
+    }
+}
+
+/// The running fake.
+pub struct FakeDiscord {
+    shared: Arc<Shared>,
+    base: String,
+    next_id: AtomicU64,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeDiscord {
+    /// Starts the fake on a free port of 127.0.0.1.
+    pub async fn start() -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let shared = Arc::new(Shared {
+            message_ids: AtomicU64::new(800000000000000000),
+            ..Shared::default()
+        });
+        *shared.gateway_url.lock().unwrap_or_else(|e| e.into_inner()) =
+            format!("ws://{addr}/gateway");
+        let app = Router::new()
+            .route("/gateway", get(gateway_upgrade))
+            .fallback(rest)
+            .with_state(Arc::clone(&shared));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeDiscord {
+            shared,
+            base: format!("http://{addr}"),
+            next_id: AtomicU64::new(300000000000000000),
+            server,
+        }
+    }
+
+    /// What the bot gets as `--api-url`.
+    pub fn api_url(&self) -> String {
+        self.base.clone()
+    }
+
+    /// A fresh snowflake for an interaction or message.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(10, Ordering::Relaxed)
+    }
+
+    /// Sends a gateway dispatch (`t`, `d`) to the connected bot.
+    pub fn dispatch(&self, t: &str, d: Value) {
+        let sender = self
+            .shared
+            .gateway
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let sender = sender.expect("the bot is connected to the gateway");
+        sender
+            .send(GatewayCommand::Dispatch(t.to_string(), d))
+            .expect("the gateway connection is open");
+    }
+
+    /// Cuts the WebSocket without a close frame, as a network failure would.
+    pub fn drop_connection(&self) {
+        if let Some(sender) = self
+            .shared
+            .gateway
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = sender.send(GatewayCommand::Drop);
+        }
+    }
+
+    /// Answers the next request whose method is `method` and whose path
+    /// contains `path_contains` with `status` and `body` instead.
+    pub fn fail_next(
+        &self,
+        method: &str,
+        path_contains: &str,
+        status: u16,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(Fault {
+                method: method.to_string(),
+                path_contains: path_contains.to_string(),
+                status,
+                body,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            });
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// What happened on the gateway: `connect`, `identify`, `resume`, `heartbeat` …
+    pub fn gateway_log(&self) -> Vec<String> {
+        self.shared
+            .gateway_log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until `matches` holds for some request, and returns the first such one.
+    pub async fn wait_for(&self, what: &str, matches: impl Fn(&Request) -> bool) -> Request {
+        self.wait_until(what, || self.requests().into_iter().find(|r| matches(r)))
+            .await
+    }
+
+    /// Waits until `probe` returns something.
+    pub async fn wait_until<T>(&self, what: &str, probe: impl Fn() -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let notified = self.shared.changed.notified();
+            if let Some(found) = probe() {
+                return found;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let seen: Vec<String> = self
+                    .requests()
+                    .iter()
+                    .map(|r| format!("{} {}", r.method, r.path))
+                    .collect();
+                panic!(
+                    "timed out waiting for {what}\nrequests seen: {seen:#?}\ngateway: {:?}",
+                    self.gateway_log()
+                );
+            }
+        }
+    }
+
+    /// Waits for the bot to be connected and to have registered its commands.
+    pub async fn wait_ready(&self) {
+        self.wait_for("command registration", |r| {
+            r.method == "PUT" && r.path.ends_with("/commands")
+        })
+        .await;
+        self.wait_until("an open gateway connection", || {
+            self.shared
+                .gateway
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .map(|_| ())
+        })
+        .await;
+    }
+
+    /// Sends an interaction and waits for its callback; returns the callback body.
+    pub async fn interact(&self, interaction: Value) -> Value {
+        let id = interaction["id"]
+            .as_str()
+            .expect("interaction id")
+            .to_string();
+        self.dispatch("INTERACTION_CREATE", interaction);
+        self.callback_for(&id).await.json().clone()
+    }
+
+    /// The callback request for interaction `id`.
+    pub async fn callback_for(&self, id: &str) -> Request {
+        let path = format!("/api/v10/interactions/{id}/");
+        self.wait_for(&format!("the callback of interaction {id}"), |r| {
+            r.method == "POST" && r.path.starts_with(&path) && r.path.ends_with("/callback")
+        })
+        .await
+    }
+
+    /// Fails the test if any body the bot sent broke Discord's spec.
+    pub fn assert_bodies_valid(&self) {
+        let broken: Vec<String> = self
+            .requests()
+            .iter()
+            .filter_map(|r| r.spec_error.clone())
+            .collect();
+        assert!(
+            broken.is_empty(),
+            "request bodies break Discord's OpenAPI spec:\n{}",
+            broken.join("\n")
+        );
+    }
+}
+
+async fn gateway_upgrade(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| gateway(socket, shared))
+}
+
+async fn send(socket: &mut WebSocket, payload: Value) -> bool {
+    socket
+        .send(Message::Text(payload.to_string().into()))
+        .await
+        .is_ok()
+}
+
+/// One gateway connection: HELLO, then IDENTIFY → READY or RESUME → RESUMED,
+/// heartbeats acknowledged, and dispatches pushed by the test.
+async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    shared.note("connect");
+    if !send(
+        &mut socket,
+        json!({ "op": 10, "d": { "heartbeat_interval": 41250 } }),
+    )
+    .await
+    {
+        return;
+    }
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { break };
+                let Message::Text(text) = message else { continue };
+                let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
+                match payload["op"].as_u64() {
+                    Some(1) => {
+                        shared.note("heartbeat");
+                        if !send(&mut socket, json!({ "op": 11 })).await { break; }
+                    }
+                    Some(2) => {
+                        shared.note("identify");
+                        let url = shared.gateway_url.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                        let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                        if !send(&mut socket, json!({ "op": 0, "s": s, "t": "READY", "d": fixtures::ready(&url) })).await { break; }
+                        *shared.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
+                        shared.changed.notify_waiters();
+                    }
+                    Some(6) => {
+                        shared.note("resume");
+                        let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                        if !send(&mut socket, json!({ "op": 0, "s": s, "t": "RESUMED", "d": {} })).await { break; }
+                        *shared.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
+                        shared.changed.notify_waiters();
+                    }
+                    _ => {}
+                }
+            }
+            command = rx.recv() => {
+                match command {
+                    Some(GatewayCommand::Dispatch(t, d)) => {
+                        let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                        if !send(&mut socket, json!({ "op": 0, "s": s, "t": t, "d": d })).await { break; }
+                    }
+                    Some(GatewayCommand::Drop) | None => {
+                        shared.note("dropped");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    shared.note("closed");
+}
+
+/// Every REST call: recorded, validated, then answered.
+async fn rest(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let json_body: Option<Value> = if body.is_empty() {
+        None
+    } else {
+        serde_json::from_slice(&body).ok()
+    };
+    let spec_error = match &json_body {
+        Some(b) if method != Method::GET => spec::validate(method.as_str(), &path, b).err(),
+        _ => None,
+    };
+    let request = Request {
+        method: method.to_string(),
+        path: path.clone(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
+            .collect(),
+        body: json_body.clone(),
+        spec_error,
+    };
+    let authorised = request.header("authorization") == Some(&format!("Bot {TOKEN}"));
+    let fault = take_fault(&shared, &request);
+    shared
+        .requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(request);
+    shared.changed.notify_waiters();
+
+    if !authorised {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({ "message": "401: Unauthorized", "code": 0 })),
+        )
+            .into_response();
+    }
+    if let Some(fault) = fault {
+        let mut response = (
+            StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            axum::Json(fault.body),
+        )
+            .into_response();
+        for (k, v) in fault.headers {
+            if let (Ok(k), Ok(v)) = (
+                axum::http::HeaderName::from_bytes(k.as_bytes()),
+                axum::http::HeaderValue::from_str(&v),
+            ) {
+                response.headers_mut().insert(k, v);
+            }
+        }
+        return response;
+    }
+    answer(&shared, &method, &path, json_body.as_ref())
+}
+
+fn take_fault(shared: &Shared, request: &Request) -> Option<Fault> {
+    let mut faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+    let index = faults
+        .iter()
+        .position(|f| f.method == request.method && request.path.contains(&f.path_contains))?;
+    faults.remove(index)
+}
+
+fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) -> Response {
+    let p = path.strip_prefix("/api/v10").unwrap_or(path);
+    let ok = |v: Value| (StatusCode::OK, axum::Json(v)).into_response();
+    let new_message = || {
+        let id = shared.message_ids.fetch_add(1, Ordering::Relaxed);
+        let content = body.and_then(|b| b["content"].as_str()).unwrap_or_default();
+        ok(fixtures::message_response(id, content))
+    };
+    match (method.as_str(), p) {
+        ("GET", "/gateway") => {
+            let url = shared
+                .gateway_url
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            ok(json!({ "url": url }))
+        }
+        ("GET", "/users/@me") => {
+            let mut me = fixtures::user(fixtures::ADMIN);
+            me["id"] = json!(fixtures::BOT_USER_ID);
+            me["username"] = json!("companion");
+            me["bot"] = json!(true);
+            ok(me)
+        }
+        ("PUT", p) if p.ends_with("/commands") => ok(json!([])),
+        ("POST", p) if p.starts_with("/interactions/") && p.ends_with("/callback") => {
+            StatusCode::NO_CONTENT.into_response()
+        }
+        ("POST", p) if p.starts_with("/channels/") && p.ends_with("/messages") => new_message(),
+        ("POST", p) if p.starts_with("/webhooks/") => new_message(),
+        ("PATCH", p) if p.starts_with("/webhooks/") => new_message(),
+        ("GET", p) if p.starts_with("/webhooks/") => new_message(),
+        _ => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "message": "404: Not Found", "code": 0 })),
+        )
+            .into_response(),
+    }
+}
