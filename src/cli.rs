@@ -45,6 +45,12 @@ enum Command {
     Console,
     /// Run the Discord bot (token from DISCORD_TOKEN or --token-file).
     Run(RunArgs),
+    /// Print the link that adds the bot to a server, with the scopes and
+    /// permissions it needs.
+    Invite {
+        /// The application id, from the Developer Portal's General Information page.
+        application_id: u64,
+    },
     /// Look up a competence, area or metacompetence: `3.5`, `C3.5`, `I3.5`,
     /// `core 2.10`, `area 3`, `meta 2`, `foundational`.
     Lookup(LookupArgs),
@@ -133,8 +139,13 @@ pub fn main() -> ExitCode {
 
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
-    if let Command::Framework(FrameworkCommand::Check { path }) = &cli.command {
-        return check(path);
+    match &cli.command {
+        Command::Framework(FrameworkCommand::Check { path }) => return check(path),
+        Command::Invite { application_id } => {
+            println!("{}", crate::discord::invite_url(*application_id));
+            return FOUND;
+        }
+        _ => {}
     }
     let framework = match load(cli.framework.as_deref()) {
         Ok(f) => f,
@@ -155,7 +166,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Lookup(args) => lookup(&framework, &args),
         Command::Search(args) => search(&framework, &args),
         Command::Framework(FrameworkCommand::Export { json }) => export(&framework, json),
-        Command::Framework(FrameworkCommand::Check { .. }) => USAGE,
+        Command::Framework(FrameworkCommand::Check { .. }) | Command::Invite { .. } => USAGE,
     }
 }
 

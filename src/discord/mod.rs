@@ -103,6 +103,19 @@ pub enum RunError {
     Gateway(serenity::Error),
 }
 
+/// The permissions the bot asks for when invited: view channels, send
+/// messages (and in threads), embed links, read message history (to reply to
+/// a message), create public threads (for the weekly discussion).
+pub const INVITE_PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38);
+
+/// The link that adds the bot to a server with the `bot` and
+/// `applications.commands` scopes and [`INVITE_PERMISSIONS`].
+pub fn invite_url(application_id: u64) -> String {
+    format!(
+        "https://discord.com/oauth2/authorize?client_id={application_id}&scope=bot%20applications.commands&permissions={INVITE_PERMISSIONS}"
+    )
+}
+
 /// The apology shown when something unexpected fails.
 const APOLOGY: &str =
     "Sorry, something went wrong on our side while answering that. Please try again in a moment.";
@@ -307,6 +320,15 @@ async fn on_error(error: poise::FrameworkError<'_, Data, BotError>) {
 #[cfg(test)]
 mod tests {
     use super::is_loopback;
+
+    #[test]
+    fn the_invite_url_carries_the_scopes_and_permissions() {
+        let url = super::invite_url(42);
+        assert_eq!(
+            url,
+            "https://discord.com/oauth2/authorize?client_id=42&scope=bot%20applications.commands&permissions=309237730304"
+        );
+    }
 
     #[test]
     fn loopback_urls_are_recognised() {

@@ -33,6 +33,15 @@ impl Bot {
     }
 
     async fn start_in(fake: &FakeDiscord, message_content: bool, data_dir: PathBuf) -> Bot {
+        Bot::start_with(fake, message_content, data_dir, None).await
+    }
+
+    async fn start_with(
+        fake: &FakeDiscord,
+        message_content: bool,
+        data_dir: PathBuf,
+        dev_guild: Option<u64>,
+    ) -> Bot {
         init_logs();
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
@@ -42,7 +51,7 @@ impl Bot {
             api_url: Some(fake.api_url()),
             data_dir: data_dir.clone(),
             framework: Arc::new(Framework::builtin().expect("framework")),
-            dev_guild: None,
+            dev_guild,
             message_content,
             clock: clock.clone(),
         };
@@ -197,6 +206,25 @@ async fn commands_are_registered_globally_with_valid_schemas() {
         .and_then(|a| a.iter().find(|c| c["name"] == "competence"))
         .expect("competence");
     assert_eq!(competence["options"][0]["autocomplete"], true);
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_guild_gets_the_commands_registered_on_it_alone() {
+    let fake = FakeDiscord::start().await;
+    let guild: u64 = fixtures::GUILD_ID.parse().expect("guild id");
+    let bot = Bot::start_with(&fake, false, scratch_dir(), Some(guild)).await;
+    let puts: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PUT")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        puts,
+        [format!("/api/v10/applications/{}/guilds/{}/commands", fixtures::APPLICATION_ID, fixtures::GUILD_ID)]
+    );
     bot.stop().await;
     fake.assert_bodies_valid();
 }
