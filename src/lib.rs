@@ -18,6 +18,7 @@ mod fuzzy;
 pub mod inline;
 pub mod lookup;
 pub mod references;
+pub mod reflections;
 pub mod render;
 pub mod search;
 pub mod store;

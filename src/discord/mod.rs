@@ -106,7 +106,8 @@ pub enum RunError {
 /// The permissions the bot asks for when invited: view channels, send
 /// messages (and in threads), embed links, read message history (to reply to
 /// a message), create public threads (for the weekly discussion).
-pub const INVITE_PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38);
+pub const INVITE_PERMISSIONS: u64 =
+    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38);
 
 /// The link that adds the bot to a server with the `bot` and
 /// `applications.commands` scopes and [`INVITE_PERMISSIONS`].
@@ -123,7 +124,7 @@ const APOLOGY: &str =
 /// Runs the bot until `shutdown` completes (or the gateway fails for good);
 /// then closes the shards and flushes the database.
 pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
-    let store = Store::open(&config.data_dir)?;
+    let store = Store::open_with_env_key(&config.data_dir)?;
     let api_base = config.api_url.clone();
     let (http, rest) = build_http(&config);
     check_token(&http, api_base.as_deref()).await?;

@@ -4,17 +4,30 @@
 //! that a user is told about is flushed before the method returns, because
 //! sled loses unflushed writes on a crash (see `../shared/notes`).
 
+pub mod crypto;
+mod keys;
+mod reflections;
 mod settings;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub use crypto::{CryptoError, SecretKey};
+pub use keys::{KEY_ENV, KEY_FILE};
 pub use settings::GuildSettings;
 
 /// Trees (record kinds) in the database.
 mod trees {
     /// Per-server settings, keyed by guild id (big-endian u64).
     pub const GUILD_SETTINGS: &str = "guild_settings";
+    /// Facts about the database itself (the key check).
+    pub const META: &str = "meta";
+    /// Each member's data key, wrapped by the master key; keyed by member id.
+    pub const MEMBER_KEYS: &str = "member_keys";
+    /// Reflections, sealed with their author's data key; keyed by member id then reflection id.
+    pub const REFLECTIONS: &str = "reflections";
+    /// Each member's next reflection number; keyed by member id.
+    pub const COUNTERS: &str = "counters";
 }
 
 /// Why the store could not do what was asked, in words for the operator.
@@ -47,6 +60,27 @@ pub enum StoreError {
     /// A stored record could not be read back.
     #[error("a stored record is damaged: {0}")]
     Corrupt(String),
+    /// The database exists but its key is nowhere to be found.
+    #[error(
+        "the database in {0} is encrypted, but no key was found: set {KEY_ENV} or restore {KEY_FILE} into the data directory. Without the key the reflections cannot be read."
+    )]
+    KeyMissing(PathBuf),
+    /// The key given does not open this database.
+    #[error(
+        "the key from {source_name} does not open the database in {path}: it belongs to another database, or was changed. Nothing was modified."
+    )]
+    KeyMismatch {
+        /// The directory.
+        path: PathBuf,
+        /// Where the key came from.
+        source_name: String,
+    },
+    /// The key could not be read or written.
+    #[error("{0}")]
+    Key(String),
+    /// Encryption or decryption failed.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
 }
 
 /// The database and its trees.
@@ -54,6 +88,10 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     guild_settings: sled::Tree,
+    member_keys: sled::Tree,
+    reflections: sled::Tree,
+    counters: sled::Tree,
+    master: SecretKey,
 }
 
 impl std::fmt::Debug for Store {
@@ -67,8 +105,10 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Store {
     /// Opens (creating if needed) the database in `dir`, which is created
-    /// readable by its owner only.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+    /// readable by its owner only. The master key is `key` if given (from
+    /// `COMPANION_KEY`), else the key file in `dir`, created for a new
+    /// database. A database whose key is missing or wrong is refused untouched.
+    pub fn open(dir: &Path, key: Option<SecretKey>) -> Result<Store, StoreError> {
         create_private_dir(dir)?;
         let db_path = dir.join("db");
         let db = sled::Config::new()
@@ -76,8 +116,21 @@ impl Store {
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|source| classify_open_error(dir, source))?;
-        let guild_settings = db.open_tree(trees::GUILD_SETTINGS)?;
-        Ok(Store { db, guild_settings })
+        let meta = db.open_tree(trees::META)?;
+        let master = keys::master_key(dir, &meta, key)?;
+        Ok(Store {
+            guild_settings: db.open_tree(trees::GUILD_SETTINGS)?,
+            member_keys: db.open_tree(trees::MEMBER_KEYS)?,
+            reflections: db.open_tree(trees::REFLECTIONS)?,
+            counters: db.open_tree(trees::COUNTERS)?,
+            db,
+            master,
+        })
+    }
+
+    /// Opens with the key from the environment (`COMPANION_KEY`) when set.
+    pub fn open_with_env_key(dir: &Path) -> Result<Store, StoreError> {
+        Store::open(dir, keys::key_from_env()?)
     }
 
     /// Writes everything to disk; returns once it is durable against a crash.
@@ -141,7 +194,7 @@ mod tests {
     fn the_data_dir_is_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = temp_dir("private");
-        let _store = Store::open(&dir).unwrap();
+        let _store = Store::open(&dir, None).unwrap();
         let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
     }

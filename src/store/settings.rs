@@ -45,13 +45,13 @@ mod tests {
     fn settings_survive_a_reopen() {
         let dir = temp_dir("settings");
         {
-            let store = Store::open(&dir).unwrap();
+            let store = Store::open(&dir, None).unwrap();
             assert!(!store.guild_settings(7).unwrap().inline);
             store
                 .set_guild_settings(7, &GuildSettings { inline: true })
                 .unwrap();
         }
-        let store = Store::open(&dir).unwrap();
+        let store = Store::open(&dir, None).unwrap();
         assert!(store.guild_settings(7).unwrap().inline);
         assert!(!store.guild_settings(8).unwrap().inline);
     }

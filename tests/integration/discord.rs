@@ -223,7 +223,11 @@ async fn a_dev_guild_gets_the_commands_registered_on_it_alone() {
         .collect();
     assert_eq!(
         puts,
-        [format!("/api/v10/applications/{}/guilds/{}/commands", fixtures::APPLICATION_ID, fixtures::GUILD_ID)]
+        [format!(
+            "/api/v10/applications/{}/guilds/{}/commands",
+            fixtures::APPLICATION_ID,
+            fixtures::GUILD_ID
+        )]
     );
     bot.stop().await;
     fake.assert_bodies_valid();

@@ -1,0 +1,196 @@
+//! A member's competence map: for each area, which competences their
+//! reflections have touched (how often, how lately) and which not yet, and a
+//! gentle suggestion of a gap to reflect on next.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use super::{Reflection, short_code};
+use crate::framework::{CompetenceId, Framework};
+use crate::render::{Card, Field, fit, limits};
+
+/// How much one competence has been reflected on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Touch {
+    /// Reflections tagged with it.
+    pub count: u32,
+    /// The newest of them.
+    pub last: DateTime<Utc>,
+}
+
+/// Coverage of the framework by one member's reflections.
+pub fn coverage(reflections: &[Reflection]) -> HashMap<CompetenceId, Touch> {
+    let mut map: HashMap<CompetenceId, Touch> = HashMap::new();
+    for r in reflections {
+        for id in &r.competences {
+            let entry = map.entry(*id).or_insert(Touch {
+                count: 0,
+                last: r.created,
+            });
+            entry.count += 1;
+            entry.last = entry.last.max(r.created);
+        }
+    }
+    map
+}
+
+/// A gap worth reflecting on next: in the area with the least coverage, the
+/// first competence not yet touched.
+pub fn suggest_gap(
+    framework: &Framework,
+    touched: &HashMap<CompetenceId, Touch>,
+) -> Option<CompetenceId> {
+    framework
+        .areas()
+        .iter()
+        .filter_map(|area| {
+            let ids: Vec<CompetenceId> = framework.competences_in(area).map(|c| c.id).collect();
+            let done = ids.iter().filter(|id| touched.contains_key(id)).count();
+            let gap = ids.iter().find(|id| !touched.contains_key(id)).copied()?;
+            // Fewest touched relative to size first; ties keep framework order.
+            Some(((done * 1000) / ids.len().max(1), gap))
+        })
+        .min_by_key(|(ratio, _)| *ratio)
+        .map(|(_, gap)| gap)
+}
+
+/// The map as a card: one field per domain, one line per area with a bar of
+/// touched (▰) and untouched (▱) competences, then what was touched.
+pub fn map_card(
+    framework: &Framework,
+    touched: &HashMap<CompetenceId, Touch>,
+    total: usize,
+) -> Card {
+    let all = framework.competences().len();
+    let done = framework
+        .competences()
+        .iter()
+        .filter(|c| touched.contains_key(&c.id))
+        .count();
+    let mut card = Card {
+        heading: "Only you can see this.".to_string(),
+        title: "Your competence map".to_string(),
+        description: format!(
+            "{total} reflection{} touching {done} of {all} competences.",
+            if total == 1 { "" } else { "s" }
+        ),
+        ..Card::default()
+    };
+    for domain in framework.domains() {
+        let mut value = String::new();
+        for area in framework.areas().iter().filter(|a| a.domain == domain.id) {
+            let ids: Vec<CompetenceId> = framework.competences_in(area).map(|c| c.id).collect();
+            let bar: String = ids
+                .iter()
+                .map(|id| {
+                    if touched.contains_key(id) {
+                        '▰'
+                    } else {
+                        '▱'
+                    }
+                })
+                .collect();
+            let n = ids.iter().filter(|id| touched.contains_key(id)).count();
+            let _ = writeln!(
+                value,
+                "**{}{}** {bar} {n}/{}",
+                domain.id.letter(),
+                area.number,
+                ids.len()
+            );
+            let seen: Vec<String> = ids
+                .iter()
+                .filter_map(|id| touched.get(id).map(|t| (id, t)))
+                .map(|(id, t)| format!("{} ×{} ({})", id.code, t.count, t.last.format("%-d %b")))
+                .collect();
+            if !seen.is_empty() {
+                let _ = writeln!(value, "{}", seen.join(" · "));
+            }
+        }
+        card.fields.push(Field {
+            name: fit(&domain.title, limits::FIELD_NAME),
+            value: fit(value.trim_end(), limits::FIELD_VALUE),
+        });
+    }
+    if let Some(gap) = suggest_gap(framework, touched).and_then(|id| framework.competence(id)) {
+        card.fields.push(Field {
+            name: "A gap to reflect on next".to_string(),
+            value: fit(
+                &format!("**{}** {}", short_code(&gap.id), gap.statement),
+                limits::FIELD_VALUE,
+            ),
+        });
+    }
+    card.footer =
+        "▰ reflected on · ▱ not yet. Counts only: the map never shows what you wrote.".to_string();
+    card
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reflections::Mode;
+
+    fn reflection(id: u64, tags: &[&str], day: u32) -> Reflection {
+        use chrono::TimeZone;
+        Reflection {
+            id,
+            author: 1,
+            created: Utc.with_ymd_and_hms(2026, 11, day, 9, 0, 0).unwrap(),
+            edited: None,
+            title: String::new(),
+            text: "x".into(),
+            competences: tags.iter().map(|t| t.parse().unwrap()).collect(),
+            model: "free".into(),
+            framework: "f".into(),
+            framework_version: "1".into(),
+            mode: Mode::Coaching,
+        }
+    }
+
+    #[test]
+    fn coverage_counts_and_keeps_the_latest_date() {
+        let rs = [
+            reflection(1, &["core:3.5"], 1),
+            reflection(2, &["core:3.5", "core:1.1"], 5),
+        ];
+        let c = coverage(&rs);
+        let t = c[&"core:3.5".parse().unwrap()];
+        assert_eq!(t.count, 2);
+        assert_eq!(t.last.format("%d").to_string(), "05");
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn the_suggested_gap_is_in_the_least_covered_area() {
+        let f = Framework::builtin().unwrap();
+        let rs = [reflection(1, &["core:1.1"], 1)];
+        let gap = suggest_gap(&f, &coverage(&rs)).unwrap();
+        assert_eq!(
+            gap.to_string(),
+            "core:2.1",
+            "core area 1 has one; core 2 has none"
+        );
+    }
+
+    #[test]
+    fn the_map_fits_discord_and_shows_counts_not_text() {
+        let f = Framework::builtin().unwrap();
+        let rs = [reflection(1, &["core:3.5", "integration:4.4"], 3)];
+        let card = map_card(&f, &coverage(&rs), 1);
+        assert!(
+            card.fields[0].value.contains("**C3** ▱▱▱▱▰▱▱▱▱▱ 1/10"),
+            "{}",
+            card.fields[0].value
+        );
+        assert!(card.fields[0].value.contains("3.5 ×1 (3 Nov)"));
+        assert!(
+            card.fields
+                .iter()
+                .all(|fl| fl.value.chars().count() <= limits::FIELD_VALUE)
+        );
+        assert!(card.description.contains("1 reflection touching 2 of 60"));
+    }
+}

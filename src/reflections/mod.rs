@@ -1,0 +1,352 @@
+//! Private reflections: what a member writes, the checks it passes before it
+//! is stored, and what is shown back to its author alone.
+//!
+//! This module is the model and its rules; the encrypted storage is in
+//! `store::reflections`, and the commands that use both are in
+//! `commands::personal`.
+
+pub mod map;
+pub mod nudge;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{CompetenceId, Framework};
+use crate::lookup::{Found, LookupError};
+
+/// Longest reflection text, in characters: what a Discord modal field holds.
+pub const MAX_TEXT_CHARS: usize = 4000;
+/// Longest title, in characters.
+pub const MAX_TITLE_CHARS: usize = 100;
+/// Most competences one reflection is tagged with.
+pub const MAX_TAGS: usize = 10;
+
+/// The kind of work a reflection is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Therapeutic work.
+    Therapy,
+    /// Coaching.
+    #[default]
+    Coaching,
+    /// Integrated therapy and coaching.
+    Integrated,
+    /// Anything else (supervision, training, reading …).
+    Other,
+}
+
+impl Mode {
+    /// Every mode, in the order offered.
+    pub const ALL: [Mode; 4] = [Mode::Therapy, Mode::Coaching, Mode::Integrated, Mode::Other];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Therapy => "therapy",
+            Mode::Coaching => "coaching",
+            Mode::Integrated => "integrated",
+            Mode::Other => "other",
+        }
+    }
+
+    /// Reads a mode as typed ("Coaching", " integrated "); empty means coaching.
+    pub fn parse(text: &str) -> Option<Mode> {
+        let t = text.trim().to_ascii_lowercase();
+        if t.is_empty() {
+            return Some(Mode::default());
+        }
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == t || (t.len() >= 3 && m.as_str().starts_with(&t)))
+    }
+}
+
+/// What a member submits: a new reflection, or the new version of one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Draft {
+    /// A short title (may be empty: one is made from the date).
+    pub title: String,
+    /// The reflection itself.
+    pub text: String,
+    /// Competences it is tagged with.
+    pub competences: Vec<CompetenceId>,
+    /// The reflective model used (`free`, `gibbs`, `rolfe`, `kolb`).
+    pub model: String,
+    /// The kind of work it is about.
+    pub mode: Mode,
+}
+
+/// A stored reflection, as its author sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reflection {
+    /// The reflection's number, counted per author from 1.
+    pub id: u64,
+    /// The author's Discord user id (or the console's local member).
+    pub author: u64,
+    /// When it was written (UTC).
+    pub created: DateTime<Utc>,
+    /// When it was last edited (UTC), if ever.
+    pub edited: Option<DateTime<Utc>>,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub text: String,
+    /// Competences it is tagged with.
+    pub competences: Vec<CompetenceId>,
+    /// The reflective model used.
+    pub model: String,
+    /// The framework's name when it was written.
+    pub framework: String,
+    /// The framework's version when it was written.
+    pub framework_version: String,
+    /// The kind of work it is about.
+    pub mode: Mode,
+}
+
+/// Why a draft cannot be saved, in words for its author.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DraftError {
+    /// Nothing but spaces.
+    #[error(
+        "The reflection is empty. Write what happened, what you noticed, what you will try next."
+    )]
+    EmptyText,
+    /// Over the text limit.
+    #[error(
+        "The reflection is {0} characters long; the limit is {MAX_TEXT_CHARS}. Split it into two, or shorten it."
+    )]
+    TextTooLong(usize),
+    /// Over the title limit.
+    #[error("The title is {0} characters long; the limit is {MAX_TITLE_CHARS}.")]
+    TitleTooLong(usize),
+    /// Too many tags.
+    #[error("A reflection can be tagged with up to {MAX_TAGS} competences; this one has {0}.")]
+    TooManyTags(usize),
+    /// A tag that is not a competence.
+    #[error("{0}")]
+    BadTag(String),
+}
+
+impl Draft {
+    /// Checks the limits and tidies the draft: trims, drops control
+    /// characters other than line breaks and tabs, removes duplicate tags.
+    pub fn validated(mut self) -> Result<Draft, DraftError> {
+        self.text = clean(&self.text);
+        self.title = clean(&self.title).replace(['\n', '\r'], " ");
+        if self.text.is_empty() {
+            return Err(DraftError::EmptyText);
+        }
+        let text_len = self.text.chars().count();
+        if text_len > MAX_TEXT_CHARS {
+            return Err(DraftError::TextTooLong(text_len));
+        }
+        let title_len = self.title.chars().count();
+        if title_len > MAX_TITLE_CHARS {
+            return Err(DraftError::TitleTooLong(title_len));
+        }
+        let mut seen = Vec::with_capacity(self.competences.len());
+        for id in self.competences {
+            if !seen.contains(&id) {
+                seen.push(id);
+            }
+        }
+        if seen.len() > MAX_TAGS {
+            return Err(DraftError::TooManyTags(seen.len()));
+        }
+        self.competences = seen;
+        if self.model.trim().is_empty() {
+            self.model = "free".to_string();
+        }
+        Ok(self)
+    }
+}
+
+fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Reads a list of tags as typed: `C3.5, I2.1 core 4.2`. A code in both
+/// domains without a domain (`3.5`) is refused with the two ways to write it.
+pub fn parse_tags(framework: &Framework, text: &str) -> Result<Vec<CompetenceId>, DraftError> {
+    let mut tags = Vec::new();
+    for piece in split_tags(text) {
+        match framework.lookup(&piece) {
+            Ok(Found::Competences(hits)) => {
+                if let Some(second) = hits.second {
+                    let code = second.id.code;
+                    return Err(DraftError::BadTag(format!(
+                        "{code} exists in both domains: write C{code} (core) or I{code} (integration)."
+                    )));
+                }
+                tags.push(hits.first.id);
+            }
+            Ok(_) => {
+                return Err(DraftError::BadTag(
+                    "Tags are competences such as C3.5 or I2.1, separated by commas.".to_string(),
+                ));
+            }
+            Err(LookupError::NotFound { asked, nearest }) => {
+                let near: Vec<String> = nearest.iter().map(short_code).collect();
+                return Err(DraftError::BadTag(format!(
+                    "There is no competence {asked} to tag. Nearest: {}.",
+                    near.join(", ")
+                )));
+            }
+            Err(_) => {
+                return Err(DraftError::BadTag(
+                    "Tags are competences such as C3.5 or I2.1, separated by commas.".to_string(),
+                ));
+            }
+        }
+    }
+    Ok(tags)
+}
+
+/// Splits `C3.5, I2.1 core 4.2; 1.1` into `C3.5`, `I2.1`, `core 4.2`, `1.1`:
+/// commas and semicolons separate, and so does a space before a new code
+/// unless the word before it is a domain word.
+fn split_tags(text: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    for chunk in text.split([',', ';', '\n']) {
+        let mut current: Vec<&str> = Vec::new();
+        for word in chunk.split_whitespace() {
+            let starts_code = word.chars().next().is_some_and(|c| c.is_ascii_digit())
+                || (word.len() > 1
+                    && word.starts_with(['c', 'C', 'i', 'I'])
+                    && word[1..].starts_with(|c: char| c.is_ascii_digit()));
+            let after_domain = current.last().is_some_and(|w| is_domain_word(w));
+            let starts_piece = is_domain_word(word) || (starts_code && !after_domain);
+            if starts_piece && !current.is_empty() {
+                pieces.push(current.join(" "));
+                current.clear();
+            }
+            current.push(word);
+        }
+        if !current.is_empty() {
+            pieces.push(current.join(" "));
+        }
+    }
+    pieces
+}
+
+fn is_domain_word(word: &str) -> bool {
+    ["core", "integration", "c", "i", "competence"]
+        .iter()
+        .any(|d| word.eq_ignore_ascii_case(d))
+}
+
+/// `C3.5` or `I2.1`: the short form used in lists and tag fields.
+pub fn short_code(id: &CompetenceId) -> String {
+    format!("{}{}", id.domain.letter(), id.code)
+}
+
+/// Tags written back as a field value: `C3.5, I2.1`.
+pub fn tags_text(tags: &[CompetenceId]) -> String {
+    tags.iter().map(short_code).collect::<Vec<_>>().join(", ")
+}
+
+/// The competences a reflection's text mentions explicitly and does not yet carry
+/// as tags: offered to its author as tags.
+pub fn suggested_tags(framework: &Framework, draft: &Draft) -> Vec<CompetenceId> {
+    let mut out = Vec::new();
+    for r in crate::references::find_references(framework, &draft.text) {
+        let Some(domain) = r.domain else { continue };
+        let id = CompetenceId::new(domain, r.code);
+        if !draft.competences.contains(&id) && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out.truncate(5);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f() -> Framework {
+        Framework::builtin().unwrap()
+    }
+
+    #[test]
+    fn limits_are_enforced_with_clear_messages() {
+        let ok = Draft {
+            text: "  Something happened.  ".into(),
+            ..Draft::default()
+        };
+        let ok = ok.validated().unwrap();
+        assert_eq!(ok.text, "Something happened.");
+        assert_eq!(ok.model, "free");
+        let empty = Draft {
+            text: " \n\t ".into(),
+            ..Draft::default()
+        };
+        assert_eq!(empty.validated(), Err(DraftError::EmptyText));
+        let long = Draft {
+            text: "é".repeat(4001),
+            ..Draft::default()
+        };
+        assert_eq!(long.validated(), Err(DraftError::TextTooLong(4001)));
+        let exactly = Draft {
+            text: "é".repeat(4000),
+            ..Draft::default()
+        };
+        assert!(exactly.validated().is_ok());
+        let title = Draft {
+            text: "x".into(),
+            title: "t".repeat(101),
+            ..Draft::default()
+        };
+        assert_eq!(title.validated(), Err(DraftError::TitleTooLong(101)));
+        let nul = Draft {
+            text: "a\0b\u{7}c\nd".into(),
+            ..Draft::default()
+        };
+        assert_eq!(nul.validated().unwrap().text, "abc\nd");
+    }
+
+    #[test]
+    fn tags_parse_and_ambiguous_codes_ask_for_a_domain() {
+        let f = f();
+        let tags = parse_tags(&f, "C3.5, I2.1 core 4.2; 2.10").unwrap();
+        let want: Vec<String> = tags.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            want,
+            ["core:3.5", "integration:2.1", "core:4.2", "core:2.10"]
+        );
+        let err = parse_tags(&f, "3.5").unwrap_err().to_string();
+        assert!(err.contains("C3.5") && err.contains("I3.5"), "{err}");
+        let err = parse_tags(&f, "C9.9").unwrap_err().to_string();
+        assert!(err.contains("no competence"), "{err}");
+        assert_eq!(parse_tags(&f, "").unwrap(), vec![]);
+        assert!(parse_tags(&f, "strengths").is_err());
+    }
+
+    #[test]
+    fn references_in_the_text_are_offered_as_tags() {
+        let f = f();
+        let draft = Draft {
+            text: "We talked about C2.8 and competence 3.5, then I3.5.".into(),
+            competences: vec!["core:2.8".parse().unwrap()],
+            ..Draft::default()
+        };
+        let offered: Vec<String> = suggested_tags(&f, &draft)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(offered, ["integration:3.5"]);
+    }
+
+    #[test]
+    fn modes_parse_forgivingly() {
+        assert_eq!(Mode::parse("Therapy"), Some(Mode::Therapy));
+        assert_eq!(Mode::parse(" integ "), Some(Mode::Integrated));
+        assert_eq!(Mode::parse(""), Some(Mode::Coaching));
+        assert_eq!(Mode::parse("x"), None);
+    }
+}

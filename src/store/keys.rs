@@ -1,0 +1,157 @@
+//! The master key: where it comes from, and the check that it belongs to
+//! this database.
+//!
+//! Order: `COMPANION_KEY` (64 hex digits) if set; else `master.key` in the
+//! data directory. A new database with no key gets a fresh key file, created
+//! with `create_new` and mode 0600. An existing database never gets a new key:
+//! a missing or wrong key is an error, and nothing is written.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use super::StoreError;
+use super::crypto::SecretKey;
+
+/// The environment variable that may hold the master key.
+pub const KEY_ENV: &str = "COMPANION_KEY";
+/// The key file's name in the data directory.
+pub const KEY_FILE: &str = "master.key";
+
+const KEY_CHECK: &[u8] = b"key_check";
+const KEY_CHECK_AAD: &[u8] = b"practice-companion key check v1";
+const KEY_CHECK_TEXT: &[u8] = b"this database belongs to this key";
+
+/// The key from `COMPANION_KEY`, if set.
+pub fn key_from_env() -> Result<Option<SecretKey>, StoreError> {
+    match std::env::var(KEY_ENV) {
+        Ok(text) if !text.trim().is_empty() => {
+            SecretKey::from_hex(&text).map(Some).ok_or_else(|| {
+                StoreError::Key(format!(
+                    "{KEY_ENV} must be 64 hexadecimal digits (32 bytes)"
+                ))
+            })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The master key for the database in `dir`, checked against it.
+pub(super) fn master_key(
+    dir: &Path,
+    meta: &sled::Tree,
+    given: Option<SecretKey>,
+) -> Result<SecretKey, StoreError> {
+    let check = meta.get(KEY_CHECK)?;
+    let file = dir.join(KEY_FILE);
+    let (key, source_name) = match given {
+        Some(key) => (key, KEY_ENV.to_string()),
+        None if file.exists() => (read_key_file(&file)?, file.display().to_string()),
+        None if check.is_some() => return Err(StoreError::KeyMissing(dir.to_path_buf())),
+        None => (create_key_file(&file)?, file.display().to_string()),
+    };
+    match check {
+        Some(sealed) => {
+            let opened = key
+                .open(KEY_CHECK_AAD, &sealed)
+                .map_err(|_| StoreError::KeyMismatch {
+                    path: dir.to_path_buf(),
+                    source_name,
+                })?;
+            if &opened[..] != KEY_CHECK_TEXT {
+                return Err(StoreError::Key("the key check record is damaged".into()));
+            }
+        }
+        None => {
+            meta.insert(KEY_CHECK, key.seal(KEY_CHECK_AAD, KEY_CHECK_TEXT)?)?;
+            meta.flush()?;
+        }
+    }
+    Ok(key)
+}
+
+fn read_key_file(path: &Path) -> Result<SecretKey, StoreError> {
+    let text = zeroize::Zeroizing::new(
+        fs::read_to_string(path)
+            .map_err(|e| StoreError::Key(format!("cannot read {}: {e}", path.display())))?,
+    );
+    SecretKey::from_hex(&text).ok_or_else(|| {
+        StoreError::Key(format!(
+            "{} does not hold a key (64 hexadecimal digits)",
+            path.display()
+        ))
+    })
+}
+
+fn create_key_file(path: &Path) -> Result<SecretKey, StoreError> {
+    let key = SecretKey::generate();
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let err = |e: std::io::Error| {
+        StoreError::Key(format!(
+            "cannot create the key file {}: {e}",
+            path.display()
+        ))
+    };
+    let mut file = options.open(path).map_err(err)?;
+    file.write_all(key.to_hex().as_bytes()).map_err(err)?;
+    file.write_all(b"\n").map_err(err)?;
+    file.sync_all().map_err(err)?;
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::temp_dir;
+    use super::super::{Store, StoreError};
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_gets_a_private_key_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("keyfile");
+        let _store = Store::open(&dir, None).unwrap();
+        let mode = fs::metadata(dir.join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_missing_or_wrong_key_is_refused() {
+        let dir = temp_dir("wrongkey");
+        drop(Store::open(&dir, None).unwrap());
+        // Wrong key from the environment's place:
+        let err = Store::open(&dir, Some(SecretKey::generate())).unwrap_err();
+        assert!(matches!(err, StoreError::KeyMismatch { .. }), "{err}");
+        // Key file gone:
+        let saved = fs::read(dir.join(KEY_FILE)).unwrap();
+        fs::remove_file(dir.join(KEY_FILE)).unwrap();
+        let err = Store::open(&dir, None).unwrap_err();
+        assert!(matches!(err, StoreError::KeyMissing(_)), "{err}");
+        assert!(
+            !dir.join(KEY_FILE).exists(),
+            "no new key was made for an existing database"
+        );
+        // Restored, it opens again:
+        fs::write(dir.join(KEY_FILE), saved).unwrap();
+        Store::open(&dir, None).unwrap();
+    }
+
+    #[test]
+    fn a_key_given_for_a_new_database_is_used_and_no_file_is_written() {
+        let dir = temp_dir("envkey");
+        let key = SecretKey::generate();
+        drop(Store::open(&dir, Some(key.clone())).unwrap());
+        assert!(!dir.join(KEY_FILE).exists());
+        Store::open(&dir, Some(key)).unwrap();
+    }
+}
