@@ -40,9 +40,18 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Try the bot in the terminal: type /competence 3.5, /search strengths, /help.
-    /// Reads commands from stdin, so it can be scripted.
-    Console,
+    /// Try the bot in the terminal: type /competence 3.5, /search strengths,
+    /// /reflect, /map, /help. Reads commands from stdin, so it can be scripted.
+    Console {
+        /// Where reflections are stored (created, owner-only, if missing).
+        #[arg(
+            long,
+            env = "COMPANION_DATA_DIR",
+            default_value = "./data",
+            value_name = "DIR"
+        )]
+        data_dir: PathBuf,
+    },
     /// Run the Discord bot (token from DISCORD_TOKEN or --token-file).
     Run(RunArgs),
     /// Print the link that adds the bot to a server, with the scopes and
@@ -155,7 +164,7 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
-        Command::Console => match crate::console::run_stdio(&framework) {
+        Command::Console { data_dir } => match crate::console::run_stdio(&framework, &data_dir) {
             Ok(()) => FOUND,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -1,67 +1,395 @@
 //! The terminal console: the bot's commands typed as in Discord
-//! (`/competence 3.5`, `/search strengths`), one local user, no token needed.
+//! (`/competence 3.5`, `/search strengths`, `/reflect`, `/reflections list`,
+//! `/map`), one local member, no token needed, the same store format.
 //!
 //! It reads lines from any `BufRead`, so it is as usable piped as typed: a
 //! prompt is shown only when stdin is a terminal, and output is plain text.
+//! Where Discord opens a form, the console asks for each field in turn; a
+//! reflection's text ends with a line holding only a full stop.
 
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
-use crate::commands::{self, Command, Reply};
+use crate::clock::{Clock, SystemClock};
+use crate::commands::personal::{self, Member, Personal};
+use crate::commands::{self, Action, Command, Reply};
 use crate::framework::{DomainId, Framework};
+use crate::prompts::Models;
+use crate::reflections::{Draft, Mode, parse_tags, short_code, tags_text};
+use crate::store::Store;
 
-/// Runs the console on stdin and stdout until `/quit` or end of input.
-pub fn run_stdio(framework: &Framework) -> io::Result<()> {
-    let stdin = io::stdin();
-    let interactive = stdin.is_terminal();
-    let mut out = io::stdout().lock();
-    if interactive {
-        writeln!(
-            out,
-            "practice-companion console: {} ({} {}). Type /help, or /quit to leave.",
-            framework.name, framework.publisher, framework.year
-        )?;
-    }
-    run(framework, stdin.lock(), &mut out, interactive)
+/// The console's one member.
+pub const LOCAL_MEMBER: u64 = 1;
+
+/// A console session.
+pub struct Console<'a, R, W> {
+    framework: &'a Framework,
+    models: Models,
+    data_dir: PathBuf,
+    store: Option<Store>,
+    clock: Box<dyn Clock>,
+    input: io::Lines<R>,
+    out: W,
+    interactive: bool,
 }
 
-/// Runs the console over any input and output.
-pub fn run(
-    framework: &Framework,
-    input: impl BufRead,
-    out: &mut impl Write,
-    interactive: bool,
-) -> io::Result<()> {
-    let mut lines = input.lines();
-    loop {
-        if interactive {
-            write!(out, "> ")?;
-            out.flush()?;
-        }
-        let Some(line) = lines.next() else {
-            break;
-        };
-        let line = line.unwrap_or_else(|_| String::from("\u{FFFD}"));
-        match parse_line(&line) {
-            Line::Empty => continue,
-            Line::Quit => break,
-            Line::Command(command) => show(out, &commands::handle(framework, &command))?,
-            Line::Unknown(name) => writeln!(
-                out,
-                "There is no /{name} command. Try /competence, /search, /framework, /help or /quit.\n"
-            )?,
-        }
+/// Runs the console on stdin and stdout until `/quit` or end of input.
+pub fn run_stdio(framework: &Framework, data_dir: &Path) -> io::Result<()> {
+    let stdin = io::stdin();
+    let interactive = stdin.is_terminal();
+    let mut console = Console::new(
+        framework,
+        data_dir,
+        stdin.lock(),
+        io::stdout().lock(),
+        interactive,
+    )?;
+    if interactive {
+        console.say(&format!(
+            "practice-companion console: {} ({} {}). Type /help, or /quit to leave.",
+            framework.name, framework.publisher, framework.year
+        ))?;
     }
-    Ok(())
+    console.run()
 }
 
 enum Line {
     Empty,
     Quit,
     Command(Command),
-    Unknown(String),
+    Personal(PersonalLine),
+    Problem(String),
 }
 
-fn parse_line(line: &str) -> Line {
+enum PersonalLine {
+    Reflect { tags: String, model: String },
+    Edit(u64),
+    Delete(u64),
+    Export(Option<PathBuf>),
+    ForgetMe,
+    Run(Personal),
+}
+
+impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
+    /// A console over `input` and `out`, storing reflections in `data_dir`.
+    pub fn new(
+        framework: &'a Framework,
+        data_dir: &Path,
+        input: R,
+        out: W,
+        interactive: bool,
+    ) -> io::Result<Self> {
+        let models = Models::builtin().map_err(|e| io::Error::other(e.to_string()))?;
+        Ok(Console {
+            framework,
+            models,
+            data_dir: data_dir.to_path_buf(),
+            store: None,
+            clock: Box::new(SystemClock),
+            input: input.lines(),
+            out,
+            interactive,
+        })
+    }
+
+    /// Reads and answers commands until `/quit` or end of input.
+    pub fn run(&mut self) -> io::Result<()> {
+        while let Some(line) = self.read_line("> ")? {
+            match parse_line(self.framework, &line) {
+                Line::Empty => {}
+                Line::Quit => break,
+                Line::Command(command) => {
+                    let reply = commands::handle(self.framework, &command);
+                    self.show(&reply)?;
+                }
+                Line::Personal(p) => self.personal(p)?,
+                Line::Problem(text) => self.say(&format!("{text}\n"))?,
+            }
+        }
+        Ok(())
+    }
+
+    fn read_line(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        if self.interactive {
+            write!(self.out, "{prompt}")?;
+            self.out.flush()?;
+        }
+        match self.input.next() {
+            None => Ok(None),
+            Some(Ok(line)) => Ok(Some(line)),
+            Some(Err(e)) if e.kind() == io::ErrorKind::InvalidData => Ok(Some(String::new())),
+            Some(Err(e)) => Err(e),
+        }
+    }
+
+    fn say(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.out, "{text}")
+    }
+
+    fn store(&mut self) -> Result<&Store, String> {
+        if self.store.is_none() {
+            let store =
+                Store::open_with_env_key(&self.data_dir).map_err(|e| format!("error: {e}"))?;
+            self.store = Some(store);
+        }
+        self.store
+            .as_ref()
+            .ok_or_else(|| "error: the store is not open".to_string())
+    }
+
+    fn personal(&mut self, line: PersonalLine) -> io::Result<()> {
+        let command = match line {
+            PersonalLine::Run(p) => Some(p),
+            PersonalLine::Reflect { tags, model } => {
+                self.ask_new(&tags, &model)?.map(Personal::Save)
+            }
+            PersonalLine::Edit(id) => self.ask_edit(id)?,
+            PersonalLine::Delete(id) => {
+                let answer =
+                    self.read_line(&format!("Type yes to delete reflection #{id} for good: "))?;
+                if answer.as_deref().map(str::trim) == Some("yes") {
+                    Some(Personal::Delete(id))
+                } else {
+                    self.say("Kept.\n")?;
+                    None
+                }
+            }
+            PersonalLine::ForgetMe => {
+                let answer = self.read_line(
+                    "This removes all your reflections and your key. Type forget-me to confirm: ",
+                )?;
+                if answer.as_deref().map(str::trim) == Some("forget-me") {
+                    Some(Personal::ForgetMe)
+                } else {
+                    self.say("Nothing was removed.\n")?;
+                    None
+                }
+            }
+            PersonalLine::Export(dir) => return self.export(dir),
+        };
+        let Some(command) = command else {
+            return Ok(());
+        };
+        match self.run_personal(command) {
+            Ok(reply) => self.show(&reply),
+            Err(problem) => self.say(&format!("{problem}\n")),
+        }
+    }
+
+    fn run_personal(&mut self, command: Personal) -> Result<Reply, String> {
+        let now = self.clock.now();
+        let framework = self.framework;
+        let store = self.store()?;
+        let member = Member {
+            framework,
+            store,
+            id: LOCAL_MEMBER,
+            now,
+        };
+        personal::handle(&member, command).map_err(|e| format!("error: {e}"))
+    }
+
+    fn export(&mut self, dir: Option<PathBuf>) -> io::Result<()> {
+        let reply = match self.run_personal(Personal::Export) {
+            Ok(reply) => reply,
+            Err(problem) => return self.say(&format!("{problem}\n")),
+        };
+        let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+        let mut written = Vec::new();
+        for file in &reply.attachments {
+            let path = dir.join(&file.filename);
+            std::fs::write(&path, &file.content)?;
+            written.push(path.display().to_string());
+        }
+        if let Some(text) = &reply.text {
+            self.say(text)?;
+        }
+        for path in written {
+            self.say(&format!("  wrote {path}"))?;
+        }
+        self.say("")
+    }
+
+    /// Asks for a new reflection's fields.
+    fn ask_new(&mut self, tags: &str, model: &str) -> io::Result<Option<Draft>> {
+        let model = self.models.get_or_free(model).clone();
+        self.say(&format!("{}: {}", model.name, model.summary))?;
+        for q in &model.questions {
+            self.say(&format!("  · {q}"))?;
+        }
+        self.ask_fields("", tags, Mode::default(), model.id)
+    }
+
+    fn ask_edit(&mut self, id: u64) -> io::Result<Option<Personal>> {
+        let existing = match self.store().map(|s| s.reflection(LOCAL_MEMBER, id)) {
+            Ok(Ok(Some(r))) => r,
+            Ok(Ok(None)) => {
+                self.say(&format!(
+                    "You have no reflection #{id}. /reflections list shows the ones you have.\n"
+                ))?;
+                return Ok(None);
+            }
+            Ok(Err(e)) => {
+                self.say(&format!("error: {e}\n"))?;
+                return Ok(None);
+            }
+            Err(problem) => {
+                self.say(&format!("{problem}\n"))?;
+                return Ok(None);
+            }
+        };
+        self.say(&format!("Editing #{id}. Press Enter to keep a field as it is; end the text with a line holding only '.', or give just '.' to keep it."))?;
+        let Some(title) = self.read_line(&format!("Title [{}]: ", existing.title))? else {
+            return Ok(None);
+        };
+        let title = if title.trim().is_empty() {
+            existing.title.clone()
+        } else {
+            title
+        };
+        let text = self.read_text()?;
+        let text = if text.trim().is_empty() {
+            existing.text.clone()
+        } else {
+            text
+        };
+        let tags_now = tags_text(&existing.competences);
+        let Some(tags) = self.read_line(&format!("Competences [{tags_now}]: "))? else {
+            return Ok(None);
+        };
+        let competences = if tags.trim().is_empty() {
+            existing.competences.clone()
+        } else {
+            match parse_tags(self.framework, &tags) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.say(&format!("{e} The tags are kept as they were."))?;
+                    existing.competences.clone()
+                }
+            }
+        };
+        let Some(mode) = self.read_line(&format!("Kind of work [{}]: ", existing.mode.as_str()))?
+        else {
+            return Ok(None);
+        };
+        let mode = if mode.trim().is_empty() {
+            existing.mode
+        } else {
+            Mode::parse(&mode).unwrap_or(existing.mode)
+        };
+        Ok(Some(Personal::Edit(
+            id,
+            Draft {
+                title,
+                text,
+                competences,
+                model: existing.model,
+                mode,
+            },
+        )))
+    }
+
+    fn ask_fields(
+        &mut self,
+        title_hint: &str,
+        tags: &str,
+        mode: Mode,
+        model: String,
+    ) -> io::Result<Option<Draft>> {
+        let Some(title) = self.read_line(&format!("Title (optional){title_hint}: "))? else {
+            return Ok(None);
+        };
+        self.say("Write your reflection; end with a line holding only a full stop (.).")?;
+        let text = self.read_text()?;
+        let prompt = if tags.is_empty() {
+            "Competences, e.g. C3.5, I2.1 (optional): ".to_string()
+        } else {
+            format!("Competences [{tags}]: ")
+        };
+        let Some(typed) = self.read_line(&prompt)? else {
+            return Ok(None);
+        };
+        let typed = if typed.trim().is_empty() {
+            tags.to_string()
+        } else {
+            typed
+        };
+        let competences = match parse_tags(self.framework, &typed) {
+            Ok(t) => t,
+            Err(e) => {
+                self.say(&format!(
+                    "{e} Saving without those tags; add them with /reflections edit."
+                ))?;
+                Vec::new()
+            }
+        };
+        let Some(kind) = self.read_line(&format!(
+            "Kind of work: therapy, coaching, integrated or other [{}]: ",
+            mode.as_str()
+        ))?
+        else {
+            return Ok(None);
+        };
+        let mode = Mode::parse(&kind).unwrap_or_else(|| {
+            let _ = writeln!(self.out, "Not one of those; saved as {}.", mode.as_str());
+            mode
+        });
+        Ok(Some(Draft {
+            title,
+            text,
+            competences,
+            model,
+            mode,
+        }))
+    }
+
+    /// Lines until one holding only `.` (or the end of input).
+    fn read_text(&mut self) -> io::Result<String> {
+        let mut lines = Vec::new();
+        while let Some(line) = self.read_line("| ")? {
+            if line.trim() == "." {
+                break;
+            }
+            lines.push(line);
+        }
+        Ok(lines.join("\n"))
+    }
+
+    fn show(&mut self, reply: &Reply) -> io::Result<()> {
+        if let Some(text) = &reply.text {
+            writeln!(self.out, "{}", text.replace("**", ""))?;
+        }
+        for line in &reply.results {
+            writeln!(self.out, "  {:<16} {}", line.label, line.statement)?;
+        }
+        for (i, card) in reply.cards.iter().enumerate() {
+            if i > 0 || reply.text.is_some() {
+                writeln!(self.out)?;
+            }
+            writeln!(self.out, "{}", card.to_plain_text())?;
+        }
+        let hints: Vec<String> = reply.actions.iter().filter_map(hint).collect();
+        if !hints.is_empty() {
+            writeln!(self.out, "Next: {}", hints.join(" · "))?;
+        }
+        writeln!(self.out)
+    }
+}
+
+/// The console's way of doing what a Discord button does.
+fn hint(action: &Action) -> Option<String> {
+    Some(match action {
+        Action::Open(id) => format!("/competence {}", short_code(id)),
+        Action::Mine(id) => format!("/reflections list {}", short_code(id)),
+        Action::View(n) => format!("/reflections view {n}"),
+        Action::Edit(n) => format!("/reflections edit {n}"),
+        Action::AddTag(n, id) => format!("/reflections tag {n} {}", short_code(id)),
+        Action::ConfirmDelete(n) => format!("/reflections delete {n}"),
+        Action::ConfirmForget => return None,
+    })
+}
+
+fn parse_line(framework: &Framework, line: &str) -> Line {
     let line = line.trim();
     if line.is_empty() {
         return Line::Empty;
@@ -82,13 +410,17 @@ fn parse_line(line: &str) -> Line {
         }),
         "framework" => Line::Command(Command::Framework),
         "help" | "?" => Line::Command(Command::Help),
+        "reflect" => reflect(args),
+        "reflections" | "r" => reflections(framework, args),
+        "map" => Line::Personal(PersonalLine::Run(Personal::Map)),
         "quit" | "exit" | "q" => Line::Quit,
-        _ => Line::Unknown(
+        _ => Line::Problem(format!(
+            "There is no /{} command. Try /competence, /search, /framework, /reflect, /reflections, /map, /help or /quit.",
             name.chars()
                 .filter(|c| c.is_alphanumeric())
                 .take(32)
-                .collect(),
-        ),
+                .collect::<String>()
+        )),
     }
 }
 
@@ -108,50 +440,153 @@ fn competence(args: &str) -> Command {
     }
 }
 
-fn show(out: &mut impl Write, reply: &Reply) -> io::Result<()> {
-    if let Some(text) = &reply.text {
-        writeln!(out, "{}", text.replace("**", ""))?;
-    }
-    for line in &reply.results {
-        writeln!(out, "  {:<16} {}", line.label, line.statement)?;
-    }
-    for (i, card) in reply.cards.iter().enumerate() {
-        if i > 0 || reply.text.is_some() {
-            writeln!(out)?;
+/// `/reflect [competences] [model:gibbs]`.
+fn reflect(args: &str) -> Line {
+    let mut model = "free".to_string();
+    let mut tags = Vec::new();
+    for word in args.split_whitespace() {
+        match word.strip_prefix("model:") {
+            Some(m) => model = m.to_ascii_lowercase(),
+            None => tags.push(word),
         }
-        writeln!(out, "{}", card.to_plain_text())?;
     }
-    writeln!(out)
+    Line::Personal(PersonalLine::Reflect {
+        tags: tags.join(" "),
+        model,
+    })
+}
+
+const REFLECTIONS_USAGE: &str = "Use /reflections list [competence] [page], view <number>, edit <number>, tag <number> <competence>, delete <number>, export [folder] or forget-me.";
+
+fn reflections(framework: &Framework, args: &str) -> Line {
+    let mut words = args.split_whitespace();
+    let sub = words.next().unwrap_or("list").to_ascii_lowercase();
+    let rest: Vec<&str> = words.collect();
+    let number = |s: Option<&&str>| {
+        s.and_then(|s| s.trim_start_matches('#').parse::<u64>().ok())
+            .filter(|n| *n > 0)
+    };
+    let need_number = || {
+        Line::Problem(format!(
+            "Give the reflection's number, e.g. /reflections {sub} 3."
+        ))
+    };
+    match sub.as_str() {
+        "list" => {
+            let mut tag = None;
+            let mut page = 1;
+            for w in &rest {
+                if let Ok(p) = w.parse::<usize>() {
+                    page = p;
+                } else {
+                    match parse_tags(framework, w) {
+                        Ok(t) => tag = t.first().copied(),
+                        Err(e) => return Line::Problem(e.to_string()),
+                    }
+                }
+            }
+            Line::Personal(PersonalLine::Run(Personal::List { tag, page }))
+        }
+        "view" => number(rest.first()).map_or_else(need_number, |n| {
+            Line::Personal(PersonalLine::Run(Personal::View(n)))
+        }),
+        "edit" => {
+            number(rest.first()).map_or_else(need_number, |n| Line::Personal(PersonalLine::Edit(n)))
+        }
+        "delete" => number(rest.first())
+            .map_or_else(need_number, |n| Line::Personal(PersonalLine::Delete(n))),
+        "tag" => {
+            let Some(n) = number(rest.first()) else {
+                return need_number();
+            };
+            match parse_tags(framework, &rest[1..].join(" ")) {
+                Ok(tags) if tags.len() == 1 => {
+                    Line::Personal(PersonalLine::Run(Personal::AddTag(n, tags[0])))
+                }
+                Ok(_) => Line::Problem(
+                    "Give one competence to add, e.g. /reflections tag 3 C2.8.".into(),
+                ),
+                Err(e) => Line::Problem(e.to_string()),
+            }
+        }
+        "export" => Line::Personal(PersonalLine::Export(rest.first().map(PathBuf::from))),
+        "forget-me" => Line::Personal(PersonalLine::ForgetMe),
+        _ => Line::Problem(REFLECTIONS_USAGE.to_string()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn session(input: &str) -> String {
+    fn session(dir: &Path, input: &str) -> String {
         let f = Framework::builtin().unwrap();
         let mut out = Vec::new();
-        run(&f, input.as_bytes(), &mut out, false).unwrap();
+        Console::new(&f, dir, input.as_bytes(), &mut out, false)
+            .unwrap()
+            .run()
+            .unwrap();
         String::from_utf8(out).unwrap()
     }
 
-    #[test]
-    fn commands_are_typed_as_in_discord() {
-        let out = session("/competence 3.5 domain:core\n/search theories of motivation\n");
-        assert!(out.contains("Core 3.5"));
-        assert!(!out.contains("Integration 3.5"));
-        assert!(out.contains("Core 4.2"));
+    fn temp(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("companion-console-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
     }
 
     #[test]
-    fn quit_stops_reading() {
-        let out = session("/quit\n/competence 3.5\n");
-        assert!(out.is_empty());
+    fn lookups_need_no_store() {
+        let dir = temp("lookups");
+        let out = session(
+            &dir,
+            "/competence 3.5 domain:core\n/search theories of motivation\n",
+        );
+        assert!(out.contains("Core 3.5") && !out.contains("Integration 3.5"));
+        assert!(out.contains("Core 4.2"));
+        assert!(!dir.exists(), "nothing is written for lookups");
+    }
+
+    #[test]
+    fn a_reflection_is_written_listed_viewed_and_mapped() {
+        let dir = temp("reflect");
+        let out = session(
+            &dir,
+            "/reflect C3.5 model:rolfe\nStrengths session\nWhat? My client named their values.\nNow what? Try C2.8.\n.\n\nintegrated\n/reflections list\n/reflections view 1\n/map\n",
+        );
+        assert!(out.contains("Rolfe"), "{out}");
+        assert!(out.contains("Saved as reflection #1, tagged C3.5"), "{out}");
+        assert!(out.contains("You mention C2.8"), "{out}");
+        assert!(out.contains("/reflections tag 1 C2.8"), "{out}");
+        assert!(out.contains("#1 "), "{out}");
+        assert!(out.contains("My client named their values."), "{out}");
+        assert!(out.contains("Your competence map"), "{out}");
+        assert!(out.contains("integrated"), "{out}");
+    }
+
+    #[test]
+    fn delete_and_forget_ask_first() {
+        let dir = temp("delete");
+        let out = session(
+            &dir,
+            "/reflect\n\nOne.\n.\n\n\n/reflections delete 1\nno\n/reflections view 1\n/reflections forget-me\nyes\n/reflections forget-me\nforget-me\n/reflections list\n",
+        );
+        assert!(out.contains("Kept."), "{out}");
+        assert!(out.contains("Nothing was removed."), "{out}");
+        assert!(out.contains("Done: 1 reflection"), "{out}");
+        assert!(out.contains("You have no reflections yet"), "{out}");
     }
 
     #[test]
     fn unknown_commands_say_what_exists() {
-        let out = session("/frobnicate\n");
+        let dir = temp("unknown");
+        let out = session(
+            &dir,
+            "/frobnicate\n/reflections frob\n/reflections view x\n",
+        );
         assert!(out.contains("There is no /frobnicate command"));
+        assert!(out.contains("Use /reflections list"));
+        assert!(out.contains("Give the reflection's number"));
     }
 }

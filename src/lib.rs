@@ -17,6 +17,7 @@ pub mod framework;
 mod fuzzy;
 pub mod inline;
 pub mod lookup;
+pub mod prompts;
 pub mod references;
 pub mod reflections;
 pub mod render;

@@ -2,9 +2,12 @@
 //!
 //! A front-end turns what the user did (a slash command, a console line) into
 //! a [`Command`], calls [`handle`], and shows the [`Reply`] in its own way.
-//! Nothing here knows which front-end asked.
+//! Nothing here knows which front-end asked. Commands about a member's own
+//! reflections are in [`personal`].
 
-use crate::framework::{DomainId, Framework};
+pub mod personal;
+
+use crate::framework::{CompetenceId, DomainId, Framework};
 use crate::lookup::LookupError;
 use crate::render::{self, Card};
 use crate::search::DEFAULT_LIMIT;
@@ -31,11 +34,12 @@ pub enum Command {
 }
 
 /// Who may see a reply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Visibility {
     /// Shown in the channel: framework content meant for the discussion.
     Public,
     /// Shown only to the person who asked: errors and anything personal.
+    #[default]
     Private,
 }
 
@@ -43,15 +47,44 @@ pub enum Visibility {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchLine {
     /// e.g. `core:3.5`, for buttons and menus that open the card.
-    pub id: crate::framework::CompetenceId,
+    pub id: CompetenceId,
     /// e.g. "Core 3.5".
     pub label: String,
     /// The statement, shortened to fit a list line.
     pub statement: String,
 }
 
+/// Something the user can do next from a reply: a button in Discord, a hint
+/// in the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Open a competence's card.
+    Open(CompetenceId),
+    /// List my own reflections on a competence.
+    Mine(CompetenceId),
+    /// View one of my reflections.
+    View(u64),
+    /// Edit one of my reflections.
+    Edit(u64),
+    /// Add a tag to one of my reflections.
+    AddTag(u64, CompetenceId),
+    /// Confirm deleting one of my reflections.
+    ConfirmDelete(u64),
+    /// Confirm forgetting everything of mine.
+    ConfirmForget,
+}
+
+/// A file attached to a reply (exports).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file's name.
+    pub filename: String,
+    /// Its contents.
+    pub content: Vec<u8>,
+}
+
 /// What a command produced, for a front-end to show.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Reply {
     /// Who may see it.
     pub visibility: Visibility,
@@ -61,6 +94,10 @@ pub struct Reply {
     pub cards: Vec<Card>,
     /// Search results, for front-ends that offer a menu to open one.
     pub results: Vec<SearchLine>,
+    /// What the user can do next.
+    pub actions: Vec<Action>,
+    /// Files to attach.
+    pub attachments: Vec<Attachment>,
     /// Whether this reply reports something the user got wrong.
     pub is_error: bool,
 }
@@ -69,24 +106,22 @@ impl Reply {
     fn public(cards: Vec<Card>) -> Reply {
         Reply {
             visibility: Visibility::Public,
-            text: None,
             cards,
-            results: Vec::new(),
-            is_error: false,
+            ..Reply::default()
         }
     }
 
-    fn private_text(text: String) -> Reply {
+    /// A message only the asker sees.
+    pub fn private_text(text: String) -> Reply {
         Reply {
             visibility: Visibility::Private,
             text: Some(text),
-            cards: Vec::new(),
-            results: Vec::new(),
-            is_error: false,
+            ..Reply::default()
         }
     }
 
-    fn user_error(text: String) -> Reply {
+    /// A private message about something the user got wrong.
+    pub fn user_error(text: String) -> Reply {
         Reply {
             is_error: true,
             ..Reply::private_text(text)
@@ -112,10 +147,12 @@ fn competence(framework: &Framework, code: &str, domain: Option<DomainId>) -> Re
     match framework.lookup(&query) {
         Ok(found) => {
             let cards = render::render_found(framework, &found);
+            let shown: Vec<CompetenceId> = cards.iter().filter_map(|c| c.competence).collect();
             let mut reply = Reply::public(cards);
             if reply.cards.len() > 1 {
                 reply.text = Some(format!("{found}: this code exists in both domains."));
             }
+            reply.actions = card_actions(framework, &shown);
             reply
         }
         Err(LookupError::NotACode) => {
@@ -130,6 +167,33 @@ fn competence(framework: &Framework, code: &str, domain: Option<DomainId>) -> Re
         }
         Err(e) => Reply::user_error(e.to_string()),
     }
+}
+
+/// What to offer under competence cards: my reflections on the first shown,
+/// the same code in the other domain (when one is shown), then see-also links.
+fn card_actions(framework: &Framework, shown: &[CompetenceId]) -> Vec<Action> {
+    let mut links: Vec<CompetenceId> = Vec::new();
+    let mut push = |id: CompetenceId| {
+        if !shown.contains(&id) && !links.contains(&id) {
+            links.push(id);
+        }
+    };
+    if let [only] = shown {
+        for domain in DomainId::ALL {
+            let other = CompetenceId::new(domain, only.code);
+            if domain != only.domain && framework.competence(other).is_some() {
+                push(other);
+            }
+        }
+    }
+    for id in shown {
+        if let Some(c) = framework.competence(*id) {
+            c.see_also.iter().copied().for_each(&mut push);
+        }
+    }
+    let mut actions: Vec<Action> = shown.iter().take(1).map(|id| Action::Mine(*id)).collect();
+    actions.extend(links.into_iter().take(4).map(Action::Open));
+    actions
 }
 
 fn search(framework: &Framework, query: &str) -> Reply {
@@ -152,9 +216,8 @@ fn search(framework: &Framework, query: &str) -> Reply {
     Reply {
         visibility: Visibility::Private,
         text: Some(format!("Best matches ({}):", results.len())),
-        cards: Vec::new(),
         results,
-        is_error: false,
+        ..Reply::default()
     }
 }
 

@@ -1,13 +1,15 @@
 //! The slash commands. Each one reads its options, asks the core
-//! ([`crate::commands::handle`]) and sends the translated reply; none holds
-//! logic of its own beyond Discord's shape.
+//! ([`crate::commands`]) and sends the translated reply; none holds logic of
+//! its own beyond Discord's shape.
 
 use poise::serenity_prelude as serenity;
 
-use super::reply::{links_for, to_poise};
-use super::{BotError, Context};
-use crate::commands::{self, Command, suggest_codes};
-use crate::framework::{CompetenceId, DomainId};
+use super::reply::{custom_id, to_poise};
+use super::{BotError, Context, Data, personal};
+use crate::commands::personal::Personal;
+use crate::commands::{self, Action, Command, Reply, suggest_codes};
+use crate::framework::DomainId;
+use crate::reflections::{Mode, parse_tags, tags_text};
 use crate::store::GuildSettings;
 
 /// The domain option.
@@ -41,6 +43,11 @@ pub enum Switch {
     Off,
 }
 
+async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), BotError> {
+    ctx.send(to_poise(reply)).await?;
+    Ok(())
+}
+
 /// Show a competence of the BACP Coaching competence framework: statement and guidance
 #[poise::command(slash_command)]
 pub async fn competence(
@@ -53,16 +60,11 @@ pub async fn competence(
         DomainChoice,
     >,
 ) -> Result<(), BotError> {
-    let data = ctx.data();
     let command = Command::Competence {
         code,
         domain: domain.map(DomainId::from),
     };
-    let reply = commands::handle(&data.framework, &command);
-    let shown: Vec<CompetenceId> = reply.cards.iter().filter_map(|c| c.competence).collect();
-    let links = links_for(&data.framework, &shown);
-    ctx.send(to_poise(&reply, &links)).await?;
-    Ok(())
+    send(ctx, &commands::handle(&ctx.data().framework, &command)).await
 }
 
 async fn autocomplete_code(
@@ -84,25 +86,31 @@ pub async fn search(
     #[max_length = 200]
     query: String,
 ) -> Result<(), BotError> {
-    let reply = commands::handle(&ctx.data().framework, &Command::Search { query });
-    ctx.send(to_poise(&reply, &[])).await?;
-    Ok(())
+    send(
+        ctx,
+        &commands::handle(&ctx.data().framework, &Command::Search { query }),
+    )
+    .await
 }
 
 /// The framework at a glance: domains, areas and their codes
 #[poise::command(slash_command)]
 pub async fn framework(ctx: Context<'_>) -> Result<(), BotError> {
-    let reply = commands::handle(&ctx.data().framework, &Command::Framework);
-    ctx.send(to_poise(&reply, &[])).await?;
-    Ok(())
+    send(
+        ctx,
+        &commands::handle(&ctx.data().framework, &Command::Framework),
+    )
+    .await
 }
 
 /// What this bot does and how to use it
 #[poise::command(slash_command)]
 pub async fn help(ctx: Context<'_>) -> Result<(), BotError> {
-    let reply = commands::handle(&ctx.data().framework, &Command::Help);
-    ctx.send(to_poise(&reply, &[])).await?;
-    Ok(())
+    send(
+        ctx,
+        &commands::handle(&ctx.data().framework, &Command::Help),
+    )
+    .await
 }
 
 /// Answer competence references such as C3.5 in ordinary messages (server setting)
@@ -121,8 +129,10 @@ pub async fn inline(
         .guild_id()
         .ok_or_else(|| BotError::User("This setting belongs to a server; use it there.".into()))?;
     let on = matches!(mode, Switch::On);
+    let mut settings = data.store.guild_settings(guild.get())?;
+    settings.inline = on;
     data.store
-        .set_guild_settings(guild.get(), &GuildSettings { inline: on })?;
+        .set_guild_settings(guild.get(), &GuildSettings { ..settings })?;
     let text = match (on, data.message_content) {
         (true, true) => {
             "Inline answers are **on**: messages that mention a competence such as `C3.5` or `competence 3.5` get a short reply (once per competence per channel every few minutes)."
@@ -132,17 +142,220 @@ pub async fn inline(
         }
         (false, _) => "Inline answers are **off**.",
     };
-    ctx.send(
-        poise::CreateReply::default()
-            .content(text)
-            .ephemeral(true)
-            .allowed_mentions(super::reply::no_mentions()),
-    )
-    .await?;
+    send(ctx, &Reply::private_text(text.to_string())).await
+}
+
+/// Write a private reflection, optionally on a competence and with a reflective model
+#[poise::command(slash_command)]
+pub async fn reflect(
+    ctx: Context<'_>,
+    #[description = "The competence it is about, e.g. C3.5"]
+    #[autocomplete = "autocomplete_code"]
+    #[max_length = 100]
+    competence: Option<String>,
+    #[description = "A reflective model to guide you (free writing if left out)"]
+    #[autocomplete = "autocomplete_model"]
+    #[max_length = 20]
+    model: Option<String>,
+) -> Result<(), BotError> {
+    let data = ctx.data();
+    let tags = match competence
+        .as_deref()
+        .map(|c| parse_tags(&data.framework, c))
+    {
+        Some(Ok(tags)) => tags_text(&tags),
+        Some(Err(e)) => return Err(BotError::User(e.to_string())),
+        None => String::new(),
+    };
+    let model = data.models.get_or_free(model.as_deref().unwrap_or("free"));
+    let modal = personal::reflection_modal(
+        &custom_id::ModalPurpose::New(model.id.clone()),
+        &format!("Reflection: {}", model.name),
+        "",
+        &model.template,
+        &tags,
+        Mode::default(),
+        model
+            .questions
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default(),
+    );
+    respond_with_modal(ctx, modal).await
+}
+
+async fn autocomplete_model(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let partial = partial.to_lowercase();
+    let choices = ctx
+        .data()
+        .models
+        .all()
+        .iter()
+        .filter(|m| m.id.contains(&partial) || m.name.to_lowercase().contains(&partial))
+        .map(|m| {
+            serenity::AutocompleteChoice::new(
+                crate::render::fit(&format!("{} · {}", m.name, m.summary), 100),
+                m.id.clone(),
+            )
+        })
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Opens a modal as the answer to a slash command.
+async fn respond_with_modal(
+    ctx: Context<'_>,
+    modal: serenity::CreateModal,
+) -> Result<(), BotError> {
+    let poise::Context::Application(app) = ctx else {
+        return Err(BotError::User(
+            "This command works as a slash command.".into(),
+        ));
+    };
+    app.interaction
+        .create_response(
+            ctx.serenity_context(),
+            serenity::CreateInteractionResponse::Modal(modal),
+        )
+        .await?;
+    app.has_sent_initial_response
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     Ok(())
 }
 
+/// Your private reflections: only you can ever see them
+#[poise::command(
+    slash_command,
+    subcommands("list", "view", "edit", "delete", "export", "forget_me"),
+    subcommand_required
+)]
+pub async fn reflections(_ctx: Context<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+async fn personal_reply(ctx: Context<'_>, command: Personal) -> Result<(), BotError> {
+    let reply = personal::answer(ctx.data(), ctx.author().id.get(), command)?;
+    send(ctx, &reply).await
+}
+
+/// List your reflections, newest first
+#[poise::command(slash_command)]
+pub async fn list(
+    ctx: Context<'_>,
+    #[description = "Only those tagged with this competence, e.g. C3.5"]
+    #[autocomplete = "autocomplete_code"]
+    #[max_length = 100]
+    competence: Option<String>,
+    #[description = "Page number"]
+    #[min = 1]
+    #[max = 10000]
+    page: Option<u32>,
+) -> Result<(), BotError> {
+    let tag = match competence
+        .as_deref()
+        .map(|c| parse_tags(&ctx.data().framework, c))
+    {
+        Some(Ok(tags)) => tags.first().copied(),
+        Some(Err(e)) => return Err(BotError::User(e.to_string())),
+        None => None,
+    };
+    let page = page.map_or(1, |p| p as usize);
+    personal_reply(ctx, Personal::List { tag, page }).await
+}
+
+/// Read one of your reflections
+#[poise::command(slash_command)]
+pub async fn view(
+    ctx: Context<'_>,
+    #[description = "Its number, as /reflections list shows it"]
+    #[min = 1]
+    number: u64,
+) -> Result<(), BotError> {
+    personal_reply(ctx, Personal::View(number)).await
+}
+
+/// Edit one of your reflections
+#[poise::command(slash_command)]
+pub async fn edit(
+    ctx: Context<'_>,
+    #[description = "Its number, as /reflections list shows it"]
+    #[min = 1]
+    number: u64,
+) -> Result<(), BotError> {
+    match personal::edit_modal(ctx.data(), ctx.author().id.get(), number)? {
+        Ok(modal) => respond_with_modal(ctx, modal).await,
+        Err(reply) => send(ctx, &reply).await,
+    }
+}
+
+/// Delete one of your reflections (asks first)
+#[poise::command(slash_command)]
+pub async fn delete(
+    ctx: Context<'_>,
+    #[description = "Its number, as /reflections list shows it"]
+    #[min = 1]
+    number: u64,
+) -> Result<(), BotError> {
+    let data = ctx.data();
+    let reply = match data.store.reflection(ctx.author().id.get(), number)? {
+        Some(r) => {
+            let title = if r.title.is_empty() {
+                "Untitled".to_string()
+            } else {
+                r.title
+            };
+            let mut reply = Reply::private_text(format!(
+                "Delete reflection #{number}, “{}”? This cannot be undone.",
+                crate::render::fit(&title, 80)
+            ));
+            reply.actions = vec![Action::ConfirmDelete(number)];
+            reply
+        }
+        None => personal::answer(data, ctx.author().id.get(), Personal::View(number))?,
+    };
+    send(ctx, &reply).await
+}
+
+/// Download everything you have written here, as Markdown and JSON
+#[poise::command(slash_command)]
+pub async fn export(ctx: Context<'_>) -> Result<(), BotError> {
+    personal_reply(ctx, Personal::Export).await
+}
+
+/// Remove every trace of you from this bot (asks first)
+#[poise::command(slash_command, rename = "forget-me")]
+pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
+    let count = ctx
+        .data()
+        .store
+        .reflections_of(ctx.author().id.get())?
+        .len();
+    let mut reply = Reply::private_text(format!(
+        "This removes all {count} of your reflections and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?"
+    ));
+    reply.actions = vec![Action::ConfirmForget];
+    send(ctx, &reply).await
+}
+
+/// Your competence map: what your reflections have touched, and the gaps
+#[poise::command(slash_command)]
+pub async fn map(ctx: Context<'_>) -> Result<(), BotError> {
+    personal_reply(ctx, Personal::Map).await
+}
+
 /// Every command the bot registers.
-pub fn all() -> Vec<poise::Command<super::Data, BotError>> {
-    vec![competence(), search(), framework(), help(), inline()]
+pub fn all() -> Vec<poise::Command<Data, BotError>> {
+    vec![
+        competence(),
+        search(),
+        framework(),
+        help(),
+        inline(),
+        reflect(),
+        reflections(),
+        map(),
+    ]
 }

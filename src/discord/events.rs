@@ -1,12 +1,14 @@
 //! Gateway events that are not slash commands: clicks on the bot's buttons and
-//! menus, and ordinary messages for the inline mode.
+//! menus, submitted reflection forms, and ordinary messages for the inline mode.
 
 use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Message};
 
+use super::personal;
 use super::reply::{custom_id, no_mentions, to_response};
 use super::{BotError, Data};
-use crate::commands::{Command, Reply, Visibility};
+use crate::commands::personal::Personal;
+use crate::commands::{Action, Command, Reply, Visibility};
 use crate::inline::compact_reply;
 
 /// The one handler poise calls for every event.
@@ -16,16 +18,18 @@ pub async fn handle(
     data: &Data,
 ) -> Result<(), BotError> {
     match event {
-        FullEvent::InteractionCreate {
-            interaction: serenity::Interaction::Component(click),
-        } => component(ctx, click, data).await,
+        FullEvent::InteractionCreate { interaction } => match interaction {
+            serenity::Interaction::Component(click) => component(ctx, click, data).await,
+            serenity::Interaction::Modal(submit) => personal::submitted(ctx, submit, data).await,
+            _ => Ok(()),
+        },
         FullEvent::Message { new_message } => message(new_message, data).await,
         _ => Ok(()),
     }
 }
 
-/// A click on one of the bot's buttons or menus: open the competence it names,
-/// privately. Anything that is not one of ours gets a polite refusal.
+/// A click on one of the bot's buttons or menus. The member is whoever
+/// clicked; anything that is not one of ours gets a polite refusal.
 async fn component(
     ctx: &serenity::Context,
     click: &ComponentInteraction,
@@ -36,9 +40,9 @@ async fn component(
         ComponentInteractionDataKind::Button => Some(click.data.custom_id.as_str()),
         _ => None,
     };
-    let opened = value.and_then(custom_id::parse_open);
-    let reply = match opened {
-        Some(id) => {
+    let member = click.user.id.get();
+    let reply = match value.and_then(custom_id::parse) {
+        Some(Action::Open(id)) => {
             let code = format!("{} {}", id.domain.as_str(), id.code);
             let mut reply = crate::commands::handle(
                 &data.framework,
@@ -47,6 +51,27 @@ async fn component(
             reply.visibility = Visibility::Private;
             reply
         }
+        Some(Action::Edit(n)) => match personal::edit_modal(data, member, n)? {
+            Ok(modal) => {
+                click
+                    .create_response(&ctx.http, serenity::CreateInteractionResponse::Modal(modal))
+                    .await?;
+                return Ok(());
+            }
+            Err(reply) => reply,
+        },
+        Some(Action::Mine(id)) => personal::answer(
+            data,
+            member,
+            Personal::List {
+                tag: Some(id),
+                page: 1,
+            },
+        )?,
+        Some(Action::View(n)) => personal::answer(data, member, Personal::View(n))?,
+        Some(Action::AddTag(n, id)) => personal::answer(data, member, Personal::AddTag(n, id))?,
+        Some(Action::ConfirmDelete(n)) => personal::answer(data, member, Personal::Delete(n))?,
+        Some(Action::ConfirmForget) => personal::answer(data, member, Personal::ForgetMe)?,
         None => stale_component(),
     };
     click
@@ -59,16 +84,10 @@ async fn component(
 }
 
 fn stale_component() -> Reply {
-    Reply {
-        visibility: Visibility::Private,
-        text: Some(
-            "That button or menu is not one this bot can answer any more. Try `/competence` instead."
-                .to_string(),
-        ),
-        cards: Vec::new(),
-        results: Vec::new(),
-        is_error: true,
-    }
+    Reply::user_error(
+        "That button or menu is not one this bot can answer any more. Try `/competence` instead."
+            .to_string(),
+    )
 }
 
 /// An ordinary message: in servers that switched inline mode on, answer the

@@ -7,6 +7,7 @@
 
 mod commands;
 mod events;
+mod personal;
 pub mod reply;
 pub mod rest;
 
@@ -60,6 +61,7 @@ pub struct Data {
     inline: InlineReplies,
     message_content: bool,
     rest: rest::Rest,
+    models: crate::prompts::Models,
 }
 
 /// poise's context for our data and error types.
@@ -71,12 +73,18 @@ pub enum BotError {
     /// Something the user can fix; the message is written for them.
     #[error("{0}")]
     User(String),
-    /// Discord refused or failed a request.
+    /// Discord refused or failed a request (boxed: serenity's error is large).
     #[error("Discord request failed: {0}")]
-    Discord(#[from] serenity::Error),
+    Discord(Box<serenity::Error>),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<serenity::Error> for BotError {
+    fn from(e: serenity::Error) -> Self {
+        BotError::Discord(Box::new(e))
+    }
 }
 
 /// Why the bot could not run, as one line for the operator.
@@ -98,6 +106,9 @@ pub enum RunError {
     /// The database could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The prompts shipped with the binary do not load (a build defect).
+    #[error("the built-in prompts do not load: {0}")]
+    Prompts(String),
     /// The gateway connection failed for good.
     #[error("the Discord gateway connection ended: {0}")]
     Gateway(serenity::Error),
@@ -141,6 +152,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         inline: InlineReplies::default(),
         message_content: config.message_content,
         rest,
+        models: crate::prompts::Models::builtin().map_err(|e| RunError::Prompts(e.to_string()))?,
     };
     let dev_guild = config.dev_guild;
     let framework = poise::Framework::builder()

@@ -10,8 +10,9 @@ use serenity::{
     CreateSelectMenuOption,
 };
 
-use crate::commands::{Reply, Visibility};
-use crate::framework::{CompetenceId, DomainId, Framework};
+use crate::commands::{Action, Reply, Visibility};
+use crate::framework::DomainId;
+use crate::reflections::short_code;
 use crate::render::{Card, fit, limits};
 
 /// Allowed mentions for everything the bot sends: none. Text from users can
@@ -20,24 +21,101 @@ pub fn no_mentions() -> CreateAllowedMentions {
     CreateAllowedMentions::new().replied_user(false)
 }
 
-/// Custom ids of the bot's components. They carry everything needed to answer
-/// a click, so they keep working across restarts; anything else is refused.
+/// Custom ids of the bot's components and modals. They carry everything
+/// needed to answer, so they keep working across restarts; anything else is
+/// refused. None carries a secret: the reflection a button names is always
+/// looked up among the clicking member's own.
 pub mod custom_id {
+    use crate::commands::Action;
     use crate::framework::CompetenceId;
 
-    /// Prefix of a button or menu option that opens a competence card.
-    const OPEN: &str = "open:";
     /// The select menu of search results.
     pub const SEARCH_MENU: &str = "search-results";
+    /// The modal field names.
+    pub const FIELD_TITLE: &str = "title";
+    /// The reflection text field.
+    pub const FIELD_TEXT: &str = "text";
+    /// The tags field.
+    pub const FIELD_TAGS: &str = "tags";
+    /// The mode field.
+    pub const FIELD_MODE: &str = "mode";
 
-    /// The custom id of a button that opens `id`.
+    /// The custom id of a menu option or button that opens `id`.
     pub fn open(id: CompetenceId) -> String {
-        format!("{OPEN}{id}")
+        format!("open:{id}")
     }
 
-    /// The competence a button or menu value opens, if it is one of ours.
+    /// The custom id of a button for an action.
+    pub fn action(action: &Action) -> String {
+        match action {
+            Action::Open(id) => open(*id),
+            Action::Mine(id) => format!("mine:{id}"),
+            Action::View(n) => format!("view:{n}"),
+            Action::Edit(n) => format!("edit:{n}"),
+            Action::AddTag(n, id) => format!("tag:{n}:{id}"),
+            Action::ConfirmDelete(n) => format!("delete:{n}"),
+            Action::ConfirmForget => "forget:confirm".to_string(),
+        }
+    }
+
+    /// The action a custom id stands for, if it is one of ours.
+    pub fn parse(value: &str) -> Option<Action> {
+        let (kind, rest) = value.split_once(':')?;
+        let number = |s: &str| s.parse::<u64>().ok().filter(|n| *n > 0);
+        match kind {
+            "open" => rest.parse().ok().map(Action::Open),
+            "mine" => rest.parse().ok().map(Action::Mine),
+            "view" => number(rest).map(Action::View),
+            "edit" => number(rest).map(Action::Edit),
+            "delete" => number(rest).map(Action::ConfirmDelete),
+            "forget" if rest == "confirm" => Some(Action::ConfirmForget),
+            "tag" => {
+                let (n, id) = rest.split_once(':')?;
+                Some(Action::AddTag(number(n)?, id.parse().ok()?))
+            }
+            _ => None,
+        }
+    }
+
+    /// The competence a menu value opens.
     pub fn parse_open(value: &str) -> Option<CompetenceId> {
-        value.strip_prefix(OPEN)?.parse().ok()
+        match parse(value)? {
+            Action::Open(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// What a reflection modal is for.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum ModalPurpose {
+        /// A new reflection with this model.
+        New(String),
+        /// A new version of reflection n.
+        Edit(u64),
+    }
+
+    /// The custom id of a reflection modal.
+    pub fn modal(purpose: &ModalPurpose) -> String {
+        match purpose {
+            ModalPurpose::New(model) => format!("reflect:new:{model}"),
+            ModalPurpose::Edit(n) => format!("reflect:edit:{n}"),
+        }
+    }
+
+    /// The purpose of a modal, if it is one of ours.
+    pub fn parse_modal(value: &str) -> Option<ModalPurpose> {
+        let rest = value.strip_prefix("reflect:")?;
+        match rest.split_once(':')? {
+            ("new", model)
+                if !model.is_empty()
+                    && model.len() <= 20
+                    && model.bytes().all(|b| b.is_ascii_lowercase()) =>
+            {
+                Some(ModalPurpose::New(model.to_string()))
+            }
+            ("edit", n) => n.parse().ok().filter(|n| *n > 0).map(ModalPurpose::Edit),
+            _ => None,
+        }
     }
 }
 
@@ -74,8 +152,9 @@ pub fn embed(card: &Card, domain: Option<DomainId>) -> CreateEmbed {
     embed
 }
 
-/// Turns a core reply into a poise reply, with buttons for `links`.
-pub fn to_poise(reply: &Reply, links: &[CompetenceId]) -> CreateReply {
+/// Turns a core reply into a poise reply: embeds, a results menu, buttons
+/// for its actions, files.
+pub fn to_poise(reply: &Reply) -> CreateReply {
     let mut out = CreateReply::default()
         .ephemeral(reply.visibility == Visibility::Private)
         .allowed_mentions(no_mentions());
@@ -85,17 +164,28 @@ pub fn to_poise(reply: &Reply, links: &[CompetenceId]) -> CreateReply {
     for card in reply.cards.iter().take(10) {
         out = out.embed(embed(card, card.domain));
     }
+    let rows = components(reply);
+    if !rows.is_empty() {
+        out = out.components(rows);
+    }
+    for file in &reply.attachments {
+        out = out.attachment(serenity::CreateAttachment::bytes(
+            file.content.clone(),
+            file.filename.clone(),
+        ));
+    }
+    out
+}
+
+fn components(reply: &Reply) -> Vec<CreateActionRow> {
     let mut rows = Vec::new();
     if !reply.results.is_empty() {
         rows.push(search_menu(reply));
     }
-    if !links.is_empty() {
-        rows.push(link_buttons(links));
+    if !reply.actions.is_empty() {
+        rows.push(action_buttons(&reply.actions));
     }
-    if !rows.is_empty() {
-        out = out.components(rows);
-    }
-    out
+    rows
 }
 
 /// Turns a core reply into an interaction response message (for clicks).
@@ -114,6 +204,16 @@ pub fn to_response(reply: &Reply) -> serenity::CreateInteractionResponseMessage 
         .collect();
     if !embeds.is_empty() {
         out = out.embeds(embeds);
+    }
+    let rows = components(reply);
+    if !rows.is_empty() {
+        out = out.components(rows);
+    }
+    for file in &reply.attachments {
+        out = out.add_file(serenity::CreateAttachment::bytes(
+            file.content.clone(),
+            file.filename.clone(),
+        ));
     }
     out
 }
@@ -138,77 +238,85 @@ fn search_menu(reply: &Reply) -> CreateActionRow {
     )
 }
 
-/// Up to five buttons, each opening a competence.
-fn link_buttons(links: &[CompetenceId]) -> CreateActionRow {
+/// Up to five buttons, one per action.
+fn action_buttons(actions: &[Action]) -> CreateActionRow {
     CreateActionRow::Buttons(
-        links
+        actions
             .iter()
             .take(5)
-            .map(|id| {
-                CreateButton::new(custom_id::open(*id))
-                    .label(id.label())
-                    .style(ButtonStyle::Secondary)
+            .map(|action| {
+                let (label, style) = match action {
+                    Action::Open(id) => (id.label(), ButtonStyle::Secondary),
+                    Action::Mine(_) => {
+                        ("My reflections on this".to_string(), ButtonStyle::Secondary)
+                    }
+                    Action::View(n) => (format!("View #{n}"), ButtonStyle::Secondary),
+                    Action::Edit(n) => (format!("Edit #{n}"), ButtonStyle::Primary),
+                    Action::AddTag(_, id) => {
+                        (format!("Tag {}", short_code(id)), ButtonStyle::Secondary)
+                    }
+                    Action::ConfirmDelete(n) => (format!("Yes, delete #{n}"), ButtonStyle::Danger),
+                    Action::ConfirmForget => {
+                        ("Yes, forget everything".to_string(), ButtonStyle::Danger)
+                    }
+                };
+                CreateButton::new(custom_id::action(action))
+                    .label(label)
+                    .style(style)
             })
             .collect(),
     )
 }
 
-/// The competences worth a button under these cards: the same code in the other
-/// domain (when only one is shown), then see-also links.
-pub fn links_for(framework: &Framework, shown: &[CompetenceId]) -> Vec<CompetenceId> {
-    let mut links: Vec<CompetenceId> = Vec::new();
-    let mut push = |id: CompetenceId| {
-        if !shown.contains(&id) && !links.contains(&id) {
-            links.push(id);
-        }
-    };
-    if let [only] = shown {
-        for domain in DomainId::ALL {
-            let other = CompetenceId::new(domain, only.code);
-            if domain != only.domain && framework.competence(other).is_some() {
-                push(other);
-            }
-        }
-    }
-    for id in shown {
-        if let Some(c) = framework.competence(*id) {
-            c.see_also.iter().copied().for_each(&mut push);
-        }
-    }
-    links.truncate(5);
-    links
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::custom_id::{self, ModalPurpose};
+    use crate::commands::Action;
+    use crate::framework::CompetenceId;
 
     #[test]
     fn custom_ids_round_trip_and_forgeries_are_refused() {
         let id: CompetenceId = "integration:2.1".parse().unwrap();
-        assert_eq!(custom_id::parse_open(&custom_id::open(id)), Some(id));
+        for action in [
+            Action::Open(id),
+            Action::Mine(id),
+            Action::View(3),
+            Action::Edit(3),
+            Action::AddTag(3, id),
+            Action::ConfirmDelete(3),
+            Action::ConfirmForget,
+        ] {
+            assert_eq!(custom_id::parse(&custom_id::action(&action)), Some(action));
+        }
         for forged in [
             "open:core:9.9x",
             "open:",
             "close:core:3.5",
             "",
             "open:core:3.5:x",
+            "view:0",
+            "view:-1",
+            "edit:abc",
+            "tag:1:core",
+            "forget:now",
+            "delete:18446744073709551616",
         ] {
-            assert_eq!(custom_id::parse_open(forged), None, "{forged}");
+            assert_eq!(custom_id::parse(forged), None, "{forged}");
         }
-    }
-
-    #[test]
-    fn a_single_card_links_to_the_other_domain_first() {
-        let f = Framework::builtin().unwrap();
-        let shown = ["core:2.1".parse().unwrap()];
-        let links = links_for(&f, &shown);
-        assert_eq!(links[0].to_string(), "integration:2.1");
-        let shown = ["core:4.8".parse().unwrap()];
-        let links: Vec<String> = links_for(&f, &shown)
-            .iter()
-            .map(ToString::to_string)
-            .collect();
-        assert_eq!(links, ["core:2.2", "core:2.4", "core:2.6", "core:2.8"]);
+        for purpose in [ModalPurpose::New("gibbs".into()), ModalPurpose::Edit(7)] {
+            assert_eq!(
+                custom_id::parse_modal(&custom_id::modal(&purpose)),
+                Some(purpose)
+            );
+        }
+        for forged in [
+            "reflect:new:",
+            "reflect:edit:0",
+            "reflect:new:../x",
+            "reflect:other:1",
+            "x",
+        ] {
+            assert_eq!(custom_id::parse_modal(forged), None, "{forged}");
+        }
     }
 }

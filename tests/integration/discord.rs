@@ -189,7 +189,16 @@ async fn commands_are_registered_globally_with_valid_schemas() {
         .collect();
     assert_eq!(
         names,
-        ["competence", "search", "framework", "help", "inline"]
+        [
+            "competence",
+            "search",
+            "framework",
+            "help",
+            "inline",
+            "reflect",
+            "reflections",
+            "map"
+        ]
     );
     let inline = put
         .json()
@@ -271,9 +280,13 @@ async fn competence_shows_both_domains_publicly_and_unknown_codes_privately() {
         ))
         .await;
     assert_eq!(embed_titles(&one), ["Integration 3.5"]);
-    let button = &one["data"]["components"][0]["components"][0];
+    let buttons = &one["data"]["components"][0]["components"];
     assert_eq!(
-        button["custom_id"], "open:core:3.5",
+        buttons[0]["custom_id"], "mine:integration:3.5",
+        "my reflections on it"
+    );
+    assert_eq!(
+        buttons[1]["custom_id"], "open:core:3.5",
         "a button opens the other domain's 3.5"
     );
 

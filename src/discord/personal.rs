@@ -1,0 +1,189 @@
+//! Reflections in Discord: the modal members write in, what happens when they
+//! submit it, and running personal commands for whoever clicked or typed.
+//! Every reply here is ephemeral; the member id always comes from Discord's
+//! interaction, never from a custom id.
+
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ActionRowComponent, CreateActionRow, CreateInputText, CreateModal, InputTextStyle,
+    ModalInteraction,
+};
+
+use super::reply::custom_id::{self, ModalPurpose};
+use super::reply::to_response;
+use super::{BotError, Data};
+use crate::commands::Reply;
+use crate::commands::personal::{self, Member, Personal};
+use crate::reflections::{Draft, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Mode, parse_tags, tags_text};
+use crate::render::fit;
+
+/// Runs a personal command for `member`.
+pub fn answer(data: &Data, member: u64, command: Personal) -> Result<Reply, BotError> {
+    let member = Member {
+        framework: &data.framework,
+        store: &data.store,
+        id: member,
+        now: data.clock.now(),
+    };
+    Ok(personal::handle(&member, command)?)
+}
+
+/// The reflection modal: title, text, tags, mode.
+pub fn reflection_modal(
+    purpose: &ModalPurpose,
+    heading: &str,
+    title: &str,
+    text: &str,
+    tags: &str,
+    mode: Mode,
+    placeholder: &str,
+) -> CreateModal {
+    let mut text_input = CreateInputText::new(
+        InputTextStyle::Paragraph,
+        "Your reflection",
+        custom_id::FIELD_TEXT,
+    )
+    .required(true)
+    .min_length(1)
+    .max_length(MAX_TEXT_CHARS as u16)
+    .placeholder(fit(placeholder, 100));
+    if !text.is_empty() {
+        text_input = text_input.value(fit(text, MAX_TEXT_CHARS));
+    }
+    let mut title_input = CreateInputText::new(
+        InputTextStyle::Short,
+        "Title (optional)",
+        custom_id::FIELD_TITLE,
+    )
+    .required(false)
+    .max_length(MAX_TITLE_CHARS as u16)
+    .placeholder("A few words to find it again");
+    if !title.is_empty() {
+        title_input = title_input.value(fit(title, MAX_TITLE_CHARS));
+    }
+    let mut tags_input = CreateInputText::new(
+        InputTextStyle::Short,
+        "Competences (optional)",
+        custom_id::FIELD_TAGS,
+    )
+    .required(false)
+    .max_length(100)
+    .placeholder("e.g. C3.5, I2.1");
+    if !tags.is_empty() {
+        tags_input = tags_input.value(fit(tags, 100));
+    }
+    let mode_input =
+        CreateInputText::new(InputTextStyle::Short, "Kind of work", custom_id::FIELD_MODE)
+            .required(false)
+            .max_length(20)
+            .placeholder("therapy, coaching, integrated or other")
+            .value(mode.as_str());
+    CreateModal::new(custom_id::modal(purpose), fit(heading, 45)).components(vec![
+        CreateActionRow::InputText(title_input),
+        CreateActionRow::InputText(text_input),
+        CreateActionRow::InputText(tags_input),
+        CreateActionRow::InputText(mode_input),
+    ])
+}
+
+/// The edit modal for one of `member`'s reflections, or the reply saying
+/// there is no such reflection.
+pub fn edit_modal(
+    data: &Data,
+    member: u64,
+    id: u64,
+) -> Result<Result<CreateModal, Reply>, BotError> {
+    match data.store.reflection(member, id)? {
+        Some(r) => Ok(Ok(reflection_modal(
+            &ModalPurpose::Edit(id),
+            &format!("Edit reflection #{id}"),
+            &r.title,
+            &r.text,
+            &tags_text(&r.competences),
+            r.mode,
+            "",
+        ))),
+        None => Ok(Err(answer(data, member, Personal::View(id))?)),
+    }
+}
+
+/// A submitted reflection modal: saved (or updated) for the member who
+/// submitted it. The text is never lost to a bad tag or mode: those are
+/// dropped with a note, and the rest is kept.
+pub async fn submitted(
+    ctx: &serenity::Context,
+    submit: &ModalInteraction,
+    data: &Data,
+) -> Result<(), BotError> {
+    let reply = match custom_id::parse_modal(&submit.data.custom_id) {
+        Some(purpose) => save_submission(data, submit, purpose)?,
+        None => Reply::user_error(
+            "That form is not one this bot can answer any more. Try `/reflect`.".into(),
+        ),
+    };
+    submit
+        .create_response(
+            &ctx.http,
+            serenity::CreateInteractionResponse::Message(to_response(&reply)),
+        )
+        .await?;
+    Ok(())
+}
+
+fn save_submission(
+    data: &Data,
+    submit: &ModalInteraction,
+    purpose: ModalPurpose,
+) -> Result<Reply, BotError> {
+    let field = |name: &str| -> String {
+        submit
+            .data
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .find_map(|c| match c {
+                ActionRowComponent::InputText(input) if input.custom_id == name => {
+                    input.value.clone()
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let mut notes = Vec::new();
+    let competences = match parse_tags(&data.framework, &field(custom_id::FIELD_TAGS)) {
+        Ok(tags) => tags,
+        Err(e) => {
+            notes.push(format!("Tags not added: {e} You can add them with Edit."));
+            Vec::new()
+        }
+    };
+    let mode = Mode::parse(&field(custom_id::FIELD_MODE)).unwrap_or_else(|| {
+        notes.push("The kind of work was not one of therapy, coaching, integrated or other, so it is saved as coaching.".into());
+        Mode::default()
+    });
+    let member = submit.user.id.get();
+    let (command, model) = match purpose {
+        ModalPurpose::New(model) => (None, data.models.get_or_free(&model).id.clone()),
+        ModalPurpose::Edit(id) => match data.store.reflection(member, id)? {
+            Some(existing) => (Some(id), existing.model),
+            None => return answer(data, member, Personal::View(id)),
+        },
+    };
+    let draft = Draft {
+        title: field(custom_id::FIELD_TITLE),
+        text: field(custom_id::FIELD_TEXT),
+        competences,
+        model,
+        mode,
+    };
+    let command = match command {
+        Some(id) => Personal::Edit(id, draft),
+        None => Personal::Save(draft),
+    };
+    let mut reply = answer(data, member, command)?;
+    if !notes.is_empty() {
+        let text = reply.text.take().unwrap_or_default();
+        reply.text = Some(format!("{text}\n\n{}", notes.join("\n")));
+    }
+    Ok(reply)
+}
