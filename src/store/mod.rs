@@ -110,12 +110,7 @@ impl Store {
     /// database. A database whose key is missing or wrong is refused untouched.
     pub fn open(dir: &Path, key: Option<SecretKey>) -> Result<Store, StoreError> {
         create_private_dir(dir)?;
-        let db_path = dir.join("db");
-        let db = sled::Config::new()
-            .path(&db_path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|source| classify_open_error(dir, source))?;
+        let db = open_db(dir)?;
         let meta = db.open_tree(trees::META)?;
         let master = keys::master_key(dir, &meta, key)?;
         Ok(Store {
@@ -137,6 +132,29 @@ impl Store {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+}
+
+/// How long to wait for sled's lock to be released: a database closed a
+/// moment ago in this process keeps its lock until sled's background flusher
+/// lets go (up to its 500 ms flush interval). Another process holding the
+/// database is reported once this has passed.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|source| classify_open_error(dir, source));
+        match opened {
+            Err(StoreError::Locked(_)) if started.elapsed() < LOCK_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -2,109 +2,15 @@
 //! framework talking to the fake Discord over HTTP and a WebSocket on
 //! 127.0.0.1. Every body the bot sends is validated against Discord's spec.
 
-use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
 
-use chrono::{Duration, TimeZone, Utc};
-use practice_companion::Framework;
-use practice_companion::clock::ManualClock;
-use practice_companion::discord::{Config, RunError, run_until};
+use chrono::Duration;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+use crate::bot::{Bot, EPHEMERAL, OFF, ON, scratch_dir, switch};
 
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, OTHER_BOT};
 use crate::fake_discord::{FakeDiscord, TOKEN};
-
-/// Discord's flag for a reply only its recipient sees.
-const EPHEMERAL: u64 = 1 << 6;
-
-struct Bot {
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), RunError>>,
-    clock: Arc<ManualClock>,
-    data_dir: PathBuf,
-}
-
-impl Bot {
-    async fn start(fake: &FakeDiscord, message_content: bool) -> Bot {
-        let data_dir = scratch_dir();
-        Bot::start_in(fake, message_content, data_dir).await
-    }
-
-    async fn start_in(fake: &FakeDiscord, message_content: bool, data_dir: PathBuf) -> Bot {
-        Bot::start_with(fake, message_content, data_dir, None).await
-    }
-
-    async fn start_with(
-        fake: &FakeDiscord,
-        message_content: bool,
-        data_dir: PathBuf,
-        dev_guild: Option<u64>,
-    ) -> Bot {
-        init_logs();
-        let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
-        ));
-        let config = Config {
-            token: TOKEN.to_string(),
-            api_url: Some(fake.api_url()),
-            data_dir: data_dir.clone(),
-            framework: Arc::new(Framework::builtin().expect("framework")),
-            dev_guild,
-            message_content,
-            clock: clock.clone(),
-        };
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(run_until(config, async move {
-            let _ = rx.await;
-        }));
-        fake.wait_ready().await;
-        Bot {
-            shutdown: Some(tx),
-            task,
-            clock,
-            data_dir,
-        }
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        let result = tokio::time::timeout(std::time::Duration::from_secs(20), &mut self.task)
-            .await
-            .expect("the bot stops when asked")
-            .expect("the bot task does not panic");
-        assert!(result.is_ok(), "the bot ended with an error: {result:?}");
-    }
-}
-
-/// Logs from the bot, shown for failing tests (set RUST_LOG for more).
-fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,practice_companion=debug"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_test_writer()
-        .try_init();
-}
-
-fn scratch_dir() -> PathBuf {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("companion-discord-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// poise registers choice options as integers: the index of the choice.
-const ON: u64 = 0;
-const OFF: u64 = 1;
-
-fn switch(mode: u64) -> Value {
-    json!([{ "name": "mode", "type": 4, "value": mode }])
-}
 
 fn code_option(code: &str) -> Value {
     json!([{ "name": "code", "type": 3, "value": code }])

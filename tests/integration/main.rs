@@ -2,10 +2,13 @@
 //! front-end against a fake Discord, and the shipped data, exercised from
 //! outside. One crate, one module per subject.
 
+mod bot;
 mod cli;
 mod console;
 mod data;
 mod discord;
+mod durability;
 mod fake_discord;
 mod properties;
+mod reflections;
 mod support;

@@ -168,6 +168,22 @@ pub fn select(id: u64, who: Member, custom_id: &str, value: &str) -> Value {
     v
 }
 
+/// A submitted modal: `fields` are (custom_id, value) of its text inputs.
+pub fn modal_submit(id: u64, who: Member, custom_id: &str, fields: &[(&str, &str)]) -> Value {
+    let rows: Vec<Value> = fields
+        .iter()
+        .map(|(field, value)| {
+            json!({ "type": 1, "components": [{ "type": 4, "custom_id": field, "value": value }] })
+        })
+        .collect();
+    interaction(
+        id,
+        5,
+        who,
+        json!({ "custom_id": custom_id, "components": rows }),
+    )
+}
+
 fn message_fields(id: u64, author: Value, content: &str) -> Value {
     json!({
         "id": id.to_string(),
@@ -259,5 +275,15 @@ mod tests {
         assert_eq!(m.content, "see C3.5");
         let _: serenity::Message = parses(message_response(8, "hi"), "message response");
         let _: serenity::CurrentUser = parses(user(ALICE), "user");
+        let i: serenity::Interaction = parses(
+            modal_submit(
+                9,
+                ALICE,
+                "reflect:new:free",
+                &[("title", "t"), ("text", "x")],
+            ),
+            "modal submit",
+        );
+        assert!(matches!(i, serenity::Interaction::Modal(_)));
     }
 }

@@ -39,6 +39,8 @@ pub struct Request {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// Files sent with a multipart request: (file name, bytes).
+    pub files: Vec<(String, Vec<u8>)>,
     /// What the spec said of the body: `None` when valid.
     pub spec_error: Option<String>,
 }
@@ -82,6 +84,7 @@ struct Shared {
     seq: AtomicU64,
     message_ids: AtomicU64,
     gateway_url: Mutex<String>,
+    dispatched: Mutex<Vec<Value>>,
 }
 
 impl Shared {
@@ -146,8 +149,24 @@ impl FakeDiscord {
         self.next_id.fetch_add(10, Ordering::Relaxed)
     }
 
+    /// Every interaction dispatched so far.
+    pub fn dispatched(&self) -> Vec<Value> {
+        self.shared
+            .dispatched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Sends a gateway dispatch (`t`, `d`) to the connected bot.
     pub fn dispatch(&self, t: &str, d: Value) {
+        if t == "INTERACTION_CREATE" {
+            self.shared
+                .dispatched
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(d.clone());
+        }
         let sender = self
             .shared
             .gateway
@@ -375,10 +394,20 @@ async fn rest(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let json_body: Option<Value> = if body.is_empty() {
-        None
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let (json_body, files) = if let Some(boundary) = content_type
+        .strip_prefix("multipart/form-data; boundary=")
+        .map(|b| b.trim_matches('"').to_string())
+    {
+        multipart(&body, &boundary)
+    } else if body.is_empty() {
+        (None, Vec::new())
     } else {
-        serde_json::from_slice(&body).ok()
+        (serde_json::from_slice(&body).ok(), Vec::new())
     };
     let spec_error = match &json_body {
         Some(b) if method != Method::GET => spec::validate(method.as_str(), &path, b).err(),
@@ -392,6 +421,7 @@ async fn rest(
             .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
             .collect(),
         body: json_body.clone(),
+        files,
         spec_error,
     };
     let authorised = request.header("authorization") == Some(&format!("Bot {TOKEN}"));
@@ -427,6 +457,49 @@ async fn rest(
         return response;
     }
     answer(&shared, &method, &path, json_body.as_ref())
+}
+
+/// The `payload_json` part and the files of a multipart body.
+fn multipart(body: &[u8], boundary: &str) -> (Option<Value>, Vec<(String, Vec<u8>)>) {
+    let delimiter = format!("--{boundary}");
+    let mut json = None;
+    let mut files = Vec::new();
+    for part in split_bytes(body, delimiter.as_bytes()) {
+        let Some(split) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]).to_string();
+        let mut content = &part[split + 4..];
+        if content.ends_with(b"\r\n") {
+            content = &content[..content.len() - 2];
+        }
+        if head.contains("name=\"payload_json\"") {
+            json = serde_json::from_slice(content).ok();
+        } else if let Some(start) = head.find("filename=\"") {
+            let name = head[start + 10..]
+                .split('"')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            files.push((name, content.to_vec()));
+        }
+    }
+    (json, files)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split_bytes<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find(body, delimiter) {
+        if at > 0 {
+            parts.push(&body[..at]);
+        }
+        body = &body[at + delimiter.len()..];
+    }
+    parts
 }
 
 fn take_fault(shared: &Shared, request: &Request) -> Option<Fault> {

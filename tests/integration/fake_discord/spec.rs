@@ -46,7 +46,7 @@ pub fn validate(method: &str, path: &str, body: &Value) -> Result<(), String> {
     let Some(alternatives) = compiled else {
         return Ok(());
     };
-    let normalised = permissions_as_numbers(body);
+    let normalised = attachment_ids_as_strings(&permissions_as_numbers(body));
     let body = &normalised;
     if alternatives.iter().any(|(_, _, v)| v.is_valid(body)) {
         return Ok(());
@@ -88,6 +88,23 @@ fn permissions_as_numbers(body: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(permissions_as_numbers).collect()),
         other => other.clone(),
     }
+}
+
+/// Discord's docs number new attachments `{"id": 0}` (and serenity sends them
+/// so), while the spec types every snowflake as a string. Integer attachment
+/// ids are read as the decimal string they stand for.
+fn attachment_ids_as_strings(body: &Value) -> Value {
+    let mut body = body.clone();
+    for path in ["/attachments", "/data/attachments"] {
+        if let Some(items) = body.pointer_mut(path).and_then(Value::as_array_mut) {
+            for item in items {
+                if let Some(n) = item.get("id").and_then(Value::as_u64) {
+                    item["id"] = json!(n.to_string());
+                }
+            }
+        }
+    }
+    body
 }
 
 /// The errors of `body` against one schema, each with the path of the

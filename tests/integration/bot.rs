@@ -1,0 +1,129 @@
+//! Starting and stopping the real bot in-process against the fake Discord,
+//! with an injected clock and a scratch data directory; and capturing its logs.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{TimeZone, Utc};
+use practice_companion::Framework;
+use practice_companion::clock::ManualClock;
+use practice_companion::discord::{Config, RunError, run_until};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::fake_discord::{FakeDiscord, TOKEN};
+
+/// Discord's flag for a reply only its recipient sees.
+pub const EPHEMERAL: u64 = 1 << 6;
+
+pub struct Bot {
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), RunError>>,
+    pub clock: Arc<ManualClock>,
+    pub data_dir: PathBuf,
+}
+
+impl Bot {
+    pub async fn start(fake: &FakeDiscord, message_content: bool) -> Bot {
+        let data_dir = scratch_dir();
+        Bot::start_in(fake, message_content, data_dir).await
+    }
+
+    pub async fn start_in(fake: &FakeDiscord, message_content: bool, data_dir: PathBuf) -> Bot {
+        Bot::start_with(fake, message_content, data_dir, None).await
+    }
+
+    pub async fn start_with(
+        fake: &FakeDiscord,
+        message_content: bool,
+        data_dir: PathBuf,
+        dev_guild: Option<u64>,
+    ) -> Bot {
+        init_logs();
+        let clock = Arc::new(ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
+        ));
+        let config = Config {
+            token: TOKEN.to_string(),
+            api_url: Some(fake.api_url()),
+            data_dir: data_dir.clone(),
+            framework: Arc::new(Framework::builtin().expect("framework")),
+            dev_guild,
+            message_content,
+            clock: clock.clone(),
+        };
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(run_until(config, async move {
+            let _ = rx.await;
+        }));
+        fake.wait_ready().await;
+        Bot {
+            shutdown: Some(tx),
+            task,
+            clock,
+            data_dir,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let result = tokio::time::timeout(std::time::Duration::from_secs(20), &mut self.task)
+            .await
+            .expect("the bot stops when asked")
+            .expect("the bot task does not panic");
+        assert!(result.is_ok(), "the bot ended with an error: {result:?}");
+    }
+}
+
+/// Everything the bot logged in this test process, at every level of its own.
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogBuffer;
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends the bot's logs (all of its own levels, warnings from libraries) to a
+/// buffer that privacy tests read.
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::new("warn,practice_companion=trace");
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(|| LogBuffer)
+        .try_init();
+}
+
+/// The bot's logs so far.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+/// A fresh data directory.
+pub fn scratch_dir() -> PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("companion-discord-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// poise registers choice options as integers: the index of the choice.
+pub const ON: u64 = 0;
+pub const OFF: u64 = 1;
+
+pub fn switch(mode: u64) -> Value {
+    json!([{ "name": "mode", "type": 4, "value": mode }])
+}

@@ -1,0 +1,373 @@
+//! Private reflections end to end: the modal, saving, listing, viewing,
+//! exporting, deleting and forgetting through the fake Discord; two members
+//! and an admin, proving nothing of one reaches another; encryption at rest.
+
+use serde_json::{Value, json};
+
+use crate::bot::{Bot, EPHEMERAL, logs};
+use crate::fake_discord::FakeDiscord;
+use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, Member};
+
+fn is_ephemeral(callback: &Value) -> bool {
+    callback["data"]["flags"]
+        .as_u64()
+        .is_some_and(|f| f & EPHEMERAL != 0)
+}
+
+fn content(callback: &Value) -> String {
+    callback["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn sub(name: &str, options: Value) -> Value {
+    json!([{ "name": name, "type": 1, "options": options }])
+}
+
+async fn reflections(fake: &FakeDiscord, who: Member, name: &str, options: Value) -> Value {
+    fake.interact(fixtures::command(
+        fake.next_id(),
+        who,
+        "reflections",
+        sub(name, options),
+    ))
+    .await
+}
+
+fn number(n: u64) -> Value {
+    json!([{ "name": "number", "type": 4, "value": n }])
+}
+
+/// Writes a reflection through the modal, as `who`; returns the reply.
+async fn write(fake: &FakeDiscord, who: Member, text: &str, tags: &str) -> Value {
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        who,
+        "reflect:new:gibbs",
+        &[
+            ("title", "Session notes"),
+            ("text", text),
+            ("tags", tags),
+            ("mode", "integrated"),
+        ],
+    ))
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+
+    let options = json!([
+        { "name": "competence", "type": 3, "value": "C3.5" },
+        { "name": "model", "type": 3, "value": "gibbs" },
+    ]);
+    let modal = fake
+        .interact(fixtures::command(fake.next_id(), ALICE, "reflect", options))
+        .await;
+    assert_eq!(modal["type"], 9, "a modal");
+    assert_eq!(modal["data"]["custom_id"], "reflect:new:gibbs");
+    let fields: Vec<&Value> = modal["data"]["components"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| &row["components"][0])
+        .collect();
+    let tags = fields
+        .iter()
+        .find(|f| f["custom_id"] == "tags")
+        .expect("tags field");
+    assert_eq!(tags["value"], "C3.5", "prefilled from the option");
+    let text = fields
+        .iter()
+        .find(|f| f["custom_id"] == "text")
+        .expect("text field");
+    assert_eq!(text["max_length"], 4000);
+    assert!(
+        text["value"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("Description:")),
+        "Gibbs template"
+    );
+
+    let saved = write(
+        &fake,
+        ALICE,
+        "We explored C2.8 today; my client Sarah set a goal.",
+        "C3.5",
+    )
+    .await;
+    assert!(is_ephemeral(&saved));
+    let said = content(&saved);
+    assert!(
+        said.contains("Saved as reflection #1, tagged C3.5"),
+        "{said}"
+    );
+    assert!(
+        said.contains("client's name"),
+        "the confidentiality nudge: {said}"
+    );
+    assert!(
+        !said.contains("Sarah"),
+        "the nudge never repeats the detail"
+    );
+    assert!(said.contains("You mention C2.8"), "{said}");
+    let buttons: Vec<&str> = saved["data"]["components"][0]["components"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter_map(|b| b["custom_id"].as_str())
+        .collect();
+    assert_eq!(buttons, ["edit:1", "tag:1:core:2.8"]);
+
+    let tagged = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "tag:1:core:2.8"))
+        .await;
+    assert!(content(&tagged).contains("now tagged C2.8"));
+
+    let list = reflections(&fake, ALICE, "list", json!([])).await;
+    assert!(is_ephemeral(&list));
+    let listed = list["data"]["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        listed.contains("#1") && listed.contains("C3.5, C2.8"),
+        "{listed}"
+    );
+
+    let view = reflections(&fake, ALICE, "view", number(1)).await;
+    assert!(is_ephemeral(&view));
+    assert!(
+        view["data"]["embeds"][0]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("set a goal")
+    );
+
+    let mine = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "mine:core:3.5"))
+        .await;
+    assert!(is_ephemeral(&mine));
+    assert!(
+        mine["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("tagged C3.5")
+    );
+
+    let map = fake
+        .interact(fixtures::command(fake.next_id(), ALICE, "map", json!([])))
+        .await;
+    assert!(is_ephemeral(&map));
+    assert!(map.to_string().contains("▰"));
+
+    let edit = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "edit:1"))
+        .await;
+    assert_eq!(edit["type"], 9);
+    assert_eq!(edit["data"]["custom_id"], "reflect:edit:1");
+    let edited = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "reflect:edit:1",
+            &[
+                ("title", "Renamed"),
+                ("text", "A calmer account."),
+                ("tags", "C3.5, 9.9"),
+                ("mode", "nonsense"),
+            ],
+        ))
+        .await;
+    let said = content(&edited);
+    assert!(said.contains("#1 updated"), "{said}");
+    assert!(
+        said.contains("Tags not added") && said.contains("saved as coaching"),
+        "nothing is lost: {said}"
+    );
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_delete_and_forget_me() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    write(&fake, ALICE, "First reflection.", "").await;
+    write(&fake, ALICE, "Second reflection.", "I2.1").await;
+
+    let id = fake.next_id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        fixtures::command(id, ALICE, "reflections", sub("export", json!([]))),
+    );
+    let export = fake.callback_for(&id.to_string()).await;
+    assert!(
+        export.json()["data"]["flags"]
+            .as_u64()
+            .is_some_and(|f| f & EPHEMERAL != 0)
+    );
+    let names: Vec<&str> = export.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names[0].ends_with(".md") && names[1].ends_with(".json"));
+    let md = String::from_utf8_lossy(&export.files[0].1);
+    assert!(md.contains("First reflection.") && md.contains("Second reflection."));
+    let json: Value = serde_json::from_slice(&export.files[1].1).expect("JSON export");
+    assert_eq!(json["reflections"].as_array().map(Vec::len), Some(2));
+    assert_eq!(json["reflections"][1]["competences"][0], "integration:2.1");
+
+    let ask = reflections(&fake, ALICE, "delete", number(2)).await;
+    assert!(content(&ask).contains("cannot be undone"));
+    assert_eq!(
+        ask["data"]["components"][0]["components"][0]["custom_id"],
+        "delete:2"
+    );
+    assert!(
+        reflections(&fake, ALICE, "view", number(2))
+            .await
+            .to_string()
+            .contains("Second"),
+        "asking deletes nothing"
+    );
+    let gone = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "delete:2"))
+        .await;
+    assert!(content(&gone).contains("#2 is deleted"));
+    assert!(
+        content(&reflections(&fake, ALICE, "view", number(2)).await)
+            .contains("You have no reflection #2")
+    );
+
+    let ask = reflections(&fake, ALICE, "forget-me", json!([])).await;
+    assert!(content(&ask).contains("all 1 of your reflections"));
+    let done = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "forget:confirm"))
+        .await;
+    assert!(content(&done).contains("Nothing of yours remains"));
+    assert!(
+        content(&reflections(&fake, ALICE, "list", json!([])).await).contains("no reflections yet")
+    );
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_of_one_member_reaches_another_or_an_admin() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    let marker = "alice-private-marker-7f3a9c";
+    write(
+        &fake,
+        ALICE,
+        &format!("Client work I must keep private: {marker}."),
+        "C3.5",
+    )
+    .await;
+
+    for who in [BOB, ADMIN] {
+        let list = reflections(&fake, who, "list", json!([])).await;
+        assert!(content(&list).contains("no reflections yet"), "{list}");
+        for sub_name in ["view", "edit", "delete"] {
+            let r = reflections(&fake, who, sub_name, number(1)).await;
+            assert!(is_ephemeral(&r));
+            assert!(
+                content(&r).contains("You have no reflection #1"),
+                "{sub_name}: {r}"
+            );
+        }
+        // Forged clicks and forms name Alice's reflection; they act on the clicker's own.
+        for forged in [
+            "view:1",
+            "edit:1",
+            "delete:1",
+            "tag:1:core:2.8",
+            "mine:core:3.5",
+        ] {
+            let r = fake
+                .interact(fixtures::button(fake.next_id(), who, forged))
+                .await;
+            assert!(!r.to_string().contains(marker), "{forged}");
+        }
+        let r = fake
+            .interact(fixtures::modal_submit(
+                fake.next_id(),
+                who,
+                "reflect:edit:1",
+                &[("text", "overwrite!")],
+            ))
+            .await;
+        assert!(content(&r).contains("You have no reflection #1"));
+        let map = fake
+            .interact(fixtures::command(fake.next_id(), who, "map", json!([])))
+            .await;
+        assert!(
+            map.to_string().contains("0 reflections touching 0 of 60"),
+            "{map}"
+        );
+        let export = reflections(&fake, who, "export", json!([])).await;
+        assert!(content(&export).contains("no reflections to export"));
+    }
+
+    // Alice's reflection is intact, and only her own interactions ever carried it.
+    let view = reflections(&fake, ALICE, "view", number(1)).await;
+    assert!(view.to_string().contains(marker));
+    for r in fake.requests() {
+        let body = r.body.as_ref().map(Value::to_string).unwrap_or_default();
+        if body.contains(marker) {
+            assert!(
+                is_reply_to(&fake, &r.path, ALICE),
+                "{} {} carries Alice's text",
+                r.method,
+                r.path
+            );
+        }
+    }
+    assert!(!logs().contains(marker), "reflection text is never logged");
+    let dir = bot.data_dir.clone();
+    bot.stop().await;
+
+    // Encrypted at rest: the marker is nowhere in the data directory's bytes.
+    for entry in walk(&dir) {
+        let bytes = std::fs::read(&entry).expect("read data file");
+        assert!(
+            !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+            "{} holds the marker in plain text",
+            entry.display()
+        );
+    }
+    fake.assert_bodies_valid();
+}
+
+/// Whether a callback path answers an interaction that `who` made.
+fn is_reply_to(fake: &FakeDiscord, path: &str, who: Member) -> bool {
+    let Some(id) = path
+        .strip_prefix("/api/v10/interactions/")
+        .and_then(|p| p.split('/').next())
+    else {
+        return false;
+    };
+    fake.dispatched().iter().any(|d| {
+        d["id"] == id && d["member"]["user"]["id"].as_str() == Some(who.id.to_string().as_str())
+    })
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(!files.is_empty(), "the data directory holds files");
+    files
+}
