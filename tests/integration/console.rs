@@ -28,3 +28,29 @@ fn hostile_lines_get_an_answer_not_a_crash() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("Type a competence code"));
 }
+
+#[test]
+fn reflections_are_written_and_read_back_through_the_binary() {
+    let dir = std::env::temp_dir().join(format!("companion-console-bin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.to_str().expect("utf-8 path");
+    let run = companion_with_input(
+        &["console", "--data-dir", data],
+        "/reflect I2.1 model:kolb\nContracting\nExperience: we agreed a combined approach.\n.\n\ntherapy\n/reflections list\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Kolb"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Saved as reflection #1, tagged I2.1"),
+        "{}",
+        run.stdout
+    );
+    // A second session reads what the first wrote.
+    let again = companion_with_input(&["console", "--data-dir", data], "/reflections view 1\n");
+    assert!(
+        again.stdout.contains("we agreed a combined approach"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stdout.contains("therapy"));
+}
