@@ -21,6 +21,7 @@ pub mod prompts;
 pub mod references;
 pub mod reflections;
 pub mod render;
+pub mod schedule;
 pub mod search;
 pub mod store;
 

@@ -1,10 +1,139 @@
 //! Writing prompts shipped in `prompts/`: the reflective models that `/reflect`
-//! offers. The files are compiled into the binary and checked when loaded.
+//! offers, and the weekly questions and practice experiment for every
+//! competence. The files are compiled into the binary and checked when loaded.
+
+use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use crate::framework::{CompetenceId, Framework};
+
 /// The reflective models file, compiled in.
 pub const MODELS_SOURCE: &str = include_str!("../prompts/models.toml");
+
+/// The weekly prompts file, compiled in.
+pub const COMPETENCES_SOURCE: &str = include_str!("../prompts/competences.toml");
+
+/// Variables a prompt may use, each replaced when it is shown.
+pub const VARIABLES: [&str; 4] = ["code", "statement", "area", "domain"];
+
+/// The weekly prompt of one competence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeeklyPrompt {
+    /// Reflective questions (two or three).
+    pub questions: Vec<String>,
+    /// One small practice experiment for the week.
+    pub experiment: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrompt {
+    id: String,
+    questions: Vec<String>,
+    experiment: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromptsFile {
+    prompt: Vec<RawPrompt>,
+}
+
+/// Every competence's weekly prompt, checked against the framework.
+#[derive(Debug, Clone)]
+pub struct WeeklyPrompts(HashMap<CompetenceId, WeeklyPrompt>);
+
+impl WeeklyPrompts {
+    /// The built-in prompts, checked against `framework`.
+    pub fn builtin(framework: &Framework) -> Result<WeeklyPrompts, PromptsError> {
+        WeeklyPrompts::parse(COMPETENCES_SOURCE, framework)
+    }
+
+    /// Parses a prompts file. Refused: an unknown competence id, a competence
+    /// twice or missing, fewer than two questions or no experiment, and any
+    /// `{variable}` not in [`VARIABLES`].
+    pub fn parse(text: &str, framework: &Framework) -> Result<WeeklyPrompts, PromptsError> {
+        let file: PromptsFile = toml::from_str(text).map_err(|e| PromptsError(e.to_string()))?;
+        let mut map = HashMap::new();
+        for raw in file.prompt {
+            let id: CompetenceId = raw
+                .id
+                .parse()
+                .map_err(|e| PromptsError(format!("`{}` is not a competence id: {e}", raw.id)))?;
+            if framework.competence(id).is_none() {
+                return Err(PromptsError(format!(
+                    "`{id}` is not a competence of the framework"
+                )));
+            }
+            if raw.questions.len() < 2 || raw.experiment.trim().is_empty() {
+                return Err(PromptsError(format!(
+                    "`{id}` needs at least two questions and an experiment"
+                )));
+            }
+            for text in raw.questions.iter().chain(std::iter::once(&raw.experiment)) {
+                check_variables(text).map_err(|v| {
+                    PromptsError(format!("`{id}` uses an unknown variable {{{v}}}"))
+                })?;
+            }
+            let prompt = WeeklyPrompt {
+                questions: raw.questions,
+                experiment: raw.experiment,
+            };
+            if map.insert(id, prompt).is_some() {
+                return Err(PromptsError(format!("`{id}` appears twice")));
+            }
+        }
+        if let Some(missing) = framework
+            .competences()
+            .iter()
+            .find(|c| !map.contains_key(&c.id))
+        {
+            return Err(PromptsError(format!("no prompt for `{}`", missing.id)));
+        }
+        Ok(WeeklyPrompts(map))
+    }
+
+    /// The prompt of `id`, its variables filled in.
+    pub fn for_competence(&self, framework: &Framework, id: CompetenceId) -> Option<WeeklyPrompt> {
+        let prompt = self.0.get(&id)?;
+        let c = framework.competence(id)?;
+        let area = framework
+            .area_of(c)
+            .map(|a| a.title.clone())
+            .unwrap_or_default();
+        let domain = framework
+            .domain(id.domain)
+            .map(|d| d.title.clone())
+            .unwrap_or_default();
+        let code = format!("{}{}", id.domain.letter(), id.code);
+        let fill = |text: &str| {
+            text.replace("{code}", &code)
+                .replace("{statement}", &c.statement)
+                .replace("{area}", &area)
+                .replace("{domain}", &domain)
+        };
+        Some(WeeklyPrompt {
+            questions: prompt.questions.iter().map(|q| fill(q)).collect(),
+            experiment: fill(&prompt.experiment),
+        })
+    }
+}
+
+/// The first `{name}` in `text` that is not a known variable.
+fn check_variables(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let end = after.find('}').ok_or_else(|| "(unclosed)".to_string())?;
+        let name = &after[..end];
+        if !VARIABLES.contains(&name) {
+            return Err(name.to_string());
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(())
+}
 
 /// A reflective model: a few guiding questions and a template for the text box.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -104,6 +233,64 @@ mod tests {
         let ids: Vec<&str> = models.all().iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["free", "gibbs", "rolfe", "kolb"]);
         assert_eq!(models.get_or_free("nope").id, "free");
+    }
+
+    #[test]
+    fn every_competence_has_a_weekly_prompt() {
+        let f = Framework::builtin().unwrap();
+        let prompts = WeeklyPrompts::builtin(&f).unwrap();
+        for c in f.competences() {
+            let p = prompts.for_competence(&f, c.id).unwrap();
+            assert!(p.questions.len() >= 2, "{}", c.id);
+            assert!(
+                p.questions
+                    .iter()
+                    .chain([&p.experiment])
+                    .all(|t| !t.contains('{')),
+                "{}",
+                c.id
+            );
+        }
+        let p = prompts
+            .for_competence(&f, "core:3.5".parse().unwrap())
+            .unwrap();
+        assert!(p.experiment.contains("C3.5"), "{{code}} is filled in");
+    }
+
+    #[test]
+    fn weekly_prompt_files_are_checked() {
+        let f = Framework::builtin().unwrap();
+        let one = |id: &str, q: &str| {
+            format!("[[prompt]]\nid = \"{id}\"\nquestions = [\"{q}\", \"b\"]\nexperiment = \"e\"\n")
+        };
+        let all_but_first: String = COMPETENCES_SOURCE
+            .split("[[prompt]]")
+            .skip(2)
+            .map(|p| format!("[[prompt]]{p}"))
+            .collect();
+        let missing = WeeklyPrompts::parse(&all_but_first, &f).unwrap_err();
+        assert!(missing.0.contains("no prompt for `core:1.1`"), "{missing}");
+        let unknown = format!("{COMPETENCES_SOURCE}\n{}", one("core:9.9", "a"));
+        assert!(
+            WeeklyPrompts::parse(&unknown, &f)
+                .unwrap_err()
+                .0
+                .contains("not a competence")
+        );
+        let twice = format!("{COMPETENCES_SOURCE}\n{}", one("core:1.1", "a"));
+        assert!(
+            WeeklyPrompts::parse(&twice, &f)
+                .unwrap_err()
+                .0
+                .contains("twice")
+        );
+        let variable = COMPETENCES_SOURCE.replacen("{code} in action", "{name} in action", 1);
+        assert!(
+            WeeklyPrompts::parse(&variable, &f)
+                .unwrap_err()
+                .0
+                .contains("unknown variable {name}")
+        );
     }
 
     #[test]

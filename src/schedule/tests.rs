@@ -1,0 +1,219 @@
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc, Weekday};
+
+use super::*;
+use crate::framework::Framework;
+
+fn rule(weekday: Weekday, hh: u32, mm: u32, tz: &str) -> Rule {
+    Rule {
+        weekday,
+        time: NaiveTime::from_hms_opt(hh, mm, 0).unwrap(),
+        tz: tz.into(),
+        grace_hours: DEFAULT_GRACE_HOURS,
+    }
+}
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+#[test]
+fn three_years_of_london_slots_keep_local_time_across_both_clock_changes() {
+    let r = rule(Weekday::Sun, 10, 0, "Europe/London");
+    let mut slot = utc(2025, 1, 1, 0, 0);
+    let mut seen_gmt = false;
+    let mut seen_bst = false;
+    for _ in 0..156 {
+        let next = r.next_slot(slot);
+        let local = next.with_timezone(&chrono_tz::Europe::London);
+        assert_eq!(
+            (local.weekday(), local.hour(), local.minute()),
+            (Weekday::Sun, 10, 0),
+            "{next}"
+        );
+        let gap = next - slot;
+        assert!(
+            gap <= Duration::days(7) + Duration::hours(1),
+            "{slot} → {next}"
+        );
+        if next.hour() == 10 {
+            seen_gmt = true;
+        }
+        if next.hour() == 9 {
+            seen_bst = true;
+        }
+        slot = next;
+    }
+    assert!(seen_gmt && seen_bst);
+    // The spring change (Sunday 29 March 2026, 01:00 UTC) and the autumn one (25 October 2026).
+    assert_eq!(r.next_slot(utc(2026, 3, 28, 12, 0)), utc(2026, 3, 29, 9, 0));
+    assert_eq!(
+        r.next_slot(utc(2026, 10, 24, 12, 0)),
+        utc(2026, 10, 25, 10, 0)
+    );
+}
+
+#[test]
+fn a_time_the_clock_skips_posts_just_after_the_gap_and_a_repeated_one_once() {
+    let skipped = rule(Weekday::Sun, 1, 30, "Europe/London");
+    // 01:30 does not exist on 29 March 2026 in London; 02:00 BST is 01:00 UTC.
+    assert_eq!(
+        skipped.next_slot(utc(2026, 3, 28, 12, 0)),
+        utc(2026, 3, 29, 1, 0)
+    );
+    let repeated = rule(Weekday::Sun, 1, 30, "Europe/London");
+    // 01:30 happens twice on 25 October 2026; the first is 00:30 UTC.
+    assert_eq!(
+        repeated.next_slot(utc(2026, 10, 24, 12, 0)),
+        utc(2026, 10, 25, 0, 30)
+    );
+    assert_eq!(
+        repeated.next_slot(utc(2026, 10, 25, 0, 30)),
+        utc(2026, 11, 1, 1, 30)
+    );
+}
+
+#[test]
+fn a_us_zone_follows_its_own_clock_changes() {
+    let r = rule(Weekday::Mon, 9, 0, "America/New_York");
+    // US summer time starts 8 March 2026, ends 1 November 2026.
+    assert_eq!(
+        r.next_slot(utc(2026, 3, 1, 0, 0)),
+        utc(2026, 3, 2, 14, 0),
+        "EST"
+    );
+    assert_eq!(
+        r.next_slot(utc(2026, 3, 3, 0, 0)),
+        utc(2026, 3, 9, 13, 0),
+        "EDT"
+    );
+    assert_eq!(r.next_slot(utc(2026, 11, 1, 0, 0)), utc(2026, 11, 2, 14, 0));
+}
+
+#[test]
+fn downtime_posts_one_late_slot_within_grace_and_skips_older_ones() {
+    let r = rule(Weekday::Tue, 10, 0, "UTC");
+    let last = utc(2026, 11, 10, 10, 0);
+    // On time.
+    let d = decide(&r, last, utc(2026, 11, 17, 10, 0));
+    assert_eq!(d.post, Some(utc(2026, 11, 17, 10, 0)));
+    assert!(d.skipped.is_empty());
+    // Three hours late: still posted, once.
+    let d = decide(&r, last, utc(2026, 11, 17, 13, 0));
+    assert_eq!(d.post, Some(utc(2026, 11, 17, 10, 0)));
+    // A day late: skipped.
+    let d = decide(&r, last, utc(2026, 11, 18, 10, 0));
+    assert_eq!(d.post, None);
+    assert_eq!(d.skipped, vec![utc(2026, 11, 17, 10, 0)]);
+    // Three weeks down: the older slots are skipped, only the latest may post.
+    let d = decide(&r, last, utc(2026, 12, 8, 11, 0));
+    assert_eq!(d.post, Some(utc(2026, 12, 8, 10, 0)));
+    assert_eq!(d.skipped.len(), 3);
+    assert_eq!(d.next, utc(2026, 12, 15, 10, 0));
+    // Before the slot: nothing yet.
+    let d = decide(&r, last, utc(2026, 11, 17, 9, 59));
+    assert_eq!((d.post, d.next), (None, utc(2026, 11, 17, 10, 0)));
+}
+
+#[test]
+fn settings_parse_and_bad_ones_say_what_works() {
+    assert_eq!(
+        parse_time("09:30").unwrap(),
+        NaiveTime::from_hms_opt(9, 30, 0).unwrap()
+    );
+    assert_eq!(
+        parse_time("7.05").unwrap(),
+        NaiveTime::from_hms_opt(7, 5, 0).unwrap()
+    );
+    for bad in ["25:00", "12:60", "noon", "", "9", "09:5", "-1:00", "١٢:٠٠"] {
+        assert!(parse_time(bad).is_err(), "{bad}");
+    }
+    assert!(
+        parse_time("25:00")
+            .unwrap_err()
+            .to_string()
+            .contains("HH:MM")
+    );
+    assert_eq!(
+        parse_zone("europe/london").unwrap(),
+        chrono_tz::Europe::London
+    );
+    assert!(
+        parse_zone("Europe/Londres")
+            .unwrap_err()
+            .to_string()
+            .contains("Europe/London")
+    );
+    assert_eq!(parse_weekday("Wednesday").unwrap(), Weekday::Wed);
+    assert_eq!(parse_weekday("thu").unwrap(), Weekday::Thu);
+    assert!(parse_weekday("Wendsday").is_err());
+    assert_eq!(zone_suggestions("london", 5), ["Europe/London"]);
+    assert!(zone_suggestions("america/new", 25).contains(&"America/New_York"));
+}
+
+#[test]
+fn no_competence_repeats_until_all_have_had_their_week_in_any_order() {
+    let f = Framework::builtin().unwrap();
+    for (scope, size) in [
+        (Scope::Core, 37),
+        (Scope::Integration, 23),
+        (Scope::Both, 60),
+    ] {
+        for order in [Order::Sequential, Order::Shuffled, Order::Gaps] {
+            let mut rotation = Rotation::default();
+            let mut seen = HashSet::new();
+            for week in 0..size {
+                let (id, next) =
+                    next_competence(&f, scope, order, &rotation, &HashMap::new(), 7).unwrap();
+                assert!(scope.includes(id));
+                assert!(
+                    seen.insert(id),
+                    "{scope:?} {order:?}: {id} repeated in week {week}"
+                );
+                rotation = next;
+            }
+            let (_, next) =
+                next_competence(&f, scope, order, &rotation, &HashMap::new(), 7).unwrap();
+            assert_eq!(next.cycle, 1, "a new cycle starts once all are used");
+        }
+    }
+}
+
+#[test]
+fn changing_order_mid_cycle_keeps_the_used_ones_out() {
+    let f = Framework::builtin().unwrap();
+    let mut rotation = Rotation::default();
+    let mut seen = HashSet::new();
+    let orders = [Order::Sequential, Order::Shuffled, Order::Gaps];
+    for week in 0..60 {
+        let (id, next) = next_competence(
+            &f,
+            Scope::Both,
+            orders[week % 3],
+            &rotation,
+            &HashMap::new(),
+            3,
+        )
+        .unwrap();
+        assert!(seen.insert(id), "{id} repeated");
+        rotation = next;
+    }
+}
+
+#[test]
+fn gaps_order_picks_the_least_reflected_on() {
+    let f = Framework::builtin().unwrap();
+    let mut counts: HashMap<_, u32> = f.competences().iter().map(|c| (c.id, 5)).collect();
+    counts.insert("core:3.5".parse().unwrap(), 1);
+    let (id, _) = next_competence(
+        &f,
+        Scope::Both,
+        Order::Gaps,
+        &Rotation::default(),
+        &counts,
+        0,
+    )
+    .unwrap();
+    assert_eq!(id.to_string(), "core:3.5");
+}
