@@ -205,6 +205,7 @@ fn run_bot(framework: Framework, args: RunArgs) -> u8 {
         dev_guild: args.dev_guild,
         message_content: args.message_content,
         clock: std::sync::Arc::new(crate::clock::SystemClock),
+        scheduler_events: None,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -185,6 +185,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             store,
             id: LOCAL_MEMBER,
             now,
+            guild: None,
         };
         personal::handle(&member, command).map_err(|e| format!("error: {e}"))
     }
@@ -386,6 +387,7 @@ fn hint(action: &Action) -> Option<String> {
         Action::AddTag(n, id) => format!("/reflections tag {n} {}", short_code(id)),
         Action::ConfirmDelete(n) => format!("/reflections delete {n}"),
         Action::ConfirmForget => return None,
+        Action::ReflectOn(id) => format!("/reflect {}", short_code(id)),
     })
 }
 

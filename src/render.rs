@@ -265,6 +265,49 @@ pub fn foundational_card(framework: &Framework, text: &str) -> Card {
     }
 }
 
+/// The weekly post: knowledge (the competence and its guidance), reflection
+/// (questions), practice (one experiment), the three things mastery needs.
+pub fn weekly_card(
+    framework: &Framework,
+    c: &Competence,
+    prompt: &crate::prompts::WeeklyPrompt,
+) -> Card {
+    let code = format!("{}{}", c.id.domain.letter(), c.id.code);
+    let guidance = match framework.shared_guidance(c) {
+        _ if !c.guidance.is_empty() => c.guidance.as_str(),
+        Some((_, text)) => text,
+        None => "",
+    };
+    let excerpt = guidance.split("\n\n").next().unwrap_or_default();
+    let mut description = format!("**{}**", c.statement);
+    if !excerpt.is_empty() {
+        let _ = write!(description, "\n\n{}", fit(excerpt, 700));
+    }
+    let _ = write!(description, "\n\nThe full card: `/competence {code}`");
+    let questions: Vec<String> = prompt.questions.iter().map(|q| format!("• {q}")).collect();
+    let card = Card {
+        heading: framework
+            .area_of(c)
+            .map_or_else(String::new, |a| area_heading(framework, a)),
+        title: fit(&format!("Competence of the week: {code}"), limits::TITLE),
+        description: fit(&description, limits::DESCRIPTION),
+        fields: vec![
+            Field {
+                name: "Reflect".to_string(),
+                value: fit(&questions.join("\n"), limits::FIELD_VALUE),
+            },
+            Field {
+                name: "Practise this week".to_string(),
+                value: fit(&prompt.experiment, limits::FIELD_VALUE),
+            },
+        ],
+        footer: "Knowledge, reflection, practice: mastery needs all three. Discuss in the thread; reflect privately with the button.".to_string(),
+        domain: Some(c.id.domain),
+        competence: Some(c.id),
+    };
+    within_total(card)
+}
+
 /// Domains, areas and codes at a glance.
 pub fn overview_card(framework: &Framework) -> Card {
     let mut card = Card {

@@ -72,6 +72,8 @@ pub enum Action {
     ConfirmDelete(u64),
     /// Confirm forgetting everything of mine.
     ConfirmForget,
+    /// Write a private reflection on a competence.
+    ReflectOn(CompetenceId),
 }
 
 /// A file attached to a reply (exports).

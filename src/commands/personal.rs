@@ -29,6 +29,9 @@ pub struct Member<'a> {
     pub id: u64,
     /// Now, from the front-end's clock.
     pub now: DateTime<Utc>,
+    /// The server the member wrote from, if any: its group counts (counts
+    /// only) learn which competences were reflected on.
+    pub guild: Option<u64>,
 }
 
 /// A command about the member's own reflections.

@@ -4,12 +4,12 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::reply::{custom_id, to_poise};
+use super::reply::to_poise;
 use super::{BotError, Context, Data, personal};
 use crate::commands::personal::Personal;
 use crate::commands::{self, Action, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
-use crate::reflections::{Mode, parse_tags, tags_text};
+use crate::reflections::{parse_tags, tags_text};
 use crate::store::GuildSettings;
 
 /// The domain option.
@@ -43,7 +43,7 @@ pub enum Switch {
     Off,
 }
 
-async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), BotError> {
+pub(super) async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), BotError> {
     ctx.send(to_poise(reply)).await?;
     Ok(())
 }
@@ -167,20 +167,7 @@ pub async fn reflect(
         Some(Err(e)) => return Err(BotError::User(e.to_string())),
         None => String::new(),
     };
-    let model = data.models.get_or_free(model.as_deref().unwrap_or("free"));
-    let modal = personal::reflection_modal(
-        &custom_id::ModalPurpose::New(model.id.clone()),
-        &format!("Reflection: {}", model.name),
-        "",
-        &model.template,
-        &tags,
-        Mode::default(),
-        model
-            .questions
-            .first()
-            .map(String::as_str)
-            .unwrap_or_default(),
-    );
+    let modal = personal::new_modal(data, &tags, model.as_deref().unwrap_or("free"));
     respond_with_modal(ctx, modal).await
 }
 
@@ -237,7 +224,8 @@ pub async fn reflections(_ctx: Context<'_>) -> Result<(), BotError> {
 }
 
 async fn personal_reply(ctx: Context<'_>, command: Personal) -> Result<(), BotError> {
-    let reply = personal::answer(ctx.data(), ctx.author().id.get(), command)?;
+    let guild = ctx.guild_id().map(|g| g.get());
+    let reply = personal::answer(ctx.data(), ctx.author().id.get(), guild, command)?;
     send(ctx, &reply).await
 }
 
@@ -314,7 +302,7 @@ pub async fn delete(
             reply.actions = vec![Action::ConfirmDelete(number)];
             reply
         }
-        None => personal::answer(data, ctx.author().id.get(), Personal::View(number))?,
+        None => personal::answer(data, ctx.author().id.get(), None, Personal::View(number))?,
     };
     send(ctx, &reply).await
 }
@@ -357,5 +345,7 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         reflect(),
         reflections(),
         map(),
+        super::schedule_commands::schedule(),
+        super::schedule_commands::week(),
     ]
 }

@@ -41,6 +41,7 @@ async fn component(
         _ => None,
     };
     let member = click.user.id.get();
+    let guild = click.guild_id.map(|g| g.get());
     let reply = match value.and_then(custom_id::parse) {
         Some(Action::Open(id)) => {
             let code = format!("{} {}", id.domain.as_str(), id.code);
@@ -60,18 +61,30 @@ async fn component(
             }
             Err(reply) => reply,
         },
+        Some(Action::ReflectOn(id)) => {
+            let modal = personal::new_modal(data, &crate::reflections::short_code(&id), "free");
+            click
+                .create_response(&ctx.http, serenity::CreateInteractionResponse::Modal(modal))
+                .await?;
+            return Ok(());
+        }
         Some(Action::Mine(id)) => personal::answer(
             data,
             member,
+            guild,
             Personal::List {
                 tag: Some(id),
                 page: 1,
             },
         )?,
-        Some(Action::View(n)) => personal::answer(data, member, Personal::View(n))?,
-        Some(Action::AddTag(n, id)) => personal::answer(data, member, Personal::AddTag(n, id))?,
-        Some(Action::ConfirmDelete(n)) => personal::answer(data, member, Personal::Delete(n))?,
-        Some(Action::ConfirmForget) => personal::answer(data, member, Personal::ForgetMe)?,
+        Some(Action::View(n)) => personal::answer(data, member, guild, Personal::View(n))?,
+        Some(Action::AddTag(n, id)) => {
+            personal::answer(data, member, guild, Personal::AddTag(n, id))?
+        }
+        Some(Action::ConfirmDelete(n)) => {
+            personal::answer(data, member, guild, Personal::Delete(n))?
+        }
+        Some(Action::ConfirmForget) => personal::answer(data, member, guild, Personal::ForgetMe)?,
         None => stale_component(),
     };
     click

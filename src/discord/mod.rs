@@ -10,6 +10,8 @@ mod events;
 mod personal;
 pub mod reply;
 pub mod rest;
+mod schedule_commands;
+pub mod scheduler;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -39,6 +41,8 @@ pub struct Config {
     pub message_content: bool,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+    /// Where the scheduler reports what it did (tests listen here).
+    pub scheduler_events: Option<tokio::sync::mpsc::UnboundedSender<scheduler::SchedulerEvent>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -62,6 +66,7 @@ pub struct Data {
     message_content: bool,
     rest: rest::Rest,
     models: crate::prompts::Models,
+    scheduler: Arc<scheduler::Scheduler>,
 }
 
 /// poise's context for our data and error types.
@@ -145,6 +150,17 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
     } else {
         GatewayIntents::GUILDS
     };
+    let prompts = crate::prompts::WeeklyPrompts::builtin(&config.framework)
+        .map_err(|e| RunError::Prompts(e.to_string()))?;
+    let scheduler = Arc::new(scheduler::Scheduler {
+        framework: Arc::clone(&config.framework),
+        prompts,
+        store: store.clone(),
+        rest: rest.clone(),
+        clock: Arc::clone(&config.clock),
+        wake: tokio::sync::Notify::new(),
+        events: config.scheduler_events.clone(),
+    });
     let data = Data {
         framework: Arc::clone(&config.framework),
         store: store.clone(),
@@ -153,6 +169,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         message_content: config.message_content,
         rest,
         models: crate::prompts::Models::builtin().map_err(|e| RunError::Prompts(e.to_string()))?,
+        scheduler: Arc::clone(&scheduler),
     };
     let dev_guild = config.dev_guild;
     let framework = poise::Framework::builder()
@@ -172,6 +189,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         .await
         .map_err(RunError::Gateway)?;
     let shards = Arc::clone(&client.shard_manager);
+    let posting = tokio::spawn(scheduler.run());
     let result = tokio::select! {
         r = client.start() => r.map_err(RunError::Gateway),
         () = shutdown => {
@@ -180,6 +198,8 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
             Ok(())
         }
     };
+    posting.abort();
+    let _ = posting.await;
     store.flush()?;
     result
 }

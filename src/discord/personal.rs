@@ -17,13 +17,19 @@ use crate::commands::personal::{self, Member, Personal};
 use crate::reflections::{Draft, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Mode, parse_tags, tags_text};
 use crate::render::fit;
 
-/// Runs a personal command for `member`.
-pub fn answer(data: &Data, member: u64, command: Personal) -> Result<Reply, BotError> {
+/// Runs a personal command for `member`, who wrote from `guild` (if any).
+pub fn answer(
+    data: &Data,
+    member: u64,
+    guild: Option<u64>,
+    command: Personal,
+) -> Result<Reply, BotError> {
     let member = Member {
         framework: &data.framework,
         store: &data.store,
         id: member,
         now: data.clock.now(),
+        guild,
     };
     Ok(personal::handle(&member, command)?)
 }
@@ -86,6 +92,24 @@ pub fn reflection_modal(
     ])
 }
 
+/// A new reflection's modal, tagged with `tags` and guided by `model`.
+pub fn new_modal(data: &Data, tags: &str, model: &str) -> CreateModal {
+    let model = data.models.get_or_free(model);
+    reflection_modal(
+        &ModalPurpose::New(model.id.clone()),
+        &format!("Reflection: {}", model.name),
+        "",
+        &model.template,
+        tags,
+        Mode::default(),
+        model
+            .questions
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default(),
+    )
+}
+
 /// The edit modal for one of `member`'s reflections, or the reply saying
 /// there is no such reflection.
 pub fn edit_modal(
@@ -103,7 +127,7 @@ pub fn edit_modal(
             r.mode,
             "",
         ))),
-        None => Ok(Err(answer(data, member, Personal::View(id))?)),
+        None => Ok(Err(answer(data, member, None, Personal::View(id))?)),
     }
 }
 
@@ -166,7 +190,7 @@ fn save_submission(
         ModalPurpose::New(model) => (None, data.models.get_or_free(&model).id.clone()),
         ModalPurpose::Edit(id) => match data.store.reflection(member, id)? {
             Some(existing) => (Some(id), existing.model),
-            None => return answer(data, member, Personal::View(id)),
+            None => return answer(data, member, None, Personal::View(id)),
         },
     };
     let draft = Draft {
@@ -180,7 +204,7 @@ fn save_submission(
         Some(id) => Personal::Edit(id, draft),
         None => Personal::Save(draft),
     };
-    let mut reply = answer(data, member, command)?;
+    let mut reply = answer(data, member, submit.guild_id.map(|g| g.get()), command)?;
     if !notes.is_empty() {
         let text = reply.text.take().unwrap_or_default();
         reply.text = Some(format!("{text}\n\n{}", notes.join("\n")));

@@ -55,6 +55,7 @@ pub mod custom_id {
             Action::AddTag(n, id) => format!("tag:{n}:{id}"),
             Action::ConfirmDelete(n) => format!("delete:{n}"),
             Action::ConfirmForget => "forget:confirm".to_string(),
+            Action::ReflectOn(id) => format!("reflect-on:{id}"),
         }
     }
 
@@ -69,6 +70,7 @@ pub mod custom_id {
             "edit" => number(rest).map(Action::Edit),
             "delete" => number(rest).map(Action::ConfirmDelete),
             "forget" if rest == "confirm" => Some(Action::ConfirmForget),
+            "reflect-on" => rest.parse().ok().map(Action::ReflectOn),
             "tag" => {
                 let (n, id) = rest.split_once(':')?;
                 Some(Action::AddTag(number(n)?, id.parse().ok()?))
@@ -259,6 +261,7 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
                     Action::ConfirmForget => {
                         ("Yes, forget everything".to_string(), ButtonStyle::Danger)
                     }
+                    Action::ReflectOn(_) => ("Reflect privately".to_string(), ButtonStyle::Primary),
                 };
                 CreateButton::new(custom_id::action(action))
                     .label(label)
@@ -285,6 +288,7 @@ mod tests {
             Action::AddTag(3, id),
             Action::ConfirmDelete(3),
             Action::ConfirmForget,
+            Action::ReflectOn(id),
         ] {
             assert_eq!(custom_id::parse(&custom_id::action(&action)), Some(action));
         }

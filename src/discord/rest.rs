@@ -97,6 +97,28 @@ impl Rest {
         Ok(serde_json::from_value(value)?)
     }
 
+    /// Opens a public thread on a message; returns the thread's id.
+    pub async fn create_thread(
+        &self,
+        channel: serenity::ChannelId,
+        message: serenity::MessageId,
+        name: &str,
+    ) -> Result<u64, RestError> {
+        let url = format!(
+            "{}/api/v10/channels/{}/messages/{}/threads",
+            self.base,
+            channel.get(),
+            message.get()
+        );
+        let body = serde_json::json!({ "name": crate::render::fit(name, 100), "auto_archive_duration": 10080 });
+        let value = self.post(&url, &body).await?;
+        value
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| RestError::GaveUp("the thread answer had no id".into()))
+    }
+
     async fn post(&self, url: &str, body: &Value) -> Result<Value, RestError> {
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {

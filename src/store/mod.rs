@@ -7,6 +7,7 @@
 pub mod crypto;
 mod keys;
 mod reflections;
+mod schedules;
 mod settings;
 
 use std::fs;
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 pub use crypto::{CryptoError, SecretKey};
 pub use keys::{KEY_ENV, KEY_FILE};
+pub use reflections::Page;
+pub use schedules::{ScheduleRecord, SlotState, Week};
 pub use settings::GuildSettings;
 
 /// Trees (record kinds) in the database.
@@ -28,6 +31,12 @@ mod trees {
     pub const REFLECTIONS: &str = "reflections";
     /// Each member's next reflection number; keyed by member id.
     pub const COUNTERS: &str = "counters";
+    /// Each server's weekly schedule; keyed by guild id.
+    pub const SCHEDULES: &str = "schedules";
+    /// Claimed and posted weekly slots; keyed by guild id then slot time.
+    pub const SLOTS: &str = "slots";
+    /// Each server's reflection counts per competence (counts only).
+    pub const GROUP_COUNTS: &str = "group_counts";
 }
 
 /// Why the store could not do what was asked, in words for the operator.
@@ -91,6 +100,9 @@ pub struct Store {
     member_keys: sled::Tree,
     reflections: sled::Tree,
     counters: sled::Tree,
+    schedules: sled::Tree,
+    slots: sled::Tree,
+    group_counts: sled::Tree,
     master: SecretKey,
 }
 
@@ -118,6 +130,9 @@ impl Store {
             member_keys: db.open_tree(trees::MEMBER_KEYS)?,
             reflections: db.open_tree(trees::REFLECTIONS)?,
             counters: db.open_tree(trees::COUNTERS)?,
+            schedules: db.open_tree(trees::SCHEDULES)?,
+            slots: db.open_tree(trees::SLOTS)?,
+            group_counts: db.open_tree(trees::GROUP_COUNTS)?,
             db,
             master,
         })

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{TimeZone, Utc};
 use practice_companion::Framework;
 use practice_companion::clock::ManualClock;
+use practice_companion::discord::scheduler::SchedulerEvent;
 use practice_companion::discord::{Config, RunError, run_until};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -18,6 +19,8 @@ use crate::fake_discord::{FakeDiscord, TOKEN};
 pub const EPHEMERAL: u64 = 1 << 6;
 
 pub struct Bot {
+    /// What the scheduler did, in order.
+    pub events: tokio::sync::mpsc::UnboundedReceiver<SchedulerEvent>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<(), RunError>>,
     pub clock: Arc<ManualClock>,
@@ -40,10 +43,22 @@ impl Bot {
         data_dir: PathBuf,
         dev_guild: Option<u64>,
     ) -> Bot {
-        init_logs();
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
         ));
+        Bot::start_with_clock(fake, message_content, data_dir, dev_guild, clock).await
+    }
+
+    /// Starts the bot with this clock (kept across restarts by the caller).
+    pub async fn start_with_clock(
+        fake: &FakeDiscord,
+        message_content: bool,
+        data_dir: PathBuf,
+        dev_guild: Option<u64>,
+        clock: Arc<ManualClock>,
+    ) -> Bot {
+        init_logs();
+        let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
         let config = Config {
             token: TOKEN.to_string(),
             api_url: Some(fake.api_url()),
@@ -52,6 +67,7 @@ impl Bot {
             dev_guild,
             message_content,
             clock: clock.clone(),
+            scheduler_events: Some(events_tx),
         };
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(run_until(config, async move {
@@ -59,10 +75,28 @@ impl Bot {
         }));
         fake.wait_ready().await;
         Bot {
+            events,
             shutdown: Some(tx),
             task,
             clock,
             data_dir,
+        }
+    }
+
+    /// Waits for the scheduler to finish a pass at or after `at`.
+    pub async fn ticked(&mut self, at: chrono::DateTime<Utc>) -> Vec<SchedulerEvent> {
+        let mut seen = Vec::new();
+        loop {
+            let event =
+                tokio::time::timeout(std::time::Duration::from_secs(20), self.events.recv())
+                    .await
+                    .unwrap_or_else(|_| panic!("no scheduler pass at {at}; saw {seen:?}"))
+                    .expect("the scheduler is running");
+            let done = matches!(event, SchedulerEvent::Ticked(t) if t >= at);
+            seen.push(event);
+            if done {
+                return seen;
+            }
         }
     }
 

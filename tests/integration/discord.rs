@@ -103,7 +103,9 @@ async fn commands_are_registered_globally_with_valid_schemas() {
             "inline",
             "reflect",
             "reflections",
-            "map"
+            "map",
+            "schedule",
+            "week"
         ]
     );
     let inline = put
@@ -121,6 +123,15 @@ async fn commands_are_registered_globally_with_valid_schemas() {
         .and_then(|a| a.iter().find(|c| c["name"] == "competence"))
         .expect("competence");
     assert_eq!(competence["options"][0]["autocomplete"], true);
+    let schedule = put
+        .json()
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "schedule"))
+        .expect("schedule");
+    assert_eq!(
+        schedule["default_member_permissions"], "32",
+        "schedule needs Manage Server by default"
+    );
     bot.stop().await;
     fake.assert_bodies_valid();
 }

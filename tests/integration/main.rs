@@ -11,4 +11,5 @@ mod durability;
 mod fake_discord;
 mod properties;
 mod reflections;
+mod schedule;
 mod support;

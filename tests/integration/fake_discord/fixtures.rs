@@ -88,20 +88,31 @@ pub fn ready(gateway_url: &str) -> Value {
 }
 
 fn interaction(id: u64, kind: u8, who: Member, data: Value) -> Value {
+    interaction_in(id, kind, who, data, GUILD_ID, CHANNEL_ID)
+}
+
+fn interaction_in(
+    id: u64,
+    kind: u8,
+    who: Member,
+    data: Value,
+    guild: &str,
+    channel: &str,
+) -> Value {
     json!({
         "id": id.to_string(),
         "application_id": APPLICATION_ID,
         "type": kind,
         "token": token(id),
         "version": 1,
-        "channel_id": CHANNEL_ID,
-        "channel": { "id": CHANNEL_ID, "type": 0 },
-        "guild_id": GUILD_ID,
+        "channel_id": channel,
+        "channel": { "id": channel, "type": 0 },
+        "guild_id": guild,
         "guild_locale": "en-GB",
         "locale": "en-GB",
         "app_permissions": "2248473465835073",
         "entitlements": [],
-        "authorizing_integration_owners": { "0": GUILD_ID },
+        "authorizing_integration_owners": { "0": guild },
         "context": 0,
         "attachment_size_limit": 8388608,
         "member": member(who),
@@ -128,6 +139,29 @@ pub fn command(id: u64, who: Member, name: &str, options: Value) -> Value {
         2,
         who,
         json!({ "id": command_id(name), "name": name, "type": 1, "options": options, "guild_id": GUILD_ID }),
+    )
+}
+
+/// A slash command in another server and channel, with `resolved` data
+/// (the channels its options name).
+pub fn command_in(
+    id: u64,
+    who: Member,
+    name: &str,
+    options: Value,
+    guild: &str,
+    channel: &str,
+) -> Value {
+    let resolved = json!({ "channels": {
+        channel: { "id": channel, "name": "supervision", "type": 0, "permissions": "2248473465835073" }
+    } });
+    interaction_in(
+        id,
+        2,
+        who,
+        json!({ "id": command_id(name), "name": name, "type": 1, "options": options, "guild_id": guild, "resolved": resolved }),
+        guild,
+        channel,
     )
 }
 
@@ -275,6 +309,18 @@ mod tests {
         assert_eq!(m.content, "see C3.5");
         let _: serenity::Message = parses(message_response(8, "hi"), "message response");
         let _: serenity::CurrentUser = parses(user(ALICE), "user");
+        let set = command_in(
+            11,
+            ADMIN,
+            "schedule",
+            json!([{ "name": "set", "type": 1, "options": [
+            { "name": "channel", "type": 7, "value": CHANNEL_ID },
+        ] }]),
+            GUILD_ID,
+            CHANNEL_ID,
+        );
+        let i: serenity::Interaction = parses(set, "schedule set");
+        assert!(matches!(i, serenity::Interaction::Command(_)));
         let i: serenity::Interaction = parses(
             modal_submit(
                 9,

@@ -67,6 +67,17 @@ struct Fault {
     status: u16,
     body: Value,
     headers: Vec<(String, String)>,
+    /// Do the request's work (create the message) and still answer with the fault,
+    /// as when a connection drops after Discord acted.
+    accept: bool,
+}
+
+/// A message the fake created in a channel.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub channel: String,
+    pub id: u64,
+    pub nonce: Option<String>,
 }
 
 enum GatewayCommand {
@@ -85,6 +96,7 @@ struct Shared {
     message_ids: AtomicU64,
     gateway_url: Mutex<String>,
     dispatched: Mutex<Vec<Value>>,
+    created: Mutex<Vec<Created>>,
 }
 
 impl Shared {
@@ -202,6 +214,25 @@ impl FakeDiscord {
         body: Value,
         headers: &[(&str, &str)],
     ) {
+        self.push_fault(method, path_contains, status, body, headers, false);
+    }
+
+    /// Like [`FakeDiscord::fail_next`], but the request's work is done first:
+    /// the message exists, and only the answer is lost.
+    pub fn fail_next_after_acting(&self, method: &str, path_contains: &str, status: u16) {
+        let body = json!({ "message": "500: Internal Server Error", "code": 0 });
+        self.push_fault(method, path_contains, status, body, &[], true);
+    }
+
+    fn push_fault(
+        &self,
+        method: &str,
+        path_contains: &str,
+        status: u16,
+        body: Value,
+        headers: &[(&str, &str)],
+        accept: bool,
+    ) {
         self.shared
             .faults
             .lock()
@@ -215,7 +246,17 @@ impl FakeDiscord {
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
+                accept,
             });
+    }
+
+    /// The messages created in channels (one per accepted nonce).
+    pub fn created(&self) -> Vec<Created> {
+        self.shared
+            .created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Every request so far.
@@ -441,6 +482,9 @@ async fn rest(
             .into_response();
     }
     if let Some(fault) = fault {
+        if fault.accept {
+            let _ = answer(&shared, &method, &path, json_body.as_ref());
+        }
         let mut response = (
             StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             axum::Json(fault.body),
@@ -538,7 +582,32 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
         ("POST", p) if p.starts_with("/interactions/") && p.ends_with("/callback") => {
             StatusCode::NO_CONTENT.into_response()
         }
-        ("POST", p) if p.starts_with("/channels/") && p.ends_with("/messages") => new_message(),
+        ("POST", p) if p.starts_with("/channels/") && p.ends_with("/threads") => {
+            let id = shared.message_ids.fetch_add(1, Ordering::Relaxed);
+            ok(
+                json!({ "id": id.to_string(), "type": 11, "name": body.and_then(|b| b["name"].as_str()).unwrap_or_default() }),
+            )
+        }
+        ("POST", p) if p.starts_with("/channels/") && p.ends_with("/messages") => {
+            let channel = p
+                .trim_start_matches("/channels/")
+                .trim_end_matches("/messages")
+                .to_string();
+            let nonce = body.and_then(|b| b["nonce"].as_str()).map(str::to_string);
+            let enforce = body.is_some_and(|b| b["enforce_nonce"] == true);
+            let mut created = shared.created.lock().unwrap_or_else(|e| e.into_inner());
+            // Discord's enforce_nonce: the same nonce again returns the message already made.
+            if let Some(existing) = created
+                .iter()
+                .find(|c| enforce && c.nonce.is_some() && c.nonce == nonce)
+            {
+                return ok(fixtures::message_response(existing.id, ""));
+            }
+            let id = shared.message_ids.fetch_add(1, Ordering::Relaxed);
+            created.push(Created { channel, id, nonce });
+            let content = body.and_then(|b| b["content"].as_str()).unwrap_or_default();
+            ok(fixtures::message_response(id, content))
+        }
         ("POST", p) if p.starts_with("/webhooks/") => new_message(),
         ("PATCH", p) if p.starts_with("/webhooks/") => new_message(),
         ("GET", p) if p.starts_with("/webhooks/") => new_message(),

@@ -1,0 +1,351 @@
+//! `/schedule` (Manage Server by default) and `/week` (anyone): setting up the
+//! competence of the week and seeing where it stands.
+
+use chrono::{Duration, Weekday};
+use poise::serenity_prelude as serenity;
+
+use super::commands::send;
+use super::{BotError, Context, Data};
+use crate::commands::{Action, Reply, Visibility};
+use crate::schedule::{
+    DEFAULT_GRACE_HOURS, DEFAULT_TZ, Order, Rule, Scope, parse_time, parse_zone, zone_suggestions,
+};
+use crate::store::ScheduleRecord;
+
+/// Day of the week.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum Day {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+impl From<Day> for Weekday {
+    fn from(d: Day) -> Weekday {
+        match d {
+            Day::Monday => Weekday::Mon,
+            Day::Tuesday => Weekday::Tue,
+            Day::Wednesday => Weekday::Wed,
+            Day::Thursday => Weekday::Thu,
+            Day::Friday => Weekday::Fri,
+            Day::Saturday => Weekday::Sat,
+            Day::Sunday => Weekday::Sun,
+        }
+    }
+}
+
+/// Which domains.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum ScopeChoice {
+    /// Core coaching competences.
+    #[name = "core"]
+    Core,
+    /// Competences for integrating therapy and coaching.
+    #[name = "integration"]
+    Integration,
+    /// Both domains.
+    #[name = "both"]
+    Both,
+}
+
+/// In what order.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum OrderChoice {
+    /// Framework order.
+    #[name = "sequential"]
+    Sequential,
+    /// Shuffled each cycle.
+    #[name = "shuffled"]
+    Shuffled,
+    /// What the group has reflected on least.
+    #[name = "gaps"]
+    Gaps,
+}
+
+fn guild_of(ctx: Context<'_>) -> Result<u64, BotError> {
+    ctx.guild_id()
+        .map(|g| g.get())
+        .ok_or_else(|| BotError::User("Schedules belong to a server; use this there.".into()))
+}
+
+fn no_schedule() -> BotError {
+    BotError::User("This server has no schedule yet: `/schedule set` starts one.".into())
+}
+
+/// The competence of the week: when and where it is posted
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD",
+    required_permissions = "MANAGE_GUILD",
+    subcommands("set", "show", "pause", "resume", "skip", "preview", "post_now"),
+    subcommand_required
+)]
+pub async fn schedule(_ctx: Context<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+/// Post a competence every week in a channel, at a local day and time
+#[poise::command(slash_command, guild_only)]
+pub async fn set(
+    ctx: Context<'_>,
+    #[description = "Where the weekly post goes"]
+    #[channel_types("Text")]
+    channel: serenity::ChannelId,
+    #[description = "Day of the week"] weekday: Day,
+    #[description = "Local time, HH:MM on the 24-hour clock, e.g. 09:30"]
+    #[max_length = 5]
+    time: String,
+    #[description = "Time zone (default Europe/London)"]
+    #[autocomplete = "autocomplete_zone"]
+    #[max_length = 64]
+    timezone: Option<String>,
+    #[description = "Which domains (default both)"] domain: Option<ScopeChoice>,
+    #[description = "In what order (default sequential)"] order: Option<OrderChoice>,
+) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let data = ctx.data();
+    let time = parse_time(&time).map_err(|e| BotError::User(e.to_string()))?;
+    let zone = match timezone.as_deref() {
+        Some(z) => parse_zone(z).map_err(|e| BotError::User(e.to_string()))?,
+        None => DEFAULT_TZ,
+    };
+    let now = data.clock.now();
+    let existing = data.store.schedule(guild)?;
+    let rule = Rule {
+        weekday: weekday.into(),
+        time,
+        tz: zone.name().to_string(),
+        grace_hours: DEFAULT_GRACE_HOURS,
+    };
+    let record = ScheduleRecord {
+        channel: channel.get(),
+        scope: domain.map_or(Scope::Both, |d| match d {
+            ScopeChoice::Core => Scope::Core,
+            ScopeChoice::Integration => Scope::Integration,
+            ScopeChoice::Both => Scope::Both,
+        }),
+        order: order.map_or(Order::Sequential, |o| match o {
+            OrderChoice::Sequential => Order::Sequential,
+            OrderChoice::Shuffled => Order::Shuffled,
+            OrderChoice::Gaps => Order::Gaps,
+        }),
+        // The rotation and this week's post survive a change of settings.
+        rotation: existing
+            .as_ref()
+            .map(|r| r.rotation.clone())
+            .unwrap_or_default(),
+        current: existing.as_ref().and_then(|r| r.current.clone()),
+        last_slot: now,
+        paused: None,
+        skip: None,
+        rule,
+    };
+    data.store.set_schedule(guild, &record)?;
+    data.scheduler.changed();
+    send(
+        ctx,
+        &Reply::private_text(format!("Scheduled. {}", describe(data, &record))),
+    )
+    .await
+}
+
+async fn autocomplete_zone(
+    _ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let choices = zone_suggestions(partial, 25)
+        .into_iter()
+        .map(|z| serenity::AutocompleteChoice::new(z, z))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+fn describe(data: &Data, record: &ScheduleRecord) -> String {
+    let zone = record.rule.zone();
+    let next = record
+        .rule
+        .next_slot(record.last_slot.max(data.clock.now()));
+    let mut text = format!(
+        "Every {} at {} ({}) in <#{}>, from {} competences, {} order. Next post: {}.",
+        weekday_name(record.rule.weekday),
+        record.rule.time.format("%H:%M"),
+        zone.name(),
+        record.channel,
+        match record.scope {
+            Scope::Core => "core",
+            Scope::Integration => "integration",
+            Scope::Both => "all 60",
+        },
+        match record.order {
+            Order::Sequential => "framework",
+            Order::Shuffled => "shuffled",
+            Order::Gaps => "least-reflected-first",
+        },
+        next.with_timezone(&zone).format("%A %-d %B, %H:%M %Z"),
+    );
+    if let Some(reason) = &record.paused {
+        text.push_str(&format!("\n**Paused:** {reason}"));
+    }
+    if record.skip.is_some() {
+        text.push_str("\nThe next post will be skipped.");
+    }
+    text
+}
+
+fn weekday_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "Monday",
+        Weekday::Tue => "Tuesday",
+        Weekday::Wed => "Wednesday",
+        Weekday::Thu => "Thursday",
+        Weekday::Fri => "Friday",
+        Weekday::Sat => "Saturday",
+        Weekday::Sun => "Sunday",
+    }
+}
+
+/// Show this server's schedule, the next post, and why it is paused if it is
+#[poise::command(slash_command, guild_only)]
+pub async fn show(ctx: Context<'_>) -> Result<(), BotError> {
+    let data = ctx.data();
+    let record = data
+        .store
+        .schedule(guild_of(ctx)?)?
+        .ok_or_else(no_schedule)?;
+    let mut text = describe(data, &record);
+    if let Some(week) = &record.current {
+        text.push_str(&format!(
+            "\nThis week: {}.",
+            crate::reflections::short_code(&week.competence)
+        ));
+    }
+    send(ctx, &Reply::private_text(text)).await
+}
+
+/// Pause the weekly posts
+#[poise::command(slash_command, guild_only)]
+pub async fn pause(ctx: Context<'_>) -> Result<(), BotError> {
+    let data = ctx.data();
+    let guild = guild_of(ctx)?;
+    let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
+    record.paused =
+        Some("paused by someone with Manage Server; `/schedule resume` starts it again.".into());
+    data.store.set_schedule(guild, &record)?;
+    data.scheduler.changed();
+    send(ctx, &Reply::private_text("Weekly posts are paused.".into())).await
+}
+
+/// Resume the weekly posts (missed weeks are not posted)
+#[poise::command(slash_command, guild_only)]
+pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
+    let data = ctx.data();
+    let guild = guild_of(ctx)?;
+    let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
+    record.paused = None;
+    record.last_slot = record.last_slot.max(data.clock.now());
+    data.store.set_schedule(guild, &record)?;
+    data.scheduler.changed();
+    send(
+        ctx,
+        &Reply::private_text(format!("Resumed. {}", describe(data, &record))),
+    )
+    .await
+}
+
+/// Skip the next weekly post
+#[poise::command(slash_command, guild_only)]
+pub async fn skip(ctx: Context<'_>) -> Result<(), BotError> {
+    let data = ctx.data();
+    let guild = guild_of(ctx)?;
+    let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
+    let next = record
+        .rule
+        .next_slot(record.last_slot.max(data.clock.now()));
+    record.skip = Some(next);
+    data.store.set_schedule(guild, &record)?;
+    send(
+        ctx,
+        &Reply::private_text(
+            "The next weekly post will be skipped; the one after goes out as usual.".into(),
+        ),
+    )
+    .await
+}
+
+/// See the next weekly post before it goes out (only you see it)
+#[poise::command(slash_command, guild_only)]
+pub async fn preview(ctx: Context<'_>) -> Result<(), BotError> {
+    let data = ctx.data();
+    let guild = guild_of(ctx)?;
+    let record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
+    let (_, card) = data
+        .scheduler
+        .preview(guild, &record)
+        .ok_or_else(|| BotError::User("There is no competence left to preview.".into()))?;
+    let reply = Reply {
+        visibility: Visibility::Private,
+        cards: vec![card],
+        ..Reply::default()
+    };
+    send(ctx, &reply).await
+}
+
+/// Post the next competence now, outside the weekly rhythm
+#[poise::command(slash_command, guild_only, rename = "post-now")]
+pub async fn post_now(ctx: Context<'_>) -> Result<(), BotError> {
+    let data = ctx.data();
+    let guild = guild_of(ctx)?;
+    let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
+    ctx.defer_ephemeral().await?;
+    let now = data.clock.now();
+    let posted = data.scheduler.post(guild, &mut record, now).await?;
+    let text = match (&record.paused, posted) {
+        (Some(reason), _) => format!("Not posted: {reason}"),
+        (None, true) => "Posted.".to_string(),
+        (None, false) => {
+            "Discord did not take the post just now; it will be tried again in a few minutes."
+                .to_string()
+        }
+    };
+    send(ctx, &Reply::private_text(text)).await
+}
+
+/// This week's competence, with its questions and practice experiment
+#[poise::command(slash_command, guild_only)]
+pub async fn week(ctx: Context<'_>) -> Result<(), BotError> {
+    let data = ctx.data();
+    let record = data.store.schedule(guild_of(ctx)?)?;
+    let Some(current) = record.and_then(|r| r.current) else {
+        return send(
+            ctx,
+            &Reply::private_text("There is no competence of the week yet. Someone with Manage Server can start one with `/schedule set`.".into()),
+        )
+        .await;
+    };
+    let card = data.scheduler.card(current.competence).ok_or_else(|| {
+        BotError::User("This week's competence is not in the current framework.".into())
+    })?;
+    let mut reply = Reply {
+        visibility: Visibility::Public,
+        cards: vec![card],
+        ..Reply::default()
+    };
+    reply.actions = vec![Action::ReflectOn(current.competence)];
+    if data.clock.now() - current.slot > Duration::days(8) {
+        reply.text =
+            Some("(The most recent weekly competence; no post has gone out since.)".into());
+    }
+    send(ctx, &reply).await
+}

@@ -1,0 +1,305 @@
+//! The competence of the week, posted: one task for every server's schedule,
+//! woken by the clock at the next slot or by a change of schedule.
+//!
+//! Exactly one post per slot: the slot is claimed in the store (compare and
+//! swap) before anything is sent; the message carries a nonce derived from
+//! server and slot with `enforce_nonce`, so a retry after a crash cannot post
+//! twice; the result is recorded after. A channel that is gone or closed to
+//! the bot (403/404) pauses that server's schedule with the reason, and
+//! nothing else stops.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use poise::serenity_prelude as serenity;
+use tokio::sync::{Notify, mpsc};
+
+use super::reply::{embed, no_mentions};
+use super::rest::{Rest, RestError};
+use crate::clock::Clock;
+use crate::commands::Action;
+use crate::framework::{CompetenceId, Framework};
+use crate::prompts::WeeklyPrompts;
+use crate::render::{self, Card};
+use crate::schedule::{decide, next_competence};
+use crate::store::{ScheduleRecord, SlotState, Store, StoreError, Week};
+
+/// What the scheduler did, for tests and for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchedulerEvent {
+    /// A pass over every schedule finished, at this clock time.
+    Ticked(DateTime<Utc>),
+    /// A weekly post went out.
+    Posted {
+        /// The server.
+        guild: u64,
+        /// The slot.
+        slot: DateTime<Utc>,
+        /// The competence.
+        competence: CompetenceId,
+    },
+    /// A schedule was paused because its channel cannot be posted to.
+    Paused {
+        /// The server.
+        guild: u64,
+    },
+}
+
+/// How soon a failed post is retried (within the grace period).
+const RETRY: i64 = 5;
+/// The longest the task sleeps without looking again.
+const MAX_SLEEP_MINUTES: i64 = 60;
+
+/// Posts every server's weekly competence.
+pub struct Scheduler {
+    pub(super) framework: Arc<Framework>,
+    pub(super) prompts: WeeklyPrompts,
+    pub(super) store: Store,
+    pub(super) rest: Rest,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) wake: Notify,
+    pub(super) events: Option<mpsc::UnboundedSender<SchedulerEvent>>,
+}
+
+impl Scheduler {
+    fn emit(&self, event: SchedulerEvent) {
+        if let Some(events) = &self.events {
+            let _ = events.send(event);
+        }
+    }
+
+    /// Wakes the task: a schedule changed.
+    pub fn changed(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs until the task is dropped.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            let now = self.clock.now();
+            let next = self.tick(now).await;
+            self.emit(SchedulerEvent::Ticked(now));
+            let until = next.min(now + Duration::minutes(MAX_SLEEP_MINUTES));
+            tokio::select! {
+                () = self.clock.wait_until(until) => {}
+                () = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// One pass: posts what is due; returns when to look again.
+    pub async fn tick(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let mut next = now + Duration::minutes(MAX_SLEEP_MINUTES);
+        let schedules = match self.store.schedules() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the schedules");
+                return now + Duration::minutes(RETRY);
+            }
+        };
+        for (guild, record) in schedules {
+            match self.tick_guild(guild, record, now).await {
+                Ok(at) => next = next.min(at),
+                Err(e) => {
+                    tracing::error!(guild, error = %e, "schedule failed");
+                    next = next.min(now + Duration::minutes(RETRY));
+                }
+            }
+        }
+        next
+    }
+
+    async fn tick_guild(
+        &self,
+        guild: u64,
+        mut record: ScheduleRecord,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        if record.paused.is_some() {
+            return Ok(now + Duration::minutes(MAX_SLEEP_MINUTES));
+        }
+        let decision = decide(&record.rule, record.last_slot, now);
+        if let Some(last) = decision.skipped.last() {
+            tracing::info!(
+                guild,
+                skipped = decision.skipped.len(),
+                "missed slots skipped, not posted late"
+            );
+            record.last_slot = *last;
+            self.store.set_schedule(guild, &record)?;
+        }
+        let Some(slot) = decision.post else {
+            return Ok(decision.next);
+        };
+        if record.skip == Some(slot) {
+            record.skip = None;
+            record.last_slot = slot;
+            self.store.set_schedule(guild, &record)?;
+            tracing::info!(guild, "slot skipped as the group asked");
+            return Ok(decision.next);
+        }
+        match self.post(guild, &mut record, slot).await? {
+            true => Ok(decision.next),
+            false => Ok(now + Duration::minutes(RETRY)),
+        }
+    }
+
+    /// Posts `slot` for `guild`; false if it should be tried again later.
+    pub(super) async fn post(
+        &self,
+        guild: u64,
+        record: &mut ScheduleRecord,
+        slot: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let counts = self.store.group_counts(guild)?;
+        let Some((chosen, rotation)) = next_competence(
+            &self.framework,
+            record.scope,
+            record.order,
+            &record.rotation,
+            &counts,
+            guild,
+        ) else {
+            return Ok(true);
+        };
+        let competence = match self.store.claim_slot(guild, slot, chosen)? {
+            None => chosen,
+            Some(SlotState::Claimed { competence }) => competence,
+            Some(SlotState::Posted { .. }) => {
+                record.last_slot = record.last_slot.max(slot);
+                self.store.set_schedule(guild, record)?;
+                return Ok(true);
+            }
+        };
+        let Some(message) = self.message(competence, guild, slot) else {
+            return Ok(true);
+        };
+        let channel = serenity::ChannelId::new(record.channel.max(1));
+        match self.rest.send_message(channel, &message).await {
+            Ok(sent) => {
+                let name = format!(
+                    "Week of {}: {}",
+                    slot.format("%-d %b"),
+                    crate::reflections::short_code(&competence)
+                );
+                let thread = match self.rest.create_thread(channel, sent.id, &name).await {
+                    Ok(id) => Some(id),
+                    Err(e) => {
+                        tracing::warn!(guild, error = %e, "the discussion thread could not be opened");
+                        None
+                    }
+                };
+                self.store
+                    .mark_posted(guild, slot, competence, sent.id.get())?;
+                let mut rotation = if competence == chosen {
+                    rotation
+                } else {
+                    record.rotation.clone()
+                };
+                if !rotation.used.contains(&competence) {
+                    rotation.used.push(competence);
+                }
+                record.rotation = rotation;
+                if slot > record.last_slot {
+                    record.last_slot = slot;
+                }
+                record.current = Some(Week {
+                    competence,
+                    slot,
+                    message: sent.id.get(),
+                    thread,
+                });
+                self.store.set_schedule(guild, record)?;
+                tracing::info!(guild, competence = %competence, "weekly post sent");
+                self.emit(SchedulerEvent::Posted {
+                    guild,
+                    slot,
+                    competence,
+                });
+                Ok(true)
+            }
+            Err(e) if e.is_missing_or_forbidden() => {
+                record.paused = Some(pause_reason(&e));
+                record.last_slot = record.last_slot.max(slot);
+                self.store.set_schedule(guild, record)?;
+                tracing::warn!(guild, error = %e, "schedule paused: the channel cannot be posted to");
+                self.emit(SchedulerEvent::Paused { guild });
+                Ok(true)
+            }
+            Err(e) => {
+                tracing::warn!(guild, error = %e, "weekly post failed; will retry within the grace period");
+                Ok(false)
+            }
+        }
+    }
+
+    /// The weekly post's card for a competence.
+    pub fn card(&self, competence: CompetenceId) -> Option<Card> {
+        let c = self.framework.competence(competence)?;
+        let prompt = self.prompts.for_competence(&self.framework, competence)?;
+        Some(render::weekly_card(&self.framework, c, &prompt))
+    }
+
+    /// What the next post would carry, without using it up.
+    pub fn preview(&self, guild: u64, record: &ScheduleRecord) -> Option<(CompetenceId, Card)> {
+        let counts = self.store.group_counts(guild).ok()?;
+        let (id, _) = next_competence(
+            &self.framework,
+            record.scope,
+            record.order,
+            &record.rotation,
+            &counts,
+            guild,
+        )?;
+        Some((id, self.card(id)?))
+    }
+
+    fn message(
+        &self,
+        competence: CompetenceId,
+        guild: u64,
+        slot: DateTime<Utc>,
+    ) -> Option<serenity::CreateMessage> {
+        let card = self.card(competence)?;
+        let button = serenity::CreateButton::new(super::reply::custom_id::action(
+            &Action::ReflectOn(competence),
+        ))
+        .label("Reflect privately")
+        .style(serenity::ButtonStyle::Primary);
+        Some(
+            serenity::CreateMessage::new()
+                .embed(embed(&card, card.domain))
+                .components(vec![serenity::CreateActionRow::Buttons(vec![button])])
+                .nonce(serenity::Nonce::String(nonce(guild, slot)))
+                .enforce_nonce(true)
+                .allowed_mentions(no_mentions()),
+        )
+    }
+}
+
+/// The message nonce for a server's slot: the same on every retry and across
+/// versions (FNV-1a of server and slot), at most 25 characters.
+pub fn nonce(guild: u64, slot: DateTime<Utc>) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in guild
+        .to_be_bytes()
+        .into_iter()
+        .chain(slot.timestamp().to_be_bytes())
+    {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("w{hash:016x}")
+}
+
+fn pause_reason(e: &RestError) -> String {
+    match e {
+        RestError::Status { status: 404, .. } => {
+            "the channel no longer exists (Discord answered 404). Choose another with `/schedule set`, then `/schedule resume`.".to_string()
+        }
+        RestError::Status { status: 403, .. } => {
+            "the bot may not post in that channel (Discord answered 403). Give it View Channel, Send Messages and Embed Links there, then `/schedule resume`.".to_string()
+        }
+        other => format!("posting failed: {other}"),
+    }
+}

@@ -1,0 +1,263 @@
+//! Each server's weekly schedule, the slots it has claimed and posted, and
+//! the group's reflection counts (counts only, never content) that the `gaps`
+//! order reads.
+//!
+//! A slot is claimed with compare-and-swap before anything is sent, so two
+//! ticks (or a tick racing `/schedule post-now`) cannot both post it, and the
+//! claim survives a crash: after a restart the same slot is retried with the
+//! same message nonce rather than posted afresh.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Store, StoreError};
+use crate::framework::{Code, CompetenceId, DomainId};
+use crate::schedule::{Order, Rotation, Rule, Scope};
+
+/// One server's schedule and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleRecord {
+    /// The channel the weekly post goes to.
+    pub channel: u64,
+    /// When.
+    pub rule: Rule,
+    /// From which domains.
+    pub scope: Scope,
+    /// In what order.
+    pub order: Order,
+    /// Which competences this cycle has used.
+    pub rotation: Rotation,
+    /// The last slot dealt with (posted or skipped); the creation time at first.
+    pub last_slot: DateTime<Utc>,
+    /// Why the schedule is paused, when it is.
+    pub paused: Option<String>,
+    /// A slot the group asked to skip.
+    pub skip: Option<DateTime<Utc>>,
+    /// This week's competence and its post.
+    pub current: Option<Week>,
+}
+
+/// A posted week.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Week {
+    /// The competence.
+    pub competence: CompetenceId,
+    /// The slot it was posted for.
+    pub slot: DateTime<Utc>,
+    /// The message.
+    pub message: u64,
+    /// The discussion thread, if one could be opened.
+    pub thread: Option<u64>,
+}
+
+/// A slot's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SlotState {
+    /// Claimed for this competence; the post may or may not have reached Discord.
+    Claimed {
+        /// The competence it carries.
+        competence: CompetenceId,
+    },
+    /// Posted.
+    Posted {
+        /// The competence it carried.
+        competence: CompetenceId,
+        /// The message id.
+        message: u64,
+    },
+}
+
+fn guild_key(guild: u64) -> [u8; 8] {
+    guild.to_be_bytes()
+}
+
+fn slot_key(guild: u64, slot: DateTime<Utc>) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&guild.to_be_bytes());
+    key[8..].copy_from_slice(&slot.timestamp().to_be_bytes());
+    key
+}
+
+fn count_key(guild: u64, id: CompetenceId) -> [u8; 11] {
+    let mut key = [0u8; 11];
+    key[..8].copy_from_slice(&guild.to_be_bytes());
+    key[8] = match id.domain {
+        DomainId::Core => 0,
+        DomainId::Integration => 1,
+    };
+    key[9] = id.code.area;
+    key[10] = id.code.number;
+    key
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+impl Store {
+    /// A server's schedule, if it has one.
+    pub fn schedule(&self, guild: u64) -> Result<Option<ScheduleRecord>, StoreError> {
+        self.schedules
+            .get(guild_key(guild))?
+            .map(|b| from_json(&b, "a schedule"))
+            .transpose()
+    }
+
+    /// Saves a server's schedule durably.
+    pub fn set_schedule(&self, guild: u64, record: &ScheduleRecord) -> Result<(), StoreError> {
+        self.schedules.insert(guild_key(guild), json(record)?)?;
+        self.flush()
+    }
+
+    /// Every server's schedule.
+    pub fn schedules(&self) -> Result<Vec<(u64, ScheduleRecord)>, StoreError> {
+        self.schedules
+            .iter()
+            .map(|entry| {
+                let (k, v) = entry?;
+                let guild = <[u8; 8]>::try_from(k.as_ref())
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt("a schedule key".into()))?;
+                Ok((guild, from_json(&v, "a schedule")?))
+            })
+            .collect()
+    }
+
+    /// Claims `slot` for `competence`. Returns `None` if this call claimed it,
+    /// or the state someone else (an earlier run) left it in.
+    pub fn claim_slot(
+        &self,
+        guild: u64,
+        slot: DateTime<Utc>,
+        competence: CompetenceId,
+    ) -> Result<Option<SlotState>, StoreError> {
+        let claim = json(&SlotState::Claimed { competence })?;
+        match self.slots.compare_and_swap(
+            slot_key(guild, slot),
+            None as Option<&[u8]>,
+            Some(claim),
+        )? {
+            Ok(()) => {
+                self.flush()?;
+                Ok(None)
+            }
+            Err(existing) => existing
+                .current
+                .map(|b| from_json(&b, "a slot"))
+                .transpose(),
+        }
+    }
+
+    /// Records that `slot` was posted as `message`.
+    pub fn mark_posted(
+        &self,
+        guild: u64,
+        slot: DateTime<Utc>,
+        competence: CompetenceId,
+        message: u64,
+    ) -> Result<(), StoreError> {
+        self.slots.insert(
+            slot_key(guild, slot),
+            json(&SlotState::Posted {
+                competence,
+                message,
+            })?,
+        )?;
+        self.flush()
+    }
+
+    /// Adds one to the group's count for each competence (a reflection was
+    /// saved in this server). Counts only: nothing of the reflection is kept.
+    pub fn count_for_group(&self, guild: u64, tags: &[CompetenceId]) -> Result<(), StoreError> {
+        for id in tags {
+            self.group_counts
+                .update_and_fetch(count_key(guild, *id), |old| {
+                    let n = old
+                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                        .map_or(0, u32::from_be_bytes);
+                    Some(n.saturating_add(1).to_be_bytes().to_vec())
+                })?;
+        }
+        self.flush()
+    }
+
+    /// The group's reflection counts per competence.
+    pub fn group_counts(&self, guild: u64) -> Result<HashMap<CompetenceId, u32>, StoreError> {
+        let mut counts = HashMap::new();
+        for entry in self.group_counts.scan_prefix(guild_key(guild)) {
+            let (k, v) = entry?;
+            if k.len() != 11 {
+                continue;
+            }
+            let domain = if k[8] == 0 {
+                DomainId::Core
+            } else {
+                DomainId::Integration
+            };
+            let n = <[u8; 4]>::try_from(v.as_ref())
+                .map(u32::from_be_bytes)
+                .unwrap_or(0);
+            counts.insert(CompetenceId::new(domain, Code::new(k[9], k[10])), n);
+        }
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::temp_dir;
+    use super::*;
+
+    #[test]
+    fn a_slot_is_claimed_once_and_the_claim_survives_a_reopen() {
+        let dir = temp_dir("slots");
+        let id: CompetenceId = "core:3.5".parse().unwrap();
+        let slot = Utc::now();
+        {
+            let store = Store::open(&dir, None).unwrap();
+            assert_eq!(store.claim_slot(9, slot, id).unwrap(), None);
+            assert_eq!(
+                store.claim_slot(9, slot, id).unwrap(),
+                Some(SlotState::Claimed { competence: id })
+            );
+            assert_eq!(
+                store.claim_slot(10, slot, id).unwrap(),
+                None,
+                "another server's slot"
+            );
+        }
+        let store = Store::open(&dir, None).unwrap();
+        assert_eq!(
+            store.claim_slot(9, slot, id).unwrap(),
+            Some(SlotState::Claimed { competence: id })
+        );
+        store.mark_posted(9, slot, id, 77).unwrap();
+        assert_eq!(
+            store.claim_slot(9, slot, id).unwrap(),
+            Some(SlotState::Posted {
+                competence: id,
+                message: 77
+            })
+        );
+    }
+
+    #[test]
+    fn group_counts_add_up_per_server() {
+        let dir = temp_dir("counts");
+        let store = Store::open(&dir, None).unwrap();
+        let a: CompetenceId = "core:3.5".parse().unwrap();
+        let b: CompetenceId = "integration:2.1".parse().unwrap();
+        store.count_for_group(1, &[a, b]).unwrap();
+        store.count_for_group(1, &[a]).unwrap();
+        store.count_for_group(2, &[a]).unwrap();
+        let counts = store.group_counts(1).unwrap();
+        assert_eq!(counts[&a], 2);
+        assert_eq!(store.group_counts(2).unwrap()[&a], 1);
+    }
+}

@@ -1,0 +1,353 @@
+//! Competence of the week through the fake Discord, with the bot's clock in
+//! the test's hands: a post at the right instant across a clock change, none
+//! twice after a restart mid-send, catch-up after downtime, a missing channel,
+//! two servers at once.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use practice_companion::clock::ManualClock;
+use practice_companion::discord::scheduler::SchedulerEvent;
+use serde_json::{Value, json};
+
+use crate::bot::{Bot, EPHEMERAL, scratch_dir};
+use crate::fake_discord::FakeDiscord;
+use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, GUILD_ID};
+
+const OTHER_GUILD: &str = "400000000000000002";
+const OTHER_CHANNEL: &str = "500000000000000002";
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+/// `/schedule set` on Sunday at `time` London time (weekday choice 6 is Sunday).
+async fn set_schedule(fake: &FakeDiscord, guild: &str, channel: &str, time: &str) -> Value {
+    let options = json!([{ "name": "set", "type": 1, "options": [
+        { "name": "channel", "type": 7, "value": channel },
+        { "name": "weekday", "type": 4, "value": 6 },
+        { "name": "time", "type": 3, "value": time },
+        { "name": "timezone", "type": 3, "value": "Europe/London" },
+    ] }]);
+    fake.interact(fixtures::command_in(
+        fake.next_id(),
+        ADMIN,
+        "schedule",
+        options,
+        guild,
+        channel,
+    ))
+    .await
+}
+
+async fn schedule_sub(fake: &FakeDiscord, guild: &str, channel: &str, sub: &str) -> Value {
+    let options = json!([{ "name": sub, "type": 1, "options": [] }]);
+    fake.interact(fixtures::command_in(
+        fake.next_id(),
+        ADMIN,
+        "schedule",
+        options,
+        guild,
+        channel,
+    ))
+    .await
+}
+
+fn posts_to(fake: &FakeDiscord, channel: &str) -> Vec<Value> {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .map(|r| r.json().clone())
+        .collect()
+}
+
+fn posted(events: &[SchedulerEvent]) -> Vec<(u64, String)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SchedulerEvent::Posted {
+                guild, competence, ..
+            } => Some((*guild, competence.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_weekly_post_goes_out_at_local_time_across_the_spring_clock_change() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 3, 28, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+
+    let set = set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    assert!(
+        set["data"]["flags"]
+            .as_u64()
+            .is_some_and(|f| f & EPHEMERAL != 0)
+    );
+    let text = set["data"]["content"].as_str().unwrap_or_default();
+    assert!(text.contains("Sunday 29 March, 10:00 BST"), "{text}");
+
+    // One minute before 10:00 BST (09:00 UTC, the first morning of summer time): nothing.
+    clock.set(utc(2026, 3, 29, 8, 59));
+    let events = bot.ticked(utc(2026, 3, 29, 8, 59)).await;
+    assert!(posted(&events).is_empty());
+    assert!(posts_to(&fake, CHANNEL_ID).is_empty());
+
+    clock.set(utc(2026, 3, 29, 9, 0));
+    let events = bot.ticked(utc(2026, 3, 29, 9, 0)).await;
+    assert_eq!(
+        posted(&events),
+        [(GUILD_ID.parse().unwrap(), "core:1.1".to_string())]
+    );
+    let posts = posts_to(&fake, CHANNEL_ID);
+    assert_eq!(posts.len(), 1);
+    let post = &posts[0];
+    assert_eq!(post["enforce_nonce"], true);
+    assert!(post["nonce"].as_str().is_some_and(|n| n.len() <= 25));
+    assert_eq!(post["embeds"][0]["title"], "Competence of the week: C1.1");
+    let fields = post["embeds"][0]["fields"].as_array().expect("fields");
+    assert_eq!(fields[0]["name"], "Reflect");
+    assert_eq!(fields[1]["name"], "Practise this week");
+    assert_eq!(
+        post["components"][0]["components"][0]["custom_id"],
+        "reflect-on:core:1.1"
+    );
+    assert_eq!(post["allowed_mentions"]["parse"], json!([]));
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with("/threads")),
+        "a discussion thread is opened"
+    );
+
+    // Anyone can see this week's competence; the button opens a tagged reflection form.
+    let week = fake
+        .interact(fixtures::command(fake.next_id(), BOB, "week", json!([])))
+        .await;
+    assert_eq!(
+        week["data"]["embeds"][0]["title"],
+        "Competence of the week: C1.1"
+    );
+    let form = fake
+        .interact(fixtures::button(
+            fake.next_id(),
+            ALICE,
+            "reflect-on:core:1.1",
+        ))
+        .await;
+    assert_eq!(form["type"], 9);
+    assert!(form.to_string().contains("\"value\":\"C1.1\""), "{form}");
+
+    // The next week carries the next competence, and nothing repeats.
+    clock.set(utc(2026, 4, 5, 9, 0));
+    let events = bot.ticked(utc(2026, 4, 5, 9, 0)).await;
+    assert_eq!(
+        posted(&events),
+        [(GUILD_ID.parse().unwrap(), "core:1.2".to_string())]
+    );
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_mid_send_does_not_post_twice() {
+    let fake = FakeDiscord::start().await;
+    let dir = scratch_dir();
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, dir.clone(), None, clock.clone()).await;
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    bot.ticked(utc(2026, 11, 28, 12, 0)).await;
+
+    // Discord makes the message, but every answer is lost, so the bot cannot
+    // know: it gives up for now.
+    let path = format!("/channels/{CHANNEL_ID}/messages");
+    for _ in 0..4 {
+        fake.fail_next_after_acting("POST", &path, 500);
+    }
+    clock.set(utc(2026, 11, 29, 10, 0));
+    let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert!(posted(&events).is_empty());
+    assert_eq!(posts_to(&fake, CHANNEL_ID).len(), 4);
+    bot.stop().await;
+
+    // Restarted half an hour later, it retries the claimed slot with the same nonce.
+    clock.set(utc(2026, 11, 29, 10, 30));
+    let mut bot = Bot::start_with_clock(&fake, false, dir, None, clock.clone()).await;
+    let events = bot.ticked(utc(2026, 11, 29, 10, 30)).await;
+    assert_eq!(posted(&events).len(), 1);
+    let posts = posts_to(&fake, CHANNEL_ID);
+    assert_eq!(posts.len(), 5);
+    assert!(
+        posts.windows(2).all(|w| w[0]["nonce"] == w[1]["nonce"]),
+        "one nonce for the slot"
+    );
+    let created: Vec<_> = fake
+        .created()
+        .into_iter()
+        .filter(|c| c.channel == CHANNEL_ID)
+        .collect();
+    assert_eq!(created.len(), 1, "exactly one message exists: {created:?}");
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_downtime_a_recent_slot_posts_once_late_and_an_old_one_is_skipped() {
+    let fake = FakeDiscord::start().await;
+    let dir = scratch_dir();
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, dir.clone(), None, clock.clone()).await;
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    bot.ticked(utc(2026, 11, 28, 12, 0)).await;
+    bot.stop().await;
+
+    // Down over Sunday's slot; back three hours later: posted once, late.
+    clock.set(utc(2026, 11, 29, 13, 0));
+    let mut bot = Bot::start_with_clock(&fake, false, dir.clone(), None, clock.clone()).await;
+    let events = bot.ticked(utc(2026, 11, 29, 13, 0)).await;
+    assert_eq!(posted(&events).len(), 1);
+    bot.stop().await;
+
+    // Down for three weeks; back two days after the last missed slot: nothing
+    // is posted in a burst, and the next slot goes out as usual.
+    clock.set(utc(2026, 12, 22, 10, 0));
+    let mut bot = Bot::start_with_clock(&fake, false, dir, None, clock.clone()).await;
+    let events = bot.ticked(utc(2026, 12, 22, 10, 0)).await;
+    assert!(posted(&events).is_empty(), "{events:?}");
+    assert_eq!(posts_to(&fake, CHANNEL_ID).len(), 1);
+    clock.set(utc(2026, 12, 27, 10, 0));
+    let events = bot.ticked(utc(2026, 12, 27, 10, 0)).await;
+    assert_eq!(posted(&events).len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_channel_pauses_one_server_and_the_other_still_posts() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    set_schedule(&fake, OTHER_GUILD, OTHER_CHANNEL, "10:00").await;
+    bot.ticked(utc(2026, 11, 28, 12, 0)).await;
+
+    fake.fail_next(
+        "POST",
+        &format!("/channels/{CHANNEL_ID}/messages"),
+        404,
+        json!({ "message": "Unknown Channel", "code": 10003 }),
+        &[],
+    );
+    clock.set(utc(2026, 11, 29, 10, 0));
+    let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert_eq!(
+        posted(&events),
+        [(OTHER_GUILD.parse().unwrap(), "core:1.1".to_string())]
+    );
+    assert!(events.contains(&SchedulerEvent::Paused {
+        guild: GUILD_ID.parse().unwrap()
+    }));
+
+    let show = schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "show").await;
+    let text = show["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Paused") && text.contains("no longer exists"),
+        "{text}"
+    );
+
+    // A week later the paused server stays quiet and the other posts again.
+    clock.set(utc(2026, 12, 6, 10, 0));
+    let events = bot.ticked(utc(2026, 12, 6, 10, 0)).await;
+    assert_eq!(
+        posted(&events),
+        [(OTHER_GUILD.parse().unwrap(), "core:1.2".to_string())]
+    );
+
+    // Resumed, it posts at its next slot, without a burst of the missed ones.
+    let resumed = schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "resume").await;
+    assert!(
+        resumed["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Resumed.")
+    );
+    clock.set(utc(2026, 12, 13, 10, 0));
+    let events = bot.ticked(utc(2026, 12, 13, 10, 0)).await;
+    assert_eq!(posted(&events).len(), 2);
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_and_non_admins_get_clear_answers() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    let bad = set_schedule(&fake, GUILD_ID, CHANNEL_ID, "25:00").await;
+    assert!(
+        bad["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("HH:MM"),
+        "{bad}"
+    );
+
+    let options = json!([{ "name": "set", "type": 1, "options": [
+        { "name": "channel", "type": 7, "value": CHANNEL_ID },
+        { "name": "weekday", "type": 4, "value": 0 },
+        { "name": "time", "type": 3, "value": "09:00" },
+        { "name": "timezone", "type": 3, "value": "Mars/Olympus" },
+    ] }]);
+    let zone = fake
+        .interact(fixtures::command_in(
+            fake.next_id(),
+            ADMIN,
+            "schedule",
+            options.clone(),
+            GUILD_ID,
+            CHANNEL_ID,
+        ))
+        .await;
+    assert!(
+        zone["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Europe/London"),
+        "{zone}"
+    );
+
+    let denied = fake
+        .interact(fixtures::command_in(
+            fake.next_id(),
+            BOB,
+            "schedule",
+            options,
+            GUILD_ID,
+            CHANNEL_ID,
+        ))
+        .await;
+    assert!(
+        denied["data"]["flags"]
+            .as_u64()
+            .is_some_and(|f| f & EPHEMERAL != 0)
+    );
+    let none = schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "show").await;
+    assert!(
+        none["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no schedule yet")
+    );
+
+    let week = fake
+        .interact(fixtures::command(fake.next_id(), ALICE, "week", json!([])))
+        .await;
+    assert!(
+        week["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no competence of the week yet")
+    );
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
