@@ -386,7 +386,7 @@ fn hint(action: &Action) -> Option<String> {
         Action::Edit(n) => format!("/reflections edit {n}"),
         Action::AddTag(n, id) => format!("/reflections tag {n} {}", short_code(id)),
         Action::ConfirmDelete(n) => format!("/reflections delete {n}"),
-        Action::ConfirmForget => return None,
+        Action::ConfirmForget | Action::ShareAsk(_) | Action::Share(..) => return None,
         Action::ReflectOn(id) => format!("/reflect {}", short_code(id)),
     })
 }

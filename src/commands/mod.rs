@@ -74,6 +74,10 @@ pub enum Action {
     ConfirmForget,
     /// Write a private reflection on a competence.
     ReflectOn(CompetenceId),
+    /// Preview sharing one of my reflections into this week's thread.
+    ShareAsk(u64),
+    /// Share one of my reflections into this week's thread, anonymously or not.
+    Share(u64, bool),
 }
 
 /// A file attached to a reply (exports).

@@ -270,7 +270,11 @@ fn view(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
         cards: vec![reflection_card(&r)],
         ..Reply::default()
     };
-    reply.actions = vec![Action::Edit(r.id), Action::ConfirmDelete(r.id)];
+    reply.actions = vec![
+        Action::Edit(r.id),
+        Action::ShareAsk(r.id),
+        Action::ConfirmDelete(r.id),
+    ];
     Ok(reply)
 }
 

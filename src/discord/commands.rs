@@ -347,5 +347,6 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         map(),
         super::schedule_commands::schedule(),
         super::schedule_commands::week(),
+        super::schedule_commands::remind(),
     ]
 }

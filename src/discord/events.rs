@@ -85,6 +85,10 @@ async fn component(
             personal::answer(data, member, guild, Personal::Delete(n))?
         }
         Some(Action::ConfirmForget) => personal::answer(data, member, guild, Personal::ForgetMe)?,
+        Some(Action::ShareAsk(n)) => super::sharing::ask(data, member, guild, n)?,
+        Some(Action::Share(n, anonymous)) => {
+            super::sharing::share(data, &click.user, guild, n, anonymous).await?
+        }
         None => stale_component(),
     };
     click

@@ -12,6 +12,7 @@ pub mod reply;
 pub mod rest;
 mod schedule_commands;
 pub mod scheduler;
+mod sharing;
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -56,6 +56,10 @@ pub mod custom_id {
             Action::ConfirmDelete(n) => format!("delete:{n}"),
             Action::ConfirmForget => "forget:confirm".to_string(),
             Action::ReflectOn(id) => format!("reflect-on:{id}"),
+            Action::ShareAsk(n) => format!("share-ask:{n}"),
+            Action::Share(n, anonymous) => {
+                format!("share:{n}:{}", if *anonymous { "anon" } else { "named" })
+            }
         }
     }
 
@@ -71,6 +75,12 @@ pub mod custom_id {
             "delete" => number(rest).map(Action::ConfirmDelete),
             "forget" if rest == "confirm" => Some(Action::ConfirmForget),
             "reflect-on" => rest.parse().ok().map(Action::ReflectOn),
+            "share-ask" => number(rest).map(Action::ShareAsk),
+            "share" => match rest.split_once(':')? {
+                (n, "anon") => number(n).map(|n| Action::Share(n, true)),
+                (n, "named") => number(n).map(|n| Action::Share(n, false)),
+                _ => None,
+            },
             "tag" => {
                 let (n, id) = rest.split_once(':')?;
                 Some(Action::AddTag(number(n)?, id.parse().ok()?))
@@ -262,6 +272,16 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
                         ("Yes, forget everything".to_string(), ButtonStyle::Danger)
                     }
                     Action::ReflectOn(_) => ("Reflect privately".to_string(), ButtonStyle::Primary),
+                    Action::ShareAsk(_) => (
+                        "Share in this week's thread…".to_string(),
+                        ButtonStyle::Secondary,
+                    ),
+                    Action::Share(_, true) => {
+                        ("Share anonymously".to_string(), ButtonStyle::Primary)
+                    }
+                    Action::Share(_, false) => {
+                        ("Share with my name".to_string(), ButtonStyle::Primary)
+                    }
                 };
                 CreateButton::new(custom_id::action(action))
                     .label(label)
@@ -289,6 +309,9 @@ mod tests {
             Action::ConfirmDelete(3),
             Action::ConfirmForget,
             Action::ReflectOn(id),
+            Action::ShareAsk(4),
+            Action::Share(4, true),
+            Action::Share(4, false),
         ] {
             assert_eq!(custom_id::parse(&custom_id::action(&action)), Some(action));
         }

@@ -97,6 +97,28 @@ impl Rest {
         Ok(serde_json::from_value(value)?)
     }
 
+    /// Sends a direct message to a user (opening the DM channel first).
+    pub async fn direct_message(
+        &self,
+        user: u64,
+        message: &serenity::CreateMessage,
+    ) -> Result<serenity::Message, RestError> {
+        let url = format!("{}/api/v10/users/@me/channels", self.base);
+        let channel = self
+            .post(
+                &url,
+                &serde_json::json!({ "recipient_id": user.to_string() }),
+            )
+            .await?;
+        let id: u64 = channel
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| RestError::GaveUp("the DM channel answer had no id".into()))?;
+        self.send_message(serenity::ChannelId::new(id.max(1)), message)
+            .await
+    }
+
     /// Opens a public thread on a message; returns the thread's id.
     pub async fn create_thread(
         &self,

@@ -349,3 +349,111 @@ pub async fn week(ctx: Context<'_>) -> Result<(), BotError> {
     }
     send(ctx, &reply).await
 }
+
+/// A weekly nudge in your direct messages, at your own time: never a streak, always optional
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("remind_on", "remind_off", "remind_skip"),
+    subcommand_required
+)]
+pub async fn remind(_ctx: Context<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+/// Send me a reminder each week, on my day and at my time
+#[poise::command(slash_command, guild_only, rename = "on")]
+pub async fn remind_on(
+    ctx: Context<'_>,
+    #[description = "Day of the week"] weekday: Day,
+    #[description = "Local time, HH:MM on the 24-hour clock (not 21:00 to 07:00)"]
+    #[max_length = 5]
+    time: String,
+    #[description = "Your time zone (default Europe/London)"]
+    #[autocomplete = "autocomplete_zone"]
+    #[max_length = 64]
+    timezone: Option<String>,
+) -> Result<(), BotError> {
+    use chrono::Timelike;
+    let data = ctx.data();
+    let guild = guild_of(ctx)?;
+    let time = parse_time(&time).map_err(|e| BotError::User(e.to_string()))?;
+    let zone = match timezone.as_deref() {
+        Some(z) => parse_zone(z).map_err(|e| BotError::User(e.to_string()))?,
+        None => DEFAULT_TZ,
+    };
+    let quiet = super::scheduler::QUIET_FROM..24;
+    if quiet.contains(&time.hour()) || time.hour() < super::scheduler::QUIET_UNTIL {
+        return Err(BotError::User(format!(
+            "Reminders keep quiet from {:02}:00 to {:02}:00; choose a time between {:02}:00 and {:02}:00.",
+            super::scheduler::QUIET_FROM,
+            super::scheduler::QUIET_UNTIL,
+            super::scheduler::QUIET_UNTIL,
+            super::scheduler::QUIET_FROM
+        )));
+    }
+    let rule = Rule {
+        weekday: weekday.into(),
+        time,
+        tz: zone.name().to_string(),
+        grace_hours: 2,
+    };
+    let now = data.clock.now();
+    let next = rule.next_slot(now);
+    let reminder = crate::store::Reminder {
+        rule,
+        guild,
+        last_slot: now,
+        skip: None,
+    };
+    data.store
+        .set_reminder(ctx.author().id.get(), Some(&reminder))?;
+    data.scheduler.changed();
+    send(
+        ctx,
+        &Reply::private_text(format!(
+            "I will nudge you by direct message every {} at {} ({}), starting {}. Skip a week with `/remind skip`; stop with `/remind off`.",
+            weekday_name(reminder.rule.weekday),
+            reminder.rule.time.format("%H:%M"),
+            zone.name(),
+            next.with_timezone(&zone).format("%A %-d %B")
+        )),
+    )
+    .await
+}
+
+/// Stop my weekly reminders
+#[poise::command(slash_command, guild_only, rename = "off")]
+pub async fn remind_off(ctx: Context<'_>) -> Result<(), BotError> {
+    ctx.data().store.set_reminder(ctx.author().id.get(), None)?;
+    send(
+        ctx,
+        &Reply::private_text(
+            "No more reminders. `/remind on` brings them back whenever you like.".into(),
+        ),
+    )
+    .await
+}
+
+/// Skip my next reminder
+#[poise::command(slash_command, guild_only, rename = "skip")]
+pub async fn remind_skip(ctx: Context<'_>) -> Result<(), BotError> {
+    let data = ctx.data();
+    let member = ctx.author().id.get();
+    let Some(mut reminder) = data.store.reminder(member)? else {
+        return Err(BotError::User(
+            "You have no reminder to skip. `/remind on` sets one up.".into(),
+        ));
+    };
+    reminder.skip = Some(
+        reminder
+            .rule
+            .next_slot(reminder.last_slot.max(data.clock.now())),
+    );
+    data.store.set_reminder(member, Some(&reminder))?;
+    send(
+        ctx,
+        &Reply::private_text("Next week's reminder is skipped. Enjoy the week.".into()),
+    )
+    .await
+}

@@ -43,6 +43,23 @@ pub enum SchedulerEvent {
         /// The server.
         guild: u64,
     },
+    /// A member's reminder was delivered.
+    Reminded {
+        /// The member.
+        member: u64,
+    },
+}
+
+/// Quiet hours, local time: no reminder is sent from 21:00 to 07:00.
+pub const QUIET_FROM: u32 = 21;
+/// End of quiet hours.
+pub const QUIET_UNTIL: u32 = 7;
+
+/// Whether `now` falls in the quiet hours of the rule's time zone.
+pub fn in_quiet_hours(rule: &crate::schedule::Rule, now: DateTime<Utc>) -> bool {
+    use chrono::Timelike;
+    let hour = now.with_timezone(&rule.zone()).hour();
+    !(QUIET_UNTIL..QUIET_FROM).contains(&hour)
 }
 
 /// How soon a failed post is retried (within the grace period).
@@ -106,7 +123,64 @@ impl Scheduler {
                 }
             }
         }
-        next
+        match self.tick_reminders(now).await {
+            Ok(at) => next.min(at),
+            Err(e) => {
+                tracing::error!(error = %e, "reminders failed");
+                next.min(now + Duration::minutes(RETRY))
+            }
+        }
+    }
+
+    /// Sends the members' reminders that are due: at most one per member per
+    /// week, never late by more than two hours, never in quiet hours.
+    async fn tick_reminders(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+        let mut next = now + Duration::minutes(MAX_SLEEP_MINUTES);
+        for (member, mut reminder) in self.store.reminders()? {
+            let decision = decide(&reminder.rule, reminder.last_slot, now);
+            next = next.min(decision.next);
+            let Some(slot) = decision.post.or(decision.skipped.last().copied()) else {
+                continue;
+            };
+            let skip = decision.post.is_none()
+                || reminder.skip == Some(slot)
+                || in_quiet_hours(&reminder.rule, now);
+            reminder.last_slot = slot;
+            if reminder.skip == Some(slot) {
+                reminder.skip = None;
+            }
+            self.store.set_reminder(member, Some(&reminder))?;
+            if skip {
+                continue;
+            }
+            let message = serenity::CreateMessage::new()
+                .content(self.reminder_text(reminder.guild))
+                .allowed_mentions(no_mentions());
+            match self.rest.direct_message(member, &message).await {
+                Ok(_) => self.emit(SchedulerEvent::Reminded { member }),
+                Err(e) => tracing::warn!(error = %e, "a reminder could not be delivered"),
+            }
+        }
+        Ok(next)
+    }
+
+    fn reminder_text(&self, guild: u64) -> String {
+        let current = self
+            .store
+            .schedule(guild)
+            .ok()
+            .flatten()
+            .and_then(|r| r.current)
+            .and_then(|w| self.framework.competence(w.competence));
+        match current {
+            Some(c) => format!(
+                "A gentle nudge: this week's competence is **{}**, {}\nIf you have ten minutes, `/reflect competence:{}` is there for you. If not, that is fine too.\n-# `/remind skip` skips next week · `/remind off` stops these.",
+                crate::reflections::short_code(&c.id),
+                render::fit(&c.statement, 200),
+                crate::reflections::short_code(&c.id),
+            ),
+            None => "A gentle nudge: if you have ten minutes this week, `/map` suggests a competence you have not reflected on yet. If not, that is fine too.\n-# `/remind skip` skips next week · `/remind off` stops these.".to_string(),
+        }
     }
 
     async fn tick_guild(

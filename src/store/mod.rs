@@ -6,6 +6,7 @@
 
 pub mod crypto;
 mod keys;
+mod members;
 mod reflections;
 mod schedules;
 mod settings;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 pub use crypto::{CryptoError, SecretKey};
 pub use keys::{KEY_ENV, KEY_FILE};
+pub use members::Reminder;
 pub use reflections::Page;
 pub use schedules::{ScheduleRecord, SlotState, Week};
 pub use settings::GuildSettings;
@@ -37,6 +39,8 @@ mod trees {
     pub const SLOTS: &str = "slots";
     /// Each server's reflection counts per competence (counts only).
     pub const GROUP_COUNTS: &str = "group_counts";
+    /// Each member's own settings (the weekly reminder); keyed by member id.
+    pub const MEMBER_SETTINGS: &str = "member_settings";
 }
 
 /// Why the store could not do what was asked, in words for the operator.
@@ -103,6 +107,7 @@ pub struct Store {
     schedules: sled::Tree,
     slots: sled::Tree,
     group_counts: sled::Tree,
+    member_settings: sled::Tree,
     master: SecretKey,
 }
 
@@ -133,6 +138,7 @@ impl Store {
             schedules: db.open_tree(trees::SCHEDULES)?,
             slots: db.open_tree(trees::SLOTS)?,
             group_counts: db.open_tree(trees::GROUP_COUNTS)?,
+            member_settings: db.open_tree(trees::MEMBER_SETTINGS)?,
             db,
             master,
         })

@@ -249,6 +249,7 @@ impl Store {
             self.reflections.remove(k)?;
         }
         self.counters.remove(member_key(member))?;
+        self.member_settings.remove(member_key(member))?;
         self.flush()?;
         Ok(keys.len())
     }
@@ -258,6 +259,7 @@ impl Store {
         let prefix = member_key(member);
         Ok(self.member_keys.contains_key(prefix)?
             || self.counters.contains_key(prefix)?
+            || self.member_settings.contains_key(prefix)?
             || self.reflections.scan_prefix(prefix).next().is_some())
     }
 }

@@ -105,7 +105,8 @@ async fn commands_are_registered_globally_with_valid_schemas() {
             "reflections",
             "map",
             "schedule",
-            "week"
+            "week",
+            "remind"
         ]
     );
     let inline = put

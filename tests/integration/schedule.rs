@@ -351,3 +351,216 @@ async fn bad_settings_and_non_admins_get_clear_answers() {
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+fn dm_posts(fake: &FakeDiscord) -> Vec<Value> {
+    let dm_channels: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v10/users/@me/channels")
+        .map(|r| {
+            r.json()["recipient_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        dm_channels.iter().all(|id| id == &ALICE.id.to_string()),
+        "only Alice asked for reminders"
+    );
+    fake.requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "POST" && r.path.ends_with("/messages") && !r.path.contains(CHANNEL_ID)
+        })
+        .filter(|r| {
+            r.json()["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("gentle nudge"))
+        })
+        .map(|r| r.json().clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_come_at_the_members_own_time_and_can_be_skipped() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+
+    let remind = |time: &'static str| {
+        json!([{ "name": "on", "type": 1, "options": [
+            { "name": "weekday", "type": 4, "value": 0 },
+            { "name": "time", "type": 3, "value": time },
+            { "name": "timezone", "type": 3, "value": "America/New_York" },
+        ] }])
+    };
+    let quiet = fake
+        .interact(fixtures::command(
+            fake.next_id(),
+            ALICE,
+            "remind",
+            remind("22:30"),
+        ))
+        .await;
+    assert!(
+        quiet["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("keep quiet"),
+        "{quiet}"
+    );
+    let on = fake
+        .interact(fixtures::command(
+            fake.next_id(),
+            ALICE,
+            "remind",
+            remind("08:00"),
+        ))
+        .await;
+    assert!(
+        on["data"]["flags"]
+            .as_u64()
+            .is_some_and(|f| f & EPHEMERAL != 0)
+    );
+    bot.ticked(utc(2026, 11, 28, 12, 0)).await;
+
+    // Sunday's post, then Monday 08:00 in New York (13:00 UTC): one gentle DM.
+    clock.set(utc(2026, 11, 29, 10, 0));
+    bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    clock.set(utc(2026, 11, 30, 12, 59));
+    let events = bot.ticked(utc(2026, 11, 30, 12, 59)).await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, SchedulerEvent::Reminded { .. }))
+    );
+    clock.set(utc(2026, 11, 30, 13, 0));
+    let events = bot.ticked(utc(2026, 11, 30, 13, 0)).await;
+    assert!(
+        events.contains(&SchedulerEvent::Reminded { member: ALICE.id }),
+        "{events:?}"
+    );
+    let dms = dm_posts(&fake);
+    assert_eq!(dms.len(), 1);
+    let text = dms[0]["content"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("C1.1") && !text.to_lowercase().contains("streak"),
+        "{text}"
+    );
+    assert_eq!(dms[0]["allowed_mentions"]["parse"], json!([]));
+
+    // Skipped next week; back the week after.
+    let skip = json!([{ "name": "skip", "type": 1, "options": [] }]);
+    fake.interact(fixtures::command(fake.next_id(), ALICE, "remind", skip))
+        .await;
+    clock.set(utc(2026, 12, 7, 13, 0));
+    bot.ticked(utc(2026, 12, 7, 13, 0)).await;
+    assert_eq!(dm_posts(&fake).len(), 1, "skipped");
+    clock.set(utc(2026, 12, 14, 13, 0));
+    bot.ticked(utc(2026, 12, 14, 13, 0)).await;
+    assert_eq!(dm_posts(&fake).len(), 2);
+    let off = json!([{ "name": "off", "type": 1, "options": [] }]);
+    fake.interact(fixtures::command(fake.next_id(), ALICE, "remind", off))
+        .await;
+    clock.set(utc(2026, 12, 21, 13, 0));
+    bot.ticked(utc(2026, 12, 21, 13, 0)).await;
+    assert_eq!(dm_posts(&fake).len(), 2, "off means off");
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reflection_is_shared_only_by_its_author_after_an_exact_preview() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let text = "What I learned about contracting this week.";
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[("title", "Contracting"), ("text", text), ("tags", "C1.5")],
+    ))
+    .await;
+    // No weekly thread yet: nothing can be shared.
+    let early = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "share-ask:1"))
+        .await;
+    assert!(
+        early["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no weekly thread")
+    );
+
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert!(
+        fake.requests().iter().any(|r| r.path.ends_with("/threads")),
+        "the week's thread is open"
+    );
+
+    let preview = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "share-ask:1"))
+        .await;
+    assert!(
+        preview["data"]["flags"]
+            .as_u64()
+            .is_some_and(|f| f & EPHEMERAL != 0)
+    );
+    assert_eq!(
+        preview["data"]["embeds"][0]["description"], text,
+        "the exact text"
+    );
+    assert_eq!(
+        preview["data"]["embeds"][0]["author"]["name"],
+        "Shared by a member"
+    );
+    let buttons = &preview["data"]["components"][0]["components"];
+    assert_eq!(buttons[0]["custom_id"], "share:1:anon");
+    assert_eq!(buttons[1]["custom_id"], "share:1:named");
+    let shared_before: usize = fake.created().len();
+
+    // Bob cannot share Alice's reflection, whatever he clicks.
+    let forged = fake
+        .interact(fixtures::button(fake.next_id(), BOB, "share:1:named"))
+        .await;
+    assert!(
+        forged["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("You have no reflection #1")
+    );
+    assert_eq!(fake.created().len(), shared_before);
+
+    let done = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "share:1:anon"))
+        .await;
+    assert!(
+        done["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("anonymously")
+    );
+    let shared: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/messages"))
+        .map(|r| r.json().clone())
+        .filter(|b| b.to_string().contains(text))
+        .collect();
+    assert_eq!(shared.len(), 1);
+    assert_eq!(
+        shared[0]["embeds"][0]["author"]["name"],
+        "Shared by a member"
+    );
+    assert!(
+        !shared[0].to_string().contains("alice"),
+        "anonymous means anonymous"
+    );
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

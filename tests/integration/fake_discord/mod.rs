@@ -579,6 +579,15 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
             ok(me)
         }
         ("PUT", p) if p.ends_with("/commands") => ok(json!([])),
+        ("POST", "/users/@me/channels") => {
+            let id = shared.message_ids.fetch_add(1, Ordering::Relaxed);
+            let recipient = body
+                .and_then(|b| b["recipient_id"].as_str())
+                .unwrap_or_default();
+            ok(
+                json!({ "id": id.to_string(), "type": 1, "recipients": [{ "id": recipient, "username": "member", "discriminator": "0", "avatar": null }] }),
+            )
+        }
         ("POST", p) if p.starts_with("/interactions/") && p.ends_with("/callback") => {
             StatusCode::NO_CONTENT.into_response()
         }
