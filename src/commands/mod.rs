@@ -323,6 +323,8 @@ pub fn help_text() -> String {
 **Look up a competence:** `/competence 3.5`. Codes exist in two domains: core coaching competences (`C3.5` or `core 3.5`) and competences for integrating therapy and coaching (`I3.5` or `integration 3.5`). A code in both domains shows both. `area 3`, `meta 2` and `foundational` work too.
 **Search by words:** `/search strengths` (spelling slips are forgiven).
 **See the whole framework:** `/framework`.
+**Reflect privately:** `/reflect` opens a form; `/reflections` lists, views, edits, exports or deletes yours; `/map` shows which competences your reflections have touched. Only you can ever see them.
+**Competence of the week:** `/week`; `/remind on` for a gentle weekly nudge; someone with Manage Server sets it up with `/schedule set`.
 
 Framework text © BACP, quoted word for word from its user guide."
         .to_string()
