@@ -113,6 +113,10 @@ pub async fn set(
     timezone: Option<String>,
     #[description = "Which domains (default both)"] domain: Option<ScopeChoice>,
     #[description = "In what order (default sequential)"] order: Option<OrderChoice>,
+    #[description = "How many hours late a missed post may still go out (default 12)"]
+    #[min = 0]
+    #[max = 72]
+    grace_hours: Option<u32>,
 ) -> Result<(), BotError> {
     let guild = guild_of(ctx)?;
     let data = ctx.data();
@@ -127,7 +131,7 @@ pub async fn set(
         weekday: weekday.into(),
         time,
         tz: zone.name().to_string(),
-        grace_hours: DEFAULT_GRACE_HOURS,
+        grace_hours: grace_hours.unwrap_or(DEFAULT_GRACE_HOURS),
     };
     let record = ScheduleRecord {
         channel: channel.get(),

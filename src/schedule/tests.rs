@@ -1,3 +1,5 @@
+//! Unit tests of the weekly schedule, compiled only with #[cfg(test)] (see `mod.rs`).
+
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc, Weekday};

@@ -680,3 +680,18 @@ async fn sigterm_shuts_down_cleanly_with_exit_0() {
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_token_is_one_clear_line_and_exit_1() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(["run", "--data-dir"])
+        .arg(scratch_dir())
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .await
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no bot token"), "{stderr}");
+}
