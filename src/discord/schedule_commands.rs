@@ -98,6 +98,8 @@ pub async fn schedule(_ctx: Context<'_>) -> Result<(), BotError> {
 
 /// Post a competence every week in a channel, at a local day and time
 #[poise::command(slash_command, guild_only)]
+// A slash command's parameters are its Discord options, one each.
+#[allow(clippy::too_many_arguments)]
 pub async fn set(
     ctx: Context<'_>,
     #[description = "Where the weekly post goes"]
