@@ -225,15 +225,7 @@ impl Scheduler {
         record: &mut ScheduleRecord,
         slot: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let counts = self.store.group_counts(guild)?;
-        let Some((chosen, rotation)) = next_competence(
-            &self.framework,
-            record.scope,
-            record.order,
-            &record.rotation,
-            &counts,
-            guild,
-        ) else {
+        let Some((chosen, rotation)) = self.next_for(guild, record)? else {
             return Ok(true);
         };
         let competence = match self.store.claim_slot(guild, slot, chosen)? {
@@ -316,16 +308,26 @@ impl Scheduler {
 
     /// What the next post would carry, without using it up.
     pub fn preview(&self, guild: u64, record: &ScheduleRecord) -> Option<(CompetenceId, Card)> {
-        let counts = self.store.group_counts(guild).ok()?;
-        let (id, _) = next_competence(
+        let (id, _) = self.next_for(guild, record).ok()??;
+        Some((id, self.card(id)?))
+    }
+
+    /// The competence a server's next post carries (the group's counts feed
+    /// the `gaps` order; the server id seeds the shuffle).
+    fn next_for(
+        &self,
+        guild: u64,
+        record: &ScheduleRecord,
+    ) -> Result<Option<(CompetenceId, crate::schedule::Rotation)>, StoreError> {
+        let counts = self.store.group_counts(guild)?;
+        Ok(next_competence(
             &self.framework,
             record.scope,
             record.order,
             &record.rotation,
             &counts,
             guild,
-        )?;
-        Some((id, self.card(id)?))
+        ))
     }
 
     fn message(
