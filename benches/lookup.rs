@@ -9,7 +9,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use practice_companion::Framework;
 use practice_companion::references::find_references;
-use practice_companion::render::competence_card;
+use practice_companion::render::{card_for, competence_card};
 
 const CODES: [&str; 3] = ["3.5", "core 2.10", "I3.5"];
 
@@ -79,6 +79,10 @@ fn references(c: &mut Criterion) {
     group.bench_function("floor: one Regex::is_match", |b| {
         b.iter(|| black_box(floor.is_match(black_box(&message))))
     });
+    group.bench_function(
+        "context: Regex::find_iter count (every candidate, no checks)",
+        |b| b.iter(|| black_box(floor.find_iter(black_box(&message)).count())),
+    );
     group.finish();
 }
 
@@ -90,9 +94,13 @@ fn rendering(c: &mut Criterion) {
         .max_by_key(|c| c.guidance.len())
         .expect("competences");
     let mut group = c.benchmark_group("card for the longest guidance");
-    group.bench_function(format!("competence_card ({})", longest.id), |b| {
-        b.iter(|| black_box(competence_card(&f, black_box(longest))))
+    group.bench_function(format!("card as served, cached ({})", longest.id), |b| {
+        b.iter(|| black_box(card_for(&f, black_box(longest))))
     });
+    group.bench_function(
+        format!("render from scratch, once per framework ({})", longest.id),
+        |b| b.iter(|| black_box(competence_card(&f, black_box(longest)))),
+    );
     group.bench_function("floor: String clone of that guidance", |b| {
         b.iter(|| black_box(black_box(&longest.guidance).clone()))
     });

@@ -23,17 +23,19 @@ pub fn edit_distance(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
     }
     let n = b.len();
     // Three rows of the dynamic-programming table: two back, one back, current.
-    let mut two_back = [0usize; MAX_LEN + 1];
-    let mut one_back = [0usize; MAX_LEN + 1];
-    let mut current = [0usize; MAX_LEN + 1];
+    // Distances never exceed MAX_LEN, so a byte per cell is enough.
+    let mut two_back = [0u8; MAX_LEN + 1];
+    let mut one_back = [0u8; MAX_LEN + 1];
+    let mut current = [0u8; MAX_LEN + 1];
     for (j, cell) in one_back.iter_mut().enumerate().take(n + 1) {
-        *cell = j;
+        *cell = j as u8;
     }
+    let max = max.min(MAX_LEN) as u8;
     for i in 1..=a.len() {
-        current[0] = i;
+        current[0] = i as u8;
         let mut row_min = current[0];
         for j in 1..=n {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let cost = u8::from(a[i - 1] != b[j - 1]);
             let mut d = (one_back[j] + 1)
                 .min(current[j - 1] + 1)
                 .min(one_back[j - 1] + cost);
@@ -50,7 +52,7 @@ pub fn edit_distance(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
         one_back = current;
     }
     let d = one_back[n];
-    (d <= max).then_some(d)
+    (d <= max).then_some(usize::from(d))
 }
 
 #[cfg(test)]

@@ -55,6 +55,9 @@ pub struct SearchIndex {
     terms: Vec<String>,
     /// Per term: the documents containing it, with their weighted frequency.
     postings: Vec<Vec<(u32, f32)>>,
+    /// Terms by their first byte: typo matching only compares words that
+    /// begin alike (or with the first two letters swapped).
+    by_first: HashMap<u8, Vec<u32>>,
     docs: Vec<Doc>,
 }
 
@@ -87,6 +90,7 @@ impl SearchIndex {
             vocabulary: HashMap::new(),
             terms: Vec::new(),
             postings: Vec::new(),
+            by_first: HashMap::new(),
             docs: Vec::new(),
         };
         let guidance_of: HashMap<CompetenceId, &str> = competences
@@ -200,7 +204,14 @@ impl SearchIndex {
         };
         let mut matches = Vec::new();
         let query = stem.as_bytes();
-        for (t, term) in self.terms.iter().enumerate() {
+        let mut firsts: Vec<u8> = query.iter().take(2).copied().collect();
+        firsts.dedup();
+        let candidates = firsts
+            .iter()
+            .filter_map(|b| self.by_first.get(b))
+            .flatten()
+            .map(|&t| (t as usize, &self.terms[t as usize]));
+        for (t, term) in candidates {
             if len >= 4 && term.len() > len && term.starts_with(stem) {
                 matches.push((t as u32, 0.6));
             } else if max_edits > 0 && same_start(query, term.as_bytes()) {
@@ -243,6 +254,9 @@ impl SearchIndex {
             return t;
         }
         let t = self.terms.len() as u32;
+        if let Some(&first) = stem.as_bytes().first() {
+            self.by_first.entry(first).or_default().push(t);
+        }
         self.terms.push(stem.clone());
         self.vocabulary.insert(stem, t);
         self.postings.push(Vec::new());

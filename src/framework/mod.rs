@@ -38,6 +38,8 @@ pub struct Framework {
     competences: Vec<Competence>,
     by_id: CodeIndex,
     search: SearchIndex,
+    /// Competence cards, rendered once on first use (see `render::card_for`).
+    pub(crate) cards: std::sync::OnceLock<Vec<crate::render::Card>>,
 }
 
 /// One domain of the framework, e.g. "Core coaching competences".
@@ -125,6 +127,11 @@ impl Framework {
         &self.competences
     }
 
+    /// The position of a competence in [`Framework::competences`].
+    pub(crate) fn index_of(&self, id: CompetenceId) -> Option<usize> {
+        self.by_id.get(id)
+    }
+
     /// The competence with this id: two array indexings, no hashing.
     pub fn competence(&self, id: CompetenceId) -> Option<&Competence> {
         self.by_id.get(id).map(|i| &self.competences[i])
@@ -188,6 +195,7 @@ impl Framework {
             competences,
             by_id,
             search,
+            cards: std::sync::OnceLock::new(),
         }
     }
 }

@@ -75,6 +75,9 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
     if input.is_empty() {
         return Err(QueryError::Empty);
     }
+    if let Some(query) = fast_code(input.as_bytes()) {
+        return Ok(query);
+    }
     let mut tokens: [Option<Token<'_>>; MAX_TOKENS] = [None; MAX_TOKENS];
     let mut count = 0;
     for token in Tokens::new(input) {
@@ -86,6 +89,51 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
         count += 1;
     }
     interpret(&tokens[..count])
+}
+
+/// The common shapes (`3.5`, `C3.5`, `i 2.10`, `core 3.5`, `integration 3.5`)
+/// read straight from the bytes, without tokenising; anything else is left
+/// to the general parser, which gives the same answers more slowly.
+fn fast_code(bytes: &[u8]) -> Option<Query> {
+    let (domain, rest) = match bytes.first()? {
+        b'0'..=b'9' => (None, bytes),
+        b'c' | b'C' => {
+            let rest = strip_word(bytes, b"core").unwrap_or(&bytes[1..]);
+            (Some(DomainId::Core), trim_spaces(rest))
+        }
+        b'i' | b'I' => {
+            let rest = strip_word(bytes, b"integration").unwrap_or(&bytes[1..]);
+            (Some(DomainId::Integration), trim_spaces(rest))
+        }
+        _ => return None,
+    };
+    let dot = rest.iter().position(|&b| b == b'.')?;
+    let (area, number) = (small_number(&rest[..dot])?, small_number(&rest[dot + 1..])?);
+    Some(Query::Competence {
+        domain,
+        area,
+        number,
+    })
+}
+
+fn strip_word<'a>(bytes: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
+    let head = bytes.get(..word.len())?;
+    head.eq_ignore_ascii_case(word)
+        .then(|| &bytes[word.len()..])
+}
+
+fn trim_spaces(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// One or two digits without a leading zero.
+fn small_number(digits: &[u8]) -> Option<u8> {
+    match digits {
+        [d @ b'0'..=b'9'] => Some(d - b'0'),
+        [a @ b'1'..=b'9', b @ b'0'..=b'9'] => Some((a - b'0') * 10 + (b - b'0')),
+        _ => None,
+    }
 }
 
 /// Strips surrounding space, a leading `/` or `#`, and trailing punctuation.
