@@ -46,19 +46,12 @@ impl Reference {
     }
 }
 
-/// Prefix (optional) and code. Context before and after is checked in code,
-/// since the regex crate has no look-around.
-static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?ix)
-        (?:
-            \b(?P<word>core|integration|integrating)(?:\s+competenc(?:e|es|y|ies))?\s+
-          | \b(?P<comp>competenc(?:e|es|y|ies))\s+
-          | \b(?P<letter>[ci])
-        )?
-        (?P<area>\d{1,3})\.(?P<number>\d{1,3})",
-    )
-    .expect("the reference pattern is a valid regex")
+/// A candidate code: two numbers joined by a dot. What comes before and after
+/// is read by hand (the regex crate has no look-around), which also keeps the
+/// pattern a plain DFA scan.
+static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?P<area>\d{1,3})\.(?P<number>\d{1,3})")
+        .expect("the candidate pattern is a valid regex")
 });
 
 /// A continuation of a list after an explicit reference: `, 2.4`, `and 2.8`.
@@ -87,35 +80,21 @@ pub fn find_references(framework: &Framework, text: &str) -> Vec<Reference> {
     if !has_dotted_number(text.as_bytes()) {
         return found;
     }
-    for caps in REFERENCE.captures_iter(text) {
-        let (Some(area_m), Some(number_m)) = (caps.name("area"), caps.name("number")) else {
+    for candidate in CANDIDATE.find_iter(text) {
+        let Some((area, number)) = candidate.as_str().split_once('.') else {
             continue;
         };
-        let domain = caps
-            .name("word")
-            .map(|w| w.as_str().to_ascii_lowercase())
-            .map(|w| {
-                if w == "core" {
-                    DomainId::Core
-                } else {
-                    DomainId::Integration
-                }
-            })
-            .or_else(|| {
-                caps.name("letter").map(|l| match l.as_str() {
-                    "c" | "C" => DomainId::Core,
-                    _ => DomainId::Integration,
-                })
-            });
-        let explicit = domain.is_some() || caps.name("comp").is_some();
-        let start = caps.get(0).map_or(area_m.start(), |m| m.start());
-        if !explicit && !stands_alone_before(text, start) {
+        let Some(prefix) = prefix_before(text, candidate.start()) else {
+            continue;
+        };
+        let (domain, explicit) = match prefix {
+            Prefix::Explicit(domain) => (domain, true),
+            Prefix::Bare => (None, false),
+        };
+        if !ends_cleanly(text, candidate.end(), explicit) {
             continue;
         }
-        if !ends_cleanly(text, number_m.end(), explicit) {
-            continue;
-        }
-        let Some(code) = code_of(area_m.as_str(), number_m.as_str()) else {
+        let Some(code) = code_of(area, number) else {
             continue;
         };
         push_if_known(
@@ -124,13 +103,93 @@ pub fn find_references(framework: &Framework, text: &str) -> Vec<Reference> {
             domain,
             code,
             explicit,
-            area_m.start()..number_m.end(),
+            candidate.range(),
         );
         if explicit {
-            follow_list(framework, text, number_m.end(), domain, &mut found);
+            follow_list(framework, text, candidate.end(), domain, &mut found);
         }
     }
     found
+}
+
+/// What stands before a candidate code.
+enum Prefix {
+    /// `C3.5`, `core 3.5`, `competence 3.5`, `integration competence 3.5`.
+    Explicit(Option<DomainId>),
+    /// Nothing that names it, but nothing that rules it out either.
+    Bare,
+}
+
+/// Reads back from `start`: a prefix word or letter makes the reference
+/// explicit; a letter, digit, currency sign or joining punctuation rules it
+/// out (`v2.1`, `£3.50`, `#3.5`); anything else leaves it bare.
+fn prefix_before(text: &str, start: usize) -> Option<Prefix> {
+    let before = &text[..start];
+    let Some(last) = before.chars().next_back() else {
+        return Some(Prefix::Bare);
+    };
+    if last.is_alphabetic() {
+        // Only a lone `C` or `I` may be attached: `C3.5`, not `v2.1` or `core3.5`.
+        let word = trailing_word(before);
+        let domain = match word {
+            "c" | "C" => DomainId::Core,
+            "i" | "I" => DomainId::Integration,
+            _ => return None,
+        };
+        return boundary_before(before, word).then_some(Prefix::Explicit(Some(domain)));
+    }
+    if !last.is_whitespace() {
+        return stands_alone_before(text, start).then_some(Prefix::Bare);
+    }
+    let trimmed = before.trim_end();
+    let word = trailing_word(trimmed);
+    if !boundary_before(trimmed, word) {
+        return Some(Prefix::Bare);
+    }
+    let domain_of = |w: &str| match w.to_ascii_lowercase().as_str() {
+        "core" => Some(DomainId::Core),
+        "integration" | "integrating" => Some(DomainId::Integration),
+        _ => None,
+    };
+    if let Some(domain) = domain_of(word) {
+        return Some(Prefix::Explicit(Some(domain)));
+    }
+    let lower = word.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "competence" | "competences" | "competency" | "competencies"
+    ) {
+        let rest = trimmed[..trimmed.len() - word.len()].trim_end();
+        let before_word = trailing_word(rest);
+        let domain =
+            if rest.len() < trimmed.len() - word.len() && boundary_before(rest, before_word) {
+                domain_of(before_word)
+            } else {
+                None
+            };
+        return Some(Prefix::Explicit(domain));
+    }
+    Some(Prefix::Bare)
+}
+
+/// The run of letters at the end of `text`.
+fn trailing_word(text: &str) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphabetic())
+        .last()
+        .map_or(text.len(), |(i, _)| i);
+    &text[start..]
+}
+
+/// Whether `word`, at the end of `text`, starts at a word boundary.
+fn boundary_before(text: &str, word: &str) -> bool {
+    !word.is_empty()
+        && text[..text.len() - word.len()]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
 }
 
 fn follow_list(
@@ -234,10 +293,11 @@ fn followed_by_unit(rest: &str) -> bool {
     rest.starts_with(char::is_whitespace) && UNITS.contains(&next_word.as_str())
 }
 
+/// Whether any `.` sits between two digits (memchr finds the dots).
 fn has_dotted_number(bytes: &[u8]) -> bool {
-    bytes
-        .windows(3)
-        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit())
+    memchr::memchr_iter(b'.', bytes).any(|i| {
+        i > 0 && bytes[i - 1].is_ascii_digit() && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)
+    })
 }
 
 fn truncate(text: &str, max: usize) -> &str {

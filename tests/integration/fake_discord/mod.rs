@@ -43,6 +43,9 @@ pub struct Request {
     pub files: Vec<(String, Vec<u8>)>,
     /// What the spec said of the body: `None` when valid.
     pub spec_error: Option<String>,
+    /// When the fake received it (read by the load run in `benches/e2e.rs`).
+    #[allow(dead_code)]
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -97,6 +100,8 @@ struct Shared {
     gateway_url: Mutex<String>,
     dispatched: Mutex<Vec<Value>>,
     created: Mutex<Vec<Created>>,
+    /// Off for load runs, where validation would be the bottleneck.
+    skip_validation: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -149,6 +154,13 @@ impl FakeDiscord {
             next_id: AtomicU64::new(300000000000000000),
             server,
         }
+    }
+
+    /// Stops validating bodies (load runs measure the bot, not the validator;
+    /// used by `benches/e2e.rs`).
+    #[allow(dead_code)]
+    pub fn skip_validation(&self) {
+        self.shared.skip_validation.store(true, Ordering::Relaxed);
     }
 
     /// What the bot gets as `--api-url`.
@@ -450,8 +462,11 @@ async fn rest(
     } else {
         (serde_json::from_slice(&body).ok(), Vec::new())
     };
+    let validate = !shared.skip_validation.load(Ordering::Relaxed);
     let spec_error = match &json_body {
-        Some(b) if method != Method::GET => spec::validate(method.as_str(), &path, b).err(),
+        Some(b) if validate && method != Method::GET => {
+            spec::validate(method.as_str(), &path, b).err()
+        }
         _ => None,
     };
     let request = Request {
@@ -464,6 +479,7 @@ async fn rest(
         body: json_body.clone(),
         files,
         spec_error,
+        at: std::time::Instant::now(),
     };
     let authorised = request.header("authorization") == Some(&format!("Bot {TOKEN}"));
     let fault = take_fault(&shared, &request);

@@ -1,0 +1,311 @@
+//! End to end, through the fake Discord on loopback: interactions dispatched
+//! at a steady rate, latency from dispatch to the bot's callback, beside a
+//! floor bot (a bare serenity client answering every interaction with a
+//! fixed string) on the same harness in the same run. Also the bot's startup.
+//!
+//! `cargo bench --bench e2e` (memory is measured by `benches/run-all.sh`).
+
+#[path = "../tests/integration/fake_discord/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod fake_discord;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_discord::fixtures::{self, ALICE};
+use fake_discord::{FakeDiscord, TOKEN};
+use poise::serenity_prelude as serenity;
+use practice_companion::Framework;
+use practice_companion::clock::SystemClock;
+use practice_companion::discord::{Config, run_until};
+use serde_json::{Value, json};
+
+const COMMANDS: usize = 10_000;
+const COMMAND_RATE: u64 = 500;
+const MODALS: usize = 2_000;
+const MODAL_RATE: u64 = 100;
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    dropped: usize,
+}
+
+fn stats(mut latencies: Vec<Duration>, sent: usize) -> Stats {
+    latencies.sort();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    Stats {
+        p50: at(0.5),
+        p99: at(0.99),
+        max: latencies.last().copied().unwrap_or_default(),
+        dropped: sent - latencies.len(),
+    }
+}
+
+/// Dispatches `n` interactions at `rate` per second; returns the latencies of their callbacks.
+async fn load(fake: &FakeDiscord, n: usize, rate: u64, make: impl Fn(u64) -> Value) -> Stats {
+    let start = tokio::time::Instant::now();
+    let mut sent: HashMap<String, Instant> = HashMap::with_capacity(n);
+    for i in 0..n {
+        tokio::time::sleep_until(start + Duration::from_micros(1_000_000 * i as u64 / rate)).await;
+        let id = fake.next_id();
+        sent.insert(id.to_string(), Instant::now());
+        fake.dispatch("INTERACTION_CREATE", make(id));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answered = callbacks(fake, &sent).len();
+        if answered >= n || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stats(callbacks(fake, &sent).into_values().collect(), n)
+}
+
+fn callbacks(fake: &FakeDiscord, sent: &HashMap<String, Instant>) -> HashMap<String, Duration> {
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/callback"))
+        .filter_map(|r| {
+            let id = r
+                .path
+                .strip_prefix("/api/v10/interactions/")?
+                .split('/')
+                .next()?
+                .to_string();
+            let sent_at = sent.get(&id)?;
+            Some((id, r.at.saturating_duration_since(*sent_at)))
+        })
+        .collect()
+}
+
+fn competence(id: u64) -> Value {
+    fixtures::command(
+        id,
+        ALICE,
+        "competence",
+        json!([{ "name": "code", "type": 3, "value": "3.5" }]),
+    )
+}
+
+fn modal(id: u64) -> Value {
+    fixtures::modal_submit(
+        id,
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", "Load"),
+            (
+                "text",
+                "A reflection written under load, tagged and saved durably.",
+            ),
+            ("tags", "C3.5"),
+        ],
+    )
+}
+
+struct FloorBot;
+
+#[serenity::async_trait]
+impl serenity::EventHandler for FloorBot {
+    async fn interaction_create(&self, ctx: serenity::Context, interaction: serenity::Interaction) {
+        if let serenity::Interaction::Command(command) = interaction {
+            let reply = serenity::CreateInteractionResponse::Message(
+                serenity::CreateInteractionResponseMessage::new().content("ok"),
+            );
+            let _ = command.create_response(&ctx.http, reply).await;
+        }
+    }
+}
+
+async fn floor_run() -> Stats {
+    let fake = FakeDiscord::start().await;
+    fake.skip_validation();
+    let http = serenity::HttpBuilder::new(TOKEN)
+        .proxy(fake.api_url())
+        .ratelimiter_disabled(true)
+        .build();
+    let mut client =
+        serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::empty())
+            .event_handler(FloorBot)
+            .await
+            .expect("floor client");
+    let shards = client.shard_manager.clone();
+    let task = tokio::spawn(async move { client.start().await });
+    fake.wait_until("the floor bot's connection", || {
+        fake.gateway_log()
+            .contains(&"identify".to_string())
+            .then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stats = load(&fake, COMMANDS, COMMAND_RATE, competence).await;
+    shards.shutdown_all().await;
+    let _ = task.await;
+    stats
+}
+
+async fn bot_run() -> (Duration, Stats, Stats) {
+    let fake = FakeDiscord::start().await;
+    fake.skip_validation();
+    let dir = std::env::temp_dir().join(format!("companion-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = Config {
+        token: TOKEN.to_string(),
+        api_url: Some(fake.api_url()),
+        data_dir: dir,
+        framework: Arc::new(Framework::builtin().expect("framework")),
+        dev_guild: None,
+        message_content: false,
+        clock: Arc::new(SystemClock),
+        scheduler_events: None,
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    let task = tokio::spawn(run_until(config, async move {
+        let _ = rx.await;
+    }));
+    fake.wait_ready().await;
+    let startup = fake
+        .requests()
+        .iter()
+        .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .map(|r| r.at.saturating_duration_since(started))
+        .unwrap_or_default();
+    let commands = load(&fake, COMMANDS, COMMAND_RATE, competence).await;
+    let modals = load(&fake, MODALS, MODAL_RATE, modal).await;
+    let _ = tx.send(());
+    let _ = task.await;
+    (startup, commands, modals)
+}
+
+/// Resident set of a process, in MB, from /proc.
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// The real `companion` binary against the fake: resident memory idle after
+/// READY, after 10,000 interactions, and idle with 100,000 reflections stored.
+async fn memory_run() -> (f64, f64, f64) {
+    let key = "11".repeat(32);
+    let spawn = |dir: &std::path::Path, fake: &FakeDiscord| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+            .args(["run", "--api-url", &fake.api_url(), "--data-dir"])
+            .arg(dir)
+            .env("DISCORD_TOKEN", TOKEN)
+            .env("COMPANION_KEY", &key)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("companion starts")
+    };
+    let dir = std::env::temp_dir().join(format!("companion-mem-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let fake = FakeDiscord::start().await;
+    fake.skip_validation();
+    let mut child = spawn(&dir, &fake);
+    fake.wait_ready().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pid = child.id().unwrap_or_default();
+    let idle = rss_mb(pid);
+    load(&fake, COMMANDS, COMMAND_RATE, competence).await;
+    let loaded = rss_mb(pid);
+    let _ = child.kill().await;
+
+    // 100,000 reflections (1,000 members × 100), stored with the same key.
+    {
+        let framework = Framework::builtin().expect("framework");
+        let store = practice_companion::store::Store::open(
+            &dir,
+            practice_companion::store::SecretKey::from_hex(&key),
+        )
+        .expect("store");
+        let text = "A reflection of ordinary length about contracting with a new coaching client. "
+            .repeat(10);
+        for member in 1..=1_000u64 {
+            for _ in 0..100 {
+                let draft = practice_companion::reflections::Draft {
+                    title: "Session".into(),
+                    text: text.clone(),
+                    competences: vec!["core:1.5".parse().expect("id")],
+                    model: "free".into(),
+                    mode: practice_companion::reflections::Mode::Coaching,
+                };
+                store
+                    .save_reflection(member, draft, &framework, chrono::Utc::now())
+                    .expect("save");
+            }
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let fake = FakeDiscord::start().await;
+    fake.skip_validation();
+    let mut child = spawn(&dir, &fake);
+    fake.wait_ready().await;
+    // A member lists and maps their reflections, so the store is touched.
+    let list = fixtures::command(fake.next_id(), ALICE, "map", json!([]));
+    fake.interact(list).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stored = rss_mb(child.id().unwrap_or_default());
+    let _ = child.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    (idle, loaded, stored)
+}
+
+fn row(what: &str, s: &Stats) {
+    println!(
+        "| {what} | {:.2} ms | {:.2} ms | {:.2} ms | {} |",
+        s.p50.as_secs_f64() * 1e3,
+        s.p99.as_secs_f64() * 1e3,
+        s.max.as_secs_f64() * 1e3,
+        s.dropped
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return; // `cargo test --benches` and friends: nothing to list.
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let floor = floor_run().await;
+        let (startup, commands, modals) = bot_run().await;
+        println!("| run | p50 | p99 | max | dropped |\n|---|---|---|---|---|");
+        row(&format!("floor bot, {COMMANDS} commands at {COMMAND_RATE}/s"), &floor);
+        row(&format!("/competence, {COMMANDS} at {COMMAND_RATE}/s"), &commands);
+        row(&format!("/reflect modal submits (durable saves), {MODALS} at {MODAL_RATE}/s"), &modals);
+        println!(
+            "\np99 ratio, /competence to floor: {:.2}\nstartup to commands registered (loopback): {:.0} ms",
+            commands.p99.as_secs_f64() / floor.p99.as_secs_f64().max(1e-9),
+            startup.as_secs_f64() * 1e3
+        );
+        if std::env::args().any(|a| a == "--memory") {
+            let (idle, loaded, stored) = memory_run().await;
+            println!(
+                "\nresident set of `companion run`: idle after READY {idle:.1} MB; after {COMMANDS} interactions {loaded:.1} MB; idle with 100,000 reflections {stored:.1} MB"
+            );
+        }
+    });
+}
