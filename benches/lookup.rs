@@ -46,7 +46,7 @@ fn search(c: &mut Criterion) {
         .map(|c| format!("{} {}", c.statement, c.guidance).to_lowercase())
         .collect();
     let mut group = c.benchmark_group("keyword search");
-    for query in ["stregnths", "theories of motivation"] {
+    for query in ["stregnths", "strengths", "theories of motivation"] {
         group.bench_function(format!("search {query:?}"), |b| {
             b.iter(|| black_box(f.search_index().search(black_box(query), 5)))
         });
@@ -83,6 +83,21 @@ fn references(c: &mut Criterion) {
         "context: Regex::find_iter count (every candidate, no checks)",
         |b| b.iter(|| black_box(floor.find_iter(black_box(&message)).count())),
     );
+    group.finish();
+    // The common case in a chat: a long message that names no competence.
+    let plain: String =
+        "We spent most of the session on contracting and on what the sponsor expects; it ran long. "
+            .chars()
+            .cycle()
+            .take(2000)
+            .collect();
+    let mut group = c.benchmark_group("reference scan, 2,000-character message without a code");
+    group.bench_function("find_references", |b| {
+        b.iter(|| black_box(find_references(&f, black_box(&plain))))
+    });
+    group.bench_function("floor: one Regex::is_match", |b| {
+        b.iter(|| black_box(floor.is_match(black_box(&plain))))
+    });
     group.finish();
 }
 

@@ -58,6 +58,12 @@ pub struct SearchIndex {
     /// Terms by their first byte: typo matching only compares words that
     /// begin alike (or with the first two letters swapped).
     by_first: HashMap<u8, Vec<u32>>,
+    /// Terms by their first two bytes, for typos that swap them.
+    by_first_two: HashMap<[u8; 2], Vec<u32>>,
+    /// Per term: which letters a–z it contains, one bit each. Words within
+    /// `d` edits differ in at most `2d` of these bits, so most candidates are
+    /// ruled out before any edit distance is computed.
+    letters: Vec<u32>,
     docs: Vec<Doc>,
 }
 
@@ -91,6 +97,8 @@ impl SearchIndex {
             terms: Vec::new(),
             postings: Vec::new(),
             by_first: HashMap::new(),
+            by_first_two: HashMap::new(),
+            letters: Vec::new(),
             docs: Vec::new(),
         };
         let guidance_of: HashMap<CompetenceId, &str> = competences
@@ -204,13 +212,23 @@ impl SearchIndex {
         };
         let mut matches = Vec::new();
         let query = stem.as_bytes();
-        let mut firsts: Vec<u8> = query.iter().take(2).copied().collect();
-        firsts.dedup();
-        let candidates = firsts
-            .iter()
-            .filter_map(|b| self.by_first.get(b))
+        let query_letters = letter_mask(stem);
+        let same_first = query.first().and_then(|b| self.by_first.get(b));
+        let swapped = match query {
+            [a, b, ..] if a != b => self.by_first_two.get(&[*b, *a]),
+            _ => None,
+        };
+        let candidates = same_first
+            .into_iter()
+            .chain(swapped)
             .flatten()
-            .map(|&t| (t as usize, &self.terms[t as usize]));
+            .map(|&t| (t as usize, &self.terms[t as usize]))
+            .filter(|(t, term)| {
+                term.starts_with(stem)
+                    || (term.len().abs_diff(len) <= max_edits
+                        && (self.letters[*t] ^ query_letters).count_ones() as usize
+                            <= 2 * max_edits)
+            });
         for (t, term) in candidates {
             if len >= 4 && term.len() > len && term.starts_with(stem) {
                 matches.push((t as u32, 0.6));
@@ -257,11 +275,22 @@ impl SearchIndex {
         if let Some(&first) = stem.as_bytes().first() {
             self.by_first.entry(first).or_default().push(t);
         }
+        if let [a, b, ..] = stem.as_bytes() {
+            self.by_first_two.entry([*a, *b]).or_default().push(t);
+        }
+        self.letters.push(letter_mask(&stem));
         self.terms.push(stem.clone());
         self.vocabulary.insert(stem, t);
         self.postings.push(Vec::new());
         t
     }
+}
+
+/// One bit per letter a–z present in `word`.
+fn letter_mask(word: &str) -> u32 {
+    word.bytes()
+        .filter(u8::is_ascii_lowercase)
+        .fold(0, |mask, b| mask | (1 << (b - b'a')))
 }
 
 /// Typos rarely hit the first letter: comparing only words that begin alike
