@@ -68,6 +68,36 @@ enum Command {
     /// Export or check framework data.
     #[command(subcommand)]
     Framework(FrameworkCommand),
+    /// Back up, restore or check the database (the key stays apart: see README).
+    Db {
+        /// The data directory.
+        #[arg(
+            long,
+            env = "COMPANION_DATA_DIR",
+            default_value = "./data",
+            value_name = "DIR",
+            global = true
+        )]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DbCommand {
+    /// Write the whole database to FILE (still encrypted; never overwrites).
+    Export {
+        /// The backup file to create.
+        file: PathBuf,
+    },
+    /// Restore FILE into an empty data directory, then check it.
+    Import {
+        /// The backup file.
+        file: PathBuf,
+    },
+    /// Read every record and decrypt every reflection; report what is there.
+    Check,
 }
 
 #[derive(Args, Debug)]
@@ -172,6 +202,7 @@ pub fn run(cli: Cli) -> u8 {
             }
         },
         Command::Run(args) => run_bot(framework, args),
+        Command::Db { data_dir, command } => db(&data_dir, command),
         Command::Lookup(args) => lookup(&framework, &args),
         Command::Search(args) => search(&framework, &args),
         Command::Framework(FrameworkCommand::Export { json }) => export(&framework, json),
@@ -184,6 +215,73 @@ pub fn load(path: Option<&std::path::Path>) -> Result<Framework, framework::Fram
     match path {
         Some(p) => framework::load_file(p),
         None => Framework::builtin(),
+    }
+}
+
+/// `companion db …`: backups and checks, with the key from the environment or
+/// the key file in the data directory.
+fn db(data_dir: &std::path::Path, command: DbCommand) -> u8 {
+    use crate::store::Store;
+    let key = match std::env::var(crate::store::KEY_ENV)
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+    {
+        Some(text) => match crate::store::SecretKey::from_hex(&text) {
+            Some(k) => Some(k),
+            None => {
+                eprintln!(
+                    "error: {} must be 64 hexadecimal digits",
+                    crate::store::KEY_ENV
+                );
+                return USAGE;
+            }
+        },
+        None => None,
+    };
+    let outcome = match command {
+        DbCommand::Export { file } => Store::open(data_dir, key)
+            .and_then(|s| s.export_to(&file))
+            .map(|r| {
+                format!(
+                    "exported {} records from {} trees to {}",
+                    r.records,
+                    r.trees,
+                    file.display()
+                )
+            }),
+        DbCommand::Import { file } => Store::import_from(&file, data_dir, key).map(|(_, r)| {
+            format!(
+                "imported into {}: {} records, {} reflections of {} members, all readable",
+                data_dir.display(),
+                r.records,
+                r.reflections,
+                r.members
+            )
+        }),
+        DbCommand::Check => Store::open(data_dir, key).and_then(|s| s.check()).map(|r| {
+            let mut text = format!(
+                "{}: {} records in {} trees; {} reflections of {} members decrypt and read",
+                data_dir.display(),
+                r.records,
+                r.trees,
+                r.reflections,
+                r.members
+            );
+            for p in &r.problems {
+                text.push_str(&format!("\nproblem: {p}"));
+            }
+            text
+        }),
+    };
+    match outcome {
+        Ok(text) => {
+            println!("{text}");
+            FOUND
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            NOT_FOUND
+        }
     }
 }
 

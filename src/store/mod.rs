@@ -4,6 +4,7 @@
 //! that a user is told about is flushed before the method returns, because
 //! sled loses unflushed writes on a crash (see `../shared/notes`).
 
+mod backup;
 pub mod crypto;
 mod keys;
 mod members;
@@ -14,6 +15,7 @@ mod settings;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+pub use backup::Report;
 pub use crypto::{CryptoError, SecretKey};
 pub use keys::{KEY_ENV, KEY_FILE};
 pub use members::Reminder;

@@ -12,4 +12,5 @@ mod fake_discord;
 mod properties;
 mod reflections;
 mod schedule;
+mod storage;
 mod support;
