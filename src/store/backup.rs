@@ -166,34 +166,50 @@ fn parse(bytes: &[u8]) -> Result<Trees, String> {
     if sum.0.to_be_bytes() != digest {
         return Err("the checksum does not match: the file is damaged or incomplete".into());
     }
-    let mut rest = body
-        .strip_prefix(MAGIC)
-        .ok_or("not a practice-companion backup")?;
-    let mut take = |n: usize| -> Result<&[u8], String> {
-        if rest.len() < n {
-            return Err("the file ends early".into());
-        }
-        let (head, tail) = rest.split_at(n);
-        rest = tail;
-        Ok(head)
-    };
+    let mut cursor = Cursor(
+        body.strip_prefix(MAGIC)
+            .ok_or("not a practice-companion backup")?,
+    );
     let mut trees = Vec::new();
-    loop {
-        let Ok(len) = take(4) else { break };
-        let name_len = u32::from_be_bytes(len.try_into().map_err(|_| "bad length")?) as usize;
-        let name = take(name_len)?.to_vec();
-        let count = u64::from_be_bytes(take(8)?.try_into().map_err(|_| "bad count")?);
+    while !cursor.0.is_empty() {
+        let name_len = cursor.u32()? as usize;
+        let name = cursor.take(name_len)?.to_vec();
+        let count = cursor.u64()?;
         let mut records = Vec::new();
         for _ in 0..count {
-            let klen = u32::from_be_bytes(take(4)?.try_into().map_err(|_| "bad length")?) as usize;
-            let k = take(klen)?.to_vec();
-            let vlen = u32::from_be_bytes(take(4)?.try_into().map_err(|_| "bad length")?) as usize;
-            let v = take(vlen)?.to_vec();
+            let klen = cursor.u32()? as usize;
+            let k = cursor.take(klen)?.to_vec();
+            let vlen = cursor.u32()? as usize;
+            let v = cursor.take(vlen)?.to_vec();
             records.push((k, v));
         }
         trees.push((name, records));
     }
     Ok(trees)
+}
+
+/// Reads length-prefixed pieces off the front of a byte slice.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        if self.0.len() < n {
+            return Err("the file ends early".into());
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        let bytes: [u8; 4] = self.take(4)?.try_into().map_err(|_| "bad length")?;
+        Ok(u32::from_be_bytes(bytes))
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        let bytes: [u8; 8] = self.take(8)?.try_into().map_err(|_| "bad count")?;
+        Ok(u64::from_be_bytes(bytes))
+    }
 }
 
 #[cfg(test)]
