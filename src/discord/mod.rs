@@ -214,7 +214,11 @@ fn build_http(config: &Config) -> (serenity::Http, rest::Rest) {
         .unwrap_or("https://discord.com")
         .trim_end_matches('/')
         .to_string();
-    let client = reqwest::Client::builder().use_rustls_tls();
+    // A request that hangs must not hold a handler (or the weekly post) forever.
+    let client = reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(20));
     // Test traffic to a local fake must never be routed through a proxy from
     // the environment.
     let client = if is_loopback(&base) {

@@ -695,3 +695,75 @@ async fn a_missing_token_is_one_clear_line_and_exit_1() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("no bot token"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_session_is_followed_by_a_fresh_identify_and_the_bot_answers() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    fake.invalidate_session(false);
+    fake.wait_until("a second identify", || {
+        (fake
+            .gateway_log()
+            .iter()
+            .filter(|l| *l == "identify")
+            .count()
+            >= 2)
+            .then_some(())
+    })
+    .await;
+    let after = fake
+        .interact(fixtures::command(
+            fake.next_id(),
+            ALICE,
+            "competence",
+            code_option("C4.4"),
+        ))
+        .await;
+    assert_eq!(embed_titles(&after), ["Core 4.4"]);
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_heartbeats_make_the_bot_reconnect_and_it_answers_again() {
+    let fake = FakeDiscord::start().await;
+    fake.set_heartbeat_interval(300);
+    let bot = Bot::start(&fake, false).await;
+    fake.wait_until("a first heartbeat", || {
+        fake.gateway_log()
+            .contains(&"heartbeat".to_string())
+            .then_some(())
+    })
+    .await;
+    fake.ack_heartbeats(false);
+    fake.wait_until("a reconnection", || {
+        (fake
+            .gateway_log()
+            .iter()
+            .filter(|l| *l == "connect")
+            .count()
+            >= 2)
+            .then_some(())
+    })
+    .await;
+    fake.ack_heartbeats(true);
+    fake.wait_until("the session back", || {
+        let log = fake.gateway_log();
+        let last_connect = log.iter().rposition(|l| l == "connect")?;
+        log[last_connect..]
+            .iter()
+            .any(|l| l == "resume" || l == "identify")
+            .then_some(())
+    })
+    .await;
+    let after = fake
+        .interact(fixtures::command(
+            fake.next_id(),
+            ALICE,
+            "competence",
+            code_option("C4.1"),
+        ))
+        .await;
+    assert_eq!(embed_titles(&after), ["Core 4.1"]);
+    bot.stop().await;
+}

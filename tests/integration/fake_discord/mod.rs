@@ -85,6 +85,7 @@ pub struct Created {
 
 enum GatewayCommand {
     Dispatch(String, Value),
+    Raw(Value),
     Drop,
 }
 
@@ -102,6 +103,10 @@ struct Shared {
     created: Mutex<Vec<Created>>,
     /// Off for load runs, where validation would be the bottleneck.
     skip_validation: std::sync::atomic::AtomicBool,
+    /// The heartbeat interval sent in HELLO, in milliseconds (0: Discord's usual 41,250).
+    heartbeat_ms: AtomicU64,
+    /// When set, heartbeats go unanswered.
+    silent: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -201,6 +206,29 @@ impl FakeDiscord {
         sender
             .send(GatewayCommand::Dispatch(t.to_string(), d))
             .expect("the gateway connection is open");
+    }
+
+    /// Asks for heartbeats every `ms` milliseconds on new connections.
+    pub fn set_heartbeat_interval(&self, ms: u64) {
+        self.shared.heartbeat_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Stops (or resumes) acknowledging heartbeats, as a stalled gateway would.
+    pub fn ack_heartbeats(&self, ack: bool) {
+        self.shared.silent.store(!ack, Ordering::Relaxed);
+    }
+
+    /// Sends Invalid Session (op 9), resumable or not.
+    pub fn invalidate_session(&self, resumable: bool) {
+        let sender = self
+            .shared
+            .gateway
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(sender) = sender {
+            let _ = sender.send(GatewayCommand::Raw(json!({ "op": 9, "d": resumable })));
+        }
     }
 
     /// Cuts the WebSocket without a close frame, as a network failure would.
@@ -384,9 +412,13 @@ async fn send(socket: &mut WebSocket, payload: Value) -> bool {
 async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     shared.note("connect");
+    let interval = match shared.heartbeat_ms.load(Ordering::Relaxed) {
+        0 => 41_250,
+        ms => ms,
+    };
     if !send(
         &mut socket,
-        json!({ "op": 10, "d": { "heartbeat_interval": 41250 } }),
+        json!({ "op": 10, "d": { "heartbeat_interval": interval } }),
     )
     .await
     {
@@ -400,23 +432,26 @@ async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
                 let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
                 match payload["op"].as_u64() {
                     Some(1) => {
-                        shared.note("heartbeat");
-                        if !send(&mut socket, json!({ "op": 11 })).await { break; }
+                        if shared.silent.load(Ordering::Relaxed) {
+                            shared.note("heartbeat unanswered");
+                        } else {
+                            shared.note("heartbeat");
+                            if !send(&mut socket, json!({ "op": 11 })).await { break; }
+                        }
                     }
                     Some(2) => {
-                        shared.note("identify");
                         let url = shared.gateway_url.lock().unwrap_or_else(|e| e.into_inner()).clone();
                         let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
                         if !send(&mut socket, json!({ "op": 0, "s": s, "t": "READY", "d": fixtures::ready(&url) })).await { break; }
+                        // The session is usable before anyone is told it exists.
                         *shared.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
-                        shared.changed.notify_waiters();
+                        shared.note("identify");
                     }
                     Some(6) => {
-                        shared.note("resume");
                         let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
                         if !send(&mut socket, json!({ "op": 0, "s": s, "t": "RESUMED", "d": {} })).await { break; }
                         *shared.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
-                        shared.changed.notify_waiters();
+                        shared.note("resume");
                     }
                     _ => {}
                 }
@@ -427,7 +462,12 @@ async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
                         let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
                         if !send(&mut socket, json!({ "op": 0, "s": s, "t": t, "d": d })).await { break; }
                     }
+                    Some(GatewayCommand::Raw(payload)) => {
+                        shared.note(format!("sent op {}", payload["op"]));
+                        if !send(&mut socket, payload).await { break; }
+                    }
                     Some(GatewayCommand::Drop) | None => {
+                        forget_sender(&shared, &tx);
                         shared.note("dropped");
                         return;
                     }
@@ -435,7 +475,16 @@ async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
             }
         }
     }
+    forget_sender(&shared, &tx);
     shared.note("closed");
+}
+
+/// A connection that ends stops being the one dispatches go to.
+fn forget_sender(shared: &Shared, tx: &mpsc::UnboundedSender<GatewayCommand>) {
+    let mut current = shared.gateway.lock().unwrap_or_else(|e| e.into_inner());
+    if current.as_ref().is_some_and(|c| c.same_channel(tx)) {
+        *current = None;
+    }
 }
 
 /// Every REST call: recorded, validated, then answered.
