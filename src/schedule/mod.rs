@@ -31,20 +31,22 @@ pub struct Rule {
 }
 
 /// Why a schedule setting was refused, in words for the person setting it.
+/// What was typed is kept for tests and logs but never shown: it could carry
+/// a mention or formatting.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
     /// Not a time of day.
     #[error(
-        "“{0}” is not a time of day: write it as HH:MM on the 24-hour clock, e.g. 09:30 or 18:00."
+        "That is not a time of day: write it as HH:MM on the 24-hour clock, e.g. 09:30 or 18:00."
     )]
     Time(String),
     /// Not an IANA time zone.
     #[error(
-        "There is no time zone called “{0}”. Use a name such as Europe/London, Europe/Dublin or America/New_York (the list offers them as you type)."
+        "That is not a time zone the bot knows. Use a name such as Europe/London, Europe/Dublin or America/New_York (the list offers them as you type)."
     )]
     Zone(String),
     /// Not a weekday.
-    #[error("“{0}” is not a day of the week: use Monday to Sunday.")]
+    #[error("That is not a day of the week: use Monday to Sunday.")]
     Weekday(String),
 }
 
