@@ -62,7 +62,9 @@ pub enum StoreError {
     )]
     Locked(PathBuf),
     /// sled refused to open the database.
-    #[error("cannot open the database in {path}: {source}")]
+    #[error(
+        "cannot open the database in {path}: {source}. Nothing was changed. If it is damaged, restore a backup into a new data directory with `companion db import`."
+    )]
     Open {
         /// The directory.
         path: PathBuf,

@@ -122,6 +122,26 @@ proptest! {
     }
 
     #[test]
+    fn the_other_parsers_never_panic(s in prop_oneof![any::<String>(), hostile_text()]) {
+        let _ = practice_companion::reflections::parse_tags(&FRAMEWORK, &s);
+        let _ = practice_companion::reflections::Mode::parse(&s);
+        let _ = practice_companion::schedule::parse_time(&s);
+        let _ = practice_companion::schedule::parse_zone(&s);
+        let _ = practice_companion::schedule::parse_weekday(&s);
+        let _ = practice_companion::schedule::zone_suggestions(&s, 25);
+        let _ = practice_companion::discord::reply::custom_id::parse(&s);
+        let _ = practice_companion::discord::reply::custom_id::parse_modal(&s);
+        let _ = practice_companion::commands::suggest_codes(&FRAMEWORK, &s);
+        let _ = practice_companion::reflections::nudge::concerns(&s);
+    }
+
+    #[test]
+    fn valid_times_always_parse(h in 0u32..24, m in 0u32..60) {
+        let t = practice_companion::schedule::parse_time(&format!("{h:02}:{m:02}")).expect("a valid time");
+        prop_assert_eq!(t, chrono::NaiveTime::from_hms_opt(h, m, 0).expect("valid"));
+    }
+
+    #[test]
     fn split_text_keeps_every_word_within_the_limit(words in prop::collection::vec("[a-zA-Z’.,]{1,12}", 0..200), limit in 12usize..300) {
         let text = words.join(" ");
         let pieces = split_text(&text, limit);

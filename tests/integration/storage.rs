@@ -130,3 +130,55 @@ fn a_second_process_on_the_same_data_dir_is_refused_clearly() {
     drop(stdin);
     let _ = holder.wait();
 }
+
+#[test]
+fn a_data_dir_that_cannot_be_created_fails_with_a_clear_message() {
+    let file = scratch("not-a-dir");
+    std::fs::write(&file, b"a file, not a directory").expect("write");
+    let inside = file.join("data");
+    let run = companion(&["db", "check", "--data-dir", inside.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("cannot prepare the data directory"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_damaged_database_or_a_wrong_key_fails_at_start_and_touches_nothing() {
+    let dir = scratch("damaged");
+    let dir_str = dir.to_str().expect("utf-8");
+    let wrote = companion_with_input(
+        &["console", "--data-dir", dir_str],
+        "/reflect\n\nKeep me.\n.\n\n\n",
+    );
+    assert!(
+        wrote.stdout.contains("Saved as reflection #1"),
+        "{}",
+        wrote.stdout
+    );
+
+    // The wrong key: refused, and the database is left as it was.
+    let wrong = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(["db", "check", "--data-dir", dir_str])
+        .env("COMPANION_KEY", "00".repeat(32))
+        .output()
+        .expect("runs");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("does not open the database"));
+    let still = companion(&["db", "check", "--data-dir", dir_str]);
+    assert_eq!(still.code, 0, "{}", still.stderr);
+
+    // A database file overwritten with garbage: a clear error, no panic.
+    let db_dir = dir.join("db");
+    for entry in std::fs::read_dir(&db_dir).expect("db dir").flatten() {
+        if entry.path().is_file() {
+            std::fs::write(entry.path(), vec![0xAB; 4096]).expect("damage");
+        }
+    }
+    let damaged = companion(&["db", "check", "--data-dir", dir_str]);
+    assert_eq!(damaged.code, 1, "{}", damaged.stdout);
+    assert!(damaged.stderr.starts_with("error: "), "{}", damaged.stderr);
+    assert!(!damaged.stderr.contains("panicked"), "{}", damaged.stderr);
+}
