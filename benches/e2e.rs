@@ -167,6 +167,7 @@ async fn bot_run() -> (Duration, Stats, Stats) {
         message_content: false,
         clock: Arc::new(SystemClock),
         scheduler_events: None,
+        http_timeout: Duration::from_secs(20),
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();

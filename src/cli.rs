@@ -304,6 +304,7 @@ fn run_bot(framework: Framework, args: RunArgs) -> u8 {
         message_content: args.message_content,
         clock: std::sync::Arc::new(crate::clock::SystemClock),
         scheduler_events: None,
+        http_timeout: std::time::Duration::from_secs(20),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

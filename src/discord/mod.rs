@@ -42,6 +42,8 @@ pub struct Config {
     pub message_content: bool,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+    /// How long one HTTP request to Discord may take before it is abandoned.
+    pub http_timeout: std::time::Duration,
     /// Where the scheduler reports what it did (tests listen here).
     pub scheduler_events: Option<tokio::sync::mpsc::UnboundedSender<scheduler::SchedulerEvent>>,
 }
@@ -218,7 +220,7 @@ fn build_http(config: &Config) -> (serenity::Http, rest::Rest) {
     let client = reqwest::Client::builder()
         .use_rustls_tls()
         .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(20));
+        .timeout(config.http_timeout);
     // Test traffic to a local fake must never be routed through a proxy from
     // the environment.
     let client = if is_loopback(&base) {

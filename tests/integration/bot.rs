@@ -68,6 +68,7 @@ impl Bot {
             message_content,
             clock: clock.clone(),
             scheduler_events: Some(events_tx),
+            http_timeout: std::time::Duration::from_secs(2),
         };
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(run_until(config, async move {

@@ -564,3 +564,59 @@ async fn a_reflection_is_shared_only_by_its_author_after_an_exact_preview() {
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hung_requests_time_out_without_stopping_the_bot_or_posting_twice() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    bot.ticked(utc(2026, 11, 28, 12, 0)).await;
+
+    // An interaction callback that hangs: the bot gives up on it and answers the next.
+    let hung = fake.next_id();
+    fake.hang_next(
+        "POST",
+        &format!("/interactions/{hung}/"),
+        std::time::Duration::from_secs(6),
+    );
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        fixtures::command(
+            hung,
+            ALICE,
+            "competence",
+            json!([{ "name": "code", "type": 3, "value": "C1.1" }]),
+        ),
+    );
+    let next = fake
+        .interact(fixtures::command(
+            fake.next_id(),
+            BOB,
+            "competence",
+            json!([{ "name": "code", "type": 3, "value": "C1.2" }]),
+        ))
+        .await;
+    assert_eq!(next["data"]["embeds"][0]["title"], "Core 1.2");
+
+    // A weekly post that Discord makes but never confirms: the bot times out,
+    // retries later with the same nonce, and one message exists.
+    fake.hang_next(
+        "POST",
+        &format!("/channels/{CHANNEL_ID}/messages"),
+        std::time::Duration::from_secs(6),
+    );
+    clock.set(utc(2026, 11, 29, 10, 0));
+    let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert!(posted(&events).is_empty(), "not confirmed yet");
+    clock.set(utc(2026, 11, 29, 10, 10));
+    let events = bot.ticked(utc(2026, 11, 29, 10, 10)).await;
+    assert_eq!(posted(&events).len(), 1);
+    let created: Vec<_> = fake
+        .created()
+        .into_iter()
+        .filter(|c| c.channel == CHANNEL_ID)
+        .collect();
+    assert_eq!(created.len(), 1, "{created:?}");
+    bot.stop().await;
+}

@@ -73,6 +73,8 @@ struct Fault {
     /// Do the request's work (create the message) and still answer with the fault,
     /// as when a connection drops after Discord acted.
     accept: bool,
+    /// Answer only after this long (a hung server).
+    delay: Option<Duration>,
 }
 
 /// A message the fake created in a channel.
@@ -287,6 +289,25 @@ impl FakeDiscord {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 accept,
+                delay: None,
+            });
+    }
+
+    /// Acts on the next matching request, then answers only after `delay`:
+    /// the bot's client gives up first.
+    pub fn hang_next(&self, method: &str, path_contains: &str, delay: Duration) {
+        self.shared
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(Fault {
+                method: method.to_string(),
+                path_contains: path_contains.to_string(),
+                status: 504,
+                body: json!({ "message": "too late", "code": 0 }),
+                headers: Vec::new(),
+                accept: true,
+                delay: Some(delay),
             });
     }
 
@@ -548,7 +569,11 @@ async fn rest(
     }
     if let Some(fault) = fault {
         if fault.accept {
-            let _ = answer(&shared, &method, &path, json_body.as_ref());
+            let answered = answer(&shared, &method, &path, json_body.as_ref());
+            if let Some(delay) = fault.delay {
+                tokio::time::sleep(delay).await;
+                return answered;
+            }
         }
         let mut response = (
             StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
