@@ -138,3 +138,77 @@ fn the_same_harness_catches_writes_that_skip_the_flush() {
         "without a flush, confirmed writes must be lost to SIGKILL; the harness saw none"
     );
 }
+
+/// Mounts a small tmpfs for the disk-full test, and unmounts it when dropped.
+struct TinyDisk(PathBuf);
+
+impl TinyDisk {
+    fn mount(name: &str, size: &str) -> TinyDisk {
+        let dir = scratch(name);
+        std::fs::create_dir_all(&dir).expect("mount point");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .expect("mount runs");
+        assert!(
+            status.success(),
+            "this test mounts a small tmpfs and needs root, as CI has"
+        );
+        TinyDisk(dir)
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_confirms_nothing_that_was_not_stored() {
+    let disk = TinyDisk::mount("full-disk", "3m");
+    let data = disk.0.join("data");
+    // The writer fills the disk: every save it confirmed must be there; the
+    // one that failed must not have been confirmed.
+    let out = Command::new(writer())
+        .args(["store", data.to_str().expect("utf-8 path")])
+        .output()
+        .expect("the writer runs");
+    assert!(
+        !out.status.success(),
+        "the writer stops when the disk is full"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("No space left") || stderr.contains("os error 28"),
+        "{stderr}"
+    );
+    let confirmed: Vec<(u64, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.split_once(' ')
+                .and_then(|(id, text)| Some((id.parse().ok()?, text.to_string())))
+        })
+        .collect();
+    assert!(confirmed.len() > 10, "it wrote until the disk was full");
+    // Read a copy on a roomy disk (sled may want space to open).
+    let copy = scratch("full-disk-copy");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&data)
+        .arg(&copy)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    drop(disk);
+    let store = Store::open(&copy, None).expect("the copy opens");
+    for (id, text) in &confirmed {
+        let r = store
+            .reflection(1, *id)
+            .expect("readable")
+            .unwrap_or_else(|| panic!("confirmed #{id} lost"));
+        assert_eq!(&r.text, text);
+    }
+}
