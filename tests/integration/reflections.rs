@@ -308,6 +308,10 @@ async fn nothing_of_one_member_reaches_another_or_an_admin() {
             map.to_string().contains("0 reflections touching 0 of 60"),
             "{map}"
         );
+        let forgot = fake
+            .interact(fixtures::button(fake.next_id(), who, "forget:confirm"))
+            .await;
+        assert!(content(&forgot).contains("Done: 0 reflections"), "{forgot}");
         let export = reflections(&fake, who, "export", json!([])).await;
         assert!(content(&export).contains("no reflections to export"));
     }
