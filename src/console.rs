@@ -214,7 +214,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     /// Asks for a new reflection's fields.
     fn ask_new(&mut self, tags: &str, model: &str) -> io::Result<Option<Draft>> {
         let model = self.models.get_or_free(model).clone();
-        self.say(&format!("{}: {}", model.name, model.summary))?;
+        self.say(&format!("{} — {}", model.name, model.summary))?;
         for q in &model.questions {
             self.say(&format!("  · {q}"))?;
         }
