@@ -296,19 +296,12 @@ impl FakeDiscord {
     /// Acts on the next matching request, then answers only after `delay`:
     /// the bot's client gives up first.
     pub fn hang_next(&self, method: &str, path_contains: &str, delay: Duration) {
-        self.shared
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(Fault {
-                method: method.to_string(),
-                path_contains: path_contains.to_string(),
-                status: 504,
-                body: json!({ "message": "too late", "code": 0 }),
-                headers: Vec::new(),
-                accept: true,
-                delay: Some(delay),
-            });
+        let body = json!({ "message": "too late", "code": 0 });
+        self.push_fault(method, path_contains, 504, body, &[], true);
+        let mut faults = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(fault) = faults.back_mut() {
+            fault.delay = Some(delay);
+        }
     }
 
     /// The messages created in channels (one per accepted nonce).
