@@ -130,6 +130,29 @@ async fn every_text_option_answers_hostile_input_safely() {
             "the confirmation echoed a mention for {input:?}"
         );
     }
+    // A weekday that is not one of the seven choices (a forged option value).
+    let schedule = json!([{ "name": "set", "type": 1, "options": [
+        { "name": "channel", "type": 7, "value": CHANNEL_ID },
+        { "name": "weekday", "type": 4, "value": 9 },
+        { "name": "time", "type": 3, "value": "09:00" },
+    ] }]);
+    let weekday = fake
+        .interact(fixtures::command_in(
+            fake.next_id(),
+            ADMIN,
+            "schedule",
+            schedule,
+            GUILD_ID,
+            CHANNEL_ID,
+        ))
+        .await;
+    assert!(callback_ok(&weekday), "{weekday}");
+    assert!(
+        weekday["data"]["flags"]
+            .as_u64()
+            .is_some_and(|f| f & 64 != 0),
+        "answered privately: {weekday}"
+    );
     // Pages out of range say what would work.
     let page = fake
         .interact(fixtures::command(
