@@ -232,10 +232,11 @@ impl SearchIndex {
         for (t, term) in candidates {
             if len >= 4 && term.len() > len && term.starts_with(stem) {
                 matches.push((t as u32, 0.6));
-            } else if max_edits > 0 && same_start(query, term.as_bytes()) {
-                if let Some(d) = edit_distance(stem.as_bytes(), term.as_bytes(), max_edits) {
-                    matches.push((t as u32, if d == 1 { 0.8 } else { 0.5 }));
-                }
+            } else if max_edits > 0
+                && same_start(query, term.as_bytes())
+                && let Some(d) = edit_distance(stem.as_bytes(), term.as_bytes(), max_edits)
+            {
+                matches.push((t as u32, if d == 1 { 0.8 } else { 0.5 }));
             }
         }
         QueryTerm { matches }

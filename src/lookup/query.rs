@@ -154,11 +154,11 @@ fn interpret(tokens: &[Option<Token<'_>>]) -> Result<Query, QueryError> {
     let mut domain = None;
     let mut rest = tokens;
     // An optional domain word first: `core`, `c`, `integration`, `i`.
-    if let Some(Some(Token::Word(w))) = rest.first() {
-        if let Some(d) = domain_word(w) {
-            domain = Some(d);
-            rest = &rest[1..];
-        }
+    if let Some(Some(Token::Word(w))) = rest.first()
+        && let Some(d) = domain_word(w)
+    {
+        domain = Some(d);
+        rest = &rest[1..];
     }
     match rest {
         [Some(Token::Word(w))] if domain.is_none() && is_foundational(w) => Ok(Query::Foundational),

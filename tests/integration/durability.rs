@@ -67,10 +67,10 @@ fn run_and_kill(mode: &str, dir: &Path, kill_after: u64) -> Vec<(u64, String)> {
     child.kill().expect("SIGKILL");
     // Whatever it managed to print before dying was confirmed too.
     for line in lines.map_while(Result::ok) {
-        if let Some((id, text)) = line.split_once(' ') {
-            if let Ok(id) = id.parse() {
-                confirmed.push((id, text.to_string()));
-            }
+        if let Some((id, text)) = line.split_once(' ')
+            && let Ok(id) = id.parse()
+        {
+            confirmed.push((id, text.to_string()));
         }
     }
     let _ = child.wait();

@@ -123,26 +123,27 @@ fn explain(
         let instance_path = e.instance_path().to_string();
         let schema_path = e.schema_path().to_string();
         let union = schema_path.ends_with("/oneOf") || schema_path.ends_with("/anyOf");
-        if union && depth < 4 {
-            if let (Some(branches), Some(fragment)) = (
+        if union
+            && depth < 4
+            && let (Some(branches), Some(fragment)) = (
                 root.pointer(&schema_path).and_then(Value::as_array),
                 body.pointer(&instance_path),
-            ) {
-                let best = branches
-                    .iter()
-                    .filter(|b| b["type"] != "null" || fragment.is_null())
-                    .filter_map(|b| {
-                        let branch_root = with_components(b);
-                        let v = jsonschema::validator_for(&branch_root).ok()?;
-                        let path = format!("{prefix}{instance_path}");
-                        Some(explain(&branch_root, &v, fragment, &path, depth + 1))
-                    })
-                    .filter(|errors| !errors.is_empty())
-                    .min_by_key(Vec::len);
-                if let Some(best) = best {
-                    out.extend(best);
-                    continue;
-                }
+            )
+        {
+            let best = branches
+                .iter()
+                .filter(|b| b["type"] != "null" || fragment.is_null())
+                .filter_map(|b| {
+                    let branch_root = with_components(b);
+                    let v = jsonschema::validator_for(&branch_root).ok()?;
+                    let path = format!("{prefix}{instance_path}");
+                    Some(explain(&branch_root, &v, fragment, &path, depth + 1))
+                })
+                .filter(|errors| !errors.is_empty())
+                .min_by_key(Vec::len);
+            if let Some(best) = best {
+                out.extend(best);
+                continue;
             }
         }
         let message: String = e.to_string().chars().take(200).collect();
@@ -198,10 +199,10 @@ fn collect_consts(schema: &Value, out: &mut Vec<Value>) {
         out.extend(values.iter().cloned());
         return;
     }
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        if let Some(name) = r.strip_prefix("#/components/schemas/") {
-            collect_consts(&SPEC["components"]["schemas"][name], out);
-        }
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str)
+        && let Some(name) = r.strip_prefix("#/components/schemas/")
+    {
+        collect_consts(&SPEC["components"]["schemas"][name], out);
     }
     for key in ["oneOf", "anyOf", "allOf"] {
         if let Some(items) = schema.get(key).and_then(Value::as_array) {
