@@ -251,21 +251,16 @@ fn db(data_dir: &std::path::Path, command: DbCommand) -> u8 {
             }),
         DbCommand::Import { file } => Store::import_from(&file, data_dir, key).map(|(_, r)| {
             format!(
-                "imported into {}: {} records, {} reflections of {} members, all readable",
+                "imported into {}: {}, all readable",
                 data_dir.display(),
-                r.records,
-                r.reflections,
-                r.members
+                r.summary()
             )
         }),
         DbCommand::Check => Store::open(data_dir, key).and_then(|s| s.check()).map(|r| {
             let mut text = format!(
-                "{}: {} records in {} trees; {} reflections of {} members decrypt and read",
+                "{}: {}, every one readable",
                 data_dir.display(),
-                r.records,
-                r.trees,
-                r.reflections,
-                r.members
+                r.summary()
             );
             for p in &r.problems {
                 text.push_str(&format!("\nproblem: {p}"));

@@ -278,8 +278,9 @@ fn view(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
     Ok(reply)
 }
 
-/// A reflection shown to its author.
-pub fn reflection_card(r: &Reflection) -> Card {
+/// What every view of a reflection shows: its text and its tags, under a
+/// heading, title and footer that say who is looking.
+fn reflection_base(r: &Reflection, heading: &str, title: &str, footer: &str) -> Card {
     let mut fields = Vec::new();
     if !r.competences.is_empty() {
         fields.push(Field {
@@ -287,39 +288,58 @@ pub fn reflection_card(r: &Reflection) -> Card {
             value: tags_text(&r.competences),
         });
     }
+    Card {
+        heading: fit(heading, limits::TITLE),
+        title: fit(title, limits::TITLE),
+        description: fit(&r.text, limits::DESCRIPTION),
+        fields,
+        footer: fit(footer, limits::FOOTER),
+        ..Card::default()
+    }
+}
+
+/// A reflection shown to its author: with its number, kind, model and dates.
+pub fn reflection_card(r: &Reflection) -> Card {
+    let title = if r.title.is_empty() {
+        "Untitled"
+    } else {
+        &r.title
+    };
+    let footer = format!("Written against {} {}", r.framework, r.framework_version);
+    let mut card = reflection_base(
+        r,
+        "Only you can see this.",
+        &format!("#{} {title}", r.id),
+        &footer,
+    );
     let mut when = format!("Written {}", r.created.format("%-d %B %Y, %H:%M UTC"));
     if let Some(edited) = r.edited {
         let _ = write!(when, " · edited {}", edited.format("%-d %B %Y, %H:%M UTC"));
     }
-    fields.push(Field {
+    card.fields.push(Field {
         name: "About".into(),
         value: fit(
             &format!("{} · model: {} · {}", r.mode.as_str(), r.model, when),
             limits::FIELD_VALUE,
         ),
     });
-    Card {
-        heading: "Only you can see this.".to_string(),
-        title: fit(
-            &format!(
-                "#{} {}",
-                r.id,
-                if r.title.is_empty() {
-                    "Untitled"
-                } else {
-                    &r.title
-                }
-            ),
-            limits::TITLE,
-        ),
-        description: fit(&r.text, limits::DESCRIPTION),
-        fields,
-        footer: fit(
-            &format!("Written against {} {}", r.framework, r.framework_version),
-            limits::FOOTER,
-        ),
-        ..Card::default()
-    }
+    card
+}
+
+/// A reflection as the group sees it when its author shares it: the text and
+/// tags only, under "a member" or the author's name; no number, no dates.
+pub fn shared_card(r: &Reflection, byline: &str) -> Card {
+    let title = if r.title.is_empty() {
+        "A reflection"
+    } else {
+        &r.title
+    };
+    reflection_base(
+        r,
+        &format!("Shared by {byline}"),
+        title,
+        "Shared by its author, with their consent, for the group's discussion.",
+    )
 }
 
 #[derive(Serialize)]

@@ -10,7 +10,6 @@ use crate::commands::personal::Personal;
 use crate::commands::{self, Action, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{parse_tags, tags_text};
-use crate::store::GuildSettings;
 
 /// The domain option.
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
@@ -131,8 +130,7 @@ pub async fn inline(
     let on = matches!(mode, Switch::On);
     let mut settings = data.store.guild_settings(guild.get())?;
     settings.inline = on;
-    data.store
-        .set_guild_settings(guild.get(), &GuildSettings { ..settings })?;
+    data.store.set_guild_settings(guild.get(), &settings)?;
     let text = match (on, data.message_content) {
         (true, true) => {
             "Inline answers are **on**: messages that mention a competence such as `C3.5` or `competence 3.5` get a short reply (once per competence per channel every few minutes)."

@@ -164,68 +164,81 @@ pub fn embed(card: &Card, domain: Option<DomainId>) -> CreateEmbed {
     embed
 }
 
-/// Turns a core reply into a poise reply: embeds, a results menu, buttons
-/// for its actions, files.
+/// A core reply's Discord parts, assembled once for either builder below.
+struct Parts {
+    ephemeral: bool,
+    content: Option<String>,
+    embeds: Vec<CreateEmbed>,
+    components: Vec<CreateActionRow>,
+    files: Vec<serenity::CreateAttachment>,
+}
+
+fn parts(reply: &Reply) -> Parts {
+    let mut components = Vec::new();
+    if !reply.results.is_empty() {
+        components.push(search_menu(reply));
+    }
+    if !reply.actions.is_empty() {
+        components.push(action_buttons(&reply.actions));
+    }
+    Parts {
+        ephemeral: reply.visibility == Visibility::Private,
+        content: reply.text.as_deref().map(|t| fit(t, limits::MESSAGE)),
+        embeds: reply
+            .cards
+            .iter()
+            .take(10)
+            .map(|c| embed(c, c.domain))
+            .collect(),
+        components,
+        files: reply
+            .attachments
+            .iter()
+            .map(|f| serenity::CreateAttachment::bytes(f.content.clone(), f.filename.clone()))
+            .collect(),
+    }
+}
+
+/// Turns a core reply into a poise reply (the answer to a slash command):
+/// embeds, a results menu, buttons for its actions, files.
 pub fn to_poise(reply: &Reply) -> CreateReply {
+    let parts = parts(reply);
     let mut out = CreateReply::default()
-        .ephemeral(reply.visibility == Visibility::Private)
+        .ephemeral(parts.ephemeral)
         .allowed_mentions(no_mentions());
-    if let Some(text) = &reply.text {
-        out = out.content(fit(text, limits::MESSAGE));
+    if let Some(content) = parts.content {
+        out = out.content(content);
     }
-    for card in reply.cards.iter().take(10) {
-        out = out.embed(embed(card, card.domain));
+    for e in parts.embeds {
+        out = out.embed(e);
     }
-    let rows = components(reply);
-    if !rows.is_empty() {
-        out = out.components(rows);
+    if !parts.components.is_empty() {
+        out = out.components(parts.components);
     }
-    for file in &reply.attachments {
-        out = out.attachment(serenity::CreateAttachment::bytes(
-            file.content.clone(),
-            file.filename.clone(),
-        ));
+    for file in parts.files {
+        out = out.attachment(file);
     }
     out
 }
 
-fn components(reply: &Reply) -> Vec<CreateActionRow> {
-    let mut rows = Vec::new();
-    if !reply.results.is_empty() {
-        rows.push(search_menu(reply));
-    }
-    if !reply.actions.is_empty() {
-        rows.push(action_buttons(&reply.actions));
-    }
-    rows
-}
-
-/// Turns a core reply into an interaction response message (for clicks).
+/// Turns a core reply into an interaction response message (the answer to a
+/// click or a submitted form).
 pub fn to_response(reply: &Reply) -> serenity::CreateInteractionResponseMessage {
+    let parts = parts(reply);
     let mut out = serenity::CreateInteractionResponseMessage::new()
-        .ephemeral(reply.visibility == Visibility::Private)
+        .ephemeral(parts.ephemeral)
         .allowed_mentions(no_mentions());
-    if let Some(text) = &reply.text {
-        out = out.content(fit(text, limits::MESSAGE));
+    if let Some(content) = parts.content {
+        out = out.content(content);
     }
-    let embeds: Vec<CreateEmbed> = reply
-        .cards
-        .iter()
-        .take(10)
-        .map(|c| embed(c, c.domain))
-        .collect();
-    if !embeds.is_empty() {
-        out = out.embeds(embeds);
+    if !parts.embeds.is_empty() {
+        out = out.embeds(parts.embeds);
     }
-    let rows = components(reply);
-    if !rows.is_empty() {
-        out = out.components(rows);
+    if !parts.components.is_empty() {
+        out = out.components(parts.components);
     }
-    for file in &reply.attachments {
-        out = out.add_file(serenity::CreateAttachment::bytes(
-            file.content.clone(),
-            file.filename.clone(),
-        ));
+    for file in parts.files {
+        out = out.add_file(file);
     }
     out
 }

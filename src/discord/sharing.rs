@@ -7,36 +7,8 @@ use poise::serenity_prelude as serenity;
 
 use super::reply::{embed, no_mentions};
 use super::{BotError, Data};
+use crate::commands::personal::shared_card;
 use crate::commands::{Action, Reply, Visibility};
-use crate::reflections::{Reflection, tags_text};
-use crate::render::{Card, Field, fit, limits};
-
-/// What the shared post looks like: the reflection as its author wrote it,
-/// with "a member" or their name as the byline.
-fn shared_card(r: &Reflection, byline: &str) -> Card {
-    let mut fields = Vec::new();
-    if !r.competences.is_empty() {
-        fields.push(Field {
-            name: "Competences".into(),
-            value: tags_text(&r.competences),
-        });
-    }
-    Card {
-        heading: fit(&format!("Shared by {byline}"), limits::TITLE),
-        title: fit(
-            if r.title.is_empty() {
-                "A reflection"
-            } else {
-                &r.title
-            },
-            limits::TITLE,
-        ),
-        description: fit(&r.text, limits::DESCRIPTION),
-        fields,
-        footer: "Shared by its author, with their consent, for the group's discussion.".into(),
-        ..Card::default()
-    }
-}
 
 fn this_weeks_thread(data: &Data, guild: Option<u64>) -> Result<Result<u64, Reply>, BotError> {
     let none = || {

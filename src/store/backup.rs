@@ -31,6 +31,20 @@ pub struct Report {
     pub problems: Vec<String>,
 }
 
+impl Report {
+    /// "12 records; 3 reflections of 2 members", for people.
+    pub fn summary(&self) -> String {
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "{}; {} of {}",
+            count(self.records, "record", "records"),
+            count(self.reflections, "reflection", "reflections"),
+            count(self.members, "member", "members")
+        )
+    }
+}
+
 struct Checksum(u64);
 
 impl Checksum {
@@ -46,7 +60,10 @@ impl Checksum {
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
-    move |e| StoreError::Key(format!("{}: {e}", path.display()))
+    move |source| StoreError::File {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 impl Store {
@@ -83,9 +100,7 @@ impl Store {
         }
         let digest = sum.0.to_be_bytes();
         out.write_all(&digest).map_err(io(path))?;
-        let file = out
-            .into_inner()
-            .map_err(|e| StoreError::Key(e.to_string()))?;
+        let file = out.into_inner().map_err(|e| io(path)(e.into_error()))?;
         file.sync_all().map_err(io(path))?;
         Ok(report)
     }
@@ -98,10 +113,13 @@ impl Store {
         key: Option<SecretKey>,
     ) -> Result<(Store, Report), StoreError> {
         if dir.join("db").exists() {
-            return Err(StoreError::Key(format!(
-                "{} already holds a database; import into an empty directory",
-                dir.display()
-            )));
+            return Err(StoreError::File {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "it already holds a database; import into an empty directory",
+                ),
+            });
         }
         let mut bytes = Vec::new();
         fs::File::open(path)

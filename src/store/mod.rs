@@ -95,6 +95,14 @@ pub enum StoreError {
     /// The key could not be read or written.
     #[error("{0}")]
     Key(String),
+    /// A backup file could not be read or written.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
     /// Encryption or decryption failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),

@@ -32,7 +32,7 @@ fn export_import_and_check_round_trip_a_database() {
     let check = companion(&["db", "check", "--data-dir", a_str]);
     assert_eq!(check.code, 0, "{}", check.stderr);
     assert!(
-        check.stdout.contains("1 reflections of 1 members"),
+        check.stdout.contains("1 reflection of 1 member"),
         "{}",
         check.stdout
     );
@@ -83,7 +83,7 @@ fn export_import_and_check_round_trip_a_database() {
     ]);
     assert_eq!(import.code, 0, "{}", import.stderr);
     assert!(
-        import.stdout.contains("1 reflections of 1 members"),
+        import.stdout.contains("1 reflection of 1 member"),
         "{}",
         import.stdout
     );
