@@ -15,9 +15,6 @@ use tokio::sync::oneshot;
 
 use crate::fake_discord::{FakeDiscord, TOKEN};
 
-/// Discord's flag for a reply only its recipient sees.
-pub const EPHEMERAL: u64 = 1 << 6;
-
 pub struct Bot {
     /// What the scheduler did, in order.
     pub events: tokio::sync::mpsc::UnboundedReceiver<SchedulerEvent>,

@@ -7,32 +7,11 @@ use std::process::Stdio;
 use chrono::Duration;
 use serde_json::{Value, json};
 
-use crate::bot::{Bot, EPHEMERAL, OFF, ON, scratch_dir, switch};
+use crate::bot::{Bot, OFF, ON, scratch_dir, switch};
+use crate::replies::{code_option, embed_titles, is_ephemeral};
 
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, OTHER_BOT};
 use crate::fake_discord::{FakeDiscord, TOKEN};
-
-fn code_option(code: &str) -> Value {
-    json!([{ "name": "code", "type": 3, "value": code }])
-}
-
-fn embed_titles(callback: &Value) -> Vec<String> {
-    callback["data"]["embeds"]
-        .as_array()
-        .map(|embeds| {
-            embeds
-                .iter()
-                .filter_map(|e| e["title"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn is_ephemeral(callback: &Value) -> bool {
-    callback["data"]["flags"]
-        .as_u64()
-        .is_some_and(|f| f & EPHEMERAL != 0)
-}
 
 /// Every message-carrying body allows no mentions at all.
 fn assert_no_mentions_allowed(fake: &FakeDiscord) {
@@ -165,14 +144,7 @@ async fn competence_shows_both_domains_publicly_and_unknown_codes_privately() {
     let fake = FakeDiscord::start().await;
     let bot = Bot::start(&fake, false).await;
 
-    let both = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "competence",
-            code_option("3.5"),
-        ))
-        .await;
+    let both = fake.command(ALICE, "competence", code_option("3.5")).await;
     assert_eq!(both["type"], 4);
     assert_eq!(embed_titles(&both), ["Core 3.5", "Integration 3.5"]);
     assert!(
@@ -189,14 +161,7 @@ async fn competence_shows_both_domains_publicly_and_unknown_codes_privately() {
         .as_array_mut()
         .expect("array")
         .push(json!({ "name": "domain", "type": 4, "value": 1 }));
-    let one = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "competence",
-            options,
-        ))
-        .await;
+    let one = fake.command(ALICE, "competence", options).await;
     assert_eq!(embed_titles(&one), ["Integration 3.5"]);
     let buttons = &one["data"]["components"][0]["components"];
     assert_eq!(
@@ -208,14 +173,7 @@ async fn competence_shows_both_domains_publicly_and_unknown_codes_privately() {
         "a button opens the other domain's 3.5"
     );
 
-    let unknown = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "competence",
-            code_option("9.9"),
-        ))
-        .await;
+    let unknown = fake.command(ALICE, "competence", code_option("9.9")).await;
     assert!(is_ephemeral(&unknown));
     let text = unknown["data"]["content"].as_str().unwrap_or_default();
     assert!(
@@ -224,12 +182,7 @@ async fn competence_shows_both_domains_publicly_and_unknown_codes_privately() {
     );
 
     let mention = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "competence",
-            code_option("@everyone"),
-        ))
+        .command(ALICE, "competence", code_option("@everyone"))
         .await;
     assert!(is_ephemeral(&mention));
     assert!(
@@ -284,12 +237,11 @@ async fn search_framework_help_and_clicks() {
     let bot = Bot::start(&fake, false).await;
 
     let search = fake
-        .interact(fixtures::command(
-            fake.next_id(),
+        .command(
             ALICE,
             "search",
             json!([{ "name": "query", "type": 3, "value": "theories of motivation" }]),
-        ))
+        )
         .await;
     assert!(is_ephemeral(&search));
     let menu = &search["data"]["components"][0]["components"][0];
@@ -327,18 +279,9 @@ async fn search_framework_help_and_clicks() {
             .contains("not one this bot can answer")
     );
 
-    let overview = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "framework",
-            json!([]),
-        ))
-        .await;
+    let overview = fake.command(ALICE, "framework", json!([])).await;
     assert_eq!(embed_titles(&overview), ["The framework at a glance"]);
-    let help = fake
-        .interact(fixtures::command(fake.next_id(), ALICE, "help", json!([])))
-        .await;
+    let help = fake.command(ALICE, "help", json!([])).await;
     assert!(is_ephemeral(&help));
     assert!(
         help["data"]["content"]
@@ -389,23 +332,14 @@ async fn inline_mode_is_off_by_default_switched_by_admins_and_rate_limited() {
         "MESSAGE_CREATE",
         fixtures::message(fake.next_id(), ALICE, "let's look at C3.5"),
     );
-    let denied = fake
-        .interact(fixtures::command(fake.next_id(), BOB, "inline", switch(ON)))
-        .await;
+    let denied = fake.command(BOB, "inline", switch(ON)).await;
     assert!(
         is_ephemeral(&denied),
         "a member without Manage Server is refused privately"
     );
     assert!(inline_replies(&fake).is_empty());
 
-    let on = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ADMIN,
-            "inline",
-            switch(ON),
-        ))
-        .await;
+    let on = fake.command(ADMIN, "inline", switch(ON)).await;
     assert!(is_ephemeral(&on));
     assert!(
         on["data"]["content"]
@@ -455,14 +389,7 @@ async fn inline_mode_is_off_by_default_switched_by_admins_and_rate_limited() {
     assert_eq!(inline_replies(&fake).len(), 3);
 
     // Switched off, it stays quiet; the marker is the /inline reply itself.
-    let off = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ADMIN,
-            "inline",
-            switch(OFF),
-        ))
-        .await;
+    let off = fake.command(ADMIN, "inline", switch(OFF)).await;
     assert!(
         off["data"]["content"]
             .as_str()
@@ -478,13 +405,7 @@ async fn the_setting_survives_a_restart() {
     let fake = FakeDiscord::start().await;
     let dir = scratch_dir();
     let bot = Bot::start_in(&fake, true, dir.clone()).await;
-    fake.interact(fixtures::command(
-        fake.next_id(),
-        ADMIN,
-        "inline",
-        switch(ON),
-    ))
-    .await;
+    fake.command(ADMIN, "inline", switch(ON)).await;
     bot.stop().await;
 
     let fake = FakeDiscord::start().await;
@@ -504,13 +425,7 @@ async fn the_setting_survives_a_restart() {
 async fn a_dropped_gateway_connection_is_resumed_and_the_next_interaction_answered() {
     let fake = FakeDiscord::start().await;
     let bot = Bot::start(&fake, false).await;
-    fake.interact(fixtures::command(
-        fake.next_id(),
-        ALICE,
-        "competence",
-        code_option("1.1"),
-    ))
-    .await;
+    fake.command(ALICE, "competence", code_option("1.1")).await;
 
     fake.drop_connection();
     fake.wait_until("a resume", || {
@@ -520,14 +435,7 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_next_interaction_answer
     })
     .await;
     fake.wait_ready().await;
-    let after = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "competence",
-            code_option("C2.2"),
-        ))
-        .await;
+    let after = fake.command(ALICE, "competence", code_option("C2.2")).await;
     assert_eq!(embed_titles(&after), ["Core 2.2"]);
     assert_eq!(
         fake.gateway_log()
@@ -545,13 +453,7 @@ async fn a_dropped_gateway_connection_is_resumed_and_the_next_interaction_answer
 async fn a_429_is_honoured_and_a_500_on_a_callback_is_not_fatal() {
     let fake = FakeDiscord::start().await;
     let bot = Bot::start(&fake, true).await;
-    fake.interact(fixtures::command(
-        fake.next_id(),
-        ADMIN,
-        "inline",
-        switch(ON),
-    ))
-    .await;
+    fake.command(ADMIN, "inline", switch(ON)).await;
 
     // A rate limit on posting to the channel: serenity waits retry_after and retries.
     let messages = format!("/channels/{CHANNEL_ID}/messages");
@@ -606,14 +508,7 @@ async fn a_429_is_honoured_and_a_500_on_a_callback_is_not_fatal() {
         fixtures::command(failed_id, ALICE, "competence", code_option("1.2")),
     );
     fake.callback_for(&failed_id.to_string()).await;
-    let next = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "competence",
-            code_option("C1.3"),
-        ))
-        .await;
+    let next = fake.command(ALICE, "competence", code_option("C1.3")).await;
     assert_eq!(embed_titles(&next), ["Core 1.3"]);
     bot.stop().await;
     fake.assert_bodies_valid();
@@ -711,14 +606,7 @@ async fn an_invalid_session_is_followed_by_a_fresh_identify_and_the_bot_answers(
             .then_some(())
     })
     .await;
-    let after = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "competence",
-            code_option("C4.4"),
-        ))
-        .await;
+    let after = fake.command(ALICE, "competence", code_option("C4.4")).await;
     assert_eq!(embed_titles(&after), ["Core 4.4"]);
     bot.stop().await;
     fake.assert_bodies_valid();
@@ -756,14 +644,7 @@ async fn unanswered_heartbeats_make_the_bot_reconnect_and_it_answers_again() {
             .then_some(())
     })
     .await;
-    let after = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "competence",
-            code_option("C4.1"),
-        ))
-        .await;
+    let after = fake.command(ALICE, "competence", code_option("C4.1")).await;
     assert_eq!(embed_titles(&after), ["Core 4.1"]);
     bot.stop().await;
 }

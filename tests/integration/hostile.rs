@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::bot::Bot;
 use crate::fake_discord::FakeDiscord;
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, CHANNEL_ID, GUILD_ID};
+use crate::replies::{is_ephemeral, schedule_set};
 use crate::support::companion_with_input;
 
 /// The catalogue.
@@ -68,9 +69,7 @@ async fn every_text_option_answers_hostile_input_safely() {
             ),
         ];
         for (name, options) in commands {
-            let reply = fake
-                .interact(fixtures::command(fake.next_id(), ALICE, name, options))
-                .await;
+            let reply = fake.command(ALICE, name, options).await;
             assert!(callback_ok(&reply), "{name} with {input:?}: {reply}");
             assert!(
                 !pings(&reply.to_string()),
@@ -87,21 +86,9 @@ async fn every_text_option_answers_hostile_input_safely() {
             ))
             .await;
         assert_eq!(autocomplete["type"], 8);
-        let schedule = json!([{ "name": "set", "type": 1, "options": [
-            { "name": "channel", "type": 7, "value": CHANNEL_ID },
-            { "name": "weekday", "type": 4, "value": 0 },
-            { "name": "time", "type": 3, "value": text },
-            { "name": "timezone", "type": 3, "value": text },
-        ] }]);
+        let schedule = schedule_set(CHANNEL_ID, 0, &input, &input);
         let reply = fake
-            .interact(fixtures::command_in(
-                fake.next_id(),
-                ADMIN,
-                "schedule",
-                schedule,
-                GUILD_ID,
-                CHANNEL_ID,
-            ))
+            .command_in(ADMIN, "schedule", schedule, GUILD_ID, CHANNEL_ID)
             .await;
         assert!(callback_ok(&reply));
         assert!(
@@ -131,36 +118,17 @@ async fn every_text_option_answers_hostile_input_safely() {
         );
     }
     // A weekday that is not one of the seven choices (a forged option value).
-    let schedule = json!([{ "name": "set", "type": 1, "options": [
-        { "name": "channel", "type": 7, "value": CHANNEL_ID },
-        { "name": "weekday", "type": 4, "value": 9 },
-        { "name": "time", "type": 3, "value": "09:00" },
-    ] }]);
+    let schedule = schedule_set(CHANNEL_ID, 9, "09:00", "Europe/London");
     let weekday = fake
-        .interact(fixtures::command_in(
-            fake.next_id(),
-            ADMIN,
-            "schedule",
-            schedule,
-            GUILD_ID,
-            CHANNEL_ID,
-        ))
+        .command_in(ADMIN, "schedule", schedule, GUILD_ID, CHANNEL_ID)
         .await;
     assert!(callback_ok(&weekday), "{weekday}");
-    assert!(
-        weekday["data"]["flags"]
-            .as_u64()
-            .is_some_and(|f| f & 64 != 0),
-        "answered privately: {weekday}"
-    );
+    assert!(is_ephemeral(&weekday), "answered privately: {weekday}");
     // Pages out of range say what would work.
-    let page = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
+    let page = fake.command(ALICE,
             "reflections",
             json!([{ "name": "list", "type": 1, "options": [{ "name": "page", "type": 4, "value": 9999 }] }]),
-        ))
+        )
         .await;
     let said = page["data"]["content"].as_str().unwrap_or_default();
     assert!(
@@ -169,23 +137,24 @@ async fn every_text_option_answers_hostile_input_safely() {
     );
     // Nothing was saved but what the forms meant to save: valid texts only.
     let list = fake
-        .interact(fixtures::command(
-            fake.next_id(),
+        .command(
             ALICE,
             "reflections",
             json!([{ "name": "list", "type": 1, "options": [] }]),
-        ))
+        )
         .await;
     let listed = list.to_string();
-    assert!(!listed.contains("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), "the 10,000-character text was refused");
+    assert!(
+        !listed.contains(&"x".repeat(100)),
+        "the 10,000-character text was refused"
+    );
     // The bot still answers normally afterwards.
     let ok = fake
-        .interact(fixtures::command(
-            fake.next_id(),
+        .command(
             ALICE,
             "competence",
             json!([{ "name": "code", "type": 3, "value": "C3.5" }]),
-        ))
+        )
         .await;
     assert_eq!(ok["data"]["embeds"][0]["title"], "Core 3.5");
     bot.stop().await;

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::bot::{Bot, scratch_dir};
 use crate::fake_discord::FakeDiscord;
 use crate::fake_discord::fixtures::{self, ADMIN, Member};
+use crate::replies::schedule_set;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_members_saving_at_once_lose_nothing_confirmed() {
@@ -51,13 +52,10 @@ async fn a_hundred_members_saving_at_once_lose_nothing_confirmed() {
     }
     // Every member, and only that member, finds their own reflection.
     for m in &members {
-        let view = fake
-            .interact(fixtures::command(
-                fake.next_id(),
-                *m,
+        let view = fake.command(*m,
                 "reflections",
                 json!([{ "name": "view", "type": 1, "options": [{ "name": "number", "type": 4, "value": 1 }] }]),
-            ))
+            )
             .await;
         let text = view["data"]["embeds"][0]["description"]
             .as_str()
@@ -84,21 +82,9 @@ async fn fifty_servers_over_a_simulated_year_get_one_post_per_slot() {
         })
         .collect();
     for (guild, channel) in &servers {
-        let options = json!([{ "name": "set", "type": 1, "options": [
-            { "name": "channel", "type": 7, "value": channel },
-            { "name": "weekday", "type": 4, "value": 6 },
-            { "name": "time", "type": 3, "value": "10:00" },
-            { "name": "timezone", "type": 3, "value": "Europe/London" },
-        ] }]);
-        fake.interact(fixtures::command_in(
-            fake.next_id(),
-            ADMIN,
-            "schedule",
-            options,
-            guild,
-            channel,
-        ))
-        .await;
+        let options = schedule_set(channel, 6, "10:00", "Europe/London");
+        fake.command_in(ADMIN, "schedule", options, guild, channel)
+            .await;
     }
     bot.ticked(start).await;
     // Sundays at 10:00 London time, a year of them: the clock moves to an hour

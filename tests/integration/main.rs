@@ -13,6 +13,7 @@ mod hostile;
 mod load;
 mod properties;
 mod reflections;
+mod replies;
 mod schedule;
 mod storage;
 mod support;

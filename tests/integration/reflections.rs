@@ -4,35 +4,17 @@
 
 use serde_json::{Value, json};
 
-use crate::bot::{Bot, EPHEMERAL, logs};
+use crate::bot::{Bot, logs};
 use crate::fake_discord::FakeDiscord;
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, Member};
-
-fn is_ephemeral(callback: &Value) -> bool {
-    callback["data"]["flags"]
-        .as_u64()
-        .is_some_and(|f| f & EPHEMERAL != 0)
-}
-
-fn content(callback: &Value) -> String {
-    callback["data"]["content"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
+use crate::replies::{content, is_ephemeral};
 
 fn sub(name: &str, options: Value) -> Value {
     json!([{ "name": name, "type": 1, "options": options }])
 }
 
 async fn reflections(fake: &FakeDiscord, who: Member, name: &str, options: Value) -> Value {
-    fake.interact(fixtures::command(
-        fake.next_id(),
-        who,
-        "reflections",
-        sub(name, options),
-    ))
-    .await
+    fake.command(who, "reflections", sub(name, options)).await
 }
 
 fn number(n: u64) -> Value {
@@ -64,9 +46,7 @@ async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
         { "name": "competence", "type": 3, "value": "C3.5" },
         { "name": "model", "type": 3, "value": "gibbs" },
     ]);
-    let modal = fake
-        .interact(fixtures::command(fake.next_id(), ALICE, "reflect", options))
-        .await;
+    let modal = fake.command(ALICE, "reflect", options).await;
     assert_eq!(modal["type"], 9, "a modal");
     assert_eq!(modal["data"]["custom_id"], "reflect:new:gibbs");
     let fields: Vec<&Value> = modal["data"]["components"]
@@ -157,9 +137,7 @@ async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
             .contains("tagged C3.5")
     );
 
-    let map = fake
-        .interact(fixtures::command(fake.next_id(), ALICE, "map", json!([])))
-        .await;
+    let map = fake.command(ALICE, "map", json!([])).await;
     assert!(is_ephemeral(&map));
     assert!(map.to_string().contains("▰"));
 
@@ -205,11 +183,7 @@ async fn export_delete_and_forget_me() {
         fixtures::command(id, ALICE, "reflections", sub("export", json!([]))),
     );
     let export = fake.callback_for(&id.to_string()).await;
-    assert!(
-        export.json()["data"]["flags"]
-            .as_u64()
-            .is_some_and(|f| f & EPHEMERAL != 0)
-    );
+    assert!(is_ephemeral(export.json()));
     let names: Vec<&str> = export.files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names[0].ends_with(".md") && names[1].ends_with(".json"));
@@ -301,9 +275,7 @@ async fn nothing_of_one_member_reaches_another_or_an_admin() {
             ))
             .await;
         assert!(content(&r).contains("You have no reflection #1"));
-        let map = fake
-            .interact(fixtures::command(fake.next_id(), who, "map", json!([])))
-            .await;
+        let map = fake.command(who, "map", json!([])).await;
         assert!(
             map.to_string().contains("0 reflections touching 0 of 60"),
             "{map}"

@@ -10,9 +10,10 @@ use practice_companion::clock::ManualClock;
 use practice_companion::discord::scheduler::SchedulerEvent;
 use serde_json::{Value, json};
 
-use crate::bot::{Bot, EPHEMERAL, scratch_dir};
+use crate::bot::{Bot, scratch_dir};
 use crate::fake_discord::FakeDiscord;
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, GUILD_ID};
+use crate::replies::{is_ephemeral, schedule_set};
 
 const OTHER_GUILD: &str = "400000000000000002";
 const OTHER_CHANNEL: &str = "500000000000000002";
@@ -23,34 +24,15 @@ fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
 
 /// `/schedule set` on Sunday at `time` London time (weekday choice 6 is Sunday).
 async fn set_schedule(fake: &FakeDiscord, guild: &str, channel: &str, time: &str) -> Value {
-    let options = json!([{ "name": "set", "type": 1, "options": [
-        { "name": "channel", "type": 7, "value": channel },
-        { "name": "weekday", "type": 4, "value": 6 },
-        { "name": "time", "type": 3, "value": time },
-        { "name": "timezone", "type": 3, "value": "Europe/London" },
-    ] }]);
-    fake.interact(fixtures::command_in(
-        fake.next_id(),
-        ADMIN,
-        "schedule",
-        options,
-        guild,
-        channel,
-    ))
-    .await
+    let options = schedule_set(channel, 6, time, "Europe/London");
+    fake.command_in(ADMIN, "schedule", options, guild, channel)
+        .await
 }
 
 async fn schedule_sub(fake: &FakeDiscord, guild: &str, channel: &str, sub: &str) -> Value {
     let options = json!([{ "name": sub, "type": 1, "options": [] }]);
-    fake.interact(fixtures::command_in(
-        fake.next_id(),
-        ADMIN,
-        "schedule",
-        options,
-        guild,
-        channel,
-    ))
-    .await
+    fake.command_in(ADMIN, "schedule", options, guild, channel)
+        .await
 }
 
 fn posts_to(fake: &FakeDiscord, channel: &str) -> Vec<Value> {
@@ -81,11 +63,7 @@ async fn the_weekly_post_goes_out_at_local_time_across_the_spring_clock_change()
     let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
 
     let set = set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
-    assert!(
-        set["data"]["flags"]
-            .as_u64()
-            .is_some_and(|f| f & EPHEMERAL != 0)
-    );
+    assert!(is_ephemeral(&set));
     let text = set["data"]["content"].as_str().unwrap_or_default();
     assert!(text.contains("Sunday 29 March, 10:00 BST"), "{text}");
 
@@ -123,9 +101,7 @@ async fn the_weekly_post_goes_out_at_local_time_across_the_spring_clock_change()
     );
 
     // Anyone can see this week's competence; the button opens a tagged reflection form.
-    let week = fake
-        .interact(fixtures::command(fake.next_id(), BOB, "week", json!([])))
-        .await;
+    let week = fake.command(BOB, "week", json!([])).await;
     assert_eq!(
         week["data"]["embeds"][0]["title"],
         "Competence of the week: C1.1"
@@ -292,21 +268,9 @@ async fn bad_settings_and_non_admins_get_clear_answers() {
         "{bad}"
     );
 
-    let options = json!([{ "name": "set", "type": 1, "options": [
-        { "name": "channel", "type": 7, "value": CHANNEL_ID },
-        { "name": "weekday", "type": 4, "value": 0 },
-        { "name": "time", "type": 3, "value": "09:00" },
-        { "name": "timezone", "type": 3, "value": "Mars/Olympus" },
-    ] }]);
+    let options = schedule_set(CHANNEL_ID, 0, "09:00", "Mars/Olympus");
     let zone = fake
-        .interact(fixtures::command_in(
-            fake.next_id(),
-            ADMIN,
-            "schedule",
-            options.clone(),
-            GUILD_ID,
-            CHANNEL_ID,
-        ))
+        .command_in(ADMIN, "schedule", options.clone(), GUILD_ID, CHANNEL_ID)
         .await;
     assert!(
         zone["data"]["content"]
@@ -317,20 +281,9 @@ async fn bad_settings_and_non_admins_get_clear_answers() {
     );
 
     let denied = fake
-        .interact(fixtures::command_in(
-            fake.next_id(),
-            BOB,
-            "schedule",
-            options,
-            GUILD_ID,
-            CHANNEL_ID,
-        ))
+        .command_in(BOB, "schedule", options, GUILD_ID, CHANNEL_ID)
         .await;
-    assert!(
-        denied["data"]["flags"]
-            .as_u64()
-            .is_some_and(|f| f & EPHEMERAL != 0)
-    );
+    assert!(is_ephemeral(&denied));
     let none = schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "show").await;
     assert!(
         none["data"]["content"]
@@ -339,9 +292,7 @@ async fn bad_settings_and_non_admins_get_clear_answers() {
             .contains("no schedule yet")
     );
 
-    let week = fake
-        .interact(fixtures::command(fake.next_id(), ALICE, "week", json!([])))
-        .await;
+    let week = fake.command(ALICE, "week", json!([])).await;
     assert!(
         week["data"]["content"]
             .as_str()
@@ -396,14 +347,7 @@ async fn reminders_come_at_the_members_own_time_and_can_be_skipped() {
             { "name": "timezone", "type": 3, "value": "America/New_York" },
         ] }])
     };
-    let quiet = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "remind",
-            remind("22:30"),
-        ))
-        .await;
+    let quiet = fake.command(ALICE, "remind", remind("22:30")).await;
     assert!(
         quiet["data"]["content"]
             .as_str()
@@ -411,19 +355,8 @@ async fn reminders_come_at_the_members_own_time_and_can_be_skipped() {
             .contains("keep quiet"),
         "{quiet}"
     );
-    let on = fake
-        .interact(fixtures::command(
-            fake.next_id(),
-            ALICE,
-            "remind",
-            remind("08:00"),
-        ))
-        .await;
-    assert!(
-        on["data"]["flags"]
-            .as_u64()
-            .is_some_and(|f| f & EPHEMERAL != 0)
-    );
+    let on = fake.command(ALICE, "remind", remind("08:00")).await;
+    assert!(is_ephemeral(&on));
     bot.ticked(utc(2026, 11, 28, 12, 0)).await;
 
     // Sunday's post, then Monday 08:00 in New York (13:00 UTC): one gentle DM.
@@ -453,8 +386,7 @@ async fn reminders_come_at_the_members_own_time_and_can_be_skipped() {
 
     // Skipped next week; back the week after.
     let skip = json!([{ "name": "skip", "type": 1, "options": [] }]);
-    fake.interact(fixtures::command(fake.next_id(), ALICE, "remind", skip))
-        .await;
+    fake.command(ALICE, "remind", skip).await;
     clock.set(utc(2026, 12, 7, 13, 0));
     bot.ticked(utc(2026, 12, 7, 13, 0)).await;
     assert_eq!(dm_posts(&fake).len(), 1, "skipped");
@@ -462,8 +394,7 @@ async fn reminders_come_at_the_members_own_time_and_can_be_skipped() {
     bot.ticked(utc(2026, 12, 14, 13, 0)).await;
     assert_eq!(dm_posts(&fake).len(), 2);
     let off = json!([{ "name": "off", "type": 1, "options": [] }]);
-    fake.interact(fixtures::command(fake.next_id(), ALICE, "remind", off))
-        .await;
+    fake.command(ALICE, "remind", off).await;
     clock.set(utc(2026, 12, 21, 13, 0));
     bot.ticked(utc(2026, 12, 21, 13, 0)).await;
     assert_eq!(dm_posts(&fake).len(), 2, "off means off");
@@ -506,11 +437,7 @@ async fn a_reflection_is_shared_only_by_its_author_after_an_exact_preview() {
     let preview = fake
         .interact(fixtures::button(fake.next_id(), ALICE, "share-ask:1"))
         .await;
-    assert!(
-        preview["data"]["flags"]
-            .as_u64()
-            .is_some_and(|f| f & EPHEMERAL != 0)
-    );
+    assert!(is_ephemeral(&preview));
     assert_eq!(
         preview["data"]["embeds"][0]["description"], text,
         "the exact text"
@@ -590,12 +517,11 @@ async fn hung_requests_time_out_without_stopping_the_bot_or_posting_twice() {
         ),
     );
     let next = fake
-        .interact(fixtures::command(
-            fake.next_id(),
+        .command(
             BOB,
             "competence",
             json!([{ "name": "code", "type": 3, "value": "C1.2" }]),
-        ))
+        )
         .await;
     assert_eq!(next["data"]["embeds"][0]["title"], "Core 1.2");
 

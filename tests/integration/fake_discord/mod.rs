@@ -26,6 +26,18 @@ use axum::routing::get;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};
 
+/// A poisoned lock is still usable here: a test that panicked holding it has
+/// already failed, and the others should report their own results.
+trait Locked<T> {
+    fn locked(&self) -> std::sync::MutexGuard<'_, T>;
+}
+
+impl<T> Locked<T> for Mutex<T> {
+    fn locked(&self) -> std::sync::MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// The token the fake accepts.
 pub const TOKEN: &str = "fake-token";
 
@@ -113,10 +125,7 @@ struct Shared {
 
 impl Shared {
     fn note(&self, line: impl Into<String>) {
-        self.gateway_log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(line.into());
+        self.gateway_log.locked().push(line.into());
         self.changed.notify_waiters();
     }
 }
@@ -146,8 +155,7 @@ impl FakeDiscord {
             message_ids: AtomicU64::new(800000000000000000),
             ..Shared::default()
         });
-        *shared.gateway_url.lock().unwrap_or_else(|e| e.into_inner()) =
-            format!("ws://{addr}/gateway");
+        *shared.gateway_url.locked() = format!("ws://{addr}/gateway");
         let app = Router::new()
             .route("/gateway", get(gateway_upgrade))
             .fallback(rest)
@@ -182,28 +190,15 @@ impl FakeDiscord {
 
     /// Every interaction dispatched so far.
     pub fn dispatched(&self) -> Vec<Value> {
-        self.shared
-            .dispatched
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.dispatched.locked().clone()
     }
 
     /// Sends a gateway dispatch (`t`, `d`) to the connected bot.
     pub fn dispatch(&self, t: &str, d: Value) {
         if t == "INTERACTION_CREATE" {
-            self.shared
-                .dispatched
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(d.clone());
+            self.shared.dispatched.locked().push(d.clone());
         }
-        let sender = self
-            .shared
-            .gateway
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let sender = self.shared.gateway.locked().clone();
         let sender = sender.expect("the bot is connected to the gateway");
         sender
             .send(GatewayCommand::Dispatch(t.to_string(), d))
@@ -222,12 +217,7 @@ impl FakeDiscord {
 
     /// Sends Invalid Session (op 9), resumable or not.
     pub fn invalidate_session(&self, resumable: bool) {
-        let sender = self
-            .shared
-            .gateway
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let sender = self.shared.gateway.locked().clone();
         if let Some(sender) = sender {
             let _ = sender.send(GatewayCommand::Raw(json!({ "op": 9, "d": resumable })));
         }
@@ -235,13 +225,7 @@ impl FakeDiscord {
 
     /// Cuts the WebSocket without a close frame, as a network failure would.
     pub fn drop_connection(&self) {
-        if let Some(sender) = self
-            .shared
-            .gateway
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(sender) = self.shared.gateway.locked().take() {
             let _ = sender.send(GatewayCommand::Drop);
         }
     }
@@ -275,22 +259,18 @@ impl FakeDiscord {
         headers: &[(&str, &str)],
         accept: bool,
     ) {
-        self.shared
-            .faults
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(Fault {
-                method: method.to_string(),
-                path_contains: path_contains.to_string(),
-                status,
-                body,
-                headers: headers
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                accept,
-                delay: None,
-            });
+        self.shared.faults.locked().push_back(Fault {
+            method: method.to_string(),
+            path_contains: path_contains.to_string(),
+            status,
+            body,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            accept,
+            delay: None,
+        });
     }
 
     /// Acts on the next matching request, then answers only after `delay`:
@@ -298,7 +278,7 @@ impl FakeDiscord {
     pub fn hang_next(&self, method: &str, path_contains: &str, delay: Duration) {
         let body = json!({ "message": "too late", "code": 0 });
         self.push_fault(method, path_contains, 504, body, &[], true);
-        let mut faults = self.shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+        let mut faults = self.shared.faults.locked();
         if let Some(fault) = faults.back_mut() {
             fault.delay = Some(delay);
         }
@@ -306,29 +286,17 @@ impl FakeDiscord {
 
     /// The messages created in channels (one per accepted nonce).
     pub fn created(&self) -> Vec<Created> {
-        self.shared
-            .created
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.created.locked().clone()
     }
 
     /// Every request so far.
     pub fn requests(&self) -> Vec<Request> {
-        self.shared
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.requests.locked().clone()
     }
 
     /// What happened on the gateway: `connect`, `identify`, `resume`, `heartbeat` …
     pub fn gateway_log(&self) -> Vec<String> {
-        self.shared
-            .gateway_log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.gateway_log.locked().clone()
     }
 
     /// Waits until `matches` holds for some request, and returns the first such one.
@@ -366,12 +334,7 @@ impl FakeDiscord {
         })
         .await;
         self.wait_until("an open gateway connection", || {
-            self.shared
-                .gateway
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_ref()
-                .map(|_| ())
+            self.shared.gateway.locked().as_ref().map(|_| ())
         })
         .await;
     }
@@ -384,6 +347,32 @@ impl FakeDiscord {
             .to_string();
         self.dispatch("INTERACTION_CREATE", interaction);
         self.callback_for(&id).await.json().clone()
+    }
+
+    /// Sends a slash command from `who` in the test channel; returns the callback body.
+    pub async fn command(&self, who: fixtures::Member, name: &str, options: Value) -> Value {
+        self.interact(fixtures::command(self.next_id(), who, name, options))
+            .await
+    }
+
+    /// Sends a slash command from `who` in another server and channel.
+    pub async fn command_in(
+        &self,
+        who: fixtures::Member,
+        name: &str,
+        options: Value,
+        guild: &str,
+        channel: &str,
+    ) -> Value {
+        self.interact(fixtures::command_in(
+            self.next_id(),
+            who,
+            name,
+            options,
+            guild,
+            channel,
+        ))
+        .await
     }
 
     /// The callback request for interaction `id`.
@@ -454,17 +443,17 @@ async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
                         }
                     }
                     Some(2) => {
-                        let url = shared.gateway_url.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                        let url = shared.gateway_url.locked().clone();
                         let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
                         if !send(&mut socket, json!({ "op": 0, "s": s, "t": "READY", "d": fixtures::ready(&url) })).await { break; }
                         // The session is usable before anyone is told it exists.
-                        *shared.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
+                        *shared.gateway.locked() = Some(tx.clone());
                         shared.note("identify");
                     }
                     Some(6) => {
                         let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
                         if !send(&mut socket, json!({ "op": 0, "s": s, "t": "RESUMED", "d": {} })).await { break; }
-                        *shared.gateway.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx.clone());
+                        *shared.gateway.locked() = Some(tx.clone());
                         shared.note("resume");
                     }
                     _ => {}
@@ -495,7 +484,7 @@ async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
 
 /// A connection that ends stops being the one dispatches go to.
 fn forget_sender(shared: &Shared, tx: &mpsc::UnboundedSender<GatewayCommand>) {
-    let mut current = shared.gateway.lock().unwrap_or_else(|e| e.into_inner());
+    let mut current = shared.gateway.locked();
     if current.as_ref().is_some_and(|c| c.same_channel(tx)) {
         *current = None;
     }
@@ -546,11 +535,7 @@ async fn rest(
     };
     let authorised = request.header("authorization") == Some(&format!("Bot {TOKEN}"));
     let fault = take_fault(&shared, &request);
-    shared
-        .requests
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(request);
+    shared.requests.locked().push(request);
     shared.changed.notify_waiters();
 
     if !authorised {
@@ -630,7 +615,7 @@ fn split_bytes<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
 }
 
 fn take_fault(shared: &Shared, request: &Request) -> Option<Fault> {
-    let mut faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+    let mut faults = shared.faults.locked();
     let index = faults
         .iter()
         .position(|f| f.method == request.method && request.path.contains(&f.path_contains))?;
@@ -647,11 +632,7 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
     };
     match (method.as_str(), p) {
         ("GET", "/gateway") => {
-            let url = shared
-                .gateway_url
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
+            let url = shared.gateway_url.locked().clone();
             ok(json!({ "url": url }))
         }
         ("GET", "/users/@me") => {
@@ -687,7 +668,7 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
                 .to_string();
             let nonce = body.and_then(|b| b["nonce"].as_str()).map(str::to_string);
             let enforce = body.is_some_and(|b| b["enforce_nonce"] == true);
-            let mut created = shared.created.lock().unwrap_or_else(|e| e.into_inner());
+            let mut created = shared.created.locked();
             // Discord's enforce_nonce: the same nonce again returns the message already made.
             if let Some(existing) = created
                 .iter()
