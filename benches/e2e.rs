@@ -168,6 +168,7 @@ async fn bot_run() -> (Duration, Stats, Stats) {
         clock: Arc::new(SystemClock),
         scheduler_events: None,
         http_timeout: Duration::from_secs(20),
+        key_file: None,
     };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
@@ -251,10 +252,13 @@ async fn memory_run() -> (f64, f64, f64) {
                     mode: practice_companion::reflections::Mode::Coaching,
                 };
                 store
-                    .save_reflection(member, draft, &framework, chrono::Utc::now())
+                    .add_reflection(member, |id| {
+                        draft.into_reflection(id, member, chrono::Utc::now(), &framework)
+                    })
                     .expect("save");
             }
         }
+        store.close(chrono::Utc::now()).expect("close");
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let fake = FakeDiscord::start().await;

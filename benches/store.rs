@@ -1,5 +1,6 @@
 //! The reflection store beside its floors, on the same disk in the same run:
-//! a durable save (seal + insert + flush) beside a bare 4 KiB write + fsync,
+//! a durable save (seal + insert + flush + fdatasync) beside a bare 4 KiB
+//! write + fdatasync,
 //! and listing a member's newest 20 among 100,000 reflections beside a raw
 //! sled prefix scan of 20 values. Also `/map` for a member with 1,000.
 //!
@@ -45,17 +46,19 @@ fn durable_save(c: &mut Criterion) {
     let page = vec![7u8; 4096];
     let mut group = c.benchmark_group("durable reflection save");
     let mut i = 0;
-    group.bench_function("seal + insert + flush", |b| {
+    group.bench_function("seal + insert + flush + fdatasync", |b| {
         b.iter(|| {
             i += 1;
             black_box(
                 store
-                    .save_reflection(1, draft(i), &framework, Utc::now())
+                    .add_reflection(1, |id| {
+                        draft(i).into_reflection(id, 1, Utc::now(), &framework)
+                    })
                     .expect("save"),
             )
         })
     });
-    group.bench_function("floor: 4 KiB write + fsync, same disk", |b| {
+    group.bench_function("floor: 4 KiB write + fdatasync, same disk", |b| {
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -76,7 +79,9 @@ fn listing(c: &mut Criterion) {
     for member in 1..=MEMBERS {
         for i in 0..PER_MEMBER {
             store
-                .save_reflection(member, draft(i), &framework, Utc::now())
+                .add_reflection(member, |id| {
+                    draft(i).into_reflection(id, member, Utc::now(), &framework)
+                })
                 .expect("save");
         }
     }
@@ -111,7 +116,9 @@ fn listing(c: &mut Criterion) {
     // /map for a member with 1,000 reflections.
     for i in 0..(1_000 - PER_MEMBER) {
         store
-            .save_reflection(7, draft(i), &framework, Utc::now())
+            .add_reflection(7, |id| {
+                draft(i).into_reflection(id, 7, Utc::now(), &framework)
+            })
             .expect("save");
     }
     let mut group = c.benchmark_group("/map for a member with 1,000 reflections");

@@ -1,9 +1,11 @@
 //! The `companion` command line: lookups, search and framework tools for the
 //! terminal and for scripts (`--json`).
 //!
-//! Exit codes: 0 found, 1 not found (or an invalid file for `framework check`),
-//! 2 bad usage (including a `--framework` file that does not load). Results go
-//! to stdout, messages to stderr.
+//! Exit codes: 0 found (or done), 1 not found (an invalid file for
+//! `framework check`, problems found by `db check`), 2 bad usage (including a
+//! `--framework` file that does not load), 3 a failure while running (a
+//! database that will not open, a key that does not fit, a file that cannot
+//! be written). Results go to stdout, messages to stderr.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -23,6 +25,8 @@ const FOUND: u8 = 0;
 const NOT_FOUND: u8 = 1;
 /// Exit code for bad usage.
 const USAGE: u8 = 2;
+/// Exit code for a failure while running: the database, a key, a file.
+const FAILED: u8 = 3;
 
 /// Competence lookups and reflection for therapists who coach, built on the
 /// BACP Coaching competence framework (2022).
@@ -51,6 +55,10 @@ enum Command {
             value_name = "DIR"
         )]
         data_dir: PathBuf,
+        /// Read the master key from this file (64 hex digits) instead of
+        /// COMPANION_KEY or the data directory's master.key.
+        #[arg(long, value_name = "PATH")]
+        key_file: Option<PathBuf>,
     },
     /// Run the Discord bot (token from DISCORD_TOKEN or --token-file).
     Run(RunArgs),
@@ -79,6 +87,10 @@ enum Command {
             global = true
         )]
         data_dir: PathBuf,
+        /// Read the master key from this file (64 hex digits) instead of
+        /// COMPANION_KEY or the data directory's master.key.
+        #[arg(long, value_name = "PATH", global = true)]
+        key_file: Option<PathBuf>,
         #[command(subcommand)]
         command: DbCommand,
     },
@@ -91,13 +103,33 @@ enum DbCommand {
         /// The backup file to create.
         file: PathBuf,
     },
-    /// Restore FILE into an empty data directory, then check it.
+    /// Restore FILE into an empty data directory, leaving out what the
+    /// erasure record names, then check it.
     Import {
         /// The backup file.
         file: PathBuf,
+        /// The erasure record (`erasures` in the data directory the backup
+        /// came from), when the target directory has none of its own.
+        #[arg(long, value_name = "PATH")]
+        erasures: Option<PathBuf>,
+        /// Import with no erasure record: only if nobody was forgotten and
+        /// nothing deleted since the backup was made.
+        #[arg(long, conflicts_with = "erasures")]
+        without_erasures: bool,
     },
-    /// Read every record and decrypt every reflection; report what is there.
+    /// Check the database without changing it: its files, then every record
+    /// of a private copy. Exits 1 if anything is wrong.
     Check,
+    /// Replace a damaged database with the newest automatic backup (or
+    /// --from FILE); the damaged one is kept aside for `db salvage`.
+    Restore {
+        /// Restore this backup instead of the newest automatic one.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+    },
+    /// Add back every reflection that still decrypts from the damaged
+    /// database `db restore` kept aside, then remove it.
+    Salvage,
 }
 
 #[derive(Args, Debug)]
@@ -113,6 +145,10 @@ struct RunArgs {
         value_name = "DIR"
     )]
     data_dir: PathBuf,
+    /// Read the master key from this file (64 hex digits), e.g. a systemd
+    /// credential, instead of COMPANION_KEY or the data directory's master.key.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
     /// Base URL that replaces https://discord.com for every REST call (a
     /// rate-limit proxy such as twilight-http-proxy or nirn-proxy).
     #[arg(long, env = "DISCORD_API_URL", value_name = "URL")]
@@ -194,15 +230,21 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
-        Command::Console { data_dir } => match crate::console::run_stdio(&framework, &data_dir) {
-            Ok(()) => FOUND,
-            Err(e) => {
-                eprintln!("error: {e}");
-                NOT_FOUND
+        Command::Console { data_dir, key_file } => {
+            match crate::console::run_stdio(&framework, &data_dir, key_file) {
+                Ok(()) => FOUND,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    FAILED
+                }
             }
-        },
+        }
         Command::Run(args) => run_bot(framework, args),
-        Command::Db { data_dir, command } => db(&data_dir, command),
+        Command::Db {
+            data_dir,
+            key_file,
+            command,
+        } => db(&data_dir, key_file.as_deref(), command),
         Command::Lookup(args) => lookup(&framework, &args),
         Command::Search(args) => search(&framework, &args),
         Command::Framework(FrameworkCommand::Export { json }) => export(&framework, json),
@@ -218,64 +260,120 @@ pub fn load(path: Option<&std::path::Path>) -> Result<Framework, framework::Fram
     }
 }
 
-/// `companion db …`: backups and checks, with the key from the environment or
-/// the key file in the data directory.
-fn db(data_dir: &std::path::Path, command: DbCommand) -> u8 {
-    use crate::store::Store;
-    let key = match std::env::var(crate::store::KEY_ENV)
-        .ok()
-        .filter(|k| !k.trim().is_empty())
-    {
-        Some(text) => match crate::store::SecretKey::from_hex(&text) {
-            Some(k) => Some(k),
-            None => {
-                eprintln!(
-                    "error: {} must be 64 hexadecimal digits",
-                    crate::store::KEY_ENV
-                );
-                return USAGE;
-            }
-        },
-        None => None,
+/// `companion db …`: backups, restores and checks, with the key from
+/// `--key-file`, the environment, or the key file in the data directory.
+fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: DbCommand) -> u8 {
+    use crate::store::{self, Store};
+    let key = match store::given_key(key_file) {
+        Ok(key) => key,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return USAGE;
+        }
+    };
+    let problems = |text: &mut String, r: &store::Report| {
+        for p in &r.problems {
+            text.push_str(&format!("\nproblem: {p}"));
+        }
     };
     let outcome = match command {
-        DbCommand::Export { file } => Store::open(data_dir, key)
-            .and_then(|s| s.export_to(&file))
+        DbCommand::Export { file } => Store::open_existing(data_dir, key)
+            .and_then(|s| {
+                let r = s.export_to(&file)?;
+                s.close(chrono::Utc::now())?;
+                Ok(r)
+            })
             .map(|r| {
-                format!(
-                    "exported {} records from {} trees to {}",
+                let text = format!(
+                    "exported {} records from {} trees to {} (encrypted; restore it with the same key)",
                     r.records,
                     r.trees,
                     file.display()
-                )
+                );
+                (text, true)
             }),
-        DbCommand::Import { file } => Store::import_from(&file, data_dir, key).map(|(_, r)| {
-            format!(
-                "imported into {}: {}, all readable",
-                data_dir.display(),
-                r.summary()
-            )
+        DbCommand::Import {
+            file,
+            erasures,
+            without_erasures,
+        } => Store::import_from(&file, data_dir, key, erasures.as_deref(), without_erasures)
+            .and_then(|(s, r)| {
+                s.close(chrono::Utc::now())?;
+                Ok(r)
+            })
+            .map(|r| {
+                let mut text = format!("imported into {}: {}", data_dir.display(), r.summary());
+                if r.erased > 0 {
+                    text.push_str(&format!(
+                        "; {} left out because the erasure record names {}",
+                        r.erased,
+                        if r.erased == 1 { "it" } else { "them" }
+                    ));
+                }
+                problems(&mut text, &r);
+                (text, r.problems.is_empty())
+            }),
+        DbCommand::Check => store::check_dir(data_dir, key).map(|r| {
+            let mut text = if r.problems.is_empty() {
+                format!("{}: {}, every one readable", data_dir.display(), r.summary())
+            } else {
+                format!(
+                    "{}: {} readable; {} found",
+                    data_dir.display(),
+                    r.summary(),
+                    if r.problems.len() == 1 {
+                        "1 problem".to_string()
+                    } else {
+                        format!("{} problems", r.problems.len())
+                    }
+                )
+            };
+            problems(&mut text, &r);
+            (text, r.problems.is_empty())
         }),
-        DbCommand::Check => Store::open(data_dir, key).and_then(|s| s.check()).map(|r| {
+        DbCommand::Restore { from } => store::restore(data_dir, key, from.as_deref()).map(|r| {
             let mut text = format!(
-                "{}: {}, every one readable",
+                "restored into {}: {}; the damaged database is kept aside for `companion db salvage`",
                 data_dir.display(),
                 r.summary()
             );
-            for p in &r.problems {
-                text.push_str(&format!("\nproblem: {p}"));
+            if r.erased > 0 {
+                text.push_str(&format!(
+                    "; {} left out because the erasure record names {}",
+                    r.erased,
+                    if r.erased == 1 { "it" } else { "them" }
+                ));
             }
-            text
+            problems(&mut text, &r);
+            (text, r.problems.is_empty())
+        }),
+        DbCommand::Salvage => store::salvage(data_dir, key).map(|r| {
+            let mut text = format!(
+                "salvaged {} from the damaged copy into {}: now {}; the damaged copy is removed",
+                if r.salvaged == 1 {
+                    "1 reflection".to_string()
+                } else {
+                    format!("{} reflections", r.salvaged)
+                },
+                data_dir.display(),
+                r.summary()
+            );
+            problems(&mut text, &r);
+            (text, r.problems.is_empty())
         }),
     };
     match outcome {
-        Ok(text) => {
+        Ok((text, true)) => {
             println!("{text}");
             FOUND
         }
+        Ok((text, false)) => {
+            println!("{text}");
+            NOT_FOUND
+        }
         Err(e) => {
             eprintln!("error: {e}");
-            NOT_FOUND
+            FAILED
         }
     }
 }
@@ -294,6 +392,7 @@ fn run_bot(framework: Framework, args: RunArgs) -> u8 {
         token,
         api_url: args.api_url,
         data_dir: args.data_dir,
+        key_file: args.key_file,
         framework: std::sync::Arc::new(framework),
         dev_guild: args.dev_guild,
         message_content: args.message_content,

@@ -26,6 +26,7 @@ pub struct Console<'a, R, W> {
     framework: &'a Framework,
     models: Models,
     data_dir: PathBuf,
+    key_file: Option<PathBuf>,
     store: Option<Store>,
     clock: Box<dyn Clock>,
     input: io::Lines<R>,
@@ -34,7 +35,11 @@ pub struct Console<'a, R, W> {
 }
 
 /// Runs the console on stdin and stdout until `/quit` or end of input.
-pub fn run_stdio(framework: &Framework, data_dir: &Path) -> io::Result<()> {
+pub fn run_stdio(
+    framework: &Framework,
+    data_dir: &Path,
+    key_file: Option<PathBuf>,
+) -> io::Result<()> {
     let stdin = io::stdin();
     let interactive = stdin.is_terminal();
     let mut console = Console::new(
@@ -43,7 +48,8 @@ pub fn run_stdio(framework: &Framework, data_dir: &Path) -> io::Result<()> {
         stdin.lock(),
         io::stdout().lock(),
         interactive,
-    )?;
+    )?
+    .with_key_file(key_file);
     if interactive {
         console.say(&format!(
             "practice-companion console: {} ({} {}). Type /help, or /quit to leave.",
@@ -84,6 +90,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             framework,
             models,
             data_dir: data_dir.to_path_buf(),
+            key_file: None,
             store: None,
             clock: Box::new(SystemClock),
             input: input.lines(),
@@ -92,8 +99,27 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         })
     }
 
-    /// Reads and answers commands until `/quit` or end of input.
+    /// Takes the master key from this file rather than the environment or
+    /// the data directory.
+    pub fn with_key_file(mut self, key_file: Option<PathBuf>) -> Self {
+        self.key_file = key_file;
+        self
+    }
+
+    /// Reads and answers commands until `/quit` or end of input, then
+    /// closes the store cleanly (erasures made real, a backup, the seal).
     pub fn run(&mut self) -> io::Result<()> {
+        let answered = self.answer();
+        let closed = match self.store.take() {
+            Some(store) => store
+                .close(self.clock.now())
+                .map_err(|e| io::Error::other(format!("closing the database: {e}"))),
+            None => Ok(()),
+        };
+        answered.and(closed)
+    }
+
+    fn answer(&mut self) -> io::Result<()> {
         while let Some(line) = self.read_line("> ")? {
             match parse_line(self.framework, &line) {
                 Line::Empty => {}
@@ -128,8 +154,8 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
 
     fn store(&mut self) -> Result<&Store, String> {
         if self.store.is_none() {
-            let store =
-                Store::open_with_env_key(&self.data_dir).map_err(|e| format!("error: {e}"))?;
+            let store = Store::open_with_key_from(&self.data_dir, self.key_file.as_deref())
+                .map_err(|e| format!("error: {e}"))?;
             self.store = Some(store);
         }
         self.store

@@ -95,9 +95,9 @@ fn save(member: &Member<'_>, draft: Draft) -> Result<Reply, StoreError> {
     };
     let concerns = nudge::concerns(&draft.text);
     let offered = suggested_tags(member.framework, &draft);
-    let saved = member
-        .store
-        .save_reflection(member.id, draft, member.framework, member.now)?;
+    let saved = member.store.add_reflection(member.id, |id| {
+        draft.into_reflection(id, member.id, member.now, member.framework)
+    })?;
     let mut text = format!("Saved as reflection #{}", saved.id);
     if !saved.competences.is_empty() {
         let _ = write!(text, ", tagged {}", tags_text(&saved.competences));
@@ -129,7 +129,7 @@ fn edit(member: &Member<'_>, id: u64, draft: Draft) -> Result<Reply, StoreError>
     let concerns = nudge::concerns(&draft.text);
     match member
         .store
-        .edit_reflection(member.id, id, draft, member.now)?
+        .update_reflection(member.id, id, member.now, |r| r.revise(draft, member.now))?
     {
         Some(r) => {
             let mut text = format!("Reflection #{} updated.", r.id);
@@ -145,36 +145,34 @@ fn edit(member: &Member<'_>, id: u64, draft: Draft) -> Result<Reply, StoreError>
 }
 
 fn add_tag(member: &Member<'_>, id: u64, tag: CompetenceId) -> Result<Reply, StoreError> {
-    let Some(r) = member.store.reflection(member.id, id)? else {
-        return Ok(not_found(id));
-    };
     if member.framework.competence(tag).is_none() {
         return Ok(Reply::user_error(
             "That competence is not in this framework.".into(),
         ));
     }
-    let mut competences = r.competences.clone();
-    if !competences.contains(&tag) {
-        competences.push(tag);
-    }
-    let draft = Draft {
-        title: r.title,
-        text: r.text,
-        competences,
-        model: r.model,
-        mode: r.mode,
-    };
-    edit(member, id, draft).map(|mut reply| {
-        reply.text = Some(format!(
-            "Reflection #{id} is now tagged {}.",
-            short_code(&tag)
-        ));
-        reply
+    let tagged = member
+        .store
+        .update_reflection(member.id, id, member.now, |r| {
+            if !r.competences.contains(&tag) {
+                r.competences.push(tag);
+                r.edited = Some(member.now);
+            }
+        })?;
+    Ok(match tagged {
+        Some(_) => {
+            let mut reply = private(format!(
+                "Reflection #{id} is now tagged {}.",
+                short_code(&tag)
+            ));
+            reply.actions.push(Action::View(id));
+            reply
+        }
+        None => not_found(id),
     })
 }
 
 fn delete(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
-    if member.store.delete_reflection(member.id, id)? {
+    if member.store.delete_reflection(member.id, id, member.now)? {
         Ok(private(format!("Reflection #{id} is deleted.")))
     } else {
         Ok(not_found(id))
@@ -182,15 +180,34 @@ fn delete(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
 }
 
 fn forget(member: &Member<'_>) -> Result<Reply, StoreError> {
-    let n = member.store.forget_member(member.id)?;
+    let n = member.store.forget_member(member.id, member.now)?;
     Ok(private(format!(
         "Done: {n} reflection{} and your encryption key are gone. Nothing of yours remains in this bot's records.",
         if n == 1 { "" } else { "s" }
     )))
 }
 
+/// What a member is told when some of their records cannot be read.
+fn unreadable_note(ids: &[u64]) -> Option<String> {
+    if ids.is_empty() {
+        return None;
+    }
+    let numbers: Vec<String> = ids.iter().map(|id| format!("#{id}")).collect();
+    Some(format!(
+        "{} ({}) could not be read: the stored copy is damaged, so {} left out here. The others are unaffected; the bot's operator can restore damaged records from a backup.",
+        if ids.len() == 1 {
+            "One of your reflections".to_string()
+        } else {
+            format!("{} of your reflections", ids.len())
+        },
+        numbers.join(", "),
+        if ids.len() == 1 { "it is" } else { "they are" }
+    ))
+}
+
 fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<Reply, StoreError> {
     let page = member.store.page_of(member.id, tag, page, PER_PAGE)?;
+    let note = unreadable_note(&page.unreadable);
     if page.total == 0 {
         let text = match tag {
             Some(t) => format!(
@@ -204,7 +221,7 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
         };
         return Ok(private(text));
     }
-    if page.items.is_empty() {
+    if page.items.is_empty() && note.is_none() {
         return Ok(Reply::user_error(format!(
             "There {} only {} page{} of reflections; try page 1 to {}.",
             if page.pages == 1 { "is" } else { "are" },
@@ -230,6 +247,7 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
     };
     let mut reply = Reply {
         visibility: Visibility::Private,
+        text: note,
         cards: vec![card],
         ..Reply::default()
     };
@@ -350,9 +368,14 @@ struct ExportJson<'a> {
 }
 
 fn export(member: &Member<'_>) -> Result<Reply, StoreError> {
-    let all = member.store.reflections_of(member.id)?;
+    let readable = member.store.reflections_of(member.id)?;
+    let note = unreadable_note(&readable.unreadable);
+    let all = readable.items;
     if all.is_empty() {
-        return Ok(private("You have no reflections to export.".to_string()));
+        let text = "You have no reflections to export.".to_string();
+        return Ok(private(
+            note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
+        ));
     }
     let json = serde_json::to_vec_pretty(&ExportJson {
         exported_at: member.now,
@@ -389,11 +412,15 @@ fn export(member: &Member<'_>) -> Result<Reply, StoreError> {
         md.push('\n');
     }
     let date = member.now.format("%Y-%m-%d");
-    let mut reply = private(format!(
+    let mut text = format!(
         "Everything you have written here, {} reflection{}, as Markdown and as JSON. Only you can see these files.",
         all.len(),
         if all.len() == 1 { "" } else { "s" }
-    ));
+    );
+    if let Some(note) = note {
+        let _ = write!(text, "\n\n{note}");
+    }
+    let mut reply = private(text);
     reply.attachments = vec![
         Attachment {
             filename: format!("reflections-{date}.md"),
@@ -409,10 +436,67 @@ fn export(member: &Member<'_>) -> Result<Reply, StoreError> {
 
 fn map(member: &Member<'_>) -> Result<Reply, StoreError> {
     let all = member.store.reflections_of(member.id)?;
-    let touched = coverage(&all);
+    let touched = coverage(&all.items);
     Ok(Reply {
         visibility: Visibility::Private,
-        cards: vec![map_card(member.framework, &touched, all.len())],
+        text: unreadable_note(&all.unreadable),
+        cards: vec![map_card(member.framework, &touched, all.items.len())],
         ..Reply::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reflections::Mode;
+
+    /// Every reply that confirms a change comes after the store synced the
+    /// database at least once during the command (flush alone is not enough).
+    #[test]
+    fn every_confirmation_follows_a_sync() {
+        let dir = std::env::temp_dir().join(format!(
+            "companion-personal-syncs-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        let framework = Framework::builtin().unwrap();
+        let store = Store::open(&dir, None).unwrap();
+        let member = Member {
+            framework: &framework,
+            store: &store,
+            id: 5,
+            now: Utc::now(),
+            guild: None,
+        };
+        let draft = || Draft {
+            title: "A title".into(),
+            text: "Some text.".into(),
+            competences: vec![],
+            model: "free".into(),
+            mode: Mode::Coaching,
+        };
+        let tag: CompetenceId = "core:3.5".parse().unwrap();
+        let commands = [
+            (Personal::Save(draft()), "Saved as reflection #1"),
+            (Personal::Edit(1, draft()), "Reflection #1 updated."),
+            (Personal::AddTag(1, tag), "now tagged C3.5"),
+            (Personal::Delete(1), "Reflection #1 is deleted."),
+            (Personal::Save(draft()), "Saved as reflection #2"),
+            (Personal::ForgetMe, "Done: 1 reflection"),
+        ];
+        for (command, says) in commands {
+            let before = store.syncs();
+            let reply = handle(&member, command.clone()).unwrap();
+            let text = reply.text.clone().unwrap_or_default();
+            assert!(text.contains(says), "{text}");
+            assert!(
+                store.syncs() > before,
+                "{command:?} confirmed without a sync"
+            );
+        }
+        // A read confirms nothing and needs no sync.
+        let before = store.syncs();
+        handle(&member, Personal::List { tag: None, page: 1 }).unwrap();
+        assert_eq!(store.syncs(), before);
+    }
 }

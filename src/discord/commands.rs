@@ -314,11 +314,7 @@ pub async fn export(ctx: Context<'_>) -> Result<(), BotError> {
 /// Remove every trace of you from this bot (asks first)
 #[poise::command(slash_command, rename = "forget-me")]
 pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
-    let count = ctx
-        .data()
-        .store
-        .reflections_of(ctx.author().id.get())?
-        .len();
+    let count = ctx.data().store.reflection_count(ctx.author().id.get())?;
     let mut reply = Reply::private_text(format!(
         "This removes all {count} of your reflections and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?"
     ));

@@ -34,6 +34,9 @@ pub struct Config {
     pub api_url: Option<String>,
     /// Where the database lives.
     pub data_dir: PathBuf,
+    /// The master key's file (`--key-file`, e.g. a systemd credential);
+    /// else `COMPANION_KEY`, else `master.key` in the data directory.
+    pub key_file: Option<PathBuf>,
     /// The framework to serve.
     pub framework: Arc<Framework>,
     /// Register commands on this server only (instant updates while developing).
@@ -143,7 +146,7 @@ const APOLOGY: &str =
 /// Runs the bot until `shutdown` completes (or the gateway fails for good);
 /// then closes the shards and flushes the database.
 pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
-    let store = Store::open_with_env_key(&config.data_dir)?;
+    let store = Store::open_with_key_from(&config.data_dir, config.key_file.as_deref())?;
     let api_base = config.api_url.clone();
     let (http, rest) = build_http(&config);
     check_token(&http, api_base.as_deref()).await?;
@@ -203,7 +206,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
     };
     posting.abort();
     let _ = posting.await;
-    store.flush()?;
+    store.close(config.clock.now())?;
     result
 }
 

@@ -123,6 +123,13 @@ impl Scheduler {
                 }
             }
         }
+        match self.store.maintain(now) {
+            Ok(at) => next = next.min(at),
+            Err(e) => {
+                tracing::error!(error = %e, "database upkeep failed");
+                next = next.min(now + Duration::minutes(RETRY));
+            }
+        }
         match self.tick_reminders(now).await {
             Ok(at) => next.min(at),
             Err(e) => {

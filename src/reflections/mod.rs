@@ -162,6 +162,43 @@ impl Draft {
     }
 }
 
+impl Draft {
+    /// The reflection this (validated) draft becomes as number `id` of `author`.
+    pub fn into_reflection(
+        self,
+        id: u64,
+        author: u64,
+        now: DateTime<Utc>,
+        framework: &Framework,
+    ) -> Reflection {
+        Reflection {
+            id,
+            author,
+            created: now,
+            edited: None,
+            title: self.title,
+            text: self.text,
+            competences: self.competences,
+            model: self.model,
+            framework: framework.name.clone(),
+            framework_version: framework.version.clone(),
+            mode: self.mode,
+        }
+    }
+}
+
+impl Reflection {
+    /// Replaces what its author wrote with a (validated) draft, edited `now`.
+    pub fn revise(&mut self, draft: Draft, now: DateTime<Utc>) {
+        self.title = draft.title;
+        self.text = draft.text;
+        self.competences = draft.competences;
+        self.model = draft.model;
+        self.mode = draft.mode;
+        self.edited = Some(now);
+    }
+}
+
 fn clean(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))

@@ -1,22 +1,44 @@
-//! Backups: the whole database to one file and back, and a check that every
-//! record can still be read.
+//! Backups, restores and checks.
 //!
-//! The export holds the records exactly as stored, so reflections stay sealed
-//! with their members' keys and the key check travels with them: a backup is
-//! useless without the master key, as the database is. The file is
-//! `PCBK1\n`, then per tree its name and entries (length-prefixed bytes),
-//! then an FNV-1a checksum of everything before it.
+//! A backup holds the records exactly as stored, so reflections stay sealed
+//! with their members' keys: it is useless without the master key, as the
+//! database is. The file is `PCBK2\n`, then per tree its name and entries
+//! (length-prefixed bytes), then HMAC-SHA256 of everything before it under a
+//! key derived from the master key: a backup is verified whole before
+//! anything is written, and one that was altered (a record removed, a key
+//! entry dropped) or made under another key is refused.
+//!
+//! Every restore leaves out what the erasure record names, so a backup made
+//! before a member asked to be forgotten never brings them back. Automatic
+//! backups live in `DIR/backups/`, written at each clean close and daily,
+//! the newest [`KEEP_BACKUPS`] kept, and purged of erased records whenever
+//! the database is rewritten.
 
-use std::fs;
-use std::io::{BufWriter, Read, Write};
-use std::path::Path;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use hmac::Mac;
 
 use super::crypto::SecretKey;
-use super::{Store, StoreError};
+use super::disk::{self, DataDir, Seal, private_options};
+use super::envelope::{ERASURES_FILE, Envelope, ErasureLog, Fingerprint};
+use super::{Live, Store, StoreError, Trees, keys, trees};
 
-const MAGIC: &[u8] = b"PCBK1\n";
+const MAGIC: &[u8] = b"PCBK2\n";
+const OLD_MAGIC: &[u8] = b"PCBK1\n";
+const MAC_LEN: usize = 32;
+/// The automatic backups' folder in the data directory.
+pub const BACKUPS_DIR: &str = "backups";
+/// How many automatic backups are kept.
+pub const KEEP_BACKUPS: usize = 7;
+const STAMP: &str = "%Y%m%dT%H%M%SZ";
+/// Where `db restore` keeps a damaged database it replaced, for `db salvage`.
+const DAMAGED_PREFIX: &str = "damaged-";
 
-/// What a check or an import found.
+/// What a check, an import, a restore or a salvage found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// Trees (record kinds) seen.
@@ -27,36 +49,27 @@ pub struct Report {
     pub reflections: usize,
     /// Members with reflections.
     pub members: usize,
-    /// Records that could not be read, described without their contents.
+    /// Records left out because the erasure record names them.
+    pub erased: usize,
+    /// Reflections added back by a salvage.
+    pub salvaged: usize,
+    /// What is wrong, described without contents; empty when all is well.
     pub problems: Vec<String>,
 }
 
 impl Report {
-    /// "12 records; 3 reflections of 2 members", for people.
+    /// "3 reflections of 2 members", for people.
     pub fn summary(&self) -> String {
-        let count =
-            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         format!(
-            "{}; {} of {}",
-            count(self.records, "record", "records"),
+            "{} of {}",
             count(self.reflections, "reflection", "reflections"),
             count(self.members, "member", "members")
         )
     }
 }
 
-struct Checksum(u64);
-
-impl Checksum {
-    fn new() -> Checksum {
-        Checksum(0xcbf2_9ce4_8422_2325)
-    }
-    fn add(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
@@ -66,129 +79,91 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     }
 }
 
-impl Store {
-    /// Writes every tree to `path` (created; refused if it exists).
-    pub fn export_to(&self, path: &Path) -> Result<Report, StoreError> {
-        self.flush()?;
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(io(path))?;
-        let mut out = BufWriter::new(file);
-        let mut sum = Checksum::new();
-        let mut write = |bytes: &[u8]| -> Result<(), StoreError> {
-            sum.add(bytes);
-            out.write_all(bytes).map_err(io(path))
-        };
-        write(MAGIC)?;
-        let mut report = Report::default();
-        for name in self.db.tree_names() {
-            let tree = self.db.open_tree(&name)?;
-            write(&(name.len() as u32).to_be_bytes())?;
-            write(&name)?;
-            write(&(tree.len() as u64).to_be_bytes())?;
-            for entry in tree.iter() {
-                let (k, v) = entry?;
-                write(&(k.len() as u32).to_be_bytes())?;
-                write(&k)?;
-                write(&(v.len() as u32).to_be_bytes())?;
-                write(&v)?;
-                report.records += 1;
-            }
-            report.trees += 1;
-        }
-        let digest = sum.0.to_be_bytes();
-        out.write_all(&digest).map_err(io(path))?;
-        let file = out.into_inner().map_err(|e| io(path)(e.into_error()))?;
-        file.sync_all().map_err(io(path))?;
-        Ok(report)
-    }
+/// Records by tree name, as in a backup.
+type Records = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
 
-    /// Restores a backup into `dir`, which must not hold a database yet, then
-    /// opens it with `key` (so a wrong key is found at once) and checks it.
-    pub fn import_from(
-        path: &Path,
-        dir: &Path,
-        key: Option<SecretKey>,
-    ) -> Result<(Store, Report), StoreError> {
-        if dir.join("db").exists() {
-            return Err(StoreError::File {
-                path: dir.to_path_buf(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "it already holds a database; import into an empty directory",
-                ),
-            });
+fn records_of(db: &sled::Db) -> Result<Records, StoreError> {
+    let mut out = Records::new();
+    for name in db.tree_names() {
+        let tree = db.open_tree(&name)?;
+        let mut records = Vec::with_capacity(tree.len());
+        for entry in tree.iter() {
+            let (k, v) = entry?;
+            records.push((k.to_vec(), v.to_vec()));
         }
-        let mut bytes = Vec::new();
-        fs::File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut bytes))
-            .map_err(io(path))?;
-        let entries = parse(&bytes)
-            .map_err(|why| StoreError::Corrupt(format!("{}: {why}", path.display())))?;
-        super::create_private_dir(dir)?;
-        {
-            let db = super::open_db(dir)?;
-            for (tree_name, records) in &entries {
-                let tree = db.open_tree(tree_name)?;
-                for (k, v) in records {
-                    tree.insert(k.as_slice(), v.as_slice())?;
-                }
-            }
-            db.flush()?;
-        }
-        let store = Store::open(dir, key)?;
-        let report = store.check()?;
-        Ok((store, report))
+        out.insert(name.to_vec(), records);
     }
-
-    /// Reads every record; decrypts every reflection with its member's key.
-    pub fn check(&self) -> Result<Report, StoreError> {
-        let mut report = Report::default();
-        for name in self.db.tree_names() {
-            report.trees += 1;
-            report.records += self.db.open_tree(&name)?.len();
-        }
-        let mut members: Vec<u64> = Vec::new();
-        for entry in self.reflections.iter().keys() {
-            let key = entry?;
-            if let Ok(member) = <[u8; 8]>::try_from(&key[..8.min(key.len())]) {
-                let member = u64::from_be_bytes(member);
-                if members.last() != Some(&member) {
-                    members.push(member);
-                }
-            }
-        }
-        report.members = members.len();
-        for member in members {
-            match self.reflections_of(member) {
-                Ok(all) => report.reflections += all.len(),
-                Err(e) => report.problems.push(format!("a member's reflections: {e}")),
-            }
-        }
-        Ok(report)
-    }
+    Ok(out)
 }
 
-type Trees = Vec<(Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>;
-
-fn parse(bytes: &[u8]) -> Result<Trees, String> {
-    let body_len = bytes
-        .len()
-        .checked_sub(8)
-        .ok_or("too short to be a backup")?;
-    let (body, digest) = bytes.split_at(body_len);
-    let mut sum = Checksum::new();
-    sum.add(body);
-    if sum.0.to_be_bytes() != digest {
-        return Err("the checksum does not match: the file is damaged or incomplete".into());
+/// Writes `records` to a new file at `path` (owner-only; never overwrites),
+/// authenticated, and syncs it.
+fn write_file(records: &Records, envelope: &Envelope, path: &Path) -> Result<usize, StoreError> {
+    let file = private_options(OpenOptions::new().write(true).create_new(true))
+        .open(path)
+        .map_err(io(path))?;
+    let mut out = BufWriter::new(file);
+    let mut mac = envelope.backup_mac();
+    let mut n = 0;
+    let mut write = |bytes: &[u8]| -> Result<(), StoreError> {
+        mac.update(bytes);
+        out.write_all(bytes).map_err(io(path))
+    };
+    write(MAGIC)?;
+    for (name, entries) in records {
+        write(&(name.len() as u32).to_be_bytes())?;
+        write(name)?;
+        write(&(entries.len() as u64).to_be_bytes())?;
+        for (k, v) in entries {
+            write(&(k.len() as u32).to_be_bytes())?;
+            write(k)?;
+            write(&(v.len() as u32).to_be_bytes())?;
+            write(v)?;
+            n += 1;
+        }
     }
-    let mut cursor = Cursor(
-        body.strip_prefix(MAGIC)
-            .ok_or("not a practice-companion backup")?,
-    );
-    let mut trees = Vec::new();
+    let tag = mac.finalize().into_bytes();
+    out.write_all(&tag).map_err(io(path))?;
+    let file = out.into_inner().map_err(|e| io(path)(e.into_error()))?;
+    file.sync_all().map_err(io(path))?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        disk::sync_dir(dir).map_err(io(path))?;
+    }
+    Ok(n)
+}
+
+/// Reads a backup, verifying its authentication before anything else.
+fn read_file(path: &Path, envelope: &Envelope) -> Result<Records, StoreError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    if bytes.starts_with(OLD_MAGIC) {
+        return Err(StoreError::Backup(format!(
+            "{} is a backup from an earlier version, which could be altered without anyone knowing; it is not restored. Make a new one with `companion db export` from the database it came from.",
+            path.display()
+        )));
+    }
+    if !bytes.starts_with(MAGIC) || bytes.len() < MAGIC.len() + MAC_LEN {
+        return Err(StoreError::Backup(format!(
+            "{} is not a practice-companion backup",
+            path.display()
+        )));
+    }
+    let (body, tag) = bytes.split_at(bytes.len() - MAC_LEN);
+    let mut mac = envelope.backup_mac();
+    mac.update(body);
+    if mac.verify_slice(tag).is_err() {
+        return Err(StoreError::Backup(format!(
+            "{} does not authenticate with this key: it was made under another key, or it was altered or cut short. Nothing was written.",
+            path.display()
+        )));
+    }
+    parse(&body[MAGIC.len()..]).map_err(|why| {
+        StoreError::Backup(format!("{}: {why}. Nothing was written.", path.display()))
+    })
+}
+
+fn parse(body: &[u8]) -> Result<Records, String> {
+    let mut cursor = Cursor(body);
+    let mut trees = Records::new();
     while !cursor.0.is_empty() {
         let name_len = cursor.u32()? as usize;
         let name = cursor.take(name_len)?.to_vec();
@@ -201,9 +176,632 @@ fn parse(bytes: &[u8]) -> Result<Trees, String> {
             let v = cursor.take(vlen)?.to_vec();
             records.push((k, v));
         }
-        trees.push((name, records));
+        trees.insert(name, records);
     }
     Ok(trees)
+}
+
+/// Leaves out every record the erasure record names, and every reflection
+/// whose member's key is gone; returns how many were left out.
+fn without_erased(
+    records: &mut Records,
+    envelope: &Envelope,
+    erased: &HashSet<Fingerprint>,
+) -> usize {
+    let mut left_out = 0;
+    for (name, entries) in records.iter_mut() {
+        let before = entries.len();
+        entries.retain(|(k, v)| !erased.contains(&envelope.fingerprint(name, k, v)));
+        left_out += before - entries.len();
+    }
+    let members: HashSet<Vec<u8>> = records
+        .get(trees::MEMBER_KEYS.as_bytes())
+        .map(|e| e.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    if let Some(entries) = records.get_mut(trees::REFLECTIONS.as_bytes()) {
+        let before = entries.len();
+        entries.retain(|(k, _)| k.get(..8).is_some_and(|m| members.contains(m)));
+        left_out += before - entries.len();
+    }
+    if left_out > 0 {
+        recount(records);
+    }
+    left_out
+}
+
+/// Sets each member's counter to how many reflections they have in
+/// `records`, keeping the last number given (numbers are never reused).
+fn recount(records: &mut Records) {
+    let mut counts: BTreeMap<Vec<u8>, (u64, u64)> = BTreeMap::new();
+    for (k, _) in records
+        .get(trees::REFLECTIONS.as_bytes())
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(member), Some(id)) = (
+            k.get(..8),
+            k.get(8..16).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+        ) {
+            let entry = counts.entry(member.to_vec()).or_default();
+            entry.0 = entry.0.max(u64::from_be_bytes(id));
+            entry.1 += 1;
+        }
+    }
+    let counters = records
+        .entry(trees::COUNTERS.as_bytes().to_vec())
+        .or_default();
+    for (k, v) in counters.iter_mut() {
+        let last = v
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map_or(0, u64::from_be_bytes);
+        let (highest, n) = counts.remove(k).unwrap_or_default();
+        let mut bytes = last.max(highest).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&n.to_be_bytes());
+        *v = bytes;
+    }
+    for (member, (highest, n)) in counts {
+        let mut bytes = highest.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&n.to_be_bytes());
+        counters.push((member, bytes));
+    }
+}
+
+/// Builds a generation from `records`, makes it live and seals it, so the
+/// next open finds it exactly as written.
+fn install(data: &DataDir, records: &Records, envelope: &Envelope) -> Result<(), StoreError> {
+    let generation = data.create_generation()?;
+    for (name, entries) in records {
+        let tree = generation.db.open_tree(name)?;
+        for (k, v) in entries {
+            tree.insert(k.as_slice(), v.as_slice())?;
+        }
+    }
+    data.adopt(&generation, &mut |_| {})?;
+    data.seal(generation, &|b: &[u8]| envelope.seal_tag(b))
+}
+
+/// The newest automatic backup and when it was made.
+fn newest(dir: &Path) -> Result<Option<(DateTime<Utc>, PathBuf)>, StoreError> {
+    Ok(automatic(dir)?.pop())
+}
+
+/// When the newest automatic backup was made, if there is one.
+pub(super) fn newest_time(dir: &Path) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(newest(dir)?.map(|(t, _)| t))
+}
+
+/// Every automatic backup in `dir`, oldest first.
+fn automatic(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf)>, StoreError> {
+    let folder = dir.join(BACKUPS_DIR);
+    let entries = match fs::read_dir(&folder) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(&folder)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(io(&folder))?.path();
+        let stamp = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("backup-"))
+            .and_then(|n| n.strip_suffix(".pcbk"))
+            .and_then(|n| NaiveDateTime::parse_from_str(n, STAMP).ok());
+        if let Some(at) = stamp {
+            out.push((at.and_utc(), path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The erasure record of `dir`, empty if it has none.
+fn erasures_in(dir: &Path) -> Result<HashSet<Fingerprint>, StoreError> {
+    let path = dir.join(ERASURES_FILE);
+    if path.exists() {
+        ErasureLog::read(&path)
+    } else {
+        Ok(HashSet::new())
+    }
+}
+
+/// Checks the live records: every reflection opens with its member's key,
+/// every counter agrees with the records, and nothing in the newest
+/// automatic backup is missing unless it was erased since.
+pub(super) fn verify(live: &Live, envelope: &Envelope, dir: &Path) -> Result<Report, StoreError> {
+    let mut report = readable(live, envelope)?;
+    if let Some((at, path)) = newest(dir)? {
+        match read_file(&path, envelope) {
+            Ok(backup) => {
+                let erased = erasures_in(dir)?;
+                let mut missing = 0;
+                for tree in [trees::MEMBER_KEYS, trees::REFLECTIONS] {
+                    let live_tree = live.generation.db.open_tree(tree)?;
+                    for (k, v) in backup.get(tree.as_bytes()).into_iter().flatten() {
+                        if !live_tree.contains_key(k)?
+                            && !erased.contains(&envelope.fingerprint(tree.as_bytes(), k, v))
+                        {
+                            missing += 1;
+                        }
+                    }
+                }
+                if missing > 0 {
+                    report.problems.push(format!(
+                        "{} in the automatic backup of {} missing from the database",
+                        count(missing, "record is", "records are"),
+                        at.format("%-d %B %Y %H:%M UTC")
+                    ));
+                }
+            }
+            Err(e) => report
+                .problems
+                .push(format!("the newest automatic backup cannot be used: {e}")),
+        }
+    }
+    Ok(report)
+}
+
+/// Counts the records and checks every one can be read.
+fn readable(live: &Live, envelope: &Envelope) -> Result<Report, StoreError> {
+    let mut report = Report::default();
+    for name in live.generation.db.tree_names() {
+        report.trees += 1;
+        report.records += live.generation.db.open_tree(&name)?.len();
+    }
+    check_records(&live.t, envelope, &mut report)?;
+    Ok(report)
+}
+
+fn check_records(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<(), StoreError> {
+    if !t.meta.contains_key(keys::KEY_CHECK_KEY)? && !t.reflections.is_empty() {
+        report
+            .problems
+            .push("the key check record is missing".to_string());
+    }
+    let mut member: Option<(u64, Option<SecretKey>, u64, u64)> = None;
+    let finish = |m: Option<(u64, Option<SecretKey>, u64, u64)>,
+                  report: &mut Report|
+     -> Result<(), StoreError> {
+        if let Some((id, _, n, highest)) = m {
+            report.members += 1;
+            let counter = t.counters.get(id.to_be_bytes())?;
+            let ok = counter.as_ref().is_some_and(|b| {
+                b.len() == 8 && b[..8] >= highest.to_be_bytes()[..]
+                    || b.len() == 16
+                        && b[..8] >= highest.to_be_bytes()[..]
+                        && b[8..] == n.to_be_bytes()[..]
+            });
+            if !ok {
+                report.problems.push(format!(
+                    "member {id}'s counter does not agree with their {}",
+                    count(n as usize, "reflection", "reflections")
+                ));
+            }
+        }
+        Ok(())
+    };
+    for entry in t.reflections.iter() {
+        let (k, v) = entry?;
+        let (Some(m), Some(id)) = (
+            k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+            k.get(8..16).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+        ) else {
+            report
+                .problems
+                .push("a reflection record has a malformed key".to_string());
+            continue;
+        };
+        let (m, id) = (u64::from_be_bytes(m), u64::from_be_bytes(id));
+        if member.as_ref().is_none_or(|(cur, ..)| *cur != m) {
+            finish(member.take(), report)?;
+            let key = match t.member_keys.get(m.to_be_bytes())? {
+                Some(w) => match envelope.unwrap_member_key(m, &w) {
+                    Ok(key) => Some(key),
+                    Err(_) => {
+                        report
+                            .problems
+                            .push(format!("member {m}'s key cannot be opened"));
+                        None
+                    }
+                },
+                None => {
+                    report.problems.push(format!("member {m}'s key is missing"));
+                    None
+                }
+            };
+            member = Some((m, key, 0, 0));
+        }
+        if let Some((_, key, n, highest)) = member.as_mut() {
+            *n += 1;
+            *highest = (*highest).max(id);
+            match key
+                .as_ref()
+                .map(|key| envelope.open_reflection(key, &k, &v))
+            {
+                Some(Ok(_)) => report.reflections += 1,
+                Some(Err(_)) => report
+                    .problems
+                    .push(format!("member {m}'s reflection #{id} cannot be read")),
+                None => {}
+            }
+        }
+    }
+    finish(member, report)
+}
+
+impl Store {
+    /// Writes every tree to `path` (created owner-only; refused if it
+    /// exists), authenticated with a key derived from the master key.
+    pub fn export_to(&self, path: &Path) -> Result<Report, StoreError> {
+        let records = self.with(|live| {
+            self.commit(live)?;
+            records_of(&live.generation.db)
+        })?;
+        let n = write_file(&records, &self.shared.envelope, path)?;
+        Ok(Report {
+            trees: records.len(),
+            records: n,
+            ..Report::default()
+        })
+    }
+
+    /// Writes an automatic backup into the data directory's `backups/`
+    /// and keeps the newest [`KEEP_BACKUPS`]. Returns its path.
+    pub fn backup_now(&self, now: DateTime<Utc>) -> Result<PathBuf, StoreError> {
+        let folder = self.dir().join(BACKUPS_DIR);
+        disk::create_private_dir(&folder)?;
+        let mut path = folder.join(format!("backup-{}.pcbk", now.format(STAMP)));
+        let mut second = now;
+        while path.exists() {
+            second += chrono::Duration::seconds(1);
+            path = folder.join(format!("backup-{}.pcbk", second.format(STAMP)));
+        }
+        let records = self.with(|live| {
+            self.commit(live)?;
+            records_of(&live.generation.db)
+        })?;
+        write_file(&records, &self.shared.envelope, &path)?;
+        self.shared
+            .dirty
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let all = automatic(self.dir())?;
+        for (_, old) in all.iter().take(all.len().saturating_sub(KEEP_BACKUPS)) {
+            disk::scrub_file(old).map_err(io(old))?;
+        }
+        Ok(path)
+    }
+
+    /// Reads every record and decrypts every reflection of the open database.
+    pub fn check(&self) -> Result<Report, StoreError> {
+        self.with(|live| readable(live, &self.shared.envelope))
+    }
+
+    /// Restores a backup into `dir`, which must not hold a database yet,
+    /// leaving out everything the erasure record names. The erasure record
+    /// is `dir`'s own, or the file `erasures` names (copied into `dir`); with
+    /// neither, the import is refused unless `without_erasures` says the
+    /// operator knows nothing was ever erased since the backup.
+    pub fn import_from(
+        path: &Path,
+        dir: &Path,
+        key: Option<SecretKey>,
+        erasures: Option<&Path>,
+        without_erasures: bool,
+    ) -> Result<(Store, Report), StoreError> {
+        disk::create_private_dir(dir)?;
+        let data = DataDir::lock(dir, true)?;
+        if data.has_database()? {
+            return Err(StoreError::File {
+                path: dir.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "it already holds a database; import into an empty directory, or use `companion db restore`",
+                ),
+            });
+        }
+        let (master, _) = keys::master_key(dir, key, true)?;
+        let envelope = Envelope::new(master);
+        let mut records = read_file(path, &envelope)?;
+        let own = dir.join(ERASURES_FILE);
+        let mut erased = erasures_in(dir)?;
+        match erasures {
+            Some(file) => erased.extend(ErasureLog::read(file)?),
+            None if own.exists() || without_erasures => {}
+            None => {
+                return Err(StoreError::Backup(format!(
+                    "no erasure record: pass --erasures with the `{ERASURES_FILE}` file of the data directory this backup came from, so that members who were forgotten, and reflections deleted, after the backup was made stay erased; or --without-erasures if you know there were none. Nothing was written."
+                )));
+            }
+        }
+        let key_ok = records
+            .get(trees::META.as_bytes())
+            .and_then(|m| m.iter().find(|(k, _)| k == keys::KEY_CHECK_KEY))
+            .is_some_and(|(_, v)| keys::opens_check(envelope.master(), v));
+        if !key_ok {
+            return Err(StoreError::Backup(format!(
+                "{}: the key does not open this backup's database. Nothing was written.",
+                path.display()
+            )));
+        }
+        let left_out = without_erased(&mut records, &envelope, &erased);
+        let mut log = ErasureLog::open(&own)?;
+        log.append(&erased.iter().copied().collect::<Vec<_>>())?;
+        drop(log);
+        install(&data, &records, &envelope)?;
+        drop(data);
+        let store = Store::open_existing(dir, Some(envelope.master().clone()))?;
+        let mut report = store.check()?;
+        report.erased = left_out;
+        Ok((store, report))
+    }
+}
+
+/// Opens the data directory's key for a command that must not create one.
+fn existing_key(dir: &Path, key: Option<SecretKey>) -> Result<(Envelope, String), StoreError> {
+    let (master, source) = keys::master_key(dir, key, true)?;
+    Ok((Envelope::new(master), source))
+}
+
+/// Checks the database in `dir` without writing to it: whether its files
+/// are as sealed at the last clean close, then a private copy is opened and
+/// every record read. Problems are listed in the report.
+pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError> {
+    let data = DataDir::lock_readonly(dir)?;
+    let (envelope, source) = existing_key(dir, key)?;
+    let (generation_dir, seal) = data.inspect(&|b: &[u8]| envelope.seal_tag(b))?;
+    let mut problems = Vec::new();
+    match seal {
+        Seal::WrongKey => {
+            return Err(StoreError::KeyMismatch {
+                path: dir.to_path_buf(),
+                source_name: source,
+            });
+        }
+        Seal::Differs => problems.push(
+            "its files changed after it was last closed cleanly (a damaged disk, or altered)"
+                .to_string(),
+        ),
+        Seal::Matches | Seal::Missing => {}
+    }
+    let scratch = disk::scratch_dir("check")?;
+    let copy = scratch.join("db");
+    let result = disk::copy_dir(&generation_dir, &copy)
+        .map_err(io(&copy))
+        .and_then(|()| disk::open_scratch(&copy))
+        .and_then(|db| {
+            let t = Trees::open(&db)?;
+            if let Some(sealed) = t.meta.get(keys::KEY_CHECK_KEY)?
+                && !keys::opens_check(envelope.master(), &sealed)
+            {
+                return Err(StoreError::KeyMismatch {
+                    path: dir.to_path_buf(),
+                    source_name: source.clone(),
+                });
+            }
+            let live = Live {
+                generation: disk::Generation::scratch(db, &copy)?,
+                t,
+            };
+            verify(&live, &envelope, dir)
+        });
+    let _ = disk::scrub_dir(&scratch);
+    let mut report = result?;
+    problems.append(&mut report.problems);
+    report.problems = problems;
+    Ok(report)
+}
+
+/// Replaces a damaged database with the newest automatic backup (or `from`),
+/// leaving out what the erasure record names. The damaged database is kept
+/// aside, untouched, for `salvage`.
+pub fn restore(
+    dir: &Path,
+    key: Option<SecretKey>,
+    from: Option<&Path>,
+) -> Result<Report, StoreError> {
+    let data = DataDir::lock(dir, false).or_else(|e| match e {
+        // A restore interrupted after moving the damaged database aside.
+        StoreError::NoDatabase(_) if dir.join(BACKUPS_DIR).is_dir() => DataDir::lock(dir, true),
+        StoreError::Damaged { .. } => DataDir::lock(dir, true),
+        other => Err(other),
+    })?;
+    let (envelope, _) = existing_key(dir, key)?;
+    let path = match from {
+        Some(p) => p.to_path_buf(),
+        None => newest(dir)?
+            .map(|(_, p)| p)
+            .ok_or_else(|| StoreError::Backup(format!(
+                "there is no automatic backup in {}; pass --from FILE with a backup made by `companion db export`",
+                dir.join(BACKUPS_DIR).display()
+            )))?,
+    };
+    let mut records = read_file(&path, &envelope)?;
+    let erased = without_erased(&mut records, &envelope, &erasures_in(dir)?);
+    data.set_aside(DAMAGED_PREFIX)?;
+    install(&data, &records, &envelope)?;
+    drop(data);
+    let store = Store::open_existing(dir, Some(envelope.master().clone()))?;
+    let mut report = store.check()?;
+    store.close(Utc::now())?;
+    report.erased = erased;
+    Ok(report)
+}
+
+/// The damaged databases set aside in `dir` by `restore` or `salvage`.
+fn set_aside(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    Ok(fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(DAMAGED_PREFIX))
+        })
+        .collect())
+}
+
+/// Adds back every record that still reads from the damaged databases set
+/// aside in `dir` (by `restore`), then removes them. With none set aside,
+/// the live database is set aside and rebuilt from what still reads of it.
+/// Reflections come back only if they decrypt; nothing the erasure record
+/// names comes back.
+pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError> {
+    let mut damaged = set_aside(dir)?;
+    if damaged.is_empty() {
+        let data = DataDir::lock(dir, false).or_else(|e| match e {
+            StoreError::Damaged { .. } => DataDir::lock(dir, true),
+            other => Err(other),
+        })?;
+        let (envelope, _) = existing_key(dir, key.clone())?;
+        data.set_aside(DAMAGED_PREFIX)?;
+        install(&data, &Records::new(), &envelope)?;
+        drop(data);
+        damaged = set_aside(dir)?;
+    }
+    let store = Store::open_existing(dir, key)?;
+    let erased = erasures_in(dir)?;
+    let mut salvaged = 0;
+    for source in &damaged {
+        let scratch = disk::scratch_dir("salvage")?;
+        let copy = scratch.join("db");
+        let found = disk::copy_dir(source, &copy)
+            .map_err(io(&copy))
+            .and_then(|()| disk::open_scratch(&copy))
+            .and_then(|db| records_of(&db));
+        let _ = disk::scrub_dir(&scratch);
+        let mut records = match found {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "a damaged copy cannot be opened at all");
+                continue;
+            }
+        };
+        without_erased(&mut records, &store.shared.envelope, &erased);
+        salvaged += store.salvage_records(&records)?;
+    }
+    for source in &damaged {
+        disk::scrub_dir(source).map_err(io(source))?;
+    }
+    let mut report = store.check()?;
+    store.close(Utc::now())?;
+    report.salvaged = salvaged;
+    Ok(report)
+}
+
+impl Store {
+    /// Adds what is missing from the live database: records of every kind
+    /// the live one lacks, member keys that unwrap, reflections that
+    /// decrypt; then sets each member's counter from what is there.
+    fn salvage_records(&self, records: &Records) -> Result<usize, StoreError> {
+        let envelope = &self.shared.envelope;
+        let empty = Vec::new();
+        let get = |tree: &str| records.get(tree.as_bytes()).unwrap_or(&empty);
+        self.with(|live| {
+            for (name, entries) in records {
+                let plain = [
+                    trees::META,
+                    trees::MEMBER_KEYS,
+                    trees::REFLECTIONS,
+                    trees::COUNTERS,
+                ];
+                if plain.iter().any(|t| t.as_bytes() == name.as_slice()) {
+                    continue;
+                }
+                let tree = live.generation.db.open_tree(name)?;
+                for (k, v) in entries {
+                    if !tree.contains_key(k)? {
+                        tree.insert(k.as_slice(), v.as_slice())?;
+                    }
+                }
+            }
+            let mut added = 0;
+            let mut touched = Vec::new();
+            for (k, v) in get(trees::REFLECTIONS) {
+                let Some(member) = k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+                    continue;
+                };
+                if live.t.reflections.contains_key(k)? {
+                    continue;
+                }
+                let wrapped = match live.t.member_keys.get(member)? {
+                    Some(w) => w.to_vec(),
+                    None => match get(trees::MEMBER_KEYS)
+                        .iter()
+                        .find(|(mk, _)| mk[..] == member[..])
+                    {
+                        Some((_, w)) => w.clone(),
+                        None => continue,
+                    },
+                };
+                let id = u64::from_be_bytes(member);
+                let Ok(key) = envelope.unwrap_member_key(id, &wrapped) else {
+                    continue;
+                };
+                if envelope.open_reflection(&key, k, v).is_err() {
+                    continue;
+                }
+                live.t.member_keys.insert(member, wrapped)?;
+                live.t.reflections.insert(k.as_slice(), v.as_slice())?;
+                touched.push(member);
+                added += 1;
+            }
+            touched.dedup();
+            for member in touched {
+                let old_last = match live.t.counters.get(member)? {
+                    Some(b) if b.len() >= 8 => {
+                        u64::from_be_bytes(b[..8].try_into().unwrap_or_default())
+                    }
+                    _ => 0,
+                };
+                let (mut highest, mut n) = (old_last, 0u64);
+                for key in live.t.reflections.scan_prefix(member).keys() {
+                    let key = key?;
+                    highest = highest.max(
+                        key.get(8..16)
+                            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                            .map_or(0, u64::from_be_bytes),
+                    );
+                    n += 1;
+                }
+                let mut bytes = [0u8; 16];
+                bytes[..8].copy_from_slice(&highest.to_be_bytes());
+                bytes[8..].copy_from_slice(&n.to_be_bytes());
+                live.t.counters.insert(member, &bytes[..])?;
+            }
+            self.commit(live)?;
+            Ok(added)
+        })
+    }
+}
+
+/// Rewrites each automatic backup without the records the erasure record
+/// names: after a rewrite of the database, nothing erased stays in the data
+/// directory's backups either.
+pub(super) fn purge(store: &Store) -> Result<(), StoreError> {
+    let erased = erasures_in(store.dir())?;
+    if erased.is_empty() {
+        return Ok(());
+    }
+    let envelope = &store.shared.envelope;
+    for (_, path) in automatic(store.dir())? {
+        let Ok(mut records) = read_file(&path, envelope) else {
+            continue;
+        };
+        if without_erased(&mut records, envelope, &erased) == 0 {
+            continue;
+        }
+        let tmp = path.with_extension("pcbk.tmp");
+        let _ = fs::remove_file(&tmp);
+        write_file(&records, envelope, &tmp)?;
+        disk::scrub_file(&path).map_err(io(&path))?;
+        fs::rename(&tmp, &path).map_err(io(&path))?;
+        if let Some(dir) = path.parent() {
+            disk::sync_dir(dir).map_err(io(&path))?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads length-prefixed pieces off the front of a byte slice.
@@ -227,73 +825,5 @@ impl<'a> Cursor<'a> {
     fn u64(&mut self) -> Result<u64, String> {
         let bytes: [u8; 8] = self.take(8)?.try_into().map_err(|_| "bad count")?;
         Ok(u64::from_be_bytes(bytes))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::tests::temp_dir;
-    use super::*;
-    use crate::framework::Framework;
-    use crate::reflections::{Draft, Mode};
-
-    #[test]
-    fn a_backup_round_trips_and_stays_encrypted() {
-        let f = Framework::builtin().unwrap();
-        let key = SecretKey::generate();
-        let dir = temp_dir("backup-src");
-        let file = temp_dir("backup-file").with_extension("bak");
-        let marker = "backup-marker-5c1e";
-        {
-            let store = Store::open(&dir, Some(key.clone())).unwrap();
-            for member in [1, 2] {
-                let draft = Draft {
-                    text: format!("{marker} for {member}"),
-                    mode: Mode::Therapy,
-                    ..Draft::default()
-                };
-                store
-                    .save_reflection(member, draft.validated().unwrap(), &f, chrono::Utc::now())
-                    .unwrap();
-            }
-            let report = store.export_to(&file).unwrap();
-            assert!(report.records >= 2);
-            assert!(
-                store.export_to(&file).is_err(),
-                "an existing file is never overwritten"
-            );
-        }
-        let bytes = fs::read(&file).unwrap();
-        assert!(
-            !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
-            "the export stays encrypted"
-        );
-
-        let target = temp_dir("backup-dst");
-        assert!(
-            Store::import_from(&file, &target, Some(SecretKey::generate())).is_err(),
-            "the wrong key is refused"
-        );
-        let _ = fs::remove_dir_all(&target);
-        let (restored, report) = Store::import_from(&file, &target, Some(key.clone())).unwrap();
-        assert_eq!((report.reflections, report.members), (2, 2));
-        assert!(report.problems.is_empty());
-        assert!(
-            restored
-                .reflection(2, 1)
-                .unwrap()
-                .unwrap()
-                .text
-                .contains(marker)
-        );
-
-        let mut damaged = bytes.clone();
-        let middle = damaged.len() / 2;
-        damaged[middle] ^= 0xff;
-        let damaged_file = temp_dir("backup-damaged").with_extension("bak");
-        fs::write(&damaged_file, damaged).unwrap();
-        let err =
-            Store::import_from(&damaged_file, &temp_dir("backup-dst2"), Some(key)).unwrap_err();
-        assert!(err.to_string().contains("checksum"), "{err}");
     }
 }

@@ -67,6 +67,11 @@ impl SecretKey {
         Zeroizing::new(hex::encode(*self.0))
     }
 
+    /// The key's bytes, for deriving other keys from it (HKDF).
+    pub(crate) fn expose(&self) -> &[u8] {
+        &self.0[..]
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new(Key::from_slice(&self.0[..]))
     }

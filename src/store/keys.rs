@@ -1,8 +1,8 @@
 //! The master key: where it comes from, and the check that it belongs to
 //! this database.
 //!
-//! Order: `COMPANION_KEY` (64 hex digits) if set; else `master.key` in the
-//! data directory. A new database with no key gets a fresh key file, created
+//! Order: `--key-file PATH` if given; else `COMPANION_KEY` (64 hex digits)
+//! if set; else `master.key` in the data directory. A new database with no key gets a fresh key file, created
 //! with `create_new` and mode 0600. An existing database never gets a new key:
 //! a missing or wrong key is an error, and nothing is written.
 
@@ -12,6 +12,7 @@ use std::path::Path;
 
 use super::StoreError;
 use super::crypto::SecretKey;
+use super::envelope::Envelope;
 
 /// The environment variable that may hold the master key.
 pub const KEY_ENV: &str = "COMPANION_KEY";
@@ -22,59 +23,90 @@ const KEY_CHECK: &[u8] = b"key_check";
 const KEY_CHECK_AAD: &[u8] = b"practice-companion key check v1";
 const KEY_CHECK_TEXT: &[u8] = b"this database belongs to this key";
 
-/// The key from `COMPANION_KEY`, if set.
-pub fn key_from_env() -> Result<Option<SecretKey>, StoreError> {
+/// The key given to the process: from `key_file` (`--key-file`, e.g. a
+/// systemd credential) if named, else from `COMPANION_KEY` if set. A set but
+/// empty or malformed value is an error, never a reason to make a new key.
+pub fn given_key(key_file: Option<&Path>) -> Result<Option<SecretKey>, StoreError> {
+    if let Some(path) = key_file {
+        return read_key_file(path).map(Some);
+    }
     match std::env::var(KEY_ENV) {
-        Ok(text) if !text.trim().is_empty() => {
-            SecretKey::from_hex(&text).map(Some).ok_or_else(|| {
-                StoreError::Key(format!(
-                    "{KEY_ENV} must be 64 hexadecimal digits (32 bytes)"
-                ))
-            })
-        }
-        _ => Ok(None),
+        Ok(text) if text.trim().is_empty() => Err(StoreError::Key(format!(
+            "{KEY_ENV} is set but empty: set it to the database's key (64 hexadecimal digits), or unset it to use {KEY_FILE} in the data directory"
+        ))),
+        Ok(text) => SecretKey::from_hex(&text).map(Some).ok_or_else(|| {
+            StoreError::Key(format!(
+                "{KEY_ENV} must be 64 hexadecimal digits (32 bytes); the value set is not"
+            ))
+        }),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(StoreError::Key(format!(
+            "{KEY_ENV} must be 64 hexadecimal digits (32 bytes); the value set is not"
+        ))),
     }
 }
 
-/// The master key for the database in `dir`, checked against it.
+/// The master key for the database in `dir` and where it came from: the
+/// key given, else the key file. Only a directory with no database gets a
+/// new key file.
 pub(super) fn master_key(
     dir: &Path,
-    meta: &sled::Tree,
     given: Option<SecretKey>,
-) -> Result<SecretKey, StoreError> {
-    let check = meta.get(KEY_CHECK)?;
+    database_exists: bool,
+) -> Result<(SecretKey, String), StoreError> {
     let file = dir.join(KEY_FILE);
-    let (key, source_name) = match given {
-        Some(key) => (key, KEY_ENV.to_string()),
-        None if file.exists() => (read_key_file(&file)?, file.display().to_string()),
-        None if check.is_some() => return Err(StoreError::KeyMissing(dir.to_path_buf())),
-        None => (create_key_file(&file)?, file.display().to_string()),
-    };
-    match check {
+    match given {
+        Some(key) => Ok((key, format!("{KEY_ENV} or --key-file"))),
+        None if file.exists() => Ok((read_key_file(&file)?, file.display().to_string())),
+        None if database_exists => Err(StoreError::KeyMissing(dir.to_path_buf())),
+        None => Ok((create_key_file(&file)?, file.display().to_string())),
+    }
+}
+
+/// Checks the key against the key check stored in the database; a database
+/// without one (new) gets one, written with its first commit.
+pub(super) fn check(
+    dir: &Path,
+    meta: &sled::Tree,
+    envelope: &Envelope,
+    source_name: &str,
+) -> Result<(), StoreError> {
+    match meta.get(KEY_CHECK)? {
         Some(sealed) => {
-            let opened = key
+            let opened = envelope
+                .master()
                 .open(KEY_CHECK_AAD, &sealed)
                 .map_err(|_| StoreError::KeyMismatch {
                     path: dir.to_path_buf(),
-                    source_name,
+                    source_name: source_name.to_string(),
                 })?;
             if &opened[..] != KEY_CHECK_TEXT {
                 return Err(StoreError::Key("the key check record is damaged".into()));
             }
         }
         None => {
-            meta.insert(KEY_CHECK, key.seal(KEY_CHECK_AAD, KEY_CHECK_TEXT)?)?;
-            meta.flush()?;
+            meta.insert(
+                KEY_CHECK,
+                envelope.master().seal(KEY_CHECK_AAD, KEY_CHECK_TEXT)?,
+            )?;
         }
     }
-    Ok(key)
+    Ok(())
 }
 
+/// Whether `key` opens the key check among a backup's `meta` records.
+pub(super) fn opens_check(key: &SecretKey, sealed: &[u8]) -> bool {
+    key.open(KEY_CHECK_AAD, sealed)
+        .is_ok_and(|t| &t[..] == KEY_CHECK_TEXT)
+}
+
+/// The meta key of the key check.
+pub(super) const KEY_CHECK_KEY: &[u8] = KEY_CHECK;
+
 fn read_key_file(path: &Path) -> Result<SecretKey, StoreError> {
-    let text = zeroize::Zeroizing::new(
-        fs::read_to_string(path)
-            .map_err(|e| StoreError::Key(format!("cannot read {}: {e}", path.display())))?,
-    );
+    let text = zeroize::Zeroizing::new(fs::read_to_string(path).map_err(|e| {
+        StoreError::Key(format!("cannot read the key file {}: {e}", path.display()))
+    })?);
     SecretKey::from_hex(&text).ok_or_else(|| {
         StoreError::Key(format!(
             "{} does not hold a key (64 hexadecimal digits)",

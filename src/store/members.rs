@@ -23,43 +23,51 @@ pub struct Reminder {
 impl Store {
     /// A member's reminder, if they set one.
     pub fn reminder(&self, member: u64) -> Result<Option<Reminder>, StoreError> {
-        self.member_settings
-            .get(member.to_be_bytes())?
-            .map(|b| {
-                serde_json::from_slice(&b)
-                    .map_err(|e| StoreError::Corrupt(format!("a reminder: {e}")))
-            })
-            .transpose()
+        self.with(|live| {
+            live.t
+                .member_settings
+                .get(member.to_be_bytes())?
+                .map(|b| {
+                    serde_json::from_slice(&b)
+                        .map_err(|e| StoreError::Corrupt(format!("a reminder: {e}")))
+                })
+                .transpose()
+        })
     }
 
     /// Saves (or, with `None`, removes) a member's reminder.
     pub fn set_reminder(&self, member: u64, reminder: Option<&Reminder>) -> Result<(), StoreError> {
-        match reminder {
-            Some(r) => {
-                let bytes =
-                    serde_json::to_vec(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                self.member_settings.insert(member.to_be_bytes(), bytes)?;
+        self.with(|live| {
+            match reminder {
+                Some(r) => {
+                    let bytes =
+                        serde_json::to_vec(r).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    live.t.member_settings.insert(member.to_be_bytes(), bytes)?;
+                }
+                None => {
+                    live.t.member_settings.remove(member.to_be_bytes())?;
+                }
             }
-            None => {
-                self.member_settings.remove(member.to_be_bytes())?;
-            }
-        }
-        self.flush()
+            self.commit(live)
+        })
     }
 
     /// Every member's reminder.
     pub fn reminders(&self) -> Result<Vec<(u64, Reminder)>, StoreError> {
-        self.member_settings
-            .iter()
-            .map(|entry| {
-                let (k, v) = entry?;
-                let member = <[u8; 8]>::try_from(k.as_ref())
-                    .map(u64::from_be_bytes)
-                    .map_err(|_| StoreError::Corrupt("a member key".into()))?;
-                let r = serde_json::from_slice(&v)
-                    .map_err(|e| StoreError::Corrupt(format!("a reminder: {e}")))?;
-                Ok((member, r))
-            })
-            .collect()
+        self.with(|live| {
+            live.t
+                .member_settings
+                .iter()
+                .map(|entry| {
+                    let (k, v) = entry?;
+                    let member = <[u8; 8]>::try_from(k.as_ref())
+                        .map(u64::from_be_bytes)
+                        .map_err(|_| StoreError::Corrupt("a member key".into()))?;
+                    let r = serde_json::from_slice(&v)
+                        .map_err(|e| StoreError::Corrupt(format!("a reminder: {e}")))?;
+                    Ok((member, r))
+                })
+                .collect()
+        })
     }
 }

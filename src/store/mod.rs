@@ -1,39 +1,53 @@
-//! Durable state in an embedded sled database: one tree per record kind.
+//! Durable state in an embedded sled database: one tree per record kind,
+//! sealed with the [`envelope`], kept in generations by [`disk`].
 //!
-//! sled stays inside this module; front-ends call typed methods. Every write
-//! that a user is told about is flushed before the method returns, because
-//! sled loses unflushed writes on a crash (see `../shared/notes`).
+//! sled stays inside this module; front-ends call typed methods. A method
+//! that changes anything a user is told about returns only after the change
+//! is synced to the disk (`fdatasync` after sled's flush), so what the caller
+//! confirms survives a crash and a power cut. What members erase leaves the
+//! data directory: forget-me at once, deletes and edits within
+//! [`ERASE_WITHIN`], at a clean close, or at the next start.
 
 mod backup;
 pub mod crypto;
+mod disk;
+pub mod envelope;
 mod keys;
 mod members;
 mod reflections;
 mod schedules;
 mod settings;
 
-use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-pub use backup::Report;
+use chrono::{DateTime, Utc};
+
+pub use backup::{BACKUPS_DIR, KEEP_BACKUPS, Report, check_dir, restore, salvage};
 pub use crypto::{CryptoError, SecretKey};
-pub use keys::{KEY_ENV, KEY_FILE};
+pub use disk::SwapStep;
+pub use envelope::{ERASURES_FILE, Envelope};
+pub use keys::{KEY_ENV, KEY_FILE, given_key};
 pub use members::Reminder;
-pub use reflections::Page;
+pub use reflections::{Page, Readable};
 pub use schedules::{ScheduleRecord, SlotState, Week};
 pub use settings::GuildSettings;
+
+use disk::{DataDir, Generation, Opened};
+use envelope::ErasureLog;
 
 /// Trees (record kinds) in the database.
 mod trees {
     /// Per-server settings, keyed by guild id (big-endian u64).
     pub const GUILD_SETTINGS: &str = "guild_settings";
-    /// Facts about the database itself (the key check).
+    /// Facts about the database itself (the key check, a pending erasure).
     pub const META: &str = "meta";
     /// Each member's data key, wrapped by the master key; keyed by member id.
     pub const MEMBER_KEYS: &str = "member_keys";
     /// Reflections, sealed with their author's data key; keyed by member id then reflection id.
     pub const REFLECTIONS: &str = "reflections";
-    /// Each member's next reflection number; keyed by member id.
+    /// Each member's last reflection number and how many they have; keyed by member id.
     pub const COUNTERS: &str = "counters";
     /// Each server's weekly schedule; keyed by guild id.
     pub const SCHEDULES: &str = "schedules";
@@ -44,6 +58,15 @@ mod trees {
     /// Each member's own settings (the weekly reminder); keyed by member id.
     pub const MEMBER_SETTINGS: &str = "member_settings";
 }
+
+/// The longest a deleted reflection, or the version an edit replaced, stays
+/// in the data directory while the store runs (see [`Store::maintain`]).
+pub const ERASE_WITHIN: chrono::Duration = chrono::Duration::minutes(15);
+/// How often an automatic backup is written while the store runs.
+pub const BACKUP_EVERY: chrono::Duration = chrono::Duration::hours(24);
+
+/// Meta key: when the oldest erasure still waiting for a rewrite was made.
+const ERASURE_PENDING: &[u8] = b"erasure_pending";
 
 /// Why the store could not do what was asked, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -61,9 +84,24 @@ pub enum StoreError {
         "the data directory {0} is in use by another companion process; stop it first, or give this one its own --data-dir"
     )]
     Locked(PathBuf),
+    /// There is no database where one was expected.
+    #[error(
+        "there is no database in {0}: check --data-dir (or COMPANION_DATA_DIR). Nothing was created."
+    )]
+    NoDatabase(PathBuf),
+    /// The database is damaged; it was left exactly as it was.
+    #[error(
+        "the database in {path} is damaged: {why}. It was left exactly as it was. Restore the newest automatic backup with `companion db restore --data-dir {path}`, then recover what is newer from the damaged copy with `companion db salvage --data-dir {path}`."
+    )]
+    Damaged {
+        /// The data directory.
+        path: PathBuf,
+        /// What is wrong, without contents.
+        why: String,
+    },
     /// sled refused to open the database.
     #[error(
-        "cannot open the database in {path}: {source}. Nothing was changed. If it is damaged, restore a backup into a new data directory with `companion db import`."
+        "cannot open the database in {path}: {source}. If it is damaged, restore the newest automatic backup with `companion db restore`."
     )]
     Open {
         /// The directory.
@@ -79,7 +117,7 @@ pub enum StoreError {
     Corrupt(String),
     /// The database exists but its key is nowhere to be found.
     #[error(
-        "the database in {0} is encrypted, but no key was found: set {KEY_ENV} or restore {KEY_FILE} into the data directory. Without the key the reflections cannot be read."
+        "the database in {0} is encrypted, but no key was found: set {KEY_ENV}, pass --key-file, or restore {KEY_FILE} into the data directory. Without the key the reflections cannot be read."
     )]
     KeyMissing(PathBuf),
     /// The key given does not open this database.
@@ -95,7 +133,7 @@ pub enum StoreError {
     /// The key could not be read or written.
     #[error("{0}")]
     Key(String),
-    /// A backup file could not be read or written.
+    /// A backup or erasure file could not be read or written.
     #[error("{path}: {source}")]
     File {
         /// The file.
@@ -103,15 +141,44 @@ pub enum StoreError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// A backup that cannot be used as it is.
+    #[error("{0}")]
+    Backup(String),
+    /// The store was closed (the process is shutting down).
+    #[error("the database is closed")]
+    Closed,
     /// Encryption or decryption failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
 }
 
-/// The database and its trees.
+/// The database, shared by every task of the process.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    dir: DataDir,
+    envelope: Envelope,
+    live: RwLock<Option<Live>>,
+    erasures: Mutex<ErasureLog>,
+    /// Read-modify-write of one member's records, one at a time.
+    stripes: Vec<Mutex<()>>,
+    /// Syncs of the database, for the tests that hold confirmations to them.
+    syncs: AtomicU64,
+    /// Something was committed since the last backup.
+    dirty: AtomicBool,
+}
+
+/// The open generation and its trees.
+struct Live {
+    generation: Generation,
+    t: Trees,
+}
+
+struct Trees {
+    meta: sled::Tree,
     guild_settings: sled::Tree,
     member_keys: sled::Tree,
     reflections: sled::Tree,
@@ -120,29 +187,12 @@ pub struct Store {
     slots: sled::Tree,
     group_counts: sled::Tree,
     member_settings: sled::Tree,
-    master: SecretKey,
 }
 
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").finish_non_exhaustive()
-    }
-}
-
-/// The sled cache size: small, since the data is small; sled's default is 1 GiB.
-const CACHE_BYTES: u64 = 16 * 1024 * 1024;
-
-impl Store {
-    /// Opens (creating if needed) the database in `dir`, which is created
-    /// readable by its owner only. The master key is `key` if given (from
-    /// `COMPANION_KEY`), else the key file in `dir`, created for a new
-    /// database. A database whose key is missing or wrong is refused untouched.
-    pub fn open(dir: &Path, key: Option<SecretKey>) -> Result<Store, StoreError> {
-        create_private_dir(dir)?;
-        let db = open_db(dir)?;
-        let meta = db.open_tree(trees::META)?;
-        let master = keys::master_key(dir, &meta, key)?;
-        Ok(Store {
+impl Trees {
+    fn open(db: &sled::Db) -> Result<Trees, StoreError> {
+        Ok(Trees {
+            meta: db.open_tree(trees::META)?,
             guild_settings: db.open_tree(trees::GUILD_SETTINGS)?,
             member_keys: db.open_tree(trees::MEMBER_KEYS)?,
             reflections: db.open_tree(trees::REFLECTIONS)?,
@@ -151,76 +201,278 @@ impl Store {
             slots: db.open_tree(trees::SLOTS)?,
             group_counts: db.open_tree(trees::GROUP_COUNTS)?,
             member_settings: db.open_tree(trees::MEMBER_SETTINGS)?,
-            db,
-            master,
+        })
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+const STRIPES: usize = 32;
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`, which is created
+    /// readable by its owner only. The master key is `key` if given (from
+    /// `COMPANION_KEY` or `--key-file`), else the key file in `dir`, created
+    /// for a new database. A database whose key is missing or wrong, or
+    /// whose files are damaged, is refused and left as it was.
+    pub fn open(dir: &Path, key: Option<SecretKey>) -> Result<Store, StoreError> {
+        Store::open_inner(dir, key, true)
+    }
+
+    /// Opens the database in `dir`, which must exist: nothing is created.
+    pub fn open_existing(dir: &Path, key: Option<SecretKey>) -> Result<Store, StoreError> {
+        Store::open_inner(dir, key, false)
+    }
+
+    fn open_inner(dir: &Path, key: Option<SecretKey>, create: bool) -> Result<Store, StoreError> {
+        let data = DataDir::lock(dir, create)?;
+        let exists = data.has_database()?;
+        let (master, source) = keys::master_key(dir, key, exists)?;
+        let envelope = Envelope::new(master);
+        let tag = |bytes: &[u8]| envelope.seal_tag(bytes);
+        let opened = data.open_live(&tag).map_err(|e| match e {
+            StoreError::KeyMismatch { path, .. } => StoreError::KeyMismatch {
+                path,
+                source_name: source.clone(),
+            },
+            other => other,
+        })?;
+        let (generation, recovered) = match opened {
+            Opened::Clean(g) | Opened::New(g) => (g, false),
+            Opened::Recovered(g) => (g, true),
+        };
+        let t = match Trees::open(&generation.db)
+            .and_then(|t| keys::check(dir, &t.meta, &envelope, &source).map(|()| t))
+        {
+            Ok(t) => t,
+            Err(e) => {
+                if recovered {
+                    data.discard(generation);
+                }
+                return Err(e);
+            }
+        };
+        let live = Live { generation, t };
+        if recovered {
+            let report = backup::verify(&live, &envelope, data.path());
+            match report {
+                Ok(r) if r.problems.is_empty() => data.adopt(&live.generation, &mut |_| {})?,
+                Ok(r) => {
+                    data.discard(live.generation);
+                    return Err(StoreError::Damaged {
+                        path: dir.to_path_buf(),
+                        why: r.problems.join("; "),
+                    });
+                }
+                Err(e) => {
+                    data.discard(live.generation);
+                    return Err(e);
+                }
+            }
+        }
+        data.remove_strays()?;
+        let erasures = ErasureLog::open(&dir.join(ERASURES_FILE))?;
+        let pending = live.t.meta.contains_key(ERASURE_PENDING)?;
+        let store = Store {
+            shared: Arc::new(Shared {
+                dir: data,
+                envelope,
+                live: RwLock::new(Some(live)),
+                erasures: Mutex::new(erasures),
+                stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+                syncs: AtomicU64::new(0),
+                dirty: AtomicBool::new(false),
+            }),
+        };
+        if pending {
+            // An erasure was confirmed but the process stopped before the
+            // rewrite that makes it real: do it before serving anyone.
+            store.rewrite(&mut |_| {})?;
+        }
+        Ok(store)
+    }
+
+    /// Opens with the key from `--key-file` or the environment (`COMPANION_KEY`).
+    pub fn open_with_key_from(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
+        Store::open(dir, keys::given_key(key_file)?)
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        self.shared.dir.path()
+    }
+
+    /// How many times this store has synced the database to the disk.
+    pub fn syncs(&self) -> u64 {
+        self.shared.syncs.load(Ordering::SeqCst)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Live) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let guard = self
+            .shared
+            .live
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        match guard.as_ref() {
+            Some(live) => f(live),
+            None => Err(StoreError::Closed),
+        }
+    }
+
+    /// Makes every write so far durable; callers confirm only after this.
+    fn commit(&self, live: &Live) -> Result<(), StoreError> {
+        live.generation.commit()?;
+        self.shared.syncs.fetch_add(1, Ordering::SeqCst);
+        self.shared.dirty.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Writes everything to disk and syncs it.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.with(|live| self.commit(live))
+    }
+
+    fn member_lock(&self, member: u64) -> MutexGuard<'_, ()> {
+        self.shared.stripes[(member % STRIPES as u64) as usize]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn erasures(&self) -> MutexGuard<'_, ErasureLog> {
+        self.shared
+            .erasures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks that erased bytes wait for the next rewrite (in the same commit
+    /// as the erasure itself).
+    fn mark_pending(live: &Live, now: DateTime<Utc>) -> Result<(), StoreError> {
+        live.t.meta.fetch_and_update(ERASURE_PENDING, |old| {
+            Some(old.map_or_else(|| now.timestamp().to_be_bytes().to_vec(), <[u8]>::to_vec))
+        })?;
+        Ok(())
+    }
+
+    /// Since when erased bytes have been waiting for a rewrite, if they are.
+    pub fn erasure_pending_since(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.with(|live| {
+            Ok(live
+                .t
+                .meta
+                .get(ERASURE_PENDING)?
+                .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+                .and_then(|b| DateTime::from_timestamp(i64::from_be_bytes(b), 0)))
         })
     }
 
-    /// Opens with the key from the environment (`COMPANION_KEY`) when set.
-    pub fn open_with_env_key(dir: &Path) -> Result<Store, StoreError> {
-        Store::open(dir, keys::key_from_env()?)
-    }
-
-    /// Writes everything to disk; returns once it is durable against a crash.
-    pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+    /// Rewrites the live records into a fresh generation and swaps it in
+    /// atomically, then removes the old one: superseded and erased bytes
+    /// leave the data directory. The automatic backups are purged of erased
+    /// records too. `on_step` is told each step of the swap.
+    pub fn rewrite(&self, on_step: &mut dyn FnMut(SwapStep)) -> Result<(), StoreError> {
+        let mut guard = self
+            .shared
+            .live
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let old = guard.take().ok_or(StoreError::Closed)?;
+        let fresh = match self.copy_live(&old) {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                *guard = Some(old);
+                let _ = self.shared.dir.remove_strays();
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.shared.dir.adopt(&fresh.generation, on_step) {
+            drop(fresh);
+            *guard = Some(old);
+            let _ = self.shared.dir.remove_strays();
+            return Err(e);
+        }
+        drop(old);
+        *guard = Some(fresh);
+        drop(guard);
+        self.shared.dir.remove_strays()?;
+        on_step(SwapStep::Removed);
+        backup::purge(self)?;
         Ok(())
     }
-}
 
-/// How long to wait for sled's lock to be released: a database closed a
-/// moment ago in this process keeps its lock until sled's background flusher
-/// lets go (up to its 500 ms flush interval). Another process holding the
-/// database is reported once this has passed.
-const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
-
-fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
-    let started = std::time::Instant::now();
-    loop {
-        let opened = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|source| classify_open_error(dir, source));
-        match opened {
-            Err(StoreError::Locked(_)) if started.elapsed() < LOCK_PATIENCE => {
-                std::thread::sleep(std::time::Duration::from_millis(50));
+    fn copy_live(&self, old: &Live) -> Result<Live, StoreError> {
+        old.generation.commit()?;
+        let generation = self.shared.dir.create_generation()?;
+        for name in old.generation.db.tree_names() {
+            let from = old.generation.db.open_tree(&name)?;
+            let to = generation.db.open_tree(&name)?;
+            for entry in from.iter() {
+                let (k, v) = entry?;
+                if name == trees::META.as_bytes() && k == ERASURE_PENDING {
+                    continue;
+                }
+                to.insert(k, v)?;
             }
-            other => return other,
         }
+        let t = Trees::open(&generation.db)?;
+        Ok(Live { generation, t })
     }
-}
 
-fn classify_open_error(dir: &Path, source: sled::Error) -> StoreError {
-    let locked = matches!(&source, sled::Error::Io(e) if e.kind() == std::io::ErrorKind::WouldBlock)
-        || source.to_string().contains("could not acquire lock");
-    if locked {
-        StoreError::Locked(dir.to_path_buf())
-    } else {
-        StoreError::Open {
-            path: dir.to_path_buf(),
-            source,
+    /// Periodic care, called by the front-end's clock: makes pending
+    /// erasures real once they are [`ERASE_WITHIN`] old, and writes an
+    /// automatic backup every [`BACKUP_EVERY`]. Returns when to call again.
+    pub fn maintain(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+        let mut next = now + BACKUP_EVERY;
+        if let Some(since) = self.erasure_pending_since()? {
+            if now >= since + ERASE_WITHIN {
+                self.rewrite(&mut |_| {})?;
+            } else {
+                next = next.min(since + ERASE_WITHIN);
+            }
         }
+        match backup::newest_time(self.dir())? {
+            Some(at) if now < at + BACKUP_EVERY => next = next.min(at + BACKUP_EVERY),
+            _ => {
+                if self.shared.dirty.load(Ordering::SeqCst)
+                    || backup::newest_time(self.dir())?.is_none()
+                {
+                    self.backup_now(now)?;
+                }
+            }
+        }
+        Ok(next)
     }
-}
 
-/// Creates `dir` with mode 0700 (on Unix), or checks an existing one is a directory.
-fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let err = |source| StoreError::DataDir {
-        path: dir.to_path_buf(),
-        source,
-    };
-    if dir.is_dir() {
-        return Ok(());
+    /// Closes the store cleanly: makes pending erasures real, writes an
+    /// automatic backup if anything changed, and seals the database so the
+    /// next start can tell it is exactly as left. Every clone of this store
+    /// answers [`StoreError::Closed`] afterwards.
+    pub fn close(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        if self.erasure_pending_since()?.is_some() {
+            self.rewrite(&mut |_| {})?;
+        }
+        if self.shared.dirty.load(Ordering::SeqCst) {
+            self.backup_now(now)?;
+        }
+        let mut guard = self
+            .shared
+            .live
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(live) = guard.take() else {
+            return Ok(());
+        };
+        let Live { generation, t } = live;
+        drop(t);
+        let envelope = &self.shared.envelope;
+        self.shared
+            .dir
+            .seal(generation, &|bytes: &[u8]| envelope.seal_tag(bytes))
     }
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(err)
 }
 
 #[cfg(test)]
@@ -236,17 +488,25 @@ mod tests {
                 .map(|d| d.as_nanos())
                 .unwrap_or_default()
         ));
-        let _ = fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
         dir
     }
 
     #[cfg(unix)]
     #[test]
-    fn the_data_dir_is_private() {
+    fn the_data_dir_and_the_database_files_are_private() {
         use std::os::unix::fs::PermissionsExt;
         let dir = temp_dir("private");
-        let _store = Store::open(&dir, None).unwrap();
-        let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        let store = Store::open(&dir, None).unwrap();
+        store.flush().unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
+        let name = std::fs::read_to_string(dir.join("CURRENT")).unwrap();
+        for entry in std::fs::read_dir(dir.join(name.trim())).unwrap() {
+            let entry = entry.unwrap();
+            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+            let want = if entry.path().is_dir() { 0o700 } else { 0o600 };
+            assert_eq!(mode, want, "{}", entry.path().display());
+        }
     }
 }

@@ -1,18 +1,21 @@
 //! Reflections at rest: each member's records sealed with that member's own
-//! data key, the key wrapped by the master key.
+//! data key, the key wrapped by the master key (see [`super::envelope`]).
 //!
 //! Keys are `member id (8 bytes BE) ‖ reflection id (8 bytes BE)`, so a prefix
 //! scan lists one member's reflections in the order they were written, and a
 //! lookup always names its author: another member's id is simply not found.
-//! Every write is flushed before the call returns, so what the caller confirms
-//! to the member survives a crash.
+//! Each member's counter holds their last number and how many reflections
+//! they have, updated in the same transaction as the record, so a page needs
+//! no walk over everything to count. Every change is synced before the call
+//! returns; every erasure is fingerprinted in the erasure record first.
 
 use chrono::{DateTime, Utc};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::crypto::SecretKey;
-use super::{Store, StoreError};
-use crate::framework::{CompetenceId, Framework};
-use crate::reflections::{Draft, Reflection};
+use super::{Live, Store, StoreError, trees};
+use crate::framework::CompetenceId;
+use crate::reflections::Reflection;
 
 fn member_key(member: u64) -> [u8; 8] {
     member.to_be_bytes()
@@ -25,16 +28,27 @@ fn record_key(member: u64, id: u64) -> [u8; 16] {
     key
 }
 
-fn record_aad(key: &[u8]) -> Vec<u8> {
-    let mut aad = b"reflection:".to_vec();
-    aad.extend_from_slice(key);
-    aad
+fn id_of(record_key: &[u8]) -> u64 {
+    record_key
+        .get(8..16)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
 }
 
-fn member_key_aad(member: u64) -> Vec<u8> {
-    let mut aad = b"member-key:".to_vec();
-    aad.extend_from_slice(&member.to_be_bytes());
-    aad
+/// A member's counter: the last number given and how many they have now.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counter {
+    last: u64,
+    count: u64,
+}
+
+impl Counter {
+    fn bytes(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        out[..8].copy_from_slice(&self.last.to_be_bytes());
+        out[8..].copy_from_slice(&self.count.to_be_bytes());
+        out
+    }
 }
 
 /// One page of a member's reflections, newest first.
@@ -42,6 +56,8 @@ fn member_key_aad(member: u64) -> Vec<u8> {
 pub struct Page {
     /// The reflections on this page.
     pub items: Vec<Reflection>,
+    /// Numbers on this page whose records could not be read (damaged).
+    pub unreadable: Vec<u64>,
     /// The page number (from 1).
     pub page: usize,
     /// How many pages there are.
@@ -50,40 +66,69 @@ pub struct Page {
     pub total: usize,
 }
 
+/// Every reflection of a member that could be read, and the numbers of any
+/// that could not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Readable {
+    /// Oldest first.
+    pub items: Vec<Reflection>,
+    /// Numbers of damaged records, skipped.
+    pub unreadable: Vec<u64>,
+}
+
+fn storage(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Db(e),
+    }
+}
+
 impl Store {
-    /// The member's data key, created (and stored wrapped) on first use.
-    fn data_key(&self, member: u64, create: bool) -> Result<Option<SecretKey>, StoreError> {
-        let aad = member_key_aad(member);
-        if let Some(wrapped) = self.member_keys.get(member_key(member))? {
-            return Ok(Some(self.master.unwrap_key(&aad, &wrapped)?));
+    /// The member's data key; with `create`, made on first use and stored
+    /// wrapped by compare-and-swap, so two first saves at once share one key.
+    fn data_key(
+        &self,
+        live: &Live,
+        member: u64,
+        create: bool,
+    ) -> Result<Option<SecretKey>, StoreError> {
+        let envelope = &self.shared.envelope;
+        if let Some(wrapped) = live.t.member_keys.get(member_key(member))? {
+            return Ok(Some(envelope.unwrap_member_key(member, &wrapped)?));
         }
         if !create {
             return Ok(None);
         }
         let key = SecretKey::generate();
-        self.member_keys
-            .insert(member_key(member), self.master.wrap(&aad, &key)?)?;
-        Ok(Some(key))
+        let wrapped = envelope.wrap_member_key(member, &key)?;
+        match live.t.member_keys.compare_and_swap(
+            member_key(member),
+            None as Option<&[u8]>,
+            Some(wrapped),
+        )? {
+            Ok(()) => Ok(Some(key)),
+            Err(lost) => match lost.current {
+                Some(theirs) => Ok(Some(envelope.unwrap_member_key(member, &theirs)?)),
+                None => Err(StoreError::Corrupt("a member key".into())),
+            },
+        }
     }
 
-    fn next_id(&self, member: u64) -> Result<u64, StoreError> {
-        let next = self.counters.update_and_fetch(member_key(member), |old| {
-            let current = old
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map_or(0, u64::from_be_bytes);
-            Some(current.saturating_add(1).to_be_bytes().to_vec())
-        })?;
-        next.and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
-            .map(u64::from_be_bytes)
-            .ok_or_else(|| StoreError::Corrupt("a reflection counter".into()))
-    }
-
-    fn seal_record(&self, key: &SecretKey, reflection: &Reflection) -> Result<Vec<u8>, StoreError> {
-        let plaintext = zeroize::Zeroizing::new(
-            serde_json::to_vec(reflection).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        );
-        let rk = record_key(reflection.author, reflection.id);
-        Ok(key.seal(&record_aad(&rk), &plaintext)?)
+    fn counter(&self, live: &Live, member: u64) -> Result<Counter, StoreError> {
+        match live.t.counters.get(member_key(member))? {
+            None => Ok(Counter::default()),
+            Some(b) if b.len() == 16 => Ok(Counter {
+                last: u64::from_be_bytes(b[..8].try_into().unwrap_or_default()),
+                count: u64::from_be_bytes(b[8..].try_into().unwrap_or_default()),
+            }),
+            // A counter from before counts were kept: count once.
+            Some(b) => Ok(Counter {
+                last: <[u8; 8]>::try_from(b.as_ref())
+                    .map(u64::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt("a reflection counter".into()))?,
+                count: live.t.reflections.scan_prefix(member_key(member)).count() as u64,
+            }),
+        }
     }
 
     fn open_record(
@@ -92,70 +137,89 @@ impl Store {
         rk: &[u8],
         sealed: &[u8],
     ) -> Result<Reflection, StoreError> {
-        let plaintext = key.open(&record_aad(rk), sealed)?;
-        serde_json::from_slice(&plaintext)
-            .map_err(|e| StoreError::Corrupt(format!("a reflection: {e}")))
+        self.shared.envelope.open_reflection(key, rk, sealed)
     }
 
-    /// Saves a new reflection (a validated draft) and returns it once it is on disk.
-    pub fn save_reflection(
+    /// Saves a new reflection, numbered next for `author`; `make` builds it
+    /// from its number. Returns it once it is on the disk.
+    pub fn add_reflection(
         &self,
         author: u64,
-        draft: Draft,
-        framework: &Framework,
-        now: DateTime<Utc>,
+        make: impl FnOnce(u64) -> Reflection,
     ) -> Result<Reflection, StoreError> {
-        let key = self
-            .data_key(author, true)?
-            .ok_or_else(|| StoreError::Corrupt("member key".into()))?;
-        let id = self.next_id(author)?;
-        let reflection = Reflection {
-            id,
-            author,
-            created: now,
-            edited: None,
-            title: draft.title,
-            text: draft.text,
-            competences: draft.competences,
-            model: draft.model,
-            framework: framework.name.clone(),
-            framework_version: framework.version.clone(),
-            mode: draft.mode,
-        };
-        let sealed = self.seal_record(&key, &reflection)?;
-        self.reflections.insert(record_key(author, id), sealed)?;
-        self.flush()?;
-        Ok(reflection)
+        let _member = self.member_lock(author);
+        self.with(|live| {
+            let key = self
+                .data_key(live, author, true)?
+                .ok_or_else(|| StoreError::Corrupt("member key".into()))?;
+            let counter = self.counter(live, author)?;
+            let id = counter.last.saturating_add(1);
+            let reflection = make(id);
+            let rk = record_key(author, id);
+            let sealed = self
+                .shared
+                .envelope
+                .seal_reflection(&key, &rk, &reflection)?;
+            let next = Counter {
+                last: id,
+                count: counter.count + 1,
+            };
+            (&live.t.reflections, &live.t.counters)
+                .transaction(|(r, c)| {
+                    r.insert(&rk[..], sealed.as_slice())?;
+                    c.insert(&member_key(author)[..], &next.bytes()[..])?;
+                    Ok::<(), ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(storage)?;
+            self.commit(live)?;
+            Ok(reflection)
+        })
     }
 
     /// One of `author`'s reflections; `None` if they have no such reflection.
     pub fn reflection(&self, author: u64, id: u64) -> Result<Option<Reflection>, StoreError> {
-        let Some(key) = self.data_key(author, false)? else {
-            return Ok(None);
-        };
-        let rk = record_key(author, id);
-        match self.reflections.get(rk)? {
-            Some(sealed) => Ok(Some(self.open_record(&key, &rk, &sealed)?)),
-            None => Ok(None),
-        }
+        self.with(|live| {
+            let Some(key) = self.data_key(live, author, false)? else {
+                return Ok(None);
+            };
+            let rk = record_key(author, id);
+            match live.t.reflections.get(rk)? {
+                Some(sealed) => Ok(Some(self.open_record(&key, &rk, &sealed)?)),
+                None => Ok(None),
+            }
+        })
     }
 
-    /// All of `author`'s reflections, oldest first.
-    pub fn reflections_of(&self, author: u64) -> Result<Vec<Reflection>, StoreError> {
-        let Some(key) = self.data_key(author, false)? else {
-            return Ok(Vec::new());
-        };
-        self.reflections
-            .scan_prefix(member_key(author))
-            .map(|entry| {
+    /// All of `author`'s reflections that can be read, oldest first, and the
+    /// numbers of any that cannot.
+    pub fn reflections_of(&self, author: u64) -> Result<Readable, StoreError> {
+        self.with(|live| {
+            let mut out = Readable::default();
+            let key = match self.data_key(live, author, false) {
+                Ok(Some(key)) => key,
+                Ok(None) => return Ok(out),
+                Err(_) => {
+                    // The member's key itself is damaged: nothing of theirs opens.
+                    for entry in live.t.reflections.scan_prefix(member_key(author)).keys() {
+                        out.unreadable.push(id_of(&entry?));
+                    }
+                    return Ok(out);
+                }
+            };
+            for entry in live.t.reflections.scan_prefix(member_key(author)) {
                 let (rk, sealed) = entry?;
-                self.open_record(&key, &rk, &sealed)
-            })
-            .collect()
+                match self.open_record(&key, &rk, &sealed) {
+                    Ok(r) => out.items.push(r),
+                    Err(_) => out.unreadable.push(id_of(&rk)),
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// A page of `author`'s reflections, newest first, optionally only those
     /// tagged with `tag`. Pages count from 1; a page past the end is empty.
+    /// Unreadable records are skipped and their numbers reported.
     pub fn page_of(
         &self,
         author: u64,
@@ -163,104 +227,204 @@ impl Store {
         page: usize,
         per_page: usize,
     ) -> Result<Page, StoreError> {
-        let Some(key) = self.data_key(author, false)? else {
-            return Ok(Page {
-                items: Vec::new(),
-                page,
-                pages: 0,
-                total: 0,
-            });
-        };
         let per_page = per_page.max(1);
         let page = page.max(1);
-        let skip = (page - 1) * per_page;
-        let mut items = Vec::new();
-        let mut total = 0;
-        for entry in self.reflections.scan_prefix(member_key(author)).rev() {
-            let (rk, sealed) = entry?;
-            if tag.is_none() && (total < skip || total >= skip + per_page) {
-                // Counting only: no need to decrypt what is not shown.
-                total += 1;
-                continue;
-            }
-            let r = self.open_record(&key, &rk, &sealed)?;
-            if tag.is_some_and(|t| !r.competences.contains(&t)) {
-                continue;
-            }
-            if total >= skip && total < skip + per_page {
-                items.push(r);
-            }
-            total += 1;
+        let skip = (page - 1).saturating_mul(per_page);
+        if let Some(tag) = tag {
+            let all = self.reflections_of(author)?;
+            let matching: Vec<Reflection> = all
+                .items
+                .into_iter()
+                .rev()
+                .filter(|r| r.competences.contains(&tag))
+                .collect();
+            let total = matching.len();
+            return Ok(Page {
+                items: matching.into_iter().skip(skip).take(per_page).collect(),
+                unreadable: if page == 1 {
+                    all.unreadable
+                } else {
+                    Vec::new()
+                },
+                page,
+                pages: total.div_ceil(per_page),
+                total,
+            });
         }
-        Ok(Page {
-            items,
-            page,
-            pages: total.div_ceil(per_page),
-            total,
+        self.with(|live| {
+            let total = usize::try_from(self.counter(live, author)?.count).unwrap_or(usize::MAX);
+            let mut out = Page {
+                items: Vec::new(),
+                unreadable: Vec::new(),
+                page,
+                pages: total.div_ceil(per_page),
+                total,
+            };
+            if total == 0 || skip >= total {
+                return Ok(out);
+            }
+            let key = self.data_key(live, author, false).ok().flatten();
+            let records = live
+                .t
+                .reflections
+                .scan_prefix(member_key(author))
+                .rev()
+                .skip(skip)
+                .take(per_page);
+            for entry in records {
+                let (rk, sealed) = entry?;
+                match key.as_ref().map(|k| self.open_record(k, &rk, &sealed)) {
+                    Some(Ok(r)) => out.items.push(r),
+                    _ => out.unreadable.push(id_of(&rk)),
+                }
+            }
+            Ok(out)
         })
     }
 
-    /// Replaces the text, title, tags, model and mode of one of `author`'s
-    /// reflections; `None` if there is no such reflection.
-    pub fn edit_reflection(
+    /// Changes one of `author`'s reflections in place: opened once, changed
+    /// by `change`, sealed once. The version it replaces is fingerprinted in
+    /// the erasure record and leaves the data directory at the next rewrite.
+    /// `None` if there is no such reflection.
+    pub fn update_reflection(
         &self,
         author: u64,
         id: u64,
-        draft: Draft,
         now: DateTime<Utc>,
+        change: impl FnOnce(&mut Reflection),
     ) -> Result<Option<Reflection>, StoreError> {
-        let Some(mut reflection) = self.reflection(author, id)? else {
-            return Ok(None);
+        let _member = self.member_lock(author);
+        self.with(|live| {
+            let rk = record_key(author, id);
+            let Some(old) = live.t.reflections.get(rk)? else {
+                return Ok(None);
+            };
+            let Some(key) = self.data_key(live, author, false)? else {
+                return Ok(None);
+            };
+            let mut reflection = self.open_record(&key, &rk, &old)?;
+            change(&mut reflection);
+            let sealed = self
+                .shared
+                .envelope
+                .seal_reflection(&key, &rk, &reflection)?;
+            let print = self
+                .shared
+                .envelope
+                .fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old);
+            self.erasures().append(&[print])?;
+            live.t.reflections.insert(rk, sealed)?;
+            Store::mark_pending(live, now)?;
+            self.commit(live)?;
+            Ok(Some(reflection))
+        })
+    }
+
+    /// Deletes one of `author`'s reflections; false if there was none. Its
+    /// sealed bytes are fingerprinted in the erasure record and leave the
+    /// data directory at the next rewrite.
+    pub fn delete_reflection(
+        &self,
+        author: u64,
+        id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let _member = self.member_lock(author);
+        self.with(|live| {
+            let rk = record_key(author, id);
+            let Some(old) = live.t.reflections.get(rk)? else {
+                return Ok(false);
+            };
+            let print = self
+                .shared
+                .envelope
+                .fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old);
+            self.erasures().append(&[print])?;
+            let counter = self.counter(live, author)?;
+            let next = Counter {
+                last: counter.last,
+                count: counter.count.saturating_sub(1),
+            };
+            (&live.t.reflections, &live.t.counters)
+                .transaction(|(r, c)| {
+                    r.remove(&rk[..])?;
+                    c.insert(&member_key(author)[..], &next.bytes()[..])?;
+                    Ok::<(), ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(storage)?;
+            Store::mark_pending(live, now)?;
+            self.commit(live)?;
+            Ok(true)
+        })
+    }
+
+    /// Removes every trace of a member, without decrypting anything: every
+    /// record of theirs (data key, reflections, counter, reminder) is
+    /// fingerprinted in the erasure record, removed, and then the whole
+    /// database is rewritten, so none of it stays in the data directory or
+    /// in its automatic backups. Returns how many reflections there were.
+    pub fn forget_member(&self, member: u64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let n = {
+            let _member = self.member_lock(member);
+            self.with(|live| {
+                let envelope = &self.shared.envelope;
+                let mk = member_key(member);
+                let mut prints = Vec::new();
+                let mut reflections = Vec::new();
+                for entry in live.t.reflections.scan_prefix(mk) {
+                    let (k, v) = entry?;
+                    prints.push(envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &k, &v));
+                    reflections.push(k);
+                }
+                let singles = [
+                    (trees::MEMBER_KEYS, &live.t.member_keys),
+                    (trees::COUNTERS, &live.t.counters),
+                    (trees::MEMBER_SETTINGS, &live.t.member_settings),
+                ];
+                for (name, tree) in singles {
+                    if let Some(v) = tree.get(mk)? {
+                        prints.push(envelope.fingerprint(name.as_bytes(), &mk, &v));
+                    }
+                }
+                self.erasures().append(&prints)?;
+                // The key first: from here nothing of theirs can be opened.
+                live.t.member_keys.remove(mk)?;
+                self.commit(live)?;
+                for k in &reflections {
+                    live.t.reflections.remove(k)?;
+                }
+                // Numbers go on from where they were, so a stale button never
+                // finds a new reflection under an old number.
+                let last = self.counter(live, member)?.last;
+                live.t
+                    .counters
+                    .insert(mk, &Counter { last, count: 0 }.bytes()[..])?;
+                live.t.member_settings.remove(mk)?;
+                Store::mark_pending(live, now)?;
+                self.commit(live)?;
+                Ok(reflections.len())
+            })?
         };
-        let Some(key) = self.data_key(author, false)? else {
-            return Ok(None);
-        };
-        reflection.title = draft.title;
-        reflection.text = draft.text;
-        reflection.competences = draft.competences;
-        reflection.model = draft.model;
-        reflection.mode = draft.mode;
-        reflection.edited = Some(now);
-        let sealed = self.seal_record(&key, &reflection)?;
-        self.reflections.insert(record_key(author, id), sealed)?;
-        self.flush()?;
-        Ok(Some(reflection))
+        self.rewrite(&mut |_| {})?;
+        Ok(n)
     }
 
-    /// Deletes one of `author`'s reflections; false if there was none.
-    pub fn delete_reflection(&self, author: u64, id: u64) -> Result<bool, StoreError> {
-        let removed = self.reflections.remove(record_key(author, id))?.is_some();
-        self.flush()?;
-        Ok(removed)
+    /// How many reflections `member` has, without decrypting any.
+    pub fn reflection_count(&self, member: u64) -> Result<usize, StoreError> {
+        self.with(|live| {
+            Ok(usize::try_from(self.counter(live, member)?.count).unwrap_or(usize::MAX))
+        })
     }
 
-    /// Removes every trace of a member: their data key first (so whatever
-    /// bytes sled still holds can no longer be decrypted), then their
-    /// reflections and counter. Returns how many reflections there were.
-    pub fn forget_member(&self, member: u64) -> Result<usize, StoreError> {
-        self.member_keys.remove(member_key(member))?;
-        self.flush()?;
-        let keys: Vec<sled::IVec> = self
-            .reflections
-            .scan_prefix(member_key(member))
-            .keys()
-            .collect::<Result<_, _>>()?;
-        for k in &keys {
-            self.reflections.remove(k)?;
-        }
-        self.counters.remove(member_key(member))?;
-        self.member_settings.remove(member_key(member))?;
-        self.flush()?;
-        Ok(keys.len())
-    }
-
-    /// Whether anything of `member` remains (for tests and `forget-me`'s confirmation).
+    /// Whether anything of `member` remains that could be read (for tests
+    /// and `forget-me`'s confirmation): a key, a reflection, a reminder.
     pub fn holds_anything_of(&self, member: u64) -> Result<bool, StoreError> {
-        let prefix = member_key(member);
-        Ok(self.member_keys.contains_key(prefix)?
-            || self.counters.contains_key(prefix)?
-            || self.member_settings.contains_key(prefix)?
-            || self.reflections.scan_prefix(prefix).next().is_some())
+        self.with(|live| {
+            let prefix = member_key(member);
+            Ok(live.t.member_keys.contains_key(prefix)?
+                || live.t.member_settings.contains_key(prefix)?
+                || live.t.reflections.scan_prefix(prefix).next().is_some())
+        })
     }
 }
 
@@ -268,7 +432,8 @@ impl Store {
 mod tests {
     use super::super::tests::temp_dir;
     use super::*;
-    use crate::reflections::Mode;
+    use crate::framework::Framework;
+    use crate::reflections::{Draft, Mode};
 
     fn draft(text: &str, tags: &[&str]) -> Draft {
         Draft {
@@ -280,26 +445,27 @@ mod tests {
         }
     }
 
+    fn save(store: &Store, author: u64, d: Draft) -> Reflection {
+        let f = Framework::builtin().unwrap();
+        store
+            .add_reflection(author, |id| d.into_reflection(id, author, Utc::now(), &f))
+            .unwrap()
+    }
+
     #[test]
     fn reflections_round_trip_in_order_and_are_scoped_to_their_author() {
         let dir = temp_dir("refl");
-        let f = Framework::builtin().unwrap();
         let store = Store::open(&dir, None).unwrap();
         let now = Utc::now();
-        let a1 = store
-            .save_reflection(1, draft("first", &["core:3.5"]), &f, now)
-            .unwrap();
-        let a2 = store
-            .save_reflection(1, draft("second", &[]), &f, now)
-            .unwrap();
-        let b1 = store
-            .save_reflection(2, draft("bob's", &[]), &f, now)
-            .unwrap();
+        let a1 = save(&store, 1, draft("first", &["core:3.5"]));
+        let a2 = save(&store, 1, draft("second", &[]));
+        let b1 = save(&store, 2, draft("bob's", &[]));
         assert_eq!((a1.id, a2.id, b1.id), (1, 2, 1));
         assert_eq!(a1.framework, "Coaching competence framework");
         let texts: Vec<String> = store
             .reflections_of(1)
             .unwrap()
+            .items
             .into_iter()
             .map(|r| r.text)
             .collect();
@@ -320,60 +486,82 @@ mod tests {
         assert_eq!(store.page_of(1, None, 9, 10).unwrap().items, vec![]);
 
         let edited = store
-            .edit_reflection(1, 1, draft("first, revised", &[]), now)
+            .update_reflection(1, 1, now, |r| r.revise(draft("first, revised", &[]), now))
             .unwrap()
             .unwrap();
         assert!(edited.edited.is_some());
         assert_eq!(
-            store.edit_reflection(2, 2, draft("x", &[]), now).unwrap(),
-            None
+            store.reflection(1, 1).unwrap().unwrap().text,
+            "first, revised"
         );
-        assert!(store.delete_reflection(1, 2).unwrap());
-        assert!(!store.delete_reflection(1, 2).unwrap());
-        assert!(!store.delete_reflection(2, 2).unwrap());
+        assert_eq!(store.update_reflection(2, 2, now, |_| {}).unwrap(), None);
+        assert!(store.delete_reflection(1, 2, now).unwrap());
+        assert!(!store.delete_reflection(1, 2, now).unwrap());
+        assert!(!store.delete_reflection(2, 2, now).unwrap());
+        assert_eq!(store.page_of(1, None, 1, 10).unwrap().total, 1);
     }
 
     #[test]
     fn forget_me_leaves_nothing_of_the_member_and_nothing_else_is_touched() {
         let dir = temp_dir("forget");
-        let f = Framework::builtin().unwrap();
         let store = Store::open(&dir, None).unwrap();
-        store
-            .save_reflection(1, draft("mine", &[]), &f, Utc::now())
-            .unwrap();
-        store
-            .save_reflection(2, draft("bob's", &[]), &f, Utc::now())
-            .unwrap();
-        assert_eq!(store.forget_member(1).unwrap(), 1);
+        save(&store, 1, draft("mine", &[]));
+        save(&store, 2, draft("bob's", &[]));
+        assert_eq!(store.forget_member(1, Utc::now()).unwrap(), 1);
         assert!(!store.holds_anything_of(1).unwrap());
-        assert_eq!(store.reflections_of(1).unwrap(), vec![]);
-        assert_eq!(store.reflections_of(2).unwrap().len(), 1);
-        // A new reflection after forgetting starts afresh with a new key.
-        assert_eq!(
-            store
-                .save_reflection(1, draft("again", &[]), &f, Utc::now())
-                .unwrap()
-                .id,
-            1
-        );
+        assert_eq!(store.reflections_of(1).unwrap(), Readable::default());
+        assert_eq!(store.reflections_of(2).unwrap().items.len(), 1);
+        // A new reflection after forgetting gets a new key and a number
+        // never used before.
+        assert_eq!(save(&store, 1, draft("again", &[])).id, 2);
     }
 
     #[test]
-    fn a_record_moved_to_another_member_does_not_open() {
+    fn a_record_moved_to_another_member_does_not_open_and_hides_nothing_else() {
         let dir = temp_dir("swap");
-        let f = Framework::builtin().unwrap();
         let store = Store::open(&dir, None).unwrap();
+        save(&store, 1, draft("alice's secret", &[]));
+        save(&store, 2, draft("bob's", &[]));
+        save(&store, 2, draft("bob's second", &[]));
         store
-            .save_reflection(1, draft("alice's secret", &[]), &f, Utc::now())
+            .with(|live| {
+                let sealed = live.t.reflections.get(record_key(1, 1))?.unwrap();
+                live.t.reflections.insert(record_key(2, 1), sealed)?;
+                Ok(())
+            })
             .unwrap();
-        store
-            .save_reflection(2, draft("bob's", &[]), &f, Utc::now())
-            .unwrap();
-        let sealed = store.reflections.get(record_key(1, 1)).unwrap().unwrap();
-        store.reflections.insert(record_key(2, 2), sealed).unwrap();
         assert!(
-            store.reflection(2, 2).is_err(),
+            store.reflection(2, 1).is_err(),
             "sealed for alice, bound to her record key"
         );
+        let all = store.reflections_of(2).unwrap();
+        assert_eq!(all.unreadable, vec![1]);
+        assert_eq!(all.items.len(), 1, "the good record is still listed");
+        let page = store.page_of(2, None, 1, 10).unwrap();
+        assert_eq!((page.items.len(), page.unreadable.clone()), (1, vec![1]));
+    }
+
+    #[test]
+    fn two_first_saves_at_once_share_one_member_key() {
+        let dir = temp_dir("race");
+        let store = Store::open(&dir, None).unwrap();
+        std::thread::scope(|s| {
+            for i in 0..8 {
+                let store = store.clone();
+                s.spawn(move || save(&store, 42, draft(&format!("r{i}"), &[])));
+            }
+        });
+        let all = store.reflections_of(42).unwrap();
+        assert_eq!((all.items.len(), all.unreadable.len()), (8, 0));
+        // And across processes' worth of key creation: a key made by one
+        // call is the one every later call unwraps.
+        store
+            .with(|live| {
+                let k1 = store.data_key(live, 43, true)?.unwrap();
+                let k2 = store.data_key(live, 43, true)?.unwrap();
+                assert_eq!(k1.expose(), k2.expose());
+                Ok(())
+            })
+            .unwrap();
     }
 }

@@ -103,30 +103,39 @@ fn from_json<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T
 impl Store {
     /// A server's schedule, if it has one.
     pub fn schedule(&self, guild: u64) -> Result<Option<ScheduleRecord>, StoreError> {
-        self.schedules
-            .get(guild_key(guild))?
-            .map(|b| from_json(&b, "a schedule"))
-            .transpose()
+        self.with(|live| {
+            live.t
+                .schedules
+                .get(guild_key(guild))?
+                .map(|b| from_json(&b, "a schedule"))
+                .transpose()
+        })
     }
 
     /// Saves a server's schedule durably.
     pub fn set_schedule(&self, guild: u64, record: &ScheduleRecord) -> Result<(), StoreError> {
-        self.schedules.insert(guild_key(guild), json(record)?)?;
-        self.flush()
+        let bytes = json(record)?;
+        self.with(|live| {
+            live.t.schedules.insert(guild_key(guild), bytes)?;
+            self.commit(live)
+        })
     }
 
     /// Every server's schedule.
     pub fn schedules(&self) -> Result<Vec<(u64, ScheduleRecord)>, StoreError> {
-        self.schedules
-            .iter()
-            .map(|entry| {
-                let (k, v) = entry?;
-                let guild = <[u8; 8]>::try_from(k.as_ref())
-                    .map(u64::from_be_bytes)
-                    .map_err(|_| StoreError::Corrupt("a schedule key".into()))?;
-                Ok((guild, from_json(&v, "a schedule")?))
-            })
-            .collect()
+        self.with(|live| {
+            live.t
+                .schedules
+                .iter()
+                .map(|entry| {
+                    let (k, v) = entry?;
+                    let guild = <[u8; 8]>::try_from(k.as_ref())
+                        .map(u64::from_be_bytes)
+                        .map_err(|_| StoreError::Corrupt("a schedule key".into()))?;
+                    Ok((guild, from_json(&v, "a schedule")?))
+                })
+                .collect()
+        })
     }
 
     /// Claims `slot` for `competence`. Returns `None` if this call claimed it,
@@ -138,20 +147,22 @@ impl Store {
         competence: CompetenceId,
     ) -> Result<Option<SlotState>, StoreError> {
         let claim = json(&SlotState::Claimed { competence })?;
-        match self.slots.compare_and_swap(
-            slot_key(guild, slot),
-            None as Option<&[u8]>,
-            Some(claim),
-        )? {
-            Ok(()) => {
-                self.flush()?;
-                Ok(None)
+        self.with(|live| {
+            match live.t.slots.compare_and_swap(
+                slot_key(guild, slot),
+                None as Option<&[u8]>,
+                Some(claim),
+            )? {
+                Ok(()) => {
+                    self.commit(live)?;
+                    Ok(None)
+                }
+                Err(existing) => existing
+                    .current
+                    .map(|b| from_json(&b, "a slot"))
+                    .transpose(),
             }
-            Err(existing) => existing
-                .current
-                .map(|b| from_json(&b, "a slot"))
-                .transpose(),
-        }
+        })
     }
 
     /// Records that `slot` was posted as `message`.
@@ -162,35 +173,46 @@ impl Store {
         competence: CompetenceId,
         message: u64,
     ) -> Result<(), StoreError> {
-        self.slots.insert(
-            slot_key(guild, slot),
-            json(&SlotState::Posted {
-                competence,
-                message,
-            })?,
-        )?;
-        self.flush()
+        let bytes = json(&SlotState::Posted {
+            competence,
+            message,
+        })?;
+        self.with(|live| {
+            live.t.slots.insert(slot_key(guild, slot), bytes)?;
+            self.commit(live)
+        })
     }
 
     /// Adds one to the group's count for each competence (a reflection was
     /// saved in this server). Counts only: nothing of the reflection is kept.
     pub fn count_for_group(&self, guild: u64, tags: &[CompetenceId]) -> Result<(), StoreError> {
-        for id in tags {
-            self.group_counts
-                .update_and_fetch(count_key(guild, *id), |old| {
-                    let n = old
-                        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                        .map_or(0, u32::from_be_bytes);
-                    Some(n.saturating_add(1).to_be_bytes().to_vec())
-                })?;
-        }
-        self.flush()
+        self.with(|live| {
+            for id in tags {
+                live.t
+                    .group_counts
+                    .update_and_fetch(count_key(guild, *id), |old| {
+                        let n = old
+                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                            .map_or(0, u32::from_be_bytes);
+                        Some(n.saturating_add(1).to_be_bytes().to_vec())
+                    })?;
+            }
+            self.commit(live)
+        })
     }
 
     /// The group's reflection counts per competence.
     pub fn group_counts(&self, guild: u64) -> Result<HashMap<CompetenceId, u32>, StoreError> {
+        self.with(|live| self.counts_in(live, guild))
+    }
+
+    fn counts_in(
+        &self,
+        live: &super::Live,
+        guild: u64,
+    ) -> Result<HashMap<CompetenceId, u32>, StoreError> {
         let mut counts = HashMap::new();
-        for entry in self.group_counts.scan_prefix(guild_key(guild)) {
+        for entry in live.t.group_counts.scan_prefix(guild_key(guild)) {
             let (k, v) = entry?;
             if k.len() != 11 {
                 continue;

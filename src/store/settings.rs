@@ -16,11 +16,13 @@ pub struct GuildSettings {
 impl Store {
     /// A server's settings; defaults when none were saved.
     pub fn guild_settings(&self, guild: u64) -> Result<GuildSettings, StoreError> {
-        match self.guild_settings.get(guild.to_be_bytes())? {
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| StoreError::Corrupt(format!("settings of server {guild}: {e}"))),
-            None => Ok(GuildSettings::default()),
-        }
+        self.with(
+            |live| match live.t.guild_settings.get(guild.to_be_bytes())? {
+                Some(bytes) => serde_json::from_slice(&bytes)
+                    .map_err(|e| StoreError::Corrupt(format!("settings of server {guild}: {e}"))),
+                None => Ok(GuildSettings::default()),
+            },
+        )
     }
 
     /// Saves a server's settings durably.
@@ -31,8 +33,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec(settings)
             .map_err(|e| StoreError::Corrupt(format!("settings of server {guild}: {e}")))?;
-        self.guild_settings.insert(guild.to_be_bytes(), bytes)?;
-        self.flush()
+        self.with(|live| {
+            live.t.guild_settings.insert(guild.to_be_bytes(), bytes)?;
+            self.commit(live)
+        })
     }
 }
 

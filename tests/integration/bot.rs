@@ -66,6 +66,7 @@ impl Bot {
             clock: clock.clone(),
             scheduler_events: Some(events_tx),
             http_timeout: std::time::Duration::from_secs(2),
+            key_file: None,
         };
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(run_until(config, async move {

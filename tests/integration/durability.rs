@@ -212,3 +212,133 @@ fn a_full_disk_confirms_nothing_that_was_not_stored() {
         assert_eq!(&r.text, text);
     }
 }
+
+/// Runs the writer's `rewrite` mode, which aborts the process at `step` of
+/// the erasure swap; returns what it confirmed.
+fn run_rewrite_until(dir: &Path, step: &str) -> Vec<(u64, String)> {
+    let out = Command::new(writer())
+        .args(["rewrite", dir.to_str().expect("utf-8 path"), step])
+        .stderr(Stdio::null())
+        .output()
+        .expect("the writer runs");
+    assert!(!out.status.success(), "the writer was stopped at {step}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("deleted 1"), "{stdout}");
+    assert!(!stdout.contains("rewritten"), "{stdout}");
+    stdout
+        .lines()
+        .filter_map(|l| {
+            l.split_once(' ')
+                .and_then(|(id, text)| Some((id.parse().ok()?, text.to_string())))
+        })
+        .collect()
+}
+
+fn generations(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("data dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("db."))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The erasure swap killed at every step: afterwards exactly one complete
+/// database opens (the old before the switch, the new after), every
+/// confirmed reflection is there, the deleted one is not, and the leftover
+/// generation is removed.
+#[test]
+fn a_crash_at_every_step_of_the_erasure_swap_loses_nothing_confirmed() {
+    for step in ["written", "switched", "removed"] {
+        let dir = scratch(&format!("swap-{step}"));
+        let confirmed = run_rewrite_until(&dir, step);
+        assert_eq!(confirmed.len(), 10, "{step}");
+        let current = std::fs::read_to_string(dir.join("CURRENT")).expect("CURRENT");
+        let expected = match step {
+            "written" => "db.1",
+            _ => "db.2",
+        };
+        assert_eq!(
+            current.trim(),
+            expected,
+            "{step}: which database CURRENT names"
+        );
+        let store = Store::open(&dir, None).expect("exactly one database opens");
+        for (id, text) in &confirmed {
+            let found = store.reflection(1, *id).expect("readable");
+            if *id == 1 {
+                assert_eq!(found, None, "{step}: the confirmed delete holds");
+            } else {
+                assert_eq!(found.map(|r| r.text).as_ref(), Some(text), "{step}: #{id}");
+            }
+        }
+        assert_eq!(
+            generations(&dir).len(),
+            1,
+            "{step}: {:?}",
+            generations(&dir)
+        );
+    }
+}
+
+/// What the console prints as "Saved" reaches the terminal only after the
+/// database file was synced: the real process, traced by its system calls.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_console_says_saved_only_after_fdatasync_of_the_database() {
+    let dir = scratch("traced");
+    let trace = scratch("traced.log");
+    let mut child = Command::new("strace")
+        .args([
+            "-f",
+            "-y",
+            "-s",
+            "200",
+            "-e",
+            "trace=pwrite64,write,fdatasync,fsync",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_companion"))
+        .args(["console", "--data-dir", dir.to_str().expect("utf-8")])
+        .env_remove("COMPANION_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("strace runs (.ci/run installs it; apt-get install strace)");
+    std::io::Write::write_all(
+        child.stdin.as_mut().expect("stdin"),
+        b"/reflect\n\nTraced.\n.\n\n\n/reflections delete 1\nyes\n",
+    )
+    .expect("input");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("finishes");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Saved as reflection #1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let log = std::fs::read_to_string(&trace).expect("trace");
+    let lines: Vec<&str> = log.lines().collect();
+    for said in ["Saved as reflection #1", "Reflection #1 is deleted"] {
+        let at = lines
+            .iter()
+            .position(|l| l.contains("write(1") && l.contains(said))
+            .unwrap_or_else(|| panic!("no write of {said:?} in the trace:\n{log}"));
+        let is_db = |l: &str| l.contains("/db.1/db>");
+        let last_write = lines[..at]
+            .iter()
+            .rposition(|l| l.contains("pwrite64(") && is_db(l))
+            .unwrap_or_else(|| panic!("the database was never written before {said:?}"));
+        assert!(
+            lines[last_write..at]
+                .iter()
+                .any(|l| (l.contains("fdatasync(") || l.contains("fsync(")) && is_db(l)),
+            "{said:?} was written before the database was synced:\n{}",
+            lines[last_write..=at].join("\n")
+        );
+    }
+}

@@ -1,16 +1,110 @@
-//! The database from the operator's side: backup and restore through the
-//! binary, a check that reads everything, and a second process refused
-//! while the first holds the database.
+//! The database from the operator's side, through the binary where an
+//! operator would use it: back up, restore, check, damage, salvage; erasure
+//! that leaves no sealed byte behind, in the data directory or its backups;
+//! restores that respect erasures; keys; a second process refused.
 
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use chrono::Utc;
+use practice_companion::Framework;
+use practice_companion::reflections::{Draft, Mode};
+use practice_companion::store::{SecretKey, Store};
 
 use crate::support::{companion, companion_with_input};
 
-fn scratch(name: &str) -> std::path::PathBuf {
+fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("companion-storage-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Every file under `dir` and its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(path.clone(), std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+/// Whether `needle` occurs in any file under `dir`.
+fn occurs_in(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    snapshot(dir)
+        .into_iter()
+        .filter(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle))
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// The live generation's raw records of one tree, read from a private copy
+/// with sled itself (as someone with the disk would).
+fn raw_tree(dir: &Path, tree: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let live = std::fs::read_to_string(dir.join("CURRENT")).expect("CURRENT");
+    let copy = scratch(&format!("raw-{}", live.trim()));
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(dir.join(live.trim()))
+        .arg(&copy)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let db = sled::open(&copy).expect("sled opens the copy");
+    let out = db
+        .open_tree(tree)
+        .expect("tree")
+        .iter()
+        .map(|e| e.map(|(k, v)| (k.to_vec(), v.to_vec())).expect("record"))
+        .collect();
+    drop(db);
+    let _ = std::fs::remove_dir_all(&copy);
+    out
+}
+
+fn draft(text: &str) -> Draft {
+    Draft {
+        title: String::new(),
+        text: text.into(),
+        competences: vec![],
+        model: "free".into(),
+        mode: Mode::Coaching,
+    }
+}
+
+fn save(store: &Store, member: u64, text: &str) -> u64 {
+    let f = Framework::builtin().expect("framework");
+    store
+        .add_reflection(member, |id| {
+            draft(text).into_reflection(id, member, Utc::now(), &f)
+        })
+        .expect("save")
+        .id
+}
+
+fn console_reflect(dir: &Path, text: &str) {
+    let run = companion_with_input(
+        &["console", "--data-dir", s(dir)],
+        &format!("/reflect\n\n{text}\n.\n\n\n"),
+    );
+    assert!(
+        run.stdout.contains("Saved as reflection #"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
@@ -18,68 +112,59 @@ fn export_import_and_check_round_trip_a_database() {
     let a = scratch("a");
     let b = scratch("b");
     let file = scratch("backup").with_extension("bak");
-    let a_str = a.to_str().expect("utf-8");
-    let wrote = companion_with_input(
-        &["console", "--data-dir", a_str],
-        "/reflect C3.5\nBackup test\nA reflection to keep.\n.\n\n\n",
-    );
-    assert!(
-        wrote.stdout.contains("Saved as reflection #1"),
-        "{}",
-        wrote.stdout
-    );
+    console_reflect(&a, "A reflection to keep.");
 
-    let check = companion(&["db", "check", "--data-dir", a_str]);
+    let check = companion(&["db", "check", "--data-dir", s(&a)]);
     assert_eq!(check.code, 0, "{}", check.stderr);
     assert!(
-        check.stdout.contains("1 reflection of 1 member"),
+        check
+            .stdout
+            .contains("1 reflection of 1 member, every one readable"),
         "{}",
         check.stdout
     );
 
-    let export = companion(&[
-        "db",
-        "export",
-        file.to_str().expect("utf-8"),
-        "--data-dir",
-        a_str,
-    ]);
+    let export = companion(&["db", "export", s(&file), "--data-dir", s(&a)]);
     assert_eq!(export.code, 0, "{}", export.stderr);
-    let again = companion(&[
-        "db",
-        "export",
-        file.to_str().expect("utf-8"),
-        "--data-dir",
-        a_str,
-    ]);
-    assert_eq!(again.code, 1, "an existing backup is never overwritten");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file)
+            .expect("backup")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "a backup file is owner-only");
+    }
+    let again = companion(&["db", "export", s(&file), "--data-dir", s(&a)]);
+    assert_eq!(again.code, 3, "an existing backup is never overwritten");
 
-    // Without the key, the restored database cannot be opened.
-    let b_str = b.to_str().expect("utf-8");
-    let keyless = companion(&[
-        "db",
-        "import",
-        file.to_str().expect("utf-8"),
-        "--data-dir",
-        b_str,
-    ]);
-    assert_eq!(keyless.code, 1);
+    // Without the key, nothing is restored (and no key is made up).
+    let keyless = companion(&["db", "import", s(&file), "--data-dir", s(&b)]);
+    assert_eq!(keyless.code, 3);
     assert!(
         keyless.stderr.contains("no key was found"),
         "{}",
         keyless.stderr
     );
+    assert!(!b.join("master.key").exists());
 
-    // With the key beside it, everything comes back.
-    let _ = std::fs::remove_dir_all(&b);
-    std::fs::create_dir_all(&b).expect("mkdir");
+    // With the key but no erasure record: refused, with what would work.
     std::fs::copy(a.join("master.key"), b.join("master.key")).expect("copy key");
+    let blind = companion(&["db", "import", s(&file), "--data-dir", s(&b)]);
+    assert_eq!(blind.code, 3);
+    assert!(blind.stderr.contains("--erasures"), "{}", blind.stderr);
+    assert!(!b.join("CURRENT").exists(), "nothing was written");
+
+    let erasures = a.join("erasures");
     let import = companion(&[
         "db",
         "import",
-        file.to_str().expect("utf-8"),
+        s(&file),
+        "--erasures",
+        s(&erasures),
         "--data-dir",
-        b_str,
+        s(&b),
     ]);
     assert_eq!(import.code, 0, "{}", import.stderr);
     assert!(
@@ -87,7 +172,7 @@ fn export_import_and_check_round_trip_a_database() {
         "{}",
         import.stdout
     );
-    let read = companion_with_input(&["console", "--data-dir", b_str], "/reflections view 1\n");
+    let read = companion_with_input(&["console", "--data-dir", s(&b)], "/reflections view 1\n");
     assert!(
         read.stdout.contains("A reflection to keep."),
         "{}",
@@ -96,11 +181,85 @@ fn export_import_and_check_round_trip_a_database() {
 }
 
 #[test]
+fn a_backup_that_was_altered_or_made_under_another_key_is_refused_before_anything_is_written() {
+    let a = scratch("auth-a");
+    let file = scratch("auth-backup").with_extension("bak");
+    console_reflect(&a, "Authenticated.");
+    let export = companion(&["db", "export", s(&file), "--data-dir", s(&a)]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let bytes = std::fs::read(&file).expect("backup");
+
+    // One byte changed anywhere: refused.
+    let target = scratch("auth-b");
+    std::fs::create_dir_all(&target).expect("mkdir");
+    std::fs::copy(a.join("master.key"), target.join("master.key")).expect("key");
+    let mut altered = bytes.clone();
+    let at = altered.len() / 2;
+    altered[at] ^= 1;
+    let altered_file = scratch("auth-altered").with_extension("bak");
+    std::fs::write(&altered_file, &altered).expect("write");
+    let run = companion(&[
+        "db",
+        "import",
+        s(&altered_file),
+        "--without-erasures",
+        "--data-dir",
+        s(&target),
+    ]);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("does not authenticate"),
+        "{}",
+        run.stderr
+    );
+    assert!(!target.join("CURRENT").exists(), "nothing was written");
+
+    // Cut short: refused.
+    std::fs::write(&altered_file, &bytes[..bytes.len() - 40]).expect("write");
+    let run = companion(&[
+        "db",
+        "import",
+        s(&altered_file),
+        "--without-erasures",
+        "--data-dir",
+        s(&target),
+    ]);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("does not authenticate"),
+        "{}",
+        run.stderr
+    );
+
+    // Another key: refused.
+    let other = scratch("auth-c");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    std::fs::write(
+        other.join("master.key"),
+        SecretKey::generate().to_hex().as_bytes(),
+    )
+    .expect("key");
+    let run = companion(&[
+        "db",
+        "import",
+        s(&file),
+        "--without-erasures",
+        "--data-dir",
+        s(&other),
+    ]);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("does not authenticate"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_second_process_on_the_same_data_dir_is_refused_clearly() {
     let dir = scratch("locked");
-    let dir_str = dir.to_str().expect("utf-8");
     let mut holder = Command::new(env!("CARGO_BIN_EXE_companion"))
-        .args(["console", "--data-dir", dir_str])
+        .args(["console", "--data-dir", s(&dir)])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -118,17 +277,52 @@ fn a_second_process_on_the_same_data_dir_is_refused_clearly() {
         assert!(n > 0, "the console ended early: {seen}");
         seen.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
-    let second = companion(&["db", "check", "--data-dir", dir_str]);
-    assert_eq!(second.code, 1);
-    assert!(
-        second
-            .stderr
-            .contains("in use by another companion process"),
-        "{}",
-        second.stderr
-    );
+    for args in [
+        vec!["db", "check", "--data-dir", s(&dir)],
+        vec![
+            "db",
+            "export",
+            "/nonexistent-dir/x.bak",
+            "--data-dir",
+            s(&dir),
+        ],
+    ] {
+        let second = companion(&args);
+        assert_eq!(second.code, 3, "{args:?}");
+        assert!(
+            second
+                .stderr
+                .contains("in use by another companion process"),
+            "{}",
+            second.stderr
+        );
+    }
     drop(stdin);
     let _ = holder.wait();
+}
+
+#[test]
+fn db_commands_on_a_directory_without_a_database_create_nothing() {
+    let missing = scratch("no-db");
+    for args in [
+        vec!["db", "check", "--data-dir", s(&missing)],
+        vec!["db", "export", "/tmp/never.bak", "--data-dir", s(&missing)],
+    ] {
+        let run = companion(&args);
+        assert_eq!(run.code, 3, "{args:?}");
+        assert!(
+            run.stderr.contains("there is no database"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("Nothing was created"), "{}", run.stderr);
+        assert!(!missing.exists(), "{args:?} created {}", missing.display());
+    }
+    // An empty directory stays empty.
+    std::fs::create_dir_all(&missing).expect("mkdir");
+    let run = companion(&["db", "check", "--data-dir", s(&missing)]);
+    assert_eq!(run.code, 3);
+    assert!(snapshot(&missing).is_empty(), "nothing was written");
 }
 
 #[test]
@@ -136,49 +330,390 @@ fn a_data_dir_that_cannot_be_created_fails_with_a_clear_message() {
     let file = scratch("not-a-dir");
     std::fs::write(&file, b"a file, not a directory").expect("write");
     let inside = file.join("data");
-    let run = companion(&["db", "check", "--data-dir", inside.to_str().expect("utf-8")]);
-    assert_eq!(run.code, 1);
+    let run = companion_with_input(
+        &["console", "--data-dir", s(&inside)],
+        "/reflections list\n",
+    );
     assert!(
-        run.stderr.contains("cannot prepare the data directory"),
+        run.stdout.contains("cannot prepare the data directory"),
         "{}",
-        run.stderr
+        run.stdout
     );
 }
 
 #[test]
-fn a_damaged_database_or_a_wrong_key_fails_at_start_and_touches_nothing() {
-    let dir = scratch("damaged");
-    let dir_str = dir.to_str().expect("utf-8");
-    let wrote = companion_with_input(
-        &["console", "--data-dir", dir_str],
-        "/reflect\n\nKeep me.\n.\n\n\n",
-    );
-    assert!(
-        wrote.stdout.contains("Saved as reflection #1"),
-        "{}",
-        wrote.stdout
-    );
-
-    // The wrong key: refused, and the database is left as it was.
+fn keys_are_never_made_up_and_a_bad_key_is_refused() {
+    let dir = scratch("keys");
+    console_reflect(&dir, "Keyed.");
+    let before = snapshot(&dir);
+    for (value, says) in [
+        ("", "set but empty"),
+        ("   ", "set but empty"),
+        ("not hex at all", "64 hexadecimal digits"),
+    ] {
+        let run = Command::new(env!("CARGO_BIN_EXE_companion"))
+            .args(["db", "check", "--data-dir", s(&dir)])
+            .env("COMPANION_KEY", value)
+            .output()
+            .expect("runs");
+        assert_eq!(run.status.code(), Some(2), "{value:?}");
+        assert!(
+            String::from_utf8_lossy(&run.stderr).contains(says),
+            "{value:?}"
+        );
+    }
+    // The wrong key: refused, and nothing in the data directory changed.
     let wrong = Command::new(env!("CARGO_BIN_EXE_companion"))
-        .args(["db", "check", "--data-dir", dir_str])
+        .args(["db", "check", "--data-dir", s(&dir)])
         .env("COMPANION_KEY", "00".repeat(32))
         .output()
         .expect("runs");
-    assert_eq!(wrong.status.code(), Some(1));
+    assert_eq!(wrong.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("does not open the database"));
-    let still = companion(&["db", "check", "--data-dir", dir_str]);
-    assert_eq!(still.code, 0, "{}", still.stderr);
+    let start = companion_with_input(
+        &["console", "--data-dir", s(&dir), "--key-file", "/dev/null"],
+        "/reflections list\n",
+    );
+    assert!(
+        start.stdout.contains("does not hold a key"),
+        "{}",
+        start.stdout
+    );
+    let wrong_file = scratch("wrong.key");
+    std::fs::write(&wrong_file, "11".repeat(32)).expect("write");
+    let start = companion_with_input(
+        &[
+            "console",
+            "--data-dir",
+            s(&dir),
+            "--key-file",
+            s(&wrong_file),
+        ],
+        "/reflections list\n",
+    );
+    assert!(
+        start.stdout.contains("does not open the database"),
+        "{}",
+        start.stdout
+    );
+    assert_eq!(snapshot(&dir), before, "a wrong key changes nothing");
 
-    // A database file overwritten with garbage: a clear error, no panic.
-    let db_dir = dir.join("db");
-    for entry in std::fs::read_dir(&db_dir).expect("db dir").flatten() {
-        if entry.path().is_file() {
-            std::fs::write(entry.path(), vec![0xAB; 4096]).expect("damage");
+    // The key moved out of the data directory into a key file (as with a
+    // systemd credential): it opens, and no new key file appears.
+    let key_file = scratch("moved.key");
+    std::fs::rename(dir.join("master.key"), &key_file).expect("move key");
+    let keyless = companion(&["db", "check", "--data-dir", s(&dir)]);
+    assert_eq!(keyless.code, 3);
+    assert!(
+        keyless.stderr.contains("no key was found"),
+        "{}",
+        keyless.stderr
+    );
+    let with_file = companion(&[
+        "db",
+        "check",
+        "--data-dir",
+        s(&dir),
+        "--key-file",
+        s(&key_file),
+    ]);
+    assert_eq!(with_file.code, 0, "{}", with_file.stderr);
+    let read = companion_with_input(
+        &["console", "--data-dir", s(&dir), "--key-file", s(&key_file)],
+        "/reflections view 1\n",
+    );
+    assert!(read.stdout.contains("Keyed."), "{}", read.stdout);
+    assert!(!dir.join("master.key").exists());
+}
+
+#[test]
+fn a_damaged_database_is_never_made_worse_and_comes_back_from_its_backup() {
+    let dir = scratch("damaged");
+    console_reflect(&dir, "First, in the backup.");
+    console_reflect(&dir, "Second, in the backup too.");
+    assert!(
+        std::fs::read_dir(dir.join("backups"))
+            .expect("backups")
+            .count()
+            >= 1,
+        "a clean close writes an automatic backup"
+    );
+    let live = std::fs::read_to_string(dir.join("CURRENT")).expect("CURRENT");
+    let log = dir.join(live.trim()).join("db");
+    let mut bytes = std::fs::read(&log).expect("db");
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0xff;
+    std::fs::write(&log, &bytes).expect("damage");
+    let damaged = snapshot(&dir);
+
+    // The check reports it, exits non-zero, and writes nothing.
+    let check = companion(&["db", "check", "--data-dir", s(&dir)]);
+    assert_eq!(check.code, 1, "{}\n{}", check.stdout, check.stderr);
+    assert!(check.stdout.contains("problem: "), "{}", check.stdout);
+    assert!(
+        !check.stdout.contains("every one readable"),
+        "{}",
+        check.stdout
+    );
+    assert_eq!(snapshot(&dir), damaged, "db check wrote nothing");
+
+    // Starting refuses, says how to restore, and changes nothing.
+    let start = companion_with_input(&["console", "--data-dir", s(&dir)], "/reflections list\n");
+    assert!(start.stdout.contains("is damaged"), "{}", start.stdout);
+    assert!(
+        start.stdout.contains("companion db restore"),
+        "{}",
+        start.stdout
+    );
+    assert!(
+        start.stdout.contains("left exactly as it was"),
+        "{}",
+        start.stdout
+    );
+    assert_eq!(snapshot(&dir), damaged, "a refused start wrote nothing");
+
+    // One command restores the newest backup; another salvages the rest.
+    let restore = companion(&["db", "restore", "--data-dir", s(&dir)]);
+    assert_eq!(restore.code, 0, "{}", restore.stderr);
+    assert!(
+        restore.stdout.contains("2 reflections of 1 member"),
+        "{}",
+        restore.stdout
+    );
+    let salvage = companion(&["db", "salvage", "--data-dir", s(&dir)]);
+    assert_eq!(salvage.code, 0, "{}", salvage.stderr);
+    let list = companion_with_input(
+        &["console", "--data-dir", s(&dir)],
+        "/reflections view 1\n/reflections view 2\n",
+    );
+    assert!(
+        list.stdout.contains("First, in the backup."),
+        "{}",
+        list.stdout
+    );
+    assert!(
+        list.stdout.contains("Second, in the backup too."),
+        "{}",
+        list.stdout
+    );
+    let check = companion(&["db", "check", "--data-dir", s(&dir)]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+}
+
+#[test]
+fn salvage_without_a_backup_keeps_every_record_that_still_decrypts() {
+    let dir = scratch("salvage-only");
+    console_reflect(&dir, "Kept through salvage.");
+    std::fs::remove_dir_all(dir.join("backups")).expect("no backups");
+    // The seal no longer matches: damaged, and no backup to restore.
+    std::fs::write(dir.join("clean"), "db.1 00 00\n").expect("break the seal");
+    let restore = companion(&["db", "restore", "--data-dir", s(&dir)]);
+    assert_eq!(restore.code, 3);
+    assert!(
+        restore.stderr.contains("no automatic backup"),
+        "{}",
+        restore.stderr
+    );
+    let salvage = companion(&["db", "salvage", "--data-dir", s(&dir)]);
+    assert_eq!(salvage.code, 0, "{}", salvage.stderr);
+    assert!(
+        salvage.stdout.contains("salvaged 1 reflection"),
+        "{}",
+        salvage.stdout
+    );
+    let read = companion_with_input(&["console", "--data-dir", s(&dir)], "/reflections view 1\n");
+    assert!(
+        read.stdout.contains("Kept through salvage."),
+        "{}",
+        read.stdout
+    );
+}
+
+/// Member 1 edits one reflection and deletes another, then asks to be
+/// forgotten; member 2 stays. Every sealed byte member 1 ever had (their
+/// wrapped key, each reflection, the version an edit replaced) must be gone
+/// from every file of the data directory, backups included.
+#[test]
+fn erasure_leaves_no_sealed_byte_in_the_data_directory_or_its_backups() {
+    let dir = scratch("erasure");
+    let key = SecretKey::generate();
+    let now = Utc::now();
+    let mut secrets: Vec<Vec<u8>> = Vec::new();
+    {
+        let store = Store::open(&dir, Some(key.clone())).expect("open");
+        save(&store, 1, "Alice's first, to be edited");
+        save(&store, 1, "Alice's second, to be deleted");
+        save(&store, 2, "Bob's, to be kept");
+        store.backup_now(now).expect("a backup holding everything");
+        for (_, v) in raw_tree(&dir, "reflections") {
+            secrets.push(v);
         }
+        secrets.extend(raw_tree(&dir, "member_keys").into_iter().map(|(_, v)| v));
+        let bobs: Vec<Vec<u8>> = raw_tree(&dir, "reflections")
+            .into_iter()
+            .filter(|(k, _)| k[..8] == 2u64.to_be_bytes())
+            .map(|(_, v)| v)
+            .collect();
+        let bob_key: Vec<u8> = raw_tree(&dir, "member_keys")
+            .into_iter()
+            .find(|(k, _)| k[..] == 2u64.to_be_bytes())
+            .map(|(_, v)| v)
+            .expect("bob's key");
+        secrets.retain(|v| !bobs.contains(v) && *v != bob_key);
+        assert_eq!(secrets.len(), 3, "two reflections and a key of alice's");
+
+        store
+            .update_reflection(1, 1, now, |r| r.text = "Alice's first, edited".into())
+            .expect("edit");
+        // The edit's old version waits for the rewrite; maintenance makes it
+        // real within the documented time.
+        let first_new = raw_tree(&dir, "reflections")
+            .into_iter()
+            .find(|(k, _)| k[..8] == 1u64.to_be_bytes() && k[8..] == 1u64.to_be_bytes())
+            .map(|(_, v)| v)
+            .expect("edited record");
+        store
+            .maintain(now + practice_companion::store::ERASE_WITHIN)
+            .expect("maintain");
+        let old = &secrets[0];
+        let probe = &old[old.len() / 2..old.len() / 2 + 24];
+        assert_eq!(
+            occurs_in(&dir, probe),
+            Vec::<PathBuf>::new(),
+            "the replaced version is gone"
+        );
+        secrets.push(first_new);
+
+        assert!(store.delete_reflection(1, 2, now).expect("delete"));
+        assert_eq!(store.forget_member(1, now).expect("forget"), 1);
+        assert_eq!(store.reflections_of(2).expect("bob").items.len(), 1);
+        store.close(now).expect("close");
     }
-    let damaged = companion(&["db", "check", "--data-dir", dir_str]);
-    assert_eq!(damaged.code, 1, "{}", damaged.stdout);
-    assert!(damaged.stderr.starts_with("error: "), "{}", damaged.stderr);
-    assert!(!damaged.stderr.contains("panicked"), "{}", damaged.stderr);
+    for secret in &secrets {
+        let probe = &secret[secret.len() / 2..secret.len() / 2 + 24];
+        assert_eq!(
+            occurs_in(&dir, probe),
+            Vec::<PathBuf>::new(),
+            "a sealed byte of a forgotten member remains"
+        );
+    }
+    let store = Store::open(&dir, Some(key)).expect("reopens");
+    assert!(!store.holds_anything_of(1).expect("query"));
+    assert_eq!(
+        store.reflections_of(2).expect("bob").items[0].text,
+        "Bob's, to be kept"
+    );
+}
+
+#[test]
+fn a_backup_made_before_an_erasure_never_brings_it_back() {
+    let dir = scratch("restore-erasure");
+    let key = SecretKey::generate();
+    let file = scratch("restore-erasure-backup").with_extension("bak");
+    let now = Utc::now();
+    {
+        let store = Store::open(&dir, Some(key.clone())).expect("open");
+        save(&store, 1, "Alice, forgotten later");
+        save(&store, 2, "Bob's first, kept");
+        save(&store, 2, "Bob's second, deleted later");
+        save(&store, 2, "Bob's third, edited later");
+        store.export_to(&file).expect("backup");
+        store.forget_member(1, now).expect("forget");
+        store.delete_reflection(2, 2, now).expect("delete");
+        store
+            .update_reflection(2, 3, now, |r| r.text = "Bob's third, as edited".into())
+            .expect("edit");
+        store.close(now).expect("close");
+    }
+    let key_file = scratch("restore-erasure.key");
+    std::fs::write(&key_file, key.to_hex().as_bytes()).expect("key file");
+    let target = scratch("restore-erasure-target");
+    let run = companion(&[
+        "db",
+        "import",
+        s(&file),
+        "--erasures",
+        s(&dir.join("erasures")),
+        "--key-file",
+        s(&key_file),
+        "--data-dir",
+        s(&target),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 reflection of 1 member"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("left out because the erasure record"),
+        "{}",
+        run.stdout
+    );
+    let store = Store::open(&target, Some(key.clone())).expect("open restored");
+    assert!(
+        !store.holds_anything_of(1).expect("query"),
+        "alice stays forgotten"
+    );
+    let bob: Vec<String> = store
+        .reflections_of(2)
+        .expect("bob")
+        .items
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    assert_eq!(
+        bob,
+        ["Bob's first, kept"],
+        "the deleted and the pre-edit text stay erased"
+    );
+    drop(store);
+
+    // The same backup restored over the original directory: the same.
+    let run = companion(&[
+        "db",
+        "restore",
+        "--from",
+        s(&file),
+        "--key-file",
+        s(&key_file),
+        "--data-dir",
+        s(&dir),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let store = Store::open(&dir, Some(key)).expect("open");
+    assert!(!store.holds_anything_of(1).expect("query"));
+    assert_eq!(store.reflections_of(2).expect("bob").items.len(), 1);
+}
+
+#[test]
+fn automatic_backups_are_written_daily_and_only_the_newest_are_kept() {
+    let dir = scratch("auto-backups");
+    let store = Store::open(&dir, Some(SecretKey::generate())).expect("open");
+    let start = Utc::now();
+    save(&store, 1, "one");
+    let next = store.maintain(start).expect("maintain");
+    assert_eq!(
+        std::fs::read_dir(dir.join("backups")).expect("dir").count(),
+        1
+    );
+    assert_eq!(next, start + practice_companion::store::BACKUP_EVERY);
+    store
+        .maintain(start + chrono::Duration::hours(1))
+        .expect("maintain");
+    assert_eq!(
+        std::fs::read_dir(dir.join("backups")).expect("dir").count(),
+        1,
+        "not again within the day"
+    );
+    for day in 1..=10 {
+        save(&store, 1, "more");
+        store
+            .maintain(start + chrono::Duration::days(day))
+            .expect("maintain");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.join("backups")).expect("dir").count(),
+        practice_companion::store::KEEP_BACKUPS
+    );
 }

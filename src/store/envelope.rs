@@ -1,0 +1,281 @@
+//! The encryption envelope, apart from any storage engine: how a reflection
+//! and a member's key are sealed, the keys derived from the master key, the
+//! fingerprints that name a superseded record without revealing it, and the
+//! erasure record kept outside the database.
+//!
+//! - A reflection is sealed with its author's data key, the record's storage
+//!   key bound in as associated data ([`super::crypto`]).
+//! - A member's data key is wrapped by the master key, bound to the member.
+//! - From the master key, HKDF-SHA256 derives one key for fingerprints of
+//!   erased records and one for authenticating backups; neither can be used
+//!   to decrypt anything.
+//! - A fingerprint is HMAC-SHA256(erasure key, tree ‖ key ‖ value), cut to
+//!   16 bytes: it recognises the exact sealed bytes that were erased, and
+//!   tells nobody without the master key which member or record it was.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::StoreError;
+use super::crypto::SecretKey;
+use super::disk::private_options;
+use crate::reflections::Reflection;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Bytes of a fingerprint.
+pub const FINGERPRINT_LEN: usize = 16;
+/// A fingerprint of one erased record.
+pub type Fingerprint = [u8; FINGERPRINT_LEN];
+
+/// The master key and the keys derived from it.
+#[derive(Clone)]
+pub struct Envelope {
+    master: SecretKey,
+    erasure: Zeroizing<[u8; 32]>,
+    backup: Zeroizing<[u8; 32]>,
+    seal: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Envelope(<redacted>)")
+    }
+}
+
+fn member_key_aad(member: u64) -> Vec<u8> {
+    let mut aad = b"member-key:".to_vec();
+    aad.extend_from_slice(&member.to_be_bytes());
+    aad
+}
+
+fn record_aad(record_key: &[u8]) -> Vec<u8> {
+    let mut aad = b"reflection:".to_vec();
+    aad.extend_from_slice(record_key);
+    aad
+}
+
+impl Envelope {
+    /// The envelope of a master key.
+    pub fn new(master: SecretKey) -> Envelope {
+        let derive = |info: &[u8]| {
+            let hk = hkdf::Hkdf::<Sha256>::new(Some(b"practice-companion"), master.expose());
+            let mut out = Zeroizing::new([0u8; 32]);
+            // 32 bytes is far below HKDF-SHA256's limit of 8,160.
+            let _ = hk.expand(info, &mut out[..]);
+            out
+        };
+        Envelope {
+            erasure: derive(b"erasure record v1"),
+            backup: derive(b"backup authentication v1"),
+            seal: derive(b"clean close seal v1"),
+            master,
+        }
+    }
+
+    /// The master key itself (for the key check).
+    pub fn master(&self) -> &SecretKey {
+        &self.master
+    }
+
+    /// Seals a member's data key under the master key.
+    pub fn wrap_member_key(&self, member: u64, key: &SecretKey) -> Result<Vec<u8>, StoreError> {
+        Ok(self.master.wrap(&member_key_aad(member), key)?)
+    }
+
+    /// Opens a member's wrapped data key.
+    pub fn unwrap_member_key(&self, member: u64, wrapped: &[u8]) -> Result<SecretKey, StoreError> {
+        Ok(self.master.unwrap_key(&member_key_aad(member), wrapped)?)
+    }
+
+    /// Seals a reflection with its author's data key, bound to `record_key`.
+    pub fn seal_reflection(
+        &self,
+        key: &SecretKey,
+        record_key: &[u8],
+        reflection: &Reflection,
+    ) -> Result<Vec<u8>, StoreError> {
+        let plaintext = Zeroizing::new(
+            serde_json::to_vec(reflection).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        );
+        Ok(key.seal(&record_aad(record_key), &plaintext)?)
+    }
+
+    /// Opens a reflection sealed by [`Envelope::seal_reflection`].
+    pub fn open_reflection(
+        &self,
+        key: &SecretKey,
+        record_key: &[u8],
+        sealed: &[u8],
+    ) -> Result<Reflection, StoreError> {
+        let plaintext = key.open(&record_aad(record_key), sealed)?;
+        serde_json::from_slice(&plaintext)
+            .map_err(|e| StoreError::Corrupt(format!("a reflection: {e}")))
+    }
+
+    /// The fingerprint of one stored record: which tree, its key, its bytes.
+    pub fn fingerprint(&self, tree: &[u8], key: &[u8], value: &[u8]) -> Fingerprint {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.erasure[..])
+            .expect("HMAC takes a key of any length");
+        for part in [tree, key, value] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; FINGERPRINT_LEN];
+        out.copy_from_slice(&full[..FINGERPRINT_LEN]);
+        out
+    }
+
+    /// The tag that authenticates the seal written at a clean close, as hex.
+    pub fn seal_tag(&self, bytes: &[u8]) -> String {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.seal[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(bytes);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A MAC for a backup's body.
+    pub fn backup_mac(&self) -> HmacSha256 {
+        <HmacSha256 as Mac>::new_from_slice(&self.backup[..])
+            .expect("HMAC takes a key of any length")
+    }
+}
+
+/// The erasure record: fingerprints of every record erased from this data
+/// directory (forgotten members, deleted reflections, the versions an edit
+/// replaced), appended and synced before the erasure is confirmed. It lives
+/// beside the database, not in it, so that a restore of an older backup can
+/// leave out what was erased after the backup was made.
+#[derive(Debug)]
+pub struct ErasureLog {
+    path: PathBuf,
+    file: File,
+}
+
+/// The erasure record's file name in the data directory.
+pub const ERASURES_FILE: &str = "erasures";
+const MAGIC: &[u8] = b"PCER1\n";
+
+impl ErasureLog {
+    /// Opens (creating, owner-only) the erasure record at `path`; a torn
+    /// last entry from a crash is cut off.
+    pub fn open(path: &Path) -> Result<ErasureLog, StoreError> {
+        let err = |source| StoreError::File {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = private_options(OpenOptions::new().read(true).write(true).create(true))
+            .open(path)
+            .map_err(err)?;
+        let len = file.metadata().map_err(err)?.len();
+        if len < MAGIC.len() as u64 {
+            file.set_len(0).map_err(err)?;
+            file.write_all(MAGIC).map_err(err)?;
+            file.sync_all().map_err(err)?;
+            if let Some(dir) = path.parent() {
+                super::disk::sync_dir(dir).map_err(err)?;
+            }
+        } else {
+            let mut magic = [0u8; 6];
+            file.read_exact(&mut magic).map_err(err)?;
+            if magic != MAGIC {
+                return Err(StoreError::Corrupt(format!(
+                    "{} is not an erasure record",
+                    path.display()
+                )));
+            }
+            let whole = (len - MAGIC.len() as u64) / FINGERPRINT_LEN as u64;
+            let good = MAGIC.len() as u64 + whole * FINGERPRINT_LEN as u64;
+            if good != len {
+                file.set_len(good).map_err(err)?;
+                file.sync_all().map_err(err)?;
+            }
+        }
+        file.seek(SeekFrom::End(0)).map_err(err)?;
+        Ok(ErasureLog {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+
+    /// Appends fingerprints and syncs them to the disk.
+    pub fn append(&mut self, prints: &[Fingerprint]) -> Result<(), StoreError> {
+        if prints.is_empty() {
+            return Ok(());
+        }
+        let err = |source| StoreError::File {
+            path: self.path.clone(),
+            source,
+        };
+        let bytes: Vec<u8> = prints.iter().flatten().copied().collect();
+        self.file.write_all(&bytes).map_err(err)?;
+        self.file.sync_data().map_err(err)
+    }
+
+    /// Every fingerprint in the erasure record at `path`.
+    pub fn read(path: &Path) -> Result<HashSet<Fingerprint>, StoreError> {
+        let bytes = std::fs::read(path).map_err(|source| StoreError::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let body = bytes.strip_prefix(MAGIC).ok_or_else(|| {
+            StoreError::Corrupt(format!("{} is not an erasure record", path.display()))
+        })?;
+        Ok(body
+            .chunks_exact(FINGERPRINT_LEN)
+            .filter_map(|c| c.try_into().ok())
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_keys_differ_from_the_master_and_from_each_other() {
+        let e = Envelope::new(SecretKey::generate());
+        assert_ne!(&e.erasure[..], e.master.expose());
+        assert_ne!(&e.backup[..], e.master.expose());
+        assert_ne!(e.erasure[..], e.backup[..]);
+        let same = Envelope::new(e.master.clone());
+        assert_eq!(
+            e.fingerprint(b"t", b"k", b"v"),
+            same.fingerprint(b"t", b"k", b"v")
+        );
+        assert_ne!(
+            e.fingerprint(b"t", b"k", b"v"),
+            Envelope::new(SecretKey::generate()).fingerprint(b"t", b"k", b"v")
+        );
+        // Lengths are bound in: moving a byte between parts changes the print.
+        assert_ne!(
+            e.fingerprint(b"t", b"kv", b""),
+            e.fingerprint(b"t", b"k", b"v")
+        );
+    }
+
+    #[test]
+    fn the_erasure_record_survives_a_torn_append() {
+        let dir = super::super::tests::temp_dir("erasures");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(ERASURES_FILE);
+        let mut log = ErasureLog::open(&path).unwrap();
+        log.append(&[[1; 16], [2; 16]]).unwrap();
+        drop(log);
+        // A crash mid-append leaves half an entry.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[3; 7]).unwrap();
+        drop(f);
+        let mut log = ErasureLog::open(&path).unwrap();
+        log.append(&[[4; 16]]).unwrap();
+        let all = ErasureLog::read(&path).unwrap();
+        assert_eq!(all, HashSet::from([[1; 16], [2; 16], [4; 16]]));
+    }
+}
