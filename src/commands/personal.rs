@@ -499,4 +499,62 @@ mod tests {
         handle(&member, Personal::List { tag: None, page: 1 }).unwrap();
         assert_eq!(store.syncs(), before);
     }
+
+    #[test]
+    fn one_damaged_record_hides_nothing_else() {
+        let dir = std::env::temp_dir().join(format!(
+            "companion-personal-damaged-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        let framework = Framework::builtin().unwrap();
+        let store = Store::open(&dir, None).unwrap();
+        let member = Member {
+            framework: &framework,
+            store: &store,
+            id: 6,
+            now: Utc::now(),
+            guild: None,
+        };
+        for text in ["Damaged later.", "Still fine."] {
+            let draft = Draft {
+                text: text.into(),
+                competences: vec!["core:3.5".parse().unwrap()],
+                ..Draft::default()
+            };
+            handle(&member, Personal::Save(draft)).unwrap();
+        }
+        store.damage_for_test(6, 1);
+        let says_damaged = |reply: &Reply| {
+            let text = reply.text.clone().unwrap_or_default();
+            assert!(text.contains("(#1) could not be read"), "{text}");
+        };
+        let list = handle(&member, Personal::List { tag: None, page: 1 }).unwrap();
+        says_damaged(&list);
+        assert!(list.cards[0].description.contains("Still fine."));
+        let tagged = handle(
+            &member,
+            Personal::List {
+                tag: Some("core:3.5".parse().unwrap()),
+                page: 1,
+            },
+        )
+        .unwrap();
+        says_damaged(&tagged);
+        let export = handle(&member, Personal::Export).unwrap();
+        says_damaged(&export);
+        let md = String::from_utf8(export.attachments[0].content.clone()).unwrap();
+        assert!(md.contains("Still fine.") && !md.contains("Damaged later."));
+        let map = handle(&member, Personal::Map).unwrap();
+        says_damaged(&map);
+        let forget = handle(&member, Personal::ForgetMe).unwrap();
+        assert!(
+            forget
+                .text
+                .unwrap_or_default()
+                .contains("Done: 2 reflections"),
+            "forget-me needs no decryption"
+        );
+        assert!(!store.holds_anything_of(6).unwrap());
+    }
 }

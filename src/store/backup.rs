@@ -191,7 +191,14 @@ fn without_erased(
     let mut left_out = 0;
     for (name, entries) in records.iter_mut() {
         let before = entries.len();
-        entries.retain(|(k, v)| !erased.contains(&envelope.fingerprint(name, k, v)));
+        // A reminder changes every week, so a forgotten member's is named by
+        // its key alone (see `forget_member`).
+        let by_key = name.as_slice() == trees::MEMBER_SETTINGS.as_bytes();
+        entries.retain(|(k, v)| {
+            let named = erased.contains(&envelope.fingerprint(name, k, v));
+            let forgotten = by_key && erased.contains(&envelope.fingerprint(name, k, b""));
+            !(named || forgotten)
+        });
         left_out += before - entries.len();
     }
     let members: HashSet<Vec<u8>> = records
@@ -258,17 +265,30 @@ fn install(data: &DataDir, records: &Records, envelope: &Envelope) -> Result<(),
         }
     }
     data.adopt(&generation, &mut |_| {})?;
+    let seq = records
+        .get(trees::META.as_bytes())
+        .and_then(|m| m.iter().find(|(k, _)| k == super::COMMIT_SEQ))
+        .map_or(0, |(_, v)| super::be_u64(Some(v)));
+    data.reset_seq(seq)?;
     data.seal(generation, &|b: &[u8]| envelope.seal_tag(b))
 }
 
-/// The newest automatic backup and when it was made.
-fn newest(dir: &Path) -> Result<Option<(DateTime<Utc>, PathBuf)>, StoreError> {
-    Ok(automatic(dir)?.pop())
+/// The newest automatic backup that authenticates with this key, read.
+fn newest_readable(
+    dir: &Path,
+    envelope: &Envelope,
+) -> Result<Option<(DateTime<Utc>, PathBuf, Records)>, StoreError> {
+    for (at, path) in automatic(dir)?.into_iter().rev() {
+        if let Ok(records) = read_file(&path, envelope) {
+            return Ok(Some((at, path, records)));
+        }
+    }
+    Ok(None)
 }
 
 /// When the newest automatic backup was made, if there is one.
 pub(super) fn newest_time(dir: &Path) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(newest(dir)?.map(|(t, _)| t))
+    Ok(automatic(dir)?.pop().map(|(t, _)| t))
 }
 
 /// Every automatic backup in `dir`, oldest first.
@@ -311,32 +331,25 @@ fn erasures_in(dir: &Path) -> Result<HashSet<Fingerprint>, StoreError> {
 /// automatic backup is missing unless it was erased since.
 pub(super) fn verify(live: &Live, envelope: &Envelope, dir: &Path) -> Result<Report, StoreError> {
     let mut report = readable(live, envelope)?;
-    if let Some((at, path)) = newest(dir)? {
-        match read_file(&path, envelope) {
-            Ok(backup) => {
-                let erased = erasures_in(dir)?;
-                let mut missing = 0;
-                for tree in [trees::MEMBER_KEYS, trees::REFLECTIONS] {
-                    let live_tree = live.generation.db.open_tree(tree)?;
-                    for (k, v) in backup.get(tree.as_bytes()).into_iter().flatten() {
-                        if !live_tree.contains_key(k)?
-                            && !erased.contains(&envelope.fingerprint(tree.as_bytes(), k, v))
-                        {
-                            missing += 1;
-                        }
-                    }
-                }
-                if missing > 0 {
-                    report.problems.push(format!(
-                        "{} in the automatic backup of {} missing from the database",
-                        count(missing, "record is", "records are"),
-                        at.format("%-d %B %Y %H:%M UTC")
-                    ));
+    if let Some((at, _, backup)) = newest_readable(dir, envelope)? {
+        let erased = erasures_in(dir)?;
+        let mut missing = 0;
+        for tree in [trees::MEMBER_KEYS, trees::REFLECTIONS] {
+            let live_tree = live.generation.db.open_tree(tree)?;
+            for (k, v) in backup.get(tree.as_bytes()).into_iter().flatten() {
+                if !live_tree.contains_key(k)?
+                    && !erased.contains(&envelope.fingerprint(tree.as_bytes(), k, v))
+                {
+                    missing += 1;
                 }
             }
-            Err(e) => report
-                .problems
-                .push(format!("the newest automatic backup cannot be used: {e}")),
+        }
+        if missing > 0 {
+            report.problems.push(format!(
+                "{} in the automatic backup of {} missing from the database",
+                count(missing, "record is", "records are"),
+                at.format("%-d %B %Y %H:%M UTC")
+            ));
         }
     }
     Ok(report)
@@ -449,6 +462,7 @@ impl Store {
     /// Writes an automatic backup into the data directory's `backups/`
     /// and keeps the newest [`KEEP_BACKUPS`]. Returns its path.
     pub fn backup_now(&self, now: DateTime<Utc>) -> Result<PathBuf, StoreError> {
+        let _backups = self.backups_lock();
         let folder = self.dir().join(BACKUPS_DIR);
         disk::create_private_dir(&folder)?;
         let mut path = folder.join(format!("backup-{}.pcbk", now.format(STAMP)));
@@ -461,7 +475,11 @@ impl Store {
             self.commit(live)?;
             records_of(&live.generation.db)
         })?;
-        write_file(&records, &self.shared.envelope, &path)?;
+        let tmp = path.with_extension("pcbk.tmp");
+        let _ = fs::remove_file(&tmp);
+        write_file(&records, &self.shared.envelope, &tmp)?;
+        fs::rename(&tmp, &path).map_err(io(&path))?;
+        disk::sync_dir(&folder).map_err(io(&folder))?;
         self.shared
             .dirty
             .store(false, std::sync::atomic::Ordering::SeqCst);
@@ -551,6 +569,7 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
     let (envelope, source) = existing_key(dir, key)?;
     let (generation_dir, seal) = data.inspect(&|b: &[u8]| envelope.seal_tag(b))?;
     let mut problems = Vec::new();
+    let unsealed = seal == Seal::Missing;
     match seal {
         Seal::WrongKey => {
             return Err(StoreError::KeyMismatch {
@@ -579,14 +598,28 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
                     source_name: source.clone(),
                 });
             }
+            let reached = super::be_u64(t.meta.get(super::COMMIT_SEQ)?.as_deref());
             let live = Live {
                 generation: disk::Generation::scratch(db, &copy)?,
                 t,
             };
-            verify(&live, &envelope, dir)
+            let mut report = verify(&live, &envelope, dir)?;
+            let confirmed = data.committed_seq();
+            if unsealed && reached < confirmed {
+                report.problems.push(format!(
+                    "it ends before the last change that was confirmed (change {reached} of {confirmed}): part of it is unreadable"
+                ));
+            }
+            Ok(report)
         });
     let _ = disk::scrub_dir(&scratch);
-    let mut report = result?;
+    let mut report = match result {
+        Err(StoreError::Open { source, .. }) => Report {
+            problems: vec![format!("sled cannot read it back ({source})")],
+            ..Report::default()
+        },
+        other => other?,
+    };
     problems.append(&mut report.problems);
     report.problems = problems;
     Ok(report)
@@ -607,16 +640,15 @@ pub fn restore(
         other => Err(other),
     })?;
     let (envelope, _) = existing_key(dir, key)?;
-    let path = match from {
-        Some(p) => p.to_path_buf(),
-        None => newest(dir)?
-            .map(|(_, p)| p)
+    let mut records = match from {
+        Some(p) => read_file(p, &envelope)?,
+        None => newest_readable(dir, &envelope)?
+            .map(|(_, _, records)| records)
             .ok_or_else(|| StoreError::Backup(format!(
-                "there is no automatic backup in {}; pass --from FILE with a backup made by `companion db export`",
+                "there is no automatic backup in {} that this key opens; pass --from FILE with a backup made by `companion db export`",
                 dir.join(BACKUPS_DIR).display()
             )))?,
     };
-    let mut records = read_file(&path, &envelope)?;
     let erased = without_erased(&mut records, &envelope, &erasures_in(dir)?);
     data.set_aside(DAMAGED_PREFIX)?;
     install(&data, &records, &envelope)?;
@@ -784,22 +816,33 @@ pub(super) fn purge(store: &Store) -> Result<(), StoreError> {
     if erased.is_empty() {
         return Ok(());
     }
+    let _backups = store.backups_lock();
     let envelope = &store.shared.envelope;
     for (_, path) in automatic(store.dir())? {
         let Ok(mut records) = read_file(&path, envelope) else {
+            // A backup this key cannot read restores nothing, and may hold
+            // what was erased: it goes.
+            disk::scrub_file(&path).map_err(io(&path))?;
             continue;
         };
         if without_erased(&mut records, envelope, &erased) == 0 {
             continue;
         }
+        // The new file replaces the old by rename; the old one's bytes are
+        // then overwritten through a handle opened before, so a crash
+        // leaves one whole backup under the name, never none.
+        let old = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
         let tmp = path.with_extension("pcbk.tmp");
         let _ = fs::remove_file(&tmp);
         write_file(&records, envelope, &tmp)?;
-        disk::scrub_file(&path).map_err(io(&path))?;
         fs::rename(&tmp, &path).map_err(io(&path))?;
         if let Some(dir) = path.parent() {
             disk::sync_dir(dir).map_err(io(&path))?;
         }
+        disk::zero(&old).map_err(io(&path))?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 //! DIR/CURRENT      names the live generation, e.g. `db.7`; replaced atomically
 //! DIR/db.N/        a sled database (one generation)
 //! DIR/clean        written at a clean close: the generation and the SHA-256 of its files
+//! DIR/seq          the number of the last synced commit (also inside the database)
 //! ```
 //!
 //! A generation is never modified by anything but the sled instance that has
@@ -16,7 +17,7 @@
 //! this file touches sled's files.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -26,6 +27,7 @@ use super::StoreError;
 const CURRENT: &str = "CURRENT";
 const CLEAN: &str = "clean";
 const LOCK: &str = "lock";
+const SEQ: &str = "seq";
 /// The directory name of a database made before generations existed.
 const LEGACY: &str = "db";
 
@@ -53,6 +55,8 @@ pub enum SwapStep {
 pub(super) struct DataDir {
     path: PathBuf,
     _lock: File,
+    /// The commit counter beside the database (`None` for read-only use).
+    seq: Option<File>,
 }
 
 /// One open generation.
@@ -109,10 +113,55 @@ impl DataDir {
                 }
             }
         }
+        let seq = private_options(OpenOptions::new().read(true).write(true).create(true))
+            .open(path.join(SEQ))
+            .map_err(|source| StoreError::DataDir {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Ok(DataDir {
             path: path.to_path_buf(),
             _lock: file,
+            seq: Some(seq),
         })
+    }
+
+    /// Notes the number of a commit that has just been synced. The counter
+    /// lives in the database too; a copy recovered after a crash must reach
+    /// this number, or sled's recovery cut off confirmed changes. Written
+    /// without a sync of its own: after a power cut it may lag behind, which
+    /// only weakens the check, never fails a sound database.
+    pub(super) fn note_commit(&self, seq: u64) {
+        #[cfg(unix)]
+        if let Some(file) = &self.seq {
+            use std::os::unix::fs::FileExt;
+            if let Err(e) = file.write_all_at(&seq.to_be_bytes(), 0) {
+                tracing::warn!(error = %e, "cannot note the commit counter");
+            }
+        }
+    }
+
+    /// Sets the commit counter after a restore, synced.
+    pub(super) fn reset_seq(&self, seq: u64) -> Result<(), StoreError> {
+        write_atomically(&self.path, SEQ, &seq.to_be_bytes()).map_err(|source| {
+            StoreError::DataDir {
+                path: self.path.clone(),
+                source,
+            }
+        })
+    }
+
+    /// The number of the last commit noted beside the database (0 if none).
+    pub(super) fn committed_seq(&self) -> u64 {
+        fs::read(self.path.join(SEQ))
+            .ok()
+            .and_then(|b| <[u8; 8]>::try_from(b.get(..8)?).ok())
+            .map_or(0, u64::from_be_bytes)
+    }
+
+    /// The live generation's name, if `CURRENT` names one.
+    pub(super) fn current(&self) -> Option<String> {
+        current_name(&self.path).ok().flatten()
     }
 
     /// The directory.
@@ -129,6 +178,7 @@ impl DataDir {
     pub(super) fn open_live(&self, tag: &dyn Fn(&[u8]) -> String) -> Result<Opened, StoreError> {
         let Some(name) = current_name(&self.path)? else {
             let generation = self.create_generation()?;
+            generation.sync_all()?;
             self.switch_to(&generation.name)?;
             return Ok(Opened::New(generation));
         };
@@ -151,14 +201,26 @@ impl DataDir {
             }),
             Seal::Missing => {
                 let copy = self.next_name()?;
-                copy_dir(&dir, &self.path.join(&copy)).map_err(|source| StoreError::DataDir {
-                    path: self.path.clone(),
-                    source,
-                })?;
-                Ok(Opened::Recovered(open_generation(
-                    &self.path.join(&copy),
-                    copy,
-                )?))
+                let target = self.path.join(&copy);
+                let opened = copy_dir(&dir, &target)
+                    .map_err(|source| StoreError::DataDir {
+                        path: self.path.clone(),
+                        source,
+                    })
+                    .and_then(|()| open_generation(&target, copy));
+                match opened {
+                    Ok(generation) => Ok(Opened::Recovered(generation)),
+                    Err(e) => {
+                        let _ = scrub_dir(&target);
+                        Err(match e {
+                            StoreError::Open { source, .. } => StoreError::Damaged {
+                                path: self.path.clone(),
+                                why: format!("sled cannot read it back ({source})"),
+                            },
+                            other => other,
+                        })
+                    }
+                }
             }
         }
     }
@@ -259,6 +321,7 @@ impl DataDir {
         Ok(DataDir {
             path: path.to_path_buf(),
             _lock: file,
+            seq: None,
         })
     }
 
@@ -324,12 +387,14 @@ impl DataDir {
     ) -> Result<(), StoreError> {
         let name = generation.name.clone();
         generation.sync_all()?;
-        // sled flushes and syncs its log when the last handle goes.
+        // sled flushes its log once more when the last handle goes: sync
+        // whatever that wrote before taking the digest.
         drop(generation);
         let err = |source| StoreError::DataDir {
             path: self.path.clone(),
             source,
         };
+        sync_files(&self.path.join(&name)).map_err(err)?;
         let digest = digest_dir(&self.path.join(&name)).map_err(err)?;
         let line = format!("{name} {}", hex::encode(digest));
         let mac = tag(line.as_bytes());
@@ -379,6 +444,11 @@ pub(super) enum Seal {
 }
 
 impl Generation {
+    /// The generation's directory name (`db.3`).
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Makes every write so far durable: sled's flush (its buffers to the
     /// kernel), then `fdatasync` of its log (the kernel's to the disk, with
     /// the file's new size).
@@ -391,16 +461,10 @@ impl Generation {
     /// name them, so the generation survives a power cut whole.
     pub(super) fn sync_all(&self) -> Result<(), StoreError> {
         self.commit()?;
-        let err = |source| StoreError::DataDir {
+        sync_files(&self.dir).map_err(|source| StoreError::DataDir {
             path: self.dir.clone(),
             source,
-        };
-        for path in walk(&self.dir).map_err(err)? {
-            if !path.is_dir() {
-                File::open(&path).and_then(|f| f.sync_all()).map_err(err)?;
-            }
-        }
-        sync_tree_dirs(&self.dir).map_err(err)
+        })
     }
 }
 
@@ -543,6 +607,15 @@ pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
         source,
     };
     if dir.is_dir() {
+        // An existing directory is tightened: it will hold member data.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir).map_err(err)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)?;
+            }
+        }
         return Ok(());
     }
     let mut builder = fs::DirBuilder::new();
@@ -645,6 +718,16 @@ pub(super) fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     sync_tree_dirs(to)
 }
 
+/// Syncs every file under `dir`, then the directories that name them.
+fn sync_files(dir: &Path) -> std::io::Result<()> {
+    for path in walk(dir)? {
+        if !path.is_dir() {
+            File::open(&path)?.sync_all()?;
+        }
+    }
+    sync_tree_dirs(dir)
+}
+
 fn sync_tree_dirs(dir: &Path) -> std::io::Result<()> {
     for path in walk(dir)? {
         if path.is_dir() {
@@ -671,20 +754,27 @@ pub(super) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io:
     sync_dir(dir)
 }
 
+/// Overwrites an open file with zeros and syncs it.
+pub(super) fn zero(file: &File) -> std::io::Result<()> {
+    let len = file.metadata()?.len();
+    let zeros = vec![0u8; 64 * 1024];
+    let mut left = len;
+    let mut out = file;
+    out.seek(std::io::SeekFrom::Start(0))?;
+    while left > 0 {
+        let n = left.min(zeros.len() as u64) as usize;
+        out.write_all(&zeros[..n])?;
+        left -= n as u64;
+    }
+    file.sync_data()
+}
+
 /// Overwrites a file with zeros, syncs it, then removes it. On an ordinary
 /// disk this leaves nothing of it to read through the filesystem; see
 /// SECURITY.md for what a copy-on-write filesystem or an SSD may keep.
 pub(super) fn scrub_file(path: &Path) -> std::io::Result<()> {
-    if let Ok(mut file) = OpenOptions::new().write(true).open(path) {
-        let len = file.metadata()?.len();
-        let zeros = vec![0u8; 64 * 1024];
-        let mut left = len;
-        while left > 0 {
-            let n = left.min(zeros.len() as u64) as usize;
-            file.write_all(&zeros[..n])?;
-            left -= n as u64;
-        }
-        file.sync_data()?;
+    if let Ok(file) = OpenOptions::new().write(true).open(path) {
+        zero(&file)?;
     }
     match fs::remove_file(path) {
         Err(e) if e.kind() != ErrorKind::NotFound => Err(e),

@@ -115,8 +115,15 @@ impl Envelope {
         sealed: &[u8],
     ) -> Result<Reflection, StoreError> {
         let plaintext = key.open(&record_aad(record_key), sealed)?;
-        serde_json::from_slice(&plaintext)
-            .map_err(|e| StoreError::Corrupt(format!("a reflection: {e}")))
+        // serde's message may quote the text: name only where it failed.
+        serde_json::from_slice(&plaintext).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "a reflection ({:?} error at line {}, column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        })
     }
 
     /// The fingerprint of one stored record: which tree, its key, its bytes.
@@ -215,8 +222,18 @@ impl ErasureLog {
             source,
         };
         let bytes: Vec<u8> = prints.iter().flatten().copied().collect();
-        self.file.write_all(&bytes).map_err(err)?;
-        self.file.sync_data().map_err(err)
+        let before = self.file.stream_position().map_err(err)?;
+        let written = self
+            .file
+            .write_all(&bytes)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // Never leave half an entry: every later one would be misread.
+            let _ = self.file.set_len(before);
+            let _ = self.file.seek(SeekFrom::Start(before));
+            return Err(err(e));
+        }
+        Ok(())
     }
 
     /// Every fingerprint in the erasure record at `path`.

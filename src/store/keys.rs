@@ -134,6 +134,9 @@ fn create_key_file(path: &Path) -> Result<SecretKey, StoreError> {
     file.write_all(key.to_hex().as_bytes()).map_err(err)?;
     file.write_all(b"\n").map_err(err)?;
     file.sync_all().map_err(err)?;
+    if let Some(dir) = path.parent() {
+        super::disk::sync_dir(dir).map_err(err)?;
+    }
     Ok(key)
 }
 

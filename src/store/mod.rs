@@ -66,7 +66,15 @@ pub const ERASE_WITHIN: chrono::Duration = chrono::Duration::minutes(15);
 pub const BACKUP_EVERY: chrono::Duration = chrono::Duration::hours(24);
 
 /// Meta key: when the oldest erasure still waiting for a rewrite was made.
-const ERASURE_PENDING: &[u8] = b"erasure_pending";
+pub(crate) const ERASURE_PENDING: &[u8] = b"erasure_pending";
+/// Meta key: how many commits the database has had (see `DataDir::note_commit`).
+const COMMIT_SEQ: &[u8] = b"commit_seq";
+
+fn be_u64(bytes: Option<&[u8]>) -> u64 {
+    bytes
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(0, u64::from_be_bytes)
+}
 
 /// Why the store could not do what was asked, in words for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +177,8 @@ struct Shared {
     syncs: AtomicU64,
     /// Something was committed since the last backup.
     dirty: AtomicBool,
+    /// Writing, rotating and purging the automatic backups, one at a time.
+    backups: Mutex<()>,
 }
 
 /// The open generation and its trees.
@@ -258,7 +268,16 @@ impl Store {
         };
         let live = Live { generation, t };
         if recovered {
-            let report = backup::verify(&live, &envelope, data.path());
+            let report = backup::verify(&live, &envelope, data.path()).and_then(|mut r| {
+                let reached = be_u64(live.t.meta.get(COMMIT_SEQ)?.as_deref());
+                let confirmed = data.committed_seq();
+                if reached < confirmed {
+                    r.problems.push(format!(
+                        "it ends before the last change that was confirmed (change {reached} of {confirmed}): part of it is unreadable"
+                    ));
+                }
+                Ok(r)
+            });
             match report {
                 Ok(r) if r.problems.is_empty() => data.adopt(&live.generation, &mut |_| {})?,
                 Ok(r) => {
@@ -286,6 +305,7 @@ impl Store {
                 stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
                 syncs: AtomicU64::new(0),
                 dirty: AtomicBool::new(false),
+                backups: Mutex::new(()),
             }),
         };
         if pending {
@@ -325,10 +345,21 @@ impl Store {
 
     /// Makes every write so far durable; callers confirm only after this.
     fn commit(&self, live: &Live) -> Result<(), StoreError> {
+        let seq = live.t.meta.update_and_fetch(COMMIT_SEQ, |old| {
+            Some((be_u64(old) + 1).to_be_bytes().to_vec())
+        })?;
         live.generation.commit()?;
+        self.shared.dir.note_commit(be_u64(seq.as_deref()));
         self.shared.syncs.fetch_add(1, Ordering::SeqCst);
         self.shared.dirty.store(true, Ordering::SeqCst);
         Ok(())
+    }
+
+    fn backups_lock(&self) -> MutexGuard<'_, ()> {
+        self.shared
+            .backups
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Writes everything to disk and syncs it.
@@ -347,15 +378,6 @@ impl Store {
             .erasures
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Marks that erased bytes wait for the next rewrite (in the same commit
-    /// as the erasure itself).
-    fn mark_pending(live: &Live, now: DateTime<Utc>) -> Result<(), StoreError> {
-        live.t.meta.fetch_and_update(ERASURE_PENDING, |old| {
-            Some(old.map_or_else(|| now.timestamp().to_be_bytes().to_vec(), <[u8]>::to_vec))
-        })?;
-        Ok(())
     }
 
     /// Since when erased bytes have been waiting for a rewrite, if they are.
@@ -390,10 +412,15 @@ impl Store {
             }
         };
         if let Err(e) = self.shared.dir.adopt(&fresh.generation, on_step) {
-            drop(fresh);
-            *guard = Some(old);
-            let _ = self.shared.dir.remove_strays();
-            return Err(e);
+            // Whichever generation CURRENT names now is the live one: the
+            // fresh one was synced whole before the switch was tried.
+            if self.shared.dir.current().as_deref() != Some(fresh.generation.name()) {
+                drop(fresh);
+                *guard = Some(old);
+                let _ = self.shared.dir.remove_strays();
+                return Err(e);
+            }
+            tracing::warn!(error = %e, "the switch to the rewritten database was not confirmed by the disk, but it holds");
         }
         drop(old);
         *guard = Some(fresh);
@@ -401,7 +428,12 @@ impl Store {
         self.shared.dir.remove_strays()?;
         on_step(SwapStep::Removed);
         backup::purge(self)?;
-        Ok(())
+        // Only now is the erasure complete everywhere: a crash before this
+        // line repeats the rewrite and the purge at the next start.
+        self.with(|live| {
+            live.t.meta.remove(ERASURE_PENDING)?;
+            self.commit(live)
+        })
     }
 
     fn copy_live(&self, old: &Live) -> Result<Live, StoreError> {
@@ -412,9 +444,6 @@ impl Store {
             let to = generation.db.open_tree(&name)?;
             for entry in from.iter() {
                 let (k, v) = entry?;
-                if name == trees::META.as_bytes() && k == ERASURE_PENDING {
-                    continue;
-                }
                 to.insert(k, v)?;
             }
         }
@@ -426,16 +455,19 @@ impl Store {
     /// erasures real once they are [`ERASE_WITHIN`] old, and writes an
     /// automatic backup every [`BACKUP_EVERY`]. Returns when to call again.
     pub fn maintain(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
-        let mut next = now + BACKUP_EVERY;
+        let later = |at: DateTime<Utc>, by| at.checked_add_signed(by).unwrap_or(at);
+        let mut next = later(now, BACKUP_EVERY);
         if let Some(since) = self.erasure_pending_since()? {
-            if now >= since + ERASE_WITHIN {
+            if now >= later(since, ERASE_WITHIN) {
                 self.rewrite(&mut |_| {})?;
             } else {
-                next = next.min(since + ERASE_WITHIN);
+                next = next.min(later(since, ERASE_WITHIN));
             }
         }
         match backup::newest_time(self.dir())? {
-            Some(at) if now < at + BACKUP_EVERY => next = next.min(at + BACKUP_EVERY),
+            Some(at) if now < later(at, BACKUP_EVERY) && at <= now => {
+                next = next.min(later(at, BACKUP_EVERY));
+            }
             _ => {
                 if self.shared.dirty.load(Ordering::SeqCst)
                     || backup::newest_time(self.dir())?.is_none()

@@ -313,8 +313,16 @@ impl Store {
                 .envelope
                 .fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old);
             self.erasures().append(&[print])?;
-            live.t.reflections.insert(rk, sealed)?;
-            Store::mark_pending(live, now)?;
+            let pending = now.timestamp().to_be_bytes();
+            (&live.t.reflections, &live.t.meta)
+                .transaction(|(r, meta)| {
+                    r.insert(&rk[..], sealed.as_slice())?;
+                    if meta.get(super::ERASURE_PENDING)?.is_none() {
+                        meta.insert(super::ERASURE_PENDING, &pending[..])?;
+                    }
+                    Ok::<(), ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(storage)?;
             self.commit(live)?;
             Ok(Some(reflection))
         })
@@ -345,14 +353,17 @@ impl Store {
                 last: counter.last,
                 count: counter.count.saturating_sub(1),
             };
-            (&live.t.reflections, &live.t.counters)
-                .transaction(|(r, c)| {
+            let pending = now.timestamp().to_be_bytes();
+            (&live.t.reflections, &live.t.counters, &live.t.meta)
+                .transaction(|(r, c, meta)| {
                     r.remove(&rk[..])?;
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
+                    if meta.get(super::ERASURE_PENDING)?.is_none() {
+                        meta.insert(super::ERASURE_PENDING, &pending[..])?;
+                    }
                     Ok::<(), ConflictableTransactionError<StoreError>>(())
                 })
                 .map_err(storage)?;
-            Store::mark_pending(live, now)?;
             self.commit(live)?;
             Ok(true)
         })
@@ -360,9 +371,10 @@ impl Store {
 
     /// Removes every trace of a member, without decrypting anything: every
     /// record of theirs (data key, reflections, counter, reminder) is
-    /// fingerprinted in the erasure record, removed, and then the whole
-    /// database is rewritten, so none of it stays in the data directory or
-    /// in its automatic backups. Returns how many reflections there were.
+    /// fingerprinted in the erasure record, removed in one transaction, and
+    /// then the whole database is rewritten, so none of it stays in the data
+    /// directory or in its automatic backups. Returns how many reflections
+    /// there were.
     pub fn forget_member(&self, member: u64, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let n = {
             let _member = self.member_lock(member);
@@ -376,31 +388,39 @@ impl Store {
                     prints.push(envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &k, &v));
                     reflections.push(k);
                 }
-                let singles = [
+                for (name, tree) in [
                     (trees::MEMBER_KEYS, &live.t.member_keys),
                     (trees::COUNTERS, &live.t.counters),
-                    (trees::MEMBER_SETTINGS, &live.t.member_settings),
-                ];
-                for (name, tree) in singles {
+                ] {
                     if let Some(v) = tree.get(mk)? {
                         prints.push(envelope.fingerprint(name.as_bytes(), &mk, &v));
                     }
                 }
+                // A reminder changes every week: older copies in backups
+                // are named by the member alone.
+                prints.push(envelope.fingerprint(trees::MEMBER_SETTINGS.as_bytes(), &mk, b""));
                 self.erasures().append(&prints)?;
-                // The key first: from here nothing of theirs can be opened.
-                live.t.member_keys.remove(mk)?;
-                self.commit(live)?;
-                for k in &reflections {
-                    live.t.reflections.remove(k)?;
-                }
-                // Numbers go on from where they were, so a stale button never
-                // finds a new reflection under an old number.
-                let last = self.counter(live, member)?.last;
-                live.t
-                    .counters
-                    .insert(mk, &Counter { last, count: 0 }.bytes()[..])?;
-                live.t.member_settings.remove(mk)?;
-                Store::mark_pending(live, now)?;
+                let pending = now.timestamp().to_be_bytes();
+                (
+                    &live.t.member_keys,
+                    &live.t.reflections,
+                    &live.t.counters,
+                    &live.t.member_settings,
+                    &live.t.meta,
+                )
+                    .transaction(|(keys, records, counters, settings, meta)| {
+                        keys.remove(&mk[..])?;
+                        for k in &reflections {
+                            records.remove(k)?;
+                        }
+                        counters.remove(&mk[..])?;
+                        settings.remove(&mk[..])?;
+                        if meta.get(super::ERASURE_PENDING)?.is_none() {
+                            meta.insert(super::ERASURE_PENDING, &pending[..])?;
+                        }
+                        Ok::<(), ConflictableTransactionError<StoreError>>(())
+                    })
+                    .map_err(storage)?;
                 self.commit(live)?;
                 Ok(reflections.len())
             })?
@@ -414,6 +434,22 @@ impl Store {
         self.with(|live| {
             Ok(usize::try_from(self.counter(live, member)?.count).unwrap_or(usize::MAX))
         })
+    }
+
+    /// Flips one byte of a stored reflection, as a damaged disk would (tests).
+    #[cfg(test)]
+    pub(crate) fn damage_for_test(&self, member: u64, id: u64) {
+        self.with(|live| {
+            let rk = record_key(member, id);
+            if let Some(v) = live.t.reflections.get(rk)? {
+                let mut v = v.to_vec();
+                let at = v.len() / 2;
+                v[at] ^= 0x55;
+                live.t.reflections.insert(rk, v)?;
+            }
+            Ok(())
+        })
+        .expect("test store");
     }
 
     /// Whether anything of `member` remains that could be read (for tests
@@ -511,9 +547,8 @@ mod tests {
         assert!(!store.holds_anything_of(1).unwrap());
         assert_eq!(store.reflections_of(1).unwrap(), Readable::default());
         assert_eq!(store.reflections_of(2).unwrap().items.len(), 1);
-        // A new reflection after forgetting gets a new key and a number
-        // never used before.
-        assert_eq!(save(&store, 1, draft("again", &[])).id, 2);
+        // A new reflection after forgetting starts afresh with a new key.
+        assert_eq!(save(&store, 1, draft("again", &[])).id, 1);
     }
 
     #[test]

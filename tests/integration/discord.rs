@@ -555,7 +555,8 @@ async fn a_rejected_token_is_one_clear_line_and_exit_1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_shuts_down_cleanly_with_exit_0() {
     let fake = FakeDiscord::start().await;
-    let child = companion_run(&fake, TOKEN, &scratch_dir());
+    let dir = scratch_dir();
+    let child = companion_run(&fake, TOKEN, &dir);
     fake.wait_ready().await;
     let pid = child.id().expect("running").to_string();
     let status = std::process::Command::new("kill")
@@ -574,6 +575,10 @@ async fn sigterm_shuts_down_cleanly_with_exit_0() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+    assert!(
+        dir.join("clean").exists(),
+        "the database was sealed at the clean shutdown"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

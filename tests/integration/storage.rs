@@ -500,6 +500,39 @@ fn a_damaged_database_is_never_made_worse_and_comes_back_from_its_backup() {
     assert_eq!(check.code, 0, "{}", check.stdout);
 }
 
+/// After a crash (no seal) a damaged log is recovered by sled by cutting it
+/// at the damage; the commit counter beside the database shows confirmed
+/// changes were cut off, so the copy is not adopted and nothing changes.
+#[test]
+fn a_crash_and_a_damaged_log_are_refused_not_adopted() {
+    let dir = scratch("crash-damage");
+    for i in 1..=6 {
+        console_reflect(&dir, &format!("Reflection number {i} with some text."));
+    }
+    // As after a crash: no seal, and (to isolate the counter) no backups.
+    std::fs::remove_file(dir.join("clean")).expect("unseal");
+    std::fs::remove_dir_all(dir.join("backups")).expect("no backups");
+    let live = std::fs::read_to_string(dir.join("CURRENT")).expect("CURRENT");
+    let log = dir.join(live.trim()).join("db");
+    let mut bytes = std::fs::read(&log).expect("db");
+    let written: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] != 0).collect();
+    let at = written[written.len() * 9 / 10];
+    bytes[at] ^= 0xff;
+    std::fs::write(&log, &bytes).expect("damage");
+    let damaged = snapshot(&dir);
+
+    let check = companion(&["db", "check", "--data-dir", s(&dir)]);
+    assert_eq!(check.code, 1, "{}\n{}", check.stdout, check.stderr);
+    assert!(check.stdout.contains("problem: "), "{}", check.stdout);
+    let start = companion_with_input(&["console", "--data-dir", s(&dir)], "/reflections list\n");
+    assert!(start.stdout.contains("is damaged"), "{}", start.stdout);
+    assert_eq!(
+        snapshot(&dir),
+        damaged,
+        "nothing was adopted, nothing changed"
+    );
+}
+
 #[test]
 fn salvage_without_a_backup_keeps_every_record_that_still_decrypts() {
     let dir = scratch("salvage-only");
@@ -587,6 +620,15 @@ fn erasure_leaves_no_sealed_byte_in_the_data_directory_or_its_backups() {
         assert!(store.delete_reflection(1, 2, now).expect("delete"));
         assert_eq!(store.forget_member(1, now).expect("forget"), 1);
         assert_eq!(store.reflections_of(2).expect("bob").items.len(), 1);
+        // Forget-me erases at once, while the store is still open.
+        for secret in &secrets {
+            let probe = &secret[secret.len() / 2..secret.len() / 2 + 24];
+            assert_eq!(
+                occurs_in(&dir, probe),
+                Vec::<PathBuf>::new(),
+                "right after forget-me"
+            );
+        }
         store.close(now).expect("close");
     }
     for secret in &secrets {
@@ -614,10 +656,28 @@ fn a_backup_made_before_an_erasure_never_brings_it_back() {
     {
         let store = Store::open(&dir, Some(key.clone())).expect("open");
         save(&store, 1, "Alice, forgotten later");
+        let reminder = |last_slot| practice_companion::store::Reminder {
+            rule: practice_companion::schedule::Rule {
+                weekday: chrono::Weekday::Mon,
+                time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+                tz: "Europe/London".into(),
+                grace_hours: 2,
+            },
+            guild: 7,
+            last_slot,
+            skip: None,
+        };
+        store
+            .set_reminder(1, Some(&reminder(now)))
+            .expect("reminder");
         save(&store, 2, "Bob's first, kept");
         save(&store, 2, "Bob's second, deleted later");
         save(&store, 2, "Bob's third, edited later");
         store.export_to(&file).expect("backup");
+        // The reminder moves on every week, so the backup's copy differs.
+        store
+            .set_reminder(1, Some(&reminder(now + chrono::Duration::days(7))))
+            .expect("reminder");
         store.forget_member(1, now).expect("forget");
         store.delete_reflection(2, 2, now).expect("delete");
         store
@@ -655,6 +715,7 @@ fn a_backup_made_before_an_erasure_never_brings_it_back() {
         !store.holds_anything_of(1).expect("query"),
         "alice stays forgotten"
     );
+    assert_eq!(store.reminder(1).expect("query"), None, "her reminder too");
     let bob: Vec<String> = store
         .reflections_of(2)
         .expect("bob")
@@ -715,5 +776,50 @@ fn automatic_backups_are_written_daily_and_only_the_newest_are_kept() {
     assert_eq!(
         std::fs::read_dir(dir.join("backups")).expect("dir").count(),
         practice_companion::store::KEEP_BACKUPS
+    );
+}
+
+/// The systemd unit keeps the master key apart from the data (a
+/// credential), and its command line is one the binary accepts.
+#[test]
+fn the_service_unit_passes_the_key_as_a_credential_and_its_command_line_parses() {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/companion.service"),
+    )
+    .expect("unit file");
+    assert!(unit.contains("LoadCredential=master-key:"), "{unit}");
+    assert!(unit.contains("UMask=0077"), "{unit}");
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    assert!(
+        exec.contains("--key-file ${CREDENTIALS_DIRECTORY}/master-key"),
+        "{exec}"
+    );
+    let creds = scratch("credentials");
+    let state = scratch("state");
+    std::fs::create_dir_all(&creds).expect("mkdir");
+    std::fs::write(
+        creds.join("master-key"),
+        SecretKey::generate().to_hex().as_bytes(),
+    )
+    .expect("key");
+    let args: Vec<String> = exec
+        .split_whitespace()
+        .skip(1)
+        .map(|a| {
+            a.replace("${CREDENTIALS_DIRECTORY}", s(&creds))
+                .replace("${STATE_DIRECTORY}", s(&state))
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = companion(&args);
+    // No token credential here: it stops there, not at a usage error.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read the token file"),
+        "{}",
+        run.stderr
     );
 }
