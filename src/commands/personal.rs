@@ -12,7 +12,7 @@ use super::{Action, Attachment, Reply, Visibility};
 use crate::framework::{CompetenceId, Framework};
 use crate::reflections::map::{coverage, map_card};
 use crate::reflections::nudge;
-use crate::reflections::{Draft, Reflection, short_code, suggested_tags, tags_text};
+use crate::reflections::{Draft, Reflection, Summary, short_code, suggested_tags, tags_text};
 use crate::render::{Card, Field, fit, limits};
 use crate::store::{Store, StoreError};
 
@@ -260,12 +260,8 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
     Ok(reply)
 }
 
-fn list_line(r: &Reflection) -> String {
-    let title = if r.title.is_empty() {
-        fit(&r.text.replace('\n', " "), 60)
-    } else {
-        fit(&r.title, 60)
-    };
+fn list_line(r: &Summary) -> String {
+    let title = &r.heading;
     let tags = if r.competences.is_empty() {
         String::new()
     } else {
@@ -280,8 +276,15 @@ fn list_line(r: &Reflection) -> String {
 }
 
 fn view(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
-    let Some(r) = member.store.reflection(member.id, id)? else {
-        return Ok(not_found(id));
+    let r = match member.store.reflection(member.id, id) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(not_found(id)),
+        Err(StoreError::Crypto(_) | StoreError::Corrupt(_)) => {
+            return Ok(Reply::user_error(
+                unreadable_note(&[id]).unwrap_or_default(),
+            ));
+        }
+        Err(e) => return Err(e),
     };
     let mut reply = Reply {
         visibility: Visibility::Private,
@@ -531,6 +534,14 @@ mod tests {
         };
         let list = handle(&member, Personal::List { tag: None, page: 1 }).unwrap();
         says_damaged(&list);
+        let view = handle(&member, Personal::View(1)).unwrap();
+        assert!(
+            view.text
+                .clone()
+                .unwrap_or_default()
+                .contains("could not be read"),
+            "{view:?}"
+        );
         assert!(list.cards[0].description.contains("Still fine."));
         let tagged = handle(
             &member,

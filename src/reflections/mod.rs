@@ -187,6 +187,41 @@ impl Draft {
     }
 }
 
+/// What a list shows of a reflection: enough to find it again, no more.
+/// Stored sealed beside the reflection, so a list opens a few bytes per item
+/// rather than every text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The reflection's number.
+    pub id: u64,
+    /// When it was written (UTC).
+    pub created: DateTime<Utc>,
+    /// Its title, or the opening words of an untitled reflection.
+    pub heading: String,
+    /// Competences it is tagged with.
+    pub competences: Vec<CompetenceId>,
+}
+
+/// Longest heading a summary keeps, in characters.
+pub const HEADING_CHARS: usize = 60;
+
+impl Summary {
+    /// The summary of a reflection.
+    pub fn of(r: &Reflection) -> Summary {
+        let heading = if r.title.is_empty() {
+            crate::render::fit(&r.text.replace('\n', " "), HEADING_CHARS)
+        } else {
+            crate::render::fit(&r.title, HEADING_CHARS)
+        };
+        Summary {
+            id: r.id,
+            created: r.created,
+            heading,
+            competences: r.competences.clone(),
+        }
+    }
+}
+
 impl Reflection {
     /// Replaces what its author wrote with a (validated) draft, edited `now`.
     pub fn revise(&mut self, draft: Draft, now: DateTime<Utc>) {

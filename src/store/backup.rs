@@ -26,6 +26,7 @@ use super::crypto::SecretKey;
 use super::disk::{self, DataDir, Seal, private_options};
 use super::envelope::{ERASURES_FILE, Envelope, ErasureLog, Fingerprint};
 use super::{Live, Store, StoreError, Trees, keys, trees};
+use crate::reflections::Summary;
 
 const MAGIC: &[u8] = b"PCBK2\n";
 const OLD_MAGIC: &[u8] = b"PCBK1\n";
@@ -205,10 +206,14 @@ fn without_erased(
         .get(trees::MEMBER_KEYS.as_bytes())
         .map(|e| e.iter().map(|(k, _)| k.clone()).collect())
         .unwrap_or_default();
-    if let Some(entries) = records.get_mut(trees::REFLECTIONS.as_bytes()) {
-        let before = entries.len();
-        entries.retain(|(k, _)| k.get(..8).is_some_and(|m| members.contains(m)));
-        left_out += before - entries.len();
+    for tree in [trees::REFLECTIONS, trees::SUMMARIES] {
+        if let Some(entries) = records.get_mut(tree.as_bytes()) {
+            let before = entries.len();
+            entries.retain(|(k, _)| k.get(..8).is_some_and(|m| members.contains(m)));
+            if tree == trees::REFLECTIONS {
+                left_out += before - entries.len();
+            }
+        }
     }
     if left_out > 0 {
         recount(records);
@@ -736,6 +741,7 @@ impl Store {
                     trees::META,
                     trees::MEMBER_KEYS,
                     trees::REFLECTIONS,
+                    trees::SUMMARIES,
                     trees::COUNTERS,
                 ];
                 if plain.iter().any(|t| t.as_bytes() == name.as_slice()) {
@@ -771,11 +777,13 @@ impl Store {
                 let Ok(key) = envelope.unwrap_member_key(id, &wrapped) else {
                     continue;
                 };
-                if envelope.open_reflection(&key, k, v).is_err() {
+                let Ok(reflection) = envelope.open_reflection(&key, k, v) else {
                     continue;
-                }
+                };
+                let summary = envelope.seal_summary(&key, k, &Summary::of(&reflection))?;
                 live.t.member_keys.insert(member, wrapped)?;
                 live.t.reflections.insert(k.as_slice(), v.as_slice())?;
+                live.t.summaries.insert(k.as_slice(), summary)?;
                 touched.push(member);
                 added += 1;
             }

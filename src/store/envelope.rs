@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 use super::StoreError;
 use super::crypto::SecretKey;
 use super::disk::private_options;
-use crate::reflections::Reflection;
+use crate::reflections::{Reflection, Summary};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -59,6 +59,40 @@ fn record_aad(record_key: &[u8]) -> Vec<u8> {
     let mut aad = b"reflection:".to_vec();
     aad.extend_from_slice(record_key);
     aad
+}
+
+fn summary_aad(record_key: &[u8]) -> Vec<u8> {
+    let mut aad = b"summary:".to_vec();
+    aad.extend_from_slice(record_key);
+    aad
+}
+
+fn seal_json<T: serde::Serialize>(
+    key: &SecretKey,
+    aad: &[u8],
+    value: &T,
+) -> Result<Vec<u8>, StoreError> {
+    let plaintext =
+        Zeroizing::new(serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+    Ok(key.seal(aad, &plaintext)?)
+}
+
+fn open_json<T: serde::de::DeserializeOwned>(
+    key: &SecretKey,
+    aad: &[u8],
+    sealed: &[u8],
+    what: &str,
+) -> Result<T, StoreError> {
+    let plaintext = key.open(aad, sealed)?;
+    // serde's message may quote the text: name only where it failed.
+    serde_json::from_slice(&plaintext).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "{what} ({:?} error at line {}, column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
 impl Envelope {
@@ -101,10 +135,7 @@ impl Envelope {
         record_key: &[u8],
         reflection: &Reflection,
     ) -> Result<Vec<u8>, StoreError> {
-        let plaintext = Zeroizing::new(
-            serde_json::to_vec(reflection).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        );
-        Ok(key.seal(&record_aad(record_key), &plaintext)?)
+        seal_json(key, &record_aad(record_key), reflection)
     }
 
     /// Opens a reflection sealed by [`Envelope::seal_reflection`].
@@ -114,16 +145,28 @@ impl Envelope {
         record_key: &[u8],
         sealed: &[u8],
     ) -> Result<Reflection, StoreError> {
-        let plaintext = key.open(&record_aad(record_key), sealed)?;
-        // serde's message may quote the text: name only where it failed.
-        serde_json::from_slice(&plaintext).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "a reflection ({:?} error at line {}, column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            ))
-        })
+        open_json(key, &record_aad(record_key), sealed, "a reflection")
+    }
+
+    /// Seals a reflection's summary, bound to the reflection's `record_key`
+    /// (with its own associated data: a summary never opens as a body).
+    pub fn seal_summary(
+        &self,
+        key: &SecretKey,
+        record_key: &[u8],
+        summary: &Summary,
+    ) -> Result<Vec<u8>, StoreError> {
+        seal_json(key, &summary_aad(record_key), summary)
+    }
+
+    /// Opens a summary sealed by [`Envelope::seal_summary`].
+    pub fn open_summary(
+        &self,
+        key: &SecretKey,
+        record_key: &[u8],
+        sealed: &[u8],
+    ) -> Result<Summary, StoreError> {
+        open_json(key, &summary_aad(record_key), sealed, "a summary")
     }
 
     /// The fingerprint of one stored record: which tree, its key, its bytes.

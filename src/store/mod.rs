@@ -47,6 +47,8 @@ mod trees {
     pub const MEMBER_KEYS: &str = "member_keys";
     /// Reflections, sealed with their author's data key; keyed by member id then reflection id.
     pub const REFLECTIONS: &str = "reflections";
+    /// Each reflection's summary (what a list shows), sealed likewise, keyed likewise.
+    pub const SUMMARIES: &str = "summaries";
     /// Each member's last reflection number and how many they have; keyed by member id.
     pub const COUNTERS: &str = "counters";
     /// Each server's weekly schedule; keyed by guild id.
@@ -192,6 +194,7 @@ struct Trees {
     guild_settings: sled::Tree,
     member_keys: sled::Tree,
     reflections: sled::Tree,
+    summaries: sled::Tree,
     counters: sled::Tree,
     schedules: sled::Tree,
     slots: sled::Tree,
@@ -206,6 +209,7 @@ impl Trees {
             guild_settings: db.open_tree(trees::GUILD_SETTINGS)?,
             member_keys: db.open_tree(trees::MEMBER_KEYS)?,
             reflections: db.open_tree(trees::REFLECTIONS)?,
+            summaries: db.open_tree(trees::SUMMARIES)?,
             counters: db.open_tree(trees::COUNTERS)?,
             schedules: db.open_tree(trees::SCHEDULES)?,
             slots: db.open_tree(trees::SLOTS)?,
@@ -308,6 +312,7 @@ impl Store {
                 backups: Mutex::new(()),
             }),
         };
+        store.fill_summaries()?;
         if pending {
             // An erasure was confirmed but the process stopped before the
             // rewrite that makes it real: do it before serving anyone.

@@ -15,7 +15,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use super::crypto::SecretKey;
 use super::{Live, Store, StoreError, trees};
 use crate::framework::CompetenceId;
-use crate::reflections::Reflection;
+use crate::reflections::{Reflection, Summary};
 
 fn member_key(member: u64) -> [u8; 8] {
     member.to_be_bytes()
@@ -51,11 +51,11 @@ impl Counter {
     }
 }
 
-/// One page of a member's reflections, newest first.
+/// One page of a member's reflections, newest first: their summaries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
     /// The reflections on this page.
-    pub items: Vec<Reflection>,
+    pub items: Vec<Summary>,
     /// Numbers on this page whose records could not be read (damaged).
     pub unreadable: Vec<u64>,
     /// The page number (from 1).
@@ -156,17 +156,17 @@ impl Store {
             let id = counter.last.saturating_add(1);
             let reflection = make(id);
             let rk = record_key(author, id);
-            let sealed = self
-                .shared
-                .envelope
-                .seal_reflection(&key, &rk, &reflection)?;
+            let envelope = &self.shared.envelope;
+            let sealed = envelope.seal_reflection(&key, &rk, &reflection)?;
+            let summary = envelope.seal_summary(&key, &rk, &Summary::of(&reflection))?;
             let next = Counter {
                 last: id,
                 count: counter.count + 1,
             };
-            (&live.t.reflections, &live.t.counters)
-                .transaction(|(r, c)| {
+            (&live.t.reflections, &live.t.summaries, &live.t.counters)
+                .transaction(|(r, sums, c)| {
                     r.insert(&rk[..], sealed.as_slice())?;
+                    sums.insert(&rk[..], summary.as_slice())?;
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
                     Ok::<(), ConflictableTransactionError<StoreError>>(())
                 })
@@ -230,54 +230,46 @@ impl Store {
         let per_page = per_page.max(1);
         let page = page.max(1);
         let skip = (page - 1).saturating_mul(per_page);
-        if let Some(tag) = tag {
-            let all = self.reflections_of(author)?;
-            let matching: Vec<Reflection> = all
-                .items
-                .into_iter()
-                .rev()
-                .filter(|r| r.competences.contains(&tag))
-                .collect();
-            let total = matching.len();
-            return Ok(Page {
-                items: matching.into_iter().skip(skip).take(per_page).collect(),
-                unreadable: if page == 1 {
-                    all.unreadable
-                } else {
-                    Vec::new()
-                },
-                page,
-                pages: total.div_ceil(per_page),
-                total,
-            });
-        }
         self.with(|live| {
-            let total = usize::try_from(self.counter(live, author)?.count).unwrap_or(usize::MAX);
+            let key = self.data_key(live, author, false).ok().flatten();
+            let open = |entry: sled::Result<(sled::IVec, sled::IVec)>| -> Result<Result<Summary, u64>, StoreError> {
+                let (rk, sealed) = entry?;
+                Ok(match key.as_ref().map(|k| self.shared.envelope.open_summary(k, &rk, &sealed)) {
+                    Some(Ok(s)) => Ok(s),
+                    _ => Err(id_of(&rk)),
+                })
+            };
+            let summaries = live.t.summaries.scan_prefix(member_key(author)).rev();
             let mut out = Page {
                 items: Vec::new(),
                 unreadable: Vec::new(),
                 page,
-                pages: total.div_ceil(per_page),
-                total,
+                pages: 0,
+                total: 0,
             };
-            if total == 0 || skip >= total {
-                return Ok(out);
-            }
-            let key = self.data_key(live, author, false).ok().flatten();
-            let records = live
-                .t
-                .reflections
-                .scan_prefix(member_key(author))
-                .rev()
-                .skip(skip)
-                .take(per_page);
-            for entry in records {
-                let (rk, sealed) = entry?;
-                match key.as_ref().map(|k| self.open_record(k, &rk, &sealed)) {
-                    Some(Ok(r)) => out.items.push(r),
-                    _ => out.unreadable.push(id_of(&rk)),
+            if let Some(tag) = tag {
+                // Only summaries are opened, never the texts.
+                let mut matching = Vec::new();
+                for entry in summaries {
+                    match open(entry)? {
+                        Ok(s) if s.competences.contains(&tag) => matching.push(s),
+                        Ok(_) => {}
+                        Err(id) => out.unreadable.push(id),
+                    }
+                }
+                out.total = matching.len();
+                out.items = matching.into_iter().skip(skip).take(per_page).collect();
+            } else {
+                out.total =
+                    usize::try_from(self.counter(live, author)?.count).unwrap_or(usize::MAX);
+                for entry in summaries.skip(skip).take(per_page) {
+                    match open(entry)? {
+                        Ok(s) => out.items.push(s),
+                        Err(id) => out.unreadable.push(id),
+                    }
                 }
             }
+            out.pages = out.total.div_ceil(per_page);
             Ok(out)
         })
     }
@@ -304,19 +296,19 @@ impl Store {
             };
             let mut reflection = self.open_record(&key, &rk, &old)?;
             change(&mut reflection);
-            let sealed = self
-                .shared
-                .envelope
-                .seal_reflection(&key, &rk, &reflection)?;
-            let print = self
-                .shared
-                .envelope
-                .fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old);
-            self.erasures().append(&[print])?;
+            let envelope = &self.shared.envelope;
+            let sealed = envelope.seal_reflection(&key, &rk, &reflection)?;
+            let summary = envelope.seal_summary(&key, &rk, &Summary::of(&reflection))?;
+            let mut prints = vec![envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old)];
+            if let Some(old) = live.t.summaries.get(rk)? {
+                prints.push(envelope.fingerprint(trees::SUMMARIES.as_bytes(), &rk, &old));
+            }
+            self.erasures().append(&prints)?;
             let pending = now.timestamp().to_be_bytes();
-            (&live.t.reflections, &live.t.meta)
-                .transaction(|(r, meta)| {
+            (&live.t.reflections, &live.t.summaries, &live.t.meta)
+                .transaction(|(r, sums, meta)| {
                     r.insert(&rk[..], sealed.as_slice())?;
+                    sums.insert(&rk[..], summary.as_slice())?;
                     if meta.get(super::ERASURE_PENDING)?.is_none() {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
                     }
@@ -343,20 +335,27 @@ impl Store {
             let Some(old) = live.t.reflections.get(rk)? else {
                 return Ok(false);
             };
-            let print = self
-                .shared
-                .envelope
-                .fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old);
-            self.erasures().append(&[print])?;
+            let envelope = &self.shared.envelope;
+            let mut prints = vec![envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old)];
+            if let Some(old) = live.t.summaries.get(rk)? {
+                prints.push(envelope.fingerprint(trees::SUMMARIES.as_bytes(), &rk, &old));
+            }
+            self.erasures().append(&prints)?;
             let counter = self.counter(live, author)?;
             let next = Counter {
                 last: counter.last,
                 count: counter.count.saturating_sub(1),
             };
             let pending = now.timestamp().to_be_bytes();
-            (&live.t.reflections, &live.t.counters, &live.t.meta)
-                .transaction(|(r, c, meta)| {
+            (
+                &live.t.reflections,
+                &live.t.summaries,
+                &live.t.counters,
+                &live.t.meta,
+            )
+                .transaction(|(r, sums, c, meta)| {
                     r.remove(&rk[..])?;
+                    sums.remove(&rk[..])?;
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
                     if meta.get(super::ERASURE_PENDING)?.is_none() {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
@@ -388,6 +387,12 @@ impl Store {
                     prints.push(envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &k, &v));
                     reflections.push(k);
                 }
+                let mut summaries = Vec::new();
+                for entry in live.t.summaries.scan_prefix(mk) {
+                    let (k, v) = entry?;
+                    prints.push(envelope.fingerprint(trees::SUMMARIES.as_bytes(), &k, &v));
+                    summaries.push(k);
+                }
                 for (name, tree) in [
                     (trees::MEMBER_KEYS, &live.t.member_keys),
                     (trees::COUNTERS, &live.t.counters),
@@ -404,14 +409,18 @@ impl Store {
                 (
                     &live.t.member_keys,
                     &live.t.reflections,
+                    &live.t.summaries,
                     &live.t.counters,
                     &live.t.member_settings,
                     &live.t.meta,
                 )
-                    .transaction(|(keys, records, counters, settings, meta)| {
+                    .transaction(|(keys, records, sums, counters, settings, meta)| {
                         keys.remove(&mk[..])?;
                         for k in &reflections {
                             records.remove(k)?;
+                        }
+                        for k in &summaries {
+                            sums.remove(k)?;
                         }
                         counters.remove(&mk[..])?;
                         settings.remove(&mk[..])?;
@@ -429,6 +438,37 @@ impl Store {
         Ok(n)
     }
 
+    /// Gives every reflection without a summary one (a database from before
+    /// summaries): opened once, at the first start that needs it.
+    pub(super) fn fill_summaries(&self) -> Result<(), StoreError> {
+        let missing = self.with(|live| Ok(live.t.summaries.len() != live.t.reflections.len()))?;
+        if !missing {
+            return Ok(());
+        }
+        self.with(|live| {
+            let envelope = &self.shared.envelope;
+            for entry in live.t.reflections.iter() {
+                let (rk, sealed) = entry?;
+                if live.t.summaries.contains_key(&rk)? {
+                    continue;
+                }
+                let member = rk.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok());
+                let Some(member) = member.map(u64::from_be_bytes) else {
+                    continue;
+                };
+                let Ok(Some(key)) = self.data_key(live, member, false) else {
+                    continue;
+                };
+                if let Ok(r) = envelope.open_reflection(&key, &rk, &sealed) {
+                    live.t
+                        .summaries
+                        .insert(&rk, envelope.seal_summary(&key, &rk, &Summary::of(&r))?)?;
+                }
+            }
+            self.commit(live)
+        })
+    }
+
     /// How many reflections `member` has, without decrypting any.
     pub fn reflection_count(&self, member: u64) -> Result<usize, StoreError> {
         self.with(|live| {
@@ -441,11 +481,13 @@ impl Store {
     pub(crate) fn damage_for_test(&self, member: u64, id: u64) {
         self.with(|live| {
             let rk = record_key(member, id);
-            if let Some(v) = live.t.reflections.get(rk)? {
-                let mut v = v.to_vec();
-                let at = v.len() / 2;
-                v[at] ^= 0x55;
-                live.t.reflections.insert(rk, v)?;
+            for tree in [&live.t.reflections, &live.t.summaries] {
+                if let Some(v) = tree.get(rk)? {
+                    let mut v = v.to_vec();
+                    let at = v.len() / 2;
+                    v[at] ^= 0x55;
+                    tree.insert(rk, v)?;
+                }
             }
             Ok(())
         })
@@ -512,8 +554,13 @@ mod tests {
 
         let page = store.page_of(1, None, 1, 1).unwrap();
         assert_eq!(
-            (page.items[0].text.as_str(), page.pages, page.total),
-            ("second", 2, 2)
+            (
+                page.items[0].id,
+                page.items[0].heading.as_str(),
+                page.pages,
+                page.total
+            ),
+            (2, "t", 2, 2)
         );
         let tagged = store
             .page_of(1, Some("core:3.5".parse().unwrap()), 1, 10)
@@ -560,8 +607,10 @@ mod tests {
         save(&store, 2, draft("bob's second", &[]));
         store
             .with(|live| {
-                let sealed = live.t.reflections.get(record_key(1, 1))?.unwrap();
-                live.t.reflections.insert(record_key(2, 1), sealed)?;
+                for tree in [&live.t.reflections, &live.t.summaries] {
+                    let sealed = tree.get(record_key(1, 1))?.unwrap();
+                    tree.insert(record_key(2, 1), sealed)?;
+                }
                 Ok(())
             })
             .unwrap();
@@ -577,6 +626,29 @@ mod tests {
     }
 
     #[test]
+    fn a_database_from_before_summaries_gets_them_once() {
+        let dir = temp_dir("fill");
+        let store = Store::open(&dir, None).unwrap();
+        save(&store, 1, draft("older", &["core:3.5"]));
+        save(&store, 1, draft("newer", &[]));
+        store
+            .with(|live| {
+                live.t.summaries.clear()?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.page_of(1, None, 1, 10).unwrap().items, vec![]);
+        store.fill_summaries().unwrap();
+        let page = store.page_of(1, None, 1, 10).unwrap();
+        let ids: Vec<u64> = page.items.iter().map(|s| s.id).collect();
+        assert_eq!(ids, [2, 1]);
+        let tagged = store
+            .page_of(1, Some("core:3.5".parse().unwrap()), 1, 10)
+            .unwrap();
+        assert_eq!(tagged.items[0].id, 1);
+    }
+
+    #[test]
     fn two_first_saves_at_once_share_one_member_key() {
         let dir = temp_dir("race");
         let store = Store::open(&dir, None).unwrap();
@@ -588,15 +660,33 @@ mod tests {
         });
         let all = store.reflections_of(42).unwrap();
         assert_eq!((all.items.len(), all.unreadable.len()), (8, 0));
-        // And across processes' worth of key creation: a key made by one
-        // call is the one every later call unwraps.
-        store
-            .with(|live| {
-                let k1 = store.data_key(live, 43, true)?.unwrap();
-                let k2 = store.data_key(live, 43, true)?.unwrap();
-                assert_eq!(k1.expose(), k2.expose());
-                Ok(())
-            })
+        // The compare-and-swap itself, raced without the member lock: every
+        // caller ends up with the one key that was stored.
+        let start = std::sync::Barrier::new(8);
+        let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let store = store.clone();
+                    let start = &start;
+                    s.spawn(move || {
+                        start.wait();
+                        store
+                            .with(|live| Ok(store.data_key(live, 43, true)?.unwrap()))
+                            .unwrap()
+                            .expose()
+                            .to_vec()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(
+            keys.windows(2).all(|w| w[0] == w[1]),
+            "one key for member 43"
+        );
+        let stored = store
+            .with(|live| Ok(store.data_key(live, 43, false)?.unwrap()))
             .unwrap();
+        assert_eq!(stored.expose(), keys[0].as_slice());
     }
 }

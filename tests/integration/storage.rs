@@ -594,6 +594,13 @@ fn erasure_leaves_no_sealed_byte_in_the_data_directory_or_its_backups() {
             .expect("bob's key");
         secrets.retain(|v| !bobs.contains(v) && *v != bob_key);
         assert_eq!(secrets.len(), 3, "two reflections and a key of alice's");
+        secrets.extend(
+            raw_tree(&dir, "summaries")
+                .into_iter()
+                .filter(|(k, _)| k[..8] == 1u64.to_be_bytes())
+                .map(|(_, v)| v),
+        );
+        assert_eq!(secrets.len(), 5, "and the two summaries a list shows");
 
         store
             .update_reflection(1, 1, now, |r| r.text = "Alice's first, edited".into())
