@@ -315,13 +315,7 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
             })
             .map(|r| {
                 let mut text = format!("imported into {}: {}", data_dir.display(), r.summary());
-                if r.erased > 0 {
-                    text.push_str(&format!(
-                        "; {} left out because the erasure record names {}",
-                        r.erased,
-                        if r.erased == 1 { "it" } else { "them" }
-                    ));
-                }
+                text.push_str(&erased_note(r.erased));
                 problems(&mut text, &r);
                 (text, r.problems.is_empty())
             }),
@@ -349,13 +343,7 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
                 data_dir.display(),
                 r.summary()
             );
-            if r.erased > 0 {
-                text.push_str(&format!(
-                    "; {} left out because the erasure record names {}",
-                    r.erased,
-                    if r.erased == 1 { "it" } else { "them" }
-                ));
-            }
+            text.push_str(&erased_note(r.erased));
             problems(&mut text, &r);
             (text, r.problems.is_empty())
         }),
@@ -387,6 +375,15 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
             eprintln!("error: {e}");
             FAILED
         }
+    }
+}
+
+/// What a restore left out, for the operator ("" when nothing was).
+fn erased_note(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => "; 1 record left out because the erasure record names it".to_string(),
+        n => format!("; {n} records left out because the erasure record names them"),
     }
 }
 

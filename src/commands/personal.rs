@@ -438,7 +438,7 @@ fn export(member: &Member<'_>) -> Result<Reply, StoreError> {
 }
 
 fn map(member: &Member<'_>) -> Result<Reply, StoreError> {
-    let all = member.store.reflections_of(member.id)?;
+    let all = member.store.summaries_of(member.id)?;
     let touched = coverage(&all.items);
     Ok(Reply {
         visibility: Visibility::Private,

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::{Reflection, short_code};
+use super::{Summary, short_code};
 use crate::framework::{CompetenceId, Framework};
 use crate::render::{Card, Field, fit, limits};
 
@@ -21,7 +21,7 @@ pub struct Touch {
 }
 
 /// Coverage of the framework by one member's reflections.
-pub fn coverage(reflections: &[Reflection]) -> HashMap<CompetenceId, Touch> {
+pub fn coverage(reflections: &[Summary]) -> HashMap<CompetenceId, Touch> {
     let mut map: HashMap<CompetenceId, Touch> = HashMap::new();
     for r in reflections {
         for id in &r.competences {
@@ -131,7 +131,11 @@ pub fn map_card(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reflections::Mode;
+    use crate::reflections::{Mode, Reflection};
+
+    fn summaries(rs: &[Reflection]) -> Vec<Summary> {
+        rs.iter().map(Summary::of).collect()
+    }
 
     fn reflection(id: u64, tags: &[&str], day: u32) -> Reflection {
         use chrono::TimeZone;
@@ -156,7 +160,7 @@ mod tests {
             reflection(1, &["core:3.5"], 1),
             reflection(2, &["core:3.5", "core:1.1"], 5),
         ];
-        let c = coverage(&rs);
+        let c = coverage(&summaries(&rs));
         let t = c[&"core:3.5".parse().unwrap()];
         assert_eq!(t.count, 2);
         assert_eq!(t.last.format("%d").to_string(), "05");
@@ -167,7 +171,7 @@ mod tests {
     fn the_suggested_gap_is_in_the_least_covered_area() {
         let f = Framework::builtin().unwrap();
         let rs = [reflection(1, &["core:1.1"], 1)];
-        let gap = suggest_gap(&f, &coverage(&rs)).unwrap();
+        let gap = suggest_gap(&f, &coverage(&summaries(&rs))).unwrap();
         assert_eq!(
             gap.to_string(),
             "core:2.1",
@@ -179,7 +183,7 @@ mod tests {
     fn the_map_fits_discord_and_shows_counts_not_text() {
         let f = Framework::builtin().unwrap();
         let rs = [reflection(1, &["core:3.5", "integration:4.4"], 3)];
-        let card = map_card(&f, &coverage(&rs), 1);
+        let card = map_card(&f, &coverage(&summaries(&rs)), 1);
         assert!(
             card.fields[0].value.contains("**C3** ▱▱▱▱▰▱▱▱▱▱ 1/10"),
             "{}",

@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 use super::StoreError;
 use super::crypto::SecretKey;
 use super::disk::private_options;
+use crate::framework::{Code, CompetenceId, DomainId};
 use crate::reflections::{Reflection, Summary};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -65,6 +66,64 @@ fn summary_aad(record_key: &[u8]) -> Vec<u8> {
     let mut aad = b"summary:".to_vec();
     aad.extend_from_slice(record_key);
     aad
+}
+
+/// A summary's layout, read on every list, so kept compact: version 1,
+/// number (u64 BE), created (seconds i64 BE, nanoseconds u32 BE), tag count
+/// (u8) and each tag as domain, area, number (u8 each), then the heading
+/// (UTF-8, to the end).
+const SUMMARY_V1: u8 = 1;
+
+fn encode_summary(summary: &Summary) -> Vec<u8> {
+    let tags = summary.competences.len().min(usize::from(u8::MAX));
+    let mut out = Vec::with_capacity(22 + 3 * tags + summary.heading.len());
+    out.push(SUMMARY_V1);
+    out.extend_from_slice(&summary.id.to_be_bytes());
+    out.extend_from_slice(&summary.created.timestamp().to_be_bytes());
+    out.extend_from_slice(&summary.created.timestamp_subsec_nanos().to_be_bytes());
+    out.push(tags as u8);
+    for id in summary.competences.iter().take(tags) {
+        out.push(match id.domain {
+            DomainId::Core => 0,
+            DomainId::Integration => 1,
+        });
+        out.push(id.code.area);
+        out.push(id.code.number);
+    }
+    out.extend_from_slice(summary.heading.as_bytes());
+    out
+}
+
+fn decode_summary(bytes: &[u8]) -> Option<Summary> {
+    let (&version, rest) = bytes.split_first()?;
+    if version != SUMMARY_V1 || rest.len() < 21 {
+        return None;
+    }
+    let id = u64::from_be_bytes(rest[..8].try_into().ok()?);
+    let secs = i64::from_be_bytes(rest[8..16].try_into().ok()?);
+    let nanos = u32::from_be_bytes(rest[16..20].try_into().ok()?);
+    let tags = usize::from(rest[20]);
+    let tag_bytes = rest.get(21..21 + 3 * tags)?;
+    let competences = tag_bytes
+        .chunks_exact(3)
+        .map(|t| {
+            let domain = match t[0] {
+                0 => DomainId::Core,
+                1 => DomainId::Integration,
+                _ => return None,
+            };
+            Some(CompetenceId::new(domain, Code::new(t[1], t[2])))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let heading = std::str::from_utf8(rest.get(21 + 3 * tags..)?)
+        .ok()?
+        .to_string();
+    Some(Summary {
+        id,
+        created: chrono::DateTime::from_timestamp(secs, nanos)?,
+        heading,
+        competences,
+    })
 }
 
 fn seal_json<T: serde::Serialize>(
@@ -156,7 +215,8 @@ impl Envelope {
         record_key: &[u8],
         summary: &Summary,
     ) -> Result<Vec<u8>, StoreError> {
-        seal_json(key, &summary_aad(record_key), summary)
+        let plaintext = Zeroizing::new(encode_summary(summary));
+        Ok(key.seal(&summary_aad(record_key), &plaintext)?)
     }
 
     /// Opens a summary sealed by [`Envelope::seal_summary`].
@@ -166,7 +226,9 @@ impl Envelope {
         record_key: &[u8],
         sealed: &[u8],
     ) -> Result<Summary, StoreError> {
-        open_json(key, &summary_aad(record_key), sealed, "a summary")
+        let plaintext = key.open(&summary_aad(record_key), sealed)?;
+        decode_summary(&plaintext)
+            .ok_or_else(|| StoreError::Corrupt("a summary has an unknown layout".into()))
     }
 
     /// The fingerprint of one stored record: which tree, its key, its bytes.
@@ -319,6 +381,37 @@ mod tests {
             e.fingerprint(b"t", b"kv", b""),
             e.fingerprint(b"t", b"k", b"v")
         );
+    }
+
+    #[test]
+    fn summaries_round_trip_and_refuse_what_is_not_one() {
+        let summary = Summary {
+            id: 42,
+            created: chrono::DateTime::from_timestamp(1_790_000_000, 123).unwrap(),
+            heading: "Contracting — a first session".into(),
+            competences: vec![
+                "core:3.5".parse().unwrap(),
+                "integration:2.10".parse().unwrap(),
+            ],
+        };
+        assert_eq!(
+            decode_summary(&encode_summary(&summary)),
+            Some(summary.clone())
+        );
+        let e = Envelope::new(SecretKey::generate());
+        let key = SecretKey::generate();
+        let sealed = e.seal_summary(&key, b"rk", &summary).unwrap();
+        assert_eq!(e.open_summary(&key, b"rk", &sealed).unwrap(), summary);
+        assert!(
+            e.open_reflection(&key, b"rk", &sealed).is_err(),
+            "not a body"
+        );
+        for bad in [&b""[..], &[2u8; 30][..], &[1u8; 10][..]] {
+            assert_eq!(decode_summary(bad), None);
+        }
+        let mut tags_past_end = encode_summary(&summary);
+        tags_past_end[21] = 200;
+        assert_eq!(decode_summary(&tags_past_end), None);
     }
 
     #[test]

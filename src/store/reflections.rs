@@ -66,14 +66,23 @@ pub struct Page {
     pub total: usize,
 }
 
-/// Every reflection of a member that could be read, and the numbers of any
-/// that could not.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Readable {
+/// Every reflection (or summary) of a member that could be read, and the
+/// numbers of any that could not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readable<T = Reflection> {
     /// Oldest first.
-    pub items: Vec<Reflection>,
+    pub items: Vec<T>,
     /// Numbers of damaged records, skipped.
     pub unreadable: Vec<u64>,
+}
+
+impl<T> Default for Readable<T> {
+    fn default() -> Self {
+        Readable {
+            items: Vec::new(),
+            unreadable: Vec::new(),
+        }
+    }
 }
 
 fn storage(e: TransactionError<StoreError>) -> StoreError {
@@ -211,6 +220,27 @@ impl Store {
                 match self.open_record(&key, &rk, &sealed) {
                     Ok(r) => out.items.push(r),
                     Err(_) => out.unreadable.push(id_of(&rk)),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The summaries of all of `author`'s reflections, oldest first (what a
+    /// map needs: dates and tags, no texts), and the numbers of any that
+    /// cannot be read.
+    pub fn summaries_of(&self, author: u64) -> Result<Readable<Summary>, StoreError> {
+        self.with(|live| {
+            let mut out = Readable::default();
+            let key = self.data_key(live, author, false).ok().flatten();
+            for entry in live.t.summaries.scan_prefix(member_key(author)) {
+                let (rk, sealed) = entry?;
+                match key
+                    .as_ref()
+                    .map(|k| self.shared.envelope.open_summary(k, &rk, &sealed))
+                {
+                    Some(Ok(s)) => out.items.push(s),
+                    _ => out.unreadable.push(id_of(&rk)),
                 }
             }
             Ok(out)
