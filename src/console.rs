@@ -67,6 +67,29 @@ enum Line {
     Problem(String),
 }
 
+/// What came of asking for a confirmation.
+enum Confirmed {
+    Yes,
+    No,
+    /// Not confirmed; the answer was a command, to be run.
+    NoButRun(String),
+}
+
+/// Writes a new file readable by its owner only: never over an existing
+/// file, never through a symbolic link.
+fn write_private(path: &Path, content: &[u8]) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(content)?;
+    file.sync_all()
+}
+
 enum PersonalLine {
     Reflect { tags: String, model: String },
     Edit(u64),
@@ -109,6 +132,14 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     /// Reads and answers commands until `/quit` or end of input, then
     /// closes the store cleanly (erasures made real, a backup, the seal).
     pub fn run(&mut self) -> io::Result<()> {
+        // An existing data directory is opened first, so a lock or key
+        // problem is said before the first prompt; a new one is made only
+        // when a personal command needs it (lookups write nothing).
+        if self.data_dir.exists()
+            && let Err(problem) = self.store()
+        {
+            self.say(&format!("{problem}\n"))?;
+        }
         let answered = self.answer();
         let closed = match self.store.take() {
             Some(store) => store
@@ -121,18 +152,41 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
 
     fn answer(&mut self) -> io::Result<()> {
         while let Some(line) = self.read_line("> ")? {
-            match parse_line(self.framework, &line) {
-                Line::Empty => {}
-                Line::Quit => break,
-                Line::Command(command) => {
-                    let reply = commands::handle(self.framework, &command);
-                    self.show(&reply)?;
-                }
-                Line::Personal(p) => self.personal(p)?,
-                Line::Problem(text) => self.say(&format!("{text}\n"))?,
+            if !self.dispatch(&line)? {
+                break;
             }
         }
         Ok(())
+    }
+
+    /// Answers one line; false once the member asks to quit.
+    fn dispatch(&mut self, line: &str) -> io::Result<bool> {
+        match parse_line(self.framework, line) {
+            Line::Empty => {}
+            Line::Quit => return Ok(false),
+            Line::Command(command) => {
+                let reply = commands::handle(self.framework, &command);
+                self.show(&reply)?;
+            }
+            Line::Personal(p) => return self.personal(p),
+            Line::Problem(text) => self.say(&format!("{text}\n"))?,
+        }
+        Ok(true)
+    }
+
+    /// Asks for a confirmation. An answer that looks like a command is not
+    /// taken as one: the member is told, and the command is run.
+    fn confirm(&mut self, prompt: &str, word: &str, declined: &str) -> io::Result<Confirmed> {
+        let answer = self.read_line(prompt)?;
+        let answer = answer.as_deref().map(str::trim);
+        if answer == Some(word) {
+            return Ok(Confirmed::Yes);
+        }
+        self.say(&format!("{declined}\n"))?;
+        match answer {
+            Some(line) if line.starts_with('/') => Ok(Confirmed::NoButRun(line.to_string())),
+            _ => Ok(Confirmed::No),
+        }
     }
 
     fn read_line(&mut self, prompt: &str) -> io::Result<Option<String>> {
@@ -163,7 +217,12 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             .ok_or_else(|| "error: the store is not open".to_string())
     }
 
-    fn personal(&mut self, line: PersonalLine) -> io::Result<()> {
+    fn personal(&mut self, line: PersonalLine) -> io::Result<bool> {
+        // Nothing is asked of a member before the store is known to open.
+        if let Err(problem) = self.store() {
+            self.say(&format!("{problem}\n"))?;
+            return Ok(true);
+        }
         let command = match line {
             PersonalLine::Run(p) => Some(p),
             PersonalLine::Reflect { tags, model } => {
@@ -171,35 +230,48 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             }
             PersonalLine::Edit(id) => self.ask_edit(id)?,
             PersonalLine::Delete(id) => {
-                let answer =
-                    self.read_line(&format!("Type yes to delete reflection #{id} for good: "))?;
-                if answer.as_deref().map(str::trim) == Some("yes") {
-                    Some(Personal::Delete(id))
-                } else {
-                    self.say("Kept.\n")?;
-                    None
+                let exists = self
+                    .store()
+                    .map(|s| s.has_reflection(LOCAL_MEMBER, id))
+                    .unwrap_or(Ok(false));
+                if !exists.unwrap_or(false) {
+                    self.show(&personal::not_found(id))?;
+                    return Ok(true);
+                }
+                match self.confirm(
+                    &format!("Type yes to delete reflection #{id} for good: "),
+                    "yes",
+                    &format!("Kept: reflection #{id} was not deleted."),
+                )? {
+                    Confirmed::Yes => Some(Personal::Delete(id)),
+                    Confirmed::No => None,
+                    Confirmed::NoButRun(line) => return self.dispatch(&line),
                 }
             }
             PersonalLine::ForgetMe => {
-                let answer = self.read_line(
+                match self.confirm(
                     "This removes all your reflections and your key. Type forget-me to confirm: ",
-                )?;
-                if answer.as_deref().map(str::trim) == Some("forget-me") {
-                    Some(Personal::ForgetMe)
-                } else {
-                    self.say("Nothing was removed.\n")?;
-                    None
+                    "forget-me",
+                    "Nothing was removed.",
+                )? {
+                    Confirmed::Yes => Some(Personal::ForgetMe),
+                    Confirmed::No => None,
+                    Confirmed::NoButRun(line) => return self.dispatch(&line),
                 }
             }
-            PersonalLine::Export(dir) => return self.export(dir),
+            PersonalLine::Export(dir) => {
+                self.export(dir)?;
+                return Ok(true);
+            }
         };
         let Some(command) = command else {
-            return Ok(());
+            return Ok(true);
         };
         match self.run_personal(command) {
-            Ok(reply) => self.show(&reply),
-            Err(problem) => self.say(&format!("{problem}\n")),
+            Ok(reply) => self.show(&reply)?,
+            Err(problem) => self.say(&format!("{problem}\n"))?,
         }
+        Ok(true)
     }
 
     fn run_personal(&mut self, command: Personal) -> Result<Reply, String> {
@@ -225,8 +297,25 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         let mut written = Vec::new();
         for file in &reply.attachments {
             let path = dir.join(&file.filename);
-            std::fs::write(&path, &file.content)?;
+            if let Err(e) = write_private(&path, &file.content) {
+                let why = if e.kind() == io::ErrorKind::AlreadyExists {
+                    "it exists already, and nothing is ever overwritten".to_string()
+                } else {
+                    e.to_string()
+                };
+                self.say(&format!(
+                    "error: cannot write {}: {why}. Give another folder: /reflections export <folder>\n",
+                    path.display()
+                ))?;
+                break;
+            }
             written.push(path.display().to_string());
+        }
+        if written.len() < reply.attachments.len() {
+            for path in &written {
+                self.say(&format!("  wrote {path}"))?;
+            }
+            return self.say("");
         }
         if let Some(text) = &reply.text {
             self.say(text)?;
@@ -251,9 +340,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         let existing = match self.store().map(|s| s.reflection(LOCAL_MEMBER, id)) {
             Ok(Ok(Some(r))) => r,
             Ok(Ok(None)) => {
-                self.say(&format!(
-                    "You have no reflection #{id}. /reflections list shows the ones you have.\n"
-                ))?;
+                self.show(&personal::not_found(id))?;
                 return Ok(None);
             }
             Ok(Err(e)) => {
@@ -281,9 +368,10 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             text
         };
         let tags_now = tags_text(&existing.competences);
-        let Some(tags) = self.read_line(&format!("Competences [{tags_now}]: "))? else {
-            return Ok(None);
-        };
+        // Input that ends from here on keeps the remaining fields as they were.
+        let tags = self
+            .read_line(&format!("Competences [{tags_now}]: "))?
+            .unwrap_or_default();
         let competences = if tags.trim().is_empty() {
             existing.competences.clone()
         } else {
@@ -295,10 +383,9 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 }
             }
         };
-        let Some(mode) = self.read_line(&format!("Kind of work [{}]: ", existing.mode.as_str()))?
-        else {
-            return Ok(None);
-        };
+        let mode = self
+            .read_line(&format!("Kind of work [{}]: ", existing.mode.as_str()))?
+            .unwrap_or_default();
         let mode = if mode.trim().is_empty() {
             existing.mode
         } else {
@@ -334,7 +421,19 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             format!("Competences [{tags}]: ")
         };
         let Some(typed) = self.read_line(&prompt)? else {
-            return Ok(None);
+            // The input ended after the text: keep it, with what was given.
+            self.say(&format!(
+                "Input ended: saving with {} and kind {}.",
+                if tags.is_empty() { "no tags" } else { tags },
+                mode.as_str()
+            ))?;
+            return Ok(Some(Draft {
+                title,
+                text,
+                competences: parse_tags(self.framework, tags).unwrap_or_default(),
+                model,
+                mode,
+            }));
         };
         let typed = if typed.trim().is_empty() {
             tags.to_string()
@@ -350,13 +449,12 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 Vec::new()
             }
         };
-        let Some(kind) = self.read_line(&format!(
-            "Kind of work: therapy, coaching, integrated or other [{}]: ",
-            mode.as_str()
-        ))?
-        else {
-            return Ok(None);
-        };
+        let kind = self
+            .read_line(&format!(
+                "Kind of work: therapy, coaching, integrated or other [{}]: ",
+                mode.as_str()
+            ))?
+            .unwrap_or_default();
         let mode = Mode::parse(&kind).unwrap_or_else(|| {
             let _ = writeln!(self.out, "Not one of those; saved as {}.", mode.as_str());
             mode
@@ -600,10 +698,108 @@ mod tests {
             &dir,
             "/reflect\n\nOne.\n.\n\n\n/reflections delete 1\nno\n/reflections view 1\n/reflections forget-me\nyes\n/reflections forget-me\nforget-me\n/reflections list\n",
         );
-        assert!(out.contains("Kept."), "{out}");
+        assert!(out.contains("Kept: reflection #1 was not deleted."), "{out}");
         assert!(out.contains("Nothing was removed."), "{out}");
         assert!(out.contains("Done: 1 reflection"), "{out}");
         assert!(out.contains("You have no reflections yet"), "{out}");
+    }
+
+    #[test]
+    fn a_locked_data_directory_is_reported_before_anything_is_asked() {
+        let dir = temp("locked-early");
+        let holder = Store::open(&dir, None).unwrap();
+        let out = session(&dir, "/reflect\n");
+        assert!(out.contains("in use by another companion process"), "{out}");
+        assert!(
+            !out.contains("Write your reflection"),
+            "nothing was asked: {out}"
+        );
+        drop(holder);
+    }
+
+    #[test]
+    fn input_that_ends_after_the_text_still_saves_it() {
+        let dir = temp("eof");
+        let out = session(
+            &dir,
+            "/reflect C3.5\nA title\nThe text, then the input ends.\n",
+        );
+        assert!(out.contains("Input ended: saving with C3.5"), "{out}");
+        assert!(out.contains("Saved as reflection #1"), "{out}");
+        let out = session(&dir, "/reflections view 1\n");
+        assert!(out.contains("The text, then the input ends."), "{out}");
+        // An edit whose input ends after the text keeps the other fields.
+        let out = session(&dir, "/reflections edit 1\n\nRevised text.\n.\n");
+        assert!(out.contains("Reflection #1 updated."), "{out}");
+        let out = session(&dir, "/reflections view 1\n");
+        assert!(
+            out.contains("Revised text.") && out.contains("C3.5"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn unknown_numbers_are_not_found_and_commands_are_not_answers() {
+        let dir = temp("not-found");
+        let out = session(
+            &dir,
+            "/reflect\n\nOne.\n.\n\n\n/reflections delete 7\n/reflections view 1\n",
+        );
+        assert!(out.contains("You have no reflection #7"), "{out}");
+        assert!(!out.contains("Type yes"), "{out}");
+        assert!(out.contains("One."), "the next command was run: {out}");
+        let out = session(&dir, "/reflections delete 1\n/reflections list\n");
+        assert!(
+            out.contains("Kept: reflection #1 was not deleted."),
+            "{out}"
+        );
+        assert!(
+            out.contains("1 in all"),
+            "the command was run, not swallowed: {out}"
+        );
+        let out = session(&dir, "/reflections forget-me\n/map\n");
+        assert!(out.contains("Nothing was removed."), "{out}");
+        assert!(out.contains("competence map"), "{out}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn exports_are_private_new_files_never_through_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp("export-private");
+        let folder = temp("export-private-out");
+        std::fs::create_dir_all(&folder).unwrap();
+        let export = format!("/reflections export {}\n", folder.display());
+        let out = session(&dir, &format!("/reflect\n\nPrivate.\n.\n\n\n{export}"));
+        assert!(out.contains("wrote"), "{out}");
+        let files: Vec<_> = std::fs::read_dir(&folder).unwrap().flatten().collect();
+        assert_eq!(files.len(), 2);
+        for f in &files {
+            assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // Again the same day: nothing is overwritten.
+        let before: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(f.path()).unwrap())
+            .collect();
+        let out = session(&dir, &export);
+        assert!(out.contains("exists already"), "{out}");
+        let after: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(f.path()).unwrap())
+            .collect();
+        assert_eq!(before, after);
+        // A link planted at the name is not followed.
+        let other = temp("export-link-out");
+        std::fs::create_dir_all(&other).unwrap();
+        let target = temp("export-link-target");
+        std::fs::write(&target, b"not yours").unwrap();
+        for f in &files {
+            std::os::unix::fs::symlink(&target, other.join(f.file_name())).unwrap();
+        }
+        let out = session(&dir, &format!("/reflections export {}\n", other.display()));
+        assert!(out.contains("error: cannot write"), "{out}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"not yours");
     }
 
     #[test]

@@ -66,7 +66,8 @@ fn private(text: String) -> Reply {
     Reply::private_text(text)
 }
 
-fn not_found(id: u64) -> Reply {
+/// The answer for a reflection number the member does not have.
+pub fn not_found(id: u64) -> Reply {
     Reply::user_error(format!(
         "You have no reflection #{id}. `/reflections list` shows the ones you have."
     ))

@@ -499,6 +499,11 @@ impl Store {
         })
     }
 
+    /// Whether `author` has reflection `id`, without decrypting it.
+    pub fn has_reflection(&self, author: u64, id: u64) -> Result<bool, StoreError> {
+        self.with(|live| Ok(live.t.reflections.contains_key(record_key(author, id))?))
+    }
+
     /// How many reflections `member` has, without decrypting any.
     pub fn reflection_count(&self, member: u64) -> Result<usize, StoreError> {
         self.with(|live| {
