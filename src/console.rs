@@ -28,6 +28,8 @@ pub struct Console<'a, R, W> {
     data_dir: PathBuf,
     key_file: Option<PathBuf>,
     store: Option<Store>,
+    /// A line read as an answer that turned out to be a command, run next.
+    pending: Option<String>,
     clock: Box<dyn Clock>,
     input: io::Lines<R>,
     out: W,
@@ -86,8 +88,12 @@ fn write_private(path: &Path, content: &[u8]) -> io::Result<()> {
         options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
     let mut file = options.open(path)?;
-    file.write_all(content)?;
-    file.sync_all()
+    let written = file.write_all(content).and_then(|()| file.sync_all());
+    if written.is_err() {
+        // Never leave half an export behind.
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }
 
 enum PersonalLine {
@@ -115,6 +121,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             data_dir: data_dir.to_path_buf(),
             key_file: None,
             store: None,
+            pending: None,
             clock: Box::new(SystemClock),
             input: input.lines(),
             out,
@@ -135,7 +142,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         // An existing data directory is opened first, so a lock or key
         // problem is said before the first prompt; a new one is made only
         // when a personal command needs it (lookups write nothing).
-        if self.data_dir.exists()
+        if Store::exists_in(&self.data_dir)
             && let Err(problem) = self.store()
         {
             self.say(&format!("{problem}\n"))?;
@@ -151,12 +158,18 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     }
 
     fn answer(&mut self) -> io::Result<()> {
-        while let Some(line) = self.read_line("> ")? {
+        loop {
+            let line = match self.pending.take() {
+                Some(line) => line,
+                None => match self.read_line("> ")? {
+                    Some(line) => line,
+                    None => return Ok(()),
+                },
+            };
             if !self.dispatch(&line)? {
-                break;
+                return Ok(());
             }
         }
-        Ok(())
     }
 
     /// Answers one line; false once the member asks to quit.
@@ -245,7 +258,10 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 )? {
                     Confirmed::Yes => Some(Personal::Delete(id)),
                     Confirmed::No => None,
-                    Confirmed::NoButRun(line) => return self.dispatch(&line),
+                    Confirmed::NoButRun(line) => {
+                        self.pending = Some(line);
+                        return Ok(true);
+                    }
                 }
             }
             PersonalLine::ForgetMe => {
@@ -256,7 +272,10 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 )? {
                     Confirmed::Yes => Some(Personal::ForgetMe),
                     Confirmed::No => None,
-                    Confirmed::NoButRun(line) => return self.dispatch(&line),
+                    Confirmed::NoButRun(line) => {
+                        self.pending = Some(line);
+                        return Ok(true);
+                    }
                 }
             }
             PersonalLine::Export(dir) => {
@@ -422,15 +441,20 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         };
         let Some(typed) = self.read_line(&prompt)? else {
             // The input ended after the text: keep it, with what was given.
+            let competences = parse_tags(self.framework, tags).unwrap_or_default();
             self.say(&format!(
                 "Input ended: saving with {} and kind {}.",
-                if tags.is_empty() { "no tags" } else { tags },
+                if competences.is_empty() {
+                    "no tags".to_string()
+                } else {
+                    tags_text(&competences)
+                },
                 mode.as_str()
             ))?;
             return Ok(Some(Draft {
                 title,
                 text,
-                competences: parse_tags(self.framework, tags).unwrap_or_default(),
+                competences,
                 model,
                 mode,
             }));
@@ -698,7 +722,10 @@ mod tests {
             &dir,
             "/reflect\n\nOne.\n.\n\n\n/reflections delete 1\nno\n/reflections view 1\n/reflections forget-me\nyes\n/reflections forget-me\nforget-me\n/reflections list\n",
         );
-        assert!(out.contains("Kept: reflection #1 was not deleted."), "{out}");
+        assert!(
+            out.contains("Kept: reflection #1 was not deleted."),
+            "{out}"
+        );
         assert!(out.contains("Nothing was removed."), "{out}");
         assert!(out.contains("Done: 1 reflection"), "{out}");
         assert!(out.contains("You have no reflections yet"), "{out}");
@@ -800,6 +827,28 @@ mod tests {
         let out = session(&dir, &format!("/reflections export {}\n", other.display()));
         assert!(out.contains("error: cannot write"), "{out}");
         assert_eq!(std::fs::read(&target).unwrap(), b"not yours");
+    }
+
+    #[test]
+    fn a_long_script_of_declined_confirmations_runs_every_line() {
+        let dir = temp("many-confirms");
+        // Each answer is itself a command asking for confirmation: they are
+        // run one after another, never nested.
+        let script = "/reflections forget-me\n".repeat(20_000) + "/map\n";
+        let out = session(&dir, &script);
+        // Each line answers the one before (declined) and then runs as a command
+        // that asks again; the last ask is answered by /map, which then runs.
+        assert_eq!(out.matches("Nothing was removed.").count(), 20_000);
+        assert!(out.contains("competence map"), "the last line ran");
+    }
+
+    #[test]
+    fn lookups_in_an_empty_existing_directory_create_no_database() {
+        let dir = temp("empty-existing");
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = session(&dir, "/competence 3.5\n");
+        assert!(out.contains("3.5"), "{out}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
     }
 
     #[test]

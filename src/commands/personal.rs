@@ -151,14 +151,26 @@ fn add_tag(member: &Member<'_>, id: u64, tag: CompetenceId) -> Result<Reply, Sto
             "That competence is not in this framework.".into(),
         ));
     }
+    let mut full = false;
     let tagged = member
         .store
         .update_reflection(member.id, id, member.now, |r| {
-            if !r.competences.contains(&tag) {
-                r.competences.push(tag);
-                r.edited = Some(member.now);
+            if r.competences.contains(&tag) {
+                return;
             }
+            if r.competences.len() >= crate::reflections::MAX_TAGS {
+                full = true;
+                return;
+            }
+            r.competences.push(tag);
+            r.edited = Some(member.now);
         })?;
+    if full {
+        return Ok(Reply::user_error(format!(
+            "Reflection #{id} already has {} tags, the most one can have. Remove one with /reflections edit first.",
+            crate::reflections::MAX_TAGS
+        )));
+    }
     Ok(match tagged {
         Some(_) => {
             let mut reply = private(format!(
@@ -502,6 +514,46 @@ mod tests {
         let before = store.syncs();
         handle(&member, Personal::List { tag: None, page: 1 }).unwrap();
         assert_eq!(store.syncs(), before);
+    }
+
+    #[test]
+    fn a_tag_past_the_limit_is_refused_in_words() {
+        let dir = std::env::temp_dir().join(format!(
+            "companion-personal-tags-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        let framework = Framework::builtin().unwrap();
+        let store = Store::open(&dir, None).unwrap();
+        let member = Member {
+            framework: &framework,
+            store: &store,
+            id: 8,
+            now: Utc::now(),
+            guild: None,
+        };
+        let ten: Vec<CompetenceId> = framework
+            .competences()
+            .iter()
+            .take(crate::reflections::MAX_TAGS)
+            .map(|c| c.id)
+            .collect();
+        let draft = Draft {
+            text: "Tagged to the limit.".into(),
+            competences: ten.clone(),
+            ..Draft::default()
+        };
+        handle(&member, Personal::Save(draft)).unwrap();
+        let eleventh = framework.competences()[crate::reflections::MAX_TAGS].id;
+        let reply = handle(&member, Personal::AddTag(1, eleventh)).unwrap();
+        assert!(
+            reply
+                .text
+                .unwrap_or_default()
+                .contains("already has 10 tags"),
+            "refused in words"
+        );
+        assert_eq!(store.reflection(8, 1).unwrap().unwrap().competences, ten);
     }
 
     #[test]

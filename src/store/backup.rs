@@ -215,6 +215,16 @@ fn without_erased(
             }
         }
     }
+    // A summary goes with its reflection: never one without the other.
+    let bodies: HashSet<Vec<u8>> = records
+        .get(trees::REFLECTIONS.as_bytes())
+        .map(|e| e.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    if let Some(entries) = records.get_mut(trees::SUMMARIES.as_bytes()) {
+        let before = entries.len();
+        entries.retain(|(k, _)| bodies.contains(k));
+        left_out += before - entries.len();
+    }
     if left_out > 0 {
         recount(records);
     }
@@ -433,6 +443,16 @@ fn check_records(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<
         if let Some((_, key, n, highest)) = member.as_mut() {
             *n += 1;
             *highest = (*highest).max(id);
+            let summary = t.summaries.get(&k)?;
+            let summary_ok = summary.is_some_and(|sealed| {
+                key.as_ref()
+                    .is_some_and(|key| envelope.open_summary(key, &k, &sealed).is_ok())
+            });
+            if key.is_some() && !summary_ok {
+                report.problems.push(format!(
+                    "member {m}'s reflection #{id} has no readable summary (lists leave it out or name it damaged)"
+                ));
+            }
             match key
                 .as_ref()
                 .map(|key| envelope.open_reflection(key, &k, &v))
@@ -876,5 +896,39 @@ impl<'a> Cursor<'a> {
     fn u64(&mut self) -> Result<u64, String> {
         let bytes: [u8; 8] = self.take(8)?.try_into().map_err(|_| "bad count")?;
         Ok(u64::from_be_bytes(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restore_keeps_no_summary_without_its_reflection() {
+        let envelope = Envelope::new(SecretKey::generate());
+        let member = 1u64.to_be_bytes().to_vec();
+        let key = |id: u64| [member.clone(), id.to_be_bytes().to_vec()].concat();
+        let mut records = Records::new();
+        records.insert(
+            trees::MEMBER_KEYS.as_bytes().to_vec(),
+            vec![(member.clone(), b"wrapped".to_vec())],
+        );
+        records.insert(
+            trees::REFLECTIONS.as_bytes().to_vec(),
+            vec![(key(1), b"body 1".to_vec())],
+        );
+        records.insert(
+            trees::SUMMARIES.as_bytes().to_vec(),
+            vec![
+                (key(1), b"summary 1".to_vec()),
+                (key(2), b"summary 2".to_vec()),
+            ],
+        );
+        let left_out = without_erased(&mut records, &envelope, &HashSet::new());
+        assert_eq!(left_out, 1);
+        assert_eq!(
+            records[trees::SUMMARIES.as_bytes()],
+            vec![(key(1), b"summary 1".to_vec())]
+        );
     }
 }

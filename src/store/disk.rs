@@ -548,6 +548,11 @@ fn open_generation(dir: &Path, name: String) -> Result<Generation, StoreError> {
     })
 }
 
+/// Whether `dir` holds a database (possibly damaged); reads, never writes.
+pub(super) fn holds_database(dir: &Path) -> bool {
+    !matches!(current_name(dir), Ok(None))
+}
+
 /// The live generation's name, from `CURRENT` (or a database from before
 /// generations); `None` if there is no database.
 fn current_name(dir: &Path) -> Result<Option<String>, StoreError> {

@@ -471,12 +471,27 @@ impl Store {
     /// Gives every reflection without a summary one (a database from before
     /// summaries): opened once, at the first start that needs it.
     pub(super) fn fill_summaries(&self) -> Result<(), StoreError> {
-        let missing = self.with(|live| Ok(live.t.summaries.len() != live.t.reflections.len()))?;
-        if !missing {
+        let differ = self.with(|live| {
+            let bodies = live.t.reflections.iter().keys();
+            let sums = live.t.summaries.iter().keys();
+            Ok(!bodies
+                .zip(sums)
+                .all(|(a, b)| matches!((a, b), (Ok(a), Ok(b)) if a == b))
+                || live.t.summaries.len() != live.t.reflections.len())
+        })?;
+        if !differ {
             return Ok(());
         }
         self.with(|live| {
             let envelope = &self.shared.envelope;
+            let mut changed = false;
+            for rk in live.t.summaries.iter().keys() {
+                let rk = rk?;
+                if !live.t.reflections.contains_key(&rk)? {
+                    live.t.summaries.remove(&rk)?;
+                    changed = true;
+                }
+            }
             for entry in live.t.reflections.iter() {
                 let (rk, sealed) = entry?;
                 if live.t.summaries.contains_key(&rk)? {
@@ -493,10 +508,19 @@ impl Store {
                     live.t
                         .summaries
                         .insert(&rk, envelope.seal_summary(&key, &rk, &Summary::of(&r))?)?;
+                    changed = true;
                 }
             }
-            self.commit(live)
+            if changed {
+                self.commit(live)?;
+            }
+            Ok(())
         })
+    }
+
+    /// Whether `dir` holds a database (without opening or creating anything).
+    pub fn exists_in(dir: &std::path::Path) -> bool {
+        super::disk::holds_database(dir)
     }
 
     /// Whether `author` has reflection `id`, without decrypting it.
@@ -658,6 +682,34 @@ mod tests {
         assert_eq!(all.items.len(), 1, "the good record is still listed");
         let page = store.page_of(2, None, 1, 10).unwrap();
         assert_eq!((page.items.len(), page.unreadable.clone()), (1, vec![1]));
+    }
+
+    #[test]
+    fn the_check_names_a_reflection_whose_summary_is_gone() {
+        let dir = temp_dir("check-summary");
+        let store = Store::open(&dir, None).unwrap();
+        save(&store, 1, draft("kept", &[]));
+        assert!(store.check().unwrap().problems.is_empty());
+        store
+            .with(|live| {
+                live.t.summaries.remove(record_key(1, 1))?;
+                Ok(())
+            })
+            .unwrap();
+        let report = store.check().unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains("#1 has no readable summary")),
+            "{report:?}"
+        );
+        let syncs = store.syncs();
+        store.fill_summaries().unwrap();
+        assert!(store.syncs() > syncs, "the missing one was made");
+        let syncs = store.syncs();
+        store.fill_summaries().unwrap();
+        assert_eq!(store.syncs(), syncs, "nothing to do, nothing written");
     }
 
     #[test]
