@@ -17,6 +17,9 @@ use super::{Live, Store, StoreError, trees};
 use crate::framework::CompetenceId;
 use crate::reflections::{Reflection, Summary};
 
+/// Meta key: every reflection has its summary (set by [`Store::fill_summaries`]).
+const SUMMARIES_COMPLETE: &[u8] = b"summaries_complete";
+
 fn member_key(member: u64) -> [u8; 8] {
     member.to_be_bytes()
 }
@@ -469,8 +472,13 @@ impl Store {
     }
 
     /// Gives every reflection without a summary one (a database from before
-    /// summaries): opened once, at the first start that needs it.
+    /// summaries, or restored from a backup of one): once, and then marked
+    /// done, so later starts touch nothing (a walk over every record would
+    /// pull the whole database through sled's cache).
     pub(super) fn fill_summaries(&self) -> Result<(), StoreError> {
+        if self.with(|live| Ok(live.t.meta.contains_key(SUMMARIES_COMPLETE)?))? {
+            return Ok(());
+        }
         let differ = self.with(|live| {
             let bodies = live.t.reflections.iter().keys();
             let sums = live.t.summaries.iter().keys();
@@ -479,12 +487,13 @@ impl Store {
                 .all(|(a, b)| matches!((a, b), (Ok(a), Ok(b)) if a == b))
                 || live.t.summaries.len() != live.t.reflections.len())
         })?;
-        if !differ {
-            return Ok(());
-        }
         self.with(|live| {
             let envelope = &self.shared.envelope;
             let mut changed = false;
+            if !differ {
+                live.t.meta.insert(SUMMARIES_COMPLETE, &[1u8][..])?;
+                return self.commit(live);
+            }
             for rk in live.t.summaries.iter().keys() {
                 let rk = rk?;
                 if !live.t.reflections.contains_key(&rk)? {
@@ -514,7 +523,8 @@ impl Store {
             if changed {
                 self.commit(live)?;
             }
-            Ok(())
+            live.t.meta.insert(SUMMARIES_COMPLETE, &[1u8][..])?;
+            self.commit(live)
         })
     }
 
@@ -693,6 +703,7 @@ mod tests {
         store
             .with(|live| {
                 live.t.summaries.remove(record_key(1, 1))?;
+                live.t.meta.remove(SUMMARIES_COMPLETE)?;
                 Ok(())
             })
             .unwrap();
@@ -721,6 +732,7 @@ mod tests {
         store
             .with(|live| {
                 live.t.summaries.clear()?;
+                live.t.meta.remove(SUMMARIES_COMPLETE)?;
                 Ok(())
             })
             .unwrap();
