@@ -270,6 +270,20 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_counts_as_claimed_or_posted_only_once_synced() {
+        let dir = temp_dir("slot-syncs");
+        let store = Store::open(&dir, None).unwrap();
+        let id: CompetenceId = "core:1.1".parse().unwrap();
+        let slot = Utc::now();
+        let before = store.syncs();
+        assert_eq!(store.claim_slot(3, slot, id).unwrap(), None);
+        assert!(store.syncs() > before, "a claim is synced before it counts");
+        let before = store.syncs();
+        store.mark_posted(3, slot, id, 9).unwrap();
+        assert!(store.syncs() > before, "a post is synced before it counts");
+    }
+
+    #[test]
     fn group_counts_add_up_per_server() {
         let dir = temp_dir("counts");
         let store = Store::open(&dir, None).unwrap();
