@@ -466,24 +466,35 @@ mod tests {
     use super::*;
     use crate::reflections::Mode;
 
+    /// A framework and a store of their own for one test.
+    fn scratch(name: &str) -> (Framework, Store) {
+        let dir = std::env::temp_dir().join(format!(
+            "companion-personal-{name}-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        (
+            Framework::builtin().unwrap(),
+            Store::open(&dir, None).unwrap(),
+        )
+    }
+
+    fn member<'a>(framework: &'a Framework, store: &'a Store, id: u64) -> Member<'a> {
+        Member {
+            framework,
+            store,
+            id,
+            now: Utc::now(),
+            guild: None,
+        }
+    }
+
     /// Every reply that confirms a change comes after the store synced the
     /// database at least once during the command (flush alone is not enough).
     #[test]
     fn every_confirmation_follows_a_sync() {
-        let dir = std::env::temp_dir().join(format!(
-            "companion-personal-syncs-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        let framework = Framework::builtin().unwrap();
-        let store = Store::open(&dir, None).unwrap();
-        let member = Member {
-            framework: &framework,
-            store: &store,
-            id: 5,
-            now: Utc::now(),
-            guild: None,
-        };
+        let (framework, store) = scratch("syncs");
+        let member = member(&framework, &store, 5);
         let draft = || Draft {
             title: "A title".into(),
             text: "Some text.".into(),
@@ -518,20 +529,8 @@ mod tests {
 
     #[test]
     fn a_tag_past_the_limit_is_refused_in_words() {
-        let dir = std::env::temp_dir().join(format!(
-            "companion-personal-tags-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        let framework = Framework::builtin().unwrap();
-        let store = Store::open(&dir, None).unwrap();
-        let member = Member {
-            framework: &framework,
-            store: &store,
-            id: 8,
-            now: Utc::now(),
-            guild: None,
-        };
+        let (framework, store) = scratch("tags");
+        let member = member(&framework, &store, 8);
         let ten: Vec<CompetenceId> = framework
             .competences()
             .iter()
@@ -558,20 +557,8 @@ mod tests {
 
     #[test]
     fn one_damaged_record_hides_nothing_else() {
-        let dir = std::env::temp_dir().join(format!(
-            "companion-personal-damaged-{}-{}",
-            std::process::id(),
-            Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        let framework = Framework::builtin().unwrap();
-        let store = Store::open(&dir, None).unwrap();
-        let member = Member {
-            framework: &framework,
-            store: &store,
-            id: 6,
-            now: Utc::now(),
-            guild: None,
-        };
+        let (framework, store) = scratch("damaged");
+        let member = member(&framework, &store, 6);
         for text in ["Damaged later.", "Still fine."] {
             let draft = Draft {
                 text: text.into(),

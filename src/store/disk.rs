@@ -95,24 +95,7 @@ impl DataDir {
                 path: path.to_path_buf(),
                 source,
             })?;
-        let started = std::time::Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(StoreError::Locked(path.to_path_buf()));
-                }
-                Err(std::fs::TryLockError::Error(source)) => {
-                    return Err(StoreError::DataDir {
-                        path: path.to_path_buf(),
-                        source,
-                    });
-                }
-            }
-        }
+        take_lock(&file, path, File::try_lock)?;
         let seq = private_options(OpenOptions::new().read(true).write(true).create(true))
             .open(path.join(SEQ))
             .map_err(|source| StoreError::DataDir {
@@ -306,18 +289,7 @@ impl DataDir {
                 });
             }
         };
-        match file.try_lock_shared() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StoreError::Locked(path.to_path_buf()));
-            }
-            Err(std::fs::TryLockError::Error(source)) => {
-                return Err(StoreError::DataDir {
-                    path: path.to_path_buf(),
-                    source,
-                });
-            }
-        }
+        take_lock(&file, path, File::try_lock_shared)?;
         Ok(DataDir {
             path: path.to_path_buf(),
             _lock: file,
@@ -427,6 +399,33 @@ impl DataDir {
             }
         }
         Ok(format!("db.{}", highest.saturating_add(1)))
+    }
+}
+
+/// Takes a lock on the data directory's lock file with `try`, waiting up to
+/// [`LOCK_PATIENCE`] for another holder to let go.
+fn take_lock(
+    file: &File,
+    path: &Path,
+    try_lock: fn(&File) -> Result<(), std::fs::TryLockError>,
+) -> Result<(), StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match try_lock(file) {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked(path.to_path_buf()));
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StoreError::DataDir {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
     }
 }
 
