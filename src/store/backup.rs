@@ -705,6 +705,9 @@ fn set_aside(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
 /// Reflections come back only if they decrypt; nothing the erasure record
 /// names comes back.
 pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError> {
+    if !dir.is_dir() {
+        return Err(StoreError::NoDatabase(dir.to_path_buf()));
+    }
     let mut damaged = set_aside(dir)?;
     if damaged.is_empty() {
         let data = DataDir::lock(dir, false).or_else(|e| match e {

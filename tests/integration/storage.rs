@@ -307,6 +307,8 @@ fn db_commands_on_a_directory_without_a_database_create_nothing() {
     for args in [
         vec!["db", "check", "--data-dir", s(&missing)],
         vec!["db", "export", "/tmp/never.bak", "--data-dir", s(&missing)],
+        vec!["db", "restore", "--data-dir", s(&missing)],
+        vec!["db", "salvage", "--data-dir", s(&missing)],
     ] {
         let run = companion(&args);
         assert_eq!(run.code, 3, "{args:?}");
