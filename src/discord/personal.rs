@@ -31,7 +31,17 @@ pub fn answer(
         now: data.clock.now(),
         guild,
     };
-    Ok(personal::handle(&member, command)?)
+    let erases = matches!(
+        command,
+        Personal::Edit(..) | Personal::AddTag(..) | Personal::Delete(_)
+    );
+    let reply = personal::handle(&member, command)?;
+    if erases {
+        // The scheduler's upkeep makes the erasure real within
+        // `store::ERASE_WITHIN`: wake it to plan for that.
+        data.scheduler.changed();
+    }
+    Ok(reply)
 }
 
 /// The reflection modal: title, text, tags, mode.

@@ -347,3 +347,37 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     assert!(!files.is_empty(), "the data directory holds files");
     files
 }
+
+/// Deleted through Discord, a reflection's sealed bytes leave the data
+/// directory at the scheduler's upkeep, 15 minutes later by the bot's clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_reflection_leaves_the_data_directory_within_fifteen_minutes() {
+    use crate::storage::{occurs_in, raw_tree};
+    let fake = FakeDiscord::start().await;
+    let mut bot = Bot::start(&fake, false).await;
+    write(&fake, ALICE, "Deleted, then erased.", "").await;
+    let sealed = raw_tree(&bot.data_dir, "reflections")
+        .into_iter()
+        .map(|(_, v)| v)
+        .next()
+        .expect("the sealed record");
+    let probe = sealed[sealed.len() / 2..sealed.len() / 2 + 24].to_vec();
+    let gone = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "delete:1"))
+        .await;
+    assert!(content(&gone).contains("#1 is deleted"));
+    assert!(
+        !occurs_in(&bot.data_dir, &probe).is_empty(),
+        "until the upkeep, sled's log still holds it (the probe works)"
+    );
+    let due = practice_companion::clock::Clock::now(bot.clock.as_ref())
+        + practice_companion::store::ERASE_WITHIN;
+    bot.clock.advance(practice_companion::store::ERASE_WITHIN);
+    bot.ticked(due).await;
+    assert_eq!(
+        occurs_in(&bot.data_dir, &probe),
+        Vec::<std::path::PathBuf>::new(),
+        "erased from every file of the data directory"
+    );
+    bot.stop().await;
+}

@@ -43,7 +43,7 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 }
 
 /// Whether `needle` occurs in any file under `dir`.
-fn occurs_in(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+pub(crate) fn occurs_in(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     snapshot(dir)
         .into_iter()
         .filter(|(_, bytes)| bytes.windows(needle.len()).any(|w| w == needle))
@@ -53,7 +53,7 @@ fn occurs_in(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
 
 /// The live generation's raw records of one tree, read from a private copy
 /// with sled itself (as someone with the disk would).
-fn raw_tree(dir: &Path, tree: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+pub(crate) fn raw_tree(dir: &Path, tree: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     let live = std::fs::read_to_string(dir.join("CURRENT")).expect("CURRENT");
     let copy = scratch(&format!("raw-{}", live.trim()));
     let status = Command::new("cp")
