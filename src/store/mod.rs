@@ -367,11 +367,6 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Writes everything to disk and syncs it.
-    pub fn flush(&self) -> Result<(), StoreError> {
-        self.with(|live| self.commit(live))
-    }
-
     fn member_lock(&self, member: u64) -> MutexGuard<'_, ()> {
         self.shared.stripes[(member % STRIPES as u64) as usize]
             .lock()
@@ -535,15 +530,28 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = temp_dir("private");
         let store = Store::open(&dir, None).unwrap();
-        store.flush().unwrap();
+        store
+            .set_guild_settings(1, &GuildSettings { inline: true })
+            .unwrap();
+        store.close(Utc::now()).unwrap();
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        let name = std::fs::read_to_string(dir.join("CURRENT")).unwrap();
-        for entry in std::fs::read_dir(dir.join(name.trim())).unwrap() {
-            let entry = entry.unwrap();
-            let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
-            let want = if entry.path().is_dir() { 0o700 } else { 0o600 };
-            assert_eq!(mode, want, "{}", entry.path().display());
+        // Everything a clean close leaves: the generation, CURRENT, the seal,
+        // the lock, the counter, the key, the erasure record, the backups.
+        let mut stack = vec![dir.clone()];
+        let mut seen = 0;
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let entry = entry.unwrap();
+                let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+                let want = if entry.path().is_dir() { 0o700 } else { 0o600 };
+                assert_eq!(mode, want, "{}", entry.path().display());
+                if entry.path().is_dir() {
+                    stack.push(entry.path());
+                }
+                seen += 1;
+            }
         }
+        assert!(seen >= 9, "{seen} entries checked");
     }
 }
