@@ -33,13 +33,7 @@ fn main() {
             let store = Store::open(&dir, None).expect("open store");
             for i in 0u64.. {
                 let text = format!("run {run} record {i} {}", "x".repeat((i % 7 * 50) as usize));
-                let draft = Draft {
-                    title: format!("t{i}"),
-                    text: text.clone(),
-                    competences: vec![],
-                    model: "free".into(),
-                    mode: Mode::Coaching,
-                };
+                let draft = draft(format!("t{i}"), text.clone());
                 let saved = store
                     .add_reflection(1, |id| draft.into_reflection(id, 1, Utc::now(), &framework))
                     .expect("save");
@@ -71,13 +65,7 @@ fn main() {
             };
             let store = Store::open(&dir, None).expect("open store");
             for i in 0..10 {
-                let draft = Draft {
-                    title: String::new(),
-                    text: format!("run {run} record {i}"),
-                    competences: vec![],
-                    model: "free".into(),
-                    mode: Mode::Coaching,
-                };
+                let draft = draft(String::new(), format!("run {run} record {i}"));
                 let saved = store
                     .add_reflection(1, |id| draft.into_reflection(id, 1, Utc::now(), &framework))
                     .expect("save");
@@ -99,5 +87,16 @@ fn main() {
             eprintln!("unknown mode {other}");
             std::process::exit(2);
         }
+    }
+}
+
+/// An untagged free-writing draft.
+fn draft(title: String, text: String) -> Draft {
+    Draft {
+        title,
+        text,
+        competences: vec![],
+        model: "free".into(),
+        mode: Mode::Coaching,
     }
 }

@@ -332,18 +332,7 @@ fn is_reply_to(fake: &FakeDiscord, path: &str, who: Member) -> bool {
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
+    let files = crate::support::files_under(dir);
     assert!(!files.is_empty(), "the data directory holds files");
     files
 }

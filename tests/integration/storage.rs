@@ -13,7 +13,7 @@ use practice_companion::Framework;
 use practice_companion::reflections::{Draft, Mode};
 use practice_companion::store::{SecretKey, Store};
 
-use crate::support::{companion, companion_with_input};
+use crate::support::{companion, companion_with_input, files_under};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("companion-storage-{}-{name}", std::process::id()));
@@ -27,19 +27,22 @@ fn s(p: &Path) -> &str {
 
 /// Every file under `dir` and its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.insert(path.clone(), std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    out
+    files_under(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("read");
+            (path, bytes)
+        })
+        .collect()
+}
+
+/// Reflection `id` as the console shows it, read from `dir`.
+fn console_view(dir: &Path, id: u64) -> String {
+    companion_with_input(
+        &["console", "--data-dir", s(dir)],
+        &format!("/reflections view {id}\n"),
+    )
+    .stdout
 }
 
 /// Whether `needle` occurs in any file under `dir`.
@@ -172,12 +175,8 @@ fn export_import_and_check_round_trip_a_database() {
         "{}",
         import.stdout
     );
-    let read = companion_with_input(&["console", "--data-dir", s(&b)], "/reflections view 1\n");
-    assert!(
-        read.stdout.contains("A reflection to keep."),
-        "{}",
-        read.stdout
-    );
+    let read = console_view(&b, 1);
+    assert!(read.contains("A reflection to keep."), "{read}");
 }
 
 #[test]
@@ -556,12 +555,8 @@ fn salvage_without_a_backup_keeps_every_record_that_still_decrypts() {
         "{}",
         salvage.stdout
     );
-    let read = companion_with_input(&["console", "--data-dir", s(&dir)], "/reflections view 1\n");
-    assert!(
-        read.stdout.contains("Kept through salvage."),
-        "{}",
-        read.stdout
-    );
+    let read = console_view(&dir, 1);
+    assert!(read.contains("Kept through salvage."), "{read}");
 }
 
 /// Member 1 edits one reflection and deletes another, then asks to be
