@@ -94,7 +94,7 @@ fn save(member: &Member<'_>, draft: Draft) -> Result<Reply, StoreError> {
         Ok(d) => d,
         Err(e) => return Ok(Reply::user_error(e.to_string())),
     };
-    let concerns = nudge::concerns(&draft.text);
+    let concerns = nudge::concerns_in(&draft.title, &draft.text);
     let offered = suggested_tags(member.framework, &draft);
     let saved = member.store.add_reflection(member.id, |id| {
         draft.into_reflection(id, member.id, member.now, member.framework)
@@ -127,7 +127,7 @@ fn edit(member: &Member<'_>, id: u64, draft: Draft) -> Result<Reply, StoreError>
         Ok(d) => d,
         Err(e) => return Ok(Reply::user_error(e.to_string())),
     };
-    let concerns = nudge::concerns(&draft.text);
+    let concerns = nudge::concerns_in(&draft.title, &draft.text);
     match member
         .store
         .update_reflection(member.id, id, member.now, |r| r.revise(draft, member.now))?

@@ -86,7 +86,7 @@ async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
         "{said}"
     );
     assert!(
-        said.contains("client's name"),
+        said.contains("someone's name"),
         "the confidentiality nudge: {said}"
     );
     assert!(
