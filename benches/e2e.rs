@@ -250,6 +250,7 @@ async fn memory_run() -> (f64, f64, f64) {
                     competences: vec!["core:1.5".parse().expect("id")],
                     model: "free".into(),
                     mode: practice_companion::reflections::Mode::Coaching,
+                    minutes: None,
                 };
                 store
                     .add_reflection(member, |id| {

@@ -35,6 +35,7 @@ fn draft(i: u64) -> Draft {
         competences: vec!["core:1.2".parse().expect("id"), "core:3.5".parse().expect("id")],
         model: "free".into(),
         mode: Mode::Coaching,
+        minutes: None,
     }
 }
 

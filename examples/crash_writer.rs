@@ -98,5 +98,6 @@ fn draft(title: String, text: String) -> Draft {
         competences: vec![],
         model: "free".into(),
         mode: Mode::Coaching,
+        minutes: None,
     }
 }

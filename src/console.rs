@@ -11,11 +11,14 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::clock::{Clock, SystemClock};
-use crate::commands::personal::{self, Member, Personal};
+use crate::commands::personal::{self, ExportKind, Member, Personal};
 use crate::commands::{self, Action, Command, Reply};
 use crate::framework::{DomainId, Framework};
 use crate::prompts::Models;
-use crate::reflections::{Draft, Mode, parse_tags, short_code, tags_text};
+use crate::reflections::export;
+use crate::reflections::{
+    Draft, MAX_STORED_CHARS, Mode, minutes_text, parse_minutes, parse_tags, short_code, tags_text,
+};
 use crate::store::Store;
 
 /// The console's one member.
@@ -100,7 +103,7 @@ enum PersonalLine {
     Reflect { tags: String, model: String },
     Edit(u64),
     Delete(u64),
-    Export(Option<PathBuf>),
+    Export(ExportKind, Option<PathBuf>),
     ForgetMe,
     Run(Personal),
 }
@@ -215,6 +218,32 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         }
     }
 
+    /// An answer to an optional field. A line that looks like a command is
+    /// not taken as the answer: it is kept to run next, and this and every
+    /// later optional field of the form keep their defaults (`None`, as at
+    /// the end of input).
+    fn read_answer(&mut self, prompt: &str) -> io::Result<Option<String>> {
+        if self.pending.is_some() {
+            return Ok(None);
+        }
+        match self.read_line(prompt)? {
+            Some(line) if line.trim_start().starts_with('/') => {
+                self.pending = Some(line.trim().to_string());
+                Ok(None)
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// Why the rest of a form was skipped, for the member.
+    fn skipped_because(&self) -> &'static str {
+        if self.pending.is_some() {
+            "That looks like a command, so it runs next"
+        } else {
+            "Input ended"
+        }
+    }
+
     fn say(&mut self, text: &str) -> io::Result<()> {
         writeln!(self.out, "{text}")
     }
@@ -239,7 +268,23 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         let command = match line {
             PersonalLine::Run(p) => Some(p),
             PersonalLine::Reflect { tags, model } => {
-                self.ask_new(&tags, &model)?.map(Personal::Save)
+                let Some(draft) = self.ask_new(&tags, &model)? else {
+                    return Ok(true);
+                };
+                let parts = draft.into_parts();
+                if parts.len() > 1 {
+                    self.say(&format!(
+                        "This text is longer than one reflection holds ({MAX_STORED_CHARS} characters), so it is saved whole as {} consecutive reflections.",
+                        parts.len()
+                    ))?;
+                }
+                for part in parts {
+                    match self.run_personal(Personal::Save(part)) {
+                        Ok(reply) => self.show(&reply)?,
+                        Err(problem) => self.say(&format!("{problem}\n"))?,
+                    }
+                }
+                return Ok(true);
             }
             PersonalLine::Edit(id) => self.ask_edit(id)?,
             PersonalLine::Delete(id) => {
@@ -278,8 +323,8 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                     }
                 }
             }
-            PersonalLine::Export(dir) => {
-                self.export(dir)?;
+            PersonalLine::Export(kind, dir) => {
+                self.export(kind, dir)?;
                 return Ok(true);
             }
         };
@@ -307,8 +352,8 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         personal::handle(&member, command).map_err(|e| format!("error: {e}"))
     }
 
-    fn export(&mut self, dir: Option<PathBuf>) -> io::Result<()> {
-        let reply = match self.run_personal(Personal::Export) {
+    fn export(&mut self, kind: ExportKind, dir: Option<PathBuf>) -> io::Result<()> {
+        let reply = match self.run_personal(Personal::Export(kind)) {
             Ok(reply) => reply,
             Err(problem) => return self.say(&format!("{problem}\n")),
         };
@@ -389,7 +434,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         let tags_now = tags_text(&existing.competences);
         // Input that ends from here on keeps the remaining fields as they were.
         let tags = self
-            .read_line(&format!("Competences [{tags_now}]: "))?
+            .read_answer(&format!("Competences [{tags_now}]: "))?
             .unwrap_or_default();
         let competences = if tags.trim().is_empty() {
             existing.competences.clone()
@@ -403,12 +448,27 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             }
         };
         let mode = self
-            .read_line(&format!("Kind of work [{}]: ", existing.mode.as_str()))?
+            .read_answer(&format!("Kind of work [{}]: ", existing.mode.as_str()))?
             .unwrap_or_default();
         let mode = if mode.trim().is_empty() {
             existing.mode
         } else {
             Mode::parse(&mode).unwrap_or(existing.mode)
+        };
+        let now = existing.minutes.map_or("none".to_string(), minutes_text);
+        let minutes = self
+            .read_answer(&format!("Time spent [{now}]: "))?
+            .unwrap_or_default();
+        let minutes = if minutes.trim().is_empty() {
+            existing.minutes
+        } else {
+            match parse_minutes(&minutes) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.say(&format!("{e} The time is kept as it was."))?;
+                    existing.minutes
+                }
+            }
         };
         Ok(Some(Personal::Edit(
             id,
@@ -418,6 +478,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 competences,
                 model: existing.model,
                 mode,
+                minutes,
             },
         )))
     }
@@ -439,11 +500,13 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         } else {
             format!("Competences [{tags}]: ")
         };
-        let Some(typed) = self.read_line(&prompt)? else {
-            // The input ended after the text: keep it, with what was given.
+        let Some(typed) = self.read_answer(&prompt)? else {
+            // The input ended (or a command came) after the text: keep it,
+            // with what was given.
             let competences = parse_tags(self.framework, tags).unwrap_or_default();
+            let why = self.skipped_because();
             self.say(&format!(
-                "Input ended: saving with {} and kind {}.",
+                "{why}: saving with {} and kind {}.",
                 if competences.is_empty() {
                     "no tags".to_string()
                 } else {
@@ -457,6 +520,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 competences,
                 model,
                 mode,
+                minutes: None,
             }));
         };
         let typed = if typed.trim().is_empty() {
@@ -474,7 +538,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             }
         };
         let kind = self
-            .read_line(&format!(
+            .read_answer(&format!(
                 "Kind of work: therapy, coaching, integrated or other [{}]: ",
                 mode.as_str()
             ))?
@@ -483,12 +547,23 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             let _ = writeln!(self.out, "Not one of those; saved as {}.", mode.as_str());
             mode
         });
+        let spent = self
+            .read_answer("Time spent, for your CPD record (optional, e.g. 45 or 1h 30): ")?
+            .unwrap_or_default();
+        let minutes = parse_minutes(&spent).unwrap_or_else(|e| {
+            let _ = writeln!(
+                self.out,
+                "{e} Saved without a time; add it with /reflections edit."
+            );
+            None
+        });
         Ok(Some(Draft {
             title,
             text,
             competences,
             model,
             mode,
+            minutes,
         }))
     }
 
@@ -534,7 +609,10 @@ fn hint(action: &Action) -> Option<String> {
         Action::Edit(n) => format!("/reflections edit {n}"),
         Action::AddTag(n, id) => format!("/reflections tag {n} {}", short_code(id)),
         Action::ConfirmDelete(n) => format!("/reflections delete {n}"),
-        Action::ConfirmForget | Action::ShareAsk(_) | Action::Share(..) => return None,
+        Action::ConfirmForget
+        | Action::ShareAsk(_)
+        | Action::Share { .. }
+        | Action::Withdraw(_) => return None,
         Action::ReflectOn(id) => format!("/reflect {}", short_code(id)),
     })
 }
@@ -606,7 +684,48 @@ fn reflect(args: &str) -> Line {
     })
 }
 
-const REFLECTIONS_USAGE: &str = "Use /reflections list [competence] [page], view <number>, edit <number>, tag <number> <competence>, delete <number>, export [folder] or forget-me.";
+const REFLECTIONS_USAGE: &str = "Use /reflections list [competence] [page], view <number>, edit <number>, tag <number> <competence>, delete <number>, export [cpd [year] [from <month>]] [folder] or forget-me.";
+
+/// Reads `export [cpd [year] [from <month>]] [folder]`.
+fn export_line(rest: &[&str]) -> Line {
+    let mut words = rest.iter().copied().peekable();
+    let kind = if words.peek().is_some_and(|w| w.eq_ignore_ascii_case("cpd")) {
+        words.next();
+        let mut year = None;
+        if let Some(w) = words
+            .peek()
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+        {
+            match w.parse::<i32>() {
+                Ok(y) if (2000..=2100).contains(&y) => year = Some(y),
+                _ => {
+                    return Line::Problem(format!(
+                        "“{w}” is not a year: give one such as 2026, e.g. /reflections export cpd 2026 from April."
+                    ));
+                }
+            }
+            words.next();
+        }
+        let mut starts = 1;
+        if words.peek().is_some_and(|w| w.eq_ignore_ascii_case("from")) {
+            words.next();
+            match words.next().and_then(export::parse_month) {
+                Some(m) => starts = m,
+                None => {
+                    return Line::Problem(
+                        "Give the month your membership year starts, e.g. /reflections export cpd 2026 from April.".into(),
+                    );
+                }
+            }
+        }
+        ExportKind::Cpd { year, starts }
+    } else {
+        ExportKind::Everything
+    };
+    let folder: Vec<&str> = words.collect();
+    let folder = (!folder.is_empty()).then(|| PathBuf::from(folder.join(" ")));
+    Line::Personal(PersonalLine::Export(kind, folder))
+}
 
 fn reflections(framework: &Framework, args: &str) -> Line {
     let mut words = args.split_whitespace();
@@ -659,7 +778,7 @@ fn reflections(framework: &Framework, args: &str) -> Line {
                 Err(e) => Line::Problem(e.to_string()),
             }
         }
-        "export" => Line::Personal(PersonalLine::Export(rest.first().map(PathBuf::from))),
+        "export" => export_line(&rest),
         "forget-me" => Line::Personal(PersonalLine::ForgetMe),
         _ => Line::Problem(REFLECTIONS_USAGE.to_string()),
     }
@@ -668,6 +787,7 @@ fn reflections(framework: &Framework, args: &str) -> Line {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     fn session(dir: &Path, input: &str) -> String {
         let f = Framework::builtin().unwrap();
@@ -684,6 +804,68 @@ mod tests {
             std::env::temp_dir().join(format!("companion-console-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
+    }
+
+    #[test]
+    fn a_cpd_record_is_written_with_the_time_spent_and_the_year_asked_for() {
+        let dir = temp("cpd");
+        let folder = temp("cpd-out");
+        std::fs::create_dir_all(&folder).unwrap();
+        let out = session(
+            &dir,
+            &format!(
+                "/reflect C3.5 model:rolfe\nRupture\nWhat? A rupture.\nSo what? I rushed.\nNow what? Pause first.\n.\n\ncoaching\n1h 30\n/reflections export cpd 20x6\n/reflections export cpd from Smarch\n/reflections export cpd {} from April {}\n",
+                chrono::Utc::now().year() - 1 + i32::from(chrono::Utc::now().month() >= 4),
+                folder.display()
+            ),
+        );
+        assert!(out.contains("Saved as reflection #1"), "{out}");
+        assert!(out.contains("“20x6” is not a year"), "{out}");
+        assert!(
+            out.contains("Give the month your membership year starts"),
+            "{out}"
+        );
+        assert!(out.contains("Membership years start in April"), "{out}");
+        let files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 2, "{files:?}");
+        let md_path = files
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "md"));
+        let md = std::fs::read_to_string(md_path.unwrap()).unwrap();
+        assert!(md.contains("**Time spent:** 1 hour 30 minutes"), "{md}");
+        assert!(md.contains("**What I learned:**\n\nI rushed."), "{md}");
+        assert!(md.contains("Core 3.5 — "), "{md}");
+    }
+
+    #[test]
+    fn a_text_longer_than_one_reflection_is_saved_whole_in_parts() {
+        let dir = temp("long");
+        let paragraph = "Written at length in the console, every word kept. ".repeat(50);
+        let text = vec![paragraph.trim(); 45].join("\n\n");
+        assert!(text.chars().count() > MAX_STORED_CHARS);
+        let out = session(
+            &dir,
+            &format!("/reflect\nLong\n{text}\n.\n\n\n\n/reflections list\n"),
+        );
+        assert!(
+            out.contains("saved whole as 2 consecutive reflections"),
+            "{}",
+            &out[..300]
+        );
+        assert!(out.contains("Saved as reflection #1") && out.contains("Saved as reflection #2"));
+        assert!(out.contains("Long (part 1 of 2)") && out.contains("Long (part 2 of 2)"));
+        let one = session(&dir, "/reflections view 1\n");
+        let two = session(&dir, "/reflections view 2\n");
+        let words = |t: &str| t.split_whitespace().filter(|w| *w == "kept.").count();
+        assert_eq!(
+            words(&one) + words(&two),
+            50 * 45,
+            "every sentence is kept and shown"
+        );
     }
 
     #[test]
@@ -712,7 +894,7 @@ mod tests {
         assert!(out.contains("#1 "), "{out}");
         assert!(out.contains("My client named their values."), "{out}");
         assert!(out.contains("Your competence map"), "{out}");
-        assert!(out.contains("integrated"), "{out}");
+        assert!(out.contains("Integrated therapy and coaching"), "{out}");
     }
 
     #[test]

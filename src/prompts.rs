@@ -150,6 +150,30 @@ pub struct Model {
     /// Text that prefills the reflection box (may be empty).
     #[serde(default)]
     pub template: String,
+    /// The template's headings whose answers say what was learned (for a
+    /// CPD record); each must open a line of the template.
+    #[serde(default)]
+    pub learned: Vec<String>,
+    /// The template's headings whose answers say what will change in
+    /// practice (for a CPD record).
+    #[serde(default)]
+    pub changes: Vec<String>,
+}
+
+/// The built-in models, parsed once for the names and sections of stored
+/// reflections.
+static BUILTIN_MODELS: std::sync::LazyLock<Option<Models>> =
+    std::sync::LazyLock::new(|| Models::builtin().ok());
+
+/// The built-in model `id`, if this build has it.
+pub fn builtin_model(id: &str) -> Option<&'static Model> {
+    BUILTIN_MODELS.as_ref()?.0.iter().find(|m| m.id == id)
+}
+
+/// A model's name as members read it ("Gibbs' reflective cycle"); the id
+/// itself for a model this build does not know.
+pub fn model_name(id: &str) -> String {
+    builtin_model(id).map_or_else(|| id.to_string(), |m| m.name.clone())
 }
 
 #[derive(Deserialize)]
@@ -192,6 +216,18 @@ impl Models {
             if m.questions.len() < 2 {
                 return Err(PromptsError(format!(
                     "model `{}` needs at least two questions",
+                    m.id
+                )));
+            }
+            let headings: Vec<&str> = m.template.lines().map(str::trim).collect();
+            if let Some(missing) = m
+                .learned
+                .iter()
+                .chain(&m.changes)
+                .find(|h| !headings.contains(&h.as_str()))
+            {
+                return Err(PromptsError(format!(
+                    "model `{}` names the section `{missing}`, which is not a line of its template",
                     m.id
                 )));
             }

@@ -76,8 +76,20 @@ pub enum Action {
     ReflectOn(CompetenceId),
     /// Preview sharing one of my reflections into this week's thread.
     ShareAsk(u64),
-    /// Share one of my reflections into this week's thread, anonymously or not.
-    Share(u64, bool),
+    /// Share one of my reflections into this week's thread, anonymously or
+    /// not: only while it still shows exactly what was previewed, which
+    /// `tag` (the store's [`content tag`](crate::store::Store::content_tag))
+    /// names.
+    Share {
+        /// The reflection's number.
+        id: u64,
+        /// Under "a member" rather than the author's name.
+        anonymous: bool,
+        /// The content tag of the preview the member saw.
+        tag: u64,
+    },
+    /// Withdraw my shared post of one reflection from the group's thread.
+    Withdraw(u64),
 }
 
 /// A file attached to a reply (exports).

@@ -6,13 +6,16 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use super::{Action, Attachment, Reply, Visibility};
 use crate::framework::{CompetenceId, Framework};
+use crate::prompts::model_name;
+use crate::reflections::export;
 use crate::reflections::map::{coverage, map_card};
 use crate::reflections::nudge;
-use crate::reflections::{Draft, Reflection, Summary, short_code, suggested_tags, tags_text};
+use crate::reflections::{
+    Draft, Reflection, Summary, minutes_text, short_code, suggested_tags, tags_text,
+};
 use crate::render::{Card, Field, fit, limits};
 use crate::store::{Store, StoreError};
 
@@ -32,6 +35,21 @@ pub struct Member<'a> {
     /// The server the member wrote from, if any: its group counts (counts
     /// only) learn which competences were reflected on.
     pub guild: Option<u64>,
+}
+
+/// What an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportKind {
+    /// Everything, as Markdown and JSON.
+    #[default]
+    Everything,
+    /// A CPD record, as Markdown and CSV.
+    Cpd {
+        /// Only the membership year starting in this calendar year.
+        year: Option<i32>,
+        /// The month membership years start in, 1–12.
+        starts: u32,
+    },
 }
 
 /// A command about the member's own reflections.
@@ -54,8 +72,8 @@ pub enum Personal {
     AddTag(u64, CompetenceId),
     /// Delete one of my reflections (the front-end has asked for confirmation).
     Delete(u64),
-    /// Everything I have, as Markdown and JSON files.
-    Export,
+    /// My reflections as files: everything, or a CPD record.
+    Export(ExportKind),
     /// Remove everything of mine (the front-end has asked for confirmation).
     ForgetMe,
     /// My competence map.
@@ -73,6 +91,129 @@ pub fn not_found(id: u64) -> Reply {
     ))
 }
 
+/// The answer when Discord's form cannot hold a reflection for editing.
+pub fn too_long_for_the_form(id: u64, chars: usize) -> String {
+    format!(
+        "Reflection #{id} is {chars} characters long, more than Discord's form holds ({}), so it cannot be edited here without cutting it. Edit it where it was written, or `/reflections export` for a copy.",
+        crate::reflections::MAX_TEXT_CHARS
+    )
+}
+
+/// The answer to a member who runs an expensive command again too soon
+/// (each of these reads all their reflections).
+pub fn cooldown_text(command: &str, remaining: std::time::Duration) -> String {
+    let seconds = remaining.as_secs() + u64::from(remaining.subsec_nanos() > 0);
+    format!(
+        "`/{command}` reads every reflection you have, so each member can run it only every so often. Try again in {} s.",
+        seconds.max(1)
+    )
+}
+
+/// What became of a member's shared posts when they withdrew them, or
+/// deleted or forgot the reflections they came from.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Withdrawals {
+    /// Posts removed from the group's threads (or already gone).
+    pub removed: usize,
+    /// Posts that could not be removed and are still there.
+    pub left: usize,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The sentence that says what became of shared posts; none if there were none.
+pub fn withdrawal_note(w: Withdrawals) -> Option<String> {
+    match (w.removed, w.left) {
+        (0, 0) => None,
+        (removed, 0) => Some(format!(
+            "{} in the group's threads {} withdrawn.",
+            plural(removed, "shared post", "shared posts"),
+            if removed == 1 { "was" } else { "were" }
+        )),
+        (removed, left) => Some(format!(
+            "{}{} could not be removed from the group's thread (it may be archived, or the bot may have lost access), so {} there until a moderator deletes {}.",
+            if removed > 0 {
+                format!(
+                    "{} withdrawn; ",
+                    plural(removed, "shared post was", "shared posts were")
+                )
+            } else {
+                String::new()
+            },
+            plural(left, "shared post", "shared posts"),
+            if left == 1 { "it stays" } else { "they stay" },
+            if left == 1 { "it" } else { "them" },
+        )),
+    }
+}
+
+/// The answer to withdrawing reflection `id`'s shared post.
+pub fn withdrawn(id: u64, w: Withdrawals) -> Reply {
+    let note = withdrawal_note(w).unwrap_or_default();
+    let text = format!(
+        "Reflection #{id}: {note} The reflection itself is still yours, private as before."
+    );
+    if w.left > 0 {
+        Reply::user_error(text)
+    } else {
+        private(text)
+    }
+}
+
+/// The answer when a reflection is not shared anywhere.
+pub fn not_shared(id: u64) -> Reply {
+    Reply::user_error(format!(
+        "Reflection #{id} is not shared anywhere now, so there is nothing to withdraw."
+    ))
+}
+
+/// The answer when a reflection is already in the group's thread: one post
+/// per reflection, withdrawn before it is shared again.
+pub fn already_shared(id: u64) -> Reply {
+    let mut reply = Reply::user_error(format!(
+        "Reflection #{id} is already shared in the group's thread. To share a newer version, withdraw that post first."
+    ));
+    reply.actions = vec![Action::Withdraw(id)];
+    reply
+}
+
+/// The exact preview of sharing a reflection, with the confidentiality check
+/// on its title and text, and the two ways to share it. `tag` is the
+/// store's content tag of `r`: the buttons act only on exactly this.
+pub fn share_preview(r: &Reflection, tag: u64) -> Reply {
+    let mut text = String::from(
+        "This is exactly what the group will see in this week's thread if you share anonymously; sharing with your name puts your name in place of “a member”. Nothing is shared unless you press a button below.",
+    );
+    let concerns = nudge::concerns_in(&r.title, &r.text);
+    if let Some(warning) = nudge::share_warning(&concerns) {
+        let _ = write!(text, "\n\n{warning}");
+    }
+    let mut actions = vec![
+        Action::Share {
+            id: r.id,
+            anonymous: true,
+            tag,
+        },
+        Action::Share {
+            id: r.id,
+            anonymous: false,
+            tag,
+        },
+    ];
+    if !concerns.is_empty() {
+        actions.push(Action::Edit(r.id));
+    }
+    Reply {
+        visibility: Visibility::Private,
+        text: Some(text),
+        cards: vec![shared_card(r, "a member")],
+        actions,
+        ..Reply::default()
+    }
+}
+
 /// Handles a personal command. Store failures come back as errors for the
 /// front-end to log (without content) and apologise for.
 pub fn handle(member: &Member<'_>, command: Personal) -> Result<Reply, StoreError> {
@@ -83,7 +224,7 @@ pub fn handle(member: &Member<'_>, command: Personal) -> Result<Reply, StoreErro
         Personal::Edit(id, draft) => edit(member, id, draft),
         Personal::AddTag(id, tag) => add_tag(member, id, tag),
         Personal::Delete(id) => delete(member, id),
-        Personal::Export => export(member),
+        Personal::Export(kind) => export(member, kind),
         Personal::ForgetMe => forget(member),
         Personal::Map => map(member),
     }
@@ -136,6 +277,9 @@ fn edit(member: &Member<'_>, id: u64, draft: Draft) -> Result<Reply, StoreError>
             let mut text = format!("Reflection #{} updated.", r.id);
             if let Some(warning) = nudge::warning(&concerns) {
                 let _ = write!(text, "\n\n{warning}");
+            }
+            if !r.shared.is_empty() {
+                text.push_str("\n\nYour shared post in the group's thread still shows the earlier version: withdraw it and share again to update it.");
             }
             let mut reply = private(text);
             reply.actions.push(Action::View(r.id));
@@ -195,7 +339,7 @@ fn delete(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
 fn forget(member: &Member<'_>) -> Result<Reply, StoreError> {
     let n = member.store.forget_member(member.id, member.now)?;
     Ok(private(format!(
-        "Done: {n} reflection{} and your encryption key are gone. Nothing of yours remains in this bot's records.",
+        "Done: {n} reflection{} and your encryption key are gone, erased from this bot's records and its backups. Nothing you wrote remains; a new reflection would start above your old numbers, so no old button can reach it.",
         if n == 1 { "" } else { "s" }
     )))
 }
@@ -304,11 +448,12 @@ fn view(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
         cards: vec![reflection_card(&r)],
         ..Reply::default()
     };
-    reply.actions = vec![
-        Action::Edit(r.id),
-        Action::ShareAsk(r.id),
-        Action::ConfirmDelete(r.id),
-    ];
+    let share = if r.shared.is_empty() {
+        Action::ShareAsk(r.id)
+    } else {
+        Action::Withdraw(r.id)
+    };
+    reply.actions = vec![Action::Edit(r.id), share, Action::ConfirmDelete(r.id)];
     Ok(reply)
 }
 
@@ -350,13 +495,41 @@ pub fn reflection_card(r: &Reflection) -> Card {
     if let Some(edited) = r.edited {
         let _ = write!(when, " · edited {}", edited.format("%-d %B %Y, %H:%M UTC"));
     }
+    if let Some(m) = r.minutes {
+        let _ = write!(when, " · time spent: {}", minutes_text(m));
+    }
     card.fields.push(Field {
         name: "About".into(),
         value: fit(
-            &format!("{} · model: {} · {}", r.mode.as_str(), r.model, when),
+            &format!("{} · {} · {}", r.mode.label(), model_name(&r.model), when),
             limits::FIELD_VALUE,
         ),
     });
+    if let Some(post) = r.shared.first() {
+        card.fields.push(Field {
+            name: "Shared".into(),
+            value: format!(
+                "In the group's thread {}, since {}. Only the post is there; this reflection stays private.",
+                if post.anonymous {
+                    "anonymously"
+                } else {
+                    "with your name"
+                },
+                post.at.format("%-d %B %Y")
+            ),
+        });
+    }
+    let chars = r.text.chars().count();
+    if chars > limits::DESCRIPTION {
+        card.description = r.text.clone();
+        card.fields.push(Field {
+            name: "Length".into(),
+            value: format!(
+                "{chars} characters: Discord shows the first {}; the console and `/reflections export` have it whole.",
+                limits::DESCRIPTION
+            ),
+        });
+    }
     card
 }
 
@@ -376,14 +549,7 @@ pub fn shared_card(r: &Reflection, byline: &str) -> Card {
     )
 }
 
-#[derive(Serialize)]
-struct ExportJson<'a> {
-    exported_at: DateTime<Utc>,
-    member: u64,
-    reflections: &'a [Reflection],
-}
-
-fn export(member: &Member<'_>) -> Result<Reply, StoreError> {
+fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, StoreError> {
     let readable = member.store.reflections_of(member.id)?;
     let note = unreadable_note(&readable.unreadable);
     let all = readable.items;
@@ -393,60 +559,65 @@ fn export(member: &Member<'_>) -> Result<Reply, StoreError> {
             note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
         ));
     }
-    let json = serde_json::to_vec_pretty(&ExportJson {
-        exported_at: member.now,
-        member: member.id,
-        reflections: &all,
-    })
-    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut md = format!(
-        "# My reflections\n\nExported {} · {} reflection{} · keep this file somewhere private.\n",
-        member.now.format("%-d %B %Y %H:%M UTC"),
-        all.len(),
-        if all.len() == 1 { "" } else { "s" }
-    );
-    for r in &all {
+    let corrupt = |e: String| StoreError::Corrupt(format!("an export could not be written: {e}"));
+    let (files, mut text) = match kind {
+        ExportKind::Everything => (
+            export::everything(
+                member.framework,
+                member.id,
+                &all,
+                member.now,
+                export::FILE_BYTES,
+            )
+            .map_err(|e| corrupt(e.to_string()))?,
+            format!(
+                "Everything you have written here, {}, as Markdown and as JSON. Only you can see these files.",
+                plural(all.len(), "reflection", "reflections")
+            ),
+        ),
+        ExportKind::Cpd { year, starts } => {
+            let files = export::cpd(
+                member.framework,
+                &all,
+                member.now,
+                year,
+                starts,
+                export::FILE_BYTES,
+            )
+            .map_err(|e| corrupt(e.to_string()))?;
+            let period = year.map_or(String::new(), |y| {
+                format!(
+                    " for the membership year {}",
+                    export::MembershipYear { year: y, starts }.label()
+                )
+            });
+            (
+                files,
+                format!(
+                    "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. Only you can see these files.",
+                    export::MONTHS[starts.clamp(1, 12) as usize - 1]
+                ),
+            )
+        }
+    };
+    if files.len() > 2 {
         let _ = write!(
-            md,
-            "\n## #{} {}\n\n*{} · {} · model: {}{}*\n\n",
-            r.id,
-            if r.title.is_empty() {
-                "Untitled"
-            } else {
-                &r.title
-            },
-            r.created.format("%-d %B %Y %H:%M UTC"),
-            r.mode.as_str(),
-            r.model,
-            if r.competences.is_empty() {
-                String::new()
-            } else {
-                format!(" · {}", tags_text(&r.competences))
-            }
+            text,
+            "\n\nIt is large, so it comes in {} files, each within Discord's upload limit.",
+            files.len()
         );
-        md.push_str(&r.text);
-        md.push('\n');
     }
-    let date = member.now.format("%Y-%m-%d");
-    let mut text = format!(
-        "Everything you have written here, {} reflection{}, as Markdown and as JSON. Only you can see these files.",
-        all.len(),
-        if all.len() == 1 { "" } else { "s" }
-    );
     if let Some(note) = note {
         let _ = write!(text, "\n\n{note}");
     }
     let mut reply = private(text);
-    reply.attachments = vec![
-        Attachment {
-            filename: format!("reflections-{date}.md"),
-            content: md.into_bytes(),
-        },
-        Attachment {
-            filename: format!("reflections-{date}.json"),
-            content: json,
-        },
-    ];
+    reply.attachments = files
+        .into_iter()
+        .map(|f| Attachment {
+            filename: f.name,
+            content: f.content,
+        })
+        .collect();
     Ok(reply)
 }
 
@@ -501,6 +672,7 @@ mod tests {
             competences: vec![],
             model: "free".into(),
             mode: Mode::Coaching,
+            minutes: None,
         };
         let tag: CompetenceId = "core:3.5".parse().unwrap();
         let commands = [
@@ -592,7 +764,7 @@ mod tests {
         )
         .unwrap();
         says_damaged(&tagged);
-        let export = handle(&member, Personal::Export).unwrap();
+        let export = handle(&member, Personal::Export(ExportKind::Everything)).unwrap();
         says_damaged(&export);
         let md = String::from_utf8(export.attachments[0].content.clone()).unwrap();
         assert!(md.contains("Still fine.") && !md.contains("Damaged later."));

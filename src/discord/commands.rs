@@ -6,7 +6,7 @@ use poise::serenity_prelude as serenity;
 
 use super::reply::to_poise;
 use super::{BotError, Context, Data, personal};
-use crate::commands::personal::Personal;
+use crate::commands::personal::{ExportKind, Personal};
 use crate::commands::{self, Action, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{parse_tags, tags_text};
@@ -43,7 +43,20 @@ pub enum Switch {
 }
 
 pub(super) async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), BotError> {
-    ctx.send(to_poise(reply)).await?;
+    let mut batches = super::reply::attachment_batches(&reply.attachments).into_iter();
+    let first = Reply {
+        attachments: batches.next().unwrap_or_default(),
+        ..reply.clone()
+    };
+    ctx.send(to_poise(&first)).await?;
+    // Files beyond one message's upload limit follow, privately, in order.
+    for rest in batches {
+        let more = Reply {
+            attachments: rest,
+            ..Reply::private_text("…continued.".into())
+        };
+        ctx.send(to_poise(&more)).await?;
+    }
     Ok(())
 }
 
@@ -294,8 +307,13 @@ pub async fn delete(
                 r.title
             };
             let mut reply = Reply::private_text(format!(
-                "Delete reflection #{number}, “{}”? This cannot be undone.",
-                crate::render::fit(&title, 80)
+                "Delete reflection #{number}, “{}”? This cannot be undone.{}",
+                crate::render::fit(&title, 80),
+                if r.shared.is_empty() {
+                    ""
+                } else {
+                    " Its post in the group's thread is withdrawn too."
+                }
             ));
             reply.actions = vec![Action::ConfirmDelete(number)];
             reply
@@ -305,15 +323,67 @@ pub async fn delete(
     send(ctx, &reply).await
 }
 
-/// Download everything you have written here, as Markdown and JSON
-#[poise::command(slash_command)]
-pub async fn export(ctx: Context<'_>) -> Result<(), BotError> {
-    personal_reply(ctx, Personal::Export).await
+/// What `/reflections export` makes.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum ExportFormat {
+    /// Everything, as Markdown and JSON.
+    #[name = "everything (Markdown and JSON)"]
+    Everything,
+    /// A CPD record, as Markdown and CSV.
+    #[name = "CPD record (Markdown and CSV)"]
+    Cpd,
+}
+
+/// The month a membership year starts in.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+#[allow(missing_docs)]
+pub enum Month {
+    January,
+    February,
+    March,
+    April,
+    May,
+    June,
+    July,
+    August,
+    September,
+    October,
+    November,
+    December,
+}
+
+/// Download your reflections: everything, or a CPD record you can file
+#[poise::command(slash_command, user_cooldown = 60)]
+pub async fn export(
+    ctx: Context<'_>,
+    #[description = "Everything (the default), or a CPD record"] format: Option<ExportFormat>,
+    #[description = "CPD record: only the membership year starting in this year"]
+    #[min = 2000]
+    #[max = 2100]
+    year: Option<i32>,
+    #[description = "CPD record: the month your membership year starts (January if not given)"]
+    starts: Option<Month>,
+) -> Result<(), BotError> {
+    let kind = match format {
+        Some(ExportFormat::Cpd) => ExportKind::Cpd {
+            year,
+            starts: starts.map_or(1, |m| m as u32 + 1),
+        },
+        _ if year.is_some() || starts.is_some() => {
+            return Err(BotError::User(
+                "`year` and `starts` belong to the CPD record: add `format: CPD record`.".into(),
+            ));
+        }
+        _ => ExportKind::Everything,
+    };
+    cooled_down(ctx)?;
+    personal_reply(ctx, Personal::Export(kind)).await
 }
 
 /// Remove every trace of you from this bot (asks first)
-#[poise::command(slash_command, rename = "forget-me")]
+#[poise::command(slash_command, rename = "forget-me", user_cooldown = 30)]
 pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
+    cooled_down(ctx)?;
     let count = ctx.data().store.reflection_count(ctx.author().id.get())?;
     let mut reply = Reply::private_text(format!(
         "This removes all {count} of your reflections and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?"
@@ -323,9 +393,28 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
 }
 
 /// Your competence map: what your reflections have touched, and the gaps
-#[poise::command(slash_command)]
+#[poise::command(slash_command, user_cooldown = 15)]
 pub async fn map(ctx: Context<'_>) -> Result<(), BotError> {
+    cooled_down(ctx)?;
     personal_reply(ctx, Personal::Map).await
+}
+
+/// Per-member fair use of the commands that read all of a member's
+/// reflections (their `user_cooldown`): counted only once the command's
+/// options were accepted, so a mistyped option costs no wait.
+fn cooled_down(ctx: Context<'_>) -> Result<(), BotError> {
+    let command = ctx.command();
+    let mut cooldowns = command.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
+    let config = command
+        .cooldown_config
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(remaining) = cooldowns.remaining_cooldown(ctx.cooldown_context(), &config) {
+        let reply = crate::commands::personal::cooldown_text(&command.qualified_name, remaining);
+        return Err(BotError::User(reply));
+    }
+    cooldowns.start_cooldown(ctx.cooldown_context());
+    Ok(())
 }
 
 /// Every command the bot registers.

@@ -4,10 +4,10 @@
 use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Message};
 
-use super::personal;
 use super::reply::{custom_id, no_mentions, to_response};
 use super::{BotError, Data};
-use crate::commands::personal::Personal;
+use super::{personal, sharing};
+use crate::commands::personal::{Personal, withdrawal_note};
 use crate::commands::{Action, Command, Reply, Visibility};
 use crate::inline::compact_reply;
 
@@ -82,13 +82,20 @@ async fn component(
             personal::answer(data, member, guild, Personal::AddTag(n, id))?
         }
         Some(Action::ConfirmDelete(n)) => {
-            personal::answer(data, member, guild, Personal::Delete(n))?
+            let withdrawn = sharing::withdraw_before_delete(data, member, n).await?;
+            let reply = personal::answer(data, member, guild, Personal::Delete(n))?;
+            with_note(reply, withdrawal_note(withdrawn))
         }
-        Some(Action::ConfirmForget) => personal::answer(data, member, guild, Personal::ForgetMe)?,
-        Some(Action::ShareAsk(n)) => super::sharing::ask(data, member, guild, n)?,
-        Some(Action::Share(n, anonymous)) => {
-            super::sharing::share(data, &click.user, guild, n, anonymous).await?
+        Some(Action::ConfirmForget) => {
+            let withdrawn = sharing::withdraw_before_forget(data, member).await?;
+            let reply = personal::answer(data, member, guild, Personal::ForgetMe)?;
+            with_note(reply, withdrawal_note(withdrawn))
         }
+        Some(Action::ShareAsk(n)) => sharing::ask(data, member, guild, n)?,
+        Some(Action::Share { id, anonymous, tag }) => {
+            sharing::share(data, &click.user, guild, id, anonymous, tag).await?
+        }
+        Some(Action::Withdraw(n)) => sharing::withdraw(data, member, n).await?,
         None => stale_component(),
     };
     click
@@ -98,6 +105,15 @@ async fn component(
         )
         .await?;
     Ok(())
+}
+
+/// A reply with one more paragraph, if there is one.
+fn with_note(mut reply: Reply, note: Option<String>) -> Reply {
+    if let Some(note) = note {
+        let text = reply.text.take().unwrap_or_default();
+        reply.text = Some(format!("{text}\n\n{note}"));
+    }
+    reply
 }
 
 fn stale_component() -> Reply {

@@ -14,7 +14,10 @@ use super::reply::to_response;
 use super::{BotError, Data};
 use crate::commands::Reply;
 use crate::commands::personal::{self, Member, Personal};
-use crate::reflections::{Draft, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Mode, parse_tags, tags_text};
+use crate::reflections::{
+    Draft, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Mode, minutes_text, parse_minutes, parse_tags,
+    tags_text,
+};
 use crate::render::fit;
 
 /// Runs a personal command for `member`, who wrote from `guild` (if any).
@@ -44,16 +47,36 @@ pub fn answer(
     Ok(reply)
 }
 
-/// The reflection modal: title, text, tags, mode.
+/// What a reflection form starts with.
+#[derive(Default)]
+pub struct Prefill<'a> {
+    /// The title.
+    pub title: &'a str,
+    /// The text (a model's template, or the reflection being edited).
+    pub text: &'a str,
+    /// The tags, as typed.
+    pub tags: &'a str,
+    /// The kind of work.
+    pub mode: Mode,
+    /// Time spent, in minutes.
+    pub minutes: Option<u32>,
+}
+
+/// The reflection modal: title, text, tags, mode, time spent (Discord's
+/// five-field limit).
 pub fn reflection_modal(
     purpose: &ModalPurpose,
     heading: &str,
-    title: &str,
-    text: &str,
-    tags: &str,
-    mode: Mode,
+    prefill: &Prefill<'_>,
     placeholder: &str,
 ) -> CreateModal {
+    let Prefill {
+        title,
+        text,
+        tags,
+        mode,
+        minutes,
+    } = *prefill;
     let mut text_input = CreateInputText::new(
         InputTextStyle::Paragraph,
         "Your reflection",
@@ -94,11 +117,23 @@ pub fn reflection_modal(
             .max_length(20)
             .placeholder("therapy, coaching, integrated or other")
             .value(mode.as_str());
+    let mut minutes_input = CreateInputText::new(
+        InputTextStyle::Short,
+        "Time spent, for a CPD record (optional)",
+        custom_id::FIELD_MINUTES,
+    )
+    .required(false)
+    .max_length(20)
+    .placeholder("e.g. 45 or 1h 30");
+    if let Some(m) = minutes {
+        minutes_input = minutes_input.value(minutes_text(m));
+    }
     CreateModal::new(custom_id::modal(purpose), fit(heading, 45)).components(vec![
         CreateActionRow::InputText(title_input),
         CreateActionRow::InputText(text_input),
         CreateActionRow::InputText(tags_input),
         CreateActionRow::InputText(mode_input),
+        CreateActionRow::InputText(minutes_input),
     ])
 }
 
@@ -108,10 +143,11 @@ pub fn new_modal(data: &Data, tags: &str, model: &str) -> CreateModal {
     reflection_modal(
         &ModalPurpose::New(model.id.clone()),
         &format!("Reflection: {}", model.name),
-        "",
-        &model.template,
-        tags,
-        Mode::default(),
+        &Prefill {
+            text: &model.template,
+            tags,
+            ..Prefill::default()
+        },
         model
             .questions
             .first()
@@ -128,13 +164,19 @@ pub fn edit_modal(
     id: u64,
 ) -> Result<Result<CreateModal, Reply>, BotError> {
     match data.store.reflection(member, id)? {
+        Some(r) if r.text.chars().count() > MAX_TEXT_CHARS => Ok(Err(Reply::user_error(
+            personal::too_long_for_the_form(id, r.text.chars().count()),
+        ))),
         Some(r) => Ok(Ok(reflection_modal(
             &ModalPurpose::Edit(id),
             &format!("Edit reflection #{id}"),
-            &r.title,
-            &r.text,
-            &tags_text(&r.competences),
-            r.mode,
+            &Prefill {
+                title: &r.title,
+                text: &r.text,
+                tags: &tags_text(&r.competences),
+                mode: r.mode,
+                minutes: r.minutes,
+            },
             "",
         ))),
         None => Ok(Err(answer(data, member, None, Personal::View(id))?)),
@@ -195,6 +237,13 @@ fn save_submission(
         notes.push("The kind of work was not one of therapy, coaching, integrated or other, so it is saved as coaching.".into());
         Mode::default()
     });
+    let minutes = match parse_minutes(&field(custom_id::FIELD_MINUTES)) {
+        Ok(m) => m,
+        Err(e) => {
+            notes.push(format!("Time not saved: {e} You can add it with Edit."));
+            None
+        }
+    };
     let member = submit.user.id.get();
     let (command, model) = match purpose {
         ModalPurpose::New(model) => (None, data.models.get_or_free(&model).id.clone()),
@@ -209,6 +258,7 @@ fn save_submission(
         competences,
         model,
         mode,
+        minutes,
     };
     let command = match command {
         Some(id) => Personal::Edit(id, draft),

@@ -10,7 +10,7 @@ use serenity::{
     CreateSelectMenuOption,
 };
 
-use crate::commands::{Action, Reply, Visibility};
+use crate::commands::{Action, Attachment, Reply, Visibility};
 use crate::framework::DomainId;
 use crate::reflections::short_code;
 use crate::render::{Card, fit, limits};
@@ -39,6 +39,8 @@ pub mod custom_id {
     pub const FIELD_TAGS: &str = "tags";
     /// The mode field.
     pub const FIELD_MODE: &str = "mode";
+    /// The time-spent field.
+    pub const FIELD_MINUTES: &str = "minutes";
 
     /// The custom id of a menu option or button that opens `id`.
     pub fn open(id: CompetenceId) -> String {
@@ -57,9 +59,11 @@ pub mod custom_id {
             Action::ConfirmForget => "forget:confirm".to_string(),
             Action::ReflectOn(id) => format!("reflect-on:{id}"),
             Action::ShareAsk(n) => format!("share-ask:{n}"),
-            Action::Share(n, anonymous) => {
-                format!("share:{n}:{}", if *anonymous { "anon" } else { "named" })
-            }
+            Action::Share { id, anonymous, tag } => format!(
+                "share:{id}:{}:{tag:016x}",
+                if *anonymous { "anon" } else { "named" }
+            ),
+            Action::Withdraw(n) => format!("withdraw:{n}"),
         }
     }
 
@@ -76,11 +80,22 @@ pub mod custom_id {
             "forget" if rest == "confirm" => Some(Action::ConfirmForget),
             "reflect-on" => rest.parse().ok().map(Action::ReflectOn),
             "share-ask" => number(rest).map(Action::ShareAsk),
-            "share" => match rest.split_once(':')? {
-                (n, "anon") => number(n).map(|n| Action::Share(n, true)),
-                (n, "named") => number(n).map(|n| Action::Share(n, false)),
-                _ => None,
-            },
+            "share" => {
+                let mut parts = rest.split(':');
+                let id = number(parts.next()?)?;
+                let anonymous = match parts.next()? {
+                    "anon" => true,
+                    "named" => false,
+                    _ => return None,
+                };
+                let tag = parts.next().filter(|t| t.len() == 16)?;
+                let tag = u64::from_str_radix(tag, 16).ok()?;
+                parts
+                    .next()
+                    .is_none()
+                    .then_some(Action::Share { id, anonymous, tag })
+            }
+            "withdraw" => number(rest).map(Action::Withdraw),
             "tag" => {
                 let (n, id) = rest.split_once(':')?;
                 Some(Action::AddTag(number(n)?, id.parse().ok()?))
@@ -134,6 +149,34 @@ pub mod custom_id {
 const CORE_COLOUR: u32 = 0x2E_6F_8E;
 const INTEGRATION_COLOUR: u32 = 0x6A_4C_93;
 const NEUTRAL_COLOUR: u32 = 0x5B_6B_73;
+
+/// The most a message's files may weigh together: Discord's upload limit
+/// for a message without boosts, with room for the request around them.
+pub const UPLOAD_BYTES: usize = 9 * 1024 * 1024;
+
+/// Most files one message carries.
+pub const FILES_PER_MESSAGE: usize = 10;
+
+/// Files grouped into messages, in order, each group within
+/// [`UPLOAD_BYTES`] and [`FILES_PER_MESSAGE`]. No files: no groups.
+pub fn attachment_batches(files: &[Attachment]) -> Vec<Vec<Attachment>> {
+    let mut batches: Vec<Vec<Attachment>> = Vec::new();
+    let mut bytes = 0;
+    for file in files {
+        let fits = batches.last().is_some_and(|b| {
+            b.len() < FILES_PER_MESSAGE && bytes + file.content.len() <= UPLOAD_BYTES
+        });
+        if !fits {
+            batches.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += file.content.len();
+        if let Some(b) = batches.last_mut() {
+            b.push(file.clone());
+        }
+    }
+    batches
+}
 
 /// A core card as an embed, coloured by domain.
 pub fn embed(card: &Card, domain: Option<DomainId>) -> CreateEmbed {
@@ -289,12 +332,16 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
                         "Share in this week's thread…".to_string(),
                         ButtonStyle::Secondary,
                     ),
-                    Action::Share(_, true) => {
-                        ("Share anonymously".to_string(), ButtonStyle::Primary)
-                    }
-                    Action::Share(_, false) => {
-                        ("Share with my name".to_string(), ButtonStyle::Primary)
-                    }
+                    Action::Share {
+                        anonymous: true, ..
+                    } => ("Share anonymously".to_string(), ButtonStyle::Primary),
+                    Action::Share {
+                        anonymous: false, ..
+                    } => ("Share with my name".to_string(), ButtonStyle::Primary),
+                    Action::Withdraw(n) => (
+                        format!("Withdraw #{n} from the thread"),
+                        ButtonStyle::Danger,
+                    ),
                 };
                 CreateButton::new(custom_id::action(action))
                     .label(label)
@@ -323,8 +370,17 @@ mod tests {
             Action::ConfirmForget,
             Action::ReflectOn(id),
             Action::ShareAsk(4),
-            Action::Share(4, true),
-            Action::Share(4, false),
+            Action::Share {
+                id: 4,
+                anonymous: true,
+                tag: 0x0123_4567_89ab_cdef,
+            },
+            Action::Share {
+                id: 4,
+                anonymous: false,
+                tag: 7,
+            },
+            Action::Withdraw(4),
         ] {
             assert_eq!(custom_id::parse(&custom_id::action(&action)), Some(action));
         }
@@ -338,6 +394,12 @@ mod tests {
             "view:-1",
             "edit:abc",
             "tag:1:core",
+            "share:1:anon",
+            "share:1:anon:0123",
+            "share:1:anon:0123456789abcdef:x",
+            "share:1:maybe:0123456789abcdef",
+            "share:1:anon:0123456789abcdeg",
+            "withdraw:0",
             "forget:now",
             "delete:18446744073709551616",
         ] {

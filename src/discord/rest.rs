@@ -41,6 +41,14 @@ pub enum RestError {
 }
 
 impl RestError {
+    /// The HTTP status Discord answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RestError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
     /// Whether the channel is gone or closed to the bot (404 or 403).
     pub fn is_missing_or_forbidden(&self) -> bool {
         matches!(
@@ -141,22 +149,44 @@ impl Rest {
             .ok_or_else(|| RestError::GaveUp("the thread answer had no id".into()))
     }
 
+    /// Deletes one of the bot's own messages (a withdrawn share).
+    pub async fn delete_message(&self, channel: u64, message: u64) -> Result<(), RestError> {
+        let url = format!(
+            "{}/api/v10/channels/{channel}/messages/{message}",
+            self.base
+        );
+        self.send(reqwest::Method::DELETE, &url, None).await?;
+        Ok(())
+    }
+
     async fn post(&self, url: &str, body: &Value) -> Result<Value, RestError> {
+        self.send(reqwest::Method::POST, url, Some(body)).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, RestError> {
         let mut last = String::new();
         for attempt in 1..=ATTEMPTS {
-            let response = self
+            let mut request = self
                 .client
-                .post(url)
+                .request(method.clone(), url)
                 .header("Authorization", &self.authorization)
-                .header("User-Agent", serenity::constants::USER_AGENT)
-                .header("Content-Type", "application/json")
-                .body(serde_json::to_vec(body)?)
-                .send()
-                .await?;
+                .header("User-Agent", serenity::constants::USER_AGENT);
+            if let Some(body) = body {
+                request = request
+                    .header("Content-Type", "application/json")
+                    .body(serde_json::to_vec(body)?);
+            }
+            let response = request.send().await?;
             let status = response.status().as_u16();
             let retry_after_header = header_seconds(&response, "retry-after");
             let text = response.text().await?;
             match status {
+                200..=299 if text.trim().is_empty() => return Ok(Value::Null),
                 200..=299 => return Ok(serde_json::from_str(&text)?),
                 429 => {
                     let wait = retry_after(retry_after_header, &text);

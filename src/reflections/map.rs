@@ -151,6 +151,9 @@ mod tests {
             framework: "f".into(),
             framework_version: "1".into(),
             mode: Mode::Coaching,
+            minutes: None,
+            shared: Vec::new(),
+            discussed: false,
         }
     }
 

@@ -5,6 +5,7 @@
 //! `store::reflections`, and the commands that use both are in
 //! `commands::personal`.
 
+pub mod export;
 pub mod map;
 pub mod nudge;
 
@@ -14,8 +15,12 @@ use serde::{Deserialize, Serialize};
 use crate::framework::{CompetenceId, Framework};
 use crate::lookup::{Found, LookupError};
 
-/// Longest reflection text, in characters: what a Discord modal field holds.
+/// Longest reflection text Discord's form holds, in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;
+/// Longest reflection text kept as one reflection, in characters. The
+/// console, which has no form limit, saves a longer text as consecutive
+/// parts (see [`Draft::into_parts`]) rather than refuse it.
+pub const MAX_STORED_CHARS: usize = 100_000;
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 100;
 /// Most competences one reflection is tagged with.
@@ -50,6 +55,16 @@ impl Mode {
         }
     }
 
+    /// The kind of work in words, for exports and views.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Therapy => "Therapy",
+            Mode::Coaching => "Coaching",
+            Mode::Integrated => "Integrated therapy and coaching",
+            Mode::Other => "Other work",
+        }
+    }
+
     /// Reads a mode as typed ("Coaching", " integrated "); empty means coaching.
     pub fn parse(text: &str) -> Option<Mode> {
         let t = text.trim().to_ascii_lowercase();
@@ -75,6 +90,23 @@ pub struct Draft {
     pub model: String,
     /// The kind of work it is about.
     pub mode: Mode,
+    /// Time spent, in minutes, if the member gave it (for a CPD record).
+    pub minutes: Option<u32>,
+}
+
+/// A post the bot made in a group's thread when the author shared the
+/// reflection: kept sealed inside the reflection, so the author can withdraw
+/// it and forget-me can remove it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedPost {
+    /// The thread (channel) it is in.
+    pub channel: u64,
+    /// The message.
+    pub message: u64,
+    /// Whether it was shared as "a member".
+    pub anonymous: bool,
+    /// When it was shared.
+    pub at: DateTime<Utc>,
 }
 
 /// A stored reflection, as its author sees it.
@@ -102,6 +134,16 @@ pub struct Reflection {
     pub framework_version: String,
     /// The kind of work it is about.
     pub mode: Mode,
+    /// Time spent, in minutes, if the member gave it (for a CPD record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minutes: Option<u32>,
+    /// Its posts in the group's threads now (withdrawn ones are removed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared: Vec<SharedPost>,
+    /// Whether it was ever shared with the group: a CPD record counts it as
+    /// peer supervision, even after the post is withdrawn.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub discussed: bool,
 }
 
 /// Why a draft cannot be saved, in words for its author.
@@ -114,7 +156,7 @@ pub enum DraftError {
     EmptyText,
     /// Over the text limit.
     #[error(
-        "The reflection is {0} characters long; the limit is {MAX_TEXT_CHARS}. Split it into two, or shorten it."
+        "The reflection is {0} characters long; one reflection holds up to {MAX_STORED_CHARS}. Split it into two, or shorten it."
     )]
     TextTooLong(usize),
     /// Over the title limit.
@@ -138,7 +180,7 @@ impl Draft {
             return Err(DraftError::EmptyText);
         }
         let text_len = self.text.chars().count();
-        if text_len > MAX_TEXT_CHARS {
+        if text_len > MAX_STORED_CHARS {
             return Err(DraftError::TextTooLong(text_len));
         }
         let title_len = self.title.chars().count();
@@ -163,6 +205,35 @@ impl Draft {
 }
 
 impl Draft {
+    /// The draft as one or more drafts that each fit [`MAX_STORED_CHARS`]:
+    /// itself when it fits, else consecutive parts split at paragraph or
+    /// sentence boundaries, titled "… (part 2 of 3)". Nothing is dropped.
+    pub fn into_parts(self) -> Vec<Draft> {
+        if self.text.trim().chars().count() <= MAX_STORED_CHARS {
+            return vec![self];
+        }
+        let parts = crate::render::split_text(self.text.trim(), MAX_STORED_CHARS);
+        let n = parts.len();
+        let title = if self.title.trim().is_empty() {
+            "Long reflection".to_string()
+        } else {
+            self.title.trim().to_string()
+        };
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let suffix = format!(" (part {} of {n})", i + 1);
+                let room = MAX_TITLE_CHARS.saturating_sub(suffix.chars().count());
+                Draft {
+                    title: format!("{}{suffix}", crate::render::fit(&title, room)),
+                    text,
+                    ..self.clone()
+                }
+            })
+            .collect()
+    }
+
     /// The reflection this (validated) draft becomes as number `id` of `author`.
     pub fn into_reflection(
         self,
@@ -183,6 +254,9 @@ impl Draft {
             framework: framework.name.clone(),
             framework_version: framework.version.clone(),
             mode: self.mode,
+            minutes: self.minutes,
+            shared: Vec::new(),
+            discussed: false,
         }
     }
 }
@@ -230,7 +304,87 @@ impl Reflection {
         self.competences = draft.competences;
         self.model = draft.model;
         self.mode = draft.mode;
+        self.minutes = draft.minutes;
         self.edited = Some(now);
+    }
+}
+
+/// Longest time one reflection can record, in minutes: a day.
+pub const MAX_MINUTES: u32 = 24 * 60;
+
+/// Reads the optional time-spent field as typed: empty is none; `45`,
+/// `45 min`, `1h`, `1h 30`, `1:30`, `1.5 hours`. Anything else is refused in
+/// words, with what would work.
+pub fn parse_minutes(text: &str) -> Result<Option<u32>, String> {
+    let t = text.trim().to_lowercase();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let refuse = || {
+        format!(
+            "“{}” is not a time spent: give minutes (45) or hours (1h 30, 1:30), up to {MAX_MINUTES} minutes.",
+            crate::render::fit(text.trim(), 20)
+        )
+    };
+    let number = |s: &str| -> Option<f64> {
+        let s = s.trim();
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+            .then(|| s.parse::<f64>().ok())
+            .flatten()
+    };
+    let strip_unit = |s: &str, units: &[&str]| -> Option<String> {
+        units
+            .iter()
+            .find_map(|u| s.trim().strip_suffix(u).map(|r| r.trim().to_string()))
+    };
+    const MINUTE_UNITS: &[&str] = &["minutes", "minute", "mins", "min", "m"];
+    const HOUR_UNITS: &[&str] = &["hours", "hour", "hrs", "hr", "h"];
+    let minutes: Option<f64> = if let Some((h, m)) = t.split_once(':') {
+        match (number(h), number(m)) {
+            (Some(h), Some(m)) if m < 60.0 && h.fract() == 0.0 => Some(h * 60.0 + m),
+            _ => None,
+        }
+    } else if let Some(n) = number(&t) {
+        Some(n)
+    } else if let Some(n) = strip_unit(&t, MINUTE_UNITS).and_then(|s| number(&s)) {
+        Some(n)
+    } else {
+        // Hours, then optional minutes: "1h", "1h 30", "1 hour 30 min", "1.5 hours".
+        let split = HOUR_UNITS
+            .iter()
+            .filter_map(|u| t.find(u).map(|i| (i, u.len())))
+            .min_by_key(|(i, _)| *i);
+        split.and_then(|(i, len)| {
+            let hours = number(&t[..i])?;
+            let rest = t[i + len..].trim_start_matches(|c: char| c.is_ascii_alphabetic());
+            let rest = rest.trim();
+            let extra = if rest.is_empty() {
+                0.0
+            } else {
+                strip_unit(rest, MINUTE_UNITS)
+                    .as_deref()
+                    .and_then(number)
+                    .or_else(|| number(rest))?
+            };
+            (extra < 60.0).then_some(hours * 60.0 + extra)
+        })
+    };
+    match minutes {
+        Some(m) if m.is_finite() && m >= 1.0 && m <= f64::from(MAX_MINUTES) => {
+            Ok(Some(m.round() as u32))
+        }
+        _ => Err(refuse()),
+    }
+}
+
+/// "45 minutes", "1 hour", "1 hour 30 minutes".
+pub fn minutes_text(minutes: u32) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    let unit = |n: u32, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    match (h, m) {
+        (0, m) => unit(m, "minute"),
+        (h, 0) => unit(h, "hour"),
+        (h, m) => format!("{} {}", unit(h, "hour"), unit(m, "minute")),
     }
 }
 
@@ -339,6 +493,65 @@ pub fn suggested_tags(framework: &Framework, draft: &Draft) -> Vec<CompetenceId>
 
 #[cfg(test)]
 mod tests {
+    /// A text longer than one reflection holds becomes consecutive parts
+    /// that together hold every word, each within the limit.
+    #[test]
+    fn a_long_text_is_split_into_parts_and_nothing_is_dropped() {
+        let paragraph = "A sentence about the work, said plainly. ".repeat(40);
+        let text = vec![paragraph.trim(); 70].join("\n\n");
+        assert!(text.chars().count() > MAX_STORED_CHARS);
+        let parts = Draft {
+            title: "Long one".into(),
+            text: text.clone(),
+            ..Draft::default()
+        }
+        .into_parts();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].title, "Long one (part 1 of 2)");
+        assert_eq!(parts[1].title, "Long one (part 2 of 2)");
+        for p in &parts {
+            assert!(p.clone().validated().is_ok());
+        }
+        let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        let joined: Vec<String> = parts.iter().flat_map(|p| words(&p.text)).collect();
+        assert_eq!(joined, words(&text));
+        let short = Draft {
+            text: "short".into(),
+            ..Draft::default()
+        };
+        assert_eq!(short.clone().into_parts(), vec![short]);
+    }
+
+    #[test]
+    fn time_spent_is_read_as_typed_or_refused_in_words() {
+        for (typed, want) in [
+            ("", None),
+            ("  ", None),
+            ("45", Some(45)),
+            ("45 min", Some(45)),
+            ("45 minutes", Some(45)),
+            ("1h", Some(60)),
+            ("1 hour", Some(60)),
+            ("1h 30", Some(90)),
+            ("1h30m", Some(90)),
+            ("1 hour 30 minutes", Some(90)),
+            ("1:30", Some(90)),
+            ("1.5 hours", Some(90)),
+            ("1440", Some(1440)),
+        ] {
+            assert_eq!(parse_minutes(typed), Ok(want), "{typed:?}");
+        }
+        for typed in [
+            "0", "1441", "abc", "1:75", "-5", "1h 75", "25 hours", "NaN", "1e3",
+        ] {
+            let e = parse_minutes(typed).expect_err(typed);
+            assert!(e.contains("give minutes (45)"), "{e}");
+        }
+        assert_eq!(minutes_text(45), "45 minutes");
+        assert_eq!(minutes_text(60), "1 hour");
+        assert_eq!(minutes_text(91), "1 hour 31 minutes");
+    }
+
     use super::*;
 
     fn f() -> Framework {
@@ -360,12 +573,15 @@ mod tests {
         };
         assert_eq!(empty.validated(), Err(DraftError::EmptyText));
         let long = Draft {
-            text: "é".repeat(4001),
+            text: "é".repeat(MAX_STORED_CHARS + 1),
             ..Draft::default()
         };
-        assert_eq!(long.validated(), Err(DraftError::TextTooLong(4001)));
+        assert_eq!(
+            long.validated(),
+            Err(DraftError::TextTooLong(MAX_STORED_CHARS + 1))
+        );
         let exactly = Draft {
-            text: "é".repeat(4000),
+            text: "é".repeat(MAX_STORED_CHARS),
             ..Draft::default()
         };
         assert!(exactly.validated().is_ok());

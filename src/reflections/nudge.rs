@@ -123,8 +123,10 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
 /// A workplace after a client, sponsor or colleague: "works at Barclays",
 /// "her sponsor at Unilever". Looked for only in sentences that mention one.
 static WORKPLACE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(?:at|for|from|with|by|joined|employer,?|company,?)\s+(?:the\s+)?([A-Z][\w&'’-]+)")
-        .expect("the workplace pattern is a valid regex")
+    Regex::new(
+        r"\b(?:at|for|from|with|by|joined|employer,?|company,?)\s+(?:the\s+)?([A-Z][\w&'’-]+)",
+    )
+    .expect("the workplace pattern is a valid regex")
 });
 
 static REFERENCES: LazyLock<Regex> =
@@ -136,16 +138,96 @@ static SENTENCES: LazyLock<Regex> =
 /// Capitalised words that are not names or employers: pronouns and sentence
 /// openers, days and months, tools, the framework and its models.
 const NOT_NAMES: &[&str] = &[
-    "I", "He", "She", "They", "We", "It", "You", "This", "That", "These", "Those", "And", "But",
-    "So", "Then", "When", "Who", "What", "Why", "How", "Where", "Work", "Said", "Told", "Asked",
-    "The", "A", "An", "My", "Our", "Her", "His", "Their", "Your", "Some", "Someone", "Somebody",
-    "Nobody", "Everyone", "Today", "Yesterday", "Tomorrow", "Session", "Sessions", "Week",
-    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January",
-    "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December", "Christmas", "Easter", "Zoom", "Teams", "Skype", "WhatsApp", "Google",
-    "Outlook", "Slack", "Discord", "English", "British", "BACP", "Gibbs", "Rolfe", "Kolb",
-    "Borton", "Coaching", "Therapy", "Integration", "Core", "Framework", "Ethical", "Supervision",
-    "Peer", "Group",
+    "I",
+    "He",
+    "She",
+    "They",
+    "We",
+    "It",
+    "You",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "And",
+    "But",
+    "So",
+    "Then",
+    "When",
+    "Who",
+    "What",
+    "Why",
+    "How",
+    "Where",
+    "Work",
+    "Said",
+    "Told",
+    "Asked",
+    "The",
+    "A",
+    "An",
+    "My",
+    "Our",
+    "Her",
+    "His",
+    "Their",
+    "Your",
+    "Some",
+    "Someone",
+    "Somebody",
+    "Nobody",
+    "Everyone",
+    "Today",
+    "Yesterday",
+    "Tomorrow",
+    "Session",
+    "Sessions",
+    "Week",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Christmas",
+    "Easter",
+    "Zoom",
+    "Teams",
+    "Skype",
+    "WhatsApp",
+    "Google",
+    "Outlook",
+    "Slack",
+    "Discord",
+    "English",
+    "British",
+    "BACP",
+    "Gibbs",
+    "Rolfe",
+    "Kolb",
+    "Borton",
+    "Coaching",
+    "Therapy",
+    "Integration",
+    "Core",
+    "Framework",
+    "Ethical",
+    "Supervision",
+    "Peer",
+    "Group",
 ];
 
 fn is_ordinary(words: &str) -> bool {
@@ -161,9 +243,10 @@ pub fn concerns(text: &str) -> Vec<Concern> {
         }
     };
     for p in PATTERNS.iter() {
-        let hit = p.regex.captures_iter(text).any(|c| {
-            p.word == 0 || c.get(p.word).is_some_and(|w| !is_ordinary(w.as_str()))
-        });
+        let hit = p
+            .regex
+            .captures_iter(text)
+            .any(|c| p.word == 0 || c.get(p.word).is_some_and(|w| !is_ordinary(w.as_str())));
         if hit {
             add(p.concern);
         }
@@ -250,13 +333,28 @@ mod tests {
         ("Sarah from HR at Acme Ltd rang me", Concern::Organisation),
         ("Dev in Finance wants a report", Concern::Name),
         ("a client who works at Barclays", Concern::Organisation),
-        ("her sponsor at Unilever wants progress", Concern::Organisation),
+        (
+            "her sponsor at Unilever wants progress",
+            Concern::Organisation,
+        ),
         ("an executive at Northwind Corp", Concern::Organisation),
-        ("the client's employer, Contoso, pays", Concern::Organisation),
-        ("my client is a nurse at St Mary's Hospital", Concern::Organisation),
+        (
+            "the client's employer, Contoso, pays",
+            Concern::Organisation,
+        ),
+        (
+            "my client is a nurse at St Mary's Hospital",
+            Concern::Organisation,
+        ),
         ("a partner at Baker Street Partners", Concern::Organisation),
-        ("Leeds City Council commissioned the coaching", Concern::Organisation),
-        ("her line manager joined Initech in May", Concern::Organisation),
+        (
+            "Leeds City Council commissioned the coaching",
+            Concern::Organisation,
+        ),
+        (
+            "her line manager joined Initech in May",
+            Concern::Organisation,
+        ),
     ];
 
     /// Ordinary reflective writing that must pass without a word.
@@ -318,6 +416,9 @@ mod tests {
         assert_eq!(warning(&[]), None);
         assert_eq!(share_warning(&[]), None);
         let two = warning(&[Concern::Phone, Concern::Name]).unwrap();
-        assert!(two.contains("a phone number and what looks like someone's"), "{two}");
+        assert!(
+            two.contains("a phone number and what looks like someone's"),
+            "{two}"
+        );
     }
 }

@@ -38,6 +38,15 @@ fn id_of(record_key: &[u8]) -> u64 {
         .map_or(0, u64::from_be_bytes)
 }
 
+/// Meta key prefix of a forgotten member's high-water mark (see
+/// [`Store::forget_member`]): followed by a keyed fingerprint of the member
+/// id, never the id itself.
+const RETIRED: &[u8] = b"retired:";
+
+/// A forgotten member's next numbers start above their old ones, rounded up
+/// to a multiple of this, so the mark tells little about how many there were.
+const RETIRED_ROUNDING: u64 = 100;
+
 /// A member's counter: the last number given and how many they have now.
 #[derive(Debug, Clone, Copy, Default)]
 struct Counter {
@@ -126,9 +135,23 @@ impl Store {
         }
     }
 
+    /// The meta key of `member`'s high-water mark once forgotten.
+    fn retired_key(&self, member: u64) -> Vec<u8> {
+        let print = self
+            .shared
+            .envelope
+            .fingerprint(RETIRED, &member_key(member), b"");
+        [RETIRED, &print[..]].concat()
+    }
+
     fn counter(&self, live: &Live, member: u64) -> Result<Counter, StoreError> {
         match live.t.counters.get(member_key(member))? {
-            None => Ok(Counter::default()),
+            // A member with nothing yet, or forgotten: numbers carry on above
+            // the forgotten ones, so an old button never reaches a new record.
+            None => Ok(Counter {
+                last: super::be_u64(live.t.meta.get(self.retired_key(member))?.as_deref()),
+                count: 0,
+            }),
             Some(b) if b.len() == 16 => Ok(Counter {
                 last: u64::from_be_bytes(b[..8].try_into().unwrap_or_default()),
                 count: u64::from_be_bytes(b[8..].try_into().unwrap_or_default()),
@@ -186,6 +209,27 @@ impl Store {
             self.commit(live)?;
             Ok(reflection)
         })
+    }
+
+    /// A short tag of what a reflection shows (title, text, tags), keyed so
+    /// that it tells nothing about the text to anyone without the master
+    /// key. A share button carries it and acts only while the reflection
+    /// still shows exactly what was previewed.
+    pub fn content_tag(&self, r: &Reflection) -> u64 {
+        let mut content = Vec::with_capacity(r.title.len() + r.text.len() + 64);
+        for part in [r.title.as_bytes(), r.text.as_bytes()] {
+            content.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            content.extend_from_slice(part);
+        }
+        for tag in &r.competences {
+            content.extend_from_slice(tag.to_string().as_bytes());
+            content.push(0);
+        }
+        let print =
+            self.shared
+                .envelope
+                .fingerprint(b"shown", &record_key(r.author, r.id), &content);
+        u64::from_be_bytes(print[..8].try_into().unwrap_or_default())
     }
 
     /// One of `author`'s reflections; `None` if they have no such reflection.
@@ -407,6 +451,11 @@ impl Store {
     /// then the whole database is rewritten, so none of it stays in the data
     /// directory or in its automatic backups. Returns how many reflections
     /// there were.
+    ///
+    /// One thing is kept: under a keyed fingerprint of the member id (not
+    /// the id), the number their reflections had reached, rounded up to a
+    /// multiple of 100, so that numbers are never reused and a button from
+    /// before cannot act on a later reflection.
     pub fn forget_member(&self, member: u64, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let n = {
             let _member = self.member_lock(member);
@@ -439,6 +488,11 @@ impl Store {
                 prints.push(envelope.fingerprint(trees::MEMBER_SETTINGS.as_bytes(), &mk, b""));
                 self.erasures().append(&prints)?;
                 let pending = now.timestamp().to_be_bytes();
+                let retired_key = self.retired_key(member);
+                let last = self.counter(live, member)?.last;
+                let retired = last
+                    .div_ceil(RETIRED_ROUNDING)
+                    .saturating_mul(RETIRED_ROUNDING);
                 (
                     &live.t.member_keys,
                     &live.t.reflections,
@@ -457,6 +511,9 @@ impl Store {
                         }
                         counters.remove(&mk[..])?;
                         settings.remove(&mk[..])?;
+                        if retired > 0 {
+                            meta.insert(retired_key.as_slice(), &retired.to_be_bytes()[..])?;
+                        }
                         if meta.get(super::ERASURE_PENDING)?.is_none() {
                             meta.insert(super::ERASURE_PENDING, &pending[..])?;
                         }
@@ -589,6 +646,7 @@ mod tests {
             competences: tags.iter().map(|t| t.parse().unwrap()).collect(),
             model: "free".into(),
             mode: Mode::Coaching,
+            minutes: None,
         }
     }
 
@@ -663,8 +721,33 @@ mod tests {
         assert!(!store.holds_anything_of(1).unwrap());
         assert_eq!(store.reflections_of(1).unwrap(), Readable::default());
         assert_eq!(store.reflections_of(2).unwrap().items.len(), 1);
-        // A new reflection after forgetting starts afresh with a new key.
-        assert_eq!(save(&store, 1, draft("again", &[])).id, 1);
+        // A new reflection after forgetting has a new key, and a number
+        // above every old one (rounded up to a hundred), so no old button
+        // or remembered number reaches it.
+        assert_eq!(save(&store, 1, draft("again", &[])).id, 101);
+        assert_eq!(save(&store, 2, draft("bob's second", &[])).id, 2);
+        // Forgotten again: the numbers still only climb.
+        assert_eq!(store.forget_member(1, Utc::now()).unwrap(), 1);
+        assert_eq!(save(&store, 1, draft("third life", &[])).id, 201);
+        // The mark names no member: the member's id appears in no key.
+        let meta: Vec<Vec<u8>> = store
+            .with(|live| {
+                Ok(live
+                    .t
+                    .meta
+                    .iter()
+                    .keys()
+                    .flatten()
+                    .map(|k| k.to_vec())
+                    .collect())
+            })
+            .unwrap();
+        assert!(meta.iter().any(|k| k.starts_with(RETIRED)));
+        assert!(
+            meta.iter()
+                .all(|k| !k.windows(8).any(|w| w == 1u64.to_be_bytes())),
+            "no meta key holds the member id"
+        );
     }
 
     #[test]

@@ -52,5 +52,5 @@ fn reflections_are_written_and_read_back_through_the_binary() {
         "{}",
         again.stdout
     );
-    assert!(again.stdout.contains("therapy"));
+    assert!(again.stdout.contains("Therapy"), "{}", again.stdout);
 }

@@ -15,5 +15,6 @@ mod properties;
 mod reflections;
 mod replies;
 mod schedule;
+mod sharing;
 mod storage;
 mod support;

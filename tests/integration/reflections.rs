@@ -220,7 +220,7 @@ async fn export_delete_and_forget_me() {
     let done = fake
         .interact(fixtures::button(fake.next_id(), ALICE, "forget:confirm"))
         .await;
-    assert!(content(&done).contains("Nothing of yours remains"));
+    assert!(content(&done).contains("Nothing you wrote remains"));
     assert!(
         content(&reflections(&fake, ALICE, "list", json!([])).await).contains("no reflections yet")
     );
@@ -369,4 +369,212 @@ async fn a_deleted_reflection_leaves_the_data_directory_within_fifteen_minutes()
         "erased from every file of the data directory"
     );
     bot.stop().await;
+}
+
+/// A CPD record through Discord: the time spent from the form, the
+/// membership year's start month, Markdown and CSV, privately.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cpd_record_is_exported_from_what_the_form_recorded() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    let saved = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "reflect:new:rolfe",
+            &[
+                ("title", "Rupture and repair"),
+                (
+                    "text",
+                    "What? A rupture.\nSo what? I rushed.\nNow what? Pause first.",
+                ),
+                ("tags", "C3.5"),
+                ("mode", "coaching"),
+                ("minutes", "1h 30"),
+            ],
+        ))
+        .await;
+    assert!(content(&saved).contains("Saved as reflection #1"));
+    let untimed = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "reflect:new:free",
+            &[("text", "Kept, time or no time."), ("minutes", "soon")],
+        ))
+        .await;
+    let said = content(&untimed);
+    assert!(
+        said.contains("Saved as reflection #2")
+            && said.contains("Time not saved")
+            && said.contains("give minutes (45)"),
+        "the text is kept and the time refused in words: {said}"
+    );
+
+    let id = fake.next_id();
+    let options = json!([
+        { "name": "format", "type": 4, "value": 1 },
+        { "name": "starts", "type": 4, "value": 3 },
+    ]);
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        fixtures::command(id, ALICE, "reflections", sub("export", options)),
+    );
+    let export = fake.callback_for(&id.to_string()).await;
+    assert!(is_ephemeral(export.json()));
+    assert!(content(export.json()).contains("Membership years start in April"));
+    let names: Vec<&str> = export.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names[0].starts_with("cpd-") && names[0].ends_with(".md"),
+        "{names:?}"
+    );
+    assert!(names[1].ends_with(".csv"), "{names:?}");
+    let md = String::from_utf8_lossy(&export.files[0].1);
+    assert!(md.contains("**Time spent:** 1 hour 30 minutes"), "{md}");
+    assert!(md.contains("**What I learned:**\n\nI rushed."), "{md}");
+    assert!(
+        md.contains("**What will change in my practice:**\n\nPause first."),
+        "{md}"
+    );
+    assert!(md.contains("Core 3.5 — "), "{md}");
+    assert!(md.contains("**Time spent:** not recorded"), "{md}");
+    let csv = String::from_utf8_lossy(&export.files[1].1);
+    assert!(
+        csv.starts_with("membership_year,date,title,activity"),
+        "{csv}"
+    );
+
+    // The CPD options alone are refused in words.
+    let wrong = reflections(
+        &fake,
+        ALICE,
+        "export",
+        json!([{ "name": "year", "type": 4, "value": 2026 }]),
+    )
+    .await;
+    assert!(
+        content(&wrong).contains("belong to the CPD record"),
+        "{wrong}"
+    );
+    // Bob's record holds nothing of Alice's.
+    let id = fake.next_id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        fixtures::command(
+            id,
+            BOB,
+            "reflections",
+            sub(
+                "export",
+                json!([{ "name": "format", "type": 4, "value": 1 }]),
+            ),
+        ),
+    );
+    let bobs = fake.callback_for(&id.to_string()).await;
+    assert!(bobs.files.is_empty() && content(bobs.json()).contains("no reflections to export"));
+
+    // Asking again at once meets the cooldown, in words.
+    let soon = reflections(&fake, ALICE, "export", json!([])).await;
+    assert!(content(&soon).contains("Try again in"), "{soon}");
+    assert!(is_ephemeral(&soon));
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// An export larger than one message may carry arrives in several private
+/// messages, each within Discord's upload limit, with every reflection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_export_arrives_in_messages_within_the_upload_limit() {
+    use practice_companion::framework::Framework;
+    use practice_companion::reflections::{Draft, MAX_STORED_CHARS};
+    use practice_companion::store::Store;
+
+    let dir = crate::bot::scratch_dir();
+    {
+        let store = Store::open(&dir, None).expect("store");
+        let f = Framework::builtin().expect("framework");
+        for i in 0..110 {
+            let text = format!(
+                "Entry {i}. {}",
+                "A long reflection, written in the console. ".repeat(MAX_STORED_CHARS / 45)
+            );
+            let draft = Draft {
+                text,
+                ..Draft::default()
+            };
+            store
+                .add_reflection(ALICE.id, |id| {
+                    draft
+                        .validated()
+                        .unwrap()
+                        .into_reflection(id, ALICE.id, chrono::Utc::now(), &f)
+                })
+                .expect("save");
+        }
+    }
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start_in(&fake, false, dir).await;
+    let id = fake.next_id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        fixtures::command(id, ALICE, "reflections", sub("export", json!([]))),
+    );
+    let first = fake.callback_for(&id.to_string()).await;
+    assert!(is_ephemeral(first.json()));
+    let said = content(first.json());
+    let files: usize = said
+        .split("comes in ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the reply says how many files: {said}"));
+    assert!(files >= 4, "{said}");
+    let followups = fake
+        .wait_until("the export's follow-up messages", || {
+            let f: Vec<_> = fake
+                .requests()
+                .into_iter()
+                .filter(|r| {
+                    r.method == "POST" && r.path.contains("/webhooks/") && !r.files.is_empty()
+                })
+                .collect();
+            let arrived: usize = first.files.len() + f.iter().map(|r| r.files.len()).sum::<usize>();
+            (arrived >= files).then_some(f)
+        })
+        .await;
+    assert!(!followups.is_empty());
+    let mut md = String::new();
+    let mut json_items = 0;
+    for message in std::iter::once(&first).chain(followups.iter()) {
+        let bytes: usize = message.files.iter().map(|(_, b)| b.len()).sum();
+        assert!(bytes <= 10 * 1024 * 1024, "a message carries {bytes} bytes");
+        assert!(message.files.len() <= 10);
+        if !std::ptr::eq(message, &first) {
+            assert_eq!(message.json()["flags"], 64, "follow-ups are private too");
+        }
+        for (name, content) in &message.files {
+            if name.ends_with(".md") {
+                md.push_str(&String::from_utf8_lossy(content));
+            } else {
+                let v: Value = serde_json::from_slice(content).expect("each JSON part parses");
+                json_items += v["reflections"].as_array().map_or(0, Vec::len);
+            }
+        }
+    }
+    assert_eq!(json_items, 110);
+    // Discord's form cannot hold such a text: editing it there is refused
+    // rather than cutting it.
+    let edit = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "edit:1"))
+        .await;
+    assert_ne!(edit["type"], 9, "no modal");
+    assert!(
+        content(&edit).contains("more than Discord's form holds"),
+        "{edit}"
+    );
+    for i in 0..110 {
+        assert!(md.contains(&format!("Entry {i}. ")), "entry {i}");
+    }
+    bot.stop().await;
+    fake.assert_bodies_valid();
 }

@@ -85,6 +85,7 @@ fn draft(text: &str) -> Draft {
         competences: vec![],
         model: "free".into(),
         mode: Mode::Coaching,
+        minutes: None,
     }
 }
 

@@ -159,6 +159,10 @@ impl FakeDiscord {
         let app = Router::new()
             .route("/gateway", get(gateway_upgrade))
             .fallback(rest)
+            // Discord takes uploads up to 10 MiB a message (more with
+            // boosts); the fake takes more, so the bot's own limit is what
+            // a test sees.
+            .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(Arc::clone(&shared));
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -680,6 +684,26 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
             created.push(Created { channel, id, nonce });
             let content = body.and_then(|b| b["content"].as_str()).unwrap_or_default();
             ok(fixtures::message_response(id, content))
+        }
+        ("DELETE", p) if p.starts_with("/channels/") && p.contains("/messages/") => {
+            let mut parts = p.trim_start_matches("/channels/").split("/messages/");
+            let channel = parts.next().unwrap_or_default().to_string();
+            let id: u64 = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+            let mut created = shared.created.locked();
+            match created
+                .iter()
+                .position(|c| c.channel == channel && c.id == id)
+            {
+                Some(i) => {
+                    created.remove(i);
+                    StatusCode::NO_CONTENT.into_response()
+                }
+                None => (
+                    StatusCode::NOT_FOUND,
+                    axum::Json(json!({ "message": "Unknown Message", "code": 10008 })),
+                )
+                    .into_response(),
+            }
         }
         ("POST", p) if p.starts_with("/webhooks/") => new_message(),
         ("PATCH", p) if p.starts_with("/webhooks/") => new_message(),

@@ -1,0 +1,254 @@
+//! Sharing a reflection into the group's weekly thread, end to end through
+//! the fake Discord: consent bound to the exact preview, the confidentiality
+//! check before anything is posted, one post per reflection, withdrawal by
+//! the author alone, and delete and forget-me taking the posts down too.
+//! Two members and an admin try every path.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use practice_companion::clock::ManualClock;
+use serde_json::{Value, json};
+
+use crate::bot::{Bot, scratch_dir};
+use crate::fake_discord::FakeDiscord;
+use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, GUILD_ID, Member};
+use crate::replies::{content, is_ephemeral, schedule_set};
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+async fn click(fake: &FakeDiscord, who: Member, custom_id: &str) -> Value {
+    fake.interact(fixtures::button(fake.next_id(), who, custom_id))
+        .await
+}
+
+async fn write(fake: &FakeDiscord, who: Member, purpose: &str, title: &str, text: &str) -> Value {
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        who,
+        purpose,
+        &[("title", title), ("text", text), ("tags", "C1.5")],
+    ))
+    .await
+}
+
+fn buttons(reply: &Value) -> Vec<String> {
+    reply["data"]["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn share_button(reply: &Value, how: &str) -> String {
+    buttons(reply)
+        .into_iter()
+        .find(|b| b.starts_with("share:") && b.contains(how))
+        .unwrap_or_else(|| panic!("no {how} share button in {reply}"))
+}
+
+fn deletes(fake: &FakeDiscord) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "DELETE" && r.path.contains("/messages/"))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharing_acts_only_on_the_previewed_text_once_and_can_be_withdrawn() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let first = "What I learned about contracting with Tom this week.";
+    write(&fake, ALICE, "reflect:new:free", "My client Tom", first).await;
+
+    // No weekly thread yet: nothing can be shared.
+    let early = click(&fake, ALICE, "share-ask:1").await;
+    assert!(content(&early).contains("no weekly thread"), "{early}");
+
+    let options = schedule_set(CHANNEL_ID, 6, "10:00", "Europe/London");
+    fake.command_in(ADMIN, "schedule", options, GUILD_ID, CHANNEL_ID)
+        .await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert!(fake.requests().iter().any(|r| r.path.ends_with("/threads")));
+
+    // The preview: exactly what the group would see, and the
+    // confidentiality check on the title, with an Edit button.
+    let preview = click(&fake, ALICE, "share-ask:1").await;
+    assert!(is_ephemeral(&preview));
+    assert_eq!(preview["data"]["embeds"][0]["description"], first);
+    assert_eq!(preview["data"]["embeds"][0]["title"], "My client Tom");
+    let said = content(&preview);
+    assert!(
+        said.contains("Before you share") && said.contains("someone's name"),
+        "{said}"
+    );
+    assert!(!said.contains("Tom"), "the check never repeats the detail");
+    assert!(buttons(&preview).contains(&"edit:1".to_string()));
+    let stale = share_button(&preview, ":anon:");
+
+    // Alice edits after the preview: the old button shares nothing and
+    // shows the new text instead.
+    let second = "What I learned about contracting this week.";
+    write(&fake, ALICE, "reflect:edit:1", "Contracting", second).await;
+    let posts_before = fake.created().len();
+    let fresh = click(&fake, ALICE, &stale).await;
+    assert!(
+        content(&fresh).contains("changed since that preview"),
+        "{fresh}"
+    );
+    assert_eq!(fresh["data"]["embeds"][0]["description"], second);
+    assert_eq!(fake.created().len(), posts_before, "nothing was posted");
+    let anon = share_button(&fresh, ":anon:");
+    assert_ne!(anon, stale);
+    assert!(
+        !content(&fresh).contains("Before you share"),
+        "the new title and text raise nothing"
+    );
+
+    // Bob and the admin cannot share or withdraw Alice's reflection.
+    for who in [BOB, ADMIN] {
+        for id in [anon.as_str(), "withdraw:1", "share-ask:1"] {
+            let forged = click(&fake, who, id).await;
+            assert!(
+                content(&forged).contains("You have no reflection #1"),
+                "{forged}"
+            );
+        }
+    }
+    assert_eq!(fake.created().len(), posts_before);
+
+    // Shared once; a second click posts nothing more.
+    let done = click(&fake, ALICE, &anon).await;
+    assert!(content(&done).contains("anonymously"), "{done}");
+    assert_eq!(fake.created().len(), posts_before + 1);
+    let again = click(&fake, ALICE, &anon).await;
+    assert!(content(&again).contains("already shared"), "{again}");
+    assert_eq!(fake.created().len(), posts_before + 1, "no double post");
+    let shared = fake
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.method == "POST" && r.json().to_string().contains(second))
+        .expect("the shared post");
+    assert_eq!(
+        shared.json()["embeds"][0]["author"]["name"],
+        "Shared by a member"
+    );
+    assert!(!shared.json().to_string().contains("alice"));
+    assert_eq!(shared.json()["allowed_mentions"]["parse"], json!([]));
+
+    // An edit now says the post still shows the earlier version.
+    let edited = write(
+        &fake,
+        ALICE,
+        "reflect:edit:1",
+        "Contracting",
+        "Revised again.",
+    )
+    .await;
+    assert!(content(&edited).contains("still shows the earlier version"));
+
+    // The view offers withdrawal; withdrawing deletes the post.
+    let view = fake
+        .command(
+            ALICE,
+            "reflections",
+            json!([{ "name": "view", "type": 1, "options": [{ "name": "number", "type": 4, "value": 1 }] }]),
+        )
+        .await;
+    assert!(buttons(&view).contains(&"withdraw:1".to_string()), "{view}");
+    let withdrawn = click(&fake, ALICE, "withdraw:1").await;
+    assert!(content(&withdrawn).contains("withdrawn"), "{withdrawn}");
+    assert_eq!(deletes(&fake), 1);
+    assert_eq!(fake.created().len(), posts_before, "the post is gone");
+    let twice = click(&fake, ALICE, "withdraw:1").await;
+    assert!(content(&twice).contains("not shared anywhere"), "{twice}");
+
+    // Shared again, then deleted: the post goes with it.
+    let preview = click(&fake, ALICE, "share-ask:1").await;
+    click(&fake, ALICE, &share_button(&preview, ":named:")).await;
+    assert_eq!(fake.created().len(), posts_before + 1);
+    let gone = click(&fake, ALICE, "delete:1").await;
+    assert!(
+        content(&gone).contains("1 shared post in the group's threads was withdrawn"),
+        "{gone}"
+    );
+    assert_eq!(fake.created().len(), posts_before);
+
+    // Forget-me takes every shared post down and says so; the numbers are
+    // never reused, so an old button reaches nothing.
+    write(&fake, ALICE, "reflect:new:free", "", "Another one.").await;
+    let preview = click(&fake, ALICE, "share-ask:2").await;
+    let old_share = share_button(&preview, ":anon:");
+    click(&fake, ALICE, &old_share).await;
+    write(&fake, BOB, "reflect:new:free", "", "Bob's own.").await;
+    let bobs = click(&fake, BOB, "share-ask:1").await;
+    click(&fake, BOB, &share_button(&bobs, ":anon:")).await;
+    assert_eq!(fake.created().len(), posts_before + 2);
+    let forgot = click(&fake, ALICE, "forget:confirm").await;
+    let said = content(&forgot);
+    assert!(
+        said.contains("Done: 1 reflection")
+            && said.contains("1 shared post in the group's threads was withdrawn"),
+        "{said}"
+    );
+    assert_eq!(fake.created().len(), posts_before + 1, "Bob's post stays");
+    let renewed = write(&fake, ALICE, "reflect:new:free", "", "A fresh start.").await;
+    assert!(
+        content(&renewed).contains("Saved as reflection #101"),
+        "{renewed}"
+    );
+    for stale in [old_share.as_str(), "edit:2", "delete:2", "withdraw:2"] {
+        let reply = click(&fake, ALICE, stale).await;
+        assert!(
+            content(&reply).contains("You have no reflection #2"),
+            "{stale}: {reply}"
+        );
+    }
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// A post that cannot be removed (the thread was archived, or the bot lost
+/// access) is reported, kept on record, and withdrawn on a later try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_that_cannot_be_withdrawn_is_reported_and_kept_for_a_retry() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 29, 9, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let options = schedule_set(CHANNEL_ID, 6, "10:00", "Europe/London");
+    fake.command_in(ADMIN, "schedule", options, GUILD_ID, CHANNEL_ID)
+        .await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    write(&fake, ALICE, "reflect:new:free", "", "To be shared.").await;
+    let preview = click(&fake, ALICE, "share-ask:1").await;
+    click(&fake, ALICE, &share_button(&preview, ":anon:")).await;
+    let posts = fake.created().len();
+
+    fake.fail_next(
+        "DELETE",
+        "/messages/",
+        403,
+        json!({ "message": "Missing Access", "code": 50001 }),
+        &[],
+    );
+    let refused = click(&fake, ALICE, "withdraw:1").await;
+    let said = content(&refused);
+    assert!(
+        said.contains("could not be removed") && said.contains("moderator"),
+        "{said}"
+    );
+    assert_eq!(fake.created().len(), posts);
+    let retry = click(&fake, ALICE, "withdraw:1").await;
+    assert!(content(&retry).contains("withdrawn"), "{retry}");
+    assert_eq!(fake.created().len(), posts - 1);
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
