@@ -604,20 +604,51 @@ fn remove_synced(dir: &Path, name: &str) -> Result<(), StoreError> {
     sync_dir(dir).map_err(err)
 }
 
-/// Creates `dir` with mode 0700 (on Unix), or checks an existing one is a directory.
+/// The names the store gives to files and folders of its own in a data
+/// directory, besides the generations (`db.N`) and what it set aside
+/// (`damaged-…`).
+const OWN_NAMES: &[&str] = &[
+    CURRENT,
+    CLEAN,
+    SEQ,
+    LOCK,
+    super::envelope::ERASURES_FILE,
+    super::keys::KEY_FILE,
+    super::backup::BACKUPS_DIR,
+];
+
+/// Creates `dir` with mode 0700 (on Unix), or checks an existing one is a
+/// directory and tightens it and the store's own files in it.
 pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     let err = |source| StoreError::DataDir {
         path: dir.to_path_buf(),
         source,
     };
     if dir.is_dir() {
-        // An existing directory is tightened: it will hold member data.
+        // An existing directory is tightened: it will hold member data. So is
+        // everything of the store's in it (a database copied in, or a
+        // directory made by hand); anything else there is left as it is.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             let mode = fs::metadata(dir).map_err(err)?.permissions().mode();
             if mode & 0o077 != 0 {
                 fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)?;
+            }
+            for entry in fs::read_dir(dir).map_err(err)? {
+                let path = entry.map_err(err)?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let ours = OWN_NAMES.contains(&name)
+                    || name.starts_with("db.")
+                    || name.starts_with("damaged-");
+                if !ours {
+                    continue;
+                }
+                if path.is_dir() && !path.is_symlink() {
+                    restrict_tree(&path).map_err(err)?;
+                } else if path.is_file() && !path.is_symlink() {
+                    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(err)?;
+                }
             }
         }
         return Ok(());

@@ -554,4 +554,43 @@ mod tests {
         }
         assert!(seen >= 9, "{seen} entries checked");
     }
+
+    /// A data directory made by hand (`mkdir`, mode 0755) is tightened to
+    /// 0700 when the store opens, and an old database in it to 0600.
+    #[cfg(unix)]
+    #[test]
+    fn an_existing_open_data_dir_is_tightened() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("tightened");
+        let store = Store::open(&dir, None).unwrap();
+        store.close(Utc::now()).unwrap();
+        drop(store);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for path in support_files(&dir) {
+            let mode = if path.is_dir() { 0o755 } else { 0o644 };
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let store = Store::open(&dir, None).unwrap();
+        store.close(Utc::now()).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for path in support_files(&dir) {
+            let want = if path.is_dir() { 0o700 } else { 0o600 };
+            assert_eq!(mode(&path), want, "{}", path.display());
+        }
+    }
+
+    fn support_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap().flatten() {
+                if entry.path().is_dir() {
+                    stack.push(entry.path());
+                }
+                out.push(entry.path());
+            }
+        }
+        out
+    }
 }
