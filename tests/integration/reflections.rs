@@ -473,10 +473,28 @@ async fn a_cpd_record_is_exported_from_what_the_form_recorded() {
     let bobs = fake.callback_for(&id.to_string()).await;
     assert!(bobs.files.is_empty() && content(bobs.json()).contains("no reflections to export"));
 
-    // Asking again at once meets the cooldown, in words.
+    // Asking again at once meets the cooldown, in words: export once a
+    // minute, the map every 15 s, forget-me every 30 s, per member.
+    let wait = |reply: &Value| -> u64 {
+        let said = content(reply);
+        assert!(is_ephemeral(reply), "{said}");
+        said.split("Try again in ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("a wait in seconds: {said}"))
+    };
     let soon = reflections(&fake, ALICE, "export", json!([])).await;
-    assert!(content(&soon).contains("Try again in"), "{soon}");
-    assert!(is_ephemeral(&soon));
+    assert!((40..=60).contains(&wait(&soon)), "{soon}");
+    fake.command(ALICE, "map", json!([])).await;
+    let map = fake.command(ALICE, "map", json!([])).await;
+    assert!((1..=15).contains(&wait(&map)), "{map}");
+    reflections(&fake, ALICE, "forget-me", json!([])).await;
+    let forget = reflections(&fake, ALICE, "forget-me", json!([])).await;
+    assert!((16..=30).contains(&wait(&forget)), "{forget}");
+    // Per member: Bob's map is not held up by Alice's.
+    let bobs_map = fake.command(BOB, "map", json!([])).await;
+    assert!(!content(&bobs_map).contains("Try again"), "{bobs_map}");
     bot.stop().await;
     fake.assert_bodies_valid();
 }
