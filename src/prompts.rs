@@ -54,6 +54,11 @@ impl WeeklyPrompts {
     /// twice or missing, fewer than two questions or no experiment, and any
     /// `{variable}` not in [`VARIABLES`].
     pub fn parse(text: &str, framework: &Framework) -> Result<WeeklyPrompts, PromptsError> {
+        WeeklyPrompts::parse_checked(text, framework)
+            .map_err(|e| e.in_file("prompts/competences.toml"))
+    }
+
+    fn parse_checked(text: &str, framework: &Framework) -> Result<WeeklyPrompts, PromptsError> {
         let file: PromptsFile = toml::from_str(text).map_err(|e| PromptsError(e.to_string()))?;
         let mut map = HashMap::new();
         for raw in file.prompt {
@@ -160,8 +165,24 @@ struct ModelsFile {
 
 /// Why the prompts could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("prompts/models.toml: {0}")]
+#[error("{0}")]
 pub struct PromptsError(pub String);
+
+impl PromptsError {
+    fn in_file(self, file: &str) -> PromptsError {
+        PromptsError(format!("{file}: {}", self.0))
+    }
+}
+
+/// A reflective model asked for by an id that no model has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("There is no reflective model `{asked}`. Choose one of: {}.", .known.join(", "))]
+pub struct UnknownModel {
+    /// The id as asked for.
+    pub asked: String,
+    /// The ids of the models there are, in the order offered.
+    pub known: Vec<String>,
+}
 
 /// The reflective models, in the order offered.
 #[derive(Debug, Clone)]
@@ -176,6 +197,10 @@ impl Models {
     /// Parses and checks a models file: unique ids, at least two questions
     /// each, a `free` model, templates that fit a modal field.
     pub fn parse(text: &str) -> Result<Models, PromptsError> {
+        Models::parse_checked(text).map_err(|e| e.in_file("prompts/models.toml"))
+    }
+
+    fn parse_checked(text: &str) -> Result<Models, PromptsError> {
         let file: ModelsFile = toml::from_str(text).map_err(|e| PromptsError(e.to_string()))?;
         let mut ids: Vec<&str> = Vec::new();
         for m in &file.model {
@@ -213,7 +238,21 @@ impl Models {
         &self.0
     }
 
-    /// The model with this id, or free writing.
+    /// The model a member asked for by id (case and surrounding spaces do not
+    /// matter); an id no model has is refused with the list of ids there are.
+    pub fn get(&self, id: &str) -> Result<&Model, UnknownModel> {
+        let wanted = id.trim().to_lowercase();
+        self.0
+            .iter()
+            .find(|m| m.id == wanted)
+            .ok_or_else(|| UnknownModel {
+                asked: id.trim().to_string(),
+                known: self.0.iter().map(|m| m.id.clone()).collect(),
+            })
+    }
+
+    /// The model with this id, or free writing: for ids already stored or
+    /// chosen by the program, never for what a member typed (see [`Models::get`]).
     pub fn get_or_free(&self, id: &str) -> &Model {
         self.0
             .iter()
@@ -233,6 +272,31 @@ mod tests {
         let ids: Vec<&str> = models.all().iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["free", "gibbs", "rolfe", "kolb"]);
         assert_eq!(models.get_or_free("nope").id, "free");
+    }
+
+    #[test]
+    fn what_so_what_now_what_is_credited_to_borton_and_rolfe() {
+        let models = Models::builtin().unwrap();
+        let m = models.get("rolfe").unwrap();
+        let credit = format!("{} {}", m.name, m.summary);
+        assert!(credit.contains("Borton (1970)") || credit.contains("Borton's (1970)"));
+        assert!(credit.contains("Rolfe et al. (2001)"), "{credit}");
+        assert!(!m.name.starts_with("Rolfe"), "{}", m.name);
+    }
+
+    #[test]
+    fn an_unknown_model_is_answered_with_the_models_there_are() {
+        let models = Models::builtin().unwrap();
+        assert_eq!(models.get("gibbs").unwrap().id, "gibbs");
+        assert_eq!(models.get(" Kolb ").unwrap().id, "kolb");
+        let unknown = models.get("driscoll").unwrap_err();
+        assert_eq!(unknown.asked, "driscoll");
+        let text = unknown.to_string();
+        assert!(text.contains("`driscoll`"), "{text}");
+        for m in models.all() {
+            assert!(text.contains(&m.id), "{text} lacks {}", m.id);
+        }
+        assert!(models.get("").is_err());
     }
 
     #[test]
