@@ -14,8 +14,8 @@ pub const MODELS_SOURCE: &str = include_str!("../prompts/models.toml");
 /// The weekly prompts file, compiled in.
 pub const COMPETENCES_SOURCE: &str = include_str!("../prompts/competences.toml");
 
-/// Variables a prompt may use, each replaced when it is shown.
-pub const VARIABLES: [&str; 4] = ["code", "statement", "area", "domain"];
+/// The reminder a weekly card carries whenever its prompt mentions a client.
+pub const IDENTIFYING_DETAILS: &str = "Whenever you write about a client, in the thread or in a reflection, leave out names, organisations, employers and anything else that could identify them.";
 
 /// The weekly prompt of one competence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,53 @@ pub struct WeeklyPrompt {
     pub questions: Vec<String>,
     /// One small practice experiment for the week.
     pub experiment: String,
+    /// The same practice for a member with no coaching client this week; always
+    /// present when the experiment mentions a client or a session.
+    pub alternative: Option<String>,
+    /// An exercise for the peer supervision group itself, if the week has one.
+    pub group: Option<String>,
+    /// Competences whose guidance the week's card shows in full, because this
+    /// competence's own guidance only points to them (each a see-also link).
+    pub knowledge: Vec<CompetenceId>,
+}
+
+impl WeeklyPrompt {
+    /// Every text of the prompt: questions, experiment, alternative, group.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.questions
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(self.experiment.as_str()))
+            .chain(self.alternative.as_deref())
+            .chain(self.group.as_deref())
+    }
+
+    /// Whether any text of the prompt mentions a client, so that the card
+    /// reminds members to leave out identifying details.
+    pub fn mentions_client(&self) -> bool {
+        self.texts().any(mentions_client)
+    }
+}
+
+/// Whether `text` has the word client (client, clients, client's, clients').
+pub fn mentions_client(text: &str) -> bool {
+    words(text).any(|w| matches!(w.as_str(), "client" | "clients"))
+}
+
+/// Whether an experiment asks for client work: a client or a session.
+fn needs_client_work(text: &str) -> bool {
+    words(text).any(|w| matches!(w.as_str(), "client" | "clients" | "session" | "sessions"))
+}
+
+/// Lowercase words of `text`, with a possessive `'s` or `'` dropped.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let w = w.to_lowercase().replace('’', "'");
+            let w = w.strip_suffix("'s").unwrap_or(&w);
+            w.trim_end_matches('\'').to_string()
+        })
 }
 
 #[derive(Deserialize)]
@@ -32,6 +79,12 @@ struct RawPrompt {
     id: String,
     questions: Vec<String>,
     experiment: String,
+    #[serde(default)]
+    alternative: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
+    knowledge: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -51,8 +104,12 @@ impl WeeklyPrompts {
     }
 
     /// Parses a prompts file. Refused: an unknown competence id, a competence
-    /// twice or missing, fewer than two questions or no experiment, and any
-    /// `{variable}` not in [`VARIABLES`].
+    /// twice or missing, other than two or three questions, an empty text, an
+    /// experiment that asks for a client or a session with no alternative for
+    /// a member without one, any `{placeholder}` (prompts are plain text: the
+    /// card already shows the code, statement and area), and a `knowledge`
+    /// entry that is not a see-also link of the competence with guidance of
+    /// its own.
     pub fn parse(text: &str, framework: &Framework) -> Result<WeeklyPrompts, PromptsError> {
         WeeklyPrompts::parse_checked(text, framework)
             .map_err(|e| e.in_file("prompts/competences.toml"))
@@ -66,24 +123,60 @@ impl WeeklyPrompts {
                 .id
                 .parse()
                 .map_err(|e| PromptsError(format!("`{}` is not a competence id: {e}", raw.id)))?;
-            if framework.competence(id).is_none() {
+            let Some(competence) = framework.competence(id) else {
                 return Err(PromptsError(format!(
                     "`{id}` is not a competence of the framework"
                 )));
-            }
-            if raw.questions.len() < 2 || raw.experiment.trim().is_empty() {
+            };
+            if !(2..=3).contains(&raw.questions.len()) {
                 return Err(PromptsError(format!(
-                    "`{id}` needs at least two questions and an experiment"
+                    "`{id}` needs two or three questions, not {}",
+                    raw.questions.len()
                 )));
-            }
-            for text in raw.questions.iter().chain(std::iter::once(&raw.experiment)) {
-                check_variables(text).map_err(|v| {
-                    PromptsError(format!("`{id}` uses an unknown variable {{{v}}}"))
-                })?;
             }
             let prompt = WeeklyPrompt {
                 questions: raw.questions,
                 experiment: raw.experiment,
+                alternative: raw.alternative,
+                group: raw.group,
+                knowledge: Vec::new(),
+            };
+            if prompt.texts().any(|t| t.trim().is_empty()) {
+                return Err(PromptsError(format!(
+                    "`{id}` has an empty question, experiment, alternative or group exercise"
+                )));
+            }
+            if let Some(braced) = prompt.texts().find_map(placeholder) {
+                return Err(PromptsError(format!(
+                    "`{id}` uses a placeholder {braced}: prompts are plain text"
+                )));
+            }
+            if prompt.alternative.is_none() && needs_client_work(&prompt.experiment) {
+                return Err(PromptsError(format!(
+                    "`{id}` has an experiment with a client or a session but no alternative for a member without one"
+                )));
+            }
+            let mut knowledge = Vec::new();
+            for k in &raw.knowledge {
+                let other: CompetenceId = k
+                    .parse()
+                    .map_err(|e| PromptsError(format!("`{id}` knowledge `{k}`: {e}")))?;
+                let has_guidance = framework
+                    .competence(other)
+                    .is_some_and(|o| !o.guidance.trim().is_empty());
+                if !competence.see_also.contains(&other) || !has_guidance {
+                    return Err(PromptsError(format!(
+                        "`{id}` knowledge `{k}` must be a see-also link of `{id}` with guidance of its own"
+                    )));
+                }
+                if knowledge.contains(&other) {
+                    return Err(PromptsError(format!("`{id}` names knowledge `{k}` twice")));
+                }
+                knowledge.push(other);
+            }
+            let prompt = WeeklyPrompt {
+                knowledge,
+                ..prompt
             };
             if map.insert(id, prompt).is_some() {
                 return Err(PromptsError(format!("`{id}` appears twice")));
@@ -99,45 +192,19 @@ impl WeeklyPrompts {
         Ok(WeeklyPrompts(map))
     }
 
-    /// The prompt of `id`, its variables filled in.
+    /// The prompt of `id`, if it is a competence of `framework`.
     pub fn for_competence(&self, framework: &Framework, id: CompetenceId) -> Option<WeeklyPrompt> {
-        let prompt = self.0.get(&id)?;
-        let c = framework.competence(id)?;
-        let area = framework
-            .area_of(c)
-            .map(|a| a.title.clone())
-            .unwrap_or_default();
-        let domain = framework
-            .domain(id.domain)
-            .map(|d| d.title.clone())
-            .unwrap_or_default();
-        let code = format!("{}{}", id.domain.letter(), id.code);
-        let fill = |text: &str| {
-            text.replace("{code}", &code)
-                .replace("{statement}", &c.statement)
-                .replace("{area}", &area)
-                .replace("{domain}", &domain)
-        };
-        Some(WeeklyPrompt {
-            questions: prompt.questions.iter().map(|q| fill(q)).collect(),
-            experiment: fill(&prompt.experiment),
-        })
+        framework.competence(id)?;
+        self.0.get(&id).cloned()
     }
 }
 
-/// The first `{name}` in `text` that is not a known variable.
-fn check_variables(text: &str) -> Result<(), String> {
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let after = &rest[start + 1..];
-        let end = after.find('}').ok_or_else(|| "(unclosed)".to_string())?;
-        let name = &after[..end];
-        if !VARIABLES.contains(&name) {
-            return Err(name.to_string());
-        }
-        rest = &after[end + 1..];
-    }
-    Ok(())
+/// The first `{…}` (or stray brace) in `text`, as written.
+fn placeholder(text: &str) -> Option<String> {
+    let start = text.find(['{', '}'])?;
+    let rest = &text[start..];
+    let end = rest.find('}').map_or(rest.len(), |i| i + 1);
+    Some(rest[..end].to_string())
 }
 
 /// A reflective model: a few guiding questions and a template for the text box.
@@ -265,6 +332,16 @@ impl Models {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::{limits, weekly_card};
+
+    /// Every competence with its prompt, in framework order.
+    fn all_prompts(f: &Framework) -> Vec<(CompetenceId, WeeklyPrompt)> {
+        let prompts = WeeklyPrompts::builtin(f).unwrap();
+        f.competences()
+            .iter()
+            .map(|c| (c.id, prompts.for_competence(f, c.id).unwrap()))
+            .collect()
+    }
 
     #[test]
     fn the_shipped_models_load() {
@@ -300,60 +377,124 @@ mod tests {
     }
 
     #[test]
-    fn every_competence_has_a_weekly_prompt() {
+    fn every_competence_has_two_or_three_questions_and_full_texts() {
         let f = Framework::builtin().unwrap();
-        let prompts = WeeklyPrompts::builtin(&f).unwrap();
-        for c in f.competences() {
-            let p = prompts.for_competence(&f, c.id).unwrap();
-            assert!(p.questions.len() >= 2, "{}", c.id);
-            assert!(
-                p.questions
-                    .iter()
-                    .chain([&p.experiment])
-                    .all(|t| !t.contains('{')),
-                "{}",
-                c.id
-            );
+        for (id, p) in all_prompts(&f) {
+            assert!((2..=3).contains(&p.questions.len()), "{id}");
+            for text in p.texts() {
+                assert!(text.trim().chars().count() >= 20, "{id}: {text:?}");
+                assert!(!text.contains(['{', '}']), "{id}: {text}");
+            }
+            for q in &p.questions {
+                assert!(q.trim_end().ends_with('?'), "{id}: {q}");
+            }
         }
-        let p = prompts
-            .for_competence(&f, "core:3.5".parse().unwrap())
-            .unwrap();
-        assert!(p.experiment.contains("C3.5"), "{{code}} is filled in");
+    }
+
+    #[test]
+    fn weekly_cards_show_every_prompt_text_in_full_within_limits() {
+        let f = Framework::builtin().unwrap();
+        for (id, p) in all_prompts(&f) {
+            let card = weekly_card(&f, f.competence(id).unwrap(), &p);
+            let field = |name: &str| {
+                card.fields
+                    .iter()
+                    .find(|x| x.name == name)
+                    .map(|x| x.value.clone())
+            };
+            let reflect = field("Reflect").unwrap();
+            for q in &p.questions {
+                assert!(reflect.contains(q.as_str()), "{id}: {q}");
+            }
+            let practise = field("Practise this week").unwrap();
+            assert!(practise.contains(&p.experiment), "{id}");
+            if let Some(alternative) = &p.alternative {
+                assert!(
+                    practise.contains(&format!("**No coaching client this week?** {alternative}")),
+                    "{id}"
+                );
+            }
+            assert_eq!(field("With your group"), p.group.clone(), "{id}");
+            assert!(card.description.chars().count() <= limits::DESCRIPTION);
+            for x in &card.fields {
+                assert!(x.value.chars().count() <= limits::FIELD_VALUE, "{id}");
+            }
+            assert!(card.total_chars() <= limits::EMBED_TOTAL, "{id}");
+            assert!(!card.footer.contains("shortened"), "{id}");
+        }
+    }
+
+    fn one(id: &str, questions: &[&str], extra: &str) -> String {
+        let q: Vec<String> = questions.iter().map(|q| format!("\"{q}\"")).collect();
+        format!(
+            "[[prompt]]\nid = \"{id}\"\nquestions = [{}]\nexperiment = \"Write it down.\"\n{extra}\n",
+            q.join(", ")
+        )
+    }
+
+    /// The shipped file with the prompt of `core:1.1` replaced by `replacement`.
+    fn with_first_replaced(replacement: &str) -> String {
+        let rest: String = COMPETENCES_SOURCE
+            .split("[[prompt]]")
+            .skip(2)
+            .map(|p| format!("[[prompt]]{p}"))
+            .collect();
+        format!("{replacement}\n{rest}")
     }
 
     #[test]
     fn weekly_prompt_files_are_checked() {
         let f = Framework::builtin().unwrap();
-        let one = |id: &str, q: &str| {
-            format!("[[prompt]]\nid = \"{id}\"\nquestions = [\"{q}\", \"b\"]\nexperiment = \"e\"\n")
+        let refused = |text: &str, why: &str| {
+            let e = WeeklyPrompts::parse(text, &f).unwrap_err();
+            assert!(e.0.contains(why), "{e} lacks {why:?}");
+            assert!(e.to_string().starts_with("prompts/competences.toml: "));
         };
-        let all_but_first: String = COMPETENCES_SOURCE
-            .split("[[prompt]]")
-            .skip(2)
-            .map(|p| format!("[[prompt]]{p}"))
-            .collect();
-        let missing = WeeklyPrompts::parse(&all_but_first, &f).unwrap_err();
-        assert!(missing.0.contains("no prompt for `core:1.1`"), "{missing}");
-        let unknown = format!("{COMPETENCES_SOURCE}\n{}", one("core:9.9", "a"));
-        assert!(
-            WeeklyPrompts::parse(&unknown, &f)
-                .unwrap_err()
-                .0
-                .contains("not a competence")
+        let all_but_first = with_first_replaced("");
+        refused(&all_but_first, "no prompt for `core:1.1`");
+        let two = ["One question?", "Two questions?"];
+        assert!(WeeklyPrompts::parse(&with_first_replaced(&one("core:1.1", &two, "")), &f).is_ok());
+        refused(
+            &format!("{COMPETENCES_SOURCE}\n{}", one("core:9.9", &two, "")),
+            "not a competence",
         );
-        let twice = format!("{COMPETENCES_SOURCE}\n{}", one("core:1.1", "a"));
-        assert!(
-            WeeklyPrompts::parse(&twice, &f)
-                .unwrap_err()
-                .0
-                .contains("twice")
+        refused(
+            &format!("{COMPETENCES_SOURCE}\n{}", one("core:1.1", &two, "")),
+            "twice",
         );
-        let variable = COMPETENCES_SOURCE.replacen("{code} in action", "{name} in action", 1);
-        assert!(
-            WeeklyPrompts::parse(&variable, &f)
-                .unwrap_err()
-                .0
-                .contains("unknown variable {name}")
+        for questions in [&["Only one?"][..], &["a?", "b?", "c?", "d?"][..]] {
+            refused(
+                &with_first_replaced(&one("core:1.1", questions, "")),
+                "two or three questions",
+            );
+        }
+        refused(
+            &with_first_replaced(&one("core:1.1", &["One?", " "], "")),
+            "empty",
+        );
+        refused(
+            &with_first_replaced(&one("core:1.1", &["What {code} asks?", "Two?"], "")),
+            "placeholder {code}",
+        );
+        refused(
+            &with_first_replaced(&one("core:1.1", &two, "group = \"\"")),
+            "empty",
+        );
+        let with_client =
+            one("core:1.1", &two, "").replace("Write it down.", "Ask a client how it went.");
+        refused(&with_first_replaced(&with_client), "no alternative");
+        let with_alternative = with_client.replace(
+            "experiment =",
+            "alternative = \"Recall a past piece of work.\"\nexperiment =",
+        );
+        assert!(WeeklyPrompts::parse(&with_first_replaced(&with_alternative), &f).is_ok());
+        refused(
+            &with_first_replaced(&one("core:1.1", &two, "knowledge = [\"core:1.4\"]")),
+            "see-also link",
+        );
+        refused(
+            &with_first_replaced(&one("core:1.1", &two, "unknown = \"x\"")),
+            "unknown field",
         );
     }
 
