@@ -392,7 +392,13 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
 
     /// Asks for a new reflection's fields.
     fn ask_new(&mut self, tags: &str, model: &str) -> io::Result<Option<Draft>> {
-        let model = self.models.get_or_free(model).clone();
+        let model = match self.models.get(model) {
+            Ok(model) => model.clone(),
+            Err(unknown) => {
+                self.say(&unknown.to_string())?;
+                return Ok(None);
+            }
+        };
         self.say(&format!("{} — {}", model.name, model.summary))?;
         for q in &model.questions {
             self.say(&format!("  · {q}"))?;

@@ -284,7 +284,10 @@ pub fn foundational_card(framework: &Framework, text: &str) -> Card {
 }
 
 /// The weekly post: knowledge (the competence and its guidance), reflection
-/// (questions), practice (one experiment), the three things mastery needs.
+/// (questions), practice (one experiment, with a variant for a member with no
+/// coaching client this week, and an exercise for the group when the week has
+/// one), the three things mastery needs. Where the competence's guidance only
+/// points elsewhere, the guidance it points to follows in full.
 pub fn weekly_card(
     framework: &Framework,
     c: &Competence,
@@ -301,24 +304,53 @@ pub fn weekly_card(
     if !excerpt.is_empty() {
         let _ = write!(description, "\n\n{}", fit(excerpt, 700));
     }
+    for other in prompt
+        .knowledge
+        .iter()
+        .filter_map(|id| framework.competence(*id))
+    {
+        let _ = write!(
+            description,
+            "\n\n**Guidance on {}:** {}",
+            other.id.label(),
+            other.guidance
+        );
+    }
     let _ = write!(description, "\n\nThe full card: `/competence {code}`");
-    let questions: Vec<String> = prompt.questions.iter().map(|q| format!("• {q}")).collect();
+    let mut reflect: Vec<String> = prompt.questions.iter().map(|q| format!("• {q}")).collect();
+    if prompt.mentions_client() {
+        reflect.push(format!("*{}*", crate::prompts::IDENTIFYING_DETAILS));
+    }
+    let mut practise = prompt.experiment.clone();
+    if let Some(alternative) = &prompt.alternative {
+        let _ = write!(
+            practise,
+            "\n\n**No coaching client this week?** {alternative}"
+        );
+    }
+    let mut fields = vec![
+        Field {
+            name: "Reflect".to_string(),
+            value: fit(&reflect.join("\n"), limits::FIELD_VALUE),
+        },
+        Field {
+            name: "Practise this week".to_string(),
+            value: fit(&practise, limits::FIELD_VALUE),
+        },
+    ];
+    if let Some(group) = &prompt.group {
+        fields.push(Field {
+            name: "With your group".to_string(),
+            value: fit(group, limits::FIELD_VALUE),
+        });
+    }
     let card = Card {
         heading: framework
             .area_of(c)
             .map_or_else(String::new, |a| area_heading(framework, a)),
         title: fit(&format!("Competence of the week: {code}"), limits::TITLE),
         description: fit(&description, limits::DESCRIPTION),
-        fields: vec![
-            Field {
-                name: "Reflect".to_string(),
-                value: fit(&questions.join("\n"), limits::FIELD_VALUE),
-            },
-            Field {
-                name: "Practise this week".to_string(),
-                value: fit(&prompt.experiment, limits::FIELD_VALUE),
-            },
-        ],
+        fields,
         footer: "Knowledge, reflection, practice: mastery needs all three. Discuss in the thread; reflect privately with the button.".to_string(),
         domain: Some(c.id.domain),
         competence: Some(c.id),

@@ -178,7 +178,11 @@ pub async fn reflect(
         Some(Err(e)) => return Err(BotError::User(e.to_string())),
         None => String::new(),
     };
-    let modal = personal::new_modal(data, &tags, model.as_deref().unwrap_or("free"));
+    let model = data
+        .models
+        .get(model.as_deref().unwrap_or("free"))
+        .map_err(|unknown| BotError::User(unknown.to_string()))?;
+    let modal = personal::new_modal(data, &tags, &model.id);
     respond_with_modal(ctx, modal).await
 }
 

@@ -54,3 +54,28 @@ fn reflections_are_written_and_read_back_through_the_binary() {
     );
     assert!(again.stdout.contains("Therapy"), "{}", again.stdout);
 }
+
+#[test]
+fn an_unknown_reflective_model_is_answered_with_the_models_there_are() {
+    let dir = std::env::temp_dir().join(format!("companion-console-model-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.to_str().expect("utf-8 path");
+    let run = companion_with_input(
+        &["console", "--data-dir", data],
+        "/reflect C3.5 model:driscoll\n/reflections list\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = &run.stdout;
+    assert!(
+        out.contains(
+            "There is no reflective model `driscoll`. Choose one of: free, gibbs, rolfe, kolb."
+        ),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Free writing"),
+        "not silently free writing: {out}"
+    );
+    assert!(!out.contains("Saved as reflection"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

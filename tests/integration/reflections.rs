@@ -38,6 +38,21 @@ async fn write(fake: &FakeDiscord, who: Member, text: &str, tags: &str) -> Value
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflect_with_an_unknown_model_lists_the_models_instead_of_a_form() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    let options = json!([{ "name": "model", "type": 3, "value": "driscoll" }]);
+    let reply = fake.command(ALICE, "reflect", options).await;
+    assert_ne!(reply["type"], 9, "no form: {reply}");
+    assert!(is_ephemeral(&reply), "{reply}");
+    assert_eq!(
+        content(&reply),
+        "There is no reflective model `driscoll`. Choose one of: free, gibbs, rolfe, kolb."
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
     let fake = FakeDiscord::start().await;
     let bot = Bot::start(&fake, false).await;
