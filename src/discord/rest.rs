@@ -32,12 +32,19 @@ pub enum RestError {
     /// Still rate-limited or failing after every attempt.
     #[error("gave up after {ATTEMPTS} attempts: {0}")]
     GaveUp(String),
-    /// The request could not be sent or the answer not read.
+    /// The request could not be sent or the answer not read (its URL,
+    /// which can name a shared post, is left out).
     #[error("request failed: {0}")]
-    Transport(#[from] reqwest::Error),
+    Transport(reqwest::Error),
     /// The body could not be built.
     #[error("could not build the request body: {0}")]
     Body(#[from] serde_json::Error),
+}
+
+impl From<reqwest::Error> for RestError {
+    fn from(e: reqwest::Error) -> Self {
+        RestError::Transport(e.without_url())
+    }
 }
 
 impl RestError {

@@ -322,8 +322,7 @@ pub fn parse_minutes(text: &str) -> Result<Option<u32>, String> {
     }
     let refuse = || {
         format!(
-            "“{}” is not a time spent: give minutes (45) or hours (1h 30, 1:30), up to {MAX_MINUTES} minutes.",
-            crate::render::fit(text.trim(), 20)
+            "That is not a time spent: give minutes (45) or hours (1h 30, 1:30), up to {MAX_MINUTES} minutes."
         )
     };
     let number = |s: &str| -> Option<f64> {

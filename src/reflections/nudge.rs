@@ -48,7 +48,8 @@ impl Concern {
 }
 
 /// The people a reflection is most likely to identify.
-const PERSON: &str = r"(?:[Cc]lient|[Cc]oachee|[Pp]atient|[Ss]upervisee)s?(?:'s|’s)?";
+const PERSON: &str =
+    r"(?:[Cc]lient|[Cc]oachee|[Pp]atient|[Ss]upervisee|[Cc]olleague)s?(?:'s|’s)?";
 
 /// Where a named person or an employer is most likely to be nearby.
 const REFERENCE: &str = r"(?i)\b(?:clients?|coachees?|patients?|supervisees?|sponsors?|managers?|boss|employers?|colleagues?|HR|line manager|CEO|director)\b";
@@ -91,13 +92,13 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(
             Concern::Name,
             1,
-            &format!(r"\b{PERSON},?\s+(?:called\s+|named\s+|known as\s+)?([A-Z][a-z]+)\b"),
+            &format!(r"\b{PERSON},?\s+(?:called\s+|named\s+|known as\s+)?(\p{{Lu}}\p{{Ll}}+)\b"),
         ),
         // "my client (Jo)", "the coachee (J.B.)": a bracketed name.
         p(
             Concern::Name,
             1,
-            &format!(r"\b{PERSON}\s*\(\s*([A-Z][a-z]+|[A-Z]\.?\s?[A-Z]\.?)\s*\)"),
+            &format!(r"\b{PERSON}\s*\(\s*(\p{{Lu}}\p{{Ll}}+|\p{{Lu}}\.?\s?\p{{Lu}}\.?)\s*\)"),
         ),
         // "my coachee J.B.", "client JB": two or more initials.
         p(
@@ -109,7 +110,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         p(
             Concern::Name,
             1,
-            r"\b([A-Z][a-z]+)\s+(?:from|in)\s+(?:HR|IT|[Ff]inance|[Aa]ccounts|[Ss]ales|[Mm]arketing|[Pp]rocurement|[Ll]egal|[Oo]perations|[Cc]ompliance|[Pp]ayroll)\b",
+            r"\b(\p{Lu}\p{Ll}+)\s+(?:from|in)\s+(?:HR|IT|[Ff]inance|[Aa]ccounts|[Ss]ales|[Mm]arketing|[Pp]rocurement|[Ll]egal|[Oo]perations|[Cc]ompliance|[Pp]ayroll)\b",
         ),
         // "Acme Ltd", "Leeds City Council".
         p(
@@ -322,6 +323,10 @@ mod tests {
         ("dob 12/05/1990", Concern::BirthDate),
         ("lives near SW1A 1AA", Concern::Postcode),
         ("my client Sarah was late", Concern::Name),
+        ("my client Zoë was late", Concern::Name),
+        ("the coachee Siobhán said", Concern::Name),
+        ("a client called Łukasz", Concern::Name),
+        ("my colleague Priya covered", Concern::Name),
         ("My client Tom", Concern::Name),
         ("the coachee, Tom, said", Concern::Name),
         ("a client called Priya came back", Concern::Name),

@@ -679,7 +679,12 @@ fn restrict_tree(dir: &Path) -> std::io::Result<()> {
     {
         use std::os::unix::fs::PermissionsExt;
         for path in walk(dir)? {
-            let mode = if path.is_dir() { 0o700 } else { 0o600 };
+            // A link is never followed: its target is not the store's.
+            let kind = fs::symlink_metadata(&path)?.file_type();
+            if kind.is_symlink() {
+                continue;
+            }
+            let mode = if kind.is_dir() { 0o700 } else { 0o600 };
             fs::set_permissions(&path, fs::Permissions::from_mode(mode))?;
         }
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;

@@ -362,6 +362,31 @@ impl Store {
         now: DateTime<Utc>,
         change: impl FnOnce(&mut Reflection),
     ) -> Result<Option<Reflection>, StoreError> {
+        self.update(author, id, Some(now), change)
+    }
+
+    /// Records where a reflection is shared (or that a post was withdrawn):
+    /// what the member wrote is unchanged, so the version it replaces is not
+    /// erased, and a restore from an earlier backup still brings the
+    /// reflection back. `change` may touch only `shared` and `discussed`.
+    pub fn update_shares(
+        &self,
+        author: u64,
+        id: u64,
+        change: impl FnOnce(&mut Vec<crate::reflections::SharedPost>, &mut bool),
+    ) -> Result<Option<Reflection>, StoreError> {
+        self.update(author, id, None, |r| change(&mut r.shared, &mut r.discussed))
+    }
+
+    /// Replaces a reflection with `change` applied; with `erase_at`, the
+    /// replaced version is fingerprinted and erased at the next rewrite.
+    fn update(
+        &self,
+        author: u64,
+        id: u64,
+        erase_at: Option<DateTime<Utc>>,
+        change: impl FnOnce(&mut Reflection),
+    ) -> Result<Option<Reflection>, StoreError> {
         let _member = self.member_lock(author);
         self.with(|live| {
             let rk = record_key(author, id);
@@ -376,17 +401,22 @@ impl Store {
             let envelope = &self.shared.envelope;
             let sealed = envelope.seal_reflection(&key, &rk, &reflection)?;
             let summary = envelope.seal_summary(&key, &rk, &Summary::of(&reflection))?;
-            let mut prints = vec![envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old)];
-            if let Some(old) = live.t.summaries.get(rk)? {
-                prints.push(envelope.fingerprint(trees::SUMMARIES.as_bytes(), &rk, &old));
+            if erase_at.is_some() {
+                let mut prints =
+                    vec![envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old)];
+                if let Some(old) = live.t.summaries.get(rk)? {
+                    prints.push(envelope.fingerprint(trees::SUMMARIES.as_bytes(), &rk, &old));
+                }
+                self.erasures().append(&prints)?;
             }
-            self.erasures().append(&prints)?;
-            let pending = now.timestamp().to_be_bytes();
+            let pending = erase_at.map(|now| now.timestamp().to_be_bytes());
             (&live.t.reflections, &live.t.summaries, &live.t.meta)
                 .transaction(|(r, sums, meta)| {
                     r.insert(&rk[..], sealed.as_slice())?;
                     sums.insert(&rk[..], summary.as_slice())?;
-                    if meta.get(super::ERASURE_PENDING)?.is_none() {
+                    if let Some(pending) = pending
+                        && meta.get(super::ERASURE_PENDING)?.is_none()
+                    {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
                     }
                     Ok::<(), ConflictableTransactionError<StoreError>>(())
@@ -457,6 +487,10 @@ impl Store {
     /// multiple of 100, so that numbers are never reused and a button from
     /// before cannot act on a later reflection.
     pub fn forget_member(&self, member: u64, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        // Nothing held: nothing to erase, and no rewrite of the database.
+        if !self.holds_anything_of(member)? {
+            return Ok(0);
+        }
         let n = {
             let _member = self.member_lock(member);
             self.with(|live| {
@@ -626,6 +660,7 @@ impl Store {
         self.with(|live| {
             let prefix = member_key(member);
             Ok(live.t.member_keys.contains_key(prefix)?
+                || live.t.counters.contains_key(prefix)?
                 || live.t.member_settings.contains_key(prefix)?
                 || live.t.reflections.scan_prefix(prefix).next().is_some())
         })
