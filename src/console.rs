@@ -272,17 +272,26 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                     return Ok(true);
                 };
                 let parts = draft.into_parts();
-                if parts.len() > 1 {
-                    self.say(&format!(
-                        "This text is longer than one reflection holds ({MAX_STORED_CHARS} characters), so it is saved whole as {} consecutive reflections.",
-                        parts.len()
-                    ))?;
-                }
-                for part in parts {
+                let n = parts.len();
+                for (i, part) in parts.into_iter().enumerate() {
                     match self.run_personal(Personal::Save(part)) {
                         Ok(reply) => self.show(&reply)?,
-                        Err(problem) => self.say(&format!("{problem}\n"))?,
+                        Err(problem) => {
+                            self.say(&format!("{problem}\n"))?;
+                            if n > 1 {
+                                self.say(&format!(
+                                    "Part {} of {n} and any after it were not saved.\n",
+                                    i + 1
+                                ))?;
+                            }
+                            return Ok(true);
+                        }
                     }
+                }
+                if n > 1 {
+                    self.say(&format!(
+                        "The text was longer than one reflection holds ({MAX_STORED_CHARS} characters), so it is saved whole as {n} consecutive reflections.\n"
+                    ))?;
                 }
                 return Ok(true);
             }
@@ -618,7 +627,8 @@ fn hint(action: &Action) -> Option<String> {
         Action::ConfirmForget
         | Action::ShareAsk(_)
         | Action::Share { .. }
-        | Action::Withdraw(_) => return None,
+        | Action::Withdraw(_)
+        | Action::DeleteAnyway(_) => return None,
         Action::ReflectOn(id) => format!("/reflect {}", short_code(id)),
     })
 }

@@ -70,6 +70,9 @@ pub enum Action {
     AddTag(u64, CompetenceId),
     /// Confirm deleting one of my reflections.
     ConfirmDelete(u64),
+    /// Delete one of my reflections although its shared post could not be
+    /// withdrawn (the post stays in the thread).
+    DeleteAnyway(u64),
     /// Confirm forgetting everything of mine.
     ConfirmForget,
     /// Write a private reflection on a competence.

@@ -111,51 +111,72 @@ pub fn cooldown_text(command: &str, remaining: std::time::Duration) -> String {
 
 /// What became of a member's shared posts when they withdrew them, or
 /// deleted or forgot the reflections they came from.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Withdrawals {
     /// Posts removed from the group's threads (or already gone).
     pub removed: usize,
     /// Posts that could not be removed and are still there.
-    pub left: usize,
+    pub left: Vec<crate::reflections::SharedPost>,
+    /// Reflections that could not be read, so any posts of theirs are unknown.
+    pub unknown: usize,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The sentence that says what became of shared posts; none if there were none.
-pub fn withdrawal_note(w: Withdrawals) -> Option<String> {
-    match (w.removed, w.left) {
-        (0, 0) => None,
-        (removed, 0) => Some(format!(
+/// The sentence that says what became of shared posts; none if there were
+/// none. Posts still up are linked, so their author can find them.
+pub fn withdrawal_note(w: &Withdrawals) -> Option<String> {
+    let mut parts = Vec::new();
+    if w.removed > 0 {
+        parts.push(format!(
             "{} in the group's threads {} withdrawn.",
-            plural(removed, "shared post", "shared posts"),
-            if removed == 1 { "was" } else { "were" }
-        )),
-        (removed, left) => Some(format!(
-            "{}{} could not be removed from the group's thread (it may be archived, or the bot may have lost access), so {} there until a moderator deletes {}.",
-            if removed > 0 {
-                format!(
-                    "{} withdrawn; ",
-                    plural(removed, "shared post was", "shared posts were")
-                )
-            } else {
-                String::new()
-            },
-            plural(left, "shared post", "shared posts"),
-            if left == 1 { "it stays" } else { "they stay" },
-            if left == 1 { "it" } else { "them" },
-        )),
+            plural(w.removed, "shared post", "shared posts"),
+            if w.removed == 1 { "was" } else { "were" }
+        ));
     }
+    if !w.left.is_empty() {
+        let links: Vec<String> = w.left.iter().map(|p| p.link()).collect();
+        parts.push(format!(
+            "{} could not be removed just now, so {} in the thread: {}",
+            plural(w.left.len(), "shared post", "shared posts"),
+            if w.left.len() == 1 {
+                "it stays"
+            } else {
+                "they stay"
+            },
+            links.join(" ")
+        ));
+    }
+    if w.unknown > 0 {
+        parts.push(format!(
+            "{} could not be read, so any post shared from {} could not be withdrawn.",
+            plural(w.unknown, "reflection", "reflections"),
+            if w.unknown == 1 { "it" } else { "them" }
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// The answer when a reflection's posts could not all be withdrawn before
+/// deleting it: it is kept, so its posts can still be withdrawn later.
+pub fn not_deleted_while_shared(id: u64, w: &Withdrawals) -> Reply {
+    let mut reply = Reply::user_error(format!(
+        "Reflection #{id} is not deleted yet: {} Try again later, or delete it anyway and leave the post where it is.",
+        withdrawal_note(w).unwrap_or_default()
+    ));
+    reply.actions = vec![Action::DeleteAnyway(id)];
+    reply
 }
 
 /// The answer to withdrawing reflection `id`'s shared post.
-pub fn withdrawn(id: u64, w: Withdrawals) -> Reply {
+pub fn withdrawn(id: u64, w: &Withdrawals) -> Reply {
     let note = withdrawal_note(w).unwrap_or_default();
     let text = format!(
         "Reflection #{id}: {note} The reflection itself is still yours, private as before."
     );
-    if w.left > 0 {
+    if !w.left.is_empty() {
         Reply::user_error(text)
     } else {
         private(text)
@@ -189,6 +210,14 @@ pub fn share_preview(r: &Reflection, tag: u64) -> Reply {
     let concerns = nudge::concerns_in(&r.title, &r.text);
     if let Some(warning) = nudge::share_warning(&concerns) {
         let _ = write!(text, "\n\n{warning}");
+    }
+    let chars = r.text.chars().count();
+    if chars > limits::DESCRIPTION {
+        let _ = write!(
+            text,
+            "\n\nThis reflection is {chars} characters long; a post shows the first {}, so the group would see it end where the preview does.",
+            limits::DESCRIPTION
+        );
     }
     let mut actions = vec![
         Action::Share {

@@ -4,10 +4,10 @@
 use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Message};
 
-use super::reply::{custom_id, no_mentions, to_response};
+use super::reply::{custom_id, no_mentions, to_edit, to_response};
 use super::{BotError, Data};
 use super::{personal, sharing};
-use crate::commands::personal::{Personal, withdrawal_note};
+use crate::commands::personal::Personal;
 use crate::commands::{Action, Command, Reply, Visibility};
 use crate::inline::compact_reply;
 
@@ -42,7 +42,24 @@ async fn component(
     };
     let member = click.user.id.get();
     let guild = click.guild_id.map(|g| g.get());
-    let reply = match value.and_then(custom_id::parse) {
+    let action = value.and_then(custom_id::parse);
+    // These call Discord (posting or deleting a shared post) before they can
+    // answer: the click is acknowledged at once, privately, and answered
+    // when done, so Discord's three seconds never run out.
+    let deferred = matches!(
+        action,
+        Some(
+            Action::Share { .. }
+                | Action::Withdraw(_)
+                | Action::ConfirmDelete(_)
+                | Action::DeleteAnyway(_)
+                | Action::ConfirmForget
+        )
+    );
+    if deferred {
+        click.defer_ephemeral(&ctx.http).await?;
+    }
+    let reply = match action {
         Some(Action::Open(id)) => {
             let code = format!("{} {}", id.domain.as_str(), id.code);
             let mut reply = crate::commands::handle(
@@ -81,16 +98,9 @@ async fn component(
         Some(Action::AddTag(n, id)) => {
             personal::answer(data, member, guild, Personal::AddTag(n, id))?
         }
-        Some(Action::ConfirmDelete(n)) => {
-            let withdrawn = sharing::withdraw_before_delete(data, member, n).await?;
-            let reply = personal::answer(data, member, guild, Personal::Delete(n))?;
-            with_note(reply, withdrawal_note(withdrawn))
-        }
-        Some(Action::ConfirmForget) => {
-            let withdrawn = sharing::withdraw_before_forget(data, member).await?;
-            let reply = personal::answer(data, member, guild, Personal::ForgetMe)?;
-            with_note(reply, withdrawal_note(withdrawn))
-        }
+        Some(Action::ConfirmDelete(n)) => sharing::delete(data, member, guild, n, false).await?,
+        Some(Action::DeleteAnyway(n)) => sharing::delete(data, member, guild, n, true).await?,
+        Some(Action::ConfirmForget) => sharing::forget(data, member, guild).await?,
         Some(Action::ShareAsk(n)) => sharing::ask(data, member, guild, n)?,
         Some(Action::Share { id, anonymous, tag }) => {
             sharing::share(data, &click.user, guild, id, anonymous, tag).await?
@@ -98,22 +108,17 @@ async fn component(
         Some(Action::Withdraw(n)) => sharing::withdraw(data, member, n).await?,
         None => stale_component(),
     };
-    click
-        .create_response(
-            &ctx.http,
-            serenity::CreateInteractionResponse::Message(to_response(&reply)),
-        )
-        .await?;
-    Ok(())
-}
-
-/// A reply with one more paragraph, if there is one.
-fn with_note(mut reply: Reply, note: Option<String>) -> Reply {
-    if let Some(note) = note {
-        let text = reply.text.take().unwrap_or_default();
-        reply.text = Some(format!("{text}\n\n{note}"));
+    if deferred {
+        click.edit_response(&ctx.http, to_edit(&reply)).await?;
+    } else {
+        click
+            .create_response(
+                &ctx.http,
+                serenity::CreateInteractionResponse::Message(to_response(&reply)),
+            )
+            .await?;
     }
-    reply
+    Ok(())
 }
 
 fn stale_component() -> Reply {

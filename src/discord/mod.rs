@@ -73,7 +73,7 @@ pub struct Data {
     rest: rest::Rest,
     models: crate::prompts::Models,
     scheduler: Arc<scheduler::Scheduler>,
-    sharing: sharing::InFlight,
+    member_locks: sharing::MemberLocks,
 }
 
 /// poise's context for our data and error types.
@@ -177,7 +177,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         rest,
         models: crate::prompts::Models::builtin().map_err(|e| RunError::Prompts(e.to_string()))?,
         scheduler: Arc::clone(&scheduler),
-        sharing: sharing::InFlight::default(),
+        member_locks: sharing::MemberLocks::default(),
     };
     let dev_guild = config.dev_guild;
     let framework = poise::Framework::builder()

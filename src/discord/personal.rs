@@ -225,32 +225,54 @@ fn save_submission(
             })
             .unwrap_or_default()
     };
+    let member = submit.user.id.get();
+    // An edit keeps what it had for any field that cannot be read.
+    let existing = match purpose {
+        ModalPurpose::New(_) => None,
+        ModalPurpose::Edit(id) => match data.store.reflection(member, id)? {
+            Some(existing) => Some(existing),
+            None => return answer(data, member, None, Personal::View(id)),
+        },
+    };
+    let kept = if existing.is_some() {
+        "kept as it was"
+    } else {
+        "not saved"
+    };
     let mut notes = Vec::new();
     let competences = match parse_tags(&data.framework, &field(custom_id::FIELD_TAGS)) {
         Ok(tags) => tags,
         Err(e) => {
-            notes.push(format!("Tags not added: {e} You can add them with Edit."));
-            Vec::new()
+            notes.push(if existing.is_some() {
+                format!("Tags kept as they were: {e}")
+            } else {
+                format!("Tags not added: {e} You can add them with Edit.")
+            });
+            existing
+                .as_ref()
+                .map(|r| r.competences.clone())
+                .unwrap_or_default()
         }
     };
     let mode = Mode::parse(&field(custom_id::FIELD_MODE)).unwrap_or_else(|| {
-        notes.push("The kind of work was not one of therapy, coaching, integrated or other, so it is saved as coaching.".into());
-        Mode::default()
+        let fallback = existing.as_ref().map_or(Mode::default(), |r| r.mode);
+        notes.push(format!(
+            "The kind of work was not one of therapy, coaching, integrated or other, so it is saved as {}.",
+            fallback.as_str()
+        ));
+        fallback
     });
     let minutes = match parse_minutes(&field(custom_id::FIELD_MINUTES)) {
         Ok(m) => m,
         Err(e) => {
-            notes.push(format!("Time not saved: {e} You can add it with Edit."));
-            None
+            notes.push(format!("Time {kept}: {e} You can change it with Edit."));
+            existing.as_ref().and_then(|r| r.minutes)
         }
     };
-    let member = submit.user.id.get();
-    let (command, model) = match purpose {
-        ModalPurpose::New(model) => (None, data.models.get_or_free(&model).id.clone()),
-        ModalPurpose::Edit(id) => match data.store.reflection(member, id)? {
-            Some(existing) => (Some(id), existing.model),
-            None => return answer(data, member, None, Personal::View(id)),
-        },
+    let (command, model) = match (existing, &purpose) {
+        (Some(existing), _) => (Some(existing.id), existing.model),
+        (None, ModalPurpose::New(model)) => (None, data.models.get_or_free(model).id.clone()),
+        (None, ModalPurpose::Edit(_)) => (None, data.models.get_or_free("free").id.clone()),
     };
     let draft = Draft {
         title: field(custom_id::FIELD_TITLE),

@@ -56,6 +56,7 @@ pub mod custom_id {
             Action::Edit(n) => format!("edit:{n}"),
             Action::AddTag(n, id) => format!("tag:{n}:{id}"),
             Action::ConfirmDelete(n) => format!("delete:{n}"),
+            Action::DeleteAnyway(n) => format!("delete-anyway:{n}"),
             Action::ConfirmForget => "forget:confirm".to_string(),
             Action::ReflectOn(id) => format!("reflect-on:{id}"),
             Action::ShareAsk(n) => format!("share-ask:{n}"),
@@ -77,6 +78,7 @@ pub mod custom_id {
             "view" => number(rest).map(Action::View),
             "edit" => number(rest).map(Action::Edit),
             "delete" => number(rest).map(Action::ConfirmDelete),
+            "delete-anyway" => number(rest).map(Action::DeleteAnyway),
             "forget" if rest == "confirm" => Some(Action::ConfirmForget),
             "reflect-on" => rest.parse().ok().map(Action::ReflectOn),
             "share-ask" => number(rest).map(Action::ShareAsk),
@@ -264,6 +266,21 @@ pub fn to_poise(reply: &Reply) -> CreateReply {
     out
 }
 
+/// Turns a core reply into the edit that answers a deferred click (which was
+/// acknowledged privately, so the answer is private too).
+pub fn to_edit(reply: &Reply) -> serenity::EditInteractionResponse {
+    let parts = parts(reply);
+    let mut out = serenity::EditInteractionResponse::new()
+        .allowed_mentions(no_mentions())
+        .content(parts.content.unwrap_or_default())
+        .embeds(parts.embeds)
+        .components(parts.components);
+    for file in parts.files {
+        out = out.new_attachment(file);
+    }
+    out
+}
+
 /// Turns a core reply into an interaction response message (the answer to a
 /// click or a submitted form).
 pub fn to_response(reply: &Reply) -> serenity::CreateInteractionResponseMessage {
@@ -324,6 +341,10 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
                         (format!("Tag {}", short_code(id)), ButtonStyle::Secondary)
                     }
                     Action::ConfirmDelete(n) => (format!("Yes, delete #{n}"), ButtonStyle::Danger),
+                    Action::DeleteAnyway(n) => (
+                        format!("Delete #{n} and leave the post"),
+                        ButtonStyle::Danger,
+                    ),
                     Action::ConfirmForget => {
                         ("Yes, forget everything".to_string(), ButtonStyle::Danger)
                     }
@@ -381,6 +402,7 @@ mod tests {
                 tag: 7,
             },
             Action::Withdraw(4),
+            Action::DeleteAnyway(4),
         ] {
             assert_eq!(custom_id::parse(&custom_id::action(&action)), Some(action));
         }

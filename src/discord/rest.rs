@@ -28,6 +28,8 @@ pub enum RestError {
         status: u16,
         /// Discord's message, if any.
         message: String,
+        /// Discord's JSON error code, if any (e.g. 50083, thread archived).
+        code: Option<u64>,
     },
     /// Still rate-limited or failing after every attempt.
     #[error("gave up after {ATTEMPTS} attempts: {0}")]
@@ -52,6 +54,14 @@ impl RestError {
     pub fn status(&self) -> Option<u16> {
         match self {
             RestError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Discord's JSON error code, if it gave one.
+    pub fn code(&self) -> Option<u64> {
+        match self {
+            RestError::Status { code, .. } => *code,
             _ => None,
         }
     }
@@ -166,6 +176,14 @@ impl Rest {
         Ok(())
     }
 
+    /// Archives or unarchives one of the bot's threads.
+    pub async fn set_archived(&self, thread: u64, archived: bool) -> Result<(), RestError> {
+        let url = format!("{}/api/v10/channels/{thread}", self.base);
+        let body = serde_json::json!({ "archived": archived });
+        self.send(reqwest::Method::PATCH, &url, Some(&body)).await?;
+        Ok(())
+    }
+
     async fn post(&self, url: &str, body: &Value) -> Result<Value, RestError> {
         self.send(reqwest::Method::POST, url, Some(body)).await
     }
@@ -211,9 +229,11 @@ impl Rest {
                     last = format!("status {status}");
                 }
                 _ => {
+                    let body = serde_json::from_str::<Value>(&text).ok();
                     return Err(RestError::Status {
                         status,
                         message: discord_message(&text),
+                        code: body.as_ref().and_then(|v| v.get("code")?.as_u64()),
                     });
                 }
             }

@@ -7,42 +7,36 @@
 //! reflection withdraws it too. Nothing is ever shared otherwise, and only
 //! the author can share or withdraw their own reflection.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
 
 use super::reply::{embed, no_mentions};
 use super::{BotError, Data};
 use crate::commands::Reply;
-use crate::commands::personal::{self, Withdrawals, shared_card};
+use crate::commands::personal::{self, Personal, Withdrawals, shared_card};
 use crate::reflections::SharedPost;
 
-/// Reflections being shared right now: a second click while the first is
-/// posting is refused rather than posted twice.
+/// One lock per member for the paths that post or remove posts: sharing
+/// (from the check that nothing is shared yet to the record of the post),
+/// withdrawing, and the withdrawal before a delete or forget-me (from
+/// reading where the posts are to erasing the record). A second click waits
+/// for the first, then sees what it did: no double post, and no post left
+/// behind unrecorded by a forget-me that ran while it was being made.
 #[derive(Debug, Default)]
-pub struct InFlight(Mutex<HashSet<(u64, u64)>>);
+pub struct MemberLocks(std::sync::Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>);
 
-/// Holds one reflection's place in [`InFlight`] until dropped.
-struct Claim<'a> {
-    set: &'a InFlight,
-    key: (u64, u64),
-}
-
-impl InFlight {
-    fn claim(&self, member: u64, id: u64) -> Option<Claim<'_>> {
-        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.insert((member, id)).then_some(Claim {
-            set: self,
-            key: (member, id),
-        })
-    }
-}
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        let mut set = self.set.0.lock().unwrap_or_else(|e| e.into_inner());
-        set.remove(&self.key);
+impl MemberLocks {
+    /// Waits for `member`'s lock.
+    pub async fn lock(&self, member: u64) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            // Locks nobody holds or waits for are dropped as others are taken.
+            all.retain(|_, l| Arc::strong_count(l) > 1);
+            Arc::clone(all.entry(member).or_default())
+        };
+        lock.lock_owned().await
     }
 }
 
@@ -81,6 +75,7 @@ pub async fn share(
     tag: u64,
 ) -> Result<Reply, BotError> {
     let author = member.id.get();
+    let _member = data.member_locks.lock(author).await;
     let Some(r) = data.store.reflection(author, id)? else {
         return Ok(personal::not_found(id));
     };
@@ -98,11 +93,6 @@ pub async fn share(
     let thread = match this_weeks_thread(data, guild)? {
         Ok(thread) => thread,
         Err(reply) => return Ok(reply),
-    };
-    let Some(_claim) = data.sharing.claim(author, id) else {
-        return Ok(Reply::user_error(format!(
-            "Reflection #{id} is being shared already; it is posted once."
-        )));
     };
     let byline = if anonymous {
         "a member".to_string()
@@ -129,14 +119,15 @@ pub async fn share(
     };
     let now = data.clock.now();
     let post = SharedPost {
+        guild,
         channel: thread,
         message: posted.id.get(),
         anonymous,
         at: now,
     };
-    let recorded = data.store.update_reflection(author, id, now, |r| {
-        r.shared.push(post);
-        r.discussed = true;
+    let recorded = data.store.update_shares(author, id, |shared, discussed| {
+        shared.push(post);
+        *discussed = true;
     });
     if !matches!(recorded, Ok(Some(_))) {
         // A post the author could not withdraw later is not left behind.
@@ -144,14 +135,16 @@ pub async fn share(
         if let Err(e) = recorded {
             tracing::error!(error = %e, undone = undone.removed, "a share could not be recorded");
         }
-        return Ok(Reply::user_error(format!(
-            "The share could not be recorded, so it was taken down again{}. Try again in a moment.",
-            if undone.left > 0 {
-                " (the post could not be removed: ask a moderator to delete it)"
-            } else {
-                ""
-            }
-        )));
+        let mut text =
+            "The share could not be recorded, so it was taken down again. Try again in a moment."
+                .to_string();
+        if !undone.left.is_empty() {
+            text = format!(
+                "The share could not be recorded. {}",
+                personal::withdrawal_note(&undone).unwrap_or_default()
+            );
+        }
+        return Ok(Reply::user_error(text));
     }
     Ok(Reply::private_text(format!(
         "Shared reflection #{id} into this week's thread{}. You can withdraw it at any time from `/reflections view {id}`.",
@@ -163,49 +156,67 @@ pub async fn share(
     )))
 }
 
-/// Deletes the bot's posts; a post already gone counts as removed.
+/// Deletes one of the bot's posts. A thread the week has archived is
+/// opened for the deletion and archived again; a post already gone counts
+/// as removed.
+async fn delete_post(data: &Data, post: &SharedPost) -> bool {
+    let rest = &data.rest;
+    let first = rest.delete_message(post.channel, post.message).await;
+    let result = match first {
+        // 50083: the thread is archived; the bot made it, so it may reopen it.
+        Err(e) if e.code() == Some(50083) => match rest.set_archived(post.channel, false).await {
+            Ok(()) => {
+                let again = rest.delete_message(post.channel, post.message).await;
+                if let Err(e) = rest.set_archived(post.channel, true).await {
+                    tracing::warn!(error = %e, "a thread reopened for a withdrawal stays open");
+                }
+                again
+            }
+            Err(e) => Err(e),
+        },
+        other => other,
+    };
+    match result {
+        Ok(()) => true,
+        Err(e) if e.status() == Some(404) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "a shared post could not be withdrawn");
+            false
+        }
+    }
+}
+
+/// Deletes the bot's posts, saying which stay.
 pub async fn withdraw_posts(data: &Data, posts: &[SharedPost]) -> Withdrawals {
     let mut done = Withdrawals::default();
     for post in posts {
-        match data.rest.delete_message(post.channel, post.message).await {
-            Ok(()) => done.removed += 1,
-            Err(e) if e.status() == Some(404) => done.removed += 1,
-            Err(e) => {
-                tracing::warn!(error = %e, "a shared post could not be withdrawn");
-                done.left += 1;
-            }
+        if delete_post(data, post).await {
+            done.removed += 1;
+        } else {
+            done.left.push(*post);
         }
     }
     done
 }
 
-/// The posts that could not be removed stay on record, so a later withdrawal
-/// can try again; the removed ones are forgotten.
+/// Withdraws `posts` of reflection `id`; those that could not be removed
+/// stay on record, so a later withdrawal can try again.
 async fn withdraw_and_record(
     data: &Data,
     author: u64,
     id: u64,
     posts: &[SharedPost],
 ) -> Result<Withdrawals, BotError> {
-    let mut left = Vec::new();
-    let mut done = Withdrawals::default();
-    for post in posts {
-        let one = withdraw_posts(data, std::slice::from_ref(post)).await;
-        done.removed += one.removed;
-        done.left += one.left;
-        if one.left > 0 {
-            left.push(*post);
-        }
-    }
-    data.store
-        .update_reflection(author, id, data.clock.now(), |r| {
-            r.shared.retain(|p| left.contains(p));
-        })?;
+    let done = withdraw_posts(data, posts).await;
+    data.store.update_shares(author, id, |shared, _| {
+        shared.retain(|p| done.left.contains(p));
+    })?;
     Ok(done)
 }
 
 /// Withdraws reflection `id`'s post from the group's thread.
 pub async fn withdraw(data: &Data, author: u64, id: u64) -> Result<Reply, BotError> {
+    let _member = data.member_locks.lock(author).await;
     let Some(r) = data.store.reflection(author, id)? else {
         return Ok(personal::not_found(id));
     };
@@ -213,30 +224,55 @@ pub async fn withdraw(data: &Data, author: u64, id: u64) -> Result<Reply, BotErr
         return Ok(personal::not_shared(id));
     }
     let done = withdraw_and_record(data, author, id, &r.shared).await?;
-    data.scheduler.changed();
-    Ok(personal::withdrawn(id, done))
+    Ok(personal::withdrawn(id, &done))
 }
 
-/// Before reflection `id` is deleted: its posts withdrawn.
-pub async fn withdraw_before_delete(
+/// Deletes reflection `id`, withdrawing its posts first. If a post cannot
+/// be withdrawn, the reflection is kept (so the post can be withdrawn
+/// later) unless the member said to delete it `anyway`.
+pub async fn delete(
     data: &Data,
     author: u64,
+    guild: Option<u64>,
     id: u64,
-) -> Result<Withdrawals, BotError> {
-    match data.store.reflection(author, id)? {
-        Some(r) if !r.shared.is_empty() => withdraw_and_record(data, author, id, &r.shared).await,
-        _ => Ok(Withdrawals::default()),
+    anyway: bool,
+) -> Result<Reply, BotError> {
+    let _member = data.member_locks.lock(author).await;
+    let mut done = Withdrawals::default();
+    if let Some(r) = data.store.reflection(author, id)?
+        && !r.shared.is_empty()
+    {
+        done = withdraw_and_record(data, author, id, &r.shared).await?;
+        if !done.left.is_empty() && !anyway {
+            return Ok(personal::not_deleted_while_shared(id, &done));
+        }
     }
+    let reply = super::personal::answer(data, author, guild, Personal::Delete(id))?;
+    Ok(with_note(reply, personal::withdrawal_note(&done)))
 }
 
-/// Before forget-me: every post of the member's withdrawn. Reflections that
-/// cannot be read are counted, as their posts cannot be known.
-pub async fn withdraw_before_forget(data: &Data, author: u64) -> Result<Withdrawals, BotError> {
+/// Forget-me: every post of the member's withdrawn, then everything erased,
+/// under the member's lock so no share is recorded in between. What could
+/// not be withdrawn is linked in the reply.
+pub async fn forget(data: &Data, author: u64, guild: Option<u64>) -> Result<Reply, BotError> {
+    let _member = data.member_locks.lock(author).await;
     let readable = data.store.reflections_of(author)?;
     let posts: Vec<SharedPost> = readable
         .items
         .iter()
         .flat_map(|r| r.shared.iter().copied())
         .collect();
-    Ok(withdraw_posts(data, &posts).await)
+    let mut done = withdraw_posts(data, &posts).await;
+    done.unknown = readable.unreadable.len();
+    let reply = super::personal::answer(data, author, guild, Personal::ForgetMe)?;
+    Ok(with_note(reply, personal::withdrawal_note(&done)))
+}
+
+/// A reply with one more paragraph, if there is one.
+fn with_note(mut reply: Reply, note: Option<String>) -> Reply {
+    if let Some(note) = note {
+        let text = reply.text.take().unwrap_or_default();
+        reply.text = Some(format!("{text}\n\n{note}"));
+    }
+    reply
 }

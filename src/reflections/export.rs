@@ -644,6 +644,7 @@ mod tests {
         );
         shared.discussed = true;
         shared.shared.push(SharedPost {
+            guild: None,
             channel: 1,
             message: 2,
             anonymous: true,

@@ -99,6 +99,9 @@ pub struct Draft {
 /// it and forget-me can remove it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedPost {
+    /// The server it is in.
+    #[serde(default)]
+    pub guild: Option<u64>,
     /// The thread (channel) it is in.
     pub channel: u64,
     /// The message.
@@ -107,6 +110,17 @@ pub struct SharedPost {
     pub anonymous: bool,
     /// When it was shared.
     pub at: DateTime<Utc>,
+}
+
+impl SharedPost {
+    /// The post's link, for its author to find it.
+    pub fn link(&self) -> String {
+        let guild = self.guild.map_or("@me".to_string(), |g| g.to_string());
+        format!(
+            "https://discord.com/channels/{guild}/{}/{}",
+            self.channel, self.message
+        )
+    }
 }
 
 /// A stored reflection, as its author sees it.

@@ -48,8 +48,7 @@ impl Concern {
 }
 
 /// The people a reflection is most likely to identify.
-const PERSON: &str =
-    r"(?:[Cc]lient|[Cc]oachee|[Pp]atient|[Ss]upervisee|[Cc]olleague)s?(?:'s|’s)?";
+const PERSON: &str = r"(?:[Cc]lient|[Cc]oachee|[Pp]atient|[Ss]upervisee|[Cc]olleague)s?(?:'s|’s)?";
 
 /// Where a named person or an employer is most likely to be nearby.
 const REFERENCE: &str = r"(?i)\b(?:clients?|coachees?|patients?|supervisees?|sponsors?|managers?|boss|employers?|colleagues?|HR|line manager|CEO|director)\b";

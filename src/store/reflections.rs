@@ -375,7 +375,9 @@ impl Store {
         id: u64,
         change: impl FnOnce(&mut Vec<crate::reflections::SharedPost>, &mut bool),
     ) -> Result<Option<Reflection>, StoreError> {
-        self.update(author, id, None, |r| change(&mut r.shared, &mut r.discussed))
+        self.update(author, id, None, |r| {
+            change(&mut r.shared, &mut r.discussed)
+        })
     }
 
     /// Replaces a reflection with `change` applied; with `erase_at`, the

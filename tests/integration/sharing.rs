@@ -19,9 +19,23 @@ fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
 }
 
+/// A click; those that call Discord before answering are deferred.
 async fn click(fake: &FakeDiscord, who: Member, custom_id: &str) -> Value {
-    fake.interact(fixtures::button(fake.next_id(), who, custom_id))
-        .await
+    let button = fixtures::button(fake.next_id(), who, custom_id);
+    let deferred = [
+        "share:",
+        "withdraw:",
+        "delete:",
+        "delete-anyway:",
+        "forget:",
+    ];
+    if deferred.iter().any(|p| custom_id.starts_with(p)) {
+        let answer = fake.interact_deferred(button).await;
+        assert!(is_ephemeral(&answer), "{answer}");
+        answer
+    } else {
+        fake.interact(button).await
+    }
 }
 
 async fn write(fake: &FakeDiscord, who: Member, purpose: &str, title: &str, text: &str) -> Value {
@@ -232,23 +246,138 @@ async fn a_post_that_cannot_be_withdrawn_is_reported_and_kept_for_a_retry() {
     click(&fake, ALICE, &share_button(&preview, ":anon:")).await;
     let posts = fake.created().len();
 
-    fake.fail_next(
-        "DELETE",
-        "/messages/",
-        403,
-        json!({ "message": "Missing Access", "code": 50001 }),
-        &[],
-    );
+    let missing = || json!({ "message": "Missing Access", "code": 50001 });
+    fake.fail_next("DELETE", "/messages/", 403, missing(), &[]);
     let refused = click(&fake, ALICE, "withdraw:1").await;
     let said = content(&refused);
     assert!(
-        said.contains("could not be removed") && said.contains("moderator"),
-        "{said}"
+        said.contains("could not be removed just now")
+            && said.contains("https://discord.com/channels/"),
+        "the post that stays is linked: {said}"
     );
     assert_eq!(fake.created().len(), posts);
     let retry = click(&fake, ALICE, "withdraw:1").await;
     assert!(content(&retry).contains("withdrawn"), "{retry}");
     assert_eq!(fake.created().len(), posts - 1);
+
+    // A post in a thread the week has archived: the thread is reopened for
+    // the deletion and archived again.
+    let preview = click(&fake, ALICE, "share-ask:1").await;
+    click(&fake, ALICE, &share_button(&preview, ":anon:")).await;
+    let archived = || json!({ "message": "Thread is archived", "code": 50083 });
+    fake.fail_next("DELETE", "/messages/", 400, archived(), &[]);
+    let reopened = click(&fake, ALICE, "withdraw:1").await;
+    assert!(
+        content(&reopened).contains("1 shared post in the group's threads was withdrawn"),
+        "{reopened}"
+    );
+    assert_eq!(fake.created().len(), posts - 1);
+    let toggles: Vec<bool> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH" && r.path.starts_with("/api/v10/channels/"))
+        .map(|r| r.json()["archived"].as_bool().unwrap_or_default())
+        .collect();
+    assert_eq!(toggles, [false, true], "reopened, then archived again");
+
+    // Delete while the post cannot be withdrawn: the reflection is kept (so
+    // the post can still be withdrawn) unless the member says otherwise.
+    let preview = click(&fake, ALICE, "share-ask:1").await;
+    click(&fake, ALICE, &share_button(&preview, ":anon:")).await;
+    fake.fail_next("DELETE", "/messages/", 403, missing(), &[]);
+    let kept = click(&fake, ALICE, "delete:1").await;
+    assert!(content(&kept).contains("is not deleted yet"), "{kept}");
+    assert!(
+        buttons(&kept).contains(&"delete-anyway:1".to_string()),
+        "{kept}"
+    );
+    let view = fake
+        .command(
+            ALICE,
+            "reflections",
+            json!([{ "name": "view", "type": 1, "options": [{ "name": "number", "type": 4, "value": 1 }] }]),
+        )
+        .await;
+    assert!(
+        buttons(&view).contains(&"withdraw:1".to_string()),
+        "still on record: {view}"
+    );
+    fake.fail_next("DELETE", "/messages/", 403, missing(), &[]);
+    let anyway = click(&fake, ALICE, "delete-anyway:1").await;
+    let said = content(&anyway);
+    assert!(
+        said.contains("#1 is deleted") && said.contains("it stays in the thread"),
+        "{said}"
+    );
+
+    // Forget-me when a post cannot be removed: everything is erased, and the
+    // post that stays is linked.
+    write(
+        &fake,
+        ALICE,
+        "reflect:new:free",
+        "",
+        "Shared, then forgotten.",
+    )
+    .await;
+    let preview = click(&fake, ALICE, "share-ask:2").await;
+    click(&fake, ALICE, &share_button(&preview, ":anon:")).await;
+    fake.fail_next("DELETE", "/messages/", 403, missing(), &[]);
+    let forgot = click(&fake, ALICE, "forget:confirm").await;
+    let said = content(&forgot);
+    assert!(
+        said.contains("Done: 1 reflection") && said.contains("https://discord.com/channels/"),
+        "{said}"
+    );
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// A second click while a share is being posted waits for the first and
+/// posts nothing; forget-me at the same moment leaves nothing of the
+/// member's posted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_clicks_post_once_and_forget_me_takes_everything_down() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 29, 9, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let options = schedule_set(CHANNEL_ID, 6, "10:00", "Europe/London");
+    fake.command_in(ADMIN, "schedule", options, GUILD_ID, CHANNEL_ID)
+        .await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    write(&fake, ALICE, "reflect:new:free", "", "Clicked twice.").await;
+    let preview = click(&fake, ALICE, "share-ask:1").await;
+    let share = share_button(&preview, ":anon:");
+    let posts = fake.created().len();
+
+    // The post is slow to answer; the second click arrives meanwhile.
+    fake.hang_next("POST", "/messages", std::time::Duration::from_millis(400));
+    let (a, b) = tokio::join!(click(&fake, ALICE, &share), click(&fake, ALICE, &share));
+    let said = [content(&a), content(&b)];
+    assert_eq!(fake.created().len(), posts + 1, "posted once: {said:?}");
+    assert!(
+        said.iter().any(|s| s.contains("already shared")),
+        "{said:?}"
+    );
+
+    // Withdrawn, shared again slowly, and forget-me at the same moment:
+    // whichever runs first, nothing of Alice's stays posted.
+    click(&fake, ALICE, "withdraw:1").await;
+    let preview = click(&fake, ALICE, "share-ask:1").await;
+    let share = share_button(&preview, ":anon:");
+    fake.hang_next("POST", "/messages", std::time::Duration::from_millis(400));
+    let (a, f) = tokio::join!(
+        click(&fake, ALICE, &share),
+        click(&fake, ALICE, "forget:confirm")
+    );
+    assert_eq!(
+        fake.created().len(),
+        posts,
+        "{} / {}",
+        content(&a),
+        content(&f)
+    );
     bot.stop().await;
     fake.assert_bodies_valid();
 }

@@ -353,6 +353,30 @@ impl FakeDiscord {
         self.callback_for(&id).await.json().clone()
     }
 
+    /// Sends an interaction the bot acknowledges first (a deferred, private
+    /// answer) and answers by editing; returns the answer shaped like a
+    /// callback (`type` 4, `data` the edit with the deferral's flags), so the
+    /// same helpers read both.
+    pub async fn interact_deferred(&self, interaction: Value) -> Value {
+        let id = interaction["id"]
+            .as_str()
+            .expect("interaction id")
+            .to_string();
+        let n: u64 = id.parse().expect("numeric id");
+        self.dispatch("INTERACTION_CREATE", interaction);
+        let callback = self.callback_for(&id).await.json().clone();
+        assert_eq!(callback["type"], 5, "a deferred answer: {callback}");
+        let token = fixtures::token(n);
+        let edit = self
+            .wait_for(&format!("the answer to interaction {id}"), |r| {
+                r.method == "PATCH" && r.path.contains(&token) && r.path.ends_with("/@original")
+            })
+            .await;
+        let mut data = edit.json().clone();
+        data["flags"] = callback["data"]["flags"].clone();
+        json!({ "type": 4, "data": data })
+    }
+
     /// Sends a slash command from `who` in the test channel; returns the callback body.
     pub async fn command(&self, who: fixtures::Member, name: &str, options: Value) -> Value {
         self.interact(fixtures::command(self.next_id(), who, name, options))
@@ -704,6 +728,14 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
                 )
                     .into_response(),
             }
+        }
+        ("PATCH", p) if p.starts_with("/channels/") && !p.contains("/messages") => {
+            let id = p.trim_start_matches("/channels/").to_string();
+            let archived = body.and_then(|b| b["archived"].as_bool()).unwrap_or(false);
+            ok(json!({
+                "id": id, "type": 11, "name": "thread",
+                "thread_metadata": { "archived": archived, "auto_archive_duration": 10080, "archive_timestamp": "2026-11-24T10:00:00.000000+00:00", "locked": false }
+            }))
         }
         ("POST", p) if p.starts_with("/webhooks/") => new_message(),
         ("PATCH", p) if p.starts_with("/webhooks/") => new_message(),
