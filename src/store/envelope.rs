@@ -341,6 +341,11 @@ impl ErasureLog {
         Ok(())
     }
 
+    /// Every fingerprint in this erasure record.
+    pub fn all(&self) -> Result<HashSet<Fingerprint>, StoreError> {
+        ErasureLog::read(&self.path)
+    }
+
     /// Every fingerprint in the erasure record at `path`.
     pub fn read(path: &Path) -> Result<HashSet<Fingerprint>, StoreError> {
         let bytes = std::fs::read(path).map_err(|source| StoreError::File {

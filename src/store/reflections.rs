@@ -144,14 +144,45 @@ impl Store {
         [RETIRED, &print[..]].concat()
     }
 
+    /// One erasure-record entry per hundred numbers a forgotten member had
+    /// used: the record outlives every restore, so the numbers stay retired
+    /// even when the database comes back from a backup made before.
+    fn retired_prints(&self, member: u64, up_to: u64) -> Vec<super::envelope::Fingerprint> {
+        (1..=up_to / RETIRED_ROUNDING)
+            .map(|block| {
+                self.shared
+                    .envelope
+                    .fingerprint(RETIRED, &member_key(member), &block.to_be_bytes())
+            })
+            .collect()
+    }
+
+    /// The numbers a member had used before being forgotten, as the erasure
+    /// record holds them (0 if never forgotten).
+    fn retired_in_erasures(&self, member: u64) -> Result<u64, StoreError> {
+        let all = self.erasures().all()?;
+        let mut block = 0u64;
+        while all.contains(&self.shared.envelope.fingerprint(
+            RETIRED,
+            &member_key(member),
+            &(block + 1).to_be_bytes(),
+        )) {
+            block += 1;
+        }
+        Ok(block * RETIRED_ROUNDING)
+    }
+
     fn counter(&self, live: &Live, member: u64) -> Result<Counter, StoreError> {
         match live.t.counters.get(member_key(member))? {
             // A member with nothing yet, or forgotten: numbers carry on above
             // the forgotten ones, so an old button never reaches a new record.
-            None => Ok(Counter {
-                last: super::be_u64(live.t.meta.get(self.retired_key(member))?.as_deref()),
-                count: 0,
-            }),
+            None => {
+                let mut last = super::be_u64(live.t.meta.get(self.retired_key(member))?.as_deref());
+                if last == 0 {
+                    last = self.retired_in_erasures(member)?;
+                }
+                Ok(Counter { last, count: 0 })
+            }
             Some(b) if b.len() == 16 => Ok(Counter {
                 last: u64::from_be_bytes(b[..8].try_into().unwrap_or_default()),
                 count: u64::from_be_bytes(b[8..].try_into().unwrap_or_default()),
@@ -522,13 +553,14 @@ impl Store {
                 // A reminder changes every week: older copies in backups
                 // are named by the member alone.
                 prints.push(envelope.fingerprint(trees::MEMBER_SETTINGS.as_bytes(), &mk, b""));
-                self.erasures().append(&prints)?;
-                let pending = now.timestamp().to_be_bytes();
                 let retired_key = self.retired_key(member);
                 let last = self.counter(live, member)?.last;
                 let retired = last
                     .div_ceil(RETIRED_ROUNDING)
                     .saturating_mul(RETIRED_ROUNDING);
+                prints.extend(self.retired_prints(member, retired));
+                self.erasures().append(&prints)?;
+                let pending = now.timestamp().to_be_bytes();
                 (
                     &live.t.member_keys,
                     &live.t.reflections,
