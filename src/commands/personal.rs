@@ -267,7 +267,9 @@ fn save(member: &Member<'_>, draft: Draft) -> Result<Reply, StoreError> {
     let concerns = nudge::concerns_in(&draft.title, &draft.text);
     let offered = suggested_tags(member.framework, &draft);
     let saved = member.store.add_reflection(member.id, |id| {
-        draft.into_reflection(id, member.id, member.now, member.framework)
+        let mut r = draft.into_reflection(id, member.id, member.now, member.framework);
+        r.guild = member.guild;
+        r
     })?;
     let mut text = format!("Saved as reflection #{}", saved.id);
     if !saved.competences.is_empty() {

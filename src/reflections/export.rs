@@ -539,6 +539,7 @@ mod tests {
             minutes: Some(45),
             shared: Vec::new(),
             discussed: false,
+            guild: None,
         }
     }
 

@@ -154,6 +154,7 @@ mod tests {
             minutes: None,
             shared: Vec::new(),
             discussed: false,
+            guild: None,
         }
     }
 

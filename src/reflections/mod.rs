@@ -158,6 +158,10 @@ pub struct Reflection {
     /// peer supervision, even after the post is withdrawn.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub discussed: bool,
+    /// The server it was written in, whose anonymous counts its tags add to
+    /// (for the `gaps` order); none in direct messages and the console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guild: Option<u64>,
 }
 
 /// Why a draft cannot be saved, in words for its author.
@@ -271,6 +275,7 @@ impl Draft {
             minutes: self.minutes,
             shared: Vec::new(),
             discussed: false,
+            guild: None,
         }
     }
 }

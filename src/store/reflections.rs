@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::crypto::SecretKey;
+use super::schedules::{apply_counts, count_changes};
 use super::{Live, Store, StoreError, trees};
 use crate::framework::CompetenceId;
 use crate::reflections::{Reflection, Summary};
@@ -229,11 +230,18 @@ impl Store {
                 last: id,
                 count: counter.count + 1,
             };
-            (&live.t.reflections, &live.t.summaries, &live.t.counters)
-                .transaction(|(r, sums, c)| {
+            let counts = count_changes(None, Some(&reflection));
+            (
+                &live.t.reflections,
+                &live.t.summaries,
+                &live.t.counters,
+                &live.t.group_counts,
+            )
+                .transaction(|(r, sums, c, g)| {
                     r.insert(&rk[..], sealed.as_slice())?;
                     sums.insert(&rk[..], summary.as_slice())?;
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
+                    apply_counts(g, &counts)?;
                     Ok::<(), ConflictableTransactionError<StoreError>>(())
                 })
                 .map_err(storage)?;
@@ -430,7 +438,9 @@ impl Store {
                 return Ok(None);
             };
             let mut reflection = self.open_record(&key, &rk, &old)?;
+            let before = reflection.clone();
             change(&mut reflection);
+            let counts = count_changes(Some(&before), Some(&reflection));
             let envelope = &self.shared.envelope;
             let sealed = envelope.seal_reflection(&key, &rk, &reflection)?;
             let summary = envelope.seal_summary(&key, &rk, &Summary::of(&reflection))?;
@@ -443,10 +453,16 @@ impl Store {
                 self.erasures().append(&prints)?;
             }
             let pending = erase_at.map(|now| now.timestamp().to_be_bytes());
-            (&live.t.reflections, &live.t.summaries, &live.t.meta)
-                .transaction(|(r, sums, meta)| {
+            (
+                &live.t.reflections,
+                &live.t.summaries,
+                &live.t.meta,
+                &live.t.group_counts,
+            )
+                .transaction(|(r, sums, meta, g)| {
                     r.insert(&rk[..], sealed.as_slice())?;
                     sums.insert(&rk[..], summary.as_slice())?;
+                    apply_counts(g, &counts)?;
                     if let Some(pending) = pending
                         && meta.get(super::ERASURE_PENDING)?.is_none()
                     {
@@ -486,16 +502,23 @@ impl Store {
                 last: counter.last,
                 count: counter.count.saturating_sub(1),
             };
+            // Its tags leave its server's counts (if it can still be read).
+            let counts = self
+                .data_key(live, author, false)?
+                .and_then(|key| self.open_record(&key, &rk, &old).ok())
+                .map_or_else(Vec::new, |r| count_changes(Some(&r), None));
             let pending = now.timestamp().to_be_bytes();
             (
                 &live.t.reflections,
                 &live.t.summaries,
                 &live.t.counters,
                 &live.t.meta,
+                &live.t.group_counts,
             )
-                .transaction(|(r, sums, c, meta)| {
+                .transaction(|(r, sums, c, meta, g)| {
                     r.remove(&rk[..])?;
                     sums.remove(&rk[..])?;
+                    apply_counts(g, &counts)?;
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
                     if meta.get(super::ERASURE_PENDING)?.is_none() {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
@@ -508,12 +531,14 @@ impl Store {
         })
     }
 
-    /// Removes every trace of a member, without decrypting anything: every
+    /// Removes every trace of a member: every
     /// record of theirs (data key, reflections, counter, reminder) is
     /// fingerprinted in the erasure record, removed in one transaction, and
     /// then the whole database is rewritten, so none of it stays in the data
     /// directory or in its automatic backups. Returns how many reflections
-    /// there were.
+    /// there were. Records that still open are read once, only to take their
+    /// tags out of their servers' anonymous counts; one that does not open
+    /// is erased all the same.
     ///
     /// One thing is kept: under a keyed fingerprint of the member id (not
     /// the id), the number their reflections had reached, rounded up to a
@@ -531,9 +556,19 @@ impl Store {
                 let mk = member_key(member);
                 let mut prints = Vec::new();
                 let mut reflections = Vec::new();
+                // The member's tags leave their servers' counts: the one
+                // reading forget-me does, of each record that still opens.
+                let key = self.data_key(live, member, false).ok().flatten();
+                let mut counts: Vec<([u8; 11], i64)> = Vec::new();
                 for entry in live.t.reflections.scan_prefix(mk) {
                     let (k, v) = entry?;
                     prints.push(envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &k, &v));
+                    if let Some(r) = key
+                        .as_ref()
+                        .and_then(|key| self.open_record(key, &k, &v).ok())
+                    {
+                        counts.extend(count_changes(Some(&r), None));
+                    }
                     reflections.push(k);
                 }
                 let mut summaries = Vec::new();
@@ -568,8 +603,10 @@ impl Store {
                     &live.t.counters,
                     &live.t.member_settings,
                     &live.t.meta,
+                    &live.t.group_counts,
                 )
-                    .transaction(|(keys, records, sums, counters, settings, meta)| {
+                    .transaction(|(keys, records, sums, counters, settings, meta, g)| {
+                        apply_counts(g, &counts)?;
                         keys.remove(&mk[..])?;
                         for k in &reflections {
                             records.remove(k)?;

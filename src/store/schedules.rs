@@ -80,6 +80,51 @@ fn slot_key(guild: u64, slot: DateTime<Utc>) -> [u8; 16] {
     key
 }
 
+/// How a change of reflection moves its server's counts: one per tag, taken
+/// from where the old version counted and added where the new one does.
+pub(super) fn count_changes(
+    old: Option<&crate::reflections::Reflection>,
+    new: Option<&crate::reflections::Reflection>,
+) -> Vec<([u8; 11], i64)> {
+    let mut changes: Vec<([u8; 11], i64)> = Vec::new();
+    let mut add = |r: Option<&crate::reflections::Reflection>, by: i64| {
+        let Some(r) = r else { return };
+        let Some(guild) = r.guild else { return };
+        for id in &r.competences {
+            let key = count_key(guild, *id);
+            match changes.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += by,
+                None => changes.push((key, by)),
+            }
+        }
+    };
+    add(old, -1);
+    add(new, 1);
+    changes.retain(|(_, n)| *n != 0);
+    changes
+}
+
+/// Applies [`count_changes`] inside a transaction; a count never goes below
+/// zero, and a zero count is removed.
+pub(super) fn apply_counts(
+    tree: &sled::transaction::TransactionalTree,
+    changes: &[([u8; 11], i64)],
+) -> sled::transaction::ConflictableTransactionResult<(), StoreError> {
+    for (key, by) in changes {
+        let now = tree
+            .get(key)?
+            .and_then(|b| <[u8; 4]>::try_from(b.as_ref()).ok())
+            .map_or(0, u32::from_be_bytes);
+        let next = (i64::from(now) + by).clamp(0, i64::from(u32::MAX)) as u32;
+        if next == 0 {
+            tree.remove(&key[..])?;
+        } else {
+            tree.insert(&key[..], &next.to_be_bytes()[..])?;
+        }
+    }
+    Ok(())
+}
+
 fn count_key(guild: u64, id: CompetenceId) -> [u8; 11] {
     let mut key = [0u8; 11];
     key[..8].copy_from_slice(&guild.to_be_bytes());
@@ -183,24 +228,6 @@ impl Store {
         })
     }
 
-    /// Adds one to the group's count for each competence (a reflection was
-    /// saved in this server). Counts only: nothing of the reflection is kept.
-    pub fn count_for_group(&self, guild: u64, tags: &[CompetenceId]) -> Result<(), StoreError> {
-        self.with(|live| {
-            for id in tags {
-                live.t
-                    .group_counts
-                    .update_and_fetch(count_key(guild, *id), |old| {
-                        let n = old
-                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                            .map_or(0, u32::from_be_bytes);
-                        Some(n.saturating_add(1).to_be_bytes().to_vec())
-                    })?;
-            }
-            self.commit(live)
-        })
-    }
-
     /// The group's reflection counts per competence.
     pub fn group_counts(&self, guild: u64) -> Result<HashMap<CompetenceId, u32>, StoreError> {
         self.with(|live| self.counts_in(live, guild))
@@ -233,6 +260,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Utc;
+
     use super::super::tests::temp_dir;
     use super::*;
 
@@ -284,16 +313,51 @@ mod tests {
     }
 
     #[test]
-    fn group_counts_add_up_per_server() {
+    fn group_counts_follow_saves_edits_deletes_and_forget_me() {
+        use crate::framework::Framework;
+        use crate::reflections::Draft;
         let dir = temp_dir("counts");
         let store = Store::open(&dir, None).unwrap();
+        let f = Framework::builtin().unwrap();
         let a: CompetenceId = "core:3.5".parse().unwrap();
         let b: CompetenceId = "integration:2.1".parse().unwrap();
-        store.count_for_group(1, &[a, b]).unwrap();
-        store.count_for_group(1, &[a]).unwrap();
-        store.count_for_group(2, &[a]).unwrap();
-        let counts = store.group_counts(1).unwrap();
-        assert_eq!(counts[&a], 2);
-        assert_eq!(store.group_counts(2).unwrap()[&a], 1);
+        let save = |member: u64, guild: Option<u64>, tags: Vec<CompetenceId>| {
+            let draft = Draft {
+                text: "x".into(),
+                competences: tags,
+                ..Draft::default()
+            };
+            store
+                .add_reflection(member, |id| {
+                    let mut r = draft.into_reflection(id, member, Utc::now(), &f);
+                    r.guild = guild;
+                    r
+                })
+                .unwrap()
+                .id
+        };
+        let counts = |guild| store.group_counts(guild).unwrap();
+        save(1, Some(1), vec![a, b]);
+        let second = save(1, Some(1), vec![a]);
+        save(2, Some(2), vec![a]);
+        save(3, None, vec![a, b]);
+        assert_eq!(counts(1).get(&a), Some(&2));
+        assert_eq!(counts(1).get(&b), Some(&1));
+        assert_eq!(counts(2).get(&a), Some(&1));
+        // An edit moves its tags; a share (metadata) moves nothing.
+        store
+            .update_reflection(1, second, Utc::now(), |r| r.competences = vec![b])
+            .unwrap();
+        store.update_shares(1, second, |_, d| *d = true).unwrap();
+        assert_eq!(counts(1).get(&a), Some(&1));
+        assert_eq!(counts(1).get(&b), Some(&2));
+        // A delete takes its tags out of its own server only.
+        store.delete_reflection(1, second, Utc::now()).unwrap();
+        assert_eq!(counts(1).get(&b), Some(&1));
+        assert_eq!(counts(2).get(&a), Some(&1));
+        // Forget-me takes every tag of the member out.
+        store.forget_member(1, Utc::now()).unwrap();
+        assert!(counts(1).is_empty(), "{:?}", counts(1));
+        assert_eq!(counts(2).get(&a), Some(&1));
     }
 }

@@ -456,3 +456,69 @@ async fn hung_requests_time_out_without_stopping_the_bot_or_posting_twice() {
     assert_eq!(created.len(), 1, "{created:?}");
     bot.stop().await;
 }
+
+/// `order: gaps` puts first what the group has reflected on least: a
+/// reflection written in the server and tagged moves the next competence;
+/// an untagged one, or one written in a direct message, changes nothing;
+/// deleting it moves the order back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_groups_reflections_move_the_gaps_order() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    let mut options = schedule_set(CHANNEL_ID, 6, "10:00", "Europe/London");
+    options[0]["options"]
+        .as_array_mut()
+        .expect("options")
+        .extend([
+            json!({ "name": "domain", "type": 4, "value": 0 }),
+            json!({ "name": "order", "type": 4, "value": 2 }),
+        ]);
+    fake.command_in(ADMIN, "schedule", options, GUILD_ID, CHANNEL_ID)
+        .await;
+    async fn next(fake: &FakeDiscord) -> String {
+        let preview = schedule_sub(fake, GUILD_ID, CHANNEL_ID, "preview").await;
+        preview["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+    let write = |who, tags: &'static str| {
+        fixtures::modal_submit(
+            fake.next_id(),
+            who,
+            "reflect:new:free",
+            &[("text", "Counted, never read."), ("tags", tags)],
+        )
+    };
+    assert!(next(&fake).await.ends_with("C1.1"), "{}", next(&fake).await);
+
+    // Two members reflect on C1.1 in the server: it is no longer a gap.
+    fake.interact(write(ALICE, "C1.1")).await;
+    fake.interact(write(BOB, "C1.1, C1.3")).await;
+    assert!(next(&fake).await.ends_with("C1.2"), "{}", next(&fake).await);
+
+    // Untagged, or written in a direct message: nothing moves.
+    fake.interact(write(ALICE, "")).await;
+    let mut dm = write(ALICE, "C1.2");
+    let object = dm.as_object_mut().expect("interaction");
+    object.remove("guild_id");
+    object.remove("member");
+    object.insert("user".into(), fixtures::user(ALICE));
+    object.insert("channel".into(), json!({ "id": CHANNEL_ID, "type": 1 }));
+    object.insert("context".into(), json!(1));
+    let saved = fake.interact(dm).await;
+    assert!(
+        saved.to_string().contains("Saved as reflection #3"),
+        "{saved}"
+    );
+    assert!(next(&fake).await.ends_with("C1.2"), "{}", next(&fake).await);
+
+    // In the server it counts; deleted, it no longer does.
+    fake.interact(write(BOB, "C1.2")).await;
+    assert!(next(&fake).await.ends_with("C1.4"), "{}", next(&fake).await);
+    fake.interact_deferred(fixtures::button(fake.next_id(), BOB, "delete:2"))
+        .await;
+    assert!(next(&fake).await.ends_with("C1.2"), "{}", next(&fake).await);
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
