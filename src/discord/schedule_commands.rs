@@ -5,6 +5,7 @@ use chrono::{Duration, Weekday};
 use poise::serenity_prelude as serenity;
 
 use super::commands::send;
+use super::scheduler::PostOutcome;
 use super::{BotError, Context, Data};
 use crate::commands::{Action, Reply, Visibility};
 use crate::schedule::{
@@ -316,16 +317,38 @@ pub async fn post_now(ctx: Context<'_>) -> Result<(), BotError> {
     let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
     ctx.defer_ephemeral().await?;
     let now = data.clock.now();
-    let posted = data.scheduler.post(guild, &mut record, now).await?;
-    let text = match (&record.paused, posted) {
-        (Some(reason), _) => format!("Not posted: {reason}"),
-        (None, true) => "Posted.".to_string(),
-        (None, false) => {
-            "Discord did not take the post just now; it will be tried again in a few minutes."
-                .to_string()
-        }
+    if let Some(reason) = &record.paused {
+        let text = format!(
+            "Nothing was posted: the schedule is paused ({reason}). `/schedule resume` starts it again."
+        );
+        return send(ctx, &Reply::user_error(text)).await;
+    }
+    let outcome = data.scheduler.post(guild, &mut record, now).await?;
+    let channel = record.channel;
+    let reply = match outcome {
+        PostOutcome::Posted(c) => Reply::private_text(format!(
+            "Posted {} in <#{channel}>, with a thread for the discussion. The weekly posts carry on as scheduled.",
+            crate::reflections::short_code(&c)
+        )),
+        PostOutcome::AlreadyPosted => Reply::private_text(
+            "That post went out a moment ago; nothing more was sent.".into(),
+        ),
+        PostOutcome::NothingInScope => Reply::user_error(
+            "Nothing was posted: the schedule's domains hold no competence in this framework. `/schedule set` with another `domain` starts a new cycle.".into(),
+        ),
+        PostOutcome::NoCard(c) => Reply::user_error(format!(
+            "Nothing was posted: {} has no card in this framework.",
+            crate::reflections::short_code(&c)
+        )),
+        PostOutcome::Paused => Reply::user_error(format!(
+            "Nothing was posted: {} The schedule is paused until `/schedule resume`.",
+            record.paused.as_deref().unwrap_or("the channel cannot be posted to.")
+        )),
+        PostOutcome::NotTaken => Reply::user_error(
+            "Nothing was posted: Discord did not take the post just now. Try `/schedule post-now` again in a few minutes; the weekly posts are unaffected.".into(),
+        ),
     };
-    send(ctx, &Reply::private_text(text)).await
+    send(ctx, &reply).await
 }
 
 /// This week's competence, with its questions and practice experiment

@@ -24,6 +24,23 @@ use crate::render::{self, Card};
 use crate::schedule::{decide, next_competence};
 use crate::store::{ScheduleRecord, SlotState, Store, StoreError, Week};
 
+/// What became of one attempt to post a server's competence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostOutcome {
+    /// Posted (and its thread opened, if Discord allowed).
+    Posted(CompetenceId),
+    /// This slot was posted already; nothing more was sent.
+    AlreadyPosted,
+    /// The schedule's domains hold no competence in this framework.
+    NothingInScope,
+    /// The chosen competence has no card in this framework.
+    NoCard(CompetenceId),
+    /// The channel is gone or closed to the bot: the schedule is paused.
+    Paused,
+    /// Discord did not take the post; the weekly tick tries again.
+    NotTaken,
+}
+
 /// What the scheduler did, for tests and for logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SchedulerEvent {
@@ -220,20 +237,20 @@ impl Scheduler {
             return Ok(decision.next);
         }
         match self.post(guild, &mut record, slot).await? {
-            true => Ok(decision.next),
-            false => Ok(now + Duration::minutes(RETRY)),
+            PostOutcome::NotTaken => Ok(now + Duration::minutes(RETRY)),
+            _ => Ok(decision.next),
         }
     }
 
-    /// Posts `slot` for `guild`; false if it should be tried again later.
+    /// Posts `slot` for `guild`, and says what happened.
     pub(super) async fn post(
         &self,
         guild: u64,
         record: &mut ScheduleRecord,
         slot: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<PostOutcome, StoreError> {
         let Some((chosen, rotation)) = self.next_for(guild, record)? else {
-            return Ok(true);
+            return Ok(PostOutcome::NothingInScope);
         };
         let competence = match self.store.claim_slot(guild, slot, chosen)? {
             None => chosen,
@@ -241,11 +258,11 @@ impl Scheduler {
             Some(SlotState::Posted { .. }) => {
                 record.last_slot = record.last_slot.max(slot);
                 self.store.set_schedule(guild, record)?;
-                return Ok(true);
+                return Ok(PostOutcome::AlreadyPosted);
             }
         };
         let Some(message) = self.message(competence, guild, slot) else {
-            return Ok(true);
+            return Ok(PostOutcome::NoCard(competence));
         };
         let channel = serenity::ChannelId::new(record.channel.max(1));
         match self.rest.send_message(channel, &message).await {
@@ -289,7 +306,7 @@ impl Scheduler {
                     slot,
                     competence,
                 });
-                Ok(true)
+                Ok(PostOutcome::Posted(competence))
             }
             Err(e) if e.is_missing_or_forbidden() => {
                 record.paused = Some(pause_reason(&e));
@@ -297,11 +314,11 @@ impl Scheduler {
                 self.store.set_schedule(guild, record)?;
                 tracing::warn!(guild, error = %e, "schedule paused: the channel cannot be posted to");
                 self.emit(SchedulerEvent::Paused { guild });
-                Ok(true)
+                Ok(PostOutcome::Paused)
             }
             Err(e) => {
                 tracing::warn!(guild, error = %e, "weekly post failed; will retry within the grace period");
-                Ok(false)
+                Ok(PostOutcome::NotTaken)
             }
         }
     }

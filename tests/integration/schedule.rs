@@ -522,3 +522,71 @@ async fn the_groups_reflections_move_the_gaps_order() {
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// `/schedule post-now` says what happened: posted (and what), not taken
+/// (try again), or paused because the channel is closed to the bot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn post_now_says_what_happened() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 25, 12, 0)));
+    let bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    let post_now = || async {
+        clock.advance(chrono::Duration::minutes(1));
+        let before = fake.requests().len();
+        schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "post-now").await;
+        // post-now acknowledges first, then answers on the interaction's webhook.
+        let answer = fake
+            .wait_until("the post-now answer", || {
+                fake.requests()
+                    .into_iter()
+                    .skip(before)
+                    .find(|r| r.path.starts_with("/api/v10/webhooks/"))
+            })
+            .await;
+        answer.json()["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let said = post_now().await;
+    assert!(said.starts_with("Posted C1.1 in <#"), "{said}");
+    let made = || {
+        fake.created()
+            .iter()
+            .filter(|c| c.channel == CHANNEL_ID)
+            .count()
+    };
+    assert_eq!(made(), 1);
+
+    fake.fail_next(
+        "POST",
+        "/messages",
+        400,
+        json!({ "message": "Bad", "code": 0 }),
+        &[],
+    );
+    let said = post_now().await;
+    assert!(
+        said.starts_with("Nothing was posted: Discord did not take"),
+        "{said}"
+    );
+
+    fake.fail_next(
+        "POST",
+        "/messages",
+        403,
+        json!({ "message": "Missing Access", "code": 50001 }),
+        &[],
+    );
+    let said = post_now().await;
+    assert!(said.contains("paused until `/schedule resume`"), "{said}");
+    let said = post_now().await;
+    assert!(
+        said.starts_with("Nothing was posted: the schedule is paused"),
+        "{said}"
+    );
+    assert_eq!(made(), 1, "nothing more went out");
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
