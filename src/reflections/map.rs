@@ -56,8 +56,10 @@ pub fn suggest_gap(
         .map(|(_, gap)| gap)
 }
 
-/// The map as a card: one field per domain, one line per area with a bar of
-/// touched (▰) and untouched (▱) competences, then what was touched.
+/// The map as a card: one field per domain, one line per area saying how
+/// many of its competences were reflected on ("3 of 8 competences") and then
+/// showing it as a bar of touched (▰) and untouched (▱), then what was
+/// touched.
 pub fn map_card(
     framework: &Framework,
     touched: &HashMap<CompetenceId, Touch>,
@@ -93,12 +95,15 @@ pub fn map_card(
                 })
                 .collect();
             let n = ids.iter().filter(|id| touched.contains_key(id)).count();
+            // The words come first, so a screen reader says "3 of 8
+            // competences" before (or instead of) the bar's symbols.
             let _ = writeln!(
                 value,
-                "**{}{}** {bar} {n}/{}",
+                "**{}{}** {n} of {} competence{} {bar}",
                 domain.id.letter(),
                 area.number,
-                ids.len()
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" }
             );
             let seen: Vec<String> = ids
                 .iter()
@@ -124,7 +129,7 @@ pub fn map_card(
         });
     }
     card.footer =
-        "▰ reflected on · ▱ not yet. Counts only: the map never shows what you wrote.".to_string();
+        "In each bar, ▰ is a competence reflected on and ▱ one not yet. Counts only: the map never shows what you wrote.".to_string();
     card
 }
 
@@ -189,10 +194,25 @@ mod tests {
         let rs = [reflection(1, &["core:3.5", "integration:4.4"], 3)];
         let card = map_card(&f, &coverage(&summaries(&rs)), 1);
         assert!(
-            card.fields[0].value.contains("**C3** ▱▱▱▱▰▱▱▱▱▱ 1/10"),
+            card.fields[0]
+                .value
+                .contains("**C3** 1 of 10 competences ▱▱▱▱▰▱▱▱▱▱"),
             "{}",
             card.fields[0].value
         );
+        // Every bar has its words, before it.
+        for field in card.fields.iter().take(2) {
+            for line in field
+                .value
+                .lines()
+                .filter(|l| l.contains('▱') || l.contains('▰'))
+            {
+                let words = line.find(" competence").expect(line);
+                let bar = line.find(['▱', '▰']).expect(line);
+                assert!(words < bar, "{line}");
+                assert!(line.contains(" of "), "{line}");
+            }
+        }
         assert!(card.fields[0].value.contains("3.5 ×1 (3 Nov)"));
         assert!(
             card.fields
