@@ -131,6 +131,7 @@ fn listing(c: &mut Criterion) {
                 id: 7,
                 now: Utc::now(),
                 guild: None,
+                times: personal::Times::Utc,
             };
             black_box(personal::handle(&member, Personal::Map).expect("map"))
         })

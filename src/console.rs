@@ -37,6 +37,7 @@ pub struct Console<'a, R, W> {
     input: io::Lines<R>,
     out: W,
     interactive: bool,
+    look: Look,
 }
 
 /// Runs the console on stdin and stdout until `/quit` or end of input.
@@ -54,7 +55,8 @@ pub fn run_stdio(
         io::stdout().lock(),
         interactive,
     )?
-    .with_key_file(key_file);
+    .with_key_file(key_file)
+    .with_look(Look::for_stdout());
     if interactive {
         console.say(&format!(
             "practice-companion console: {} ({} {}). Type /help, or /quit to leave.",
@@ -62,6 +64,140 @@ pub fn run_stdio(
         ))?;
     }
     console.run()
+}
+
+/// How the console's output looks: wrapped at word boundaries to a width
+/// (on a terminal), with bold, italic and dim styling where the terminal
+/// shows it, and plain text when piped or when `NO_COLOR` is set. The
+/// Markdown emphasis the core writes for Discord (`**bold**`, `*italic*`
+/// lines, `code`) becomes styling or disappears; it is never shown as is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Look {
+    /// Wrap lines to this many columns; none leaves lines whole (for pipes).
+    pub width: Option<usize>,
+    /// Style with ANSI escape codes.
+    pub colour: bool,
+}
+
+impl Look {
+    /// What standard output can show: its width and colours on a terminal
+    /// (honouring `NO_COLOR`, `CLICOLOR` and `TERM=dumb`), plain otherwise.
+    pub fn for_stdout() -> Look {
+        let stdout = io::stdout();
+        let terminal = stdout.is_terminal();
+        let colour = matches!(
+            anstream::AutoStream::choice(&stdout),
+            anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi
+        );
+        Look {
+            width: terminal.then(textwrap::termwidth),
+            colour,
+        }
+    }
+
+    fn styled(&self, style: anstyle::Style, text: &str) -> String {
+        if self.colour && !text.is_empty() {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// One line of the core's text: `**bold**` and `code` as styling (or
+    /// plain), a line wrapped in single `*` as italic.
+    fn inline(&self, line: &str) -> String {
+        let bold = anstyle::Style::new().bold();
+        let italic = anstyle::Style::new().italic();
+        if let Some(inner) = line
+            .strip_prefix('*')
+            .and_then(|l| l.strip_suffix('*'))
+            .filter(|l| !l.starts_with('*') && !l.is_empty())
+        {
+            return self.styled(italic, inner);
+        }
+        let mut out = String::new();
+        let mut rest = line;
+        let mut strong = false;
+        while let Some(at) = rest.find("**") {
+            let piece = rest[..at].replace('`', "");
+            out.push_str(&if strong {
+                self.styled(bold, &piece)
+            } else {
+                piece
+            });
+            strong = !strong;
+            rest = &rest[at + 2..];
+        }
+        let piece = rest.replace('`', "");
+        out.push_str(&if strong {
+            self.styled(bold, &piece)
+        } else {
+            piece
+        });
+        out
+    }
+
+    /// Text of any length: each line styled, then wrapped to the width,
+    /// keeping its indent on the lines it wraps onto.
+    pub fn text(&self, text: &str) -> String {
+        text.lines()
+            .map(|line| {
+                let styled = self.inline(line);
+                match self.width {
+                    Some(width) if textwrap::core::display_width(&styled) > width => {
+                        let indent: String =
+                            line.chars().take_while(|c| c.is_whitespace()).collect();
+                        let hang = if line.trim_start().starts_with(['·', '-']) {
+                            format!("{indent}  ")
+                        } else {
+                            indent
+                        };
+                        let options = textwrap::Options::new(width.max(20))
+                            .subsequent_indent(&hang)
+                            .break_words(false)
+                            .word_separator(textwrap::WordSeparator::AsciiSpace);
+                        textwrap::fill(&styled, options)
+                    }
+                    _ => styled,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// A card: its heading dim, its title bold and underlined by a rule, its
+    /// text, each field under its name in bold, its footer dim.
+    pub fn card(&self, card: &crate::render::Card) -> String {
+        let dim = anstyle::Style::new().dimmed();
+        let bold = anstyle::Style::new().bold();
+        let mut out = Vec::new();
+        if !card.heading.is_empty() {
+            out.push(self.styled(dim, &self.text(&card.heading)));
+        }
+        out.push(self.styled(bold, &card.title));
+        let rule = card
+            .title
+            .chars()
+            .count()
+            .clamp(8, self.width.unwrap_or(60).min(60));
+        out.push("─".repeat(rule));
+        if !card.description.is_empty() {
+            out.push(self.text(&card.description));
+            out.push(String::new());
+        }
+        for field in &card.fields {
+            out.push(self.styled(bold, &format!("{}:", field.name)));
+            out.push(self.text(&field.value));
+            out.push(String::new());
+        }
+        if !card.footer.is_empty() {
+            out.push(self.styled(dim, &self.text(&card.footer)));
+        }
+        while out.last().is_some_and(String::is_empty) {
+            out.pop();
+        }
+        out.join("\n")
+    }
 }
 
 enum Line {
@@ -129,6 +265,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             input: input.lines(),
             out,
             interactive,
+            look: Look::default(),
         })
     }
 
@@ -136,6 +273,12 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     /// the data directory.
     pub fn with_key_file(mut self, key_file: Option<PathBuf>) -> Self {
         self.key_file = key_file;
+        self
+    }
+
+    /// Shows output with this look (wrapping and styling).
+    pub fn with_look(mut self, look: Look) -> Self {
+        self.look = look;
         self
     }
 
@@ -245,7 +388,8 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     }
 
     fn say(&mut self, text: &str) -> io::Result<()> {
-        writeln!(self.out, "{text}")
+        let shown = self.look.text(text);
+        writeln!(self.out, "{shown}")
     }
 
     fn store(&mut self) -> Result<&Store, String> {
@@ -357,6 +501,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             id: LOCAL_MEMBER,
             now,
             guild: None,
+            times: personal::Times::Local,
         };
         personal::handle(&member, command).map_err(|e| format!("error: {e}"))
     }
@@ -559,17 +704,16 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             ))?
             .unwrap_or_default();
         let mode = Mode::parse(&kind).unwrap_or_else(|| {
-            let _ = writeln!(self.out, "Not one of those; saved as {}.", mode.as_str());
+            let _ = self.say(&format!("Not one of those; saved as {}.", mode.as_str()));
             mode
         });
         let spent = self
             .read_answer("Time spent, for your CPD record (optional, e.g. 45 or 1h 30): ")?
             .unwrap_or_default();
         let minutes = parse_minutes(&spent).unwrap_or_else(|e| {
-            let _ = writeln!(
-                self.out,
+            let _ = self.say(&format!(
                 "{e} Saved without a time; add it with /reflections edit."
-            );
+            ));
             None
         });
         Ok(Some(Draft {
@@ -596,20 +740,21 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
 
     fn show(&mut self, reply: &Reply) -> io::Result<()> {
         if let Some(text) = &reply.text {
-            writeln!(self.out, "{}", text.replace("**", ""))?;
+            self.say(text)?;
         }
         for line in &reply.results {
-            writeln!(self.out, "  {:<16} {}", line.label, line.statement)?;
+            self.say(&format!("  {:<16} {}", line.label, line.statement))?;
         }
         for (i, card) in reply.cards.iter().enumerate() {
             if i > 0 || reply.text.is_some() {
                 writeln!(self.out)?;
             }
-            writeln!(self.out, "{}", card.to_plain_text())?;
+            let shown = self.look.card(card);
+            writeln!(self.out, "{shown}")?;
         }
         let hints: Vec<String> = reply.actions.iter().filter_map(hint).collect();
         if !hints.is_empty() {
-            writeln!(self.out, "Next: {}", hints.join(" · "))?;
+            self.say(&format!("Next: {}", hints.join(" · ")))?;
         }
         writeln!(self.out)
     }
@@ -881,6 +1026,61 @@ mod tests {
             words(&one) + words(&two),
             50 * 45,
             "every sentence is kept and shown"
+        );
+    }
+
+    #[test]
+    fn the_look_wraps_at_words_styles_or_strips_emphasis_and_keeps_indents() {
+        let plain = Look {
+            width: Some(30),
+            colour: false,
+        };
+        let text = "**Bold start** then `code` and a sentence long enough to wrap twice over.\n  · an indented item that also runs long enough to wrap";
+        let shown = plain.text(text);
+        assert!(!shown.contains("**") && !shown.contains('`'), "{shown}");
+        assert!(shown.lines().all(|l| l.chars().count() <= 30), "{shown}");
+        let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            words(&shown),
+            words(&text.replace("**", "").replace('`', ""))
+        );
+        let item: Vec<&str> = shown.lines().skip_while(|l| !l.contains('·')).collect();
+        assert!(
+            item.len() > 1 && item[1].starts_with("    "),
+            "hanging indent: {shown}"
+        );
+        assert_eq!(plain.text("*An aside.*"), "An aside.");
+        let styled = Look {
+            width: None,
+            colour: true,
+        };
+        let shown = styled.text("**Bold** rest");
+        assert!(
+            shown.starts_with("\u{1b}[1mBold\u{1b}[0m rest"),
+            "{shown:?}"
+        );
+        assert_eq!(Look::default().text("a **b** c"), "a b c");
+    }
+
+    /// The console shows reflection times in local time, not UTC.
+    #[test]
+    fn reflection_times_are_local() {
+        let dir = temp("local-time");
+        let day = || chrono::Local::now().format("%-d %B %Y").to_string();
+        let before = day();
+        let out = session(
+            &dir,
+            "/reflect\n\nA moment.\n.\n\n\n\n/reflections view 1\n",
+        );
+        let after = day();
+        let written = out
+            .lines()
+            .find(|l| l.contains("Written "))
+            .unwrap_or_default();
+        assert!(!written.contains("UTC"), "{written}");
+        assert!(
+            written.contains(&before) || written.contains(&after),
+            "{written}"
         );
     }
 

@@ -35,6 +35,46 @@ pub struct Member<'a> {
     /// The server the member wrote from, if any: its group counts (counts
     /// only) learn which competences were reflected on.
     pub guild: Option<u64>,
+    /// How times are shown to this member.
+    pub times: Times,
+}
+
+/// How a front-end shows a moment to its member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Times {
+    /// In UTC, said so.
+    #[default]
+    Utc,
+    /// In the machine's local time zone (the console).
+    Local,
+    /// As a Discord timestamp, which each reader's app shows in their own time.
+    Discord,
+}
+
+impl Times {
+    /// A date and time: "25 November 2026, 14:05".
+    pub fn moment(self, t: DateTime<Utc>) -> String {
+        match self {
+            Times::Utc => t.format("%-d %B %Y, %H:%M UTC").to_string(),
+            Times::Local => t
+                .with_timezone(&chrono::Local)
+                .format("%-d %B %Y, %H:%M")
+                .to_string(),
+            Times::Discord => format!("<t:{}:f>", t.timestamp()),
+        }
+    }
+
+    /// A date: "25 Nov 2026".
+    pub fn day(self, t: DateTime<Utc>) -> String {
+        match self {
+            Times::Utc => t.format("%-d %b %Y").to_string(),
+            Times::Local => t
+                .with_timezone(&chrono::Local)
+                .format("%-d %b %Y")
+                .to_string(),
+            Times::Discord => format!("<t:{}:D>", t.timestamp()),
+        }
+    }
 }
 
 /// What an export holds.
@@ -420,7 +460,7 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
     }
     let mut text = String::new();
     for r in &page.items {
-        let _ = writeln!(text, "{}", list_line(r));
+        let _ = writeln!(text, "{}", list_line(r, member.times));
     }
     let filter = tag.map_or(String::new(), |t| format!(" tagged {}", short_code(&t)));
     let card = Card {
@@ -448,19 +488,14 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
     Ok(reply)
 }
 
-fn list_line(r: &Summary) -> String {
+fn list_line(r: &Summary, times: Times) -> String {
     let title = &r.heading;
     let tags = if r.competences.is_empty() {
         String::new()
     } else {
         format!(" — {}", tags_text(&r.competences))
     };
-    format!(
-        "**#{}** {} · {}{tags}",
-        r.id,
-        r.created.format("%-d %b %Y"),
-        title
-    )
+    format!("**#{}** {} · {}{tags}", r.id, times.day(r.created), title)
 }
 
 fn view(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
@@ -476,7 +511,7 @@ fn view(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
     };
     let mut reply = Reply {
         visibility: Visibility::Private,
-        cards: vec![reflection_card(&r)],
+        cards: vec![reflection_card(&r, member.times)],
         ..Reply::default()
     };
     let share = if r.shared.is_empty() {
@@ -509,7 +544,7 @@ fn reflection_base(r: &Reflection, heading: &str, title: &str, footer: &str) -> 
 }
 
 /// A reflection shown to its author: with its number, kind, model and dates.
-pub fn reflection_card(r: &Reflection) -> Card {
+pub fn reflection_card(r: &Reflection, times: Times) -> Card {
     let title = if r.title.is_empty() {
         "Untitled"
     } else {
@@ -522,9 +557,9 @@ pub fn reflection_card(r: &Reflection) -> Card {
         &format!("#{} {title}", r.id),
         &footer,
     );
-    let mut when = format!("Written {}", r.created.format("%-d %B %Y, %H:%M UTC"));
+    let mut when = format!("Written {}", times.moment(r.created));
     if let Some(edited) = r.edited {
-        let _ = write!(when, " · edited {}", edited.format("%-d %B %Y, %H:%M UTC"));
+        let _ = write!(when, " · edited {}", times.moment(edited));
     }
     if let Some(m) = r.minutes {
         let _ = write!(when, " · time spent: {}", minutes_text(m));
@@ -688,6 +723,7 @@ mod tests {
             id,
             now: Utc::now(),
             guild: None,
+            times: Times::Utc,
         }
     }
 

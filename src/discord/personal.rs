@@ -33,6 +33,7 @@ pub fn answer(
         id: member,
         now: data.clock.now(),
         guild,
+        times: personal::Times::Discord,
     };
     let erases = matches!(
         command,

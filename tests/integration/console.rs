@@ -68,7 +68,7 @@ fn an_unknown_reflective_model_is_answered_with_the_models_there_are() {
     let out = &run.stdout;
     assert!(
         out.contains(
-            "There is no reflective model `driscoll`. Choose one of: free, gibbs, rolfe, kolb."
+            "There is no reflective model driscoll. Choose one of: free, gibbs, rolfe, kolb."
         ),
         "{out}"
     );
@@ -78,4 +78,103 @@ fn an_unknown_reflective_model_is_answered_with_the_models_there_are() {
     );
     assert!(!out.contains("Saved as reflection"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The console on a terminal of `cols` columns (a pseudo-terminal made by
+/// util-linux's `script`), with `env` set; what it printed.
+fn on_a_terminal(cols: u16, env: &[(&str, &str)], input: &str) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "companion-console-tty-{}-{cols}-{}",
+        std::process::id(),
+        env.len()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let command = format!(
+        "stty rows 40 cols {cols}; {} console --data-dir {}",
+        env!("CARGO_BIN_EXE_companion"),
+        dir.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("TERM", "xterm-256color")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` runs the console on a pseudo-terminal (.ci/run installs it)");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("input");
+    let out = child.wait_with_output().expect("script ran");
+    String::from_utf8_lossy(&out.stdout).replace('\r', "")
+}
+
+/// Visible width of a line: ANSI escape sequences take no room.
+fn visible_width(line: &str) -> usize {
+    let mut width = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            width += 1;
+        }
+    }
+    width
+}
+
+#[test]
+fn on_a_terminal_the_console_wraps_at_words_and_styles_and_piped_it_is_plain() {
+    let input = "/competence 3.5 domain:core\n/help\n";
+    let styled = on_a_terminal(50, &[], input);
+    assert!(styled.contains("\u{1b}[1m"), "bold on a terminal: {styled}");
+    assert!(styled.contains("Ability to listen for"), "{styled}");
+    for line in styled.lines().filter(|l| !l.starts_with('/')) {
+        assert!(
+            visible_width(line) <= 50,
+            "wider than the terminal: {line:?}"
+        );
+    }
+    // Words are never cut: every word of the statement is whole somewhere.
+    let words: Vec<&str> = styled.split_whitespace().collect();
+    for word in ["strengths,", "qualities", "identify,"] {
+        assert!(
+            words.iter().any(|w| w.ends_with(word) || w.contains(word)),
+            "{word}"
+        );
+    }
+    assert!(
+        !styled.contains("**") && !styled.contains('`'),
+        "no literal Markdown: {styled}"
+    );
+
+    let no_colour = on_a_terminal(50, &[("NO_COLOR", "1")], input);
+    assert!(
+        !no_colour.contains('\u{1b}'),
+        "NO_COLOR means plain: {no_colour}"
+    );
+    assert!(no_colour.contains("Ability to listen for"));
+
+    let dir = std::env::temp_dir().join(format!("companion-console-piped-{}", std::process::id()));
+    let piped = companion_with_input(
+        &["console", "--data-dir", dir.to_str().expect("utf-8")],
+        input,
+    );
+    assert!(!piped.stdout.contains('\u{1b}'), "{}", piped.stdout);
+    assert!(
+        !piped.stdout.contains("**") && !piped.stdout.contains('`'),
+        "{}",
+        piped.stdout
+    );
 }
