@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use crate::clock::{Clock, SystemClock};
 use crate::commands::personal::{self, ExportKind, Member, Personal};
-use crate::commands::{self, Action, Command, Reply};
-use crate::framework::{DomainId, Framework};
-use crate::prompts::Models;
+use crate::commands::{self, Action, Command, FrontEnd, Reply, commands_on};
+use crate::framework::{CompetenceId, DomainId, Framework};
+use crate::prompts::{Models, WeeklyPrompts};
 use crate::reflections::export;
 use crate::reflections::{
     Draft, MAX_STORED_CHARS, Mode, minutes_text, parse_minutes, parse_tags, short_code, tags_text,
@@ -28,6 +28,7 @@ pub const LOCAL_MEMBER: u64 = 1;
 pub struct Console<'a, R, W> {
     framework: &'a Framework,
     models: Models,
+    prompts: WeeklyPrompts,
     data_dir: PathBuf,
     key_file: Option<PathBuf>,
     store: Option<Store>,
@@ -201,6 +202,10 @@ impl Look {
 }
 
 enum Line {
+    /// `/week` (this week's competence) or `/schedule preview` (next week's).
+    Week {
+        next: bool,
+    },
     Empty,
     Quit,
     Command(Command),
@@ -254,9 +259,12 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         interactive: bool,
     ) -> io::Result<Self> {
         let models = Models::builtin().map_err(|e| io::Error::other(e.to_string()))?;
+        let prompts =
+            WeeklyPrompts::builtin(framework).map_err(|e| io::Error::other(e.to_string()))?;
         Ok(Console {
             framework,
             models,
+            prompts,
             data_dir: data_dir.to_path_buf(),
             key_file: None,
             store: None,
@@ -328,9 +336,73 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 self.show(&reply)?;
             }
             Line::Personal(p) => return self.personal(p),
+            Line::Week { next } => self.week(next)?,
             Line::Problem(text) => self.say(&format!("{text}\n"))?,
         }
         Ok(true)
+    }
+
+    /// The competence of the week for a member practising alone: a personal
+    /// rotation kept in the data directory, a new competence each Monday
+    /// (local time in `TZ` when it names a zone, else Europe/London); or,
+    /// with `next`, next week's without using it up.
+    fn week(&mut self, next: bool) -> io::Result<()> {
+        let framework = self.framework;
+        let now = self.clock.now();
+        let zone = std::env::var("TZ")
+            .ok()
+            .and_then(|z| crate::schedule::parse_zone(z.trim_start_matches(':')).ok())
+            .unwrap_or(crate::schedule::DEFAULT_TZ);
+        let found: Result<Option<CompetenceId>, String> = (|| {
+            let store = self.store()?;
+            let mut record = store
+                .personal_rotation()
+                .map_err(|e| format!("error: {e}"))?;
+            let (this_week, changed) =
+                match crate::schedule::personal_week(framework, &mut record, zone, now) {
+                    Some(found) => found,
+                    None => return Ok(None),
+                };
+            if changed && let Some(record) = &record {
+                store
+                    .set_personal_rotation(record)
+                    .map_err(|e| format!("error: {e}"))?;
+            }
+            if !next {
+                return Ok(Some(this_week));
+            }
+            Ok(record
+                .as_ref()
+                .and_then(|r| crate::schedule::personal_next(framework, r)))
+        })();
+        let id = match found {
+            Ok(Some(id)) => id,
+            Ok(None) => return self.say("This framework has no competences to rotate through.\n"),
+            Err(problem) => return self.say(&format!("{problem}\n")),
+        };
+        let card = framework.competence(id).and_then(|c| {
+            let prompt = self.prompts.for_competence(framework, id)?;
+            Some(crate::render::weekly_card(framework, c, &prompt))
+        });
+        let Some(card) = card else {
+            return self.say(&format!(
+                "{} has no weekly prompt in this build.\n",
+                short_code(&id)
+            ));
+        };
+        let mut reply = Reply {
+            text: Some(if next {
+                "Next week's competence, from Monday:".to_string()
+            } else {
+                "Your competence of the week:".to_string()
+            }),
+            cards: vec![card],
+            ..Reply::default()
+        };
+        if !next {
+            reply.actions = vec![Action::ReflectOn(id)];
+        }
+        self.show(&reply)
     }
 
     /// Asks for a confirmation. An answer that looks like a command is not
@@ -798,18 +870,33 @@ fn parse_line(framework: &Framework, line: &str) -> Line {
             query: args.to_string(),
         }),
         "framework" => Line::Command(Command::Framework),
-        "help" | "?" => Line::Command(Command::Help),
+        "help" | "?" => Line::Command(Command::Help(FrontEnd::Console)),
         "reflect" => reflect(args),
         "reflections" | "r" => reflections(framework, args),
         "map" => Line::Personal(PersonalLine::Run(Personal::Map)),
+        "week" | "w" => Line::Week { next: false },
+        "schedule" => match args.to_ascii_lowercase().as_str() {
+            "preview" => Line::Week { next: true },
+            _ => Line::Problem(
+                "In the console, /schedule preview shows next week's competence; a server's weekly posts are set up in Discord.".into(),
+            ),
+        },
         "quit" | "exit" | "q" => Line::Quit,
-        _ => Line::Problem(format!(
-            "There is no /{} command. Try /competence, /search, /framework, /reflect, /reflections, /map, /help or /quit.",
-            name.chars()
-                .filter(|c| c.is_alphanumeric())
-                .take(32)
-                .collect::<String>()
-        )),
+        _ => {
+            let known: Vec<String> = commands_on(FrontEnd::Console)
+                .iter()
+                .map(|c| format!("/{c}"))
+                .collect();
+            let (last, rest) = known.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+            Line::Problem(format!(
+                "There is no /{} command. Try {} or {last}.",
+                name.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .take(32)
+                    .collect::<String>(),
+                rest.join(", ")
+            ))
+        }
     }
 }
 
@@ -1082,6 +1169,89 @@ mod tests {
             written.contains(&before) || written.contains(&after),
             "{written}"
         );
+    }
+
+    /// The console has every command the core's list gives it, and `/help`
+    /// names only those; Discord's help names none of the console's own.
+    #[test]
+    fn the_console_has_the_commands_its_help_lists() {
+        let f = Framework::builtin().unwrap();
+        for name in commands_on(FrontEnd::Console) {
+            let line = format!("/{name} preview");
+            assert!(
+                !matches!(parse_line(&f, &line), Line::Problem(ref p) if p.starts_with("There is no")),
+                "/{name} is listed for the console but not parsed"
+            );
+        }
+        let console = commands::help_text(FrontEnd::Console);
+        let discord = commands::help_text(FrontEnd::Discord);
+        for absent in ["/remind", "/inline", "/schedule set"] {
+            assert!(!console.contains(absent), "{absent} in the console's help");
+        }
+        assert!(console.contains("/week") && console.contains("/quit"));
+        assert!(!discord.contains("/quit") && discord.contains("/remind on"));
+        let out = session(&temp("help"), "/help\n/remind on\n");
+        assert!(out.contains("There is no /remind command"), "{out}");
+        assert!(out.contains("/help or /quit."), "{out}");
+    }
+
+    /// `/week` for a member practising alone: one competence a week from
+    /// Monday, kept across sessions; `/schedule preview` shows the next
+    /// without using it up.
+    #[test]
+    fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
+        use crate::clock::ManualClock;
+        use chrono::TimeZone;
+        let dir = temp("week");
+        let f = Framework::builtin().unwrap();
+        let at = |day: u32| {
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, day, 12, 0, 0)
+                .unwrap()
+        };
+        let run = |day: u32, input: &str| {
+            let mut out = Vec::new();
+            let mut console = Console::new(&f, &dir, input.as_bytes(), &mut out, false).unwrap();
+            console.clock = Box::new(ManualClock::new(at(day)));
+            console.run().unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let title = |out: &str, lead: &str| -> String {
+            let after = out.split(lead).nth(1).unwrap_or_default();
+            after
+                .lines()
+                .find(|l| l.starts_with("Competence of the week: "))
+                .unwrap_or_default()
+                .to_string()
+        };
+        // Wednesday 25 November: C1.1; again the same week; next is C1.2.
+        let out = run(25, "/week\n/week\n/schedule preview\n");
+        assert_eq!(
+            title(&out, "Your competence of the week:"),
+            "Competence of the week: C1.1"
+        );
+        assert_eq!(
+            out.matches("Competence of the week: C1.1").count(),
+            2,
+            "{out}"
+        );
+        assert_eq!(
+            title(&out, "Next week's competence"),
+            "Competence of the week: C1.2"
+        );
+        // Sunday, same week, a new session: still C1.1.
+        let out = run(29, "/w\n");
+        assert!(out.contains("Competence of the week: C1.1"), "{out}");
+        // Monday 30 November: the rotation moves on, once.
+        let out = run(30, "/week\n/week\n/schedule preview\n");
+        assert_eq!(
+            out.matches("Competence of the week: C1.2").count(),
+            2,
+            "{out}"
+        );
+        assert!(out.contains("Competence of the week: C1.3"), "{out}");
+        let out = run(30, "/schedule set\n");
+        assert!(out.contains("set up in Discord"), "{out}");
     }
 
     #[test]

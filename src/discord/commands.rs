@@ -120,7 +120,10 @@ pub async fn framework(ctx: Context<'_>) -> Result<(), BotError> {
 pub async fn help(ctx: Context<'_>) -> Result<(), BotError> {
     send(
         ctx,
-        &commands::handle(&ctx.data().framework, &Command::Help),
+        &commands::handle(
+            &ctx.data().framework,
+            &Command::Help(commands::FrontEnd::Discord),
+        ),
     )
     .await
 }

@@ -9,7 +9,7 @@ use super::scheduler::PostOutcome;
 use super::{BotError, Context, Data};
 use crate::commands::{Action, Reply, Visibility};
 use crate::schedule::{
-    DEFAULT_GRACE_HOURS, DEFAULT_TZ, Order, Rule, Scope, parse_time, parse_zone, zone_suggestions,
+    self, DEFAULT_TZ, Order, Rule, Scope, parse_time, parse_zone, zone_suggestions,
 };
 use crate::store::ScheduleRecord;
 
@@ -123,21 +123,12 @@ pub async fn set(
 ) -> Result<(), BotError> {
     let guild = guild_of(ctx)?;
     let data = ctx.data();
-    let time = parse_time(&time).map_err(|e| BotError::User(e.to_string()))?;
-    let zone = match timezone.as_deref() {
-        Some(z) => parse_zone(z).map_err(|e| BotError::User(e.to_string()))?,
-        None => DEFAULT_TZ,
-    };
-    let now = data.clock.now();
     let existing = data.store.schedule(guild)?;
-    let rule = Rule {
-        weekday: weekday.into(),
-        time,
-        tz: zone.name().to_string(),
-        grace_hours: grace_hours.unwrap_or(DEFAULT_GRACE_HOURS),
-    };
-    let record = ScheduleRecord {
+    let setting = schedule::Setting {
         channel: channel.get(),
+        weekday: weekday.into(),
+        time: &time,
+        zone: timezone.as_deref(),
         scope: domain.map_or(Scope::Both, |d| match d {
             ScopeChoice::Core => Scope::Core,
             ScopeChoice::Integration => Scope::Integration,
@@ -148,17 +139,11 @@ pub async fn set(
             OrderChoice::Shuffled => Order::Shuffled,
             OrderChoice::Gaps => Order::Gaps,
         }),
-        // The rotation and this week's post survive a change of settings.
-        rotation: existing
-            .as_ref()
-            .map(|r| r.rotation.clone())
-            .unwrap_or_default(),
-        current: existing.as_ref().and_then(|r| r.current.clone()),
-        last_slot: now,
-        paused: None,
-        skip: None,
-        rule,
+        grace_hours,
     };
+    let now = data.clock.now();
+    let record = schedule::set(existing.as_ref(), &setting, now)
+        .map_err(|e| BotError::User(e.to_string()))?;
     data.store.set_schedule(guild, &record)?;
     data.scheduler.changed();
     send(
@@ -179,48 +164,14 @@ async fn autocomplete_zone(
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
+/// The core's description of a schedule, its place a channel mention.
 fn describe(data: &Data, record: &ScheduleRecord) -> String {
-    let zone = record.rule.zone();
-    let next = record
-        .rule
-        .next_slot(record.last_slot.max(data.clock.now()));
-    let mut text = format!(
-        "Every {} at {} ({}) in <#{}>, from {} competences, {} order. Next post: {}.",
-        weekday_name(record.rule.weekday),
-        record.rule.time.format("%H:%M"),
-        zone.name(),
-        record.channel,
-        match record.scope {
-            Scope::Core => "core",
-            Scope::Integration => "integration",
-            Scope::Both => "all 60",
-        },
-        match record.order {
-            Order::Sequential => "framework",
-            Order::Shuffled => "shuffled",
-            Order::Gaps => "least-reflected-first",
-        },
-        next.with_timezone(&zone).format("%A %-d %B, %H:%M %Z"),
-    );
-    if let Some(reason) = &record.paused {
-        text.push_str(&format!("\n**Paused:** {reason}"));
-    }
-    if record.skip.is_some() {
-        text.push_str("\nThe next post will be skipped.");
-    }
-    text
-}
-
-fn weekday_name(d: Weekday) -> &'static str {
-    match d {
-        Weekday::Mon => "Monday",
-        Weekday::Tue => "Tuesday",
-        Weekday::Wed => "Wednesday",
-        Weekday::Thu => "Thursday",
-        Weekday::Fri => "Friday",
-        Weekday::Sat => "Saturday",
-        Weekday::Sun => "Sunday",
-    }
+    schedule::describe(
+        &data.framework,
+        record,
+        &format!("in <#{}>", record.channel),
+        data.clock.now(),
+    )
 }
 
 /// Show this server's schedule, the next post, and why it is paused if it is
@@ -231,14 +182,7 @@ pub async fn show(ctx: Context<'_>) -> Result<(), BotError> {
         .store
         .schedule(guild_of(ctx)?)?
         .ok_or_else(no_schedule)?;
-    let mut text = describe(data, &record);
-    if let Some(week) = &record.current {
-        text.push_str(&format!(
-            "\nThis week: {}.",
-            crate::reflections::short_code(&week.competence)
-        ));
-    }
-    send(ctx, &Reply::private_text(text)).await
+    send(ctx, &Reply::private_text(describe(data, &record))).await
 }
 
 /// Pause the weekly posts
@@ -247,11 +191,10 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let guild = guild_of(ctx)?;
     let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
-    record.paused =
-        Some("paused by someone with Manage Server; `/schedule resume` starts it again.".into());
+    let said = schedule::pause(&mut record);
     data.store.set_schedule(guild, &record)?;
     data.scheduler.changed();
-    send(ctx, &Reply::private_text("Weekly posts are paused.".into())).await
+    send(ctx, &Reply::private_text(said)).await
 }
 
 /// Resume the weekly posts (missed weeks are not posted)
@@ -260,8 +203,7 @@ pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let guild = guild_of(ctx)?;
     let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
-    record.paused = None;
-    record.last_slot = record.last_slot.max(data.clock.now());
+    schedule::resume(&mut record, data.clock.now());
     data.store.set_schedule(guild, &record)?;
     data.scheduler.changed();
     send(
@@ -277,18 +219,9 @@ pub async fn skip(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let guild = guild_of(ctx)?;
     let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
-    let next = record
-        .rule
-        .next_slot(record.last_slot.max(data.clock.now()));
-    record.skip = Some(next);
+    let said = schedule::skip(&mut record, data.clock.now());
     data.store.set_schedule(guild, &record)?;
-    send(
-        ctx,
-        &Reply::private_text(
-            "The next weekly post will be skipped; the one after goes out as usual.".into(),
-        ),
-    )
-    .await
+    send(ctx, &Reply::private_text(said)).await
 }
 
 /// See the next weekly post before it goes out (only you see it)
@@ -403,7 +336,6 @@ pub async fn remind_on(
     #[max_length = 64]
     timezone: Option<String>,
 ) -> Result<(), BotError> {
-    use chrono::Timelike;
     let data = ctx.data();
     let guild = guild_of(ctx)?;
     let time = parse_time(&time).map_err(|e| BotError::User(e.to_string()))?;
@@ -411,16 +343,7 @@ pub async fn remind_on(
         Some(z) => parse_zone(z).map_err(|e| BotError::User(e.to_string()))?,
         None => DEFAULT_TZ,
     };
-    let quiet = super::scheduler::QUIET_FROM..24;
-    if quiet.contains(&time.hour()) || time.hour() < super::scheduler::QUIET_UNTIL {
-        return Err(BotError::User(format!(
-            "Reminders keep quiet from {:02}:00 to {:02}:00; choose a time between {:02}:00 and {:02}:00.",
-            super::scheduler::QUIET_FROM,
-            super::scheduler::QUIET_UNTIL,
-            super::scheduler::QUIET_UNTIL,
-            super::scheduler::QUIET_FROM
-        )));
-    }
+    let time = schedule::reminder_time(time).map_err(BotError::User)?;
     let rule = Rule {
         weekday: weekday.into(),
         time,
@@ -442,7 +365,7 @@ pub async fn remind_on(
         ctx,
         &Reply::private_text(format!(
             "I will nudge you by direct message every {} at {} ({}), starting {}. Skip a week with `/remind skip`; stop with `/remind off`.",
-            weekday_name(reminder.rule.weekday),
+            schedule::weekday_name(reminder.rule.weekday),
             reminder.rule.time.format("%H:%M"),
             zone.name(),
             next.with_timezone(&zone).format("%A %-d %B")

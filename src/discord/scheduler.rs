@@ -67,18 +67,6 @@ pub enum SchedulerEvent {
     },
 }
 
-/// Quiet hours, local time: no reminder is sent from 21:00 to 07:00.
-pub const QUIET_FROM: u32 = 21;
-/// End of quiet hours.
-pub const QUIET_UNTIL: u32 = 7;
-
-/// Whether `now` falls in the quiet hours of the rule's time zone.
-pub fn in_quiet_hours(rule: &crate::schedule::Rule, now: DateTime<Utc>) -> bool {
-    use chrono::Timelike;
-    let hour = now.with_timezone(&rule.zone()).hour();
-    !(QUIET_UNTIL..QUIET_FROM).contains(&hour)
-}
-
 /// How soon a failed post is retried (within the grace period).
 const RETRY: i64 = 5;
 /// The longest the task sleeps without looking again.
@@ -168,7 +156,7 @@ impl Scheduler {
             };
             let skip = decision.post.is_none()
                 || reminder.skip == Some(slot)
-                || in_quiet_hours(&reminder.rule, now);
+                || crate::schedule::in_quiet_hours(&reminder.rule, now);
             reminder.last_slot = slot;
             if reminder.skip == Some(slot) {
                 reminder.skip = None;

@@ -3,12 +3,18 @@
 //! no clock, no storage, no Discord, so a year of slots can be checked in a
 //! test, clock changes included.
 
+mod manage;
 mod rotation;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+pub use manage::{
+    QUIET_FROM, QUIET_UNTIL, ScheduleRecord, Setting, Week, describe, in_quiet_hours, order_name,
+    pause, personal_next, personal_week, reminder_time, resume, scope_name, set, skip,
+    weekday_name,
+};
 pub use rotation::{Order, Rotation, Scope, next_competence};
 
 /// The default time zone: the framework is BACP's, its members mostly in the UK.

@@ -14,43 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
 use crate::framework::{Code, CompetenceId, DomainId};
-use crate::schedule::{Order, Rotation, Rule, Scope};
-
-/// One server's schedule and where it stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScheduleRecord {
-    /// The channel the weekly post goes to.
-    pub channel: u64,
-    /// When.
-    pub rule: Rule,
-    /// From which domains.
-    pub scope: Scope,
-    /// In what order.
-    pub order: Order,
-    /// Which competences this cycle has used.
-    pub rotation: Rotation,
-    /// The last slot dealt with (posted or skipped); the creation time at first.
-    pub last_slot: DateTime<Utc>,
-    /// Why the schedule is paused, when it is.
-    pub paused: Option<String>,
-    /// A slot the group asked to skip.
-    pub skip: Option<DateTime<Utc>>,
-    /// This week's competence and its post.
-    pub current: Option<Week>,
-}
-
-/// A posted week.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Week {
-    /// The competence.
-    pub competence: CompetenceId,
-    /// The slot it was posted for.
-    pub slot: DateTime<Utc>,
-    /// The message.
-    pub message: u64,
-    /// The discussion thread, if one could be opened.
-    pub thread: Option<u64>,
-}
+pub use crate::schedule::{ScheduleRecord, Week};
 
 /// A slot's state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +32,9 @@ pub enum SlotState {
         message: u64,
     },
 }
+
+/// Meta key of the console's personal rotation.
+const PERSONAL_ROTATION: &[u8] = b"personal_rotation";
 
 fn guild_key(guild: u64) -> [u8; 8] {
     guild.to_be_bytes()
@@ -162,6 +129,28 @@ impl Store {
         let bytes = json(record)?;
         self.with(|live| {
             live.t.schedules.insert(guild_key(guild), bytes)?;
+            self.commit(live)
+        })
+    }
+
+    /// The console's personal rotation (a member practising alone): which
+    /// competences it has shown, one a week. Kept apart from the servers'
+    /// schedules, so no scheduler ever posts it.
+    pub fn personal_rotation(&self) -> Result<Option<ScheduleRecord>, StoreError> {
+        self.with(|live| {
+            live.t
+                .meta
+                .get(PERSONAL_ROTATION)?
+                .map(|b| from_json(&b, "the personal rotation"))
+                .transpose()
+        })
+    }
+
+    /// Saves the console's personal rotation durably.
+    pub fn set_personal_rotation(&self, record: &ScheduleRecord) -> Result<(), StoreError> {
+        let bytes = json(record)?;
+        self.with(|live| {
+            live.t.meta.insert(PERSONAL_ROTATION, bytes)?;
             self.commit(live)
         })
     }

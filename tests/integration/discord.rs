@@ -88,6 +88,13 @@ async fn commands_are_registered_globally_with_valid_schemas() {
             "remind"
         ]
     );
+    // The same commands the core's one list gives Discord, no more, no fewer.
+    let mut registered = names.clone();
+    registered.sort_unstable();
+    let mut declared =
+        practice_companion::commands::commands_on(practice_companion::commands::FrontEnd::Discord);
+    declared.sort_unstable();
+    assert_eq!(registered, declared);
     let inline = put
         .json()
         .as_array()
