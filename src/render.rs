@@ -351,7 +351,7 @@ pub fn weekly_card(
         title: fit(&format!("Competence of the week: {code}"), limits::TITLE),
         description: fit(&description, limits::DESCRIPTION),
         fields,
-        footer: "Knowledge, reflection, practice: mastery needs all three. Discuss in the thread; reflect privately with the button.".to_string(),
+        footer: "Knowledge, reflection, practice: mastery needs all three. Discuss it with your group; reflect on it privately.".to_string(),
         domain: Some(c.id.domain),
         competence: Some(c.id),
     };
