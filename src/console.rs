@@ -817,6 +817,12 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         for line in &reply.results {
             self.say(&format!("  {:<16} {}", line.label, line.statement))?;
         }
+        if let Some(first) = reply.results.first() {
+            self.say(&format!(
+                "Next: /competence {} opens the first; any code above works the same way.",
+                short_code(&first.id)
+            ))?;
+        }
         for (i, card) in reply.cards.iter().enumerate() {
             if i > 0 || reply.text.is_some() {
                 writeln!(self.out)?;
@@ -835,7 +841,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
 /// The console's way of doing what a Discord button does.
 fn hint(action: &Action) -> Option<String> {
     Some(match action {
-        Action::Open(id) => format!("/competence {}", short_code(id)),
+        Action::Open(id) | Action::SameNumber(id) => format!("/competence {}", short_code(id)),
         Action::Mine(id) => format!("/reflections list {}", short_code(id)),
         Action::View(n) => format!("/reflections view {n}"),
         Action::Edit(n) => format!("/reflections edit {n}"),
@@ -1252,6 +1258,25 @@ mod tests {
         assert!(out.contains("Competence of the week: C1.3"), "{out}");
         let out = run(30, "/schedule set\n");
         assert!(out.contains("set up in Discord"), "{out}");
+    }
+
+    #[test]
+    fn search_results_end_with_a_next_step() {
+        let out = session(&temp("search-next"), "/search theories of motivation\n");
+        assert!(out.contains("Core 4.2"), "{out}");
+        assert!(
+            out.contains("Next: /competence C4.2 opens the first"),
+            "{out}"
+        );
+        let out = session(&temp("same-number"), "/competence C3.5\n");
+        let next = out
+            .lines()
+            .find(|l| l.starts_with("Next:"))
+            .unwrap_or_default();
+        assert!(
+            next.ends_with("/competence I3.5"),
+            "the other domain last: {next}"
+        );
     }
 
     #[test]

@@ -60,6 +60,9 @@ pub struct SearchLine {
 pub enum Action {
     /// Open a competence's card.
     Open(CompetenceId),
+    /// Open the competence with the same number in the other domain (a
+    /// different competence, not a related one).
+    SameNumber(CompetenceId),
     /// List my own reflections on a competence.
     Mine(CompetenceId),
     /// View one of my reflections.
@@ -190,6 +193,22 @@ fn competence(framework: &Framework, code: &str, domain: Option<DomainId>) -> Re
     }
 }
 
+/// One competence's card, opened by its id (a clicked button or menu
+/// option), with what to do next.
+pub fn open(framework: &Framework, id: CompetenceId) -> Reply {
+    match framework.competence(id) {
+        Some(c) => {
+            let mut reply = Reply::public(vec![render::card_for(framework, c)]);
+            reply.actions = card_actions(framework, &[id]);
+            reply
+        }
+        None => Reply::user_error(format!(
+            "{} is not in this framework. `/framework` shows the codes there are.",
+            id.label()
+        )),
+    }
+}
+
 /// What to offer under competence cards: my reflections on the first shown,
 /// the same code in the other domain (when one is shown), then see-also links.
 fn card_actions(framework: &Framework, shown: &[CompetenceId]) -> Vec<Action> {
@@ -199,21 +218,26 @@ fn card_actions(framework: &Framework, shown: &[CompetenceId]) -> Vec<Action> {
             links.push(id);
         }
     };
-    if let [only] = shown {
-        for domain in DomainId::ALL {
-            let other = CompetenceId::new(domain, only.code);
-            if domain != only.domain && framework.competence(other).is_some() {
-                push(other);
-            }
-        }
-    }
     for id in shown {
         if let Some(c) = framework.competence(*id) {
             c.see_also.iter().copied().for_each(&mut push);
         }
     }
+    // The same number in the other domain is a different competence: it
+    // comes after the related ones, and says what it is.
+    let mut same_number = None;
+    if let [only] = shown {
+        for domain in DomainId::ALL {
+            let other = CompetenceId::new(domain, only.code);
+            if domain != only.domain && framework.competence(other).is_some() {
+                same_number = Some(other);
+            }
+        }
+    }
     let mut actions: Vec<Action> = shown.iter().take(1).map(|id| Action::Mine(*id)).collect();
-    actions.extend(links.into_iter().take(4).map(Action::Open));
+    let room = if same_number.is_some() { 3 } else { 4 };
+    actions.extend(links.into_iter().take(room).map(Action::Open));
+    actions.extend(same_number.map(Action::SameNumber));
     actions
 }
 

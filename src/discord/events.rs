@@ -8,7 +8,7 @@ use super::reply::{custom_id, no_mentions, to_edit, to_response};
 use super::{BotError, Data};
 use super::{personal, sharing};
 use crate::commands::personal::Personal;
-use crate::commands::{Action, Command, Reply, Visibility};
+use crate::commands::{Action, Reply, Visibility};
 use crate::inline::compact_reply;
 
 /// The one handler poise calls for every event.
@@ -60,12 +60,8 @@ async fn component(
         click.defer_ephemeral(&ctx.http).await?;
     }
     let reply = match action {
-        Some(Action::Open(id)) => {
-            let code = format!("{} {}", id.domain.as_str(), id.code);
-            let mut reply = crate::commands::handle(
-                &data.framework,
-                &Command::Competence { code, domain: None },
-            );
+        Some(Action::Open(id) | Action::SameNumber(id)) => {
+            let mut reply = crate::commands::open(&data.framework, id);
             reply.visibility = Visibility::Private;
             reply
         }

@@ -50,7 +50,7 @@ pub mod custom_id {
     /// The custom id of a button for an action.
     pub fn action(action: &Action) -> String {
         match action {
-            Action::Open(id) => open(*id),
+            Action::Open(id) | Action::SameNumber(id) => open(*id),
             Action::Mine(id) => format!("mine:{id}"),
             Action::View(n) => format!("view:{n}"),
             Action::Edit(n) => format!("edit:{n}"),
@@ -226,9 +226,21 @@ fn parts(reply: &Reply) -> Parts {
     if !reply.actions.is_empty() {
         components.push(action_buttons(&reply.actions));
     }
+    // Search results are listed in the message itself, the menu below
+    // opens one.
+    let mut content = reply.text.clone();
+    if !reply.results.is_empty() {
+        let lines: Vec<String> = reply
+            .results
+            .iter()
+            .map(|r| format!("**{}** · {}", r.label, r.statement))
+            .collect();
+        let lead = content.take().unwrap_or_default();
+        content = Some(format!("{lead}\n{}", lines.join("\n")).trim().to_string());
+    }
     Parts {
         ephemeral: reply.visibility == Visibility::Private,
-        content: reply.text.as_deref().map(|t| fit(t, limits::MESSAGE)),
+        content: content.as_deref().map(|t| fit(t, limits::MESSAGE)),
         embeds: reply
             .cards
             .iter()
@@ -332,6 +344,10 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
             .map(|action| {
                 let (label, style) = match action {
                     Action::Open(id) => (id.label(), ButtonStyle::Secondary),
+                    Action::SameNumber(id) => (
+                        format!("{} — same number, other domain", id.label()),
+                        ButtonStyle::Secondary,
+                    ),
                     Action::Mine(_) => {
                         ("My reflections on this".to_string(), ButtonStyle::Secondary)
                     }

@@ -254,6 +254,45 @@ async fn search_framework_help_and_clicks() {
     let menu = &search["data"]["components"][0]["components"][0];
     assert_eq!(menu["custom_id"], "search-results");
     assert_eq!(menu["options"][0]["value"], "open:core:4.2");
+    // The results are readable in the reply itself, each with its statement.
+    let listed = search["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        listed.contains("**Core 4.2** · Knowledge and understanding of, and ability to apply, one or more theories of motivation"),
+        "{listed}"
+    );
+    assert_eq!(
+        listed.lines().filter(|l| l.starts_with("**")).count(),
+        menu["options"].as_array().map_or(0, Vec::len)
+    );
+
+    // A card's buttons: related competences first, then the same number in
+    // the other domain, saying what it is.
+    let card = fake
+        .command(
+            ALICE,
+            "competence",
+            json!([{ "name": "code", "type": 3, "value": "C3.5" }]),
+        )
+        .await;
+    let labels: Vec<String> = card["data"]["components"][0]["components"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter_map(|b| b["label"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        labels.last().map(String::as_str),
+        Some("Integration 3.5 — same number, other domain"),
+        "{labels:?}"
+    );
+    let same = fake
+        .interact(fixtures::button(
+            fake.next_id(),
+            ALICE,
+            "open:integration:3.5",
+        ))
+        .await;
+    assert_eq!(embed_titles(&same), ["Integration 3.5"]);
 
     let opened = fake
         .interact(fixtures::select(
