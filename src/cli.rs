@@ -244,7 +244,8 @@ pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Console { data_dir, key_file } => {
             match crate::console::run_stdio(&framework, &data_dir, key_file) {
-                Ok(()) => FOUND,
+                Ok(true) => FOUND,
+                Ok(false) => FAILED,
                 Err(e) => {
                     eprintln!("error: {e}");
                     FAILED
@@ -394,7 +395,7 @@ fn run_bot(framework: Framework, args: RunArgs) -> u8 {
         Ok(token) => token,
         Err(message) => {
             eprintln!("error: {message}");
-            return NOT_FOUND;
+            return USAGE;
         }
     };
     let config = crate::discord::Config {
@@ -416,14 +417,14 @@ fn run_bot(framework: Framework, args: RunArgs) -> u8 {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return NOT_FOUND;
+            return FAILED;
         }
     };
     match runtime.block_on(crate::discord::run_until(config, shutdown_signal())) {
         Ok(()) => FOUND,
         Err(e) => {
             eprintln!("error: {e}");
-            NOT_FOUND
+            FAILED
         }
     }
 }

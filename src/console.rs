@@ -39,14 +39,18 @@ pub struct Console<'a, R, W> {
     out: W,
     interactive: bool,
     look: Look,
+    /// Whether the database failed during the session.
+    failed: bool,
 }
 
-/// Runs the console on stdin and stdout until `/quit` or end of input.
+/// Runs the console on stdin and stdout until `/quit` or end of input;
+/// false if the database failed along the way (it was said as it happened),
+/// so the process can exit with its "failure while running" code.
 pub fn run_stdio(
     framework: &Framework,
     data_dir: &Path,
     key_file: Option<PathBuf>,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     let stdin = io::stdin();
     let interactive = stdin.is_terminal();
     let mut console = Console::new(
@@ -64,7 +68,8 @@ pub fn run_stdio(
             framework.name, framework.publisher, framework.year
         ))?;
     }
-    console.run()
+    console.run()?;
+    Ok(!console.failed)
 }
 
 /// How the console's output looks: wrapped at word boundaries to a width
@@ -274,6 +279,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             out,
             interactive,
             look: Look::default(),
+            failed: false,
         })
     }
 
@@ -466,8 +472,11 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
 
     fn store(&mut self) -> Result<&Store, String> {
         if self.store.is_none() {
-            let store = Store::open_with_key_from(&self.data_dir, self.key_file.as_deref())
-                .map_err(|e| format!("error: {e}"))?;
+            let opened = Store::open_with_key_from(&self.data_dir, self.key_file.as_deref());
+            let store = opened.map_err(|e| {
+                self.failed = true;
+                format!("error: {e}")
+            })?;
             self.store = Some(store);
         }
         self.store
@@ -575,7 +584,9 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             guild: None,
             times: personal::Times::Local,
         };
-        personal::handle(&member, command).map_err(|e| format!("error: {e}"))
+        let answered = personal::handle(&member, command).map_err(|e| format!("error: {e}"));
+        self.failed |= answered.is_err();
+        answered
     }
 
     fn export(&mut self, kind: ExportKind, dir: Option<PathBuf>) -> io::Result<()> {

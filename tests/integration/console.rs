@@ -178,3 +178,59 @@ fn on_a_terminal_the_console_wraps_at_words_and_styles_and_piped_it_is_plain() {
         piped.stdout
     );
 }
+
+/// Exit codes: a database that will not open (here, held by another process)
+/// and output that cannot be written are failures while running (3), not
+/// "not found" (1); a clean session is 0.
+#[test]
+fn runtime_failures_exit_with_3() {
+    use practice_companion::store::Store;
+    let dir = std::env::temp_dir().join(format!("companion-console-exit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.to_str().expect("utf-8 path");
+    let clean = companion_with_input(
+        &["console", "--data-dir", data],
+        "/reflect\n\nKept.\n.\n\n\n\n",
+    );
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    let holder = Store::open(&dir, None).expect("held by this test");
+    let locked = companion_with_input(&["console", "--data-dir", data], "/competence 3.5\n/map\n");
+    assert!(
+        locked.stdout.contains("in use by another"),
+        "{}",
+        locked.stdout
+    );
+    assert!(
+        locked.stdout.contains("Core 3.5"),
+        "lookups still work: {}",
+        locked.stdout
+    );
+    assert_eq!(locked.code, 3, "{}", locked.stdout);
+    drop(holder);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(["console", "--data-dir", data])
+        .stdin(std::process::Stdio::piped())
+        .stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full"),
+        )
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"/competence 3.5\n")
+        .expect("input");
+    let out = child.wait_with_output().expect("exits");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -579,14 +579,14 @@ fn companion_run(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rejected_token_is_one_clear_line_and_exit_1() {
+async fn a_rejected_token_is_one_clear_line_and_exit_3() {
     let fake = FakeDiscord::start().await;
     let child = companion_run(&fake, "wrong-token", &scratch_dir());
     let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
         .await
         .expect("exits promptly")
         .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3), "a failure while running");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "{stderr}");
@@ -628,7 +628,7 @@ async fn sigterm_shuts_down_cleanly_with_exit_0() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_missing_token_is_one_clear_line_and_exit_1() {
+async fn a_missing_token_is_one_clear_line_and_exit_2() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_companion"))
         .args(["run", "--data-dir"])
         .arg(scratch_dir())
@@ -636,7 +636,11 @@ async fn a_missing_token_is_one_clear_line_and_exit_1() {
         .output()
         .await
         .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "bad usage: the token is missing"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("no bot token"), "{stderr}");

@@ -824,8 +824,9 @@ fn the_service_unit_passes_the_key_as_a_credential_and_its_command_line_parses()
         .collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = companion(&args);
-    // No token credential here: it stops there, not at a usage error.
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    // No token credential here: the command line parsed, and it stops at
+    // the missing token (bad usage, 2), not at an unknown option.
+    assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("cannot read the token file"),
         "{}",
