@@ -15,5 +15,6 @@ mod properties;
 mod reflections;
 mod replies;
 mod schedule;
+mod search_quality;
 mod storage;
 mod support;
