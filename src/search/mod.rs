@@ -67,6 +67,9 @@ const QUALITY_STEM: f32 = 0.9;
 /// share of the word typed.
 const QUALITY_PREFIX_FLOOR: f32 = 0.6;
 const QUALITY_PREFIX_SPAN: f32 = 0.3;
+/// Completions of a word that is itself a word of the framework count this
+/// share: the word typed is more likely meant as it stands.
+const QUALITY_COMPLETING_A_WORD: f32 = 0.5;
 /// Typo guesses, one and two edits away.
 const QUALITY_ONE_EDIT: f32 = 0.8;
 const QUALITY_TWO_EDITS: f32 = 0.5;
@@ -392,7 +395,7 @@ impl SearchIndex {
             matches.push((t, QUALITY_STEM, 0));
         }
         if token.last || (written.is_none() && stem.is_none()) {
-            self.push_completions(&token.written, 0, &mut matches);
+            self.push_completions(&token.written, &mut matches);
         }
         if matches.is_empty() {
             self.push_typo_guesses(&token.written, &mut matches);
@@ -417,11 +420,17 @@ impl SearchIndex {
     }
 
     /// The written words that `prefix` begins (not `prefix` itself), graded by
-    /// how much of each is typed.
-    fn push_completions(&self, prefix: &str, group: u16, matches: &mut Vec<(u32, f32, u16)>) {
+    /// how much of each is typed, and halved when `prefix` is a whole word of
+    /// the framework already (`self` is more likely meant than `selfhood`).
+    fn push_completions(&self, prefix: &str, matches: &mut Vec<(u32, f32, u16)>) {
         if prefix.len() < PREFIX_MIN_BYTES {
             return;
         }
+        let whole = if self.written.contains_key(prefix) {
+            QUALITY_COMPLETING_A_WORD
+        } else {
+            1.0
+        };
         let start = self
             .sorted
             .partition_point(|&t| &*self.terms[t as usize].text < prefix);
@@ -432,7 +441,8 @@ impl SearchIndex {
             }
             if word.len() > prefix.len() {
                 let typed = prefix.len() as f32 / word.len() as f32;
-                matches.push((t, QUALITY_PREFIX_FLOOR + QUALITY_PREFIX_SPAN * typed, group));
+                let quality = QUALITY_PREFIX_FLOOR + QUALITY_PREFIX_SPAN * typed;
+                matches.push((t, whole * quality, 0));
             }
         }
     }
@@ -530,14 +540,14 @@ impl SearchIndex {
             }
             used = 1;
             if token.last {
-                self.push_completions(&token.written, 0, &mut own);
+                self.push_completions(&token.written, &mut own);
             }
         } else if used == 1 {
             if let Some(&t) = self.written.get(&token.written) {
                 own.push((t, QUALITY_WRITTEN, 0));
             }
             if token.last {
-                self.push_completions(&token.written, 0, &mut own);
+                self.push_completions(&token.written, &mut own);
             }
         } else {
             own.extend(
@@ -887,6 +897,110 @@ mod tests {
                 "{query}: {got:?}"
             );
         }
+    }
+
+    /// The top three without the thesaurus: what the index alone does.
+    fn top_plain(query: &str) -> Vec<String> {
+        let f = Framework::builtin()
+            .unwrap()
+            .with_thesaurus(&super::Thesaurus::default());
+        f.search_index()
+            .search(query, 3)
+            .into_iter()
+            .map(|h| h.id.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_word_being_typed_is_completed_from_the_words_as_written() {
+        // The stem of `motivat` is not a prefix of `motiv`, the stem of
+        // `motivation`: completion reads the words as written.
+        for typed in ["mot", "moti", "motivat", "motivati"] {
+            assert_eq!(top_plain(typed)[0], "core:4.2", "{typed}");
+        }
+        // `refer` is the stem of `reference` and `refers`, but the statements
+        // that say `referral` come first, without the thesaurus's help.
+        let refer = top_plain("refer");
+        for id in &refer {
+            assert!(
+                ["core:1.4", "integration:2.4", "integration:2.6"].contains(&id.as_str()),
+                "{refer:?}"
+            );
+        }
+        // Earlier words are completed too when the framework lacks them.
+        assert_eq!(top_plain("motivat theories")[0], "core:4.2");
+        // A whole word is not pushed aside by longer words it begins.
+        assert_eq!(top_plain("self")[0], "core:3.1");
+    }
+
+    #[test]
+    fn typo_guesses_only_where_nothing_real_matches() {
+        assert_eq!(top_plain("stregnths")[0], "core:3.5");
+        assert_eq!(top_plain("motivaton")[0], "core:4.2");
+        // `prefer` is one edit from `refer`, but `refer` begins real words.
+        let f = Framework::builtin().unwrap();
+        let index = f.search_index();
+        let tokens = index.tokens("refer");
+        let unit = index.word_unit(&tokens[0]);
+        assert!(index.stems.contains_key("prefer"));
+        let matched: Vec<&str> = unit
+            .matches
+            .iter()
+            .map(|&(t, _, _)| &*index.terms[t as usize].text)
+            .collect();
+        assert!(!matched.is_empty());
+        assert!(
+            matched.iter().all(|w| w.starts_with("refer")),
+            "{matched:?}"
+        );
+    }
+
+    #[test]
+    fn everyday_phrases_are_not_won_by_incidental_words() {
+        // `settings` (1.6, 2.6, 3.7) and `this end` (2.5) are not what is meant.
+        for (query, not) in [
+            (
+                "goal setting",
+                ["core:1.6", "core:2.6", "core:3.7"].as_slice(),
+            ),
+            ("goal sett", &["core:1.6", "core:2.6", "core:3.7"]),
+            ("endings", &["core:2.5"]),
+            ("endin", &["core:2.5"]),
+        ] {
+            let got = top(query);
+            assert!(
+                got.iter().take(3).all(|id| !not.contains(&id.as_str())),
+                "{query}: {got:?}"
+            );
+        }
+        assert_eq!(
+            top("goal setting")[..3]
+                .iter()
+                .filter(|id| id.starts_with("core:4."))
+                .count(),
+            3
+        );
+        assert_eq!(top("endings")[0], "core:2.10");
+        // `session` is incidental: 2.1's `individual sessions` does not lead.
+        assert_ne!(top("client cries in session")[0], "core:2.1");
+        assert!(top("client cries in session")[..3].contains(&"core:3.9".to_string()));
+        // Alone, an incidental word is still searched.
+        assert_eq!(top("session")[0], "core:2.1");
+    }
+
+    #[test]
+    fn everyday_words_reach_the_framework_through_the_thesaurus() {
+        assert!(top_plain("sponsor").is_empty());
+        assert_eq!(top("sponsor")[0], "core:1.6");
+        assert_eq!(top("sponso")[0], "core:1.6");
+        assert_eq!(top("sponser")[0], "core:1.6", "a slip in an everyday word");
+        assert_eq!(top("safeguarding")[0], "core:2.9");
+        let therapy = top("is it coaching or therapy");
+        assert!(
+            therapy[..3].contains(&"core:1.2".to_string()),
+            "{therapy:?}"
+        );
+        assert_ne!(therapy[0], "core:2.9");
     }
 
     #[test]
