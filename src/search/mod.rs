@@ -7,7 +7,8 @@
 //! word being typed is completed from the words as written.
 //!
 //! **What a query word matches**, best first:
-//! - the same word as written (1.0), or the same stem (0.9);
+//! - the words of its stem: in full (1.0) when the framework has the word as
+//!   typed, a little less (0.9) when it has only other forms (`refer`: `reference`);
 //! - the words it begins (0.6 to 0.9, more the more of the word is typed),
 //!   when it is the last word of the query (the one being typed) or is no word
 //!   of the framework (`mot`, `motivat`, `contr`), from three letters;
@@ -36,6 +37,7 @@ mod thesaurus;
 pub use thesaurus::{BUILTIN_THESAURUS, BUILTIN_THESAURUS_NAME, Thesaurus};
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -59,9 +61,11 @@ const SATURATION: f32 = 1.2;
 const PHRASE_IN_STATEMENT: f32 = 2.0;
 const PHRASE_IN_GUIDANCE: f32 = 1.5;
 
-/// The same word as written.
+/// A word as written: for a query word the framework has as typed, every
+/// word of its stem.
 const QUALITY_WRITTEN: f32 = 1.0;
-/// Another word of the same stem.
+/// The words of a query word's stem, where the framework has the word itself
+/// only in other forms.
 const QUALITY_STEM: f32 = 0.9;
 /// A word the query word begins: this, plus [`QUALITY_PREFIX_SPAN`] times the
 /// share of the word typed.
@@ -95,6 +99,53 @@ const STOPWORDS: &[&str] = &[
     "who", "will", "with", "within", "would", "you", "your",
 ];
 
+/// A map hashed with [`FxHasher`]: lookups happen on every keystroke.
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The multiply-rotate hash of rustc (FxHash), several times faster than the
+/// default SipHash on short words. It does not resist chosen collisions, which
+/// is safe here: the maps are built once from the framework and thesaurus and
+/// only read afterwards, so a query can at worst meet the keys already there.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// One search result.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SearchHit {
@@ -108,18 +159,20 @@ pub struct SearchHit {
 pub struct SearchIndex {
     stemmer: Stemmer,
     /// Stem → its term.
-    stems: HashMap<String, u32>,
+    stems: FastMap<String, u32>,
     /// Word as written → its term.
-    written: HashMap<String, u32>,
+    written: FastMap<String, u32>,
     /// The written words' terms in text order: the words a prefix begins are one run.
     sorted: Vec<u32>,
     /// Stems, written words and phrases, each with its postings.
     terms: Vec<Term>,
+    /// Every word of the framework and the thesaurus as written → its stem.
+    known_stems: FastMap<String, String>,
     /// Written words by their first byte, shortest first: typo matching only
     /// compares words that begin alike and are about as long.
-    by_first: HashMap<u8, Vec<u32>>,
+    by_first: FastMap<u8, Vec<u32>>,
     /// Written words by their first two bytes, for typos that swap them.
-    by_first_two: HashMap<[u8; 2], Vec<u32>>,
+    by_first_two: FastMap<[u8; 2], Vec<u32>>,
     docs: Vec<Doc>,
     thesaurus: Expansions,
 }
@@ -133,7 +186,8 @@ struct Term {
     /// `d` edits differ in at most `2d` of these bits, so most typo candidates
     /// are ruled out before any edit distance is computed.
     letters: u32,
-    /// The documents holding the term, with its weighted frequency there.
+    /// The documents holding the term, with its weighted frequency there
+    /// (saturated, BM25's `tf·(k+1)/(tf+k)`, once the index is built).
     postings: Vec<(u32, f32)>,
     idf: f32,
 }
@@ -156,13 +210,15 @@ struct Doc {
 struct Expansions {
     keys: Vec<Key>,
     /// Keys by their first stem, longest first.
-    by_first: HashMap<String, Vec<u32>>,
+    by_first: FastMap<String, Vec<u32>>,
     /// One-word keys as written, sorted, for the word being typed.
     single: Vec<(Box<str>, u32)>,
+    /// The letters of each of `single`, as [`letter_mask`] gives them.
+    single_letters: Vec<u32>,
     /// Per entry: its framework phrases that occur here, as terms.
     targets: Vec<Vec<u32>>,
     /// Stems of the incidental words.
-    incidental: HashSet<String>,
+    incidental: HashSet<String, BuildHasherDefault<FxHasher>>,
 }
 
 /// One everyday phrase of the thesaurus.
@@ -182,6 +238,19 @@ impl std::fmt::Debug for SearchIndex {
             .field("thesaurus_keys", &self.thesaurus.keys.len())
             .finish()
     }
+}
+
+/// What a search gathers for one document.
+#[derive(Clone, Copy, Default)]
+struct Acc {
+    score: f32,
+    /// The weight of the query's units it matches.
+    covered: f32,
+    /// How many of the query's words (not phrases) it matches.
+    words_held: u8,
+    group_best: f32,
+    unit_best: f32,
+    unit_sum: f32,
 }
 
 /// A query word as typed.
@@ -209,12 +278,13 @@ impl SearchIndex {
     pub fn build(competences: &[Competence], areas: &[Area], thesaurus: &Thesaurus) -> SearchIndex {
         let mut index = SearchIndex {
             stemmer: Stemmer::create(Algorithm::English),
-            stems: HashMap::new(),
-            written: HashMap::new(),
+            stems: FastMap::default(),
+            written: FastMap::default(),
             sorted: Vec::new(),
+            known_stems: FastMap::default(),
             terms: Vec::new(),
-            by_first: HashMap::new(),
-            by_first_two: HashMap::new(),
+            by_first: FastMap::default(),
+            by_first_two: FastMap::default(),
             docs: Vec::new(),
             thesaurus: Expansions::default(),
         };
@@ -269,11 +339,22 @@ impl SearchIndex {
         {
             bucket.sort_by_key(|&t| (index.terms[t as usize].text.len(), t));
         }
+        index.known_stems = index
+            .written
+            .iter()
+            .map(|(word, &t)| {
+                let stem = index.terms[t as usize].stem;
+                (word.clone(), index.terms[stem as usize].text.to_string())
+            })
+            .collect();
         index.resolve_thesaurus(thesaurus);
         let n = index.docs.len() as f32;
         for term in &mut index.terms {
             let df = term.postings.len() as f32;
             term.idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            for (_, tf) in &mut term.postings {
+                *tf = *tf * (SATURATION + 1.0) / (*tf + SATURATION);
+            }
         }
         index
     }
@@ -288,76 +369,105 @@ impl SearchIndex {
         if units.is_empty() {
             return Vec::new();
         }
-        let n = self.docs.len();
-        let mut scores = vec![0f32; n];
-        let mut covered = vec![0f32; n];
-        let mut group_best = vec![0f32; n];
-        let mut unit_best = vec![0f32; n];
-        let mut unit_sum = vec![0f32; n];
+        let mut acc = vec![Acc::default(); self.docs.len()];
+        // The documents the current unit, and the current group, have touched:
+        // only those are visited, and reset, after each.
+        let mut in_unit: Vec<u32> = Vec::with_capacity(self.docs.len());
+        let mut in_group: Vec<u32> = Vec::with_capacity(self.docs.len());
         for unit in &units {
-            unit_best.fill(0.0);
-            unit_sum.fill(0.0);
             for group in unit.matches.chunk_by(|a, b| a.2 == b.2) {
-                group_best.fill(0.0);
                 for &(t, quality, _) in group {
                     let term = &self.terms[t as usize];
-                    for &(doc, tf) in &term.postings {
-                        let s = term.idf * quality * tf * (SATURATION + 1.0) / (tf + SATURATION);
-                        let slot = &mut group_best[doc as usize];
+                    // idf, quality and the saturated frequency are all positive.
+                    for &(doc, saturated) in &term.postings {
+                        let s = term.idf * quality * saturated;
+                        let slot = &mut acc[doc as usize].group_best;
+                        if *slot == 0.0 {
+                            in_group.push(doc);
+                        }
                         *slot = slot.max(s);
                     }
                 }
-                for ((best, sum), &g) in unit_best.iter_mut().zip(&mut unit_sum).zip(&group_best) {
-                    *best = best.max(g);
-                    *sum += g;
+                for doc in in_group.drain(..) {
+                    let a = &mut acc[doc as usize];
+                    if a.unit_sum == 0.0 {
+                        in_unit.push(doc);
+                    }
+                    a.unit_best = a.unit_best.max(a.group_best);
+                    a.unit_sum += a.group_best;
+                    a.group_best = 0.0;
                 }
             }
-            for doc in 0..n {
-                let s = unit_best[doc] + WEIGHT_OTHER_MATCHES * (unit_sum[doc] - unit_best[doc]);
-                if s > 0.0 {
-                    scores[doc] += unit.weight * s;
-                    covered[doc] += unit.weight;
-                }
+            for doc in in_unit.drain(..) {
+                let a = &mut acc[doc as usize];
+                let s = a.unit_best + WEIGHT_OTHER_MATCHES * (a.unit_sum - a.unit_best);
+                a.score += unit.weight * s;
+                a.covered += unit.weight;
+                a.words_held += u8::from(unit.stems.is_some());
+                a.unit_best = 0.0;
+                a.unit_sum = 0.0;
             }
         }
         let wanted: f32 = units.iter().map(|u| u.weight).sum();
         let words: Vec<&[u32]> = units.iter().filter_map(|u| u.stems.as_deref()).collect();
-        let mut hits: Vec<SearchHit> = scores
-            .iter()
-            .enumerate()
-            .filter(|&(_, &s)| s > 0.0)
-            .map(|(doc, &s)| {
-                let coverage = covered[doc] / wanted;
-                let phrase = phrase_factor(&self.docs[doc], &words);
-                SearchHit {
-                    id: self.docs[doc].id,
-                    score: s * (0.5 + coverage) * phrase,
-                }
-            })
-            .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-        hits.truncate(limit);
+        // Ids are unique, so this order is total: the best `limit`, kept in order.
+        let better = |a: &SearchHit, b: &SearchHit| {
+            b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)) == std::cmp::Ordering::Less
+        };
+        let mut hits: Vec<SearchHit> = Vec::with_capacity(limit.min(self.docs.len()) + 1);
+        for (a, doc) in acc.iter().zip(&self.docs) {
+            if a.score <= 0.0 {
+                continue;
+            }
+            let coverage = a.covered / wanted;
+            // Only a document that holds every word can hold them side by side.
+            let phrase = if usize::from(a.words_held) == words.len() {
+                phrase_factor(doc, &words)
+            } else {
+                1.0
+            };
+            let hit = SearchHit {
+                id: doc.id,
+                score: a.score * (0.5 + coverage) * phrase,
+            };
+            if hits.len() < limit || hits.last().is_some_and(|worst| better(&hit, worst)) {
+                let at = hits.partition_point(|h| better(h, &hit));
+                hits.insert(at, hit);
+                hits.truncate(limit);
+            }
+        }
         hits
     }
 
     /// The query's words that search reads: no common words, at most
     /// [`MAX_QUERY_TERMS`], the last marked when it ends the query.
     fn tokens(&self, query: &str) -> Vec<Token> {
-        let query: String = query.chars().take(MAX_QUERY_CHARS).collect();
-        let all: Vec<String> = words(&query).collect();
-        let count = all.len();
-        all.into_iter()
-            .enumerate()
-            .filter_map(|(i, w)| {
-                let stem = self.stem(&w)?;
-                Some(Token {
-                    written: w,
+        let end = query
+            .char_indices()
+            .nth(MAX_QUERY_CHARS)
+            .map_or(query.len(), |(i, _)| i);
+        let mut all = words(&query[..end]).peekable();
+        let mut tokens = Vec::with_capacity(4);
+        while let Some(word) = all.next() {
+            let last = all.peek().is_none();
+            // Words of the framework and the thesaurus have their stems in the
+            // index already: Snowball only runs on the others.
+            let stem = match self.known_stems.get(&word) {
+                Some(stem) => Some(stem.clone()),
+                None => self.stem(&word),
+            };
+            if let Some(stem) = stem {
+                tokens.push(Token {
+                    written: word,
                     stem,
-                    last: i + 1 == count,
-                })
-            })
-            .take(MAX_QUERY_TERMS)
-            .collect()
+                    last,
+                });
+                if tokens.len() == MAX_QUERY_TERMS {
+                    break;
+                }
+            }
+        }
+        tokens
     }
 
     /// The query's units: everyday phrases of the thesaurus (longest first), and words.
@@ -388,11 +498,16 @@ impl SearchIndex {
         let mut matches = Vec::new();
         let written = self.written.get(&token.written).copied();
         let stem = self.stems.get(&token.stem).copied();
-        if let Some(t) = written {
-            matches.push((t, QUALITY_WRITTEN, 0));
-        }
         if let Some(t) = stem {
-            matches.push((t, QUALITY_STEM, 0));
+            // A word the framework has as typed counts in full, through its
+            // stem; one it has only in other forms (`refer`: `reference`) a
+            // little less.
+            let quality = if written.is_some() {
+                QUALITY_WRITTEN
+            } else {
+                QUALITY_STEM
+            };
+            matches.push((t, quality, 0));
         }
         if token.last || (written.is_none() && stem.is_none()) {
             self.push_completions(&token.written, &mut matches);
@@ -447,13 +562,10 @@ impl SearchIndex {
         }
     }
 
-    /// Written words within one or two edits (by length), as their stems.
+    /// Written words within one edit, or failing that two (for long words),
+    /// as their stems.
     fn push_typo_guesses(&self, word: &str, matches: &mut Vec<(u32, f32, u16)>) {
         let len = word.len();
-        let max_edits = max_edits(len);
-        if max_edits == 0 {
-            return;
-        }
         let query = word.as_bytes();
         let query_letters = letter_mask(word);
         let same_first = query.first().and_then(|b| self.by_first.get(b));
@@ -461,33 +573,36 @@ impl SearchIndex {
             [a, b, ..] if a != b => self.by_first_two.get(&[*b, *a]),
             _ => None,
         };
-        let mut guesses: Vec<(u32, f32)> = Vec::new();
-        for bucket in same_first.into_iter().chain(swapped) {
-            let from =
-                bucket.partition_point(|&t| self.terms[t as usize].text.len() + max_edits < len);
-            for &t in &bucket[from..] {
-                let term = &self.terms[t as usize];
-                if term.text.len() > len + max_edits {
-                    break;
-                }
-                if (term.letters ^ query_letters).count_ones() as usize > 2 * max_edits
-                    || !same_start(query, term.text.as_bytes())
-                {
-                    continue;
-                }
-                if let Some(d) = edit_distance(query, term.text.as_bytes(), max_edits) {
-                    let quality = if d <= 1 {
-                        QUALITY_ONE_EDIT
-                    } else {
-                        QUALITY_TWO_EDITS
-                    };
-                    guesses.push((term.stem, quality));
+        let mut guesses: Vec<u32> = Vec::new();
+        for edits in 1..=max_edits(len) {
+            for bucket in same_first.into_iter().chain(swapped) {
+                let from =
+                    bucket.partition_point(|&t| self.terms[t as usize].text.len() + edits < len);
+                for &t in &bucket[from..] {
+                    let term = &self.terms[t as usize];
+                    if term.text.len() > len + edits {
+                        break;
+                    }
+                    if (term.letters ^ query_letters).count_ones() as usize <= 2 * edits
+                        && same_start(query, term.text.as_bytes())
+                        && edit_distance(query, term.text.as_bytes(), edits).is_some()
+                    {
+                        guesses.push(term.stem);
+                    }
                 }
             }
+            if !guesses.is_empty() {
+                let quality = if edits == 1 {
+                    QUALITY_ONE_EDIT
+                } else {
+                    QUALITY_TWO_EDITS
+                };
+                guesses.sort_unstable();
+                guesses.dedup();
+                matches.extend(guesses.into_iter().map(|t| (t, quality, 0)));
+                return;
+            }
         }
-        guesses.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
-        guesses.dedup_by_key(|g| g.0);
-        matches.extend(guesses.into_iter().map(|(t, q)| (t, q, 0)));
     }
 
     /// The everyday phrase of the thesaurus starting at `tokens[i]`, if any, as
@@ -604,16 +719,17 @@ impl SearchIndex {
         }
         let query = word.as_bytes();
         let letters = letter_mask(word);
-        self.thesaurus
-            .single
+        let th = &self.thesaurus;
+        th.single
             .iter()
-            .filter(|(w, _)| {
+            .zip(&th.single_letters)
+            .filter(|&((w, _), mask)| {
                 w.len().abs_diff(word.len()) <= max_edits
-                    && (letter_mask(w) ^ letters).count_ones() as usize <= 2 * max_edits
+                    && (mask ^ letters).count_ones() as usize <= 2 * max_edits
                     && same_start(query, w.as_bytes())
                     && edit_distance(query, w.as_bytes(), max_edits).is_some()
             })
-            .map(|&(_, k)| k)
+            .map(|(&(_, k), _)| k)
             .collect()
     }
 
@@ -749,11 +865,24 @@ impl SearchIndex {
             keys.sort_by_key(|&k| std::cmp::Reverse(expansions.keys[k as usize].stems.len()));
         }
         expansions.single.sort();
+        expansions.single_letters = expansions
+            .single
+            .iter()
+            .map(|(w, _)| letter_mask(w))
+            .collect();
         expansions.incidental = thesaurus
             .incidental
             .iter()
             .flat_map(|p| p.stems.iter().cloned())
             .collect();
+        let phrases = thesaurus.entries.iter().flat_map(|e| &e.everyday);
+        for phrase in phrases.chain(&thesaurus.incidental) {
+            for (word, stem) in phrase.words.iter().zip(&phrase.stems) {
+                self.known_stems
+                    .entry(word.clone())
+                    .or_insert_with(|| stem.clone());
+            }
+        }
         self.thesaurus = expansions;
     }
 
