@@ -92,11 +92,11 @@ const KEY_PREFIX_MIN_BYTES: usize = 4;
 /// Words too common to rank by, in the texts and in queries.
 const STOPWORDS: &[&str] = &[
     "a", "about", "all", "an", "and", "are", "as", "at", "be", "but", "by", "can", "could", "did",
-    "do", "does", "doing", "done", "for", "from", "has", "have", "he", "her", "his", "how", "i",
-    "if", "in", "into", "is", "it", "its", "may", "me", "might", "must", "my", "no", "not", "of",
-    "on", "or", "our", "she", "should", "so", "than", "that", "the", "their", "them", "then",
-    "there", "these", "they", "this", "to", "us", "was", "we", "were", "what", "when", "which",
-    "who", "will", "with", "within", "would", "you", "your",
+    "do", "does", "doesn", "doing", "don", "done", "didn", "for", "from", "has", "have", "he",
+    "her", "his", "how", "i", "if", "in", "into", "is", "isn", "it", "its", "may", "me", "might",
+    "must", "my", "no", "not", "of", "on", "or", "our", "she", "should", "so", "than", "that",
+    "the", "their", "them", "then", "there", "these", "they", "this", "to", "us", "was", "wasn",
+    "we", "were", "what", "when", "which", "who", "will", "with", "within", "would", "you", "your",
 ];
 
 /// A map hashed with [`FxHasher`]: lookups happen on every keystroke.
@@ -215,6 +215,10 @@ struct Expansions {
     single: Vec<(Box<str>, u32)>,
     /// The letters of each of `single`, as [`letter_mask`] gives them.
     single_letters: Vec<u32>,
+    /// Keys of several words by their first word as written, sorted: a word
+    /// being typed that neither is nor begins a word of the framework
+    /// (`chemis`) may begin one.
+    firsts: Vec<(Box<str>, u32)>,
     /// Per entry: its framework phrases that occur here, as terms.
     targets: Vec<Vec<u32>>,
     /// Stems of the incidental words.
@@ -637,15 +641,12 @@ impl SearchIndex {
         let mut own = Vec::new();
         if found.is_empty() {
             if token.last && token.written.len() >= KEY_PREFIX_MIN_BYTES {
-                let start = th
-                    .single
-                    .partition_point(|(w, _)| &**w < token.written.as_str());
-                found.extend(
-                    th.single[start..]
-                        .iter()
-                        .take_while(|(w, _)| w.starts_with(token.written.as_str()))
-                        .map(|&(_, k)| k),
-                );
+                found.extend(keys_begun(&th.single, &token.written));
+                // Not where the word is, or begins, a word of the framework
+                // (`stren` is `strengths`, not `strengths-based`).
+                if found.is_empty() && self.is_unknown(token) {
+                    found.extend(keys_begun(&th.firsts, &token.written));
+                }
             }
             if found.is_empty() && self.is_unknown(token) {
                 found.extend(self.key_typo_guesses(&token.written));
@@ -850,8 +851,10 @@ impl SearchIndex {
                     .entry(phrase.stems[0].clone())
                     .or_default()
                     .push(k);
-                if let [word] = &phrase.words[..] {
-                    expansions.single.push((word.as_str().into(), k));
+                match &phrase.words[..] {
+                    [word] => expansions.single.push((word.as_str().into(), k)),
+                    [first, ..] => expansions.firsts.push((first.as_str().into(), k)),
+                    [] => {}
                 }
                 expansions.keys.push(Key {
                     stems: phrase.stems.clone(),
@@ -865,6 +868,7 @@ impl SearchIndex {
             keys.sort_by_key(|&k| std::cmp::Reverse(expansions.keys[k as usize].stems.len()));
         }
         expansions.single.sort();
+        expansions.firsts.sort();
         expansions.single_letters = expansions
             .single
             .iter()
@@ -920,6 +924,18 @@ fn analyse(text: &str) -> Vec<(String, String)> {
     words(text)
         .filter_map(|w| stem_with(&stemmer, &w).map(|s| (w, s)))
         .collect()
+}
+
+/// The keys in `sorted` (word as written, key) whose word `prefix` begins.
+fn keys_begun<'a>(
+    sorted: &'a [(Box<str>, u32)],
+    prefix: &'a str,
+) -> impl Iterator<Item = u32> + 'a {
+    let start = sorted.partition_point(|(w, _)| &**w < prefix);
+    sorted[start..]
+        .iter()
+        .take_while(move |(w, _)| w.starts_with(prefix))
+        .map(|&(_, k)| k)
 }
 
 /// How many edits a typo guess may be from a word of `len` bytes.
@@ -1124,6 +1140,10 @@ mod tests {
         assert_eq!(top("sponso")[0], "core:1.6");
         assert_eq!(top("sponser")[0], "core:1.6", "a slip in an everyday word");
         assert_eq!(top("safeguarding")[0], "core:2.9");
+        // The first word of an everyday phrase, part-way typed (`chemistry session`),
+        // but not where the word begins a word of the framework (`strengths-based`).
+        assert_eq!(top("chemis")[0], "core:1.4");
+        assert_eq!(top("stren")[..3], top_plain("stren"));
         let therapy = top("is it coaching or therapy");
         assert!(
             therapy[..3].contains(&"core:1.2".to_string()),
