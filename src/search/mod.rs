@@ -640,16 +640,19 @@ impl SearchIndex {
         found.retain(|&k| th.keys[k as usize].stems.len() == used);
         let mut own = Vec::new();
         if found.is_empty() {
-            if token.last && token.written.len() >= KEY_PREFIX_MIN_BYTES {
+            let typing = token.last && token.written.len() >= KEY_PREFIX_MIN_BYTES;
+            if typing {
                 found.extend(keys_begun(&th.single, &token.written));
-                // Not where the word is, or begins, a word of the framework
-                // (`stren` is `strengths`, not `strengths-based`).
-                if found.is_empty() && self.is_unknown(token) {
+            }
+            // Not where the word is, or begins, a word of the framework
+            // (`stren` is `strengths`, not `strengths-based`; `strenghts` is a slip).
+            if found.is_empty() && self.is_unknown(token) {
+                if typing {
                     found.extend(keys_begun(&th.firsts, &token.written));
                 }
-            }
-            if found.is_empty() && self.is_unknown(token) {
-                found.extend(self.key_typo_guesses(&token.written));
+                if found.is_empty() {
+                    found.extend(self.key_typo_guesses(&token.written));
+                }
             }
             if found.is_empty() {
                 return None;
