@@ -38,6 +38,10 @@ fn lookups(c: &mut Criterion) {
     group.finish();
 }
 
+/// Single queries of each kind, and the whole evaluation set of
+/// `tests/integration/search_quality.toml` (50 queries, half typed part-way),
+/// each beside a `str::contains` scan of every competence's text for the same
+/// words.
 fn search(c: &mut Criterion) {
     let f = Framework::builtin().expect("framework");
     let texts: Vec<String> = f
@@ -45,25 +49,57 @@ fn search(c: &mut Criterion) {
         .iter()
         .map(|c| format!("{} {}", c.statement, c.guidance).to_lowercase())
         .collect();
+    let scan = |query: &str| texts.iter().filter(|t| t.contains(query)).count();
     let mut group = c.benchmark_group("keyword search");
-    for query in ["stregnths", "strengths", "theories of motivation"] {
+    for query in [
+        "strengths",
+        "stregnths",
+        "theories of motivation",
+        "motivat",
+        "sponso",
+        "goal setting",
+        "client cries in session",
+    ] {
         group.bench_function(format!("search {query:?}"), |b| {
             b.iter(|| black_box(f.search_index().search(black_box(query), 5)))
         });
         group.bench_function(
             format!("floor: str::contains scan of 60 texts for {query:?}"),
-            |b| {
-                b.iter(|| {
-                    black_box(
-                        texts
-                            .iter()
-                            .filter(|t| t.contains(black_box(query)))
-                            .count(),
-                    )
-                })
-            },
+            |b| b.iter(|| black_box(scan(black_box(query)))),
         );
     }
+    let eval: toml::Table =
+        toml::from_str(include_str!("../tests/integration/search_quality.toml"))
+            .expect("the evaluation set parses");
+    let queries: Vec<String> = eval["query"]
+        .as_array()
+        .expect("[[query]]")
+        .iter()
+        .map(|q| q["text"].as_str().expect("text").to_lowercase())
+        .collect();
+    group.bench_function(
+        format!("search the {} evaluation queries", queries.len()),
+        |b| {
+            b.iter(|| {
+                for q in &queries {
+                    black_box(f.search_index().search(black_box(q), 5));
+                }
+            })
+        },
+    );
+    group.bench_function(
+        format!(
+            "floor: str::contains scan of 60 texts for the {} evaluation queries",
+            queries.len()
+        ),
+        |b| {
+            b.iter(|| {
+                for q in &queries {
+                    black_box(scan(black_box(q)));
+                }
+            })
+        },
+    );
     group.finish();
 }
 

@@ -8,7 +8,7 @@
 //! be written). Results go to stdout, messages to stderr.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::framework::{self, Area, Competence, CompetenceId, DomainId, Framework};
 use crate::lookup::{Found, LookupError};
 use crate::render::{self, Card};
-use crate::search::{DEFAULT_LIMIT, SearchHit};
+use crate::search::{DEFAULT_LIMIT, SearchHit, Thesaurus};
 
 /// Exit code for a result found.
 const FOUND: u8 = 0;
@@ -37,6 +37,11 @@ pub struct Cli {
     /// instead of the built-in one.
     #[arg(long, global = true, value_name = "PATH")]
     framework: Option<PathBuf>,
+
+    /// Search with this thesaurus file (same schema as framework/thesaurus.toml)
+    /// instead of the built-in one; it is checked against the framework first.
+    #[arg(long, global = true, value_name = "PATH")]
+    thesaurus: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -193,7 +198,9 @@ enum FrameworkCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Validate a framework file and report the first problem with its line.
+    /// Validate a framework file and report the first problem with its line;
+    /// then the thesaurus beside it (thesaurus.toml in the same folder, or the
+    /// file given by --thesaurus), checked against that framework.
     Check {
         /// The file to check.
         path: PathBuf,
@@ -227,14 +234,16 @@ fn private_umask() {
 /// Runs a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> u8 {
     match &cli.command {
-        Command::Framework(FrameworkCommand::Check { path }) => return check(path),
+        Command::Framework(FrameworkCommand::Check { path }) => {
+            return check(path, cli.thesaurus.as_deref());
+        }
         Command::Invite { application_id } => {
             println!("{}", crate::discord::invite_url(*application_id));
             return FOUND;
         }
         _ => {}
     }
-    let framework = match load(cli.framework.as_deref()) {
+    let framework = match load(cli.framework.as_deref(), cli.thesaurus.as_deref()) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
@@ -265,11 +274,24 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
-/// The built-in framework, or the file named by `--framework`.
-pub fn load(path: Option<&std::path::Path>) -> Result<Framework, framework::FrameworkError> {
-    match path {
-        Some(p) => framework::load_file(p),
-        None => Framework::builtin(),
+/// The built-in framework, or the file named by `--framework`; searched with
+/// the built-in thesaurus, or the file named by `--thesaurus` once it has been
+/// checked against that framework.
+pub fn load(
+    path: Option<&Path>,
+    thesaurus: Option<&Path>,
+) -> Result<Framework, framework::FrameworkError> {
+    let framework = match path {
+        Some(p) => framework::load_file(p)?,
+        None => Framework::builtin()?,
+    };
+    match thesaurus {
+        Some(t) => {
+            let thesaurus = Thesaurus::load_file(t)?;
+            thesaurus.check_against(&framework)?;
+            Ok(framework.with_thesaurus(&thesaurus))
+        }
+        None => Ok(framework),
     }
 }
 
@@ -480,22 +502,46 @@ fn init_logging() {
         .try_init();
 }
 
-fn check(path: &std::path::Path) -> u8 {
-    match framework::load_file(path) {
-        Ok(f) => {
-            let domains: Vec<String> = f
-                .domains()
-                .iter()
-                .map(|d| format!("{} {}", f.count_in(d.id), d.id))
-                .collect();
+fn check(path: &Path, thesaurus: Option<&Path>) -> u8 {
+    let f = match framework::load_file(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return NOT_FOUND;
+        }
+    };
+    let domains: Vec<String> = f
+        .domains()
+        .iter()
+        .map(|d| format!("{} {}", f.count_in(d.id), d.id))
+        .collect();
+    println!(
+        "{}: valid: {} {} ({}), {} competences ({})",
+        path.display(),
+        f.publisher,
+        f.name,
+        f.year,
+        f.competences().len(),
+        domains.join(", ")
+    );
+    let beside = path
+        .parent()
+        .map(|dir| dir.join("thesaurus.toml"))
+        .filter(|p| p.is_file());
+    let Some(thesaurus_path) = thesaurus.map(Path::to_path_buf).or(beside) else {
+        println!("(no thesaurus.toml beside it to check)");
+        return FOUND;
+    };
+    let checked =
+        Thesaurus::load_file(&thesaurus_path).and_then(|t| t.check_against(&f).map(|()| t));
+    match checked {
+        Ok(t) => {
             println!(
-                "{}: valid: {} {} ({}), {} competences ({})",
-                path.display(),
-                f.publisher,
-                f.name,
-                f.year,
-                f.competences().len(),
-                domains.join(", ")
+                "{}: valid: {} entries, {} everyday phrases, {} incidental words; every framework phrase occurs in the framework",
+                thesaurus_path.display(),
+                t.entry_count(),
+                t.everyday_count(),
+                t.incidental_count()
             );
             FOUND
         }

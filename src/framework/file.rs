@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Area, Code, Competence, CompetenceId, Domain, DomainId, Framework, Header};
+use crate::search::Thesaurus;
 
 /// A framework file that could not be read or is not valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +191,14 @@ impl Ctx<'_> {
             }
         }
         self.resolve_links(&mut competences, pending, &seen_ids)?;
-        Ok(Framework::assemble(header, domains, areas, competences))
+        let thesaurus = Thesaurus::builtin()?;
+        Ok(Framework::assemble(
+            header,
+            domains,
+            areas,
+            competences,
+            thesaurus,
+        ))
     }
 
     fn build_area(
@@ -334,7 +342,7 @@ impl Ctx<'_> {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;

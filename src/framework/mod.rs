@@ -9,10 +9,11 @@
 mod file;
 mod ids;
 
+pub(crate) use file::line_col;
 pub use file::{FrameworkError, load_file, parse};
 pub use ids::{Code, CompetenceId, DomainId, ParseIdError};
 
-use crate::search::SearchIndex;
+use crate::search::{SearchIndex, Thesaurus};
 
 /// The BACP Coaching competence framework (2022), as shipped in the binary.
 pub const BUILTIN_SOURCE: &str = include_str!("../../framework/coaching-2022.toml");
@@ -168,6 +169,12 @@ impl Framework {
         &self.search
     }
 
+    /// This framework, searched with `thesaurus` in place of the built-in one.
+    pub fn with_thesaurus(mut self, thesaurus: &Thesaurus) -> Framework {
+        self.search = SearchIndex::build(&self.competences, &self.areas, thesaurus);
+        self
+    }
+
     /// Number of competences in one domain.
     pub fn count_in(&self, domain: DomainId) -> usize {
         self.competences
@@ -181,9 +188,10 @@ impl Framework {
         domains: Vec<Domain>,
         areas: Vec<Area>,
         competences: Vec<Competence>,
+        thesaurus: &Thesaurus,
     ) -> Framework {
         let by_id = CodeIndex::new(&competences);
-        let search = SearchIndex::build(&competences, &areas);
+        let search = SearchIndex::build(&competences, &areas, thesaurus);
         Framework {
             name: header.name,
             publisher: header.publisher,

@@ -212,6 +212,101 @@ fn framework_check_accepts_the_shipped_file_and_refuses_a_broken_one() {
 }
 
 #[test]
+fn framework_check_checks_the_thesaurus_beside_the_framework() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/framework/coaching-2022.toml");
+    let ok = companion(&["framework", "check", shipped]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout.contains("thesaurus.toml: valid:"),
+        "{}",
+        ok.stdout
+    );
+
+    // A copy of the framework with an edited thesaurus beside it.
+    let dir = scratch("thesaurus");
+    let framework = dir.join("coaching.toml");
+    std::fs::copy(shipped, &framework).expect("copy");
+    let alone = companion(&[
+        "framework",
+        "check",
+        framework.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(alone.code, 0, "{}", alone.stderr);
+    assert!(
+        alone.stdout.contains("no thesaurus.toml beside it"),
+        "{}",
+        alone.stdout
+    );
+
+    let thesaurus = concat!(env!("CARGO_MANIFEST_DIR"), "/framework/thesaurus.toml");
+    let text = std::fs::read_to_string(thesaurus).expect("read");
+    let broken = text.replacen("\"three-party contract\"", "\"three-way handshake\"", 1);
+    assert_ne!(broken, text);
+    std::fs::write(dir.join("thesaurus.toml"), &broken).expect("write");
+    let bad = companion(&[
+        "framework",
+        "check",
+        framework.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(bad.code, 1);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("three-way handshake"))
+        .expect("line")
+        + 1;
+    assert!(
+        bad.stderr.contains(&format!("thesaurus.toml:{line}:")),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr.contains("`three-way handshake`"),
+        "{}",
+        bad.stderr
+    );
+    assert!(bad.stderr.contains("does not occur"), "{}", bad.stderr);
+
+    // The same file given to --thesaurus is refused as bad usage.
+    let thesaurus_arg = dir.join("thesaurus.toml");
+    let run = companion(&[
+        "--thesaurus",
+        thesaurus_arg.to_str().expect("utf-8 path"),
+        "search",
+        "sponsor",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("does not occur"), "{}", run.stderr);
+}
+
+#[test]
+fn another_thesaurus_file_replaces_the_built_in_one() {
+    let dir = scratch("own-thesaurus");
+    let path = dir.join("mine.toml");
+    std::fs::write(
+        &path,
+        "[[entry]]\neveryday = [\"sparkle\"]\nframework = [\"personal strengths, qualities and values\"]\n",
+    )
+    .expect("write");
+    assert_eq!(companion(&["search", "sparkle"]).code, 1);
+    let v = json(&companion(&[
+        "--thesaurus",
+        path.to_str().expect("utf-8 path"),
+        "search",
+        "sparkle",
+        "--json",
+    ]));
+    assert_eq!(v["results"][0]["code"], "3.5", "{v}");
+    // The built-in entries are gone with the built-in thesaurus.
+    let run = companion(&[
+        "--thesaurus",
+        path.to_str().expect("utf-8 path"),
+        "search",
+        "sponsor",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+}
+
+#[test]
 fn another_framework_file_replaces_the_built_in_one() {
     let dir = scratch("other");
     let path = dir.join("mini.toml");

@@ -233,6 +233,23 @@ async fn autocomplete_offers_codes_and_search_results() {
         ))
         .await;
     assert_eq!(words["data"]["choices"][0]["value"], "core 3.5");
+    // A word part-way typed, and a practitioner's word the framework does not use.
+    for (typed, first) in [
+        ("mot", "core 4.2"),
+        ("refer", "core 1.4"),
+        ("sponso", "core 1.6"),
+    ] {
+        let partial = fake
+            .interact(fixtures::autocomplete(
+                fake.next_id(),
+                ALICE,
+                "competence",
+                "code",
+                typed,
+            ))
+            .await;
+        assert_eq!(partial["data"]["choices"][0]["value"], first, "{typed}");
+    }
 
     bot.stop().await;
     fake.assert_bodies_valid();

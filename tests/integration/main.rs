@@ -15,6 +15,7 @@ mod properties;
 mod reflections;
 mod replies;
 mod schedule;
+mod search_quality;
 mod sharing;
 mod storage;
 mod support;
