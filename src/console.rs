@@ -41,6 +41,8 @@ pub struct Console<'a, R, W> {
     look: Look,
     /// Whether the database failed during the session.
     failed: bool,
+    /// The time zone the personal week starts its Mondays in.
+    zone: chrono_tz::Tz,
 }
 
 /// Runs the console on stdin and stdout until `/quit` or end of input;
@@ -62,6 +64,14 @@ pub fn run_stdio(
     )?
     .with_key_file(key_file)
     .with_look(Look::for_stdout());
+    // The personal week follows `TZ` when it names a zone (`Europe/Dublin`,
+    // `:Europe/Dublin`), else the default.
+    if let Some(zone) = std::env::var("TZ")
+        .ok()
+        .and_then(|z| crate::schedule::parse_zone(z.trim_start_matches(':')).ok())
+    {
+        console.zone = zone;
+    }
     if interactive {
         console.say(&format!(
             "practice-companion console: {} ({} {}). Type /help, or /quit to leave.",
@@ -280,6 +290,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             interactive,
             look: Look::default(),
             failed: false,
+            zone: crate::schedule::DEFAULT_TZ,
         })
     }
 
@@ -355,10 +366,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     fn week(&mut self, next: bool) -> io::Result<()> {
         let framework = self.framework;
         let now = self.clock.now();
-        let zone = std::env::var("TZ")
-            .ok()
-            .and_then(|z| crate::schedule::parse_zone(z.trim_start_matches(':')).ok())
-            .unwrap_or(crate::schedule::DEFAULT_TZ);
+        let zone = self.zone;
         let found: Result<Option<CompetenceId>, String> = (|| {
             let store = self.store()?;
             let mut record = store
@@ -1269,6 +1277,42 @@ mod tests {
         assert!(out.contains("Competence of the week: C1.3"), "{out}");
         let out = run(30, "/schedule set\n");
         assert!(out.contains("set up in Discord"), "{out}");
+    }
+
+    /// The personal week turns at Monday 00:00 in the console's zone: at
+    /// 12:00 UTC on Sunday 29 November it is already Monday in Auckland.
+    #[test]
+    fn the_week_turns_at_monday_in_the_consoles_zone() {
+        use crate::clock::ManualClock;
+        use chrono::TimeZone;
+        let f = Framework::builtin().unwrap();
+        let run = |dir: &Path, zone: chrono_tz::Tz, day: u32| {
+            let mut out = Vec::new();
+            let mut console = Console::new(&f, dir, "/week\n".as_bytes(), &mut out, false).unwrap();
+            console.zone = zone;
+            console.clock = Box::new(ManualClock::new(
+                chrono::Utc
+                    .with_ymd_and_hms(2026, 11, day, 12, 0, 0)
+                    .unwrap(),
+            ));
+            console.run().unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let london = temp("week-zone-london");
+        let auckland = temp("week-zone-auckland");
+        // Friday 27th: the first week, in both zones.
+        run(&london, chrono_tz::Europe::London, 27);
+        run(&auckland, chrono_tz::Pacific::Auckland, 27);
+        let in_london = run(&london, chrono_tz::Europe::London, 29);
+        let in_auckland = run(&auckland, chrono_tz::Pacific::Auckland, 29);
+        assert!(
+            in_london.contains("Competence of the week: C1.1"),
+            "still Sunday: {in_london}"
+        );
+        assert!(
+            in_auckland.contains("Competence of the week: C1.2"),
+            "already Monday: {in_auckland}"
+        );
     }
 
     #[test]

@@ -661,7 +661,7 @@ fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, StoreError> {
                 files,
                 format!(
                     "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. Only you can see these files.",
-                    export::MONTHS[starts.clamp(1, 12) as usize - 1]
+                    export::month_name(starts)
                 ),
             )
         }

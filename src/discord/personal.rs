@@ -228,11 +228,11 @@ fn save_submission(
     };
     let member = submit.user.id.get();
     // An edit keeps what it had for any field that cannot be read.
-    let existing = match purpose {
-        ModalPurpose::New(_) => None,
-        ModalPurpose::Edit(id) => match data.store.reflection(member, id)? {
-            Some(existing) => Some(existing),
-            None => return answer(data, member, None, Personal::View(id)),
+    let (existing, new_model) = match &purpose {
+        ModalPurpose::New(model) => (None, model.as_str()),
+        ModalPurpose::Edit(id) => match data.store.reflection(member, *id)? {
+            Some(existing) => (Some(existing), ""),
+            None => return answer(data, member, None, Personal::View(*id)),
         },
     };
     let kept = if existing.is_some() {
@@ -270,10 +270,9 @@ fn save_submission(
             existing.as_ref().and_then(|r| r.minutes)
         }
     };
-    let (command, model) = match (existing, &purpose) {
-        (Some(existing), _) => (Some(existing.id), existing.model),
-        (None, ModalPurpose::New(model)) => (None, data.models.get_or_free(model).id.clone()),
-        (None, ModalPurpose::Edit(_)) => (None, data.models.get_or_free("free").id.clone()),
+    let (command, model) = match existing {
+        Some(existing) => (Some(existing.id), existing.model),
+        None => (None, data.models.get_or_free(new_model).id.clone()),
     };
     let draft = Draft {
         title: field(custom_id::FIELD_TITLE),

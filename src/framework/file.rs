@@ -40,8 +40,9 @@ impl fmt::Display for FrameworkError {
 
 impl std::error::Error for FrameworkError {}
 
-/// Reads and validates the framework file at `path`.
-pub fn load_file(path: &Path) -> Result<Framework, FrameworkError> {
+/// A data file's text and the name its errors give it (its path), or why
+/// it cannot be read: one reader for the framework and the thesaurus.
+pub(crate) fn read_source(path: &Path) -> Result<(String, String), FrameworkError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| FrameworkError {
         source_name: name.clone(),
@@ -49,6 +50,12 @@ pub fn load_file(path: &Path) -> Result<Framework, FrameworkError> {
         column: None,
         message: format!("cannot read the file: {e}"),
     })?;
+    Ok((text, name))
+}
+
+/// Reads and validates the framework file at `path`.
+pub fn load_file(path: &Path) -> Result<Framework, FrameworkError> {
+    let (text, name) = read_source(path)?;
     parse(&text, &name)
 }
 

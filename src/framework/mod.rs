@@ -9,8 +9,8 @@
 mod file;
 mod ids;
 
-pub(crate) use file::line_col;
 pub use file::{FrameworkError, load_file, parse};
+pub(crate) use file::{line_col, read_source};
 pub use ids::{Code, CompetenceId, DomainId, ParseIdError};
 
 use crate::search::{SearchIndex, Thesaurus};

@@ -25,32 +25,24 @@ pub struct ExportFile {
     pub content: Vec<u8>,
 }
 
-/// The months, for a membership year's start.
-pub const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+/// A month's name ("April") from its number, 1–12 (chrono's names).
+pub fn month_name(month: u32) -> &'static str {
+    u8::try_from(month.clamp(1, 12))
+        .ok()
+        .and_then(|m| chrono::Month::try_from(m).ok())
+        .map_or("January", |m| m.name())
+}
 
-/// Reads a month as typed ("april", "Apr", "4").
+/// Reads a month as typed ("april", "Apr", "4"): a number, or a name or
+/// three-letter abbreviation as chrono reads them.
 pub fn parse_month(text: &str) -> Option<u32> {
-    let t = text.trim().to_lowercase();
+    let t = text.trim();
     if let Ok(n) = t.parse::<u32>() {
         return (1..=12).contains(&n).then_some(n);
     }
-    (t.len() >= 3)
-        .then(|| MONTHS.iter().position(|m| m.to_lowercase().starts_with(&t)))
-        .flatten()
-        .map(|i| i as u32 + 1)
+    t.parse::<chrono::Month>()
+        .ok()
+        .map(|m| m.number_from_month())
 }
 
 /// Text for a Markdown paragraph: every line break kept (a hard break), and
@@ -378,7 +370,7 @@ pub fn cpd(
             } else {
                 minutes_text(total)
             },
-            MONTHS[starts as usize - 1],
+            month_name(starts),
         );
         if parts > 1 {
             let _ = writeln!(h, "\nPart {part} of {parts}.");

@@ -93,13 +93,7 @@ impl Thesaurus {
 
     /// Reads and validates the thesaurus file at `path`.
     pub fn load_file(path: &Path) -> Result<Thesaurus, FrameworkError> {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| FrameworkError {
-            source_name: name.clone(),
-            line: None,
-            column: None,
-            message: format!("cannot read the file: {e}"),
-        })?;
+        let (text, name) = crate::framework::read_source(path)?;
         Thesaurus::parse(&text, &name)
     }
 

@@ -65,6 +65,20 @@ fn share_button(reply: &Value, how: &str) -> String {
         .unwrap_or_else(|| panic!("no {how} share button in {reply}"))
 }
 
+/// A bot whose server has posted its competence of the week (Sunday 29
+/// November, 10:00 London), so the week's thread is open for sharing.
+async fn with_a_weekly_thread(fake: &FakeDiscord) -> Bot {
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 29, 9, 0)));
+    let mut bot = Bot::start_with_clock(fake, false, scratch_dir(), None, clock.clone()).await;
+    let options = schedule_set(CHANNEL_ID, 6, "10:00", "Europe/London");
+    fake.command_in(ADMIN, "schedule", options, GUILD_ID, CHANNEL_ID)
+        .await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert!(fake.requests().iter().any(|r| r.path.ends_with("/threads")));
+    bot
+}
+
 fn deletes(fake: &FakeDiscord) -> usize {
     fake.requests()
         .iter()
@@ -234,13 +248,7 @@ async fn sharing_acts_only_on_the_previewed_text_once_and_can_be_withdrawn() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_that_cannot_be_withdrawn_is_reported_and_kept_for_a_retry() {
     let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 11, 29, 9, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    let options = schedule_set(CHANNEL_ID, 6, "10:00", "Europe/London");
-    fake.command_in(ADMIN, "schedule", options, GUILD_ID, CHANNEL_ID)
-        .await;
-    clock.set(utc(2026, 11, 29, 10, 0));
-    bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    let bot = with_a_weekly_thread(&fake).await;
     write(&fake, ALICE, "reflect:new:free", "", "To be shared.").await;
     let preview = click(&fake, ALICE, "share-ask:1").await;
     click(&fake, ALICE, &share_button(&preview, ":anon:")).await;
@@ -339,13 +347,7 @@ async fn a_post_that_cannot_be_withdrawn_is_reported_and_kept_for_a_retry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_clicks_post_once_and_forget_me_takes_everything_down() {
     let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 11, 29, 9, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    let options = schedule_set(CHANNEL_ID, 6, "10:00", "Europe/London");
-    fake.command_in(ADMIN, "schedule", options, GUILD_ID, CHANNEL_ID)
-        .await;
-    clock.set(utc(2026, 11, 29, 10, 0));
-    bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    let bot = with_a_weekly_thread(&fake).await;
     write(&fake, ALICE, "reflect:new:free", "", "Clicked twice.").await;
     let preview = click(&fake, ALICE, "share-ask:1").await;
     let share = share_button(&preview, ":anon:");
