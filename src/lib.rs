@@ -25,4 +25,4 @@ pub mod schedule;
 pub mod search;
 pub mod store;
 
-pub use framework::{Code, Competence, CompetenceId, DomainId, Framework};
+pub use framework::{Code, Competence, CompetenceId, DomainId, Framework, Section};

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Area, Code, Competence, CompetenceId, Domain, DomainId, Framework, Header};
+use super::{Area, Code, Competence, CompetenceId, Domain, DomainId, Framework, Header, Section};
 use crate::search::Thesaurus;
 
 /// A framework file that could not be read or is not valid.
@@ -76,6 +76,19 @@ struct RawFramework {
     version: String,
     foundational: Option<RawFoundational>,
     domain: Vec<RawDomain>,
+    #[serde(default)]
+    section: Vec<RawSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSection {
+    id: Spanned<String>,
+    title: String,
+    within: Option<String>,
+    text: Spanned<String>,
+    #[serde(default)]
+    discusses: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -198,14 +211,81 @@ impl Ctx<'_> {
             }
         }
         self.resolve_links(&mut competences, pending, &seen_ids)?;
+        let sections = self.build_sections(raw.section, &seen_ids)?;
         let thesaurus = Thesaurus::builtin()?;
         Ok(Framework::assemble(
             header,
             domains,
             areas,
             competences,
+            sections,
             thesaurus,
         ))
+    }
+
+    /// The guide's narrative sections: ids unique and short enough to type, text
+    /// as clean as a competence's, and every competence a section discusses both
+    /// known and named in its text, so a card never links to a section that does
+    /// not mention it.
+    fn build_sections(
+        &self,
+        raw: Vec<RawSection>,
+        known: &HashSet<CompetenceId>,
+    ) -> Result<Vec<Section>, FrameworkError> {
+        let mut sections: Vec<Section> = Vec::with_capacity(raw.len());
+        for rs in raw {
+            let id = rs.id.get_ref().clone();
+            let well_formed = !id.is_empty()
+                && id.len() <= 40
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !well_formed {
+                return Err(self.at(
+                    &rs.id,
+                    format!(
+                        "section id `{id}`: use up to 40 lowercase letters, digits and hyphens, e.g. `role-of-supervision`"
+                    ),
+                ));
+            }
+            if sections.iter().any(|s| s.id == id) {
+                return Err(self.at(&rs.id, format!("section `{id}` appears twice")));
+            }
+            let text = self.clean_text(&rs.text)?;
+            if text.is_empty() {
+                return Err(self.at(&rs.text, format!("section `{id}` has no text")));
+            }
+            let mut discusses = Vec::new();
+            for target in &rs.discusses {
+                let cid: CompetenceId = target.get_ref().parse().map_err(|e| {
+                    self.at(target, format!("discusses `{}`: {e}", target.get_ref()))
+                })?;
+                if !known.contains(&cid) {
+                    return Err(self.at(
+                        target,
+                        format!("section `{id}` discusses {cid}, which does not exist"),
+                    ));
+                }
+                if !mentions_code(&text, cid.code) {
+                    return Err(self.at(
+                        target,
+                        format!(
+                            "section `{id}` discusses {cid}, but its text never names {}",
+                            cid.code
+                        ),
+                    ));
+                }
+                discusses.push(cid);
+            }
+            sections.push(Section {
+                id,
+                title: rs.title.trim().to_string(),
+                within: rs.within.map(|w| w.trim().to_string()),
+                text,
+                discusses,
+            });
+        }
+        Ok(sections)
     }
 
     fn build_area(
@@ -348,6 +428,17 @@ impl Ctx<'_> {
     }
 }
 
+/// Whether `text` names `code` as a number of its own ("3.2," but not "13.2" or "3.25").
+fn mentions_code(text: &str, code: Code) -> bool {
+    let needle = code.to_string();
+    text.match_indices(&needle).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + needle.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
+            && !after.is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -460,6 +551,57 @@ see_also = ["core:1.1"]
     fn pdf_artifacts_are_refused() {
         let e = error_for(&MINIMAL.replace("statement = \"One\"", "statement = \"On\u{FFFD}e\""));
         assert!(e.message.contains("replacement character"), "{e}");
+    }
+
+    const SECTION: &str = r#"
+[[section]]
+id = "about"
+title = "About"
+within = "Part one"
+text = "Competence 1.2 is discussed here, and 1.1 too."
+discusses = ["core:1.2"]
+"#;
+
+    #[test]
+    fn sections_load_with_their_links() {
+        let f = parse(&format!("{MINIMAL}{SECTION}"), "test.toml").unwrap();
+        let s = f.section("about").unwrap();
+        assert_eq!(
+            (s.title.as_str(), s.within.as_deref()),
+            ("About", Some("Part one"))
+        );
+        let two: CompetenceId = "core:1.2".parse().unwrap();
+        assert_eq!(s.discusses, [two]);
+        let discussing: Vec<&str> = f.sections_discussing(two).map(|s| s.id.as_str()).collect();
+        assert_eq!(discussing, ["about"]);
+        assert_eq!(
+            f.sections_discussing("core:1.1".parse().unwrap()).count(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_section_must_name_what_it_discusses() {
+        let text = format!("{MINIMAL}{SECTION}").replace("Competence 1.2", "Competence 11.2");
+        let e = error_for(&text);
+        assert!(e.message.contains("never names 1.2"), "{e}");
+        let e =
+            error_for(&format!("{MINIMAL}{SECTION}").replace("[\"core:1.2\"]", "[\"core:1.3\"]"));
+        assert!(e.message.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn section_ids_are_checked() {
+        let e = error_for(
+            &format!("{MINIMAL}{SECTION}").replace("id = \"about\"", "id = \"About us\""),
+        );
+        assert!(e.message.contains("lowercase letters"), "{e}");
+        let e = error_for(&format!("{MINIMAL}{SECTION}{SECTION}"));
+        assert!(e.message.contains("appears twice"), "{e}");
+        let e = error_for(
+            &format!("{MINIMAL}{SECTION}").replace("Competence 1.2 is", "Competence\t1.2 is"),
+        );
+        assert!(e.message.contains("tab"), "{e}");
     }
 
     #[test]

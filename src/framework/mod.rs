@@ -37,6 +37,7 @@ pub struct Framework {
     domains: Vec<Domain>,
     areas: Vec<Area>,
     competences: Vec<Competence>,
+    sections: Vec<Section>,
     by_id: CodeIndex,
     search: SearchIndex,
     /// Competence cards, rendered once on first use (see `render::card_for`).
@@ -69,6 +70,22 @@ pub struct Area {
     pub note: Option<String>,
     /// Codes of the competences in this area, in order.
     pub codes: Vec<Code>,
+}
+
+/// One narrative section of the guide (the introduction, the definitions, the role
+/// of supervision, …), verbatim like the competences.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// A short id to type and link by, e.g. `role-of-supervision`.
+    pub id: String,
+    /// The heading as the guide prints it.
+    pub title: String,
+    /// The heading it sits under, where the guide nests it ("Definitions and terminology").
+    pub within: Option<String>,
+    /// The text, paragraphs separated by a blank line.
+    pub text: String,
+    /// Competences the section names and discusses, in the order it names them.
+    pub discusses: Vec<CompetenceId>,
 }
 
 /// One competence: its statement, the guidance printed under it, and its links.
@@ -126,6 +143,23 @@ impl Framework {
     /// All competences, core before integration, each in code order.
     pub fn competences(&self) -> &[Competence] {
         &self.competences
+    }
+
+    /// The guide's narrative sections, in the guide's order.
+    pub fn sections(&self) -> &[Section] {
+        &self.sections
+    }
+
+    /// The section with this id.
+    pub fn section(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    /// The sections that discuss a competence, in the guide's order.
+    pub fn sections_discussing(&self, id: CompetenceId) -> impl Iterator<Item = &Section> {
+        self.sections
+            .iter()
+            .filter(move |s| s.discusses.contains(&id))
     }
 
     /// The position of a competence in [`Framework::competences`].
@@ -188,6 +222,7 @@ impl Framework {
         domains: Vec<Domain>,
         areas: Vec<Area>,
         competences: Vec<Competence>,
+        sections: Vec<Section>,
         thesaurus: &Thesaurus,
     ) -> Framework {
         let by_id = CodeIndex::new(&competences);
@@ -201,6 +236,7 @@ impl Framework {
             domains,
             areas,
             competences,
+            sections,
             by_id,
             search,
             cards: std::sync::OnceLock::new(),
