@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use fake_discord::fixtures::{self, ALICE};
 use fake_discord::{FakeDiscord, TOKEN};
 use poise::serenity_prelude as serenity;
-use practice_companion::Framework;
+use practice_companion::Library;
 use practice_companion::clock::SystemClock;
 use practice_companion::discord::{Config, run_until};
 use serde_json::{Value, json};
@@ -162,7 +162,7 @@ async fn bot_run() -> (Duration, Stats, Stats) {
         token: TOKEN.to_string(),
         api_url: Some(fake.api_url()),
         data_dir: dir,
-        framework: Arc::new(Framework::builtin().expect("framework")),
+        framework: Arc::new(Library::builtin().expect("framework")),
         dev_guild: None,
         message_content: false,
         clock: Arc::new(SystemClock),
@@ -234,7 +234,7 @@ async fn memory_run() -> (f64, f64, f64) {
 
     // 100,000 reflections (1,000 members × 100), stored with the same key.
     {
-        let framework = Framework::builtin().expect("framework");
+        let framework = Library::builtin().expect("framework");
         let store = practice_companion::store::Store::open(
             &dir,
             practice_companion::store::SecretKey::from_hex(&key),

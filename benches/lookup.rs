@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use practice_companion::Framework;
+use practice_companion::Library;
 use practice_companion::references::find_references;
-use practice_companion::render::{card_for, competence_card};
+use practice_companion::render::competence_card;
 
 const CODES: [&str; 3] = ["3.5", "core 2.10", "I3.5"];
 
 fn lookups(c: &mut Criterion) {
-    let f = Framework::builtin().expect("framework");
+    let f = Library::builtin().expect("framework");
     let mut group = c.benchmark_group("code lookup");
     group.bench_function("parse + resolve (3.5, core 2.10, I3.5)", |b| {
         b.iter(|| {
@@ -43,7 +43,7 @@ fn lookups(c: &mut Criterion) {
 /// each beside a `str::contains` scan of every competence's text for the same
 /// words.
 fn search(c: &mut Criterion) {
-    let f = Framework::builtin().expect("framework");
+    let f = Library::builtin().expect("framework");
     let texts: Vec<String> = f
         .competences()
         .iter()
@@ -104,7 +104,7 @@ fn search(c: &mut Criterion) {
 }
 
 fn references(c: &mut Criterion) {
-    let f = Framework::builtin().expect("framework");
+    let f = Library::builtin().expect("framework");
     let sentence = "We spent most of the session on contracting, then came back to C3.5 and how strengths show up; it took 1.5 hours and cost £3.50 for parking. ";
     let message: String = sentence.chars().cycle().take(2000).collect();
     let floor = regex::Regex::new(r"\d\.\d").expect("regex");
@@ -138,7 +138,7 @@ fn references(c: &mut Criterion) {
 }
 
 fn rendering(c: &mut Criterion) {
-    let f = Framework::builtin().expect("framework");
+    let f = Library::builtin().expect("framework");
     let longest = f
         .competences()
         .iter()
@@ -146,7 +146,7 @@ fn rendering(c: &mut Criterion) {
         .expect("competences");
     let mut group = c.benchmark_group("card for the longest guidance");
     group.bench_function(format!("card as served, cached ({})", longest.id), |b| {
-        b.iter(|| black_box(card_for(&f, black_box(longest))))
+        b.iter(|| black_box(f.card(black_box(longest))))
     });
     group.bench_function(
         format!("render from scratch, once per framework ({})", longest.id),

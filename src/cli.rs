@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
 use crate::framework::{self, Area, Competence, CompetenceId, DomainId, Framework};
+use crate::library::Library;
 use crate::lookup::{Found, LookupError};
 use crate::render::{self, Card};
 use crate::search::{DEFAULT_LIMIT, SearchHit, Thesaurus};
@@ -280,7 +281,7 @@ pub fn run(cli: Cli) -> u8 {
 pub fn load(
     path: Option<&Path>,
     thesaurus: Option<&Path>,
-) -> Result<Framework, framework::FrameworkError> {
+) -> Result<Library, framework::FrameworkError> {
     let framework = match path {
         Some(p) => framework::load_file(p)?,
         None => Framework::builtin()?,
@@ -289,9 +290,9 @@ pub fn load(
         Some(t) => {
             let thesaurus = Thesaurus::load_file(t)?;
             thesaurus.check_against(&framework)?;
-            Ok(framework.with_thesaurus(&thesaurus))
+            Ok(Library::new(framework, &thesaurus))
         }
-        None => Ok(framework),
+        None => Ok(Library::new(framework, Thesaurus::builtin()?)),
     }
 }
 
@@ -411,7 +412,7 @@ fn erased_note(n: usize) -> String {
 }
 
 /// Starts the Discord bot; returns when it has shut down.
-fn run_bot(framework: Framework, args: RunArgs) -> u8 {
+fn run_bot(framework: Library, args: RunArgs) -> u8 {
     init_logging();
     let token = match read_token(args.token_file.as_deref()) {
         Ok(token) => token,
@@ -552,7 +553,7 @@ fn check(path: &Path, thesaurus: Option<&Path>) -> u8 {
     }
 }
 
-fn lookup(framework: &Framework, args: &LookupArgs) -> u8 {
+fn lookup(framework: &Library, args: &LookupArgs) -> u8 {
     let query = args.query.join(" ");
     match framework.lookup(&query) {
         Ok(found) => {
@@ -576,7 +577,7 @@ fn lookup(framework: &Framework, args: &LookupArgs) -> u8 {
     }
 }
 
-fn suggest_search(framework: &Framework, query: &str) {
+fn suggest_search(framework: &Library, query: &str) {
     let hits = framework.search_index().search(query, 3);
     if hits.is_empty() {
         return;
@@ -602,7 +603,7 @@ fn print_cards(found: &Found<'_>, cards: &[Card]) {
     }
 }
 
-fn search(framework: &Framework, args: &SearchArgs) -> u8 {
+fn search(framework: &Library, args: &SearchArgs) -> u8 {
     let query = args.words.join(" ");
     let hits = framework.search_index().search(&query, args.limit);
     if args.json {

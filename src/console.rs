@@ -14,6 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::commands::personal::{self, ExportKind, Member, Personal};
 use crate::commands::{self, Action, Command, FrontEnd, Reply, commands_on};
 use crate::framework::{CompetenceId, DomainId, Framework};
+use crate::library::Library;
 use crate::prompts::{Models, WeeklyPrompts};
 use crate::reflections::export;
 use crate::reflections::{
@@ -26,7 +27,7 @@ pub const LOCAL_MEMBER: u64 = 1;
 
 /// A console session.
 pub struct Console<'a, R, W> {
-    framework: &'a Framework,
+    framework: &'a Library,
     models: Models,
     prompts: WeeklyPrompts,
     data_dir: PathBuf,
@@ -49,7 +50,7 @@ pub struct Console<'a, R, W> {
 /// false if the database failed along the way (it was said as it happened),
 /// so the process can exit with its "failure while running" code.
 pub fn run_stdio(
-    framework: &Framework,
+    framework: &Library,
     data_dir: &Path,
     key_file: Option<PathBuf>,
 ) -> io::Result<bool> {
@@ -267,7 +268,7 @@ enum PersonalLine {
 impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     /// A console over `input` and `out`, storing reflections in `data_dir`.
     pub fn new(
-        framework: &'a Framework,
+        framework: &'a Library,
         data_dir: &Path,
         input: R,
         out: W,
@@ -1063,7 +1064,7 @@ mod tests {
     use chrono::Datelike;
 
     fn session(dir: &Path, input: &str) -> String {
-        let f = Framework::builtin().unwrap();
+        let f = Library::builtin().unwrap();
         let mut out = Vec::new();
         Console::new(&f, dir, input.as_bytes(), &mut out, false)
             .unwrap()
@@ -1200,7 +1201,7 @@ mod tests {
     /// names only those; Discord's help names none of the console's own.
     #[test]
     fn the_console_has_the_commands_its_help_lists() {
-        let f = Framework::builtin().unwrap();
+        let f = Library::builtin().unwrap();
         for name in commands_on(FrontEnd::Console) {
             let line = format!("/{name} preview");
             assert!(
@@ -1228,7 +1229,7 @@ mod tests {
         use crate::clock::ManualClock;
         use chrono::TimeZone;
         let dir = temp("week");
-        let f = Framework::builtin().unwrap();
+        let f = Library::builtin().unwrap();
         let at = |day: u32| {
             chrono::Utc
                 .with_ymd_and_hms(2026, 11, day, 12, 0, 0)
@@ -1285,7 +1286,7 @@ mod tests {
     fn the_week_turns_at_monday_in_the_consoles_zone() {
         use crate::clock::ManualClock;
         use chrono::TimeZone;
-        let f = Framework::builtin().unwrap();
+        let f = Library::builtin().unwrap();
         let run = |dir: &Path, zone: chrono_tz::Tz, day: u32| {
             let mut out = Vec::new();
             let mut console = Console::new(&f, dir, "/week\n".as_bytes(), &mut out, false).unwrap();

@@ -16,6 +16,7 @@ pub mod discord;
 pub mod framework;
 mod fuzzy;
 pub mod inline;
+pub mod library;
 pub mod lookup;
 pub mod prompts;
 pub mod references;
@@ -26,3 +27,4 @@ pub mod search;
 pub mod store;
 
 pub use framework::{Code, Competence, CompetenceId, DomainId, Framework, Section};
+pub use library::Library;

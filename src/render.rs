@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::framework::{Area, Competence, CompetenceId, DomainId, Framework};
+use crate::library::Library;
 use crate::lookup::Found;
 
 /// Size limits, in characters, that every card respects. They are Discord's
@@ -114,28 +115,11 @@ fn strip_emphasis(text: &str) -> String {
         .join("\n")
 }
 
-/// The card of a competence as served: rendered once per framework, on first
-/// use, then cloned. The framework never changes after load, so neither do
-/// its cards.
-pub fn card_for(framework: &Framework, c: &Competence) -> Card {
-    let cards = framework.cards.get_or_init(|| {
-        framework
-            .competences()
-            .iter()
-            .map(|c| competence_card(framework, c))
-            .collect()
-    });
-    framework
-        .index_of(c.id)
-        .and_then(|i| cards.get(i))
-        .cloned()
-        .unwrap_or_else(|| competence_card(framework, c))
-}
-
 /// Renders any lookup result as one or more cards (two for an ambiguous code).
-pub fn render_found(framework: &Framework, found: &Found<'_>) -> Vec<Card> {
+pub fn render_found(library: &Library, found: &Found<'_>) -> Vec<Card> {
+    let framework: &Framework = library;
     match found {
-        Found::Competences(hits) => hits.iter().map(|c| card_for(framework, c)).collect(),
+        Found::Competences(hits) => hits.iter().map(|c| library.card(c)).collect(),
         Found::Areas(areas) => areas.iter().map(|a| area_card(framework, a)).collect(),
         Found::Meta(area) => vec![meta_card(framework, area)],
         Found::Foundational(text) => vec![foundational_card(framework, text)],

@@ -4,9 +4,9 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use practice_companion::Framework;
+use practice_companion::Library;
 
-static FRAMEWORK: LazyLock<Framework> = LazyLock::new(|| Framework::builtin().expect("framework"));
+static FRAMEWORK: LazyLock<Library> = LazyLock::new(|| Library::builtin().expect("framework"));
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

@@ -7,7 +7,8 @@
 
 pub mod personal;
 
-use crate::framework::{CompetenceId, DomainId, Framework};
+use crate::framework::{CompetenceId, DomainId};
+use crate::library::Library;
 use crate::lookup::LookupError;
 use crate::render::{self, Card};
 use crate::search::DEFAULT_LIMIT;
@@ -154,33 +155,33 @@ impl Reply {
 }
 
 /// Handles one command.
-pub fn handle(framework: &Framework, command: &Command) -> Reply {
+pub fn handle(library: &Library, command: &Command) -> Reply {
     match command {
-        Command::Competence { code, domain } => competence(framework, code, *domain),
-        Command::Search { query } => search(framework, query),
-        Command::Framework => Reply::public(vec![render::overview_card(framework)]),
+        Command::Competence { code, domain } => competence(library, code, *domain),
+        Command::Search { query } => search(library, query),
+        Command::Framework => Reply::public(vec![render::overview_card(library)]),
         Command::Help(front) => Reply::private_text(help_text(*front)),
     }
 }
 
-fn competence(framework: &Framework, code: &str, domain: Option<DomainId>) -> Reply {
+fn competence(library: &Library, code: &str, domain: Option<DomainId>) -> Reply {
     let query = match domain {
         Some(d) => format!("{} {}", d.as_str(), code),
         None => code.to_string(),
     };
-    match framework.lookup(&query) {
+    match library.lookup(&query) {
         Ok(found) => {
-            let cards = render::render_found(framework, &found);
+            let cards = render::render_found(library, &found);
             let shown: Vec<CompetenceId> = cards.iter().filter_map(|c| c.competence).collect();
             let mut reply = Reply::public(cards);
             if reply.cards.len() > 1 {
                 reply.text = Some(format!("{found}: this code exists in both domains."));
             }
-            reply.actions = card_actions(framework, &shown);
+            reply.actions = card_actions(library, &shown);
             reply
         }
         Err(LookupError::NotACode) => {
-            let mut reply = search(framework, code);
+            let mut reply = search(library, code);
             let lead = LookupError::NotACode.to_string();
             reply.text = Some(match reply.text {
                 Some(found) if !reply.results.is_empty() => format!("{lead}\n\n{found}"),
@@ -195,11 +196,11 @@ fn competence(framework: &Framework, code: &str, domain: Option<DomainId>) -> Re
 
 /// One competence's card, opened by its id (a clicked button or menu
 /// option), with what to do next.
-pub fn open(framework: &Framework, id: CompetenceId) -> Reply {
-    match framework.competence(id) {
+pub fn open(library: &Library, id: CompetenceId) -> Reply {
+    match library.competence(id) {
         Some(c) => {
-            let mut reply = Reply::public(vec![render::card_for(framework, c)]);
-            reply.actions = card_actions(framework, &[id]);
+            let mut reply = Reply::public(vec![library.card(c)]);
+            reply.actions = card_actions(library, &[id]);
             reply
         }
         None => Reply::user_error(format!(
@@ -211,7 +212,7 @@ pub fn open(framework: &Framework, id: CompetenceId) -> Reply {
 
 /// What to offer under competence cards: my reflections on the first shown,
 /// the same code in the other domain (when one is shown), then see-also links.
-fn card_actions(framework: &Framework, shown: &[CompetenceId]) -> Vec<Action> {
+fn card_actions(library: &Library, shown: &[CompetenceId]) -> Vec<Action> {
     let mut links: Vec<CompetenceId> = Vec::new();
     let mut push = |id: CompetenceId| {
         if !shown.contains(&id) && !links.contains(&id) {
@@ -219,7 +220,7 @@ fn card_actions(framework: &Framework, shown: &[CompetenceId]) -> Vec<Action> {
         }
     };
     for id in shown {
-        if let Some(c) = framework.competence(*id) {
+        if let Some(c) = library.competence(*id) {
             c.see_also.iter().copied().for_each(&mut push);
         }
     }
@@ -229,7 +230,7 @@ fn card_actions(framework: &Framework, shown: &[CompetenceId]) -> Vec<Action> {
     if let [only] = shown {
         for domain in DomainId::ALL {
             let other = CompetenceId::new(domain, only.code);
-            if domain != only.domain && framework.competence(other).is_some() {
+            if domain != only.domain && library.competence(other).is_some() {
                 same_number = Some(other);
             }
         }
@@ -241,8 +242,8 @@ fn card_actions(framework: &Framework, shown: &[CompetenceId]) -> Vec<Action> {
     actions
 }
 
-fn search(framework: &Framework, query: &str) -> Reply {
-    let hits = framework.search_index().search(query, DEFAULT_LIMIT);
+fn search(library: &Library, query: &str) -> Reply {
+    let hits = library.search_index().search(query, DEFAULT_LIMIT);
     if hits.is_empty() {
         return Reply::user_error(
             "No competence matches those words. Try fewer or other words, or a code such as `3.5`."
@@ -251,7 +252,7 @@ fn search(framework: &Framework, query: &str) -> Reply {
     }
     let results: Vec<SearchLine> = hits
         .iter()
-        .filter_map(|h| framework.competence(h.id))
+        .filter_map(|h| library.competence(h.id))
         .map(|c| SearchLine {
             id: c.id,
             label: c.id.label(),
@@ -282,11 +283,11 @@ pub const SUGGESTION_CHARS: usize = 100;
 
 /// Suggestions for a partly typed code: `3.` offers the 3.x competences of both
 /// domains, `C3.` only core's; words offer search results.
-pub fn suggest_codes(framework: &Framework, partial: &str) -> Vec<Suggestion> {
+pub fn suggest_codes(library: &Library, partial: &str) -> Vec<Suggestion> {
     let partial = partial.trim();
     let (domain, digits) = split_code_prefix(partial);
     let by_code: Vec<&crate::framework::Competence> = match digits {
-        Some(digits) => framework
+        Some(digits) => library
             .competences()
             .iter()
             .filter(|c| domain.is_none_or(|d| c.id.domain == d))
@@ -295,15 +296,15 @@ pub fn suggest_codes(framework: &Framework, partial: &str) -> Vec<Suggestion> {
         None => Vec::new(),
     };
     let chosen: Vec<&crate::framework::Competence> = if partial.is_empty() {
-        framework.competences().iter().collect()
+        library.competences().iter().collect()
     } else if digits.is_some() {
         by_code
     } else {
-        framework
+        library
             .search_index()
             .search(partial, MAX_SUGGESTIONS)
             .iter()
-            .filter_map(|h| framework.competence(h.id))
+            .filter_map(|h| library.competence(h.id))
             .collect()
     };
     chosen
@@ -418,8 +419,8 @@ pub fn help_text(front: FrontEnd) -> String {
 mod tests {
     use super::*;
 
-    fn framework() -> Framework {
-        Framework::builtin().unwrap()
+    fn framework() -> Library {
+        Library::builtin().unwrap()
     }
 
     #[test]

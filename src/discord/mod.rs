@@ -22,8 +22,8 @@ use poise::serenity_prelude as serenity;
 use serenity::{GatewayIntents, HttpBuilder};
 
 use crate::clock::Clock;
-use crate::framework::Framework;
 use crate::inline::InlineReplies;
+use crate::library::Library;
 use crate::store::{Store, StoreError};
 
 /// Everything the bot needs to start; built once from the command line.
@@ -38,7 +38,7 @@ pub struct Config {
     /// else `COMPANION_KEY`, else `master.key` in the data directory.
     pub key_file: Option<PathBuf>,
     /// The framework to serve.
-    pub framework: Arc<Framework>,
+    pub framework: Arc<Library>,
     /// Register commands on this server only (instant updates while developing).
     pub dev_guild: Option<u64>,
     /// Whether to ask for the privileged message content intent (inline mode).
@@ -65,7 +65,7 @@ impl std::fmt::Debug for Config {
 
 /// State shared by every command and event handler.
 pub struct Data {
-    framework: Arc<Framework>,
+    framework: Arc<Library>,
     store: Store,
     clock: Arc<dyn Clock>,
     inline: InlineReplies,

@@ -18,7 +18,8 @@ use super::reply::{embed, no_mentions};
 use super::rest::{Rest, RestError};
 use crate::clock::Clock;
 use crate::commands::Action;
-use crate::framework::{CompetenceId, Framework};
+use crate::framework::CompetenceId;
+use crate::library::Library;
 use crate::prompts::WeeklyPrompts;
 use crate::render::{self, Card};
 use crate::schedule::{decide, next_competence};
@@ -74,7 +75,7 @@ const MAX_SLEEP_MINUTES: i64 = 60;
 
 /// Posts every server's weekly competence.
 pub struct Scheduler {
-    pub(super) framework: Arc<Framework>,
+    pub(super) framework: Arc<Library>,
     pub(super) prompts: WeeklyPrompts,
     pub(super) store: Store,
     pub(super) rest: Rest,

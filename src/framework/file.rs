@@ -13,7 +13,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Area, Code, Competence, CompetenceId, Domain, DomainId, Framework, Header, Section};
-use crate::search::Thesaurus;
 
 /// A framework file that could not be read or is not valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,14 +211,12 @@ impl Ctx<'_> {
         }
         self.resolve_links(&mut competences, pending, &seen_ids)?;
         let sections = self.build_sections(raw.section, &seen_ids)?;
-        let thesaurus = Thesaurus::builtin()?;
         Ok(Framework::assemble(
             header,
             domains,
             areas,
             competences,
             sections,
-            thesaurus,
         ))
     }
 

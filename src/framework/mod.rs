@@ -13,8 +13,6 @@ pub use file::{FrameworkError, load_file, parse};
 pub(crate) use file::{line_col, read_source};
 pub use ids::{Code, CompetenceId, DomainId, ParseIdError};
 
-use crate::search::{SearchIndex, Thesaurus};
-
 /// The BACP Coaching competence framework (2022), as shipped in the binary.
 pub const BUILTIN_SOURCE: &str = include_str!("../../framework/coaching-2022.toml");
 
@@ -39,9 +37,6 @@ pub struct Framework {
     competences: Vec<Competence>,
     sections: Vec<Section>,
     by_id: CodeIndex,
-    search: SearchIndex,
-    /// Competence cards, rendered once on first use (see `render::card_for`).
-    pub(crate) cards: std::sync::OnceLock<Vec<crate::render::Card>>,
 }
 
 /// One domain of the framework, e.g. "Core coaching competences".
@@ -198,17 +193,6 @@ impl Framework {
         })
     }
 
-    /// The keyword index over statements and guidance.
-    pub fn search_index(&self) -> &SearchIndex {
-        &self.search
-    }
-
-    /// This framework, searched with `thesaurus` in place of the built-in one.
-    pub fn with_thesaurus(mut self, thesaurus: &Thesaurus) -> Framework {
-        self.search = SearchIndex::build(&self.competences, &self.areas, thesaurus);
-        self
-    }
-
     /// Number of competences in one domain.
     pub fn count_in(&self, domain: DomainId) -> usize {
         self.competences
@@ -223,10 +207,8 @@ impl Framework {
         areas: Vec<Area>,
         competences: Vec<Competence>,
         sections: Vec<Section>,
-        thesaurus: &Thesaurus,
     ) -> Framework {
         let by_id = CodeIndex::new(&competences);
-        let search = SearchIndex::build(&competences, &areas, thesaurus);
         Framework {
             name: header.name,
             publisher: header.publisher,
@@ -238,8 +220,6 @@ impl Framework {
             competences,
             sections,
             by_id,
-            search,
-            cards: std::sync::OnceLock::new(),
         }
     }
 }

@@ -41,7 +41,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use rust_stemmers::{Algorithm, Stemmer};
 
-use crate::framework::{Area, Competence, CompetenceId};
+use crate::framework::{CompetenceId, Framework};
 use crate::fuzzy::edit_distance;
 
 /// How many results a search returns by default.
@@ -279,7 +279,8 @@ struct Unit {
 impl SearchIndex {
     /// Builds the index from a framework's competences and areas, with `thesaurus`
     /// for query expansion (its phrases that do not occur here are left out).
-    pub fn build(competences: &[Competence], areas: &[Area], thesaurus: &Thesaurus) -> SearchIndex {
+    pub fn build(framework: &Framework, thesaurus: &Thesaurus) -> SearchIndex {
+        let (competences, areas) = (framework.competences(), framework.areas());
         let mut index = SearchIndex {
             stemmer: Stemmer::create(Algorithm::English),
             stems: FastMap::default(),
@@ -1012,7 +1013,7 @@ mod tests {
     use crate::framework::Framework;
 
     fn top(query: &str) -> Vec<String> {
-        let f = Framework::builtin().unwrap();
+        let f = crate::Library::builtin().unwrap();
         f.search_index()
             .search(query, 5)
             .into_iter()
@@ -1049,10 +1050,7 @@ mod tests {
 
     /// The top three without the thesaurus: what the index alone does.
     fn top_plain(query: &str) -> Vec<String> {
-        let f = Framework::builtin()
-            .unwrap()
-            .with_thesaurus(&super::Thesaurus::default());
-        f.search_index()
+        super::SearchIndex::build(&Framework::builtin().unwrap(), &super::Thesaurus::default())
             .search(query, 3)
             .into_iter()
             .map(|h| h.id.to_string())
@@ -1086,7 +1084,7 @@ mod tests {
         assert_eq!(top_plain("stregnths")[0], "core:3.5");
         assert_eq!(top_plain("motivaton")[0], "core:4.2");
         // `prefer` is one edit from `refer`, but `refer` begins real words.
-        let f = Framework::builtin().unwrap();
+        let f = crate::Library::builtin().unwrap();
         let index = f.search_index();
         let tokens = index.tokens("refer");
         let unit = index.word_unit(&tokens[0]);
@@ -1157,7 +1155,7 @@ mod tests {
 
     #[test]
     fn results_are_at_most_five_and_ranked() {
-        let f = Framework::builtin().unwrap();
+        let f = crate::Library::builtin().unwrap();
         let hits = f.search_index().search("client", 5);
         assert_eq!(hits.len(), 5);
         assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));

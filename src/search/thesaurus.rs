@@ -109,7 +109,7 @@ impl Thesaurus {
     /// by side (stemmed, common words dropped) in some competence's statement,
     /// guidance or area title. The first phrase that does not is the error.
     pub fn check_against(&self, framework: &Framework) -> Result<(), FrameworkError> {
-        let index = framework.search_index();
+        let index = super::SearchIndex::build(framework, &Thesaurus::default());
         for entry in &self.entries {
             for phrase in &entry.framework {
                 if !index.occurs(&phrase.stems) {

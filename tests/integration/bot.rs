@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{TimeZone, Utc};
-use practice_companion::Framework;
+use practice_companion::Library;
 use practice_companion::clock::ManualClock;
 use practice_companion::discord::scheduler::SchedulerEvent;
 use practice_companion::discord::{Config, RunError, run_until};
@@ -60,7 +60,7 @@ impl Bot {
             token: TOKEN.to_string(),
             api_url: Some(fake.api_url()),
             data_dir: data_dir.clone(),
-            framework: Arc::new(Framework::builtin().expect("framework")),
+            framework: Arc::new(Library::builtin().expect("framework")),
             dev_guild,
             message_content,
             clock: clock.clone(),

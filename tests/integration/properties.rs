@@ -6,11 +6,11 @@ use std::sync::LazyLock;
 use practice_companion::lookup::{Found, query};
 use practice_companion::references::find_references;
 use practice_companion::render::split_text;
-use practice_companion::{DomainId, Framework};
+use practice_companion::{DomainId, Library};
 use proptest::prelude::*;
 
-static FRAMEWORK: LazyLock<Framework> =
-    LazyLock::new(|| Framework::builtin().expect("the built-in framework loads"));
+static FRAMEWORK: LazyLock<Library> =
+    LazyLock::new(|| Library::builtin().expect("the built-in framework loads"));
 
 /// Text with the characters that trouble parsers: digits, dots, prefixes,
 /// currency, Markdown, mentions, zero-width and right-to-left marks, NUL.

@@ -17,7 +17,7 @@
 
 use std::collections::HashSet;
 
-use practice_companion::{CompetenceId, Framework};
+use practice_companion::{CompetenceId, Library};
 use serde::Deserialize;
 
 const EVAL: &str = include_str!("search_quality.toml");
@@ -55,7 +55,7 @@ fn cases() -> Vec<Case> {
         .query
 }
 
-fn score(f: &Framework, case: &Case) -> Scored {
+fn score(f: &Library, case: &Case) -> Scored {
     let accept: HashSet<CompetenceId> = case
         .accept
         .iter()
@@ -125,7 +125,7 @@ fn the_evaluation_set_is_large_and_half_typed() {
 
 #[test]
 fn top_three_precision_is_at_least_ninety_percent() {
-    let f = Framework::builtin().expect("framework");
+    let f = Library::builtin().expect("framework");
     let scored: Vec<Scored> = cases().iter().map(|c| score(&f, c)).collect();
     let n = scored.len() as f64;
     let mean = scored.iter().map(|s| s.precision).sum::<f64>() / n;
