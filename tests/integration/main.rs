@@ -9,6 +9,7 @@ mod data;
 mod discord;
 mod durability;
 mod fake_discord;
+mod guide;
 mod hostile;
 mod load;
 mod properties;
