@@ -14,11 +14,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::framework::{self, Area, Competence, CompetenceId, DomainId, Framework};
+use crate::commands;
+use crate::framework::{self, Area, Competence, CompetenceId, DomainId, Framework, Section};
 use crate::library::Library;
 use crate::lookup::{Found, LookupError};
-use crate::render::{self, Card};
-use crate::search::{DEFAULT_LIMIT, SearchHit, Thesaurus};
+use crate::render;
+use crate::search::{DEFAULT_LIMIT, Item, SearchHit, Thesaurus};
 
 /// Exit code for a result found.
 const FOUND: u8 = 0;
@@ -77,6 +78,10 @@ enum Command {
     /// Look up a competence, area or metacompetence: `3.5`, `C3.5`, `I3.5`,
     /// `core 2.10`, `area 3`, `meta 2`, `foundational`.
     Lookup(LookupArgs),
+    /// Read the user guide's narrative sections: the contents with no
+    /// SECTION; else the section with that id or title, or whose title or
+    /// text holds the words (`companion guide supervision`).
+    Guide(GuideArgs),
     /// Search statements and guidance by keywords, best five first; typos are tolerated.
     Search(SearchArgs),
     /// Export or check framework data.
@@ -179,6 +184,17 @@ struct LookupArgs {
 }
 
 #[derive(Args, Debug)]
+struct GuideArgs {
+    /// A section's id (`role-of-supervision`), its title, or words from it.
+    #[arg(num_args = 0.., value_name = "SECTION")]
+    section: Vec<String>,
+    /// Print JSON instead of text: the section (`kind`, `id`, `title`,
+    /// `within`, `text`, `discusses`), or `{"sections": [...]}` for the contents.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
 struct SearchArgs {
     /// Words to search for, e.g. `theories of motivation`.
     #[arg(required = true, num_args = 1.., value_name = "WORDS")]
@@ -268,8 +284,30 @@ pub fn run(cli: Cli) -> u8 {
             key_file,
             command,
         } => db(&data_dir, key_file.as_deref(), command),
-        Command::Lookup(args) => lookup(&framework, &args),
-        Command::Search(args) => search(&framework, &args),
+        Command::Lookup(args) => ask(
+            &framework,
+            &commands::Command::Competence {
+                code: args.query.join(" "),
+                domain: None,
+            },
+            args.json,
+        ),
+        Command::Search(args) => ask(
+            &framework,
+            &commands::Command::Search {
+                query: args.words.join(" "),
+                limit: args.limit,
+            },
+            args.json,
+        ),
+        Command::Guide(args) => ask(
+            &framework,
+            &commands::Command::Guide {
+                section: args.section.join(" "),
+                part: None,
+            },
+            args.json,
+        ),
         Command::Framework(FrameworkCommand::Export { json }) => export(&framework, json),
         Command::Framework(FrameworkCommand::Check { .. }) | Command::Invite { .. } => USAGE,
     }
@@ -553,99 +591,47 @@ fn check(path: &Path, thesaurus: Option<&Path>) -> u8 {
     }
 }
 
-fn lookup(framework: &Library, args: &LookupArgs) -> u8 {
-    let query = args.query.join(" ");
-    match framework.lookup(&query) {
-        Ok(found) => {
-            if args.json {
-                print_json(&found_json(framework, &found));
-            } else {
-                print_cards(&found, &render::render_found(framework, &found));
-            }
-            FOUND
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            if matches!(e, LookupError::NotACode) {
-                suggest_search(framework, &query);
-            }
-            if args.json {
-                print_json(&ErrorJson::from_lookup(&e));
-            }
-            NOT_FOUND
-        }
-    }
-}
-
-fn suggest_search(framework: &Library, query: &str) {
-    let hits = framework.search_index().search(query, 3);
-    if hits.is_empty() {
-        return;
-    }
-    eprintln!("\nSearch finds:");
-    for hit in hits {
-        if let Some(c) = framework.competence(hit.id) {
-            eprintln!("  {:<16} {}", hit.id.label(), render::fit(&c.statement, 70));
-        }
-    }
-}
-
-fn print_cards(found: &Found<'_>, cards: &[Card]) {
-    let mut out = io::stdout().lock();
-    if cards.len() > 1 {
-        let _ = writeln!(out, "{found}: the code exists in both domains.\n");
-    }
-    for (i, card) in cards.iter().enumerate() {
-        if i > 0 {
-            let _ = writeln!(out, "\n");
-        }
-        let _ = writeln!(out, "{}", card.to_plain_text());
-    }
-}
-
-fn search(framework: &Library, args: &SearchArgs) -> u8 {
-    let query = args.words.join(" ");
-    let hits = framework.search_index().search(&query, args.limit);
-    if args.json {
-        print_json(&SearchJson {
-            results: hits
-                .iter()
-                .filter_map(|h| SearchResultJson::new(framework, h))
-                .collect(),
-        });
+/// `lookup`, `search` and `guide`: asked through the same command layer as
+/// the console and Discord, shown as text (results on stdout, what went wrong
+/// on stderr) or as JSON.
+fn ask(library: &Library, command: &commands::Command, json: bool) -> u8 {
+    let answer = commands::answer(library, command);
+    if json {
+        print_json(&AnswerJson::new(library, &answer));
     } else {
-        let mut out = io::stdout().lock();
-        for hit in &hits {
-            if let Some(c) = framework.competence(hit.id) {
-                let _ = writeln!(out, "{:<16} {}", hit.id.label(), c.statement);
-            }
+        print_reply(&commands::reply(library, &answer));
+    }
+    if answer.found() { FOUND } else { NOT_FOUND }
+}
+
+/// A reply as plain text: stdout for what was found, stderr for a mistake
+/// and the suggestions that come with it.
+fn print_reply(reply: &commands::Reply) {
+    let mut text = String::new();
+    if let Some(t) = &reply.text {
+        text.push_str(&render::strip_emphasis(t));
+        text.push('\n');
+    }
+    for line in &reply.results {
+        text.push_str(&format!("  {:<16} {}\n", line.label, line.statement));
+    }
+    for (i, card) in reply.cards.iter().enumerate() {
+        if i > 0 || reply.text.is_some() {
+            text.push('\n');
         }
+        text.push_str(&card.to_plain_text());
+        text.push('\n');
     }
-    if hits.is_empty() {
-        eprintln!(
-            "No competence matches those words. Try fewer or other words, or look up a code such as `3.5`."
-        );
-        return NOT_FOUND;
+    if reply.is_error {
+        eprint!("{text}");
+    } else {
+        let _ = io::stdout().lock().write_all(text.as_bytes());
     }
-    FOUND
 }
 
 fn export(framework: &Framework, json: bool) -> u8 {
     if json {
-        print_json(&ExportJson {
-            framework: FrameworkJson {
-                name: &framework.name,
-                publisher: &framework.publisher,
-                year: framework.year,
-                version: &framework.version,
-                foundational: framework.foundational.as_deref(),
-            },
-            competences: framework
-                .competences()
-                .iter()
-                .map(|c| CompetenceJson::new(framework, c))
-                .collect(),
-        });
+        print_json(&ExportJson::new(framework));
     } else {
         let mut out = io::stdout().lock();
         for c in framework.competences() {
@@ -708,29 +694,165 @@ struct ExportJson<'a> {
     competences: Vec<CompetenceJson<'a>>,
 }
 
+impl<'a> ExportJson<'a> {
+    fn new(framework: &'a Framework) -> Self {
+        ExportJson {
+            framework: FrameworkJson {
+                name: &framework.name,
+                publisher: &framework.publisher,
+                year: framework.year,
+                version: &framework.version,
+                foundational: framework.foundational.as_deref(),
+            },
+            competences: framework
+                .competences()
+                .iter()
+                .map(|c| CompetenceJson::new(framework, c))
+                .collect(),
+        }
+    }
+}
+
+/// Any answer of `lookup`, `search` or `guide`, as JSON.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum AnswerJson<'a> {
+    Found(FoundJson<'a>),
+    Error(ErrorJson),
+    Search(SearchJson<'a>),
+    Section(SectionJson<'a>),
+    Contents(ContentsJson<'a>),
+    Export(ExportJson<'a>),
+    Help { help: String },
+}
+
+impl<'a> AnswerJson<'a> {
+    fn new(library: &'a Library, answer: &commands::Answer<'a>) -> Self {
+        use commands::Answer;
+        let framework: &'a Framework = library;
+        match answer {
+            Answer::Found(found) => AnswerJson::Found(found_json(framework, found)),
+            Answer::NotFound(e, _) => AnswerJson::Error(ErrorJson::from_lookup(e)),
+            Answer::Hits(hits) => AnswerJson::Search(SearchJson {
+                results: hits
+                    .iter()
+                    .filter_map(|h| SearchResultJson::new(framework, h))
+                    .collect(),
+            }),
+            Answer::Section(section, _) => AnswerJson::Section(SectionJson::new(section)),
+            Answer::NoSuchPart(..) | Answer::NoSection => AnswerJson::Error(ErrorJson {
+                error: ErrorBody {
+                    kind: "no_section",
+                    message: commands::reply(library, answer).text.unwrap_or_default(),
+                    nearest: Vec::new(),
+                },
+            }),
+            Answer::Contents => AnswerJson::Contents(ContentsJson {
+                sections: framework
+                    .sections()
+                    .iter()
+                    .map(|s| SectionEntryJson {
+                        id: &s.id,
+                        title: &s.title,
+                        within: s.within.as_deref(),
+                    })
+                    .collect(),
+            }),
+            Answer::Overview => AnswerJson::Export(ExportJson::new(framework)),
+            Answer::Help(_) => AnswerJson::Help {
+                help: render::strip_emphasis(
+                    &commands::reply(library, answer).text.unwrap_or_default(),
+                ),
+            },
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct SearchJson<'a> {
     results: Vec<SearchResultJson<'a>>,
 }
 
+/// One search result: a competence (with the fields results always had) or
+/// a section of the guide, told apart by `kind`.
 #[derive(Serialize)]
-struct SearchResultJson<'a> {
-    domain: DomainId,
-    code: String,
-    statement: &'a str,
-    score: f32,
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum SearchResultJson<'a> {
+    Competence {
+        domain: DomainId,
+        code: String,
+        statement: &'a str,
+        score: f32,
+    },
+    Section {
+        id: &'a str,
+        title: &'a str,
+        within: Option<&'a str>,
+        score: f32,
+    },
 }
 
 impl<'a> SearchResultJson<'a> {
     fn new(framework: &'a Framework, hit: &SearchHit) -> Option<Self> {
-        let c = framework.competence(hit.id)?;
-        Some(SearchResultJson {
-            domain: hit.id.domain,
-            code: hit.id.code.to_string(),
-            statement: &c.statement,
-            score: (hit.score * 1000.0).round() / 1000.0,
-        })
+        let score = (hit.score * 1000.0).round() / 1000.0;
+        match hit.item {
+            Item::Competence(id) => {
+                let c = framework.competence(id)?;
+                Some(SearchResultJson::Competence {
+                    domain: id.domain,
+                    code: id.code.to_string(),
+                    statement: &c.statement,
+                    score,
+                })
+            }
+            Item::Section(i) => {
+                let s = framework.sections().get(i)?;
+                Some(SearchResultJson::Section {
+                    id: &s.id,
+                    title: &s.title,
+                    within: s.within.as_deref(),
+                    score,
+                })
+            }
+        }
     }
+}
+
+/// A section of the guide, whole, in `guide --json`.
+#[derive(Serialize)]
+struct SectionJson<'a> {
+    kind: &'static str,
+    id: &'a str,
+    title: &'a str,
+    within: Option<&'a str>,
+    text: &'a str,
+    discusses: &'a [CompetenceId],
+}
+
+impl<'a> SectionJson<'a> {
+    fn new(s: &'a Section) -> Self {
+        SectionJson {
+            kind: "section",
+            id: &s.id,
+            title: &s.title,
+            within: s.within.as_deref(),
+            text: &s.text,
+            discusses: &s.discusses,
+        }
+    }
+}
+
+/// The guide's contents in `guide --json` with no section named.
+#[derive(Serialize)]
+struct ContentsJson<'a> {
+    sections: Vec<SectionEntryJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SectionEntryJson<'a> {
+    id: &'a str,
+    title: &'a str,
+    within: Option<&'a str>,
 }
 
 #[derive(Serialize)]

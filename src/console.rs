@@ -20,6 +20,7 @@ use crate::reflections::export;
 use crate::reflections::{
     Draft, MAX_STORED_CHARS, Mode, minutes_text, parse_minutes, parse_tags, short_code, tags_text,
 };
+use crate::search::DEFAULT_LIMIT;
 use crate::store::Store;
 
 /// The console's one member.
@@ -837,10 +838,9 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         for line in &reply.results {
             self.say(&format!("  {:<16} {}", line.label, line.statement))?;
         }
-        if let Some(first) = reply.results.first() {
+        if let Some(first) = reply.results.first().and_then(|r| hint(&r.opens)) {
             self.say(&format!(
-                "Next: /competence {} opens the first; any code above works the same way.",
-                short_code(&first.id)
+                "Next: {first} opens the first; the others open the same way."
             ))?;
         }
         for (i, card) in reply.cards.iter().enumerate() {
@@ -862,6 +862,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
 fn hint(action: &Action) -> Option<String> {
     Some(match action {
         Action::Open(id) | Action::SameNumber(id) => format!("/competence {}", short_code(id)),
+        Action::Guide { id, .. } => format!("/guide {id}"),
         Action::Mine(id) => format!("/reflections list {}", short_code(id)),
         Action::View(n) => format!("/reflections view {n}"),
         Action::Edit(n) => format!("/reflections edit {n}"),
@@ -894,8 +895,13 @@ fn parse_line(framework: &Framework, line: &str) -> Line {
         "competence" | "c" => Line::Command(competence(args)),
         "search" | "s" => Line::Command(Command::Search {
             query: args.to_string(),
+            limit: DEFAULT_LIMIT,
         }),
         "framework" => Line::Command(Command::Framework),
+        "guide" | "g" => Line::Command(Command::Guide {
+            section: args.to_string(),
+            part: None,
+        }),
         "help" | "?" => Line::Command(Command::Help(FrontEnd::Console)),
         "reflect" => reflect(args),
         "reflections" | "r" => reflections(framework, args),

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::framework::{Area, Competence, CompetenceId, DomainId, Framework};
+use crate::framework::{Area, Competence, CompetenceId, DomainId, Framework, Section};
 use crate::library::Library;
 use crate::lookup::Found;
 
@@ -102,7 +102,7 @@ impl Card {
 }
 
 /// Removes the `**bold**` and `*italic*` markers the renderer itself adds.
-fn strip_emphasis(text: &str) -> String {
+pub fn strip_emphasis(text: &str) -> String {
     text.lines()
         .map(|line| {
             let line = line.replace("**", "");
@@ -177,6 +177,17 @@ pub fn competence_card(framework: &Framework, c: &Competence) -> Card {
     }
     if let Some(meta) = area.and_then(|a| a.metacompetence.as_deref()) {
         push_chunked_field(&mut fields, "Metacompetence of this area", meta);
+    }
+    let sections: Vec<String> = framework
+        .sections_discussing(c.id)
+        .map(|s| format!("{} · `/guide {}`", s.title, s.id))
+        .collect();
+    if !sections.is_empty() {
+        push_chunked_field(
+            &mut fields,
+            "Discussed in the user guide",
+            &sections.join("\n"),
+        );
     }
     let card = Card {
         heading: area.map_or_else(String::new, |a| area_heading(framework, a)),
@@ -342,6 +353,72 @@ pub fn weekly_card(
     within_total(card)
 }
 
+/// Longest part of a section shown as one card: an embed's description, less
+/// room for the heading, title and footer within the embed's total.
+const SECTION_PART: usize = 3800;
+
+/// A narrative section of the guide as cards, one per part: its text split at
+/// paragraphs into parts that each fit a card, verbatim, with the
+/// competences it discusses named on the first.
+pub fn section_cards(framework: &Framework, section: &Section) -> Vec<Card> {
+    let parts = split_text(&section.text, SECTION_PART);
+    let n = parts.len();
+    let heading = match &section.within {
+        Some(within) => format!("User guide › {within}"),
+        None => "User guide".to_string(),
+    };
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let mut fields = Vec::new();
+            if i == 0 && !section.discusses.is_empty() {
+                let named: Vec<String> = section.discusses.iter().map(|id| id.label()).collect();
+                push_chunked_field(&mut fields, "Competences it discusses", &named.join(", "));
+            }
+            let title = if n == 1 {
+                section.title.clone()
+            } else {
+                format!("{} (part {} of {n})", section.title, i + 1)
+            };
+            within_total(Card {
+                heading: fit(&heading, limits::TITLE),
+                title: fit(&title, limits::TITLE),
+                description: text,
+                fields,
+                footer: guide_source_line(framework),
+                domain: None,
+                competence: None,
+            })
+        })
+        .collect()
+}
+
+/// The guide's sections, listed by id, under the headings they sit in.
+pub fn contents_card(framework: &Framework) -> Card {
+    let mut lines = Vec::new();
+    let mut within: Option<&str> = None;
+    for s in framework.sections() {
+        if s.within.as_deref() != within {
+            within = s.within.as_deref();
+            if let Some(w) = within {
+                lines.push(format!("**{w}**"));
+            }
+        }
+        let indent = if within.is_some() { "  " } else { "" };
+        lines.push(format!("{indent}{} · `{}`", s.title, s.id));
+    }
+    within_total(Card {
+        heading: framework.name.clone(),
+        title: "User guide: contents".to_string(),
+        description: fit(&lines.join("\n"), limits::DESCRIPTION),
+        fields: Vec::new(),
+        footer: guide_source_line(framework),
+        domain: None,
+        competence: None,
+    })
+}
+
 /// Domains, areas and codes at a glance.
 pub fn overview_card(framework: &Framework) -> Card {
     let mut card = Card {
@@ -403,6 +480,13 @@ fn domain_title(framework: &Framework, area: &Area) -> String {
 fn source_line(framework: &Framework) -> String {
     format!(
         "{} {}: {} © {}",
+        framework.publisher, framework.year, framework.name, framework.publisher
+    )
+}
+
+fn guide_source_line(framework: &Framework) -> String {
+    format!(
+        "{} {}: {}: User guide © {}",
         framework.publisher, framework.year, framework.name, framework.publisher
     )
 }

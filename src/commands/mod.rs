@@ -5,13 +5,16 @@
 //! Nothing here knows which front-end asked. Commands about a member's own
 //! reflections are in [`personal`].
 
+mod guide;
 pub mod personal;
 
-use crate::framework::{CompetenceId, DomainId};
+pub use guide::suggest_sections;
+
+use crate::framework::{CompetenceId, DomainId, Section};
 use crate::library::Library;
-use crate::lookup::LookupError;
+use crate::lookup::{Found, LookupError};
 use crate::render::{self, Card};
-use crate::search::DEFAULT_LIMIT;
+use crate::search::{DEFAULT_LIMIT, Item, SearchHit};
 
 /// What a user asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,9 +30,19 @@ pub enum Command {
     Search {
         /// The words to search for.
         query: String,
+        /// How many results at most ([`DEFAULT_LIMIT`] on Discord and the console).
+        limit: usize,
     },
     /// `/framework`: domains, areas and codes at a glance.
     Framework,
+    /// `/guide [section]`: a narrative section of the user guide, found by
+    /// its id, its title or words in it; the contents when empty.
+    Guide {
+        /// What was typed: an id (`role-of-supervision`), a title, or words.
+        section: String,
+        /// One part of a long section (from 1), or every part.
+        part: Option<usize>,
+    },
     /// `/help`: what this front-end offers and how to use it.
     Help(FrontEnd),
 }
@@ -47,20 +60,30 @@ pub enum Visibility {
 /// One search result as a front-end lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchLine {
-    /// e.g. `core:3.5`, for buttons and menus that open the card.
-    pub id: CompetenceId,
-    /// e.g. "Core 3.5".
+    /// What choosing it does: [`Action::Open`] a competence, or
+    /// [`Action::Guide`] a section of the guide.
+    pub opens: Action,
+    /// e.g. "Core 3.5", or "Guide" for a section.
     pub label: String,
-    /// The statement, shortened to fit a list line.
+    /// The statement or the section's title, shortened to fit a list line.
     pub statement: String,
 }
 
 /// Something the user can do next from a reply: a button in Discord, a hint
 /// in the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Open a competence's card.
     Open(CompetenceId),
+    /// Open a section of the guide, at one of its parts.
+    Guide {
+        /// The section's id.
+        id: String,
+        /// The part (from 1).
+        part: usize,
+        /// Its title, for a button's label (links carry only the id and part).
+        title: String,
+    },
     /// Open the competence with the same number in the other domain (a
     /// different competence, not a related one).
     SameNumber(CompetenceId),
@@ -154,24 +177,77 @@ impl Reply {
     }
 }
 
-/// Handles one command.
-pub fn handle(library: &Library, command: &Command) -> Reply {
-    match command {
-        Command::Competence { code, domain } => competence(library, code, *domain),
-        Command::Search { query } => search(library, query),
-        Command::Framework => Reply::public(vec![render::overview_card(library)]),
-        Command::Help(front) => Reply::private_text(help_text(*front)),
+/// What a command found, before any front-end shows it: [`reply`] words it
+/// for people, and the command line prints it as JSON with `--json`.
+#[derive(Debug)]
+pub enum Answer<'l> {
+    /// A lookup found competences, areas, a metacompetence or the foundational competence.
+    Found(Found<'l>),
+    /// A lookup failed; for words that are no code, what search finds for them.
+    NotFound(LookupError, Vec<SearchHit>),
+    /// Search results, best first; empty when nothing matched.
+    Hits(Vec<SearchHit>),
+    /// A section of the guide: every part, or the one asked for.
+    Section(&'l Section, Option<usize>),
+    /// A section was found, but has fewer parts than the one asked for.
+    NoSuchPart(&'l Section, usize),
+    /// No section matches the words (the contents say what there is).
+    NoSection,
+    /// The guide's contents.
+    Contents,
+    /// The framework at a glance.
+    Overview,
+    /// What this front-end offers.
+    Help(FrontEnd),
+}
+
+impl Answer<'_> {
+    /// Whether the command found what was asked for (the command line's exit
+    /// code 0) rather than nothing (1).
+    pub fn found(&self) -> bool {
+        match self {
+            Answer::Hits(hits) => !hits.is_empty(),
+            Answer::NotFound(..) | Answer::NoSuchPart(..) | Answer::NoSection => false,
+            _ => true,
+        }
     }
 }
 
-fn competence(library: &Library, code: &str, domain: Option<DomainId>) -> Reply {
-    let query = match domain {
-        Some(d) => format!("{} {}", d.as_str(), code),
-        None => code.to_string(),
-    };
-    match library.lookup(&query) {
-        Ok(found) => {
-            let cards = render::render_found(library, &found);
+/// Handles one command.
+pub fn handle(library: &Library, command: &Command) -> Reply {
+    reply(library, &answer(library, command))
+}
+
+/// What one command finds.
+pub fn answer<'l>(library: &'l Library, command: &Command) -> Answer<'l> {
+    match command {
+        Command::Competence { code, domain } => {
+            let query = match domain {
+                Some(d) => format!("{} {}", d.as_str(), code),
+                None => code.to_string(),
+            };
+            match library.lookup(&query) {
+                Ok(found) => Answer::Found(found),
+                Err(e @ LookupError::NotACode) => {
+                    Answer::NotFound(e, library.search_index().search(code, DEFAULT_LIMIT))
+                }
+                Err(e) => Answer::NotFound(e, Vec::new()),
+            }
+        }
+        Command::Search { query, limit } => {
+            Answer::Hits(library.search_index().search(query, *limit))
+        }
+        Command::Framework => Answer::Overview,
+        Command::Guide { section, part } => guide::answer(library, section, *part),
+        Command::Help(front) => Answer::Help(*front),
+    }
+}
+
+/// What the user is shown for an answer.
+pub fn reply(library: &Library, answer: &Answer<'_>) -> Reply {
+    match answer {
+        Answer::Found(found) => {
+            let cards = render::render_found(library, found);
             let shown: Vec<CompetenceId> = cards.iter().filter_map(|c| c.competence).collect();
             let mut reply = Reply::public(cards);
             if reply.cards.len() > 1 {
@@ -180,17 +256,22 @@ fn competence(library: &Library, code: &str, domain: Option<DomainId>) -> Reply 
             reply.actions = card_actions(library, &shown);
             reply
         }
-        Err(LookupError::NotACode) => {
-            let mut reply = search(library, code);
-            let lead = LookupError::NotACode.to_string();
-            reply.text = Some(match reply.text {
-                Some(found) if !reply.results.is_empty() => format!("{lead}\n\n{found}"),
-                _ => lead,
-            });
-            reply.is_error = true;
+        Answer::NotFound(e, hits) => {
+            let mut reply = Reply::user_error(e.to_string());
+            if !hits.is_empty() {
+                let results = result_lines(library, hits);
+                reply.text = Some(format!("{e}\n\nBest matches ({}):", results.len()));
+                reply.results = results;
+            }
             reply
         }
-        Err(e) => Reply::user_error(e.to_string()),
+        Answer::Hits(hits) => search_reply(library, hits),
+        Answer::Section(section, part) => guide::reply(library, section, *part),
+        Answer::NoSuchPart(section, part) => guide::no_such_part(library, section, *part),
+        Answer::NoSection => guide::no_section(),
+        Answer::Contents => guide::contents(library),
+        Answer::Overview => Reply::public(vec![render::overview_card(library)]),
+        Answer::Help(front) => Reply::private_text(help_text(*front)),
     }
 }
 
@@ -211,7 +292,8 @@ pub fn open(library: &Library, id: CompetenceId) -> Reply {
 }
 
 /// What to offer under competence cards: my reflections on the first shown,
-/// the same code in the other domain (when one is shown), then see-also links.
+/// its see-also links, the guide's sections that discuss it, and last the same
+/// code in the other domain (when one is shown).
 fn card_actions(library: &Library, shown: &[CompetenceId]) -> Vec<Action> {
     let mut links: Vec<CompetenceId> = Vec::new();
     let mut push = |id: CompetenceId| {
@@ -235,36 +317,60 @@ fn card_actions(library: &Library, shown: &[CompetenceId]) -> Vec<Action> {
             }
         }
     }
+    // The guide's sections that discuss a competence shown come after its
+    // see-also links.
+    let mut sections: Vec<&Section> = Vec::new();
+    for id in shown {
+        for s in library.sections_discussing(*id) {
+            if !sections.iter().any(|known| known.id == s.id) {
+                sections.push(s);
+            }
+        }
+    }
     let mut actions: Vec<Action> = shown.iter().take(1).map(|id| Action::Mine(*id)).collect();
     let room = if same_number.is_some() { 3 } else { 4 };
-    actions.extend(links.into_iter().take(room).map(Action::Open));
+    let next = links
+        .into_iter()
+        .map(Action::Open)
+        .chain(sections.into_iter().map(|s| guide::open_action(s, 1)));
+    actions.extend(next.take(room));
     actions.extend(same_number.map(Action::SameNumber));
     actions
 }
 
-fn search(library: &Library, query: &str) -> Reply {
-    let hits = library.search_index().search(query, DEFAULT_LIMIT);
+fn search_reply(library: &Library, hits: &[SearchHit]) -> Reply {
     if hits.is_empty() {
-        return Reply::user_error(
-            "No competence matches those words. Try fewer or other words, or a code such as `3.5`."
-                .to_string(),
-        );
+        return Reply::user_error(NOTHING_MATCHES.to_string());
     }
-    let results: Vec<SearchLine> = hits
-        .iter()
-        .filter_map(|h| library.competence(h.id))
-        .map(|c| SearchLine {
-            id: c.id,
-            label: c.id.label(),
-            statement: render::fit(&c.statement, 90),
-        })
-        .collect();
+    let results = result_lines(library, hits);
     Reply {
         visibility: Visibility::Private,
         text: Some(format!("Best matches ({}):", results.len())),
         results,
         ..Reply::default()
     }
+}
+
+/// What search says when nothing matches.
+pub const NOTHING_MATCHES: &str = "Nothing in the framework or its guide matches those words. Try fewer or other words, or a code such as `3.5`.";
+
+/// Search results as lines to list: competences by code and statement,
+/// sections of the guide by title.
+fn result_lines(library: &Library, hits: &[SearchHit]) -> Vec<SearchLine> {
+    hits.iter()
+        .filter_map(|h| match h.item {
+            Item::Competence(id) => library.competence(id).map(|c| SearchLine {
+                opens: Action::Open(id),
+                label: id.label(),
+                statement: render::fit(&c.statement, 90),
+            }),
+            Item::Section(i) => library.sections().get(i).map(|s| SearchLine {
+                opens: guide::open_action(s, 1),
+                label: "Guide".to_string(),
+                statement: render::fit(&s.title, 90),
+            }),
+        })
+        .collect()
 }
 
 /// One autocomplete choice: what the user sees and what the option receives.
@@ -304,7 +410,8 @@ pub fn suggest_codes(library: &Library, partial: &str) -> Vec<Suggestion> {
             .search_index()
             .search(partial, MAX_SUGGESTIONS)
             .iter()
-            .filter_map(|h| library.competence(h.id))
+            .filter_map(SearchHit::competence)
+            .filter_map(|id| library.competence(id))
             .collect()
     };
     chosen
@@ -371,6 +478,7 @@ pub const COMMANDS: &[(&str, &[FrontEnd])] = &[
     ("competence", &[FrontEnd::Discord, FrontEnd::Console]),
     ("search", &[FrontEnd::Discord, FrontEnd::Console]),
     ("framework", &[FrontEnd::Discord, FrontEnd::Console]),
+    ("guide", &[FrontEnd::Discord, FrontEnd::Console]),
     ("reflect", &[FrontEnd::Discord, FrontEnd::Console]),
     ("reflections", &[FrontEnd::Discord, FrontEnd::Console]),
     ("map", &[FrontEnd::Discord, FrontEnd::Console]),
@@ -397,8 +505,9 @@ pub fn help_text(front: FrontEnd) -> String {
 **practice-companion** keeps the BACP Coaching competence framework (2022) to hand in your peer supervision group.
 
 **Look up a competence:** `/competence 3.5`. Codes exist in two domains: core coaching competences (`C3.5` or `core 3.5`) and competences for integrating therapy and coaching (`I3.5` or `integration 3.5`). A code in both domains shows both. `area 3`, `meta 2` and `foundational` work too.
-**Search by words:** `/search strengths` (spelling slips are forgiven).
+**Search by words:** `/search strengths`, or in your own words (`sponsor`, `endings`, `is it coaching or therapy`); half-typed words and spelling slips are found too. Results include the guide's own sections.
 **See the whole framework:** `/framework`.
+**Read the user guide:** `/guide` lists its sections (the introduction, the definitions, how to use the framework, the role of supervision, …); `/guide supervision` opens one. Search finds them too.
 **Reflect privately:** `/reflect` opens a form; `/reflections` lists, views, edits, exports or deletes yours; `/map` shows which competences your reflections have touched. Only you can ever see them.
 ");
     match front {
@@ -509,6 +618,7 @@ mod tests {
         let r = handle(
             &f,
             &Command::Search {
+                limit: DEFAULT_LIMIT,
                 query: "theories of motivation".into(),
             },
         );

@@ -10,6 +10,7 @@ use crate::commands::personal::{ExportKind, Personal};
 use crate::commands::{self, Action, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{parse_tags, tags_text};
+use crate::search::DEFAULT_LIMIT;
 
 /// The domain option.
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
@@ -100,7 +101,13 @@ pub async fn search(
 ) -> Result<(), BotError> {
     send(
         ctx,
-        &commands::handle(&ctx.data().framework, &Command::Search { query }),
+        &commands::handle(
+            &ctx.data().framework,
+            &Command::Search {
+                query,
+                limit: DEFAULT_LIMIT,
+            },
+        ),
     )
     .await
 }
@@ -113,6 +120,37 @@ pub async fn framework(ctx: Context<'_>) -> Result<(), BotError> {
         &commands::handle(&ctx.data().framework, &Command::Framework),
     )
     .await
+}
+
+/// Read a section of the BACP user guide: definitions, how to use the framework, supervision
+#[poise::command(slash_command)]
+pub async fn guide(
+    ctx: Context<'_>,
+    #[description = "A section's title, or words from it; leave empty for the contents"]
+    #[autocomplete = "autocomplete_section"]
+    #[max_length = 100]
+    section: Option<String>,
+    #[description = "Which part of a long section (1 unless the section says otherwise)"]
+    #[min = 1]
+    #[max = 20]
+    part: Option<u8>,
+) -> Result<(), BotError> {
+    let command = Command::Guide {
+        section: section.unwrap_or_default(),
+        part: Some(usize::from(part.unwrap_or(1))),
+    };
+    send(ctx, &commands::handle(&ctx.data().framework, &command)).await
+}
+
+async fn autocomplete_section(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let choices = commands::suggest_sections(&ctx.data().framework, partial)
+        .into_iter()
+        .map(|s| serenity::AutocompleteChoice::new(s.name, s.value))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
 /// What this bot does and how to use it
@@ -430,6 +468,7 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         competence(),
         search(),
         framework(),
+        guide(),
         help(),
         inline(),
         reflect(),

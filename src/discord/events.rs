@@ -65,6 +65,15 @@ async fn component(
             reply.visibility = Visibility::Private;
             reply
         }
+        Some(Action::Guide { id, part, .. }) => {
+            let command = crate::commands::Command::Guide {
+                section: id,
+                part: Some(part),
+            };
+            let mut reply = crate::commands::handle(&data.framework, &command);
+            reply.visibility = Visibility::Private;
+            reply
+        }
         Some(Action::Edit(n)) => match personal::edit_modal(data, member, n)? {
             Ok(modal) => {
                 click

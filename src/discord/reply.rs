@@ -27,7 +27,7 @@ pub fn no_mentions() -> CreateAllowedMentions {
 /// looked up among the clicking member's own.
 pub mod custom_id {
     use crate::commands::Action;
-    use crate::framework::CompetenceId;
+    use crate::framework::{CompetenceId, is_section_id};
 
     /// The select menu of search results.
     pub const SEARCH_MENU: &str = "search-results";
@@ -51,6 +51,7 @@ pub mod custom_id {
     pub fn action(action: &Action) -> String {
         match action {
             Action::Open(id) | Action::SameNumber(id) => open(*id),
+            Action::Guide { id, part, .. } => format!("guide:{id}:{part}"),
             Action::Mine(id) => format!("mine:{id}"),
             Action::View(n) => format!("view:{n}"),
             Action::Edit(n) => format!("edit:{n}"),
@@ -74,6 +75,15 @@ pub mod custom_id {
         let number = |s: &str| s.parse::<u64>().ok().filter(|n| *n > 0);
         match kind {
             "open" => rest.parse().ok().map(Action::Open),
+            "guide" => {
+                let (id, part) = rest.split_once(':')?;
+                let part = number(part).and_then(|p| usize::try_from(p).ok())?;
+                is_section_id(id).then(|| Action::Guide {
+                    id: id.to_string(),
+                    part,
+                    title: String::new(),
+                })
+            }
             "mine" => rest.parse().ok().map(Action::Mine),
             "view" => number(rest).map(Action::View),
             "edit" => number(rest).map(Action::Edit),
@@ -102,14 +112,6 @@ pub mod custom_id {
                 let (n, id) = rest.split_once(':')?;
                 Some(Action::AddTag(number(n)?, id.parse().ok()?))
             }
-            _ => None,
-        }
-    }
-
-    /// The competence a menu value opens.
-    pub fn parse_open(value: &str) -> Option<CompetenceId> {
-        match parse(value)? {
-            Action::Open(id) => Some(id),
             _ => None,
         }
     }
@@ -322,7 +324,7 @@ fn search_menu(reply: &Reply) -> CreateActionRow {
         .iter()
         .take(25)
         .map(|r| {
-            CreateSelectMenuOption::new(fit(&r.label, 100), custom_id::open(r.id))
+            CreateSelectMenuOption::new(fit(&r.label, 100), custom_id::action(&r.opens))
                 .description(fit(&r.statement, 100))
         })
         .collect();
@@ -331,7 +333,7 @@ fn search_menu(reply: &Reply) -> CreateActionRow {
             custom_id::SEARCH_MENU,
             CreateSelectMenuKind::String { options },
         )
-        .placeholder("Open a competence"),
+        .placeholder("Open one"),
     )
 }
 
@@ -344,6 +346,13 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
             .map(|action| {
                 let (label, style) = match action {
                     Action::Open(id) => (id.label(), ButtonStyle::Secondary),
+                    Action::Guide { part: 1, title, .. } => {
+                        (fit(&format!("Guide: {title}"), 80), ButtonStyle::Secondary)
+                    }
+                    Action::Guide { part, title, .. } => (
+                        fit(&format!("Part {part}: {title}"), 80),
+                        ButtonStyle::Primary,
+                    ),
                     Action::SameNumber(id) => (
                         format!("{} — same number, other domain", id.label()),
                         ButtonStyle::Secondary,
@@ -419,10 +428,23 @@ mod tests {
             },
             Action::Withdraw(4),
             Action::DeleteAnyway(4),
+            Action::Guide {
+                id: "role-of-supervision".to_string(),
+                part: 2,
+                title: String::new(),
+            },
         ] {
-            assert_eq!(custom_id::parse(&custom_id::action(&action)), Some(action));
+            assert_eq!(
+                custom_id::parse(&custom_id::action(&action)),
+                Some(action.clone())
+            );
         }
         for forged in [
+            "guide:",
+            "guide:role-of-supervision",
+            "guide:Role of supervision:1",
+            "guide:role-of-supervision:0",
+            "guide:role-of-supervision:1:2",
             "open:core:9.9x",
             "open:",
             "close:core:3.5",

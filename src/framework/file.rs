@@ -232,12 +232,7 @@ impl Ctx<'_> {
         let mut sections: Vec<Section> = Vec::with_capacity(raw.len());
         for rs in raw {
             let id = rs.id.get_ref().clone();
-            let well_formed = !id.is_empty()
-                && id.len() <= 40
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !well_formed {
+            if !super::is_section_id(&id) {
                 return Err(self.at(
                     &rs.id,
                     format!(

@@ -83,6 +83,16 @@ pub struct Section {
     pub discusses: Vec<CompetenceId>,
 }
 
+/// Whether `id` is a well-formed section id: 1 to 40 lowercase ASCII letters,
+/// digits and hyphens, so it fits in a link or a custom id as it stands.
+pub fn is_section_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 40
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// One competence: its statement, the guidance printed under it, and its links.
 #[derive(Debug, Clone)]
 pub struct Competence {

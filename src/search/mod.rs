@@ -60,6 +60,13 @@ const WEIGHT_AREA: f32 = 0.5;
 const SATURATION: f32 = 1.2;
 const PHRASE_IN_STATEMENT: f32 = 2.0;
 const PHRASE_IN_GUIDANCE: f32 = 1.5;
+/// A section of the guide beside a competence: its long text holds more of
+/// any query's words, so it counts less, and ranks first only when the query
+/// is about what the section is about.
+const WEIGHT_SECTION: f32 = 0.5;
+/// A section whose title the query's words make up ranks up to this much
+/// higher again: `what is coaching` finds the definition of coaching.
+const TITLE_BONUS: f32 = 2.0;
 
 /// A word as written: for a query word the framework has as typed, every
 /// word of its stem.
@@ -146,13 +153,32 @@ impl Hasher for FxHasher {
     }
 }
 
+/// What a search finds: a competence, or one of the guide's narrative sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Item {
+    /// A competence, by its id.
+    Competence(CompetenceId),
+    /// A section of the guide, by its position in `Framework::sections`.
+    Section(usize),
+}
+
 /// One search result.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SearchHit {
-    /// The competence found.
-    pub id: CompetenceId,
+    /// The competence or section found.
+    pub item: Item,
     /// Its score: higher is better; comparable only within one search.
     pub score: f32,
+}
+
+impl SearchHit {
+    /// The competence found, if the result is a competence.
+    pub fn competence(&self) -> Option<CompetenceId> {
+        match self.item {
+            Item::Competence(id) => Some(id),
+            Item::Section(_) => None,
+        }
+    }
 }
 
 /// The ranked keyword index over one framework's competences.
@@ -195,13 +221,14 @@ struct Term {
 const NONE: u32 = u32::MAX;
 
 struct Doc {
-    id: CompetenceId,
-    /// Stems of the statement and guidance, in order (for side-by-side matches).
+    item: Item,
+    /// Stems of the statement and guidance (a section's title and text), in
+    /// order (for side-by-side matches).
     statement: Vec<u32>,
     guidance: Vec<u32>,
     /// The document whose guidance this one shares.
     shared: Option<usize>,
-    /// The area title's stems.
+    /// The area title's stems (for a section, the heading it sits under).
     area: Vec<u32>,
 }
 
@@ -317,10 +344,28 @@ impl SearchIndex {
                 .unwrap_or_default();
             freqs.push(freq);
             index.docs.push(Doc {
-                id: c.id,
+                item: Item::Competence(c.id),
                 statement,
                 guidance,
                 shared,
+                area,
+            });
+        }
+        for (i, section) in framework.sections().iter().enumerate() {
+            let mut freq = HashMap::new();
+            let statement = index.intern_text(&section.title, WEIGHT_STATEMENT, &mut freq);
+            let guidance = index.intern_text(&section.text, WEIGHT_GUIDANCE, &mut freq);
+            let area = section
+                .within
+                .as_deref()
+                .map(|w| index.intern_text(w, WEIGHT_AREA, &mut freq))
+                .unwrap_or_default();
+            freqs.push(freq);
+            index.docs.push(Doc {
+                item: Item::Section(i),
+                statement,
+                guidance,
+                shared: None,
                 area,
             });
         }
@@ -353,9 +398,17 @@ impl SearchIndex {
             })
             .collect();
         index.resolve_thesaurus(thesaurus);
-        let n = index.docs.len() as f32;
+        // Rarity is counted among the competences alone, so adding the
+        // guide's sections leaves how competences rank against each other
+        // as it was.
+        let competences = competences.len();
+        let n = competences as f32;
         for term in &mut index.terms {
-            let df = term.postings.len() as f32;
+            let df = term
+                .postings
+                .iter()
+                .filter(|&&(doc, _)| (doc as usize) < competences)
+                .count() as f32;
             term.idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
             for (_, tf) in &mut term.postings {
                 *tf = *tf * (SATURATION + 1.0) / (*tf + SATURATION);
@@ -364,7 +417,7 @@ impl SearchIndex {
         index
     }
 
-    /// The best `limit` competences for `query`, best first. Empty when nothing matches.
+    /// The best `limit` competences and sections for `query`, best first. Empty when nothing matches.
     pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
         if limit == 0 {
             return Vec::new();
@@ -417,7 +470,7 @@ impl SearchIndex {
         let words: Vec<&[u32]> = units.iter().filter_map(|u| u.stems.as_deref()).collect();
         // Ids are unique, so this order is total: the best `limit`, kept in order.
         let better = |a: &SearchHit, b: &SearchHit| {
-            b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)) == std::cmp::Ordering::Less
+            b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)) == std::cmp::Ordering::Less
         };
         let mut hits: Vec<SearchHit> = Vec::with_capacity(limit.min(self.docs.len()) + 1);
         for (a, doc) in acc.iter().zip(&self.docs) {
@@ -431,9 +484,13 @@ impl SearchIndex {
             } else {
                 1.0
             };
+            let kind = match doc.item {
+                Item::Competence(_) => 1.0,
+                Item::Section(_) => WEIGHT_SECTION * (1.0 + TITLE_BONUS * title_share(doc, &words)),
+            };
             let hit = SearchHit {
-                id: doc.id,
-                score: a.score * (0.5 + coverage) * phrase,
+                item: doc.item,
+                score: a.score * (0.5 + coverage) * phrase * kind,
             };
             if hits.len() < limit || hits.last().is_some_and(|worst| better(&hit, worst)) {
                 let at = hits.partition_point(|h| better(h, &hit));
@@ -988,6 +1045,21 @@ fn phrase_factor(doc: &Doc, words: &[&[u32]]) -> f32 {
     }
 }
 
+/// The share of a section's title (its words that are not common ones) that
+/// the query's words match: for "The role of supervision", all of it for
+/// `role of supervision`, half for `supervision`.
+fn title_share(doc: &Doc, words: &[&[u32]]) -> f32 {
+    if doc.statement.is_empty() {
+        return 0.0;
+    }
+    let matched = doc
+        .statement
+        .iter()
+        .filter(|t| words.iter().any(|stems| stems.binary_search(t).is_ok()))
+        .count();
+    matched as f32 / doc.statement.len() as f32
+}
+
 /// Whether `seq` holds a run where each query word in turn matches.
 fn contains_phrase(seq: &[u32], words: &[&[u32]]) -> bool {
     if seq.len() < words.len() {
@@ -1010,14 +1082,22 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 
 #[cfg(test)]
 mod tests {
+    use super::{Item, SearchHit};
     use crate::framework::Framework;
+
+    fn label(hit: &SearchHit) -> String {
+        match hit.item {
+            Item::Competence(id) => id.to_string(),
+            Item::Section(i) => format!("section {i}"),
+        }
+    }
 
     fn top(query: &str) -> Vec<String> {
         let f = crate::Library::builtin().unwrap();
         f.search_index()
             .search(query, 5)
             .into_iter()
-            .map(|h| h.id.to_string())
+            .map(|h| label(&h))
             .collect()
     }
 
@@ -1053,7 +1133,7 @@ mod tests {
         super::SearchIndex::build(&Framework::builtin().unwrap(), &super::Thesaurus::default())
             .search(query, 3)
             .into_iter()
-            .map(|h| h.id.to_string())
+            .map(|h| label(&h))
             .collect()
     }
 

@@ -115,7 +115,14 @@ fn search_ranks_and_tolerates_typos() {
         (Some("core"), Some("3.5"))
     );
     for r in results {
-        assert!(r["statement"].is_string() && r["score"].is_number());
+        match r["kind"].as_str() {
+            Some("competence") => assert!(
+                r["statement"].is_string() && r["domain"].is_string() && r["code"].is_string()
+            ),
+            Some("section") => assert!(r["id"].is_string() && r["title"].is_string()),
+            other => panic!("unknown kind {other:?}"),
+        }
+        assert!(r["score"].is_number());
     }
     let v = json(&companion(&[
         "search",
@@ -132,7 +139,13 @@ fn search_ranks_and_tolerates_typos() {
 fn search_with_no_match_exits_1() {
     let run = companion(&["search", "xqzvw"]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("No competence matches"));
+    assert!(
+        run.stderr
+            .contains("Nothing in the framework or its guide matches"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
 }
 
 #[test]

@@ -78,6 +78,7 @@ async fn commands_are_registered_globally_with_valid_schemas() {
             "competence",
             "search",
             "framework",
+            "guide",
             "help",
             "inline",
             "reflect",

@@ -17,7 +17,8 @@
 
 use std::collections::HashSet;
 
-use practice_companion::{CompetenceId, Library};
+use practice_companion::Library;
+use practice_companion::search::Item;
 use serde::Deserialize;
 
 const EVAL: &str = include_str!("search_quality.toml");
@@ -44,8 +45,8 @@ struct Case {
 struct Scored {
     text: String,
     typed: bool,
-    top: Vec<CompetenceId>,
-    accept: HashSet<CompetenceId>,
+    top: Vec<Item>,
+    accept: HashSet<Item>,
     precision: f64,
 }
 
@@ -55,28 +56,43 @@ fn cases() -> Vec<Case> {
         .query
 }
 
+/// An accepted answer: a competence (`core:3.5`) or a section of the guide
+/// (`section:role-of-supervision`).
+fn item(f: &Library, case: &Case, s: &str) -> Item {
+    if let Some(id) = s.strip_prefix("section:") {
+        let at = f
+            .sections()
+            .iter()
+            .position(|section| section.id == id)
+            .unwrap_or_else(|| panic!("{:?}: there is no section {id:?}", case.text));
+        return Item::Section(at);
+    }
+    let id = s
+        .parse()
+        .unwrap_or_else(|e| panic!("{:?}: {s:?} is not an id: {e}", case.text));
+    assert!(
+        f.competence(id).is_some(),
+        "{:?}: {id} is not in the framework",
+        case.text
+    );
+    Item::Competence(id)
+}
+
+fn label(f: &Library, item: &Item) -> String {
+    match item {
+        Item::Competence(id) => id.label(),
+        Item::Section(i) => format!("§{}", f.sections()[*i].id),
+    }
+}
+
 fn score(f: &Library, case: &Case) -> Scored {
-    let accept: HashSet<CompetenceId> = case
-        .accept
-        .iter()
-        .map(|s| {
-            let id: CompetenceId = s
-                .parse()
-                .unwrap_or_else(|e| panic!("{:?}: {s:?} is not an id: {e}", case.text));
-            assert!(
-                f.competence(id).is_some(),
-                "{:?}: {id} is not in the framework",
-                case.text
-            );
-            id
-        })
-        .collect();
+    let accept: HashSet<Item> = case.accept.iter().map(|s| item(f, case, s)).collect();
     assert!(!accept.is_empty(), "{:?} accepts nothing", case.text);
-    let top: Vec<CompetenceId> = f
+    let top: Vec<Item> = f
         .search_index()
         .search(&case.text, 3)
         .into_iter()
-        .map(|h| h.id)
+        .map(|h| h.item)
         .collect();
     let good = top.iter().filter(|id| accept.contains(id)).count();
     let precision = good as f64 / accept.len().min(3) as f64;
@@ -89,7 +105,7 @@ fn score(f: &Library, case: &Case) -> Scored {
     }
 }
 
-fn table(scored: &[Scored]) -> String {
+fn table(f: &Library, scored: &[Scored]) -> String {
     let mut out = String::new();
     for s in scored {
         let top: Vec<String> = s
@@ -97,7 +113,7 @@ fn table(scored: &[Scored]) -> String {
             .iter()
             .map(|id| {
                 let mark = if s.accept.contains(id) { "" } else { "✗" };
-                format!("{}{mark}", id.label())
+                format!("{}{mark}", label(f, id))
             })
             .collect();
         out.push_str(&format!(
@@ -138,7 +154,7 @@ fn top_three_precision_is_at_least_ninety_percent() {
     let typed_mean = typed.iter().map(|s| s.precision).sum::<f64>() / typed.len() as f64;
     let report = format!(
         "{}\nprecision at 3: {mean:.3} over {} queries ({typed_mean:.3} over the {} typed); top result acceptable: {first:.3}",
-        table(&scored),
+        table(&f, &scored),
         scored.len(),
         typed.len()
     );
