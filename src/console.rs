@@ -18,7 +18,7 @@ use crate::library::Library;
 use crate::prompts::{Models, WeeklyPrompts};
 use crate::reflections::export;
 use crate::reflections::{
-    Draft, MAX_STORED_CHARS, Mode, minutes_text, parse_minutes, parse_tags, short_code, tags_text,
+    Draft, MAX_STORED_CHARS, Mode, minutes_text, parse_minutes, parse_tags, tags_text,
 };
 use crate::search::DEFAULT_LIMIT;
 use crate::store::Store;
@@ -403,7 +403,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         let Some(card) = card else {
             return self.say(&format!(
                 "{} has no weekly prompt in this build.\n",
-                short_code(&id)
+                id.short()
             ));
         };
         let mut reply = Reply {
@@ -861,19 +861,19 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
 /// The console's way of doing what a Discord button does.
 fn hint(action: &Action) -> Option<String> {
     Some(match action {
-        Action::Open(id) | Action::SameNumber(id) => format!("/competence {}", short_code(id)),
+        Action::Open(id) | Action::SameNumber(id) => format!("/competence {}", id.short()),
         Action::Guide { id, .. } => format!("/guide {id}"),
-        Action::Mine(id) => format!("/reflections list {}", short_code(id)),
+        Action::Mine(id) => format!("/reflections list {}", id.short()),
         Action::View(n) => format!("/reflections view {n}"),
         Action::Edit(n) => format!("/reflections edit {n}"),
-        Action::AddTag(n, id) => format!("/reflections tag {n} {}", short_code(id)),
+        Action::AddTag(n, id) => format!("/reflections tag {n} {}", id.short()),
         Action::ConfirmDelete(n) => format!("/reflections delete {n}"),
         Action::ConfirmForget
         | Action::ShareAsk(_)
         | Action::Share { .. }
         | Action::Withdraw(_)
         | Action::DeleteAnyway(_) => return None,
-        Action::ReflectOn(id) => format!("/reflect {}", short_code(id)),
+        Action::ReflectOn(id) => format!("/reflect {}", id.short()),
     })
 }
 

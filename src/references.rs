@@ -131,9 +131,8 @@ fn prefix_before(text: &str, start: usize) -> Option<Prefix> {
     if last.is_alphabetic() {
         // Only a lone `C` or `I` may be attached: `C3.5`, not `v2.1` or `core3.5`.
         let word = trailing_word(before);
-        let domain = match word {
-            "c" | "C" => DomainId::Core,
-            "i" | "I" => DomainId::Integration,
+        let domain = match word.chars().count() {
+            1 => DomainId::from_word(word)?,
             _ => return None,
         };
         return boundary_before(before, word).then_some(Prefix::Explicit(Some(domain)));
@@ -146,11 +145,9 @@ fn prefix_before(text: &str, start: usize) -> Option<Prefix> {
     if !boundary_before(trimmed, word) {
         return Some(Prefix::Bare);
     }
-    let domain_of = |w: &str| match w.to_ascii_lowercase().as_str() {
-        "core" => Some(DomainId::Core),
-        "integration" | "integrating" => Some(DomainId::Integration),
-        _ => None,
-    };
+    // A separate word names a domain when it is more than a letter: `core 3.5`,
+    // `integration 3.5`, but not `I 3.5`, which is more often the pronoun.
+    let domain_of = |w: &str| DomainId::from_word(w).filter(|_| w.len() > 1);
     if let Some(domain) = domain_of(word) {
         return Some(Prefix::Explicit(Some(domain)));
     }

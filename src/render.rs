@@ -288,7 +288,7 @@ pub fn weekly_card(
     c: &Competence,
     prompt: &crate::prompts::WeeklyPrompt,
 ) -> Card {
-    let code = format!("{}{}", c.id.domain.letter(), c.id.code);
+    let code = c.id.short();
     let guidance = match framework.shared_guidance(c) {
         _ if !c.guidance.is_empty() => c.guidance.as_str(),
         Some((_, text)) => text,

@@ -440,26 +440,17 @@ fn split_code_prefix(partial: &str) -> (Option<DomainId>, Option<&str>) {
     }
 }
 
-/// `core 3.` → (core, `3.`); text that does not start with a domain is returned whole.
+/// `core 3.` → (core, `3.`); text that does not start with a domain and a
+/// digit is returned whole.
 fn strip_domain(partial: &str) -> (Option<DomainId>, &str) {
-    const PREFIXES: [(&str, DomainId); 4] = [
-        ("integration", DomainId::Integration),
-        ("core", DomainId::Core),
-        ("c", DomainId::Core),
-        ("i", DomainId::Integration),
-    ];
-    for (prefix, domain) in PREFIXES {
-        let Some(head) = partial.get(..prefix.len()) else {
-            continue;
-        };
-        let tail = partial[prefix.len()..].trim_start();
-        if head.eq_ignore_ascii_case(prefix)
-            && (tail.is_empty() || tail.starts_with(|c: char| c.is_ascii_digit()))
+    match DomainId::split_prefix(partial) {
+        Some((domain, tail))
+            if tail.is_empty() || tail.starts_with(|c: char| c.is_ascii_digit()) =>
         {
-            return (Some(domain), tail);
+            (Some(domain), tail)
         }
+        _ => (None, partial),
     }
-    (None, partial)
 }
 
 /// The front-ends a user can be on.

@@ -13,9 +13,7 @@ use crate::prompts::model_name;
 use crate::reflections::export;
 use crate::reflections::map::{coverage, map_card};
 use crate::reflections::nudge;
-use crate::reflections::{
-    Draft, Reflection, Summary, minutes_text, short_code, suggested_tags, tags_text,
-};
+use crate::reflections::{Draft, Reflection, Summary, minutes_text, suggested_tags, tags_text};
 use crate::render::{Card, Field, fit, limits};
 use crate::store::{Store, StoreError};
 
@@ -388,10 +386,7 @@ fn add_tag(member: &Member<'_>, id: u64, tag: CompetenceId) -> Result<Reply, Sto
     }
     Ok(match tagged {
         Some(_) => {
-            let mut reply = private(format!(
-                "Reflection #{id} is now tagged {}.",
-                short_code(&tag)
-            ));
+            let mut reply = private(format!("Reflection #{id} is now tagged {}.", tag.short()));
             reply.actions.push(Action::View(id));
             reply
         }
@@ -440,7 +435,7 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
         let text = match tag {
             Some(t) => format!(
                 "You have no reflections tagged {} yet. `/reflect` starts one.",
-                short_code(&t)
+                t.short()
             ),
             None => {
                 "You have no reflections yet. `/reflect` starts one; only you will ever read it."
@@ -462,7 +457,7 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
     for r in &page.items {
         let _ = writeln!(text, "{}", list_line(r, member.times));
     }
-    let filter = tag.map_or(String::new(), |t| format!(" tagged {}", short_code(&t)));
+    let filter = tag.map_or(String::new(), |t| format!(" tagged {}", t.short()));
     let card = Card {
         heading: "Only you can see this.".to_string(),
         title: format!("Your reflections{filter}"),

@@ -84,7 +84,7 @@ async fn component(
             Err(reply) => reply,
         },
         Some(Action::ReflectOn(id)) => {
-            let modal = personal::new_modal(data, &crate::reflections::short_code(&id), "free");
+            let modal = personal::new_modal(data, &id.short(), "free");
             click
                 .create_response(&ctx.http, serenity::CreateInteractionResponse::Modal(modal))
                 .await?;

@@ -12,7 +12,6 @@ use serenity::{
 
 use crate::commands::{Action, Attachment, Reply, Visibility};
 use crate::framework::DomainId;
-use crate::reflections::short_code;
 use crate::render::{Card, fit, limits};
 
 /// Allowed mentions for everything the bot sends: none. Text from users can
@@ -363,7 +362,7 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
                     Action::View(n) => (format!("View #{n}"), ButtonStyle::Secondary),
                     Action::Edit(n) => (format!("Edit #{n}"), ButtonStyle::Primary),
                     Action::AddTag(_, id) => {
-                        (format!("Tag {}", short_code(id)), ButtonStyle::Secondary)
+                        (format!("Tag {}", id.short()), ButtonStyle::Secondary)
                     }
                     Action::ConfirmDelete(n) => (format!("Yes, delete #{n}"), ButtonStyle::Danger),
                     Action::DeleteAnyway(n) => (

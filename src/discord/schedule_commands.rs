@@ -261,7 +261,7 @@ pub async fn post_now(ctx: Context<'_>) -> Result<(), BotError> {
     let reply = match outcome {
         PostOutcome::Posted(c) => Reply::private_text(format!(
             "Posted {} in <#{channel}>, with a thread for the discussion. The weekly posts carry on as scheduled.",
-            crate::reflections::short_code(&c)
+            c.short()
         )),
         PostOutcome::AlreadyPosted => Reply::private_text(
             "That post went out a moment ago; nothing more was sent.".into(),
@@ -271,7 +271,7 @@ pub async fn post_now(ctx: Context<'_>) -> Result<(), BotError> {
         ),
         PostOutcome::NoCard(c) => Reply::user_error(format!(
             "Nothing was posted: {} has no card in this framework.",
-            crate::reflections::short_code(&c)
+            c.short()
         )),
         PostOutcome::Paused => Reply::user_error(format!(
             "Nothing was posted: {} The schedule is paused until `/schedule resume`.",

@@ -188,9 +188,9 @@ impl Scheduler {
         match current {
             Some(c) => format!(
                 "A gentle nudge: this week's competence is **{}**, {}\nIf you have ten minutes, `/reflect competence:{}` is there for you. If not, that is fine too.\n-# `/remind skip` skips next week · `/remind off` stops these.",
-                crate::reflections::short_code(&c.id),
+                c.id.short(),
                 render::fit(&c.statement, 200),
-                crate::reflections::short_code(&c.id),
+                c.id.short(),
             ),
             None => "A gentle nudge: if you have ten minutes this week, `/map` suggests a competence you have not reflected on yet. If not, that is fine too.\n-# `/remind skip` skips next week · `/remind off` stops these.".to_string(),
         }
@@ -256,11 +256,7 @@ impl Scheduler {
         let channel = serenity::ChannelId::new(record.channel.max(1));
         match self.rest.send_message(channel, &message).await {
             Ok(sent) => {
-                let name = format!(
-                    "Week of {}: {}",
-                    slot.format("%-d %b"),
-                    crate::reflections::short_code(&competence)
-                );
+                let name = format!("Week of {}: {}", slot.format("%-d %b"), competence.short());
                 let thread = match self.rest.create_thread(channel, sent.id, &name).await {
                     Ok(id) => Some(id),
                     Err(e) => {

@@ -46,6 +46,35 @@ impl DomainId {
             DomainId::Integration => 'I',
         }
     }
+
+    /// The domain a word people type names, in any case: `core`, `c`;
+    /// `integration`, `integrating`, `integrative`, `int`, `i`. The one list
+    /// the lookup parser, autocomplete and the reference scanner read.
+    pub fn from_word(word: &str) -> Option<DomainId> {
+        const WORDS: [(&str, DomainId); 7] = [
+            ("core", DomainId::Core),
+            ("c", DomainId::Core),
+            ("integration", DomainId::Integration),
+            ("integrating", DomainId::Integration),
+            ("integrative", DomainId::Integration),
+            ("int", DomainId::Integration),
+            ("i", DomainId::Integration),
+        ];
+        WORDS
+            .iter()
+            .find(|(w, _)| w.eq_ignore_ascii_case(word))
+            .map(|&(_, d)| d)
+    }
+
+    /// A domain word at the start of `text` (`C3.5`, `core 3.`, `int2`) and
+    /// what follows it, spaces skipped; `None` when `text` starts otherwise.
+    pub fn split_prefix(text: &str) -> Option<(DomainId, &str)> {
+        let end = text
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(text.len());
+        let domain = DomainId::from_word(&text[..end])?;
+        Some((domain, text[end..].trim_start_matches(' ')))
+    }
 }
 
 impl fmt::Display for DomainId {
@@ -128,6 +157,11 @@ impl CompetenceId {
     pub fn label(&self) -> String {
         format!("{} {}", self.domain.label(), self.code)
     }
+
+    /// How people type it: "C3.5", "I2.1".
+    pub fn short(&self) -> String {
+        format!("{}{}", self.domain.letter(), self.code)
+    }
 }
 
 impl fmt::Display for CompetenceId {
@@ -194,6 +228,36 @@ mod tests {
             let id: CompetenceId = s.parse().unwrap();
             assert_eq!(id.to_string(), s);
         }
+    }
+
+    #[test]
+    fn domain_words_in_any_case_and_nothing_else() {
+        for (word, domain) in [
+            ("C", DomainId::Core),
+            ("core", DomainId::Core),
+            ("CORE", DomainId::Core),
+            ("i", DomainId::Integration),
+            ("Int", DomainId::Integration),
+            ("integrative", DomainId::Integration),
+            ("Integration", DomainId::Integration),
+        ] {
+            assert_eq!(DomainId::from_word(word), Some(domain), "{word}");
+        }
+        for word in ["", "co", "cores", "in", "integ", "ic"] {
+            assert_eq!(DomainId::from_word(word), None, "{word}");
+        }
+        assert_eq!(
+            DomainId::split_prefix("C3.5"),
+            Some((DomainId::Core, "3.5"))
+        );
+        assert_eq!(
+            DomainId::split_prefix("integration  2."),
+            Some((DomainId::Integration, "2."))
+        );
+        assert_eq!(DomainId::split_prefix("cores 3.5"), None);
+        assert_eq!(DomainId::split_prefix("3.5"), None);
+        let id: CompetenceId = "integration:2.10".parse().unwrap();
+        assert_eq!(id.short(), "I2.10");
     }
 
     #[test]

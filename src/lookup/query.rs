@@ -75,7 +75,7 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
     if input.is_empty() {
         return Err(QueryError::Empty);
     }
-    if let Some(query) = fast_code(input.as_bytes()) {
+    if let Some(query) = fast_code(input) {
         return Ok(query);
     }
     let mut tokens: [Option<Token<'_>>; MAX_TOKENS] = [None; MAX_TOKENS];
@@ -94,19 +94,14 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
 /// The common shapes (`3.5`, `C3.5`, `i 2.10`, `core 3.5`, `integration 3.5`)
 /// read straight from the bytes, without tokenising; anything else is left
 /// to the general parser, which gives the same answers more slowly.
-fn fast_code(bytes: &[u8]) -> Option<Query> {
-    let (domain, rest) = match bytes.first()? {
-        b'0'..=b'9' => (None, bytes),
-        b'c' | b'C' => {
-            let rest = strip_word(bytes, b"core").unwrap_or(&bytes[1..]);
-            (Some(DomainId::Core), trim_spaces(rest))
-        }
-        b'i' | b'I' => {
-            let rest = strip_word(bytes, b"integration").unwrap_or(&bytes[1..]);
-            (Some(DomainId::Integration), trim_spaces(rest))
-        }
-        _ => return None,
+fn fast_code(input: &str) -> Option<Query> {
+    let (domain, rest) = if input.starts_with(|c: char| c.is_ascii_digit()) {
+        (None, input)
+    } else {
+        let (domain, rest) = DomainId::split_prefix(input)?;
+        (Some(domain), rest)
     };
+    let rest = rest.as_bytes();
     let dot = rest.iter().position(|&b| b == b'.')?;
     let (area, number) = (small_number(&rest[..dot])?, small_number(&rest[dot + 1..])?);
     Some(Query::Competence {
@@ -114,17 +109,6 @@ fn fast_code(bytes: &[u8]) -> Option<Query> {
         area,
         number,
     })
-}
-
-fn strip_word<'a>(bytes: &'a [u8], word: &[u8]) -> Option<&'a [u8]> {
-    let head = bytes.get(..word.len())?;
-    head.eq_ignore_ascii_case(word)
-        .then(|| &bytes[word.len()..])
-}
-
-fn trim_spaces(bytes: &[u8]) -> &[u8] {
-    let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
-    &bytes[start..]
 }
 
 /// One or two digits without a leading zero.
@@ -155,7 +139,7 @@ fn interpret(tokens: &[Option<Token<'_>>]) -> Result<Query, QueryError> {
     let mut rest = tokens;
     // An optional domain word first: `core`, `c`, `integration`, `i`.
     if let Some(Some(Token::Word(w))) = rest.first()
-        && let Some(d) = domain_word(w)
+        && let Some(d) = DomainId::from_word(w)
     {
         domain = Some(d);
         rest = &rest[1..];
@@ -209,18 +193,6 @@ fn code(domain: Option<DomainId>, values: [u16; 3], parts: usize) -> Result<Quer
 
 fn small(v: u16) -> Result<u8, QueryError> {
     u8::try_from(v).map_err(|_| QueryError::NotACode)
-}
-
-fn domain_word(w: &str) -> Option<DomainId> {
-    const CORE: [&str; 2] = ["core", "c"];
-    const INTEGRATION: [&str; 5] = ["integration", "integrating", "integrative", "int", "i"];
-    if CORE.iter().any(|k| w.eq_ignore_ascii_case(k)) {
-        Some(DomainId::Core)
-    } else if INTEGRATION.iter().any(|k| w.eq_ignore_ascii_case(k)) {
-        Some(DomainId::Integration)
-    } else {
-        None
-    }
 }
 
 fn is_competence_word(w: &str) -> bool {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::{Reflection, minutes_text, short_code};
+use super::{Reflection, minutes_text};
 use crate::framework::Framework;
 use crate::prompts::{builtin_model, model_name};
 
@@ -79,7 +79,7 @@ fn competence_lines(framework: &Framework, r: &Reflection) -> Vec<String> {
         .iter()
         .map(|id| match framework.competence(*id) {
             Some(c) => format!("{} — {}", id.label(), c.statement),
-            None => short_code(id),
+            None => id.short(),
         })
         .collect()
 }

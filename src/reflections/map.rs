@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::{Summary, short_code};
+use super::Summary;
 use crate::framework::{CompetenceId, Framework};
 use crate::render::{Card, Field, fit, limits};
 
@@ -123,7 +123,7 @@ pub fn map_card(
         card.fields.push(Field {
             name: "A gap to reflect on next".to_string(),
             value: fit(
-                &format!("**{}** {}", short_code(&gap.id), gap.statement),
+                &format!("**{}** {}", gap.id.short(), gap.statement),
                 limits::FIELD_VALUE,
             ),
         });

@@ -12,7 +12,7 @@ pub mod nudge;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::framework::{CompetenceId, Framework};
+use crate::framework::{CompetenceId, DomainId, Framework};
 use crate::lookup::{Found, LookupError};
 
 /// Longest reflection text Discord's form holds, in characters.
@@ -435,7 +435,7 @@ pub fn parse_tags(framework: &Framework, text: &str) -> Result<Vec<CompetenceId>
                 ));
             }
             Err(LookupError::NotFound { asked, nearest }) => {
-                let near: Vec<String> = nearest.iter().map(short_code).collect();
+                let near: Vec<String> = nearest.iter().map(CompetenceId::short).collect();
                 return Err(DraftError::BadTag(format!(
                     "There is no competence {asked} to tag. Nearest: {}.",
                     near.join(", ")
@@ -459,10 +459,9 @@ fn split_tags(text: &str) -> Vec<String> {
     for chunk in text.split([',', ';', '\n']) {
         let mut current: Vec<&str> = Vec::new();
         for word in chunk.split_whitespace() {
-            let starts_code = word.chars().next().is_some_and(|c| c.is_ascii_digit())
-                || (word.len() > 1
-                    && word.starts_with(['c', 'C', 'i', 'I'])
-                    && word[1..].starts_with(|c: char| c.is_ascii_digit()));
+            let starts_code = word.starts_with(|c: char| c.is_ascii_digit())
+                || DomainId::split_prefix(word)
+                    .is_some_and(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit()));
             let after_domain = current.last().is_some_and(|w| is_domain_word(w));
             let starts_piece = is_domain_word(word) || (starts_code && !after_domain);
             if starts_piece && !current.is_empty() {
@@ -479,19 +478,15 @@ fn split_tags(text: &str) -> Vec<String> {
 }
 
 fn is_domain_word(word: &str) -> bool {
-    ["core", "integration", "c", "i", "competence"]
-        .iter()
-        .any(|d| word.eq_ignore_ascii_case(d))
-}
-
-/// `C3.5` or `I2.1`: the short form used in lists and tag fields.
-pub fn short_code(id: &CompetenceId) -> String {
-    format!("{}{}", id.domain.letter(), id.code)
+    DomainId::from_word(word).is_some() || word.eq_ignore_ascii_case("competence")
 }
 
 /// Tags written back as a field value: `C3.5, I2.1`.
 pub fn tags_text(tags: &[CompetenceId]) -> String {
-    tags.iter().map(short_code).collect::<Vec<_>>().join(", ")
+    tags.iter()
+        .map(CompetenceId::short)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The competences a reflection's text mentions explicitly and does not yet carry

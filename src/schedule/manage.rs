@@ -184,10 +184,7 @@ pub fn describe(
         text.push_str("\nThe next post will be skipped.");
     }
     if let Some(week) = &record.current {
-        text.push_str(&format!(
-            "\nThis week: {}.",
-            crate::reflections::short_code(&week.competence)
-        ));
+        text.push_str(&format!("\nThis week: {}.", week.competence.short()));
     }
     text
 }

@@ -10,6 +10,7 @@ mod discord;
 mod durability;
 mod fake_discord;
 mod guide;
+mod guide_discord;
 mod hostile;
 mod load;
 mod properties;
