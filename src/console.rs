@@ -1342,6 +1342,26 @@ mod tests {
     }
 
     #[test]
+    fn the_guide_reads_whole_sections_and_lists_them() {
+        let out = session(&temp("guide"), "/guide supervision\n/guide\n/guide xqzvw\n");
+        assert!(out.contains("The role of supervision"), "{out}");
+        assert!(
+            out.contains("might therefore need to engage a second supervisor"),
+            "{out}"
+        );
+        assert!(out.contains("Definitions and terminology"), "{out}");
+        assert!(out.contains("Next: /guide executive-summary opens the first"), "{out}");
+        assert!(out.contains("No section of the user guide matches"), "{out}");
+        // A long section is printed whole: every part, in order.
+        let out = session(&temp("guide-long"), "/guide how-to-use\n");
+        assert!(
+            out.contains("(part 1 of 2)") && out.contains("(part 2 of 2)"),
+            "{out}"
+        );
+        assert!(out.contains("for the greater benefit of those they work with."));
+    }
+
+    #[test]
     fn lookups_need_no_store() {
         let dir = temp("lookups");
         let out = session(

@@ -1,7 +1,9 @@
 //! `/guide`: the user guide's narrative sections, found by id, title or words,
 //! shown part by part where a front-end needs parts.
 
-use super::{Action, Answer, MAX_SUGGESTIONS, Reply, SUGGESTION_CHARS, Suggestion, Visibility};
+use super::{
+    Action, Answer, MAX_SUGGESTIONS, Reply, SUGGESTION_CHARS, SearchLine, Suggestion, Visibility,
+};
 use crate::framework::Section;
 use crate::library::Library;
 use crate::render;
@@ -60,6 +62,15 @@ pub(super) fn open_action(section: &Section, part: usize) -> Action {
     }
 }
 
+/// A section as a line in a list of results.
+pub(super) fn line(section: &Section) -> SearchLine {
+    SearchLine {
+        opens: open_action(section, 1),
+        label: "Guide".to_string(),
+        statement: render::fit(&section.full_title(), 90),
+    }
+}
+
 /// A section: all its parts, or one with a button to the next. The guide's
 /// text is for the discussion, so it is shown in the channel, like a card.
 pub(super) fn reply(library: &Library, section: &Section, part: Option<usize>) -> Reply {
@@ -113,15 +124,7 @@ pub(super) fn contents(library: &Library) -> Reply {
     Reply {
         visibility: Visibility::Private,
         cards: vec![render::contents_card(library)],
-        results: library
-            .sections()
-            .iter()
-            .map(|s| super::SearchLine {
-                opens: open_action(s, 1),
-                label: "Guide".to_string(),
-                statement: render::fit(&s.title, 90),
-            })
-            .collect(),
+        results: library.sections().iter().map(line).collect(),
         ..Reply::default()
     }
 }
@@ -156,14 +159,133 @@ pub fn suggest_sections(library: &Library, partial: &str) -> Vec<Suggestion> {
         .into_iter()
         .take(MAX_SUGGESTIONS)
         .map(|s| Suggestion {
-            name: render::fit(
-                &match &s.within {
-                    Some(w) => format!("{w} › {}", s.title),
-                    None => s.title.clone(),
-                },
-                SUGGESTION_CHARS,
-            ),
+            name: render::fit(&s.full_title(), SUGGESTION_CHARS),
             value: s.id.clone(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Command, handle};
+    use super::*;
+
+    fn guide(library: &Library, section: &str, part: Option<usize>) -> Reply {
+        handle(
+            library,
+            &Command::Guide {
+                section: section.to_string(),
+                part,
+            },
+        )
+    }
+
+    #[test]
+    fn a_section_is_found_by_id_title_or_words() {
+        let l = Library::builtin().unwrap();
+        for typed in [
+            "role-of-supervision",
+            "The Role of Supervision",
+            "role of supervision",
+            "supervision group",
+        ] {
+            let r = guide(&l, typed, None);
+            assert_eq!(r.visibility, Visibility::Public, "{typed}");
+            assert_eq!(r.cards[0].title, "The role of supervision", "{typed}");
+        }
+        // Several sections share a title: the heading above tells them apart.
+        let two = guide(&l, "guidance-domain-two", None);
+        assert_eq!(
+            two.cards[0].heading,
+            "User guide › Guidance on the competences"
+        );
+    }
+
+    #[test]
+    fn every_part_of_every_section_is_the_guide_word_for_word() {
+        let l = Library::builtin().unwrap();
+        assert!(!l.sections().is_empty());
+        for s in l.sections() {
+            let whole = guide(&l, &s.id, None);
+            let text: Vec<&str> = whole
+                .cards
+                .iter()
+                .flat_map(|c| c.description.split_whitespace())
+                .collect();
+            let words: Vec<&str> = s.text.split_whitespace().collect();
+            assert_eq!(text, words, "{}", s.id);
+            for (i, card) in whole.cards.iter().enumerate() {
+                assert!(
+                    card.total_chars() <= render::limits::EMBED_TOTAL,
+                    "{}",
+                    s.id
+                );
+                assert!(card.description.chars().count() <= render::limits::DESCRIPTION);
+                let one = guide(&l, &s.id, Some(i + 1));
+                assert_eq!(one.cards, [card.clone()], "{} part {}", s.id, i + 1);
+                let next = one.actions.iter().any(|a| {
+                    matches!(a, Action::Guide { id, part, .. } if *id == s.id && *part == i + 2)
+                });
+                assert_eq!(next, i + 1 < whole.cards.len(), "{} part {}", s.id, i + 1);
+            }
+        }
+    }
+
+    #[test]
+    fn mistakes_get_a_private_answer_that_says_what_works() {
+        let l = Library::builtin().unwrap();
+        let none = guide(&l, "xqzvw", None);
+        assert!(none.is_error && none.visibility == Visibility::Private);
+        assert!(none.text.unwrap().contains("`/guide` lists the sections"));
+        let far = guide(&l, "role-of-supervision", Some(9));
+        assert!(far.is_error);
+        assert!(
+            far.text
+                .unwrap()
+                .contains("has 1 part, so there is no part 9. `/guide role-of-supervision`")
+        );
+        assert!(guide(&l, "role-of-supervision", Some(0)).is_error);
+    }
+
+    #[test]
+    fn the_contents_list_every_section_once() {
+        let l = Library::builtin().unwrap();
+        let r = guide(&l, "  ", None);
+        assert_eq!(r.visibility, Visibility::Private);
+        assert_eq!(r.results.len(), l.sections().len());
+        for s in l.sections() {
+            assert_eq!(
+                r.cards[0]
+                    .description
+                    .matches(&format!("`{}`", s.id))
+                    .count(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn autocomplete_offers_sections_by_title_then_by_words() {
+        let l = Library::builtin().unwrap();
+        let all = suggest_sections(&l, "");
+        assert_eq!(all.len(), l.sections().len().min(MAX_SUGGESTIONS));
+        let sup = suggest_sections(&l, "superv");
+        assert_eq!(sup[0].value, "role-of-supervision");
+        let defs: Vec<String> = suggest_sections(&l, "definitions")
+            .into_iter()
+            .map(|s| s.value)
+            .collect();
+        // The seven under "Definitions and terminology" first, then what
+        // search finds.
+        assert!(defs.len() > 7, "{defs:?}");
+        assert!(
+            defs[..7].iter().all(|d| d.starts_with("definition-")),
+            "{defs:?}"
+        );
+        let words = suggest_sections(&l, "working alliance");
+        assert_eq!(words[0].value, "definition-partnership");
+        for s in all {
+            assert!(s.name.chars().count() <= SUGGESTION_CHARS);
+        }
+    }
 }

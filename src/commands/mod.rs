@@ -364,11 +364,7 @@ fn result_lines(library: &Library, hits: &[SearchHit]) -> Vec<SearchLine> {
                 label: id.label(),
                 statement: render::fit(&c.statement, 90),
             }),
-            Item::Section(i) => library.sections().get(i).map(|s| SearchLine {
-                opens: guide::open_action(s, 1),
-                label: "Guide".to_string(),
-                statement: render::fit(&s.title, 90),
-            }),
+            Item::Section(i) => library.sections().get(i).map(guide::line),
         })
         .collect()
 }
@@ -616,5 +612,57 @@ mod tests {
         assert_eq!(r.visibility, Visibility::Private);
         assert_eq!(r.results[0].label, "Core 4.2");
         assert!(r.results.len() <= 5);
+        let sections = handle(
+            &f,
+            &Command::Search {
+                limit: DEFAULT_LIMIT,
+                query: "what is coaching".into(),
+            },
+        );
+        assert_eq!(sections.results[0].label, "Guide");
+        assert_eq!(
+            sections.results[0].statement,
+            "Definitions and terminology › Coaching"
+        );
+        assert!(matches!(
+            &sections.results[0].opens,
+            Action::Guide { id, part: 1, .. } if id == "definition-coaching"
+        ));
+        let nothing = handle(
+            &f,
+            &Command::Search {
+                limit: DEFAULT_LIMIT,
+                query: "xqzvw".into(),
+            },
+        );
+        assert!(nothing.is_error && nothing.text.as_deref() == Some(NOTHING_MATCHES));
+    }
+
+    #[test]
+    fn a_card_links_to_the_guide_before_the_same_number_elsewhere() {
+        let f = framework();
+        let r = open(&f, "core:3.5".parse().unwrap());
+        let sections: Vec<String> = f
+            .sections_discussing("core:3.5".parse().unwrap())
+            .map(|s| s.id.clone())
+            .collect();
+        assert!(!sections.is_empty());
+        let guide_at = r
+            .actions
+            .iter()
+            .position(|a| matches!(a, Action::Guide { id, .. } if *id == sections[0]))
+            .expect("a link to the guide");
+        assert_eq!(
+            r.actions.last(),
+            Some(&Action::SameNumber("integration:3.5".parse().unwrap()))
+        );
+        assert!(guide_at < r.actions.len() - 1);
+        assert!(r.actions.len() <= 5);
+        let field = r.cards[0]
+            .fields
+            .iter()
+            .find(|f| f.name == "Discussed in the user guide")
+            .expect("the card names the sections");
+        assert!(field.value.contains(&format!("`/guide {}`", sections[0])));
     }
 }

@@ -83,6 +83,16 @@ pub struct Section {
     pub discusses: Vec<CompetenceId>,
 }
 
+impl Section {
+    /// The title with the heading it sits under: "Definitions and terminology › Coaching".
+    pub fn full_title(&self) -> String {
+        match &self.within {
+            Some(within) => format!("{within} › {}", self.title),
+            None => self.title.clone(),
+        }
+    }
+}
+
 /// Whether `id` is a well-formed section id: 1 to 40 lowercase ASCII letters,
 /// digits and hyphens, so it fits in a link or a custom id as it stands.
 pub fn is_section_id(id: &str) -> bool {

@@ -358,3 +358,55 @@ fn scratch(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
 }
+
+#[test]
+fn guide_prints_a_section_whole_or_the_contents() {
+    let run = companion(&["guide", "role", "of", "supervision"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("The role of supervision"));
+    assert!(run.stdout.contains(
+        "‘Appropriate’ in this context means not only meeting or exceeding the requisite minimum number of hours of supervision"
+    ));
+    let v = json(&companion(&["guide", "how-to-use", "--json"]));
+    assert_eq!(v["kind"], "section");
+    assert_eq!(v["id"], "how-to-use");
+    assert!(
+        v["text"]
+            .as_str()
+            .expect("text")
+            .starts_with("The first point to make is that the competences are not to be read as a set of requirements")
+    );
+    assert!(
+        v["discusses"]
+            .as_array()
+            .expect("discusses")
+            .contains(&serde_json::json!("core:3.5"))
+    );
+    let contents = json(&companion(&["guide", "--json"]));
+    let sections = contents["sections"].as_array().expect("sections");
+    assert!(sections.iter().any(|s| s["id"] == "role-of-supervision"));
+    let plain = companion(&["guide"]);
+    assert_eq!(plain.code, 0);
+    assert!(plain.stdout.contains("`role-of-supervision`"), "{}", plain.stdout);
+}
+
+#[test]
+fn an_unknown_section_exits_1_and_says_what_works() {
+    let run = companion(&["guide", "xqzvw"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("`/guide` lists the sections"), "{}", run.stderr);
+    let v = json(&companion(&["guide", "xqzvw", "--json"]));
+    assert_eq!(v["error"]["kind"], "no_section");
+}
+
+#[test]
+fn search_results_say_whether_they_are_a_section_or_a_competence() {
+    let v = json(&companion(&["search", "role", "of", "supervision", "--json"]));
+    let first = &v["results"][0];
+    assert_eq!(first["kind"], "section");
+    assert_eq!(first["id"], "role-of-supervision");
+    assert_eq!(first["within"], "How to use the competence framework");
+    let v = json(&companion(&["search", "strengths", "--json"]));
+    assert_eq!(v["results"][0]["kind"], "competence");
+}
