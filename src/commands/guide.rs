@@ -222,7 +222,7 @@ mod tests {
                 );
                 assert!(card.description.chars().count() <= render::limits::DESCRIPTION);
                 let one = guide(&l, &s.id, Some(i + 1));
-                assert_eq!(one.cards, [card.clone()], "{} part {}", s.id, i + 1);
+                assert_eq!(one.cards, std::slice::from_ref(card), "{} part {}", s.id, i + 1);
                 let next = one.actions.iter().any(|a| {
                     matches!(a, Action::Guide { id, part, .. } if *id == s.id && *part == i + 2)
                 });
