@@ -12,6 +12,7 @@ mod fake_discord;
 mod guide;
 mod guide_discord;
 mod hostile;
+mod layers;
 mod load;
 mod properties;
 mod reflections;
