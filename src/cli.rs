@@ -612,8 +612,10 @@ fn print_reply(reply: &commands::Reply) {
         text.push_str(&render::strip_emphasis(t));
         text.push('\n');
     }
-    for line in &reply.results {
-        text.push_str(&format!("  {:<16} {}\n", line.label, line.statement));
+    if reply.cards.is_empty() {
+        for line in &reply.results {
+            text.push_str(&format!("  {:<16} {}\n", line.label, line.statement));
+        }
     }
     for (i, card) in reply.cards.iter().enumerate() {
         if i > 0 || reply.text.is_some() {

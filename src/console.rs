@@ -835,13 +835,11 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         if let Some(text) = &reply.text {
             self.say(text)?;
         }
-        for line in &reply.results {
-            self.say(&format!("  {:<16} {}", line.label, line.statement))?;
-        }
-        if let Some(first) = reply.results.first().and_then(|r| hint(&r.opens)) {
-            self.say(&format!(
-                "Next: {first} opens the first; the others open the same way."
-            ))?;
+        // Results are listed unless a card lists them already (the guide's contents).
+        if reply.cards.is_empty() {
+            for line in &reply.results {
+                self.say(&format!("  {:<16} {}", line.label, line.statement))?;
+            }
         }
         for (i, card) in reply.cards.iter().enumerate() {
             if i > 0 || reply.text.is_some() {
@@ -849,6 +847,11 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             }
             let shown = self.look.card(card);
             writeln!(self.out, "{shown}")?;
+        }
+        if let Some(first) = reply.results.first().and_then(|r| hint(&r.opens)) {
+            self.say(&format!(
+                "Next: {first} opens the first; the others open the same way."
+            ))?;
         }
         let hints: Vec<String> = reply.actions.iter().filter_map(hint).collect();
         if !hints.is_empty() {
@@ -1350,8 +1353,19 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("Definitions and terminology"), "{out}");
-        assert!(out.contains("Next: /guide executive-summary opens the first"), "{out}");
-        assert!(out.contains("No section of the user guide matches"), "{out}");
+        assert!(
+            out.contains("Next: /guide executive-summary opens the first"),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("definition-coaching").count(),
+            1,
+            "listed once: {out}"
+        );
+        assert!(
+            out.contains("No section of the user guide matches"),
+            "{out}"
+        );
         // A long section is printed whole: every part, in order.
         let out = session(&temp("guide-long"), "/guide how-to-use\n");
         assert!(

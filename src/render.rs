@@ -394,19 +394,26 @@ pub fn section_cards(framework: &Framework, section: &Section) -> Vec<Card> {
         .collect()
 }
 
-/// The guide's sections, listed by id, under the headings they sit in.
+/// The guide's sections, listed by id, under the headings they sit in (a
+/// heading that is itself a section is listed once, with its id).
 pub fn contents_card(framework: &Framework) -> Card {
     let mut lines = Vec::new();
     let mut within: Option<&str> = None;
+    let mut last_top: Option<&str> = None;
     for s in framework.sections() {
         if s.within.as_deref() != within {
             within = s.within.as_deref();
-            if let Some(w) = within {
+            if let Some(w) = within.filter(|w| Some(*w) != last_top) {
                 lines.push(format!("**{w}**"));
             }
         }
-        let indent = if within.is_some() { "  " } else { "" };
-        lines.push(format!("{indent}{} · `{}`", s.title, s.id));
+        match within {
+            Some(_) => lines.push(format!("  {} · `{}`", s.title, s.id)),
+            None => {
+                lines.push(format!("**{}** · `{}`", s.title, s.id));
+                last_top = Some(&s.title);
+            }
+        }
     }
     within_total(Card {
         heading: framework.name.clone(),

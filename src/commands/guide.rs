@@ -10,7 +10,8 @@ use crate::render;
 
 /// What `/guide` finds for what was typed: the contents when nothing was
 /// typed; else the section with that id, or that title, or whose title holds
-/// the words, or that search ranks first among the sections.
+/// the words, or that search ranks first among the sections holding all of
+/// them.
 pub(super) fn answer<'l>(library: &'l Library, typed: &str, part: Option<usize>) -> Answer<'l> {
     let typed = typed.trim();
     if typed.is_empty() {
@@ -43,8 +44,8 @@ fn find<'l>(library: &'l Library, typed: &str) -> Option<&'l Section> {
                 .search(typed, library.competences().len() + sections.len())
                 .iter()
                 .find_map(|h| match h.item {
-                    crate::search::Item::Section(i) => sections.get(i),
-                    crate::search::Item::Competence(_) => None,
+                    crate::search::Item::Section(i) if h.whole => sections.get(i),
+                    _ => None,
                 })
         })
 }
@@ -222,7 +223,13 @@ mod tests {
                 );
                 assert!(card.description.chars().count() <= render::limits::DESCRIPTION);
                 let one = guide(&l, &s.id, Some(i + 1));
-                assert_eq!(one.cards, std::slice::from_ref(card), "{} part {}", s.id, i + 1);
+                assert_eq!(
+                    one.cards,
+                    std::slice::from_ref(card),
+                    "{} part {}",
+                    s.id,
+                    i + 1
+                );
                 let next = one.actions.iter().any(|a| {
                     matches!(a, Action::Guide { id, part, .. } if *id == s.id && *part == i + 2)
                 });
@@ -237,6 +244,8 @@ mod tests {
         let none = guide(&l, "xqzvw", None);
         assert!(none.is_error && none.visibility == Visibility::Private);
         assert!(none.text.unwrap().contains("`/guide` lists the sections"));
+        // Words that only partly match are not taken for a section.
+        assert!(guide(&l, "nonsense words here", None).is_error);
         let far = guide(&l, "role-of-supervision", Some(9));
         assert!(far.is_error);
         assert!(

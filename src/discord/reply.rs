@@ -227,10 +227,10 @@ fn parts(reply: &Reply) -> Parts {
     if !reply.actions.is_empty() {
         components.push(action_buttons(&reply.actions));
     }
-    // Search results are listed in the message itself, the menu below
-    // opens one.
+    // Search results are listed in the message itself (unless a card lists
+    // them already), the menu below opens one.
     let mut content = reply.text.clone();
-    if !reply.results.is_empty() {
+    if !reply.results.is_empty() && reply.cards.is_empty() {
         let lines: Vec<String> = reply
             .results
             .iter()

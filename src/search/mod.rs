@@ -169,6 +169,8 @@ pub struct SearchHit {
     pub item: Item,
     /// Its score: higher is better; comparable only within one search.
     pub score: f32,
+    /// Whether it matches every word (or everyday phrase) of the query.
+    pub whole: bool,
 }
 
 impl SearchHit {
@@ -491,6 +493,7 @@ impl SearchIndex {
             let hit = SearchHit {
                 item: doc.item,
                 score: a.score * (0.5 + coverage) * phrase * kind,
+                whole: coverage >= 0.999,
             };
             if hits.len() < limit || hits.last().is_some_and(|worst| better(&hit, worst)) {
                 let at = hits.partition_point(|h| better(h, &hit));
