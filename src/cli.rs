@@ -555,13 +555,14 @@ fn check(path: &Path, thesaurus: Option<&Path>) -> u8 {
         .map(|d| format!("{} {}", f.count_in(d.id), d.id))
         .collect();
     println!(
-        "{}: valid: {} {} ({}), {} competences ({})",
+        "{}: valid: {} {} ({}), {} competences ({}), {} sections of the user guide",
         path.display(),
         f.publisher,
         f.name,
         f.year,
         f.competences().len(),
-        domains.join(", ")
+        domains.join(", "),
+        f.sections().len()
     );
     let beside = path
         .parent()

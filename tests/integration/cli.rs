@@ -192,6 +192,11 @@ fn framework_check_accepts_the_shipped_file_and_refuses_a_broken_one() {
     let ok = companion(&["framework", "check", shipped]);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(ok.stdout.contains("60 competences"));
+    assert!(
+        ok.stdout.contains("22 sections of the user guide"),
+        "{}",
+        ok.stdout
+    );
 
     let dir = scratch("check");
     let text = std::fs::read_to_string(shipped).expect("read");
@@ -387,7 +392,11 @@ fn guide_prints_a_section_whole_or_the_contents() {
     assert!(sections.iter().any(|s| s["id"] == "role-of-supervision"));
     let plain = companion(&["guide"]);
     assert_eq!(plain.code, 0);
-    assert!(plain.stdout.contains("`role-of-supervision`"), "{}", plain.stdout);
+    assert!(
+        plain.stdout.contains("`role-of-supervision`"),
+        "{}",
+        plain.stdout
+    );
 }
 
 #[test]
@@ -395,14 +404,24 @@ fn an_unknown_section_exits_1_and_says_what_works() {
     let run = companion(&["guide", "xqzvw"]);
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty());
-    assert!(run.stderr.contains("`/guide` lists the sections"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`/guide` lists the sections"),
+        "{}",
+        run.stderr
+    );
     let v = json(&companion(&["guide", "xqzvw", "--json"]));
     assert_eq!(v["error"]["kind"], "no_section");
 }
 
 #[test]
 fn search_results_say_whether_they_are_a_section_or_a_competence() {
-    let v = json(&companion(&["search", "role", "of", "supervision", "--json"]));
+    let v = json(&companion(&[
+        "search",
+        "role",
+        "of",
+        "supervision",
+        "--json",
+    ]));
     let first = &v["results"][0];
     assert_eq!(first["kind"], "section");
     assert_eq!(first["id"], "role-of-supervision");

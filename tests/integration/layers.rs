@@ -43,7 +43,12 @@ fn code_mentions(text: &str, needle: &str) -> bool {
 #[test]
 fn the_framework_is_plain_data() {
     for (name, text) in files().iter().filter(|(n, _)| n.starts_with("framework/")) {
-        for layer in ["crate::search", "crate::render", "crate::library", "crate::commands"] {
+        for layer in [
+            "crate::search",
+            "crate::render",
+            "crate::library",
+            "crate::commands",
+        ] {
             assert!(!code_mentions(text, layer), "{name} uses {layer}");
         }
     }
@@ -69,7 +74,12 @@ fn front_ends_do_not_parse_domain_words_themselves() {
         if name == "framework/ids.rs" {
             continue;
         }
-        for spelled in ["\"integrating\"", "\"int\"", "['c', 'C', 'i', 'I']", "b'c' | b'C'"] {
+        for spelled in [
+            "\"integrating\"",
+            "\"int\"",
+            "['c', 'C', 'i', 'I']",
+            "b'c' | b'C'",
+        ] {
             assert!(
                 !code_mentions(&text, spelled),
                 "{name} spells out the domain grammar ({spelled}); use DomainId::from_word"

@@ -29,6 +29,7 @@ const AIM: f64 = 0.90;
 #[serde(deny_unknown_fields)]
 struct Eval {
     query: Vec<Case>,
+    situation: Vec<Case>,
 }
 
 #[derive(Deserialize)]
@@ -50,10 +51,34 @@ struct Scored {
     precision: f64,
 }
 
+fn eval() -> Eval {
+    toml::from_str::<Eval>(EVAL).expect("search_quality.toml parses")
+}
+
 fn cases() -> Vec<Case> {
-    toml::from_str::<Eval>(EVAL)
-        .expect("search_quality.toml parses")
-        .query
+    eval().query
+}
+
+/// Precision at 3, the same over typed queries only, and the share whose
+/// first result is acceptable; with the table, for the report.
+fn measure(f: &Library, cases: &[Case]) -> (f64, f64, f64, String) {
+    let scored: Vec<Scored> = cases.iter().map(|c| score(f, c)).collect();
+    let n = scored.len() as f64;
+    let mean = scored.iter().map(|s| s.precision).sum::<f64>() / n;
+    let first = scored
+        .iter()
+        .filter(|s| s.top.first().is_some_and(|id| s.accept.contains(id)))
+        .count() as f64
+        / n;
+    let typed: Vec<&Scored> = scored.iter().filter(|s| s.typed).collect();
+    let typed_mean = typed.iter().map(|s| s.precision).sum::<f64>() / typed.len() as f64;
+    let report = format!(
+        "{}\nprecision at 3: {mean:.3} over {} queries ({typed_mean:.3} over the {} typed); top result acceptable: {first:.3}",
+        table(f, &scored),
+        scored.len(),
+        typed.len()
+    );
+    (mean, typed_mean, first, report)
 }
 
 /// An accepted answer: a competence (`core:3.5`) or a section of the guide
@@ -142,23 +167,23 @@ fn the_evaluation_set_is_large_and_half_typed() {
 #[test]
 fn top_three_precision_is_at_least_ninety_percent() {
     let f = Library::builtin().expect("framework");
-    let scored: Vec<Scored> = cases().iter().map(|c| score(&f, c)).collect();
-    let n = scored.len() as f64;
-    let mean = scored.iter().map(|s| s.precision).sum::<f64>() / n;
-    let first = scored
-        .iter()
-        .filter(|s| s.top.first().is_some_and(|id| s.accept.contains(id)))
-        .count() as f64
-        / n;
-    let typed: Vec<&Scored> = scored.iter().filter(|s| s.typed).collect();
-    let typed_mean = typed.iter().map(|s| s.precision).sum::<f64>() / typed.len() as f64;
-    let report = format!(
-        "{}\nprecision at 3: {mean:.3} over {} queries ({typed_mean:.3} over the {} typed); top result acceptable: {first:.3}",
-        table(&f, &scored),
-        scored.len(),
-        typed.len()
-    );
+    let (mean, _, first, report) = measure(&f, &cases());
     eprintln!("{report}");
     assert!(mean >= AIM, "precision at 3 is {mean:.3}\n{report}");
+    assert!(first >= AIM, "top result acceptable {first:.3}\n{report}");
+}
+
+/// Situations described the way practitioners talk about them in a group
+/// ("client seems depressed"), listed by a supervisor before any search was
+/// run: the first result is acceptable for at least 90% of them.
+#[test]
+fn situations_in_practitioners_words_find_an_acceptable_answer_first() {
+    let f = Library::builtin().expect("framework");
+    let situations = eval().situation;
+    assert!(situations.len() >= 20, "{} situations", situations.len());
+    let typed = situations.iter().filter(|c| c.typed).count();
+    assert!(2 * typed >= situations.len(), "{typed} typed");
+    let (_, _, first, report) = measure(&f, &situations);
+    eprintln!("{report}");
     assert!(first >= AIM, "top result acceptable {first:.3}\n{report}");
 }
