@@ -1,7 +1,9 @@
 //! End to end, through the fake Discord on loopback: interactions dispatched
 //! at a steady rate, latency from dispatch to the bot's callback, beside a
-//! floor bot (a bare serenity client answering every interaction with a
-//! fixed string) on the same harness in the same run. Also the bot's startup.
+//! floor bot (a bare serenity client answering every command with a fixed
+//! string and every autocomplete with a fixed choice) on the same harness in
+//! the same run. Commands, autocomplete of `/competence`'s `code` as it is
+//! typed, modal submits; also the bot's startup.
 //!
 //! `cargo bench --bench e2e` (memory is measured by `benches/run-all.sh`).
 
@@ -25,6 +27,22 @@ const COMMANDS: usize = 10_000;
 const COMMAND_RATE: u64 = 500;
 const MODALS: usize = 2_000;
 const MODAL_RATE: u64 = 100;
+/// What practitioners have typed so far in `/competence`'s `code` when
+/// Discord asks for suggestions: codes, words part-way, everyday phrases.
+const PARTIALS: [&str; 12] = [
+    "mot",
+    "motivat",
+    "refer",
+    "stren",
+    "supervi",
+    "goal sett",
+    "3.",
+    "C2.1",
+    "bounda",
+    "endin",
+    "client cries in sess",
+    "three-way contr",
+];
 
 struct Stats {
     p50: Duration,
@@ -33,7 +51,10 @@ struct Stats {
     dropped: usize,
 }
 
-fn stats(mut latencies: Vec<Duration>, sent: usize) -> Stats {
+/// `latencies[i]`: interaction `i`'s, `None` when it was never answered.
+fn stats(latencies: &[Option<Duration>]) -> Stats {
+    let sent = latencies.len();
+    let mut latencies: Vec<Duration> = latencies.iter().flatten().copied().collect();
     latencies.sort();
     let at = |q: f64| {
         latencies
@@ -49,15 +70,24 @@ fn stats(mut latencies: Vec<Duration>, sent: usize) -> Stats {
     }
 }
 
-/// Dispatches `n` interactions at `rate` per second; returns the latencies of their callbacks.
-async fn load(fake: &FakeDiscord, n: usize, rate: u64, make: impl Fn(u64) -> Value) -> Stats {
+/// Dispatches `n` interactions at `rate` per second, the `i`th made by
+/// `make(id, i)`; returns the latency of each one's callback, in order.
+async fn load(
+    fake: &FakeDiscord,
+    n: usize,
+    rate: u64,
+    make: impl Fn(u64, usize) -> Value,
+) -> Vec<Option<Duration>> {
     let start = tokio::time::Instant::now();
     let mut sent: HashMap<String, Instant> = HashMap::with_capacity(n);
+    let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         tokio::time::sleep_until(start + Duration::from_micros(1_000_000 * i as u64 / rate)).await;
         let id = fake.next_id();
+        let interaction = make(id, i);
         sent.insert(id.to_string(), Instant::now());
-        fake.dispatch("INTERACTION_CREATE", make(id));
+        ids.push(id.to_string());
+        fake.dispatch("INTERACTION_CREATE", interaction);
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -67,7 +97,8 @@ async fn load(fake: &FakeDiscord, n: usize, rate: u64, make: impl Fn(u64) -> Val
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    stats(callbacks(fake, &sent).into_values().collect(), n)
+    let answered = callbacks(fake, &sent);
+    ids.iter().map(|id| answered.get(id).copied()).collect()
 }
 
 fn callbacks(fake: &FakeDiscord, sent: &HashMap<String, Instant>) -> HashMap<String, Duration> {
@@ -96,6 +127,42 @@ fn competence(id: u64) -> Value {
     )
 }
 
+/// Autocomplete of `/competence`'s `code`, cycling through [`PARTIALS`].
+fn autocomplete(id: u64, i: usize) -> Value {
+    fixtures::autocomplete(
+        id,
+        ALICE,
+        "competence",
+        "code",
+        PARTIALS[i % PARTIALS.len()],
+    )
+}
+
+/// Per partial typed, p50/p99/max in ms, of latencies in the order of [`PARTIALS`]
+/// (a load of `autocomplete`).
+fn by_partial(latencies: &[Option<Duration>]) -> String {
+    PARTIALS
+        .iter()
+        .enumerate()
+        .map(|(p, partial)| {
+            let mine: Vec<Option<Duration>> = latencies
+                .iter()
+                .skip(p)
+                .step_by(PARTIALS.len())
+                .copied()
+                .collect();
+            let s = stats(&mine);
+            format!(
+                "`{partial}` {:.2}/{:.2}/{:.1}",
+                s.p50.as_secs_f64() * 1e3,
+                s.p99.as_secs_f64() * 1e3,
+                s.max.as_secs_f64() * 1e3
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn modal(id: u64) -> Value {
     fixtures::modal_submit(
         id,
@@ -117,16 +184,31 @@ struct FloorBot;
 #[serenity::async_trait]
 impl serenity::EventHandler for FloorBot {
     async fn interaction_create(&self, ctx: serenity::Context, interaction: serenity::Interaction) {
-        if let serenity::Interaction::Command(command) = interaction {
-            let reply = serenity::CreateInteractionResponse::Message(
-                serenity::CreateInteractionResponseMessage::new().content("ok"),
-            );
-            let _ = command.create_response(&ctx.http, reply).await;
+        match interaction {
+            serenity::Interaction::Command(command) => {
+                let reply = serenity::CreateInteractionResponse::Message(
+                    serenity::CreateInteractionResponseMessage::new().content("ok"),
+                );
+                let _ = command.create_response(&ctx.http, reply).await;
+            }
+            serenity::Interaction::Autocomplete(autocomplete) => {
+                let reply = serenity::CreateInteractionResponse::Autocomplete(
+                    serenity::CreateAutocompleteResponse::new().add_string_choice("ok", "ok"),
+                );
+                let _ = autocomplete.create_response(&ctx.http, reply).await;
+            }
+            _ => {}
         }
     }
 }
 
-async fn floor_run() -> Stats {
+struct FloorRun {
+    commands: Stats,
+    completions: Stats,
+}
+
+/// The floor bot's commands and autocompletes.
+async fn floor_run() -> FloorRun {
     let fake = FakeDiscord::start().await;
     fake.skip_validation();
     let http = serenity::HttpBuilder::new(TOKEN)
@@ -147,13 +229,25 @@ async fn floor_run() -> Stats {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let stats = load(&fake, COMMANDS, COMMAND_RATE, competence).await;
+    let commands = stats(&load(&fake, COMMANDS, COMMAND_RATE, |id, _| competence(id)).await);
+    let completions = stats(&load(&fake, COMMANDS, COMMAND_RATE, autocomplete).await);
     shards.shutdown_all().await;
     let _ = task.await;
-    stats
+    FloorRun {
+        commands,
+        completions,
+    }
 }
 
-async fn bot_run() -> (Duration, Stats, Stats) {
+struct BotRun {
+    startup: Duration,
+    commands: Stats,
+    /// Each interaction's latency, the `i`th typed `PARTIALS[i % PARTIALS.len()]`.
+    completions: Vec<Option<Duration>>,
+    modals: Stats,
+}
+
+async fn bot_run() -> BotRun {
     let fake = FakeDiscord::start().await;
     fake.skip_validation();
     let dir = std::env::temp_dir().join(format!("companion-e2e-{}", std::process::id()));
@@ -182,11 +276,17 @@ async fn bot_run() -> (Duration, Stats, Stats) {
         .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
         .map(|r| r.at.saturating_duration_since(started))
         .unwrap_or_default();
-    let commands = load(&fake, COMMANDS, COMMAND_RATE, competence).await;
-    let modals = load(&fake, MODALS, MODAL_RATE, modal).await;
+    let commands = stats(&load(&fake, COMMANDS, COMMAND_RATE, |id, _| competence(id)).await);
+    let completions = load(&fake, COMMANDS, COMMAND_RATE, autocomplete).await;
+    let modals = stats(&load(&fake, MODALS, MODAL_RATE, |id, _| modal(id)).await);
     let _ = tx.send(());
     let _ = task.await;
-    (startup, commands, modals)
+    BotRun {
+        startup,
+        commands,
+        completions,
+        modals,
+    }
 }
 
 /// Resident set of a process, in MB, from /proc.
@@ -228,7 +328,7 @@ async fn memory_run() -> (f64, f64, f64) {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let pid = child.id().unwrap_or_default();
     let idle = rss_mb(pid);
-    load(&fake, COMMANDS, COMMAND_RATE, competence).await;
+    load(&fake, COMMANDS, COMMAND_RATE, |id, _| competence(id)).await;
     let loaded = rss_mb(pid);
     let _ = child.kill().await;
 
@@ -297,16 +397,28 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         let floor = floor_run().await;
-        let (startup, commands, modals) = bot_run().await;
+        let run = bot_run().await;
+        let completions = stats(&run.completions);
         println!("| run | p50 | p99 | max | dropped |\n|---|---|---|---|---|");
-        row(&format!("floor bot, {COMMANDS} commands at {COMMAND_RATE}/s"), &floor);
-        row(&format!("/competence, {COMMANDS} at {COMMAND_RATE}/s"), &commands);
-        row(&format!("/reflect modal submits (durable saves), {MODALS} at {MODAL_RATE}/s"), &modals);
-        println!(
-            "\np99 ratio, /competence to floor: {:.2}\nstartup to commands registered (loopback): {:.0} ms",
-            commands.p99.as_secs_f64() / floor.p99.as_secs_f64().max(1e-9),
-            startup.as_secs_f64() * 1e3
+        row(&format!("floor bot, {COMMANDS} commands at {COMMAND_RATE}/s"), &floor.commands);
+        row(&format!("/competence, {COMMANDS} at {COMMAND_RATE}/s"), &run.commands);
+        row(
+            &format!("floor bot, {COMMANDS} autocompletes at {COMMAND_RATE}/s"),
+            &floor.completions,
         );
+        row(
+            &format!("/competence code autocomplete, {COMMANDS} at {COMMAND_RATE}/s"),
+            &completions,
+        );
+        row(&format!("/reflect modal submits (durable saves), {MODALS} at {MODAL_RATE}/s"), &run.modals);
+        let ratio = |a: &Stats, floor: &Stats| a.p99.as_secs_f64() / floor.p99.as_secs_f64().max(1e-9);
+        println!(
+            "\np99 ratio, /competence to floor: {:.2}\np99 ratio, autocomplete to floor: {:.2}\nstartup to commands registered (loopback): {:.0} ms",
+            ratio(&run.commands, &floor.commands),
+            ratio(&completions, &floor.completions),
+            run.startup.as_secs_f64() * 1e3
+        );
+        println!("autocomplete by partial, p50/p99/max ms: {}", by_partial(&run.completions));
         if std::env::args().any(|a| a == "--memory") {
             let (idle, loaded, stored) = memory_run().await;
             println!(

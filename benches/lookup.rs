@@ -39,16 +39,24 @@ fn lookups(c: &mut Criterion) {
 }
 
 /// Single queries of each kind, and the whole evaluation set of
-/// `tests/integration/search_quality.toml` (50 queries, half typed part-way),
-/// each beside a `str::contains` scan of every competence's text for the same
-/// words.
+/// `tests/integration/search_quality.toml` (its queries, half typed
+/// part-way), each beside a `str::contains` scan of every competence's and
+/// every guide section's text for the same words.
 fn search(c: &mut Criterion) {
     let f = Library::builtin().expect("framework");
+    // Search reads the competences and the guide's sections: so does the floor.
     let texts: Vec<String> = f
         .competences()
         .iter()
-        .map(|c| format!("{} {}", c.statement, c.guidance).to_lowercase())
+        .map(|c| format!("{} {}", c.statement, c.guidance))
+        .chain(
+            f.sections()
+                .iter()
+                .map(|s| format!("{} {}", s.title, s.text)),
+        )
+        .map(|t| t.to_lowercase())
         .collect();
+    let n = texts.len();
     let scan = |query: &str| texts.iter().filter(|t| t.contains(query)).count();
     let mut group = c.benchmark_group("keyword search");
     for query in [
@@ -64,7 +72,7 @@ fn search(c: &mut Criterion) {
             b.iter(|| black_box(f.search_index().search(black_box(query), 5)))
         });
         group.bench_function(
-            format!("floor: str::contains scan of 60 texts for {query:?}"),
+            format!("floor: str::contains scan of {n} texts for {query:?}"),
             |b| b.iter(|| black_box(scan(black_box(query)))),
         );
     }
@@ -89,7 +97,7 @@ fn search(c: &mut Criterion) {
     );
     group.bench_function(
         format!(
-            "floor: str::contains scan of 60 texts for the {} evaluation queries",
+            "floor: str::contains scan of {n} texts for the {} evaluation queries",
             queries.len()
         ),
         |b| {

@@ -164,6 +164,12 @@ impl FakeDiscord {
             // a test sees.
             .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(Arc::clone(&shared));
+        // Small frames go out at once, as Discord's do: without this, Nagle's
+        // algorithm holds a frame until the bot's delayed acknowledgement
+        // (40 ms on Linux), which is the fake's latency, not the bot's.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |socket| {
+            let _ = socket.set_nodelay(true);
+        });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
