@@ -52,7 +52,8 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Try the bot in the terminal: type /competence 3.5, /search strengths,
-    /// /reflect, /map, /help. Reads commands from stdin, so it can be scripted.
+    /// /guide supervision, /reflect, /map, /help. Reads commands from stdin,
+    /// so it can be scripted.
     Console {
         /// Where reflections are stored (created, owner-only, if missing).
         #[arg(
@@ -82,7 +83,8 @@ enum Command {
     /// SECTION; else the section with that id or title, or whose title or
     /// text holds the words (`companion guide supervision`).
     Guide(GuideArgs),
-    /// Search statements and guidance by keywords, best five first; typos are tolerated.
+    /// Search the competences and the user guide's sections by keywords, best
+    /// five first; words being typed are completed and slips forgiven.
     Search(SearchArgs),
     /// Export or check framework data.
     #[command(subcommand)]
@@ -188,6 +190,9 @@ struct GuideArgs {
     /// A section's id (`role-of-supervision`), its title, or words from it.
     #[arg(num_args = 0.., value_name = "SECTION")]
     section: Vec<String>,
+    /// Print only this part of a long section (from 1), as Discord shows it.
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=99))]
+    part: Option<usize>,
     /// Print JSON instead of text: the section (`kind`, `id`, `title`,
     /// `within`, `text`, `discusses`), or `{"sections": [...]}` for the contents.
     #[arg(long)]
@@ -284,30 +289,18 @@ pub fn run(cli: Cli) -> u8 {
             key_file,
             command,
         } => db(&data_dir, key_file.as_deref(), command),
-        Command::Lookup(args) => ask(
-            &framework,
-            &commands::Command::Competence {
-                code: args.query.join(" "),
-                domain: None,
-            },
-            args.json,
-        ),
-        Command::Search(args) => ask(
-            &framework,
-            &commands::Command::Search {
-                query: args.words.join(" "),
-                limit: args.limit,
-            },
-            args.json,
-        ),
-        Command::Guide(args) => ask(
-            &framework,
-            &commands::Command::Guide {
-                section: args.section.join(" "),
-                part: None,
-            },
-            args.json,
-        ),
+        Command::Lookup(args) => {
+            let answer = commands::lookup(&framework, &args.query.join(" "), None);
+            show(&framework, &answer, args.json)
+        }
+        Command::Search(args) => {
+            let answer = commands::search(&framework, &args.words.join(" "), args.limit);
+            show(&framework, &answer, args.json)
+        }
+        Command::Guide(args) => {
+            let answer = commands::guide(&framework, &args.section.join(" "), args.part);
+            show(&framework, &answer, args.json)
+        }
         Command::Framework(FrameworkCommand::Export { json }) => export(&framework, json),
         Command::Framework(FrameworkCommand::Check { .. }) | Command::Invite { .. } => USAGE,
     }
@@ -592,17 +585,34 @@ fn check(path: &Path, thesaurus: Option<&Path>) -> u8 {
     }
 }
 
-/// `lookup`, `search` and `guide`: asked through the same command layer as
-/// the console and Discord, shown as text (results on stdout, what went wrong
-/// on stderr) or as JSON.
-fn ask(library: &Library, command: &commands::Command, json: bool) -> u8 {
-    let answer = commands::answer(library, command);
+/// How the command line writes the commands a message points to.
+const SHELL: commands::Spelling = commands::Spelling {
+    lookup: "companion lookup",
+    search: "companion search",
+    guide: "companion guide",
+};
+
+/// What `lookup`, `search` and `guide` found (asked of the same command layer
+/// as the console and Discord), as text (results on stdout, what went wrong on
+/// stderr) or as JSON; the exit code says whether anything was found.
+fn show(library: &Library, answer: &commands::Answer<'_>, json: bool) -> u8 {
     if json {
-        print_json(&AnswerJson::new(library, &answer));
+        print_json(&AnswerJson::new(library, answer));
     } else {
-        print_reply(&commands::reply(library, &answer));
+        print_reply(&commands::reply(library, answer, SHELL));
     }
     if answer.found() { FOUND } else { NOT_FOUND }
+}
+
+/// The command that does what a button does in Discord.
+fn next_step(action: &commands::Action) -> Option<String> {
+    match action {
+        commands::Action::Open(id) | commands::Action::SameNumber(id) => {
+            Some(format!("{} {}", SHELL.lookup, id.short()))
+        }
+        commands::Action::Guide { id, .. } => Some(format!("{} {id}", SHELL.guide)),
+        _ => None,
+    }
 }
 
 /// A reply as plain text: stdout for what was found, stderr for a mistake
@@ -613,10 +623,8 @@ fn print_reply(reply: &commands::Reply) {
         text.push_str(&render::strip_emphasis(t));
         text.push('\n');
     }
-    if reply.cards.is_empty() {
-        for line in &reply.results {
-            text.push_str(&format!("  {:<16} {}\n", line.label, line.statement));
-        }
+    for line in reply.listed_results() {
+        text.push_str(&format!("  {}\n", line.plain()));
     }
     for (i, card) in reply.cards.iter().enumerate() {
         if i > 0 || reply.text.is_some() {
@@ -627,8 +635,13 @@ fn print_reply(reply: &commands::Reply) {
     }
     if reply.is_error {
         eprint!("{text}");
-    } else {
-        let _ = io::stdout().lock().write_all(text.as_bytes());
+        return;
+    }
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    if let Some(first) = reply.results.first().and_then(|r| next_step(&r.opens)) {
+        eprintln!("Next: `{first}` opens the first.");
     }
 }
 
@@ -725,8 +738,6 @@ enum AnswerJson<'a> {
     Search(SearchJson<'a>),
     Section(SectionJson<'a>),
     Contents(ContentsJson<'a>),
-    Export(ExportJson<'a>),
-    Help { help: String },
 }
 
 impl<'a> AnswerJson<'a> {
@@ -742,11 +753,23 @@ impl<'a> AnswerJson<'a> {
                     .filter_map(|h| SearchResultJson::new(framework, h))
                     .collect(),
             }),
-            Answer::Section(section, _) => AnswerJson::Section(SectionJson::new(section)),
-            Answer::NoSuchPart(..) | Answer::NoSection => AnswerJson::Error(ErrorJson {
+            Answer::Section(section, part) => {
+                AnswerJson::Section(SectionJson::new(library, section, *part))
+            }
+            Answer::NoSuchPart(..)
+            | Answer::NoSection
+            | Answer::PartWithoutSection
+            | Answer::NoGuide => AnswerJson::Error(ErrorJson {
                 error: ErrorBody {
-                    kind: "no_section",
-                    message: commands::reply(library, answer).text.unwrap_or_default(),
+                    kind: match answer {
+                        Answer::NoSuchPart(..) => "no_such_part",
+                        Answer::PartWithoutSection => "part_without_section",
+                        Answer::NoGuide => "no_guide",
+                        _ => "no_section",
+                    },
+                    message: commands::reply(library, answer, SHELL)
+                        .text
+                        .unwrap_or_default(),
                     nearest: Vec::new(),
                 },
             }),
@@ -761,12 +784,6 @@ impl<'a> AnswerJson<'a> {
                     })
                     .collect(),
             }),
-            Answer::Overview => AnswerJson::Export(ExportJson::new(framework)),
-            Answer::Help(_) => AnswerJson::Help {
-                help: render::strip_emphasis(
-                    &commands::reply(library, answer).text.unwrap_or_default(),
-                ),
-            },
         }
     }
 }
@@ -828,18 +845,34 @@ struct SectionJson<'a> {
     id: &'a str,
     title: &'a str,
     within: Option<&'a str>,
-    text: &'a str,
+    /// The whole text, or with `--part`, that part's.
+    text: String,
+    /// The part given with `--part`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    part: Option<usize>,
+    /// How many parts Discord shows it in.
+    parts: usize,
     discusses: &'a [CompetenceId],
 }
 
 impl<'a> SectionJson<'a> {
-    fn new(s: &'a Section) -> Self {
+    fn new(library: &Library, s: &'a Section, part: Option<usize>) -> Self {
+        let cards = library.section_cards(s);
+        let text = match part {
+            Some(p) => cards
+                .get(p.saturating_sub(1))
+                .map(|c| c.description.clone())
+                .unwrap_or_default(),
+            None => s.text.clone(),
+        };
         SectionJson {
             kind: "section",
             id: &s.id,
             title: &s.title,
             within: s.within.as_deref(),
-            text: &s.text,
+            text,
+            part,
+            parts: cards.len(),
             discusses: &s.discusses,
         }
     }

@@ -835,11 +835,8 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         if let Some(text) = &reply.text {
             self.say(text)?;
         }
-        // Results are listed unless a card lists them already (the guide's contents).
-        if reply.cards.is_empty() {
-            for line in &reply.results {
-                self.say(&format!("  {:<16} {}", line.label, line.statement))?;
-            }
+        for line in reply.listed_results() {
+            self.say(&format!("  {}", line.plain()))?;
         }
         for (i, card) in reply.cards.iter().enumerate() {
             if i > 0 || reply.text.is_some() {

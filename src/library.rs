@@ -8,7 +8,7 @@
 use std::ops::Deref;
 use std::sync::OnceLock;
 
-use crate::framework::{Competence, Framework, FrameworkError};
+use crate::framework::{Competence, Framework, FrameworkError, Section};
 use crate::render::{self, Card};
 use crate::search::{SearchIndex, Thesaurus};
 
@@ -18,6 +18,7 @@ pub struct Library {
     framework: Framework,
     search: SearchIndex,
     cards: OnceLock<Vec<Card>>,
+    sections: OnceLock<Vec<Vec<Card>>>,
 }
 
 impl Library {
@@ -28,17 +29,13 @@ impl Library {
             framework,
             search,
             cards: OnceLock::new(),
+            sections: OnceLock::new(),
         }
     }
 
     /// The framework compiled into the binary, searched with the built-in thesaurus.
     pub fn builtin() -> Result<Library, FrameworkError> {
         Ok(Library::new(Framework::builtin()?, Thesaurus::builtin()?))
-    }
-
-    /// The framework itself.
-    pub fn framework(&self) -> &Framework {
-        &self.framework
     }
 
     /// The keyword index over statements, guidance, area titles and the guide's sections.
@@ -61,6 +58,26 @@ impl Library {
             .and_then(|i| cards.get(i))
             .cloned()
             .unwrap_or_else(|| render::competence_card(f, c))
+    }
+}
+
+impl Library {
+    /// A section of the guide as cards, one per part, rendered once per
+    /// library on first use.
+    pub fn section_cards(&self, section: &Section) -> Vec<Card> {
+        let f = &self.framework;
+        let all = self.sections.get_or_init(|| {
+            f.sections()
+                .iter()
+                .map(|s| render::section_cards(f, s))
+                .collect()
+        });
+        f.sections()
+            .iter()
+            .position(|s| s.id == section.id)
+            .and_then(|i| all.get(i))
+            .cloned()
+            .unwrap_or_else(|| render::section_cards(f, section))
     }
 }
 

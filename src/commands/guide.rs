@@ -2,26 +2,59 @@
 //! shown part by part where a front-end needs parts.
 
 use super::{
-    Action, Answer, MAX_SUGGESTIONS, Reply, SUGGESTION_CHARS, SearchLine, Suggestion, Visibility,
+    Action, Answer, MAX_SUGGESTIONS, Reply, SUGGESTION_CHARS, SearchLine, Spelling, Suggestion,
+    Visibility,
 };
 use crate::framework::Section;
 use crate::library::Library;
 use crate::render;
+use crate::search::Item;
+
+/// Fewest letters that find a section by the start of a word of its title.
+const TITLE_WORD_MIN: usize = 3;
 
 /// What `/guide` finds for what was typed: the contents when nothing was
-/// typed; else the section with that id, or that title, or whose title holds
-/// the words, or that search ranks first among the sections holding all of
-/// them.
+/// typed; else the section with that id or that title; the first whose title
+/// has a word starting with what was typed (at least three letters), or under
+/// a heading that does; else the one search ranks first among the sections
+/// holding every word typed.
 pub(super) fn answer<'l>(library: &'l Library, typed: &str, part: Option<usize>) -> Answer<'l> {
+    if library.sections().is_empty() {
+        return Answer::NoGuide;
+    }
     let typed = typed.trim();
     if typed.is_empty() {
-        return Answer::Contents;
+        return match part {
+            Some(_) => Answer::PartWithoutSection,
+            None => Answer::Contents,
+        };
     }
-    let Some(section) = find(library, typed) else {
-        return Answer::NoSection;
-    };
+    match find(library, typed) {
+        Some(section) => in_parts(library, section, part),
+        None => Answer::NoSection,
+    }
+}
+
+/// A section opened by its id, as a clicked button or menu option names it:
+/// never a guess.
+pub fn open_section(library: &Library, id: &str, part: usize) -> Reply {
+    match library.section(id) {
+        Some(section) => {
+            let answer = in_parts(library, section, Some(part));
+            super::reply(library, &answer, super::SLASH)
+        }
+        None => Reply::user_error(
+            "That section is not in the guide this bot has (it may have been renamed). `/guide` lists the sections there are."
+                .to_string(),
+        ),
+    }
+}
+
+fn in_parts<'l>(library: &'l Library, section: &'l Section, part: Option<usize>) -> Answer<'l> {
     match part {
-        Some(p) if p == 0 || p > parts(library, section) => Answer::NoSuchPart(section, p),
+        Some(p) if p == 0 || p > library.section_cards(section).len() => {
+            Answer::NoSuchPart(section, p)
+        }
         _ => Answer::Section(section, part),
     }
 }
@@ -29,14 +62,25 @@ pub(super) fn answer<'l>(library: &'l Library, typed: &str, part: Option<usize>)
 fn find<'l>(library: &'l Library, typed: &str) -> Option<&'l Section> {
     let sections = library.sections();
     let lower = typed.to_lowercase();
+    let starts_a_word = |text: &str| {
+        let text = text.to_lowercase();
+        lower.chars().count() >= TITLE_WORD_MIN
+            && text.match_indices(&lower).any(|(at, _)| {
+                !text[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+            })
+    };
     sections
         .iter()
         .find(|s| s.id == lower)
         .or_else(|| sections.iter().find(|s| s.title.to_lowercase() == lower))
+        .or_else(|| sections.iter().find(|s| starts_a_word(&s.title)))
         .or_else(|| {
             sections
                 .iter()
-                .find(|s| s.title.to_lowercase().contains(&lower))
+                .find(|s| s.within.as_deref().is_some_and(starts_a_word))
         })
         .or_else(|| {
             library
@@ -44,14 +88,10 @@ fn find<'l>(library: &'l Library, typed: &str) -> Option<&'l Section> {
                 .search(typed, library.competences().len() + sections.len())
                 .iter()
                 .find_map(|h| match h.item {
-                    crate::search::Item::Section(i) if h.whole => sections.get(i),
+                    Item::Section(i) if h.whole => sections.get(i),
                     _ => None,
                 })
         })
-}
-
-fn parts(library: &Library, section: &Section) -> usize {
-    render::section_cards(library, section).len()
 }
 
 /// The button or menu choice that opens `part` of a section.
@@ -67,29 +107,34 @@ pub(super) fn open_action(section: &Section, part: usize) -> Action {
 pub(super) fn line(section: &Section) -> SearchLine {
     SearchLine {
         opens: open_action(section, 1),
-        label: "Guide".to_string(),
-        statement: render::fit(&section.full_title(), 90),
+        label: format!("Guide: {}", section.title),
+        statement: match &section.within {
+            Some(within) => format!("User guide › {within}"),
+            None => "User guide".to_string(),
+        },
     }
 }
 
 /// A section: all its parts, or one with a button to the next. The guide's
 /// text is for the discussion, so it is shown in the channel, like a card.
 pub(super) fn reply(library: &Library, section: &Section, part: Option<usize>) -> Reply {
-    let mut cards = render::section_cards(library, section);
-    let n = cards.len();
+    let all = library.section_cards(section);
     let mut actions: Vec<Action> = section
         .discusses
         .iter()
         .take(4)
         .map(|id| Action::Open(*id))
         .collect();
-    if let Some(p) = part {
-        cards = cards.into_iter().skip(p - 1).take(1).collect();
-        if p < n {
-            actions.truncate(3);
-            actions.push(open_action(section, p + 1));
+    let cards = match part {
+        Some(p) => {
+            if p < all.len() {
+                actions.truncate(3);
+                actions.push(open_action(section, p + 1));
+            }
+            all.get(p.saturating_sub(1)).cloned().into_iter().collect()
         }
-    }
+        None => all,
+    };
     Reply {
         visibility: Visibility::Public,
         cards,
@@ -98,30 +143,42 @@ pub(super) fn reply(library: &Library, section: &Section, part: Option<usize>) -
     }
 }
 
-pub(super) fn no_such_part(library: &Library, section: &Section, part: usize) -> Reply {
-    let n = parts(library, section);
+pub(super) fn no_such_part(
+    library: &Library,
+    section: &Section,
+    part: usize,
+    spelling: Spelling,
+) -> Reply {
+    let n = library.section_cards(section).len();
     Reply::user_error(format!(
-        "“{}” has {n} part{}, so there is no part {part}. `/guide {}` starts at the beginning.",
+        "“{}” has {n} part{}, so there is no part {part}. `{} {}` starts at the beginning.",
         section.title,
         if n == 1 { "" } else { "s" },
+        spelling.guide,
         section.id
     ))
 }
 
-pub(super) fn no_section() -> Reply {
-    Reply::user_error(
-        "No section of the user guide matches those words. `/guide` lists the sections; `/search` looks through the competences too."
-            .to_string(),
-    )
+pub(super) fn no_section(spelling: Spelling) -> Reply {
+    Reply::user_error(format!(
+        "No section of the user guide matches those words. `{}` lists the sections; `{}` looks through the competences too.",
+        spelling.guide, spelling.search
+    ))
+}
+
+pub(super) fn part_without_section(spelling: Spelling) -> Reply {
+    Reply::user_error(format!(
+        "A part belongs to a section: name the section too, e.g. `{} how-to-use` with part 2. `{}` alone lists the sections.",
+        spelling.guide, spelling.guide
+    ))
+}
+
+pub(super) fn no_guide() -> Reply {
+    Reply::user_error("This framework file holds no sections of a user guide.".to_string())
 }
 
 /// The contents, with a menu (in Discord) to open a section.
 pub(super) fn contents(library: &Library) -> Reply {
-    if library.sections().is_empty() {
-        return Reply::user_error(
-            "This framework file holds no sections of a user guide.".to_string(),
-        );
-    }
     Reply {
         visibility: Visibility::Private,
         cards: vec![render::contents_card(library)],
@@ -148,7 +205,7 @@ pub fn suggest_sections(library: &Library, partial: &str) -> Vec<Suggestion> {
         .collect();
     if !lower.is_empty() {
         for hit in library.search_index().search(partial, MAX_SUGGESTIONS) {
-            if let crate::search::Item::Section(i) = hit.item
+            if let Item::Section(i) = hit.item
                 && let Some(s) = sections.get(i)
                 && !chosen.iter().any(|c| c.id == s.id)
             {
@@ -254,6 +311,59 @@ mod tests {
                 .contains("has 1 part, so there is no part 9. `/guide role-of-supervision`")
         );
         assert!(guide(&l, "role-of-supervision", Some(0)).is_error);
+    }
+
+    #[test]
+    fn short_or_partly_unknown_words_open_nothing() {
+        let l = Library::builtin().unwrap();
+        for typed in [
+            "a",
+            "e",
+            "co",
+            "in",
+            "supervision xqzvw",
+            "therapy blorptastic",
+        ] {
+            assert!(guide(&l, typed, None).is_error, "{typed}");
+        }
+        // A heading the contents show opens the first section under it.
+        let defs = guide(&l, "Definitions and terminology", None);
+        assert_eq!(defs.cards[0].title, "Competence");
+        assert_eq!(guide(&l, "metacomp", None).cards[0].title, "Metacompetence");
+        let part = guide(&l, "", Some(2));
+        assert!(part.is_error && part.text.unwrap().contains("name the section too"));
+    }
+
+    #[test]
+    fn a_click_opens_a_section_by_its_id_and_never_guesses() {
+        let l = Library::builtin().unwrap();
+        let r = open_section(&l, "how-to-use", 2);
+        assert_eq!(r.cards.len(), 1);
+        assert!(
+            r.cards[0].title.ends_with("(part 2 of 2)"),
+            "{}",
+            r.cards[0].title
+        );
+        for stale in ["a", "supervision", "how-to-use-old"] {
+            let r = open_section(&l, stale, 1);
+            assert!(r.is_error, "{stale}");
+            assert!(r.text.unwrap().contains("`/guide` lists the sections"));
+        }
+        assert!(open_section(&l, "how-to-use", 3).is_error);
+    }
+
+    #[test]
+    fn a_framework_without_a_guide_says_so() {
+        let text = crate::framework::BUILTIN_SOURCE;
+        let cut = text
+            .find("\n[[section]]")
+            .expect("sections in the built-in file");
+        let framework = crate::framework::parse(&text[..cut], "no-guide.toml").unwrap();
+        let l = Library::new(framework, crate::search::Thesaurus::builtin().unwrap());
+        let answer = super::answer(&l, "", None);
+        assert!(matches!(answer, Answer::NoGuide) && !answer.found());
+        assert!(guide(&l, "supervision", None).is_error);
+        assert!(suggest_sections(&l, "").is_empty());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 mod guide;
 pub mod personal;
 
-pub use guide::suggest_sections;
+pub use guide::{open_section, suggest_sections};
 
 use crate::framework::{CompetenceId, DomainId, Section};
 use crate::library::Library;
@@ -63,10 +63,22 @@ pub struct SearchLine {
     /// What choosing it does: [`Action::Open`] a competence, or
     /// [`Action::Guide`] a section of the guide.
     pub opens: Action,
-    /// e.g. "Core 3.5", or "Guide" for a section.
+    /// e.g. "Core 3.5", or "Guide: The role of supervision".
     pub label: String,
-    /// The statement or the section's title, shortened to fit a list line.
+    /// The statement, whole, or the heading a section sits under; a
+    /// front-end with little room shortens it.
     pub statement: String,
+}
+
+impl SearchLine {
+    /// The line as plain text: the label in a column, the statement after it.
+    pub fn plain(&self) -> String {
+        if self.label.chars().count() < 16 {
+            format!("{:<16} {}", self.label, self.statement)
+        } else {
+            format!("{} · {}", self.label, self.statement)
+        }
+    }
 }
 
 /// Something the user can do next from a reply: a button in Discord, a hint
@@ -151,6 +163,16 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The results to list as lines: none when a card lists them already
+    /// (the guide's contents), so nothing is shown twice.
+    pub fn listed_results(&self) -> &[SearchLine] {
+        if self.cards.is_empty() {
+            &self.results
+        } else {
+            &[]
+        }
+    }
+
     fn public(cards: Vec<Card>) -> Reply {
         Reply {
             visibility: Visibility::Public,
@@ -177,8 +199,9 @@ impl Reply {
     }
 }
 
-/// What a command found, before any front-end shows it: [`reply`] words it
-/// for people, and the command line prints it as JSON with `--json`.
+/// What a lookup, a search or `/guide` found, before any front-end shows it:
+/// [`reply`] words it for people, and the command line prints it as JSON
+/// with `--json`.
 #[derive(Debug)]
 pub enum Answer<'l> {
     /// A lookup found competences, areas, a metacompetence or the foundational competence.
@@ -193,12 +216,12 @@ pub enum Answer<'l> {
     NoSuchPart(&'l Section, usize),
     /// No section matches the words (the contents say what there is).
     NoSection,
+    /// A part was asked for without a section.
+    PartWithoutSection,
     /// The guide's contents.
     Contents,
-    /// The framework at a glance.
-    Overview,
-    /// What this front-end offers.
-    Help(FrontEnd),
+    /// The framework loaded holds no sections of a user guide.
+    NoGuide,
 }
 
 impl Answer<'_> {
@@ -206,45 +229,78 @@ impl Answer<'_> {
     /// code 0) rather than nothing (1).
     pub fn found(&self) -> bool {
         match self {
+            Answer::Found(_) | Answer::Section(..) | Answer::Contents => true,
             Answer::Hits(hits) => !hits.is_empty(),
-            Answer::NotFound(..) | Answer::NoSuchPart(..) | Answer::NoSection => false,
-            _ => true,
+            Answer::NotFound(..)
+            | Answer::NoSuchPart(..)
+            | Answer::NoSection
+            | Answer::PartWithoutSection
+            | Answer::NoGuide => false,
         }
     }
 }
 
-/// Handles one command.
-pub fn handle(library: &Library, command: &Command) -> Reply {
-    reply(library, &answer(library, command))
+/// How a front-end writes the commands its messages point to.
+#[derive(Debug, Clone, Copy)]
+pub struct Spelling {
+    /// Looking up a code: `/competence`.
+    pub lookup: &'static str,
+    /// Searching: `/search`.
+    pub search: &'static str,
+    /// Reading the guide: `/guide`.
+    pub guide: &'static str,
 }
 
-/// What one command finds.
-pub fn answer<'l>(library: &'l Library, command: &Command) -> Answer<'l> {
+/// The slash commands of Discord and the console.
+pub const SLASH: Spelling = Spelling {
+    lookup: "/competence",
+    search: "/search",
+    guide: "/guide",
+};
+
+/// Handles one command (in Discord's and the console's words).
+pub fn handle(library: &Library, command: &Command) -> Reply {
     match command {
         Command::Competence { code, domain } => {
-            let query = match domain {
-                Some(d) => format!("{} {}", d.as_str(), code),
-                None => code.to_string(),
-            };
-            match library.lookup(&query) {
-                Ok(found) => Answer::Found(found),
-                Err(e @ LookupError::NotACode) => {
-                    Answer::NotFound(e, library.search_index().search(code, DEFAULT_LIMIT))
-                }
-                Err(e) => Answer::NotFound(e, Vec::new()),
-            }
+            reply(library, &lookup(library, code, *domain), SLASH)
         }
-        Command::Search { query, limit } => {
-            Answer::Hits(library.search_index().search(query, *limit))
+        Command::Search { query, limit } => reply(library, &search(library, query, *limit), SLASH),
+        Command::Guide { section, part } => {
+            reply(library, &guide::answer(library, section, *part), SLASH)
         }
-        Command::Framework => Answer::Overview,
-        Command::Guide { section, part } => guide::answer(library, section, *part),
-        Command::Help(front) => Answer::Help(*front),
+        Command::Framework => Reply::public(vec![render::overview_card(library)]),
+        Command::Help(front) => Reply::private_text(help_text(*front)),
     }
 }
 
-/// What the user is shown for an answer.
-pub fn reply(library: &Library, answer: &Answer<'_>) -> Reply {
+/// A lookup of what was typed as a code (in one domain, when given); words
+/// that are no code are searched for instead.
+pub fn lookup<'l>(library: &'l Library, code: &str, domain: Option<DomainId>) -> Answer<'l> {
+    let query = match domain {
+        Some(d) => format!("{} {}", d.as_str(), code),
+        None => code.to_string(),
+    };
+    match library.lookup(&query) {
+        Ok(found) => Answer::Found(found),
+        Err(e @ LookupError::NotACode) => {
+            Answer::NotFound(e, library.search_index().search(code, DEFAULT_LIMIT))
+        }
+        Err(e) => Answer::NotFound(e, Vec::new()),
+    }
+}
+
+/// The best `limit` competences and sections for the words.
+pub fn search<'l>(library: &'l Library, query: &str, limit: usize) -> Answer<'l> {
+    Answer::Hits(library.search_index().search(query, limit))
+}
+
+/// A section of the guide by what was typed (see [`guide::answer`]).
+pub fn guide<'l>(library: &'l Library, section: &str, part: Option<usize>) -> Answer<'l> {
+    guide::answer(library, section, part)
+}
+
+/// What the user is shown for an answer, pointing to other commands as `spelling` writes them.
+pub fn reply(library: &Library, answer: &Answer<'_>, spelling: Spelling) -> Reply {
     match answer {
         Answer::Found(found) => {
             let cards = render::render_found(library, found);
@@ -265,13 +321,13 @@ pub fn reply(library: &Library, answer: &Answer<'_>) -> Reply {
             }
             reply
         }
-        Answer::Hits(hits) => search_reply(library, hits),
+        Answer::Hits(hits) => search_reply(library, hits, spelling),
         Answer::Section(section, part) => guide::reply(library, section, *part),
-        Answer::NoSuchPart(section, part) => guide::no_such_part(library, section, *part),
-        Answer::NoSection => guide::no_section(),
+        Answer::NoSuchPart(section, part) => guide::no_such_part(library, section, *part, spelling),
+        Answer::NoSection => guide::no_section(spelling),
+        Answer::PartWithoutSection => guide::part_without_section(spelling),
         Answer::Contents => guide::contents(library),
-        Answer::Overview => Reply::public(vec![render::overview_card(library)]),
-        Answer::Help(front) => Reply::private_text(help_text(*front)),
+        Answer::NoGuide => guide::no_guide(),
     }
 }
 
@@ -329,18 +385,23 @@ fn card_actions(library: &Library, shown: &[CompetenceId]) -> Vec<Action> {
     }
     let mut actions: Vec<Action> = shown.iter().take(1).map(|id| Action::Mine(*id)).collect();
     let room = if same_number.is_some() { 3 } else { 4 };
-    let next = links
-        .into_iter()
-        .map(Action::Open)
-        .chain(sections.into_iter().map(|s| guide::open_action(s, 1)));
-    actions.extend(next.take(room));
+    // The guide keeps one place, however many see-also links there are.
+    let for_links = room - usize::from(!sections.is_empty());
+    let linked = links.len().min(for_links);
+    actions.extend(links.into_iter().take(linked).map(Action::Open));
+    actions.extend(
+        sections
+            .into_iter()
+            .take(room - linked)
+            .map(|s| guide::open_action(s, 1)),
+    );
     actions.extend(same_number.map(Action::SameNumber));
     actions
 }
 
-fn search_reply(library: &Library, hits: &[SearchHit]) -> Reply {
+fn search_reply(library: &Library, hits: &[SearchHit], spelling: Spelling) -> Reply {
     if hits.is_empty() {
-        return Reply::user_error(NOTHING_MATCHES.to_string());
+        return Reply::user_error(nothing_matches(spelling));
     }
     let results = result_lines(library, hits);
     Reply {
@@ -352,7 +413,12 @@ fn search_reply(library: &Library, hits: &[SearchHit]) -> Reply {
 }
 
 /// What search says when nothing matches.
-pub const NOTHING_MATCHES: &str = "Nothing in the framework or its guide matches those words. Try fewer or other words, or a code such as `3.5`.";
+pub fn nothing_matches(spelling: Spelling) -> String {
+    format!(
+        "Nothing in the framework or its guide matches those words. Try fewer or other words, or look a code up: `{} 3.5`.",
+        spelling.lookup
+    )
+}
 
 /// Search results as lines to list: competences by code and statement,
 /// sections of the guide by title.
@@ -362,7 +428,7 @@ fn result_lines(library: &Library, hits: &[SearchHit]) -> Vec<SearchLine> {
             Item::Competence(id) => library.competence(id).map(|c| SearchLine {
                 opens: Action::Open(id),
                 label: id.label(),
-                statement: render::fit(&c.statement, 90),
+                statement: c.statement.clone(),
             }),
             Item::Section(i) => library.sections().get(i).map(guide::line),
         })
@@ -404,7 +470,7 @@ pub fn suggest_codes(library: &Library, partial: &str) -> Vec<Suggestion> {
     } else {
         library
             .search_index()
-            .search(partial, MAX_SUGGESTIONS)
+            .search(partial, MAX_SUGGESTIONS + library.sections().len())
             .iter()
             .filter_map(SearchHit::competence)
             .filter_map(|id| library.competence(id))
@@ -619,11 +685,14 @@ mod tests {
                 query: "what is coaching".into(),
             },
         );
-        assert_eq!(sections.results[0].label, "Guide");
+        assert_eq!(sections.results[0].label, "Guide: Coaching");
         assert_eq!(
             sections.results[0].statement,
-            "Definitions and terminology › Coaching"
+            "User guide › Definitions and terminology"
         );
+        // Statements are listed whole: a front-end with little room shortens them.
+        let c = f.competence(CompetenceId::new(DomainId::Core, crate::Code::new(4, 2)));
+        assert_eq!(r.results[0].statement, c.unwrap().statement);
         assert!(matches!(
             &sections.results[0].opens,
             Action::Guide { id, part: 1, .. } if id == "definition-coaching"
@@ -635,7 +704,55 @@ mod tests {
                 query: "xqzvw".into(),
             },
         );
-        assert!(nothing.is_error && nothing.text.as_deref() == Some(NOTHING_MATCHES));
+        assert!(nothing.is_error && nothing.text == Some(nothing_matches(SLASH)));
+        assert!(nothing_matches(SLASH).contains("`/competence 3.5`"));
+    }
+
+    #[test]
+    fn the_guide_keeps_a_place_among_many_see_also_links() {
+        let f = framework();
+        for c in f.competences() {
+            let sections: Vec<&str> = f.sections_discussing(c.id).map(|s| s.id.as_str()).collect();
+            let r = open(&f, c.id);
+            let guide_at = r
+                .actions
+                .iter()
+                .position(|a| matches!(a, Action::Guide { .. }));
+            assert_eq!(guide_at.is_some(), !sections.is_empty(), "{}", c.id);
+            if let Some(at) = guide_at {
+                // See-also links come first, then the guide, then the same
+                // number elsewhere.
+                assert!(
+                    r.actions[..at]
+                        .iter()
+                        .all(|a| matches!(a, Action::Mine(_) | Action::Open(_))),
+                    "{}: {:?}",
+                    c.id,
+                    r.actions
+                );
+                assert!(
+                    r.actions[at..]
+                        .iter()
+                        .all(|a| matches!(a, Action::Guide { .. } | Action::SameNumber(_))),
+                    "{}: {:?}",
+                    c.id,
+                    r.actions
+                );
+            }
+            assert!(r.actions.len() <= 5, "{}", c.id);
+        }
+        // Core 3.2 has a see-also link and is discussed in how-to-use: both show.
+        let r = open(&f, "core:3.2".parse().unwrap());
+        assert!(
+            r.actions.iter().any(|a| matches!(a, Action::Open(_))),
+            "{:?}",
+            r.actions
+        );
+        assert!(
+            r.actions
+                .iter()
+                .any(|a| matches!(a, Action::Guide { id, .. } if id == "how-to-use"))
+        );
     }
 
     #[test]

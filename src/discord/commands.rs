@@ -135,9 +135,15 @@ pub async fn guide(
     #[max = 20]
     part: Option<u8>,
 ) -> Result<(), BotError> {
+    // Discord shows a section part by part, from the first; the contents
+    // have no parts, so a part given alone is answered as a mistake.
+    let part = match &section {
+        Some(_) => Some(part.unwrap_or(1)),
+        None => part,
+    };
     let command = Command::Guide {
         section: section.unwrap_or_default(),
-        part: Some(usize::from(part.unwrap_or(1))),
+        part: part.map(usize::from),
     };
     send(ctx, &commands::handle(&ctx.data().framework, &command)).await
 }

@@ -66,11 +66,7 @@ async fn component(
             reply
         }
         Some(Action::Guide { id, part, .. }) => {
-            let command = crate::commands::Command::Guide {
-                section: id,
-                part: Some(part),
-            };
-            let mut reply = crate::commands::handle(&data.framework, &command);
+            let mut reply = crate::commands::open_section(&data.framework, &id, part);
             reply.visibility = Visibility::Private;
             reply
         }

@@ -230,11 +230,11 @@ fn parts(reply: &Reply) -> Parts {
     // Search results are listed in the message itself (unless a card lists
     // them already), the menu below opens one.
     let mut content = reply.text.clone();
-    if !reply.results.is_empty() && reply.cards.is_empty() {
+    if !reply.listed_results().is_empty() {
         let lines: Vec<String> = reply
-            .results
+            .listed_results()
             .iter()
-            .map(|r| format!("**{}** · {}", r.label, r.statement))
+            .map(|r| format!("**{}** · {}", r.label, fit(&r.statement, 160)))
             .collect();
         let lead = content.take().unwrap_or_default();
         content = Some(format!("{lead}\n{}", lines.join("\n")).trim().to_string());

@@ -83,8 +83,8 @@ struct RawFramework {
 #[serde(deny_unknown_fields)]
 struct RawSection {
     id: Spanned<String>,
-    title: String,
-    within: Option<String>,
+    title: Spanned<String>,
+    within: Option<Spanned<String>>,
     text: Spanned<String>,
     #[serde(default)]
     discusses: Vec<Spanned<String>>,
@@ -258,6 +258,12 @@ impl Ctx<'_> {
                         format!("section `{id}` discusses {cid}, which does not exist"),
                     ));
                 }
+                if discusses.contains(&cid) {
+                    return Err(self.at(
+                        target,
+                        format!("section `{id}` lists {cid} twice in discusses"),
+                    ));
+                }
                 if !mentions_code(&text, cid.code) {
                     return Err(self.at(
                         target,
@@ -269,10 +275,27 @@ impl Ctx<'_> {
                 }
                 discusses.push(cid);
             }
+            let title = self.clean_text(&rs.title)?;
+            if title.is_empty() {
+                return Err(self.at(&rs.title, format!("section `{id}` has no title")));
+            }
+            let within = match &rs.within {
+                Some(w) => {
+                    let w_text = self.clean_text(w)?;
+                    if w_text.is_empty() {
+                        return Err(self.at(
+                            w,
+                            format!("section `{id}` has an empty `within`: name the heading it sits under, or leave the line out"),
+                        ));
+                    }
+                    Some(w_text)
+                }
+                None => None,
+            };
             sections.push(Section {
                 id,
-                title: rs.title.trim().to_string(),
-                within: rs.within.map(|w| w.trim().to_string()),
+                title,
+                within,
                 text,
                 discusses,
             });
@@ -580,6 +603,17 @@ discusses = ["core:1.2"]
         let e =
             error_for(&format!("{MINIMAL}{SECTION}").replace("[\"core:1.2\"]", "[\"core:1.3\"]"));
         assert!(e.message.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn a_section_needs_a_title_and_lists_each_competence_once() {
+        let text = format!("{MINIMAL}{SECTION}");
+        let e = error_for(&text.replace("title = \"About\"", "title = \" \""));
+        assert!(e.message.contains("has no title"), "{e}");
+        let e = error_for(&text.replace("within = \"Part one\"", "within = \"\""));
+        assert!(e.message.contains("empty `within`"), "{e}");
+        let e = error_for(&text.replace("[\"core:1.2\"]", "[\"core:1.2\", \"core:1.2\"]"));
+        assert!(e.message.contains("twice"), "{e}");
     }
 
     #[test]

@@ -202,6 +202,9 @@ pub struct SearchIndex {
     /// Written words by their first two bytes, for typos that swap them.
     by_first_two: FastMap<[u8; 2], Vec<u32>>,
     docs: Vec<Doc>,
+    /// How many of `docs` are competences: they come first, the guide's
+    /// sections after.
+    competences: usize,
     thesaurus: Expansions,
 }
 
@@ -320,6 +323,7 @@ impl SearchIndex {
             by_first: FastMap::default(),
             by_first_two: FastMap::default(),
             docs: Vec::new(),
+            competences: competences.len(),
             thesaurus: Expansions::default(),
         };
         let position: HashMap<CompetenceId, usize> = competences
@@ -425,7 +429,7 @@ impl SearchIndex {
             return Vec::new();
         }
         let tokens = self.tokens(query);
-        let units = self.units(&tokens);
+        let (units, dropped) = self.units(&tokens);
         if units.is_empty() {
             return Vec::new();
         }
@@ -469,6 +473,18 @@ impl SearchIndex {
             }
         }
         let wanted: f32 = units.iter().map(|u| u.weight).sum();
+        // A competence's coverage counts only the units that can reach a
+        // competence: words found in the guide's sections alone leave how
+        // competences rank against each other as it was.
+        let wanted_competence: f32 = units
+            .iter()
+            .filter(|u| {
+                u.matches
+                    .iter()
+                    .any(|&(t, _, _)| self.reaches_competences(t))
+            })
+            .map(|u| u.weight)
+            .sum();
         let words: Vec<&[u32]> = units.iter().filter_map(|u| u.stems.as_deref()).collect();
         // Ids are unique, so this order is total: the best `limit`, kept in order.
         let better = |a: &SearchHit, b: &SearchHit| {
@@ -479,7 +495,10 @@ impl SearchIndex {
             if a.score <= 0.0 {
                 continue;
             }
-            let coverage = a.covered / wanted;
+            let coverage = match doc.item {
+                Item::Competence(_) => (a.covered / wanted_competence).min(1.0),
+                Item::Section(_) => a.covered / wanted,
+            };
             // Only a document that holds every word can hold them side by side.
             let phrase = if usize::from(a.words_held) == words.len() {
                 phrase_factor(doc, &words)
@@ -493,7 +512,7 @@ impl SearchIndex {
             let hit = SearchHit {
                 item: doc.item,
                 score: a.score * (0.5 + coverage) * phrase * kind,
-                whole: coverage >= 0.999,
+                whole: !dropped && a.covered >= wanted * 0.999,
             };
             if hits.len() < limit || hits.last().is_some_and(|worst| better(&hit, worst)) {
                 let at = hits.partition_point(|h| better(h, &hit));
@@ -536,8 +555,10 @@ impl SearchIndex {
     }
 
     /// The query's units: everyday phrases of the thesaurus (longest first), and words.
-    fn units(&self, tokens: &[Token]) -> Vec<Unit> {
+    /// Also whether a word was left out because nothing matches it.
+    fn units(&self, tokens: &[Token]) -> (Vec<Unit>, bool) {
         let mut units = Vec::with_capacity(tokens.len());
+        let mut dropped = false;
         let mut i = 0;
         while i < tokens.len() {
             if let Some((unit, used)) = self.thesaurus_unit(tokens, i) {
@@ -546,7 +567,9 @@ impl SearchIndex {
                 continue;
             }
             let unit = self.word_unit(&tokens[i]);
-            if !unit.matches.is_empty() {
+            if unit.matches.is_empty() {
+                dropped = true;
+            } else {
                 units.push(unit);
             }
             i += 1;
@@ -555,7 +578,16 @@ impl SearchIndex {
             // Only incidental words: they are all there is to rank by.
             units.iter_mut().for_each(|u| u.weight = 1.0);
         }
-        units
+        (units, dropped)
+    }
+
+    /// Whether a term occurs in some competence (postings are in document
+    /// order, competences first).
+    fn reaches_competences(&self, term: u32) -> bool {
+        self.terms[term as usize]
+            .postings
+            .first()
+            .is_some_and(|&(doc, _)| (doc as usize) < self.competences)
     }
 
     /// A query word: as written, by stem, the words it begins, or typo guesses.
@@ -577,7 +609,9 @@ impl SearchIndex {
         if token.last || (written.is_none() && stem.is_none()) {
             self.push_completions(&token.written, &mut matches);
         }
-        if matches.is_empty() {
+        // A word no competence has (or has only in the guide's sections) may
+        // be a slip for one that a competence has.
+        if !matches.iter().any(|&(t, _, _)| self.reaches_competences(t)) {
             self.push_typo_guesses(&token.written, &mut matches);
         }
         let mut stems: Vec<u32> = matches
@@ -955,7 +989,8 @@ impl SearchIndex {
     }
 
     /// Whether `stems` (stemmed, common words dropped) stand side by side in
-    /// some competence's statement, guidance or area title.
+    /// some competence's statement, guidance or area title (not only in the
+    /// guide's sections: the thesaurus maps to the competences' language).
     pub(crate) fn occurs(&self, stems: &[String]) -> bool {
         let Some(run) = stems
             .iter()
@@ -965,7 +1000,7 @@ impl SearchIndex {
             return false;
         };
         !run.is_empty()
-            && self.docs.iter().any(|d| {
+            && self.docs[..self.competences].iter().any(|d| {
                 count_runs(&d.statement, &run)
                     + count_runs(&d.guidance, &run)
                     + count_runs(&d.area, &run)

@@ -405,12 +405,80 @@ fn an_unknown_section_exits_1_and_says_what_works() {
     assert_eq!(run.code, 1);
     assert!(run.stdout.is_empty());
     assert!(
-        run.stderr.contains("`/guide` lists the sections"),
+        run.stderr.contains("`companion guide` lists the sections"),
         "{}",
         run.stderr
     );
     let v = json(&companion(&["guide", "xqzvw", "--json"]));
     assert_eq!(v["error"]["kind"], "no_section");
+    let far = companion(&["guide", "role-of-supervision", "--part", "2"]);
+    assert_eq!(far.code, 1);
+    assert!(far.stderr.contains("has 1 part"), "{}", far.stderr);
+    let v = json(&companion(&[
+        "guide",
+        "how-to-use",
+        "--part",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(
+        (v["part"].as_u64(), v["parts"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert!(
+        v["text"]
+            .as_str()
+            .expect("text")
+            .starts_with("More specifically, effective coaching work")
+    );
+    let alone = companion(&["guide", "--part", "2"]);
+    assert_eq!(alone.code, 1);
+    assert!(
+        alone.stderr.contains("name the section too"),
+        "{}",
+        alone.stderr
+    );
+}
+
+#[test]
+fn search_prints_statements_whole_and_the_next_step() {
+    let run = companion(&["search", "multi-party", "contracting"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains(
+        "Knowledge and understanding of, and ability to address, the practical and ethical issues involved in three-, four- or multi-party contracting"
+    ), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("Next: `companion lookup C1.6` opens the first."),
+        "{}",
+        run.stderr
+    );
+    let guide = companion(&["search", "role", "of", "supervision"]);
+    assert!(
+        guide.stdout.contains("Guide: The role of supervision"),
+        "{}",
+        guide.stdout
+    );
+    assert!(
+        guide
+            .stderr
+            .contains("`companion guide role-of-supervision`"),
+        "{}",
+        guide.stderr
+    );
+}
+
+#[test]
+fn domain_words_are_read_in_any_case() {
+    for args in [
+        &["lookup", "INTEGRATIVE", "3.5", "--json"][..],
+        &["lookup", "int", "3.5", "--json"][..],
+        &["lookup", "Integration3.5", "--json"][..],
+    ] {
+        let v = json(&companion(args));
+        assert_eq!(v["results"][0]["id"], "integration:3.5", "{args:?}");
+        assert_eq!(v["results"].as_array().map(Vec::len), Some(1), "{args:?}");
+    }
 }
 
 #[test]
