@@ -1,4 +1,4 @@
-//! The lookup parser and resolver, search and autocomplete: any text, no panic.
+//! The lookup parser and resolver, search, the guide's finder and autocomplete: any text, no panic.
 #![no_main]
 
 use std::sync::LazyLock;
@@ -13,5 +13,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = FRAMEWORK.lookup(text);
         let _ = FRAMEWORK.search_index().search(text, 5);
         let _ = practice_companion::commands::suggest_codes(&FRAMEWORK, text);
+        let _ = practice_companion::commands::guide(&FRAMEWORK, text, None);
+        let _ = practice_companion::commands::suggest_sections(&FRAMEWORK, text);
     }
 });

@@ -133,6 +133,24 @@ proptest! {
         let _ = practice_companion::discord::reply::custom_id::parse_modal(&s);
         let _ = practice_companion::commands::suggest_codes(&FRAMEWORK, &s);
         let _ = practice_companion::reflections::nudge::concerns(&s);
+        let _ = practice_companion::framework::DomainId::split_prefix(&s);
+    }
+
+    #[test]
+    fn the_guide_answers_any_text_within_discords_limits(
+        s in prop_oneof![any::<String>(), hostile_text()],
+        part in prop::option::of(0usize..5),
+    ) {
+        use practice_companion::commands::{self, Command, SUGGESTION_CHARS};
+        let reply = commands::handle(&FRAMEWORK, &Command::Guide { section: s.clone(), part });
+        for card in &reply.cards {
+            prop_assert!(card.total_chars() <= practice_companion::render::limits::EMBED_TOTAL);
+        }
+        prop_assert!(reply.results.len() <= 25);
+        for choice in commands::suggest_sections(&FRAMEWORK, &s) {
+            prop_assert!(!choice.name.is_empty() && choice.name.chars().count() <= SUGGESTION_CHARS);
+        }
+        let _ = commands::open_section(&FRAMEWORK, &s, part.unwrap_or(1));
     }
 
     #[test]
