@@ -66,12 +66,7 @@ pub fn run_stdio(
     )?
     .with_key_file(key_file)
     .with_look(Look::for_stdout());
-    // The personal week follows `TZ` when it names a zone (`Europe/Dublin`,
-    // `:Europe/Dublin`), else the default.
-    if let Some(zone) = std::env::var("TZ")
-        .ok()
-        .and_then(|z| crate::schedule::parse_zone(z.trim_start_matches(':')).ok())
-    {
+    if let Some(zone) = zone_named(std::env::var("TZ").ok().as_deref()) {
         console.zone = zone;
     }
     if interactive {
@@ -858,6 +853,13 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     }
 }
 
+/// The zone the personal week follows: the one `TZ` names (`Europe/Dublin`,
+/// `:Europe/Dublin`); none for an unset `TZ` or one that names no zone
+/// (`UTC0`, a file path), which leaves the default.
+fn zone_named(tz: Option<&str>) -> Option<chrono_tz::Tz> {
+    crate::schedule::parse_zone(tz?.trim_start_matches(':')).ok()
+}
+
 /// The console's way of doing what a Discord button does.
 fn hint(action: &Action) -> Option<String> {
     Some(match action {
@@ -1284,6 +1286,21 @@ mod tests {
         assert!(out.contains("Competence of the week: C1.3"), "{out}");
         let out = run(30, "/schedule set\n");
         assert!(out.contains("set up in Discord"), "{out}");
+    }
+
+    #[test]
+    fn the_week_follows_the_zone_tz_names() {
+        assert_eq!(
+            zone_named(Some("Pacific/Auckland")),
+            Some(chrono_tz::Pacific::Auckland)
+        );
+        assert_eq!(
+            zone_named(Some(":Europe/Dublin")),
+            Some(chrono_tz::Europe::Dublin)
+        );
+        assert_eq!(zone_named(Some("/etc/localtime")), None);
+        assert_eq!(zone_named(Some("")), None);
+        assert_eq!(zone_named(None), None);
     }
 
     /// The personal week turns at Monday 00:00 in the console's zone: at

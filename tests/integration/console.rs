@@ -1,6 +1,6 @@
 //! The terminal console, scripted over stdin as the README shows.
 
-use crate::support::companion_with_input;
+use crate::support::{companion_with_env, companion_with_input};
 
 #[test]
 fn a_scripted_session_answers_each_command() {
@@ -233,4 +233,37 @@ fn runtime_failures_exit_with_3() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Times are shown in local time: the zone `TZ` names. Pago Pago (UTC−11) and
+/// Kiritimati (UTC+14) are 25 hours apart, so the same save has a different
+/// date in each, whenever the test runs.
+#[test]
+fn times_are_shown_in_the_local_zone() {
+    let dir = std::env::temp_dir().join(format!("companion-tz-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.to_str().expect("utf-8");
+    let saved = companion_with_env(
+        &["console", "--data-dir", data],
+        "/reflect\nA title\nSome text.\n.\n\n\n\n",
+        &[("TZ", "Pacific/Pago_Pago")],
+    );
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    let listed_in = |zone: &str| {
+        let run = companion_with_env(
+            &["console", "--data-dir", data],
+            "/reflections list\n",
+            &[("TZ", zone)],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with("#1 "))
+            .map(|l| l.split(" · ").next().unwrap_or_default().to_string())
+            .expect("the reflection listed")
+    };
+    let west = listed_in("Pacific/Pago_Pago");
+    let east = listed_in("Pacific/Kiritimati");
+    assert_ne!(west, east, "the same moment, two local dates");
+    let _ = std::fs::remove_dir_all(&dir);
 }

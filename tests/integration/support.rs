@@ -39,10 +39,16 @@ pub fn json(run: &Run) -> serde_json::Value {
 
 /// Runs `companion` with `stdin` piped in.
 pub fn companion_with_input(args: &[&str], stdin: &str) -> Run {
+    companion_with_env(args, stdin, &[])
+}
+
+/// Runs the binary with `stdin` and these environment variables set.
+pub fn companion_with_env(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
     use std::io::Write;
     use std::process::Stdio;
     let mut child = Command::new(env!("CARGO_BIN_EXE_companion"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(std::env::temp_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
