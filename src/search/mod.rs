@@ -406,7 +406,10 @@ impl SearchIndex {
         index.resolve_thesaurus(thesaurus);
         // Rarity is counted among the competences alone, so adding the
         // guide's sections leaves how competences rank against each other
-        // as it was.
+        // as it was. A word only the guide's sections use counts as rarest:
+        // it is what sets them apart (counting it among the sections instead
+        // put `supervision`'s own section below competences that merely
+        // mention it).
         let competences = competences.len();
         let n = competences as f32;
         for term in &mut index.terms {
