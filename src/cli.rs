@@ -191,7 +191,7 @@ struct GuideArgs {
     #[arg(num_args = 0.., value_name = "SECTION")]
     section: Vec<String>,
     /// Print only this part of a long section (from 1), as Discord shows it.
-    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=99))]
+    #[arg(long, value_name = "N", requires = "section", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=99))]
     part: Option<usize>,
     /// Print JSON instead of text: the section (`kind`, `id`, `title`,
     /// `within`, `text`, `discusses`), or `{"sections": [...]}` for the contents.
@@ -590,6 +590,7 @@ const SHELL: commands::Spelling = commands::Spelling {
     lookup: "companion lookup",
     search: "companion search",
     guide: "companion guide",
+    part: "--part ",
 };
 
 /// What `lookup`, `search` and `guide` found (asked of the same command layer
@@ -610,7 +611,10 @@ fn next_step(action: &commands::Action) -> Option<String> {
         commands::Action::Open(id) | commands::Action::SameNumber(id) => {
             Some(format!("{} {}", SHELL.lookup, id.short()))
         }
-        commands::Action::Guide { id, .. } => Some(format!("{} {id}", SHELL.guide)),
+        commands::Action::Guide { id, part: 1, .. } => Some(format!("{} {id}", SHELL.guide)),
+        commands::Action::Guide { id, part, .. } => {
+            Some(format!("{} {id} {}{part}", SHELL.guide, SHELL.part))
+        }
         _ => None,
     }
 }
@@ -642,6 +646,15 @@ fn print_reply(reply: &commands::Reply) {
     let _ = out.flush();
     if let Some(first) = reply.results.first().and_then(|r| next_step(&r.opens)) {
         eprintln!("Next: `{first}` opens the first.");
+    }
+    let steps: Vec<String> = reply
+        .actions
+        .iter()
+        .filter_map(next_step)
+        .map(|s| format!("`{s}`"))
+        .collect();
+    if !steps.is_empty() {
+        eprintln!("Next: {}", steps.join(" · "));
     }
 }
 
@@ -734,7 +747,7 @@ impl<'a> ExportJson<'a> {
 #[serde(untagged)]
 enum AnswerJson<'a> {
     Found(FoundJson<'a>),
-    Error(ErrorJson),
+    Error(ErrorJson<'a>),
     Search(SearchJson<'a>),
     Section(SectionJson<'a>),
     Contents(ContentsJson<'a>),
@@ -746,7 +759,14 @@ impl<'a> AnswerJson<'a> {
         let framework: &'a Framework = library;
         match answer {
             Answer::Found(found) => AnswerJson::Found(found_json(framework, found)),
-            Answer::NotFound(e, _) => AnswerJson::Error(ErrorJson::from_lookup(e)),
+            Answer::NotFound(e, hits) => {
+                let mut json = ErrorJson::from_lookup(e);
+                json.error.search = hits
+                    .iter()
+                    .filter_map(|h| SearchResultJson::new(framework, h))
+                    .collect();
+                AnswerJson::Error(json)
+            }
             Answer::Hits(hits) => AnswerJson::Search(SearchJson {
                 results: hits
                     .iter()
@@ -771,19 +791,13 @@ impl<'a> AnswerJson<'a> {
                         .text
                         .unwrap_or_default(),
                     nearest: Vec::new(),
+                    search: Vec::new(),
                 },
             }),
-            Answer::Contents => AnswerJson::Contents(ContentsJson {
-                sections: framework
-                    .sections()
-                    .iter()
-                    .map(|s| SectionEntryJson {
-                        id: &s.id,
-                        title: &s.title,
-                        within: s.within.as_deref(),
-                    })
-                    .collect(),
-            }),
+            Answer::Contents => AnswerJson::Contents(ContentsJson::new(framework.sections())),
+            Answer::Several(sections) => {
+                AnswerJson::Contents(ContentsJson::new(sections.iter().copied()))
+            }
         }
     }
 }
@@ -799,6 +813,7 @@ struct SearchJson<'a> {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum SearchResultJson<'a> {
     Competence {
+        id: CompetenceId,
         domain: DomainId,
         code: String,
         statement: &'a str,
@@ -819,6 +834,7 @@ impl<'a> SearchResultJson<'a> {
             Item::Competence(id) => {
                 let c = framework.competence(id)?;
                 Some(SearchResultJson::Competence {
+                    id,
                     domain: id.domain,
                     code: id.code.to_string(),
                     statement: &c.statement,
@@ -878,10 +894,26 @@ impl<'a> SectionJson<'a> {
     }
 }
 
-/// The guide's contents in `guide --json` with no section named.
+/// The guide's contents in `guide --json` with no section named, or the
+/// sections that share the title or heading named.
 #[derive(Serialize)]
 struct ContentsJson<'a> {
     sections: Vec<SectionEntryJson<'a>>,
+}
+
+impl<'a> ContentsJson<'a> {
+    fn new(sections: impl IntoIterator<Item = &'a Section>) -> Self {
+        ContentsJson {
+            sections: sections
+                .into_iter()
+                .map(|s| SectionEntryJson {
+                    id: &s.id,
+                    title: &s.title,
+                    within: s.within.as_deref(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -959,18 +991,21 @@ fn found_json<'a>(framework: &'a Framework, found: &Found<'a>) -> FoundJson<'a> 
 }
 
 #[derive(Serialize)]
-struct ErrorJson {
-    error: ErrorBody,
+struct ErrorJson<'a> {
+    error: ErrorBody<'a>,
 }
 
 #[derive(Serialize)]
-struct ErrorBody {
+struct ErrorBody<'a> {
     kind: &'static str,
     message: String,
     nearest: Vec<CompetenceId>,
+    /// For words that are no code: what search finds for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    search: Vec<SearchResultJson<'a>>,
 }
 
-impl ErrorJson {
+impl ErrorJson<'_> {
     fn from_lookup(e: &LookupError) -> Self {
         let (kind, nearest) = match e {
             LookupError::Empty => ("empty", Vec::new()),
@@ -985,6 +1020,7 @@ impl ErrorJson {
                 kind,
                 message: e.to_string(),
                 nearest,
+                search: Vec::new(),
             },
         }
     }

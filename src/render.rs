@@ -180,7 +180,7 @@ pub fn competence_card(framework: &Framework, c: &Competence) -> Card {
     }
     let sections: Vec<String> = framework
         .sections_discussing(c.id)
-        .map(|s| format!("{} · `/guide {}`", s.title, s.id))
+        .map(|s| format!("{} · `{}`", s.title, s.id))
         .collect();
     if !sections.is_empty() {
         push_chunked_field(

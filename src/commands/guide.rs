@@ -14,10 +14,10 @@ use crate::search::Item;
 const TITLE_WORD_MIN: usize = 3;
 
 /// What `/guide` finds for what was typed: the contents when nothing was
-/// typed; else the section with that id or that title; the first whose title
-/// has a word starting with what was typed (at least three letters), or under
-/// a heading that does; else the one search ranks first among the sections
-/// holding every word typed.
+/// typed; else the section with that id or that title; else the sections
+/// with a title word, or a heading word, that starts with what was typed
+/// (three letters or more, not a common word); else the section search
+/// ranks first among those holding every word typed, as typed.
 pub(super) fn answer<'l>(library: &'l Library, typed: &str, part: Option<usize>) -> Answer<'l> {
     if library.sections().is_empty() {
         return Answer::NoGuide;
@@ -29,9 +29,10 @@ pub(super) fn answer<'l>(library: &'l Library, typed: &str, part: Option<usize>)
             None => Answer::Contents,
         };
     }
-    match find(library, typed) {
-        Some(section) => in_parts(library, section, part),
-        None => Answer::NoSection,
+    match find(library, typed).as_slice() {
+        [] => Answer::NoSection,
+        [section] => in_parts(library, section, part),
+        several => Answer::Several(several.to_vec()),
     }
 }
 
@@ -59,39 +60,72 @@ fn in_parts<'l>(library: &'l Library, section: &'l Section, part: Option<usize>)
     }
 }
 
-fn find<'l>(library: &'l Library, typed: &str) -> Option<&'l Section> {
+/// Whether a word of `text` starts with `what` (both lower-case).
+fn starts_a_word(text: &str, what: &str) -> bool {
+    text.match_indices(what).any(|(at, _)| {
+        !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// The sections `typed` names, in the guide's order: one, several, or none.
+fn find<'l>(library: &'l Library, typed: &str) -> Vec<&'l Section> {
     let sections = library.sections();
     let lower = typed.to_lowercase();
-    let starts_a_word = |text: &str| {
-        let text = text.to_lowercase();
-        lower.chars().count() >= TITLE_WORD_MIN
-            && text.match_indices(&lower).any(|(at, _)| {
-                !text[..at]
-                    .chars()
-                    .next_back()
-                    .is_some_and(char::is_alphanumeric)
-            })
-    };
-    sections
+    if let Some(s) = sections.iter().find(|s| s.id == lower) {
+        return vec![s];
+    }
+    let titled: Vec<&Section> = sections
         .iter()
-        .find(|s| s.id == lower)
-        .or_else(|| sections.iter().find(|s| s.title.to_lowercase() == lower))
-        .or_else(|| sections.iter().find(|s| starts_a_word(&s.title)))
-        .or_else(|| {
-            sections
+        .filter(|s| s.title.to_lowercase() == lower)
+        .collect();
+    if !titled.is_empty() {
+        return titled;
+    }
+    if lower.chars().count() >= TITLE_WORD_MIN && !crate::search::is_common_word(&lower) {
+        for field in [
+            (|s: &Section| Some(s.title.to_lowercase())) as fn(&Section) -> Option<String>,
+            |s: &Section| s.within.as_ref().map(|w| w.to_lowercase()),
+        ] {
+            let found: Vec<&Section> = sections
                 .iter()
-                .find(|s| s.within.as_deref().is_some_and(starts_a_word))
+                .filter(|s| field(s).is_some_and(|t| starts_a_word(&t, &lower)))
+                .collect();
+            if !found.is_empty() {
+                return found;
+            }
+        }
+    }
+    // Words, as typed (no guesses: a slip is for `/search` to forgive).
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !crate::search::is_common_word(w))
+        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let holds_every_word = |s: &Section| {
+        let text = format!(
+            "{} {} {}",
+            s.title,
+            s.within.as_deref().unwrap_or_default(),
+            s.text
+        )
+        .to_lowercase();
+        words.iter().all(|w| starts_a_word(&text, w))
+    };
+    library
+        .search_index()
+        .search(typed, library.competences().len() + sections.len())
+        .iter()
+        .find_map(|h| match h.item {
+            Item::Section(i) => sections.get(i).filter(|s| holds_every_word(s)),
+            Item::Competence(_) => None,
         })
-        .or_else(|| {
-            library
-                .search_index()
-                .search(typed, library.competences().len() + sections.len())
-                .iter()
-                .find_map(|h| match h.item {
-                    Item::Section(i) if h.whole => sections.get(i),
-                    _ => None,
-                })
-        })
+        .into_iter()
+        .collect()
 }
 
 /// The button or menu choice that opens `part` of a section.
@@ -168,13 +202,32 @@ pub(super) fn no_section(spelling: Spelling) -> Reply {
 
 pub(super) fn part_without_section(spelling: Spelling) -> Reply {
     Reply::user_error(format!(
-        "A part belongs to a section: name the section too, e.g. `{} how-to-use` with part 2. `{}` alone lists the sections.",
-        spelling.guide, spelling.guide
+        "A part belongs to a section: name the section too, e.g. `{g} how-to-use {p}2`. `{g}` alone lists the sections.",
+        g = spelling.guide,
+        p = spelling.part
     ))
 }
 
 pub(super) fn no_guide() -> Reply {
-    Reply::user_error("This framework file holds no sections of a user guide.".to_string())
+    Reply::user_error(
+        "This framework file holds no sections of a user guide. The built-in framework has them; another file needs `[[section]]` tables like those at the end of framework/coaching-2022.toml."
+            .to_string(),
+    )
+}
+
+/// Several sections answer to what was typed: a list to choose from.
+pub(super) fn several(sections: &[&Section], spelling: Spelling) -> Reply {
+    Reply {
+        visibility: Visibility::Private,
+        text: Some(format!(
+            "{} sections of the user guide match; open one by its id, e.g. `{} {}`:",
+            sections.len(),
+            spelling.guide,
+            sections.first().map_or("", |s| s.id.as_str())
+        )),
+        results: sections.iter().map(|s| line(s)).collect(),
+        ..Reply::default()
+    }
 }
 
 /// The contents, with a menu (in Discord) to open a section.
@@ -204,7 +257,8 @@ pub fn suggest_sections(library: &Library, partial: &str) -> Vec<Suggestion> {
         })
         .collect();
     if !lower.is_empty() {
-        for hit in library.search_index().search(partial, MAX_SUGGESTIONS) {
+        let enough = MAX_SUGGESTIONS + library.competences().len();
+        for hit in library.search_index().search(partial, enough) {
             if let Item::Section(i) = hit.item
                 && let Some(s) = sections.get(i)
                 && !chosen.iter().any(|c| c.id == s.id)
@@ -321,17 +375,45 @@ mod tests {
             "e",
             "co",
             "in",
+            "the",
+            "and",
+            "for",
             "supervision xqzvw",
             "therapy blorptastic",
+            // Guesses are for search: a guide section opens by words as typed.
+            "crying",
+            "supervison",
+            "boss",
         ] {
             assert!(guide(&l, typed, None).is_error, "{typed}");
         }
-        // A heading the contents show opens the first section under it.
-        let defs = guide(&l, "Definitions and terminology", None);
-        assert_eq!(defs.cards[0].title, "Competence");
         assert_eq!(guide(&l, "metacomp", None).cards[0].title, "Metacompetence");
+        // A heading, or a title, that several sections share lists them all.
+        let defs = guide(&l, "Definitions and terminology", None);
+        assert!(defs.cards.is_empty() && !defs.is_error);
+        assert_eq!(defs.results.len(), 7);
+        assert!(
+            defs.text
+                .unwrap()
+                .contains("7 sections of the user guide match")
+        );
+        assert_eq!(guide(&l, "definitions", None).results.len(), 7);
+        for typed in [
+            "Domain Two",
+            "Domain Two: Competences for integrating therapy and coaching",
+        ] {
+            let two: Vec<Action> = guide(&l, typed, None)
+                .results
+                .into_iter()
+                .map(|r| r.opens)
+                .collect();
+            assert_eq!(two.len(), 2, "{typed}");
+            let other = open_action(l.section("guidance-domain-two").unwrap(), 1);
+            assert!(two.contains(&other), "{typed}");
+        }
         let part = guide(&l, "", Some(2));
-        assert!(part.is_error && part.text.unwrap().contains("name the section too"));
+        assert!(part.is_error);
+        assert!(part.text.unwrap().contains("`/guide how-to-use part:2`"));
     }
 
     #[test]

@@ -212,6 +212,8 @@ pub enum Answer<'l> {
     Hits(Vec<SearchHit>),
     /// A section of the guide: every part, or the one asked for.
     Section(&'l Section, Option<usize>),
+    /// Several sections answer to the words (a title or heading they share).
+    Several(Vec<&'l Section>),
     /// A section was found, but has fewer parts than the one asked for.
     NoSuchPart(&'l Section, usize),
     /// No section matches the words (the contents say what there is).
@@ -229,7 +231,7 @@ impl Answer<'_> {
     /// code 0) rather than nothing (1).
     pub fn found(&self) -> bool {
         match self {
-            Answer::Found(_) | Answer::Section(..) | Answer::Contents => true,
+            Answer::Found(_) | Answer::Section(..) | Answer::Several(_) | Answer::Contents => true,
             Answer::Hits(hits) => !hits.is_empty(),
             Answer::NotFound(..)
             | Answer::NoSuchPart(..)
@@ -249,6 +251,8 @@ pub struct Spelling {
     pub search: &'static str,
     /// Reading the guide: `/guide`.
     pub guide: &'static str,
+    /// The part of a long section, before its number: `part:`.
+    pub part: &'static str,
 }
 
 /// The slash commands of Discord and the console.
@@ -256,6 +260,7 @@ pub const SLASH: Spelling = Spelling {
     lookup: "/competence",
     search: "/search",
     guide: "/guide",
+    part: "part:",
 };
 
 /// Handles one command (in Discord's and the console's words).
@@ -323,6 +328,7 @@ pub fn reply(library: &Library, answer: &Answer<'_>, spelling: Spelling) -> Repl
         }
         Answer::Hits(hits) => search_reply(library, hits, spelling),
         Answer::Section(section, part) => guide::reply(library, section, *part),
+        Answer::Several(sections) => guide::several(sections, spelling),
         Answer::NoSuchPart(section, part) => guide::no_such_part(library, section, *part, spelling),
         Answer::NoSection => guide::no_section(spelling),
         Answer::PartWithoutSection => guide::part_without_section(spelling),
@@ -375,6 +381,9 @@ fn card_actions(library: &Library, shown: &[CompetenceId]) -> Vec<Action> {
     }
     // The guide's sections that discuss a competence shown come after its
     // see-also links.
+    // A see-also link to the same number elsewhere is that button: one
+    // button a competence, or Discord refuses the message.
+    links.retain(|id| Some(*id) != same_number);
     let mut sections: Vec<&Section> = Vec::new();
     for id in shown {
         for s in library.sections_discussing(*id) {
@@ -740,6 +749,20 @@ mod tests {
                 );
             }
             assert!(r.actions.len() <= 5, "{}", c.id);
+            // Each button opens something different (Discord refuses a
+            // message whose buttons share a custom id).
+            let mut opened: Vec<String> = r
+                .actions
+                .iter()
+                .map(|a| match a {
+                    Action::Open(id) | Action::SameNumber(id) => format!("open {id}"),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            opened.sort();
+            let n = opened.len();
+            opened.dedup();
+            assert_eq!(opened.len(), n, "{}: {:?}", c.id, r.actions);
         }
         // Core 3.2 has a see-also link and is discussed in how-to-use: both show.
         let r = open(&f, "core:3.2".parse().unwrap());
@@ -780,6 +803,10 @@ mod tests {
             .iter()
             .find(|f| f.name == "Discussed in the user guide")
             .expect("the card names the sections");
-        assert!(field.value.contains(&format!("`/guide {}`", sections[0])));
+        assert!(field.value.contains(&format!("`{}`", sections[0])));
+        assert!(
+            !field.value.contains("/guide"),
+            "no front-end's command in a card"
+        );
     }
 }

@@ -102,7 +102,7 @@ pub enum LookupError {
 
 fn nearest_sentence(nearest: &[CompetenceId]) -> String {
     if nearest.is_empty() {
-        return "Try `/framework` for the list of codes.".to_string();
+        return "The framework's overview lists the codes there are.".to_string();
     }
     let list: Vec<String> = nearest.iter().map(CompetenceId::label).collect();
     format!("Nearest: {}.", list.join(", "))

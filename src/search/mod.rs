@@ -106,6 +106,11 @@ const STOPWORDS: &[&str] = &[
     "we", "were", "what", "when", "which", "who", "will", "with", "within", "would", "you", "your",
 ];
 
+/// Whether search skips `word` (lower-case) as too common to rank by.
+pub fn is_common_word(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
 /// A map hashed with [`FxHasher`]: lookups happen on every keystroke.
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
@@ -408,8 +413,8 @@ impl SearchIndex {
         // guide's sections leaves how competences rank against each other
         // as it was. A word only the guide's sections use counts as rarest:
         // it is what sets them apart (counting it among the sections instead
-        // put `supervision`'s own section below competences that merely
-        // mention it).
+        // was measured: precision over the evaluation set fell, and the
+        // definitions fell below competences that only use their word).
         let competences = competences.len();
         let n = competences as f32;
         for term in &mut index.terms {

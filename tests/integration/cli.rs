@@ -431,13 +431,24 @@ fn an_unknown_section_exits_1_and_says_what_works() {
             .expect("text")
             .starts_with("More specifically, effective coaching work")
     );
-    let alone = companion(&["guide", "--part", "2"]);
-    assert_eq!(alone.code, 1);
+    // A part needs a section: bad usage.
+    assert_eq!(companion(&["guide", "--part", "2"]).code, 2);
+    let first = companion(&["guide", "how-to-use", "--part", "1"]);
     assert!(
-        alone.stderr.contains("name the section too"),
-        "{}",
-        alone.stderr
+        first
+            .stderr
+            .contains("`companion guide how-to-use --part 2`"),
+        "the next part: {}",
+        first.stderr
     );
+    let shared = json(&companion(&["guide", "Domain", "Two", "--json"]));
+    let ids: Vec<&str> = shared["sections"]
+        .as_array()
+        .expect("the sections that share the title")
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["about-domain-two", "guidance-domain-two"]);
 }
 
 #[test]
@@ -496,4 +507,9 @@ fn search_results_say_whether_they_are_a_section_or_a_competence() {
     assert_eq!(first["within"], "How to use the competence framework");
     let v = json(&companion(&["search", "strengths", "--json"]));
     assert_eq!(v["results"][0]["kind"], "competence");
+    assert_eq!(v["results"][0]["id"], "core:3.5");
+    // Words given to lookup: the error, and what search finds, as JSON too.
+    let v = json(&companion(&["lookup", "strengths", "--json"]));
+    assert_eq!(v["error"]["kind"], "not_a_code");
+    assert_eq!(v["error"]["search"][0]["id"], "core:3.5");
 }
