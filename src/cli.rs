@@ -602,7 +602,12 @@ fn show(library: &Library, answer: &commands::Answer<'_>, json: bool) -> u8 {
     } else {
         print_reply(&commands::reply(library, answer, SHELL));
     }
-    if answer.found() { FOUND } else { NOT_FOUND }
+    match answer {
+        // Nothing to look up is bad usage, like no argument at all.
+        commands::Answer::NotFound(LookupError::Empty, _) => USAGE,
+        _ if answer.found() => FOUND,
+        _ => NOT_FOUND,
+    }
 }
 
 /// The command that does what a button does in Discord.
