@@ -153,8 +153,9 @@ pub fn cooldown_text(command: &str, remaining: std::time::Duration) -> String {
 pub struct Withdrawals {
     /// Posts removed from the group's threads (or already gone).
     pub removed: usize,
-    /// Posts that could not be removed and are still there.
-    pub left: Vec<crate::reflections::SharedPost>,
+    /// Posts that could not be removed and are still there, each with the
+    /// link its author can find it by (the front-end's own).
+    pub left: Vec<(crate::reflections::SharedPost, String)>,
     /// Reflections that could not be read, so any posts of theirs are unknown.
     pub unknown: usize,
 }
@@ -175,7 +176,7 @@ pub fn withdrawal_note(w: &Withdrawals) -> Option<String> {
         ));
     }
     if !w.left.is_empty() {
-        let links: Vec<String> = w.left.iter().map(|p| p.link()).collect();
+        let links: Vec<&str> = w.left.iter().map(|(_, link)| link.as_str()).collect();
         parts.push(format!(
             "{} could not be removed just now, so {} in the thread: {}",
             plural(w.left.len(), "shared post", "shared posts"),

@@ -186,6 +186,15 @@ async fn delete_post(data: &Data, post: &SharedPost) -> bool {
     }
 }
 
+/// A post's link, for its author to find it.
+fn post_link(post: &SharedPost) -> String {
+    let guild = post.guild.map_or("@me".to_string(), |g| g.to_string());
+    format!(
+        "https://discord.com/channels/{guild}/{}/{}",
+        post.channel, post.message
+    )
+}
+
 /// Deletes the bot's posts, saying which stay.
 pub async fn withdraw_posts(data: &Data, posts: &[SharedPost]) -> Withdrawals {
     let mut done = Withdrawals::default();
@@ -193,7 +202,7 @@ pub async fn withdraw_posts(data: &Data, posts: &[SharedPost]) -> Withdrawals {
         if delete_post(data, post).await {
             done.removed += 1;
         } else {
-            done.left.push(*post);
+            done.left.push((*post, post_link(post)));
         }
     }
     done
@@ -209,7 +218,7 @@ async fn withdraw_and_record(
 ) -> Result<Withdrawals, BotError> {
     let done = withdraw_posts(data, posts).await;
     data.store.update_shares(author, id, |shared, _| {
-        shared.retain(|p| done.left.contains(p));
+        shared.retain(|p| done.left.iter().any(|(left, _)| left == p));
     })?;
     Ok(done)
 }

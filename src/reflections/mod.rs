@@ -112,17 +112,6 @@ pub struct SharedPost {
     pub at: DateTime<Utc>,
 }
 
-impl SharedPost {
-    /// The post's link, for its author to find it.
-    pub fn link(&self) -> String {
-        let guild = self.guild.map_or("@me".to_string(), |g| g.to_string());
-        format!(
-            "https://discord.com/channels/{guild}/{}/{}",
-            self.channel, self.message
-        )
-    }
-}
-
 /// A stored reflection, as its author sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reflection {
