@@ -147,6 +147,62 @@ pub fn cooldown_text(command: &str, remaining: std::time::Duration) -> String {
     )
 }
 
+/// The commands that read every reflection a member has: each member may run
+/// each only every so often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Heavy {
+    /// `/reflections export`: once a minute.
+    Export,
+    /// `/reflections forget-me`: once every 30 seconds.
+    ForgetMe,
+    /// `/map`: once every 15 seconds.
+    Map,
+}
+
+impl Heavy {
+    /// How long a member waits between two runs.
+    pub fn every(self) -> chrono::Duration {
+        chrono::Duration::seconds(match self {
+            Heavy::Export => 60,
+            Heavy::ForgetMe => 30,
+            Heavy::Map => 15,
+        })
+    }
+
+    fn command(self) -> &'static str {
+        match self {
+            Heavy::Export => "reflections export",
+            Heavy::ForgetMe => "reflections forget-me",
+            Heavy::Map => "map",
+        }
+    }
+}
+
+/// When each member last ran each [`Heavy`] command, by the injected clock.
+#[derive(Debug, Default)]
+pub struct FairUse {
+    started: std::sync::Mutex<std::collections::HashMap<(u64, Heavy), DateTime<Utc>>>,
+}
+
+impl FairUse {
+    /// Starts `member`'s wait for `command` at `now`, or says how long is
+    /// left of the last one.
+    pub fn start(&self, member: u64, command: Heavy, now: DateTime<Utc>) -> Result<(), String> {
+        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = started.get(&(member, command)) {
+            let ready = *at + command.every();
+            if now < ready {
+                let left = (ready - now).to_std().unwrap_or_default();
+                return Err(cooldown_text(command.command(), left));
+            }
+        }
+        // Only waits still running are kept.
+        started.retain(|(_, c), at| now - *at < c.every());
+        started.insert((member, command), now);
+        Ok(())
+    }
+}
+
 /// What became of a member's shared posts when they withdrew them, or
 /// deleted or forgot the reflections they came from.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -698,6 +754,7 @@ fn map(member: &Member<'_>) -> Result<Reply, StoreError> {
 mod tests {
     use super::*;
     use crate::reflections::Mode;
+    use chrono::TimeZone;
 
     /// A framework and a store of their own for one test.
     fn scratch(name: &str) -> (Framework, Store) {
@@ -725,6 +782,28 @@ mod tests {
 
     /// Every reply that confirms a change comes after the store synced the
     /// database at least once during the command (flush alone is not enough).
+    #[test]
+    fn each_member_waits_for_each_heavy_command_by_the_clock() {
+        let fair = FairUse::default();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+        assert!(fair.start(1, Heavy::Export, t0).is_ok());
+        let soon = fair.start(1, Heavy::Export, t0 + chrono::Duration::seconds(20));
+        assert!(soon.unwrap_err().contains("Try again in 40 s"));
+        // Another member, another command: no wait.
+        assert!(fair.start(2, Heavy::Export, t0).is_ok());
+        assert!(fair.start(1, Heavy::Map, t0).is_ok());
+        assert!(fair.start(1, Heavy::Map, t0 + Heavy::Map.every()).is_ok());
+        assert!(
+            fair.start(1, Heavy::Export, t0 + Heavy::Export.every())
+                .is_ok()
+        );
+        assert!(fair.start(1, Heavy::ForgetMe, t0).is_ok());
+        assert!(
+            fair.start(1, Heavy::ForgetMe, t0 + chrono::Duration::seconds(29))
+                .is_err()
+        );
+    }
+
     #[test]
     fn every_confirmation_follows_a_sync() {
         let (framework, store) = scratch("syncs");

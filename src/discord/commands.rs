@@ -6,7 +6,7 @@ use poise::serenity_prelude as serenity;
 
 use super::reply::to_poise;
 use super::{BotError, Context, Data, personal};
-use crate::commands::personal::{ExportKind, Personal};
+use crate::commands::personal::{ExportKind, Heavy, Personal};
 use crate::commands::{self, Action, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{parse_tags, tags_text};
@@ -404,7 +404,7 @@ pub enum Month {
 }
 
 /// Download your reflections: everything, or a CPD record you can file
-#[poise::command(slash_command, user_cooldown = 60)]
+#[poise::command(slash_command)]
 pub async fn export(
     ctx: Context<'_>,
     #[description = "Everything (the default), or a CPD record"] format: Option<ExportFormat>,
@@ -427,14 +427,14 @@ pub async fn export(
         }
         _ => ExportKind::Everything,
     };
-    cooled_down(ctx)?;
+    cooled_down(ctx, Heavy::Export)?;
     personal_reply(ctx, Personal::Export(kind)).await
 }
 
 /// Remove every trace of you from this bot (asks first)
-#[poise::command(slash_command, rename = "forget-me", user_cooldown = 30)]
+#[poise::command(slash_command, rename = "forget-me")]
 pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
-    cooled_down(ctx)?;
+    cooled_down(ctx, Heavy::ForgetMe)?;
     let count = ctx.data().store.reflection_count(ctx.author().id.get())?;
     let mut reply = Reply::private_text(format!(
         "This removes all {count} of your reflections and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?"
@@ -444,28 +444,20 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
 }
 
 /// Your competence map: what your reflections have touched, and the gaps
-#[poise::command(slash_command, user_cooldown = 15)]
+#[poise::command(slash_command)]
 pub async fn map(ctx: Context<'_>) -> Result<(), BotError> {
-    cooled_down(ctx)?;
+    cooled_down(ctx, Heavy::Map)?;
     personal_reply(ctx, Personal::Map).await
 }
 
 /// Per-member fair use of the commands that read all of a member's
-/// reflections (their `user_cooldown`): counted only once the command's
-/// options were accepted, so a mistyped option costs no wait.
-fn cooled_down(ctx: Context<'_>) -> Result<(), BotError> {
-    let command = ctx.command();
-    let mut cooldowns = command.cooldowns.lock().unwrap_or_else(|e| e.into_inner());
-    let config = command
-        .cooldown_config
-        .read()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(remaining) = cooldowns.remaining_cooldown(ctx.cooldown_context(), &config) {
-        let reply = crate::commands::personal::cooldown_text(&command.qualified_name, remaining);
-        return Err(BotError::User(reply));
-    }
-    cooldowns.start_cooldown(ctx.cooldown_context());
-    Ok(())
+/// reflections, by the bot's clock: counted only once the command's options
+/// were accepted, so a mistyped option costs no wait.
+fn cooled_down(ctx: Context<'_>, command: Heavy) -> Result<(), BotError> {
+    let data = ctx.data();
+    data.fair_use
+        .start(ctx.author().id.get(), command, data.clock.now())
+        .map_err(BotError::User)
 }
 
 /// Every command the bot registers.

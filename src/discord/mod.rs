@@ -74,6 +74,7 @@ pub struct Data {
     models: crate::prompts::Models,
     scheduler: Arc<scheduler::Scheduler>,
     member_locks: sharing::MemberLocks,
+    fair_use: crate::commands::personal::FairUse,
 }
 
 /// poise's context for our data and error types.
@@ -178,6 +179,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         models: crate::prompts::Models::builtin().map_err(|e| RunError::Prompts(e.to_string()))?,
         scheduler: Arc::clone(&scheduler),
         member_locks: sharing::MemberLocks::default(),
+        fair_use: crate::commands::personal::FairUse::default(),
     };
     let dev_guild = config.dev_guild;
     let framework = poise::Framework::builder()
@@ -293,9 +295,6 @@ async fn register(
 fn framework_options() -> poise::FrameworkOptions<Data, BotError> {
     poise::FrameworkOptions {
         commands: commands::all(),
-        // Cooldowns are started by the commands themselves, once their
-        // options are accepted (see `commands::cooled_down`).
-        manual_cooldowns: true,
         allowed_mentions: Some(reply::no_mentions()),
         reply_callback: Some(|_ctx, reply| reply.allowed_mentions(reply::no_mentions())),
         on_error: |error| Box::pin(on_error(error)),
