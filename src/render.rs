@@ -278,11 +278,13 @@ pub fn foundational_card(framework: &Framework, text: &str) -> Card {
     }
 }
 
-/// The weekly post: knowledge (the competence and its guidance), reflection
-/// (questions), practice (one experiment, with a variant for a member with no
-/// coaching client this week, and an exercise for the group when the week has
-/// one), the three things mastery needs. Where the competence's guidance only
-/// points elsewhere, the guidance it points to follows in full.
+/// The weekly post: knowledge (the competence and its guidance, in whole
+/// paragraphs, as many as fit beside the rest, saying when it continues on
+/// the full card), reflection (questions), practice (one experiment, with a
+/// variant for a member with no coaching client this week, and an exercise
+/// for the group when the week has one), the three things mastery needs.
+/// Where the competence's guidance only points elsewhere, the guidance it
+/// points to follows in full.
 pub fn weekly_card(
     framework: &Framework,
     c: &Competence,
@@ -294,24 +296,6 @@ pub fn weekly_card(
         Some((_, text)) => text,
         None => "",
     };
-    let excerpt = guidance.split("\n\n").next().unwrap_or_default();
-    let mut description = format!("**{}**", c.statement);
-    if !excerpt.is_empty() {
-        let _ = write!(description, "\n\n{}", fit(excerpt, 700));
-    }
-    for other in prompt
-        .knowledge
-        .iter()
-        .filter_map(|id| framework.competence(*id))
-    {
-        let _ = write!(
-            description,
-            "\n\n**Guidance on {}:** {}",
-            other.id.label(),
-            other.guidance
-        );
-    }
-    let _ = write!(description, "\n\nThe full card: `/competence {code}`");
     let mut reflect: Vec<String> = prompt.questions.iter().map(|q| format!("• {q}")).collect();
     if prompt.mentions_client() {
         reflect.push(format!("*{}*", crate::prompts::IDENTIFYING_DETAILS));
@@ -339,17 +323,55 @@ pub fn weekly_card(
             value: fit(group, limits::FIELD_VALUE),
         });
     }
-    let card = Card {
+    let mut card = Card {
         heading: framework
             .area_of(c)
             .map_or_else(String::new, |a| area_heading(framework, a)),
         title: fit(&format!("Competence of the week: {code}"), limits::TITLE),
-        description: fit(&description, limits::DESCRIPTION),
+        description: String::new(),
         fields,
         footer: "Knowledge, reflection, practice: mastery needs all three. Discuss it with your group; reflect on it privately.".to_string(),
         domain: Some(c.id.domain),
         competence: Some(c.id),
     };
+    // The knowledge: the statement, then the guidance in whole paragraphs,
+    // as many as the card holds beside the questions and the practice.
+    let mut knowledge = String::new();
+    for other in prompt
+        .knowledge
+        .iter()
+        .filter_map(|id| framework.competence(*id))
+    {
+        let _ = write!(
+            knowledge,
+            "\n\n**Guidance on {}:** {}",
+            other.id.label(),
+            other.guidance
+        );
+    }
+    let full_card = format!("\n\nThe full card: `/competence {code}`");
+    let continues = "\n\n*The guidance continues on the full card.*";
+    let room = limits::EMBED_TOTAL
+        .min(limits::DESCRIPTION + card.total_chars())
+        .saturating_sub(card.total_chars());
+    let mut description = format!("**{}**", c.statement);
+    let fixed = |d: &str| d.chars().count() + knowledge.chars().count() + full_card.chars().count();
+    let paragraphs: Vec<&str> = guidance.split("\n\n").filter(|p| !p.is_empty()).collect();
+    for (i, paragraph) in paragraphs.iter().enumerate() {
+        let tail = if i + 1 < paragraphs.len() {
+            continues.chars().count()
+        } else {
+            0
+        };
+        if fixed(&description) + 2 + paragraph.chars().count() + tail > room {
+            description.push_str(continues);
+            break;
+        }
+        let _ = write!(description, "\n\n{paragraph}");
+    }
+    description.push_str(&knowledge);
+    description.push_str(&full_card);
+    card.description = fit(&description, limits::DESCRIPTION);
     within_total(card)
 }
 
@@ -616,6 +638,51 @@ fn join_and(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_weekly_card_gives_the_guidance_in_whole_paragraphs() {
+        let f = Framework::builtin().unwrap();
+        let prompts = crate::prompts::WeeklyPrompts::builtin(&f).unwrap();
+        let mut whole = 0;
+        for c in f.competences() {
+            let prompt = prompts
+                .for_competence(&f, c.id)
+                .expect("a prompt each week");
+            let card = weekly_card(&f, c, &prompt);
+            assert!(card.total_chars() <= limits::EMBED_TOTAL, "{}", c.id);
+            assert!(
+                card.description.chars().count() <= limits::DESCRIPTION,
+                "{}",
+                c.id
+            );
+            let guidance = match f.shared_guidance(c) {
+                _ if !c.guidance.is_empty() => c.guidance.as_str(),
+                Some((_, text)) => text,
+                None => "",
+            };
+            let paragraphs: Vec<&str> = guidance.split("\n\n").collect();
+            let shown = paragraphs
+                .iter()
+                .take_while(|p| card.description.contains(*p))
+                .count();
+            // Every paragraph shown is whole and in order; any left out is
+            // said to continue on the full card.
+            if shown < paragraphs.len() {
+                assert!(
+                    card.description.contains("continues on the full card"),
+                    "{}",
+                    c.id
+                );
+            } else {
+                whole += 1;
+            }
+            assert!(!card.footer.contains("shortened"), "{}", c.id);
+        }
+        assert!(
+            whole > f.competences().len() / 2,
+            "{whole} show all their guidance"
+        );
+    }
 
     #[test]
     fn split_respects_the_limit_and_never_cuts_a_word() {
