@@ -85,17 +85,17 @@ fn find<'l>(library: &'l Library, typed: &str) -> Vec<&'l Section> {
         return titled;
     }
     if lower.chars().count() >= TITLE_WORD_MIN && !crate::search::is_common_word(&lower) {
-        for field in [
-            (|s: &Section| Some(s.title.to_lowercase())) as fn(&Section) -> Option<String>,
-            |s: &Section| s.within.as_ref().map(|w| w.to_lowercase()),
-        ] {
-            let found: Vec<&Section> = sections
-                .iter()
-                .filter(|s| field(s).is_some_and(|t| starts_a_word(&t, &lower)))
-                .collect();
-            if !found.is_empty() {
-                return found;
-            }
+        let named = |text: &str| starts_a_word(&text.to_lowercase(), &lower);
+        let by_title: Vec<&Section> = sections.iter().filter(|s| named(&s.title)).collect();
+        if !by_title.is_empty() {
+            return by_title;
+        }
+        let by_heading: Vec<&Section> = sections
+            .iter()
+            .filter(|s| s.within.as_deref().is_some_and(named))
+            .collect();
+        if !by_heading.is_empty() {
+            return by_heading;
         }
     }
     // Words, as typed (no guesses: a slip is for `/search` to forgive).

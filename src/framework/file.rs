@@ -39,6 +39,29 @@ impl fmt::Display for FrameworkError {
 
 impl std::error::Error for FrameworkError {}
 
+impl FrameworkError {
+    /// An error in the file `source_name` holding `text`, at byte `offset`
+    /// when known: the one place a framework or thesaurus problem gets its
+    /// line and column.
+    pub(crate) fn in_file(
+        source_name: &str,
+        text: &str,
+        offset: Option<usize>,
+        message: impl Into<String>,
+    ) -> FrameworkError {
+        let (line, column) = match offset.map(|o| line_col(text, o)) {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => (None, None),
+        };
+        FrameworkError {
+            source_name: source_name.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+}
+
 /// A data file's text and the name its errors give it (its path), or why
 /// it cannot be read: one reader for the framework and the thesaurus.
 pub(crate) fn read_source(path: &Path) -> Result<(String, String), FrameworkError> {
@@ -142,19 +165,7 @@ struct PendingLinks {
 
 impl Ctx<'_> {
     fn error(&self, span: Option<Range<usize>>, message: String) -> FrameworkError {
-        let (line, column) = match span {
-            Some(span) => {
-                let (l, c) = line_col(self.text, span.start);
-                (Some(l), Some(c))
-            }
-            None => (None, None),
-        };
-        FrameworkError {
-            source_name: self.source_name.to_string(),
-            line,
-            column,
-            message,
-        }
+        FrameworkError::in_file(self.source_name, self.text, span.map(|s| s.start), message)
     }
 
     fn at<T>(&self, spanned: &Spanned<T>, message: String) -> FrameworkError {

@@ -163,19 +163,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn error(&self, offset: Option<usize>, message: impl Into<String>) -> FrameworkError {
-        let (line, column) = match offset {
-            Some(o) => {
-                let (l, c) = line_col(self.text, o);
-                (Some(l), Some(c))
-            }
-            None => (None, None),
-        };
-        FrameworkError {
-            source_name: self.source_name.to_string(),
-            line,
-            column,
-            message: message.into(),
-        }
+        FrameworkError::in_file(self.source_name, self.text, offset, message)
     }
 
     fn at<T>(&self, spanned: &Spanned<T>, message: impl Into<String>) -> FrameworkError {
