@@ -762,6 +762,18 @@ impl<'a> AnswerJson<'a> {
     fn new(library: &'a Library, answer: &commands::Answer<'a>) -> Self {
         use commands::Answer;
         let framework: &'a Framework = library;
+        let guide_error = |kind| {
+            AnswerJson::Error(ErrorJson {
+                error: ErrorBody {
+                    kind,
+                    message: commands::reply(library, answer, SHELL)
+                        .text
+                        .unwrap_or_default(),
+                    nearest: Vec::new(),
+                    search: Vec::new(),
+                },
+            })
+        };
         match answer {
             Answer::Found(found) => AnswerJson::Found(found_json(framework, found)),
             Answer::NotFound(e, hits) => {
@@ -781,24 +793,10 @@ impl<'a> AnswerJson<'a> {
             Answer::Section(section, part) => {
                 AnswerJson::Section(SectionJson::new(library, section, *part))
             }
-            Answer::NoSuchPart(..)
-            | Answer::NoSection
-            | Answer::PartWithoutSection
-            | Answer::NoGuide => AnswerJson::Error(ErrorJson {
-                error: ErrorBody {
-                    kind: match answer {
-                        Answer::NoSuchPart(..) => "no_such_part",
-                        Answer::PartWithoutSection => "part_without_section",
-                        Answer::NoGuide => "no_guide",
-                        _ => "no_section",
-                    },
-                    message: commands::reply(library, answer, SHELL)
-                        .text
-                        .unwrap_or_default(),
-                    nearest: Vec::new(),
-                    search: Vec::new(),
-                },
-            }),
+            Answer::NoSuchPart(..) => guide_error("no_such_part"),
+            Answer::NoSection => guide_error("no_section"),
+            Answer::PartWithoutSection => guide_error("part_without_section"),
+            Answer::NoGuide => guide_error("no_guide"),
             Answer::Contents => AnswerJson::Contents(ContentsJson::new(framework.sections())),
             Answer::Several(sections) => {
                 AnswerJson::Contents(ContentsJson::new(sections.iter().copied()))
