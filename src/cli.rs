@@ -604,7 +604,7 @@ fn show(library: &Library, answer: &commands::Answer<'_>, json: bool) -> u8 {
     }
     match answer {
         // Nothing to look up is bad usage, like no argument at all.
-        commands::Answer::NotFound(LookupError::Empty, _) => USAGE,
+        commands::Answer::NotFound(LookupError::Empty, _) | commands::Answer::NoWords => USAGE,
         _ if answer.found() => FOUND,
         _ => NOT_FOUND,
     }
@@ -762,7 +762,7 @@ impl<'a> AnswerJson<'a> {
     fn new(library: &'a Library, answer: &commands::Answer<'a>) -> Self {
         use commands::Answer;
         let framework: &'a Framework = library;
-        let guide_error = |kind| {
+        let error_json = |kind| {
             AnswerJson::Error(ErrorJson {
                 error: ErrorBody {
                     kind,
@@ -793,10 +793,11 @@ impl<'a> AnswerJson<'a> {
             Answer::Section(section, part) => {
                 AnswerJson::Section(SectionJson::new(library, section, *part))
             }
-            Answer::NoSuchPart(..) => guide_error("no_such_part"),
-            Answer::NoSection => guide_error("no_section"),
-            Answer::PartWithoutSection => guide_error("part_without_section"),
-            Answer::NoGuide => guide_error("no_guide"),
+            Answer::NoWords => error_json("no_words"),
+            Answer::NoSuchPart(..) => error_json("no_such_part"),
+            Answer::NoSection => error_json("no_section"),
+            Answer::PartWithoutSection => error_json("part_without_section"),
+            Answer::NoGuide => error_json("no_guide"),
             Answer::Contents => AnswerJson::Contents(ContentsJson::new(framework.sections())),
             Answer::Several(sections) => {
                 AnswerJson::Contents(ContentsJson::new(sections.iter().copied()))

@@ -225,7 +225,15 @@ pub(super) fn several(sections: &[&Section], spelling: Spelling) -> Reply {
             spelling.guide,
             sections.first().map_or("", |s| s.id.as_str())
         )),
-        results: sections.iter().map(|s| line(s)).collect(),
+        // Their titles may be the same: each line says its id.
+        results: sections
+            .iter()
+            .map(|s| {
+                let mut line = line(s);
+                line.statement = format!("{} · `{}`", line.statement, s.id);
+                line
+            })
+            .collect(),
         ..Reply::default()
     }
 }
@@ -408,6 +416,11 @@ mod tests {
                 .map(|r| r.opens)
                 .collect();
             assert_eq!(two.len(), 2, "{typed}");
+            let lines = guide(&l, typed, None).results;
+            assert!(
+                lines[1].statement.ends_with("`guidance-domain-two`"),
+                "{typed}"
+            );
             let other = open_action(l.section("guidance-domain-two").unwrap(), 1);
             assert!(two.contains(&other), "{typed}");
         }

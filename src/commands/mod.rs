@@ -210,6 +210,8 @@ pub enum Answer<'l> {
     NotFound(LookupError, Vec<SearchHit>),
     /// Search results, best first; empty when nothing matched.
     Hits(Vec<SearchHit>),
+    /// A search with no words to search for.
+    NoWords,
     /// A section of the guide: every part, or the one asked for.
     Section(&'l Section, Option<usize>),
     /// Several sections answer to the words (a title or heading they share).
@@ -234,6 +236,7 @@ impl Answer<'_> {
             Answer::Found(_) | Answer::Section(..) | Answer::Several(_) | Answer::Contents => true,
             Answer::Hits(hits) => !hits.is_empty(),
             Answer::NotFound(..)
+            | Answer::NoWords
             | Answer::NoSuchPart(..)
             | Answer::NoSection
             | Answer::PartWithoutSection
@@ -296,6 +299,9 @@ pub fn lookup<'l>(library: &'l Library, code: &str, domain: Option<DomainId>) ->
 
 /// The best `limit` competences and sections for the words.
 pub fn search<'l>(library: &'l Library, query: &str, limit: usize) -> Answer<'l> {
+    if query.trim().is_empty() {
+        return Answer::NoWords;
+    }
     Answer::Hits(library.search_index().search(query, limit))
 }
 
@@ -327,6 +333,10 @@ pub fn reply(library: &Library, answer: &Answer<'_>, spelling: Spelling) -> Repl
             reply
         }
         Answer::Hits(hits) => search_reply(library, hits, spelling),
+        Answer::NoWords => Reply::user_error(format!(
+            "Type the words to search for, e.g. `{} strengths` or `{} sponsor`.",
+            spelling.search, spelling.search
+        )),
         Answer::Section(section, part) => guide::reply(library, section, *part),
         Answer::Several(sections) => guide::several(sections, spelling),
         Answer::NoSuchPart(section, part) => guide::no_such_part(library, section, *part, spelling),

@@ -344,6 +344,13 @@ fn another_framework_file_replaces_the_built_in_one() {
 fn bad_usage_exits_2_and_help_is_everywhere() {
     assert_eq!(companion(&["lookup"]).code, 2);
     assert_eq!(companion(&["lookup", " "]).code, 2, "nothing to look up");
+    let blank = companion(&["search", " "]);
+    assert_eq!(blank.code, 2, "nothing to search for");
+    assert!(
+        blank.stderr.contains("`companion search strengths`"),
+        "{}",
+        blank.stderr
+    );
     assert_eq!(companion(&["frobnicate"]).code, 2);
     assert_eq!(companion(&["search", "x", "--limit", "0"]).code, 2);
     for args in [
