@@ -153,7 +153,8 @@ pub fn cooldown_text(command: &str, remaining: std::time::Duration) -> String {
 pub enum Heavy {
     /// `/reflections export`: once a minute.
     Export,
-    /// `/reflections forget-me`: once every 30 seconds.
+    /// `/reflections forget-me`: once every 30 seconds, counted when it is
+    /// confirmed (it rewrites the database), not when a front-end only asks.
     ForgetMe,
     /// `/map`: once every 15 seconds.
     Map,
@@ -174,6 +175,27 @@ impl Heavy {
             Heavy::Export => "reflections export",
             Heavy::ForgetMe => "reflections forget-me",
             Heavy::Map => "map",
+        }
+    }
+}
+
+impl Personal {
+    /// The wait this command is charged to, if it is [`Heavy`]. Forget-me
+    /// is charged by [`Personal::ForgetMe`], which runs only once the member
+    /// has confirmed: asking for the confirmation costs nothing, so the first
+    /// confirmation after asking is never refused, and a second one within
+    /// the wait (a stale or duplicated button) is, with nothing done.
+    pub fn heavy(&self) -> Option<Heavy> {
+        match self {
+            Personal::Export(_) => Some(Heavy::Export),
+            Personal::ForgetMe => Some(Heavy::ForgetMe),
+            Personal::Map => Some(Heavy::Map),
+            Personal::Save(_)
+            | Personal::List { .. }
+            | Personal::View(_)
+            | Personal::Edit(..)
+            | Personal::AddTag(..)
+            | Personal::Delete(_) => None,
         }
     }
 }
@@ -200,6 +222,15 @@ impl FairUse {
         started.retain(|(_, c), at| now - *at < c.every());
         started.insert((member, command), now);
         Ok(())
+    }
+
+    /// Lets `member` run `command` at `now` if it is not [`Heavy`] or its
+    /// wait is over (starting the next wait), or says how long is left.
+    pub fn admit(&self, member: u64, command: &Personal, now: DateTime<Utc>) -> Result<(), String> {
+        match command.heavy() {
+            Some(heavy) => self.start(member, heavy, now),
+            None => Ok(()),
+        }
     }
 }
 
@@ -780,8 +811,6 @@ mod tests {
         }
     }
 
-    /// Every reply that confirms a change comes after the store synced the
-    /// database at least once during the command (flush alone is not enough).
     #[test]
     fn each_member_waits_for_each_heavy_command_by_the_clock() {
         let fair = FairUse::default();
@@ -804,6 +833,35 @@ mod tests {
         );
     }
 
+    /// Forget-me is charged when confirmed: the asking is no command at all,
+    /// so the first confirmation goes through, the next within 30 s is
+    /// refused, and one after the wait goes through again.
+    #[test]
+    fn forget_me_is_charged_when_confirmed() {
+        let fair = FairUse::default();
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+        assert_eq!(Personal::ForgetMe.heavy(), Some(Heavy::ForgetMe));
+        assert!(fair.admit(1, &Personal::ForgetMe, t0).is_ok());
+        let again = fair.admit(1, &Personal::ForgetMe, t0 + chrono::Duration::seconds(10));
+        let said = again.unwrap_err();
+        assert!(
+            said.contains("forget-me") && said.contains("Try again in 20 s"),
+            "{said}"
+        );
+        // Nothing else a member does is held up by it, nor charged.
+        for other in [Personal::View(1), Personal::Delete(1)] {
+            assert_eq!(other.heavy(), None);
+            assert!(fair.admit(1, &other, t0).is_ok());
+            assert!(fair.admit(1, &other, t0).is_ok());
+        }
+        assert!(
+            fair.admit(1, &Personal::ForgetMe, t0 + Heavy::ForgetMe.every())
+                .is_ok()
+        );
+    }
+
+    /// Every reply that confirms a change comes after the store synced the
+    /// database at least once during the command (flush alone is not enough).
     #[test]
     fn every_confirmation_follows_a_sync() {
         let (framework, store) = scratch("syncs");

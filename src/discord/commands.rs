@@ -6,7 +6,7 @@ use poise::serenity_prelude as serenity;
 
 use super::reply::to_poise;
 use super::{BotError, Context, Data, personal};
-use crate::commands::personal::{ExportKind, Heavy, Personal};
+use crate::commands::personal::{ExportKind, Personal};
 use crate::commands::{self, Action, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{parse_tags, tags_text};
@@ -427,14 +427,16 @@ pub async fn export(
         }
         _ => ExportKind::Everything,
     };
-    cooled_down(ctx, Heavy::Export)?;
-    personal_reply(ctx, Personal::Export(kind)).await
+    let command = Personal::Export(kind);
+    cooled_down(ctx, &command)?;
+    personal_reply(ctx, command).await
 }
 
 /// Remove every trace of you from this bot (asks first)
 #[poise::command(slash_command, rename = "forget-me")]
 pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
-    cooled_down(ctx, Heavy::ForgetMe)?;
+    // Asking costs no wait: the confirmation is what fair use counts (in
+    // `sharing::forget`), so the first click after asking is never refused.
     let count = ctx.data().store.reflection_count(ctx.author().id.get())?;
     let mut reply = Reply::private_text(format!(
         "This removes all {count} of your reflections and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?"
@@ -446,17 +448,17 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
 /// Your competence map: what your reflections have touched, and the gaps
 #[poise::command(slash_command)]
 pub async fn map(ctx: Context<'_>) -> Result<(), BotError> {
-    cooled_down(ctx, Heavy::Map)?;
+    cooled_down(ctx, &Personal::Map)?;
     personal_reply(ctx, Personal::Map).await
 }
 
 /// Per-member fair use of the commands that read all of a member's
 /// reflections, by the bot's clock: counted only once the command's options
 /// were accepted, so a mistyped option costs no wait.
-fn cooled_down(ctx: Context<'_>, command: Heavy) -> Result<(), BotError> {
+fn cooled_down(ctx: Context<'_>, command: &Personal) -> Result<(), BotError> {
     let data = ctx.data();
     data.fair_use
-        .start(ctx.author().id.get(), command, data.clock.now())
+        .admit(ctx.author().id.get(), command, data.clock.now())
         .map_err(BotError::User)
 }
 

@@ -260,10 +260,19 @@ pub async fn delete(
     Ok(with_note(reply, personal::withdrawal_note(&done)))
 }
 
-/// Forget-me: every post of the member's withdrawn, then everything erased,
-/// under the member's lock so no share is recorded in between. What could
-/// not be withdrawn is linked in the reply.
+/// Forget-me, confirmed: every post of the member's withdrawn, then
+/// everything erased, under the member's lock so no share is recorded in
+/// between. What could not be withdrawn is linked in the reply. The
+/// confirmation is what fair use counts, before the lock, so a second click
+/// within the wait (a stale or duplicated button) is refused at once with
+/// nothing done.
 pub async fn forget(data: &Data, author: u64, guild: Option<u64>) -> Result<Reply, BotError> {
+    if let Err(wait) = data
+        .fair_use
+        .admit(author, &Personal::ForgetMe, data.clock.now())
+    {
+        return Ok(Reply::user_error(wait));
+    }
     let _member = data.member_locks.lock(author).await;
     let readable = data.store.reflections_of(author)?;
     let posts: Vec<SharedPost> = readable
