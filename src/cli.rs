@@ -134,14 +134,19 @@ enum DbCommand {
     /// of a private copy. Exits 1 if anything is wrong.
     Check,
     /// Replace a damaged database with the newest automatic backup (or
-    /// --from FILE); the damaged one is kept aside for `db salvage`.
+    /// --from FILE), then add back everything that still reads from the
+    /// damaged one, leaving out what was erased, and remove it.
     Restore {
         /// Restore this backup instead of the newest automatic one.
         #[arg(long, value_name = "FILE")]
         from: Option<PathBuf>,
+        /// Restore even though the erasure record is missing or damaged,
+        /// starting a new one: what was erased since the backup may come back.
+        #[arg(long)]
+        without_erasures: bool,
     },
-    /// Add back every reflection that still decrypts from the damaged
-    /// database `db restore` kept aside, then remove it.
+    /// Rebuild the database from every record that still reads and
+    /// decrypts, leaving out what was erased (with no backup to restore).
     Salvage,
 }
 
@@ -392,11 +397,15 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
             problems(&mut text, &r);
             (text, r.problems.is_empty())
         }),
-        DbCommand::Restore { from } => store::restore(data_dir, key, from.as_deref()).map(|r| {
+        DbCommand::Restore {
+            from,
+            without_erasures,
+        } => store::restore(data_dir, key, from.as_deref(), without_erasures).map(|r| {
             let mut text = format!(
-                "restored into {}: {}; the damaged database is kept aside for `companion db salvage`",
+                "restored into {}: {}, {} of them added back from the damaged database, which is now removed",
                 data_dir.display(),
-                r.summary()
+                r.summary(),
+                r.salvaged
             );
             text.push_str(&erased_note(r.erased));
             problems(&mut text, &r);
@@ -404,7 +413,7 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
         }),
         DbCommand::Salvage => store::salvage(data_dir, key).map(|r| {
             let mut text = format!(
-                "salvaged {} from the damaged copy into {}: now {}; the damaged copy is removed",
+                "salvaged {} from what still reads of the database into {}: now {}; the damaged copy is removed",
                 if r.salvaged == 1 {
                     "1 reflection".to_string()
                 } else {

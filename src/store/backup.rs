@@ -23,8 +23,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use hmac::Mac;
 
 use super::crypto::SecretKey;
-use super::disk::{self, DataDir, Seal, private_options};
-use super::envelope::{ERASURES_FILE, Envelope, ErasureLog, Fingerprint};
+use super::disk::{self, DAMAGED_PREFIX, DataDir, Seal, private_options};
+use super::envelope::{ERASURES_FILE, Envelope, ErasureLog, ErasureRecord, Fingerprint, Mark};
 use super::{Live, Store, StoreError, Trees, keys, trees};
 use crate::reflections::Summary;
 
@@ -36,8 +36,8 @@ pub const BACKUPS_DIR: &str = "backups";
 /// How many automatic backups are kept.
 pub const KEEP_BACKUPS: usize = 7;
 const STAMP: &str = "%Y%m%dT%H%M%SZ";
-/// Where `db restore` keeps a damaged database it replaced, for `db salvage`.
-const DAMAGED_PREFIX: &str = "damaged-";
+/// Meta key inside a backup (so authenticated with it): when it was made.
+const BACKUP_MADE: &[u8] = b"backup_made";
 
 /// What a check, an import, a restore or a salvage found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,7 +99,20 @@ fn records_of(db: &sled::Db) -> Result<Records, StoreError> {
 
 /// Writes `records` to a new file at `path` (owner-only; never overwrites),
 /// authenticated, and syncs it.
-fn write_file(records: &Records, envelope: &Envelope, path: &Path) -> Result<usize, StoreError> {
+fn write_file(
+    records: &Records,
+    envelope: &Envelope,
+    path: &Path,
+    made: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let mut records = records.clone();
+    let meta = records.entry(trees::META.as_bytes().to_vec()).or_default();
+    meta.retain(|(k, _)| k != BACKUP_MADE);
+    meta.push((
+        BACKUP_MADE.to_vec(),
+        made.timestamp().to_be_bytes().to_vec(),
+    ));
+    let records = &records;
     let file = private_options(OpenOptions::new().write(true).create_new(true))
         .open(path)
         .map_err(io(path))?;
@@ -131,6 +144,24 @@ fn write_file(records: &Records, envelope: &Envelope, path: &Path) -> Result<usi
         disk::sync_dir(dir).map_err(io(path))?;
     }
     Ok(n)
+}
+
+/// When a backup says, inside what its MAC covers, it was made.
+fn made_at(records: &Records) -> Option<DateTime<Utc>> {
+    let (_, v) = records
+        .get(trees::META.as_bytes())?
+        .iter()
+        .find(|(k, _)| k == BACKUP_MADE)?;
+    DateTime::from_timestamp(i64::from_be_bytes(v.as_slice().try_into().ok()?), 0)
+}
+
+/// The erasure mark a backup's database held when it was made.
+fn mark_in(records: &Records) -> Option<Mark> {
+    let (_, v) = records
+        .get(trees::META.as_bytes())?
+        .iter()
+        .find(|(k, _)| k == super::ERASURE_MARK)?;
+    Mark::from_bytes(v)
 }
 
 /// Reads a backup, verifying its authentication before anything else.
@@ -271,7 +302,18 @@ fn recount(records: &mut Records) {
 
 /// Builds a generation from `records`, makes it live and seals it, so the
 /// next open finds it exactly as written.
-fn install(data: &DataDir, records: &Records, envelope: &Envelope) -> Result<(), StoreError> {
+fn install(
+    data: &DataDir,
+    records: &Records,
+    envelope: &Envelope,
+    mark: Mark,
+) -> Result<(), StoreError> {
+    let mut records = records.clone();
+    let meta = records.entry(trees::META.as_bytes().to_vec()).or_default();
+    meta.retain(|(k, _)| k != BACKUP_MADE && k != super::ERASURE_MARK && k != super::RESTORED);
+    meta.push((super::ERASURE_MARK.to_vec(), mark.bytes().to_vec()));
+    meta.push((super::RESTORED.to_vec(), vec![1]));
+    let records = &records;
     let generation = data.create_generation()?;
     for (name, entries) in records {
         let tree = generation.db.open_tree(name)?;
@@ -289,16 +331,21 @@ fn install(data: &DataDir, records: &Records, envelope: &Envelope) -> Result<(),
 }
 
 /// The newest automatic backup that authenticates with this key, read.
+/// Newest by the time each backup authenticates, not by its file name.
 fn newest_readable(
     dir: &Path,
     envelope: &Envelope,
 ) -> Result<Option<(DateTime<Utc>, PathBuf, Records)>, StoreError> {
-    for (at, path) in automatic(dir)?.into_iter().rev() {
+    let mut best: Option<(DateTime<Utc>, PathBuf, Records)> = None;
+    for (named, path) in automatic(dir)?.into_iter().rev() {
         if let Ok(records) = read_file(&path, envelope) {
-            return Ok(Some((at, path, records)));
+            let at = made_at(&records).unwrap_or(named);
+            if best.as_ref().is_none_or(|(b, ..)| at > *b) {
+                best = Some((at, path, records));
+            }
         }
     }
-    Ok(None)
+    Ok(best)
 }
 
 /// When the newest automatic backup was made, if there is one.
@@ -331,14 +378,34 @@ fn automatic(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf)>, StoreError> {
     Ok(out)
 }
 
-/// The erasure record of `dir`, empty if it has none.
-fn erasures_in(dir: &Path) -> Result<HashSet<Fingerprint>, StoreError> {
-    let path = dir.join(ERASURES_FILE);
-    if path.exists() {
-        ErasureLog::read(&path)
-    } else {
-        Ok(HashSet::new())
-    }
+/// The erasure record of `dir`, verified with the key: missing, damaged or
+/// under another key is an error (so a wrong key is found before anything
+/// is written).
+fn own_record(dir: &Path, envelope: &Envelope) -> Result<ErasureRecord, StoreError> {
+    ErasureLog::read(&dir.join(ERASURES_FILE), envelope).map_err(|e| match e {
+        StoreError::KeyMismatch { .. } => StoreError::KeyMismatch {
+            path: dir.to_path_buf(),
+            source_name: "the key given".into(),
+        },
+        StoreError::Corrupt(why) => StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why,
+        },
+        StoreError::File { source, .. } => StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: if source.kind() == std::io::ErrorKind::NotFound {
+                "is missing".into()
+            } else {
+                format!("cannot be read ({source})")
+            },
+        },
+        other => other,
+    })
+}
+
+/// The erasure record of the open store's data directory.
+fn erasures_in(store: &Store) -> HashSet<Fingerprint> {
+    store.erasures().all().clone()
 }
 
 /// Checks the live records: every reflection opens with its member's key,
@@ -347,7 +414,9 @@ fn erasures_in(dir: &Path) -> Result<HashSet<Fingerprint>, StoreError> {
 pub(super) fn verify(live: &Live, envelope: &Envelope, dir: &Path) -> Result<Report, StoreError> {
     let mut report = readable(live, envelope)?;
     if let Some((at, _, backup)) = newest_readable(dir, envelope)? {
-        let erased = erasures_in(dir)?;
+        let erased = ErasureLog::read(&dir.join(ERASURES_FILE), envelope)
+            .map(|r| r.prints)
+            .unwrap_or_default();
         let mut missing = 0;
         for tree in [trees::MEMBER_KEYS, trees::REFLECTIONS] {
             let live_tree = live.generation.db.open_tree(tree)?;
@@ -476,7 +545,7 @@ impl Store {
             self.commit(live)?;
             records_of(&live.generation.db)
         })?;
-        let n = write_file(&records, &self.shared.envelope, path)?;
+        let n = write_file(&records, &self.shared.envelope, path, Utc::now())?;
         Ok(Report {
             trees: records.len(),
             records: n,
@@ -502,7 +571,7 @@ impl Store {
         })?;
         let tmp = path.with_extension("pcbk.tmp");
         let _ = fs::remove_file(&tmp);
-        write_file(&records, &self.shared.envelope, &tmp)?;
+        write_file(&records, &self.shared.envelope, &tmp, second)?;
         fs::rename(&tmp, &path).map_err(io(&path))?;
         disk::sync_dir(&folder).map_err(io(&folder))?;
         self.shared
@@ -522,9 +591,11 @@ impl Store {
 
     /// Restores a backup into `dir`, which must not hold a database yet,
     /// leaving out everything the erasure record names. The erasure record
-    /// is `dir`'s own, or the file `erasures` names (copied into `dir`); with
-    /// neither, the import is refused unless `without_erasures` says the
-    /// operator knows nothing was ever erased since the backup.
+    /// is the file `erasures` names (the `erasures` of the data directory
+    /// the backup came from; it must reach the point the backup's database
+    /// had reached, and open with the same key); without one, the import is
+    /// refused unless `without_erasures` says the operator knows nothing
+    /// was ever erased since the backup.
     pub fn import_from(
         path: &Path,
         dir: &Path,
@@ -532,7 +603,6 @@ impl Store {
         erasures: Option<&Path>,
         without_erasures: bool,
     ) -> Result<(Store, Report), StoreError> {
-        disk::create_private_dir(dir)?;
         let data = DataDir::lock(dir, true)?;
         if data.has_database()? {
             return Err(StoreError::File {
@@ -546,32 +616,55 @@ impl Store {
         let (master, _) = keys::master_key(dir, key, true)?;
         let envelope = Envelope::new(master);
         let mut records = read_file(path, &envelope)?;
-        let own = dir.join(ERASURES_FILE);
-        let mut erased = erasures_in(dir)?;
-        match erasures {
-            Some(file) => erased.extend(ErasureLog::read(file)?),
-            None if own.exists() || without_erasures => {}
-            None => {
-                return Err(StoreError::Backup(format!(
-                    "no erasure record: pass --erasures with the `{ERASURES_FILE}` file of the data directory this backup came from, so that members who were forgotten, and reflections deleted, after the backup was made stay erased; or --without-erasures if you know there were none. Nothing was written."
-                )));
-            }
-        }
         let key_ok = records
             .get(trees::META.as_bytes())
             .and_then(|m| m.iter().find(|(k, _)| k == keys::KEY_CHECK_KEY))
-            .is_some_and(|(_, v)| keys::opens_check(envelope.master(), v));
+            .is_none_or(|(_, v)| keys::opens_check(envelope.master(), v));
         if !key_ok {
             return Err(StoreError::Backup(format!(
                 "{}: the key does not open this backup's database. Nothing was written.",
                 path.display()
             )));
         }
+        let erased = match erasures {
+            Some(file) => {
+                let record = ErasureLog::read(file, &envelope).map_err(|e| {
+                    StoreError::Backup(format!(
+                        "{}: {}. Nothing was written.",
+                        file.display(),
+                        match e {
+                            StoreError::KeyMismatch { .. } =>
+                                "this erasure record does not open with this key".to_string(),
+                            other => format!("not a usable erasure record ({other})"),
+                        }
+                    ))
+                })?;
+                if let Some(mark) = mark_in(&records)
+                    && !record.reaches(&mark)
+                {
+                    return Err(StoreError::Backup(format!(
+                        "{}: this erasure record is older than the backup, or from another data directory: erasures made before the backup was taken are missing from it. Pass the `{ERASURES_FILE}` of the data directory the backup came from. Nothing was written.",
+                        file.display()
+                    )));
+                }
+                record.prints
+            }
+            None if without_erasures => HashSet::new(),
+            None => {
+                return Err(StoreError::Backup(format!(
+                    "no erasure record: pass --erasures with the `{ERASURES_FILE}` file of the data directory this backup came from, so that members who were forgotten, and reflections deleted, after the backup was made stay erased; or --without-erasures if you know there were none. Nothing was written."
+                )));
+            }
+        };
         let left_out = without_erased(&mut records, &envelope, &erased);
-        let mut log = ErasureLog::open(&own)?;
-        log.append(&erased.iter().copied().collect::<Vec<_>>())?;
+        let own = dir.join(ERASURES_FILE);
+        disk::scrub_file(&own).map_err(io(&own))?;
+        let mut log = ErasureLog::create(&own, &envelope)?;
+        let mut prints: Vec<Fingerprint> = erased.into_iter().collect();
+        prints.sort_unstable();
+        let mark = log.append(&prints)?;
         drop(log);
-        install(&data, &records, &envelope)?;
+        install(&data, &records, &envelope, mark)?;
         drop(data);
         let store = Store::open_existing(dir, Some(envelope.master().clone()))?;
         let mut report = store.check()?;
@@ -586,14 +679,32 @@ fn existing_key(dir: &Path, key: Option<SecretKey>) -> Result<(Envelope, String)
     Ok((Envelope::new(master), source))
 }
 
-/// Checks the database in `dir` without writing to it: whether its files
-/// are as sealed at the last clean close, then a private copy is opened and
-/// every record read. Problems are listed in the report.
+/// Checks the database in `dir` without changing it, its backups or its
+/// erasure record: whether its files are as sealed at the last clean close,
+/// the erasure record against the database's mark, every automatic backup,
+/// then a private copy (in `scratch/`, removed afterwards and at the next
+/// start) is opened and every record read. Problems are listed.
 pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError> {
     let data = DataDir::lock_readonly(dir)?;
     let (envelope, source) = existing_key(dir, key)?;
-    let (generation_dir, seal) = data.inspect(&|b: &[u8]| envelope.seal_tag(b))?;
     let mut problems = Vec::new();
+    let record = match own_record(dir, &envelope) {
+        Ok(r) => Some(r),
+        Err(StoreError::KeyMismatch { .. }) => {
+            return Err(StoreError::KeyMismatch {
+                path: dir.to_path_buf(),
+                source_name: source,
+            });
+        }
+        Err(e) => {
+            problems.push(match e {
+                StoreError::ErasureRecord { why, .. } => format!("the erasure record {why}"),
+                other => other.to_string(),
+            });
+            None
+        }
+    };
+    let (generation_dir, seal) = data.inspect(&|b: &[u8]| envelope.seal_tag(b))?;
     let unsealed = seal == Seal::Missing;
     match seal {
         Seal::WrongKey => {
@@ -608,7 +719,23 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
         ),
         Seal::Matches | Seal::Missing => {}
     }
-    let scratch = disk::scratch_dir("check")?;
+    for (named, path) in automatic(dir)? {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let name = name.unwrap_or_default();
+        match read_file(&path, &envelope) {
+            Err(_) => problems.push(format!(
+                "the automatic backup {name} does not authenticate (damaged, cut short or altered): it cannot be restored"
+            )),
+            Ok(records) => {
+                if made_at(&records).is_some_and(|at| at != named) {
+                    problems.push(format!(
+                        "the automatic backup {name} was renamed: it was made at another time than its name says"
+                    ));
+                }
+            }
+        }
+    }
+    let scratch = data.scratch("check")?;
     let copy = scratch.join("db");
     let result = disk::copy_dir(&generation_dir, &copy)
         .map_err(io(&copy))
@@ -624,16 +751,28 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
                 });
             }
             let reached = super::be_u64(t.meta.get(super::COMMIT_SEQ)?.as_deref());
+            let mark = t.meta.get(super::ERASURE_MARK)?;
             let live = Live {
                 generation: disk::Generation::scratch(db, &copy)?,
                 t,
             };
             let mut report = verify(&live, &envelope, dir)?;
-            let confirmed = data.committed_seq();
-            if unsealed && reached < confirmed {
-                report.problems.push(format!(
+            if let (Some(record), Some(mark)) = (&record, mark) {
+                let reached_mark = Mark::from_bytes(&mark).is_some_and(|m| record.reaches(&m));
+                if !reached_mark {
+                    report.problems.push(
+                        "the erasure record does not hold what the database says it does: it was cut short, replaced or changed".to_string(),
+                    );
+                }
+            }
+            match data.committed_seq() {
+                Some(confirmed) if unsealed && reached < confirmed => report.problems.push(format!(
                     "it ends before the last change that was confirmed (change {reached} of {confirmed}): part of it is unreadable"
-                ));
+                )),
+                None if unsealed => report.problems.push(
+                    "the last stop was not clean and the commit counter `seq` is missing or damaged".to_string(),
+                ),
+                _ => {}
             }
             Ok(report)
         });
@@ -645,105 +784,175 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
         },
         other => other?,
     };
+    if set_aside_present(dir)? {
+        report.problems.push(
+            "a damaged database is set aside in it: the next start salvages what still reads of it and removes it (or run `companion db salvage` now)".to_string(),
+        );
+    }
     problems.append(&mut report.problems);
     report.problems = problems;
     Ok(report)
 }
 
-/// Replaces a damaged database with the newest automatic backup (or `from`),
-/// leaving out what the erasure record names. The damaged database is kept
-/// aside, untouched, for `salvage`.
+/// Replaces a damaged database with the newest automatic backup (or
+/// `from`), leaving out what the erasure record names, then adds back
+/// every record that still reads from the damaged database (set aside
+/// first, never scrubbed before its records are salvaged) and removes it.
+/// The key must open the erasure record before anything is written; with
+/// `without_erasures`, a missing or damaged record is replaced by a new
+/// one (what was erased since the backup may come back).
 pub fn restore(
     dir: &Path,
     key: Option<SecretKey>,
     from: Option<&Path>,
+    without_erasures: bool,
 ) -> Result<Report, StoreError> {
     let data = DataDir::lock(dir, false).or_else(|e| match e {
-        // A restore interrupted after moving the damaged database aside.
-        StoreError::NoDatabase(_) if dir.join(BACKUPS_DIR).is_dir() => DataDir::lock(dir, true),
-        StoreError::Damaged { .. } => DataDir::lock(dir, true),
+        StoreError::Damaged { .. } | StoreError::NoDatabase(_)
+            if dir.join(BACKUPS_DIR).is_dir() || from.is_some() =>
+        {
+            DataDir::lock(dir, true)
+        }
         other => Err(other),
     })?;
     let (envelope, _) = existing_key(dir, key)?;
-    let mut records = match from {
-        Some(p) => read_file(p, &envelope)?,
+    let record = match own_record(dir, &envelope) {
+        Ok(record) => Some(record),
+        Err(StoreError::ErasureRecord { .. }) if without_erasures => None,
+        Err(e) => return Err(e),
+    };
+    let (mut records, source) = match from {
+        Some(p) => (read_file(p, &envelope)?, p.to_path_buf()),
         None => newest_readable(dir, &envelope)?
-            .map(|(_, _, records)| records)
+            .map(|(_, path, records)| (records, path))
             .ok_or_else(|| StoreError::Backup(format!(
-                "there is no automatic backup in {} that this key opens; pass --from FILE with a backup made by `companion db export`",
+                "there is no automatic backup in {} that this key opens; pass --from FILE with a backup made by `companion db export`. Nothing was changed.",
                 dir.join(BACKUPS_DIR).display()
             )))?,
     };
-    let erased = without_erased(&mut records, &envelope, &erasures_in(dir)?);
+    if let (Some(record), Some(mark)) = (&record, mark_in(&records))
+        && !record.reaches(&mark)
+    {
+        return Err(StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: format!(
+                "does not reach the point the backup {} had reached: it was cut short or replaced",
+                source.display()
+            ),
+        });
+    }
+    let erased = record
+        .as_ref()
+        .map(|r| r.prints.clone())
+        .unwrap_or_default();
+    let left_out = without_erased(&mut records, &envelope, &erased);
     data.set_aside(DAMAGED_PREFIX)?;
-    install(&data, &records, &envelope)?;
+    let own = dir.join(ERASURES_FILE);
+    let mark = match &record {
+        Some(record) => record.mark(),
+        None => {
+            // The old record is unusable: it is set aside like the
+            // database, never trusted, and a new one begins.
+            if std::fs::symlink_metadata(&own).is_ok() {
+                let aside = dir.join(format!("{DAMAGED_PREFIX}{ERASURES_FILE}"));
+                std::fs::rename(&own, &aside).map_err(io(&own))?;
+                disk::sync_dir(dir).map_err(io(dir))?;
+            }
+            ErasureLog::create(&own, &envelope)?.record().mark()
+        }
+    };
+    install(&data, &records, &envelope, mark)?;
     drop(data);
+    // Opening salvages what still reads of the database set aside, then
+    // scrubs it (see `Store::rewrite`).
     let store = Store::open_existing(dir, Some(envelope.master().clone()))?;
     let mut report = store.check()?;
+    report.salvaged = store
+        .shared
+        .salvaged
+        .load(std::sync::atomic::Ordering::SeqCst);
     store.close(Utc::now())?;
-    report.erased = erased;
+    report.erased = left_out;
     Ok(report)
 }
 
 /// The damaged databases set aside in `dir` by `restore` or `salvage`.
 fn set_aside(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
-    Ok(fs::read_dir(dir)
-        .map_err(io(dir))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(DAMAGED_PREFIX))
-        })
-        .collect())
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let entry = entry.map_err(io(dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(DAMAGED_PREFIX) && name != format!("{DAMAGED_PREFIX}{ERASURES_FILE}") {
+            out.push(entry.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Whether a damaged database is set aside in `dir`.
+pub(super) fn set_aside_present(dir: &Path) -> Result<bool, StoreError> {
+    Ok(!set_aside(dir)?.is_empty())
 }
 
 /// Adds back every record that still reads from the damaged databases set
-/// aside in `dir` (by `restore`), then removes them. With none set aside,
-/// the live database is set aside and rebuilt from what still reads of it.
-/// Reflections come back only if they decrypt; nothing the erasure record
-/// names comes back.
+/// aside in the store's directory (leaving out what the erasure record
+/// names, and reflections that do not decrypt), then scrubs them: nothing
+/// erased stays in a copy set aside. Returns how many reflections came back.
+pub(super) fn salvage_set_aside(store: &Store) -> Result<usize, StoreError> {
+    let mut salvaged = 0;
+    let erased = erasures_in(store);
+    for source in set_aside(store.dir())? {
+        let scratch = store.shared.dir.scratch("salvage")?;
+        let copy = scratch.join("db");
+        let found = if std::fs::symlink_metadata(&source).is_ok_and(|m| m.is_dir()) {
+            disk::copy_dir(&source, &copy)
+                .map_err(io(&copy))
+                .and_then(|()| disk::open_scratch(&copy))
+                .and_then(|db| records_of(&db))
+        } else {
+            Err(StoreError::Corrupt("not a folder".into()))
+        };
+        disk::scrub_dir(&scratch).map_err(io(&scratch))?;
+        match found {
+            Ok(mut records) => {
+                without_erased(&mut records, &store.shared.envelope, &erased);
+                salvaged += store.salvage_records(&records)?;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "nothing of a damaged copy can be read; it is removed");
+            }
+        }
+        disk::scrub_dir(&source).map_err(io(&source))?;
+    }
+    Ok(salvaged)
+}
+
+/// Rebuilds the live database from what still reads of it, leaving out
+/// what the erasure record names: the live database is set aside, a new
+/// empty one installed, and what reads of the old one salvaged into it.
+/// The key must open the erasure record before anything is written.
 pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError> {
     if !dir.is_dir() {
         return Err(StoreError::NoDatabase(dir.to_path_buf()));
     }
-    let mut damaged = set_aside(dir)?;
-    if damaged.is_empty() {
-        let data = DataDir::lock(dir, false).or_else(|e| match e {
-            StoreError::Damaged { .. } => DataDir::lock(dir, true),
-            other => Err(other),
-        })?;
-        let (envelope, _) = existing_key(dir, key.clone())?;
+    let data = DataDir::lock(dir, false).or_else(|e| match e {
+        StoreError::Damaged { .. } => DataDir::lock(dir, true),
+        other => Err(other),
+    })?;
+    let (envelope, _) = existing_key(dir, key.clone())?;
+    let record = own_record(dir, &envelope)?;
+    let present = data.has_database().unwrap_or(true);
+    if present || !set_aside_present(dir)? {
         data.set_aside(DAMAGED_PREFIX)?;
-        install(&data, &Records::new(), &envelope)?;
-        drop(data);
-        damaged = set_aside(dir)?;
+        install(&data, &Records::new(), &envelope, record.mark())?;
     }
+    drop(data);
     let store = Store::open_existing(dir, key)?;
-    let erased = erasures_in(dir)?;
-    let mut salvaged = 0;
-    for source in &damaged {
-        let scratch = disk::scratch_dir("salvage")?;
-        let copy = scratch.join("db");
-        let found = disk::copy_dir(source, &copy)
-            .map_err(io(&copy))
-            .and_then(|()| disk::open_scratch(&copy))
-            .and_then(|db| records_of(&db));
-        let _ = disk::scrub_dir(&scratch);
-        let mut records = match found {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(error = %e, "a damaged copy cannot be opened at all");
-                continue;
-            }
-        };
-        without_erased(&mut records, &store.shared.envelope, &erased);
-        salvaged += store.salvage_records(&records)?;
-    }
-    for source in &damaged {
-        disk::scrub_dir(source).map_err(io(source))?;
-    }
+    let salvaged = store
+        .shared
+        .salvaged
+        .load(std::sync::atomic::Ordering::SeqCst);
     let mut report = store.check()?;
     store.close(Utc::now())?;
     report.salvaged = salvaged;
@@ -843,7 +1052,7 @@ impl Store {
 /// names: after a rewrite of the database, nothing erased stays in the data
 /// directory's backups either.
 pub(super) fn purge(store: &Store) -> Result<(), StoreError> {
-    let erased = erasures_in(store.dir())?;
+    let erased = erasures_in(store);
     if erased.is_empty() {
         return Ok(());
     }
@@ -868,7 +1077,8 @@ pub(super) fn purge(store: &Store) -> Result<(), StoreError> {
             .map_err(io(&path))?;
         let tmp = path.with_extension("pcbk.tmp");
         let _ = fs::remove_file(&tmp);
-        write_file(&records, envelope, &tmp)?;
+        let made = made_at(&records).unwrap_or_else(Utc::now);
+        write_file(&records, envelope, &tmp, made)?;
         fs::rename(&tmp, &path).map_err(io(&path))?;
         if let Some(dir) = path.parent() {
             disk::sync_dir(dir).map_err(io(&path))?;

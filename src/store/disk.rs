@@ -9,7 +9,15 @@
 //! DIR/db.N/        a sled database (one generation)
 //! DIR/clean        written at a clean close: the generation and the SHA-256 of its files
 //! DIR/seq          the number of the last synced commit (also inside the database)
+//! DIR/scratch/     private copies a check or a salvage reads; cleared at every start
 //! ```
+//!
+//! Nothing here follows a symbolic link inside the data directory (the
+//! directory's own path may be one): a link where a file of the store's
+//! should be is damage, and a stray one is removed as a link. Every
+//! directory entry the store makes or removes is synced before anything
+//! that depends on it is confirmed, and so is every file sled writes
+//! (its log, its blob files, its snapshots), not only the log.
 //!
 //! A generation is never modified by anything but the sled instance that has
 //! it open as the live database. Recovery after an unclean stop happens on a
@@ -28,6 +36,8 @@ const CURRENT: &str = "CURRENT";
 const CLEAN: &str = "clean";
 const LOCK: &str = "lock";
 const SEQ: &str = "seq";
+/// Private copies for checks and salvage, inside the data directory.
+const SCRATCH: &str = "scratch";
 /// The directory name of a database made before generations existed.
 const LEGACY: &str = "db";
 
@@ -55,8 +65,8 @@ pub enum SwapStep {
 pub(super) struct DataDir {
     path: PathBuf,
     _lock: File,
-    /// The commit counter beside the database (`None` for read-only use).
-    seq: Option<File>,
+    /// The commit counter beside the database, once the database is known.
+    seq: std::sync::Mutex<Option<File>>,
 }
 
 /// One open generation.
@@ -66,6 +76,16 @@ pub(super) struct Generation {
     dir: PathBuf,
     /// sled's log file, for `fdatasync`: sled's own flush is not a sync.
     log: File,
+    /// The names in the generation's folder and in its `blobs/` that are
+    /// known to be synced with their directory.
+    synced: std::sync::Mutex<Listing>,
+}
+
+/// The entries of a generation's folder and of its `blobs/`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Listing {
+    top: std::collections::BTreeSet<std::ffi::OsString>,
+    blobs: std::collections::BTreeSet<std::ffi::OsString>,
 }
 
 /// What [`DataDir::open_live`] found.
@@ -80,13 +100,26 @@ pub(super) enum Opened {
     Recovered(Generation),
 }
 
+fn damaged(path: &Path, why: String) -> StoreError {
+    StoreError::Damaged {
+        path: path.to_path_buf(),
+        why,
+    }
+}
+
 impl DataDir {
-    /// Creates `path` owner-only if missing and takes its lock; another
-    /// process holding it is [`StoreError::Locked`].
+    /// Creates `path` owner-only if missing (with `create`) and takes its
+    /// lock; another process holding it is [`StoreError::Locked`]. A
+    /// directory owned by another user, or with a link where a file of the
+    /// store's should be, is refused before anything is written.
     pub(super) fn lock(path: &Path, create: bool) -> Result<DataDir, StoreError> {
         if create {
             create_private_dir(path)?;
-        } else if current_name(path)?.is_none() {
+        } else if !path.is_dir() {
+            return Err(StoreError::NoDatabase(path.to_path_buf()));
+        }
+        check_entries(path)?;
+        if !create && survey(path)?.is_none() {
             return Err(StoreError::NoDatabase(path.to_path_buf()));
         }
         let file = private_options(OpenOptions::new().read(true).write(true).create(true))
@@ -96,36 +129,42 @@ impl DataDir {
                 source,
             })?;
         take_lock(&file, path, File::try_lock)?;
-        let seq = private_options(OpenOptions::new().read(true).write(true).create(true))
-            .open(path.join(SEQ))
-            .map_err(|source| StoreError::DataDir {
-                path: path.to_path_buf(),
-                source,
-            })?;
         Ok(DataDir {
             path: path.to_path_buf(),
             _lock: file,
-            seq: Some(seq),
+            seq: std::sync::Mutex::new(None),
         })
     }
 
-    /// Notes the number of a commit that has just been synced. The counter
-    /// lives in the database too; a copy recovered after a crash must reach
-    /// this number, or sled's recovery cut off confirmed changes. Written
-    /// without a sync of its own: after a power cut it may lag behind, which
-    /// only weakens the check, never fails a sound database.
-    pub(super) fn note_commit(&self, seq: u64) {
-        #[cfg(unix)]
-        if let Some(file) = &self.seq {
-            use std::os::unix::fs::FileExt;
-            if let Err(e) = file.write_all_at(&seq.to_be_bytes(), 0) {
-                tracing::warn!(error = %e, "cannot note the commit counter");
-            }
+    /// Notes the number of a commit that has just been synced, and syncs it
+    /// too. The counter lives in the database as well; a copy recovered
+    /// after a crash must reach this number, or sled's recovery cut off
+    /// confirmed changes.
+    pub(super) fn note_commit(&self, seq: u64) -> Result<(), StoreError> {
+        let mut guard = self.seq.lock().unwrap_or_else(|e| e.into_inner());
+        let err = |source| StoreError::DataDir {
+            path: self.path.join(SEQ),
+            source,
+        };
+        if guard.is_none() {
+            *guard = Some(open_no_follow(&self.path.join(SEQ), true).map_err(err)?);
         }
+        let Some(file) = guard.as_ref() else {
+            return Ok(());
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            file.write_all_at(&seq.to_be_bytes(), 0).map_err(err)?;
+        }
+        file.sync_data().map_err(err)
     }
 
-    /// Sets the commit counter after a restore, synced.
+    /// Sets the commit counter (a new database, a restore), synced with its
+    /// directory.
     pub(super) fn reset_seq(&self, seq: u64) -> Result<(), StoreError> {
+        let mut guard = self.seq.lock().unwrap_or_else(|e| e.into_inner());
+        *guard = None;
         write_atomically(&self.path, SEQ, &seq.to_be_bytes()).map_err(|source| {
             StoreError::DataDir {
                 path: self.path.clone(),
@@ -134,17 +173,15 @@ impl DataDir {
         })
     }
 
-    /// The number of the last commit noted beside the database (0 if none).
-    pub(super) fn committed_seq(&self) -> u64 {
-        fs::read(self.path.join(SEQ))
-            .ok()
-            .and_then(|b| <[u8; 8]>::try_from(b.get(..8)?).ok())
-            .map_or(0, u64::from_be_bytes)
+    /// The number of the last commit noted beside the database; `None` if
+    /// the counter is missing or damaged.
+    pub(super) fn committed_seq(&self) -> Option<u64> {
+        read_seq(&self.path)
     }
 
     /// The live generation's name, if `CURRENT` names one.
     pub(super) fn current(&self) -> Option<String> {
-        current_name(&self.path).ok().flatten()
+        survey(&self.path).ok().flatten()
     }
 
     /// The directory.
@@ -159,9 +196,15 @@ impl DataDir {
     /// `tag` authenticates the seal with the master key, so a wrong key is
     /// found before anything is opened.
     pub(super) fn open_live(&self, tag: &dyn Fn(&[u8]) -> String) -> Result<Opened, StoreError> {
-        let Some(name) = current_name(&self.path)? else {
+        let Some(name) = survey(&self.path)? else {
+            // A first start: whatever an interrupted first start left (it
+            // confirmed nothing, or `survey` would have called it damage)
+            // goes, then the new generation is synced before `CURRENT`
+            // names it.
+            self.remove_strays()?;
             let generation = self.create_generation()?;
             generation.sync_all()?;
+            self.reset_seq(0)?;
             self.switch_to(&generation.name)?;
             return Ok(Opened::New(generation));
         };
@@ -172,17 +215,36 @@ impl DataDir {
                 source_name: String::new(),
             }),
             Seal::Matches => {
+                if self.committed_seq().is_none() {
+                    // Sealed whole: the counter comes back from the database.
+                    let db = open_generation(&dir, name.clone())?;
+                    let seq = db
+                        .db
+                        .open_tree(super::trees::META)?
+                        .get(super::COMMIT_SEQ)?;
+                    drop(db);
+                    self.reset_seq(super::be_u64(seq.as_deref()))?;
+                    return self.open_live(tag);
+                }
                 // From here on the generation will change: the seal goes first.
                 remove_synced(&self.path, CLEAN)?;
                 Ok(Opened::Clean(open_generation(&dir, name)?))
             }
-            Seal::Differs => Err(StoreError::Damaged {
-                path: self.path.clone(),
-                why: format!(
+            Seal::Differs => Err(damaged(
+                &self.path,
+                format!(
                     "the files of {name} changed after it was last closed cleanly (damaged disk, or altered)"
                 ),
-            }),
+            )),
             Seal::Missing => {
+                if self.committed_seq().is_none() && name != LEGACY {
+                    return Err(damaged(
+                        &self.path,
+                        format!(
+                            "the last stop was not clean and the commit counter `{SEQ}` beside it is missing or damaged, so what was confirmed last cannot be told"
+                        ),
+                    ));
+                }
                 let copy = self.next_name()?;
                 let target = self.path.join(&copy);
                 let opened = copy_dir(&dir, &target)
@@ -196,10 +258,9 @@ impl DataDir {
                     Err(e) => {
                         let _ = scrub_dir(&target);
                         Err(match e {
-                            StoreError::Open { source, .. } => StoreError::Damaged {
-                                path: self.path.clone(),
-                                why: format!("sled cannot read it back ({source})"),
-                            },
+                            StoreError::Open { source, .. } => {
+                                damaged(&self.path, format!("sled cannot read it back ({source})"))
+                            }
                             other => other,
                         })
                     }
@@ -208,9 +269,11 @@ impl DataDir {
         }
     }
 
-    /// Whether the directory holds a database.
+    /// Whether the directory holds a database. One whose `CURRENT` is
+    /// missing or damaged while anything was ever confirmed in it is
+    /// [`StoreError::Damaged`], never "no database".
     pub(super) fn has_database(&self) -> Result<bool, StoreError> {
-        Ok(current_name(&self.path)?.is_some())
+        Ok(survey(&self.path)?.is_some())
     }
 
     /// The live generation's directory and whether its files are exactly as
@@ -219,8 +282,7 @@ impl DataDir {
         &self,
         tag: &dyn Fn(&[u8]) -> String,
     ) -> Result<(PathBuf, Seal), StoreError> {
-        let name =
-            current_name(&self.path)?.ok_or_else(|| StoreError::NoDatabase(self.path.clone()))?;
+        let name = survey(&self.path)?.ok_or_else(|| StoreError::NoDatabase(self.path.clone()))?;
         let seal = self.seal_state(&name, tag)?;
         Ok((self.path.join(name), seal))
     }
@@ -235,6 +297,11 @@ impl DataDir {
         else {
             return Ok(Seal::Differs);
         };
+        if tag(format!("{sealed_name} {digest}").as_bytes()) != mac {
+            // Either another key, or the seal itself was changed: the MAC
+            // cannot tell which, so neither is trusted and nothing opens.
+            return Ok(Seal::WrongKey);
+        }
         if sealed_name != name {
             return Ok(Seal::Missing);
         }
@@ -244,8 +311,6 @@ impl DataDir {
         })?;
         Ok(if hex::encode(actual) != digest {
             Seal::Differs
-        } else if tag(format!("{sealed_name} {digest}").as_bytes()) != mac {
-            Seal::WrongKey
         } else {
             Seal::Matches
         })
@@ -267,14 +332,19 @@ impl DataDir {
         Ok(())
     }
 
-    /// Takes the lock of an existing data directory without writing
-    /// anything: for checks. A directory without a lock file has no process
-    /// of this version using it.
+    /// Takes the lock of an existing data directory, to read it: for checks,
+    /// which write nothing but their private copy in `scratch/`. Exclusive,
+    /// so no start, restore or other check changes it meanwhile. A directory
+    /// without a lock file has no process of this version using it.
     pub(super) fn lock_readonly(path: &Path) -> Result<DataDir, StoreError> {
-        if current_name(path)?.is_none() {
+        if !path.is_dir() {
             return Err(StoreError::NoDatabase(path.to_path_buf()));
         }
-        let file = match File::open(path.join(LOCK)) {
+        check_entries(path)?;
+        if survey(path)?.is_none() {
+            return Err(StoreError::NoDatabase(path.to_path_buf()));
+        }
+        let file = match open_no_follow(&path.join(LOCK), false) {
             Ok(f) => f,
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 File::open(path).map_err(|source| StoreError::DataDir {
@@ -289,31 +359,41 @@ impl DataDir {
                 });
             }
         };
-        take_lock(&file, path, File::try_lock_shared)?;
+        take_lock(&file, path, File::try_lock)?;
         Ok(DataDir {
             path: path.to_path_buf(),
             _lock: file,
-            seq: None,
+            seq: std::sync::Mutex::new(None),
         })
     }
 
     /// Moves the live generation out of the way, untouched, under a name
-    /// starting with `prefix`: a damaged database kept for salvage.
+    /// starting with `prefix`: a damaged database kept for salvage. With no
+    /// readable `CURRENT`, every generation is moved aside, so nothing of a
+    /// database whose pointer was lost is ever scrubbed as a stray.
     pub(super) fn set_aside(&self, prefix: &str) -> Result<(), StoreError> {
-        let Ok(Some(name)) = current_name(&self.path) else {
-            return Ok(());
-        };
         let err = |source| StoreError::DataDir {
             path: self.path.clone(),
             source,
         };
-        let mut target = self.path.join(format!("{prefix}{name}"));
-        let mut n = 1;
-        while target.exists() {
-            n += 1;
-            target = self.path.join(format!("{prefix}{name}-{n}"));
+        let names = match survey(&self.path) {
+            Ok(Some(name)) => vec![name],
+            Ok(None) | Err(_) => generation_names(&self.path).map_err(err)?,
+        };
+        for name in names {
+            let mut target = self.path.join(format!("{prefix}{name}"));
+            let mut n = 1;
+            while fs::symlink_metadata(&target).is_ok() {
+                n += 1;
+                target = self.path.join(format!("{prefix}{name}-{n}"));
+            }
+            fs::rename(self.path.join(&name), &target).map_err(err)?;
         }
-        fs::rename(self.path.join(&name), &target).map_err(err)?;
+        if let Err(e) = fs::remove_file(self.path.join(CURRENT))
+            && e.kind() != ErrorKind::NotFound
+        {
+            return Err(err(e));
+        }
         sync_dir(&self.path).map_err(err)
     }
 
@@ -330,21 +410,65 @@ impl DataDir {
         open_generation(&self.path.join(&name), name)
     }
 
-    /// Removes what an interrupted swap or recovery left: every generation
-    /// but the live one, and a half-written `CURRENT`.
+    /// A new, empty private folder for a copy that a check or a salvage
+    /// reads, inside the data directory, so that erasure reaches it and no
+    /// copy of the database is ever left elsewhere. Every start clears them.
+    pub(super) fn scratch(&self, what: &str) -> Result<PathBuf, StoreError> {
+        let err = |source| StoreError::DataDir {
+            path: self.path.join(SCRATCH),
+            source,
+        };
+        let folder = self.path.join(SCRATCH);
+        create_private_dir(&folder)?;
+        let path = folder.join(what);
+        scrub_dir(&path).map_err(err)?;
+        let mut builder = fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(&path).map_err(err)?;
+        Ok(path)
+    }
+
+    /// Removes what an interrupted swap, recovery, backup, check or salvage
+    /// left: every generation but the live one, half-written files (`*.tmp`,
+    /// here and in `backups/`), and the scratch copies. A stray link is
+    /// removed as a link; what it points to is never touched.
     pub(super) fn remove_strays(&self) -> Result<(), StoreError> {
-        let live = current_name(&self.path)?;
+        let live = survey(&self.path)?;
         let err = |source| StoreError::DataDir {
             path: self.path.clone(),
             source,
         };
-        for entry in fs::read_dir(&self.path).map_err(err)? {
-            let entry = entry.map_err(err)?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if is_generation_name(&name) && Some(&name) != live.as_ref() {
-                scrub_dir(&entry.path()).map_err(err)?;
-            } else if name.ends_with(".tmp") {
-                scrub_file(&entry.path()).map_err(err)?;
+        for folder in [
+            self.path.clone(),
+            self.path.join(super::backup::BACKUPS_DIR),
+        ] {
+            let entries = match fs::read_dir(&folder) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => return Err(err(e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(err)?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let top = folder == self.path;
+                let stray = name.ends_with(".tmp")
+                    || top && name == SCRATCH
+                    || top && is_generation_name(&name) && Some(&name) != live.as_ref();
+                if !stray {
+                    continue;
+                }
+                if entry.file_type().map_err(err)?.is_symlink() {
+                    fs::remove_file(entry.path()).map_err(err)?;
+                } else if entry.file_type().map_err(err)?.is_dir() {
+                    scrub_dir(&entry.path()).map_err(err)?;
+                } else {
+                    scrub_file(&entry.path()).map_err(err)?;
+                }
+                sync_dir(&folder).map_err(err)?;
             }
         }
         Ok(())
@@ -392,7 +516,9 @@ impl DataDir {
             let name = entry.map_err(err)?.file_name();
             if let Some(n) = name
                 .to_str()
+                .map(|n| n.strip_prefix(DAMAGED_PREFIX).unwrap_or(n))
                 .and_then(|n| n.strip_prefix("db."))
+                .and_then(|n| n.split('-').next())
                 .and_then(|n| n.parse::<u64>().ok())
             {
                 highest = highest.max(n);
@@ -401,6 +527,9 @@ impl DataDir {
         Ok(format!("db.{}", highest.saturating_add(1)))
     }
 }
+
+/// The prefix of a damaged database set aside for salvage.
+pub(super) const DAMAGED_PREFIX: &str = "damaged-";
 
 /// Takes a lock on the data directory's lock file with `try`, waiting up to
 /// [`LOCK_PATIENCE`] for another holder to let go.
@@ -438,7 +567,8 @@ pub(super) enum Seal {
     Differs,
     /// Not sealed: the last stop was not clean (or it is in use).
     Missing,
-    /// Sealed under another master key: the key given is not this database's.
+    /// The seal does not authenticate with this key: the key given is not
+    /// this database's (or the seal was altered).
     WrongKey,
 }
 
@@ -449,11 +579,50 @@ impl Generation {
     }
 
     /// Makes every write so far durable: sled's flush (its buffers to the
-    /// kernel), then `fdatasync` of its log (the kernel's to the disk, with
-    /// the file's new size).
+    /// kernel), then every file sled has made since the last commit (blob
+    /// files, snapshots) and the folders that name them, then `fdatasync` of
+    /// its log (the kernel's to the disk, with the file's new size). The log
+    /// goes last, so it never names a blob that the disk does not hold.
     pub(super) fn commit(&self) -> Result<(), StoreError> {
         self.db.flush()?;
+        self.sync_new_files()
+            .map_err(|source| StoreError::DataDir {
+                path: self.dir.clone(),
+                source,
+            })?;
         self.log.sync_data().map_err(|e| StoreError::Db(e.into()))
+    }
+
+    /// Syncs the files that appeared in the generation's folder or its
+    /// `blobs/` since the last call, and each folder whose names changed.
+    fn sync_new_files(&self) -> std::io::Result<()> {
+        let mut known = self.synced.lock().unwrap_or_else(|e| e.into_inner());
+        let now = listing(&self.dir)?;
+        if now == *known {
+            return Ok(());
+        }
+        for (folder, names, before) in [
+            (self.dir.clone(), &now.top, &known.top),
+            (self.dir.join("blobs"), &now.blobs, &known.blobs),
+        ] {
+            if names == before {
+                continue;
+            }
+            for name in names.difference(before) {
+                let path = folder.join(name);
+                if fs::symlink_metadata(&path)?.is_file() {
+                    open_no_follow(&path, false)?.sync_all()?;
+                }
+            }
+            if folder.exists() {
+                sync_dir(&folder)?;
+            }
+        }
+        if now.blobs != known.blobs || now.top != known.top {
+            sync_dir(&self.dir)?;
+        }
+        *known = now;
+        Ok(())
     }
 
     /// Commits, then syncs every file sled made and the directories that
@@ -465,6 +634,21 @@ impl Generation {
             source,
         })
     }
+}
+
+/// The names in a generation's folder and its `blobs/`.
+fn listing(dir: &Path) -> std::io::Result<Listing> {
+    let names = |folder: &Path| -> std::io::Result<std::collections::BTreeSet<_>> {
+        match fs::read_dir(folder) {
+            Ok(entries) => entries.map(|e| e.map(|e| e.file_name())).collect(),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(Default::default()),
+            Err(e) => Err(e),
+        }
+    };
+    Ok(Listing {
+        top: names(dir)?,
+        blobs: names(&dir.join("blobs"))?,
+    })
 }
 
 impl Generation {
@@ -479,33 +663,9 @@ impl Generation {
             name: String::new(),
             dir: dir.to_path_buf(),
             log,
+            synced: std::sync::Mutex::new(Listing::default()),
         })
     }
-}
-
-/// A new private directory for a scratch copy, outside the data directory.
-pub(super) fn scratch_dir(what: &str) -> Result<PathBuf, StoreError> {
-    let path = std::env::temp_dir().join(format!(
-        "companion-{what}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-    ));
-    let mut builder = fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(&path)
-        .map_err(|source| StoreError::DataDir {
-            path: path.clone(),
-            source,
-        })?;
-    Ok(path)
 }
 
 /// Opens a scratch copy of a generation (sled's recovery runs on the copy).
@@ -526,55 +686,132 @@ fn sled_config(dir: &Path) -> sled::Config {
 }
 
 fn open_generation(dir: &Path, name: String) -> Result<Generation, StoreError> {
+    let err = |source| StoreError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(StoreError::Damaged {
+            path: dir.to_path_buf(),
+            why: "it is not a folder of the store's (a link or a file)".into(),
+        });
+    }
     let db = sled_config(dir).open().map_err(|source| StoreError::Open {
         path: dir.to_path_buf(),
         source,
     })?;
-    let log = File::open(dir.join("db")).map_err(|source| StoreError::DataDir {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let log = open_no_follow(&dir.join("db"), false).map_err(err)?;
     // sled creates files with the process's umask; these hold member data.
-    restrict_tree(dir).map_err(|source| StoreError::DataDir {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    restrict_tree(dir).map_err(err)?;
+    // Whatever sled wrote in opening it is synced now, so the first commit
+    // knows which files are new.
+    sync_files(dir).map_err(err)?;
+    let known = listing(dir).map_err(err)?;
     Ok(Generation {
         db,
         name,
         dir: dir.to_path_buf(),
         log,
+        synced: std::sync::Mutex::new(known),
     })
 }
 
 /// Whether `dir` holds a database (possibly damaged); reads, never writes.
 pub(super) fn holds_database(dir: &Path) -> bool {
-    !matches!(current_name(dir), Ok(None))
+    !matches!(survey(dir), Ok(None))
 }
 
 /// The live generation's name, from `CURRENT` (or a database from before
-/// generations); `None` if there is no database.
-fn current_name(dir: &Path) -> Result<Option<String>, StoreError> {
+/// generations); `None` if the directory holds no database. A directory
+/// without a readable `CURRENT` in which anything was ever confirmed (a
+/// commit counted, a clean close, an erasure, a backup, a database set
+/// aside) is damaged, never new: only an interrupted first start, which
+/// confirmed nothing, leaves generations without `CURRENT` that may go.
+fn survey(dir: &Path) -> Result<Option<String>, StoreError> {
     let err = |source| StoreError::DataDir {
         path: dir.to_path_buf(),
         source,
     };
+    if fs::symlink_metadata(dir).is_err_and(|e| e.kind() == ErrorKind::NotFound) {
+        return Ok(None);
+    }
     if let Some(text) = read_optional(&dir.join(CURRENT))? {
         let name = text.trim();
-        if !is_generation_name(name) || !dir.join(name).is_dir() {
-            return Err(StoreError::Damaged {
-                path: dir.to_path_buf(),
-                why: format!("{CURRENT} does not name a database in this directory"),
-            });
+        let real_dir = fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.is_dir());
+        if !is_generation_name(name) || !real_dir {
+            return Err(damaged(
+                dir,
+                format!("{CURRENT} does not name a database in this directory"),
+            ));
         }
         return Ok(Some(name.to_string()));
     }
-    match fs::metadata(dir.join(LEGACY)) {
-        Ok(m) if m.is_dir() => Ok(Some(LEGACY.to_string())),
-        Ok(_) => Ok(None),
-        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(err(e)),
+    match fs::symlink_metadata(dir.join(LEGACY)) {
+        Ok(m) if m.is_dir() => return Ok(Some(LEGACY.to_string())),
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
     }
+    let mut evidence = Vec::new();
+    if read_seq(dir).is_none_or(|n| n > 0) && fs::symlink_metadata(dir.join(SEQ)).is_ok() {
+        evidence.push(format!("its commit counter `{SEQ}` counts changes"));
+    }
+    if fs::symlink_metadata(dir.join(CLEAN)).is_ok() {
+        evidence.push("it was closed cleanly before".to_string());
+    }
+    let erasures = dir.join(super::envelope::ERASURES_FILE);
+    if let Ok(m) = fs::symlink_metadata(&erasures)
+        && m.len() > super::envelope::EMPTY_RECORD_LEN
+    {
+        evidence.push("its erasure record holds erasures".to_string());
+    }
+    let backups = dir.join(super::backup::BACKUPS_DIR);
+    if fs::read_dir(&backups).is_ok_and(|mut e| e.next().is_some())
+        || fs::symlink_metadata(&backups).is_ok_and(|m| !m.is_dir())
+    {
+        evidence.push("it holds automatic backups".to_string());
+    }
+    for entry in fs::read_dir(dir).map_err(err)? {
+        let name = entry.map_err(err)?.file_name();
+        if name.to_string_lossy().starts_with(DAMAGED_PREFIX) {
+            evidence.push("a damaged database is set aside in it".to_string());
+            break;
+        }
+    }
+    if evidence.is_empty() {
+        return Ok(None);
+    }
+    Err(damaged(
+        dir,
+        format!(
+            "its {CURRENT} file, which names the live database, is missing, though {}",
+            evidence.join(" and ")
+        ),
+    ))
+}
+
+/// The counter `seq` beside the database: exactly 8 bytes, or `None`.
+fn read_seq(dir: &Path) -> Option<u64> {
+    let mut file = open_no_follow(&dir.join(SEQ), false).ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    <[u8; 8]>::try_from(bytes.as_slice())
+        .ok()
+        .map(u64::from_be_bytes)
+}
+
+/// The generations in `dir` (`db.N` and a database from before them).
+fn generation_names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_generation_name(&name) && entry.file_type()?.is_dir() {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 fn is_generation_name(name: &str) -> bool {
@@ -585,7 +822,11 @@ fn is_generation_name(name: &str) -> bool {
 }
 
 fn read_optional(path: &Path) -> Result<Option<String>, StoreError> {
-    match fs::read_to_string(path) {
+    let read = open_no_follow(path, false).and_then(|mut f| {
+        let mut text = String::new();
+        f.read_to_string(&mut text).map(|_| text)
+    });
+    match read {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
         Err(source) => Err(StoreError::File {
@@ -612,13 +853,115 @@ const OWN_NAMES: &[&str] = &[
     CLEAN,
     SEQ,
     LOCK,
+    SCRATCH,
     super::envelope::ERASURES_FILE,
     super::keys::KEY_FILE,
     super::backup::BACKUPS_DIR,
 ];
 
+fn is_own_name(name: &str) -> bool {
+    OWN_NAMES.contains(&name) || is_generation_name(name) || name.starts_with(DAMAGED_PREFIX)
+}
+
+/// The user this process runs as.
+#[cfg(unix)]
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid takes no arguments, cannot fail and touches no memory.
+    unsafe { libc::geteuid() }
+}
+
+/// Refuses a data directory that another user owns, or that has a link,
+/// or an entry owned by another user, where the store keeps its files (the
+/// live generation and the backups included). Reads only.
+fn check_entries(dir: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let err = |source| StoreError::DataDir {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let me = effective_uid();
+        let owner = fs::metadata(dir).map_err(err)?.uid();
+        if owner != me {
+            return Err(StoreError::NotOwner {
+                path: dir.to_path_buf(),
+                owner,
+                me,
+            });
+        }
+        let mut to_check = Vec::new();
+        for entry in fs::read_dir(dir).map_err(err)? {
+            let entry = entry.map_err(err)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Strays (`*.tmp`, old generations) are removed as they are.
+            if is_own_name(&name) && !name.ends_with(".tmp") {
+                to_check.push((name, entry.path()));
+            }
+        }
+        let live = read_optional(&dir.join(CURRENT)).ok().flatten();
+        let live = live.as_deref().map(str::trim);
+        for (name, path) in to_check {
+            let meta = fs::symlink_metadata(&path).map_err(err)?;
+            if meta.file_type().is_symlink() {
+                let stray =
+                    is_generation_name(&name) && Some(name.as_str()) != live || name == SCRATCH;
+                if stray {
+                    continue;
+                }
+                return Err(damaged(
+                    dir,
+                    format!(
+                        "`{name}` is a symbolic link; the store never follows links inside its data directory. Put the real {} back in its place",
+                        if name == super::backup::BACKUPS_DIR || is_generation_name(&name) {
+                            "folder"
+                        } else {
+                            "file"
+                        }
+                    ),
+                ));
+            }
+            if meta.uid() != me {
+                return Err(StoreError::NotOwner {
+                    path: path.clone(),
+                    owner: meta.uid(),
+                    me,
+                });
+            }
+            let deep = Some(name.as_str()) == live || name == super::backup::BACKUPS_DIR;
+            if deep && meta.is_dir() {
+                for inner in walk(&path).map_err(err)? {
+                    if inner.is_link {
+                        return Err(damaged(
+                            dir,
+                            format!(
+                                "`{}` is a symbolic link; the store never follows links inside its data directory",
+                                inner
+                                    .path
+                                    .strip_prefix(dir)
+                                    .unwrap_or(&inner.path)
+                                    .display()
+                            ),
+                        ));
+                    }
+                    let owner = fs::symlink_metadata(&inner.path).map_err(err)?.uid();
+                    if owner != me {
+                        return Err(StoreError::NotOwner {
+                            path: inner.path,
+                            owner,
+                            me,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Creates `dir` with mode 0700 (on Unix), or checks an existing one is a
-/// directory and tightens it and the store's own files in it.
+/// directory and tightens it and the store's own files in it. A link in
+/// the store's place is refused, never followed.
 pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     let err = |source| StoreError::DataDir {
         path: dir.to_path_buf(),
@@ -636,22 +979,27 @@ pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
                 fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)?;
             }
             for entry in fs::read_dir(dir).map_err(err)? {
-                let path = entry.map_err(err)?.path();
+                let entry = entry.map_err(err)?;
+                let path = entry.path();
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                let ours = OWN_NAMES.contains(&name)
-                    || name.starts_with("db.")
-                    || name.starts_with("damaged-");
-                if !ours {
+                let kind = entry.file_type().map_err(err)?;
+                if !is_own_name(name) || kind.is_symlink() {
                     continue;
                 }
-                if path.is_dir() && !path.is_symlink() {
+                if kind.is_dir() {
                     restrict_tree(&path).map_err(err)?;
-                } else if path.is_file() && !path.is_symlink() {
+                } else if kind.is_file() {
                     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(err)?;
                 }
             }
         }
         return Ok(());
+    }
+    if fs::symlink_metadata(dir).is_ok() {
+        return Err(damaged(
+            dir,
+            "it is not a folder (a link to one is not followed, or a file)".into(),
+        ));
     }
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
@@ -660,17 +1008,28 @@ pub(super) fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(err)
+    builder.create(dir).map_err(err)?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sync_dir(parent).map_err(err)?;
+    }
+    Ok(())
 }
 
-/// Options that create files readable and writable by their owner only.
+/// Options that create files readable and writable by their owner only,
+/// and never open a file through a link.
 pub(super) fn private_options(options: &mut OpenOptions) -> &mut OpenOptions {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
     }
     options
+}
+
+/// Opens an existing file, for reading (and writing with `write`), never
+/// through a link.
+pub(super) fn open_no_follow(path: &Path, write: bool) -> std::io::Result<File> {
+    private_options(OpenOptions::new().read(true).write(write)).open(path)
 }
 
 /// Makes every file under `dir` 0600 and every directory 0700.
@@ -678,49 +1037,78 @@ fn restrict_tree(dir: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for path in walk(dir)? {
+        for entry in walk(dir)? {
             // A link is never followed: its target is not the store's.
-            let kind = fs::symlink_metadata(&path)?.file_type();
-            if kind.is_symlink() {
+            if entry.is_link {
                 continue;
             }
-            let mode = if kind.is_dir() { 0o700 } else { 0o600 };
-            fs::set_permissions(&path, fs::Permissions::from_mode(mode))?;
+            let mode = if entry.is_dir { 0o700 } else { 0o600 };
+            fs::set_permissions(&entry.path, fs::Permissions::from_mode(mode))?;
         }
         fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
 }
 
-/// Every file and directory under `dir`, sorted, depth first.
-fn walk(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+/// One entry of [`walk`], its kind read without following a link.
+struct Entry {
+    path: PathBuf,
+    is_dir: bool,
+    is_link: bool,
+}
+
+/// Every file and directory under `dir`, sorted, depth first; links are
+/// listed as links and never entered.
+fn walk(dir: &Path) -> std::io::Result<Vec<Entry>> {
     let mut out = Vec::new();
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(fs::DirEntry::file_name);
     for entry in entries {
+        let kind = entry.file_type()?;
         let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            out.push(path.clone());
+        if kind.is_dir() {
+            out.push(Entry {
+                path: path.clone(),
+                is_dir: true,
+                is_link: false,
+            });
             out.extend(walk(&path)?);
         } else {
-            out.push(path);
+            out.push(Entry {
+                path,
+                is_dir: false,
+                is_link: kind.is_symlink(),
+            });
         }
     }
     Ok(out)
+}
+
+/// [`walk`], refusing any link: a database's files are never links.
+fn walk_no_links(dir: &Path) -> std::io::Result<Vec<Entry>> {
+    let entries = walk(dir)?;
+    if let Some(link) = entries.iter().find(|e| e.is_link) {
+        return Err(std::io::Error::other(format!(
+            "{} is a symbolic link; the store never follows links inside its data directory",
+            link.path.display()
+        )));
+    }
+    Ok(entries)
 }
 
 /// SHA-256 over every file under `dir`: relative name, length and bytes.
 pub(super) fn digest_dir(dir: &Path) -> std::io::Result<[u8; 32]> {
     let mut hash = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
-    for path in walk(dir)? {
-        if path.is_dir() {
+    for entry in walk_no_links(dir)? {
+        if entry.is_dir {
             continue;
         }
+        let path = entry.path;
         let rel = path.strip_prefix(dir).unwrap_or(&path);
         hash.update(rel.to_string_lossy().as_bytes());
         hash.update([0]);
-        let mut file = File::open(&path)?;
+        let mut file = open_no_follow(&path, false)?;
         hash.update(file.metadata()?.len().to_be_bytes());
         loop {
             let n = file.read(&mut buf)?;
@@ -734,7 +1122,7 @@ pub(super) fn digest_dir(dir: &Path) -> std::io::Result<[u8; 32]> {
 }
 
 /// Copies every file under `from` into a new directory `to`, owner-only,
-/// and syncs them all.
+/// and syncs them all. A link inside `from` is refused.
 pub(super) fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
@@ -743,35 +1131,40 @@ pub(super) fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
         builder.mode(0o700);
     }
     builder.create(to)?;
-    for path in walk(from)? {
+    for entry in walk_no_links(from)? {
+        let path = entry.path;
         let target = to.join(path.strip_prefix(from).unwrap_or(&path));
-        if path.is_dir() {
+        if entry.is_dir {
             builder.create(&target)?;
         } else {
-            let mut src = File::open(&path)?;
+            let mut src = open_no_follow(&path, false)?;
             let mut dst =
                 private_options(OpenOptions::new().write(true).create_new(true)).open(&target)?;
             std::io::copy(&mut src, &mut dst)?;
             dst.sync_all()?;
         }
     }
-    sync_tree_dirs(to)
+    sync_tree_dirs(to)?;
+    if let Some(parent) = to.parent() {
+        sync_dir(parent)?;
+    }
+    Ok(())
 }
 
 /// Syncs every file under `dir`, then the directories that name them.
 fn sync_files(dir: &Path) -> std::io::Result<()> {
-    for path in walk(dir)? {
-        if !path.is_dir() {
-            File::open(&path)?.sync_all()?;
+    for entry in walk_no_links(dir)? {
+        if !entry.is_dir {
+            open_no_follow(&entry.path, false)?.sync_all()?;
         }
     }
     sync_tree_dirs(dir)
 }
 
 fn sync_tree_dirs(dir: &Path) -> std::io::Result<()> {
-    for path in walk(dir)? {
-        if path.is_dir() {
-            sync_dir(&path)?;
+    for entry in walk(dir)? {
+        if entry.is_dir {
+            sync_dir(&entry.path)?;
         }
     }
     sync_dir(dir)
@@ -786,8 +1179,10 @@ pub(super) fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// syncs the directory: afterwards the file is either wholly old or wholly new.
 pub(super) fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!("{name}.tmp"));
-    let mut file =
-        private_options(OpenOptions::new().write(true).create(true).truncate(true)).open(&tmp)?;
+    if fs::symlink_metadata(&tmp).is_ok() {
+        fs::remove_file(&tmp)?;
+    }
+    let mut file = private_options(OpenOptions::new().write(true).create_new(true)).open(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     fs::rename(&tmp, dir.join(name))?;
@@ -811,9 +1206,12 @@ pub(super) fn zero(file: &File) -> std::io::Result<()> {
 
 /// Overwrites a file with zeros, syncs it, then removes it. On an ordinary
 /// disk this leaves nothing of it to read through the filesystem; see
-/// SECURITY.md for what a copy-on-write filesystem or an SSD may keep.
+/// SECURITY.md for what a copy-on-write filesystem or an SSD may keep. A
+/// link is removed as a link, never followed.
 pub(super) fn scrub_file(path: &Path) -> std::io::Result<()> {
-    if let Ok(file) = OpenOptions::new().write(true).open(path) {
+    if let Ok(file) = open_no_follow(path, true)
+        && file.metadata()?.is_file()
+    {
         zero(&file)?;
     }
     match fs::remove_file(path) {
@@ -822,17 +1220,24 @@ pub(super) fn scrub_file(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Scrubs every file under `dir`, then removes it.
+/// Scrubs every file under `dir`, then removes it (a link inside is
+/// removed as a link; a link in `dir`'s own place, likewise).
 pub(super) fn scrub_dir(dir: &Path) -> std::io::Result<()> {
-    if !dir.exists() {
-        return Ok(());
-    }
-    for path in walk(dir)? {
-        if !path.is_dir() {
-            scrub_file(&path)?;
+    match fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(m) if !m.is_dir() => {
+            fs::remove_file(dir)?;
+        }
+        Ok(_) => {
+            for entry in walk(dir)? {
+                if !entry.is_dir {
+                    scrub_file(&entry.path)?;
+                }
+            }
+            fs::remove_dir_all(dir)?;
         }
     }
-    fs::remove_dir_all(dir)?;
     if let Some(parent) = dir.parent() {
         sync_dir(parent)?;
     }

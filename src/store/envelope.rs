@@ -262,103 +262,338 @@ impl Envelope {
 
 /// The erasure record: fingerprints of every record erased from this data
 /// directory (forgotten members, deleted reflections, the versions an edit
-/// replaced), appended and synced before the erasure is confirmed. It lives
-/// beside the database, not in it, so that a restore of an older backup can
-/// leave out what was erased after the backup was made.
+/// replaced, numbers that may never be given again), appended and synced
+/// before the erasure is confirmed. It lives beside the database, not in it,
+/// so that a restore of an older backup can leave out what was erased after
+/// the backup was made.
+///
+/// The file is authenticated with a key derived from the master key, so a
+/// changed, cut or replaced record is found, and so is a wrong key:
+///
+/// ```text
+/// PCER2\n
+/// header MAC (32)     HMAC(erasure key, "practice-companion erasure record v2")
+/// block*              count (u32 BE) ‖ count × fingerprint (16) ‖ MAC (32)
+/// ```
+///
+/// Each block's MAC covers the MAC before it (the header's for the first),
+/// its count and its fingerprints: a chain, so no block can be changed,
+/// reordered or dropped from the middle. Dropping blocks from the end is
+/// found with the [`Mark`] the database keeps: the number of fingerprints
+/// and the chain's MAC after its last erasure, committed with the erasure.
 #[derive(Debug)]
 pub struct ErasureLog {
     path: PathBuf,
     file: File,
+    key: Zeroizing<[u8; 32]>,
+    record: ErasureRecord,
+}
+
+/// What an erasure record holds, read and verified.
+#[derive(Debug, Clone, Default)]
+pub struct ErasureRecord {
+    /// Every fingerprint in it.
+    pub prints: HashSet<Fingerprint>,
+    /// The mark after each block, oldest first (the header's first).
+    pub marks: Vec<Mark>,
+    /// The length of the verified part; anything after it is a torn append
+    /// (never confirmed) or damage, which the database's mark tells apart.
+    pub good_len: u64,
+    /// Whether anything follows the verified part.
+    pub torn_tail: bool,
+    /// Whether this is a record from before authentication (`PCER1`).
+    pub legacy: bool,
+}
+
+/// Where an erasure record stood after an erasure: how many fingerprints,
+/// and the chain's MAC there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// Fingerprints up to this point.
+    pub count: u64,
+    /// The chain's MAC after them.
+    pub mac: [u8; 32],
+}
+
+impl Mark {
+    /// 8 bytes of count, then the MAC.
+    pub fn bytes(&self) -> [u8; 40] {
+        let mut out = [0u8; 40];
+        out[..8].copy_from_slice(&self.count.to_be_bytes());
+        out[8..].copy_from_slice(&self.mac);
+        out
+    }
+
+    /// Reads [`Mark::bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Option<Mark> {
+        let count = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+        let mac = bytes.get(8..40)?.try_into().ok()?;
+        (bytes.len() == 40).then_some(Mark { count, mac })
+    }
+}
+
+impl ErasureRecord {
+    /// Whether this record reaches `mark`: it holds the very fingerprints the
+    /// database's mark was taken after (a record cut short, replaced or from
+    /// another directory does not).
+    pub fn reaches(&self, mark: &Mark) -> bool {
+        self.legacy && mark.count == 0 || self.marks.contains(mark)
+    }
+
+    /// The newest mark.
+    pub fn mark(&self) -> Mark {
+        self.marks.last().copied().unwrap_or(Mark {
+            count: 0,
+            mac: [0; 32],
+        })
+    }
 }
 
 /// The erasure record's file name in the data directory.
 pub const ERASURES_FILE: &str = "erasures";
-const MAGIC: &[u8] = b"PCER1\n";
+const MAGIC: &[u8] = b"PCER2\n";
+const OLD_MAGIC: &[u8] = b"PCER1\n";
+const HEADER_TEXT: &[u8] = b"practice-companion erasure record v2";
+const MAC_LEN: usize = 32;
+/// The length of an authenticated record with nothing erased in it.
+pub const EMPTY_RECORD_LEN: u64 = (MAGIC.len() + MAC_LEN) as u64;
+
+fn record_mac(key: &[u8; 32]) -> HmacSha256 {
+    <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes a key of any length")
+}
+
+fn header_mac(key: &[u8; 32]) -> [u8; 32] {
+    let mut mac = record_mac(key);
+    mac.update(HEADER_TEXT);
+    mac.finalize().into_bytes().into()
+}
+
+fn block_mac(key: &[u8; 32], prev: &[u8; 32], prints: &[u8]) -> [u8; 32] {
+    let mut mac = record_mac(key);
+    mac.update(prev);
+    mac.update(&((prints.len() / FINGERPRINT_LEN) as u32).to_be_bytes());
+    mac.update(prints);
+    mac.finalize().into_bytes().into()
+}
+
+fn encode_block(key: &[u8; 32], prev: &[u8; 32], prints: &[Fingerprint]) -> (Vec<u8>, [u8; 32]) {
+    let body: Vec<u8> = prints.iter().flatten().copied().collect();
+    let mac = block_mac(key, prev, &body);
+    let mut out = Vec::with_capacity(4 + body.len() + MAC_LEN);
+    out.extend_from_slice(&(prints.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&mac);
+    (out, mac)
+}
+
+/// Why an erasure record cannot be used, in words for the operator (the
+/// caller names the file).
+fn unusable(_path: &Path, why: &str) -> StoreError {
+    StoreError::Corrupt(why.to_string())
+}
 
 impl ErasureLog {
-    /// Opens (creating, owner-only) the erasure record at `path`; a torn
-    /// last entry from a crash is cut off.
-    pub fn open(path: &Path) -> Result<ErasureLog, StoreError> {
+    /// Creates a new, empty erasure record at `path` (never over an existing
+    /// file), synced with its directory.
+    pub fn create(path: &Path, envelope: &Envelope) -> Result<ErasureLog, StoreError> {
         let err = |source| StoreError::File {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = private_options(OpenOptions::new().read(true).write(true).create(true))
+        let key = envelope.erasure.clone();
+        let header = header_mac(&key);
+        let mut file = private_options(OpenOptions::new().read(true).write(true).create_new(true))
             .open(path)
             .map_err(err)?;
-        let len = file.metadata().map_err(err)?.len();
-        if len < MAGIC.len() as u64 {
-            file.set_len(0).map_err(err)?;
-            file.write_all(MAGIC).map_err(err)?;
-            file.sync_all().map_err(err)?;
-            if let Some(dir) = path.parent() {
-                super::disk::sync_dir(dir).map_err(err)?;
-            }
-        } else {
-            let mut magic = [0u8; 6];
-            file.read_exact(&mut magic).map_err(err)?;
-            if magic != MAGIC {
-                return Err(StoreError::Corrupt(format!(
-                    "{} is not an erasure record",
-                    path.display()
-                )));
-            }
-            let whole = (len - MAGIC.len() as u64) / FINGERPRINT_LEN as u64;
-            let good = MAGIC.len() as u64 + whole * FINGERPRINT_LEN as u64;
-            if good != len {
-                file.set_len(good).map_err(err)?;
-                file.sync_all().map_err(err)?;
-            }
+        file.write_all(MAGIC).map_err(err)?;
+        file.write_all(&header).map_err(err)?;
+        file.sync_all().map_err(err)?;
+        if let Some(dir) = path.parent() {
+            super::disk::sync_dir(dir).map_err(err)?;
         }
-        file.seek(SeekFrom::End(0)).map_err(err)?;
+        let good_len = (MAGIC.len() + MAC_LEN) as u64;
         Ok(ErasureLog {
             path: path.to_path_buf(),
             file,
+            key,
+            record: ErasureRecord {
+                marks: vec![Mark {
+                    count: 0,
+                    mac: header,
+                }],
+                good_len,
+                ..ErasureRecord::default()
+            },
         })
     }
 
-    /// Appends fingerprints and syncs them to the disk.
-    pub fn append(&mut self, prints: &[Fingerprint]) -> Result<(), StoreError> {
+    /// Opens the existing erasure record at `path` for appending, verified
+    /// with the envelope's key. Nothing is written: a torn last append is
+    /// cut off only by the next append. A record from before authentication
+    /// is rewritten as an authenticated one (atomically).
+    pub fn open(path: &Path, envelope: &Envelope) -> Result<ErasureLog, StoreError> {
+        let record = ErasureLog::read(path, envelope)?;
+        if record.legacy {
+            let mut prints: Vec<Fingerprint> = record.prints.iter().copied().collect();
+            prints.sort_unstable();
+            let key = envelope.erasure.clone();
+            let header = header_mac(&key);
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend_from_slice(&header);
+            if !prints.is_empty() {
+                bytes.extend_from_slice(&encode_block(&key, &header, &prints).0);
+            }
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(ERASURES_FILE);
+            super::disk::write_atomically(dir, name, &bytes).map_err(|source| {
+                StoreError::File {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
+            return ErasureLog::open(path, envelope);
+        }
+        let file = super::disk::open_no_follow(path, true).map_err(|source| StoreError::File {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(ErasureLog {
+            path: path.to_path_buf(),
+            file,
+            key: envelope.erasure.clone(),
+            record,
+        })
+    }
+
+    /// Appends fingerprints as one block and syncs it to the disk; returns
+    /// the mark the database keeps with the erasure.
+    pub fn append(&mut self, prints: &[Fingerprint]) -> Result<Mark, StoreError> {
         if prints.is_empty() {
-            return Ok(());
+            return Ok(self.record.mark());
         }
         let err = |source| StoreError::File {
             path: self.path.clone(),
             source,
         };
-        let bytes: Vec<u8> = prints.iter().flatten().copied().collect();
-        let before = self.file.stream_position().map_err(err)?;
+        let before = self.record.good_len;
+        let last = self.record.mark();
+        let (bytes, mac) = encode_block(&self.key, &last.mac, prints);
+        // What follows the verified part was never confirmed: it goes.
         let written = self
             .file
-            .write_all(&bytes)
+            .set_len(before)
+            .and_then(|()| self.file.seek(SeekFrom::Start(before)).map(|_| ()))
+            .and_then(|()| self.file.write_all(&bytes))
             .and_then(|()| self.file.sync_data());
         if let Err(e) = written {
-            // Never leave half an entry: every later one would be misread.
-            let _ = self.file.set_len(before);
-            let _ = self.file.seek(SeekFrom::Start(before));
+            // Never leave half an entry confirmed: the next append cuts it.
+            self.record.torn_tail = true;
             return Err(err(e));
         }
-        Ok(())
+        self.record.good_len = before + bytes.len() as u64;
+        self.record.torn_tail = false;
+        self.record.prints.extend(prints.iter().copied());
+        let mark = Mark {
+            count: last.count + prints.len() as u64,
+            mac,
+        };
+        self.record.marks.push(mark);
+        Ok(mark)
+    }
+
+    /// What the record holds.
+    pub fn record(&self) -> &ErasureRecord {
+        &self.record
     }
 
     /// Every fingerprint in this erasure record.
-    pub fn all(&self) -> Result<HashSet<Fingerprint>, StoreError> {
-        ErasureLog::read(&self.path)
+    pub fn all(&self) -> &HashSet<Fingerprint> {
+        &self.record.prints
     }
 
-    /// Every fingerprint in the erasure record at `path`.
-    pub fn read(path: &Path) -> Result<HashSet<Fingerprint>, StoreError> {
-        let bytes = std::fs::read(path).map_err(|source| StoreError::File {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let body = bytes.strip_prefix(MAGIC).ok_or_else(|| {
-            StoreError::Corrupt(format!("{} is not an erasure record", path.display()))
-        })?;
-        Ok(body
-            .chunks_exact(FINGERPRINT_LEN)
-            .filter_map(|c| c.try_into().ok())
-            .collect())
+    /// Reads and verifies the erasure record at `path` without writing
+    /// anything. A record that does not authenticate with this key, or was
+    /// changed, is an error; one from before authentication (`PCER1`) is
+    /// read as it is and marked `legacy`.
+    pub fn read(path: &Path, envelope: &Envelope) -> Result<ErasureRecord, StoreError> {
+        let mut file =
+            super::disk::open_no_follow(path, false).map_err(|source| StoreError::File {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|source| StoreError::File {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if let Some(body) = bytes.strip_prefix(OLD_MAGIC) {
+            let whole = body.len() / FINGERPRINT_LEN * FINGERPRINT_LEN;
+            return Ok(ErasureRecord {
+                prints: body[..whole]
+                    .chunks_exact(FINGERPRINT_LEN)
+                    .filter_map(|c| c.try_into().ok())
+                    .collect(),
+                marks: Vec::new(),
+                good_len: (OLD_MAGIC.len() + whole) as u64,
+                torn_tail: whole != body.len(),
+                legacy: true,
+            });
+        }
+        let Some(rest) = bytes.strip_prefix(MAGIC) else {
+            return Err(unusable(path, "is not an erasure record (damaged)"));
+        };
+        let key = &envelope.erasure;
+        let header: [u8; 32] = rest
+            .get(..MAC_LEN)
+            .and_then(|h| h.try_into().ok())
+            .ok_or_else(|| unusable(path, "is cut short (damaged)"))?;
+        if header != header_mac(key) {
+            return Err(StoreError::KeyMismatch {
+                path: path.to_path_buf(),
+                source_name: String::new(),
+            });
+        }
+        let mut record = ErasureRecord {
+            marks: vec![Mark {
+                count: 0,
+                mac: header,
+            }],
+            ..ErasureRecord::default()
+        };
+        let mut at = MAGIC.len() + MAC_LEN;
+        let mut prev = header;
+        let mut count = 0u64;
+        loop {
+            let rest = &bytes[at..];
+            if rest.is_empty() {
+                break;
+            }
+            let block = rest.get(..4).and_then(|n| {
+                let n = u32::from_be_bytes(n.try_into().ok()?) as usize;
+                let len = n.checked_mul(FINGERPRINT_LEN)?;
+                let body = rest.get(4..4 + len)?;
+                let mac: [u8; 32] = rest.get(4 + len..4 + len + MAC_LEN)?.try_into().ok()?;
+                (n > 0 && mac == block_mac(key, &prev, body)).then_some((n, body, mac))
+            });
+            let Some((n, body, mac)) = block else {
+                record.torn_tail = true;
+                break;
+            };
+            record.prints.extend(
+                body.chunks_exact(FINGERPRINT_LEN)
+                    .filter_map(|c| <Fingerprint>::try_from(c).ok()),
+            );
+            count += n as u64;
+            prev = mac;
+            record.marks.push(Mark { count, mac });
+            at += 4 + body.len() + MAC_LEN;
+        }
+        record.good_len = at as u64;
+        Ok(record)
     }
 }
 
@@ -424,16 +659,63 @@ mod tests {
         let dir = super::super::tests::temp_dir("erasures");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(ERASURES_FILE);
-        let mut log = ErasureLog::open(&path).unwrap();
-        log.append(&[[1; 16], [2; 16]]).unwrap();
+        let e = Envelope::new(SecretKey::generate());
+        let mut log = ErasureLog::create(&path, &e).unwrap();
+        let first = log.append(&[[1; 16], [2; 16]]).unwrap();
         drop(log);
-        // A crash mid-append leaves half an entry.
+        // A crash mid-append leaves half a block.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[3; 7]).unwrap();
+        f.write_all(&[0, 0, 0, 1, 3, 3, 3]).unwrap();
         drop(f);
-        let mut log = ErasureLog::open(&path).unwrap();
-        log.append(&[[4; 16]]).unwrap();
-        let all = ErasureLog::read(&path).unwrap();
-        assert_eq!(all, HashSet::from([[1; 16], [2; 16], [4; 16]]));
+        let read = ErasureLog::read(&path, &e).unwrap();
+        assert!(read.torn_tail);
+        assert!(read.reaches(&first));
+        let mut log = ErasureLog::open(&path, &e).unwrap();
+        let second = log.append(&[[4; 16]]).unwrap();
+        let read = ErasureLog::read(&path, &e).unwrap();
+        assert_eq!(read.prints, HashSet::from([[1; 16], [2; 16], [4; 16]]));
+        assert!(!read.torn_tail);
+        assert!(read.reaches(&first) && read.reaches(&second));
+        assert_eq!(second.count, 3);
+    }
+
+    /// Every way of changing the record is found: a flipped bit anywhere, a
+    /// cut at every length, a block dropped, another key.
+    #[test]
+    fn a_changed_cut_or_foreign_erasure_record_is_found() {
+        let dir = super::super::tests::temp_dir("erasures-auth");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(ERASURES_FILE);
+        let e = Envelope::new(SecretKey::generate());
+        let mut log = ErasureLog::create(&path, &e).unwrap();
+        log.append(&[[1; 16]]).unwrap();
+        let mark = log.append(&[[2; 16], [3; 16]]).unwrap();
+        drop(log);
+        let good = std::fs::read(&path).unwrap();
+        let probe = dir.join("probe");
+        for at in 0..good.len() {
+            let mut bad = good.clone();
+            bad[at] ^= 0x01;
+            std::fs::write(&probe, &bad).unwrap();
+            let found = match ErasureLog::read(&probe, &e) {
+                Err(_) => true,
+                Ok(r) => !r.reaches(&mark),
+            };
+            assert!(found, "a flipped bit at {at} went unnoticed");
+        }
+        for len in 0..good.len() {
+            std::fs::write(&probe, &good[..len]).unwrap();
+            let found = match ErasureLog::read(&probe, &e) {
+                Err(_) => true,
+                Ok(r) => !r.reaches(&mark),
+            };
+            assert!(found, "a record cut to {len} bytes went unnoticed");
+        }
+        let other = Envelope::new(SecretKey::generate());
+        assert!(matches!(
+            ErasureLog::read(&path, &other),
+            Err(StoreError::KeyMismatch { .. })
+        ));
+        assert!(ErasureLog::read(&path, &e).unwrap().reaches(&mark));
     }
 }

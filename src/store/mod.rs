@@ -59,6 +59,10 @@ mod trees {
     pub const GROUP_COUNTS: &str = "group_counts";
     /// Each member's own settings (the weekly reminder); keyed by member id.
     pub const MEMBER_SETTINGS: &str = "member_settings";
+    /// Fingerprints of the sealed versions of a reflection that a share or
+    /// a withdrawal replaced without changing what the member wrote; keyed
+    /// like the reflection. An edit or a delete erases them with it.
+    pub const SUPERSEDED: &str = "superseded";
 }
 
 /// The longest a deleted reflection, or the version an edit replaced, stays
@@ -89,6 +93,19 @@ pub enum StoreError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// The data directory, or a file of the store's in it, belongs to
+    /// another user.
+    #[error(
+        "{path} belongs to another user (user id {owner}; this command runs as user id {me}). Run the command as the user who owns the data directory (for example `sudo -u <that user> companion …`), so that no file in it comes to belong to anyone else. Nothing was changed."
+    )]
+    NotOwner {
+        /// The directory or file.
+        path: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// The user id this process runs as.
+        me: u32,
+    },
     /// Another process holds the database.
     #[error(
         "the data directory {0} is in use by another companion process; stop it first, or give this one its own --data-dir"
@@ -107,6 +124,16 @@ pub enum StoreError {
         /// The data directory.
         path: PathBuf,
         /// What is wrong, without contents.
+        why: String,
+    },
+    /// The erasure record is missing, damaged or not the database's own.
+    #[error(
+        "the erasure record `{ERASURES_FILE}` in {path} {why}. Without it, a member who was forgotten or a reflection that was deleted could come back, so nothing was opened and nothing was changed. Put the record back from where it went (a backup of the data directory); if it is lost for good, `companion db restore --without-erasures --data-dir {path}` restores the newest automatic backup and starts a new record, and anything erased since that backup may then come back."
+    )]
+    ErasureRecord {
+        /// The data directory.
+        path: PathBuf,
+        /// What is wrong with it.
         why: String,
     },
     /// sled refused to open the database.
@@ -181,6 +208,8 @@ struct Shared {
     dirty: AtomicBool,
     /// Writing, rotating and purging the automatic backups, one at a time.
     backups: Mutex<()>,
+    /// Reflections salvaged from damaged databases set aside (reports).
+    salvaged: std::sync::atomic::AtomicUsize,
 }
 
 /// The open generation and its trees.
@@ -200,6 +229,7 @@ struct Trees {
     slots: sled::Tree,
     group_counts: sled::Tree,
     member_settings: sled::Tree,
+    superseded: sled::Tree,
 }
 
 impl Trees {
@@ -215,6 +245,7 @@ impl Trees {
             slots: db.open_tree(trees::SLOTS)?,
             group_counts: db.open_tree(trees::GROUP_COUNTS)?,
             member_settings: db.open_tree(trees::MEMBER_SETTINGS)?,
+            superseded: db.open_tree(trees::SUPERSEDED)?,
         })
     }
 }
@@ -226,6 +257,83 @@ impl std::fmt::Debug for Store {
 }
 
 const STRIPES: usize = 32;
+
+/// Meta key: where the erasure record stood after the last erasure (see
+/// [`envelope::Mark`]), committed with the erasure.
+const ERASURE_MARK: &[u8] = b"erasure_mark";
+/// Meta key: the database was just restored, imported or salvaged (see
+/// `Store::after_restore`).
+const RESTORED: &[u8] = b"restored";
+
+/// The erasure record of a store being opened, verified against the mark
+/// the database keeps: a record that is missing, cut short, replaced or
+/// changed is damage, and nothing opens.
+fn open_erasures(dir: &Path, live: &Live, envelope: &Envelope) -> Result<ErasureLog, StoreError> {
+    let path = dir.join(ERASURES_FILE);
+    let mark = live
+        .t
+        .meta
+        .get(ERASURE_MARK)?
+        .map(|b| envelope::Mark::from_bytes(&b).ok_or_else(|| b.len()));
+    match mark {
+        Some(Err(_)) => {
+            return Err(erasure_record_error(
+                dir,
+                StoreError::Corrupt(
+                    "cannot be checked: the database's mark of it is damaged".into(),
+                ),
+            ));
+        }
+        Some(Ok(mark)) if std::fs::symlink_metadata(&path).is_err() => {
+            if mark.count > 0 {
+                return Err(erasure_record_error(
+                    dir,
+                    StoreError::Corrupt(format!(
+                        "is missing, though the database says {} erased records are named in it",
+                        mark.count
+                    )),
+                ));
+            }
+            // Nothing was ever erased here: a new record loses nothing.
+            return ErasureLog::create(&path, envelope);
+        }
+        None if std::fs::symlink_metadata(&path).is_err() => {
+            return Err(erasure_record_error(
+                dir,
+                StoreError::Corrupt("is missing".into()),
+            ));
+        }
+        _ => {}
+    }
+    let log = ErasureLog::open(&path, envelope).map_err(|e| erasure_record_error(dir, e))?;
+    if let Some(Ok(mark)) = mark
+        && !log.record().reaches(&mark)
+    {
+        return Err(erasure_record_error(
+            dir,
+            StoreError::Corrupt(format!(
+                "does not hold what the database says it does (at least {} erased records, in an order only the right record has): it was cut short, replaced or changed",
+                mark.count
+            )),
+        ));
+    }
+    Ok(log)
+}
+
+/// An erasure record that cannot be used, in words that say what to do.
+fn erasure_record_error(dir: &Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Corrupt(why) => StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why,
+        },
+        StoreError::File { source, .. } => StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: format!("cannot be read ({source})"),
+        },
+        other => other,
+    }
+}
 
 impl Store {
     /// Opens (creating if needed) the database in `dir`, which is created
@@ -247,14 +355,35 @@ impl Store {
         let exists = data.has_database()?;
         let (master, source) = keys::master_key(dir, key, exists)?;
         let envelope = Envelope::new(master);
-        let tag = |bytes: &[u8]| envelope.seal_tag(bytes);
-        let opened = data.open_live(&tag).map_err(|e| match e {
-            StoreError::KeyMismatch { path, .. } => StoreError::KeyMismatch {
-                path,
+        let mismatch = |e| match e {
+            StoreError::KeyMismatch { .. } => StoreError::KeyMismatch {
+                path: dir.to_path_buf(),
                 source_name: source.clone(),
             },
             other => other,
-        })?;
+        };
+        let record_path = dir.join(ERASURES_FILE);
+        let record_present = std::fs::symlink_metadata(&record_path).is_ok();
+        if exists && record_present {
+            // The key is proven against the erasure record before anything
+            // is written; a damaged record is found here too.
+            ErasureLog::read(&record_path, &envelope)
+                .map_err(|e| erasure_record_error(dir, e))
+                .map_err(mismatch)?;
+            // With the right key, what interrupted work left can go.
+            data.remove_strays()?;
+        }
+        if !exists {
+            // A first start (or one that was cut short and confirmed
+            // nothing): a new record, before `CURRENT` names a database.
+            disk::scrub_file(&record_path).map_err(|source| StoreError::File {
+                path: record_path.clone(),
+                source,
+            })?;
+            ErasureLog::create(&record_path, &envelope)?;
+        }
+        let tag = |bytes: &[u8]| envelope.seal_tag(bytes);
+        let opened = data.open_live(&tag).map_err(mismatch)?;
         let (generation, recovered) = match opened {
             Opened::Clean(g) | Opened::New(g) => (g, false),
             Opened::Recovered(g) => (g, true),
@@ -271,10 +400,19 @@ impl Store {
             }
         };
         let live = Live { generation, t };
+        let erasures = match open_erasures(dir, &live, &envelope) {
+            Ok(log) => log,
+            Err(e) => {
+                if recovered {
+                    data.discard(live.generation);
+                }
+                return Err(e);
+            }
+        };
         if recovered {
             let report = backup::verify(&live, &envelope, data.path()).and_then(|mut r| {
                 let reached = be_u64(live.t.meta.get(COMMIT_SEQ)?.as_deref());
-                let confirmed = data.committed_seq();
+                let confirmed = data.committed_seq().unwrap_or(0);
                 if reached < confirmed {
                     r.problems.push(format!(
                         "it ends before the last change that was confirmed (change {reached} of {confirmed}): part of it is unreadable"
@@ -298,7 +436,6 @@ impl Store {
             }
         }
         data.remove_strays()?;
-        let erasures = ErasureLog::open(&dir.join(ERASURES_FILE))?;
         let pending = live.t.meta.contains_key(ERASURE_PENDING)?;
         let store = Store {
             shared: Arc::new(Shared {
@@ -310,14 +447,20 @@ impl Store {
                 syncs: AtomicU64::new(0),
                 dirty: AtomicBool::new(false),
                 backups: Mutex::new(()),
+                salvaged: std::sync::atomic::AtomicUsize::new(0),
             }),
         };
+        store.keep_erasure_mark()?;
         store.fill_summaries()?;
-        if pending {
+        if pending || backup::set_aside_present(dir)? {
             // An erasure was confirmed but the process stopped before the
-            // rewrite that makes it real: do it before serving anyone.
+            // rewrite that makes it real, or a damaged database set aside
+            // by a restore may still hold erased records (the rewrite
+            // salvages what reads of it, then scrubs it): do it before
+            // serving anyone.
             store.rewrite(&mut |_| {})?;
         }
+        store.after_restore()?;
         Ok(store)
     }
 
@@ -354,7 +497,7 @@ impl Store {
             Some((be_u64(old) + 1).to_be_bytes().to_vec())
         })?;
         live.generation.commit()?;
-        self.shared.dir.note_commit(be_u64(seq.as_deref()));
+        self.shared.dir.note_commit(be_u64(seq.as_deref()))?;
         self.shared.syncs.fetch_add(1, Ordering::SeqCst);
         self.shared.dirty.store(true, Ordering::SeqCst);
         Ok(())
@@ -380,6 +523,52 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Once after a restore, an import or a salvage (the database says so):
+    /// numbers start above every hundred a member reserved.
+    fn after_restore(&self) -> Result<(), StoreError> {
+        if !self.with(|live| Ok(live.t.meta.contains_key(RESTORED)?))? {
+            return Ok(());
+        }
+        self.raise_counters_to_reservations()?;
+        self.with(|live| {
+            live.t.meta.remove(RESTORED)?;
+            self.commit(live)
+        })
+    }
+
+    /// Keeps the erasure record's newest mark in the database, so that a
+    /// record cut short or replaced later is found at the next start.
+    fn keep_erasure_mark(&self) -> Result<(), StoreError> {
+        let mark = self.erasures().record().mark();
+        self.with(|live| {
+            if live.t.meta.get(ERASURE_MARK)?.as_deref() == Some(&mark.bytes()[..]) {
+                return Ok(());
+            }
+            live.t.meta.insert(ERASURE_MARK, &mark.bytes()[..])?;
+            self.commit(live)
+        })
+    }
+
+    /// Appends `prints` to the erasure record (synced), and notes its new
+    /// mark in the database, to be committed with the erasure itself.
+    /// Fingerprints the record already holds are not written again.
+    fn erase(&self, live: &Live, prints: &[envelope::Fingerprint]) -> Result<(), StoreError> {
+        let mut log = self.erasures();
+        let mut new: Vec<_> = prints
+            .iter()
+            .filter(|p| !log.all().contains(*p))
+            .copied()
+            .collect();
+        new.sort_unstable();
+        new.dedup();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let mark = log.append(&new)?;
+        live.t.meta.insert(ERASURE_MARK, &mark.bytes()[..])?;
+        Ok(())
+    }
+
     /// Since when erased bytes have been waiting for a rewrite, if they are.
     pub fn erasure_pending_since(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.with(|live| {
@@ -397,6 +586,10 @@ impl Store {
     /// leave the data directory. The automatic backups are purged of erased
     /// records too. `on_step` is told each step of the swap.
     pub fn rewrite(&self, on_step: &mut dyn FnMut(SwapStep)) -> Result<(), StoreError> {
+        // A damaged database set aside by a restore is salvaged into the
+        // live one and scrubbed first: erasure reaches it too.
+        let salvaged = backup::salvage_set_aside(self)?;
+        self.shared.salvaged.fetch_add(salvaged, Ordering::SeqCst);
         let mut guard = self
             .shared
             .live

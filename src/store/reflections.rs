@@ -48,6 +48,14 @@ const RETIRED: &[u8] = b"retired:";
 /// to a multiple of this, so the mark tells little about how many there were.
 const RETIRED_ROUNDING: u64 = 100;
 
+/// The fingerprints kept in a [`trees::SUPERSEDED`] record.
+fn split_prints(bytes: &[u8]) -> Vec<super::envelope::Fingerprint> {
+    bytes
+        .chunks_exact(super::envelope::FINGERPRINT_LEN)
+        .filter_map(|c| c.try_into().ok())
+        .collect()
+}
+
 /// A member's counter: the last number given and how many they have now.
 #[derive(Debug, Clone, Copy, Default)]
 struct Counter {
@@ -161,7 +169,8 @@ impl Store {
     /// The numbers a member had used before being forgotten, as the erasure
     /// record holds them (0 if never forgotten).
     fn retired_in_erasures(&self, member: u64) -> Result<u64, StoreError> {
-        let all = self.erasures().all()?;
+        let log = self.erasures();
+        let all = log.all();
         let mut block = 0u64;
         while all.contains(&self.shared.envelope.fingerprint(
             RETIRED,
@@ -231,6 +240,18 @@ impl Store {
                 count: counter.count + 1,
             };
             let counts = count_changes(None, Some(&reflection));
+            if (id - 1) % RETIRED_ROUNDING == 0 {
+                // The first number of a new hundred: the hundred is reserved
+                // in the erasure record, which no restore rolls back, so the
+                // numbers never go back (see `raise_counters_to_reservations`).
+                let block = id.div_ceil(RETIRED_ROUNDING);
+                let print = self.shared.envelope.fingerprint(
+                    RETIRED,
+                    &member_key(author),
+                    &block.to_be_bytes(),
+                );
+                self.erase(live, &[print])?;
+            }
             (
                 &live.t.reflections,
                 &live.t.summaries,
@@ -444,25 +465,44 @@ impl Store {
             let envelope = &self.shared.envelope;
             let sealed = envelope.seal_reflection(&key, &rk, &reflection)?;
             let summary = envelope.seal_summary(&key, &rk, &Summary::of(&reflection))?;
-            if erase_at.is_some() {
-                let mut prints =
-                    vec![envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old)];
-                if let Some(old) = live.t.summaries.get(rk)? {
-                    prints.push(envelope.fingerprint(trees::SUMMARIES.as_bytes(), &rk, &old));
-                }
-                self.erasures().append(&prints)?;
+            let mut prints = vec![envelope.fingerprint(trees::REFLECTIONS.as_bytes(), &rk, &old)];
+            if let Some(old) = live.t.summaries.get(rk)? {
+                prints.push(envelope.fingerprint(trees::SUMMARIES.as_bytes(), &rk, &old));
             }
+            // Earlier sealings of the same words (a share, a withdrawal).
+            let earlier = live
+                .t
+                .superseded
+                .get(rk)?
+                .map(|v| v.to_vec())
+                .unwrap_or_default();
+            let superseded = if erase_at.is_some() {
+                prints.extend(split_prints(&earlier));
+                self.erase(live, &prints)?;
+                None
+            } else {
+                // What the member wrote is unchanged: the replaced sealing
+                // is kept in mind, to be erased with the words it holds.
+                let mut all = earlier;
+                all.extend(prints.iter().flatten());
+                Some(all)
+            };
             let pending = erase_at.map(|now| now.timestamp().to_be_bytes());
             (
                 &live.t.reflections,
                 &live.t.summaries,
                 &live.t.meta,
                 &live.t.group_counts,
+                &live.t.superseded,
             )
-                .transaction(|(r, sums, meta, g)| {
+                .transaction(|(r, sums, meta, g, sup)| {
                     r.insert(&rk[..], sealed.as_slice())?;
                     sums.insert(&rk[..], summary.as_slice())?;
                     apply_counts(g, &counts)?;
+                    match &superseded {
+                        Some(all) => sup.insert(&rk[..], all.as_slice()).map(|_| ())?,
+                        None => sup.remove(&rk[..]).map(|_| ())?,
+                    }
                     if let Some(pending) = pending
                         && meta.get(super::ERASURE_PENDING)?.is_none()
                     {
@@ -496,7 +536,10 @@ impl Store {
             if let Some(old) = live.t.summaries.get(rk)? {
                 prints.push(envelope.fingerprint(trees::SUMMARIES.as_bytes(), &rk, &old));
             }
-            self.erasures().append(&prints)?;
+            if let Some(earlier) = live.t.superseded.get(rk)? {
+                prints.extend(split_prints(&earlier));
+            }
+            self.erase(live, &prints)?;
             let counter = self.counter(live, author)?;
             let next = Counter {
                 last: counter.last,
@@ -514,10 +557,12 @@ impl Store {
                 &live.t.counters,
                 &live.t.meta,
                 &live.t.group_counts,
+                &live.t.superseded,
             )
-                .transaction(|(r, sums, c, meta, g)| {
+                .transaction(|(r, sums, c, meta, g, sup)| {
                     r.remove(&rk[..])?;
                     sums.remove(&rk[..])?;
+                    sup.remove(&rk[..])?;
                     apply_counts(g, &counts)?;
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
                     if meta.get(super::ERASURE_PENDING)?.is_none() {
@@ -571,6 +616,10 @@ impl Store {
                     }
                     reflections.push(k);
                 }
+                for entry in live.t.superseded.scan_prefix(mk) {
+                    let (_, v) = entry?;
+                    prints.extend(split_prints(&v));
+                }
                 let mut summaries = Vec::new();
                 for entry in live.t.summaries.scan_prefix(mk) {
                     let (k, v) = entry?;
@@ -594,7 +643,7 @@ impl Store {
                     .div_ceil(RETIRED_ROUNDING)
                     .saturating_mul(RETIRED_ROUNDING);
                 prints.extend(self.retired_prints(member, retired));
-                self.erasures().append(&prints)?;
+                self.erase(live, &prints)?;
                 let pending = now.timestamp().to_be_bytes();
                 (
                     &live.t.member_keys,
@@ -604,12 +653,14 @@ impl Store {
                     &live.t.member_settings,
                     &live.t.meta,
                     &live.t.group_counts,
+                    &live.t.superseded,
                 )
-                    .transaction(|(keys, records, sums, counters, settings, meta, g)| {
+                    .transaction(|(keys, records, sums, counters, settings, meta, g, sup)| {
                         apply_counts(g, &counts)?;
                         keys.remove(&mk[..])?;
                         for k in &reflections {
                             records.remove(k)?;
+                            sup.remove(k)?;
                         }
                         for k in &summaries {
                             sums.remove(k)?;
@@ -631,6 +682,33 @@ impl Store {
         };
         self.rewrite(&mut |_| {})?;
         Ok(n)
+    }
+
+    /// After a restore, an import or a salvage: every member's next number
+    /// starts above the hundreds the erasure record says they reserved, so
+    /// a number given before the database went back is never given again
+    /// (and a stale button never reaches a new reflection).
+    pub(super) fn raise_counters_to_reservations(&self) -> Result<(), StoreError> {
+        self.with(|live| {
+            let mut raised = false;
+            for entry in live.t.counters.iter() {
+                let (k, v) = entry?;
+                let Some(member) = k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+                    continue;
+                };
+                let reserved = self.retired_in_erasures(u64::from_be_bytes(member))?;
+                let mut counter = self.counter(live, u64::from_be_bytes(member))?;
+                if v.len() == 16 && counter.last < reserved {
+                    counter.last = reserved;
+                    live.t.counters.insert(k, &counter.bytes()[..])?;
+                    raised = true;
+                }
+            }
+            if raised {
+                self.commit(live)?;
+            }
+            Ok(())
+        })
     }
 
     /// Gives every reflection without a summary one (a database from before
