@@ -327,7 +327,7 @@ fn install(
         .and_then(|m| m.iter().find(|(k, _)| k == super::COMMIT_SEQ))
         .map_or(0, |(_, v)| super::be_u64(Some(v)));
     data.reset_seq(seq)?;
-    data.seal(generation, &|b: &[u8]| envelope.seal_tag(b))
+    data.seal(generation, &mark.bytes(), &|b: &[u8]| envelope.seal_tag(b))
 }
 
 /// The newest automatic backup that authenticates with this key, read.
@@ -382,7 +382,14 @@ fn automatic(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf)>, StoreError> {
 /// under another key is an error (so a wrong key is found before anything
 /// is written).
 fn own_record(dir: &Path, envelope: &Envelope) -> Result<ErasureRecord, StoreError> {
-    ErasureLog::read(&dir.join(ERASURES_FILE), envelope).map_err(|e| match e {
+    let record = ErasureLog::read(&dir.join(ERASURES_FILE), envelope);
+    if record.as_ref().is_ok_and(|r| r.altered) {
+        return Err(StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: "was changed: a part of it does not authenticate".into(),
+        });
+    }
+    record.map_err(|e| match e {
         StoreError::KeyMismatch { .. } => StoreError::KeyMismatch {
             path: dir.to_path_buf(),
             source_name: "the key given".into(),
@@ -401,6 +408,28 @@ fn own_record(dir: &Path, envelope: &Envelope) -> Result<ErasureRecord, StoreErr
         },
         other => other,
     })
+}
+
+/// Refuses an erasure record that does not reach the mark the last clean
+/// close sealed (cut short, or replaced by an older one).
+fn reaches_sealed_mark(
+    data: &DataDir,
+    envelope: &Envelope,
+    record: &ErasureRecord,
+) -> Result<(), StoreError> {
+    let sealed = data
+        .sealed_mark(&|b: &[u8]| envelope.seal_tag(b))
+        .and_then(|b| Mark::from_bytes(&b));
+    match sealed {
+        Some(mark) if !record.reaches(&mark) => Err(StoreError::ErasureRecord {
+            path: data.path().to_path_buf(),
+            why: format!(
+                "does not hold what the database says it does (at least {} erased records): it was cut short, replaced or changed",
+                mark.count
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The erasure record of the open store's data directory.
@@ -704,6 +733,12 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
             None
         }
     };
+    if let Some(record) = &record
+        && let Err(StoreError::ErasureRecord { why, .. }) =
+            reaches_sealed_mark(&data, &envelope, record)
+    {
+        problems.push(format!("the erasure record {why}"));
+    }
     let (generation_dir, seal) = data.inspect(&|b: &[u8]| envelope.seal_tag(b))?;
     let unsealed = seal == Seal::Missing;
     match seal {
@@ -816,7 +851,9 @@ pub fn restore(
         other => Err(other),
     })?;
     let (envelope, _) = existing_key(dir, key)?;
-    let record = match own_record(dir, &envelope) {
+    let record = match own_record(dir, &envelope)
+        .and_then(|r| reaches_sealed_mark(&data, &envelope, &r).map(|()| r))
+    {
         Ok(record) => Some(record),
         Err(StoreError::ErasureRecord { .. }) if without_erasures => None,
         Err(e) => return Err(e),
@@ -942,6 +979,7 @@ pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError>
     })?;
     let (envelope, _) = existing_key(dir, key.clone())?;
     let record = own_record(dir, &envelope)?;
+    reaches_sealed_mark(&data, &envelope, &record)?;
     let present = data.has_database().unwrap_or(true);
     if present || !set_aside_present(dir)? {
         data.set_aside(DAMAGED_PREFIX)?;

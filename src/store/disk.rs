@@ -291,13 +291,14 @@ impl DataDir {
         let Some(text) = read_optional(&self.path.join(CLEAN))? else {
             return Ok(Seal::Missing);
         };
-        let mut parts = text.split_whitespace();
-        let (Some(sealed_name), Some(digest), Some(mac)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
+        let Some((line, mac)) = text.trim_end().rsplit_once(' ') else {
             return Ok(Seal::Differs);
         };
-        if tag(format!("{sealed_name} {digest}").as_bytes()) != mac {
+        let mut parts = line.split(' ');
+        let (Some(sealed_name), Some(digest)) = (parts.next(), parts.next()) else {
+            return Ok(Seal::Differs);
+        };
+        if tag(line.as_bytes()) != mac {
             // Either another key, or the seal itself was changed: the MAC
             // cannot tell which, so neither is trusted and nothing opens.
             return Ok(Seal::WrongKey);
@@ -314,6 +315,22 @@ impl DataDir {
         } else {
             Seal::Matches
         })
+    }
+
+    /// The erasure record's mark kept in the seal of the last clean close,
+    /// if the seal authenticates and names the live generation.
+    pub(super) fn sealed_mark(&self, tag: &dyn Fn(&[u8]) -> String) -> Option<Vec<u8>> {
+        let text = read_optional(&self.path.join(CLEAN)).ok()??;
+        let (line, mac) = text.trim_end().rsplit_once(' ')?;
+        if tag(line.as_bytes()) != mac {
+            return None;
+        }
+        let mut parts = line.split(' ');
+        let name = parts.next()?;
+        if Some(name.to_string()) != survey(&self.path).ok()? {
+            return None;
+        }
+        hex::decode(parts.nth(1)?).ok()
     }
 
     /// Makes a checked, recovered or rewritten generation the live one:
@@ -479,6 +496,7 @@ impl DataDir {
     pub(super) fn seal(
         &self,
         generation: Generation,
+        mark: &[u8],
         tag: &dyn Fn(&[u8]) -> String,
     ) -> Result<(), StoreError> {
         let name = generation.name.clone();
@@ -492,7 +510,9 @@ impl DataDir {
         };
         sync_files(&self.path.join(&name)).map_err(err)?;
         let digest = digest_dir(&self.path.join(&name)).map_err(err)?;
-        let line = format!("{name} {}", hex::encode(digest));
+        // The erasure record's mark goes into the seal too, so the next start
+        // checks the record before it writes anything.
+        let line = format!("{name} {} {}", hex::encode(digest), hex::encode(mark));
         let mac = tag(line.as_bytes());
         write_atomically(&self.path, CLEAN, format!("{line} {mac}\n").as_bytes()).map_err(err)
     }

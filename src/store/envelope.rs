@@ -299,8 +299,12 @@ pub struct ErasureRecord {
     /// The length of the verified part; anything after it is a torn append
     /// (never confirmed) or damage, which the database's mark tells apart.
     pub good_len: u64,
-    /// Whether anything follows the verified part.
+    /// Whether a short piece follows the verified part (an append cut off
+    /// by a crash: never confirmed).
     pub torn_tail: bool,
+    /// Whether a whole block follows the verified part that does not
+    /// authenticate: the record was changed.
+    pub altered: bool,
     /// Whether this is a record from before authentication (`PCER1`).
     pub legacy: bool,
 }
@@ -337,7 +341,7 @@ impl ErasureRecord {
     /// database's mark was taken after (a record cut short, replaced or from
     /// another directory does not).
     pub fn reaches(&self, mark: &Mark) -> bool {
-        self.legacy && mark.count == 0 || self.marks.contains(mark)
+        !self.altered && (self.legacy && mark.count == 0 || self.marks.contains(mark))
     }
 
     /// The newest mark.
@@ -540,6 +544,7 @@ impl ErasureLog {
                 marks: Vec::new(),
                 good_len: (OLD_MAGIC.len() + whole) as u64,
                 torn_tail: whole != body.len(),
+                altered: false,
                 legacy: true,
             });
         }
@@ -580,7 +585,18 @@ impl ErasureLog {
                 (n > 0 && mac == block_mac(key, &prev, body)).then_some((n, body, mac))
             });
             let Some((n, body, mac)) = block else {
-                record.torn_tail = true;
+                // A block that is all there but does not authenticate was
+                // changed; a short one, or zeros, is a crash's torn append.
+                let whole = rest.get(..4).is_some_and(|n| {
+                    let n = u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize;
+                    n.checked_mul(FINGERPRINT_LEN)
+                        .is_some_and(|len| rest.len() >= 4 + len + MAC_LEN)
+                });
+                if whole && rest.iter().any(|&b| b != 0) {
+                    record.altered = true;
+                } else {
+                    record.torn_tail = true;
+                }
                 break;
             };
             record.prints.extend(

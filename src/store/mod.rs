@@ -306,6 +306,12 @@ fn open_erasures(dir: &Path, live: &Live, envelope: &Envelope) -> Result<Erasure
         _ => {}
     }
     let log = ErasureLog::open(&path, envelope).map_err(|e| erasure_record_error(dir, e))?;
+    if log.record().altered {
+        return Err(erasure_record_error(
+            dir,
+            StoreError::Corrupt("was changed: a part of it does not authenticate".into()),
+        ));
+    }
     if let Some(Ok(mark)) = mark
         && !log.record().reaches(&mark)
     {
@@ -364,14 +370,45 @@ impl Store {
         };
         let record_path = dir.join(ERASURES_FILE);
         let record_present = std::fs::symlink_metadata(&record_path).is_ok();
-        if exists && record_present {
-            // The key is proven against the erasure record before anything
-            // is written; a damaged record is found here too.
-            ErasureLog::read(&record_path, &envelope)
-                .map_err(|e| erasure_record_error(dir, e))
-                .map_err(mismatch)?;
-            // With the right key, what interrupted work left can go.
-            data.remove_strays()?;
+        let tag = |bytes: &[u8]| envelope.seal_tag(bytes);
+        if exists {
+            // The key is proven against the erasure record, and the record
+            // against the mark the last clean close sealed, before anything
+            // is written.
+            let sealed = data
+                .sealed_mark(&tag)
+                .and_then(|b| envelope::Mark::from_bytes(&b));
+            if record_present {
+                let record = ErasureLog::read(&record_path, &envelope)
+                    .map_err(|e| erasure_record_error(dir, e))
+                    .map_err(mismatch)?;
+                let why = if record.altered {
+                    Some("was changed: a part of it does not authenticate".to_string())
+                } else {
+                    sealed.filter(|m| !record.reaches(m)).map(|m| {
+                        format!(
+                            "does not hold what the database says it does (at least {} erased records): it was cut short, replaced or changed",
+                            m.count
+                        )
+                    })
+                };
+                if let Some(why) = why {
+                    return Err(StoreError::ErasureRecord {
+                        path: dir.to_path_buf(),
+                        why,
+                    });
+                }
+                // With the right key, what interrupted work left can go.
+                data.remove_strays()?;
+            } else if let Some(m) = sealed.filter(|m| m.count > 0) {
+                return Err(StoreError::ErasureRecord {
+                    path: dir.to_path_buf(),
+                    why: format!(
+                        "is missing, though the database says {} erased records are named in it",
+                        m.count
+                    ),
+                });
+            }
         }
         if !exists {
             // A first start (or one that was cut short and confirmed
@@ -382,7 +419,6 @@ impl Store {
             })?;
             ErasureLog::create(&record_path, &envelope)?;
         }
-        let tag = |bytes: &[u8]| envelope.seal_tag(bytes);
         let opened = data.open_live(&tag).map_err(mismatch)?;
         let (generation, recovered) = match opened {
             Opened::Clean(g) | Opened::New(g) => (g, false),
@@ -694,9 +730,12 @@ impl Store {
         let Live { generation, t } = live;
         drop(t);
         let envelope = &self.shared.envelope;
+        let mark = self.erasures().record().mark();
         self.shared
             .dir
-            .seal(generation, &|bytes: &[u8]| envelope.seal_tag(bytes))
+            .seal(generation, &mark.bytes(), &|bytes: &[u8]| {
+                envelope.seal_tag(bytes)
+            })
     }
 }
 

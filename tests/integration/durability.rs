@@ -342,3 +342,92 @@ fn the_console_says_saved_only_after_fdatasync_of_the_database() {
         );
     }
 }
+
+/// Hole 3 of the storage review: a save long enough for sled to keep it in
+/// a blob file (`db.N/blobs/`) is confirmed only after that file and the
+/// folder that names it are synced, and before the log that points at it.
+#[test]
+fn a_save_kept_in_a_blob_file_is_confirmed_only_after_the_blob_is_synced() {
+    let dir = scratch("traced-blob");
+    let trace = scratch("traced-blob.log");
+    let mut child = Command::new("strace")
+        .args([
+            "-f",
+            "-y",
+            "-s",
+            "400",
+            "-e",
+            "trace=openat,pwrite64,write,fdatasync,fsync",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(env!("CARGO_BIN_EXE_companion"))
+        .args(["console", "--data-dir", dir.to_str().expect("utf-8")])
+        .env_remove("COMPANION_KEY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("strace runs (.ci/run installs it; apt-get install strace)");
+    let long = "é".repeat(99_000);
+    std::io::Write::write_all(
+        child.stdin.as_mut().expect("stdin"),
+        format!("/reflect\n\n{long}\n.\n\n\n").as_bytes(),
+    )
+    .expect("input");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("finishes");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Saved as reflection #1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let log = std::fs::read_to_string(&trace).expect("trace");
+    let lines: Vec<&str> = log.lines().collect();
+    let said = lines
+        .iter()
+        .position(|l| l.contains("write(1") && l.contains("Saved as reflection #1"))
+        .expect("the confirmation is in the trace");
+    let before = &lines[..said];
+    let blob_writes: Vec<&str> = before
+        .iter()
+        .filter(|l| l.contains("/blobs/") && (l.contains("write(") || l.contains("pwrite64(")))
+        .copied()
+        .collect();
+    assert!(
+        !blob_writes.is_empty(),
+        "the save was expected to go to a blob file:\n{}",
+        before.join("\n")
+    );
+    // Each blob file written before the confirmation is synced after its
+    // last write and before the confirmation, and so is `blobs/` itself.
+    let path_of = |l: &str| -> String {
+        let start = l.find('<').map_or(0, |i| i + 1);
+        let end = l[start..].find('>').map_or(l.len(), |i| start + i);
+        l[start..end].to_string()
+    };
+    for write in &blob_writes {
+        let file = path_of(write);
+        let last = before
+            .iter()
+            .rposition(|l| l.contains(&format!("<{file}>")) && l.contains("write"))
+            .expect("written");
+        assert!(
+            before[last..]
+                .iter()
+                .any(|l| (l.contains("fsync(") || l.contains("fdatasync("))
+                    && l.contains(&format!("<{file}>"))),
+            "{file} was not synced before the confirmation"
+        );
+        let folder = file
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_string())
+            .expect("folder");
+        assert!(
+            before
+                .iter()
+                .any(|l| l.contains("fsync(") && l.contains(&format!("<{folder}>"))),
+            "{folder} was not synced before the confirmation"
+        );
+    }
+}

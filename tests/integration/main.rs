@@ -21,4 +21,5 @@ mod schedule;
 mod search_quality;
 mod sharing;
 mod storage;
+mod storage_holes;
 mod support;
