@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::analyse;
+use super::text::analyse;
 use crate::framework::{Framework, FrameworkError, line_col};
 
 /// The thesaurus shipped with the built-in framework.
@@ -52,6 +52,9 @@ pub(super) struct Phrase {
     line: usize,
     column: usize,
 }
+
+/// Everyday phrases as search reads them (stems) → the phrase as written and its line.
+type EverydaySeen = HashMap<Vec<String>, (String, usize)>;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -174,98 +177,120 @@ impl Ctx<'_> {
         if raw.entry.is_empty() {
             return Err(self.error(None, "the file has no [[entry]]"));
         }
-        let mut entries = Vec::with_capacity(raw.entry.len());
         // Everyday phrases as search reads them → where first seen.
-        let mut everyday_seen: HashMap<Vec<String>, (String, usize)> = HashMap::new();
-        for raw_entry in &raw.entry {
-            if raw_entry.everyday.get_ref().is_empty() {
-                return Err(self.at(
-                    &raw_entry.everyday,
-                    "this entry has no everyday phrase: list at least one way practitioners say it",
-                ));
-            }
-            if raw_entry.framework.get_ref().is_empty() {
-                return Err(self.at(
-                    &raw_entry.framework,
-                    "this entry has no framework phrase: list at least one of the guide's phrases for it",
-                ));
-            }
-            let mut everyday = Vec::new();
-            for raw_phrase in raw_entry.everyday.get_ref() {
-                let phrase = self.phrase(raw_phrase)?;
-                if let Some((first, line)) = everyday_seen.get(&phrase.stems) {
-                    return Err(self.at(
-                        raw_phrase,
-                        format!(
-                            "the everyday phrase `{}` reads the same as `{first}` (line {line}) once common words are dropped and words are stemmed: keep one",
-                            phrase.text
-                        ),
-                    ));
-                }
-                everyday_seen.insert(phrase.stems.clone(), (phrase.text.clone(), phrase.line));
-                everyday.push(phrase);
-            }
-            let mut framework: Vec<Phrase> = Vec::new();
-            for raw_phrase in raw_entry.framework.get_ref() {
-                let phrase = self.phrase(raw_phrase)?;
-                if let Some(first) = framework.iter().find(|p| p.stems == phrase.stems) {
-                    return Err(self.at(
-                        raw_phrase,
-                        format!(
-                            "the framework phrase `{}` reads the same as `{}` (line {}) in this entry: keep one",
-                            phrase.text, first.text, first.line
-                        ),
-                    ));
-                }
-                framework.push(phrase);
-            }
-            entries.push(Entry {
-                everyday,
-                framework,
-            });
-        }
-        let mut incidental: Vec<Phrase> = Vec::new();
-        if let Some(raw_incidental) = &raw.incidental {
-            if raw_incidental.words.get_ref().is_empty() {
-                return Err(self.at(
-                    &raw_incidental.words,
-                    "[incidental] has no words: list some, or leave the table out",
-                ));
-            }
-            for raw_word in raw_incidental.words.get_ref() {
-                let word = self.phrase(raw_word)?;
-                if word.stems.len() != 1 {
-                    return Err(self.at(
-                        raw_word,
-                        format!("`{}`: an incidental word is one word", word.text),
-                    ));
-                }
-                if let Some(first) = incidental.iter().find(|p| p.stems == word.stems) {
-                    return Err(self.at(
-                        raw_word,
-                        format!(
-                            "the incidental word `{}` reads the same as `{}` (line {}) once stemmed: keep one",
-                            word.text, first.text, first.line
-                        ),
-                    ));
-                }
-                if let Some((phrase, line)) = everyday_seen.get(&word.stems) {
-                    return Err(self.at(
-                        raw_word,
-                        format!(
-                            "`{}` is both an incidental word and the everyday phrase `{phrase}` (line {line}): it cannot be both",
-                            word.text
-                        ),
-                    ));
-                }
-                incidental.push(word);
-            }
-        }
+        let mut everyday_seen: EverydaySeen = HashMap::new();
+        let entries = raw
+            .entry
+            .iter()
+            .map(|raw_entry| self.entry(raw_entry, &mut everyday_seen))
+            .collect::<Result<Vec<Entry>, FrameworkError>>()?;
+        let incidental = match &raw.incidental {
+            Some(raw_incidental) => self.incidental(raw_incidental, &everyday_seen)?,
+            None => Vec::new(),
+        };
         Ok(Thesaurus {
             source_name: self.source_name.to_string(),
             entries,
             incidental,
         })
+    }
+
+    /// One entry: at least one everyday phrase, none read the same as one
+    /// before it in the file, and at least one framework phrase, none twice.
+    fn entry(
+        &self,
+        raw_entry: &RawEntry,
+        everyday_seen: &mut EverydaySeen,
+    ) -> Result<Entry, FrameworkError> {
+        if raw_entry.everyday.get_ref().is_empty() {
+            return Err(self.at(
+                &raw_entry.everyday,
+                "this entry has no everyday phrase: list at least one way practitioners say it",
+            ));
+        }
+        if raw_entry.framework.get_ref().is_empty() {
+            return Err(self.at(
+                &raw_entry.framework,
+                "this entry has no framework phrase: list at least one of the guide's phrases for it",
+            ));
+        }
+        let mut everyday = Vec::new();
+        for raw_phrase in raw_entry.everyday.get_ref() {
+            let phrase = self.phrase(raw_phrase)?;
+            if let Some((first, line)) = everyday_seen.get(&phrase.stems) {
+                return Err(self.at(
+                    raw_phrase,
+                    format!(
+                        "the everyday phrase `{}` reads the same as `{first}` (line {line}) once common words are dropped and words are stemmed: keep one",
+                        phrase.text
+                    ),
+                ));
+            }
+            everyday_seen.insert(phrase.stems.clone(), (phrase.text.clone(), phrase.line));
+            everyday.push(phrase);
+        }
+        let mut framework: Vec<Phrase> = Vec::new();
+        for raw_phrase in raw_entry.framework.get_ref() {
+            let phrase = self.phrase(raw_phrase)?;
+            if let Some(first) = framework.iter().find(|p| p.stems == phrase.stems) {
+                return Err(self.at(
+                    raw_phrase,
+                    format!(
+                        "the framework phrase `{}` reads the same as `{}` (line {}) in this entry: keep one",
+                        phrase.text, first.text, first.line
+                    ),
+                ));
+            }
+            framework.push(phrase);
+        }
+        Ok(Entry {
+            everyday,
+            framework,
+        })
+    }
+
+    /// The incidental words: one word each, none twice, none an everyday phrase.
+    fn incidental(
+        &self,
+        raw_incidental: &RawIncidental,
+        everyday_seen: &EverydaySeen,
+    ) -> Result<Vec<Phrase>, FrameworkError> {
+        if raw_incidental.words.get_ref().is_empty() {
+            return Err(self.at(
+                &raw_incidental.words,
+                "[incidental] has no words: list some, or leave the table out",
+            ));
+        }
+        let mut incidental: Vec<Phrase> = Vec::new();
+        for raw_word in raw_incidental.words.get_ref() {
+            let word = self.phrase(raw_word)?;
+            if word.stems.len() != 1 {
+                return Err(self.at(
+                    raw_word,
+                    format!("`{}`: an incidental word is one word", word.text),
+                ));
+            }
+            if let Some(first) = incidental.iter().find(|p| p.stems == word.stems) {
+                return Err(self.at(
+                    raw_word,
+                    format!(
+                        "the incidental word `{}` reads the same as `{}` (line {}) once stemmed: keep one",
+                        word.text, first.text, first.line
+                    ),
+                ));
+            }
+            if let Some((phrase, line)) = everyday_seen.get(&word.stems) {
+                return Err(self.at(
+                    raw_word,
+                    format!(
+                        "`{}` is both an incidental word and the everyday phrase `{phrase}` (line {line}): it cannot be both",
+                        word.text
+                    ),
+                ));
+            }
+            incidental.push(word);
+        }
+        Ok(incidental)
     }
 
     fn phrase(&self, raw: &Spanned<String>) -> Result<Phrase, FrameworkError> {

@@ -1,0 +1,195 @@
+//! Querying the index: each unit of the query scored over the documents its
+//! terms reach, and the best few ranked.
+
+use super::units::Unit;
+use super::{Doc, Item, SearchHit, SearchIndex};
+
+const PHRASE_IN_STATEMENT: f32 = 2.0;
+const PHRASE_IN_GUIDANCE: f32 = 1.5;
+/// A section of the guide beside a competence: its long text holds more of
+/// any query's words, so it counts less, and ranks first only when the query
+/// is about what the section is about.
+const WEIGHT_SECTION: f32 = 0.5;
+/// A section whose title the query's words make up ranks up to this much
+/// higher again: `what is coaching` finds the definition of coaching.
+const TITLE_BONUS: f32 = 2.0;
+/// A unit's matches other than its best one count this much.
+const WEIGHT_OTHER_MATCHES: f32 = 0.25;
+
+/// What a search gathers for one document.
+#[derive(Clone, Copy, Default)]
+struct Acc {
+    score: f32,
+    /// The weight of the query's units it matches.
+    covered: f32,
+    /// How many of the query's words (not phrases) it matches.
+    words_held: u8,
+    group_best: f32,
+    unit_best: f32,
+    unit_sum: f32,
+}
+
+impl SearchIndex {
+    /// The best `limit` competences and sections for `query`, best first. Empty when nothing matches.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
+        if limit == 0 {
+            return Vec::new();
+        }
+        let tokens = self.tokens(query);
+        let (units, dropped) = self.units(&tokens);
+        if units.is_empty() {
+            return Vec::new();
+        }
+        let acc = self.gather(&units);
+        self.rank(&units, &acc, dropped, limit)
+    }
+
+    /// Each document's score and coverage over the query's units.
+    fn gather(&self, units: &[Unit]) -> Vec<Acc> {
+        let mut acc = vec![Acc::default(); self.docs.len()];
+        // The documents the current unit, and the current group, have touched:
+        // only those are visited, and reset, after each.
+        let mut in_unit: Vec<u32> = Vec::with_capacity(self.docs.len());
+        let mut in_group: Vec<u32> = Vec::with_capacity(self.docs.len());
+        for unit in units {
+            for group in unit.matches.chunk_by(|a, b| a.2 == b.2) {
+                for &(t, quality, _) in group {
+                    let term = &self.terms[t as usize];
+                    // idf, quality and the saturated frequency are all positive.
+                    for &(doc, saturated) in &term.postings {
+                        let s = term.idf * quality * saturated;
+                        let slot = &mut acc[doc as usize].group_best;
+                        if *slot == 0.0 {
+                            in_group.push(doc);
+                        }
+                        *slot = slot.max(s);
+                    }
+                }
+                for doc in in_group.drain(..) {
+                    let a = &mut acc[doc as usize];
+                    if a.unit_sum == 0.0 {
+                        in_unit.push(doc);
+                    }
+                    a.unit_best = a.unit_best.max(a.group_best);
+                    a.unit_sum += a.group_best;
+                    a.group_best = 0.0;
+                }
+            }
+            for doc in in_unit.drain(..) {
+                let a = &mut acc[doc as usize];
+                let s = a.unit_best + WEIGHT_OTHER_MATCHES * (a.unit_sum - a.unit_best);
+                a.score += unit.weight * s;
+                a.covered += unit.weight;
+                a.words_held += u8::from(unit.stems.is_some());
+                a.unit_best = 0.0;
+                a.unit_sum = 0.0;
+            }
+        }
+        acc
+    }
+
+    /// The best `limit` documents, scored by what they gathered, how much of
+    /// the query they cover, and whether they hold its words side by side.
+    fn rank(&self, units: &[Unit], acc: &[Acc], dropped: bool, limit: usize) -> Vec<SearchHit> {
+        let wanted: f32 = units.iter().map(|u| u.weight).sum();
+        // A competence's coverage counts only the units that can reach a
+        // competence: words found in the guide's sections alone leave how
+        // competences rank against each other as it was.
+        let wanted_competence: f32 = units
+            .iter()
+            .filter(|u| {
+                u.matches
+                    .iter()
+                    .any(|&(t, _, _)| self.reaches_competences(t))
+            })
+            .map(|u| u.weight)
+            .sum();
+        let words: Vec<&[u32]> = units.iter().filter_map(|u| u.stems.as_deref()).collect();
+        // Ids are unique, so this order is total: the best `limit`, kept in order.
+        let better = |a: &SearchHit, b: &SearchHit| {
+            b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)) == std::cmp::Ordering::Less
+        };
+        let mut hits: Vec<SearchHit> = Vec::with_capacity(limit.min(self.docs.len()) + 1);
+        for (a, doc) in acc.iter().zip(&self.docs) {
+            if a.score <= 0.0 {
+                continue;
+            }
+            let coverage = match doc.item {
+                Item::Competence(_) => (a.covered / wanted_competence).min(1.0),
+                Item::Section(_) => a.covered / wanted,
+            };
+            // Only a document that holds every word can hold them side by side.
+            let phrase = if usize::from(a.words_held) == words.len() {
+                phrase_factor(doc, &words)
+            } else {
+                1.0
+            };
+            let kind = match doc.item {
+                Item::Competence(_) => 1.0,
+                Item::Section(_) => WEIGHT_SECTION * (1.0 + TITLE_BONUS * title_share(doc, &words)),
+            };
+            let hit = SearchHit {
+                item: doc.item,
+                score: a.score * (0.5 + coverage) * phrase * kind,
+                whole: !dropped && a.covered >= wanted * 0.999,
+            };
+            if hits.len() < limit || hits.last().is_some_and(|worst| better(&hit, worst)) {
+                let at = hits.partition_point(|h| better(h, &hit));
+                hits.insert(at, hit);
+                hits.truncate(limit);
+            }
+        }
+        hits
+    }
+
+    /// Whether a term occurs in some competence (postings are in document
+    /// order, competences first).
+    pub(super) fn reaches_competences(&self, term: u32) -> bool {
+        self.terms[term as usize]
+            .postings
+            .first()
+            .is_some_and(|&(doc, _)| (doc as usize) < self.competences)
+    }
+}
+
+/// Multiplier for documents that hold the query's words side by side.
+fn phrase_factor(doc: &Doc, words: &[&[u32]]) -> f32 {
+    if words.len() < 2 {
+        return 1.0;
+    }
+    if contains_phrase(&doc.statement, words) {
+        PHRASE_IN_STATEMENT
+    } else if contains_phrase(&doc.guidance, words) {
+        PHRASE_IN_GUIDANCE
+    } else {
+        1.0
+    }
+}
+
+/// The share of a section's title (its words that are not common ones) that
+/// the query's words match: for "The role of supervision", all of it for
+/// `role of supervision`, half for `supervision`.
+fn title_share(doc: &Doc, words: &[&[u32]]) -> f32 {
+    if doc.statement.is_empty() {
+        return 0.0;
+    }
+    let matched = doc
+        .statement
+        .iter()
+        .filter(|t| words.iter().any(|stems| stems.binary_search(t).is_ok()))
+        .count();
+    matched as f32 / doc.statement.len() as f32
+}
+
+/// Whether `seq` holds a run where each query word in turn matches.
+fn contains_phrase(seq: &[u32], words: &[&[u32]]) -> bool {
+    if seq.len() < words.len() {
+        return false;
+    }
+    seq.windows(words.len()).any(|window| {
+        window
+            .iter()
+            .zip(words)
+            .all(|(t, stems)| stems.binary_search(t).is_ok())
+    })
+}

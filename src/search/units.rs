@@ -1,0 +1,406 @@
+//! Reading a query: its words, the thesaurus's everyday phrases among them,
+//! and what each matches in the index (as written, by stem, the words it
+//! begins, typo guesses, the framework's phrases for an everyday one).
+
+use super::index::letter_mask;
+use super::text::words;
+use super::{MAX_QUERY_CHARS, NONE, SearchIndex};
+use crate::fuzzy::edit_distance;
+
+/// At most this many query words are used.
+const MAX_QUERY_TERMS: usize = 12;
+
+/// A word as written: for a query word the framework has as typed, every
+/// word of its stem.
+const QUALITY_WRITTEN: f32 = 1.0;
+/// The words of a query word's stem, where the framework has the word itself
+/// only in other forms.
+const QUALITY_STEM: f32 = 0.9;
+/// A word the query word begins: this, plus [`QUALITY_PREFIX_SPAN`] times the
+/// share of the word typed.
+const QUALITY_PREFIX_FLOOR: f32 = 0.6;
+const QUALITY_PREFIX_SPAN: f32 = 0.3;
+/// Completions of a word that is itself a word of the framework count this
+/// share: the word typed is more likely meant as it stands.
+const QUALITY_COMPLETING_A_WORD: f32 = 0.5;
+/// Typo guesses, one and two edits away.
+const QUALITY_ONE_EDIT: f32 = 0.8;
+const QUALITY_TWO_EDITS: f32 = 0.5;
+/// The framework's phrases for an everyday phrase, below the user's own words.
+const QUALITY_EXPANSION: f32 = 0.7;
+/// An incidental word (see the thesaurus) counts this much beside the others.
+const WEIGHT_INCIDENTAL: f32 = 0.25;
+
+/// Shortest word completed as a prefix.
+const PREFIX_MIN_BYTES: usize = 3;
+/// Shortest word completed to a one-word everyday phrase of the thesaurus.
+const KEY_PREFIX_MIN_BYTES: usize = 4;
+
+/// A query word as typed.
+pub(super) struct Token {
+    pub(super) written: String,
+    pub(super) stem: String,
+    /// The query's last word: perhaps still being typed.
+    pub(super) last: bool,
+}
+
+/// One part of the query: a word, or an everyday phrase of the thesaurus.
+pub(super) struct Unit {
+    /// Alternatives, `(term, quality, group)`, sorted by group. A document's
+    /// score for the unit is its best group plus a share of the others; within
+    /// a group only the best match counts.
+    pub(super) matches: Vec<(u32, f32, u16)>,
+    pub(super) weight: f32,
+    /// For a word: the stems it matched, for the side-by-side bonus.
+    pub(super) stems: Option<Vec<u32>>,
+}
+
+impl SearchIndex {
+    /// The query's words that search reads: no common words, at most
+    /// [`MAX_QUERY_TERMS`], the last marked when it ends the query.
+    pub(super) fn tokens(&self, query: &str) -> Vec<Token> {
+        let end = query
+            .char_indices()
+            .nth(MAX_QUERY_CHARS)
+            .map_or(query.len(), |(i, _)| i);
+        let mut all = words(&query[..end]).peekable();
+        let mut tokens = Vec::with_capacity(4);
+        while let Some(word) = all.next() {
+            let last = all.peek().is_none();
+            // Words of the framework and the thesaurus have their stems in the
+            // index already: Snowball only runs on the others.
+            let stem = match self.known_stems.get(&word) {
+                Some(stem) => Some(stem.clone()),
+                None => self.stem(&word),
+            };
+            if let Some(stem) = stem {
+                tokens.push(Token {
+                    written: word,
+                    stem,
+                    last,
+                });
+                if tokens.len() == MAX_QUERY_TERMS {
+                    break;
+                }
+            }
+        }
+        tokens
+    }
+
+    /// The query's units: everyday phrases of the thesaurus (longest first), and words.
+    /// Also whether a word was left out because nothing matches it.
+    pub(super) fn units(&self, tokens: &[Token]) -> (Vec<Unit>, bool) {
+        let mut units = Vec::with_capacity(tokens.len());
+        let mut dropped = false;
+        let mut i = 0;
+        while i < tokens.len() {
+            if let Some((unit, used)) = self.thesaurus_unit(tokens, i) {
+                units.push(unit);
+                i += used;
+                continue;
+            }
+            let unit = self.word_unit(&tokens[i]);
+            if unit.matches.is_empty() {
+                dropped = true;
+            } else {
+                units.push(unit);
+            }
+            i += 1;
+        }
+        if units.iter().all(|u| u.weight < 1.0) {
+            // Only incidental words: they are all there is to rank by.
+            units.iter_mut().for_each(|u| u.weight = 1.0);
+        }
+        (units, dropped)
+    }
+
+    /// A query word: as written, by stem, the words it begins, or typo guesses.
+    pub(super) fn word_unit(&self, token: &Token) -> Unit {
+        let mut matches = Vec::new();
+        let written = self.written.get(&token.written).copied();
+        let stem = self.stems.get(&token.stem).copied();
+        if let Some(t) = stem {
+            // A word the framework has as typed counts in full, through its
+            // stem; one it has only in other forms (`refer`: `reference`) a
+            // little less.
+            let quality = if written.is_some() {
+                QUALITY_WRITTEN
+            } else {
+                QUALITY_STEM
+            };
+            matches.push((t, quality, 0));
+        }
+        if token.last || (written.is_none() && stem.is_none()) {
+            self.push_completions(&token.written, &mut matches);
+        }
+        // A word no competence has (or has only in the guide's sections) may
+        // be a slip for one that a competence has.
+        if !matches.iter().any(|&(t, _, _)| self.reaches_competences(t)) {
+            self.push_typo_guesses(&token.written, &mut matches);
+        }
+        let mut stems: Vec<u32> = matches
+            .iter()
+            .map(|&(t, _, _)| self.terms[t as usize].stem)
+            .filter(|&s| s != NONE)
+            .collect();
+        stems.sort_unstable();
+        stems.dedup();
+        let weight = if self.thesaurus.incidental.contains(&token.stem) {
+            WEIGHT_INCIDENTAL
+        } else {
+            1.0
+        };
+        Unit {
+            matches,
+            weight,
+            stems: Some(stems),
+        }
+    }
+
+    /// The written words that `prefix` begins (not `prefix` itself), graded by
+    /// how much of each is typed, and halved when `prefix` is a whole word of
+    /// the framework already (`self` is more likely meant than `selfhood`).
+    fn push_completions(&self, prefix: &str, matches: &mut Vec<(u32, f32, u16)>) {
+        if prefix.len() < PREFIX_MIN_BYTES {
+            return;
+        }
+        let whole = if self.written.contains_key(prefix) {
+            QUALITY_COMPLETING_A_WORD
+        } else {
+            1.0
+        };
+        let start = self
+            .sorted
+            .partition_point(|&t| &*self.terms[t as usize].text < prefix);
+        for &t in &self.sorted[start..] {
+            let word = &self.terms[t as usize].text;
+            if !word.starts_with(prefix) {
+                break;
+            }
+            if word.len() > prefix.len() {
+                let typed = prefix.len() as f32 / word.len() as f32;
+                let quality = QUALITY_PREFIX_FLOOR + QUALITY_PREFIX_SPAN * typed;
+                matches.push((t, whole * quality, 0));
+            }
+        }
+    }
+
+    /// Written words within one edit, or failing that two (for long words),
+    /// as their stems.
+    fn push_typo_guesses(&self, word: &str, matches: &mut Vec<(u32, f32, u16)>) {
+        let len = word.len();
+        let query = word.as_bytes();
+        let query_letters = letter_mask(word);
+        let same_first = query.first().and_then(|b| self.by_first.get(b));
+        let swapped = match query {
+            [a, b, ..] if a != b => self.by_first_two.get(&[*b, *a]),
+            _ => None,
+        };
+        let mut guesses: Vec<u32> = Vec::new();
+        for edits in 1..=max_edits(len) {
+            for bucket in same_first.into_iter().chain(swapped) {
+                let from =
+                    bucket.partition_point(|&t| self.terms[t as usize].text.len() + edits < len);
+                for &t in &bucket[from..] {
+                    let term = &self.terms[t as usize];
+                    if term.text.len() > len + edits {
+                        break;
+                    }
+                    if (term.letters ^ query_letters).count_ones() as usize <= 2 * edits
+                        && same_start(query, term.text.as_bytes())
+                        && edit_distance(query, term.text.as_bytes(), edits).is_some()
+                    {
+                        guesses.push(term.stem);
+                    }
+                }
+            }
+            if !guesses.is_empty() {
+                let quality = if edits == 1 {
+                    QUALITY_ONE_EDIT
+                } else {
+                    QUALITY_TWO_EDITS
+                };
+                guesses.sort_unstable();
+                guesses.dedup();
+                matches.extend(guesses.into_iter().map(|t| (t, quality, 0)));
+                return;
+            }
+        }
+    }
+
+    /// The everyday phrase of the thesaurus starting at `tokens[i]`, if any, as
+    /// a unit, with how many tokens it takes.
+    fn thesaurus_unit(&self, tokens: &[Token], i: usize) -> Option<(Unit, usize)> {
+        let th = &self.thesaurus;
+        if th.keys.is_empty() {
+            return None;
+        }
+        let token = &tokens[i];
+        let (mut found, mut used) = self.phrase_keys(tokens, i);
+        let mut own = Vec::new();
+        if found.is_empty() {
+            found = self.keys_for_a_word(token);
+            if found.is_empty() {
+                return None;
+            }
+            used = 1;
+            if token.last {
+                self.push_completions(&token.written, &mut own);
+            }
+        } else if used == 1 {
+            if let Some(&t) = self.written.get(&token.written) {
+                own.push((t, QUALITY_WRITTEN, 0));
+            }
+            if token.last {
+                self.push_completions(&token.written, &mut own);
+            }
+        } else {
+            own.extend(
+                found
+                    .iter()
+                    .filter_map(|&k| th.keys[k as usize].phrase)
+                    .map(|t| (t, QUALITY_WRITTEN, 0)),
+            );
+        }
+        let mut entries: Vec<u32> = found.iter().map(|&k| th.keys[k as usize].entry).collect();
+        entries.sort_unstable();
+        entries.dedup();
+        let mut matches = own;
+        let mut group = 1u16;
+        for e in entries {
+            for &t in &th.targets[e as usize] {
+                matches.push((t, QUALITY_EXPANSION, group));
+                group = group.saturating_add(1);
+            }
+        }
+        if matches.is_empty() {
+            return None;
+        }
+        Some((
+            Unit {
+                matches,
+                weight: 1.0,
+                stems: None,
+            },
+            used,
+        ))
+    }
+
+    /// The longest everyday phrases whose stems the tokens from `tokens[i]`
+    /// spell (the last of them perhaps part-way typed), with their length.
+    fn phrase_keys(&self, tokens: &[Token], i: usize) -> (Vec<u32>, usize) {
+        let th = &self.thesaurus;
+        let mut found: Vec<u32> = Vec::new();
+        let mut used = 0;
+        for &k in th.by_first.get(&tokens[i].stem).into_iter().flatten() {
+            let key = &th.keys[k as usize];
+            let n = key.stems.len();
+            if n < used || i + n > tokens.len() {
+                continue;
+            }
+            let fits = (1..n).all(|j| {
+                let t = &tokens[i + j];
+                t.stem == key.stems[j]
+                    || (t.last
+                        && t.written.len() >= PREFIX_MIN_BYTES
+                        && key.written[j].starts_with(&t.written))
+            });
+            if fits {
+                used = n;
+                found.push(k);
+            }
+        }
+        found.retain(|&k| th.keys[k as usize].stems.len() == used);
+        (found, used)
+    }
+
+    /// Everyday phrases a word that spells none may still mean: one-word
+    /// phrases it begins while typed; and, where it is no word of the
+    /// framework nor begins one (`stren` is `strengths`, not
+    /// `strengths-based`; `strenghts` is a slip), phrases whose first word it
+    /// begins, or one-word phrases it is a slip for.
+    fn keys_for_a_word(&self, token: &Token) -> Vec<u32> {
+        let th = &self.thesaurus;
+        let mut found = Vec::new();
+        let typing = token.last && token.written.len() >= KEY_PREFIX_MIN_BYTES;
+        if typing {
+            found.extend(keys_begun(&th.single, &token.written));
+        }
+        if found.is_empty() && self.is_unknown(token) {
+            if typing {
+                found.extend(keys_begun(&th.firsts, &token.written));
+            }
+            if found.is_empty() {
+                found.extend(self.key_typo_guesses(&token.written));
+            }
+        }
+        found
+    }
+
+    /// A word that is no word of the framework, nor the start of one.
+    fn is_unknown(&self, token: &Token) -> bool {
+        if self.written.contains_key(&token.written) || self.stems.contains_key(&token.stem) {
+            return false;
+        }
+        let start = self
+            .sorted
+            .partition_point(|&t| *self.terms[t as usize].text < *token.written);
+        !self.sorted.get(start).is_some_and(|&t| {
+            self.terms[t as usize]
+                .text
+                .starts_with(token.written.as_str())
+        })
+    }
+
+    /// One-word everyday phrases within one or two edits of `word` (`sponser`).
+    fn key_typo_guesses(&self, word: &str) -> Vec<u32> {
+        let max_edits = max_edits(word.len());
+        if max_edits == 0 {
+            return Vec::new();
+        }
+        let query = word.as_bytes();
+        let letters = letter_mask(word);
+        let th = &self.thesaurus;
+        th.single
+            .iter()
+            .zip(&th.single_letters)
+            .filter(|&((w, _), mask)| {
+                w.len().abs_diff(word.len()) <= max_edits
+                    && (mask ^ letters).count_ones() as usize <= 2 * max_edits
+                    && same_start(query, w.as_bytes())
+                    && edit_distance(query, w.as_bytes(), max_edits).is_some()
+            })
+            .map(|(&(_, k), _)| k)
+            .collect()
+    }
+}
+
+/// The keys in `sorted` (word as written, key) whose word `prefix` begins.
+fn keys_begun<'a>(
+    sorted: &'a [(Box<str>, u32)],
+    prefix: &'a str,
+) -> impl Iterator<Item = u32> + 'a {
+    let start = sorted.partition_point(|(w, _)| &**w < prefix);
+    sorted[start..]
+        .iter()
+        .take_while(move |(w, _)| w.starts_with(prefix))
+        .map(|&(_, k)| k)
+}
+
+/// How many edits a typo guess may be from a word of `len` bytes.
+fn max_edits(len: usize) -> usize {
+    match len {
+        0..=3 => 0,
+        4..=7 => 1,
+        _ => 2,
+    }
+}
+
+/// Typos rarely hit the first letter: comparing only words that begin alike
+/// (or with the first two letters swapped) spares most edit-distance work.
+fn same_start(a: &[u8], b: &[u8]) -> bool {
+    match (a, b) {
+        ([a0, a1, ..], [b0, b1, ..]) => a0 == b0 || (a0 == b1 && a1 == b0),
+        _ => false,
+    }
+}
