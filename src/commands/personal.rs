@@ -493,8 +493,9 @@ fn delete(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
 fn forget(member: &Member<'_>) -> Result<Reply, StoreError> {
     let n = member.store.forget_member(member.id, member.now)?;
     Ok(private(format!(
-        "Done: {n} reflection{} and your encryption key are gone, erased from this bot's records and its backups. Nothing you wrote remains; a new reflection would start above your old numbers, so no old button can reach it.",
-        if n == 1 { "" } else { "s" }
+        "Done: {n} reflection{} and your encryption key are removed from this bot's records; nothing of yours can be listed, opened or restored from now on. Their last encrypted copies leave the bot's files and its automatic backups within {} minutes. A new reflection would start above your old numbers, so no old button can reach it.",
+        if n == 1 { "" } else { "s" },
+        crate::store::ERASE_WITHIN.num_minutes()
     )))
 }
 

@@ -37,7 +37,7 @@ pub fn answer(
     };
     let erases = matches!(
         command,
-        Personal::Edit(..) | Personal::AddTag(..) | Personal::Delete(_)
+        Personal::Edit(..) | Personal::AddTag(..) | Personal::Delete(_) | Personal::ForgetMe
     );
     let reply = personal::handle(&member, command)?;
     if erases {

@@ -210,6 +210,90 @@ struct Shared {
     backups: Mutex<()>,
     /// Reflections salvaged from damaged databases set aside (reports).
     salvaged: std::sync::atomic::AtomicUsize,
+    /// One rewrite at a time.
+    rewriting: Mutex<()>,
+}
+
+/// Every change made to a database's trees while a rewrite copies it,
+/// collected as it happens (sled's subscribers hold back writers whose
+/// events are not taken, so a thread takes them).
+struct Watch {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<Vec<(sled::IVec, Option<sled::IVec>)>>>,
+    names: Vec<sled::IVec>,
+}
+
+impl Watch {
+    fn start(db: &sled::Db) -> Watch {
+        let stop = Arc::new(AtomicBool::new(false));
+        let names = db.tree_names();
+        let threads = names
+            .iter()
+            .filter_map(|name| db.open_tree(name).ok())
+            .map(|tree| {
+                let mut events = tree.watch_prefix(Vec::<u8>::new());
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    loop {
+                        match events.next_timeout(std::time::Duration::from_millis(5)) {
+                            Ok(sled::Event::Insert { key, value }) => seen.push((key, Some(value))),
+                            Ok(sled::Event::Remove { key }) => seen.push((key, None)),
+                            Err(_) if stop.load(Ordering::SeqCst) => return seen,
+                            Err(_) => {}
+                        }
+                    }
+                })
+            })
+            .collect();
+        Watch {
+            stop,
+            threads,
+            names,
+        }
+    }
+
+    /// Applies every change seen to `to`, in the order each key saw them.
+    /// Called with the live database held, so no change is still under way.
+    fn apply(mut self, to: &sled::Db) -> Result<(), StoreError> {
+        self.stop.store(true, Ordering::SeqCst);
+        let threads = std::mem::take(&mut self.threads);
+        for (name, thread) in self.names.iter().zip(threads) {
+            let seen = thread
+                .join()
+                .map_err(|_| StoreError::Corrupt("a rewrite's watcher stopped".into()))?;
+            let tree = to.open_tree(name)?;
+            for (key, value) in seen {
+                match value {
+                    Some(v) => tree.insert(key, v)?,
+                    None => tree.remove(key)?,
+                };
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copies whole any tree `from` has that `to` lacks (made during a rewrite).
+fn copy_new_trees(from: &sled::Db, to: &sled::Db) -> Result<(), StoreError> {
+    let have = to.tree_names();
+    for name in from.tree_names() {
+        if have.contains(&name) {
+            continue;
+        }
+        let (src, dst) = (from.open_tree(&name)?, to.open_tree(&name)?);
+        for entry in src.iter() {
+            let (k, v) = entry?;
+            dst.insert(k, v)?;
+        }
+    }
+    Ok(())
 }
 
 /// The open generation and its trees.
@@ -484,6 +568,7 @@ impl Store {
                 dirty: AtomicBool::new(false),
                 backups: Mutex::new(()),
                 salvaged: std::sync::atomic::AtomicUsize::new(0),
+                rewriting: Mutex::new(()),
             }),
         };
         store.keep_erasure_mark()?;
@@ -622,24 +707,51 @@ impl Store {
     /// leave the data directory. The automatic backups are purged of erased
     /// records too. `on_step` is told each step of the swap.
     pub fn rewrite(&self, on_step: &mut dyn FnMut(SwapStep)) -> Result<(), StoreError> {
+        let _one = self
+            .shared
+            .rewriting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         // A damaged database set aside by a restore is salvaged into the
         // live one and scrubbed first: erasure reaches it too.
         let salvaged = backup::salvage_set_aside(self)?;
         self.shared.salvaged.fetch_add(salvaged, Ordering::SeqCst);
+        let erasures_before = self.erasures().record().mark().count;
+        // The bulk of the copy is made while everyone else carries on: every
+        // change made meanwhile is watched, and applied to the copy once the
+        // live database is held for the swap, which is then short.
+        let (fresh, watch) = {
+            let guard = self
+                .shared
+                .live
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let old = guard.as_ref().ok_or(StoreError::Closed)?;
+            let watch = Watch::start(&old.generation.db);
+            match self.copy_live(old) {
+                Ok(fresh) => (fresh, watch),
+                Err(e) => {
+                    drop(watch);
+                    let _ = self.shared.dir.remove_strays();
+                    return Err(e);
+                }
+            }
+        };
         let mut guard = self
             .shared
             .live
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         let old = guard.take().ok_or(StoreError::Closed)?;
-        let fresh = match self.copy_live(&old) {
-            Ok(fresh) => fresh,
-            Err(e) => {
-                *guard = Some(old);
-                let _ = self.shared.dir.remove_strays();
-                return Err(e);
-            }
-        };
+        let caught_up = watch
+            .apply(&fresh.generation.db)
+            .and_then(|()| copy_new_trees(&old.generation.db, &fresh.generation.db));
+        if let Err(e) = caught_up {
+            drop(fresh);
+            *guard = Some(old);
+            let _ = self.shared.dir.remove_strays();
+            return Err(e);
+        }
         if let Err(e) = self.shared.dir.adopt(&fresh.generation, on_step) {
             // Whichever generation CURRENT names now is the live one: the
             // fresh one was synced whole before the switch was tried.
@@ -658,7 +770,12 @@ impl Store {
         on_step(SwapStep::Removed);
         backup::purge(self)?;
         // Only now is the erasure complete everywhere: a crash before this
-        // line repeats the rewrite and the purge at the next start.
+        // line repeats the rewrite and the purge at the next start. An
+        // erasure made while the copy was being made may have reached the
+        // copy's log before it was applied: it waits for the next rewrite.
+        if self.erasures().record().mark().count != erasures_before {
+            return Ok(());
+        }
         self.with(|live| {
             live.t.meta.remove(ERASURE_PENDING)?;
             self.commit(live)
@@ -666,7 +783,6 @@ impl Store {
     }
 
     fn copy_live(&self, old: &Live) -> Result<Live, StoreError> {
-        old.generation.commit()?;
         let generation = self.shared.dir.create_generation()?;
         for name in old.generation.db.tree_names() {
             let from = old.generation.db.open_tree(&name)?;
@@ -810,6 +926,70 @@ mod tests {
             let want = if path.is_dir() { 0o700 } else { 0o600 };
             assert_eq!(mode(&path), want, "{}", path.display());
         }
+    }
+
+    /// A rewrite copies while others carry on: every save made during the
+    /// copy is in the rewritten database, and a delete made during it keeps
+    /// the erasure pending, since its bytes may have reached the copy.
+    #[test]
+    fn writes_made_during_a_rewrite_are_kept_and_erasures_during_it_stay_pending() {
+        let f = crate::Framework::builtin().unwrap();
+        let dir = temp_dir("concurrent-rewrite");
+        let store = Store::open(&dir, None).unwrap();
+        let save = |member: u64, text: String| {
+            let draft = crate::reflections::Draft {
+                title: String::new(),
+                text,
+                competences: vec![],
+                model: "free".into(),
+                mode: crate::reflections::Mode::Coaching,
+                minutes: None,
+            };
+            store
+                .add_reflection(member, |id| {
+                    draft.into_reflection(id, member, Utc::now(), &f)
+                })
+                .unwrap()
+                .id
+        };
+        for i in 0..300 {
+            save(1, format!("before {i} {}", "x".repeat(200)));
+        }
+        store.delete_reflection(1, 1, Utc::now()).unwrap();
+        let during = std::thread::scope(|s| {
+            let writer = s.spawn(|| {
+                let mut ids = Vec::new();
+                for i in 0..60 {
+                    ids.push(save(2, format!("during {i}")));
+                }
+                store.delete_reflection(1, 2, Utc::now()).unwrap();
+                ids
+            });
+            store.rewrite(&mut |_| {}).unwrap();
+            writer.join().unwrap()
+        });
+        let texts: Vec<String> = store
+            .reflections_of(2)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| r.text)
+            .collect();
+        assert_eq!(
+            texts.len(),
+            during.len(),
+            "a save made during the copy was lost"
+        );
+        assert!(store.reflection(1, 2).unwrap().is_none());
+        // Whether the second delete fell inside the copy or after it, its
+        // erasure is made real by the next rewrite at the latest.
+        store.rewrite(&mut |_| {}).unwrap();
+        assert!(store.erasure_pending_since().unwrap().is_none());
+        store.close(Utc::now()).unwrap();
+        drop(store);
+        let store = Store::open(&dir, None).unwrap();
+        assert_eq!(store.reflections_of(2).unwrap().items.len(), 60);
+        assert_eq!(store.reflections_of(1).unwrap().items.len(), 298);
     }
 
     fn support_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -578,9 +578,9 @@ impl Store {
 
     /// Removes every trace of a member: every
     /// record of theirs (data key, reflections, counter, reminder) is
-    /// fingerprinted in the erasure record, removed in one transaction, and
-    /// then the whole database is rewritten, so none of it stays in the data
-    /// directory or in its automatic backups. Returns how many reflections
+    /// fingerprinted in the erasure record and removed in one transaction;
+    /// the rewrite that takes their sealed bytes out of the data directory
+    /// and its automatic backups follows within [`super::ERASE_WITHIN`]. Returns how many reflections
     /// there were. Records that still open are read once, only to take their
     /// tags out of their servers' anonymous counts; one that does not open
     /// is erased all the same.
@@ -680,7 +680,11 @@ impl Store {
                 Ok(reflections.len())
             })?
         };
-        self.rewrite(&mut |_| {})?;
+        // The records are gone from the live database now; their last sealed
+        // bytes leave its files and the automatic backups at the next
+        // rewrite, within [`super::ERASE_WITHIN`] (`Store::maintain`), as a
+        // delete's do. The member's reply does not wait for everyone's data
+        // to be copied.
         Ok(n)
     }
 

@@ -235,7 +235,8 @@ async fn export_delete_and_forget_me() {
     let done = fake
         .interact_deferred(fixtures::button(fake.next_id(), ALICE, "forget:confirm"))
         .await;
-    assert!(content(&done).contains("Nothing you wrote remains"));
+    assert!(content(&done).contains("removed from this bot's records"));
+    assert!(content(&done).contains("within 15 minutes"));
     assert!(
         content(&reflections(&fake, ALICE, "list", json!([])).await).contains("no reflections yet")
     );
@@ -452,6 +453,39 @@ async fn a_deleted_reflection_leaves_the_data_directory_within_fifteen_minutes()
         occurs_in(&bot.data_dir, &probe),
         Vec::<std::path::PathBuf>::new(),
         "erased from every file of the data directory"
+    );
+    bot.stop().await;
+}
+
+/// Forget-me through Discord: the reply says the records are removed now
+/// and their last sealed bytes leave within 15 minutes; the scheduler's
+/// upkeep makes that true by the bot's clock, backups included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_member_leaves_the_data_directory_within_the_bound_the_reply_states() {
+    use crate::storage::{occurs_in, raw_tree};
+    let fake = FakeDiscord::start().await;
+    let mut bot = Bot::start(&fake, false).await;
+    write(&fake, ALICE, "Forgotten, then erased.", "").await;
+    let sealed = raw_tree(&bot.data_dir, "reflections")
+        .into_iter()
+        .map(|(_, v)| v)
+        .next()
+        .expect("the sealed record");
+    let probe = sealed[sealed.len() / 2..sealed.len() / 2 + 24].to_vec();
+    let ask = reflections(&fake, ALICE, "forget-me", json!([])).await;
+    assert!(content(&ask).contains("all 1 of your reflections"));
+    let done = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, "forget:confirm"))
+        .await;
+    assert!(content(&done).contains("within 15 minutes"), "{done}");
+    let due = practice_companion::clock::Clock::now(bot.clock.as_ref())
+        + practice_companion::store::ERASE_WITHIN;
+    bot.clock.advance(practice_companion::store::ERASE_WITHIN);
+    bot.ticked(due).await;
+    assert_eq!(
+        occurs_in(&bot.data_dir, &probe),
+        Vec::<std::path::PathBuf>::new(),
+        "erased from every file of the data directory, backups included"
     );
     bot.stop().await;
 }
