@@ -14,6 +14,7 @@ mod guide_discord;
 mod hostile;
 mod layers;
 mod load;
+mod nudge_quality;
 mod properties;
 mod reflections;
 mod replies;
