@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::framework::{CompetenceId, Framework};
+use crate::framework::{Competence, CompetenceId, Framework};
 
 /// The reflective models file, compiled in.
 pub const MODELS_SOURCE: &str = include_str!("../prompts/models.toml");
@@ -197,6 +197,88 @@ impl WeeklyPrompts {
         framework.competence(id)?;
         self.0.get(&id).cloned()
     }
+}
+
+/// The competence under which `c`'s guidance is printed: `c` itself, or the
+/// one its guidance is shared with.
+fn guidance_owner<'f>(framework: &'f Framework, c: &'f Competence) -> &'f Competence {
+    match framework.shared_guidance(c) {
+        Some((owner, _)) if c.guidance.trim().is_empty() => owner,
+        _ => c,
+    }
+}
+
+/// The two competences of the pair `c` belongs to, in code order: those
+/// covered by one guidance text that says "these two competences form a
+/// pair" (or "also form a pair"). None where `c` is in no such pair.
+pub fn pair_of<'f>(framework: &'f Framework, c: &'f Competence) -> Option<[&'f Competence; 2]> {
+    let owner = guidance_owner(framework, c);
+    if !owner.guidance.contains("form a pair") {
+        return None;
+    }
+    let mut members: Vec<&Competence> = std::iter::once(owner)
+        .chain(framework.guidance_also_covers(owner))
+        .collect();
+    members.sort_by_key(|m| m.id);
+    match members[..] {
+        [a, b] => Some([a, b]),
+        _ => None,
+    }
+}
+
+/// The other competence of `c`'s pair (see [`pair_of`]).
+pub fn pair_partner<'f>(framework: &'f Framework, c: &'f Competence) -> Option<&'f Competence> {
+    let [a, b] = pair_of(framework, c)?;
+    Some(if a.id == c.id { b } else { a })
+}
+
+/// What the guide's "the previous pair" or "the previous two" in `c`'s
+/// guidance refer to: the words it uses ("pair" or "two") and the nearest
+/// pair before `c` (and before its own pair) in the same area.
+pub fn previous_pair<'f>(
+    framework: &'f Framework,
+    c: &'f Competence,
+) -> Option<(&'static str, [&'f Competence; 2])> {
+    let guidance = &guidance_owner(framework, c).guidance;
+    let words = if guidance.contains("previous pair") {
+        "pair"
+    } else if guidance.contains("previous two") {
+        "two"
+    } else {
+        return None;
+    };
+    let first = pair_of(framework, c).map_or(c.id, |[a, _]| a.id);
+    let area = framework.area_of(c)?;
+    let before: Vec<&Competence> = framework
+        .competences_in(area)
+        .filter(|o| o.id < first)
+        .collect();
+    let pair = before
+        .iter()
+        .rev()
+        .find_map(|o| pair_of(framework, o).filter(|[a, b]| a.id < first && b.id < first))?;
+    Some((words, pair))
+}
+
+/// The lines a weekly card adds where the guide's guidance speaks of a pair
+/// without naming it: "Paired with Core 1.3 — (its statement)", and which
+/// competences "the previous pair" or "the previous two" are. The guide's
+/// own words are left as printed; these lines say what they refer to. Empty
+/// where `c`'s guidance names no pair.
+pub fn pair_notes(framework: &Framework, c: &Competence) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(partner) = pair_partner(framework, c) {
+        let statement = partner.statement.trim().trim_end_matches('.');
+        notes.push(format!("Paired with {} — {statement}.", partner.id.label()));
+    }
+    if let Some((words, [a, b])) = previous_pair(framework, c) {
+        notes.push(format!(
+            "The previous {words}: {} and {}.",
+            a.id.label(),
+            b.id.code
+        ));
+    }
+    notes
 }
 
 /// The first `{…}` (or stray brace) in `text`, as written.
@@ -745,6 +827,136 @@ mod tests {
             .for_competence(&f, id("integration:2.1"))
             .unwrap();
         assert!(p.knowledge.contains(&id("core:1.3")));
+    }
+
+    /// All the text of a card: description and fields.
+    fn card_text(card: &crate::render::Card) -> String {
+        std::iter::once(card.description.as_str())
+            .chain(card.fields.iter().map(|x| x.value.as_str()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Where the guide's guidance says "these two competences form a pair",
+    /// "the previous pair" or "the previous two", the week's card names them:
+    /// for each competence whose card shows such guidance (its own, shared,
+    /// or shown as knowledge), the partner is named, exists, names it back,
+    /// and the framework prints one guidance for both; the previous pair is
+    /// named, comes earlier in the same area and is itself a pair.
+    #[test]
+    fn every_pair_the_guidance_speaks_of_is_named_on_the_card() {
+        let f = Framework::builtin().unwrap();
+        let pair_words = regex::Regex::new(r"\bpairs?\b|previous two").unwrap();
+        let prompts = WeeklyPrompts::builtin(&f).unwrap();
+        let card_of = |c: &Competence| {
+            card_text(&weekly_card(
+                &f,
+                c,
+                &prompts.for_competence(&f, c.id).unwrap(),
+            ))
+        };
+        let mut paired = Vec::new();
+        let mut previous = Vec::new();
+        for c in f.competences() {
+            let card = card_of(c);
+            let p = prompts.for_competence(&f, c.id).unwrap();
+            // The guidance the card shows, each with the competence it is
+            // shown for: the week's own, then any shown as knowledge.
+            let own = match f.shared_guidance(c) {
+                _ if !c.guidance.is_empty() => c.guidance.as_str(),
+                Some((_, text)) => text,
+                None => "",
+            };
+            let shown = std::iter::once((c, own)).chain(p.knowledge.iter().map(|k| {
+                let k = f.competence(*k).unwrap();
+                (k, k.guidance.as_str())
+            }));
+            let mut speaks_of_a_pair = false;
+            for (of, guidance) in shown {
+                speaks_of_a_pair |= pair_words.is_match(guidance);
+                if !pair_words.is_match(guidance) {
+                    continue;
+                }
+                if guidance.contains("form a pair") {
+                    let partner = pair_partner(&f, of)
+                        .unwrap_or_else(|| panic!("{}: no partner found", of.id));
+                    assert!(
+                        card.contains(&format!("Paired with {} — ", partner.id.label())),
+                        "{}'s card does not name {}'s partner {}",
+                        c.id,
+                        of.id,
+                        partner.id
+                    );
+                    assert!(card.contains(partner.statement.trim_end_matches('.')));
+                    // The partner exists, points back, and the guide prints
+                    // one guidance for the two.
+                    assert!(f.competence(partner.id).is_some());
+                    assert_eq!(pair_partner(&f, partner).map(|p| p.id), Some(of.id));
+                    assert!(
+                        card_of(partner).contains(&format!("Paired with {} — ", of.id.label())),
+                        "{} does not name {} back",
+                        partner.id,
+                        of.id
+                    );
+                    assert!(
+                        of.shared_guidance == Some(partner.id.code)
+                            || partner.shared_guidance == Some(of.id.code),
+                        "{} and {}",
+                        of.id,
+                        partner.id
+                    );
+                    assert_eq!(of.id.domain, partner.id.domain);
+                    if of.id == c.id {
+                        paired.push(c.id.short());
+                    }
+                }
+                if guidance.contains("previous pair") || guidance.contains("previous two") {
+                    let (words, [a, b]) = previous_pair(&f, of)
+                        .unwrap_or_else(|| panic!("{}: no previous pair found", of.id));
+                    assert!(guidance.contains(&format!("previous {words}")));
+                    let named =
+                        format!("The previous {words}: {} and {}.", a.id.label(), b.id.code);
+                    assert!(card.contains(&named), "{}: {named} not on the card", c.id);
+                    assert_eq!(pair_partner(&f, a).map(|p| p.id), Some(b.id));
+                    assert_eq!(
+                        f.area_of(a).map(|x| x.number),
+                        f.area_of(of).map(|x| x.number)
+                    );
+                    assert_eq!(a.id.domain, of.id.domain);
+                    let first = pair_of(&f, of).map_or(of.id, |[x, _]| x.id);
+                    assert!(a.id < b.id && b.id < first, "{}: {} {}", of.id, a.id, b.id);
+                    previous.push(c.id.short());
+                }
+                // Any other mention of a pair would go unnamed: none is left.
+                assert!(
+                    guidance.contains("form a pair")
+                        || guidance.contains("previous pair")
+                        || guidance.contains("previous two"),
+                    "{}: a pair the card does not name",
+                    of.id
+                );
+            }
+            // A card names a pair only where the guidance it shows speaks of one.
+            if !speaks_of_a_pair {
+                assert!(!card.contains("Paired with"), "{}", c.id);
+                assert!(!card.contains("The previous "), "{}", c.id);
+            }
+        }
+        // The fourteen of the issue, and the cards carrying "the previous pair"
+        // or "the previous two" (Integration 2.1 shows Integration 1.4's).
+        assert_eq!(
+            paired,
+            [
+                "C1.2", "C1.3", "C4.4", "C4.5", "C4.6", "C4.7", "I1.1", "I1.2", "I1.3", "I1.4",
+                "I4.3", "I4.4"
+            ]
+        );
+        assert_eq!(previous, ["C4.6", "C4.7", "I1.3", "I1.4", "I1.5", "I2.1"]);
+        // What a member reads on the card of Core 1.2.
+        let c12 = f.competence(id("core:1.2")).unwrap();
+        assert!(card_of(c12).contains(
+            "*Paired with Core 1.3 — Ability to explain the differences between coaching and related disciplines in accessible language to prospective clients and stakeholders.*\n\nThese two competences form a pair."
+        ));
     }
 
     fn one(id: &str, questions: &[&str], extra: &str) -> String {

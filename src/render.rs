@@ -283,6 +283,8 @@ pub fn foundational_card(framework: &Framework, text: &str) -> Card {
 /// the full card), reflection (questions), practice (one experiment, with a
 /// variant for a member with no coaching client this week, and an exercise
 /// for the group when the week has one), the three things mastery needs.
+/// Where the guidance speaks of a pair,
+/// lines after the statement name the pair (see [`crate::prompts::pair_notes`]).
 /// Where the competence's guidance only points elsewhere, the guidance it
 /// points to follows in full.
 pub fn weekly_card(
@@ -342,12 +344,12 @@ pub fn weekly_card(
         .iter()
         .filter_map(|id| framework.competence(*id))
     {
-        let _ = write!(
-            knowledge,
-            "\n\n**Guidance on {}:** {}",
-            other.id.label(),
-            other.guidance
-        );
+        let _ = write!(knowledge, "\n\n**Guidance on {}:**", other.id.label());
+        let notes = crate::prompts::pair_notes(framework, other);
+        if !notes.is_empty() {
+            let _ = write!(knowledge, " *{}*", notes.join(" "));
+        }
+        let _ = write!(knowledge, " {}", other.guidance);
     }
     let full_card = format!("\n\nThe full card: `/competence {code}`");
     let continues = "\n\n*The guidance continues on the full card.*";
@@ -355,6 +357,9 @@ pub fn weekly_card(
         .min(limits::DESCRIPTION + card.total_chars())
         .saturating_sub(card.total_chars());
     let mut description = format!("**{}**", c.statement);
+    for note in crate::prompts::pair_notes(framework, c) {
+        let _ = write!(description, "\n*{note}*");
+    }
     let fixed = |d: &str| d.chars().count() + knowledge.chars().count() + full_card.chars().count();
     let paragraphs: Vec<&str> = guidance.split("\n\n").filter(|p| !p.is_empty()).collect();
     for (i, paragraph) in paragraphs.iter().enumerate() {
