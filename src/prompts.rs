@@ -959,6 +959,28 @@ mod tests {
         ));
     }
 
+    /// The weekly card closes as every card quoting the guide does, with its
+    /// source; no fixed lines tell registered practitioners how to learn.
+    #[test]
+    fn weekly_cards_close_with_the_source_and_no_lecture() {
+        let f = Framework::builtin().unwrap();
+        for (id, p) in all_prompts(&f) {
+            let c = f.competence(id).unwrap();
+            let card = weekly_card(&f, c, &p);
+            let full = crate::render::competence_card(&f, c);
+            assert_eq!(card.footer, full.footer, "{id}");
+            assert!(card.footer.contains("BACP"), "{id}: {}", card.footer);
+            let all = format!("{}\n{}", card_text(&card), card.footer).to_lowercase();
+            for lecture in [
+                "mastery needs",
+                "discuss it with your group",
+                "reflect on it privately",
+            ] {
+                assert!(!all.contains(lecture), "{id}: {lecture}");
+            }
+        }
+    }
+
     fn one(id: &str, questions: &[&str], extra: &str) -> String {
         let q: Vec<String> = questions.iter().map(|q| format!("\"{q}\"")).collect();
         format!(

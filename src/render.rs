@@ -282,8 +282,8 @@ pub fn foundational_card(framework: &Framework, text: &str) -> Card {
 /// paragraphs, as many as fit beside the rest, saying when it continues on
 /// the full card), reflection (questions), practice (one experiment, with a
 /// variant for a member with no coaching client this week, and an exercise
-/// for the group when the week has one), the three things mastery needs.
-/// Where the guidance speaks of a pair,
+/// for the group when the week has one), and the guide's source as the
+/// footer, as on every card quoting it. Where the guidance speaks of a pair,
 /// lines after the statement name the pair (see [`crate::prompts::pair_notes`]).
 /// Where the competence's guidance only points elsewhere, the guidance it
 /// points to follows in full.
@@ -332,7 +332,7 @@ pub fn weekly_card(
         title: fit(&format!("Competence of the week: {code}"), limits::TITLE),
         description: String::new(),
         fields,
-        footer: "Knowledge, reflection, practice: mastery needs all three. Discuss it with your group; reflect on it privately.".to_string(),
+        footer: source_line(framework),
         domain: Some(c.id.domain),
         competence: Some(c.id),
     };
