@@ -14,6 +14,10 @@ pub const MODELS_SOURCE: &str = include_str!("../prompts/models.toml");
 /// The weekly prompts file, compiled in.
 pub const COMPETENCES_SOURCE: &str = include_str!("../prompts/competences.toml");
 
+/// The most words any one question, experiment, alternative or group
+/// exercise may have: a prompt is read on a phone, between sessions.
+pub const MAX_WORDS: usize = 60;
+
 /// The reminder a weekly card carries whenever its prompt mentions a client.
 pub const IDENTIFYING_DETAILS: &str = "Whenever you write about a client, in the thread or in a reflection, leave out names, organisations, employers and anything else that could identify them.";
 
@@ -27,6 +31,10 @@ pub struct WeeklyPrompt {
     /// The same practice for a member with no coaching client this week; always
     /// present when the experiment mentions a client or a session.
     pub alternative: Option<String>,
+    /// The words naming the practice that the experiment and its alternative
+    /// share (both contain them): the file's declaration that the alternative
+    /// is the same exercise, adapted. Not shown on the card.
+    pub practice: Option<String>,
     /// An exercise for the peer supervision group itself, if the week has one.
     pub group: Option<String>,
     /// Competences whose guidance the week's card shows in full, because this
@@ -82,6 +90,8 @@ struct RawPrompt {
     #[serde(default)]
     alternative: Option<String>,
     #[serde(default)]
+    practice: Option<String>,
+    #[serde(default)]
     group: Option<String>,
     #[serde(default)]
     knowledge: Vec<String>,
@@ -106,10 +116,12 @@ impl WeeklyPrompts {
     /// Parses a prompts file. Refused: an unknown competence id, a competence
     /// twice or missing, other than two or three questions, an empty text, an
     /// experiment that asks for a client or a session with no alternative for
-    /// a member without one, any `{placeholder}` (prompts are plain text: the
-    /// card already shows the code, statement and area), and a `knowledge`
-    /// entry that is not a see-also link of the competence with guidance of
-    /// its own.
+    /// a member without one, an alternative without the `practice` words
+    /// it shares with its experiment (or those words missing from either),
+    /// a text of more than [`MAX_WORDS`] words, any `{placeholder}` (prompts
+    /// are plain text: the card already shows the code, statement and area),
+    /// and a `knowledge` entry that is not a see-also link of the competence
+    /// with guidance of its own.
     pub fn parse(text: &str, framework: &Framework) -> Result<WeeklyPrompts, PromptsError> {
         WeeklyPrompts::parse_checked(text, framework)
             .map_err(|e| e.in_file("prompts/competences.toml"))
@@ -138,6 +150,7 @@ impl WeeklyPrompts {
                 questions: raw.questions,
                 experiment: raw.experiment,
                 alternative: raw.alternative,
+                practice: raw.practice,
                 group: raw.group,
                 knowledge: Vec::new(),
             };
@@ -154,6 +167,16 @@ impl WeeklyPrompts {
             if prompt.alternative.is_none() && needs_client_work(&prompt.experiment) {
                 return Err(PromptsError(format!(
                     "`{id}` has an experiment with a client or a session but no alternative for a member without one"
+                )));
+            }
+            check_practice(id, &prompt)?;
+            if let Some(long) = prompt
+                .texts()
+                .find(|t| t.split_whitespace().count() > MAX_WORDS)
+            {
+                return Err(PromptsError(format!(
+                    "`{id}` has a text of {} words, more than {MAX_WORDS}: {long}",
+                    long.split_whitespace().count()
                 )));
             }
             let mut knowledge = Vec::new();
@@ -279,6 +302,38 @@ pub fn pair_notes(framework: &Framework, c: &Competence) -> Vec<String> {
         ));
     }
     notes
+}
+
+/// An alternative must name the practice it shares with the experiment:
+/// `practice` is required with an alternative, allowed only with one, and
+/// found (ignoring case) in both texts.
+fn check_practice(id: CompetenceId, prompt: &WeeklyPrompt) -> Result<(), PromptsError> {
+    match (&prompt.alternative, &prompt.practice) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(PromptsError(format!(
+            "`{id}` names a practice but has no alternative"
+        ))),
+        (Some(_), None) => Err(PromptsError(format!(
+            "`{id}` has an alternative without the practice it shares with the experiment"
+        ))),
+        (Some(alternative), Some(practice)) => {
+            let words = practice.trim().to_lowercase();
+            if words.is_empty() {
+                return Err(PromptsError(format!("`{id}` has an empty practice")));
+            }
+            for (name, text) in [
+                ("experiment", &prompt.experiment),
+                ("alternative", alternative),
+            ] {
+                if !text.to_lowercase().contains(&words) {
+                    return Err(PromptsError(format!(
+                        "`{id}`: the practice {practice:?} is not in the {name}"
+                    )));
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The first `{…}` (or stray brace) in `text`, as written.
@@ -959,6 +1014,53 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn every_prompt_text_is_within_sixty_words() {
+        let f = Framework::builtin().unwrap();
+        let prompts = all_prompts(&f);
+        assert_eq!(prompts.len(), 60);
+        let mut texts = 0;
+        for (id, p) in &prompts {
+            for text in p.texts() {
+                let n = text.split_whitespace().count();
+                assert!(n <= MAX_WORDS, "{id}: {n} words: {text}");
+                texts += 1;
+            }
+        }
+        // Questions, experiments, alternatives and group exercises, all of them.
+        assert!(texts >= 60 * 4, "{texts}");
+        assert_eq!(MAX_WORDS, 60);
+    }
+
+    /// What a test can hold an alternative to: it names the practice its
+    /// experiment names (the `practice` words, in both), and needs no client.
+    /// Whether it is the same exercise in substance, adapted rather than
+    /// replaced, was checked by reading each pair.
+    #[test]
+    fn every_alternative_names_the_practice_of_its_experiment() {
+        let f = Framework::builtin().unwrap();
+        let mut linked = 0;
+        for (id, p) in all_prompts(&f) {
+            let Some(alternative) = &p.alternative else {
+                assert!(p.practice.is_none(), "{id}");
+                continue;
+            };
+            let practice = p.practice.as_deref().unwrap_or_else(|| panic!("{id}"));
+            let practice = practice.to_lowercase();
+            assert!(p.experiment.to_lowercase().contains(&practice), "{id}");
+            assert!(alternative.to_lowercase().contains(&practice), "{id}");
+            // The shared words carry content, not only small words.
+            assert!(
+                words(&practice).any(|w| w.len() >= 5 && !STOP_WORDS.contains(&w.as_str())),
+                "{id}: {practice:?}"
+            );
+            assert!(!needs_a_client_this_week(alternative), "{id}");
+            assert_ne!(&p.experiment, alternative, "{id}");
+            linked += 1;
+        }
+        assert!(linked >= 45, "{linked}");
+    }
+
     /// The weekly card closes as every card quoting the guide does, with its
     /// source; no fixed lines tell registered practitioners how to learn.
     #[test]
@@ -1042,9 +1144,40 @@ mod tests {
         refused(&with_first_replaced(&with_client), "no alternative");
         let with_alternative = with_client.replace(
             "experiment =",
-            "alternative = \"Recall a past piece of work.\"\nexperiment =",
+            "alternative = \"Recall a past piece of work and how it went.\"\nexperiment =",
         );
-        assert!(WeeklyPrompts::parse(&with_first_replaced(&with_alternative), &f).is_ok());
+        refused(
+            &with_first_replaced(&with_alternative),
+            "without the practice it shares",
+        );
+        let linked =
+            with_alternative.replace("experiment =", "practice = \"How It Went\"\nexperiment =");
+        assert!(WeeklyPrompts::parse(&with_first_replaced(&linked), &f).is_ok());
+        refused(
+            &with_first_replaced(&linked.replace("and how it went", "again")),
+            "is not in the alternative",
+        );
+        refused(
+            &with_first_replaced(&linked.replace("how it went", "how it landed")),
+            "is not in the experiment",
+        );
+        refused(
+            &with_first_replaced(&one("core:1.1", &two, "practice = \"Write it\"")),
+            "no alternative",
+        );
+        let sixty = vec!["word"; MAX_WORDS].join(" ");
+        let long = format!("{sixty} more?");
+        assert!(
+            WeeklyPrompts::parse(
+                &with_first_replaced(&one("core:1.1", &[&format!("{sixty}?"), "Two?"], "")),
+                &f
+            )
+            .is_ok()
+        );
+        refused(
+            &with_first_replaced(&one("core:1.1", &[&long, "Two?"], "")),
+            "more than 60",
+        );
         refused(
             &with_first_replaced(&one("core:1.1", &two, "knowledge = [\"core:1.4\"]")),
             "see-also link",
