@@ -1061,6 +1061,98 @@ mod tests {
         assert!(linked >= 45, "{linked}");
     }
 
+    /// The competences whose weeks bring supervision in, each for a reason the
+    /// guide gives: its section on the role of supervision, and the
+    /// competences on ethics, referral and risk, disclosure, and the
+    /// practitioner's own part in the work.
+    const SUPERVISION_TIED: &[(&str, &str)] = &[
+        (
+            "core:1.4",
+            "assessment and referral: ethical principles with no ready-made formula",
+        ),
+        (
+            "core:1.6",
+            "multi-party contracts: ethical issues, limits to confidentiality",
+        ),
+        (
+            "core:2.6",
+            "the pull to be the expert guide, reviewed with a supervisor",
+        ),
+        (
+            "core:2.7",
+            "feedback on one's own practice, from a supervisor among others",
+        ),
+        (
+            "core:2.8",
+            "a challenge that causes confusion, discomfort or distress",
+        ),
+        ("core:2.9", "risk, mental ill health and referral"),
+        ("core:3.10", "self-disclosure and the relationship dynamic"),
+        (
+            "integration:1.3",
+            "the reasons for an integrated approach, as assessment",
+        ),
+        (
+            "integration:1.5",
+            "self-respect; the guide's section on supervision covering both practices",
+        ),
+        (
+            "integration:2.5",
+            "reviewing a contract in consultation with others",
+        ),
+        (
+            "integration:2.6",
+            "referral to another practitioner or service",
+        ),
+        (
+            "integration:3.3",
+            "relational dynamics out of the client's awareness",
+        ),
+        (
+            "integration:3.4",
+            "avoidance and collusion, the practitioner's own included",
+        ),
+        (
+            "integration:3.5",
+            "applying the Ethical Framework to integrated work",
+        ),
+        ("integration:4.1", "tolerance of uncertainty and self-doubt"),
+    ];
+
+    fn mentions_supervision(p: &WeeklyPrompt) -> bool {
+        p.texts().any(|t| t.to_lowercase().contains("supervis"))
+    }
+
+    #[test]
+    fn supervision_comes_in_where_the_guide_ties_it() {
+        let f = Framework::builtin().unwrap();
+        // The guide's own words behind the list.
+        let role = f.section("role-of-supervision").unwrap();
+        assert!(role.text.contains("appropriate use of supervision"));
+        for (code, _) in SUPERVISION_TIED {
+            let p = WeeklyPrompts::builtin(&f)
+                .unwrap()
+                .for_competence(&f, id(code))
+                .unwrap_or_else(|| panic!("{code} is not a competence"));
+            assert!(
+                mentions_supervision(&p),
+                "{code} does not bring in supervision"
+            );
+        }
+        // Where the guide ties it, not everywhere: at most a third of the
+        // weeks mention supervision, so it does not become a refrain.
+        let mentioning: Vec<CompetenceId> = all_prompts(&f)
+            .into_iter()
+            .filter(|(_, p)| mentions_supervision(p))
+            .map(|(id, _)| id)
+            .collect();
+        assert!(
+            mentioning.len() * 3 <= f.competences().len(),
+            "{mentioning:?}"
+        );
+        assert!(SUPERVISION_TIED.len() >= 12);
+    }
+
     /// The weekly card closes as every card quoting the guide does, with its
     /// source; no fixed lines tell registered practitioners how to learn.
     #[test]
