@@ -7,6 +7,7 @@ use rust_stemmers::{Algorithm, Stemmer};
 
 use super::fxhash::FastMap;
 use super::text::{stem_with, words};
+use super::thesaurus::Phrase;
 use super::{Doc, Expansions, Item, Key, NONE, SearchIndex, Term, Thesaurus};
 use crate::framework::{CompetenceId, Framework};
 
@@ -15,6 +16,9 @@ const WEIGHT_GUIDANCE: f32 = 1.0;
 const WEIGHT_SHARED: f32 = 0.5;
 const WEIGHT_AREA: f32 = 0.5;
 const SATURATION: f32 = 1.2;
+/// The thesaurus's cues for a competence: practitioners' words for the
+/// situations it is called for in, below the guide's own words.
+const WEIGHT_CUE: f32 = 1.0;
 
 /// A document's weighted term frequencies, before saturation.
 type Freq = HashMap<u32, f32>;
@@ -36,7 +40,7 @@ impl SearchIndex {
             competences: framework.competences().len(),
             thesaurus: Expansions::default(),
         };
-        let mut freqs = index.read_competences(framework);
+        let mut freqs = index.read_competences(framework, thesaurus);
         freqs.extend(index.read_sections(framework));
         index.post(freqs);
         index.order_written_words();
@@ -46,8 +50,9 @@ impl SearchIndex {
     }
 
     /// Reads each competence: its statement, its guidance (and the guidance
-    /// it shares with its partner), and its area's title.
-    fn read_competences(&mut self, framework: &Framework) -> Vec<Freq> {
+    /// it shares with its partner), its area's title, and the thesaurus's
+    /// cues for it.
+    fn read_competences(&mut self, framework: &Framework, thesaurus: &Thesaurus) -> Vec<Freq> {
         let (competences, areas) = (framework.competences(), framework.areas());
         let position: HashMap<CompetenceId, usize> = competences
             .iter()
@@ -71,6 +76,9 @@ impl SearchIndex {
                 .find(|a| a.domain == c.id.domain && a.number == c.id.code.area)
                 .map(|a| self.intern_text(&a.title, WEIGHT_AREA, &mut freq))
                 .unwrap_or_default();
+            for cue in thesaurus.cues_for(c.id) {
+                self.intern_phrase(cue, WEIGHT_CUE, &mut freq);
+            }
             freqs.push(freq);
             self.docs.push(Doc {
                 item: Item::Competence(c.id),
@@ -186,6 +194,17 @@ impl SearchIndex {
             stems.push(s);
         }
         stems
+    }
+
+    /// Indexes a phrase of the thesaurus (its words as written and stemmed)
+    /// with `weight` into `freq`.
+    fn intern_phrase(&mut self, phrase: &Phrase, weight: f32, freq: &mut Freq) {
+        for (word, stem) in phrase.words.iter().zip(&phrase.stems) {
+            let s = self.intern_stem(stem.clone());
+            let w = self.intern_written(word.clone(), s);
+            *freq.entry(s).or_default() += weight;
+            *freq.entry(w).or_default() += weight;
+        }
     }
 
     fn new_term(&mut self, text: &str, stem: u32, letters: u32) -> u32 {

@@ -1,7 +1,7 @@
 //! Querying the index: each unit of the query scored over the documents its
 //! terms reach, and the best few ranked.
 
-use super::units::Unit;
+use super::units::{Query, Unit};
 use super::{Doc, Item, SearchHit, SearchIndex};
 
 const PHRASE_IN_STATEMENT: f32 = 2.0;
@@ -13,6 +13,10 @@ const WEIGHT_SECTION: f32 = 0.5;
 /// A section whose title the query's words make up ranks up to this much
 /// higher again: `what is coaching` finds the definition of coaching.
 const TITLE_BONUS: f32 = 2.0;
+/// In a sentence, a section whose title it does not name counts this share
+/// of what it would among keywords: a section's long text holds some of any
+/// sentence's words.
+const SECTION_BASE_IN_SENTENCE: f32 = 0.5;
 /// A unit's matches other than its best one count this much.
 const WEIGHT_OTHER_MATCHES: f32 = 0.25;
 
@@ -36,12 +40,12 @@ impl SearchIndex {
             return Vec::new();
         }
         let tokens = self.tokens(query);
-        let (units, dropped) = self.units(&tokens);
-        if units.is_empty() {
+        let query = self.units(&tokens);
+        if query.units.is_empty() {
             return Vec::new();
         }
-        let acc = self.gather(&units);
-        self.rank(&units, &acc, dropped, limit)
+        let acc = self.gather(&query.units);
+        self.rank(&query, &acc, limit)
     }
 
     /// Each document's score and coverage over the query's units.
@@ -90,7 +94,8 @@ impl SearchIndex {
 
     /// The best `limit` documents, scored by what they gathered, how much of
     /// the query they cover, and whether they hold its words side by side.
-    fn rank(&self, units: &[Unit], acc: &[Acc], dropped: bool, limit: usize) -> Vec<SearchHit> {
+    fn rank(&self, query: &Query, acc: &[Acc], limit: usize) -> Vec<SearchHit> {
+        let (units, dropped) = (&query.units, query.dropped);
         let wanted: f32 = units.iter().map(|u| u.weight).sum();
         // A competence's coverage counts only the units that can reach a
         // competence: words found in the guide's sections alone leave how
@@ -126,7 +131,14 @@ impl SearchIndex {
             };
             let kind = match doc.item {
                 Item::Competence(_) => 1.0,
-                Item::Section(_) => WEIGHT_SECTION * (1.0 + TITLE_BONUS * title_share(doc, &words)),
+                Item::Section(_) => {
+                    let base = if query.sentence {
+                        SECTION_BASE_IN_SENTENCE
+                    } else {
+                        1.0
+                    };
+                    WEIGHT_SECTION * (base + TITLE_BONUS * title_share(doc, &words))
+                }
             };
             let hit = SearchHit {
                 item: doc.item,

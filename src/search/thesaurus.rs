@@ -9,6 +9,11 @@
 //! [`Thesaurus::check_against`] adds that every framework phrase occurs in the
 //! framework (words side by side, as search reads them). Every error names
 //! the file, line and column.
+//!
+//! Its `[[cues]]` list, for each competence, the words practitioners use
+//! when they describe a situation that calls for it (`angry`, `furious`,
+//! `tearful` for emotions): search reads them as part of the competence, so
+//! a sentence in those words finds it.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,7 +23,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::text::analyse;
-use crate::framework::{Framework, FrameworkError, line_col};
+use crate::framework::{CompetenceId, Framework, FrameworkError, line_col};
 
 /// The thesaurus shipped with the built-in framework.
 pub const BUILTIN_THESAURUS: &str = include_str!("../../framework/thesaurus.toml");
@@ -32,6 +37,17 @@ pub struct Thesaurus {
     source_name: String,
     pub(super) entries: Vec<Entry>,
     pub(super) incidental: Vec<Phrase>,
+    pub(super) cues: Vec<Cues>,
+}
+
+/// The words practitioners use for situations that call for one competence.
+#[derive(Debug, Clone)]
+pub(super) struct Cues {
+    pub(super) competence: CompetenceId,
+    pub(super) words: Vec<Phrase>,
+    /// Where `competence` is written, for errors.
+    line: usize,
+    column: usize,
 }
 
 /// One idea: the ways practitioners say it, and the framework's words for it.
@@ -62,6 +78,19 @@ struct RawThesaurus {
     #[serde(default)]
     entry: Vec<RawEntry>,
     incidental: Option<RawIncidental>,
+    #[serde(default)]
+    cues: Vec<RawCues>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCues {
+    competence: Spanned<String>,
+    words: Spanned<Vec<Spanned<String>>>,
+    /// Why these words call for it, for the people who edit the file.
+    #[serde(default)]
+    #[allow(dead_code, reason = "read by people, not by search")]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,7 +155,28 @@ impl Thesaurus {
                 }
             }
         }
+        for cues in &self.cues {
+            if framework.competence(cues.competence).is_none() {
+                return Err(FrameworkError {
+                    source_name: self.source_name.clone(),
+                    line: Some(cues.line),
+                    column: Some(cues.column),
+                    message: format!(
+                        "the cues name competence `{}`, which is not in the framework",
+                        cues.competence
+                    ),
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// The words listed as cues for `competence`.
+    pub(super) fn cues_for(&self, competence: CompetenceId) -> impl Iterator<Item = &Phrase> {
+        self.cues
+            .iter()
+            .filter(move |c| c.competence == competence)
+            .flat_map(|c| &c.words)
     }
 
     /// Where the thesaurus was read from.
@@ -188,10 +238,53 @@ impl Ctx<'_> {
             Some(raw_incidental) => self.incidental(raw_incidental, &everyday_seen)?,
             None => Vec::new(),
         };
+        let cues = raw
+            .cues
+            .iter()
+            .map(|raw_cues| self.cues(raw_cues))
+            .collect::<Result<Vec<Cues>, FrameworkError>>()?;
         Ok(Thesaurus {
             source_name: self.source_name.to_string(),
             entries,
             incidental,
+            cues,
+        })
+    }
+
+    /// One competence's cues: its id, and at least one word, none twice.
+    fn cues(&self, raw: &RawCues) -> Result<Cues, FrameworkError> {
+        let competence: CompetenceId = raw.competence.get_ref().parse().map_err(|_| {
+            self.at(
+                &raw.competence,
+                format!(
+                    "`{}` is not a competence id (write it as `core:3.9` or `integration:2.3`)",
+                    raw.competence.get_ref()
+                ),
+            )
+        })?;
+        if raw.words.get_ref().is_empty() {
+            return Err(self.at(&raw.words, "these cues have no words"));
+        }
+        let mut words: Vec<Phrase> = Vec::new();
+        for raw_word in raw.words.get_ref() {
+            let word = self.phrase(raw_word)?;
+            if let Some(first) = words.iter().find(|p| p.stems == word.stems) {
+                return Err(self.at(
+                    raw_word,
+                    format!(
+                        "the cue `{}` reads the same as `{}` (line {}) for this competence: keep one",
+                        word.text, first.text, first.line
+                    ),
+                ));
+            }
+            words.push(word);
+        }
+        let (line, column) = line_col(self.text, raw.competence.span().start);
+        Ok(Cues {
+            competence,
+            words,
+            line,
+            column,
         })
     }
 

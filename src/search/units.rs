@@ -31,6 +31,12 @@ const QUALITY_EXPANSION: f32 = 0.7;
 /// An incidental word (see the thesaurus) counts this much beside the others.
 const WEIGHT_INCIDENTAL: f32 = 0.25;
 
+/// A query of this many words (common words aside) is read as a sentence.
+const SENTENCE_WORDS: usize = 4;
+/// In a sentence, a word no competence has, or matched only by a typo
+/// guess, counts this much: it is more likely conversation than the point.
+const WEIGHT_ASIDE_IN_SENTENCE: f32 = 0.25;
+
 /// Shortest word completed as a prefix.
 const PREFIX_MIN_BYTES: usize = 3;
 /// Shortest word completed to a one-word everyday phrase of the thesaurus.
@@ -53,6 +59,16 @@ pub(super) struct Unit {
     pub(super) weight: f32,
     /// For a word: the stems it matched, for the side-by-side bonus.
     pub(super) stems: Option<Vec<u32>>,
+    /// Whether its matches are only typo guesses.
+    pub(super) guessed: bool,
+}
+
+/// A query read: its units, whether a word was left out because nothing
+/// matches it, and whether it is a whole sentence rather than keywords.
+pub(super) struct Query {
+    pub(super) units: Vec<Unit>,
+    pub(super) dropped: bool,
+    pub(super) sentence: bool,
 }
 
 impl SearchIndex {
@@ -89,7 +105,7 @@ impl SearchIndex {
 
     /// The query's units: everyday phrases of the thesaurus (longest first), and words.
     /// Also whether a word was left out because nothing matches it.
-    pub(super) fn units(&self, tokens: &[Token]) -> (Vec<Unit>, bool) {
+    pub(super) fn units(&self, tokens: &[Token]) -> Query {
         let mut units = Vec::with_capacity(tokens.len());
         let mut dropped = false;
         let mut i = 0;
@@ -107,11 +123,27 @@ impl SearchIndex {
             }
             i += 1;
         }
+        let sentence = tokens.len() >= SENTENCE_WORDS;
+        if sentence {
+            for unit in &mut units {
+                let competences = unit
+                    .matches
+                    .iter()
+                    .any(|&(t, _, _)| self.reaches_competences(t));
+                if unit.guessed || !competences {
+                    unit.weight *= WEIGHT_ASIDE_IN_SENTENCE;
+                }
+            }
+        }
         if units.iter().all(|u| u.weight < 1.0) {
             // Only incidental words: they are all there is to rank by.
             units.iter_mut().for_each(|u| u.weight = 1.0);
         }
-        (units, dropped)
+        Query {
+            units,
+            dropped,
+            sentence,
+        }
     }
 
     /// A query word: as written, by stem, the words it begins, or typo guesses.
@@ -135,9 +167,11 @@ impl SearchIndex {
         }
         // A word no competence has (or has only in the guide's sections) may
         // be a slip for one that a competence has.
-        if !matches.iter().any(|&(t, _, _)| self.reaches_competences(t)) {
+        let guessed = !matches.iter().any(|&(t, _, _)| self.reaches_competences(t));
+        if guessed {
             self.push_typo_guesses(&token.written, &mut matches);
         }
+        let guessed = guessed && stem.is_none();
         let mut stems: Vec<u32> = matches
             .iter()
             .map(|&(t, _, _)| self.terms[t as usize].stem)
@@ -154,6 +188,7 @@ impl SearchIndex {
             matches,
             weight,
             stems: Some(stems),
+            guessed,
         }
     }
 
@@ -281,6 +316,7 @@ impl SearchIndex {
                 matches,
                 weight: 1.0,
                 stems: None,
+                guessed: false,
             },
             used,
         ))
