@@ -12,6 +12,11 @@
 //! labelled kind is raised (a name in a sentence also flagged for an employer
 //! still counts as missed there).
 //!
+//! The aim is recall 0.95 and precision 0.90 on each part. The development
+//! part meets it and is held to it; the held-out part meets the precision
+//! aim but not the recall one (0.909, 40 of 44, when the check was
+//! finished), and is held at that floor so it cannot fall unnoticed.
+//!
 //! `cargo test --test integration nudge_quality -- --nocapture` prints the
 //! figures, and the development part's misses. The held-out part's misses
 //! are counted, not listed: reading them is how a held-out set stops being
@@ -23,6 +28,13 @@ use practice_companion::reflections::nudge::{Concern, concerns};
 use serde::Deserialize;
 
 const SET: &str = include_str!("nudge_set.toml");
+
+const RECALL: f64 = 0.95;
+const PRECISION: f64 = 0.90;
+/// The held-out part's recall when the check was finished, short of
+/// [`RECALL`]. Raise it with a check that generalises better, never by
+/// reading the held-out sentences it misses.
+const HELD_OUT_RECALL_FLOOR: f64 = 0.90;
 
 /// The kinds a sentence may be labelled with (see the file's header).
 const KINDS: &[&str] = &[
@@ -65,6 +77,7 @@ fn kind(c: Concern) -> &'static str {
         Concern::Phone => "phone",
         Concern::BirthDate => "birthdate",
         Concern::Postcode => "postcode",
+        Concern::Address => "address",
         Concern::Name => "name",
         Concern::Organisation => "organisation",
     }
@@ -183,7 +196,7 @@ fn the_set_is_large_balanced_and_well_formed() {
 }
 
 #[test]
-fn the_check_is_measured_on_both_parts() {
+fn the_check_catches_and_spares_on_both_parts() {
     let set = set();
     let dev = measure(set.iter().filter(|s| !s.held_out));
     let held = measure(set.iter().filter(|s| s.held_out));
@@ -204,4 +217,15 @@ fn the_check_is_measured_on_both_parts() {
         held.wrongly_flagged.len(),
         held.kinds_missed.len()
     );
+    if held.recall() < RECALL {
+        println!("held out: recall below the aim of {RECALL}");
+    }
+    assert!(dev.recall() >= RECALL, "{}", dev.line("development"));
+    assert!(dev.precision() >= PRECISION, "{}", dev.line("development"));
+    assert!(
+        held.recall() >= HELD_OUT_RECALL_FLOOR,
+        "{}",
+        held.line("held out")
+    );
+    assert!(held.precision() >= PRECISION, "{}", held.line("held out"));
 }
