@@ -36,6 +36,7 @@ impl SearchIndex {
             terms: Vec::new(),
             by_first: FastMap::default(),
             by_first_two: FastMap::default(),
+            cues: FastMap::default(),
             docs: Vec::new(),
             competences: framework.competences().len(),
             thesaurus: Expansions::default(),
@@ -77,7 +78,7 @@ impl SearchIndex {
                 .map(|a| self.intern_text(&a.title, WEIGHT_AREA, &mut freq))
                 .unwrap_or_default();
             for cue in thesaurus.cues_for(c.id) {
-                self.intern_phrase(cue, WEIGHT_CUE, &mut freq);
+                self.intern_cues(cue, WEIGHT_CUE, &mut freq);
             }
             freqs.push(freq);
             self.docs.push(Doc {
@@ -173,6 +174,16 @@ impl SearchIndex {
                 *tf = *tf * (SATURATION + 1.0) / (*tf + SATURATION);
             }
         }
+        // A cue that is also a word of the framework is no rarer than that
+        // word: `coaching` in a cue must not outweigh it in the guide.
+        for &t in self.cues.values() {
+            let text = &self.terms[t as usize].text;
+            if let Some(&word) = self.stems.get(&**text) {
+                let idf = self.terms[word as usize].idf;
+                let cue = &mut self.terms[t as usize];
+                cue.idf = cue.idf.min(idf);
+            }
+        }
     }
 
     /// A word's stem, or `None` for words search skips.
@@ -196,14 +207,20 @@ impl SearchIndex {
         stems
     }
 
-    /// Indexes a phrase of the thesaurus (its words as written and stemmed)
-    /// with `weight` into `freq`.
-    fn intern_phrase(&mut self, phrase: &Phrase, weight: f32, freq: &mut Freq) {
-        for (word, stem) in phrase.words.iter().zip(&phrase.stems) {
-            let s = self.intern_stem(stem.clone());
-            let w = self.intern_written(word.clone(), s);
-            *freq.entry(s).or_default() += weight;
-            *freq.entry(w).or_default() += weight;
+    /// Indexes a cue of the thesaurus (its words' stems, as cue terms) with
+    /// `weight` into `freq`.
+    fn intern_cues(&mut self, phrase: &Phrase, weight: f32, freq: &mut Freq) {
+        for stem in &phrase.stems {
+            let t = match self.cues.get(stem) {
+                Some(&t) => t,
+                None => {
+                    let t = self.new_term(stem, NONE, 0);
+                    self.terms[t as usize].cue = true;
+                    self.cues.insert(stem.clone(), t);
+                    t
+                }
+            };
+            *freq.entry(t).or_default() += weight;
         }
     }
 
@@ -215,6 +232,7 @@ impl SearchIndex {
             letters,
             postings: Vec::new(),
             idf: 0.0,
+            cue: false,
         });
         t
     }

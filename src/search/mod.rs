@@ -102,6 +102,10 @@ pub struct SearchIndex {
     /// Written words by their first byte, shortest first: typo matching only
     /// compares words that begin alike and are about as long.
     by_first: FastMap<u8, Vec<u32>>,
+    /// A cue's stem → its term. Cues are terms of their own, apart from the
+    /// framework's words: they are not completed or guessed at, and count
+    /// more in a sentence than among keywords.
+    cues: FastMap<String, u32>,
     /// Written words by their first two bytes, for typos that swap them.
     by_first_two: FastMap<[u8; 2], Vec<u32>>,
     docs: Vec<Doc>,
@@ -124,6 +128,9 @@ struct Term {
     /// (saturated, BM25's `tf·(k+1)/(tf+k)`, once the index is built).
     postings: Vec<(u32, f32)>,
     idf: f32,
+    /// Whether the term is a cue of the thesaurus (see [`Thesaurus`]) rather
+    /// than a word of the framework.
+    cue: bool,
 }
 
 const NONE: u32 = u32::MAX;

@@ -17,6 +17,8 @@ const TITLE_BONUS: f32 = 2.0;
 /// of what it would among keywords: a section's long text holds some of any
 /// sentence's words.
 const SECTION_BASE_IN_SENTENCE: f32 = 0.5;
+/// In a sentence, the share of its area's best score a competence gains.
+const AREA_LIFT: f32 = 0.15;
 /// A unit's matches other than its best one count this much.
 const WEIGHT_OTHER_MATCHES: f32 = 0.25;
 
@@ -114,7 +116,7 @@ impl SearchIndex {
         let better = |a: &SearchHit, b: &SearchHit| {
             b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)) == std::cmp::Ordering::Less
         };
-        let mut hits: Vec<SearchHit> = Vec::with_capacity(limit.min(self.docs.len()) + 1);
+        let mut scored: Vec<SearchHit> = Vec::with_capacity(self.docs.len());
         for (a, doc) in acc.iter().zip(&self.docs) {
             if a.score <= 0.0 {
                 continue;
@@ -140,11 +142,17 @@ impl SearchIndex {
                     WEIGHT_SECTION * (base + TITLE_BONUS * title_share(doc, &words))
                 }
             };
-            let hit = SearchHit {
+            scored.push(SearchHit {
                 item: doc.item,
                 score: a.score * (0.5 + coverage) * phrase * kind,
                 whole: !dropped && a.covered >= wanted * 0.999,
-            };
+            });
+        }
+        if query.sentence {
+            lift_by_area(&mut scored);
+        }
+        let mut hits: Vec<SearchHit> = Vec::with_capacity(limit.min(self.docs.len()) + 1);
+        for hit in scored {
             if hits.len() < limit || hits.last().is_some_and(|worst| better(&hit, worst)) {
                 let at = hits.partition_point(|h| better(h, &hit));
                 hits.insert(at, hit);
@@ -161,6 +169,34 @@ impl SearchIndex {
             .postings
             .first()
             .is_some_and(|&(doc, _)| (doc as usize) < self.competences)
+    }
+}
+
+/// For a sentence: each competence lifted by a share of the best score in
+/// its area. A sentence names one situation, and the competences a
+/// supervisor accepts for it mostly sit together (contracting, awareness,
+/// outcomes); a competence that matched one stray word of the sentence, away
+/// from the area the rest points to, falls behind its neighbours.
+fn lift_by_area(scored: &mut [SearchHit]) {
+    let area = |item: Item| match item {
+        Item::Competence(id) => Some((id.domain, id.code.area)),
+        Item::Section(_) => None,
+    };
+    let best: Vec<(Option<_>, f32)> = scored.iter().fold(Vec::new(), |mut best, hit| {
+        let a = area(hit.item);
+        match best.iter_mut().find(|(b, _)| *b == a) {
+            Some((_, s)) => *s = s.max(hit.score),
+            None => best.push((a, hit.score)),
+        }
+        best
+    });
+    for hit in scored.iter_mut() {
+        let a = area(hit.item);
+        if a.is_some()
+            && let Some((_, s)) = best.iter().find(|(b, _)| *b == a)
+        {
+            hit.score += AREA_LIFT * s;
+        }
     }
 }
 

@@ -31,6 +31,12 @@ const QUALITY_EXPANSION: f32 = 0.7;
 /// An incidental word (see the thesaurus) counts this much beside the others.
 const WEIGHT_INCIDENTAL: f32 = 0.25;
 
+/// A cue of the thesaurus: practitioners' words for a situation.
+const QUALITY_CUE: f32 = 1.0;
+/// In a sentence, cues count this many times as much: a sentence describes
+/// a situation, in the words the cues are.
+const CUE_IN_SENTENCE: f32 = 2.5;
+
 /// A query of this many words (common words aside) is read as a sentence.
 const SENTENCE_WORDS: usize = 4;
 /// In a sentence, a word no competence has, or matched only by a typo
@@ -126,6 +132,11 @@ impl SearchIndex {
         let sentence = tokens.len() >= SENTENCE_WORDS;
         if sentence {
             for unit in &mut units {
+                for m in &mut unit.matches {
+                    if self.terms[m.0 as usize].cue {
+                        m.1 *= CUE_IN_SENTENCE;
+                    }
+                }
                 let competences = unit
                     .matches
                     .iter()
@@ -171,7 +182,9 @@ impl SearchIndex {
         if guessed {
             self.push_typo_guesses(&token.written, &mut matches);
         }
-        let guessed = guessed && stem.is_none();
+        let before_cue = matches.len();
+        self.push_cue(token, &mut matches);
+        let guessed = guessed && stem.is_none() && matches.len() == before_cue;
         let mut stems: Vec<u32> = matches
             .iter()
             .map(|&(t, _, _)| self.terms[t as usize].stem)
@@ -189,6 +202,15 @@ impl SearchIndex {
             weight,
             stems: Some(stems),
             guessed,
+        }
+    }
+
+    /// The cue of the thesaurus with the word's stem, if any, as a group of
+    /// its own after the others.
+    fn push_cue(&self, token: &Token, matches: &mut Vec<(u32, f32, u16)>) {
+        if let Some(&t) = self.cues.get(&token.stem) {
+            let group = matches.last().map_or(0, |m| m.2.saturating_add(1));
+            matches.push((t, QUALITY_CUE, group));
         }
     }
 
@@ -307,6 +329,9 @@ impl SearchIndex {
                 matches.push((t, QUALITY_EXPANSION, group));
                 group = group.saturating_add(1);
             }
+        }
+        if used == 1 {
+            self.push_cue(token, &mut matches);
         }
         if matches.is_empty() {
             return None;
