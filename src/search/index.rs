@@ -37,6 +37,7 @@ impl SearchIndex {
             by_first: FastMap::default(),
             by_first_two: FastMap::default(),
             cues: FastMap::default(),
+            cue_words: Vec::new(),
             docs: Vec::new(),
             competences: framework.competences().len(),
             thesaurus: Expansions::default(),
@@ -45,6 +46,7 @@ impl SearchIndex {
         freqs.extend(index.read_sections(framework));
         index.post(freqs);
         index.order_written_words();
+        index.cue_words.sort();
         index.resolve_thesaurus(thesaurus);
         index.weigh();
         index
@@ -210,7 +212,7 @@ impl SearchIndex {
     /// Indexes a cue of the thesaurus (its words' stems, as cue terms) with
     /// `weight` into `freq`.
     fn intern_cues(&mut self, phrase: &Phrase, weight: f32, freq: &mut Freq) {
-        for stem in &phrase.stems {
+        for (word, stem) in phrase.words.iter().zip(&phrase.stems) {
             let t = match self.cues.get(stem) {
                 Some(&t) => t,
                 None => {
@@ -221,6 +223,9 @@ impl SearchIndex {
                 }
             };
             *freq.entry(t).or_default() += weight;
+            if !self.cue_words.iter().any(|(w, _)| **w == **word) {
+                self.cue_words.push((word.as_str().into(), t));
+            }
         }
     }
 

@@ -74,6 +74,14 @@ pub struct SearchHit {
     pub score: f32,
     /// Whether it matches every word (or everyday phrase) of the query.
     pub whole: bool,
+    /// The words of the query it went by, as typed (lower-cased), in the
+    /// query's order: the words it matched, leaving out conversational ones
+    /// (`session`, `really`) unless they are all it matched.
+    pub matched_words: MatchedWords,
+    /// How many of the query's words search read (common words such as
+    /// `the` dropped), the conversational ones aside unless they are all
+    /// there is: the words a result could have gone by.
+    pub query_words: u8,
 }
 
 impl SearchHit {
@@ -83,6 +91,83 @@ impl SearchHit {
             Item::Competence(id) => Some(id),
             Item::Section(_) => None,
         }
+    }
+
+    /// Whether the result is a guess from one word: the query had several
+    /// words search reads, and this result went by one of them (or none but
+    /// conversational ones). A reply should then say which words it went by
+    /// ([`SearchHit::matched_words`]), so the member can rephrase.
+    pub fn is_guess_from_one_word(&self) -> bool {
+        self.query_words >= 2 && self.matched_words.len() <= 1
+    }
+}
+
+/// Words of a query, held inline so that [`SearchHit`] stays `Copy`: up to
+/// [`MatchedWords::CAPACITY`] bytes of words; a word that does not fit is left out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MatchedWords {
+    bytes: [u8; MatchedWords::CAPACITY],
+    len: u8,
+}
+
+impl MatchedWords {
+    /// Room for the words, in bytes, spaces between them included.
+    pub const CAPACITY: usize = 62;
+
+    /// No words.
+    pub const fn new() -> MatchedWords {
+        MatchedWords {
+            bytes: [0; MatchedWords::CAPACITY],
+            len: 0,
+        }
+    }
+
+    /// The words, in the query's order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        // Only whole words (UTF-8 strings) are ever pushed.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)])
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|w| !w.is_empty())
+    }
+
+    /// How many words.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds `word` (no spaces) when it fits and is not there already.
+    fn push(&mut self, word: &str) {
+        let at = usize::from(self.len);
+        let sep = usize::from(at > 0);
+        if word.is_empty()
+            || at + sep + word.len() > Self::CAPACITY
+            || self.iter().any(|w| w == word)
+        {
+            return;
+        }
+        if sep == 1 {
+            self.bytes[at] = b' ';
+        }
+        self.bytes[at + sep..at + sep + word.len()].copy_from_slice(word.as_bytes());
+        self.len = (at + sep + word.len()) as u8;
+    }
+}
+
+impl Default for MatchedWords {
+    fn default() -> Self {
+        MatchedWords::new()
+    }
+}
+
+impl std::fmt::Debug for MatchedWords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -106,6 +191,9 @@ pub struct SearchIndex {
     /// framework's words: they are not completed or guessed at, and count
     /// more in a sentence than among keywords.
     cues: FastMap<String, u32>,
+    /// The cues' words as written, sorted, with their terms: the word being
+    /// typed is completed to them too.
+    cue_words: Vec<(Box<str>, u32)>,
     /// Written words by their first two bytes, for typos that swap them.
     by_first_two: FastMap<[u8; 2], Vec<u32>>,
     docs: Vec<Doc>,
@@ -352,5 +440,66 @@ mod tests {
         assert!(top("xqzv").is_empty());
         assert!(top("").is_empty());
         assert!(top("the of and").is_empty());
+    }
+
+    fn first_hit(query: &str) -> SearchHit {
+        let f = crate::Library::builtin().unwrap();
+        f.search_index().search(query, 5)[0]
+    }
+
+    #[test]
+    fn a_result_says_which_words_of_a_sentence_it_went_by() {
+        let words = |hit: &SearchHit| {
+            hit.matched_words
+                .iter()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        // A sentence: the words it went by, as typed, in order.
+        let hit = first_hit("she can't decide between two job offers");
+        assert_eq!(label(&hit), "core:4.4");
+        assert!(words(&hit).contains(&"decide".to_string()), "{hit:?}");
+        assert!(!hit.is_guess_from_one_word(), "{hit:?}");
+        // One word of four: a guess, and it says which.
+        let hit = first_hit("the photocopier broke during our supervision");
+        assert_eq!(words(&hit), ["supervision"]);
+        assert_eq!(hit.query_words, 4);
+        assert!(hit.is_guess_from_one_word());
+        // Conversational words are not what a result went by, nor counted.
+        let hit = first_hit("my client gets really angry when we talk about work");
+        assert_eq!(label(&hit), "core:3.9");
+        assert_eq!(
+            (words(&hit), hit.query_words),
+            (vec!["angry".to_string()], 1)
+        );
+        assert!(!hit.is_guess_from_one_word());
+        // Unless they are all there is.
+        let hit = first_hit("client session");
+        assert_eq!(
+            (words(&hit), hit.query_words),
+            (vec!["session".to_string()], 2)
+        );
+        // A keyword is no guess.
+        assert!(!first_hit("sponsor").is_guess_from_one_word());
+        assert_eq!(words(&first_hit("goal setting")), ["goal", "setting"]);
+    }
+
+    #[test]
+    fn the_last_word_of_a_sentence_is_completed_as_it_is_typed() {
+        assert_eq!(top("she can't decide between two job off")[0], "core:4.4");
+        assert_eq!(top("my client gets really ang")[0], "core:3.9");
+        assert_eq!(top("the sponsor wants a progress rep")[0], "core:1.6");
+    }
+
+    #[test]
+    fn matched_words_hold_what_fits() {
+        let mut m = super::MatchedWords::new();
+        assert!(m.is_empty());
+        m.push("alpha");
+        m.push("alpha");
+        m.push(&"x".repeat(super::MatchedWords::CAPACITY));
+        m.push("beta");
+        assert_eq!(m.iter().collect::<Vec<_>>(), ["alpha", "beta"]);
+        assert_eq!(m.len(), 2);
     }
 }

@@ -1,8 +1,8 @@
 //! Querying the index: each unit of the query scored over the documents its
 //! terms reach, and the best few ranked.
 
-use super::units::{Query, Unit};
-use super::{Doc, Item, SearchHit, SearchIndex};
+use super::units::{Query, Token, Unit};
+use super::{Doc, Item, MatchedWords, SearchHit, SearchIndex};
 
 const PHRASE_IN_STATEMENT: f32 = 2.0;
 const PHRASE_IN_GUIDANCE: f32 = 1.5;
@@ -33,6 +33,8 @@ struct Acc {
     group_best: f32,
     unit_best: f32,
     unit_sum: f32,
+    /// The units it matches, one bit each (a query has at most 16).
+    units: u16,
 }
 
 impl SearchIndex {
@@ -47,7 +49,11 @@ impl SearchIndex {
             return Vec::new();
         }
         let acc = self.gather(&query.units);
-        self.rank(&query, &acc, limit)
+        let mut hits = self.rank(&query, &acc, limit);
+        for hit in &mut hits {
+            self.note_words(hit, &query, &tokens, &acc);
+        }
+        hits
     }
 
     /// Each document's score and coverage over the query's units.
@@ -57,7 +63,7 @@ impl SearchIndex {
         // only those are visited, and reset, after each.
         let mut in_unit: Vec<u32> = Vec::with_capacity(self.docs.len());
         let mut in_group: Vec<u32> = Vec::with_capacity(self.docs.len());
-        for unit in units {
+        for (u, unit) in units.iter().enumerate() {
             for group in unit.matches.chunk_by(|a, b| a.2 == b.2) {
                 for &(t, quality, _) in group {
                     let term = &self.terms[t as usize];
@@ -87,6 +93,7 @@ impl SearchIndex {
                 a.score += unit.weight * s;
                 a.covered += unit.weight;
                 a.words_held += u8::from(unit.stems.is_some());
+                a.units |= 1u16.checked_shl(u as u32).unwrap_or(0);
                 a.unit_best = 0.0;
                 a.unit_sum = 0.0;
             }
@@ -146,6 +153,8 @@ impl SearchIndex {
                 item: doc.item,
                 score: a.score * (0.5 + coverage) * phrase * kind,
                 whole: !dropped && a.covered >= wanted * 0.999,
+                matched_words: MatchedWords::new(),
+                query_words: 0,
             });
         }
         if query.sentence {
@@ -160,6 +169,35 @@ impl SearchIndex {
             }
         }
         hits
+    }
+
+    /// Notes on `hit` the query's words it went by, and how many there were.
+    fn note_words(&self, hit: &mut SearchHit, query: &Query, tokens: &[Token], acc: &[Acc]) {
+        let Some(doc) = self.docs.iter().position(|d| d.item == hit.item) else {
+            return;
+        };
+        let held = acc[doc].units;
+        let light = |t: &Token| self.thesaurus.incidental.contains(&t.stem);
+        let all_light = tokens.iter().all(light);
+        let mut words = MatchedWords::new();
+        for (i, unit) in query.units.iter().enumerate() {
+            if held & 1u16.checked_shl(i as u32).unwrap_or(0) == 0 {
+                continue;
+            }
+            for token in &tokens[unit.words.clone()] {
+                if all_light || !light(token) {
+                    words.push(&token.written);
+                }
+            }
+        }
+        let counted = if all_light {
+            tokens.len()
+        } else {
+            tokens.iter().filter(|t| !light(t)).count()
+        };
+        let counted = u8::try_from(counted).unwrap_or(u8::MAX);
+        hit.matched_words = words;
+        hit.query_words = counted;
     }
 
     /// Whether a term occurs in some competence (postings are in document

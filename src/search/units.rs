@@ -67,6 +67,8 @@ pub(super) struct Unit {
     pub(super) stems: Option<Vec<u32>>,
     /// Whether its matches are only typo guesses.
     pub(super) guessed: bool,
+    /// The query's words it reads, as typed: `tokens[words]`.
+    pub(super) words: std::ops::Range<usize>,
 }
 
 /// A query read: its units, whether a word was left out because nothing
@@ -116,12 +118,14 @@ impl SearchIndex {
         let mut dropped = false;
         let mut i = 0;
         while i < tokens.len() {
-            if let Some((unit, used)) = self.thesaurus_unit(tokens, i) {
+            if let Some((mut unit, used)) = self.thesaurus_unit(tokens, i) {
+                unit.words = i..i + used;
                 units.push(unit);
                 i += used;
                 continue;
             }
-            let unit = self.word_unit(&tokens[i]);
+            let mut unit = self.word_unit(&tokens[i]);
+            unit.words = i..i + 1;
             if unit.matches.is_empty() {
                 dropped = true;
             } else {
@@ -202,15 +206,33 @@ impl SearchIndex {
             weight,
             stems: Some(stems),
             guessed,
+            words: 0..1,
         }
     }
 
     /// The cue of the thesaurus with the word's stem, if any, as a group of
     /// its own after the others.
+    /// The word being typed is completed to cues' words it begins.
     fn push_cue(&self, token: &Token, matches: &mut Vec<(u32, f32, u16)>) {
-        if let Some(&t) = self.cues.get(&token.stem) {
-            let group = matches.last().map_or(0, |m| m.2.saturating_add(1));
+        let group = matches.last().map_or(0, |m| m.2.saturating_add(1));
+        let whole = self.cues.get(&token.stem).copied();
+        if let Some(t) = whole {
             matches.push((t, QUALITY_CUE, group));
+        }
+        if !token.last || token.written.len() < PREFIX_MIN_BYTES {
+            return;
+        }
+        let prefix = token.written.as_str();
+        let start = self.cue_words.partition_point(|(w, _)| &**w < prefix);
+        let begun = self.cue_words[start..]
+            .iter()
+            .take_while(|(w, _)| w.starts_with(prefix));
+        for &(ref word, t) in begun {
+            if Some(t) != whole && word.len() > prefix.len() {
+                let typed = prefix.len() as f32 / word.len() as f32;
+                let quality = QUALITY_PREFIX_FLOOR + QUALITY_PREFIX_SPAN * typed;
+                matches.push((t, QUALITY_CUE * quality, group));
+            }
         }
     }
 
@@ -342,6 +364,7 @@ impl SearchIndex {
                 weight: 1.0,
                 stems: None,
                 guessed: false,
+                words: 0..1,
             },
             used,
         ))

@@ -213,11 +213,40 @@ fn situations_in_practitioners_words_find_an_acceptable_answer_first() {
     assert!(first >= AIM, "top result acceptable {first:.3}\n{report}");
 }
 
-/// Floors for whole sentences, (top result acceptable, precision at 3): the
-/// figures before search read sentences as sentences (0.432 and 0.341 for the
-/// set to develop on, 0.444 and 0.333 kept apart).
-const DEVELOP_FLOOR: (f64, f64) = (0.43, 0.34);
-const HELD_OUT_FLOOR: (f64, f64) = (0.44, 0.33);
+/// Floors for whole sentences, (top result acceptable, precision at 3).
+/// Before search read sentences as sentences they were 0.432 and 0.341 for
+/// the set to develop on, 0.444 and 0.333 for the set kept apart; with the
+/// thesaurus's cues and sentence reading, 0.841 and 0.629, 0.756 and 0.544.
+/// Short of the aim (0.9 and 0.8 kept apart): these hold what is reached.
+const DEVELOP_FLOOR: (f64, f64) = (0.84, 0.62);
+const HELD_OUT_FLOOR: (f64, f64) = (0.75, 0.54);
+
+/// The sentences issue #23 saw fail, with the answer each must find first.
+#[test]
+fn the_sentences_the_issue_saw_fail_find_an_accepted_competence_first() {
+    let f = Library::builtin().expect("framework");
+    let develop = sentences(DEVELOP, "search_sentences_develop.toml");
+    for text in [
+        "the client's boss is paying and wants to know what we talk about",
+        "she sees herself only as a victim of her manager",
+        "my client gets really angry when we talk about work",
+        "she can't decide between two job offers",
+    ] {
+        let case = develop
+            .iter()
+            .find(|c| c.text == text)
+            .unwrap_or_else(|| panic!("{text:?} is in the set to develop on"));
+        let scored = score(&f, case);
+        assert!(
+            scored
+                .top
+                .first()
+                .is_some_and(|id| scored.accept.contains(id)),
+            "{text:?}: {}",
+            table(&f, &[scored])
+        );
+    }
+}
 
 #[test]
 fn the_sentence_sets_are_large_and_kept_apart() {
