@@ -770,6 +770,7 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
             }
         }
     }
+    let record_reported = problems.iter().any(|p| p.starts_with("the erasure record"));
     let scratch = data.scratch("check")?;
     let copy = scratch.join("db");
     let result = disk::copy_dir(&generation_dir, &copy)
@@ -792,7 +793,7 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
                 t,
             };
             let mut report = verify(&live, &envelope, dir)?;
-            if let (Some(record), Some(mark)) = (&record, mark) {
+            if let (false, Some(record), Some(mark)) = (record_reported, &record, mark) {
                 let reached_mark = Mark::from_bytes(&mark).is_some_and(|m| record.reaches(&m));
                 if !reached_mark {
                     report.problems.push(

@@ -214,12 +214,15 @@ struct Shared {
     rewriting: Mutex<()>,
 }
 
+/// One change a watcher saw: a key and its new value (`None`: removed).
+type Change = (sled::IVec, Option<sled::IVec>);
+
 /// Every change made to a database's trees while a rewrite copies it,
 /// collected as it happens (sled's subscribers hold back writers whose
 /// events are not taken, so a thread takes them).
 struct Watch {
     stop: Arc<AtomicBool>,
-    threads: Vec<std::thread::JoinHandle<Vec<(sled::IVec, Option<sled::IVec>)>>>,
+    threads: Vec<std::thread::JoinHandle<Vec<Change>>>,
     names: Vec<sled::IVec>,
 }
 
@@ -728,7 +731,12 @@ impl Store {
                 .unwrap_or_else(PoisonError::into_inner);
             let old = guard.as_ref().ok_or(StoreError::Closed)?;
             let watch = Watch::start(&old.generation.db);
-            match self.copy_live(old) {
+            // The copy is synced whole before the live database is held, so
+            // the swap only syncs what the catch-up adds.
+            match self.copy_live(old).and_then(|fresh| {
+                fresh.generation.sync_all()?;
+                Ok(fresh)
+            }) {
                 Ok(fresh) => (fresh, watch),
                 Err(e) => {
                     drop(watch);

@@ -282,6 +282,11 @@ fn leftovers_of_interrupted_work_are_scrubbed_at_the_next_start() {
     std::fs::write(dir.join("backups/backup-20260101T000000Z.pcbk.tmp"), marker).expect("tmp");
     std::fs::create_dir_all(dir.join("scratch/check/db")).expect("scratch");
     std::fs::write(dir.join("scratch/check/db/db"), marker).expect("scratch copy");
+    // Recovery copies that starts killed midway left (many once piled up).
+    for n in [77, 78] {
+        std::fs::create_dir_all(dir.join(format!("db.{n}"))).expect("stray generation");
+        std::fs::write(dir.join(format!("db.{n}/db")), marker).expect("stray log");
+    }
     let temp_before: Vec<_> = std::fs::read_dir(std::env::temp_dir())
         .expect("temp")
         .flatten()
@@ -301,6 +306,7 @@ fn leftovers_of_interrupted_work_are_scrubbed_at_the_next_start() {
         "a check copied the database outside"
     );
     drop(Store::open(&dir, Some(key)).expect("start"));
+    assert!(!dir.join("db.77").exists() && !dir.join("db.78").exists());
     assert_eq!(
         crate::storage::occurs_in(&dir, marker),
         Vec::<PathBuf>::new()
