@@ -38,10 +38,12 @@ fn lookups(c: &mut Criterion) {
     group.finish();
 }
 
-/// Single queries of each kind, and the whole evaluation set of
+/// Single queries of each kind, the whole evaluation set of
 /// `tests/integration/search_quality.toml` (its queries, half typed
-/// part-way), each beside a `str::contains` scan of every competence's and
-/// every guide section's text for the same words.
+/// part-way) and the whole sentences of both sentence sets, each beside a
+/// `str::contains` scan of every text search reads (each competence's
+/// statement, guidance and the thesaurus's cues for it, and every guide
+/// section) for the same words.
 fn search(c: &mut Criterion) {
     let f = Library::builtin().expect("framework");
     // Search reads the competences and the guide's sections: so does the floor.
@@ -56,6 +58,22 @@ fn search(c: &mut Criterion) {
         )
         .map(|t| t.to_lowercase())
         .collect();
+    // The thesaurus's cues are read as part of their competences.
+    let thesaurus: toml::Table =
+        toml::from_str(include_str!("../framework/thesaurus.toml")).expect("the thesaurus parses");
+    let mut texts = texts;
+    for cues in thesaurus["cues"].as_array().expect("[[cues]]") {
+        let id = cues["competence"].as_str().expect("competence");
+        let at = f
+            .competences()
+            .iter()
+            .position(|c| c.id.to_string() == id)
+            .expect("a competence");
+        for word in cues["words"].as_array().expect("words") {
+            texts[at].push(' ');
+            texts[at].push_str(&word.as_str().expect("a word").to_lowercase());
+        }
+    }
     let n = texts.len();
     let scan = |query: &str| texts.iter().filter(|t| t.contains(query)).count();
     let mut group = c.benchmark_group("keyword search");
@@ -67,6 +85,8 @@ fn search(c: &mut Criterion) {
         "sponso",
         "goal setting",
         "client cries in session",
+        "she can't decide between two job offers",
+        "my client gets really angry when we talk about work",
     ] {
         group.bench_function(format!("search {query:?}"), |b| {
             b.iter(|| black_box(f.search_index().search(black_box(query), 5)))
@@ -103,6 +123,43 @@ fn search(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 for q in &queries {
+                    black_box(scan(black_box(q)));
+                }
+            })
+        },
+    );
+    let mut sentences: Vec<String> = Vec::new();
+    for set in [
+        include_str!("../tests/integration/search_sentences_develop.toml"),
+        include_str!("../tests/integration/search_sentences_held_out.toml"),
+    ] {
+        let set: toml::Table = toml::from_str(set).expect("a sentence set parses");
+        sentences.extend(
+            set["sentence"]
+                .as_array()
+                .expect("[[sentence]]")
+                .iter()
+                .map(|q| q["text"].as_str().expect("text").to_lowercase()),
+        );
+    }
+    group.bench_function(
+        format!("search the {} whole sentences", sentences.len()),
+        |b| {
+            b.iter(|| {
+                for q in &sentences {
+                    black_box(f.search_index().search(black_box(q), 5));
+                }
+            })
+        },
+    );
+    group.bench_function(
+        format!(
+            "floor: str::contains scan of {n} texts for the {} whole sentences",
+            sentences.len()
+        ),
+        |b| {
+            b.iter(|| {
+                for q in &sentences {
                     black_box(scan(black_box(q)));
                 }
             })

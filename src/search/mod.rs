@@ -1,5 +1,5 @@
-//! Keyword search over statements and guidance: a small ranked index built
-//! once when the framework loads.
+//! Search over statements and guidance, in keywords or whole sentences: a
+//! small ranked index built once when the framework loads.
 //!
 //! **Words.** Text is split into lower-cased words and common words are
 //! dropped. Every word is indexed twice: as written (`motivational`) and by its
@@ -31,6 +31,21 @@
 //! (`session`, `client`) count a quarter as much as the others; and
 //! documents that hold the query's words side by side (`theories of
 //! motivation`) rank first.
+//!
+//! **Whole sentences.** A member mid-discussion types what happened ("she
+//! can't decide between two job offers"), in words the guide seldom uses. The
+//! thesaurus's cues list, per competence, the words of the situations it is
+//! called for in (`decide`, `options`, `offers` for 4.4); they are terms of
+//! their own in the competence (weighted like its guidance, no rarer than the
+//! same word in the guide, never guessed at; the word being typed is
+//! completed to them). A query of four or more words (common ones aside) is
+//! read as a sentence: conversational words (`really`, `know`, `work`, the
+//! thesaurus's incidental list) count a quarter, cues count 2.5 times as
+//! much, a word no competence has or a typo guess counts a quarter, a section
+//! whose title the sentence does not name counts half, and each competence
+//! gains a share (0.15) of its area's best score. Every result carries the
+//! query's words it went by ([`SearchHit::matched_words`]), so a reply can say
+//! so when it is a guess from one word.
 
 mod fxhash;
 mod index;

@@ -536,4 +536,30 @@ words = ["session"]
         let e = error_for(&MINIMAL.replace("[\"endings\"]", "[\"endings\""));
         assert!(e.line.is_some(), "{e}");
     }
+
+    #[test]
+    fn cues_name_a_competence_of_the_framework_and_no_word_twice() {
+        let with = |cues: &str| format!("{MINIMAL}\n[[cues]]\n{cues}\n");
+        let good = with("competence = \"core:3.9\"\nwords = [\"angry\", \"tearful\"]");
+        let t = Thesaurus::parse(&good, "t.toml").unwrap();
+        t.check_against(&Framework::builtin().unwrap()).unwrap();
+        let id = "core:3.9".parse().unwrap();
+        assert_eq!(t.cues_for(id).count(), 2);
+        let e = error_for(&with("competence = \"C3.9\"\nwords = [\"angry\"]"));
+        assert!(e.message.contains("not a competence id"), "{e}");
+        let e = error_for(&with("competence = \"core:3.9\"\nwords = []"));
+        assert!(e.message.contains("no words"), "{e}");
+        let e = error_for(&with(
+            "competence = \"core:3.9\"\nwords = [\"anger\", \"angers\"]",
+        ));
+        assert!(
+            e.message.contains("`angers` reads the same as `anger`"),
+            "{e}"
+        );
+        let missing = with("competence = \"core:9.9\"\nwords = [\"angry\"]");
+        let t = Thesaurus::parse(&missing, "t.toml").unwrap();
+        let e = t.check_against(&Framework::builtin().unwrap()).unwrap_err();
+        assert!(e.message.contains("not in the framework"), "{e}");
+        assert_eq!(e.line, Some(line_of(&missing, "core:9.9")), "{e}");
+    }
 }

@@ -216,10 +216,10 @@ fn situations_in_practitioners_words_find_an_acceptable_answer_first() {
 /// Floors for whole sentences, (top result acceptable, precision at 3).
 /// Before search read sentences as sentences they were 0.432 and 0.341 for
 /// the set to develop on, 0.444 and 0.333 for the set kept apart; with the
-/// thesaurus's cues and sentence reading, 0.841 and 0.629, 0.756 and 0.544.
+/// thesaurus's cues and sentence reading, 0.841 and 0.629, 0.756 and 0.552.
 /// Short of the aim (0.9 and 0.8 kept apart): these hold what is reached.
 const DEVELOP_FLOOR: (f64, f64) = (0.84, 0.62);
-const HELD_OUT_FLOOR: (f64, f64) = (0.75, 0.54);
+const HELD_OUT_FLOOR: (f64, f64) = (0.75, 0.55);
 
 /// The sentences issue #23 saw fail, with the answer each must find first.
 #[test]
