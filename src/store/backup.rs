@@ -321,12 +321,14 @@ fn install(
             tree.insert(k.as_slice(), v.as_slice())?;
         }
     }
-    data.adopt(&generation, &mut |_| {})?;
+    // The counter first: `CURRENT` never names a database whose counter
+    // is behind it.
     let seq = records
         .get(trees::META.as_bytes())
         .and_then(|m| m.iter().find(|(k, _)| k == super::COMMIT_SEQ))
         .map_or(0, |(_, v)| super::be_u64(Some(v)));
     data.reset_seq(seq)?;
+    data.adopt(&generation, &mut |_| {})?;
     data.seal(generation, &mark.bytes(), &|b: &[u8]| envelope.seal_tag(b))
 }
 
@@ -958,7 +960,10 @@ pub(super) fn salvage_set_aside(store: &Store) -> Result<usize, StoreError> {
                 salvaged += store.salvage_records(&records)?;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "nothing of a damaged copy can be read; it is removed");
+                // Never scrubbed unread: it may be all there is of someone's
+                // work. `db check` keeps naming it until an operator acts.
+                tracing::warn!(error = %e, path = %source.display(), "a damaged database set aside cannot be read; it is kept as it is");
+                continue;
             }
         }
         disk::scrub_dir(&source).map_err(io(&source))?;

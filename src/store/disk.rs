@@ -343,6 +343,12 @@ impl DataDir {
         on_step: &mut dyn FnMut(SwapStep),
     ) -> Result<(), StoreError> {
         generation.sync_all()?;
+        // The generation's own name in the data directory, before `CURRENT`
+        // names it.
+        sync_dir(&self.path).map_err(|source| StoreError::DataDir {
+            path: self.path.clone(),
+            source,
+        })?;
         on_step(SwapStep::Written);
         self.switch_to(&generation.name)?;
         on_step(SwapStep::Switched);
@@ -690,10 +696,7 @@ impl Generation {
 
 /// Opens a scratch copy of a generation (sled's recovery runs on the copy).
 pub(super) fn open_scratch(dir: &Path) -> Result<sled::Db, StoreError> {
-    sled_config(dir).open().map_err(|source| StoreError::Open {
-        path: dir.to_path_buf(),
-        source,
-    })
+    open_sled(dir)
 }
 
 fn sled_config(dir: &Path) -> sled::Config {
@@ -703,6 +706,27 @@ fn sled_config(dir: &Path) -> sled::Config {
         // Every write the store confirms is flushed and synced by `commit`;
         // no background thread writes behind its back or outlives a close.
         .flush_every_ms(None)
+}
+
+/// Opens sled at `dir`, waiting up to [`LOCK_PATIENCE`] for a handle this
+/// process closed a moment ago (sled's threads let go of its lock late).
+fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match sled_config(dir).open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == ErrorKind::WouldBlock && started.elapsed() < LOCK_PATIENCE =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => {
+                return other.map_err(|source| StoreError::Open {
+                    path: dir.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    }
 }
 
 fn open_generation(dir: &Path, name: String) -> Result<Generation, StoreError> {
@@ -716,10 +740,7 @@ fn open_generation(dir: &Path, name: String) -> Result<Generation, StoreError> {
             why: "it is not a folder of the store's (a link or a file)".into(),
         });
     }
-    let db = sled_config(dir).open().map_err(|source| StoreError::Open {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let db = open_sled(dir)?;
     let log = open_no_follow(&dir.join("db"), false).map_err(err)?;
     // sled creates files with the process's umask; these hold member data.
     restrict_tree(dir).map_err(err)?;
@@ -1153,6 +1174,12 @@ pub(super) fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     builder.create(to)?;
     for entry in walk_no_links(from)? {
         let path = entry.path;
+        // A snapshot sled was still writing when the process stopped: sled
+        // 0.34 reads it anyway and calls the database corrupt. The copy
+        // leaves it out; sled rebuilds from its log.
+        if path.extension().is_some_and(|e| e == "generating") {
+            continue;
+        }
         let target = to.join(path.strip_prefix(from).unwrap_or(&path));
         if entry.is_dir {
             builder.create(&target)?;

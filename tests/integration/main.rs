@@ -5,6 +5,7 @@
 mod bot;
 mod cli;
 mod console;
+mod crash_states;
 mod data;
 mod discord;
 mod durability;
