@@ -235,10 +235,12 @@ async fn autocomplete_offers_codes_and_search_results() {
         .await;
     assert_eq!(words["data"]["choices"][0]["value"], "core 3.5");
     // A word part-way typed, and a practitioner's word the framework does not use.
+    // Each with the competences a supervisor accepts first: "refer" is both
+    // core 1.4 (facilitating a referral) and integration 2.6 (managing one).
     for (typed, first) in [
-        ("mot", "core 4.2"),
-        ("refer", "core 1.4"),
-        ("sponso", "core 1.6"),
+        ("mot", &["core 4.2"][..]),
+        ("refer", &["core 1.4", "integration 2.6"][..]),
+        ("sponso", &["core 1.6"][..]),
     ] {
         let partial = fake
             .interact(fixtures::autocomplete(
@@ -249,7 +251,8 @@ async fn autocomplete_offers_codes_and_search_results() {
                 typed,
             ))
             .await;
-        assert_eq!(partial["data"]["choices"][0]["value"], first, "{typed}");
+        let value = partial["data"]["choices"][0]["value"].as_str().unwrap_or("");
+        assert!(first.contains(&value), "{typed}: {value}");
     }
 
     bot.stop().await;
