@@ -17,9 +17,7 @@ use crate::framework::{CompetenceId, DomainId, Framework};
 use crate::library::Library;
 use crate::prompts::{Models, WeeklyPrompts};
 use crate::reflections::export;
-use crate::reflections::{
-    Draft, MAX_STORED_CHARS, Mode, minutes_text, parse_minutes, parse_tags, tags_text,
-};
+use crate::reflections::{Draft, Mode, form, minutes_text, parse_tags, tags_text};
 use crate::search::DEFAULT_LIMIT;
 use crate::store::Store;
 
@@ -45,6 +43,10 @@ pub struct Console<'a, R, W> {
     failed: bool,
     /// The time zone the personal week starts its Mondays in.
     zone: chrono_tz::Tz,
+    /// Every prompt with the line that answered it (tests read what was
+    /// taken as what).
+    #[cfg(test)]
+    transcript: Vec<(String, Option<String>)>,
 }
 
 /// Runs the console on stdin and stdout until `/quit` or end of input;
@@ -288,6 +290,8 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             look: Look::default(),
             failed: false,
             zone: crate::schedule::DEFAULT_TZ,
+            #[cfg(test)]
+            transcript: Vec::new(),
         })
     }
 
@@ -436,12 +440,15 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             write!(self.out, "{prompt}")?;
             self.out.flush()?;
         }
-        match self.input.next() {
-            None => Ok(None),
-            Some(Ok(line)) => Ok(Some(line)),
-            Some(Err(e)) if e.kind() == io::ErrorKind::InvalidData => Ok(Some(String::new())),
-            Some(Err(e)) => Err(e),
-        }
+        let line = match self.input.next() {
+            None => None,
+            Some(Ok(line)) => Some(line),
+            Some(Err(e)) if e.kind() == io::ErrorKind::InvalidData => Some(String::new()),
+            Some(Err(e)) => return Err(e),
+        };
+        #[cfg(test)]
+        self.transcript.push((prompt.to_string(), line.clone()));
+        Ok(line)
     }
 
     /// An answer to an optional field. A line that looks like a command is
@@ -501,31 +508,15 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 let Some(draft) = self.ask_new(&tags, &model)? else {
                     return Ok(true);
                 };
-                let parts = draft.into_parts();
-                let n = parts.len();
-                for (i, part) in parts.into_iter().enumerate() {
-                    match self.run_personal(Personal::Save(part)) {
-                        Ok(reply) => self.show(&reply)?,
-                        Err(problem) => {
-                            self.say(&format!("{problem}\n"))?;
-                            if n > 1 {
-                                self.say(&format!(
-                                    "Part {} of {n} and any after it were not saved.\n",
-                                    i + 1
-                                ))?;
-                            }
-                            return Ok(true);
-                        }
-                    }
-                }
-                if n > 1 {
-                    self.say(&format!(
-                        "The text was longer than one reflection holds ({MAX_STORED_CHARS} characters), so it is saved whole as {n} consecutive reflections.\n"
-                    ))?;
+                self.save_or_show_back(Personal::Save(draft.clone()), &draft.text)?;
+                return Ok(true);
+            }
+            PersonalLine::Edit(id) => {
+                if let Some(Personal::Edit(id, draft)) = self.ask_edit(id)? {
+                    self.save_or_show_back(Personal::Edit(id, draft.clone()), &draft.text)?;
                 }
                 return Ok(true);
             }
-            PersonalLine::Edit(id) => self.ask_edit(id)?,
             PersonalLine::Delete(id) => {
                 let exists = self
                     .store()
@@ -575,6 +566,26 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             Err(problem) => self.say(&format!("{problem}\n"))?,
         }
         Ok(true)
+    }
+
+    /// Saves (or edits) a reflection; if it is not saved, the text typed is
+    /// shown back, so nothing written is lost.
+    fn save_or_show_back(&mut self, command: Personal, text: &str) -> io::Result<()> {
+        let saved = match self.run_personal(command) {
+            Ok(reply) => {
+                self.show(&reply)?;
+                !reply.is_error
+            }
+            Err(problem) => {
+                self.say(&format!("{problem}\n"))?;
+                false
+            }
+        };
+        if !saved && !text.trim().is_empty() {
+            self.say("Nothing was saved. Here is what you wrote, so it is not lost:\n")?;
+            writeln!(self.out, "{text}\n")?;
+        }
+        Ok(())
     }
 
     fn run_personal(&mut self, command: Personal) -> Result<Reply, String> {
@@ -632,20 +643,59 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         self.say("")
     }
 
-    /// Asks for a new reflection's fields.
+    /// Asks for a new reflection's fields, each checked as it is typed; none
+    /// when nothing was written (or the model or the tags asked for are not
+    /// there, said at once).
     fn ask_new(&mut self, tags: &str, model: &str) -> io::Result<Option<Draft>> {
-        let model = match self.models.get(model) {
+        let model = match form::model(&self.models, model) {
             Ok(model) => model.clone(),
             Err(unknown) => {
-                self.say(&unknown.to_string())?;
+                self.say(&format!("{unknown}\n"))?;
                 return Ok(None);
             }
         };
+        let preset = form::tags(self.framework, tags);
+        if let Some((name, why)) = preset.left_out.first() {
+            self.say(&format!(
+                "{name} is not a competence to tag: {why} Nothing was opened.\n"
+            ))?;
+            return Ok(None);
+        }
         self.say(&format!("{} — {}", model.name, model.summary))?;
         for q in &model.questions {
             self.say(&format!("  · {q}"))?;
         }
-        self.ask_fields("", tags, Mode::default(), model.id)
+        let Some(title) = self.ask_title("Title (optional): ", None)? else {
+            return Ok(None);
+        };
+        self.say("Write your reflection; end with a line holding only a full stop (.).")?;
+        let Some(text) = self.ask_text(None)? else {
+            return Ok(None);
+        };
+        let mut skipped = false;
+        let competences = self.ask_tags(&preset.kept, false, &mut skipped)?;
+        let mode = self.ask_mode(Mode::default(), &mut skipped)?;
+        let minutes = self.ask_minutes(None, &mut skipped)?;
+        if skipped {
+            let why = self.skipped_because();
+            self.say(&format!(
+                "{why}: saving with {} and kind {}.",
+                if competences.is_empty() {
+                    "no tags".to_string()
+                } else {
+                    tags_text(&competences)
+                },
+                mode.as_str()
+            ))?;
+        }
+        Ok(Some(Draft {
+            title,
+            text,
+            competences,
+            model: model.id,
+            mode,
+            minutes,
+        }))
     }
 
     fn ask_edit(&mut self, id: u64) -> io::Result<Option<Personal>> {
@@ -665,59 +715,25 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             }
         };
         self.say(&format!("Editing #{id}. Press Enter to keep a field as it is; end the text with a line holding only '.', or give just '.' to keep it."))?;
-        let Some(title) = self.read_line(&format!("Title [{}]: ", existing.title))? else {
+        let Some(title) = self.ask_title(
+            &format!("Title [{}]: ", existing.title),
+            Some(&existing.title),
+        )?
+        else {
             return Ok(None);
         };
-        let title = if title.trim().is_empty() {
-            existing.title.clone()
-        } else {
-            title
+        let Some(text) = self.ask_text(Some(&existing.text))? else {
+            return Ok(None);
         };
-        let text = self.read_text()?;
-        let text = if text.trim().is_empty() {
-            existing.text.clone()
-        } else {
-            text
-        };
-        let tags_now = tags_text(&existing.competences);
         // Input that ends from here on keeps the remaining fields as they were.
-        let tags = self
-            .read_answer(&format!("Competences [{tags_now}]: "))?
-            .unwrap_or_default();
-        let competences = if tags.trim().is_empty() {
-            existing.competences.clone()
-        } else {
-            match parse_tags(self.framework, &tags) {
-                Ok(t) => t,
-                Err(e) => {
-                    self.say(&format!("{e} The tags are kept as they were."))?;
-                    existing.competences.clone()
-                }
-            }
-        };
-        let mode = self
-            .read_answer(&format!("Kind of work [{}]: ", existing.mode.as_str()))?
-            .unwrap_or_default();
-        let mode = if mode.trim().is_empty() {
-            existing.mode
-        } else {
-            Mode::parse(&mode).unwrap_or(existing.mode)
-        };
-        let now = existing.minutes.map_or("none".to_string(), minutes_text);
-        let minutes = self
-            .read_answer(&format!("Time spent [{now}]: "))?
-            .unwrap_or_default();
-        let minutes = if minutes.trim().is_empty() {
-            existing.minutes
-        } else {
-            match parse_minutes(&minutes) {
-                Ok(m) => m,
-                Err(e) => {
-                    self.say(&format!("{e} The time is kept as it was."))?;
-                    existing.minutes
-                }
-            }
-        };
+        let mut skipped = false;
+        let competences = self.ask_tags(&existing.competences, true, &mut skipped)?;
+        let mode = self.ask_mode(existing.mode, &mut skipped)?;
+        let minutes = self.ask_minutes(existing.minutes, &mut skipped)?;
+        if skipped {
+            let why = self.skipped_because();
+            self.say(&format!("{why}: the other fields are kept as they were."))?;
+        }
         Ok(Some(Personal::Edit(
             id,
             Draft {
@@ -731,99 +747,146 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         )))
     }
 
-    fn ask_fields(
-        &mut self,
-        title_hint: &str,
-        tags: &str,
-        mode: Mode,
-        model: String,
-    ) -> io::Result<Option<Draft>> {
-        let Some(title) = self.read_line(&format!("Title (optional){title_hint}: "))? else {
-            return Ok(None);
-        };
-        self.say("Write your reflection; end with a line holding only a full stop (.).")?;
-        let text = self.read_text()?;
-        let prompt = if tags.is_empty() {
-            "Competences, e.g. C3.5, I2.1 (optional): ".to_string()
-        } else {
-            format!("Competences [{tags}]: ")
-        };
-        let Some(typed) = self.read_answer(&prompt)? else {
-            // The input ended (or a command came) after the text: keep it,
-            // with what was given.
-            let competences = parse_tags(self.framework, tags).unwrap_or_default();
-            let why = self.skipped_because();
-            self.say(&format!(
-                "{why}: saving with {} and kind {}.",
-                if competences.is_empty() {
-                    "no tags".to_string()
-                } else {
-                    tags_text(&competences)
-                },
-                mode.as_str()
-            ))?;
-            return Ok(Some(Draft {
-                title,
-                text,
-                competences,
-                model,
-                mode,
-                minutes: None,
-            }));
-        };
-        let typed = if typed.trim().is_empty() {
-            tags.to_string()
-        } else {
-            typed
-        };
-        let competences = match parse_tags(self.framework, &typed) {
-            Ok(t) => t,
-            Err(e) => {
-                self.say(&format!(
-                    "{e} Saving without those tags; add them with /reflections edit."
-                ))?;
-                Vec::new()
+    /// The title, asked again (with the reason) until it fits; `keep` is
+    /// what Enter keeps in an edit. None when the input ends.
+    fn ask_title(&mut self, prompt: &str, keep: Option<&str>) -> io::Result<Option<String>> {
+        loop {
+            let Some(line) = self.read_line(prompt)? else {
+                return Ok(None);
+            };
+            if let Some(keep) = keep.filter(|_| line.trim().is_empty()) {
+                return Ok(Some(keep.to_string()));
             }
-        };
-        let kind = self
-            .read_answer(&format!(
-                "Kind of work: therapy, coaching, integrated or other [{}]: ",
-                mode.as_str()
-            ))?
-            .unwrap_or_default();
-        let mode = Mode::parse(&kind).unwrap_or_else(|| {
-            let _ = self.say(&format!("Not one of those; saved as {}.", mode.as_str()));
-            mode
-        });
-        let spent = self
-            .read_answer("Time spent, for your CPD record (optional, e.g. 45 or 1h 30): ")?
-            .unwrap_or_default();
-        let minutes = parse_minutes(&spent).unwrap_or_else(|e| {
-            let _ = self.say(&format!(
-                "{e} Saved without a time; add it with /reflections edit."
-            ));
-            None
-        });
-        Ok(Some(Draft {
-            title,
-            text,
-            competences,
-            model,
-            mode,
-            minutes,
-        }))
+            match form::title(&line) {
+                Ok(title) => return Ok(Some(title)),
+                Err(why) => self.say(&format!(
+                    "{why} Give a shorter one{}.",
+                    if keep.is_some() {
+                        ", or press Enter to keep it"
+                    } else {
+                        ", or press Enter for none"
+                    }
+                ))?,
+            }
+        }
     }
 
-    /// Lines until one holding only `.` (or the end of input).
-    fn read_text(&mut self) -> io::Result<String> {
-        let mut lines = Vec::new();
-        while let Some(line) = self.read_line("| ")? {
-            if line.trim() == "." {
-                break;
+    /// The text, asked again (with the reason) while it is empty; `keep` is
+    /// what an empty text keeps in an edit. None when the input ends with
+    /// nothing written.
+    fn ask_text(&mut self, keep: Option<&str>) -> io::Result<Option<String>> {
+        loop {
+            let (typed, ended) = self.read_text()?;
+            if let Some(keep) = keep.filter(|_| typed.trim().is_empty()) {
+                return Ok(Some(keep.to_string()));
             }
-            lines.push(line);
+            match form::text(&typed) {
+                Ok(text) => return Ok(Some(text)),
+                Err(_) if ended => {
+                    self.say("Input ended with nothing written, so nothing is saved.\n")?;
+                    return Ok(None);
+                }
+                Err(why) => self.say(&format!(
+                    "{why} Write it now; end with a line holding only a full stop (.)."
+                ))?,
+            }
         }
-        Ok(lines.join("\n"))
+    }
+
+    /// The tags: those that are competences kept, each other entry named
+    /// with the reason it was left out. Enter keeps `default`.
+    fn ask_tags(
+        &mut self,
+        default: &[CompetenceId],
+        editing: bool,
+        skipped: &mut bool,
+    ) -> io::Result<Vec<CompetenceId>> {
+        let prompt = match (default.is_empty(), editing) {
+            (true, false) => "Competences, e.g. C3.5, I2.1 (optional): ".to_string(),
+            (true, true) => "Competences [none]: ".to_string(),
+            (false, false) => format!("Competences [{}]: ", tags_text(default)),
+            (false, true) => format!(
+                "Competences [{}] (Enter keeps them, none removes them): ",
+                tags_text(default)
+            ),
+        };
+        let Some(typed) = self.read_answer(&prompt)? else {
+            *skipped = true;
+            return Ok(default.to_vec());
+        };
+        if typed.trim().is_empty() {
+            return Ok(default.to_vec());
+        }
+        let read = form::tags(self.framework, &typed);
+        if let Some(note) = read.note() {
+            self.say(&format!(
+                "{note} {} with /reflections tag <number> <competence>.",
+                if read.kept.is_empty() {
+                    "Add tags later"
+                } else {
+                    "The others are kept; add more later"
+                }
+            ))?;
+        }
+        Ok(read.kept)
+    }
+
+    /// The kind of work, asked again (with the reason) until it is one of
+    /// them. Enter keeps `default`.
+    fn ask_mode(&mut self, default: Mode, skipped: &mut bool) -> io::Result<Mode> {
+        loop {
+            let Some(typed) = self.read_answer(&format!(
+                "Kind of work: therapy, coaching, integrated or other [{}]: ",
+                default.as_str()
+            ))?
+            else {
+                *skipped = true;
+                return Ok(default);
+            };
+            if typed.trim().is_empty() {
+                return Ok(default);
+            }
+            match form::mode(&typed) {
+                Ok(mode) => return Ok(mode),
+                Err(why) => self.say(&why)?,
+            }
+        }
+    }
+
+    /// The time spent, asked again (with the reason) until it reads as one.
+    /// Enter keeps `default`.
+    fn ask_minutes(&mut self, default: Option<u32>, skipped: &mut bool) -> io::Result<Option<u32>> {
+        let now = default.map_or("none".to_string(), minutes_text);
+        loop {
+            let prompt = if default.is_some() {
+                format!("Time spent [{now}] (none removes it): ")
+            } else {
+                "Time spent, for your CPD record (optional, e.g. 45 or 1h 30): ".to_string()
+            };
+            let Some(typed) = self.read_answer(&prompt)? else {
+                *skipped = true;
+                return Ok(default);
+            };
+            if typed.trim().is_empty() {
+                return Ok(default);
+            }
+            match form::minutes(&typed) {
+                Ok(minutes) => return Ok(minutes),
+                Err(why) => self.say(&format!("{why} Or press Enter to leave it out."))?,
+            }
+        }
+    }
+
+    /// Lines until one holding only `.`, and whether the input ended first.
+    fn read_text(&mut self) -> io::Result<(String, bool)> {
+        let mut lines = Vec::new();
+        loop {
+            match self.read_line("| ")? {
+                Some(line) if line.trim() == "." => return Ok((lines.join("\n"), false)),
+                Some(line) => lines.push(line),
+                None => return Ok((lines.join("\n"), true)),
+            }
+        }
     }
 
     fn show(&mut self, reply: &Reply) -> io::Result<()> {
@@ -1126,20 +1189,50 @@ mod tests {
     #[test]
     fn a_text_longer_than_one_reflection_is_saved_whole_in_parts() {
         let dir = temp("long");
+        let folder = temp("long-out");
+        std::fs::create_dir_all(&folder).unwrap();
         let paragraph = "Written at length in the console, every word kept. ".repeat(50);
         let text = vec![paragraph.trim(); 45].join("\n\n");
-        assert!(text.chars().count() > MAX_STORED_CHARS);
+        assert!(text.chars().count() > crate::reflections::MAX_STORED_CHARS);
         let out = session(
             &dir,
-            &format!("/reflect\nLong\n{text}\n.\n\n\n\n/reflections list\n"),
+            &format!(
+                "/reflect C3.5\nLong\n{text}\n.\n\n\n1h\n/reflections list\n/map\n/reflections export cpd {}\n",
+                folder.display()
+            ),
         );
+        let tail = |out: &str| {
+            out.chars()
+                .rev()
+                .take(3000)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect::<String>()
+        };
         assert!(
-            out.contains("saved whole as 2 consecutive reflections"),
+            out.contains("Saved as reflections #1 to #2, tagged C3.5")
+                && out.contains("kept whole in 2 parts, which count as one entry"),
             "{}",
-            &out[..300]
+            tail(&out)
         );
-        assert!(out.contains("Saved as reflection #1") && out.contains("Saved as reflection #2"));
         assert!(out.contains("Long (part 1 of 2)") && out.contains("Long (part 2 of 2)"));
+        assert!(
+            out.contains("1 reflection touching 1 of 60"),
+            "one entry on the map: {}",
+            tail(&out)
+        );
+        let md = std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .find(|e| e.path().extension().is_some_and(|x| x == "md"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .unwrap();
+        assert!(
+            md.contains("1 entry · time recorded: 1 hour ·"),
+            "{}",
+            &md[..400]
+        );
         let one = session(&dir, "/reflections view 1\n");
         let two = session(&dir, "/reflections view 2\n");
         let words = |t: &str| t.split_whitespace().filter(|w| *w == "kept.").count();
@@ -1148,6 +1241,68 @@ mod tests {
             50 * 45,
             "every sentence is kept and shown"
         );
+    }
+
+    /// Each field is checked as it is typed and asked again with the reason:
+    /// a title too long, an empty text, a kind of work that is none of them,
+    /// a time that is not one. Nothing typed before is lost.
+    #[test]
+    fn each_field_is_checked_when_typed_and_asked_again() {
+        let dir = temp("fields");
+        let long = "t".repeat(124);
+        let out = session(
+            &dir,
+            &format!(
+                "/reflect\n{long}\nA shorter title\n.\nThe work itself.\n.\n\nsupervision\nother\nan hour or so\n45\n/reflections view 1\n"
+            ),
+        );
+        let refused = out.find("The title is 124 characters long").expect(&out);
+        let asked = out.find("Write your reflection").expect(&out);
+        assert!(refused < asked, "refused at the title prompt: {out}");
+        assert!(out.contains("The reflection is empty."), "{out}");
+        assert!(
+            out.contains("supervision, training and reading are other"),
+            "{out}"
+        );
+        assert!(!out.contains("saved as coaching"), "{out}");
+        assert!(out.contains("That is not a time spent"), "{out}");
+        assert!(out.contains("Saved as reflection #1."), "{out}");
+        assert!(out.contains("#1 A shorter title"), "{out}");
+        assert!(
+            out.contains("Other work") && out.contains("45 minutes"),
+            "{out}"
+        );
+        assert!(out.contains("The work itself."), "{out}");
+    }
+
+    /// A bad tag drops only itself, by name, in a new reflection and in an
+    /// edit; a bad tag given to /reflect is said at once.
+    #[test]
+    fn a_bad_tag_drops_only_itself() {
+        let dir = temp("tags");
+        let out = session(&dir, "/reflect\n\nTagged.\n.\nC3.5, C2.10, C9.9\n\n\n");
+        assert!(
+            out.contains("C9.9 was left out: there is no such competence."),
+            "{out}"
+        );
+        assert!(
+            out.contains("Saved as reflection #1, tagged C3.5, C2.10"),
+            "{out}"
+        );
+        let out = session(
+            &dir,
+            "/reflections edit 1\n\n.\nC3.5, I2.3, C9.9, strengths\n\n\n/reflections view 1\n",
+        );
+        assert!(out.contains("The 4th entry was left out"), "{out}");
+        assert!(!out.contains("kept as they were"), "{out}");
+        assert!(out.contains("C3.5, I2.3"), "{out}");
+        let out = session(&dir, "/reflect C9.9\n/reflections list\n");
+        assert!(out.contains("C9.9 is not a competence to tag"), "{out}");
+        assert!(
+            !out.contains("Write your reflection"),
+            "nothing asked: {out}"
+        );
+        assert!(out.contains("1 in all"), "the next line ran: {out}");
     }
 
     #[test]
@@ -1564,5 +1719,87 @@ mod tests {
         assert!(out.contains("There is no /frobnicate command"));
         assert!(out.contains("Use /reflections list"));
         assert!(out.contains("Give the reflection's number"));
+    }
+
+    mod typed_text_is_never_dropped {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// An answer to one prompt: anything on one line, or the answers
+        /// people give (codes, kinds, times, a full stop, nothing, a
+        /// harmless command).
+        fn answer() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[^\n]{0,130}",
+                Just(String::new()),
+                Just(".".to_string()),
+                Just("/map".to_string()),
+                Just("C3.5, C9.9, strengths".to_string()),
+                Just("supervision".to_string()),
+                Just("other".to_string()),
+                Just("1h 30".to_string()),
+                Just("soon".to_string()),
+                "[tT]{95,110}",
+            ]
+            .prop_filter("no command but the harmless", |a| {
+                !a.trim_start().starts_with('/') || a.trim() == "/map"
+            })
+        }
+
+        fn clean(line: &str) -> String {
+            line.chars()
+                .filter(|c| !c.is_control() || *c == '\t')
+                .collect::<String>()
+                .trim()
+                .to_string()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(40))]
+
+            /// Whatever is answered to each prompt of /reflect, every line
+            /// the console took as the text is saved, or shown back.
+            #[test]
+            fn the_text_is_saved_or_shown_back(
+                answers in prop::collection::vec(answer(), 1..14),
+            ) {
+                let dir = temp(&format!("prop-{}", std::process::id() as u128 * 1_000_000 + u128::from(rand_id())));
+                let f = Library::builtin().unwrap();
+                let input = format!("/reflect\n{}\n", answers.join("\n"));
+                let mut out = Vec::new();
+                let mut console = Console::new(&f, &dir, input.as_bytes(), &mut out, false).unwrap();
+                console.run().unwrap();
+                let transcript = std::mem::take(&mut console.transcript);
+                drop(console);
+                let shown = String::from_utf8(out).unwrap();
+                let store = Store::open(&dir, None).unwrap();
+                let saved: String = store
+                    .reflections_of(LOCAL_MEMBER)
+                    .unwrap()
+                    .items
+                    .iter()
+                    .map(|r| format!("{}\n{}\n", r.title, r.text))
+                    .collect();
+                drop(store);
+                let _ = std::fs::remove_dir_all(&dir);
+                for (prompt, line) in &transcript {
+                    let Some(line) = line else { continue };
+                    if prompt != "| " || line.trim() == "." {
+                        continue;
+                    }
+                    let typed = clean(line);
+                    prop_assert!(
+                        typed.is_empty() || saved.contains(&typed) || shown.contains(&typed),
+                        "{typed:?} was typed as the text, and is neither saved nor shown back\nsaved: {saved:?}\nshown: {shown}"
+                    );
+                }
+            }
+        }
+
+        fn rand_id() -> u32 {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static NEXT: AtomicU32 = AtomicU32::new(0);
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        }
     }
 }

@@ -11,7 +11,7 @@ use super::{Action, Attachment, Reply, Visibility};
 use crate::framework::{CompetenceId, Framework};
 use crate::prompts::model_name;
 use crate::reflections::export;
-use crate::reflections::map::{coverage, map_card};
+use crate::reflections::map::{coverage, entries, map_card};
 use crate::reflections::nudge;
 use crate::reflections::{Draft, Reflection, Summary, minutes_text, suggested_tags, tags_text};
 use crate::render::{Card, Field, fit, limits};
@@ -127,6 +127,36 @@ pub fn not_found(id: u64) -> Reply {
     Reply::user_error(format!(
         "You have no reflection #{id}. `/reflections list` shows the ones you have."
     ))
+}
+
+/// A reply to a submitted form with what was not kept of it: each refused
+/// field named with its reason, and the button that reopens the form with
+/// what was saved (the reflection's Edit), first.
+pub fn with_form_notes(mut reply: Reply, notes: &[String]) -> Reply {
+    if notes.is_empty() || reply.is_error {
+        return reply;
+    }
+    let text = reply.text.take().unwrap_or_default();
+    let edit = reply.actions.iter().find_map(|a| match a {
+        Action::Edit(n) | Action::View(n) => Some(*n),
+        _ => None,
+    });
+    let reopen = edit.map_or(String::new(), |n| {
+        format!(" Edit #{n} reopens the form with what was saved.")
+    });
+    reply.text = Some(format!(
+        "{text}\n\nNot everything you typed could be kept:\n{}{reopen}",
+        notes
+            .iter()
+            .map(|n| format!("• {n}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ));
+    if let Some(n) = edit {
+        reply.actions.retain(|a| *a != Action::Edit(n));
+        reply.actions.insert(0, Action::Edit(n));
+    }
+    reply
 }
 
 /// The answer when Discord's form cannot hold a reflection for editing.
@@ -386,25 +416,56 @@ pub fn handle(member: &Member<'_>, command: Personal) -> Result<Reply, StoreErro
 }
 
 fn save(member: &Member<'_>, draft: Draft) -> Result<Reply, StoreError> {
-    let draft = match draft.validated() {
-        Ok(d) => d,
-        Err(e) => return Ok(Reply::user_error(e.to_string())),
-    };
     let concerns = nudge::concerns_in(&draft.title, &draft.text);
     let offered = suggested_tags(member.framework, &draft);
-    let saved = member.store.add_reflection(member.id, |id| {
-        let mut r = draft.into_reflection(id, member.id, member.now, member.framework);
-        r.guild = member.guild;
-        r
-    })?;
-    let mut text = format!("Saved as reflection #{}", saved.id);
-    if !saved.competences.is_empty() {
-        let _ = write!(text, ", tagged {}", tags_text(&saved.competences));
+    // A text longer than one reflection holds is kept whole, in parts saved
+    // at one instant: one entry on the map and in a CPD record.
+    let mut parts = Vec::new();
+    for part in draft.into_parts() {
+        match part.validated() {
+            Ok(d) => parts.push(d),
+            Err(e) => return Ok(Reply::user_error(e.to_string())),
+        }
     }
-    text.push_str(". Only you can read it.");
+    let mut saved = Vec::new();
+    for part in parts {
+        let r = member.store.add_reflection(member.id, |id| {
+            let mut r = part.into_reflection(id, member.id, member.now, member.framework);
+            r.guild = member.guild;
+            r
+        })?;
+        saved.push(r);
+    }
+    let (Some(first), Some(last)) = (saved.first(), saved.last()) else {
+        return Ok(Reply::user_error(
+            crate::reflections::DraftError::EmptyText.to_string(),
+        ));
+    };
+    let mut text = if saved.len() == 1 {
+        format!("Saved as reflection #{}", first.id)
+    } else {
+        format!("Saved as reflections #{} to #{}", first.id, last.id)
+    };
+    if !first.competences.is_empty() {
+        let _ = write!(text, ", tagged {}", tags_text(&first.competences));
+    }
+    if saved.len() == 1 {
+        text.push_str(". Only you can read it.");
+    } else {
+        let _ = write!(
+            text,
+            ". The text is longer than one reflection holds ({} characters), so it is kept whole in {} parts, which count as one entry on your map and in your CPD record. Only you can read them.",
+            crate::reflections::MAX_STORED_CHARS,
+            saved.len()
+        );
+    }
     if let Some(warning) = nudge::warning(&concerns) {
         let _ = write!(text, "\n\n{warning}");
     }
+    let offered: Vec<CompetenceId> = offered
+        .into_iter()
+        .filter(|t| !first.competences.contains(t))
+        .collect();
     if !offered.is_empty() {
         let _ = write!(
             text,
@@ -413,10 +474,10 @@ fn save(member: &Member<'_>, draft: Draft) -> Result<Reply, StoreError> {
         );
     }
     let mut reply = private(text);
-    reply.actions.push(Action::Edit(saved.id));
+    reply.actions.push(Action::Edit(first.id));
     reply
         .actions
-        .extend(offered.into_iter().map(|tag| Action::AddTag(saved.id, tag)));
+        .extend(offered.into_iter().map(|tag| Action::AddTag(first.id, tag)));
     Ok(reply)
 }
 
@@ -777,7 +838,7 @@ fn map(member: &Member<'_>) -> Result<Reply, StoreError> {
     Ok(Reply {
         visibility: Visibility::Private,
         text: unreadable_note(&all.unreadable),
-        cards: vec![map_card(member.framework, &touched, all.items.len())],
+        cards: vec![map_card(member.framework, &touched, entries(&all.items))],
         ..Reply::default()
     })
 }

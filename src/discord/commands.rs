@@ -9,7 +9,7 @@ use super::{BotError, Context, Data, personal};
 use crate::commands::personal::{ExportKind, Personal};
 use crate::commands::{self, Action, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
-use crate::reflections::{parse_tags, tags_text};
+use crate::reflections::{form, parse_tags, tags_text};
 use crate::search::DEFAULT_LIMIT;
 
 /// The domain option.
@@ -225,10 +225,8 @@ pub async fn reflect(
         Some(Err(e)) => return Err(BotError::User(e.to_string())),
         None => String::new(),
     };
-    let model = data
-        .models
-        .get(model.as_deref().unwrap_or("free"))
-        .map_err(|unknown| BotError::User(unknown.to_string()))?;
+    let model =
+        form::model(&data.models, model.as_deref().unwrap_or("free")).map_err(BotError::User)?;
     let modal = personal::new_modal(data, &tags, &model.id);
     respond_with_modal(ctx, modal).await
 }

@@ -14,10 +14,7 @@ use super::reply::to_response;
 use super::{BotError, Data};
 use crate::commands::Reply;
 use crate::commands::personal::{self, Member, Personal};
-use crate::reflections::{
-    Draft, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Mode, minutes_text, parse_minutes, parse_tags,
-    tags_text,
-};
+use crate::reflections::{MAX_TEXT_CHARS, MAX_TITLE_CHARS, Mode, form, minutes_text, tags_text};
 use crate::render::fit;
 
 /// Runs a personal command for `member`, who wrote from `guild` (if any).
@@ -185,8 +182,9 @@ pub fn edit_modal(
 }
 
 /// A submitted reflection modal: saved (or updated) for the member who
-/// submitted it. The text is never lost to a bad tag or mode: those are
-/// dropped with a note, and the rest is kept.
+/// submitted it. The text is never lost to a bad tag, kind or time: each is
+/// named with its reason, the rest is kept, and the reply's Edit button
+/// reopens the form with what was saved.
 pub async fn submitted(
     ctx: &serenity::Context,
     submit: &ModalInteraction,
@@ -212,7 +210,7 @@ fn save_submission(
     submit: &ModalInteraction,
     purpose: ModalPurpose,
 ) -> Result<Reply, BotError> {
-    let field = |name: &str| -> String {
+    let field = |name: &str| -> Option<String> {
         submit
             .data
             .components
@@ -220,76 +218,44 @@ fn save_submission(
             .flat_map(|row| row.components.iter())
             .find_map(|c| match c {
                 ActionRowComponent::InputText(input) if input.custom_id == name => {
-                    input.value.clone()
+                    Some(input.value.clone().unwrap_or_default())
                 }
                 _ => None,
             })
-            .unwrap_or_default()
+    };
+    let typed = form::Typed {
+        title: field(custom_id::FIELD_TITLE),
+        text: field(custom_id::FIELD_TEXT),
+        tags: field(custom_id::FIELD_TAGS),
+        mode: field(custom_id::FIELD_MODE),
+        minutes: field(custom_id::FIELD_MINUTES),
     };
     let member = submit.user.id.get();
-    // An edit keeps what it had for any field that cannot be read.
-    let (existing, new_model) = match &purpose {
-        ModalPurpose::New(model) => (None, model.as_str()),
+    let guild = submit.guild_id.map(|g| g.get());
+    let (filled, id) = match &purpose {
+        ModalPurpose::New(model) => {
+            let model = data.models.get_or_free(model).id.clone();
+            (
+                form::fill(&data.framework, &typed, form::Base::New(&model)),
+                None,
+            )
+        }
         ModalPurpose::Edit(id) => match data.store.reflection(member, *id)? {
-            Some(existing) => (Some(existing), ""),
+            Some(existing) => (
+                form::fill(&data.framework, &typed, form::Base::Existing(&existing)),
+                Some(*id),
+            ),
             None => return answer(data, member, None, Personal::View(*id)),
         },
     };
-    let kept = if existing.is_some() {
-        "kept as it was"
-    } else {
-        "not saved"
+    let filled = match filled {
+        Ok(filled) => filled,
+        Err(why) => return Ok(Reply::user_error(why)),
     };
-    let mut notes = Vec::new();
-    let competences = match parse_tags(&data.framework, &field(custom_id::FIELD_TAGS)) {
-        Ok(tags) => tags,
-        Err(e) => {
-            notes.push(if existing.is_some() {
-                format!("Tags kept as they were: {e}")
-            } else {
-                format!("Tags not added: {e} You can add them with Edit.")
-            });
-            existing
-                .as_ref()
-                .map(|r| r.competences.clone())
-                .unwrap_or_default()
-        }
+    let command = match id {
+        Some(id) => Personal::Edit(id, filled.draft),
+        None => Personal::Save(filled.draft),
     };
-    let mode = Mode::parse(&field(custom_id::FIELD_MODE)).unwrap_or_else(|| {
-        let fallback = existing.as_ref().map_or(Mode::default(), |r| r.mode);
-        notes.push(format!(
-            "The kind of work was not one of therapy, coaching, integrated or other, so it is saved as {}.",
-            fallback.as_str()
-        ));
-        fallback
-    });
-    let minutes = match parse_minutes(&field(custom_id::FIELD_MINUTES)) {
-        Ok(m) => m,
-        Err(e) => {
-            notes.push(format!("Time {kept}: {e} You can change it with Edit."));
-            existing.as_ref().and_then(|r| r.minutes)
-        }
-    };
-    let (command, model) = match existing {
-        Some(existing) => (Some(existing.id), existing.model),
-        None => (None, data.models.get_or_free(new_model).id.clone()),
-    };
-    let draft = Draft {
-        title: field(custom_id::FIELD_TITLE),
-        text: field(custom_id::FIELD_TEXT),
-        competences,
-        model,
-        mode,
-        minutes,
-    };
-    let command = match command {
-        Some(id) => Personal::Edit(id, draft),
-        None => Personal::Save(draft),
-    };
-    let mut reply = answer(data, member, submit.guild_id.map(|g| g.get()), command)?;
-    if !notes.is_empty() {
-        let text = reply.text.take().unwrap_or_default();
-        reply.text = Some(format!("{text}\n\n{}", notes.join("\n")));
-    }
-    Ok(reply)
+    let reply = answer(data, member, guild, command)?;
+    Ok(personal::with_form_notes(reply, &filled.notes))
 }

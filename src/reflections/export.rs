@@ -302,6 +302,38 @@ fn learned_and_changes(r: &Reflection) -> (String, String) {
     (collect(&model.learned), collect(&model.changes))
 }
 
+/// The reflections as entries: the parts of one long text (saved at one
+/// instant, titled as its parts) joined into one, in order, with the first
+/// part's time spent counted once and every part's tags.
+fn whole_entries(all: &[Reflection]) -> Vec<Reflection> {
+    let mut sorted: Vec<&Reflection> = all.iter().collect();
+    sorted.sort_by_key(|r| r.id);
+    let mut out: Vec<(super::Entry, Reflection)> = Vec::new();
+    for r in sorted {
+        let entry = super::Entry::of(r.id, r.created, &r.title);
+        match out.iter_mut().find(|(e, _)| *e == entry) {
+            Some((_, whole)) if matches!(entry, super::Entry::Parts(_)) => {
+                whole.text.push_str("\n\n");
+                whole.text.push_str(&r.text);
+                for tag in &r.competences {
+                    if !whole.competences.contains(tag) {
+                        whole.competences.push(*tag);
+                    }
+                }
+                whole.discussed |= r.discussed;
+            }
+            _ => {
+                let mut whole = r.clone();
+                if let Some(part) = super::part_of(&r.title) {
+                    whole.title = part.stem.to_string();
+                }
+                out.push((entry, whole));
+            }
+        }
+    }
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
 /// The kind of CPD activity a reflection records.
 fn activity(r: &Reflection) -> String {
     let mut a = format!(
@@ -337,7 +369,8 @@ pub fn cpd(
     limit: usize,
 ) -> Result<Vec<ExportFile>, csv::Error> {
     let starts = starts.clamp(1, 12);
-    let mut entries: Vec<Entry<'_>> = all
+    let whole = whole_entries(all);
+    let mut entries: Vec<Entry<'_>> = whole
         .iter()
         .map(|r| {
             let (learned, changes) = learned_and_changes(r);
@@ -711,6 +744,28 @@ mod tests {
         );
         assert!(!md.contains("rupture"), "{md}");
         assert_eq!(only[0].name, "cpd-2025-exported-2027-03-01.md");
+    }
+
+    /// A text saved in parts is one entry, its time counted once.
+    #[test]
+    fn the_parts_of_one_text_are_one_entry_with_one_time() {
+        let f = Framework::builtin().unwrap();
+        let all: Vec<Reflection> = (1..=3)
+            .map(|i| {
+                let mut r = reflection(i, "free", &format!("Part {i} text."), at(2026, 5, 1));
+                r.title = format!("Long (part {i} of 3)");
+                r.minutes = Some(60);
+                r
+            })
+            .collect();
+        let files = cpd(&f, &all, at(2026, 11, 25), None, 1, FILE_BYTES).unwrap();
+        let md = text(&files[0]);
+        assert!(md.contains("1 entry · time recorded: 1 hour ·"), "{md}");
+        assert!(md.contains("· Long\n"), "{md}");
+        assert!(
+            md.contains("Part 1 text.\n\nPart 2 text.\n\nPart 3 text."),
+            "{md}"
+        );
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! reflections have touched (how often, how lately) and which not yet, and a
 //! gentle suggestion of a gap to reflect on next.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::Summary;
+use super::{Entry, Summary};
 use crate::framework::{CompetenceId, Framework};
 use crate::render::{Card, Field, fit, limits};
 
@@ -20,20 +20,34 @@ pub struct Touch {
     pub last: DateTime<Utc>,
 }
 
-/// Coverage of the framework by one member's reflections.
+/// Coverage of the framework by one member's reflections: each entry counts
+/// once, so the parts of one long text count as one reflection.
 pub fn coverage(reflections: &[Summary]) -> HashMap<CompetenceId, Touch> {
     let mut map: HashMap<CompetenceId, Touch> = HashMap::new();
+    let mut counted: HashSet<(Entry, CompetenceId)> = HashSet::new();
     for r in reflections {
+        let entry = Entry::of(r.id, r.created, &r.heading);
         for id in &r.competences {
-            let entry = map.entry(*id).or_insert(Touch {
+            let touch = map.entry(*id).or_insert(Touch {
                 count: 0,
                 last: r.created,
             });
-            entry.count += 1;
-            entry.last = entry.last.max(r.created);
+            if counted.insert((entry, *id)) {
+                touch.count += 1;
+            }
+            touch.last = touch.last.max(r.created);
         }
     }
     map
+}
+
+/// How many entries the reflections make: the parts of one long text are one.
+pub fn entries(reflections: &[Summary]) -> usize {
+    reflections
+        .iter()
+        .map(|r| Entry::of(r.id, r.created, &r.heading))
+        .collect::<HashSet<_>>()
+        .len()
 }
 
 /// A gap worth reflecting on next: in the area with the least coverage, the
@@ -174,6 +188,22 @@ mod tests {
         assert_eq!(t.count, 2);
         assert_eq!(t.last.format("%d").to_string(), "05");
         assert_eq!(c.len(), 2);
+    }
+
+    /// The parts of one long text, saved at one instant, count once.
+    #[test]
+    fn the_parts_of_one_text_count_once() {
+        let mut rs: Vec<Reflection> = (1..=3)
+            .map(|i| {
+                let mut r = reflection(i, &["core:3.5"], 2);
+                r.title = format!("Long (part {i} of 3)");
+                r
+            })
+            .collect();
+        rs.push(reflection(4, &["core:3.5"], 2));
+        let all = summaries(&rs);
+        assert_eq!(coverage(&all)[&"core:3.5".parse().unwrap()].count, 2);
+        assert_eq!(entries(&all), 2);
     }
 
     #[test]

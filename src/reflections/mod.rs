@@ -6,6 +6,7 @@
 //! `commands::personal`.
 
 pub mod export;
+pub mod form;
 pub mod map;
 pub mod nudge;
 
@@ -13,7 +14,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{CompetenceId, DomainId, Framework};
-use crate::lookup::{Found, LookupError};
 
 /// Longest reflection text Discord's form holds, in characters.
 pub const MAX_TEXT_CHARS: usize = 4000;
@@ -80,7 +80,7 @@ impl Mode {
 /// What a member submits: a new reflection, or the new version of one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Draft {
-    /// A short title (may be empty: one is made from the date).
+    /// A short title (may be empty: it is then shown by its opening words).
     pub title: String,
     /// The reflection itself.
     pub text: String,
@@ -214,7 +214,10 @@ impl Draft {
 impl Draft {
     /// The draft as one or more drafts that each fit [`MAX_STORED_CHARS`]:
     /// itself when it fits, else consecutive parts split at paragraph or
-    /// sentence boundaries, titled "… (part 2 of 3)". Nothing is dropped.
+    /// sentence boundaries, titled "… (part 2 of 3)" within [`HEADING_CHARS`]
+    /// (so every list and the map see which entry a part belongs to), each
+    /// with the whole entry's tags, kind and time. Saved at one instant, they
+    /// are one entry (see [`Entry`]). Nothing is dropped.
     pub fn into_parts(self) -> Vec<Draft> {
         if self.text.trim().chars().count() <= MAX_STORED_CHARS {
             return vec![self];
@@ -231,7 +234,7 @@ impl Draft {
             .enumerate()
             .map(|(i, text)| {
                 let suffix = format!(" (part {} of {n})", i + 1);
-                let room = MAX_TITLE_CHARS.saturating_sub(suffix.chars().count());
+                let room = HEADING_CHARS.saturating_sub(suffix.chars().count());
                 Draft {
                     title: format!("{}{suffix}", crate::render::fit(&title, room)),
                     text,
@@ -290,16 +293,83 @@ pub const HEADING_CHARS: usize = 60;
 impl Summary {
     /// The summary of a reflection.
     pub fn of(r: &Reflection) -> Summary {
-        let heading = if r.title.is_empty() {
-            crate::render::fit(&r.text.replace('\n', " "), HEADING_CHARS)
-        } else {
-            crate::render::fit(&r.title, HEADING_CHARS)
-        };
         Summary {
             id: r.id,
             created: r.created,
-            heading,
+            heading: heading(&r.title, &r.text),
             competences: r.competences.clone(),
+        }
+    }
+}
+
+/// How a reflection is named wherever it is shown (lists, views, exports,
+/// confirmations): its title, or the opening words of an untitled one.
+pub fn heading(title: &str, text: &str) -> String {
+    let title = title.trim();
+    if title.is_empty() {
+        crate::render::fit(
+            &text.split_whitespace().collect::<Vec<_>>().join(" "),
+            HEADING_CHARS,
+        )
+    } else {
+        crate::render::fit(title, HEADING_CHARS)
+    }
+}
+
+impl Reflection {
+    /// Its name as every view shows it: see [`heading`].
+    pub fn heading(&self) -> String {
+        heading(&self.title, &self.text)
+    }
+}
+
+/// A part of one long text saved as several reflections: the title it shares
+/// with the other parts, its place and how many there are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part<'a> {
+    /// The title before " (part i of n)".
+    pub stem: &'a str,
+    /// Its place, from 1.
+    pub index: usize,
+    /// How many parts the text was saved in.
+    pub of: usize,
+}
+
+/// The part a title (or heading) names, if it ends "… (part i of n)".
+pub fn part_of(title: &str) -> Option<Part<'_>> {
+    let open = title.strip_suffix(')')?;
+    let at = open.rfind(" (part ")?;
+    let (index, of) = open[at + 7..].split_once(" of ")?;
+    let index: usize = index.parse().ok()?;
+    let of: usize = of.parse().ok()?;
+    (index >= 1 && index <= of && of >= 2).then_some(Part {
+        stem: &open[..at],
+        index,
+        of,
+    })
+}
+
+/// One entry of a member's practice: a reflection, or the parts of one long
+/// text (saved at one instant, titled as parts of one stem), which count once
+/// on the map and in a CPD record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entry {
+    /// A reflection on its own, by its number.
+    One(u64),
+    /// The parts saved together at this instant (nanoseconds since the epoch).
+    Parts(i64),
+}
+
+impl Entry {
+    /// The entry a reflection belongs to, from when it was saved and how it is titled.
+    pub fn of(id: u64, created: DateTime<Utc>, heading: &str) -> Entry {
+        match part_of(heading) {
+            Some(_) => Entry::Parts(
+                created
+                    .timestamp_nanos_opt()
+                    .unwrap_or_else(|| created.timestamp()),
+            ),
+            None => Entry::One(id),
         }
     }
 }
@@ -403,41 +473,18 @@ fn clean(text: &str) -> String {
         .to_string()
 }
 
-/// Reads a list of tags as typed: `C3.5, I2.1 core 4.2`. A code in both
-/// domains without a domain (`3.5`) is refused with the two ways to write it.
+/// Reads a list of tags as typed: `C3.5, I2.1 core 4.2`, refused whole at
+/// the first entry that is not a competence (with the reason; a form keeps
+/// the others instead, see [`form::tags`]). A code in both domains without a
+/// domain (`3.5`) is refused with the two ways to write it.
 pub fn parse_tags(framework: &Framework, text: &str) -> Result<Vec<CompetenceId>, DraftError> {
-    let mut tags = Vec::new();
-    for piece in split_tags(text) {
-        match framework.lookup(&piece) {
-            Ok(Found::Competences(hits)) => {
-                if let Some(second) = hits.second {
-                    let code = second.id.code;
-                    return Err(DraftError::BadTag(format!(
-                        "{code} exists in both domains: write C{code} (core) or I{code} (integration)."
-                    )));
-                }
-                tags.push(hits.first.id);
-            }
-            Ok(_) => {
-                return Err(DraftError::BadTag(
-                    "Tags are competences such as C3.5 or I2.1, separated by commas.".to_string(),
-                ));
-            }
-            Err(LookupError::NotFound { asked, nearest }) => {
-                let near: Vec<String> = nearest.iter().map(CompetenceId::short).collect();
-                return Err(DraftError::BadTag(format!(
-                    "There is no competence {asked} to tag. Nearest: {}.",
-                    near.join(", ")
-                )));
-            }
-            Err(_) => {
-                return Err(DraftError::BadTag(
-                    "Tags are competences such as C3.5 or I2.1, separated by commas.".to_string(),
-                ));
-            }
-        }
+    let read = form::tags(framework, text);
+    match read.left_out.first() {
+        Some((name, why)) => Err(DraftError::BadTag(format!(
+            "{name} is not a competence to tag: {why}"
+        ))),
+        None => Ok(read.kept),
     }
-    Ok(tags)
 }
 
 /// Splits `C3.5, I2.1 core 4.2; 1.1` into `C3.5`, `I2.1`, `core 4.2`, `1.1`:
@@ -612,7 +659,10 @@ mod tests {
         let err = parse_tags(&f, "3.5").unwrap_err().to_string();
         assert!(err.contains("C3.5") && err.contains("I3.5"), "{err}");
         let err = parse_tags(&f, "C9.9").unwrap_err().to_string();
-        assert!(err.contains("no competence"), "{err}");
+        assert!(
+            err.contains("C9.9 is not a competence to tag: there is no such competence"),
+            "{err}"
+        );
         assert_eq!(parse_tags(&f, "").unwrap(), vec![]);
         assert!(parse_tags(&f, "strengths").is_err());
     }

@@ -177,8 +177,49 @@ async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
     let said = content(&edited);
     assert!(said.contains("#1 updated"), "{said}");
     assert!(
-        said.contains("Tags kept as they were") && said.contains("saved as integrated"),
+        said.contains("9.9 was left out: there is no such competence")
+            && said.contains("It is kept as integrated"),
         "an edit keeps what it cannot read, and nothing is lost: {said}"
+    );
+    assert!(said.contains("Edit #1 reopens the form"), "{said}");
+    assert_eq!(
+        edited["data"]["components"][0]["components"][0]["custom_id"], "edit:1",
+        "the form reopens from the reply: {edited}"
+    );
+    // Only the bad tag is dropped: C3.5 stays.
+    let view = reflections(&fake, ALICE, "view", number(1)).await;
+    assert!(view.to_string().contains("C3.5"), "{view}");
+
+    // A new reflection whose kind of work is none of them is filed as other,
+    // never as coaching, and says so; its time is refused by itself.
+    let saved = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "reflect:new:free",
+            &[
+                ("title", ""),
+                ("text", "Supervising a new coach."),
+                ("tags", "C3.5, C9.9"),
+                ("mode", "supervision"),
+                ("minutes", "a while"),
+            ],
+        ))
+        .await;
+    let said = content(&saved);
+    assert!(
+        said.contains("Saved as reflection #2, tagged C3.5"),
+        "{said}"
+    );
+    assert!(said.contains("C9.9 was left out"), "{said}");
+    assert!(said.contains("filed as other"), "{said}");
+    assert!(
+        said.contains("Time spent: That is not a time spent"),
+        "{said}"
+    );
+    assert_eq!(
+        saved["data"]["components"][0]["components"][0]["custom_id"], "edit:2",
+        "{saved}"
     );
 
     bot.stop().await;
@@ -525,7 +566,7 @@ async fn a_cpd_record_is_exported_from_what_the_form_recorded() {
     let said = content(&untimed);
     assert!(
         said.contains("Saved as reflection #2")
-            && said.contains("Time not saved")
+            && said.contains("Time spent: That is not a time spent")
             && said.contains("give minutes (45)"),
         "the text is kept and the time refused in words: {said}"
     );
