@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::clock::{Clock, SystemClock};
 use crate::commands::personal::{self, ExportKind, Member, Personal};
-use crate::commands::{self, Action, Command, FrontEnd, Reply, commands_on};
+use crate::commands::{self, Action, Command, FrontEnd, Reply, Week, commands_on};
 use crate::framework::{CompetenceId, DomainId, Framework};
 use crate::library::Library;
 use crate::prompts::{Models, WeeklyPrompts};
@@ -395,40 +395,22 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             Ok(None) => return self.say("This framework has no competences to rotate through.\n"),
             Err(problem) => return self.say(&format!("{problem}\n")),
         };
-        let card = framework.competence(id).and_then(|c| {
-            let prompt = self.prompts.for_competence(framework, id)?;
-            Some(crate::render::weekly_card(framework, c, &prompt))
-        });
-        let Some(card) = card else {
-            return self.say(&format!(
-                "{} has no weekly prompt in this build.\n",
-                id.short()
-            ));
-        };
-        let mut reply = Reply {
-            text: Some(if next {
-                "Next week's competence, from Monday:".to_string()
-            } else {
-                "Your competence of the week:".to_string()
-            }),
-            cards: vec![card],
-            ..Reply::default()
-        };
-        if !next {
-            reply.actions = vec![Action::ReflectOn(id)];
-        }
+        let which = if next { Week::MyNext } else { Week::Mine };
+        let reply = commands::week(framework, &self.prompts, id, which);
         self.show(&reply)
     }
 
-    /// Asks for a confirmation. An answer that looks like a command is not
-    /// taken as one: the member is told, and the command is run.
-    fn confirm(&mut self, prompt: &str, word: &str, declined: &str) -> io::Result<Confirmed> {
-        let answer = self.read_line(prompt)?;
+    /// Asks the core's question, confirmed by typing its word. An answer
+    /// that looks like a command is not taken as one: the member is told,
+    /// and the command is run.
+    fn confirm(&mut self, asked: &personal::Confirmation) -> io::Result<Confirmed> {
+        self.say(&asked.question)?;
+        let answer = self.read_line(&format!("Type {} to confirm: ", asked.word))?;
         let answer = answer.as_deref().map(str::trim);
-        if answer == Some(word) {
+        if answer == Some(asked.word) {
             return Ok(Confirmed::Yes);
         }
-        self.say(&format!("{declined}\n"))?;
+        self.say(&format!("{}\n", asked.declined))?;
         match answer {
             Some(line) if line.starts_with('/') => Ok(Confirmed::NoButRun(line.to_string())),
             _ => Ok(Confirmed::No),
@@ -518,19 +500,13 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 return Ok(true);
             }
             PersonalLine::Delete(id) => {
-                let exists = self
-                    .store()
-                    .map(|s| s.has_reflection(LOCAL_MEMBER, id))
-                    .unwrap_or(Ok(false));
-                if !exists.unwrap_or(false) {
-                    self.show(&personal::not_found(id))?;
-                    return Ok(true);
-                }
-                match self.confirm(
-                    &format!("Type yes to delete reflection #{id} for good: "),
-                    "yes",
-                    &format!("Kept: reflection #{id} was not deleted."),
-                )? {
+                let asked = match self.store().map(|s| s.reflection(LOCAL_MEMBER, id)) {
+                    Ok(Ok(Some(r))) => personal::confirm_delete(&r),
+                    Ok(Ok(None)) => return self.show(&personal::not_found(id)).map(|()| true),
+                    Ok(Err(e)) => return self.say(&format!("error: {e}\n")).map(|()| true),
+                    Err(problem) => return self.say(&format!("{problem}\n")).map(|()| true),
+                };
+                match self.confirm(&asked)? {
                     Confirmed::Yes => Some(Personal::Delete(id)),
                     Confirmed::No => None,
                     Confirmed::NoButRun(line) => {
@@ -540,11 +516,12 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 }
             }
             PersonalLine::ForgetMe => {
-                match self.confirm(
-                    "This removes all your reflections and your key. Type forget-me to confirm: ",
-                    "forget-me",
-                    "Nothing was removed.",
-                )? {
+                let count = self
+                    .store()
+                    .map(|s| s.reflection_count(LOCAL_MEMBER))
+                    .unwrap_or(Ok(0))
+                    .unwrap_or(0);
+                match self.confirm(&personal::confirm_forget(count))? {
                     Confirmed::Yes => Some(Personal::ForgetMe),
                     Confirmed::No => None,
                     Confirmed::NoButRun(line) => {

@@ -7,8 +7,10 @@
 
 mod guide;
 pub mod personal;
+mod week;
 
 pub use guide::{open_section, suggest_sections};
+pub use week::{Week, week, weekly_card};
 
 use crate::framework::{CompetenceId, DomainId, Section};
 use crate::library::Library;

@@ -129,6 +129,65 @@ pub fn not_found(id: u64) -> Reply {
     ))
 }
 
+/// A question a front-end asks before a change that cannot be undone: the
+/// same words on every front-end, confirmed by a button (Discord) or by
+/// typing a word (the console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The question, naming what would go.
+    pub question: String,
+    /// The word that confirms it when typed.
+    pub word: &'static str,
+    /// What is said when it is not confirmed.
+    pub declined: String,
+    /// What confirms it when clicked.
+    pub confirm: Action,
+}
+
+impl Confirmation {
+    /// The question as a reply with its button.
+    pub fn reply(&self) -> Reply {
+        let mut reply = private(self.question.clone());
+        reply.actions = vec![self.confirm.clone()];
+        reply
+    }
+}
+
+/// Asks before deleting reflection `r`, named as every view names it.
+pub fn confirm_delete(r: &Reflection) -> Confirmation {
+    Confirmation {
+        question: format!(
+            "Delete reflection #{}, “{}”? This cannot be undone.{}",
+            r.id,
+            fit(&r.heading(), 80),
+            if r.shared.is_empty() {
+                ""
+            } else {
+                " Its post in the group's thread is withdrawn too."
+            }
+        ),
+        word: "yes",
+        declined: format!("Kept: reflection #{} was not deleted.", r.id),
+        confirm: Action::ConfirmDelete(r.id),
+    }
+}
+
+/// Asks before forgetting everything of a member who has `count` reflections.
+pub fn confirm_forget(count: usize) -> Confirmation {
+    Confirmation {
+        question: format!(
+            "This removes all {} and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?",
+            match count {
+                1 => "1 of your reflections".to_string(),
+                n => format!("{n} of your reflections"),
+            }
+        ),
+        word: "forget-me",
+        declined: "Nothing was removed.".to_string(),
+        confirm: Action::ConfirmForget,
+    }
+}
+
 /// A reply to a submitted form with what was not kept of it: each refused
 /// field named with its reason, and the button that reopens the form with
 /// what was saved (the reflection's Edit), first.
@@ -959,6 +1018,29 @@ mod tests {
         let before = store.syncs();
         handle(&member, Personal::List { tag: None, page: 1 }).unwrap();
         assert_eq!(store.syncs(), before);
+    }
+
+    #[test]
+    fn confirmations_name_what_would_go() {
+        let framework = Framework::builtin().unwrap();
+        let untitled = Draft {
+            text: "An untitled one, named by its words.".into(),
+            ..Draft::default()
+        }
+        .into_reflection(3, 1, Utc::now(), &framework);
+        let delete = confirm_delete(&untitled);
+        assert!(
+            delete
+                .question
+                .starts_with("Delete reflection #3, “An untitled one, named by its words.”?"),
+            "{}",
+            delete.question
+        );
+        assert_eq!(delete.reply().actions, vec![Action::ConfirmDelete(3)]);
+        assert_eq!(delete.declined, "Kept: reflection #3 was not deleted.");
+        let forget = confirm_forget(2);
+        assert!(forget.question.contains("all 2 of your reflections"));
+        assert_eq!(forget.word, "forget-me");
     }
 
     #[test]

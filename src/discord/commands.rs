@@ -7,7 +7,7 @@ use poise::serenity_prelude as serenity;
 use super::reply::to_poise;
 use super::{BotError, Context, Data, personal};
 use crate::commands::personal::{ExportKind, Personal};
-use crate::commands::{self, Action, Command, Reply, suggest_codes};
+use crate::commands::{self, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{form, parse_tags, tags_text};
 use crate::search::DEFAULT_LIMIT;
@@ -349,24 +349,7 @@ pub async fn delete(
 ) -> Result<(), BotError> {
     let data = ctx.data();
     let reply = match data.store.reflection(ctx.author().id.get(), number)? {
-        Some(r) => {
-            let title = if r.title.is_empty() {
-                "Untitled".to_string()
-            } else {
-                r.title
-            };
-            let mut reply = Reply::private_text(format!(
-                "Delete reflection #{number}, “{}”? This cannot be undone.{}",
-                crate::render::fit(&title, 80),
-                if r.shared.is_empty() {
-                    ""
-                } else {
-                    " Its post in the group's thread is withdrawn too."
-                }
-            ));
-            reply.actions = vec![Action::ConfirmDelete(number)];
-            reply
-        }
+        Some(r) => crate::commands::personal::confirm_delete(&r).reply(),
         None => personal::answer(data, ctx.author().id.get(), None, Personal::View(number))?,
     };
     send(ctx, &reply).await
@@ -436,11 +419,11 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
     // Asking costs no wait: the confirmation is what fair use counts (in
     // `sharing::forget`), so the first click after asking is never refused.
     let count = ctx.data().store.reflection_count(ctx.author().id.get())?;
-    let mut reply = Reply::private_text(format!(
-        "This removes all {count} of your reflections and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?"
-    ));
-    reply.actions = vec![Action::ConfirmForget];
-    send(ctx, &reply).await
+    send(
+        ctx,
+        &crate::commands::personal::confirm_forget(count).reply(),
+    )
+    .await
 }
 
 /// Your competence map: what your reflections have touched, and the gaps

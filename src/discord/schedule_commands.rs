@@ -7,7 +7,7 @@ use poise::serenity_prelude as serenity;
 use super::commands::send;
 use super::scheduler::PostOutcome;
 use super::{BotError, Context, Data};
-use crate::commands::{Action, Reply, Visibility};
+use crate::commands::{self, Reply, Week};
 use crate::schedule::{
     self, DEFAULT_TZ, Order, Rule, Scope, parse_time, parse_zone, zone_suggestions,
 };
@@ -230,15 +230,16 @@ pub async fn preview(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let guild = guild_of(ctx)?;
     let record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
-    let (_, card) = data
+    let (id, _) = data
         .scheduler
         .preview(guild, &record)
         .ok_or_else(|| BotError::User("There is no competence left to preview.".into()))?;
-    let reply = Reply {
-        visibility: Visibility::Private,
-        cards: vec![card],
-        ..Reply::default()
-    };
+    let reply = commands::week(
+        &data.framework,
+        &data.scheduler.prompts,
+        id,
+        Week::GroupNext,
+    );
     send(ctx, &reply).await
 }
 
@@ -296,19 +297,13 @@ pub async fn week(ctx: Context<'_>) -> Result<(), BotError> {
         )
         .await;
     };
-    let card = data.scheduler.card(current.competence).ok_or_else(|| {
-        BotError::User("This week's competence is not in the current framework.".into())
-    })?;
-    let mut reply = Reply {
-        visibility: Visibility::Public,
-        cards: vec![card],
-        ..Reply::default()
-    };
-    reply.actions = vec![Action::ReflectOn(current.competence)];
-    if data.clock.now() - current.slot > Duration::days(8) {
-        reply.text =
-            Some("(The most recent weekly competence; no post has gone out since.)".into());
-    }
+    let stale = data.clock.now() - current.slot > Duration::days(8);
+    let reply = commands::week(
+        &data.framework,
+        &data.scheduler.prompts,
+        current.competence,
+        Week::Group { stale },
+    );
     send(ctx, &reply).await
 }
 

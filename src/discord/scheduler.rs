@@ -310,9 +310,7 @@ impl Scheduler {
 
     /// The weekly post's card for a competence.
     pub fn card(&self, competence: CompetenceId) -> Option<Card> {
-        let c = self.framework.competence(competence)?;
-        let prompt = self.prompts.for_competence(&self.framework, competence)?;
-        Some(render::weekly_card(&self.framework, c, &prompt))
+        crate::commands::weekly_card(&self.framework, &self.prompts, competence)
     }
 
     /// What the next post would carry, without using it up.
