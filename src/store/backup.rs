@@ -988,8 +988,14 @@ pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError>
     reaches_sealed_mark(&data, &envelope, &record)?;
     let present = data.has_database().unwrap_or(true);
     if present || !set_aside_present(dir)? {
+        // What the newest automatic backup holds is the floor; what still
+        // reads of the database set aside is added to it.
+        let mut base = newest_readable(dir, &envelope)?
+            .map(|(_, _, records)| records)
+            .unwrap_or_default();
+        without_erased(&mut base, &envelope, &record.prints);
         data.set_aside(DAMAGED_PREFIX)?;
-        install(&data, &Records::new(), &envelope, record.mark())?;
+        install(&data, &base, &envelope, record.mark())?;
     }
     drop(data);
     let store = Store::open_existing(dir, key)?;

@@ -776,7 +776,13 @@ fn survey(dir: &Path) -> Result<Option<String>, StoreError> {
     if fs::symlink_metadata(dir).is_err_and(|e| e.kind() == ErrorKind::NotFound) {
         return Ok(None);
     }
-    if let Some(text) = read_optional(&dir.join(CURRENT))? {
+    let current = read_optional(&dir.join(CURRENT)).map_err(|e| match e {
+        StoreError::File { source, .. } => {
+            damaged(dir, format!("its {CURRENT} file cannot be read ({source})"))
+        }
+        other => other,
+    })?;
+    if let Some(text) = current {
         let name = text.trim();
         let real_dir = fs::symlink_metadata(dir.join(name)).is_ok_and(|m| m.is_dir());
         if !is_generation_name(name) || !real_dir {

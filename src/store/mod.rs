@@ -159,7 +159,7 @@ pub enum StoreError {
     KeyMissing(PathBuf),
     /// The key given does not open this database.
     #[error(
-        "the key from {source_name} does not open the database in {path}: it belongs to another database, or was changed. Nothing was modified."
+        "the key from {source_name} does not open the database in {path}: it belongs to another database, or was changed. Nothing was modified. Give the key this database was made with: --key-file PATH, the COMPANION_KEY environment variable, or master.key in the data directory (from your copy of it kept apart from the data)."
     )]
     KeyMismatch {
         /// The directory.

@@ -251,7 +251,9 @@ async fn autocomplete_offers_codes_and_search_results() {
                 typed,
             ))
             .await;
-        let value = partial["data"]["choices"][0]["value"].as_str().unwrap_or("");
+        let value = partial["data"]["choices"][0]["value"]
+            .as_str()
+            .unwrap_or("");
         assert!(first.contains(&value), "{typed}: {value}");
     }
 

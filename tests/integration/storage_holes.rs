@@ -530,3 +530,21 @@ fn root_refuses_a_data_directory_another_user_owns() {
         assert_eq!(uid, 65534, "{} belongs to {uid}", path.display());
     }
 }
+
+/// A salvage of a database that no longer reads at all starts from the
+/// newest automatic backup: what a backup holds is never dropped by it.
+#[test]
+fn a_salvage_never_drops_what_the_backups_hold() {
+    let dir = scratch("salvage-floor");
+    let key = SecretKey::generate();
+    {
+        let store = Store::open(&dir, Some(key.clone())).expect("open");
+        save(&store, 1, "In the backup.");
+        store.close(Utc::now()).expect("close writes a backup");
+    }
+    let live = std::fs::read_to_string(dir.join("CURRENT")).expect("CURRENT");
+    std::fs::remove_file(dir.join(live.trim()).join("db")).expect("rm the log");
+    let out = run(&["db", "salvage", "--data-dir", s(&dir)], &key);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(texts(&dir, &key, 1), ["In the backup."]);
+}
