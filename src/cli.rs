@@ -619,18 +619,9 @@ fn show(library: &Library, answer: &commands::Answer<'_>, json: bool) -> u8 {
     }
 }
 
-/// The command that does what a button does in Discord.
+/// The command that does what a button does in Discord (the catalogue's next step).
 fn next_step(action: &commands::Action) -> Option<String> {
-    match action {
-        commands::Action::Open(id) | commands::Action::SameNumber(id) => {
-            Some(format!("{} {}", SHELL.lookup, id.short()))
-        }
-        commands::Action::Guide { id, part: 1, .. } => Some(format!("{} {id}", SHELL.guide)),
-        commands::Action::Guide { id, part, .. } => {
-            Some(format!("{} {id} {}{part}", SHELL.guide, SHELL.part))
-        }
-        _ => None,
-    }
+    commands::catalogue::next_step(action, commands::FrontEnd::CommandLine)
 }
 
 /// A reply as plain text: stdout for what was found, stderr for a mistake

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::clock::{Clock, SystemClock};
 use crate::commands::personal::{self, ExportKind, Member, Personal};
-use crate::commands::{self, Action, Command, FrontEnd, Reply, Week, commands_on};
+use crate::commands::{self, Action, Command, FrontEnd, Reply, Week, catalogue};
 use crate::framework::{CompetenceId, DomainId, Framework};
 use crate::library::Library;
 use crate::prompts::{Models, WeeklyPrompts};
@@ -900,23 +900,9 @@ fn zone_named(tz: Option<&str>) -> Option<chrono_tz::Tz> {
     crate::schedule::parse_zone(tz?.trim_start_matches(':')).ok()
 }
 
-/// The console's way of doing what a Discord button does.
+/// The console's way of doing what a Discord button does (the catalogue's next step).
 fn hint(action: &Action) -> Option<String> {
-    Some(match action {
-        Action::Open(id) | Action::SameNumber(id) => format!("/competence {}", id.short()),
-        Action::Guide { id, .. } => format!("/guide {id}"),
-        Action::Mine(id) => format!("/reflections list {}", id.short()),
-        Action::View(n) => format!("/reflections view {n}"),
-        Action::Edit(n) => format!("/reflections edit {n}"),
-        Action::AddTag(n, id) => format!("/reflections tag {n} {}", id.short()),
-        Action::ConfirmDelete(n) => format!("/reflections delete {n}"),
-        Action::ConfirmForget
-        | Action::ShareAsk(_)
-        | Action::Share { .. }
-        | Action::Withdraw(_)
-        | Action::DeleteAnyway(_) => return None,
-        Action::ReflectOn(id) => format!("/reflect {}", id.short()),
-    })
+    catalogue::next_step(action, FrontEnd::Console)
 }
 
 fn parse_line(framework: &Framework, line: &str) -> Line {
@@ -933,44 +919,33 @@ fn parse_line(framework: &Framework, line: &str) -> Line {
     };
     let (name, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let args = args.trim();
-    match name.to_ascii_lowercase().as_str() {
-        "competence" | "c" => Line::Command(competence(args)),
-        "search" | "s" => Line::Command(Command::Search {
+    let Some(command) = catalogue::find(FrontEnd::Console, name) else {
+        return Line::Problem(catalogue::no_such_command(FrontEnd::Console, name));
+    };
+    match command.name {
+        "competence" => Line::Command(competence(args)),
+        "search" => Line::Command(Command::Search {
             query: args.to_string(),
             limit: DEFAULT_LIMIT,
         }),
         "framework" => Line::Command(Command::Framework),
-        "guide" | "g" => Line::Command(Command::Guide {
+        "guide" => Line::Command(Command::Guide {
             section: args.to_string(),
             part: None,
         }),
-        "help" | "?" => Line::Command(Command::Help(FrontEnd::Console)),
+        "help" => Line::Command(Command::Help(FrontEnd::Console)),
         "reflect" => reflect(args),
-        "reflections" | "r" => reflections(framework, args),
+        "reflections" => reflections(framework, args),
         "map" => Line::Personal(PersonalLine::Run(Personal::Map)),
-        "week" | "w" => Line::Week { next: false },
+        "week" => Line::Week { next: false },
         "schedule" => match args.to_ascii_lowercase().as_str() {
             "preview" => Line::Week { next: true },
             _ => Line::Problem(
                 "In the console, /schedule preview shows next week's competence; a server's weekly posts are set up in Discord.".into(),
             ),
         },
-        "quit" | "exit" | "q" => Line::Quit,
-        _ => {
-            let known: Vec<String> = commands_on(FrontEnd::Console)
-                .iter()
-                .map(|c| format!("/{c}"))
-                .collect();
-            let (last, rest) = known.split_last().map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
-            Line::Problem(format!(
-                "There is no /{} command. Try {} or {last}.",
-                name.chars()
-                    .filter(|c| c.is_alphanumeric())
-                    .take(32)
-                    .collect::<String>(),
-                rest.join(", ")
-            ))
-        }
+        "quit" => Line::Quit,
+        _ => Line::Problem(catalogue::no_such_command(FrontEnd::Console, name)),
     }
 }
 
@@ -1109,6 +1084,7 @@ fn reflections(framework: &Framework, args: &str) -> Line {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::commands::commands_on;
     use chrono::Datelike;
 
     fn session(dir: &Path, input: &str) -> String {

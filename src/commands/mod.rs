@@ -5,10 +5,12 @@
 //! Nothing here knows which front-end asked. Commands about a member's own
 //! reflections are in [`personal`].
 
+pub mod catalogue;
 mod guide;
 pub mod personal;
 mod week;
 
+pub use catalogue::{commands_on, help_text};
 pub use guide::{open_section, suggest_sections};
 pub use week::{Week, week, weekly_card};
 
@@ -543,59 +545,8 @@ pub enum FrontEnd {
     Discord,
     /// The terminal console.
     Console,
-}
-
-/// The commands there are, and on which front-ends: the one list that
-/// `/help`, the console's parser and its "no such command" answer read, and
-/// that a test holds Discord's registered commands to.
-pub const COMMANDS: &[(&str, &[FrontEnd])] = &[
-    ("competence", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("search", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("framework", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("guide", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("reflect", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("reflections", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("map", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("week", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("schedule", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("remind", &[FrontEnd::Discord]),
-    ("inline", &[FrontEnd::Discord]),
-    ("help", &[FrontEnd::Discord, FrontEnd::Console]),
-    ("quit", &[FrontEnd::Console]),
-];
-
-/// The names of the commands `front` has, in order.
-pub fn commands_on(front: FrontEnd) -> Vec<&'static str> {
-    COMMANDS
-        .iter()
-        .filter(|(_, on)| on.contains(&front))
-        .map(|(name, _)| *name)
-        .collect()
-}
-
-/// What `/help` says on `front`: only what that front-end has.
-pub fn help_text(front: FrontEnd) -> String {
-    let mut text = String::from("\
-**practice-companion** keeps the BACP Coaching competence framework (2022) to hand in your peer supervision group.
-
-**Look up a competence:** `/competence 3.5`. Codes exist in two domains: core coaching competences (`C3.5` or `core 3.5`) and competences for integrating therapy and coaching (`I3.5` or `integration 3.5`). A code in both domains shows both. `area 3`, `meta 2` and `foundational` work too.
-**Search by words:** `/search strengths`, or in your own words (`sponsor`, `endings`, `is it coaching or therapy`); half-typed words and spelling slips are found too. Results include the guide's own sections.
-**See the whole framework:** `/framework`.
-**Read the user guide:** `/guide` lists its sections (the introduction, the definitions, how to use the framework, the role of supervision, …); `/guide supervision` opens one. Search finds them too.
-**Reflect privately:** `/reflect` opens a form; `/reflections` lists, views, edits, exports or deletes yours; `/map` shows which competences your reflections have touched. Only you can ever see them.
-");
-    match front {
-        FrontEnd::Discord => text.push_str("\
-**Competence of the week:** `/week`; `/remind on` for a gentle weekly nudge; someone with Manage Server sets it up with `/schedule set`.
-**Inline answers:** someone with Manage Server can switch on short replies to messages that name a competence, with `/inline on`.
-"),
-        FrontEnd::Console => text.push_str("\
-**Competence of the week:** `/week` shows yours: a personal rotation through the framework, a new competence each Monday, with its questions and a practice experiment. `/schedule preview` shows next week's.
-**Leave:** `/quit`.
-"),
-    }
-    text.push_str("\nFramework text © BACP, quoted word for word from its user guide.");
-    text
+    /// The `companion` command line (lookups, search and the guide).
+    CommandLine,
 }
 
 #[cfg(test)]

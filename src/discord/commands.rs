@@ -7,7 +7,7 @@ use poise::serenity_prelude as serenity;
 use super::reply::to_poise;
 use super::{BotError, Context, Data, personal};
 use crate::commands::personal::{ExportKind, Personal};
-use crate::commands::{self, Command, Reply, suggest_codes};
+use crate::commands::{self, Command, FrontEnd, Reply, catalogue, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{form, parse_tags, tags_text};
 use crate::search::DEFAULT_LIMIT;
@@ -443,9 +443,10 @@ fn cooled_down(ctx: Context<'_>, command: &Personal) -> Result<(), BotError> {
         .map_err(BotError::User)
 }
 
-/// Every command the bot registers.
+/// Every command the bot registers, each described as the core's
+/// catalogue describes it.
 pub fn all() -> Vec<poise::Command<Data, BotError>> {
-    vec![
+    let mut all = vec![
         competence(),
         search(),
         framework(),
@@ -458,5 +459,11 @@ pub fn all() -> Vec<poise::Command<Data, BotError>> {
         super::schedule_commands::schedule(),
         super::schedule_commands::week(),
         super::schedule_commands::remind(),
-    ]
+    ];
+    for command in &mut all {
+        if let Some(c) = catalogue::find(FrontEnd::Discord, &command.name) {
+            command.description = Some(c.summary.into());
+        }
+    }
+    all
 }

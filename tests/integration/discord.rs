@@ -96,6 +96,16 @@ async fn commands_are_registered_globally_with_valid_schemas() {
         practice_companion::commands::commands_on(practice_companion::commands::FrontEnd::Discord);
     declared.sort_unstable();
     assert_eq!(registered, declared);
+    // Each described as the catalogue describes it.
+    for command in put.json().as_array().expect("array") {
+        let name = command["name"].as_str().expect("a name");
+        let listed = practice_companion::commands::catalogue::find(
+            practice_companion::commands::FrontEnd::Discord,
+            name,
+        )
+        .expect("in the catalogue");
+        assert_eq!(command["description"], listed.summary, "{name}");
+    }
     let inline = put
         .json()
         .as_array()
