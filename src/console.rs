@@ -216,9 +216,11 @@ impl Look {
 }
 
 enum Line {
-    /// `/week` (this week's competence) or `/schedule preview` (next week's).
+    /// `/week` (this week's competence), `/schedule preview` (next week's),
+    /// or `/week C2.9` (that competence's weekly card).
     Week {
         next: bool,
+        chosen: Option<CompetenceId>,
     },
     Empty,
     Quit,
@@ -233,6 +235,28 @@ enum Confirmed {
     No,
     /// Not confirmed; the answer was a command, to be run.
     NoButRun(String),
+}
+
+/// Names for an export's files in `dir` that nothing there has yet (not
+/// even a link): the names as given, or all of them with the same `-2`,
+/// `-3`, … before the extension, so a second export the same day sits
+/// beside the first.
+fn free_names(dir: &Path, names: &[&str]) -> Vec<String> {
+    let taken = |name: &str| dir.join(name).symlink_metadata().is_ok();
+    let numbered = |n: usize| -> Vec<String> {
+        names
+            .iter()
+            .map(|name| match (n, name.rsplit_once('.')) {
+                (1, _) => (*name).to_string(),
+                (n, Some((stem, ext))) => format!("{stem}-{n}.{ext}"),
+                (n, None) => format!("{name}-{n}"),
+            })
+            .collect()
+    };
+    (1..1000)
+        .map(numbered)
+        .find(|candidate| !candidate.iter().any(|name| taken(name)))
+        .unwrap_or_else(|| numbered(1))
 }
 
 /// Writes a new file readable by its owner only: never over an existing
@@ -354,7 +378,13 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 self.show(&reply)?;
             }
             Line::Personal(p) => return self.personal(p),
-            Line::Week { next } => self.week(next)?,
+            Line::Week {
+                chosen: Some(id), ..
+            } => {
+                let reply = commands::week(self.framework, &self.prompts, id, Week::Chosen);
+                self.show(&reply)?;
+            }
+            Line::Week { next, chosen: None } => self.week(next)?,
             Line::Problem(text) => self.say(&format!("{text}\n"))?,
         }
         Ok(true)
@@ -588,9 +618,15 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             Err(problem) => return self.say(&format!("{problem}\n")),
         };
         let dir = dir.unwrap_or_else(|| PathBuf::from("."));
+        let names: Vec<&str> = reply
+            .attachments
+            .iter()
+            .map(|f| f.filename.as_str())
+            .collect();
+        let names = free_names(&dir, &names);
         let mut written = Vec::new();
-        for file in &reply.attachments {
-            let path = dir.join(&file.filename);
+        for (file, name) in reply.attachments.iter().zip(&names) {
+            let path = dir.join(name);
             if let Err(e) = write_private(&path, &file.content) {
                 let why = if e.kind() == io::ErrorKind::AlreadyExists {
                     "it exists already, and nothing is ever overwritten".to_string()
@@ -910,13 +946,17 @@ fn parse_line(framework: &Framework, line: &str) -> Line {
     if line.is_empty() {
         return Line::Empty;
     }
-    let Some(rest) = line.strip_prefix('/') else {
-        // Plain text: look it up as a code, falling back to search.
-        return Line::Command(Command::Competence {
-            code: line.to_string(),
-            domain: None,
-        });
-    };
+    // `//competence 3.5` is `/competence 3.5`.
+    let rest = line.trim_start_matches('/');
+    if rest.len() == line.len() {
+        // Plain `help`, `quit` and `exit` do what they say; other plain
+        // text is looked up as a code, or searched.
+        return match line.to_lowercase().as_str() {
+            "help" | "?" => Line::Command(Command::Help(FrontEnd::Console)),
+            "quit" | "exit" => Line::Quit,
+            _ => Line::Command(Command::Typed(line.to_string())),
+        };
+    }
     let (name, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
     let args = args.trim();
     let Some(command) = catalogue::find(FrontEnd::Console, name) else {
@@ -937,9 +977,23 @@ fn parse_line(framework: &Framework, line: &str) -> Line {
         "reflect" => reflect(args),
         "reflections" => reflections(framework, args),
         "map" => Line::Personal(PersonalLine::Run(Personal::Map)),
-        "week" => Line::Week { next: false },
+        "week" if args.is_empty() => Line::Week {
+            next: false,
+            chosen: None,
+        },
+        "week" => match parse_tags(framework, args) {
+            Ok(tags) if tags.len() == 1 => Line::Week {
+                next: false,
+                chosen: tags.first().copied(),
+            },
+            Ok(_) => Line::Problem("Give one competence, e.g. /week C2.9.".into()),
+            Err(e) => Line::Problem(e.to_string()),
+        },
         "schedule" => match args.to_ascii_lowercase().as_str() {
-            "preview" => Line::Week { next: true },
+            "preview" => Line::Week {
+                next: true,
+                chosen: None,
+            },
             _ => Line::Problem(
                 "In the console, /schedule preview shows next week's competence; a server's weekly posts are set up in Discord.".into(),
             ),
@@ -981,7 +1035,7 @@ fn reflect(args: &str) -> Line {
     })
 }
 
-const REFLECTIONS_USAGE: &str = "Use /reflections list [competence] [page], view <number>, edit <number>, tag <number> <competence>, delete <number>, export [cpd [year] [from <month>]] [folder] or forget-me.";
+const REFLECTIONS_USAGE: &str = "Use /reflections list [competence] [page:N], view <number>, edit <number>, tag or untag <number> <competence>, delete <number>, export [cpd [year] [from <month>]] [folder] or forget-me.";
 
 /// Reads `export [cpd [year] [from <month>]] [folder]`.
 fn export_line(rest: &[&str]) -> Line {
@@ -995,10 +1049,15 @@ fn export_line(rest: &[&str]) -> Line {
         {
             match w.parse::<i32>() {
                 Ok(y) if (2000..=2100).contains(&y) => year = Some(y),
-                _ => {
-                    return Line::Problem(format!(
-                        "“{w}” is not a year: give one such as 2026, e.g. /reflections export cpd 2026 from April."
-                    ));
+                Ok(_) => {
+                    return Line::Problem(
+                        "Membership years from 2000 to 2100 can be exported: give one such as 2026, e.g. /reflections export cpd 2026 from April.".into(),
+                    );
+                }
+                Err(_) => {
+                    return Line::Problem(
+                        "The year is written in digits only, e.g. /reflections export cpd 2026 from April.".into(),
+                    );
                 }
             }
             words.next();
@@ -1024,6 +1083,41 @@ fn export_line(rest: &[&str]) -> Line {
     Line::Personal(PersonalLine::Export(kind, folder))
 }
 
+/// Reads `list [competence] [page]`: the competence as a code
+/// (`competence:C3.5` as in Discord, too), the page as a number, `page 2`
+/// or `page:2`.
+fn list_line(framework: &Framework, rest: &[&str]) -> Line {
+    let mut tag = None;
+    let mut page = 1;
+    let mut words = rest.iter().peekable();
+    while let Some(w) = words.next() {
+        let lower = w.to_lowercase();
+        let number = if lower == "page" {
+            words.next().map(|n| n.parse::<usize>())
+        } else if let Some(n) = lower.strip_prefix("page:") {
+            Some(n.parse::<usize>())
+        } else {
+            w.parse::<usize>().ok().map(Ok)
+        };
+        match number {
+            Some(Ok(p)) if p > 0 => page = p,
+            Some(_) => {
+                return Line::Problem(
+                    "Give the page as a number, e.g. /reflections list page:2.".into(),
+                );
+            }
+            None => {
+                let code = lower.strip_prefix("competence:").unwrap_or(w);
+                match parse_tags(framework, code) {
+                    Ok(t) => tag = t.first().copied(),
+                    Err(e) => return Line::Problem(e.to_string()),
+                }
+            }
+        }
+    }
+    Line::Personal(PersonalLine::Run(Personal::List { tag, page }))
+}
+
 fn reflections(framework: &Framework, args: &str) -> Line {
     let mut words = args.split_whitespace();
     let sub = words.next().unwrap_or("list").to_ascii_lowercase();
@@ -1038,21 +1132,7 @@ fn reflections(framework: &Framework, args: &str) -> Line {
         ))
     };
     match sub.as_str() {
-        "list" => {
-            let mut tag = None;
-            let mut page = 1;
-            for w in &rest {
-                if let Ok(p) = w.parse::<usize>() {
-                    page = p;
-                } else {
-                    match parse_tags(framework, w) {
-                        Ok(t) => tag = t.first().copied(),
-                        Err(e) => return Line::Problem(e.to_string()),
-                    }
-                }
-            }
-            Line::Personal(PersonalLine::Run(Personal::List { tag, page }))
-        }
+        "list" => list_line(framework, &rest),
         "view" => number(rest.first()).map_or_else(need_number, |n| {
             Line::Personal(PersonalLine::Run(Personal::View(n)))
         }),
@@ -1061,17 +1141,20 @@ fn reflections(framework: &Framework, args: &str) -> Line {
         }
         "delete" => number(rest.first())
             .map_or_else(need_number, |n| Line::Personal(PersonalLine::Delete(n))),
-        "tag" => {
+        "tag" | "untag" => {
             let Some(n) = number(rest.first()) else {
                 return need_number();
             };
             match parse_tags(framework, &rest[1..].join(" ")) {
-                Ok(tags) if tags.len() == 1 => {
+                Ok(tags) if tags.len() == 1 && sub == "tag" => {
                     Line::Personal(PersonalLine::Run(Personal::AddTag(n, tags[0])))
                 }
-                Ok(_) => Line::Problem(
-                    "Give one competence to add, e.g. /reflections tag 3 C2.8.".into(),
-                ),
+                Ok(tags) if tags.len() == 1 => {
+                    Line::Personal(PersonalLine::Run(Personal::RemoveTag(n, tags[0])))
+                }
+                Ok(_) => Line::Problem(format!(
+                    "Give one competence, e.g. /reflections {sub} 3 C2.8."
+                )),
                 Err(e) => Line::Problem(e.to_string()),
             }
         }
@@ -1112,18 +1195,29 @@ mod tests {
         let out = session(
             &dir,
             &format!(
-                "/reflect C3.5 model:rolfe\nRupture\nWhat? A rupture.\nSo what? I rushed.\nNow what? Pause first.\n.\n\ncoaching\n1h 30\n/reflections export cpd 20x6\n/reflections export cpd from Smarch\n/reflections export cpd {} from April {}\n",
+                "/reflect C3.5 model:rolfe\nRupture\nWhat? A rupture.\nSo what? I rushed.\nNow what? Pause first.\n.\n\ncoaching\n1h 30\n/reflections export cpd 20x6\n/reflections export cpd 1999\n/reflections export cpd from Smarch\n/reflections export cpd {} from April {}\n",
                 chrono::Utc::now().year() - 1 + i32::from(chrono::Utc::now().month() >= 4),
                 folder.display()
             ),
         );
         assert!(out.contains("Saved as reflection #1"), "{out}");
-        assert!(out.contains("“20x6” is not a year"), "{out}");
+        assert!(out.contains("The year is written in digits only"), "{out}");
+        assert!(!out.contains("20x6"), "never echoed: {out}");
         assert!(
             out.contains("Give the month your membership year starts"),
             "{out}"
         );
         assert!(out.contains("Membership years start in April"), "{out}");
+        assert!(
+            out.contains("Membership years from 2000 to 2100 can be exported")
+                && !out.contains("1999")
+                && !out.contains("is not a year"),
+            "{out}"
+        );
+        assert!(
+            out.contains("read under its headings, numbered or not"),
+            "the headings read are shown: {out}"
+        );
         let files: Vec<PathBuf> = std::fs::read_dir(&folder)
             .unwrap()
             .flatten()
@@ -1621,7 +1715,22 @@ mod tests {
             .map(|f| std::fs::read(f.path()).unwrap())
             .collect();
         let out = session(&dir, &export);
-        assert!(out.contains("exists already"), "{out}");
+        assert!(!out.contains("error"), "{out}");
+        let names = |dir: &Path| {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .flatten()
+                .map(|f| f.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        let now = names(&folder);
+        assert_eq!(now.len(), 4, "a second export beside the first: {now:?}");
+        assert!(
+            now.iter().filter(|n| n.contains("-2.")).count() == 2,
+            "{now:?}"
+        );
         let after: Vec<Vec<u8>> = files
             .iter()
             .map(|f| std::fs::read(f.path()).unwrap())
@@ -1636,8 +1745,9 @@ mod tests {
             std::os::unix::fs::symlink(&target, other.join(f.file_name())).unwrap();
         }
         let out = session(&dir, &format!("/reflections export {}\n", other.display()));
-        assert!(out.contains("error: cannot write"), "{out}");
+        assert!(out.contains("wrote"), "{out}");
         assert_eq!(std::fs::read(&target).unwrap(), b"not yours");
+        assert_eq!(names(&other).len(), 4, "written beside the links");
     }
 
     #[test]
@@ -1672,6 +1782,115 @@ mod tests {
         assert!(out.contains("There is no /frobnicate command"));
         assert!(out.contains("Use /reflections list"));
         assert!(out.contains("Give the reflection's number"));
+    }
+
+    /// Every message the console gives for what the issue found untrue.
+    #[test]
+    fn messages_say_what_is_true() {
+        let dir = temp("true");
+        let out = session(&dir, "//competence 3.5\n");
+        assert!(
+            out.contains("Core 3.5") && !out.contains("There is no"),
+            "{out}"
+        );
+        let out = session(&dir, "/reflect model:\n/reflect model:borton\n");
+        assert!(
+            out.contains("Name a reflective model after model: one of free, gibbs, rolfe, kolb."),
+            "{out}"
+        );
+        assert!(!out.contains("model ."), "{out}");
+        assert!(
+            out.contains("What? So what? Now what?"),
+            "borton found: {out}"
+        );
+        let out = session(&dir, "/guide how-to-use part 2\n");
+        assert!(
+            out.contains("(part 2 of 2)") && !out.contains("(part 1 of 2)"),
+            "{out}"
+        );
+        let out = session(&dir, "help\n");
+        assert!(
+            out.contains("keeps the BACP Coaching competence framework"),
+            "{out}"
+        );
+        assert!(!out.contains("Best matches"), "help is not searched: {out}");
+        let out = session(&dir, "exit\n/competence 3.5\n");
+        assert!(!out.contains("Core 3.5"), "exit leaves: {out}");
+        let out = session(&dir, "quit\n/competence 3.5\n");
+        assert!(!out.contains("Core 3.5"), "quit leaves: {out}");
+        let out = session(&dir, "theories of motivation\n");
+        assert!(out.contains("Core 4.2"), "{out}");
+        assert!(!out.contains("isn't a competence code"), "{out}");
+        let out = session(&dir, "/week C2.9\n");
+        assert!(out.contains("Competence of the week: C2.9"), "{out}");
+        let out = session(&dir, "/search what is therapy\n");
+        for row in out.lines().filter(|l| l.starts_with("  Guide: ")) {
+            assert!(row.contains(" · "), "{row}");
+        }
+        assert!(out.contains("  Guide: "), "{out}");
+    }
+
+    /// Tags added twice say so; a tag can be removed; an untitled
+    /// reflection is named alike in its list, its view and its export; no
+    /// card tells the console's one member that only they can see it.
+    #[test]
+    fn reflections_are_named_and_tagged_truly() {
+        let dir = temp("tagged");
+        let folder = temp("tagged-out");
+        std::fs::create_dir_all(&folder).unwrap();
+        let out = session(
+            &dir,
+            &format!(
+                "/reflect\n\nThe opening words name it.\n.\n\n\n\n/reflections tag 1 C2.9\n/reflections tag 1 C2.9\n/reflections untag 1 C2.9\n/reflections untag 1 C2.9\n/reflections list\n/reflections view 1\n/map\n/reflections export {}\n",
+                folder.display()
+            ),
+        );
+        assert!(out.contains("Reflection #1 is now tagged C2.9."), "{out}");
+        assert!(
+            out.contains("Reflection #1 is already tagged C2.9; nothing changed."),
+            "{out}"
+        );
+        assert!(
+            out.contains("Reflection #1 is no longer tagged C2.9."),
+            "{out}"
+        );
+        assert!(out.contains("Reflection #1 is not tagged C2.9"), "{out}");
+        assert!(
+            out.contains("· The opening words name it.")
+                && out.contains("#1 The opening words name it."),
+            "{out}"
+        );
+        assert!(!out.contains("Untitled"), "{out}");
+        assert!(!out.contains("Only you can see this"), "{out}");
+        let md = std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .find(|e| e.path().extension().is_some_and(|x| x == "md"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+            .unwrap();
+        assert!(md.contains("## #1 The opening words name it."), "{md}");
+    }
+
+    /// A list longer than a page says how to reach the next, and
+    /// `page 2`, `page:2` and `2` all reach it.
+    #[test]
+    fn a_list_says_how_to_reach_its_next_page() {
+        let dir = temp("pages");
+        let twelve: String = (1..=12)
+            .map(|i| format!("/reflect\nNumber {i}\nText {i}.\n.\n\n\n\n"))
+            .collect();
+        let out = session(&dir, &format!("{twelve}/reflections list\n"));
+        assert!(
+            out.contains("Page 1 of 2 · 12 in all · /reflections list page:2 for the next"),
+            "{out}"
+        );
+        assert!(out.contains("Next: /reflections view 12"), "{out}");
+        assert!(out.contains("/reflections list page:2"), "{out}");
+        for asked in ["page 2", "page:2", "2"] {
+            let out = session(&dir, &format!("/reflections list {asked}\n"));
+            assert!(out.contains("Page 2 of 2"), "{asked}: {out}");
+            assert!(!out.contains("tag"), "{asked}: {out}");
+        }
     }
 
     mod typed_text_is_never_dropped {

@@ -68,7 +68,7 @@ pub const CATALOGUE: &[CommandInfo] = &[
         on: &[Discord, Console, Cli],
         shell: Some("guide"),
         summary: "Read a section of the BACP user guide: definitions, how to use the framework, supervision",
-        usage: "/guide supervision (a section's id, title or words)",
+        usage: "/guide supervision (a section's id, title or words; part:2 for a long section's second part)",
         console_usage: None,
         next: &["competence"],
     },
@@ -90,7 +90,7 @@ pub const CATALOGUE: &[CommandInfo] = &[
         summary: "Your private reflections: only you can ever see them",
         usage: "/reflections list, view, edit, delete, export or forget-me",
         console_usage: Some(
-            "/reflections list [competence] [page], view, edit, tag, delete <number>, export [cpd [year] [from <month>]] [folder] or forget-me",
+            "/reflections list [competence] [page:N], view, edit, tag, untag, delete <number>, export [cpd [year] [from <month>]] [folder] or forget-me",
         ),
         next: &["reflect", "map"],
     },
@@ -111,7 +111,9 @@ pub const CATALOGUE: &[CommandInfo] = &[
         shell: None,
         summary: "This week's competence, with its questions and practice experiment",
         usage: "/week",
-        console_usage: Some("/week (yours: a new competence each Monday)"),
+        console_usage: Some(
+            "/week (yours: a new competence each Monday), or /week C2.9 for a competence's card",
+        ),
         next: &["reflect"],
     },
     CommandInfo {
@@ -228,6 +230,13 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         Action::Guide { id, part: 1, .. } => ("guide", id.clone()),
         Action::Guide { id, part: n, .. } => ("guide", format!("{id} {part}{n}")),
         Action::Mine(id) => ("reflections", format!("list {}", id.short())),
+        Action::Page { tag, page } => (
+            "reflections",
+            match tag {
+                Some(t) => format!("list competence:{} page:{page}", t.short()),
+                None => format!("list page:{page}"),
+            },
+        ),
         Action::View(n) => ("reflections", format!("view {n}")),
         Action::Edit(n) => ("reflections", format!("edit {n}")),
         Action::AddTag(n, id) => ("reflections", format!("tag {n} {}", id.short())),
@@ -256,7 +265,9 @@ Codes exist in two domains: core coaching competences (`C3.5` or `core 3.5`) and
 ",
     );
     if front == Console {
-        text.push_str("A line without a slash is looked up as a code, or searched.\n");
+        text.push_str(
+            "A line without a slash is looked up as a code, or searched; `help`, `quit` and `exit` work without one too.\n",
+        );
     }
     text.push('\n');
     for c in on(front) {

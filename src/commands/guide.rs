@@ -22,7 +22,8 @@ pub(super) fn answer<'l>(library: &'l Library, typed: &str, part: Option<usize>)
     if library.sections().is_empty() {
         return Answer::NoGuide;
     }
-    let typed = typed.trim();
+    let (typed, named_part) = split_part(typed.trim());
+    let part = part.or(named_part);
     if typed.is_empty() {
         return match part {
             Some(_) => Answer::PartWithoutSection,
@@ -33,6 +34,40 @@ pub(super) fn answer<'l>(library: &'l Library, typed: &str, part: Option<usize>)
         [] => Answer::NoSection,
         [section] => in_parts(library, section, part),
         several => Answer::Several(several.to_vec()),
+    }
+}
+
+/// What was typed, less a part named at its end: `supervision --part 2`,
+/// `role-of-supervision part 2`, `how-to-use part:2` name part 2.
+fn split_part(typed: &str) -> (&str, Option<usize>) {
+    let words: Vec<&str> = typed.split_whitespace().collect();
+    let number = |w: &str| w.parse::<usize>().ok();
+    let found = match words.as_slice() {
+        [.., p, n] if matches!(p.to_lowercase().as_str(), "part" | "--part" | "part:") => {
+            number(n).map(|n| (2, n))
+        }
+        [.., last] => ["part:", "--part=", "part"]
+            .iter()
+            .find_map(|prefix| {
+                let lower = last.to_lowercase();
+                lower.strip_prefix(prefix).and_then(number)
+            })
+            .map(|n| (1, n)),
+        [] => None,
+    };
+    match found {
+        Some((n_words, n)) => {
+            let keep = words.len() - n_words;
+            // The section is what comes before the part's words.
+            let end = typed
+                .match_indices(char::is_whitespace)
+                .map(|(i, _)| i)
+                .filter(|i| typed[..*i].split_whitespace().count() == keep)
+                .next()
+                .unwrap_or(0);
+            (typed[..end].trim(), Some(n))
+        }
+        None => (typed, None),
     }
 }
 
@@ -319,6 +354,38 @@ mod tests {
             two.cards[0].heading,
             "User guide › Guidance on the competences"
         );
+    }
+
+    /// A part named at the end of what was typed opens that part.
+    #[test]
+    fn a_part_named_after_the_section_opens_that_part() {
+        let l = Library::builtin().unwrap();
+        let title = &l.section("how-to-use").unwrap().title;
+        for typed in [
+            "how-to-use --part 2",
+            "how-to-use part 2",
+            &format!("{title} part:2"),
+            "how-to-use part2",
+        ] {
+            let r = guide(&l, typed, None);
+            assert_eq!(r.cards.len(), 1, "{typed}: {:?}", r.text);
+            assert!(
+                r.cards[0].title.starts_with(&format!("{title} (part 2 of")),
+                "{typed}: {}",
+                r.cards[0].title
+            );
+        }
+        // A section of one part says so, rather than open another section.
+        for typed in ["supervision --part 2", "role-of-supervision part 2"] {
+            let r = guide(&l, typed, None);
+            let said = r.text.unwrap_or_default();
+            assert!(
+                said.starts_with("“The role of supervision” has 1 part, so there is no part 2."),
+                "{typed}: {said}"
+            );
+        }
+        assert_eq!(split_part("how-to-use"), ("how-to-use", None));
+        assert_eq!(split_part("part 2"), ("", Some(2)));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum Command {
     },
     /// `/help`: what this front-end offers and how to use it.
     Help(FrontEnd),
+    /// A line typed without a command: a code looked up, anything else
+    /// searched (with no word about it not being a code).
+    Typed(String),
 }
 
 /// Who may see a reply.
@@ -75,13 +78,10 @@ pub struct SearchLine {
 }
 
 impl SearchLine {
-    /// The line as plain text: the label in a column, the statement after it.
+    /// The line as plain text: the label in a column, a separator, the
+    /// statement after it (every row alike, however long its label).
     pub fn plain(&self) -> String {
-        if self.label.chars().count() < 16 {
-            format!("{:<16} {}", self.label, self.statement)
-        } else {
-            format!("{} · {}", self.label, self.statement)
-        }
+        format!("{:<16} · {}", self.label, self.statement)
     }
 }
 
@@ -105,6 +105,13 @@ pub enum Action {
     SameNumber(CompetenceId),
     /// List my own reflections on a competence.
     Mine(CompetenceId),
+    /// Another page of my reflections (only those tagged, when a tag is given).
+    Page {
+        /// The tag the list is filtered by, if any.
+        tag: Option<CompetenceId>,
+        /// The page, from 1.
+        page: usize,
+    },
     /// View one of my reflections.
     View(u64),
     /// Edit one of my reflections.
@@ -282,6 +289,12 @@ pub fn handle(library: &Library, command: &Command) -> Reply {
         }
         Command::Framework => Reply::public(vec![render::overview_card(library)]),
         Command::Help(front) => Reply::private_text(help_text(*front)),
+        Command::Typed(text) => match lookup(library, text, None) {
+            Answer::NotFound(LookupError::NotACode, _) => {
+                reply(library, &search(library, text, DEFAULT_LIMIT), SLASH)
+            }
+            answer => reply(library, &answer, SLASH),
+        },
     }
 }
 
@@ -595,6 +608,41 @@ mod tests {
         );
         assert_eq!(r.cards.len(), 1);
         assert_eq!(r.cards[0].title, "Integration 3.5");
+    }
+
+    /// Words typed without a command are searched, with no telling-off.
+    #[test]
+    fn typed_words_are_searched_and_codes_looked_up() {
+        let f = framework();
+        let words = handle(&f, &Command::Typed("strengths".into()));
+        assert!(!words.is_error);
+        assert_eq!(words.results[0].label, "Core 3.5");
+        assert!(!words.text.unwrap().contains("isn't a competence code"));
+        let code = handle(&f, &Command::Typed("C3.5".into()));
+        assert_eq!(code.cards[0].title, "Core 3.5");
+        let missing = handle(&f, &Command::Typed("9.9".into()));
+        assert!(missing.is_error && missing.text.unwrap().contains("Nearest"));
+    }
+
+    /// Search rows keep their separator, whatever the label's length.
+    #[test]
+    fn search_rows_keep_their_separator() {
+        let f = framework();
+        let r = handle(
+            &f,
+            &Command::Search {
+                query: "what is therapy".into(),
+                limit: 10,
+            },
+        );
+        assert!(!r.results.is_empty());
+        for line in &r.results {
+            let plain = line.plain();
+            assert!(
+                plain.starts_with(&line.label) && plain.contains(" · "),
+                "{plain}"
+            );
+        }
     }
 
     #[test]

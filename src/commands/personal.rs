@@ -108,6 +108,8 @@ pub enum Personal {
     Edit(u64, Draft),
     /// Add one tag to one of my reflections.
     AddTag(u64, CompetenceId),
+    /// Remove one tag from one of my reflections.
+    RemoveTag(u64, CompetenceId),
     /// Delete one of my reflections (the front-end has asked for confirmation).
     Delete(u64),
     /// My reflections as files: everything, or a CPD record.
@@ -284,6 +286,7 @@ impl Personal {
             | Personal::View(_)
             | Personal::Edit(..)
             | Personal::AddTag(..)
+            | Personal::RemoveTag(..)
             | Personal::Delete(_) => None,
         }
     }
@@ -467,6 +470,7 @@ pub fn handle(member: &Member<'_>, command: Personal) -> Result<Reply, StoreErro
         Personal::View(id) => view(member, id),
         Personal::Edit(id, draft) => edit(member, id, draft),
         Personal::AddTag(id, tag) => add_tag(member, id, tag),
+        Personal::RemoveTag(id, tag) => remove_tag(member, id, tag),
         Personal::Delete(id) => delete(member, id),
         Personal::Export(kind) => export(member, kind),
         Personal::ForgetMe => forget(member),
@@ -572,29 +576,63 @@ fn add_tag(member: &Member<'_>, id: u64, tag: CompetenceId) -> Result<Reply, Sto
             "That competence is not in this framework.".into(),
         ));
     }
-    let mut full = false;
-    let tagged = member
-        .store
-        .update_reflection(member.id, id, member.now, |r| {
-            if r.competences.contains(&tag) {
-                return;
-            }
-            if r.competences.len() >= crate::reflections::MAX_TAGS {
-                full = true;
-                return;
-            }
-            r.competences.push(tag);
-            r.edited = Some(member.now);
-        })?;
-    if full {
+    let Some(r) = member.store.reflection(member.id, id)? else {
+        return Ok(not_found(id));
+    };
+    if r.competences.contains(&tag) {
+        let mut reply = private(format!(
+            "Reflection #{id} is already tagged {}; nothing changed.",
+            tag.short()
+        ));
+        reply.actions.push(Action::View(id));
+        return Ok(reply);
+    }
+    if r.competences.len() >= crate::reflections::MAX_TAGS {
         return Ok(Reply::user_error(format!(
-            "Reflection #{id} already has {} tags, the most one can have. Remove one with /reflections edit first.",
+            "Reflection #{id} already has {} tags, the most one can have. Remove one first (/reflections edit, or untag in the console).",
             crate::reflections::MAX_TAGS
         )));
     }
+    let tagged = member
+        .store
+        .update_reflection(member.id, id, member.now, |r| {
+            if !r.competences.contains(&tag) && r.competences.len() < crate::reflections::MAX_TAGS {
+                r.competences.push(tag);
+                r.edited = Some(member.now);
+            }
+        })?;
     Ok(match tagged {
         Some(_) => {
             let mut reply = private(format!("Reflection #{id} is now tagged {}.", tag.short()));
+            reply.actions.push(Action::View(id));
+            reply
+        }
+        None => not_found(id),
+    })
+}
+
+fn remove_tag(member: &Member<'_>, id: u64, tag: CompetenceId) -> Result<Reply, StoreError> {
+    let Some(r) = member.store.reflection(member.id, id)? else {
+        return Ok(not_found(id));
+    };
+    if !r.competences.contains(&tag) {
+        return Ok(Reply::user_error(format!(
+            "Reflection #{id} is not tagged {}; nothing changed.",
+            tag.short()
+        )));
+    }
+    let untagged = member
+        .store
+        .update_reflection(member.id, id, member.now, |r| {
+            r.competences.retain(|t| *t != tag);
+            r.edited = Some(member.now);
+        })?;
+    Ok(match untagged {
+        Some(_) => {
+            let mut reply = private(format!(
+                "Reflection #{id} is no longer tagged {}.",
+                tag.short()
+            ));
             reply.actions.push(Action::View(id));
             reply
         }
@@ -667,14 +705,23 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
         let _ = writeln!(text, "{}", list_line(r, member.times));
     }
     let filter = tag.map_or(String::new(), |t| format!(" tagged {}", t.short()));
+    let next = (page.page < page.pages).then_some(page.page + 1);
+    let mut footer = format!(
+        "Page {} of {} · {} in all",
+        page.page, page.pages, page.total
+    );
+    if let Some(next) = next {
+        let competence = tag.map_or(String::new(), |t| format!("competence:{} ", t.short()));
+        let _ = write!(
+            footer,
+            " · /reflections list {competence}page:{next} for the next"
+        );
+    }
+    footer.push_str(" · /reflections view <number> to read one");
     let card = Card {
-        heading: "Only you can see this.".to_string(),
         title: format!("Your reflections{filter}"),
         description: fit(text.trim_end(), limits::DESCRIPTION),
-        footer: format!(
-            "Page {} of {} · {} in all · /reflections view <number> to read one",
-            page.page, page.pages, page.total
-        ),
+        footer,
         ..Card::default()
     };
     let mut reply = Reply {
@@ -683,12 +730,17 @@ fn list(member: &Member<'_>, tag: Option<CompetenceId>, page: usize) -> Result<R
         cards: vec![card],
         ..Reply::default()
     };
+    // Five buttons at most: the next page takes one when there is one.
+    let views = if next.is_some() { 4 } else { 5 };
     reply.actions = page
         .items
         .iter()
-        .take(5)
+        .take(views)
         .map(|r| Action::View(r.id))
         .collect();
+    if let Some(page) = next {
+        reply.actions.push(Action::Page { tag, page });
+    }
     Ok(reply)
 }
 
@@ -749,18 +801,8 @@ fn reflection_base(r: &Reflection, heading: &str, title: &str, footer: &str) -> 
 
 /// A reflection shown to its author: with its number, kind, model and dates.
 pub fn reflection_card(r: &Reflection, times: Times) -> Card {
-    let title = if r.title.is_empty() {
-        "Untitled"
-    } else {
-        &r.title
-    };
     let footer = format!("Written against {} {}", r.framework, r.framework_version);
-    let mut card = reflection_base(
-        r,
-        "Only you can see this.",
-        &format!("#{} {title}", r.id),
-        &footer,
-    );
+    let mut card = reflection_base(r, "", &format!("#{} {}", r.id, r.heading()), &footer);
     let mut when = format!("Written {}", times.moment(r.created));
     if let Some(edited) = r.edited {
         let _ = write!(when, " · edited {}", times.moment(edited));
@@ -864,8 +906,9 @@ fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, StoreError> {
             (
                 files,
                 format!(
-                    "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. Only you can see these files.",
-                    export::month_name(starts)
+                    "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. A reflection written with a model is read under its headings, numbered or not: {}. Only you can see these files.",
+                    export::month_name(starts),
+                    export::headings_read().join("; ")
                 ),
             )
         }
@@ -873,8 +916,9 @@ fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, StoreError> {
     if files.len() > 2 {
         let _ = write!(
             text,
-            "\n\nIt is large, so it comes in {} files, each within Discord's upload limit.",
-            files.len()
+            "\n\nIt is large, so it comes in {} files of at most {} MiB each.",
+            files.len(),
+            export::FILE_BYTES / (1024 * 1024)
         );
     }
     if let Some(note) = note {

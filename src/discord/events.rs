@@ -95,6 +95,9 @@ async fn component(
                 page: 1,
             },
         )?,
+        Some(Action::Page { tag, page }) => {
+            personal::answer(data, member, guild, Personal::List { tag, page })?
+        }
         Some(Action::View(n)) => personal::answer(data, member, guild, Personal::View(n))?,
         Some(Action::AddTag(n, id)) => {
             personal::answer(data, member, guild, Personal::AddTag(n, id))?

@@ -52,6 +52,8 @@ pub mod custom_id {
             Action::Open(id) | Action::SameNumber(id) => open(*id),
             Action::Guide { id, part, .. } => format!("guide:{id}:{part}"),
             Action::Mine(id) => format!("mine:{id}"),
+            Action::Page { tag: None, page } => format!("page:{page}"),
+            Action::Page { tag: Some(t), page } => format!("page:{page}:{t}"),
             Action::View(n) => format!("view:{n}"),
             Action::Edit(n) => format!("edit:{n}"),
             Action::AddTag(n, id) => format!("tag:{n}:{id}"),
@@ -84,6 +86,14 @@ pub mod custom_id {
                 })
             }
             "mine" => rest.parse().ok().map(Action::Mine),
+            "page" => {
+                let (page, tag) = match rest.split_once(':') {
+                    Some((page, tag)) => (page, Some(tag.parse().ok()?)),
+                    None => (rest, None),
+                };
+                let page = number(page).and_then(|p| usize::try_from(p).ok())?;
+                Some(Action::Page { tag, page })
+            }
             "view" => number(rest).map(Action::View),
             "edit" => number(rest).map(Action::Edit),
             "delete" => number(rest).map(Action::ConfirmDelete),
@@ -359,6 +369,7 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
                     Action::Mine(_) => {
                         ("My reflections on this".to_string(), ButtonStyle::Secondary)
                     }
+                    Action::Page { page, .. } => (format!("Page {page}"), ButtonStyle::Primary),
                     Action::View(n) => (format!("View #{n}"), ButtonStyle::Secondary),
                     Action::Edit(n) => (format!("Edit #{n}"), ButtonStyle::Primary),
                     Action::AddTag(_, id) => {
@@ -409,6 +420,11 @@ mod tests {
             Action::Open(id),
             Action::Mine(id),
             Action::View(3),
+            Action::Page { tag: None, page: 2 },
+            Action::Page {
+                tag: Some(id),
+                page: 3,
+            },
             Action::Edit(3),
             Action::AddTag(3, id),
             Action::ConfirmDelete(3),
@@ -450,6 +466,9 @@ mod tests {
             "",
             "open:core:3.5:x",
             "view:0",
+            "page:0",
+            "page:2:core",
+            "page:2:core:3.5:x",
             "view:-1",
             "edit:abc",
             "tag:1:core",

@@ -66,12 +66,9 @@ fn markdown_text(text: &str) -> String {
         .replace("  \n  \n", "\n\n")
 }
 
-fn title_of(r: &Reflection) -> &str {
-    if r.title.is_empty() {
-        "Untitled"
-    } else {
-        &r.title
-    }
+/// How an entry is named: as every view names it (see [`Reflection::heading`]).
+fn title_of(r: &Reflection) -> String {
+    r.heading()
 }
 
 fn competence_lines(framework: &Framework, r: &Reflection) -> Vec<String> {
@@ -114,7 +111,7 @@ fn part_name(stem: &str, ext: &str, part: usize, parts: usize) -> String {
 }
 
 fn one_markdown(framework: &Framework, r: &Reflection) -> String {
-    let mut md = format!("\n## #{} {}\n\n", r.id, markdown_text(title_of(r)));
+    let mut md = format!("\n## #{} {}\n\n", r.id, markdown_text(&title_of(r)));
     let mut about = vec![
         r.created.format("%-d %B %Y, %H:%M UTC").to_string(),
         r.mode.label().to_string(),
@@ -259,6 +256,46 @@ impl MembershipYear {
     }
 }
 
+/// A heading as a member writes it, without its closing punctuation:
+/// `Action plan:` is `Action plan`, `So what?` is `So what`.
+fn heading_words(heading: &str) -> &str {
+    heading
+        .trim()
+        .trim_end_matches([':', '?', '.', '-'])
+        .trim_end()
+}
+
+/// The heading of `model` that opens `line`, with the rest of the line: the
+/// heading's words at the start, numbered or not (`5. Conclusion`, `6)
+/// Action plan`), in any case, marked up or not (`**Analysis:**`, `## Ideas`),
+/// then the end of the line or a separator (`:`, `?`, `-`, `–`, `—`, `.`).
+/// "What happened" does not open the heading "What?": a word follows it.
+fn opens<'h>(headings: &[&'h str], line: &str) -> Option<(&'h str, String)> {
+    let mut rest = line
+        .trim_start()
+        .trim_start_matches(['#', '*', '>', '_', ' ']);
+    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if digits > 0 {
+        rest = rest[digits..].trim_start_matches(['.', ')']).trim_start();
+    }
+    headings.iter().find_map(|h| {
+        let words = heading_words(h);
+        let head = rest.get(..words.len())?;
+        if words.is_empty() || !head.eq_ignore_ascii_case(words) {
+            return None;
+        }
+        let after = rest[words.len()..].trim_start_matches(['*', '_']);
+        let tail = after.trim_start();
+        let separated = tail.is_empty() || tail.starts_with([':', '?', '-', '–', '—', '.']);
+        separated.then(|| {
+            let text = tail
+                .trim_start_matches([':', '?', '-', '–', '—', '.', '*', '_'])
+                .trim();
+            (*h, text.to_string())
+        })
+    })
+}
+
 /// The parts of a reflection's text under its model's headings: what was
 /// learned, and what will change in practice. Free writing has neither.
 fn learned_and_changes(r: &Reflection) -> (String, String) {
@@ -271,19 +308,12 @@ fn learned_and_changes(r: &Reflection) -> (String, String) {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    let mut current: Option<&str> = None;
     let mut found: Vec<(&str, String)> = Vec::new();
     for line in r.text.lines() {
         let trimmed = line.trim();
-        let opens = headings.iter().find(|h| {
-            trimmed.len() >= h.len()
-                && trimmed.is_char_boundary(h.len())
-                && trimmed[..h.len()].eq_ignore_ascii_case(h)
-        });
-        if let Some(h) = opens {
-            current = Some(h);
-            found.push((h, trimmed[h.len()..].trim().to_string()));
-        } else if let (Some(_), Some((_, text))) = (current, found.last_mut()) {
+        if let Some((h, text)) = opens(&headings, trimmed) {
+            found.push((h, text));
+        } else if let Some((_, text)) = found.last_mut() {
             if !text.is_empty() {
                 text.push('\n');
             }
@@ -300,6 +330,35 @@ fn learned_and_changes(r: &Reflection) -> (String, String) {
             .join("\n")
     };
     (collect(&model.learned), collect(&model.changes))
+}
+
+/// The headings a CPD record reads in each model's reflections, in words
+/// for the member: which are filed as what was learned, which as what will
+/// change in practice.
+pub fn headings_read() -> Vec<String> {
+    let Ok(models) = crate::prompts::Models::builtin() else {
+        return Vec::new();
+    };
+    models
+        .all()
+        .iter()
+        .filter(|m| !m.learned.is_empty() || !m.changes.is_empty())
+        .map(|m| {
+            let list = |names: &[String]| {
+                names
+                    .iter()
+                    .map(|n| format!("“{}”", heading_words(n)))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            };
+            format!(
+                "{}: {} as what you learned, {} as what will change",
+                m.name,
+                list(&m.learned),
+                list(&m.changes)
+            )
+        })
+        .collect()
 }
 
 /// The reflections as entries: the parts of one long text (saved at one
@@ -394,7 +453,7 @@ pub fn cpd(
     };
     let header = |part: usize, parts: usize| {
         let mut h = format!(
-            "# CPD record: reflective practice\n\nExported {} from practice-companion · {} entr{} · time recorded: {} · membership years start in {}.\n\nEach entry is a reflection the member wrote, tagged with the BACP Coaching competence framework (2022). Keep this file somewhere private.\n",
+            "# CPD record: reflective practice\n\nExported {} from practice-companion · {} entr{} · time recorded: {} · membership years start in {}.\n\nEach entry is a reflection the member wrote, tagged with the BACP Coaching competence framework (2022). Written with a reflective model, its text is read under the model's headings, numbered or not ({}); free writing is filed whole under “Reflection”. Keep this file somewhere private.\n",
             now.format("%-d %B %Y"),
             entries.len(),
             if entries.len() == 1 { "y" } else { "ies" },
@@ -404,6 +463,7 @@ pub fn cpd(
                 minutes_text(total)
             },
             month_name(starts),
+            headings_read().join("; "),
         );
         if parts > 1 {
             let _ = writeln!(h, "\nPart {part} of {parts}.");
@@ -436,7 +496,7 @@ pub fn cpd(
             md,
             "\n### {} · {}\n\n- **Activity:** {}\n- **Kind of work:** {}\n- **Time spent:** {}\n",
             e.r.created.format("%-d %B %Y"),
-            markdown_text(title_of(e.r)),
+            markdown_text(&title_of(e.r)),
             e.activity,
             e.r.mode.label(),
             e.r.minutes.map_or("not recorded".to_string(), minutes_text),
@@ -489,7 +549,7 @@ pub fn cpd(
         vec![
             e.year.label(),
             e.r.created.format("%Y-%m-%d").to_string(),
-            title_of(e.r).to_string(),
+            title_of(e.r),
             e.activity.clone(),
             e.r.mode.label().to_string(),
             e.r.minutes.map_or(String::new(), |m| m.to_string()),
@@ -764,6 +824,61 @@ mod tests {
         assert!(md.contains("· Long\n"), "{md}");
         assert!(
             md.contains("Part 1 text.\n\nPart 2 text.\n\nPart 3 text."),
+            "{md}"
+        );
+    }
+
+    /// Each model's own headings are read, numbered or not, marked up or
+    /// not, with any separator; a sentence that starts with a heading's word
+    /// is not a heading.
+    #[test]
+    fn a_cpd_record_reads_each_models_headings_as_members_write_them() {
+        let f = Framework::builtin().unwrap();
+        let gibbs = reflection(
+            1,
+            "gibbs",
+            "1. Description\nA session.\n4. Analysis: contracting theory\n5. Conclusion\nI could have paused.\n6. Action plan\nAsk sooner.",
+            at(2026, 5, 1),
+        );
+        let kolb = reflection(
+            2,
+            "kolb",
+            "Experience - a rupture\n**Ideas:** repair\nExperiment – name it next time",
+            at(2026, 5, 2),
+        );
+        let rolfe = reflection(
+            3,
+            "rolfe",
+            "What happened was hard.\nSo what? I rushed.\nNow what? Pause.",
+            at(2026, 5, 3),
+        );
+        let files = cpd(
+            &f,
+            &[gibbs, kolb, rolfe],
+            at(2026, 11, 25),
+            None,
+            1,
+            FILE_BYTES,
+        )
+        .unwrap();
+        let md = text(&files[0]);
+        assert!(
+            md.contains("**What I learned:**\n\ncontracting theory  \nI could have paused.\n\n**What will change in my practice:**\n\nAsk sooner."),
+            "{md}"
+        );
+        assert!(
+            md.contains("**What I learned:**\n\nrepair\n\n**What will change in my practice:**\n\nname it next time"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "**What I learned:**\n\nI rushed.\n\n**What will change in my practice:**\n\nPause."
+            ),
+            "{md}"
+        );
+        // The member is shown the headings read.
+        assert!(
+            md.contains("Gibbs' reflective cycle: “Analysis” and “Conclusion” as what you learned, “Action plan” as what will change"),
             "{md}"
         );
     }

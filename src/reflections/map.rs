@@ -86,7 +86,6 @@ pub fn map_card(
         .filter(|c| touched.contains_key(&c.id))
         .count();
     let mut card = Card {
-        heading: "Only you can see this.".to_string(),
         title: "Your competence map".to_string(),
         description: format!(
             "{total} reflection{} touching {done} of {all} competences.",
@@ -111,10 +110,11 @@ pub fn map_card(
             let n = ids.iter().filter(|id| touched.contains_key(id)).count();
             // The words come first, so a screen reader says "3 of 8
             // competences" before (or instead of) the bar's symbols.
+            // Labelled as `/competence` opens an area ("core area 3").
             let _ = writeln!(
                 value,
-                "**{}{}** {n} of {} competence{} {bar}",
-                domain.id.letter(),
+                "**{} area {}** {n} of {} competence{} {bar}",
+                domain.id.label(),
                 area.number,
                 ids.len(),
                 if ids.len() == 1 { "" } else { "s" }
@@ -122,7 +122,7 @@ pub fn map_card(
             let seen: Vec<String> = ids
                 .iter()
                 .filter_map(|id| touched.get(id).map(|t| (id, t)))
-                .map(|(id, t)| format!("{} ×{} ({})", id.code, t.count, t.last.format("%-d %b")))
+                .map(|(id, t)| format!("{} ×{} ({})", id.short(), t.count, t.last.format("%-d %b")))
                 .collect();
             if !seen.is_empty() {
                 let _ = writeln!(value, "{}", seen.join(" · "));
@@ -143,7 +143,7 @@ pub fn map_card(
         });
     }
     card.footer =
-        "In each bar, ▰ is a competence reflected on and ▱ one not yet. Counts only: the map never shows what you wrote.".to_string();
+        "In each bar, ▰ is a competence reflected on and ▱ one not yet. `/competence core area 3` opens an area, `/competence C3.5` a competence. Counts only: the map never shows what you wrote.".to_string();
     card
 }
 
@@ -226,7 +226,7 @@ mod tests {
         assert!(
             card.fields[0]
                 .value
-                .contains("**C3** 1 of 10 competences ▱▱▱▱▰▱▱▱▱▱"),
+                .contains("**Core area 3** 1 of 10 competences ▱▱▱▱▰▱▱▱▱▱"),
             "{}",
             card.fields[0].value
         );
@@ -243,7 +243,15 @@ mod tests {
                 assert!(line.contains(" of "), "{line}");
             }
         }
-        assert!(card.fields[0].value.contains("3.5 ×1 (3 Nov)"));
+        assert!(card.fields[0].value.contains("C3.5 ×1 (3 Nov)"));
+        // Every area label opens with /competence as it is written.
+        let l = crate::Library::builtin().unwrap();
+        for field in card.fields.iter().take(2) {
+            for line in field.value.lines().filter(|l| l.starts_with("**")) {
+                let label = line.trim_start_matches("**").split("**").next().unwrap();
+                assert!(l.lookup(label).is_ok(), "{label} does not open");
+            }
+        }
         assert!(
             card.fields
                 .iter()

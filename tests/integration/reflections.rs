@@ -765,3 +765,41 @@ async fn a_large_export_arrives_in_messages_within_the_upload_limit() {
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// A list longer than a page says how to reach the next one, and its Page
+/// button opens it; no card repeats what Discord already says of an
+/// ephemeral reply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_leads_to_its_next_page() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    for i in 1..=11 {
+        write(&fake, ALICE, &format!("Entry {i}."), "").await;
+    }
+    let list = reflections(&fake, ALICE, "list", json!([])).await;
+    let footer = list["data"]["embeds"][0]["footer"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        footer.contains("Page 1 of 2 · 11 in all · /reflections list page:2 for the next"),
+        "{footer}"
+    );
+    assert!(list["data"]["embeds"][0]["author"].is_null(), "{list}");
+    let buttons: Vec<&str> = list["data"]["components"][0]["components"]
+        .as_array()
+        .expect("buttons")
+        .iter()
+        .filter_map(|b| b["custom_id"].as_str())
+        .collect();
+    assert_eq!(buttons.last(), Some(&"page:2"), "{buttons:?}");
+    let next = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "page:2"))
+        .await;
+    assert!(is_ephemeral(&next));
+    assert!(
+        next.to_string().contains("Page 2 of 2"),
+        "the button opens the next page: {next}"
+    );
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
