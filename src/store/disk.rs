@@ -956,17 +956,10 @@ fn check_entries(dir: &Path) -> Result<(), StoreError> {
                 if stray {
                     continue;
                 }
-                return Err(damaged(
-                    dir,
-                    format!(
-                        "`{name}` is a symbolic link; the store never follows links inside its data directory. Put the real {} back in its place",
-                        if name == super::backup::BACKUPS_DIR || is_generation_name(&name) {
-                            "folder"
-                        } else {
-                            "file"
-                        }
-                    ),
-                ));
+                return Err(StoreError::Link {
+                    path: dir.to_path_buf(),
+                    name: name.clone(),
+                });
             }
             if meta.uid() != me {
                 return Err(StoreError::NotOwner {
@@ -979,17 +972,15 @@ fn check_entries(dir: &Path) -> Result<(), StoreError> {
             if deep && meta.is_dir() {
                 for inner in walk(&path).map_err(err)? {
                     if inner.is_link {
-                        return Err(damaged(
-                            dir,
-                            format!(
-                                "`{}` is a symbolic link; the store never follows links inside its data directory",
-                                inner
-                                    .path
-                                    .strip_prefix(dir)
-                                    .unwrap_or(&inner.path)
-                                    .display()
-                            ),
-                        ));
+                        return Err(StoreError::Link {
+                            path: dir.to_path_buf(),
+                            name: inner
+                                .path
+                                .strip_prefix(dir)
+                                .unwrap_or(&inner.path)
+                                .display()
+                                .to_string(),
+                        });
                     }
                     let owner = fs::symlink_metadata(&inner.path).map_err(err)?.uid();
                     if owner != me {

@@ -106,6 +106,16 @@ pub enum StoreError {
         /// The user id this process runs as.
         me: u32,
     },
+    /// A link stands where a file or folder of the store's should be.
+    #[error(
+        "`{name}` in {path} is a symbolic link; the store never follows links inside its data directory, so nothing was opened and nothing was changed (restore and salvage refuse it too). Put the real file or folder back in its place, from a copy of the data directory, or remove the link if it is a stray; then run the command again."
+    )]
+    Link {
+        /// The data directory.
+        path: PathBuf,
+        /// The link, relative to it.
+        name: String,
+    },
     /// Another process holds the database.
     #[error(
         "the data directory {0} is in use by another companion process; stop it first, or give this one its own --data-dir"
