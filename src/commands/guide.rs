@@ -62,8 +62,7 @@ fn split_part(typed: &str) -> (&str, Option<usize>) {
             let end = typed
                 .match_indices(char::is_whitespace)
                 .map(|(i, _)| i)
-                .filter(|i| typed[..*i].split_whitespace().count() == keep)
-                .next()
+                .find(|i| typed[..*i].split_whitespace().count() == keep)
                 .unwrap_or(0);
             (typed[..end].trim(), Some(n))
         }
