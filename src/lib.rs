@@ -1,12 +1,14 @@
 //! practice-companion: the BACP Coaching competence framework (2022) for peer
 //! supervision groups of therapists who coach.
 //!
-//! This library is the Discord-free core: the framework model and its loader
+//! The core knows no front-end: the framework model and its loader
 //! ([`framework`]), lookups by code ([`lookup`]), keyword search ([`search`]),
-//! references in free text ([`references`]) and the card renderer
-//! ([`render`]), and the commands every front-end shares ([`commands`]).
-//! Front-ends sit on top and only translate: the terminal [`console`] and the
-//! `companion` command line in [`cli`]. See ARCHITECTURE.md for the map.
+//! references in free text ([`references`]), the card renderer ([`render`]),
+//! reflections and their rules ([`reflections`]), the weekly schedule
+//! ([`schedule`]) and the commands every front-end shares ([`commands`]).
+//! The front-ends sit on top and only translate: the Discord bot in
+//! [`discord`], the terminal [`console`] and the `companion` command line in
+//! [`cli`]. The encrypted database is [`store`]. See ARCHITECTURE.md for the map.
 
 pub mod cli;
 pub mod clock;

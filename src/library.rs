@@ -9,6 +9,7 @@ use std::ops::Deref;
 use std::sync::OnceLock;
 
 use crate::framework::{Competence, Framework, FrameworkError, Section};
+use crate::lookup::Found;
 use crate::render::{self, Card};
 use crate::search::{SearchIndex, Thesaurus};
 
@@ -78,6 +79,19 @@ impl Library {
             .and_then(|i| all.get(i))
             .cloned()
             .unwrap_or_else(|| render::section_cards(f, section))
+    }
+}
+
+impl Library {
+    /// Any lookup result as one or more cards (two for an ambiguous code).
+    pub fn cards_for(&self, found: &Found<'_>) -> Vec<Card> {
+        let f = &self.framework;
+        match found {
+            Found::Competences(hits) => hits.iter().map(|c| self.card(c)).collect(),
+            Found::Areas(areas) => areas.iter().map(|a| render::area_card(f, a)).collect(),
+            Found::Meta(area) => vec![render::meta_card(f, area)],
+            Found::Foundational(text) => vec![render::foundational_card(f, text)],
+        }
     }
 }
 

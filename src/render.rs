@@ -9,8 +9,6 @@
 use std::fmt::Write as _;
 
 use crate::framework::{Area, Competence, CompetenceId, DomainId, Framework, Section};
-use crate::library::Library;
-use crate::lookup::Found;
 
 /// Size limits, in characters, that every card respects. They are Discord's
 /// (the strictest front-end), kept here as plain numbers.
@@ -113,17 +111,6 @@ pub fn strip_emphasis(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Renders any lookup result as one or more cards (two for an ambiguous code).
-pub fn render_found(library: &Library, found: &Found<'_>) -> Vec<Card> {
-    let framework: &Framework = library;
-    match found {
-        Found::Competences(hits) => hits.iter().map(|c| library.card(c)).collect(),
-        Found::Areas(areas) => areas.iter().map(|a| area_card(framework, a)).collect(),
-        Found::Meta(area) => vec![meta_card(framework, area)],
-        Found::Foundational(text) => vec![foundational_card(framework, text)],
-    }
 }
 
 /// The full card for one competence: statement, guidance (its own or shared),
@@ -336,8 +323,22 @@ pub fn weekly_card(
         domain: Some(c.id.domain),
         competence: Some(c.id),
     };
-    // The knowledge: the statement, then the guidance in whole paragraphs,
-    // as many as the card holds beside the questions and the practice.
+    card.description = weekly_knowledge(framework, c, prompt, guidance, card.total_chars());
+    within_total(card)
+}
+
+/// The weekly card's knowledge: the statement, then the guidance in whole
+/// paragraphs, as many as the card holds beside what it has already
+/// (`used` characters), saying when it continues on the full card; then the
+/// guidance of the competences it points to.
+fn weekly_knowledge(
+    framework: &Framework,
+    c: &Competence,
+    prompt: &crate::prompts::WeeklyPrompt,
+    guidance: &str,
+    used: usize,
+) -> String {
+    let code = c.id.short();
     let mut knowledge = String::new();
     for other in prompt
         .knowledge
@@ -354,8 +355,8 @@ pub fn weekly_card(
     let full_card = format!("\n\nThe full card: `/competence {code}`");
     let continues = "\n\n*The guidance continues on the full card.*";
     let room = limits::EMBED_TOTAL
-        .min(limits::DESCRIPTION + card.total_chars())
-        .saturating_sub(card.total_chars());
+        .min(limits::DESCRIPTION + used)
+        .saturating_sub(used);
     let mut description = format!("**{}**", c.statement);
     for note in crate::prompts::pair_notes(framework, c) {
         let _ = write!(description, "\n*{note}*");
@@ -376,8 +377,7 @@ pub fn weekly_card(
     }
     description.push_str(&knowledge);
     description.push_str(&full_card);
-    card.description = fit(&description, limits::DESCRIPTION);
-    within_total(card)
+    fit(&description, limits::DESCRIPTION)
 }
 
 /// Longest part of a section shown as one card: an embed's description, less

@@ -57,14 +57,15 @@ fn split_part(typed: &str) -> (&str, Option<usize>) {
     };
     match found {
         Some((n_words, n)) => {
-            let keep = words.len() - n_words;
             // The section is what comes before the part's words.
-            let end = typed
-                .match_indices(char::is_whitespace)
-                .map(|(i, _)| i)
-                .find(|i| typed[..*i].split_whitespace().count() == keep)
-                .unwrap_or(0);
-            (typed[..end].trim(), Some(n))
+            let mut section = typed.trim_end();
+            for _ in 0..n_words {
+                section = section
+                    .rsplit_once(char::is_whitespace)
+                    .map_or("", |(before, _)| before)
+                    .trim_end();
+            }
+            (section, Some(n))
         }
         None => (typed, None),
     }

@@ -331,7 +331,7 @@ pub fn guide<'l>(library: &'l Library, section: &str, part: Option<usize>) -> An
 pub fn reply(library: &Library, answer: &Answer<'_>, spelling: Spelling) -> Reply {
     match answer {
         Answer::Found(found) => {
-            let cards = render::render_found(library, found);
+            let cards = library.cards_for(found);
             let shown: Vec<CompetenceId> = cards.iter().filter_map(|c| c.competence).collect();
             let mut reply = Reply::public(cards);
             if reply.cards.len() > 1 {
@@ -697,7 +697,7 @@ mod tests {
         );
         assert_eq!(r.visibility, Visibility::Private);
         assert_eq!(r.results[0].label, "Core 4.2");
-        assert!(r.results.len() <= 5);
+        assert_eq!(r.results.len(), DEFAULT_LIMIT, "as many as asked for");
         let sections = handle(
             &f,
             &Command::Search {
@@ -724,8 +724,13 @@ mod tests {
                 query: "xqzvw".into(),
             },
         );
-        assert!(nothing.is_error && nothing.text == Some(nothing_matches(SLASH)));
-        assert!(nothing_matches(SLASH).contains("`/competence 3.5`"));
+        let said = nothing.text.clone().unwrap_or_default();
+        assert!(nothing.is_error, "{said}");
+        assert!(
+            said.starts_with("Nothing in the framework or its guide matches those words.")
+                && said.contains("`/competence 3.5`"),
+            "{said}"
+        );
     }
 
     #[test]
@@ -808,7 +813,30 @@ mod tests {
             Some(&Action::SameNumber("integration:3.5".parse().unwrap()))
         );
         assert!(guide_at < r.actions.len() - 1);
-        assert!(r.actions.len() <= 5);
+        // My reflections first; then what the card links to.
+        assert_eq!(
+            r.actions.first(),
+            Some(&Action::Mine("core:3.5".parse().unwrap()))
+        );
+        let opened: Vec<String> = r
+            .actions
+            .iter()
+            .map(|a| match a {
+                Action::Mine(id) => format!("mine {}", id.short()),
+                Action::Guide { id, .. } => format!("guide {id}"),
+                Action::SameNumber(id) | Action::Open(id) => format!("open {}", id.short()),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            opened,
+            [
+                "mine C3.5",
+                "guide methodology-core",
+                "guide how-to-use",
+                "open I3.5"
+            ]
+        );
         let field = r.cards[0]
             .fields
             .iter()

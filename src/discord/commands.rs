@@ -4,10 +4,10 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::reply::to_poise;
-use super::{BotError, Context, Data, personal};
+use super::reply::send;
+use super::{BotError, Context, personal};
 use crate::commands::personal::{ExportKind, Personal};
-use crate::commands::{self, Command, FrontEnd, Reply, catalogue, suggest_codes};
+use crate::commands::{self, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{form, parse_tags, tags_text};
 use crate::search::DEFAULT_LIMIT;
@@ -41,24 +41,6 @@ pub enum Switch {
     /// Switch off.
     #[name = "off"]
     Off,
-}
-
-pub(super) async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), BotError> {
-    let mut batches = super::reply::attachment_batches(&reply.attachments).into_iter();
-    let first = Reply {
-        attachments: batches.next().unwrap_or_default(),
-        ..reply.clone()
-    };
-    ctx.send(to_poise(&first)).await?;
-    // Files beyond one message's upload limit follow, privately, in order.
-    for rest in batches {
-        let more = Reply {
-            attachments: rest,
-            ..Reply::private_text("…continued.".into())
-        };
-        ctx.send(to_poise(&more)).await?;
-    }
-    Ok(())
 }
 
 /// Show a competence of the BACP Coaching competence framework: statement and guidance
@@ -441,29 +423,4 @@ fn cooled_down(ctx: Context<'_>, command: &Personal) -> Result<(), BotError> {
     data.fair_use
         .admit(ctx.author().id.get(), command, data.clock.now())
         .map_err(BotError::User)
-}
-
-/// Every command the bot registers, each described as the core's
-/// catalogue describes it.
-pub fn all() -> Vec<poise::Command<Data, BotError>> {
-    let mut all = vec![
-        competence(),
-        search(),
-        framework(),
-        guide(),
-        help(),
-        inline(),
-        reflect(),
-        reflections(),
-        map(),
-        super::schedule_commands::schedule(),
-        super::schedule_commands::week(),
-        super::schedule_commands::remind(),
-    ];
-    for command in &mut all {
-        if let Some(c) = catalogue::find(FrontEnd::Discord, &command.name) {
-            command.description = Some(c.summary.into());
-        }
-    }
-    all
 }

@@ -40,8 +40,6 @@ async fn component(
         ComponentInteractionDataKind::Button => Some(click.data.custom_id.as_str()),
         _ => None,
     };
-    let member = click.user.id.get();
-    let guild = click.guild_id.map(|g| g.get());
     let action = value.and_then(custom_id::parse);
     // These call Discord (posting or deleting a shared post) before they can
     // answer: the click is acknowledged at once, privately, and answered
@@ -59,7 +57,43 @@ async fn component(
     if deferred {
         click.defer_ephemeral(&ctx.http).await?;
     }
-    let reply = match action {
+    let reply = match what_a_click_opens(click, data, action).await? {
+        Opened::Modal(modal) => {
+            click
+                .create_response(&ctx.http, serenity::CreateInteractionResponse::Modal(modal))
+                .await?;
+            return Ok(());
+        }
+        Opened::Reply(reply) => reply,
+    };
+    if deferred {
+        click.edit_response(&ctx.http, to_edit(&reply)).await?;
+    } else {
+        click
+            .create_response(
+                &ctx.http,
+                serenity::CreateInteractionResponse::Message(to_response(&reply)),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a click opens: a form, or a reply.
+enum Opened {
+    Modal(serenity::CreateModal),
+    Reply(Reply),
+}
+
+/// What answers a click on `action` by `click`'s member.
+async fn what_a_click_opens(
+    click: &ComponentInteraction,
+    data: &Data,
+    action: Option<Action>,
+) -> Result<Opened, BotError> {
+    let member = click.user.id.get();
+    let guild = click.guild_id.map(|g| g.get());
+    Ok(Opened::Reply(match action {
         Some(Action::Open(id) | Action::SameNumber(id)) => {
             let mut reply = crate::commands::open(&data.framework, id);
             reply.visibility = Visibility::Private;
@@ -71,20 +105,15 @@ async fn component(
             reply
         }
         Some(Action::Edit(n)) => match personal::edit_modal(data, member, n)? {
-            Ok(modal) => {
-                click
-                    .create_response(&ctx.http, serenity::CreateInteractionResponse::Modal(modal))
-                    .await?;
-                return Ok(());
-            }
+            Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,
         },
         Some(Action::ReflectOn(id)) => {
-            let modal = personal::new_modal(data, &id.short(), "free");
-            click
-                .create_response(&ctx.http, serenity::CreateInteractionResponse::Modal(modal))
-                .await?;
-            return Ok(());
+            return Ok(Opened::Modal(personal::new_modal(
+                data,
+                &id.short(),
+                "free",
+            )));
         }
         Some(Action::Mine(id)) => personal::answer(
             data,
@@ -111,18 +140,7 @@ async fn component(
         }
         Some(Action::Withdraw(n)) => sharing::withdraw(data, member, n).await?,
         None => stale_component(),
-    };
-    if deferred {
-        click.edit_response(&ctx.http, to_edit(&reply)).await?;
-    } else {
-        click
-            .create_response(
-                &ctx.http,
-                serenity::CreateInteractionResponse::Message(to_response(&reply)),
-            )
-            .await?;
-    }
-    Ok(())
+    }))
 }
 
 fn stale_component() -> Reply {

@@ -292,9 +292,36 @@ async fn register(
     Ok(())
 }
 
+/// Every command the bot registers, each described as the core's
+/// catalogue describes it.
+fn all_commands() -> Vec<poise::Command<Data, BotError>> {
+    let mut all = vec![
+        commands::competence(),
+        commands::search(),
+        commands::framework(),
+        commands::guide(),
+        commands::help(),
+        commands::inline(),
+        commands::reflect(),
+        commands::reflections(),
+        commands::map(),
+        schedule_commands::schedule(),
+        schedule_commands::week(),
+        schedule_commands::remind(),
+    ];
+    for command in &mut all {
+        if let Some(c) =
+            crate::commands::catalogue::find(crate::commands::FrontEnd::Discord, &command.name)
+        {
+            command.description = Some(c.summary.into());
+        }
+    }
+    all
+}
+
 fn framework_options() -> poise::FrameworkOptions<Data, BotError> {
     poise::FrameworkOptions {
-        commands: commands::all(),
+        commands: all_commands(),
         allowed_mentions: Some(reply::no_mentions()),
         reply_callback: Some(|_ctx, reply| reply.allowed_mentions(reply::no_mentions())),
         on_error: |error| Box::pin(on_error(error)),

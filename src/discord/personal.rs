@@ -14,8 +14,33 @@ use super::reply::to_response;
 use super::{BotError, Data};
 use crate::commands::Reply;
 use crate::commands::personal::{self, Member, Personal};
-use crate::reflections::{MAX_TEXT_CHARS, MAX_TITLE_CHARS, Mode, form, minutes_text, tags_text};
+use crate::reflections::{MAX_TITLE_CHARS, Mode, form, minutes_text, tags_text};
 use crate::render::fit;
+
+/// Longest reflection text Discord's form holds, in characters.
+pub const FORM_TEXT_CHARS: usize = 4000;
+
+/// How Discord shows a moment: a timestamp each reader's app shows in their
+/// own time zone.
+pub const TIMES: personal::Times = personal::Times::Written {
+    moment: discord_moment,
+    day: discord_day,
+};
+
+fn discord_moment(t: chrono::DateTime<chrono::Utc>) -> String {
+    format!("<t:{}:f>", t.timestamp())
+}
+
+fn discord_day(t: chrono::DateTime<chrono::Utc>) -> String {
+    format!("<t:{}:D>", t.timestamp())
+}
+
+/// The answer when Discord's form cannot hold a reflection for editing.
+fn too_long_for_the_form(id: u64, chars: usize) -> String {
+    format!(
+        "Reflection #{id} is {chars} characters long, more than Discord's form holds ({FORM_TEXT_CHARS}), so it cannot be edited here without cutting it. Edit it where it was written, or `/reflections export` for a copy."
+    )
+}
 
 /// Runs a personal command for `member`, who wrote from `guild` (if any).
 pub fn answer(
@@ -30,7 +55,7 @@ pub fn answer(
         id: member,
         now: data.clock.now(),
         guild,
-        times: personal::Times::Discord,
+        times: TIMES,
     };
     let erases = matches!(
         command,
@@ -82,10 +107,10 @@ pub fn reflection_modal(
     )
     .required(true)
     .min_length(1)
-    .max_length(MAX_TEXT_CHARS as u16)
+    .max_length(FORM_TEXT_CHARS as u16)
     .placeholder(fit(placeholder, 100));
     if !text.is_empty() {
-        text_input = text_input.value(fit(text, MAX_TEXT_CHARS));
+        text_input = text_input.value(fit(text, FORM_TEXT_CHARS));
     }
     let mut title_input = CreateInputText::new(
         InputTextStyle::Short,
@@ -162,8 +187,8 @@ pub fn edit_modal(
     id: u64,
 ) -> Result<Result<CreateModal, Reply>, BotError> {
     match data.store.reflection(member, id)? {
-        Some(r) if r.text.chars().count() > MAX_TEXT_CHARS => Ok(Err(Reply::user_error(
-            personal::too_long_for_the_form(id, r.text.chars().count()),
+        Some(r) if r.text.chars().count() > FORM_TEXT_CHARS => Ok(Err(Reply::user_error(
+            too_long_for_the_form(id, r.text.chars().count()),
         ))),
         Some(r) => Ok(Ok(reflection_modal(
             &ModalPurpose::Edit(id),

@@ -10,6 +10,7 @@ use serenity::{
     CreateSelectMenuOption,
 };
 
+use super::{BotError, Context};
 use crate::commands::{Action, Attachment, Reply, Visibility};
 use crate::framework::DomainId;
 use crate::render::{Card, fit, limits};
@@ -191,6 +192,26 @@ pub fn attachment_batches(files: &[Attachment]) -> Vec<Vec<Attachment>> {
     batches
 }
 
+/// Sends a core reply as the answer to a slash command, with files beyond
+/// one message's upload limit following in further private messages.
+pub(super) async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), BotError> {
+    let mut batches = attachment_batches(&reply.attachments).into_iter();
+    let first = Reply {
+        attachments: batches.next().unwrap_or_default(),
+        ..reply.clone()
+    };
+    ctx.send(to_poise(&first)).await?;
+    // Files beyond one message's upload limit follow, privately, in order.
+    for rest in batches {
+        let more = Reply {
+            attachments: rest,
+            ..Reply::private_text("…continued.".into())
+        };
+        ctx.send(to_poise(&more)).await?;
+    }
+    Ok(())
+}
+
 /// A core card as an embed, coloured by domain.
 pub fn embed(card: &Card, domain: Option<DomainId>) -> CreateEmbed {
     let colour = match domain {
@@ -211,6 +232,17 @@ pub fn embed(card: &Card, domain: Option<DomainId>) -> CreateEmbed {
         embed = embed.field(
             fit(&field.name, limits::FIELD_NAME),
             fit(&field.value, limits::FIELD_VALUE),
+            false,
+        );
+    }
+    let chars = card.description.chars().count();
+    if chars > limits::DESCRIPTION {
+        embed = embed.field(
+            "Length",
+            format!(
+                "{chars} characters: Discord shows the first {}; the console and `/reflections export` have it whole.",
+                limits::DESCRIPTION
+            ),
             false,
         );
     }

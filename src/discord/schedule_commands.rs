@@ -4,7 +4,7 @@
 use chrono::{Duration, Weekday};
 use poise::serenity_prelude as serenity;
 
-use super::commands::send;
+use super::reply::send;
 use super::scheduler::PostOutcome;
 use super::{BotError, Context, Data};
 use crate::commands::{self, Reply, Week};

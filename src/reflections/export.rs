@@ -429,7 +429,25 @@ pub fn cpd(
 ) -> Result<Vec<ExportFile>, csv::Error> {
     let starts = starts.clamp(1, 12);
     let whole = whole_entries(all);
-    let mut entries: Vec<Entry<'_>> = whole
+    let entries = cpd_entries(framework, &whole, year, starts);
+    let date = now.format("%Y-%m-%d");
+    let stem = match year {
+        Some(y) => format!("cpd-{y}-exported-{date}"),
+        None => format!("cpd-exported-{date}"),
+    };
+    let mut files = cpd_markdown(&entries, now, starts, &stem, limit);
+    files.extend(cpd_csv(&entries, &stem, limit)?);
+    Ok(files)
+}
+
+/// The entries of a CPD record, oldest first: `year`'s only, when given.
+fn cpd_entries<'a>(
+    framework: &Framework,
+    whole: &'a [Reflection],
+    year: Option<i32>,
+    starts: u32,
+) -> Vec<Entry<'a>> {
+    let mut entries: Vec<Entry<'a>> = whole
         .iter()
         .map(|r| {
             let (learned, changes) = learned_and_changes(r);
@@ -445,23 +463,34 @@ pub fn cpd(
         .filter(|e| year.is_none_or(|y| e.year.year == y))
         .collect();
     entries.sort_by_key(|e| e.r.created);
+    entries
+}
+
+/// Minutes in words, or "none".
+fn time_recorded(minutes: u32) -> String {
+    if minutes == 0 {
+        "none".to_string()
+    } else {
+        minutes_text(minutes)
+    }
+}
+
+/// The CPD record as Markdown, in files within `limit` bytes.
+fn cpd_markdown(
+    entries: &[Entry<'_>],
+    now: DateTime<Utc>,
+    starts: u32,
+    stem: &str,
+    limit: usize,
+) -> Vec<ExportFile> {
     let total: u32 = entries.iter().filter_map(|e| e.r.minutes).sum();
-    let date = now.format("%Y-%m-%d");
-    let stem = match year {
-        Some(y) => format!("cpd-{y}-exported-{date}"),
-        None => format!("cpd-exported-{date}"),
-    };
     let header = |part: usize, parts: usize| {
         let mut h = format!(
             "# CPD record: reflective practice\n\nExported {} from practice-companion · {} entr{} · time recorded: {} · membership years start in {}.\n\nEach entry is a reflection the member wrote, tagged with the BACP Coaching competence framework (2022). Written with a reflective model, its text is read under the model's headings, numbered or not ({}); free writing is filed whole under “Reflection”. Keep this file somewhere private.\n",
             now.format("%-d %B %Y"),
             entries.len(),
             if entries.len() == 1 { "y" } else { "ies" },
-            if total == 0 {
-                "none".to_string()
-            } else {
-                minutes_text(total)
-            },
+            time_recorded(total),
             month_name(starts),
             headings_read().join("; "),
         );
@@ -472,8 +501,10 @@ pub fn cpd(
     };
     let mut rendered: Vec<String> = Vec::new();
     let mut last_year = None;
-    for e in &entries {
+    for e in entries {
         let mut md = String::new();
+        // A year heading belongs to the entry it opens, so a split never
+        // separates them.
         if last_year != Some(e.year) {
             let year_total: u32 = entries
                 .iter()
@@ -484,52 +515,13 @@ pub fn cpd(
                 md,
                 "\n## Membership year {}\n\nTime recorded this year: {}.\n",
                 e.year.label(),
-                if year_total == 0 {
-                    "none".to_string()
-                } else {
-                    minutes_text(year_total)
-                }
+                time_recorded(year_total)
             );
             last_year = Some(e.year);
         }
-        let _ = write!(
-            md,
-            "\n### {} · {}\n\n- **Activity:** {}\n- **Kind of work:** {}\n- **Time spent:** {}\n",
-            e.r.created.format("%-d %B %Y"),
-            markdown_text(&title_of(e.r)),
-            e.activity,
-            e.r.mode.label(),
-            e.r.minutes.map_or("not recorded".to_string(), minutes_text),
-        );
-        if e.competences.is_empty() {
-            md.push_str("- **Competences:** none tagged\n");
-        } else {
-            md.push_str("- **Competences:**\n");
-            for c in &e.competences {
-                let _ = writeln!(md, "  - {c}");
-            }
-        }
-        if e.learned.is_empty() && e.changes.is_empty() {
-            let _ = write!(md, "\n**Reflection:**\n\n{}\n", markdown_text(&e.r.text));
-        } else {
-            let or_none = |t: &str| {
-                if t.is_empty() {
-                    "not written".to_string()
-                } else {
-                    markdown_text(t)
-                }
-            };
-            let _ = write!(
-                md,
-                "\n**What I learned:**\n\n{}\n\n**What will change in my practice:**\n\n{}\n",
-                or_none(&e.learned),
-                or_none(&e.changes)
-            );
-        }
+        md.push_str(&entry_markdown(e));
         rendered.push(md);
     }
-    // A year heading belongs to the entry it opens, so a split never
-    // separates them.
     let md_groups = groups(&rendered, limit, String::len, header(1, 2).len() + 16);
     let mut files = Vec::new();
     for (i, group) in md_groups.iter().enumerate() {
@@ -541,48 +533,96 @@ pub fn cpd(
             md.push_str(entry);
         }
         files.push(ExportFile {
-            name: part_name(&stem, "md", i + 1, md_groups.len()),
+            name: part_name(stem, "md", i + 1, md_groups.len()),
             content: md.into_bytes(),
         });
     }
-    let row = |e: &Entry<'_>| -> Vec<String> {
-        vec![
-            e.year.label(),
-            e.r.created.format("%Y-%m-%d").to_string(),
-            title_of(e.r),
-            e.activity.clone(),
-            e.r.mode.label().to_string(),
-            e.r.minutes.map_or(String::new(), |m| m.to_string()),
-            e.competences.join("\n"),
-            if e.learned.is_empty() && e.changes.is_empty() {
-                e.r.text.clone()
+    files
+}
+
+/// One CPD entry in Markdown.
+fn entry_markdown(e: &Entry<'_>) -> String {
+    let mut md = format!(
+        "\n### {} · {}\n\n- **Activity:** {}\n- **Kind of work:** {}\n- **Time spent:** {}\n",
+        e.r.created.format("%-d %B %Y"),
+        markdown_text(&title_of(e.r)),
+        e.activity,
+        e.r.mode.label(),
+        e.r.minutes.map_or("not recorded".to_string(), minutes_text),
+    );
+    if e.competences.is_empty() {
+        md.push_str("- **Competences:** none tagged\n");
+    } else {
+        md.push_str("- **Competences:**\n");
+        for c in &e.competences {
+            let _ = writeln!(md, "  - {c}");
+        }
+    }
+    if e.learned.is_empty() && e.changes.is_empty() {
+        let _ = write!(md, "\n**Reflection:**\n\n{}\n", markdown_text(&e.r.text));
+    } else {
+        let or_none = |t: &str| {
+            if t.is_empty() {
+                "not written".to_string()
             } else {
-                e.learned.clone()
-            },
-            e.changes.clone(),
-        ]
-    };
-    const COLUMNS: [&str; 9] = [
-        "membership_year",
-        "date",
-        "title",
-        "activity",
-        "kind_of_work",
-        "minutes",
-        "competences",
-        "learned_or_reflection",
-        "changes_in_practice",
-    ];
-    let rows: Vec<Vec<String>> = entries.iter().map(row).collect();
+                markdown_text(t)
+            }
+        };
+        let _ = write!(
+            md,
+            "\n**What I learned:**\n\n{}\n\n**What will change in my practice:**\n\n{}\n",
+            or_none(&e.learned),
+            or_none(&e.changes)
+        );
+    }
+    md
+}
+
+/// The CPD record's columns, in order.
+const CPD_COLUMNS: [&str; 9] = [
+    "membership_year",
+    "date",
+    "title",
+    "activity",
+    "kind_of_work",
+    "minutes",
+    "competences",
+    "learned_or_reflection",
+    "changes_in_practice",
+];
+
+/// One CPD entry as a CSV row.
+fn entry_row(e: &Entry<'_>) -> Vec<String> {
+    vec![
+        e.year.label(),
+        e.r.created.format("%Y-%m-%d").to_string(),
+        title_of(e.r),
+        e.activity.clone(),
+        e.r.mode.label().to_string(),
+        e.r.minutes.map_or(String::new(), |m| m.to_string()),
+        e.competences.join("\n"),
+        if e.learned.is_empty() && e.changes.is_empty() {
+            e.r.text.clone()
+        } else {
+            e.learned.clone()
+        },
+        e.changes.clone(),
+    ]
+}
+
+/// The CPD record as CSV, in files within `limit` bytes.
+fn cpd_csv(entries: &[Entry<'_>], stem: &str, limit: usize) -> Result<Vec<ExportFile>, csv::Error> {
+    let rows: Vec<Vec<String>> = entries.iter().map(entry_row).collect();
     let csv_groups = groups(
         &rows,
         limit,
         |r| r.iter().map(|f| f.len() * 2 + 3).sum::<usize>() + 2,
         256,
     );
+    let mut files = Vec::new();
     for (i, group) in csv_groups.iter().enumerate() {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record(COLUMNS)?;
+        writer.write_record(CPD_COLUMNS)?;
         for r in *group {
             writer.write_record(r)?;
         }
@@ -590,7 +630,7 @@ pub fn cpd(
             .into_inner()
             .map_err(|e| csv::Error::from(e.into_error()))?;
         files.push(ExportFile {
-            name: part_name(&stem, "csv", i + 1, csv_groups.len()),
+            name: part_name(stem, "csv", i + 1, csv_groups.len()),
             content,
         });
     }

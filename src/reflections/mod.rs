@@ -15,11 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::framework::{CompetenceId, DomainId, Framework};
 
-/// Longest reflection text Discord's form holds, in characters.
-pub const MAX_TEXT_CHARS: usize = 4000;
-/// Longest reflection text kept as one reflection, in characters. The
-/// console, which has no form limit, saves a longer text as consecutive
-/// parts (see [`Draft::into_parts`]) rather than refuse it.
+/// Longest reflection text kept as one reflection, in characters. A longer
+/// text is saved as consecutive parts (see [`Draft::into_parts`]) rather
+/// than refused; a front-end's own form may hold less.
 pub const MAX_STORED_CHARS: usize = 100_000;
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 100;

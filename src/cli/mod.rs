@@ -6,20 +6,25 @@
 //! `--framework` file that does not load), 3 a failure while running (a
 //! database that will not open, a key that does not fit, a file that cannot
 //! be written). Results go to stdout, messages to stderr.
+//!
+//! By job: this module is the arguments and running them (`db` included);
+//! `text.rs` prints what lookups, search and the guide found as text;
+//! `json.rs` is the JSON each prints with `--json`.
 
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod json;
+mod text;
+
 use clap::{Args, Parser, Subcommand};
-use serde::Serialize;
+
+use text::{export, show};
 
 use crate::commands;
-use crate::framework::{self, Area, Competence, CompetenceId, DomainId, Framework, Section};
+use crate::framework::{self, Framework};
 use crate::library::Library;
-use crate::lookup::{Found, LookupError};
-use crate::render;
-use crate::search::{DEFAULT_LIMIT, Item, SearchHit, Thesaurus};
+use crate::search::{DEFAULT_LIMIT, Thesaurus};
 
 /// Exit code for a result found.
 const FOUND: u8 = 0;
@@ -29,6 +34,14 @@ const NOT_FOUND: u8 = 1;
 const USAGE: u8 = 2;
 /// Exit code for a failure while running: the database, a key, a file.
 const FAILED: u8 = 3;
+
+/// How the command line writes the commands a message points to.
+const SHELL: commands::Spelling = commands::Spelling {
+    lookup: "companion lookup",
+    search: "companion search",
+    guide: "companion guide",
+    part: "--part ",
+};
 
 /// Competence lookups and reflection for therapists who coach, built on the
 /// BACP Coaching competence framework (2022).
@@ -54,20 +67,7 @@ enum Command {
     /// Try the bot in the terminal: type /competence 3.5, /search strengths,
     /// /guide supervision, /reflect, /map, /help. Reads commands from stdin,
     /// so it can be scripted.
-    Console {
-        /// Where reflections are stored (created, owner-only, if missing).
-        #[arg(
-            long,
-            env = "COMPANION_DATA_DIR",
-            default_value = "./data",
-            value_name = "DIR"
-        )]
-        data_dir: PathBuf,
-        /// Read the master key from this file (64 hex digits) instead of
-        /// COMPANION_KEY or the data directory's master.key.
-        #[arg(long, value_name = "PATH")]
-        key_file: Option<PathBuf>,
-    },
+    Console(StoreArgs),
     /// Run the Discord bot (token from DISCORD_TOKEN or --token-file).
     Run(RunArgs),
     /// Print the link that adds the bot to a server, with the scopes and
@@ -91,19 +91,8 @@ enum Command {
     Framework(FrameworkCommand),
     /// Back up, restore or check the database (the key stays apart: see README).
     Db {
-        /// The data directory.
-        #[arg(
-            long,
-            env = "COMPANION_DATA_DIR",
-            default_value = "./data",
-            value_name = "DIR",
-            global = true
-        )]
-        data_dir: PathBuf,
-        /// Read the master key from this file (64 hex digits) instead of
-        /// COMPANION_KEY or the data directory's master.key.
-        #[arg(long, value_name = "PATH", global = true)]
-        key_file: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
         #[command(subcommand)]
         command: DbCommand,
     },
@@ -150,23 +139,33 @@ enum DbCommand {
     Salvage,
 }
 
+/// Where the database is and its key: the same for the console, the bot
+/// and `db`.
+#[derive(Args, Debug)]
+struct StoreArgs {
+    /// Where the database lives (the console and the bot create it,
+    /// owner-only, if missing).
+    #[arg(
+        long,
+        env = "COMPANION_DATA_DIR",
+        default_value = "./data",
+        value_name = "DIR",
+        global = true
+    )]
+    data_dir: PathBuf,
+    /// Read the master key from this file (64 hex digits), e.g. a systemd
+    /// credential, instead of COMPANION_KEY or the data directory's master.key.
+    #[arg(long, value_name = "PATH", global = true)]
+    key_file: Option<PathBuf>,
+}
+
 #[derive(Args, Debug)]
 struct RunArgs {
     /// Read the bot token from this file instead of DISCORD_TOKEN.
     #[arg(long, value_name = "PATH")]
     token_file: Option<PathBuf>,
-    /// Where the database lives (created, owner-only, if missing).
-    #[arg(
-        long,
-        env = "COMPANION_DATA_DIR",
-        default_value = "./data",
-        value_name = "DIR"
-    )]
-    data_dir: PathBuf,
-    /// Read the master key from this file (64 hex digits), e.g. a systemd
-    /// credential, instead of COMPANION_KEY or the data directory's master.key.
-    #[arg(long, value_name = "PATH")]
-    key_file: Option<PathBuf>,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Base URL that replaces https://discord.com for every REST call (a
     /// rate-limit proxy such as twilight-http-proxy or nirn-proxy).
     #[arg(long, env = "DISCORD_API_URL", value_name = "URL")]
@@ -278,8 +277,8 @@ pub fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
-        Command::Console { data_dir, key_file } => {
-            match crate::console::run_stdio(&framework, &data_dir, key_file) {
+        Command::Console(store) => {
+            match crate::console::run_stdio(&framework, &store.data_dir, store.key_file) {
                 Ok(true) => FOUND,
                 Ok(false) => FAILED,
                 Err(e) => {
@@ -289,11 +288,7 @@ pub fn run(cli: Cli) -> u8 {
             }
         }
         Command::Run(args) => run_bot(framework, args),
-        Command::Db {
-            data_dir,
-            key_file,
-            command,
-        } => db(&data_dir, key_file.as_deref(), command),
+        Command::Db { store, command } => db(&store.data_dir, store.key_file.as_deref(), command),
         Command::Lookup(args) => {
             let answer = commands::lookup(&framework, &args.query.join(" "), None);
             show(&framework, &answer, args.json)
@@ -464,8 +459,8 @@ fn run_bot(framework: Library, args: RunArgs) -> u8 {
     let config = crate::discord::Config {
         token,
         api_url: args.api_url,
-        data_dir: args.data_dir,
-        key_file: args.key_file,
+        data_dir: args.store.data_dir,
+        key_file: args.store.key_file,
         framework: std::sync::Arc::new(framework),
         dev_guild: args.dev_guild,
         message_content: args.message_content,
@@ -590,442 +585,6 @@ fn check(path: &Path, thesaurus: Option<&Path>) -> u8 {
         Err(e) => {
             eprintln!("error: {e}");
             NOT_FOUND
-        }
-    }
-}
-
-/// How the command line writes the commands a message points to.
-const SHELL: commands::Spelling = commands::Spelling {
-    lookup: "companion lookup",
-    search: "companion search",
-    guide: "companion guide",
-    part: "--part ",
-};
-
-/// What `lookup`, `search` and `guide` found (asked of the same command layer
-/// as the console and Discord), as text (results on stdout, what went wrong on
-/// stderr) or as JSON; the exit code says whether anything was found.
-fn show(library: &Library, answer: &commands::Answer<'_>, json: bool) -> u8 {
-    if json {
-        print_json(&AnswerJson::new(library, answer));
-    } else {
-        print_reply(&commands::reply(library, answer, SHELL));
-    }
-    match answer {
-        // Nothing to look up is bad usage, like no argument at all.
-        commands::Answer::NotFound(LookupError::Empty, _) | commands::Answer::NoWords => USAGE,
-        _ if answer.found() => FOUND,
-        _ => NOT_FOUND,
-    }
-}
-
-/// The command that does what a button does in Discord (the catalogue's next step).
-fn next_step(action: &commands::Action) -> Option<String> {
-    commands::catalogue::next_step(action, commands::FrontEnd::CommandLine)
-}
-
-/// A reply as plain text: stdout for what was found, stderr for a mistake
-/// and the suggestions that come with it.
-fn print_reply(reply: &commands::Reply) {
-    let mut text = String::new();
-    if let Some(t) = &reply.text {
-        text.push_str(&render::strip_emphasis(t));
-        text.push('\n');
-    }
-    for line in reply.listed_results() {
-        text.push_str(&format!("  {}\n", line.plain()));
-    }
-    for (i, card) in reply.cards.iter().enumerate() {
-        if i > 0 || reply.text.is_some() {
-            text.push('\n');
-        }
-        text.push_str(&card.to_plain_text());
-        text.push('\n');
-    }
-    if reply.is_error {
-        eprint!("{text}");
-        return;
-    }
-    let mut out = io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    if let Some(first) = reply.results.first().and_then(|r| next_step(&r.opens)) {
-        eprintln!("Next: `{first}` opens the first.");
-    }
-    let steps: Vec<String> = reply
-        .actions
-        .iter()
-        .filter_map(next_step)
-        .map(|s| format!("`{s}`"))
-        .collect();
-    if !steps.is_empty() {
-        eprintln!("Next: {}", steps.join(" · "));
-    }
-}
-
-fn export(framework: &Framework, json: bool) -> u8 {
-    if json {
-        print_json(&ExportJson::new(framework));
-    } else {
-        let mut out = io::stdout().lock();
-        for c in framework.competences() {
-            let _ = writeln!(out, "{:<16} {}", c.id.label(), c.statement);
-        }
-    }
-    FOUND
-}
-
-fn print_json<T: Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("error: could not write JSON: {e}"),
-    }
-}
-
-/// One competence in `framework export --json` and `lookup --json`.
-#[derive(Serialize)]
-struct CompetenceJson<'a> {
-    id: CompetenceId,
-    domain: DomainId,
-    area: u8,
-    code: String,
-    statement: &'a str,
-    guidance: &'a str,
-    shared_guidance: Option<&'a str>,
-    shared_guidance_from: Option<CompetenceId>,
-    see_also: Vec<CompetenceId>,
-}
-
-impl<'a> CompetenceJson<'a> {
-    fn new(framework: &'a Framework, c: &'a Competence) -> Self {
-        let shared = framework.shared_guidance(c);
-        CompetenceJson {
-            id: c.id,
-            domain: c.id.domain,
-            area: c.id.code.area,
-            code: c.id.code.to_string(),
-            statement: &c.statement,
-            guidance: &c.guidance,
-            shared_guidance: shared.map(|(_, text)| text),
-            shared_guidance_from: shared.map(|(p, _)| p.id),
-            see_also: c.see_also.clone(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct FrameworkJson<'a> {
-    name: &'a str,
-    publisher: &'a str,
-    year: u16,
-    version: &'a str,
-    foundational: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct ExportJson<'a> {
-    framework: FrameworkJson<'a>,
-    competences: Vec<CompetenceJson<'a>>,
-}
-
-impl<'a> ExportJson<'a> {
-    fn new(framework: &'a Framework) -> Self {
-        ExportJson {
-            framework: FrameworkJson {
-                name: &framework.name,
-                publisher: &framework.publisher,
-                year: framework.year,
-                version: &framework.version,
-                foundational: framework.foundational.as_deref(),
-            },
-            competences: framework
-                .competences()
-                .iter()
-                .map(|c| CompetenceJson::new(framework, c))
-                .collect(),
-        }
-    }
-}
-
-/// Any answer of `lookup`, `search` or `guide`, as JSON.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum AnswerJson<'a> {
-    Found(FoundJson<'a>),
-    Error(ErrorJson<'a>),
-    Search(SearchJson<'a>),
-    Section(SectionJson<'a>),
-    Contents(ContentsJson<'a>),
-}
-
-impl<'a> AnswerJson<'a> {
-    fn new(library: &'a Library, answer: &commands::Answer<'a>) -> Self {
-        use commands::Answer;
-        let framework: &'a Framework = library;
-        let error_json = |kind| {
-            AnswerJson::Error(ErrorJson {
-                error: ErrorBody {
-                    kind,
-                    message: commands::reply(library, answer, SHELL)
-                        .text
-                        .unwrap_or_default(),
-                    nearest: Vec::new(),
-                    search: Vec::new(),
-                },
-            })
-        };
-        match answer {
-            Answer::Found(found) => AnswerJson::Found(found_json(framework, found)),
-            Answer::NotFound(e, hits) => {
-                let mut json = ErrorJson::from_lookup(e);
-                json.error.search = hits
-                    .iter()
-                    .filter_map(|h| SearchResultJson::new(framework, h))
-                    .collect();
-                AnswerJson::Error(json)
-            }
-            Answer::Hits(hits) => AnswerJson::Search(SearchJson {
-                results: hits
-                    .iter()
-                    .filter_map(|h| SearchResultJson::new(framework, h))
-                    .collect(),
-            }),
-            Answer::Section(section, part) => {
-                AnswerJson::Section(SectionJson::new(library, section, *part))
-            }
-            Answer::NoWords => error_json("no_words"),
-            Answer::NoSuchPart(..) => error_json("no_such_part"),
-            Answer::NoSection => error_json("no_section"),
-            Answer::PartWithoutSection => error_json("part_without_section"),
-            Answer::NoGuide => error_json("no_guide"),
-            Answer::Contents => AnswerJson::Contents(ContentsJson::new(framework.sections())),
-            Answer::Several(sections) => {
-                AnswerJson::Contents(ContentsJson::new(sections.iter().copied()))
-            }
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct SearchJson<'a> {
-    results: Vec<SearchResultJson<'a>>,
-}
-
-/// One search result: a competence (with the fields results always had) or
-/// a section of the guide, told apart by `kind`.
-#[derive(Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum SearchResultJson<'a> {
-    Competence {
-        id: CompetenceId,
-        domain: DomainId,
-        code: String,
-        statement: &'a str,
-        score: f32,
-    },
-    Section {
-        id: &'a str,
-        title: &'a str,
-        within: Option<&'a str>,
-        score: f32,
-    },
-}
-
-impl<'a> SearchResultJson<'a> {
-    fn new(framework: &'a Framework, hit: &SearchHit) -> Option<Self> {
-        let score = (hit.score * 1000.0).round() / 1000.0;
-        match hit.item {
-            Item::Competence(id) => {
-                let c = framework.competence(id)?;
-                Some(SearchResultJson::Competence {
-                    id,
-                    domain: id.domain,
-                    code: id.code.to_string(),
-                    statement: &c.statement,
-                    score,
-                })
-            }
-            Item::Section(i) => {
-                let s = framework.sections().get(i)?;
-                Some(SearchResultJson::Section {
-                    id: &s.id,
-                    title: &s.title,
-                    within: s.within.as_deref(),
-                    score,
-                })
-            }
-        }
-    }
-}
-
-/// A section of the guide, whole, in `guide --json`.
-#[derive(Serialize)]
-struct SectionJson<'a> {
-    kind: &'static str,
-    id: &'a str,
-    title: &'a str,
-    within: Option<&'a str>,
-    /// The whole text, or with `--part`, that part's.
-    text: String,
-    /// The part given with `--part`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    part: Option<usize>,
-    /// How many parts Discord shows it in.
-    parts: usize,
-    discusses: &'a [CompetenceId],
-}
-
-impl<'a> SectionJson<'a> {
-    fn new(library: &Library, s: &'a Section, part: Option<usize>) -> Self {
-        let cards = library.section_cards(s);
-        let text = match part {
-            Some(p) => cards
-                .get(p.saturating_sub(1))
-                .map(|c| c.description.clone())
-                .unwrap_or_default(),
-            None => s.text.clone(),
-        };
-        SectionJson {
-            kind: "section",
-            id: &s.id,
-            title: &s.title,
-            within: s.within.as_deref(),
-            text,
-            part,
-            parts: cards.len(),
-            discusses: &s.discusses,
-        }
-    }
-}
-
-/// The guide's contents in `guide --json` with no section named, or the
-/// sections that share the title or heading named.
-#[derive(Serialize)]
-struct ContentsJson<'a> {
-    sections: Vec<SectionEntryJson<'a>>,
-}
-
-impl<'a> ContentsJson<'a> {
-    fn new(sections: impl IntoIterator<Item = &'a Section>) -> Self {
-        ContentsJson {
-            sections: sections
-                .into_iter()
-                .map(|s| SectionEntryJson {
-                    id: &s.id,
-                    title: &s.title,
-                    within: s.within.as_deref(),
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct SectionEntryJson<'a> {
-    id: &'a str,
-    title: &'a str,
-    within: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct AreaJson<'a> {
-    domain: DomainId,
-    number: u8,
-    title: &'a str,
-    aliases: &'a [String],
-    metacompetence: Option<&'a str>,
-    note: Option<&'a str>,
-    competences: Vec<CompetenceJson<'a>>,
-}
-
-impl<'a> AreaJson<'a> {
-    fn new(framework: &'a Framework, area: &'a Area) -> Self {
-        AreaJson {
-            domain: area.domain,
-            number: area.number,
-            title: &area.title,
-            aliases: &area.aliases,
-            metacompetence: area.metacompetence.as_deref(),
-            note: area.note.as_deref(),
-            competences: framework
-                .competences_in(area)
-                .map(|c| CompetenceJson::new(framework, c))
-                .collect(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum FoundJson<'a> {
-    Competences {
-        results: Vec<CompetenceJson<'a>>,
-    },
-    Areas {
-        results: Vec<AreaJson<'a>>,
-    },
-    Metacompetence {
-        domain: DomainId,
-        area: u8,
-        text: &'a str,
-    },
-    Foundational {
-        text: &'a str,
-    },
-}
-
-fn found_json<'a>(framework: &'a Framework, found: &Found<'a>) -> FoundJson<'a> {
-    match *found {
-        Found::Competences(hits) => FoundJson::Competences {
-            results: hits
-                .iter()
-                .map(|c| CompetenceJson::new(framework, c))
-                .collect(),
-        },
-        Found::Areas(areas) => FoundJson::Areas {
-            results: areas.iter().map(|a| AreaJson::new(framework, a)).collect(),
-        },
-        Found::Meta(area) => FoundJson::Metacompetence {
-            domain: area.domain,
-            area: area.number,
-            text: area.metacompetence.as_deref().unwrap_or_default(),
-        },
-        Found::Foundational(text) => FoundJson::Foundational { text },
-    }
-}
-
-#[derive(Serialize)]
-struct ErrorJson<'a> {
-    error: ErrorBody<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    kind: &'static str,
-    message: String,
-    nearest: Vec<CompetenceId>,
-    /// For words that are no code: what search finds for them.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    search: Vec<SearchResultJson<'a>>,
-}
-
-impl ErrorJson<'_> {
-    fn from_lookup(e: &LookupError) -> Self {
-        let (kind, nearest) = match e {
-            LookupError::Empty => ("empty", Vec::new()),
-            LookupError::NotACode => ("not_a_code", Vec::new()),
-            LookupError::NotFound { nearest, .. } => ("not_found", nearest.clone()),
-            LookupError::NoSuchArea { .. } => ("no_such_area", Vec::new()),
-            LookupError::NoMetacompetence(_) => ("no_metacompetence", Vec::new()),
-            LookupError::NoFoundational => ("no_foundational", Vec::new()),
-        };
-        ErrorJson {
-            error: ErrorBody {
-                kind,
-                message: e.to_string(),
-                nearest,
-                search: Vec::new(),
-            },
         }
     }
 }

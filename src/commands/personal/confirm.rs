@@ -1,0 +1,96 @@
+//! The questions asked before what cannot be undone, and what a form could
+//! not keep.
+
+use super::private;
+use crate::commands::{Action, Reply};
+use crate::reflections::Reflection;
+use crate::render::fit;
+
+/// A question a front-end asks before a change that cannot be undone: the
+/// same words on every front-end, confirmed by a button (Discord) or by
+/// typing a word (the console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The question, naming what would go.
+    pub question: String,
+    /// The word that confirms it when typed.
+    pub word: &'static str,
+    /// What is said when it is not confirmed.
+    pub declined: String,
+    /// What confirms it when clicked.
+    pub confirm: Action,
+}
+
+impl Confirmation {
+    /// The question as a reply with its button.
+    pub fn reply(&self) -> Reply {
+        let mut reply = private(self.question.clone());
+        reply.actions = vec![self.confirm.clone()];
+        reply
+    }
+}
+
+/// Asks before deleting reflection `r`, named as every view names it.
+pub fn confirm_delete(r: &Reflection) -> Confirmation {
+    Confirmation {
+        question: format!(
+            "Delete reflection #{}, “{}”? This cannot be undone.{}",
+            r.id,
+            fit(&r.heading(), 80),
+            if r.shared.is_empty() {
+                ""
+            } else {
+                " Its post in the group's thread is withdrawn too."
+            }
+        ),
+        word: "yes",
+        declined: format!("Kept: reflection #{} was not deleted.", r.id),
+        confirm: Action::ConfirmDelete(r.id),
+    }
+}
+
+/// Asks before forgetting everything of a member who has `count` reflections.
+pub fn confirm_forget(count: usize) -> Confirmation {
+    Confirmation {
+        question: format!(
+            "This removes all {} and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?",
+            match count {
+                1 => "1 of your reflections".to_string(),
+                n => format!("{n} of your reflections"),
+            }
+        ),
+        word: "forget-me",
+        declined: "Nothing was removed.".to_string(),
+        confirm: Action::ConfirmForget,
+    }
+}
+
+/// A reply to a submitted form with what was not kept of it: each refused
+/// field named with its reason, and the button that reopens the form with
+/// what was saved (the reflection's Edit), first.
+pub fn with_form_notes(mut reply: Reply, notes: &[String]) -> Reply {
+    if notes.is_empty() || reply.is_error {
+        return reply;
+    }
+    let text = reply.text.take().unwrap_or_default();
+    let edit = reply.actions.iter().find_map(|a| match a {
+        Action::Edit(n) | Action::View(n) => Some(*n),
+        _ => None,
+    });
+    let reopen = edit.map_or(String::new(), |n| {
+        format!(" Edit #{n} reopens the form with what was saved.")
+    });
+    reply.text = Some(format!(
+        "{text}\n\nNot everything you typed could be kept:\n{}{reopen}",
+        notes
+            .iter()
+            .map(|n| format!("• {n}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ));
+    if let Some(n) = edit {
+        reply.actions.retain(|a| *a != Action::Edit(n));
+        reply.actions.insert(0, Action::Edit(n));
+    }
+    reply
+}

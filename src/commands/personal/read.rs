@@ -1,0 +1,280 @@
+//! What a member reads of their own: a page of the list, one reflection,
+//! the export and the map; and the cards reflections are shown on.
+
+use std::fmt::Write as _;
+
+use super::{ExportKind, Member, PER_PAGE, Times, not_found, plural, private, unreadable_note};
+use crate::commands::{Action, Attachment, Reply, Visibility};
+use crate::framework::CompetenceId;
+use crate::prompts::model_name;
+use crate::reflections::export;
+use crate::reflections::map::{coverage, entries, map_card};
+use crate::reflections::{Reflection, Summary, minutes_text, tags_text};
+use crate::render::{Card, Field, fit, limits};
+use crate::store::StoreError;
+
+pub(super) fn list(
+    member: &Member<'_>,
+    tag: Option<CompetenceId>,
+    page: usize,
+) -> Result<Reply, StoreError> {
+    let page = member.store.page_of(member.id, tag, page, PER_PAGE)?;
+    let note = unreadable_note(&page.unreadable);
+    if page.total == 0 {
+        let text = match tag {
+            Some(t) => format!(
+                "You have no reflections tagged {} yet. `/reflect` starts one.",
+                t.short()
+            ),
+            None => {
+                "You have no reflections yet. `/reflect` starts one; only you will ever read it."
+                    .to_string()
+            }
+        };
+        return Ok(private(text));
+    }
+    if page.items.is_empty() && note.is_none() {
+        return Ok(Reply::user_error(format!(
+            "There {} only {} page{} of reflections; try page 1 to {}.",
+            if page.pages == 1 { "is" } else { "are" },
+            page.pages,
+            if page.pages == 1 { "" } else { "s" },
+            page.pages
+        )));
+    }
+    let mut text = String::new();
+    for r in &page.items {
+        let _ = writeln!(text, "{}", list_line(r, member.times));
+    }
+    let filter = tag.map_or(String::new(), |t| format!(" tagged {}", t.short()));
+    let next = (page.page < page.pages).then_some(page.page + 1);
+    let mut footer = format!(
+        "Page {} of {} · {} in all",
+        page.page, page.pages, page.total
+    );
+    if let Some(next) = next {
+        let competence = tag.map_or(String::new(), |t| format!("competence:{} ", t.short()));
+        let _ = write!(
+            footer,
+            " · /reflections list {competence}page:{next} for the next"
+        );
+    }
+    footer.push_str(" · /reflections view <number> to read one");
+    let card = Card {
+        title: format!("Your reflections{filter}"),
+        description: fit(text.trim_end(), limits::DESCRIPTION),
+        footer,
+        ..Card::default()
+    };
+    let mut reply = Reply {
+        visibility: Visibility::Private,
+        text: note,
+        cards: vec![card],
+        ..Reply::default()
+    };
+    // Five buttons at most: the next page takes one when there is one.
+    let views = if next.is_some() { 4 } else { 5 };
+    reply.actions = page
+        .items
+        .iter()
+        .take(views)
+        .map(|r| Action::View(r.id))
+        .collect();
+    if let Some(page) = next {
+        reply.actions.push(Action::Page { tag, page });
+    }
+    Ok(reply)
+}
+
+fn list_line(r: &Summary, times: Times) -> String {
+    let title = &r.heading;
+    let tags = if r.competences.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", tags_text(&r.competences))
+    };
+    format!("**#{}** {} · {}{tags}", r.id, times.day(r.created), title)
+}
+
+pub(super) fn view(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
+    let r = match member.store.reflection(member.id, id) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(not_found(id)),
+        Err(StoreError::Crypto(_) | StoreError::Corrupt(_)) => {
+            return Ok(Reply::user_error(
+                unreadable_note(&[id]).unwrap_or_default(),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut reply = Reply {
+        visibility: Visibility::Private,
+        cards: vec![reflection_card(&r, member.times)],
+        ..Reply::default()
+    };
+    let share = if r.shared.is_empty() {
+        Action::ShareAsk(r.id)
+    } else {
+        Action::Withdraw(r.id)
+    };
+    reply.actions = vec![Action::Edit(r.id), share, Action::ConfirmDelete(r.id)];
+    Ok(reply)
+}
+
+/// What every view of a reflection shows: its text and its tags, under a
+/// heading, title and footer that say who is looking.
+fn reflection_base(r: &Reflection, heading: &str, title: &str, footer: &str) -> Card {
+    let mut fields = Vec::new();
+    if !r.competences.is_empty() {
+        fields.push(Field {
+            name: "Competences".into(),
+            value: tags_text(&r.competences),
+        });
+    }
+    Card {
+        heading: fit(heading, limits::TITLE),
+        title: fit(title, limits::TITLE),
+        description: fit(&r.text, limits::DESCRIPTION),
+        fields,
+        footer: fit(footer, limits::FOOTER),
+        ..Card::default()
+    }
+}
+
+/// A reflection shown to its author: with its number, kind, model and dates.
+pub fn reflection_card(r: &Reflection, times: Times) -> Card {
+    let footer = format!("Written against {} {}", r.framework, r.framework_version);
+    let mut card = reflection_base(r, "", &format!("#{} {}", r.id, r.heading()), &footer);
+    let mut when = format!("Written {}", times.moment(r.created));
+    if let Some(edited) = r.edited {
+        let _ = write!(when, " · edited {}", times.moment(edited));
+    }
+    if let Some(m) = r.minutes {
+        let _ = write!(when, " · time spent: {}", minutes_text(m));
+    }
+    card.fields.push(Field {
+        name: "About".into(),
+        value: fit(
+            &format!("{} · {} · {}", r.mode.label(), model_name(&r.model), when),
+            limits::FIELD_VALUE,
+        ),
+    });
+    if let Some(post) = r.shared.first() {
+        card.fields.push(Field {
+            name: "Shared".into(),
+            value: format!(
+                "In the group's thread {}, since {}. Only the post is there; this reflection stays private.",
+                if post.anonymous {
+                    "anonymously"
+                } else {
+                    "with your name"
+                },
+                post.at.format("%-d %B %Y")
+            ),
+        });
+    }
+    // The whole text: a front-end with less room says how much it shows.
+    card.description = r.text.clone();
+    card
+}
+
+/// A reflection as the group sees it when its author shares it: the text and
+/// tags only, under "a member" or the author's name; no number, no dates.
+pub fn shared_card(r: &Reflection, byline: &str) -> Card {
+    let title = if r.title.is_empty() {
+        "A reflection"
+    } else {
+        &r.title
+    };
+    reflection_base(
+        r,
+        &format!("Shared by {byline}"),
+        title,
+        "Shared by its author, with their consent, for the group's discussion.",
+    )
+}
+
+pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, StoreError> {
+    let readable = member.store.reflections_of(member.id)?;
+    let note = unreadable_note(&readable.unreadable);
+    let all = readable.items;
+    if all.is_empty() {
+        let text = "You have no reflections to export.".to_string();
+        return Ok(private(
+            note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
+        ));
+    }
+    let corrupt = |e: String| StoreError::Corrupt(format!("an export could not be written: {e}"));
+    let (files, mut text) = match kind {
+        ExportKind::Everything => (
+            export::everything(
+                member.framework,
+                member.id,
+                &all,
+                member.now,
+                export::FILE_BYTES,
+            )
+            .map_err(|e| corrupt(e.to_string()))?,
+            format!(
+                "Everything you have written here, {}, as Markdown and as JSON. Only you can see these files.",
+                plural(all.len(), "reflection", "reflections")
+            ),
+        ),
+        ExportKind::Cpd { year, starts } => {
+            let files = export::cpd(
+                member.framework,
+                &all,
+                member.now,
+                year,
+                starts,
+                export::FILE_BYTES,
+            )
+            .map_err(|e| corrupt(e.to_string()))?;
+            let period = year.map_or(String::new(), |y| {
+                format!(
+                    " for the membership year {}",
+                    export::MembershipYear { year: y, starts }.label()
+                )
+            });
+            (
+                files,
+                format!(
+                    "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. A reflection written with a model is read under its headings, numbered or not: {}. Only you can see these files.",
+                    export::month_name(starts),
+                    export::headings_read().join("; ")
+                ),
+            )
+        }
+    };
+    if files.len() > 2 {
+        let _ = write!(
+            text,
+            "\n\nIt is large, so it comes in {} files of at most {} MiB each.",
+            files.len(),
+            export::FILE_BYTES / (1024 * 1024)
+        );
+    }
+    if let Some(note) = note {
+        let _ = write!(text, "\n\n{note}");
+    }
+    let mut reply = private(text);
+    reply.attachments = files
+        .into_iter()
+        .map(|f| Attachment {
+            filename: f.name,
+            content: f.content,
+        })
+        .collect();
+    Ok(reply)
+}
+
+pub(super) fn map(member: &Member<'_>) -> Result<Reply, StoreError> {
+    let all = member.store.summaries_of(member.id)?;
+    let touched = coverage(&all.items);
+    Ok(Reply {
+        visibility: Visibility::Private,
+        text: unreadable_note(&all.unreadable),
+        cards: vec![map_card(member.framework, &touched, entries(&all.items))],
+        ..Reply::default()
+    })
+}

@@ -1,0 +1,222 @@
+//! Personal commands against a store of their own.
+
+use super::*;
+use crate::reflections::Mode;
+use chrono::TimeZone;
+
+/// A framework and a store of their own for one test.
+fn scratch(name: &str) -> (Framework, Store) {
+    let dir = std::env::temp_dir().join(format!(
+        "companion-personal-{name}-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    (
+        Framework::builtin().unwrap(),
+        Store::open(&dir, None).unwrap(),
+    )
+}
+
+fn member<'a>(framework: &'a Framework, store: &'a Store, id: u64) -> Member<'a> {
+    Member {
+        framework,
+        store,
+        id,
+        now: Utc::now(),
+        guild: None,
+        times: Times::Utc,
+    }
+}
+
+#[test]
+fn each_member_waits_for_each_heavy_command_by_the_clock() {
+    let fair = FairUse::default();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+    assert!(fair.start(1, Heavy::Export, t0).is_ok());
+    let soon = fair.start(1, Heavy::Export, t0 + chrono::Duration::seconds(20));
+    assert!(soon.unwrap_err().contains("Try again in 40 s"));
+    // Another member, another command: no wait.
+    assert!(fair.start(2, Heavy::Export, t0).is_ok());
+    assert!(fair.start(1, Heavy::Map, t0).is_ok());
+    assert!(fair.start(1, Heavy::Map, t0 + Heavy::Map.every()).is_ok());
+    assert!(
+        fair.start(1, Heavy::Export, t0 + Heavy::Export.every())
+            .is_ok()
+    );
+    assert!(fair.start(1, Heavy::ForgetMe, t0).is_ok());
+    assert!(
+        fair.start(1, Heavy::ForgetMe, t0 + chrono::Duration::seconds(29))
+            .is_err()
+    );
+}
+
+/// Forget-me is charged when confirmed: the asking is no command at all,
+/// so the first confirmation goes through, the next within 30 s is
+/// refused, and one after the wait goes through again.
+#[test]
+fn forget_me_is_charged_when_confirmed() {
+    let fair = FairUse::default();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap();
+    assert_eq!(Personal::ForgetMe.heavy(), Some(Heavy::ForgetMe));
+    assert!(fair.admit(1, &Personal::ForgetMe, t0).is_ok());
+    let again = fair.admit(1, &Personal::ForgetMe, t0 + chrono::Duration::seconds(10));
+    let said = again.unwrap_err();
+    assert!(
+        said.contains("forget-me") && said.contains("Try again in 20 s"),
+        "{said}"
+    );
+    // Nothing else a member does is held up by it, nor charged.
+    for other in [Personal::View(1), Personal::Delete(1)] {
+        assert_eq!(other.heavy(), None);
+        assert!(fair.admit(1, &other, t0).is_ok());
+        assert!(fair.admit(1, &other, t0).is_ok());
+    }
+    assert!(
+        fair.admit(1, &Personal::ForgetMe, t0 + Heavy::ForgetMe.every())
+            .is_ok()
+    );
+}
+
+/// Every reply that confirms a change comes after the store synced the
+/// database at least once during the command (flush alone is not enough).
+#[test]
+fn every_confirmation_follows_a_sync() {
+    let (framework, store) = scratch("syncs");
+    let member = member(&framework, &store, 5);
+    let draft = || Draft {
+        title: "A title".into(),
+        text: "Some text.".into(),
+        competences: vec![],
+        model: "free".into(),
+        mode: Mode::Coaching,
+        minutes: None,
+    };
+    let tag: CompetenceId = "core:3.5".parse().unwrap();
+    let commands = [
+        (Personal::Save(draft()), "Saved as reflection #1"),
+        (Personal::Edit(1, draft()), "Reflection #1 updated."),
+        (Personal::AddTag(1, tag), "now tagged C3.5"),
+        (Personal::Delete(1), "Reflection #1 is deleted."),
+        (Personal::Save(draft()), "Saved as reflection #2"),
+        (Personal::ForgetMe, "Done: 1 reflection"),
+    ];
+    for (command, says) in commands {
+        let before = store.syncs();
+        let reply = handle(&member, command.clone()).unwrap();
+        let text = reply.text.clone().unwrap_or_default();
+        assert!(text.contains(says), "{text}");
+        assert!(
+            store.syncs() > before,
+            "{command:?} confirmed without a sync"
+        );
+    }
+    // A read confirms nothing and needs no sync.
+    let before = store.syncs();
+    handle(&member, Personal::List { tag: None, page: 1 }).unwrap();
+    assert_eq!(store.syncs(), before);
+}
+
+#[test]
+fn confirmations_name_what_would_go() {
+    let framework = Framework::builtin().unwrap();
+    let untitled = Draft {
+        text: "An untitled one, named by its words.".into(),
+        ..Draft::default()
+    }
+    .into_reflection(3, 1, Utc::now(), &framework);
+    let delete = confirm_delete(&untitled);
+    assert!(
+        delete
+            .question
+            .starts_with("Delete reflection #3, “An untitled one, named by its words.”?"),
+        "{}",
+        delete.question
+    );
+    assert_eq!(delete.reply().actions, vec![Action::ConfirmDelete(3)]);
+    assert_eq!(delete.declined, "Kept: reflection #3 was not deleted.");
+    let forget = confirm_forget(2);
+    assert!(forget.question.contains("all 2 of your reflections"));
+    assert_eq!(forget.word, "forget-me");
+}
+
+#[test]
+fn a_tag_past_the_limit_is_refused_in_words() {
+    let (framework, store) = scratch("tags");
+    let member = member(&framework, &store, 8);
+    let ten: Vec<CompetenceId> = framework
+        .competences()
+        .iter()
+        .take(crate::reflections::MAX_TAGS)
+        .map(|c| c.id)
+        .collect();
+    let draft = Draft {
+        text: "Tagged to the limit.".into(),
+        competences: ten.clone(),
+        ..Draft::default()
+    };
+    handle(&member, Personal::Save(draft)).unwrap();
+    let eleventh = framework.competences()[crate::reflections::MAX_TAGS].id;
+    let reply = handle(&member, Personal::AddTag(1, eleventh)).unwrap();
+    assert!(
+        reply
+            .text
+            .unwrap_or_default()
+            .contains("already has 10 tags"),
+        "refused in words"
+    );
+    assert_eq!(store.reflection(8, 1).unwrap().unwrap().competences, ten);
+}
+
+#[test]
+fn one_damaged_record_hides_nothing_else() {
+    let (framework, store) = scratch("damaged");
+    let member = member(&framework, &store, 6);
+    for text in ["Damaged later.", "Still fine."] {
+        let draft = Draft {
+            text: text.into(),
+            competences: vec!["core:3.5".parse().unwrap()],
+            ..Draft::default()
+        };
+        handle(&member, Personal::Save(draft)).unwrap();
+    }
+    store.damage_for_test(6, 1);
+    let says_damaged = |reply: &Reply| {
+        let text = reply.text.clone().unwrap_or_default();
+        assert!(text.contains("(#1) could not be read"), "{text}");
+    };
+    let list = handle(&member, Personal::List { tag: None, page: 1 }).unwrap();
+    says_damaged(&list);
+    let view = handle(&member, Personal::View(1)).unwrap();
+    assert!(
+        view.text
+            .clone()
+            .unwrap_or_default()
+            .contains("could not be read"),
+        "{view:?}"
+    );
+    assert!(list.cards[0].description.contains("Still fine."));
+    let tagged = handle(
+        &member,
+        Personal::List {
+            tag: Some("core:3.5".parse().unwrap()),
+            page: 1,
+        },
+    )
+    .unwrap();
+    says_damaged(&tagged);
+    let export = handle(&member, Personal::Export(ExportKind::Everything)).unwrap();
+    says_damaged(&export);
+    let md = String::from_utf8(export.attachments[0].content.clone()).unwrap();
+    assert!(md.contains("Still fine.") && !md.contains("Damaged later."));
+    let map = handle(&member, Personal::Map).unwrap();
+    says_damaged(&map);
+    let forget = handle(&member, Personal::ForgetMe).unwrap();
+    assert!(
+        forget
+            .text
+            .unwrap_or_default()
+            .contains("Done: 2 reflections"),
+        "forget-me needs no decryption"
+    );
+    assert!(!store.holds_anything_of(6).unwrap());
+}
