@@ -2,7 +2,8 @@
 //! among 10,000 and 100,000 reflections (100 per member): the time until
 //! the forgetting member's reply, the rewrite that follows within the
 //! bound (by the upkeep), and the other members' durable saves (p50, p99)
-//! with no erasure running and while that rewrite runs.
+//! with no erasure running, while the upkeep's paced rewrite runs, and
+//! while the same rewrite runs unpaced (as a close or a restore runs it).
 //!
 //! `cargo bench --bench erasure` (prints a table; no criterion: it measures
 //! tails under a concurrent rewrite, which criterion's loop does not).
@@ -52,12 +53,48 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
+/// Saves as members 2–51 in a loop while `work` runs; returns how long
+/// `work` took and the saves' latencies.
+fn during(
+    store: &Store,
+    framework: &Framework,
+    from: u64,
+    work: impl FnOnce(),
+) -> (Duration, Vec<Duration>) {
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let saver = s.spawn(|| {
+            let mut lat = Vec::new();
+            let mut i = 0;
+            while !done.load(Ordering::SeqCst) || lat.len() < 50 {
+                lat.push(save(store, framework, 2 + i % 50, from + i));
+                i += 1;
+            }
+            lat
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        let started = Instant::now();
+        work();
+        let took = started.elapsed();
+        done.store(true, Ordering::SeqCst);
+        (took, saver.join().expect("saver"))
+    })
+}
+
+fn p50_p99(xs: &[Duration]) -> String {
+    format!(
+        "{} / {}",
+        ms(quantile(xs.to_vec(), 0.5)),
+        ms(quantile(xs.to_vec(), 0.99))
+    )
+}
+
 fn main() {
     let framework = Framework::builtin().expect("framework");
     println!(
-        "| reflections | forget-me reply | rewrite after (upkeep) | others' save p50 / p99, idle | others' save p50 / p99, during the rewrite | p99 ratio |"
+        "| reflections | forget-me reply | upkeep's rewrite (paced) | others' save p50 / p99: idle | during the upkeep | p99 ratio | unpaced rewrite (as at a close) | during it | p99 ratio |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for members in [100u64, 1_000] {
         let dir = scratch(&format!("erasure-{members}"));
         let store = Store::open(&dir, Some(SecretKey::generate())).expect("store");
@@ -66,42 +103,43 @@ fn main() {
                 save(&store, &framework, member, i);
             }
         }
+        // The automatic backups the upkeep purges: as in a running bot.
+        store.maintain(Utc::now()).expect("backup");
         let idle: Vec<Duration> = (0..300)
             .map(|i| save(&store, &framework, 2 + i % 50, 1_000 + i))
             .collect();
+        let asked = Utc::now();
         let started = Instant::now();
-        store.forget_member(1, Utc::now()).expect("forget");
+        store.forget_member(1, asked).expect("forget");
         let reply = started.elapsed();
-        let done = AtomicBool::new(false);
-        let (rewrite, during) = std::thread::scope(|s| {
-            let saver = s.spawn(|| {
-                let mut lat = Vec::new();
-                let mut i = 0;
-                while !done.load(Ordering::SeqCst) || lat.len() < 50 {
-                    lat.push(save(&store, &framework, 2 + i % 50, 5_000 + i));
-                    i += 1;
-                }
-                lat
-            });
-            std::thread::sleep(Duration::from_millis(20));
-            let started = Instant::now();
-            store.rewrite(&mut |_| {}).expect("rewrite");
-            let took = started.elapsed();
-            done.store(true, Ordering::SeqCst);
-            (took, saver.join().expect("saver"))
+        // The upkeep as the scheduler calls it once the rewrite is due.
+        let (paced, with_paced) = during(&store, &framework, 5_000, || {
+            store
+                .maintain(asked + practice_companion::store::ERASE_WITHIN)
+                .expect("upkeep");
         });
-        let (i50, i99) = (quantile(idle.clone(), 0.5), quantile(idle, 0.99));
-        let (d50, d99) = (quantile(during.clone(), 0.5), quantile(during, 0.99));
+        assert!(
+            store.erasure_pending_since().expect("pending").is_none(),
+            "the upkeep made the erasure real"
+        );
+        // The same rewrite unpaced, as a close or a restore runs it.
+        store.forget_member(3, Utc::now()).expect("forget");
+        let (unpaced, with_unpaced) = during(&store, &framework, 50_000, || {
+            store.rewrite(&mut |_| {}).expect("rewrite");
+        });
+        let i99 = quantile(idle.clone(), 0.99).as_secs_f64();
+        let ratio = |xs: &[Duration]| quantile(xs.to_vec(), 0.99).as_secs_f64() / i99;
         println!(
-            "| {} | {} | {} | {} / {} | {} / {} | {:.2}× |",
+            "| {} | {} | {} | {} | {} | {:.2}× | {} | {} | {:.2}× |",
             members * 100,
             ms(reply),
-            ms(rewrite),
-            ms(i50),
-            ms(i99),
-            ms(d50),
-            ms(d99),
-            d99.as_secs_f64() / i99.as_secs_f64()
+            ms(paced),
+            p50_p99(&idle),
+            p50_p99(&with_paced),
+            ratio(&with_paced),
+            ms(unpaced),
+            p50_p99(&with_unpaced),
+            ratio(&with_unpaced),
         );
         store.close(Utc::now()).expect("close");
         drop(store);

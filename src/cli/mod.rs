@@ -390,6 +390,9 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
                 )
             };
             problems(&mut text, &r);
+            if let Some(step) = &r.next_step {
+                text.push_str(&format!("\nwhat to do: {step}"));
+            }
             (text, r.problems.is_empty())
         }),
         DbCommand::Restore {

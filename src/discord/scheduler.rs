@@ -129,9 +129,16 @@ impl Scheduler {
                 }
             }
         }
-        match self.store.maintain(now) {
-            Ok(at) => next = next.min(at),
+        // The upkeep may rewrite the database after an erasure (paced, so it
+        // takes a while): it runs where it cannot hold up the runtime.
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.maintain(now)).await {
+            Ok(Ok(at)) => next = next.min(at),
             Err(e) => {
+                tracing::error!(error = %e, "database upkeep stopped");
+                next = next.min(now + Duration::minutes(RETRY));
+            }
+            Ok(Err(e)) => {
                 tracing::error!(error = %e, "database upkeep failed");
                 next = next.min(now + Duration::minutes(RETRY));
             }

@@ -56,6 +56,8 @@ pub struct Report {
     pub salvaged: usize,
     /// What is wrong, described without contents; empty when all is well.
     pub problems: Vec<String>,
+    /// What to do about the problems `db check` found, when there are any.
+    pub next_step: Option<String>,
 }
 
 impl Report {
@@ -119,9 +121,20 @@ fn write_file(
     let mut out = BufWriter::new(file);
     let mut mac = envelope.backup_mac();
     let mut n = 0;
+    let paced = super::pace::is_paced();
+    let (mut piece, mut started) = (0u64, std::time::Instant::now());
     let mut write = |bytes: &[u8]| -> Result<(), StoreError> {
         mac.update(bytes);
-        out.write_all(bytes).map_err(io(path))
+        out.write_all(bytes).map_err(io(path))?;
+        piece += bytes.len() as u64;
+        if paced && piece >= super::pace::PIECE {
+            // The upkeep's backups go to disk a piece at a time (see `pace`).
+            out.flush().map_err(io(path))?;
+            out.get_ref().sync_data().map_err(io(path))?;
+            started = super::pace::breathe(started);
+            piece = 0;
+        }
+        Ok(())
     };
     write(MAGIC)?;
     for (name, entries) in records {
@@ -184,7 +197,7 @@ fn read_file(path: &Path, envelope: &Envelope) -> Result<Records, StoreError> {
     mac.update(body);
     if mac.verify_slice(tag).is_err() {
         return Err(StoreError::Backup(format!(
-            "{} does not authenticate with this key: it was made under another key, or it was altered or cut short. Nothing was written.",
+            "{} does not authenticate with this key: it was made under another key, or it was altered or cut short. Nothing was written. Give the key of the database it came from (--key-file PATH or the COMPANION_KEY environment variable); if that is the key given, the file is damaged: use another export or automatic backup.",
             path.display()
         )));
     }
@@ -661,7 +674,7 @@ impl Store {
             Some(file) => {
                 let record = ErasureLog::read(file, &envelope).map_err(|e| {
                     StoreError::Backup(format!(
-                        "{}: {}. Nothing was written.",
+                        "{}: {}. Nothing was written. Give --erasures the `{ERASURES_FILE}` file of the data directory the backup came from, readable by the user running this command; if it is lost for good, --without-erasures imports without it (and anything erased before the backup was made may then come back).",
                         file.display(),
                         match e {
                             StoreError::KeyMismatch { .. } =>
@@ -742,6 +755,13 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
         problems.push(format!("the erasure record {why}"));
     }
     let (generation_dir, seal) = data.inspect(&|b: &[u8]| envelope.seal_tag(b))?;
+    // With the key proven by the erasure record, a seal that does not
+    // authenticate was damaged: the next start treats it as no seal.
+    let seal = match seal {
+        Seal::WrongKey if record.is_some() => Seal::Missing,
+        Seal::Damaged => Seal::Missing,
+        seal => seal,
+    };
     let unsealed = seal == Seal::Missing;
     match seal {
         Seal::WrongKey => {
@@ -754,18 +774,19 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
             "its files changed after it was last closed cleanly (a damaged disk, or altered)"
                 .to_string(),
         ),
-        Seal::Matches | Seal::Missing => {}
+        Seal::Matches | Seal::Missing | Seal::Damaged => {}
     }
+    let mut backup_problems = Vec::new();
     for (named, path) in automatic(dir)? {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         let name = name.unwrap_or_default();
         match read_file(&path, &envelope) {
-            Err(_) => problems.push(format!(
+            Err(_) => backup_problems.push(format!(
                 "the automatic backup {name} does not authenticate (damaged, cut short or altered): it cannot be restored"
             )),
             Ok(records) => {
                 if made_at(&records).is_some_and(|at| at != named) {
-                    problems.push(format!(
+                    backup_problems.push(format!(
                         "the automatic backup {name} was renamed: it was made at another time than its name says"
                     ));
                 }
@@ -822,12 +843,40 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
         },
         other => other?,
     };
-    if set_aside_present(dir)? {
+    let database_trouble = !problems.is_empty() || !report.problems.is_empty();
+    let record_trouble = problems
+        .iter()
+        .chain(&report.problems)
+        .any(|p| p.starts_with("the erasure record"));
+    let set_aside = set_aside_present(dir)?;
+    if set_aside {
         report.problems.push(
             "a damaged database is set aside in it: the next start salvages what still reads of it and removes it (or run `companion db salvage` now)".to_string(),
         );
     }
+    let shown = dir.display();
+    report.next_step = if record_trouble {
+        Some(format!(
+            "put the erasure record `{ERASURES_FILE}` back from a copy of the data directory; if it is lost for good, `companion db restore --without-erasures --data-dir {shown}` restores the newest automatic backup and starts a new record (anything erased since that backup may then come back)"
+        ))
+    } else if database_trouble {
+        Some(format!(
+            "stop the bot, then run `companion db restore --data-dir {shown}`: it restores the newest automatic backup that authenticates and adds back every reflection that still reads from the damaged database, which it keeps aside until then"
+        ))
+    } else if !backup_problems.is_empty() {
+        Some(format!(
+            "the database itself reads whole, so nothing needs restoring. A backup named above cannot be restored as it is: remove it from {}, or move it out to inspect it; a new automatic backup is written within a day of the next change",
+            dir.join(BACKUPS_DIR).display()
+        ))
+    } else if set_aside {
+        Some(format!(
+            "start the bot as usual, or run `companion db salvage --data-dir {shown}` now"
+        ))
+    } else {
+        None
+    };
     problems.append(&mut report.problems);
+    problems.append(&mut backup_problems);
     report.problems = problems;
     Ok(report)
 }

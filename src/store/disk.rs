@@ -113,8 +113,13 @@ impl DataDir {
     /// directory owned by another user, or with a link where a file of the
     /// store's should be, is refused before anything is written.
     pub(super) fn lock(path: &Path, create: bool) -> Result<DataDir, StoreError> {
-        if create {
+        if create && fs::symlink_metadata(path).is_err() {
             create_private_dir(path)?;
+        } else if create && !path.is_dir() {
+            return Err(damaged(
+                path,
+                "it is not a folder (a link to one is not followed, or a file)".into(),
+            ));
         } else if !path.is_dir() {
             return Err(StoreError::NoDatabase(path.to_path_buf()));
         }
@@ -195,7 +200,15 @@ impl DataDir {
     ///
     /// `tag` authenticates the seal with the master key, so a wrong key is
     /// found before anything is opened.
-    pub(super) fn open_live(&self, tag: &dyn Fn(&[u8]) -> String) -> Result<Opened, StoreError> {
+    /// `key_proven`: the erasure record has already shown the key to be
+    /// this database's, so a seal that does not authenticate was damaged,
+    /// and is treated as no seal (the stop is taken as unclean and the
+    /// database recovered and checked against the commit counter).
+    pub(super) fn open_live(
+        &self,
+        tag: &dyn Fn(&[u8]) -> String,
+        key_proven: bool,
+    ) -> Result<Opened, StoreError> {
         let Some(name) = survey(&self.path)? else {
             // A first start: whatever an interrupted first start left (it
             // confirmed nothing, or `survey` would have called it damage)
@@ -209,7 +222,11 @@ impl DataDir {
             return Ok(Opened::New(generation));
         };
         let dir = self.path.join(&name);
-        match self.seal_state(&name, tag)? {
+        let seal = match self.seal_state(&name, tag)? {
+            Seal::WrongKey if key_proven => Seal::Damaged,
+            seal => seal,
+        };
+        match seal {
             Seal::WrongKey => Err(StoreError::KeyMismatch {
                 path: self.path.clone(),
                 source_name: String::new(),
@@ -224,7 +241,7 @@ impl DataDir {
                         .get(super::COMMIT_SEQ)?;
                     drop(db);
                     self.reset_seq(super::be_u64(seq.as_deref()))?;
-                    return self.open_live(tag);
+                    return self.open_live(tag, key_proven);
                 }
                 // From here on the generation will change: the seal goes first.
                 remove_synced(&self.path, CLEAN)?;
@@ -236,7 +253,7 @@ impl DataDir {
                     "the files of {name} changed after it was last closed cleanly (damaged disk, or altered)"
                 ),
             )),
-            Seal::Missing => {
+            Seal::Missing | Seal::Damaged => {
                 if self.committed_seq().is_none() && name != LEGACY {
                     return Err(damaged(
                         &self.path,
@@ -288,15 +305,21 @@ impl DataDir {
     }
 
     fn seal_state(&self, name: &str, tag: &dyn Fn(&[u8]) -> String) -> Result<Seal, StoreError> {
-        let Some(text) = read_optional(&self.path.join(CLEAN))? else {
-            return Ok(Seal::Missing);
+        let text = match read_optional(&self.path.join(CLEAN)) {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(Seal::Missing),
+            // Not text at all: the seal itself was damaged.
+            Err(StoreError::File { source, .. }) if source.kind() == ErrorKind::InvalidData => {
+                return Ok(Seal::Damaged);
+            }
+            Err(e) => return Err(e),
         };
         let Some((line, mac)) = text.trim_end().rsplit_once(' ') else {
-            return Ok(Seal::Differs);
+            return Ok(Seal::Damaged);
         };
         let mut parts = line.split(' ');
         let (Some(sealed_name), Some(digest)) = (parts.next(), parts.next()) else {
-            return Ok(Seal::Differs);
+            return Ok(Seal::Damaged);
         };
         if tag(line.as_bytes()) != mac {
             // Either another key, or the seal itself was changed: the MAC
@@ -596,6 +619,9 @@ pub(super) enum Seal {
     /// The seal does not authenticate with this key: the key given is not
     /// this database's (or the seal was altered).
     WrongKey,
+    /// There is a seal, but it is not one (not text, or not in its form):
+    /// it was damaged, and says nothing about the database.
+    Damaged,
 }
 
 impl Generation {
@@ -918,25 +944,19 @@ fn effective_uid() -> u32 {
 }
 
 /// Refuses a data directory that another user owns, or that has a link,
-/// or an entry owned by another user, where the store keeps its files (the
-/// live generation and the backups included). Reads only.
+/// an entry owned by another user, or an entry its owner cannot read and
+/// write, where the store keeps its files (the live generation and the
+/// backups included). Reads only.
 fn check_entries(dir: &Path) -> Result<(), StoreError> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::MetadataExt;
+        let me = effective_uid();
         let err = |source| StoreError::DataDir {
             path: dir.to_path_buf(),
             source,
         };
-        let me = effective_uid();
-        let owner = fs::metadata(dir).map_err(err)?.uid();
-        if owner != me {
-            return Err(StoreError::NotOwner {
-                path: dir.to_path_buf(),
-                owner,
-                me,
-            });
-        }
+        let meta = fs::metadata(dir).map_err(err)?;
+        check_one(dir, dir, &meta, me)?;
         let mut to_check = Vec::new();
         for entry in fs::read_dir(dir).map_err(err)? {
             let entry = entry.map_err(err)?;
@@ -961,38 +981,83 @@ fn check_entries(dir: &Path) -> Result<(), StoreError> {
                     name: name.clone(),
                 });
             }
-            if meta.uid() != me {
-                return Err(StoreError::NotOwner {
-                    path: path.clone(),
-                    owner: meta.uid(),
-                    me,
-                });
+            let stray = is_generation_name(&name) && Some(name.as_str()) != live || name == SCRATCH;
+            if stray {
+                // Removed at the start; only its owner matters.
+                check_owner(&path, &meta, me)?;
+                continue;
             }
+            check_one(dir, &path, &meta, me)?;
             let deep = Some(name.as_str()) == live || name == super::backup::BACKUPS_DIR;
             if deep && meta.is_dir() {
-                for inner in walk(&path).map_err(err)? {
-                    if inner.is_link {
-                        return Err(StoreError::Link {
-                            path: dir.to_path_buf(),
-                            name: inner
-                                .path
-                                .strip_prefix(dir)
-                                .unwrap_or(&inner.path)
-                                .display()
-                                .to_string(),
-                        });
-                    }
-                    let owner = fs::symlink_metadata(&inner.path).map_err(err)?.uid();
-                    if owner != me {
-                        return Err(StoreError::NotOwner {
-                            path: inner.path,
-                            owner,
-                            me,
-                        });
-                    }
-                }
+                check_tree(dir, &path, me)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// [`check_one`] for everything under `folder`, never following a link.
+#[cfg(unix)]
+fn check_tree(dir: &Path, folder: &Path, me: u32) -> Result<(), StoreError> {
+    let err = |source| StoreError::DataDir {
+        path: folder.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<_> = fs::read_dir(folder)
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    entries.sort_by_key(fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let meta = fs::symlink_metadata(&path).map_err(err)?;
+        if meta.file_type().is_symlink() {
+            return Err(StoreError::Link {
+                path: dir.to_path_buf(),
+                name: path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string(),
+            });
+        }
+        check_one(dir, &path, &meta, me)?;
+        if meta.is_dir() {
+            check_tree(dir, &path, me)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn check_owner(path: &Path, meta: &fs::Metadata, me: u32) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+    if meta.uid() != me {
+        return Err(StoreError::NotOwner {
+            path: path.to_path_buf(),
+            owner: meta.uid(),
+            me,
+        });
+    }
+    Ok(())
+}
+
+/// An entry of the store's must be its user's, and readable and writable
+/// by it (a folder also searchable): modes the store did not set are never
+/// changed behind the operator's back, and a wrong key changes nothing.
+#[cfg(unix)]
+fn check_one(dir: &Path, path: &Path, meta: &fs::Metadata, me: u32) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    check_owner(path, meta, me)?;
+    let needed = if meta.is_dir() { 0o700 } else { 0o600 };
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & needed != needed {
+        return Err(StoreError::NoAccess {
+            path: path.to_path_buf(),
+            dir: dir.to_path_buf(),
+            mode,
+        });
     }
     Ok(())
 }
@@ -1240,10 +1305,18 @@ pub(super) fn zero(file: &File) -> std::io::Result<()> {
     let mut left = len;
     let mut out = file;
     out.seek(std::io::SeekFrom::Start(0))?;
+    let paced = super::pace::is_paced();
+    let (mut piece, mut started) = (0u64, std::time::Instant::now());
     while left > 0 {
         let n = left.min(zeros.len() as u64) as usize;
         out.write_all(&zeros[..n])?;
         left -= n as u64;
+        piece += n as u64;
+        if paced && piece >= super::pace::PIECE && left > 0 {
+            file.sync_data()?;
+            started = super::pace::breathe(started);
+            piece = 0;
+        }
     }
     file.sync_data()
 }

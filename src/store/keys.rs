@@ -103,16 +103,25 @@ pub(super) fn opens_check(key: &SecretKey, sealed: &[u8]) -> bool {
 /// The meta key of the key check.
 pub(super) const KEY_CHECK_KEY: &[u8] = KEY_CHECK;
 
+/// What to do when the key file cannot be used.
+const GIVE_KEY: &str = "Give the key this database was made with, from your copy kept apart from the data: put it back in that file, readable by the user the bot runs as, or pass it with --key-file PATH or the COMPANION_KEY environment variable.";
+
 fn read_key_file(path: &Path) -> Result<SecretKey, StoreError> {
-    let text = zeroize::Zeroizing::new(fs::read_to_string(path).map_err(|e| {
-        StoreError::Key(format!("cannot read the key file {}: {e}", path.display()))
-    })?);
-    SecretKey::from_hex(&text).ok_or_else(|| {
+    let bytes = zeroize::Zeroizing::new(fs::read(path).map_err(|e| {
         StoreError::Key(format!(
-            "{} does not hold a key (64 hexadecimal digits)",
+            "cannot read the key file {}: {e}. Nothing was changed. {GIVE_KEY}",
             path.display()
         ))
-    })
+    })?);
+    std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(SecretKey::from_hex)
+        .ok_or_else(|| {
+            StoreError::Key(format!(
+                "{} does not hold a key (64 hexadecimal digits): it was changed or cut short. Nothing was changed. {GIVE_KEY}",
+                path.display()
+            ))
+        })
 }
 
 fn create_key_file(path: &Path) -> Result<SecretKey, StoreError> {

@@ -14,6 +14,7 @@ mod disk;
 pub mod envelope;
 mod keys;
 mod members;
+mod pace;
 mod reflections;
 mod schedules;
 mod settings;
@@ -68,6 +69,10 @@ mod trees {
 /// The longest a deleted reflection, or the version an edit replaced, stays
 /// in the data directory while the store runs (see [`Store::maintain`]).
 pub const ERASE_WITHIN: chrono::Duration = chrono::Duration::minutes(15);
+/// The upkeep starts an erasure's rewrite this long before
+/// [`ERASE_WITHIN`] has passed, so that the rewrite, paced to leave the disk
+/// to members' saves (see `pace`), has ended by then.
+pub const REWRITE_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 /// How often an automatic backup is written while the store runs.
 pub const BACKUP_EVERY: chrono::Duration = chrono::Duration::hours(24);
 
@@ -105,6 +110,19 @@ pub enum StoreError {
         owner: u32,
         /// The user id this process runs as.
         me: u32,
+    },
+    /// A file or folder of the store's that its owner cannot read and
+    /// write (a mode changed by hand).
+    #[error(
+        "{path} cannot be read and written by its owner (its mode is {mode:04o}), so nothing was opened and nothing was changed: the store does not change a mode it did not set. As the user who owns the data directory, give the owner access again with `chmod -R u+rwX {dir}` (which opens nothing to anyone else), then run the command again."
+    )]
+    NoAccess {
+        /// The file or folder.
+        path: PathBuf,
+        /// The data directory.
+        dir: PathBuf,
+        /// Its mode.
+        mode: u32,
     },
     /// A link stands where a file or folder of the store's should be.
     #[error(
@@ -468,6 +486,7 @@ impl Store {
         let record_path = dir.join(ERASURES_FILE);
         let record_present = std::fs::symlink_metadata(&record_path).is_ok();
         let tag = |bytes: &[u8]| envelope.seal_tag(bytes);
+        let mut key_proven = false;
         if exists {
             // The key is proven against the erasure record, and the record
             // against the mark the last clean close sealed, before anything
@@ -495,6 +514,7 @@ impl Store {
                         why,
                     });
                 }
+                key_proven = true;
                 // With the right key, what interrupted work left can go.
                 data.remove_strays()?;
             } else if let Some(m) = sealed.filter(|m| m.count > 0) {
@@ -516,7 +536,7 @@ impl Store {
             })?;
             ErasureLog::create(&record_path, &envelope)?;
         }
-        let opened = data.open_live(&tag).map_err(mismatch)?;
+        let opened = data.open_live(&tag, key_proven).map_err(mismatch)?;
         let (generation, recovered) = match opened {
             Opened::Clean(g) | Opened::New(g) => (g, false),
             Opened::Recovered(g) => (g, true),
@@ -532,6 +552,15 @@ impl Store {
                 return Err(e);
             }
         };
+        // Only a key shown to be the database's own (or a new database's)
+        // tightens what is too open in the directory: a wrong key changes
+        // nothing.
+        if let Err(e) = disk::create_private_dir(dir) {
+            if recovered {
+                data.discard(generation);
+            }
+            return Err(e);
+        }
         let live = Live { generation, t };
         let erasures = match open_erasures(dir, &live, &envelope) {
             Ok(log) => log,
@@ -802,12 +831,22 @@ impl Store {
 
     fn copy_live(&self, old: &Live) -> Result<Live, StoreError> {
         let generation = self.shared.dir.create_generation()?;
+        let paced = pace::is_paced();
+        let (mut piece, mut started) = (0u64, std::time::Instant::now());
         for name in old.generation.db.tree_names() {
             let from = old.generation.db.open_tree(&name)?;
             let to = generation.db.open_tree(&name)?;
             for entry in from.iter() {
                 let (k, v) = entry?;
+                piece += (k.len() + v.len()) as u64;
                 to.insert(k, v)?;
+                if paced && piece >= pace::PIECE {
+                    // Written and synced a piece at a time, with a rest
+                    // after each: the others' saves find the disk free.
+                    generation.sync_all()?;
+                    started = pace::breathe(started);
+                    piece = 0;
+                }
             }
         }
         let t = Trees::open(&generation.db)?;
@@ -819,12 +858,15 @@ impl Store {
     /// automatic backup every [`BACKUP_EVERY`]. Returns when to call again.
     pub fn maintain(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
         let later = |at: DateTime<Utc>, by| at.checked_add_signed(by).unwrap_or(at);
+        // Nobody waits for the upkeep: its rewrite and backups are paced.
+        let _paced = pace::Paced::start();
         let mut next = later(now, BACKUP_EVERY);
         if let Some(since) = self.erasure_pending_since()? {
-            if now >= later(since, ERASE_WITHIN) {
+            let start_by = later(since, ERASE_WITHIN - REWRITE_MARGIN);
+            if now >= start_by {
                 self.rewrite(&mut |_| {})?;
             } else {
-                next = next.min(later(since, ERASE_WITHIN));
+                next = next.min(start_by);
             }
         }
         match backup::newest_time(self.dir())? {

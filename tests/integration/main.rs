@@ -10,6 +10,7 @@ mod data;
 mod discord;
 mod durability;
 mod fake_discord;
+mod faults;
 mod guide;
 mod guide_discord;
 mod hostile;
