@@ -648,7 +648,8 @@ impl Store {
         without_erasures: bool,
     ) -> Result<(Store, Report), StoreError> {
         let data = DataDir::lock(dir, true)?;
-        if data.has_database()? {
+        let interrupted = matches!(data.has_database(), Err(StoreError::ImportInterrupted(_)));
+        if !interrupted && data.has_database()? {
             return Err(StoreError::File {
                 path: dir.to_path_buf(),
                 source: std::io::Error::new(
@@ -701,6 +702,9 @@ impl Store {
             }
         };
         let left_out = without_erased(&mut records, &envelope, &erased);
+        // From here on the directory is written: marked first, so that an
+        // import cut short is told apart from a damaged database.
+        data.begin_import()?;
         let own = dir.join(ERASURES_FILE);
         disk::scrub_file(&own).map_err(io(&own))?;
         let mut log = ErasureLog::create(&own, &envelope)?;
@@ -709,6 +713,7 @@ impl Store {
         let mark = log.append(&prints)?;
         drop(log);
         install(&data, &records, &envelope, mark)?;
+        data.end_import()?;
         drop(data);
         let store = Store::open_existing(dir, Some(envelope.master().clone()))?;
         let mut report = store.check()?;

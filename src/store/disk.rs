@@ -38,6 +38,9 @@ const LOCK: &str = "lock";
 const SEQ: &str = "seq";
 /// Private copies for checks and salvage, inside the data directory.
 const SCRATCH: &str = "scratch";
+/// Present while an import into the directory has not finished: what is
+/// there was never confirmed, and the import starts over when run again.
+const IMPORTING: &str = "importing";
 /// The directory name of a database made before generations existed.
 const LEGACY: &str = "db";
 
@@ -139,6 +142,42 @@ impl DataDir {
             _lock: file,
             seq: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Marks the directory as being imported into (synced before anything
+    /// else is written). What an earlier import that did not finish left
+    /// is scrubbed first; the key file, which the import only reads, stays.
+    pub(super) fn begin_import(&self) -> Result<(), StoreError> {
+        let err = |source| StoreError::DataDir {
+            path: self.path.clone(),
+            source,
+        };
+        if fs::symlink_metadata(self.path.join(IMPORTING)).is_ok() {
+            for entry in fs::read_dir(&self.path).map_err(err)? {
+                let entry = entry.map_err(err)?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let keep = [IMPORTING, LOCK, super::keys::KEY_FILE].contains(&name.as_str());
+                if !(is_own_name(&name) && !keep || name.ends_with(".tmp")) {
+                    continue;
+                }
+                if entry.file_type().map_err(err)?.is_dir() {
+                    scrub_dir(&entry.path()).map_err(err)?;
+                } else {
+                    scrub_file(&entry.path()).map_err(err)?;
+                }
+            }
+        }
+        write_atomically(
+            &self.path,
+            IMPORTING,
+            b"an import into this directory has not finished\n",
+        )
+        .map_err(err)
+    }
+
+    /// The import is whole (installed, synced and sealed): the mark goes.
+    pub(super) fn end_import(&self) -> Result<(), StoreError> {
+        remove_synced(&self.path, IMPORTING)
     }
 
     /// Notes the number of a commit that has just been synced, and syncs it
@@ -802,6 +841,9 @@ fn survey(dir: &Path) -> Result<Option<String>, StoreError> {
     if fs::symlink_metadata(dir).is_err_and(|e| e.kind() == ErrorKind::NotFound) {
         return Ok(None);
     }
+    if fs::symlink_metadata(dir.join(IMPORTING)).is_ok() {
+        return Err(StoreError::ImportInterrupted(dir.to_path_buf()));
+    }
     let current = read_optional(&dir.join(CURRENT)).map_err(|e| match e {
         StoreError::File { source, .. } => {
             damaged(dir, format!("its {CURRENT} file cannot be read ({source})"))
@@ -923,6 +965,7 @@ fn remove_synced(dir: &Path, name: &str) -> Result<(), StoreError> {
 /// (`damaged-…`).
 const OWN_NAMES: &[&str] = &[
     CURRENT,
+    IMPORTING,
     CLEAN,
     SEQ,
     LOCK,

@@ -139,6 +139,11 @@ pub enum StoreError {
         "the data directory {0} is in use by another companion process; stop it first, or give this one its own --data-dir"
     )]
     Locked(PathBuf),
+    /// An import into the directory stopped before it finished.
+    #[error(
+        "the import into {0} did not finish (the process stopped part way), so nothing in it was ever confirmed and nothing was opened. Run the same `companion db import` again: it starts over, and the file it imports from was never changed."
+    )]
+    ImportInterrupted(PathBuf),
     /// There is no database where one was expected.
     #[error(
         "there is no database in {0}: check --data-dir (or COMPANION_DATA_DIR). Nothing was created."
@@ -240,6 +245,10 @@ struct Shared {
     salvaged: std::sync::atomic::AtomicUsize,
     /// One rewrite at a time.
     rewriting: Mutex<()>,
+    /// Erasures made since the store opened (reservations of numbers
+    /// aside): a rewrite that sees this change while it copies leaves the
+    /// erasure pending for the next one.
+    erasures_made: AtomicU64,
 }
 
 /// One change a watcher saw: a key and its new value (`None`: removed).
@@ -611,6 +620,7 @@ impl Store {
                 backups: Mutex::new(()),
                 salvaged: std::sync::atomic::AtomicUsize::new(0),
                 rewriting: Mutex::new(()),
+                erasures_made: AtomicU64::new(0),
             }),
         };
         store.keep_erasure_mark()?;
@@ -716,6 +726,24 @@ impl Store {
     /// mark in the database, to be committed with the erasure itself.
     /// Fingerprints the record already holds are not written again.
     fn erase(&self, live: &Live, prints: &[envelope::Fingerprint]) -> Result<(), StoreError> {
+        self.append_erasures(live, prints)?;
+        // A rewrite under way may have copied these bytes already.
+        self.shared.erasures_made.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Names a hundred of a member's numbers in the erasure record, so that
+    /// no restore gives them out again. Nothing is erased: a rewrite under
+    /// way is not made to wait for another.
+    fn reserve_numbers(&self, live: &Live, print: envelope::Fingerprint) -> Result<(), StoreError> {
+        self.append_erasures(live, &[print])
+    }
+
+    fn append_erasures(
+        &self,
+        live: &Live,
+        prints: &[envelope::Fingerprint],
+    ) -> Result<(), StoreError> {
         let mut log = self.erasures();
         let mut new: Vec<_> = prints
             .iter()
@@ -758,7 +786,7 @@ impl Store {
         // live one and scrubbed first: erasure reaches it too.
         let salvaged = backup::salvage_set_aside(self)?;
         self.shared.salvaged.fetch_add(salvaged, Ordering::SeqCst);
-        let erasures_before = self.erasures().record().mark().count;
+        let erasures_before = self.shared.erasures_made.load(Ordering::SeqCst);
         // The bulk of the copy is made while everyone else carries on: every
         // change made meanwhile is watched, and applied to the copy once the
         // live database is held for the swap, which is then short.
@@ -820,7 +848,7 @@ impl Store {
         // line repeats the rewrite and the purge at the next start. An
         // erasure made while the copy was being made may have reached the
         // copy's log before it was applied: it waits for the next rewrite.
-        if self.erasures().record().mark().count != erasures_before {
+        if self.shared.erasures_made.load(Ordering::SeqCst) != erasures_before {
             return Ok(());
         }
         self.with(|live| {

@@ -250,7 +250,7 @@ impl Store {
                     &member_key(author),
                     &block.to_be_bytes(),
                 );
-                self.erase(live, &[print])?;
+                self.reserve_numbers(live, print)?;
             }
             (
                 &live.t.reflections,
