@@ -17,6 +17,7 @@ mod hostile;
 mod layers;
 mod load;
 mod nudge_quality;
+mod postgres;
 mod properties;
 mod reflections;
 mod replies;

@@ -1,0 +1,515 @@
+//! A private PostgreSQL server for the tests: one cluster per test binary,
+//! started on first use, and a database per test made from a template.
+//!
+//! Debian keeps the server's programs in `/usr/lib/postgresql/VERSION/bin`
+//! (the newest is used; `COMPANION_TEST_PG_BINDIR` names another folder).
+//! `initdb` and `postgres` refuse to run as root, so under root the cluster
+//! belongs to the `postgres` system user (else `nobody`). The server listens
+//! on a Unix socket only, in a directory of its own, so no port is shared
+//! with anything else on the machine.
+//!
+//! No server outlives the test process: a watchdog child reads a pipe whose
+//! only writer is the test process. When the test process ends in any way
+//! (it returns, panics or is killed with SIGKILL) the kernel closes that pipe,
+//! and the watchdog stops the server at once (SIGQUIT, an immediate shutdown)
+//! and removes the cluster's directory.
+//!
+//! Where the programs are missing, or the server does not start, a test that
+//! asks for a server fails under `CI=true` and otherwise says why on stderr
+//! and returns without testing PostgreSQL.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The database every test's database is copied from.
+const TEMPLATE: &str = "companion_template";
+/// How long the server may take to accept connections.
+const START_WITHIN: Duration = Duration::from_secs(60);
+
+/// The running cluster of this test binary.
+pub struct Cluster {
+    bin: PathBuf,
+    /// The directory holding the data directory and the socket directory.
+    root: PathBuf,
+    socket_dir: PathBuf,
+    /// The server's process id (the postmaster).
+    pid: u32,
+    /// Kept open for the life of the process; its closing stops the server.
+    _watchdog_pipe: Mutex<ChildStdin>,
+    /// Kept so the watchdog is never reaped early; never waited on.
+    _watchdog: Mutex<Child>,
+    server: Mutex<Child>,
+}
+
+/// One test's own database on the shared cluster.
+pub struct Database {
+    pub name: String,
+    cluster: &'static Cluster,
+}
+
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
+
+/// Whether a server that cannot start fails the test (CI) or skips it.
+fn required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A fresh database for one test, or `None` (with the reason on stderr) where
+/// PostgreSQL cannot run here and CI is not set. Under `CI=true` it panics
+/// with the reason instead.
+pub fn database() -> Option<Database> {
+    match CLUSTER.get_or_init(Cluster::start) {
+        Ok(cluster) => Some(cluster.new_database()),
+        Err(why) if required() => {
+            panic!("CI=true and the tests' PostgreSQL server cannot start: {why}")
+        }
+        Err(why) => {
+            eprintln!("PostgreSQL not tested here: {why}");
+            None
+        }
+    }
+}
+
+/// The folder with `initdb`, `pg_ctl` and `postgres`: `COMPANION_TEST_PG_BINDIR`
+/// if set, else the newest `/usr/lib/postgresql/*/bin` that has them.
+fn bin_dir() -> Result<PathBuf, String> {
+    let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+    if let Some(dir) = std::env::var_os("COMPANION_TEST_PG_BINDIR") {
+        let dir = PathBuf::from(dir);
+        return if has_server(&dir) {
+            Ok(dir)
+        } else {
+            Err(format!(
+                "COMPANION_TEST_PG_BINDIR={} has no initdb and postgres; \
+                 name a folder like /usr/lib/postgresql/15/bin",
+                dir.display()
+            ))
+        };
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            has_server(&bin).then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin).ok_or_else(|| {
+        "no PostgreSQL server programs in /usr/lib/postgresql/*/bin; \
+         install them with `apt-get install postgresql`"
+            .to_string()
+    })
+}
+
+/// The user the server runs as: the current one, or an unprivileged one under root.
+fn server_user() -> Result<(u32, u32), String> {
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    if uid != 0 {
+        // SAFETY: getgid has no preconditions.
+        return Ok((uid, unsafe { libc::getgid() }));
+    }
+    for name in [c"postgres", c"nobody"] {
+        // SAFETY: `name` is NUL-terminated; the result is read at once, before
+        // any other call that could reuse the static buffer.
+        let entry = unsafe { libc::getpwnam(name.as_ptr()) };
+        if !entry.is_null() {
+            // SAFETY: a non-null result points to a valid passwd record.
+            let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
+            if uid != 0 {
+                return Ok((uid, gid));
+            }
+        }
+    }
+    Err("running as root and neither a `postgres` nor a `nobody` user exists to run the server as; \
+         create one (`useradd --system postgres`)"
+        .to_string())
+}
+
+fn make_dir(path: &Path, mode: u32, owner: (u32, u32)) -> Result<(), String> {
+    std::fs::create_dir_all(path)
+        .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)))
+        .and_then(|()| std::os::unix::fs::chown(path, Some(owner.0), Some(owner.1)))
+        .map_err(|e| format!("cannot make {}: {e}", path.display()))
+}
+
+impl Cluster {
+    fn start() -> Result<Cluster, String> {
+        let bin = bin_dir()?;
+        let user = server_user()?;
+        // SAFETY: getuid has no preconditions.
+        let me = unsafe { (libc::getuid(), libc::getgid()) };
+        let root = std::env::temp_dir().join(format!("companion-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        make_dir(&root, 0o755, me)?;
+        let data = root.join("data");
+        let socket_dir = root.join("socket");
+        make_dir(&data, 0o700, user)?;
+        make_dir(&socket_dir, 0o700, user)?;
+
+        let initdb = Command::new(bin.join("initdb"))
+            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+            .args(["--locale", "C", "-D"])
+            .arg(&data)
+            .uid(user.0)
+            .gid(user.1)
+            .current_dir(&root)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", bin.join("initdb").display()))?;
+        if !initdb.status.success() {
+            let _ = std::fs::remove_dir_all(&root);
+            return Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&initdb.stderr).trim()
+            ));
+        }
+
+        let log = root.join("server.log");
+        let log_file = std::fs::File::create(&log)
+            .map_err(|e| format!("cannot make {}: {e}", log.display()))?;
+        let log_err = log_file
+            .try_clone()
+            .map_err(|e| format!("cannot open {} twice: {e}", log.display()))?;
+        // fsync and synchronous_commit keep their defaults (on): the store
+        // refuses a server without them, and the tests hold it to that.
+        let server = Command::new(bin.join("postgres"))
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(&socket_dir)
+            .args(["-c", "listen_addresses=", "-c", "max_connections=200"])
+            .uid(user.0)
+            .gid(user.1)
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", bin.join("postgres").display()))?;
+        let pid = server.id();
+
+        // The watchdog: waits for the test process's end (EOF on stdin), then
+        // stops the server immediately, waits for it to go, and removes the
+        // cluster. It lives in its own process group, so a terminal's Ctrl-C
+        // reaches the test process and, through the pipe, the watchdog.
+        let script = format!(
+            "cat >/dev/null; kill -QUIT {pid} 2>/dev/null; \
+             i=0; while [ -e '{data}/postmaster.pid' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; \
+             rm -rf '{root}'",
+            data = data.display(),
+            root = root.display(),
+        );
+        let mut watchdog = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot start the server's watchdog (sh): {e}"))?;
+        let pipe = watchdog
+            .stdin
+            .take()
+            .expect("the watchdog's stdin is piped");
+
+        let cluster = Cluster {
+            bin,
+            root,
+            socket_dir,
+            pid,
+            _watchdog_pipe: Mutex::new(pipe),
+            _watchdog: Mutex::new(watchdog),
+            server: Mutex::new(server),
+        };
+        cluster.wait_ready(&log)?;
+        cluster.psql("postgres", &format!("CREATE DATABASE {TEMPLATE}"))?;
+        // A mark that shows a test's database was copied from the template.
+        cluster.psql(
+            TEMPLATE,
+            "CREATE TABLE harness_template_mark (made_by text); \
+             INSERT INTO harness_template_mark VALUES ('tests/integration/postgres.rs')",
+        )?;
+        Ok(cluster)
+    }
+
+    fn wait_ready(&self, log: &Path) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            if self.psql("postgres", "SELECT 1").is_ok() {
+                return Ok(());
+            }
+            let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
+            if let Ok(Some(status)) = server.try_wait() {
+                return Err(format!(
+                    "the server exited ({status}) while starting; its log:\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                ));
+            }
+            drop(server);
+            if started.elapsed() > START_WITHIN {
+                return Err(format!(
+                    "the server did not accept connections within {}s; its log:\n{}",
+                    START_WITHIN.as_secs(),
+                    std::fs::read_to_string(log).unwrap_or_default()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Runs `sql` in `database` with psql, stopping at the first error;
+    /// returns the unaligned, tuples-only output.
+    fn psql(&self, database: &str, sql: &str) -> Result<String, String> {
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-U",
+                "postgres",
+            ])
+            .arg("-h")
+            .arg(&self.socket_dir)
+            .args(["-d", database, "-c", sql])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run psql: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+        } else {
+            Err(format!(
+                "psql in {database}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
+    fn new_database(&'static self) -> Database {
+        let n = NEXT_DATABASE.fetch_add(1, Ordering::Relaxed);
+        let name = format!("test_{n}");
+        self.psql(
+            "postgres",
+            &format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"),
+        )
+        .unwrap_or_else(|e| panic!("cannot make the test's database: {e}"));
+        Database {
+            name,
+            cluster: self,
+        }
+    }
+}
+
+impl Database {
+    /// Runs `sql` here; panics with the server's words if it fails.
+    pub fn sql(&self, sql: &str) -> String {
+        self.cluster
+            .psql(&self.name, sql)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs `sql` here; the server's words if it fails.
+    pub fn try_sql(&self, sql: &str) -> Result<String, String> {
+        self.cluster.psql(&self.name, sql)
+    }
+
+    /// The server's process id.
+    pub fn server_pid(&self) -> u32 {
+        self.cluster.pid
+    }
+
+    /// The directory the cluster lives in (removed when the test process ends).
+    pub fn cluster_dir(&self) -> &Path {
+        &self.cluster.root
+    }
+}
+
+// ------------------------------------------------------------------ tests
+
+/// Whether a process with this id is alive (and not a zombie).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name in parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// The environment variable that makes `holder` a helper for the tests below.
+const HOLDER_MODE: &str = "COMPANION_TEST_PG_HOLDER";
+
+/// Starts a server and says so. Run on its own it checks only that; the tests
+/// below run it in a child test process (`HOLDER_MODE` = `hold` or `panic`)
+/// that prints the server's pid and directory, then waits to be killed or
+/// panics.
+#[test]
+#[ignore = "a helper the tests below run in a child process"]
+fn holder() {
+    let Some(db) = database() else { return };
+    assert_eq!(db.sql("SELECT 1"), "1");
+    match std::env::var(HOLDER_MODE).as_deref() {
+        Ok("hold") => {
+            println!("SERVER {} {}", db.server_pid(), db.cluster_dir().display());
+            std::thread::sleep(Duration::from_secs(600));
+        }
+        Ok("panic") => {
+            println!("SERVER {} {}", db.server_pid(), db.cluster_dir().display());
+            panic!("the holder panics on purpose");
+        }
+        _ => {}
+    }
+}
+
+/// Runs `holder` in a child test process in `mode`; returns the child and,
+/// read from its output, the server's pid and directory.
+fn spawn_holder(mode: &str, env: &[(&str, &str)]) -> (Child, Option<(u32, PathBuf)>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(std::env::current_exe().expect("test executable"))
+        .args(["postgres::holder", "--exact", "--ignored", "--nocapture"])
+        .env(HOLDER_MODE, mode)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the test binary runs again");
+    let stdout = child.stdout.take().expect("piped");
+    let server = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let rest = line.strip_prefix("SERVER ")?;
+            let (pid, dir) = rest.split_once(' ')?;
+            Some((pid.parse().ok()?, PathBuf::from(dir)))
+        });
+    (child, server)
+}
+
+/// Waits up to ten seconds for the server to be gone and its directory removed.
+fn assert_gone(pid: u32, dir: &Path, how: &str) {
+    let started = Instant::now();
+    while (alive(pid) || dir.exists()) && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !alive(pid),
+        "the server (pid {pid}) outlived a test process that {how}"
+    );
+    assert!(
+        !dir.exists(),
+        "{} is left behind by a test process that {how}",
+        dir.display()
+    );
+}
+
+#[test]
+fn no_server_outlives_a_test_process_killed_with_sigkill() {
+    if database().is_none() {
+        return;
+    }
+    let (mut child, server) = spawn_holder("hold", &[]);
+    let (pid, dir) = server.expect("the holder printed its server");
+    assert!(alive(pid), "the holder's server is running");
+    child.kill().expect("SIGKILL the holder");
+    child.wait().expect("reap the holder");
+    assert_gone(pid, &dir, "was killed with SIGKILL");
+}
+
+#[test]
+fn no_server_outlives_a_test_that_panics() {
+    if database().is_none() {
+        return;
+    }
+    let (mut child, server) = spawn_holder("panic", &[]);
+    let (pid, dir) = server.expect("the holder printed its server");
+    let status = child.wait().expect("the holder ends");
+    assert!(!status.success(), "the holder panicked, so its run failed");
+    assert_gone(pid, &dir, "panicked");
+}
+
+#[test]
+fn under_ci_a_server_that_cannot_start_fails_the_test_and_elsewhere_says_why() {
+    let empty = std::env::temp_dir().join(format!("companion-no-pg-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("an empty folder");
+    let empty_str = empty.to_str().expect("utf-8 temp dir");
+    let env = [("COMPANION_TEST_PG_BINDIR", empty_str)];
+
+    let (mut child, _) = spawn_holder("check", &[env[0], ("CI", "true")]);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().expect("piped"), &mut stderr)
+        .expect("read stderr");
+    let status = child.wait().expect("the holder ends");
+    assert!(!status.success(), "under CI=true a missing server fails");
+    assert!(
+        stderr.contains("CI=true and the tests' PostgreSQL server cannot start")
+            && stderr.contains("/usr/lib/postgresql/15/bin"),
+        "the failure says why and what would work:\n{stderr}"
+    );
+
+    let (mut child, _) = spawn_holder("check", &[env[0], ("CI", "")]);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().expect("piped"), &mut stderr)
+        .expect("read stderr");
+    let status = child.wait().expect("the holder ends");
+    let _ = std::fs::remove_dir(&empty);
+    assert!(
+        status.success(),
+        "outside CI a missing server skips:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("PostgreSQL not tested here") && stderr.contains("initdb"),
+        "the skip says why:\n{stderr}"
+    );
+}
+
+#[test]
+fn each_test_gets_its_own_database_copied_from_the_template() {
+    let (Some(one), Some(two)) = (database(), database()) else {
+        return;
+    };
+    assert_ne!(one.name, two.name);
+    for db in [&one, &two] {
+        assert_eq!(
+            db.sql("SELECT made_by FROM harness_template_mark"),
+            "tests/integration/postgres.rs",
+            "{} was made from the template",
+            db.name
+        );
+    }
+    one.sql("CREATE TABLE only_in_one (x int)");
+    let err = two
+        .try_sql("SELECT * FROM only_in_one")
+        .expect_err("a table made in one test's database is not in another's");
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn the_tests_server_keeps_durable_defaults_and_listens_on_no_network() {
+    let Some(db) = database() else { return };
+    assert_eq!(db.sql("SHOW fsync"), "on");
+    assert_eq!(db.sql("SHOW synchronous_commit"), "on");
+    assert_eq!(db.sql("SHOW listen_addresses"), "");
+    let sockets = db.sql("SHOW unix_socket_directories");
+    let mode = std::fs::metadata(&sockets)
+        .expect("the socket directory")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "only the server's user may enter {sockets}"
+    );
+}
