@@ -246,6 +246,7 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         | Action::ShareAsk(_)
         | Action::Share { .. }
         | Action::Withdraw(_)
+        | Action::Reopen
         | Action::DeleteAnyway(_) => return None,
     };
     let command = CATALOGUE.iter().find(|c| c.name == name)?;

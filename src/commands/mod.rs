@@ -143,6 +143,8 @@ pub enum Action {
     },
     /// Withdraw my shared post of one reflection from the group's thread.
     Withdraw(u64),
+    /// Reopen the form I submitted that could not be kept whole, as I typed it.
+    Reopen,
 }
 
 /// A file attached to a reply (exports).
@@ -442,9 +444,26 @@ fn search_reply(library: &Library, hits: &[SearchHit], spelling: Spelling) -> Re
     let results = result_lines(library, hits);
     Reply {
         visibility: Visibility::Private,
-        text: Some(format!("Best matches ({}):", results.len())),
+        text: Some(best_matches(results.len(), &hits[0])),
         results,
         ..Reply::default()
+    }
+}
+
+/// The line above search results. When the first result is a guess from one
+/// of several words, it says which word it went by, so the member can
+/// rephrase rather than wonder why the rest of their sentence was ignored.
+fn best_matches(count: usize, first: &SearchHit) -> String {
+    if !first.is_guess_from_one_word() {
+        return format!("Best matches ({count}):");
+    }
+    match first.matched_words.iter().next() {
+        Some(word) => format!(
+            "Best matches ({count}), found by one of your words only, “{word}”: other words of your own may find a closer one."
+        ),
+        None => format!(
+            "Best matches ({count}), a guess: none of your words matched as typed, so other words of your own may find a closer one."
+        ),
     }
 }
 
@@ -641,6 +660,41 @@ mod tests {
             assert!(
                 plain.starts_with(&line.label) && plain.contains(" · "),
                 "{plain}"
+            );
+        }
+    }
+
+    /// A first result found by one word of a sentence says which word, so
+    /// the member can rephrase; a result found by the sentence does not.
+    #[test]
+    fn a_guess_from_one_word_says_which_word() {
+        let f = framework();
+        let said = |query: &str| {
+            handle(
+                &f,
+                &Command::Search {
+                    query: query.into(),
+                    limit: DEFAULT_LIMIT,
+                },
+            )
+            .text
+            .unwrap_or_default()
+        };
+        let guess = said("the photocopier broke during our supervision");
+        assert!(
+            guess.starts_with("Best matches (")
+                && guess.contains("found by one of your words only, “supervision”"),
+            "{guess}"
+        );
+        for sure in [
+            "she can't decide between two job offers",
+            "sponsor",
+            "goal setting",
+        ] {
+            let text = said(sure);
+            assert!(
+                text.starts_with("Best matches (") && text.ends_with("):"),
+                "{sure}: {text}"
             );
         }
     }

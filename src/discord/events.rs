@@ -108,6 +108,10 @@ async fn what_a_click_opens(
             Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,
         },
+        Some(Action::Reopen) => match personal::reopened_modal(data, member)? {
+            Ok(modal) => return Ok(Opened::Modal(modal)),
+            Err(reply) => reply,
+        },
         Some(Action::ReflectOn(id)) => {
             return Ok(Opened::Modal(personal::new_modal(
                 data,

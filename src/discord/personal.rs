@@ -79,16 +79,16 @@ pub struct Prefill<'a> {
     pub text: &'a str,
     /// The tags, as typed.
     pub tags: &'a str,
-    /// The kind of work.
-    pub mode: Mode,
-    /// Time spent, in minutes.
-    pub minutes: Option<u32>,
+    /// The kind of work, as written (a new form's is the default kind).
+    pub mode: &'a str,
+    /// Time spent, as written.
+    pub minutes: &'a str,
 }
 
 /// The reflection modal: title, text, tags, mode, time spent (Discord's
 /// five-field limit).
 pub fn reflection_modal(
-    purpose: &ModalPurpose,
+    custom_id: String,
     heading: &str,
     prefill: &Prefill<'_>,
     placeholder: &str,
@@ -134,12 +134,14 @@ pub fn reflection_modal(
     if !tags.is_empty() {
         tags_input = tags_input.value(fit(tags, 100));
     }
-    let mode_input =
+    let mut mode_input =
         CreateInputText::new(InputTextStyle::Short, "Kind of work", custom_id::FIELD_MODE)
             .required(false)
             .max_length(20)
-            .placeholder("therapy, coaching, integrated or other")
-            .value(mode.as_str());
+            .placeholder("therapy, coaching, integrated or other");
+    if !mode.is_empty() {
+        mode_input = mode_input.value(fit(mode, 20));
+    }
     let mut minutes_input = CreateInputText::new(
         InputTextStyle::Short,
         "Time spent, for a CPD record (optional)",
@@ -148,10 +150,10 @@ pub fn reflection_modal(
     .required(false)
     .max_length(20)
     .placeholder("e.g. 45 or 1h 30");
-    if let Some(m) = minutes {
-        minutes_input = minutes_input.value(minutes_text(m));
+    if !minutes.is_empty() {
+        minutes_input = minutes_input.value(fit(minutes, 20));
     }
-    CreateModal::new(custom_id::modal(purpose), fit(heading, 45)).components(vec![
+    CreateModal::new(custom_id, fit(heading, 45)).components(vec![
         CreateActionRow::InputText(title_input),
         CreateActionRow::InputText(text_input),
         CreateActionRow::InputText(tags_input),
@@ -164,11 +166,12 @@ pub fn reflection_modal(
 pub fn new_modal(data: &Data, tags: &str, model: &str) -> CreateModal {
     let model = data.models.get_or_free(model);
     reflection_modal(
-        &ModalPurpose::New(model.id.clone()),
+        custom_id::modal(&ModalPurpose::New(model.id.clone())),
         &format!("Reflection: {}", model.name),
         &Prefill {
             text: &model.template,
             tags,
+            mode: Mode::default().as_str(),
             ..Prefill::default()
         },
         model
@@ -191,14 +194,14 @@ pub fn edit_modal(
             too_long_for_the_form(id, r.text.chars().count()),
         ))),
         Some(r) => Ok(Ok(reflection_modal(
-            &ModalPurpose::Edit(id),
+            custom_id::modal(&ModalPurpose::Edit(id)),
             &format!("Edit reflection #{id}"),
             &Prefill {
                 title: &r.title,
                 text: &r.text,
                 tags: &tags_text(&r.competences),
-                mode: r.mode,
-                minutes: r.minutes,
+                mode: r.mode.as_str(),
+                minutes: &r.minutes.map(minutes_text).unwrap_or_default(),
             },
             "",
         ))),
@@ -206,17 +209,50 @@ pub fn edit_modal(
     }
 }
 
+/// The form `member` submitted that could not be kept whole, reopened as
+/// they typed it, or the reply saying nothing is held any more.
+pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Reply>, BotError> {
+    let Some(held) = data.store.held_form(member, data.clock.now())? else {
+        return Ok(Err(Reply::user_error(format!(
+            "Nothing you typed is held any more: a form is kept for {} hours after it could not be saved whole. `/reflect` starts a new one; `/reflections list` shows what was saved.",
+            form::HOLD_FORM_FOR.num_hours()
+        ))));
+    };
+    let (purpose, heading) = match &held.purpose {
+        form::HeldFor::New(model) => (
+            ModalPurpose::New(model.clone()),
+            format!("Reflection: {}", data.models.get_or_free(model).name),
+        ),
+        form::HeldFor::Edit(id) => (ModalPurpose::Edit(*id), format!("Edit reflection #{id}")),
+    };
+    let typed = &held.typed;
+    let field = |f: &Option<String>| f.clone().unwrap_or_default();
+    Ok(Ok(reflection_modal(
+        custom_id::modal_reopened(&purpose),
+        &heading,
+        &Prefill {
+            title: &field(&typed.title),
+            text: &field(&typed.text),
+            tags: &field(&typed.tags),
+            mode: &field(&typed.mode),
+            minutes: &field(&typed.minutes),
+        },
+        "",
+    )))
+}
+
 /// A submitted reflection modal: saved (or updated) for the member who
 /// submitted it. The text is never lost to a bad tag, kind or time: each is
-/// named with its reason, the rest is kept, and the reply's Edit button
-/// reopens the form with what was saved.
+/// named with its reason, the rest is kept, and the form as typed is held
+/// (sealed in the store, for [`form::HOLD_FORM_FOR`]) for the reply's
+/// Reopen button; a form with no text is held the same way, nothing saved.
 pub async fn submitted(
     ctx: &serenity::Context,
     submit: &ModalInteraction,
     data: &Data,
 ) -> Result<(), BotError> {
     let reply = match custom_id::parse_modal(&submit.data.custom_id) {
-        Some(purpose) => save_submission(data, submit, purpose)?,
+        Some((purpose, reopened)) => save_submission(data, submit, purpose, reopened)?,
         None => Reply::user_error(
             "That form is not one this bot can answer any more. Try `/reflect`.".into(),
         ),
@@ -234,6 +270,7 @@ fn save_submission(
     data: &Data,
     submit: &ModalInteraction,
     purpose: ModalPurpose,
+    reopened: bool,
 ) -> Result<Reply, BotError> {
     let field = |name: &str| -> Option<String> {
         submit
@@ -273,14 +310,66 @@ fn save_submission(
             None => return answer(data, member, None, Personal::View(*id)),
         },
     };
+    let held_for = match &purpose {
+        ModalPurpose::New(model) => form::HeldFor::New(model.clone()),
+        ModalPurpose::Edit(id) => form::HeldFor::Edit(*id),
+    };
     let filled = match filled {
         Ok(filled) => filled,
-        Err(why) => return Ok(Reply::user_error(why)),
+        Err(why) => {
+            // Nothing saved: what was typed is held for the member to reopen.
+            let held = form::Held {
+                purpose: held_for,
+                typed,
+            };
+            data.store.hold_form(member, &held, data.clock.now())?;
+            // Its time, and any form it replaced, are the upkeep's to erase.
+            data.scheduler.changed();
+            let mut reply = Reply::user_error(format!("{why} {}", personal::form_held_note()));
+            reply.actions = vec![crate::commands::Action::Reopen];
+            return Ok(reply);
+        }
     };
     let command = match id {
         Some(id) => Personal::Edit(id, filled.draft),
         None => Personal::Save(filled.draft),
     };
     let reply = answer(data, member, guild, command)?;
-    Ok(personal::with_form_notes(reply, &filled.notes))
+    if reply.is_error {
+        return Ok(reply);
+    }
+    let saved = reply.actions.iter().find_map(|a| match a {
+        crate::commands::Action::Edit(n) | crate::commands::Action::View(n) => Some(*n),
+        _ => None,
+    });
+    let now = data.clock.now();
+    let held = match saved {
+        // Saved, with fields refused: the form as typed is held, to reopen
+        // as an edit of what was saved.
+        Some(n) if !filled.notes.is_empty() => {
+            let held = form::Held {
+                purpose: form::HeldFor::Edit(n),
+                typed,
+            };
+            match data.store.hold_form(member, &held, now) {
+                Ok(()) => {
+                    data.scheduler.changed();
+                    true
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a form with refused fields could not be held");
+                    false
+                }
+            }
+        }
+        _ => false,
+    };
+    if reopened && !held {
+        // The reopened form is kept whole now: what was held for it goes.
+        if let Err(e) = data.store.let_go_of_form(member, now) {
+            tracing::warn!(error = %e, "a held form could not be let go of");
+        }
+        data.scheduler.changed();
+    }
+    Ok(personal::with_form_notes(reply, &filled.notes, held))
 }

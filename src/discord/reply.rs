@@ -68,6 +68,7 @@ pub mod custom_id {
                 if *anonymous { "anon" } else { "named" }
             ),
             Action::Withdraw(n) => format!("withdraw:{n}"),
+            Action::Reopen => "reopen:held".to_string(),
         }
     }
 
@@ -118,6 +119,7 @@ pub mod custom_id {
                     .then_some(Action::Share { id, anonymous, tag })
             }
             "withdraw" => number(rest).map(Action::Withdraw),
+            "reopen" if rest == "held" => Some(Action::Reopen),
             "tag" => {
                 let (n, id) = rest.split_once(':')?;
                 Some(Action::AddTag(number(n)?, id.parse().ok()?))
@@ -143,9 +145,25 @@ pub mod custom_id {
         }
     }
 
-    /// The purpose of a modal, if it is one of ours.
-    pub fn parse_modal(value: &str) -> Option<ModalPurpose> {
-        let rest = value.strip_prefix("reflect:")?;
+    /// The custom id of a held form reopened for `purpose`: submitting it
+    /// lets go of the held form once it is kept whole.
+    pub fn modal_reopened(purpose: &ModalPurpose) -> String {
+        format!(
+            "reflect:again:{}",
+            modal(purpose).trim_start_matches("reflect:")
+        )
+    }
+
+    /// The purpose of a modal, if it is one of ours, and whether it is a
+    /// held form reopened.
+    pub fn parse_modal(value: &str) -> Option<(ModalPurpose, bool)> {
+        match value.strip_prefix("reflect:again:") {
+            Some(rest) => parse_purpose(rest).map(|p| (p, true)),
+            None => parse_purpose(value.strip_prefix("reflect:")?).map(|p| (p, false)),
+        }
+    }
+
+    fn parse_purpose(rest: &str) -> Option<ModalPurpose> {
         match rest.split_once(':')? {
             ("new", model)
                 if !model.is_empty()
@@ -416,6 +434,7 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
                         ("Yes, forget everything".to_string(), ButtonStyle::Danger)
                     }
                     Action::ReflectOn(_) => ("Reflect privately".to_string(), ButtonStyle::Primary),
+                    Action::Reopen => ("Reopen what I typed".to_string(), ButtonStyle::Primary),
                     Action::ShareAsk(_) => (
                         "Share in this week's thread…".to_string(),
                         ButtonStyle::Secondary,
@@ -462,6 +481,7 @@ mod tests {
             Action::ConfirmDelete(3),
             Action::ConfirmForget,
             Action::ReflectOn(id),
+            Action::Reopen,
             Action::ShareAsk(4),
             Action::Share {
                 id: 4,
@@ -511,6 +531,7 @@ mod tests {
             "share:1:anon:0123456789abcdeg",
             "withdraw:0",
             "forget:now",
+            "reopen:other",
             "delete:18446744073709551616",
         ] {
             assert_eq!(custom_id::parse(forged), None, "{forged}");
@@ -518,7 +539,11 @@ mod tests {
         for purpose in [ModalPurpose::New("gibbs".into()), ModalPurpose::Edit(7)] {
             assert_eq!(
                 custom_id::parse_modal(&custom_id::modal(&purpose)),
-                Some(purpose)
+                Some((purpose.clone(), false))
+            );
+            assert_eq!(
+                custom_id::parse_modal(&custom_id::modal_reopened(&purpose)),
+                Some((purpose, true))
             );
         }
         for forged in [
@@ -526,6 +551,8 @@ mod tests {
             "reflect:edit:0",
             "reflect:new:../x",
             "reflect:other:1",
+            "reflect:again:again:new:gibbs",
+            "reflect:again:edit:0",
             "x",
         ] {
             assert_eq!(custom_id::parse_modal(forged), None, "{forged}");

@@ -224,7 +224,7 @@ pub fn model<'m>(models: &'m Models, typed: &str) -> Result<&'m Model, String> {
 /// What a member typed into a form, field by field, as typed. `None` is a
 /// field not given (input that ended, or a form without it): it keeps what
 /// the reflection had, or the default for a new one.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Typed {
     /// The title.
     pub title: Option<String>,
@@ -237,6 +237,31 @@ pub struct Typed {
     /// The time spent.
     pub minutes: Option<String>,
 }
+
+/// A form a member submitted that could not be kept whole (no text, or a
+/// field refused), held as typed so the member can reopen it and correct
+/// it: the store keeps it sealed for [`HOLD_FORM_FOR`], and forget-me
+/// erases it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Held {
+    /// What submitting it again does.
+    pub purpose: HeldFor,
+    /// Every field as the member typed it, refused values included.
+    pub typed: Typed,
+}
+
+/// What a held form is for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum HeldFor {
+    /// A new reflection written with this model (nothing was saved).
+    New(String),
+    /// Reflection n (saved, or being edited), to correct what was refused.
+    Edit(u64),
+}
+
+/// How long a held form is kept for its member to reopen. Afterwards it is
+/// erased as a deleted reflection is.
+pub const HOLD_FORM_FOR: chrono::Duration = chrono::Duration::hours(24);
 
 /// What a form is filled over.
 #[derive(Debug, Clone, Copy)]

@@ -51,6 +51,13 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// (a store closed a moment ago in this process, a console finishing).
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How long to wait for sled's own lock on a generation that a handle in
+/// this process, just dropped, still holds: sled lets go from its threads,
+/// and on a loaded machine that was seen to take over 2 s. Only this process
+/// can hold it (the data directory's lock keeps others out), so waiting
+/// longer delays no refusal.
+const SLED_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// The steps of replacing the live generation, in order; a crash between any
 /// two leaves exactly one complete generation named by `CURRENT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -773,14 +780,14 @@ fn sled_config(dir: &Path) -> sled::Config {
         .flush_every_ms(None)
 }
 
-/// Opens sled at `dir`, waiting up to [`LOCK_PATIENCE`] for a handle this
+/// Opens sled at `dir`, waiting up to [`SLED_LOCK_PATIENCE`] for a handle this
 /// process closed a moment ago (sled's threads let go of its lock late).
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     let started = std::time::Instant::now();
     loop {
         match sled_config(dir).open() {
             Err(sled::Error::Io(e))
-                if e.kind() == ErrorKind::WouldBlock && started.elapsed() < LOCK_PATIENCE =>
+                if e.kind() == ErrorKind::WouldBlock && started.elapsed() < SLED_LOCK_PATIENCE =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }

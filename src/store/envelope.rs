@@ -62,6 +62,12 @@ fn record_aad(record_key: &[u8]) -> Vec<u8> {
     aad
 }
 
+fn held_aad(member: u64) -> Vec<u8> {
+    let mut aad = b"held-form:".to_vec();
+    aad.extend_from_slice(&member.to_be_bytes());
+    aad
+}
+
 fn summary_aad(record_key: &[u8]) -> Vec<u8> {
     let mut aad = b"summary:".to_vec();
     aad.extend_from_slice(record_key);
@@ -229,6 +235,26 @@ impl Envelope {
         let plaintext = key.open(&summary_aad(record_key), sealed)?;
         decode_summary(&plaintext)
             .ok_or_else(|| StoreError::Corrupt("a summary has an unknown layout".into()))
+    }
+
+    /// Seals a member's held form with their data key, bound to the member.
+    pub fn seal_held_form(
+        &self,
+        key: &SecretKey,
+        member: u64,
+        held: &crate::reflections::form::Held,
+    ) -> Result<Vec<u8>, StoreError> {
+        seal_json(key, &held_aad(member), held)
+    }
+
+    /// Opens a form sealed by [`Envelope::seal_held_form`].
+    pub fn open_held_form(
+        &self,
+        key: &SecretKey,
+        member: u64,
+        sealed: &[u8],
+    ) -> Result<crate::reflections::form::Held, StoreError> {
+        open_json(key, &held_aad(member), sealed, "a held form")
     }
 
     /// The fingerprint of one stored record: which tree, its key, its bytes.

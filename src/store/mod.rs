@@ -12,6 +12,7 @@ mod backup;
 pub mod crypto;
 mod disk;
 pub mod envelope;
+mod held;
 mod keys;
 mod members;
 mod pace;
@@ -64,6 +65,10 @@ mod trees {
     /// a withdrawal replaced without changing what the member wrote; keyed
     /// like the reflection. An edit or a delete erases them with it.
     pub const SUPERSEDED: &str = "superseded";
+    /// A form a member submitted that could not be kept whole, as typed,
+    /// sealed with their data key after the time it was held (seconds, i64
+    /// BE); keyed by member id. See `Store::hold_form`.
+    pub const HELD_FORMS: &str = "held_forms";
 }
 
 /// The longest a deleted reflection, or the version an edit replaced, stays
@@ -354,6 +359,7 @@ struct Trees {
     group_counts: sled::Tree,
     member_settings: sled::Tree,
     superseded: sled::Tree,
+    held_forms: sled::Tree,
 }
 
 impl Trees {
@@ -370,6 +376,7 @@ impl Trees {
             group_counts: db.open_tree(trees::GROUP_COUNTS)?,
             member_settings: db.open_tree(trees::MEMBER_SETTINGS)?,
             superseded: db.open_tree(trees::SUPERSEDED)?,
+            held_forms: db.open_tree(trees::HELD_FORMS)?,
         })
     }
 }
@@ -871,7 +878,9 @@ impl Store {
                 if paced && piece >= pace::PIECE {
                     // Written and synced a piece at a time, with a rest
                     // after each: the others' saves find the disk free.
-                    generation.sync_all()?;
+                    // (One sync of the log per piece; every file and folder
+                    // is synced once the copy is whole.)
+                    generation.commit()?;
                     started = pace::breathe(started);
                     piece = 0;
                 }
@@ -881,7 +890,8 @@ impl Store {
         Ok(Live { generation, t })
     }
 
-    /// Periodic care, called by the front-end's clock: makes pending
+    /// Periodic care, called by the front-end's clock: erases held forms
+    /// past their time, makes pending
     /// erasures real once they are [`ERASE_WITHIN`] old, and writes an
     /// automatic backup every [`BACKUP_EVERY`]. Returns when to call again.
     pub fn maintain(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
@@ -889,6 +899,11 @@ impl Store {
         // Nobody waits for the upkeep: its rewrite and backups are paced.
         let _paced = pace::Paced::start();
         let mut next = later(now, BACKUP_EVERY);
+        // Held forms past their time are erased as a delete is (within
+        // the same bound, by the rewrite below or at a later call).
+        if let Some(due) = self.let_go_of_old_forms(now)? {
+            next = next.min(later(due, chrono::Duration::seconds(1)));
+        }
         if let Some(since) = self.erasure_pending_since()? {
             let start_by = later(since, ERASE_WITHIN - REWRITE_MARGIN);
             if now >= start_by {

@@ -106,7 +106,7 @@ impl<T> Default for Readable<T> {
     }
 }
 
-fn storage(e: TransactionError<StoreError>) -> StoreError {
+pub(super) fn storage(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e,
         TransactionError::Storage(e) => StoreError::Db(e),
@@ -116,7 +116,7 @@ fn storage(e: TransactionError<StoreError>) -> StoreError {
 impl Store {
     /// The member's data key; with `create`, made on first use and stored
     /// wrapped by compare-and-swap, so two first saves at once share one key.
-    fn data_key(
+    pub(super) fn data_key(
         &self,
         live: &Live,
         member: u64,
@@ -634,6 +634,11 @@ impl Store {
                         prints.push(envelope.fingerprint(name.as_bytes(), &mk, &v));
                     }
                 }
+                // A form held for the member goes too.
+                let held = live.t.held_forms.get(mk)?;
+                if let Some(v) = &held {
+                    prints.push(envelope.fingerprint(trees::HELD_FORMS.as_bytes(), &mk, v));
+                }
                 // A reminder changes every week: older copies in backups
                 // are named by the member alone.
                 prints.push(envelope.fingerprint(trees::MEMBER_SETTINGS.as_bytes(), &mk, b""));
@@ -676,6 +681,9 @@ impl Store {
                         Ok::<(), ConflictableTransactionError<StoreError>>(())
                     })
                     .map_err(storage)?;
+                if held.is_some() {
+                    live.t.held_forms.remove(mk)?;
+                }
                 self.commit(live)?;
                 Ok(reflections.len())
             })?
@@ -815,6 +823,7 @@ impl Store {
             Ok(live.t.member_keys.contains_key(prefix)?
                 || live.t.counters.contains_key(prefix)?
                 || live.t.member_settings.contains_key(prefix)?
+                || live.t.held_forms.contains_key(prefix)?
                 || live.t.reflections.scan_prefix(prefix).next().is_some())
         })
     }

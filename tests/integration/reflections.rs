@@ -181,14 +181,96 @@ async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
             && said.contains("It is kept as integrated"),
         "an edit keeps what it cannot read, and nothing is lost: {said}"
     );
-    assert!(said.contains("Edit #1 reopens the form"), "{said}");
+    assert!(
+        said.contains(
+            "What you typed is kept for 24 hours: Reopen brings the form back as you typed it."
+        ),
+        "{said}"
+    );
     assert_eq!(
-        edited["data"]["components"][0]["components"][0]["custom_id"], "edit:1",
+        edited["data"]["components"][0]["components"][0]["custom_id"], "reopen:held",
         "the form reopens from the reply: {edited}"
     );
     // Only the bad tag is dropped: C3.5 stays.
     let view = reflections(&fake, ALICE, "view", number(1)).await;
     assert!(view.to_string().contains("C3.5"), "{view}");
+    // Reopened, the form is as typed, refused values included, to correct.
+    let reopened = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "reopen:held"))
+        .await;
+    assert_eq!(reopened["type"], 9, "{reopened}");
+    assert_eq!(reopened["data"]["custom_id"], "reflect:again:edit:1");
+    assert_eq!(
+        modal_values(&reopened),
+        ["Renamed", "A calmer account.", "C3.5, 9.9", "nonsense", ""]
+    );
+    // Nobody else reopens it: the member comes from Discord, not the button.
+    let other = fake
+        .interact(fixtures::button(fake.next_id(), BOB, "reopen:held"))
+        .await;
+    assert!(
+        content(&other).starts_with("Nothing you typed is held any more"),
+        "{other}"
+    );
+    let corrected = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "reflect:again:edit:1",
+            &[
+                ("title", "Renamed"),
+                ("text", "A calmer account."),
+                ("tags", "C3.5, C2.8"),
+                ("mode", "coaching"),
+            ],
+        ))
+        .await;
+    let said = content(&corrected);
+    assert!(
+        said.contains("#1 updated") && !said.contains("Not everything"),
+        "{said}"
+    );
+    // Kept whole now: the held form is let go of.
+    let gone = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "reopen:held"))
+        .await;
+    assert!(
+        content(&gone).starts_with("Nothing you typed is held any more"),
+        "{gone}"
+    );
+
+    // A form with no text saves nothing, and keeps what was typed.
+    let blank = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "reflect:new:gibbs",
+            &[
+                ("title", "Before the next session"),
+                ("text", "   "),
+                ("tags", "C3.5"),
+                ("mode", "therapy"),
+                ("minutes", "50"),
+            ],
+        ))
+        .await;
+    let said = content(&blank);
+    assert!(
+        said.contains("What you typed is kept for 24 hours"),
+        "{said}"
+    );
+    assert_eq!(
+        blank["data"]["components"][0]["components"][0]["custom_id"],
+        "reopen:held"
+    );
+    let reopened = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "reopen:held"))
+        .await;
+    assert_eq!(reopened["data"]["custom_id"], "reflect:again:new:gibbs");
+    assert_eq!(
+        modal_values(&reopened),
+        ["Before the next session", "   ", "C3.5", "therapy", "50"]
+    );
 
     // A new reflection whose kind of work is none of them is filed as other,
     // never as coaching, and says so; its time is refused by itself.
@@ -218,7 +300,7 @@ async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
         "{said}"
     );
     assert_eq!(
-        saved["data"]["components"][0]["components"][0]["custom_id"], "edit:2",
+        saved["data"]["components"][0]["components"][0]["custom_id"], "reopen:held",
         "{saved}"
     );
 
@@ -802,4 +884,19 @@ async fn a_list_leads_to_its_next_page() {
     );
     bot.stop().await;
     fake.assert_bodies_valid();
+}
+
+/// The values a modal opens with, field by field (empty where none).
+fn modal_values(modal: &Value) -> Vec<String> {
+    modal["data"]["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| {
+            row["components"][0]["value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
 }

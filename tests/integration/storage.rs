@@ -850,3 +850,96 @@ fn the_service_unit_passes_the_key_as_a_credential_and_its_command_line_parses()
         run.stderr
     );
 }
+
+/// A form held for its member (one that could not be saved whole) is sealed
+/// at rest, opens only for that member, and is erased, to the last sealed
+/// byte in the data directory and its backups, when it is replaced, when
+/// its 24 hours have passed, and by forget-me.
+#[test]
+fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
+    use practice_companion::reflections::form::{HOLD_FORM_FOR, Held, HeldFor, Typed};
+    use practice_companion::store::ERASE_WITHIN;
+    let dir = scratch("held-forms");
+    let now = Utc::now();
+    let store = Store::open(&dir, Some(SecretKey::generate())).expect("store");
+    let form = |text: &str| Held {
+        purpose: HeldFor::New("gibbs".into()),
+        typed: Typed {
+            title: Some("Before the next session".into()),
+            text: Some(text.into()),
+            tags: Some("C3.5, C9.9".into()),
+            mode: Some("supervision".into()),
+            minutes: Some("a while".into()),
+        },
+    };
+    let sealed = |member: u64| -> Vec<u8> {
+        raw_tree(&dir, "held_forms")
+            .into_iter()
+            .find(|(k, _)| k[..] == member.to_be_bytes())
+            .map(|(_, v)| v)
+            .expect("held")
+    };
+    let gone = |secret: &[u8]| {
+        let probe = &secret[secret.len() / 2..secret.len() / 2 + 24];
+        occurs_in(&dir, probe)
+    };
+
+    // Replaced: the first form's sealed bytes leave within the bound.
+    store
+        .hold_form(1, &form("first words about Mrs Dalloway"), now)
+        .expect("hold");
+    let first = sealed(1);
+    assert!(
+        occurs_in(&dir, b"Mrs Dalloway").is_empty(),
+        "a held form is sealed at rest"
+    );
+    store.maintain(now).expect("a backup holding it");
+    store
+        .hold_form(1, &form("second words"), now)
+        .expect("hold again");
+    assert_eq!(
+        store.held_form(1, now).expect("read").map(|h| h.typed.text),
+        Some(Some("second words".to_string()))
+    );
+    assert_eq!(
+        store.held_form(2, now).expect("read"),
+        None,
+        "only its member's"
+    );
+    store.maintain(now + ERASE_WITHIN).expect("upkeep");
+    assert_eq!(
+        gone(&first),
+        Vec::<PathBuf>::new(),
+        "the replaced form is erased"
+    );
+
+    // Expired: unreadable once its time has passed, erased by the upkeep.
+    let second = sealed(1);
+    let later = now + HOLD_FORM_FOR + chrono::Duration::seconds(1);
+    assert_eq!(store.held_form(1, later).expect("read"), None);
+    store.maintain(later).expect("upkeep lets go");
+    store
+        .maintain(later + ERASE_WITHIN)
+        .expect("upkeep rewrites");
+    assert_eq!(
+        gone(&second),
+        Vec::<PathBuf>::new(),
+        "the expired form is erased"
+    );
+
+    // Forget-me: a member whose only record is a held form is forgotten too.
+    store
+        .hold_form(3, &form("third words"), later)
+        .expect("hold");
+    let third = sealed(3);
+    assert!(store.holds_anything_of(3).expect("query"));
+    store.forget_member(3, later).expect("forget");
+    assert!(!store.holds_anything_of(3).expect("query"));
+    assert_eq!(store.held_form(3, later).expect("read"), None);
+    store
+        .maintain(later + ERASE_WITHIN)
+        .expect("upkeep rewrites");
+    assert_eq!(gone(&third), Vec::<PathBuf>::new(), "forget-me erases it");
+    store.close(later).expect("close");
+    let _ = std::fs::remove_dir_all(&dir);
+}

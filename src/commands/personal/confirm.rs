@@ -65,10 +65,19 @@ pub fn confirm_forget(count: usize) -> Confirmation {
     }
 }
 
+/// How a reply says a form is held (see [`crate::reflections::form::Held`]).
+pub fn form_held_note() -> String {
+    format!(
+        "What you typed is kept for {} hours: Reopen brings the form back as you typed it.",
+        crate::reflections::form::HOLD_FORM_FOR.num_hours()
+    )
+}
+
 /// A reply to a submitted form with what was not kept of it: each refused
-/// field named with its reason, and the button that reopens the form with
-/// what was saved (the reflection's Edit), first.
-pub fn with_form_notes(mut reply: Reply, notes: &[String]) -> Reply {
+/// field named with its reason, and first the button that reopens the form:
+/// as typed when `held` (the store holds it), else with what was saved (the
+/// reflection's Edit).
+pub fn with_form_notes(mut reply: Reply, notes: &[String], held: bool) -> Reply {
     if notes.is_empty() || reply.is_error {
         return reply;
     }
@@ -77,9 +86,11 @@ pub fn with_form_notes(mut reply: Reply, notes: &[String]) -> Reply {
         Action::Edit(n) | Action::View(n) => Some(*n),
         _ => None,
     });
-    let reopen = edit.map_or(String::new(), |n| {
-        format!(" Edit #{n} reopens the form with what was saved.")
-    });
+    let reopen = match edit {
+        _ if held => format!(" {}", form_held_note()),
+        Some(n) => format!(" Edit #{n} reopens the form with what was saved."),
+        None => String::new(),
+    };
     reply.text = Some(format!(
         "{text}\n\nNot everything you typed could be kept:\n{}{reopen}",
         notes
@@ -88,7 +99,9 @@ pub fn with_form_notes(mut reply: Reply, notes: &[String]) -> Reply {
             .collect::<Vec<_>>()
             .join("\n")
     ));
-    if let Some(n) = edit {
+    if held {
+        reply.actions.insert(0, Action::Reopen);
+    } else if let Some(n) = edit {
         reply.actions.retain(|a| *a != Action::Edit(n));
         reply.actions.insert(0, Action::Edit(n));
     }

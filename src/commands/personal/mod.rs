@@ -16,7 +16,7 @@ mod sharing;
 #[cfg(test)]
 mod tests;
 
-pub use confirm::{Confirmation, confirm_delete, confirm_forget, with_form_notes};
+pub use confirm::{Confirmation, confirm_delete, confirm_forget, form_held_note, with_form_notes};
 pub use fair_use::{FairUse, Heavy, cooldown_text};
 pub use read::{reflection_card, shared_card};
 pub use sharing::{

@@ -1,0 +1,160 @@
+//! Forms held for their member: what a member submitted in a form that could
+//! not be kept whole (a new reflection without text, a field refused), as
+//! typed, so reopening the form brings every word back.
+//!
+//! One per member, keyed by member id; the value is the moment it was held
+//! (seconds, i64 BE) followed by the form sealed with the member's data key.
+//! A held form is erased like a deleted reflection (fingerprinted in the
+//! erasure record, its bytes gone at the next rewrite) when it is replaced,
+//! when the member submits the reopened form, when [`HOLD_FORM_FOR`] has
+//! passed ([`Store::maintain`]), and by forget-me.
+
+use chrono::{DateTime, Utc};
+use sled::transaction::{ConflictableTransactionError, Transactional};
+
+use super::{ERASURE_PENDING, Live, Store, StoreError, trees};
+use crate::reflections::form::{HOLD_FORM_FOR, Held};
+
+fn member_key(member: u64) -> [u8; 8] {
+    member.to_be_bytes()
+}
+
+/// When a stored held form was held, if its value is well formed.
+fn held_at(value: &[u8]) -> Option<DateTime<Utc>> {
+    let secs = i64::from_be_bytes(value.get(..8)?.try_into().ok()?);
+    DateTime::from_timestamp(secs, 0)
+}
+
+impl Store {
+    /// Holds `held` for `member`, sealed, replacing (and erasing) any form
+    /// held before; durable when this returns.
+    pub fn hold_form(
+        &self,
+        member: u64,
+        held: &Held,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let _member = self.member_lock(member);
+        self.with(|live| {
+            let key = self
+                .data_key(live, member, true)?
+                .ok_or_else(|| StoreError::Corrupt("a member key".into()))?;
+            let sealed = self.shared.envelope.seal_held_form(&key, member, held)?;
+            let value = [&now.timestamp().to_be_bytes()[..], &sealed].concat();
+            self.let_go(live, member, Some(value), now)?;
+            self.commit(live)
+        })
+    }
+
+    /// The form held for `member`, unless there is none or it is older than
+    /// [`HOLD_FORM_FOR`].
+    pub fn held_form(&self, member: u64, now: DateTime<Utc>) -> Result<Option<Held>, StoreError> {
+        self.with(|live| {
+            let Some(value) = live.t.held_forms.get(member_key(member))? else {
+                return Ok(None);
+            };
+            if held_at(&value).is_none_or(|at| now - at > HOLD_FORM_FOR) {
+                return Ok(None);
+            }
+            let Some(key) = self.data_key(live, member, false)? else {
+                return Ok(None);
+            };
+            let sealed = value.get(8..).unwrap_or_default();
+            self.shared
+                .envelope
+                .open_held_form(&key, member, sealed)
+                .map(Some)
+        })
+    }
+
+    /// Erases the form held for `member`, if any; true if there was one.
+    pub fn let_go_of_form(&self, member: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let _member = self.member_lock(member);
+        self.with(|live| {
+            let had = self.let_go(live, member, None, now)?;
+            if had {
+                self.commit(live)?;
+            }
+            Ok(had)
+        })
+    }
+
+    /// Erases every held form older than [`HOLD_FORM_FOR`]; returns when
+    /// the next of those kept will be.
+    pub(super) fn let_go_of_old_forms(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let (old, next) = self.with(|live| {
+            let (mut old, mut next) = (Vec::new(), None::<DateTime<Utc>>);
+            for entry in live.t.held_forms.iter() {
+                let (k, v) = entry?;
+                let Ok(member) = k.as_ref().try_into().map(u64::from_be_bytes) else {
+                    continue;
+                };
+                match held_at(&v) {
+                    Some(at) if now - at <= HOLD_FORM_FOR => {
+                        let due = at + HOLD_FORM_FOR;
+                        next = Some(next.map_or(due, |n| n.min(due)));
+                    }
+                    _ => old.push(member),
+                }
+            }
+            Ok((old, next))
+        })?;
+        for member in &old {
+            let _member = self.member_lock(*member);
+            self.with(|live| {
+                // Held again meanwhile: that one is kept.
+                let again = live
+                    .t
+                    .held_forms
+                    .get(member_key(*member))?
+                    .and_then(|v| held_at(&v))
+                    .is_some_and(|at| now - at <= HOLD_FORM_FOR);
+                if !again {
+                    self.let_go(live, *member, None, now)?;
+                }
+                Ok(())
+            })?;
+        }
+        if !old.is_empty() {
+            self.with(|live| self.commit(live))?;
+        }
+        Ok(next)
+    }
+
+    /// Puts `value` (or nothing) where `member`'s held form is, erasing the
+    /// one there; true if there was one. Not yet committed.
+    fn let_go(
+        &self,
+        live: &Live,
+        member: u64,
+        value: Option<Vec<u8>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mk = member_key(member);
+        let before = live.t.held_forms.get(mk)?;
+        if let Some(old) = &before {
+            let print = self
+                .shared
+                .envelope
+                .fingerprint(trees::HELD_FORMS.as_bytes(), &mk, old);
+            self.erase(live, &[print])?;
+        }
+        let pending = now.timestamp().to_be_bytes();
+        (&live.t.held_forms, &live.t.meta)
+            .transaction(|(held, meta)| {
+                match &value {
+                    Some(v) => held.insert(&mk[..], v.as_slice())?,
+                    None => held.remove(&mk[..])?,
+                };
+                if before.is_some() && meta.get(ERASURE_PENDING)?.is_none() {
+                    meta.insert(ERASURE_PENDING, &pending[..])?;
+                }
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(super::reflections::storage)?;
+        Ok(before.is_some())
+    }
+}
