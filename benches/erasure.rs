@@ -113,10 +113,10 @@ fn main() {
         store.forget_member(1, asked).expect("forget");
         let reply = started.elapsed();
         // The upkeep as the scheduler calls it once the rewrite is due.
+        let due = asked + practice_companion::store::ERASE_WITHIN
+            - practice_companion::store::REWRITE_MARGIN;
         let (paced, with_paced) = during(&store, &framework, 5_000, || {
-            store
-                .maintain(asked + practice_companion::store::ERASE_WITHIN)
-                .expect("upkeep");
+            store.maintain(due).expect("upkeep");
         });
         assert!(
             store.erasure_pending_since().expect("pending").is_none(),

@@ -907,6 +907,12 @@ impl Store {
         if let Some(since) = self.erasure_pending_since()? {
             let start_by = later(since, ERASE_WITHIN - REWRITE_MARGIN);
             if now >= start_by {
+                // Paced, but at full speed once half the margin is left,
+                // so the rewrite ends within the bound however large.
+                let full_speed_at = later(since, ERASE_WITHIN - REWRITE_MARGIN / 2);
+                let left = (full_speed_at - now).to_std().ok();
+                let _bounded =
+                    pace::Paced::until(left.and_then(|l| std::time::Instant::now().checked_add(l)));
                 self.rewrite(&mut |_| {})?;
             } else {
                 next = next.min(start_by);
