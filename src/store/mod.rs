@@ -18,6 +18,7 @@ mod pace;
 mod reflections;
 mod schedules;
 mod settings;
+mod supervision;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -64,6 +65,11 @@ mod trees {
     /// a withdrawal replaced without changing what the member wrote; keyed
     /// like the reflection. An edit or a delete erases them with it.
     pub const SUPERSEDED: &str = "superseded";
+    /// Each member's supervision log, sealed with their data key; keyed by
+    /// member id then entry number (0: the member's sealed header).
+    pub const SUPERVISION_LOG: &str = "supervision_log";
+    /// Each member's case presentations, sealed and keyed likewise.
+    pub const CASE_PRESENTATIONS: &str = "case_presentations";
 }
 
 /// The longest a deleted reflection, or the version an edit replaced, stays
@@ -354,6 +360,8 @@ struct Trees {
     group_counts: sled::Tree,
     member_settings: sled::Tree,
     superseded: sled::Tree,
+    supervision_log: sled::Tree,
+    case_presentations: sled::Tree,
 }
 
 impl Trees {
@@ -370,6 +378,8 @@ impl Trees {
             group_counts: db.open_tree(trees::GROUP_COUNTS)?,
             member_settings: db.open_tree(trees::MEMBER_SETTINGS)?,
             superseded: db.open_tree(trees::SUPERSEDED)?,
+            supervision_log: db.open_tree(trees::SUPERVISION_LOG)?,
+            case_presentations: db.open_tree(trees::CASE_PRESENTATIONS)?,
         })
     }
 }
