@@ -16,6 +16,7 @@ mod files;
 mod form;
 mod look;
 mod parse;
+mod supervision;
 #[cfg(test)]
 mod tests;
 
@@ -378,6 +379,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 self.export(kind, dir)?;
                 return Ok(true);
             }
+            PersonalLine::Supervision(line) => return self.supervision(line),
         };
         let Some(command) = command else {
             return Ok(true);

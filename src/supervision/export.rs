@@ -332,7 +332,9 @@ mod tests {
         assert_eq!(files.len(), 2);
         let md = String::from_utf8(files[0].content.clone()).unwrap();
         assert!(
-            md.contains("Below it: January 2026, February 2026, April 2026"),
+            md.contains(
+                "Below it: January 2026 (0 hours), February 2026 (0 hours), April 2026 (0 hours)"
+            ),
             "{md}"
         );
         assert!(md.contains("\\# Slow down  \nat endings"), "{md}");

@@ -253,17 +253,11 @@ impl YearRecord {
         if below.is_empty() {
             t.push_str(" No month that is over is below it.");
         } else {
-            let names: Vec<String> = below.iter().map(|m| m.label()).collect();
-            let _ = write!(
-                t,
-                " Below it: {} ({}).",
-                names.join(", "),
-                below
-                    .iter()
-                    .map(|m| hours_words(m.minutes))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            let named: Vec<String> = below
+                .iter()
+                .map(|m| format!("{} ({})", m.label(), hours_words(m.minutes)))
+                .collect();
+            let _ = write!(t, " Below it: {}.", named.join(", "));
         }
         if self.months.iter().any(|m| m.reach == Reach::Current) {
             t.push_str(" This month is still under way, so it is not counted as below.");
@@ -356,7 +350,7 @@ mod tests {
         assert_eq!(r.functions_missing(), [Restorative]);
         let text = r.text();
         assert!(
-            text.contains("Below it: April 2026, May 2026 (1 hour, 0 hours)."),
+            text.contains("Below it: April 2026 (1 hour), May 2026 (0 hours)."),
             "{text}"
         );
         assert!(

@@ -195,32 +195,91 @@ pub fn shared_card(r: &Reflection, byline: &str) -> Card {
 }
 
 pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, StoreError> {
+    let cpd = match kind {
+        ExportKind::Everything => None,
+        ExportKind::Cpd { year, starts } => Some((year, starts)),
+        ExportKind::Supervision { year, starts } => {
+            return super::supervision::export_year(member, year, starts);
+        }
+    };
     let readable = member.store.reflections_of(member.id)?;
-    let note = unreadable_note(&readable.unreadable);
+    let mut note = unreadable_note(&readable.unreadable);
     let all = readable.items;
-    if all.is_empty() {
-        let text = "You have no reflections to export.".to_string();
+    let (log, cases) = if cpd.is_none() {
+        let log = member.store.log_of(member.id)?;
+        let cases = member.store.presentations_of(member.id)?;
+        for (what, ids) in [
+            ("supervision log entries", &log.unreadable),
+            ("case presentations", &cases.unreadable),
+        ] {
+            if let Some(more) = super::supervision::unreadable_records(what, ids) {
+                note = Some(note.map_or(more.clone(), |n| format!("{n}\n\n{more}")));
+            }
+        }
+        (log.items, cases.items)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    if all.is_empty() && log.is_empty() && cases.is_empty() {
+        let text = match cpd {
+            None => "You have nothing to export.",
+            Some(_) => "You have no reflections to export.",
+        }
+        .to_string();
         return Ok(private(
             note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
         ));
     }
     let corrupt = |e: String| StoreError::Corrupt(format!("an export could not be written: {e}"));
-    let (files, mut text) = match kind {
-        ExportKind::Everything => (
-            export::everything(
-                member.framework,
-                member.id,
-                &all,
-                member.now,
-                export::FILE_BYTES,
+    let (files, mut text) = match cpd {
+        None => {
+            let mut files = if all.is_empty() {
+                Vec::new()
+            } else {
+                export::everything(
+                    member.framework,
+                    member.id,
+                    &all,
+                    member.now,
+                    export::FILE_BYTES,
+                )
+                .map_err(|e| corrupt(e.to_string()))?
+            };
+            files.extend(
+                crate::supervision::export::everything(
+                    member.framework,
+                    member.id,
+                    &log,
+                    &cases,
+                    member.now,
+                    export::FILE_BYTES,
+                )
+                .map_err(|e| corrupt(e.to_string()))?,
+            );
+            let mut held = vec![plural(all.len(), "reflection", "reflections")];
+            if !log.is_empty() {
+                held.push(plural(
+                    log.len(),
+                    "supervision log entry",
+                    "supervision log entries",
+                ));
+            }
+            if !cases.is_empty() {
+                held.push(plural(
+                    cases.len(),
+                    "case presentation",
+                    "case presentations",
+                ));
+            }
+            (
+                files,
+                format!(
+                    "Everything you have written here, {}, as Markdown and as JSON. Only you can see these files.",
+                    held.join(", ")
+                ),
             )
-            .map_err(|e| corrupt(e.to_string()))?,
-            format!(
-                "Everything you have written here, {}, as Markdown and as JSON. Only you can see these files.",
-                plural(all.len(), "reflection", "reflections")
-            ),
-        ),
-        ExportKind::Cpd { year, starts } => {
+        }
+        Some((year, starts)) => {
             let files = export::cpd(
                 member.framework,
                 &all,
@@ -246,7 +305,7 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
             )
         }
     };
-    if files.len() > 2 {
+    if files.iter().any(|f| f.name.contains("-part1-of-")) {
         let _ = write!(
             text,
             "\n\nIt is large, so it comes in {} files of at most {} MiB each.",
