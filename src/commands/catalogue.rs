@@ -120,7 +120,7 @@ pub const CATALOGUE: &[CommandInfo] = &[
         on: &[Console],
         shell: None,
         summary: "Prepare a private case presentation by the seven-eyed model of supervision, or the question alone",
-        usage: "/present (the seven-eyed model), /present short (the question alone), list, view <number> or delete <number>",
+        usage: "/present (the seven-eyed model), /present short (the question alone), list, view <number>, delete <number>",
         console_usage: None,
         next: &["log"],
     },

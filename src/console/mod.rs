@@ -9,8 +9,9 @@
 //!
 //! By job: this module is the session (reading lines, answering each,
 //! asking confirmations, showing replies); `parse.rs` reads a line into what
-//! to do; `form.rs` asks a reflection's fields; `look.rs` is how output
-//! looks; `files.rs` writes exports.
+//! to do; `form.rs` asks a reflection's fields; `supervision.rs` a
+//! supervision log entry's and a case presentation's; `look.rs` is how
+//! output looks; `files.rs` writes exports.
 
 mod files;
 mod form;

@@ -285,7 +285,7 @@ pub(super) fn reflections(framework: &Framework, args: &str) -> Line {
     }
 }
 
-pub(super) const LOG_USAGE: &str = "Use /log add, list, view <number>, delete <number>, year [YYYY] [from <month>], export [YYYY] [from <month>] [folder] or minimum <hours per month> (none unsets it).";
+pub(super) const LOG_USAGE: &str = "Use /log add, list, view <number>, delete <number>, year [YYYY] [from <month>], export [YYYY] [from <month>] [folder] or minimum <hours per month>; none unsets it.";
 
 fn record_number(word: Option<&&str>) -> Option<u64> {
     word.and_then(|s| s.trim_start_matches('#').parse::<u64>().ok())
@@ -342,7 +342,7 @@ pub(super) fn log_command(args: &str) -> Line {
     }
 }
 
-pub(super) const PRESENT_USAGE: &str = "Use /present (the seven-eyed model), /present short (the question alone), /present list, view <number> or delete <number>.";
+pub(super) const PRESENT_USAGE: &str = "Use /present (the seven-eyed model), /present short (the question alone), /present list, view <number>, delete <number>.";
 
 /// `/present [seven-eyed | short | list | view N | delete N]`.
 pub(super) fn present(args: &str) -> Line {

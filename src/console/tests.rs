@@ -892,11 +892,16 @@ fn a_field_over_its_length_is_asked_again_and_nothing_typed_is_dropped() {
     let out = session(
         &dir,
         &format!(
-            "/present short\n{long}\n.\nHow do I hold two contracts?\n.\n/present short\n{long}\n"
+            "/present short\n{long}\n.\nHow do I hold two contracts?\n.\n/present delete 1\nyes\n/present short\n{long}\n"
         ),
     );
     assert!(out.contains("a field holds up to 4000"), "{out}");
     assert!(out.contains("Saved as case presentation #1"), "{out}");
+    assert!(
+        out.contains("Delete case presentation #1, “How do I hold two contracts?”?")
+            && out.contains("Case presentation #1 is deleted."),
+        "{out}"
+    );
     assert!(
         out.contains("Nothing is saved. Here is what you wrote, so it is not lost:"),
         "the input ended on a field too long: {out}"

@@ -523,4 +523,50 @@ mod tests {
         assert!(store.log_entry(2, 2).is_err());
         assert_eq!(store.presentations_of(2).unwrap().unreadable, vec![2]);
     }
+
+    #[test]
+    fn a_backup_made_before_a_delete_or_forget_me_never_brings_them_back() {
+        let dir = temp_dir("supervision-restore");
+        let target = temp_dir("supervision-restore-target");
+        let file = temp_dir("supervision-restore-file").with_extension("bak");
+        let key = SecretKey::generate();
+        let now = Utc::now();
+        {
+            let store = Store::open(&dir, Some(key.clone())).unwrap();
+            store
+                .add_log_entry(1, |id| entry("forgotten").into_entry(id, now))
+                .unwrap();
+            store
+                .add_presentation(1, |id| case("Forgotten?").into_presentation(id, now))
+                .unwrap();
+            store
+                .add_log_entry(2, |id| entry("kept").into_entry(id, now))
+                .unwrap();
+            store
+                .add_log_entry(2, |id| entry("deleted").into_entry(id, now))
+                .unwrap();
+            store.export_to(&file).unwrap();
+            store.forget_member(1, now).unwrap();
+            assert!(store.delete_log_entry(2, 2, now).unwrap());
+            store.close(now).unwrap();
+        }
+        let (store, _) = Store::import_from(
+            &file,
+            &target,
+            Some(key),
+            Some(&dir.join("erasures")),
+            false,
+        )
+        .unwrap();
+        assert!(!store.holds_anything_of(1).unwrap());
+        assert_eq!(store.supervision_counts(1).unwrap(), (0, 0));
+        let kept: Vec<String> = store
+            .log_of(2)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| e.took_away)
+            .collect();
+        assert_eq!(kept, ["kept"]);
+    }
 }

@@ -7,7 +7,8 @@
 //! change a reflection; `read.rs` what a member reads (lists, views, export,
 //! map); `confirm.rs` the questions asked before what cannot be undone and
 //! what a form could not keep; `fair_use.rs` how often the heavy commands
-//! run; `sharing.rs` every word about sharing and withdrawing.
+//! run; `sharing.rs` every word about sharing and withdrawing;
+//! `supervision.rs` the supervision log and case presentations.
 
 mod confirm;
 mod fair_use;

@@ -222,7 +222,9 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
     };
     if all.is_empty() && log.is_empty() && cases.is_empty() {
         let text = match cpd {
-            None => "You have nothing to export.",
+            None => {
+                "You have no reflections to export, and no supervision log or case presentations."
+            }
             Some(_) => "You have no reflections to export.",
         }
         .to_string();

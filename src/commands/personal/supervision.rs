@@ -107,20 +107,24 @@ pub(super) fn log(member: &Member<'_>, command: LogCommand) -> Result<Reply, Sto
     }
 }
 
-/// An entry in one line: "#3 · 10 Mar 2026 · group · 1 hour 30 minutes · formative".
-fn log_line(e: &LogEntry) -> String {
+/// An entry in a few words: "10 Mar 2026 · group · 1 hour 30 minutes · formative".
+fn log_summary(e: &LogEntry) -> String {
     let time = if e.attended {
         minutes_text(e.minutes)
     } else {
         "missed".to_string()
     };
     format!(
-        "**#{}** {} · {} · {time} · {}",
-        e.id,
+        "{} · {} · {time} · {}",
         e.date.format("%-d %b %Y"),
         e.kind.as_str(),
         functions_text(&e.functions)
     )
+}
+
+/// An entry in one line of a list: its number, then its summary.
+fn log_line(e: &LogEntry) -> String {
+    format!("**#{}** {}", e.id, log_summary(e))
 }
 
 fn log_add(member: &Member<'_>, draft: LogDraft) -> Result<Reply, StoreError> {
@@ -136,7 +140,7 @@ fn log_add(member: &Member<'_>, draft: LogDraft) -> Result<Reply, StoreError> {
     let mut text = format!(
         "Logged as supervision log entry #{}: {}. Only you can read it.",
         e.id,
-        log_line(&e).replace(&format!("**#{}** ", e.id), "")
+        log_summary(&e)
     );
     if !e.competences.is_empty() {
         let _ = write!(text, " Competences: {}.", tags_text(&e.competences));
