@@ -584,7 +584,8 @@ fn check_records(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<
             }
         }
     }
-    finish(member, report)
+    finish(member, report)?;
+    super::supervision::check(t, envelope, report)
 }
 
 impl Store {

@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::crypto::SecretKey;
+use super::envelope::Envelope;
 use super::envelope::Fingerprint;
 use super::reflections::Readable;
-use super::{Live, Store, StoreError, trees};
+use super::{Live, Report, Store, StoreError, Trees, trees};
 use crate::supervision::case::CasePresentation;
 use crate::supervision::log::LogEntry;
 
@@ -33,9 +34,38 @@ impl Book {
     pub(super) const ALL: [Book; 2] = [Book::Log, Book::Cases];
 
     pub(super) fn tree(self, live: &Live) -> &sled::Tree {
+        self.of(&live.t)
+    }
+
+    fn of(self, t: &Trees) -> &sled::Tree {
         match self {
-            Book::Log => &live.t.supervision_log,
-            Book::Cases => &live.t.case_presentations,
+            Book::Log => &t.supervision_log,
+            Book::Cases => &t.case_presentations,
+        }
+    }
+
+    /// What a check calls a record of this kind.
+    fn called(self) -> &'static str {
+        match self {
+            Book::Log => "supervision log entry",
+            Book::Cases => "case presentation",
+        }
+    }
+
+    /// Whether `sealed` opens as a record of this kind (its header at 0).
+    fn opens(self, envelope: &Envelope, key: &SecretKey, rk: &[u8], sealed: &[u8]) -> bool {
+        let header = id_of(rk) == HEADER;
+        let kind = self.kind(header);
+        match (self, header) {
+            (_, true) => envelope
+                .open_record::<Header>(key, kind, rk, sealed)
+                .is_ok(),
+            (Book::Log, false) => envelope
+                .open_record::<LogEntry>(key, kind, rk, sealed)
+                .is_ok(),
+            (Book::Cases, false) => envelope
+                .open_record::<CasePresentation>(key, kind, rk, sealed)
+                .is_ok(),
         }
     }
 
@@ -81,6 +111,39 @@ fn id_of(key: &[u8]) -> u64 {
     key.get(8..16)
         .and_then(|b| <[u8; 8]>::try_from(b).ok())
         .map_or(HEADER, u64::from_be_bytes)
+}
+
+/// For `db check`: every log entry and case presentation, and each
+/// member's header for them, opens with its member's key.
+pub(super) fn check(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<(), StoreError> {
+    for book in Book::ALL {
+        for entry in book.of(t).iter() {
+            let (rk, sealed) = entry?;
+            let Some(m) = rk.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+                report
+                    .problems
+                    .push(format!("a {} record has a malformed key", book.called()));
+                continue;
+            };
+            let m = u64::from_be_bytes(m);
+            let key = t
+                .member_keys
+                .get(m.to_be_bytes())?
+                .and_then(|w| envelope.unwrap_member_key(m, &w).ok());
+            let opens = key
+                .as_ref()
+                .is_some_and(|key| book.opens(envelope, key, &rk, &sealed));
+            if !opens {
+                let id = id_of(&rk);
+                report.problems.push(if id == HEADER {
+                    format!("member {m}'s {} numbering cannot be read", book.called())
+                } else {
+                    format!("member {m}'s {} #{id} cannot be read", book.called())
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn storage(e: TransactionError<StoreError>) -> StoreError {
@@ -281,6 +344,24 @@ impl Store {
             };
             Ok((count(Book::Log), count(Book::Cases)))
         })
+    }
+
+    /// Flips one byte of a stored log entry or presentation, as a damaged
+    /// disk would (tests).
+    #[cfg(test)]
+    pub(crate) fn damage_supervision_for_test(&self, member: u64, id: u64) {
+        self.with(|live| {
+            for book in Book::ALL {
+                if let Some(v) = book.tree(live).get(record_key(member, id))? {
+                    let mut v = v.to_vec();
+                    let at = v.len() / 2;
+                    v[at] ^= 0x55;
+                    book.tree(live).insert(record_key(member, id), v)?;
+                }
+            }
+            Ok(())
+        })
+        .expect("test store");
     }
 
     /// Saves a new supervision log entry, numbered next for `member`.
@@ -568,5 +649,29 @@ mod tests {
             .map(|e| e.took_away)
             .collect();
         assert_eq!(kept, ["kept"]);
+    }
+
+    #[test]
+    fn the_check_names_a_damaged_entry_or_presentation() {
+        let dir = temp_dir("supervision-check");
+        let store = Store::open(&dir, None).unwrap();
+        let now = Utc::now();
+        store
+            .add_log_entry(1, |id| entry("fine").into_entry(id, now))
+            .unwrap();
+        store
+            .add_presentation(1, |id| case("Fine?").into_presentation(id, now))
+            .unwrap();
+        assert!(store.check().unwrap().problems.is_empty());
+        store.damage_supervision_for_test(1, 1);
+        let problems = store.check().unwrap().problems;
+        assert!(
+            problems.contains(&"member 1's supervision log entry #1 cannot be read".to_string()),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(&"member 1's case presentation #1 cannot be read".to_string()),
+            "{problems:?}"
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Member, plural, private, unreadable_note};
+use super::{Member, plural, private};
 use crate::commands::{Reply, Visibility};
 use crate::reflections::export::MembershipYear;
 use crate::reflections::nudge;
@@ -157,7 +157,7 @@ fn log_add(member: &Member<'_>, draft: LogDraft) -> Result<Reply, StoreError> {
 
 fn log_list(member: &Member<'_>) -> Result<Reply, StoreError> {
     let mut all = member.store.log_of(member.id)?;
-    let note = unreadable_note(&all.unreadable);
+    let note = unreadable_records("supervision log entries", &all.unreadable);
     if all.items.is_empty() {
         let text = "Your supervision log is empty. `/log add` records a meeting or other supervision; only you will ever read it.".to_string();
         return Ok(private(
@@ -243,7 +243,7 @@ fn log_year(member: &Member<'_>, year: Option<i32>, starts: u32) -> Result<Reply
             format!(" from {}", crate::reflections::export::month_name(starts))
         }
     );
-    if let Some(note) = unreadable_note(&all.unreadable) {
+    if let Some(note) = unreadable_records("supervision log entries", &all.unreadable) {
         let _ = write!(text, "\n\n{note}");
     }
     Ok(private(text))
@@ -305,7 +305,7 @@ fn case_save(member: &Member<'_>, draft: CaseDraft) -> Result<Reply, StoreError>
 
 fn case_list(member: &Member<'_>) -> Result<Reply, StoreError> {
     let all = member.store.presentations_of(member.id)?;
-    let note = unreadable_note(&all.unreadable);
+    let note = unreadable_records("case presentations", &all.unreadable);
     if all.items.is_empty() {
         let text = "You have no case presentations. `/present` prepares one by the seven-eyed model, `/present short` one with the question alone; only you will ever read them.".to_string();
         return Ok(private(
