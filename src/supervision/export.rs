@@ -124,6 +124,18 @@ pub fn year_files(
             content: md.into_bytes(),
         });
     }
+    files.extend(record_csv(&in_year, year, &stem, limit)?);
+    Ok(files)
+}
+
+/// Each entry of a year's record as a CSV row, in files within `limit`.
+fn record_csv(
+    in_year: &[&LogEntry],
+    year: MembershipYear,
+    stem: &str,
+    limit: usize,
+) -> Result<Vec<ExportFile>, csv::Error> {
+    let mut files = Vec::new();
     let rows: Vec<Vec<String>> = in_year
         .iter()
         .map(|e| {
@@ -152,7 +164,7 @@ pub fn year_files(
             .into_inner()
             .map_err(|e| csv::Error::from(e.into_error()))?;
         files.push(ExportFile {
-            name: part_name(&stem, "csv", i + 1, csv_groups.len()),
+            name: part_name(stem, "csv", i + 1, csv_groups.len()),
             content,
         });
     }
