@@ -27,6 +27,7 @@ pub mod render;
 pub mod schedule;
 pub mod search;
 pub mod store;
+pub mod supervision;
 
 pub use framework::{Code, Competence, CompetenceId, DomainId, Framework, Section};
 pub use library::Library;

@@ -70,8 +70,14 @@ impl<R: BufRead, W: Write> Console<'_, R, W> {
                 } else {
                     e.to_string()
                 };
+                let again = match kind {
+                    ExportKind::Supervision { .. } => "/log export <year> <folder>",
+                    ExportKind::Everything | ExportKind::Cpd { .. } => {
+                        "/reflections export <folder>"
+                    }
+                };
                 self.say(&format!(
-                    "error: cannot write {}: {why}. Give another folder: /reflections export <folder>\n",
+                    "error: cannot write {}: {why}. Give another folder: {again}\n",
                     path.display()
                 ))?;
                 break;

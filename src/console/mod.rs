@@ -9,13 +9,15 @@
 //!
 //! By job: this module is the session (reading lines, answering each,
 //! asking confirmations, showing replies); `parse.rs` reads a line into what
-//! to do; `form.rs` asks a reflection's fields; `look.rs` is how output
-//! looks; `files.rs` writes exports.
+//! to do; `form.rs` asks a reflection's fields; `supervision.rs` a
+//! supervision log entry's and a case presentation's; `look.rs` is how
+//! output looks; `files.rs` writes exports.
 
 mod files;
 mod form;
 mod look;
 mod parse;
+mod supervision;
 #[cfg(test)]
 mod tests;
 
@@ -378,6 +380,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
                 self.export(kind, dir)?;
                 return Ok(true);
             }
+            PersonalLine::Supervision(line) => return self.supervision(line),
         };
         let Some(command) = command else {
             return Ok(true);

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 
 use super::{Command, FrontEnd};
 use crate::commands::catalogue;
-use crate::commands::personal::{ExportKind, Personal};
+use crate::commands::personal::{CaseCommand, ExportKind, LogCommand, Personal};
 use crate::framework::{CompetenceId, DomainId, Framework};
 use crate::reflections::{export, parse_tags};
 use crate::search::DEFAULT_LIMIT;
+use crate::supervision::case::Frame;
+use crate::supervision::log;
 
 pub(super) enum Line {
     /// `/week` (this week's competence), `/schedule preview` (next week's),
@@ -31,6 +33,19 @@ pub(super) enum PersonalLine {
     Export(ExportKind, Option<PathBuf>),
     ForgetMe,
     Run(Personal),
+    Supervision(SupervisionLine),
+}
+
+/// What the supervision log and case presentations ask before they run.
+pub(super) enum SupervisionLine {
+    /// `/log add`: the entry's fields asked one by one.
+    LogAdd,
+    /// `/log delete <number>`, asked first.
+    LogDelete(u64),
+    /// `/present` or `/present short`: the form's fields asked one by one.
+    Present(Frame),
+    /// `/present delete <number>`, asked first.
+    PresentDelete(u64),
 }
 
 pub(super) fn parse_line(framework: &Framework, line: &str) -> Line {
@@ -69,6 +84,8 @@ pub(super) fn parse_line(framework: &Framework, line: &str) -> Line {
         "reflect" => reflect(args),
         "reflections" => reflections(framework, args),
         "map" => Line::Personal(PersonalLine::Run(Personal::Map)),
+        "log" => log_command(args),
+        "present" => present(args),
         "week" if args.is_empty() => Line::Week {
             next: false,
             chosen: None,
@@ -129,44 +146,56 @@ pub(super) fn reflect(args: &str) -> Line {
 
 pub(super) const REFLECTIONS_USAGE: &str = "Use /reflections list [competence] [page:N], view <number>, edit <number>, tag or untag <number> <competence>, delete <number>, export [cpd [year] [from <month>]] [folder] or forget-me.";
 
+/// Reads an optional `[year] [from <month>]` off the front of `words`;
+/// a refusal names what would work, after `example`.
+fn year_from<'w>(
+    words: &mut std::iter::Peekable<impl Iterator<Item = &'w str>>,
+    example: &str,
+) -> Result<(Option<i32>, u32), String> {
+    let mut year = None;
+    if let Some(w) = words
+        .peek()
+        .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        match w.parse::<i32>() {
+            Ok(y) if (2000..=2100).contains(&y) => year = Some(y),
+            Ok(_) => {
+                return Err(format!(
+                    "Membership years from 2000 to 2100 can be exported: give one such as 2026, e.g. {example}."
+                ));
+            }
+            Err(_) => {
+                return Err(format!(
+                    "The year is written in digits only, e.g. {example}."
+                ));
+            }
+        }
+        words.next();
+    }
+    let mut starts = 1;
+    if words.peek().is_some_and(|w| w.eq_ignore_ascii_case("from")) {
+        words.next();
+        match words.next().and_then(export::parse_month) {
+            Some(m) => starts = m,
+            None => {
+                return Err(format!(
+                    "Give the month your membership year starts, e.g. {example}."
+                ));
+            }
+        }
+    }
+    Ok((year, starts))
+}
+
 /// Reads `export [cpd [year] [from <month>]] [folder]`.
 pub(super) fn export_line(rest: &[&str]) -> Line {
     let mut words = rest.iter().copied().peekable();
     let kind = if words.peek().is_some_and(|w| w.eq_ignore_ascii_case("cpd")) {
         words.next();
-        let mut year = None;
-        if let Some(w) = words
-            .peek()
-            .filter(|w| w.starts_with(|c: char| c.is_ascii_digit()))
-        {
-            match w.parse::<i32>() {
-                Ok(y) if (2000..=2100).contains(&y) => year = Some(y),
-                Ok(_) => {
-                    return Line::Problem(
-                        "Membership years from 2000 to 2100 can be exported: give one such as 2026, e.g. /reflections export cpd 2026 from April.".into(),
-                    );
-                }
-                Err(_) => {
-                    return Line::Problem(
-                        "The year is written in digits only, e.g. /reflections export cpd 2026 from April.".into(),
-                    );
-                }
-            }
-            words.next();
+        match year_from(&mut words, "/reflections export cpd 2026 from April") {
+            Ok((year, starts)) => ExportKind::Cpd { year, starts },
+            Err(why) => return Line::Problem(why),
         }
-        let mut starts = 1;
-        if words.peek().is_some_and(|w| w.eq_ignore_ascii_case("from")) {
-            words.next();
-            match words.next().and_then(export::parse_month) {
-                Some(m) => starts = m,
-                None => {
-                    return Line::Problem(
-                        "Give the month your membership year starts, e.g. /reflections export cpd 2026 from April.".into(),
-                    );
-                }
-            }
-        }
-        ExportKind::Cpd { year, starts }
     } else {
         ExportKind::Everything
     };
@@ -253,5 +282,93 @@ pub(super) fn reflections(framework: &Framework, args: &str) -> Line {
         "export" => export_line(&rest),
         "forget-me" => Line::Personal(PersonalLine::ForgetMe),
         _ => Line::Problem(REFLECTIONS_USAGE.to_string()),
+    }
+}
+
+pub(super) const LOG_USAGE: &str = "Use /log add, list, view <number>, delete <number>, year [YYYY] [from <month>], export [YYYY] [from <month>] [folder] or minimum <hours per month>; none unsets it.";
+
+fn record_number(word: Option<&&str>) -> Option<u64> {
+    word.and_then(|s| s.trim_start_matches('#').parse::<u64>().ok())
+        .filter(|n| *n > 0)
+}
+
+/// `/log [add | list | view N | delete N | year [YYYY] [from <month>] |
+/// export [YYYY] [from <month>] [folder] | minimum <hours>]`.
+pub(super) fn log_command(args: &str) -> Line {
+    let mut words = args.split_whitespace();
+    let sub = words.next().unwrap_or("list").to_ascii_lowercase();
+    let rest: Vec<&str> = words.collect();
+    let run = |c: LogCommand| Line::Personal(PersonalLine::Run(Personal::Log(c)));
+    let need_number = || Line::Problem(format!("Give the entry's number, e.g. /log {sub} 3."));
+    match sub.as_str() {
+        "add" if rest.is_empty() => {
+            Line::Personal(PersonalLine::Supervision(SupervisionLine::LogAdd))
+        }
+        "list" if rest.is_empty() => run(LogCommand::List),
+        "view" => {
+            record_number(rest.first()).map_or_else(need_number, |n| run(LogCommand::View(n)))
+        }
+        "delete" => record_number(rest.first()).map_or_else(need_number, |n| {
+            Line::Personal(PersonalLine::Supervision(SupervisionLine::LogDelete(n)))
+        }),
+        "year" | "export" => {
+            let mut words = rest.iter().copied().peekable();
+            let example = format!("/log {sub} 2026 from April");
+            let (year, starts) = match year_from(&mut words, &example) {
+                Ok(found) => found,
+                Err(why) => return Line::Problem(why),
+            };
+            let folder: Vec<&str> = words.collect();
+            if sub == "year" {
+                return if folder.is_empty() {
+                    run(LogCommand::Year { year, starts })
+                } else {
+                    Line::Problem(format!(
+                        "{LOG_USAGE} A year is written in digits, e.g. /log year 2026."
+                    ))
+                };
+            }
+            let folder = (!folder.is_empty()).then(|| PathBuf::from(folder.join(" ")));
+            Line::Personal(PersonalLine::Export(
+                ExportKind::Supervision { year, starts },
+                folder,
+            ))
+        }
+        "minimum" => match log::monthly_minimum(&rest.join(" ")) {
+            Ok(minutes) => run(LogCommand::Minimum(minutes)),
+            Err(why) => Line::Problem(why),
+        },
+        _ => Line::Problem(LOG_USAGE.to_string()),
+    }
+}
+
+pub(super) const PRESENT_USAGE: &str = "Use /present (the seven-eyed model), /present short (the question alone), /present list, view <number>, delete <number>.";
+
+/// `/present [seven-eyed | short | list | view N | delete N]`.
+pub(super) fn present(args: &str) -> Line {
+    let mut words = args.split_whitespace();
+    let sub = words.next().unwrap_or("seven-eyed").to_ascii_lowercase();
+    let rest: Vec<&str> = words.collect();
+    let run = |c: CaseCommand| Line::Personal(PersonalLine::Run(Personal::Cases(c)));
+    let need_number = || {
+        Line::Problem(format!(
+            "Give the presentation's number, e.g. /present {sub} 2."
+        ))
+    };
+    match (sub.as_str(), rest.is_empty()) {
+        ("seven-eyed" | "seven" | "7", true) => Line::Personal(PersonalLine::Supervision(
+            SupervisionLine::Present(Frame::SevenEyed),
+        )),
+        ("short" | "question", true) => Line::Personal(PersonalLine::Supervision(
+            SupervisionLine::Present(Frame::Short),
+        )),
+        ("list", true) => run(CaseCommand::List),
+        ("view", _) => {
+            record_number(rest.first()).map_or_else(need_number, |n| run(CaseCommand::View(n)))
+        }
+        ("delete", _) => record_number(rest.first()).map_or_else(need_number, |n| {
+            Line::Personal(PersonalLine::Supervision(SupervisionLine::PresentDelete(n)))
+        }),
+        _ => Line::Problem(PRESENT_USAGE.to_string()),
     }
 }

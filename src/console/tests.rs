@@ -807,3 +807,104 @@ mod typed_text_is_never_dropped {
         NEXT.fetch_add(1, Ordering::Relaxed)
     }
 }
+
+#[test]
+fn a_log_entry_asks_each_refused_field_again_with_the_reason() {
+    let dir = temp("log-form");
+    let out = session(
+        &dir,
+        "/log add\nnext tuesday\n2026-03-10\nmaybe\nno\ntraining\npeer\n/log add\n2026-03-11\n\n\nlots\n1h\nTook away a question.\n.\n\nsupportive\nformative\n/log list\n/log delete 1\nno\n/log delete 1\nyes\n/log list\n",
+    );
+    assert!(
+        out.contains("That is not a date: write it as 2026-03-10"),
+        "{out}"
+    );
+    assert!(out.contains("Answer yes or no."), "{out}");
+    assert!(
+        out.contains("That is not one of group, peer or individual"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Logged as supervision log entry #1: 10 Mar 2026 · peer · missed"),
+        "{out}"
+    );
+    assert!(out.contains("That is not a time spent"), "{out}");
+    assert!(
+        out.contains("The 1st word is not one of normative, formative or restorative"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "Logged as supervision log entry #2: 11 Mar 2026 · group · 1 hour · formative"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Delete supervision log entry #1, “10 March 2026, Peer supervision”?")
+            && out.contains("Kept: supervision log entry #1 was not deleted.")
+            && out.contains("Supervision log entry #1 is deleted."),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_command_typed_into_a_log_form_runs_next_and_nothing_is_saved() {
+    let dir = temp("log-command");
+    let out = session(&dir, "/log add\n2026-03-10\n/present list\n/log list\n");
+    assert!(
+        out.contains("That looks like a command, so it runs next: nothing is saved."),
+        "{out}"
+    );
+    assert!(out.contains("You have no case presentations."), "{out}");
+    assert!(out.contains("Your supervision log is empty."), "{out}");
+}
+
+#[test]
+fn log_and_present_lines_that_cannot_be_read_say_what_would_work() {
+    let dir = temp("log-lines");
+    let out = session(
+        &dir,
+        "/log minimum lots\n/log view x\n/log year 20x6\n/log year 1999\n/log frob\n/present view\n/present frob\n/log view 4\n/present view 4\n/present delete 4\n",
+    );
+    for said in [
+        "Give your monthly minimum in hours, as your professional body states it",
+        "Give the entry's number, e.g. /log view 3.",
+        "The year is written in digits only, e.g. /log year 2026 from April.",
+        "Membership years from 2000 to 2100",
+        parse::LOG_USAGE,
+        "Give the presentation's number, e.g. /present view 2.",
+        parse::PRESENT_USAGE,
+        "You have no supervision log entry #4. /log list shows the ones you have.",
+        "You have no case presentation #4.",
+    ] {
+        assert!(out.contains(said), "{said}: {out}");
+    }
+    assert!(
+        !out.contains("20x6") && !out.contains("frob"),
+        "never echoed: {out}"
+    );
+}
+
+#[test]
+fn a_field_over_its_length_is_asked_again_and_nothing_typed_is_dropped() {
+    let dir = temp("case-long");
+    let long = "word ".repeat(900);
+    let out = session(
+        &dir,
+        &format!(
+            "/present short\n{long}\n.\nHow do I hold two contracts?\n.\n/present delete 1\nyes\n/present short\n{long}\n"
+        ),
+    );
+    assert!(out.contains("a field holds up to 4000"), "{out}");
+    assert!(out.contains("Saved as case presentation #1"), "{out}");
+    assert!(
+        out.contains("Delete case presentation #1, “How do I hold two contracts?”?")
+            && out.contains("Case presentation #1 is deleted."),
+        "{out}"
+    );
+    assert!(
+        out.contains("Nothing is saved. Here is what you wrote, so it is not lost:"),
+        "the input ended on a field too long: {out}"
+    );
+    assert_eq!(out.matches(long.trim_end()).count(), 1, "shown back once");
+}

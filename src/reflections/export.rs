@@ -47,7 +47,7 @@ pub fn parse_month(text: &str) -> Option<u32> {
 
 /// Text for a Markdown paragraph: every line break kept (a hard break), and
 /// a line that would turn into a heading or a rule escaped.
-fn markdown_text(text: &str) -> String {
+pub(crate) fn markdown_text(text: &str) -> String {
     text.lines()
         .map(|line| {
             let trimmed = line.trim_start();
@@ -83,7 +83,12 @@ fn competence_lines(framework: &Framework, r: &Reflection) -> Vec<String> {
 
 /// Splits `items` into as few groups as keep each rendered group within
 /// `limit` bytes; an item larger than `limit` on its own is a group alone.
-fn groups<T>(items: &[T], limit: usize, size: impl Fn(&T) -> usize, overhead: usize) -> Vec<&[T]> {
+pub(crate) fn groups<T>(
+    items: &[T],
+    limit: usize,
+    size: impl Fn(&T) -> usize,
+    overhead: usize,
+) -> Vec<&[T]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes = overhead;
@@ -102,7 +107,7 @@ fn groups<T>(items: &[T], limit: usize, size: impl Fn(&T) -> usize, overhead: us
     out
 }
 
-fn part_name(stem: &str, ext: &str, part: usize, parts: usize) -> String {
+pub(crate) fn part_name(stem: &str, ext: &str, part: usize, parts: usize) -> String {
     if parts == 1 {
         format!("{stem}.{ext}")
     } else {

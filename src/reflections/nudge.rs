@@ -1150,6 +1150,20 @@ pub fn warning(found: &[Concern]) -> Option<String> {
     ))
 }
 
+/// The sentence shown when a field of another private record (what a
+/// member took away from supervision, a case presentation's view) seems to
+/// contain identifying details: `what` names the field.
+pub fn field_warning(what: &str, found: &[Concern]) -> Option<String> {
+    if found.is_empty() {
+        return None;
+    }
+    let kinds: Vec<&str> = found.iter().map(|c| c.describe()).collect();
+    Some(format!(
+        "A gentle check: {what} seems to contain {}. It stays private, but notes like these can be requested by clients; pseudonyms and removing identifying details keep them safe.",
+        listed(&kinds)
+    ))
+}
+
 /// The sentence shown in a share preview when there are concerns: the group
 /// would read the details, so the member is asked to look before sharing.
 pub fn share_warning(found: &[Concern]) -> Option<String> {

@@ -226,8 +226,9 @@ fn parse(body: &[u8]) -> Result<Records, String> {
     Ok(trees)
 }
 
-/// Leaves out every record the erasure record names, and every reflection
-/// whose member's key is gone; returns how many were left out.
+/// Leaves out every record the erasure record names, and every reflection,
+/// supervision log entry or case presentation whose member's key is gone;
+/// returns how many were left out.
 fn without_erased(
     records: &mut Records,
     envelope: &Envelope,
@@ -250,7 +251,12 @@ fn without_erased(
         .get(trees::MEMBER_KEYS.as_bytes())
         .map(|e| e.iter().map(|(k, _)| k.clone()).collect())
         .unwrap_or_default();
-    for tree in [trees::REFLECTIONS, trees::SUMMARIES] {
+    for tree in [
+        trees::REFLECTIONS,
+        trees::SUMMARIES,
+        trees::SUPERVISION_LOG,
+        trees::CASE_PRESENTATIONS,
+    ] {
         if let Some(entries) = records.get_mut(tree.as_bytes()) {
             let before = entries.len();
             entries.retain(|(k, _)| k.get(..8).is_some_and(|m| members.contains(m)));
@@ -578,7 +584,8 @@ fn check_records(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<
             }
         }
     }
-    finish(member, report)
+    finish(member, report)?;
+    super::supervision::check(t, envelope, report)
 }
 
 impl Store {

@@ -68,6 +68,13 @@ fn held_aad(member: u64) -> Vec<u8> {
     aad
 }
 
+fn kind_aad(kind: &str, record_key: &[u8]) -> Vec<u8> {
+    let mut aad = kind.as_bytes().to_vec();
+    aad.push(b':');
+    aad.extend_from_slice(record_key);
+    aad
+}
+
 fn summary_aad(record_key: &[u8]) -> Vec<u8> {
     let mut aad = b"summary:".to_vec();
     aad.extend_from_slice(record_key);
@@ -211,6 +218,30 @@ impl Envelope {
         sealed: &[u8],
     ) -> Result<Reflection, StoreError> {
         open_json(key, &record_aad(record_key), sealed, "a reflection")
+    }
+
+    /// Seals any other record of a member's (`kind` names its kind, so a
+    /// record of one kind never opens as another) with their data key,
+    /// bound to `record_key`.
+    pub fn seal_record<T: serde::Serialize>(
+        &self,
+        key: &SecretKey,
+        kind: &str,
+        record_key: &[u8],
+        value: &T,
+    ) -> Result<Vec<u8>, StoreError> {
+        seal_json(key, &kind_aad(kind, record_key), value)
+    }
+
+    /// Opens a record sealed by [`Envelope::seal_record`].
+    pub fn open_record<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &SecretKey,
+        kind: &str,
+        record_key: &[u8],
+        sealed: &[u8],
+    ) -> Result<T, StoreError> {
+        open_json(key, &kind_aad(kind, record_key), sealed, kind)
     }
 
     /// Seals a reflection's summary, bound to the reflection's `record_key`

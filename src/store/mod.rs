@@ -19,6 +19,7 @@ mod pace;
 mod reflections;
 mod schedules;
 mod settings;
+mod supervision;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -69,6 +70,11 @@ mod trees {
     /// sealed with their data key after the time it was held (seconds, i64
     /// BE); keyed by member id. See `Store::hold_form`.
     pub const HELD_FORMS: &str = "held_forms";
+    /// Each member's supervision log, sealed with their data key; keyed by
+    /// member id then entry number (0: the member's sealed header).
+    pub const SUPERVISION_LOG: &str = "supervision_log";
+    /// Each member's case presentations, sealed and keyed likewise.
+    pub const CASE_PRESENTATIONS: &str = "case_presentations";
 }
 
 /// The longest a deleted reflection, or the version an edit replaced, stays
@@ -360,6 +366,8 @@ struct Trees {
     member_settings: sled::Tree,
     superseded: sled::Tree,
     held_forms: sled::Tree,
+    supervision_log: sled::Tree,
+    case_presentations: sled::Tree,
 }
 
 impl Trees {
@@ -377,6 +385,8 @@ impl Trees {
             member_settings: db.open_tree(trees::MEMBER_SETTINGS)?,
             superseded: db.open_tree(trees::SUPERSEDED)?,
             held_forms: db.open_tree(trees::HELD_FORMS)?,
+            supervision_log: db.open_tree(trees::SUPERVISION_LOG)?,
+            case_presentations: db.open_tree(trees::CASE_PRESENTATIONS)?,
         })
     }
 }

@@ -576,8 +576,8 @@ impl Store {
         })
     }
 
-    /// Removes every trace of a member: every
-    /// record of theirs (data key, reflections, counter, reminder) is
+    /// Removes every trace of a member: every record of theirs (data key,
+    /// reflections, counter, reminder, supervision log, case presentations) is
     /// fingerprinted in the erasure record and removed in one transaction;
     /// the rewrite that takes their sealed bytes out of the data directory
     /// and its automatic backups follows within [`super::ERASE_WITHIN`]. Returns how many reflections
@@ -639,6 +639,9 @@ impl Store {
                 if let Some(v) = &held {
                     prints.push(envelope.fingerprint(trees::HELD_FORMS.as_bytes(), &mk, v));
                 }
+                // The supervision log and case presentations, headers too.
+                let (more, [log, cases]) = self.supervision_records(live, member)?;
+                prints.extend(more);
                 // A reminder changes every week: older copies in backups
                 // are named by the member alone.
                 prints.push(envelope.fingerprint(trees::MEMBER_SETTINGS.as_bytes(), &mk, b""));
@@ -659,27 +662,37 @@ impl Store {
                     &live.t.meta,
                     &live.t.group_counts,
                     &live.t.superseded,
+                    &live.t.supervision_log,
+                    &live.t.case_presentations,
                 )
-                    .transaction(|(keys, records, sums, counters, settings, meta, g, sup)| {
-                        apply_counts(g, &counts)?;
-                        keys.remove(&mk[..])?;
-                        for k in &reflections {
-                            records.remove(k)?;
-                            sup.remove(k)?;
-                        }
-                        for k in &summaries {
-                            sums.remove(k)?;
-                        }
-                        counters.remove(&mk[..])?;
-                        settings.remove(&mk[..])?;
-                        if retired > 0 {
-                            meta.insert(retired_key.as_slice(), &retired.to_be_bytes()[..])?;
-                        }
-                        if meta.get(super::ERASURE_PENDING)?.is_none() {
-                            meta.insert(super::ERASURE_PENDING, &pending[..])?;
-                        }
-                        Ok::<(), ConflictableTransactionError<StoreError>>(())
-                    })
+                    .transaction(
+                        |(keys, records, sums, counters, settings, meta, g, sup, l, c)| {
+                            apply_counts(g, &counts)?;
+                            for k in &log {
+                                l.remove(k)?;
+                            }
+                            for k in &cases {
+                                c.remove(k)?;
+                            }
+                            keys.remove(&mk[..])?;
+                            for k in &reflections {
+                                records.remove(k)?;
+                                sup.remove(k)?;
+                            }
+                            for k in &summaries {
+                                sums.remove(k)?;
+                            }
+                            counters.remove(&mk[..])?;
+                            settings.remove(&mk[..])?;
+                            if retired > 0 {
+                                meta.insert(retired_key.as_slice(), &retired.to_be_bytes()[..])?;
+                            }
+                            if meta.get(super::ERASURE_PENDING)?.is_none() {
+                                meta.insert(super::ERASURE_PENDING, &pending[..])?;
+                            }
+                            Ok::<(), ConflictableTransactionError<StoreError>>(())
+                        },
+                    )
                     .map_err(storage)?;
                 if held.is_some() {
                     live.t.held_forms.remove(mk)?;
@@ -816,7 +829,8 @@ impl Store {
     }
 
     /// Whether anything of `member` remains that could be read (for tests
-    /// and `forget-me`'s confirmation): a key, a reflection, a reminder.
+    /// and `forget-me`'s confirmation): a key, a reflection, a reminder, a
+    /// held form, a supervision log entry or a case presentation.
     pub fn holds_anything_of(&self, member: u64) -> Result<bool, StoreError> {
         self.with(|live| {
             let prefix = member_key(member);
@@ -824,7 +838,8 @@ impl Store {
                 || live.t.counters.contains_key(prefix)?
                 || live.t.member_settings.contains_key(prefix)?
                 || live.t.held_forms.contains_key(prefix)?
-                || live.t.reflections.scan_prefix(prefix).next().is_some())
+                || live.t.reflections.scan_prefix(prefix).next().is_some()
+                || self.holds_supervision_of(live, member))
         })
     }
 }

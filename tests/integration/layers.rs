@@ -99,6 +99,7 @@ const CORE: &[&str] = &[
     "inline.rs",
     "schedule/",
     "reflections/",
+    "supervision/",
     "prompts.rs",
     "library.rs",
 ];

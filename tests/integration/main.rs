@@ -26,4 +26,5 @@ mod search_quality;
 mod sharing;
 mod storage;
 mod storage_holes;
+mod supervision;
 mod support;

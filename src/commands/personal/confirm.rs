@@ -17,15 +17,15 @@ pub struct Confirmation {
     pub word: &'static str,
     /// What is said when it is not confirmed.
     pub declined: String,
-    /// What confirms it when clicked.
-    pub confirm: Action,
+    /// What confirms it when clicked, where a front-end has a button for it.
+    pub confirm: Option<Action>,
 }
 
 impl Confirmation {
     /// The question as a reply with its button.
     pub fn reply(&self) -> Reply {
         let mut reply = private(self.question.clone());
-        reply.actions = vec![self.confirm.clone()];
+        reply.actions = self.confirm.iter().cloned().collect();
         reply
     }
 }
@@ -45,7 +45,21 @@ pub fn confirm_delete(r: &Reflection) -> Confirmation {
         ),
         word: "yes",
         declined: format!("Kept: reflection #{} was not deleted.", r.id),
-        confirm: Action::ConfirmDelete(r.id),
+        confirm: Some(Action::ConfirmDelete(r.id)),
+    }
+}
+
+/// Asks before deleting one of a member's other records: `what` names
+/// its kind ("supervision log entry"), `heading` how it is shown.
+pub fn confirm_delete_record(what: &str, id: u64, heading: &str) -> Confirmation {
+    Confirmation {
+        question: format!(
+            "Delete {what} #{id}, “{}”? This cannot be undone.",
+            fit(heading, 80)
+        ),
+        word: "yes",
+        declined: format!("Kept: {what} #{id} was not deleted."),
+        confirm: None,
     }
 }
 
@@ -53,7 +67,7 @@ pub fn confirm_delete(r: &Reflection) -> Confirmation {
 pub fn confirm_forget(count: usize) -> Confirmation {
     Confirmation {
         question: format!(
-            "This removes all {} and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?",
+            "This removes all {}, your supervision log, your case presentations and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?",
             match count {
                 1 => "1 of your reflections".to_string(),
                 n => format!("{n} of your reflections"),
@@ -61,7 +75,7 @@ pub fn confirm_forget(count: usize) -> Confirmation {
         ),
         word: "forget-me",
         declined: "Nothing was removed.".to_string(),
-        confirm: Action::ConfirmForget,
+        confirm: Some(Action::ConfirmForget),
     }
 }
 

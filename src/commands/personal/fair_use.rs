@@ -64,7 +64,9 @@ impl Personal {
             | Personal::Edit(..)
             | Personal::AddTag(..)
             | Personal::RemoveTag(..)
-            | Personal::Delete(_) => None,
+            | Personal::Delete(_)
+            | Personal::Log(_)
+            | Personal::Cases(_) => None,
         }
     }
 }

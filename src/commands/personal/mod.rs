@@ -7,22 +7,28 @@
 //! change a reflection; `read.rs` what a member reads (lists, views, export,
 //! map); `confirm.rs` the questions asked before what cannot be undone and
 //! what a form could not keep; `fair_use.rs` how often the heavy commands
-//! run; `sharing.rs` every word about sharing and withdrawing.
+//! run; `sharing.rs` every word about sharing and withdrawing;
+//! `supervision.rs` the supervision log and case presentations.
 
 mod confirm;
 mod fair_use;
 mod read;
 mod sharing;
+mod supervision;
 #[cfg(test)]
 mod tests;
 
-pub use confirm::{Confirmation, confirm_delete, confirm_forget, form_held_note, with_form_notes};
+pub use confirm::{
+    Confirmation, confirm_delete, confirm_delete_record, confirm_forget, form_held_note,
+    with_form_notes,
+};
 pub use fair_use::{FairUse, Heavy, cooldown_text};
 pub use read::{reflection_card, shared_card};
 pub use sharing::{
     Withdrawals, already_shared, not_deleted_while_shared, not_shared, share_preview,
     withdrawal_note, withdrawn,
 };
+pub use supervision::{CaseCommand, LogCommand, case_not_found, case_warnings, log_not_found};
 
 use std::fmt::Write as _;
 
@@ -84,6 +90,15 @@ impl Times {
         }
     }
 
+    /// Today's date where the member is: local in the console, UTC
+    /// otherwise.
+    pub fn today(self, now: DateTime<Utc>) -> chrono::NaiveDate {
+        match self {
+            Times::Local => now.with_timezone(&chrono::Local).date_naive(),
+            Times::Utc | Times::Written { .. } => now.date_naive(),
+        }
+    }
+
     /// A date: "25 Nov 2026".
     pub fn day(self, t: DateTime<Utc>) -> String {
         match self {
@@ -106,6 +121,14 @@ pub enum ExportKind {
     /// A CPD record, as Markdown and CSV.
     Cpd {
         /// Only the membership year starting in this calendar year.
+        year: Option<i32>,
+        /// The month membership years start in, 1–12.
+        starts: u32,
+    },
+    /// A supervision record of one membership year (this one when no year
+    /// is given), as Markdown and CSV.
+    Supervision {
+        /// The calendar year the membership year starts in.
         year: Option<i32>,
         /// The month membership years start in, 1–12.
         starts: u32,
@@ -140,6 +163,10 @@ pub enum Personal {
     ForgetMe,
     /// My competence map.
     Map,
+    /// My supervision log.
+    Log(LogCommand),
+    /// My case presentations.
+    Cases(CaseCommand),
 }
 
 pub(super) fn private(text: String) -> Reply {
@@ -171,6 +198,8 @@ pub fn handle(member: &Member<'_>, command: Personal) -> Result<Reply, StoreErro
         Personal::Export(kind) => read::export(member, kind),
         Personal::ForgetMe => forget(member),
         Personal::Map => read::map(member),
+        Personal::Log(command) => supervision::log(member, command),
+        Personal::Cases(command) => supervision::cases(member, command),
     }
 }
 
@@ -345,9 +374,22 @@ fn delete(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
 }
 
 fn forget(member: &Member<'_>) -> Result<Reply, StoreError> {
+    let (logged, cases) = member.store.supervision_counts(member.id)?;
     let n = member.store.forget_member(member.id, member.now)?;
+    let mut also = Vec::new();
+    if logged > 0 {
+        also.push(plural(
+            logged,
+            "supervision log entry",
+            "supervision log entries",
+        ));
+    }
+    if cases > 0 {
+        also.push(plural(cases, "case presentation", "case presentations"));
+    }
+    let also = also.iter().map(|a| format!(", {a}")).collect::<String>();
     Ok(private(format!(
-        "Done: {n} reflection{} and your encryption key are removed from this bot's records; nothing of yours can be listed, opened or restored from now on. Their last encrypted copies leave the bot's files and its automatic backups within {} minutes. A new reflection would start above your old numbers, so no old button can reach it.",
+        "Done: {n} reflection{}{also} and your encryption key are removed from this bot's records; nothing of yours can be listed, opened or restored from now on. Their last encrypted copies leave the bot's files and its automatic backups within {} minutes. A new reflection would start above your old numbers, so no old button can reach it.",
         if n == 1 { "" } else { "s" },
         crate::store::ERASE_WITHIN.num_minutes()
     )))

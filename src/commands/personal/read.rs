@@ -12,6 +12,8 @@ use crate::reflections::map::{coverage, entries, map_card};
 use crate::reflections::{Reflection, Summary, minutes_text, tags_text};
 use crate::render::{Card, Field, fit, limits};
 use crate::store::StoreError;
+use crate::supervision::case::CasePresentation;
+use crate::supervision::log::LogEntry;
 
 pub(super) fn list(
     member: &Member<'_>,
@@ -195,58 +197,37 @@ pub fn shared_card(r: &Reflection, byline: &str) -> Card {
 }
 
 pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, StoreError> {
+    let cpd = match kind {
+        ExportKind::Everything => None,
+        ExportKind::Cpd { year, starts } => Some((year, starts)),
+        ExportKind::Supervision { year, starts } => {
+            return super::supervision::export_year(member, year, starts);
+        }
+    };
     let readable = member.store.reflections_of(member.id)?;
-    let note = unreadable_note(&readable.unreadable);
+    let mut note = unreadable_note(&readable.unreadable);
     let all = readable.items;
-    if all.is_empty() {
-        let text = "You have no reflections to export.".to_string();
+    let (log, cases) = match cpd {
+        None => supervision_records(member, &mut note)?,
+        Some(_) => (Vec::new(), Vec::new()),
+    };
+    if all.is_empty() && log.is_empty() && cases.is_empty() {
+        let text = match cpd {
+            None => {
+                "You have no reflections to export, and no supervision log or case presentations."
+            }
+            Some(_) => "You have no reflections to export.",
+        }
+        .to_string();
         return Ok(private(
             note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
         ));
     }
-    let corrupt = |e: String| StoreError::Corrupt(format!("an export could not be written: {e}"));
-    let (files, mut text) = match kind {
-        ExportKind::Everything => (
-            export::everything(
-                member.framework,
-                member.id,
-                &all,
-                member.now,
-                export::FILE_BYTES,
-            )
-            .map_err(|e| corrupt(e.to_string()))?,
-            format!(
-                "Everything you have written here, {}, as Markdown and as JSON. Only you can see these files.",
-                plural(all.len(), "reflection", "reflections")
-            ),
-        ),
-        ExportKind::Cpd { year, starts } => {
-            let files = export::cpd(
-                member.framework,
-                &all,
-                member.now,
-                year,
-                starts,
-                export::FILE_BYTES,
-            )
-            .map_err(|e| corrupt(e.to_string()))?;
-            let period = year.map_or(String::new(), |y| {
-                format!(
-                    " for the membership year {}",
-                    export::MembershipYear { year: y, starts }.label()
-                )
-            });
-            (
-                files,
-                format!(
-                    "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. A reflection written with a model is read under its headings, numbered or not: {}. Only you can see these files.",
-                    export::month_name(starts),
-                    export::headings_read().join("; ")
-                ),
-            )
-        }
+    let (files, mut text) = match cpd {
+        None => everything_files(member, &all, &log, &cases)?,
+        Some((year, starts)) => cpd_files(member, &all, year, starts)?,
     };
-    if files.len() > 2 {
+    if files.iter().any(|f| f.name.contains("-part1-of-")) {
         let _ = write!(
             text,
             "\n\nIt is large, so it comes in {} files of at most {} MiB each.",
@@ -266,6 +247,116 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
         })
         .collect();
     Ok(reply)
+}
+
+fn corrupt(e: &str) -> StoreError {
+    StoreError::Corrupt(format!("an export could not be written: {e}"))
+}
+
+/// For the full export: the member's supervision log and case
+/// presentations, with any that cannot be read added to `note`.
+fn supervision_records(
+    member: &Member<'_>,
+    note: &mut Option<String>,
+) -> Result<(Vec<LogEntry>, Vec<CasePresentation>), StoreError> {
+    let log = member.store.log_of(member.id)?;
+    let cases = member.store.presentations_of(member.id)?;
+    for (what, ids) in [
+        ("supervision log entries", &log.unreadable),
+        ("case presentations", &cases.unreadable),
+    ] {
+        if let Some(more) = super::supervision::unreadable_records(what, ids) {
+            *note = Some(
+                note.take()
+                    .map_or(more.clone(), |n| format!("{n}\n\n{more}")),
+            );
+        }
+    }
+    Ok((log.items, cases.items))
+}
+
+/// Everything as files, and what the reply says of them.
+fn everything_files(
+    member: &Member<'_>,
+    all: &[Reflection],
+    log: &[LogEntry],
+    cases: &[CasePresentation],
+) -> Result<(Vec<export::ExportFile>, String), StoreError> {
+    let mut files = if all.is_empty() {
+        Vec::new()
+    } else {
+        export::everything(
+            member.framework,
+            member.id,
+            all,
+            member.now,
+            export::FILE_BYTES,
+        )
+        .map_err(|e| corrupt(&e.to_string()))?
+    };
+    files.extend(
+        crate::supervision::export::everything(
+            member.framework,
+            member.id,
+            log,
+            cases,
+            member.now,
+            export::FILE_BYTES,
+        )
+        .map_err(|e| corrupt(&e.to_string()))?,
+    );
+    let mut held = vec![plural(all.len(), "reflection", "reflections")];
+    if !log.is_empty() {
+        held.push(plural(
+            log.len(),
+            "supervision log entry",
+            "supervision log entries",
+        ));
+    }
+    if !cases.is_empty() {
+        held.push(plural(
+            cases.len(),
+            "case presentation",
+            "case presentations",
+        ));
+    }
+    let text = format!(
+        "Everything you have written here, {}, as Markdown and as JSON. Only you can see these files.",
+        held.join(", ")
+    );
+    Ok((files, text))
+}
+
+/// A CPD record as files, and what the reply says of them.
+fn cpd_files(
+    member: &Member<'_>,
+    all: &[Reflection],
+    year: Option<i32>,
+    starts: u32,
+) -> Result<(Vec<export::ExportFile>, String), StoreError> {
+    let files = export::cpd(
+        member.framework,
+        all,
+        member.now,
+        year,
+        starts,
+        export::FILE_BYTES,
+    )
+    .map_err(|e| corrupt(&e.to_string()))?;
+    let period = year.map_or(String::new(), |y| {
+        format!(
+            " for the membership year {}",
+            export::MembershipYear { year: y, starts }.label()
+        )
+    });
+    Ok((
+        files,
+        format!(
+            "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. A reflection written with a model is read under its headings, numbered or not: {}. Only you can see these files.",
+            export::month_name(starts),
+            export::headings_read().join("; ")
+        ),
+    ))
 }
 
 pub(super) fn map(member: &Member<'_>) -> Result<Reply, StoreError> {

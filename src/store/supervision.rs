@@ -1,0 +1,677 @@
+//! A member's supervision log and case presentations at rest: each record
+//! sealed with the member's own data key, as their reflections are, so the
+//! key's destruction at forget-me leaves nothing of them readable.
+//!
+//! Each kind has its tree, keyed `member id (8 bytes BE) ‖ number (8 bytes
+//! BE)`; number 0 holds the member's sealed header for that kind (the last
+//! number given, and for the log the monthly minimum they set). Every
+//! change is synced before the call returns; every deletion is
+//! fingerprinted in the erasure record first.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+
+use super::crypto::SecretKey;
+use super::envelope::Envelope;
+use super::envelope::Fingerprint;
+use super::reflections::Readable;
+use super::{Live, Report, Store, StoreError, Trees, trees};
+use crate::supervision::case::CasePresentation;
+use crate::supervision::log::LogEntry;
+
+/// A kind of record this module keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Book {
+    /// The supervision log.
+    Log,
+    /// Case presentations.
+    Cases,
+}
+
+impl Book {
+    pub(super) const ALL: [Book; 2] = [Book::Log, Book::Cases];
+
+    pub(super) fn tree(self, live: &Live) -> &sled::Tree {
+        self.of(&live.t)
+    }
+
+    fn of(self, t: &Trees) -> &sled::Tree {
+        match self {
+            Book::Log => &t.supervision_log,
+            Book::Cases => &t.case_presentations,
+        }
+    }
+
+    /// What a check calls a record of this kind.
+    fn called(self) -> &'static str {
+        match self {
+            Book::Log => "supervision log entry",
+            Book::Cases => "case presentation",
+        }
+    }
+
+    /// Whether `sealed` opens as a record of this kind (its header at 0).
+    fn opens(self, envelope: &Envelope, key: &SecretKey, rk: &[u8], sealed: &[u8]) -> bool {
+        let header = id_of(rk) == HEADER;
+        let kind = self.kind(header);
+        match (self, header) {
+            (_, true) => envelope
+                .open_record::<Header>(key, kind, rk, sealed)
+                .is_ok(),
+            (Book::Log, false) => envelope
+                .open_record::<LogEntry>(key, kind, rk, sealed)
+                .is_ok(),
+            (Book::Cases, false) => envelope
+                .open_record::<CasePresentation>(key, kind, rk, sealed)
+                .is_ok(),
+        }
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Book::Log => trees::SUPERVISION_LOG,
+            Book::Cases => trees::CASE_PRESENTATIONS,
+        }
+    }
+
+    /// What a record is bound to when sealed, besides its key.
+    fn kind(self, header: bool) -> &'static str {
+        match (self, header) {
+            (Book::Log, false) => "supervision log entry",
+            (Book::Log, true) => "supervision log header",
+            (Book::Cases, false) => "case presentation",
+            (Book::Cases, true) => "case presentations header",
+        }
+    }
+}
+
+/// The number that holds a member's header.
+const HEADER: u64 = 0;
+
+/// A member's header for one kind of record.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct Header {
+    /// The last number given.
+    last: u64,
+    /// The log's monthly minimum the member set, in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    monthly_minimum: Option<u32>,
+}
+
+fn record_key(member: u64, id: u64) -> [u8; 16] {
+    let mut key = [0u8; 16];
+    key[..8].copy_from_slice(&member.to_be_bytes());
+    key[8..].copy_from_slice(&id.to_be_bytes());
+    key
+}
+
+fn id_of(key: &[u8]) -> u64 {
+    key.get(8..16)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map_or(HEADER, u64::from_be_bytes)
+}
+
+/// For `db check`: every log entry and case presentation, and each
+/// member's header for them, opens with its member's key.
+pub(super) fn check(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<(), StoreError> {
+    for book in Book::ALL {
+        for entry in book.of(t).iter() {
+            let (rk, sealed) = entry?;
+            let Some(m) = rk.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+                report
+                    .problems
+                    .push(format!("a {} record has a malformed key", book.called()));
+                continue;
+            };
+            let m = u64::from_be_bytes(m);
+            let key = t
+                .member_keys
+                .get(m.to_be_bytes())?
+                .and_then(|w| envelope.unwrap_member_key(m, &w).ok());
+            let opens = key
+                .as_ref()
+                .is_some_and(|key| book.opens(envelope, key, &rk, &sealed));
+            if !opens {
+                let id = id_of(&rk);
+                report.problems.push(if id == HEADER {
+                    format!("member {m}'s {} numbering cannot be read", book.called())
+                } else {
+                    format!("member {m}'s {} #{id} cannot be read", book.called())
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn storage(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Db(e),
+    }
+}
+
+impl Store {
+    fn header(
+        &self,
+        live: &Live,
+        book: Book,
+        member: u64,
+        key: &SecretKey,
+    ) -> Result<Header, StoreError> {
+        let rk = record_key(member, HEADER);
+        match book.tree(live).get(rk)? {
+            Some(sealed) => self
+                .shared
+                .envelope
+                .open_record(key, book.kind(true), &rk, &sealed),
+            None => Ok(Header::default()),
+        }
+    }
+
+    /// Saves a new record numbered next for `member`; `make` builds it from
+    /// its number. Returns it once it is on the disk.
+    fn add_to<T: Serialize>(
+        &self,
+        book: Book,
+        member: u64,
+        make: impl FnOnce(u64) -> T,
+    ) -> Result<T, StoreError> {
+        let _member = self.member_lock(member);
+        self.with(|live| {
+            let key = self
+                .data_key(live, member, true)?
+                .ok_or_else(|| StoreError::Corrupt("member key".into()))?;
+            let mut header = self.header(live, book, member, &key)?;
+            header.last = header.last.saturating_add(1);
+            let value = make(header.last);
+            let envelope = &self.shared.envelope;
+            let rk = record_key(member, header.last);
+            let hk = record_key(member, HEADER);
+            let sealed = envelope.seal_record(&key, book.kind(false), &rk, &value)?;
+            let sealed_header = envelope.seal_record(&key, book.kind(true), &hk, &header)?;
+            book.tree(live)
+                .transaction(|t| {
+                    t.insert(&rk[..], sealed.as_slice())?;
+                    t.insert(&hk[..], sealed_header.as_slice())?;
+                    Ok::<(), ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(storage)?;
+            self.commit(live)?;
+            Ok(value)
+        })
+    }
+
+    /// Every record of `member`'s of one kind that can be read, oldest
+    /// first, and the numbers of any that cannot.
+    fn all_of<T: DeserializeOwned>(
+        &self,
+        book: Book,
+        member: u64,
+    ) -> Result<Readable<T>, StoreError> {
+        self.with(|live| {
+            let mut out = Readable::default();
+            let key = self.data_key(live, member, false).ok().flatten();
+            for entry in book.tree(live).scan_prefix(member.to_be_bytes()) {
+                let (rk, sealed) = entry?;
+                if id_of(&rk) == HEADER {
+                    continue;
+                }
+                let opened = key.as_ref().map(|k| {
+                    self.shared
+                        .envelope
+                        .open_record::<T>(k, book.kind(false), &rk, &sealed)
+                });
+                match opened {
+                    Some(Ok(r)) => out.items.push(r),
+                    _ => out.unreadable.push(id_of(&rk)),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// One record of `member`'s; `None` if they have no such record.
+    fn one_of<T: DeserializeOwned>(
+        &self,
+        book: Book,
+        member: u64,
+        id: u64,
+    ) -> Result<Option<T>, StoreError> {
+        if id == HEADER {
+            return Ok(None);
+        }
+        self.with(|live| {
+            let rk = record_key(member, id);
+            let Some(sealed) = book.tree(live).get(rk)? else {
+                return Ok(None);
+            };
+            let Some(key) = self.data_key(live, member, false)? else {
+                return Ok(None);
+            };
+            self.shared
+                .envelope
+                .open_record(&key, book.kind(false), &rk, &sealed)
+                .map(Some)
+        })
+    }
+
+    /// Deletes one record; false if there was none. Its sealed bytes are
+    /// fingerprinted in the erasure record and leave the data directory at
+    /// the next rewrite.
+    fn delete_from(
+        &self,
+        book: Book,
+        member: u64,
+        id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if id == HEADER {
+            return Ok(false);
+        }
+        let _member = self.member_lock(member);
+        self.with(|live| {
+            let rk = record_key(member, id);
+            let Some(old) = book.tree(live).get(rk)? else {
+                return Ok(false);
+            };
+            let print = self
+                .shared
+                .envelope
+                .fingerprint(book.name().as_bytes(), &rk, &old);
+            self.erase(live, &[print])?;
+            let pending = now.timestamp().to_be_bytes();
+            (book.tree(live), &live.t.meta)
+                .transaction(|(t, meta)| {
+                    t.remove(&rk[..])?;
+                    if meta.get(super::ERASURE_PENDING)?.is_none() {
+                        meta.insert(super::ERASURE_PENDING, &pending[..])?;
+                    }
+                    Ok::<(), ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(storage)?;
+            self.commit(live)?;
+            Ok(true)
+        })
+    }
+
+    /// For forget-me: the fingerprint of every record of `member`'s in
+    /// these trees, headers too, and their keys by kind.
+    pub(super) fn supervision_records(
+        &self,
+        live: &Live,
+        member: u64,
+    ) -> Result<(Vec<Fingerprint>, [Vec<sled::IVec>; 2]), StoreError> {
+        let mut prints = Vec::new();
+        let mut keys: [Vec<sled::IVec>; 2] = [Vec::new(), Vec::new()];
+        for (i, book) in Book::ALL.into_iter().enumerate() {
+            for entry in book.tree(live).scan_prefix(member.to_be_bytes()) {
+                let (k, v) = entry?;
+                prints.push(
+                    self.shared
+                        .envelope
+                        .fingerprint(book.name().as_bytes(), &k, &v),
+                );
+                keys[i].push(k);
+            }
+        }
+        Ok((prints, keys))
+    }
+
+    /// Whether `member` has any record in these trees.
+    pub(super) fn holds_supervision_of(&self, live: &Live, member: u64) -> bool {
+        Book::ALL.into_iter().any(|b| {
+            b.tree(live)
+                .scan_prefix(member.to_be_bytes())
+                .next()
+                .is_some()
+        })
+    }
+
+    /// How many log entries and case presentations `member` has, without
+    /// decrypting any.
+    pub fn supervision_counts(&self, member: u64) -> Result<(usize, usize), StoreError> {
+        self.with(|live| {
+            let count = |book: Book| {
+                book.tree(live)
+                    .scan_prefix(member.to_be_bytes())
+                    .keys()
+                    .flatten()
+                    .filter(|k| id_of(k) != HEADER)
+                    .count()
+            };
+            Ok((count(Book::Log), count(Book::Cases)))
+        })
+    }
+
+    /// Flips one byte of a stored log entry or presentation, as a damaged
+    /// disk would (tests).
+    #[cfg(test)]
+    pub(crate) fn damage_supervision_for_test(&self, member: u64, id: u64) {
+        self.with(|live| {
+            for book in Book::ALL {
+                if let Some(v) = book.tree(live).get(record_key(member, id))? {
+                    let mut v = v.to_vec();
+                    let at = v.len() / 2;
+                    v[at] ^= 0x55;
+                    book.tree(live).insert(record_key(member, id), v)?;
+                }
+            }
+            Ok(())
+        })
+        .expect("test store");
+    }
+
+    /// Saves a new supervision log entry, numbered next for `member`.
+    pub fn add_log_entry(
+        &self,
+        member: u64,
+        make: impl FnOnce(u64) -> LogEntry,
+    ) -> Result<LogEntry, StoreError> {
+        self.add_to(Book::Log, member, make)
+    }
+
+    /// Every log entry of `member`'s that can be read, in the order written.
+    pub fn log_of(&self, member: u64) -> Result<Readable<LogEntry>, StoreError> {
+        self.all_of(Book::Log, member)
+    }
+
+    /// One of `member`'s log entries.
+    pub fn log_entry(&self, member: u64, id: u64) -> Result<Option<LogEntry>, StoreError> {
+        self.one_of(Book::Log, member, id)
+    }
+
+    /// Deletes one of `member`'s log entries; false if there was none.
+    pub fn delete_log_entry(
+        &self,
+        member: u64,
+        id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.delete_from(Book::Log, member, id, now)
+    }
+
+    /// The monthly minimum `member` set for themselves, in minutes.
+    pub fn log_minimum(&self, member: u64) -> Result<Option<u32>, StoreError> {
+        self.with(|live| match self.data_key(live, member, false)? {
+            Some(key) => Ok(self.header(live, Book::Log, member, &key)?.monthly_minimum),
+            None => Ok(None),
+        })
+    }
+
+    /// Sets (or, with `None`, unsets) `member`'s monthly minimum. The
+    /// header it replaces held no words, only numbers, and is left to
+    /// the next rewrite.
+    pub fn set_log_minimum(&self, member: u64, minutes: Option<u32>) -> Result<(), StoreError> {
+        let _member = self.member_lock(member);
+        self.with(|live| {
+            let key = self
+                .data_key(live, member, true)?
+                .ok_or_else(|| StoreError::Corrupt("member key".into()))?;
+            let mut header = self.header(live, Book::Log, member, &key)?;
+            header.monthly_minimum = minutes;
+            let hk = record_key(member, HEADER);
+            let sealed =
+                self.shared
+                    .envelope
+                    .seal_record(&key, Book::Log.kind(true), &hk, &header)?;
+            live.t.supervision_log.insert(hk, sealed)?;
+            self.commit(live)
+        })
+    }
+
+    /// Saves a new case presentation, numbered next for `member`.
+    pub fn add_presentation(
+        &self,
+        member: u64,
+        make: impl FnOnce(u64) -> CasePresentation,
+    ) -> Result<CasePresentation, StoreError> {
+        self.add_to(Book::Cases, member, make)
+    }
+
+    /// Every case presentation of `member`'s that can be read, oldest first.
+    pub fn presentations_of(&self, member: u64) -> Result<Readable<CasePresentation>, StoreError> {
+        self.all_of(Book::Cases, member)
+    }
+
+    /// One of `member`'s case presentations.
+    pub fn presentation(
+        &self,
+        member: u64,
+        id: u64,
+    ) -> Result<Option<CasePresentation>, StoreError> {
+        self.one_of(Book::Cases, member, id)
+    }
+
+    /// Deletes one of `member`'s case presentations; false if there was none.
+    pub fn delete_presentation(
+        &self,
+        member: u64,
+        id: u64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.delete_from(Book::Cases, member, id, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::super::tests::temp_dir;
+    use super::*;
+    use crate::supervision::case::{CaseDraft, Field, Frame};
+    use crate::supervision::log::{Kind, LogDraft};
+
+    fn entry(note: &str) -> LogDraft {
+        LogDraft {
+            date: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+            attended: true,
+            minutes: 90,
+            kind: Kind::Group,
+            took_away: note.into(),
+            competences: vec![],
+            functions: vec![],
+        }
+    }
+
+    fn case(question: &str) -> CaseDraft {
+        CaseDraft {
+            frame: Frame::Short,
+            fields: vec![Field {
+                key: "question".into(),
+                text: question.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn records_round_trip_numbered_per_member_and_scoped_to_them() {
+        let dir = temp_dir("supervision");
+        let store = Store::open(&dir, None).unwrap();
+        let now = Utc::now();
+        let a1 = store
+            .add_log_entry(1, |id| entry("first").into_entry(id, now))
+            .unwrap();
+        let a2 = store
+            .add_log_entry(1, |id| entry("second").into_entry(id, now))
+            .unwrap();
+        let b1 = store
+            .add_log_entry(2, |id| entry("bob's").into_entry(id, now))
+            .unwrap();
+        assert_eq!((a1.id, a2.id, b1.id), (1, 2, 1));
+        let p = store
+            .add_presentation(1, |id| case("Why?").into_presentation(id, now))
+            .unwrap();
+        assert_eq!(p.id, 1, "each kind is numbered on its own");
+        assert_eq!(store.log_of(1).unwrap().items, vec![a1.clone(), a2]);
+        assert_eq!(store.log_entry(2, 2).unwrap(), None, "bob has no #2");
+        assert_eq!(store.presentation(2, 1).unwrap(), None);
+        assert_eq!(
+            store.log_entry(1, 0).unwrap(),
+            None,
+            "the header is no entry"
+        );
+        assert_eq!(store.supervision_counts(1).unwrap(), (2, 1));
+        assert!(store.delete_log_entry(1, 2, now).unwrap());
+        assert!(!store.delete_log_entry(1, 2, now).unwrap());
+        assert!(!store.delete_log_entry(1, 0, now).unwrap());
+        let a3 = store
+            .add_log_entry(1, |id| entry("third").into_entry(id, now))
+            .unwrap();
+        assert_eq!(a3.id, 3, "a deleted number is not given again");
+        assert!(store.delete_presentation(1, 1, now).unwrap());
+        assert_eq!(store.presentations_of(1).unwrap().items, vec![]);
+
+        assert_eq!(store.log_minimum(1).unwrap(), None);
+        store.set_log_minimum(1, Some(90)).unwrap();
+        assert_eq!(store.log_minimum(1).unwrap(), Some(90));
+        assert_eq!(store.log_minimum(2).unwrap(), None);
+        let a4 = store
+            .add_log_entry(1, |id| entry("fourth").into_entry(id, now))
+            .unwrap();
+        assert_eq!(a4.id, 4);
+        assert_eq!(
+            store.log_minimum(1).unwrap(),
+            Some(90),
+            "kept by every save"
+        );
+        store.set_log_minimum(1, None).unwrap();
+        assert_eq!(store.log_minimum(1).unwrap(), None);
+    }
+
+    #[test]
+    fn forget_me_erases_them_and_a_reopened_store_reads_nothing_of_the_member() {
+        let dir = temp_dir("supervision-forget");
+        let now = Utc::now();
+        {
+            let store = Store::open(&dir, None).unwrap();
+            store
+                .add_log_entry(1, |id| entry("mine").into_entry(id, now))
+                .unwrap();
+            store.set_log_minimum(1, Some(60)).unwrap();
+            store
+                .add_presentation(1, |id| case("Mine?").into_presentation(id, now))
+                .unwrap();
+            store
+                .add_log_entry(2, |id| entry("bob's").into_entry(id, now))
+                .unwrap();
+            // Only these records: forget-me still finds something to erase.
+            assert!(store.holds_anything_of(1).unwrap());
+            store.forget_member(1, now).unwrap();
+            assert!(!store.holds_anything_of(1).unwrap());
+            store.close(now).unwrap();
+        }
+        let store = Store::open(&dir, None).unwrap();
+        assert_eq!(store.log_of(1).unwrap(), Readable::default());
+        assert_eq!(store.presentations_of(1).unwrap(), Readable::default());
+        assert_eq!(store.log_minimum(1).unwrap(), None);
+        assert_eq!(store.supervision_counts(1).unwrap(), (0, 0));
+        assert_eq!(
+            store.log_of(2).unwrap().items.len(),
+            1,
+            "bob's is untouched"
+        );
+    }
+
+    #[test]
+    fn a_record_moved_to_another_member_or_kind_does_not_open() {
+        let dir = temp_dir("supervision-move");
+        let store = Store::open(&dir, None).unwrap();
+        let now = Utc::now();
+        store
+            .add_log_entry(1, |id| entry("alice's").into_entry(id, now))
+            .unwrap();
+        store
+            .add_log_entry(2, |id| entry("bob's").into_entry(id, now))
+            .unwrap();
+        store
+            .add_presentation(2, |id| case("Bob's?").into_presentation(id, now))
+            .unwrap();
+        store
+            .with(|live| {
+                let alices = live.t.supervision_log.get(record_key(1, 1))?.unwrap();
+                live.t.supervision_log.insert(record_key(2, 2), alices)?;
+                let bobs = live.t.supervision_log.get(record_key(2, 1))?.unwrap();
+                live.t.case_presentations.insert(record_key(2, 2), bobs)?;
+                Ok(())
+            })
+            .unwrap();
+        let log = store.log_of(2).unwrap();
+        assert_eq!((log.items.len(), log.unreadable.clone()), (1, vec![2]));
+        assert!(store.log_entry(2, 2).is_err());
+        assert_eq!(store.presentations_of(2).unwrap().unreadable, vec![2]);
+    }
+
+    #[test]
+    fn a_backup_made_before_a_delete_or_forget_me_never_brings_them_back() {
+        let dir = temp_dir("supervision-restore");
+        let target = temp_dir("supervision-restore-target");
+        let file = temp_dir("supervision-restore-file").with_extension("bak");
+        let key = SecretKey::generate();
+        let now = Utc::now();
+        {
+            let store = Store::open(&dir, Some(key.clone())).unwrap();
+            store
+                .add_log_entry(1, |id| entry("forgotten").into_entry(id, now))
+                .unwrap();
+            store
+                .add_presentation(1, |id| case("Forgotten?").into_presentation(id, now))
+                .unwrap();
+            store
+                .add_log_entry(2, |id| entry("kept").into_entry(id, now))
+                .unwrap();
+            store
+                .add_log_entry(2, |id| entry("deleted").into_entry(id, now))
+                .unwrap();
+            store.export_to(&file).unwrap();
+            store.forget_member(1, now).unwrap();
+            assert!(store.delete_log_entry(2, 2, now).unwrap());
+            store.close(now).unwrap();
+        }
+        let (store, _) = Store::import_from(
+            &file,
+            &target,
+            Some(key),
+            Some(&dir.join("erasures")),
+            false,
+        )
+        .unwrap();
+        assert!(!store.holds_anything_of(1).unwrap());
+        assert_eq!(store.supervision_counts(1).unwrap(), (0, 0));
+        let kept: Vec<String> = store
+            .log_of(2)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| e.took_away)
+            .collect();
+        assert_eq!(kept, ["kept"]);
+    }
+
+    #[test]
+    fn the_check_names_a_damaged_entry_or_presentation() {
+        let dir = temp_dir("supervision-check");
+        let store = Store::open(&dir, None).unwrap();
+        let now = Utc::now();
+        store
+            .add_log_entry(1, |id| entry("fine").into_entry(id, now))
+            .unwrap();
+        store
+            .add_presentation(1, |id| case("Fine?").into_presentation(id, now))
+            .unwrap();
+        assert!(store.check().unwrap().problems.is_empty());
+        store.damage_supervision_for_test(1, 1);
+        let problems = store.check().unwrap().problems;
+        assert!(
+            problems.contains(&"member 1's supervision log entry #1 cannot be read".to_string()),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(&"member 1's case presentation #1 cannot be read".to_string()),
+            "{problems:?}"
+        );
+    }
+}
