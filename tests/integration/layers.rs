@@ -98,6 +98,7 @@ const CORE: &[&str] = &[
     "commands/",
     "inline.rs",
     "schedule/",
+    "meetings/",
     "reflections/",
     "supervision/",
     "prompts.rs",
