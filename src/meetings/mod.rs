@@ -8,3 +8,4 @@
 //! returns what to keep and the words to say; a front-end shows the words.
 
 pub(crate) mod rota;
+pub(crate) mod series;
