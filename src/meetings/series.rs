@@ -11,7 +11,7 @@
 
 use chrono::{
     DateTime, Datelike, Days, Duration, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime,
-    TimeZone, Utc, Weekday,
+    Offset, TimeZone, Utc, Weekday,
 };
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -164,6 +164,12 @@ fn place(zone: Tz, local: NaiveDateTime) -> Option<(DateTime<Utc>, Placed)> {
                 (t.with_timezone(&Utc), Placed::Forward { asked })
             }),
     }
+}
+
+/// A moment's local time in `zone`, if it has one (not at the ends of time).
+fn local_time(zone: Tz, t: DateTime<Utc>) -> Option<NaiveDateTime> {
+    let offset = zone.offset_from_utc_datetime(&t.naive_utc()).fix();
+    t.naive_utc().checked_add_offset(offset)
 }
 
 /// A moment in words, in the series' zone: "Thursday 17 December 2026, 18:00 GMT".
@@ -320,7 +326,8 @@ pub(crate) fn next_occurrences(
     count: usize,
 ) -> Vec<Occurrence> {
     let count = count.min(MAX_OCCURRENCES);
-    let from = after.with_timezone(&series.zone()).date_naive() - Days::new(2);
+    let local = local_time(series.zone(), after).map_or(after.date_naive(), |t| t.date());
+    let from = local.checked_sub_days(Days::new(2)).unwrap_or(local);
     let limit = count + series.cancelled.len() + series.moved.len() + 3;
     let mut out: Vec<Occurrence> = series
         .slots_from(from, limit)
@@ -468,15 +475,12 @@ pub(crate) fn move_occurrence(
 pub(crate) fn agenda_opens(series: &Series, o: &Occurrence) -> DateTime<Utc> {
     let zone = series.zone();
     let days = Days::new(u64::from(series.agenda_days));
-    o.starts
-        .with_timezone(&zone)
-        .naive_local()
-        .checked_sub_days(days)
+    local_time(zone, o.starts)
+        .and_then(|t| t.checked_sub_days(days))
         .and_then(|local| place(zone, local))
-        .map_or(
-            o.starts - Duration::days(i64::from(series.agenda_days)),
-            |(t, _)| t,
-        )
+        .map(|(t, _)| t)
+        .or_else(|| o.starts.checked_sub_days(days))
+        .unwrap_or(o.starts)
 }
 
 /// When the agenda for an occurrence opens, in words.

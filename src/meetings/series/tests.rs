@@ -357,6 +357,24 @@ fn a_series_round_trips_as_data() {
     assert_eq!(back, s);
 }
 
+#[test]
+fn the_ends_of_time_give_no_meetings_and_no_panic() {
+    let s = weekly(date(2026, 12, 17), time(18, 0), 1);
+    assert!(next_occurrences(&s, DateTime::<Utc>::MAX_UTC, 3).is_empty());
+    let first = next_occurrences(&s, DateTime::<Utc>::MIN_UTC, 1);
+    assert_eq!(first[0].slot, date(2026, 12, 17));
+    let late = move_occurrence(&s, date(2026, 12, 24), NaiveDateTime::MAX, now());
+    if let Ok(late) = late {
+        let o = late.series.occurrence(date(2026, 12, 24)).unwrap();
+        assert!(agenda_opens(&late.series, &o) <= o.starts);
+    }
+    let early = move_occurrence(&s, date(2026, 12, 24), NaiveDateTime::MIN, now());
+    assert_eq!(
+        early.unwrap_err(),
+        "That time has passed; choose a time to come."
+    );
+}
+
 proptest! {
     /// Whatever the moment asked from, a series repeating every few weeks
     /// in London gives meetings after it, in order, on its weekday, its
@@ -386,6 +404,65 @@ proptest! {
             match o.placed {
                 Placed::Forward { asked } => prop_assert!(local > o.slot.and_time(asked)),
                 _ => prop_assert_eq!(local, o.slot.and_time(time(hour, minute))),
+            }
+        }
+    }
+}
+
+fn any_date() -> impl Strategy<Value = NaiveDate> {
+    let (lo, hi) = (
+        NaiveDate::MIN.num_days_from_ce(),
+        NaiveDate::MAX.num_days_from_ce(),
+    );
+    (lo..=hi).prop_map(|d| NaiveDate::from_num_days_from_ce_opt(d).unwrap_or(NaiveDate::MIN))
+}
+
+fn any_instant() -> impl Strategy<Value = DateTime<Utc>> {
+    let (lo, hi) = (
+        DateTime::<Utc>::MIN_UTC.timestamp(),
+        DateTime::<Utc>::MAX_UTC.timestamp(),
+    );
+    (lo..=hi).prop_map(|s| DateTime::from_timestamp(s, 0).unwrap_or(DateTime::<Utc>::MIN_UTC))
+}
+
+fn any_repeat() -> impl Strategy<Value = Repeat> {
+    let nth = prop_oneof![
+        Just(Nth::First),
+        Just(Nth::Second),
+        Just(Nth::Third),
+        Just(Nth::Fourth),
+        Just(Nth::Last)
+    ];
+    prop_oneof![
+        Just(Repeat::Once),
+        (0u8..=13).prop_map(|every| Repeat::Weekly { every }),
+        nth.prop_map(|nth| Repeat::Monthly { nth }),
+    ]
+}
+
+proptest! {
+    /// No date, time, zone, repetition or moment panics a series, even at
+    /// the ends of the calendar.
+    #[test]
+    fn no_input_panics_a_series(
+        first in any_date(),
+        h in 0u32..24,
+        m in 0u32..60,
+        zone in 0..chrono_tz::TZ_VARIANTS.len(),
+        repeat in any_repeat(),
+        days in 0u8..=30,
+        after in any_instant(),
+        to in any_date(),
+    ) {
+        let zone = chrono_tz::TZ_VARIANTS[zone];
+        let created = Series::new(first, time(h, m), zone, repeat, days, DateTime::<Utc>::MIN_UTC);
+        if let Ok(s) = created {
+            let _ = describe(&s, after);
+            for o in next_occurrences(&s, after, 3) {
+                let _ = occurrence_words(&s, &o);
+                let _ = agenda_words(&s, &o);
+                let _ = cancel(&s, o.slot, after);
+                let _ = move_occurrence(&s, o.slot, to.and_time(time(h, m)), after);
             }
         }
     }
