@@ -735,6 +735,21 @@ fn existing_key(dir: &Path, key: Option<SecretKey>) -> Result<(Envelope, String)
     Ok((Envelope::new(master), source))
 }
 
+/// Whether something in `dir` besides its erasure record authenticates under
+/// `envelope`'s key: the clean-close seal, or an automatic backup.
+pub(super) fn key_proven(
+    dir: &Path,
+    data: &DataDir,
+    envelope: &Envelope,
+) -> Result<bool, StoreError> {
+    if data.sealed_mark(&|b: &[u8]| envelope.seal_tag(b)).is_some() {
+        return Ok(true);
+    }
+    Ok(automatic(dir)?
+        .iter()
+        .any(|(_, path)| read_file(path, envelope).is_ok()))
+}
+
 /// Checks the database in `dir` without changing it, its backups or its
 /// erasure record: whether its files are as sealed at the last clean close,
 /// the erasure record against the database's mark, every automatic backup,
@@ -744,8 +759,19 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
     let data = DataDir::lock_readonly(dir)?;
     let (envelope, source) = existing_key(dir, key)?;
     let mut problems = Vec::new();
+    let mut proven = false;
     let record = match own_record(dir, &envelope) {
         Ok(r) => Some(r),
+        // The key is proven by the clean-close seal or an automatic
+        // backup: the record, not the key, is at fault.
+        Err(StoreError::KeyMismatch { .. }) if key_proven(dir, &data, &envelope)? => {
+            problems.push(format!(
+                "the erasure record {}",
+                super::KEY_PROVEN_ELSEWHERE
+            ));
+            proven = true;
+            None
+        }
         Err(StoreError::KeyMismatch { .. }) => {
             return Err(StoreError::KeyMismatch {
                 path: dir.to_path_buf(),
@@ -770,7 +796,7 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
     // With the key proven by the erasure record, a seal that does not
     // authenticate was damaged: the next start treats it as no seal.
     let seal = match seal {
-        Seal::WrongKey if record.is_some() => Seal::Missing,
+        Seal::WrongKey if record.is_some() || proven => Seal::Missing,
         Seal::Damaged => Seal::Missing,
         seal => seal,
     };
