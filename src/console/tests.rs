@@ -265,8 +265,8 @@ fn the_console_has_the_commands_its_help_lists() {
 }
 
 /// `/week` for a member practising alone: one competence a week from
-/// Monday, kept across sessions; `/schedule preview` shows the next
-/// without using it up.
+/// Monday, kept across sessions, the domains in turn; `/schedule preview`
+/// shows the next without using it up.
 #[test]
 fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
     use crate::clock::ManualClock;
@@ -293,7 +293,7 @@ fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
             .unwrap_or_default()
             .to_string()
     };
-    // Wednesday 25 November: C1.1; again the same week; next is C1.2.
+    // Wednesday 25 November: C1.1; again the same week; next is I1.1.
     let out = run(25, "/week\n/week\n/schedule preview\n");
     assert_eq!(
         title(&out, "Your competence of the week:"),
@@ -306,7 +306,7 @@ fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
     );
     assert_eq!(
         title(&out, "Next week's competence"),
-        "Competence of the week: C1.2"
+        "Competence of the week: I1.1"
     );
     // Sunday, same week, a new session: still C1.1.
     let out = run(29, "/w\n");
@@ -314,11 +314,11 @@ fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
     // Monday 30 November: the rotation moves on, once.
     let out = run(30, "/week\n/week\n/schedule preview\n");
     assert_eq!(
-        out.matches("Competence of the week: C1.2").count(),
+        out.matches("Competence of the week: I1.1").count(),
         2,
         "{out}"
     );
-    assert!(out.contains("Competence of the week: C1.3"), "{out}");
+    assert!(out.contains("Competence of the week: C1.2"), "{out}");
     let out = run(30, "/schedule set\n");
     assert!(out.contains("set up in Discord"), "{out}");
 }
@@ -369,7 +369,7 @@ fn the_week_turns_at_monday_in_the_consoles_zone() {
         "still Sunday: {in_london}"
     );
     assert!(
-        in_auckland.contains("Competence of the week: C1.2"),
+        in_auckland.contains("Competence of the week: I1.1"),
         "already Monday: {in_auckland}"
     );
 }

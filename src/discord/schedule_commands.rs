@@ -72,6 +72,9 @@ pub enum OrderChoice {
     /// What the group has reflected on least.
     #[name = "gaps"]
     Gaps,
+    /// Framework order, alternating between the domains.
+    #[name = "alternating"]
+    Alternating,
 }
 
 fn guild_of(ctx: Context<'_>) -> Result<u64, BotError> {
@@ -138,6 +141,7 @@ pub async fn set(
             OrderChoice::Sequential => Order::Sequential,
             OrderChoice::Shuffled => Order::Shuffled,
             OrderChoice::Gaps => Order::Gaps,
+            OrderChoice::Alternating => Order::Alternating,
         }),
         grace_hours,
     };

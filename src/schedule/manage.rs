@@ -142,6 +142,7 @@ pub fn order_name(order: Order) -> &'static str {
         Order::Sequential => "framework order",
         Order::Shuffled => "shuffled order",
         Order::Gaps => "least-reflected-first order",
+        Order::Alternating => "framework order, alternating between the domains",
     }
 }
 
@@ -218,7 +219,9 @@ fn week_start(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
 }
 
 /// A member practising alone: a personal rotation, one competence a week
-/// from Monday in `zone`, in framework order through both domains. Returns
+/// from Monday in `zone`, in framework order alternating between the
+/// domains (so the 23 integration competences do not wait behind all 37
+/// core ones). Returns
 /// this week's competence and whether the record changed (a new week began).
 pub fn personal_week(
     framework: &Framework,
@@ -236,7 +239,7 @@ pub fn personal_week(
             grace_hours: 0,
         },
         scope: Scope::Both,
-        order: Order::Sequential,
+        order: Order::Alternating,
         rotation: Rotation::default(),
         last_slot: start,
         paused: None,
@@ -248,6 +251,9 @@ pub fn personal_week(
     {
         return Some((week.competence, false));
     }
+    // A rotation begun before the domains alternated carries on alternating;
+    // what it has used stays used.
+    r.order = Order::Alternating;
     let (id, rotation) = next_competence(
         framework,
         r.scope,

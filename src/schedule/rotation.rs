@@ -43,6 +43,10 @@ pub enum Order {
     Shuffled,
     /// The competence the group has reflected on least (counts only).
     Gaps,
+    /// Framework order, alternating between the domains (core 1.1,
+    /// integration 1.1, core 1.2 …); once one domain's are all used, the
+    /// other's continue.
+    Alternating,
 }
 
 /// The competences used in the current cycle.
@@ -92,6 +96,13 @@ pub fn next_competence(
         Order::Gaps => *candidates
             .iter()
             .min_by_key(|id| counts.get(id).copied().unwrap_or(0))?,
+        Order::Alternating => {
+            let last = rotation.used.last().map(|id| id.domain);
+            *candidates
+                .iter()
+                .find(|id| Some(id.domain) != last)
+                .or(candidates.first())?
+        }
     };
     rotation.used.push(chosen);
     Some((chosen, rotation))

@@ -162,7 +162,12 @@ fn no_competence_repeats_until_all_have_had_their_week_in_any_order() {
         (Scope::Integration, 23),
         (Scope::Both, 60),
     ] {
-        for order in [Order::Sequential, Order::Shuffled, Order::Gaps] {
+        for order in [
+            Order::Sequential,
+            Order::Shuffled,
+            Order::Gaps,
+            Order::Alternating,
+        ] {
             let mut rotation = Rotation::default();
             let mut seen = HashSet::new();
             for week in 0..size {
@@ -187,12 +192,17 @@ fn changing_order_mid_cycle_keeps_the_used_ones_out() {
     let f = Framework::builtin().unwrap();
     let mut rotation = Rotation::default();
     let mut seen = HashSet::new();
-    let orders = [Order::Sequential, Order::Shuffled, Order::Gaps];
+    let orders = [
+        Order::Sequential,
+        Order::Shuffled,
+        Order::Gaps,
+        Order::Alternating,
+    ];
     for week in 0..60 {
         let (id, next) = next_competence(
             &f,
             Scope::Both,
-            orders[week % 3],
+            orders[week % orders.len()],
             &rotation,
             &HashMap::new(),
             3,
@@ -218,4 +228,35 @@ fn gaps_order_picks_the_least_reflected_on() {
     )
     .unwrap();
     assert_eq!(id.to_string(), "core:3.5");
+}
+
+/// The alternating order takes the domains in turn, in framework order, and
+/// carries on with the larger domain once the smaller one is used up.
+#[test]
+fn alternating_order_takes_the_domains_in_turn() {
+    let f = Framework::builtin().unwrap();
+    let mut rotation = Rotation::default();
+    let mut labels = Vec::new();
+    for _ in 0..60 {
+        let (id, next) = next_competence(
+            &f,
+            Scope::Both,
+            Order::Alternating,
+            &rotation,
+            &HashMap::new(),
+            0,
+        )
+        .unwrap();
+        labels.push(id.short());
+        rotation = next;
+    }
+    assert_eq!(labels[..4], ["C1.1", "I1.1", "C1.2", "I1.2"]);
+    // 23 of each, in turn; then the 14 core competences left, in order.
+    for pair in labels[..46].chunks(2) {
+        assert!(
+            pair[0].starts_with('C') && pair[1].starts_with('I'),
+            "{pair:?}"
+        );
+    }
+    assert!(labels[46..].iter().all(|l| l.starts_with('C')));
 }
