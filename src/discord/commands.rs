@@ -62,7 +62,7 @@ pub async fn competence(
     send(ctx, &commands::handle(&ctx.data().framework, &command)).await
 }
 
-async fn autocomplete_code(
+pub(super) async fn autocomplete_code(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {

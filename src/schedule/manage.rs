@@ -209,6 +209,49 @@ pub fn skip(record: &mut ScheduleRecord, now: DateTime<Utc>) -> String {
     "The next weekly post will be skipped; the one after goes out as usual.".into()
 }
 
+/// Chooses the group's next competence, whatever the order: it is counted as
+/// used, so it does not come again before every competence in scope has had
+/// its week. The words to say, or why it cannot be chosen.
+pub fn choose_next(
+    framework: &Framework,
+    record: &mut ScheduleRecord,
+    id: CompetenceId,
+) -> Result<String, String> {
+    if framework.competence(id).is_none() {
+        return Err(format!(
+            "{} is not in this framework. `/framework` shows the codes there are.",
+            id.short()
+        ));
+    }
+    if !record.scope.includes(id) {
+        return Err(format!(
+            "{} is not in this schedule's domains ({}). `/schedule set` with another `domain` changes them.",
+            id.short(),
+            scope_name(framework, record.scope)
+        ));
+    }
+    let in_scope = framework
+        .competences()
+        .iter()
+        .filter(|c| record.scope.includes(c.id))
+        .count();
+    let cycle_ends = record.rotation.used.len() >= in_scope;
+    if record.rotation.used.contains(&id) && !cycle_ends {
+        return Err(format!(
+            "{} has had its week in this cycle; it comes again once every competence in {} has. Choose another, or `/schedule preview` to see what comes next.",
+            id.short(),
+            scope_name(framework, record.scope)
+        ));
+    }
+    record.rotation.chosen = Some(id);
+    Ok(format!(
+        "The next weekly post will carry {}, chosen by the group; the order carries on after it, and {} will not come again before every competence in {} has had its week.",
+        id.short(),
+        id.short(),
+        scope_name(framework, record.scope)
+    ))
+}
+
 /// The Monday 00:00 that starts the week holding `now`, in `zone`.
 fn week_start(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
     let local = now.with_timezone(&zone).date_naive();

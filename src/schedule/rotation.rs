@@ -56,6 +56,10 @@ pub struct Rotation {
     pub cycle: u32,
     /// Used in this cycle, in order.
     pub used: Vec<CompetenceId>,
+    /// The competence the group chose for its next week, whatever the order
+    /// (see [`crate::schedule::choose_next`]); used once, then counted as used.
+    #[serde(default)]
+    pub chosen: Option<CompetenceId>,
 }
 
 /// The next competence, and the rotation once it is used. `counts` are the
@@ -85,6 +89,12 @@ pub fn next_competence(
         rotation.cycle += 1;
         rotation.used.clear();
         candidates = in_scope;
+    }
+    if let Some(id) = rotation.chosen.take()
+        && candidates.contains(&id)
+    {
+        rotation.used.push(id);
+        return Some((id, rotation));
     }
     let chosen = match order {
         Order::Sequential => *candidates.first()?,

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc, Weekday};
 
 use super::*;
-use crate::framework::Framework;
+use crate::framework::{CompetenceId, Framework};
 
 fn rule(weekday: Weekday, hh: u32, mm: u32, tz: &str) -> Rule {
     Rule {
@@ -259,4 +259,58 @@ fn alternating_order_takes_the_domains_in_turn() {
         );
     }
     assert!(labels[46..].iter().all(|l| l.starts_with('C')));
+}
+
+/// A chosen competence must be in the schedule's domains and not yet used in
+/// the cycle, unless the cycle is over; it is then the next, and used.
+#[test]
+fn a_chosen_competence_comes_next_once_and_only_from_the_schedules_domains() {
+    let f = Framework::builtin().unwrap();
+    let setting = Setting {
+        channel: 1,
+        weekday: Weekday::Mon,
+        time: "10:00",
+        zone: None,
+        scope: Scope::Integration,
+        order: Order::Sequential,
+        grace_hours: None,
+    };
+    let mut record = set(None, &setting, Utc::now()).unwrap();
+    let core: CompetenceId = "core:3.5".parse().unwrap();
+    let chosen: CompetenceId = "integration:2.1".parse().unwrap();
+    let refused = choose_next(&f, &mut record, core).unwrap_err();
+    assert!(
+        refused.contains("not in this schedule's domains"),
+        "{refused}"
+    );
+    assert!(choose_next(&f, &mut record, chosen).is_ok());
+    let (id, rotation) = next_competence(
+        &f,
+        record.scope,
+        record.order,
+        &record.rotation,
+        &HashMap::new(),
+        0,
+    )
+    .unwrap();
+    assert_eq!(id, chosen);
+    assert_eq!(rotation.chosen, None, "used once");
+    record.rotation = rotation;
+    let again = choose_next(&f, &mut record, chosen).unwrap_err();
+    assert!(again.contains("has had its week in this cycle"), "{again}");
+    // Once every competence in scope is used, the next cycle may begin with it.
+    while let Some((_, next)) = next_competence(
+        &f,
+        record.scope,
+        record.order,
+        &record.rotation,
+        &HashMap::new(),
+        0,
+    )
+    .filter(|(_, r)| r.cycle == 0)
+    {
+        record.rotation = next;
+    }
+    assert_eq!(record.rotation.used.len(), 23);
+    assert!(choose_next(&f, &mut record, chosen).is_ok());
 }
