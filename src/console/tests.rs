@@ -908,3 +908,88 @@ fn a_field_over_its_length_is_asked_again_and_nothing_typed_is_dropped() {
     );
     assert_eq!(out.matches(long.trim_end()).count(), 1, "shown back once");
 }
+
+/// Development priorities: added by code (a bad one changes nothing and
+/// says what to write), at most six, shown first on the map with what
+/// touched them, first in the personal week, and erased by forget-me.
+#[test]
+fn priorities_come_first_on_the_map_and_in_the_week_and_forget_me_erases_them() {
+    let dir = temp("priorities");
+    let out = session(&dir, "/priorities\n");
+    assert!(out.contains("You have no priorities yet"), "{out}");
+    let out = session(
+        &dir,
+        "/priorities add C3.5, I2.1\n/priorities add 3.5\n/priorities add C9.9\n/priorities add C1.1 C1.2 C1.3 C1.4 C1.5\n/priorities\n",
+    );
+    assert!(out.contains("Your development priorities"), "{out}");
+    assert!(
+        out.contains("3.5: it exists in both domains, so write C3.5 (core) or I3.5 (integration). Nothing was changed"),
+        "{out}"
+    );
+    assert!(out.contains("there is no such competence"), "{out}");
+    assert!(
+        out.contains(
+            "That would make 7 priorities; up to 6 keep them a focus. Nothing was changed"
+        ),
+        "{out}"
+    );
+    let shown = out
+        .rsplit("Your development priorities")
+        .next()
+        .unwrap_or_default();
+    assert!(shown.contains("C3.5") && shown.contains("I2.1"), "{shown}");
+    assert!(
+        !shown.contains("C1.5"),
+        "the refused add changed nothing: {shown}"
+    );
+    assert!(
+        shown.contains("0 reflections · no supervision logged"),
+        "{shown}"
+    );
+
+    // A reflection on one of them: counted beside it, and first on the map.
+    let out = session(
+        &dir,
+        "/reflect C3.5\nStrengths\nWe looked at her strengths.\n.\n\n\n/priorities\n/map\n",
+    );
+    assert!(
+        out.contains("1 reflection · no supervision logged"),
+        "{out}"
+    );
+    let map = out.split("Your competence map").nth(1).unwrap_or_default();
+    let first = map.find("Your priorities, agreed with your supervisor");
+    let domains = map.find("Core coaching competences");
+    assert!(
+        first.is_some() && first < domains,
+        "priorities come first: {map}"
+    );
+    assert!(
+        map.contains("C3.5 ▰ ×1") && map.contains("I2.1 ▱ not yet"),
+        "{map}"
+    );
+
+    // The personal week starts with them, in their order, and previews the next.
+    let out = session(&dir, "/week\n/schedule preview\n");
+    assert!(out.contains("Competence of the week: C3.5"), "{out}");
+    let next = out
+        .split("Next week's competence")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(next.contains("Competence of the week: I2.1"), "{out}");
+
+    let out = session(
+        &dir,
+        "/priorities remove I2.1 C1.1\n/priorities clear\n/priorities\n",
+    );
+    assert!(out.contains("C1.1 was not among them."), "{out}");
+    assert!(out.contains("Your priorities are cleared"), "{out}");
+    assert!(out.contains("You have no priorities yet"), "{out}");
+
+    session(
+        &dir,
+        "/priorities add C2.1\n/reflections forget-me\nforget-me\n",
+    );
+    let store = Store::open(&dir, None).unwrap();
+    assert_eq!(store.priorities(LOCAL_MEMBER).unwrap(), Vec::new());
+    assert!(!store.holds_anything_of(LOCAL_MEMBER).unwrap());
+}

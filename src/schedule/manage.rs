@@ -262,13 +262,14 @@ fn week_start(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
 }
 
 /// A member practising alone: a personal rotation, one competence a week
-/// from Monday in `zone`, in framework order alternating between the
-/// domains (so the 23 integration competences do not wait behind all 37
-/// core ones). Returns
+/// from Monday in `zone`, the member's `priorities` first (each once a
+/// cycle), then in framework order alternating between the domains (so the
+/// 23 integration competences do not wait behind all 37 core ones). Returns
 /// this week's competence and whether the record changed (a new week began).
 pub fn personal_week(
     framework: &Framework,
     record: &mut Option<ScheduleRecord>,
+    priorities: &[CompetenceId],
     zone: chrono_tz::Tz,
     now: DateTime<Utc>,
 ) -> Option<(CompetenceId, bool)> {
@@ -297,6 +298,7 @@ pub fn personal_week(
     // A rotation begun before the domains alternated carries on alternating;
     // what it has used stays used.
     r.order = Order::Alternating;
+    put_priority_first(framework, &mut r.rotation, priorities);
     let (id, rotation) = next_competence(
         framework,
         r.scope,
@@ -316,13 +318,31 @@ pub fn personal_week(
     Some((id, true))
 }
 
+/// The member's priorities come first in each cycle, in their order: the
+/// first not yet used is the one chosen next.
+fn put_priority_first(framework: &Framework, rotation: &mut Rotation, priorities: &[CompetenceId]) {
+    if rotation.chosen.is_none() {
+        rotation.chosen = priorities
+            .iter()
+            .copied()
+            .find(|id| framework.competence(*id).is_some() && !rotation.used.contains(id));
+    }
+}
+
 /// The competence a personal rotation gives next week, without using it up.
-pub fn personal_next(framework: &Framework, record: &ScheduleRecord) -> Option<CompetenceId> {
+pub fn personal_next(
+    framework: &Framework,
+    record: &ScheduleRecord,
+    priorities: &[CompetenceId],
+) -> Option<CompetenceId> {
+    let mut rotation = record.rotation.clone();
+    put_priority_first(framework, &mut rotation, priorities);
     next_competence(
         framework,
         record.scope,
-        record.order,
-        &record.rotation,
+        // As `personal_week` will: a rotation from before alternates too.
+        Order::Alternating,
+        &rotation,
         &Default::default(),
         0,
     )

@@ -91,13 +91,17 @@ impl Book {
 const HEADER: u64 = 0;
 
 /// A member's header for one kind of record.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Header {
     /// The last number given.
     last: u64,
     /// The log's monthly minimum the member set, in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     monthly_minimum: Option<u32>,
+    /// The competences the member and their supervisor agreed matter most
+    /// now, in the member's order (kept in the log's header).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    priorities: Vec<crate::framework::CompetenceId>,
 }
 
 fn record_key(member: u64, id: u64) -> [u8; 16] {
@@ -405,13 +409,43 @@ impl Store {
     /// header it replaces held no words, only numbers, and is left to
     /// the next rewrite.
     pub fn set_log_minimum(&self, member: u64, minutes: Option<u32>) -> Result<(), StoreError> {
+        self.change_log_header(member, |h| h.monthly_minimum = minutes)
+    }
+
+    /// The competences `member` marked as their development priorities.
+    pub fn priorities(
+        &self,
+        member: u64,
+    ) -> Result<Vec<crate::framework::CompetenceId>, StoreError> {
+        self.with(|live| match self.data_key(live, member, false)? {
+            Some(key) => Ok(self.header(live, Book::Log, member, &key)?.priorities),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    /// Sets `member`'s development priorities (replacing them). Like the
+    /// minimum, the header it replaces holds codes, not words, and is left
+    /// to the next rewrite; forget-me erases it.
+    pub fn set_priorities(
+        &self,
+        member: u64,
+        ids: &[crate::framework::CompetenceId],
+    ) -> Result<(), StoreError> {
+        self.change_log_header(member, |h| h.priorities = ids.to_vec())
+    }
+
+    fn change_log_header(
+        &self,
+        member: u64,
+        change: impl FnOnce(&mut Header),
+    ) -> Result<(), StoreError> {
         let _member = self.member_lock(member);
         self.with(|live| {
             let key = self
                 .data_key(live, member, true)?
                 .ok_or_else(|| StoreError::Corrupt("member key".into()))?;
             let mut header = self.header(live, Book::Log, member, &key)?;
-            header.monthly_minimum = minutes;
+            change(&mut header);
             let hk = record_key(member, HEADER);
             let sealed =
                 self.shared
