@@ -152,7 +152,7 @@ pub const CATALOGUE: &[CommandInfo] = &[
         on: &[Discord, Console],
         shell: None,
         summary: "The competence of the week: when and where it is posted",
-        usage: "/schedule set, show, pause, resume, skip, preview [competence], next <competence> or post-now (Manage Server)",
+        usage: "/schedule set, show, pause, resume, skip, preview [competence], next C3.5 or post-now (Manage Server)",
         console_usage: Some("/schedule preview (next week's competence)"),
         next: &["week"],
     },
