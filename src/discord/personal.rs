@@ -365,8 +365,13 @@ fn save_submission(
         _ => false,
     };
     if reopened && !held {
-        // The reopened form is kept whole now: what was held for it goes.
-        if let Err(e) = data.store.let_go_of_form(member, now) {
+        // The reopened form is kept whole now: what was held for it goes
+        // (a form held since for something else stays).
+        let submitted = match &purpose {
+            ModalPurpose::New(model) => form::HeldFor::New(model.clone()),
+            ModalPurpose::Edit(id) => form::HeldFor::Edit(*id),
+        };
+        if let Err(e) = data.store.let_go_of_form(member, &submitted, now) {
             tracing::warn!(error = %e, "a held form could not be let go of");
         }
         data.scheduler.changed();

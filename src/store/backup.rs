@@ -1096,7 +1096,53 @@ pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError>
     Ok(report)
 }
 
+/// Whether `tree` holds records sealed with a member's key, keyed by member
+/// first (besides reflections and summaries, which are salvaged by reading).
+fn member_sealed(tree: &[u8]) -> bool {
+    [
+        trees::SUPERVISION_LOG,
+        trees::CASE_PRESENTATIONS,
+        trees::HELD_FORMS,
+    ]
+    .iter()
+    .any(|t| t.as_bytes() == tree)
+}
+
+/// Whether a member-sealed record opens under `key`.
+fn opens_sealed(
+    tree: &[u8],
+    envelope: &Envelope,
+    key: &SecretKey,
+    member: u64,
+    rk: &[u8],
+    sealed: &[u8],
+) -> bool {
+    if tree == trees::HELD_FORMS.as_bytes() {
+        return envelope
+            .open_held_form(key, member, sealed.get(8..).unwrap_or_default())
+            .is_ok();
+    }
+    super::supervision::opens_in(tree, envelope, key, rk, sealed).unwrap_or(false)
+}
+
 impl Store {
+    /// The wrapped key a salvaged record of `member` must open under: the
+    /// live database's, or, when it has none, the salvaged database's.
+    fn key_to_salvage(
+        &self,
+        live: &Live,
+        member: [u8; 8],
+        salvaged_keys: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(match live.t.member_keys.get(member)? {
+            Some(w) => Some(w.to_vec()),
+            None => salvaged_keys
+                .iter()
+                .find(|(mk, _)| mk[..] == member[..])
+                .map(|(_, w)| w.clone()),
+        })
+    }
+
     /// Adds what is missing from the live database: records of every kind
     /// the live one lacks, member keys that unwrap, reflections that
     /// decrypt; then sets each member's counter from what is there.
@@ -1118,9 +1164,31 @@ impl Store {
                 }
                 let tree = live.generation.db.open_tree(name)?;
                 for (k, v) in entries {
-                    if !tree.contains_key(k)? {
-                        tree.insert(k.as_slice(), v.as_slice())?;
+                    if tree.contains_key(k)? {
+                        continue;
                     }
+                    // A member's sealed record comes back only with a key
+                    // that opens it: the live one, or the salvaged one
+                    // when the live database has none for the member.
+                    if let Some(member) = member_sealed(name)
+                        .then(|| k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()))
+                    {
+                        let Some(member) = member else { continue };
+                        let Some(wrapped) =
+                            self.key_to_salvage(live, member, get(trees::MEMBER_KEYS))?
+                        else {
+                            continue;
+                        };
+                        let id = u64::from_be_bytes(member);
+                        let Ok(key) = envelope.unwrap_member_key(id, &wrapped) else {
+                            continue;
+                        };
+                        if !opens_sealed(name, envelope, &key, id, k, v) {
+                            continue;
+                        }
+                        live.t.member_keys.insert(member, wrapped)?;
+                    }
+                    tree.insert(k.as_slice(), v.as_slice())?;
                 }
             }
             let mut added = 0;

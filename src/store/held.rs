@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, Transactional};
 
 use super::{ERASURE_PENDING, Live, Store, StoreError, trees};
-use crate::reflections::form::{HOLD_FORM_FOR, Held};
+use crate::reflections::form::{HOLD_FORM_FOR, Held, HeldFor};
 
 fn member_key(member: u64) -> [u8; 8] {
     member.to_be_bytes()
@@ -67,16 +67,48 @@ impl Store {
         })
     }
 
-    /// Erases the form held for `member`, if any; true if there was one.
-    pub fn let_go_of_form(&self, member: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    /// Erases the form held for `member` if it is for `purpose` (a form
+    /// held since for something else is kept); true if it was.
+    pub fn let_go_of_form(
+        &self,
+        member: u64,
+        purpose: &HeldFor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let _member = self.member_lock(member);
         self.with(|live| {
-            let had = self.let_go(live, member, None, now)?;
-            if had {
+            let gone = self.let_go_if(live, member, now, |p| p == purpose)?;
+            if gone {
                 self.commit(live)?;
             }
-            Ok(had)
+            Ok(gone)
         })
+    }
+
+    /// Erases the form held for `member` if `about` says its purpose is one
+    /// to let go (a reflection deleted or edited: the form held to correct
+    /// it holds words it no longer has). Not yet committed.
+    pub(super) fn let_go_if(
+        &self,
+        live: &Live,
+        member: u64,
+        now: DateTime<Utc>,
+        about: impl Fn(&HeldFor) -> bool,
+    ) -> Result<bool, StoreError> {
+        let Some(value) = live.t.held_forms.get(member_key(member))? else {
+            return Ok(false);
+        };
+        let Some(key) = self.data_key(live, member, false)? else {
+            return Ok(false);
+        };
+        let opened =
+            self.shared
+                .envelope
+                .open_held_form(&key, member, value.get(8..).unwrap_or_default());
+        match opened {
+            Ok(held) if about(&held.purpose) => self.let_go(live, member, None, now),
+            _ => Ok(false),
+        }
     }
 
     /// Erases every held form older than [`HOLD_FORM_FOR`]; returns when

@@ -962,6 +962,8 @@ impl Store {
     /// next start can tell it is exactly as left. Every clone of this store
     /// answers [`StoreError::Closed`] afterwards.
     pub fn close(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        // Held forms past their time go now, not only by a bot's upkeep.
+        self.let_go_of_old_forms(now)?;
         if self.erasure_pending_since()?.is_some() {
             self.rewrite(&mut |_| {})?;
         }

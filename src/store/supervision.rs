@@ -157,7 +157,26 @@ fn storage(e: TransactionError<StoreError>) -> StoreError {
     }
 }
 
+/// Whether `sealed`, stored in `tree` under `rk`, opens under `key` as a
+/// record of that tree; `None` when `tree` is not one of this module's.
+pub(super) fn opens_in(
+    tree: &[u8],
+    envelope: &Envelope,
+    key: &SecretKey,
+    rk: &[u8],
+    sealed: &[u8],
+) -> Option<bool> {
+    Book::ALL
+        .into_iter()
+        .find(|b| b.name().as_bytes() == tree)
+        .map(|b| b.opens(envelope, key, rk, sealed))
+}
+
 impl Store {
+    /// `member`'s header for `book`. Its last number is never below a
+    /// record present (a restore or salvage may add some), so a new one
+    /// never overwrites one; a header that does not open counts as empty
+    /// (its minimum and priorities unset) rather than block everything else.
     fn header(
         &self,
         live: &Live,
@@ -166,13 +185,26 @@ impl Store {
         key: &SecretKey,
     ) -> Result<Header, StoreError> {
         let rk = record_key(member, HEADER);
-        match book.tree(live).get(rk)? {
+        let mut header = match book.tree(live).get(rk)? {
             Some(sealed) => self
                 .shared
                 .envelope
-                .open_record(key, book.kind(true), &rk, &sealed),
-            None => Ok(Header::default()),
-        }
+                .open_record(key, book.kind(true), &rk, &sealed)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "a {} header does not open; counted as empty", book.called());
+                    Header::default()
+                }),
+            None => Header::default(),
+        };
+        let highest = book
+            .tree(live)
+            .scan_prefix(member.to_be_bytes())
+            .keys()
+            .next_back()
+            .transpose()?
+            .map_or(0, |k| id_of(&k));
+        header.last = header.last.max(highest);
+        Ok(header)
     }
 
     /// Saves a new record numbered next for `member`; `make` builds it from

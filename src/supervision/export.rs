@@ -345,7 +345,7 @@ mod tests {
         let md = String::from_utf8(files[0].content.clone()).unwrap();
         assert!(
             md.contains(
-                "Below it: January 2026 (0 hours), February 2026 (0 hours), April 2026 (0 hours)"
+                "Below it: January 2026 (nothing logged), February 2026 (nothing logged), April 2026 (nothing logged)"
             ),
             "{md}"
         );
