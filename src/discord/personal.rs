@@ -212,7 +212,16 @@ pub fn edit_modal(
 /// The form `member` submitted that could not be kept whole, reopened as
 /// they typed it, or the reply saying nothing is held any more.
 pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Reply>, BotError> {
-    let Some(held) = data.store.held_form(member, data.clock.now())? else {
+    let held = match data.store.held_form(member, data.clock.now()) {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::warn!(error = %e, "a held form could not be opened");
+            return Ok(Err(Reply::user_error(
+                "What was held for you cannot be read (the bot's database is damaged or failed), so the form cannot be brought back. `/reflect` starts a new one; `/reflections list` shows what was saved.".into(),
+            )));
+        }
+    };
+    let Some(held) = held else {
         return Ok(Err(Reply::user_error(format!(
             "Nothing you typed is held any more: a form is kept for {} hours after it could not be saved whole. `/reflect` starts a new one; `/reflections list` shows what was saved.",
             form::HOLD_FORM_FOR.num_hours()

@@ -585,7 +585,8 @@ fn check_records(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<
         }
     }
     finish(member, report)?;
-    super::supervision::check(t, envelope, report)
+    super::supervision::check(t, envelope, report)?;
+    super::held::check(t, envelope, report)
 }
 
 impl Store {

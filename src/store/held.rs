@@ -12,7 +12,8 @@
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, Transactional};
 
-use super::{ERASURE_PENDING, Live, Store, StoreError, trees};
+use super::envelope::Envelope;
+use super::{ERASURE_PENDING, Live, Report, Store, StoreError, Trees, trees};
 use crate::reflections::form::{HOLD_FORM_FOR, Held, HeldFor};
 
 fn member_key(member: u64) -> [u8; 8] {
@@ -23,6 +24,36 @@ fn member_key(member: u64) -> [u8; 8] {
 fn held_at(value: &[u8]) -> Option<DateTime<Utc>> {
     let secs = i64::from_be_bytes(value.get(..8)?.try_into().ok()?);
     DateTime::from_timestamp(secs, 0)
+}
+
+/// For `db check`: names every held form that does not open (damaged, or
+/// its member's key gone).
+pub(super) fn check(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<(), StoreError> {
+    for entry in t.held_forms.iter() {
+        let (k, value) = entry?;
+        let Ok(member) = k.as_ref().try_into().map(u64::from_be_bytes) else {
+            report
+                .problems
+                .push("a held form has a malformed key".into());
+            continue;
+        };
+        let opens = t
+            .member_keys
+            .get(k)?
+            .and_then(|w| envelope.unwrap_member_key(member, &w).ok())
+            .is_some_and(|key| {
+                held_at(&value).is_some()
+                    && envelope
+                        .open_held_form(&key, member, value.get(8..).unwrap_or_default())
+                        .is_ok()
+            });
+        if !opens {
+            report
+                .problems
+                .push(format!("member {member}'s held form cannot be read"));
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -188,5 +219,51 @@ impl Store {
             })
             .map_err(super::reflections::storage)?;
         Ok(before.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::temp_dir;
+    use super::*;
+    use crate::reflections::form::Typed;
+
+    #[test]
+    fn the_check_names_a_held_form_that_does_not_open() {
+        let dir = temp_dir("held-check");
+        let now = Utc::now();
+        let store = Store::open(&dir, None).unwrap();
+        let held = Held {
+            purpose: HeldFor::New("free".into()),
+            typed: Typed {
+                text: Some("Words".into()),
+                ..Typed::default()
+            },
+        };
+        store.hold_form(3, &held, now).unwrap();
+        store
+            .with(|live| {
+                let mut v = live.t.held_forms.get(member_key(3))?.unwrap().to_vec();
+                let at = v.len() - 2;
+                v[at] ^= 0x55;
+                live.t.held_forms.insert(member_key(3), v)?;
+                store.commit(live)
+            })
+            .unwrap();
+        assert!(
+            store.held_form(3, now).is_err(),
+            "a damaged form is not opened"
+        );
+        store.close(now).unwrap();
+        drop(store);
+        let report = super::super::check_dir(&dir, None).unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p == "member 3's held form cannot be read"),
+            "{:?}",
+            report.problems
+        );
     }
 }
