@@ -162,7 +162,7 @@ fn year_from<'w>(
             Ok(y) if (2000..=2100).contains(&y) => year = Some(y),
             Ok(_) => {
                 return Err(format!(
-                    "Membership years from 2000 to 2100 can be exported: give one such as 2026, e.g. {example}."
+                    "The membership year is one from 2000 to 2100: give one such as 2026, e.g. {example}."
                 ));
             }
             Err(_) => {

@@ -42,7 +42,7 @@ fn a_cpd_record_is_written_with_the_time_spent_and_the_year_asked_for() {
     );
     assert!(out.contains("Membership years start in April"), "{out}");
     assert!(
-        out.contains("Membership years from 2000 to 2100 can be exported")
+        out.contains("The membership year is one from 2000 to 2100")
             && !out.contains("1999")
             && !out.contains("is not a year"),
         "{out}"
@@ -870,7 +870,7 @@ fn log_and_present_lines_that_cannot_be_read_say_what_would_work() {
         "Give your monthly minimum in hours, as your professional body states it",
         "Give the entry's number, e.g. /log view 3.",
         "The year is written in digits only, e.g. /log year 2026 from April.",
-        "Membership years from 2000 to 2100",
+        "The membership year is one from 2000 to 2100: give one such as 2026, e.g. /log year 2026 from April.",
         parse::LOG_USAGE,
         "Give the presentation's number, e.g. /present view 2.",
         parse::PRESENT_USAGE,
