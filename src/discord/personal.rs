@@ -411,11 +411,7 @@ fn save_submission(
     if reopened && !held {
         // The reopened form is kept whole now: what was held for it goes
         // (a form held since for something else stays).
-        let submitted = match &purpose {
-            ModalPurpose::New(model) => form::HeldFor::New(model.clone()),
-            ModalPurpose::Edit(id) => form::HeldFor::Edit(*id),
-        };
-        if let Err(e) = data.store.let_go_of_form(member, &submitted, now) {
+        if let Err(e) = data.store.let_go_of_form(member, &held_for, now) {
             tracing::warn!(error = %e, "a held form could not be let go of");
         }
         data.scheduler.changed();

@@ -228,6 +228,50 @@ mod tests {
     use super::*;
     use crate::reflections::form::Typed;
 
+    /// A store used only by the console or the `db` commands (no bot's
+    /// upkeep) still lets go of a held form past its time: at the close.
+    #[test]
+    fn a_close_lets_go_of_a_held_form_past_its_time() {
+        let dir = temp_dir("held-close");
+        let now = Utc::now();
+        let later = now + HOLD_FORM_FOR + chrono::Duration::minutes(1);
+        let held = Held {
+            purpose: HeldFor::New("free".into()),
+            typed: Typed {
+                text: Some("Words kept a day".into()),
+                ..Typed::default()
+            },
+        };
+        {
+            let store = Store::open(&dir, None).unwrap();
+            store.hold_form(3, &held, now).unwrap();
+            store.hold_form(4, &held, later).unwrap();
+            store.close(later).unwrap();
+        }
+        let store = Store::open(&dir, None).unwrap();
+        let held_members: Vec<u64> = store
+            .with(|live| {
+                Ok(live
+                    .t
+                    .held_forms
+                    .iter()
+                    .keys()
+                    .flatten()
+                    .filter_map(|k| k.as_ref().try_into().ok().map(u64::from_be_bytes))
+                    .collect())
+            })
+            .unwrap();
+        assert_eq!(
+            held_members,
+            [4],
+            "the expired one went, the fresh one stayed"
+        );
+        assert!(
+            store.erasure_pending_since().unwrap().is_none(),
+            "erased at the close"
+        );
+    }
+
     #[test]
     fn the_check_names_a_held_form_that_does_not_open() {
         let dir = temp_dir("held-check");
