@@ -17,13 +17,16 @@
 //!   Discord path does), `delete`, `forget`, `rewrite` (a delete, then the
 //!   rewrite that makes it real), `backup`, `close` (a save, then a clean
 //!   close), `restore`, `salvage`: each on a prepared directory.
+//! - `log` (a supervision log entry), `hold` (a form held for reopening):
+//!   the member-sealed records beside reflections, on a prepared directory.
 //! - `import DIR BACKUP ERASURES`: `Store::import_from` into an empty DIR,
 //!   then a close, as `companion db import` does.
 //! - `unflushed`: the negative control: raw sled records confirmed after
 //!   sled's flush alone (`pwrite` and `sync_file_range`, no sync), which a
 //!   power cut may take back; the explorer must find the loss.
 //!
-//! Lines: `saved M ID TEXT`, `edited M ID TEXT`, `shared M ID`,
+//! Lines: `saved M ID TEXT`, `edited M ID TEXT`, `logged M ID TEXT`,
+//! `held M TEXT`, `shared M ID`,
 //! `withdrawn M ID`, `deleted M ID`, `forgotten M N`, `backed-up`,
 //! `rewritten`, `closed`, `restored`, `salvaged`, `imported`.
 
@@ -32,8 +35,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use practice_companion::Framework;
+use practice_companion::reflections::form::{Held, HeldFor, Typed};
 use practice_companion::reflections::{Draft, Mode, SharedPost};
 use practice_companion::store::{self, BACKUPS_DIR, SecretKey, Store};
+use practice_companion::supervision::log::{Kind, LogDraft};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -65,6 +70,8 @@ fn main() {
         "save-long" => ops.save(&open(&dir, key), 2, long_text()),
         "edit" => ops.edit(&open(&dir, key), 1, 1, short_text("edited")),
         "share" => ops.share_and_withdraw(&open(&dir, key), 1, 3),
+        "log" => ops.log(&open(&dir, key), 1, short_text("taken away")),
+        "hold" => ops.hold(&open(&dir, key), 2, short_text("held as typed")),
         "delete" => ops.delete(&open(&dir, key), 1, 3),
         "forget" => ops.forget(&open(&dir, key), 3),
         "rewrite" => {
@@ -166,6 +173,34 @@ impl Ops {
         say(&format!("saved {member} {} {}", saved.id, saved.text));
     }
 
+    fn log(&self, store: &Store, member: u64, text: String) {
+        let draft = LogDraft {
+            date: self.now.date_naive(),
+            attended: true,
+            minutes: 90,
+            kind: Kind::Group,
+            took_away: text,
+            competences: vec![],
+            functions: vec![],
+        };
+        let entry = store
+            .add_log_entry(member, |id| draft.into_entry(id, self.now))
+            .expect("log");
+        say(&format!("logged {member} {} {}", entry.id, entry.took_away));
+    }
+
+    fn hold(&self, store: &Store, member: u64, text: String) {
+        let held = Held {
+            purpose: HeldFor::New("free".into()),
+            typed: Typed {
+                text: Some(text.clone()),
+                ..Typed::default()
+            },
+        };
+        store.hold_form(member, &held, self.now).expect("hold");
+        say(&format!("held {member} {text}"));
+    }
+
     fn edit(&self, store: &Store, member: u64, id: u64, text: String) {
         let edited = store
             .update_reflection(member, id, self.now, |r| r.text = text)
@@ -225,6 +260,11 @@ impl Ops {
         }
         // One long enough for a blob file, so every copy copies one.
         self.save(&store, 3, long_text());
+        // The member-sealed records beside reflections, for the one
+        // forgotten and for one kept.
+        self.log(&store, 3, "member 3 log entry 1".into());
+        self.hold(&store, 3, "member 3 held form".into());
+        self.log(&store, 2, "member 2 log entry 1".into());
         store
             .backup_now(self.now - Duration::days(1))
             .expect("backup");

@@ -105,6 +105,16 @@ pub const CATALOGUE: &[CommandInfo] = &[
         next: &["competence", "reflect"],
     },
     CommandInfo {
+        name: "priorities",
+        aliases: &[],
+        on: &[Discord, Console],
+        shell: None,
+        summary: "The competences you and your supervisor agreed matter most now",
+        usage: "/priorities, add C3.5 I2.1, remove C3.5 or clear",
+        console_usage: None,
+        next: &["map", "week"],
+    },
+    CommandInfo {
         name: "log",
         aliases: &[],
         on: &[Console],
@@ -142,7 +152,7 @@ pub const CATALOGUE: &[CommandInfo] = &[
         on: &[Discord, Console],
         shell: None,
         summary: "The competence of the week: when and where it is posted",
-        usage: "/schedule set, show, pause, resume, skip, preview or post-now (Manage Server)",
+        usage: "/schedule set, show, pause, resume, skip, preview [competence], next C3.5 or post-now (Manage Server)",
         console_usage: Some("/schedule preview (next week's competence)"),
         next: &["week"],
     },
@@ -324,6 +334,10 @@ mod tests {
                 c.name
             );
             assert!(c.usage.starts_with(&format!("/{}", c.name)), "{}", c.name);
+            // "> " is the console's prompt: help must never print one.
+            for usage in std::iter::once(c.usage).chain(c.console_usage) {
+                assert!(!usage.contains("> "), "{}: {usage}", c.name);
+            }
             assert_eq!(c.shell.is_some(), c.on.contains(&Cli), "{}", c.name);
             for n in c.next {
                 let next = CATALOGUE.iter().find(|o| o.name == *n).expect(n);

@@ -219,11 +219,19 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             let mut record = store
                 .personal_rotation()
                 .map_err(|e| format!("error: {e}"))?;
-            let (this_week, changed) =
-                match crate::schedule::personal_week(framework, &mut record, zone, now) {
-                    Some(found) => found,
-                    None => return Ok(None),
-                };
+            let priorities = store
+                .priorities(LOCAL_MEMBER)
+                .map_err(|e| format!("error: {e}"))?;
+            let (this_week, changed) = match crate::schedule::personal_week(
+                framework,
+                &mut record,
+                &priorities,
+                zone,
+                now,
+            ) {
+                Some(found) => found,
+                None => return Ok(None),
+            };
             if changed && let Some(record) = &record {
                 store
                     .set_personal_rotation(record)
@@ -234,7 +242,7 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             }
             Ok(record
                 .as_ref()
-                .and_then(|r| crate::schedule::personal_next(framework, r)))
+                .and_then(|r| crate::schedule::personal_next(framework, r, &priorities)))
         })();
         let id = match found {
             Ok(Some(id)) => id,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{Command, FrontEnd};
 use crate::commands::catalogue;
-use crate::commands::personal::{CaseCommand, ExportKind, LogCommand, Personal};
+use crate::commands::personal::{CaseCommand, ExportKind, LogCommand, Personal, PriorityCommand};
 use crate::framework::{CompetenceId, DomainId, Framework};
 use crate::reflections::{export, parse_tags};
 use crate::search::DEFAULT_LIMIT;
@@ -84,6 +84,7 @@ pub(super) fn parse_line(framework: &Framework, line: &str) -> Line {
         "reflect" => reflect(args),
         "reflections" => reflections(framework, args),
         "map" => Line::Personal(PersonalLine::Run(Personal::Map)),
+        "priorities" => priorities(framework, args),
         "log" => log_command(args),
         "present" => present(args),
         "week" if args.is_empty() => Line::Week {
@@ -161,7 +162,7 @@ fn year_from<'w>(
             Ok(y) if (2000..=2100).contains(&y) => year = Some(y),
             Ok(_) => {
                 return Err(format!(
-                    "Membership years from 2000 to 2100 can be exported: give one such as 2026, e.g. {example}."
+                    "The membership year is one from 2000 to 2100: give one such as 2026, e.g. {example}."
                 ));
             }
             Err(_) => {
@@ -370,5 +371,26 @@ pub(super) fn present(args: &str) -> Line {
             Line::Personal(PersonalLine::Supervision(SupervisionLine::PresentDelete(n)))
         }),
         _ => Line::Problem(PRESENT_USAGE.to_string()),
+    }
+}
+
+const PRIORITIES_USAGE: &str =
+    "Use /priorities, /priorities add C3.5 I2.1, /priorities remove C3.5, or /priorities clear.";
+
+/// `/priorities [add|remove <competences>|clear]`.
+fn priorities(framework: &Framework, args: &str) -> Line {
+    let (sub, codes) = args.split_once(char::is_whitespace).unwrap_or((args, ""));
+    let run = |c: PriorityCommand| Line::Personal(PersonalLine::Run(Personal::Priorities(c)));
+    match (sub.to_ascii_lowercase().as_str(), codes.trim()) {
+        ("", _) | ("show", "") => run(PriorityCommand::Show),
+        ("clear", "") => run(PriorityCommand::Clear),
+        (verb @ ("add" | "remove"), codes) if !codes.is_empty() => {
+            match crate::commands::personal::priority_codes(framework, codes) {
+                Ok(ids) if verb == "add" => run(PriorityCommand::Add(ids)),
+                Ok(ids) => run(PriorityCommand::Remove(ids)),
+                Err(why) => Line::Problem(why),
+            }
+        }
+        _ => Line::Problem(PRIORITIES_USAGE.to_string()),
     }
 }

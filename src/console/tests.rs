@@ -42,7 +42,7 @@ fn a_cpd_record_is_written_with_the_time_spent_and_the_year_asked_for() {
     );
     assert!(out.contains("Membership years start in April"), "{out}");
     assert!(
-        out.contains("Membership years from 2000 to 2100 can be exported")
+        out.contains("The membership year is one from 2000 to 2100")
             && !out.contains("1999")
             && !out.contains("is not a year"),
         "{out}"
@@ -265,8 +265,8 @@ fn the_console_has_the_commands_its_help_lists() {
 }
 
 /// `/week` for a member practising alone: one competence a week from
-/// Monday, kept across sessions; `/schedule preview` shows the next
-/// without using it up.
+/// Monday, kept across sessions, the domains in turn; `/schedule preview`
+/// shows the next without using it up.
 #[test]
 fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
     use crate::clock::ManualClock;
@@ -293,7 +293,7 @@ fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
             .unwrap_or_default()
             .to_string()
     };
-    // Wednesday 25 November: C1.1; again the same week; next is C1.2.
+    // Wednesday 25 November: C1.1; again the same week; next is I1.1.
     let out = run(25, "/week\n/week\n/schedule preview\n");
     assert_eq!(
         title(&out, "Your competence of the week:"),
@@ -306,7 +306,7 @@ fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
     );
     assert_eq!(
         title(&out, "Next week's competence"),
-        "Competence of the week: C1.2"
+        "Competence of the week: I1.1"
     );
     // Sunday, same week, a new session: still C1.1.
     let out = run(29, "/w\n");
@@ -314,11 +314,11 @@ fn the_week_is_a_personal_rotation_that_moves_on_each_monday() {
     // Monday 30 November: the rotation moves on, once.
     let out = run(30, "/week\n/week\n/schedule preview\n");
     assert_eq!(
-        out.matches("Competence of the week: C1.2").count(),
+        out.matches("Competence of the week: I1.1").count(),
         2,
         "{out}"
     );
-    assert!(out.contains("Competence of the week: C1.3"), "{out}");
+    assert!(out.contains("Competence of the week: C1.2"), "{out}");
     let out = run(30, "/schedule set\n");
     assert!(out.contains("set up in Discord"), "{out}");
 }
@@ -369,7 +369,7 @@ fn the_week_turns_at_monday_in_the_consoles_zone() {
         "still Sunday: {in_london}"
     );
     assert!(
-        in_auckland.contains("Competence of the week: C1.2"),
+        in_auckland.contains("Competence of the week: I1.1"),
         "already Monday: {in_auckland}"
     );
 }
@@ -870,7 +870,7 @@ fn log_and_present_lines_that_cannot_be_read_say_what_would_work() {
         "Give your monthly minimum in hours, as your professional body states it",
         "Give the entry's number, e.g. /log view 3.",
         "The year is written in digits only, e.g. /log year 2026 from April.",
-        "Membership years from 2000 to 2100",
+        "The membership year is one from 2000 to 2100: give one such as 2026, e.g. /log year 2026 from April.",
         parse::LOG_USAGE,
         "Give the presentation's number, e.g. /present view 2.",
         parse::PRESENT_USAGE,
@@ -907,4 +907,89 @@ fn a_field_over_its_length_is_asked_again_and_nothing_typed_is_dropped() {
         "the input ended on a field too long: {out}"
     );
     assert_eq!(out.matches(long.trim_end()).count(), 1, "shown back once");
+}
+
+/// Development priorities: added by code (a bad one changes nothing and
+/// says what to write), at most six, shown first on the map with what
+/// touched them, first in the personal week, and erased by forget-me.
+#[test]
+fn priorities_come_first_on_the_map_and_in_the_week_and_forget_me_erases_them() {
+    let dir = temp("priorities");
+    let out = session(&dir, "/priorities\n");
+    assert!(out.contains("You have no priorities yet"), "{out}");
+    let out = session(
+        &dir,
+        "/priorities add C3.5, I2.1\n/priorities add 3.5\n/priorities add C9.9\n/priorities add C1.1 C1.2 C1.3 C1.4 C1.5\n/priorities\n",
+    );
+    assert!(out.contains("Your development priorities"), "{out}");
+    assert!(
+        out.contains("3.5: it exists in both domains, so write C3.5 (core) or I3.5 (integration). Nothing was changed"),
+        "{out}"
+    );
+    assert!(out.contains("there is no such competence"), "{out}");
+    assert!(
+        out.contains(
+            "That would make 7 priorities; up to 6 keep them a focus. Nothing was changed"
+        ),
+        "{out}"
+    );
+    let shown = out
+        .rsplit("Your development priorities")
+        .next()
+        .unwrap_or_default();
+    assert!(shown.contains("C3.5") && shown.contains("I2.1"), "{shown}");
+    assert!(
+        !shown.contains("C1.5"),
+        "the refused add changed nothing: {shown}"
+    );
+    assert!(
+        shown.contains("0 reflections · no supervision logged"),
+        "{shown}"
+    );
+
+    // A reflection on one of them: counted beside it, and first on the map.
+    let out = session(
+        &dir,
+        "/reflect C3.5\nStrengths\nWe looked at her strengths.\n.\n\n\n/priorities\n/map\n",
+    );
+    assert!(
+        out.contains("1 reflection · no supervision logged"),
+        "{out}"
+    );
+    let map = out.split("Your competence map").nth(1).unwrap_or_default();
+    let first = map.find("Your priorities, agreed with your supervisor");
+    let domains = map.find("Core coaching competences");
+    assert!(
+        first.is_some() && first < domains,
+        "priorities come first: {map}"
+    );
+    assert!(
+        map.contains("C3.5 ▰ ×1") && map.contains("I2.1 ▱ not yet"),
+        "{map}"
+    );
+
+    // The personal week starts with them, in their order, and previews the next.
+    let out = session(&dir, "/week\n/schedule preview\n");
+    assert!(out.contains("Competence of the week: C3.5"), "{out}");
+    let next = out
+        .split("Next week's competence")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(next.contains("Competence of the week: I2.1"), "{out}");
+
+    let out = session(
+        &dir,
+        "/priorities remove I2.1 C1.1\n/priorities clear\n/priorities\n",
+    );
+    assert!(out.contains("C1.1 was not among them."), "{out}");
+    assert!(out.contains("Your priorities are cleared"), "{out}");
+    assert!(out.contains("You have no priorities yet"), "{out}");
+
+    session(
+        &dir,
+        "/priorities add C2.1\n/reflections forget-me\nforget-me\n",
+    );
+    let store = Store::open(&dir, None).unwrap();
+    assert_eq!(store.priorities(LOCAL_MEMBER).unwrap(), Vec::new());
+    assert!(!store.holds_anything_of(LOCAL_MEMBER).unwrap());
 }

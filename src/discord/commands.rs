@@ -6,7 +6,7 @@ use poise::serenity_prelude as serenity;
 
 use super::reply::send;
 use super::{BotError, Context, personal};
-use crate::commands::personal::{ExportKind, Personal};
+use crate::commands::personal::{ExportKind, Personal, PriorityCommand, priority_codes};
 use crate::commands::{self, Command, Reply, suggest_codes};
 use crate::framework::DomainId;
 use crate::reflections::{form, parse_tags, tags_text};
@@ -62,7 +62,7 @@ pub async fn competence(
     send(ctx, &commands::handle(&ctx.data().framework, &command)).await
 }
 
-async fn autocomplete_code(
+pub(super) async fn autocomplete_code(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
@@ -413,6 +413,59 @@ pub async fn forget_me(ctx: Context<'_>) -> Result<(), BotError> {
 pub async fn map(ctx: Context<'_>) -> Result<(), BotError> {
     cooled_down(ctx, &Personal::Map)?;
     personal_reply(ctx, Personal::Map).await
+}
+
+/// The competences you and your supervisor agreed matter most now
+#[poise::command(
+    slash_command,
+    subcommands(
+        "priorities_show",
+        "priorities_add",
+        "priorities_remove",
+        "priorities_clear"
+    ),
+    subcommand_required
+)]
+pub async fn priorities(_ctx: Context<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+/// Your priorities, each with the reflections and supervision time that touched it
+#[poise::command(slash_command, rename = "show")]
+pub async fn priorities_show(ctx: Context<'_>) -> Result<(), BotError> {
+    personal_reply(ctx, Personal::Priorities(PriorityCommand::Show)).await
+}
+
+/// Add competences agreed with your supervisor (up to six in all)
+#[poise::command(slash_command, rename = "add")]
+pub async fn priorities_add(
+    ctx: Context<'_>,
+    #[description = "Competences, e.g. C3.5, I2.1"]
+    #[autocomplete = "autocomplete_code"]
+    #[max_length = 100]
+    competences: String,
+) -> Result<(), BotError> {
+    let ids = priority_codes(&ctx.data().framework, &competences).map_err(BotError::User)?;
+    personal_reply(ctx, Personal::Priorities(PriorityCommand::Add(ids))).await
+}
+
+/// Remove competences from your priorities
+#[poise::command(slash_command, rename = "remove")]
+pub async fn priorities_remove(
+    ctx: Context<'_>,
+    #[description = "Competences, e.g. C3.5"]
+    #[autocomplete = "autocomplete_code"]
+    #[max_length = 100]
+    competences: String,
+) -> Result<(), BotError> {
+    let ids = priority_codes(&ctx.data().framework, &competences).map_err(BotError::User)?;
+    personal_reply(ctx, Personal::Priorities(PriorityCommand::Remove(ids))).await
+}
+
+/// Clear your priorities
+#[poise::command(slash_command, rename = "clear")]
+pub async fn priorities_clear(ctx: Context<'_>) -> Result<(), BotError> {
+    personal_reply(ctx, Personal::Priorities(PriorityCommand::Clear)).await
 }
 
 /// Per-member fair use of the commands that read all of a member's

@@ -305,6 +305,7 @@ fn all_commands() -> Vec<poise::Command<Data, BotError>> {
         commands::reflect(),
         commands::reflections(),
         commands::map(),
+        commands::priorities(),
         schedule_commands::schedule(),
         schedule_commands::week(),
         schedule_commands::remind(),

@@ -212,7 +212,16 @@ pub fn edit_modal(
 /// The form `member` submitted that could not be kept whole, reopened as
 /// they typed it, or the reply saying nothing is held any more.
 pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Reply>, BotError> {
-    let Some(held) = data.store.held_form(member, data.clock.now())? else {
+    let held = match data.store.held_form(member, data.clock.now()) {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::warn!(error = %e, "a held form could not be opened");
+            return Ok(Err(Reply::user_error(
+                "What was held for you cannot be read (the bot's database is damaged or failed), so the form cannot be brought back. `/reflect` starts a new one; `/reflections list` shows what was saved.".into(),
+            )));
+        }
+    };
+    let Some(held) = held else {
         return Ok(Err(Reply::user_error(format!(
             "Nothing you typed is held any more: a form is kept for {} hours after it could not be saved whole. `/reflect` starts a new one; `/reflections list` shows what was saved.",
             form::HOLD_FORM_FOR.num_hours()
@@ -252,7 +261,15 @@ pub async fn submitted(
     data: &Data,
 ) -> Result<(), BotError> {
     let reply = match custom_id::parse_modal(&submit.data.custom_id) {
-        Some((purpose, reopened)) => save_submission(data, submit, purpose, reopened)?,
+        Some((purpose, reopened)) => match save_submission(data, submit, purpose, reopened) {
+            Ok(reply) => reply,
+            Err(BotError::User(text)) => Reply::user_error(text),
+            // Neither saved nor held: what was typed goes back to the member.
+            Err(e) => {
+                tracing::error!(error = %e, "a submitted form could be neither saved nor held");
+                shown_back(&typed_fields(submit))
+            }
+        },
         None => Reply::user_error(
             "That form is not one this bot can answer any more. Try `/reflect`.".into(),
         ),
@@ -266,12 +283,8 @@ pub async fn submitted(
     Ok(())
 }
 
-fn save_submission(
-    data: &Data,
-    submit: &ModalInteraction,
-    purpose: ModalPurpose,
-    reopened: bool,
-) -> Result<Reply, BotError> {
+/// Every field of a submitted reflection form, as typed.
+fn typed_fields(submit: &ModalInteraction) -> form::Typed {
     let field = |name: &str| -> Option<String> {
         submit
             .data
@@ -285,13 +298,44 @@ fn save_submission(
                 _ => None,
             })
     };
-    let typed = form::Typed {
+    form::Typed {
         title: field(custom_id::FIELD_TITLE),
         text: field(custom_id::FIELD_TEXT),
         tags: field(custom_id::FIELD_TAGS),
         mode: field(custom_id::FIELD_MODE),
         minutes: field(custom_id::FIELD_MINUTES),
-    };
+    }
+}
+
+/// When a form can be neither saved nor held (the database failed): what
+/// was typed, shown back privately for the member to keep.
+fn shown_back(typed: &form::Typed) -> Reply {
+    let title = typed.title.as_deref().unwrap_or_default();
+    let mut reply = Reply::user_error(
+        "Nothing was saved: the bot could not write to its database just now. Here is what you typed, to copy and keep; try again in a few minutes.".into(),
+    );
+    reply.cards = vec![crate::render::Card {
+        title: fit(
+            if title.trim().is_empty() {
+                "What you typed"
+            } else {
+                title
+            },
+            256,
+        ),
+        description: fit(typed.text.as_deref().unwrap_or_default(), 4096),
+        ..crate::render::Card::default()
+    }];
+    reply
+}
+
+fn save_submission(
+    data: &Data,
+    submit: &ModalInteraction,
+    purpose: ModalPurpose,
+    reopened: bool,
+) -> Result<Reply, BotError> {
+    let typed = typed_fields(submit);
     let member = submit.user.id.get();
     let guild = submit.guild_id.map(|g| g.get());
     let (filled, id) = match &purpose {
@@ -365,11 +409,41 @@ fn save_submission(
         _ => false,
     };
     if reopened && !held {
-        // The reopened form is kept whole now: what was held for it goes.
-        if let Err(e) = data.store.let_go_of_form(member, now) {
+        // The reopened form is kept whole now: what was held for it goes
+        // (a form held since for something else stays).
+        if let Err(e) = data.store.let_go_of_form(member, &held_for, now) {
             tracing::warn!(error = %e, "a held form could not be let go of");
         }
         data.scheduler.changed();
     }
     Ok(personal::with_form_notes(reply, &filled.notes, held))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A form the database could take neither as saved nor as held comes
+    /// back with its words, privately, and says nothing was saved.
+    #[test]
+    fn a_form_that_cannot_be_kept_is_shown_back_whole() {
+        let text = "é".repeat(FORM_TEXT_CHARS);
+        let reply = shown_back(&form::Typed {
+            title: Some("Before the session".into()),
+            text: Some(text.clone()),
+            ..form::Typed::default()
+        });
+        assert!(reply.is_error);
+        assert!(
+            reply
+                .text
+                .unwrap_or_default()
+                .starts_with("Nothing was saved")
+        );
+        assert_eq!(reply.cards[0].title, "Before the session");
+        assert_eq!(
+            reply.cards[0].description, text,
+            "every character comes back"
+        );
+    }
 }

@@ -72,6 +72,9 @@ pub enum OrderChoice {
     /// What the group has reflected on least.
     #[name = "gaps"]
     Gaps,
+    /// Framework order, alternating between the domains.
+    #[name = "alternating"]
+    Alternating,
 }
 
 fn guild_of(ctx: Context<'_>) -> Result<u64, BotError> {
@@ -90,7 +93,9 @@ fn no_schedule() -> BotError {
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
     required_permissions = "MANAGE_GUILD",
-    subcommands("set", "show", "pause", "resume", "skip", "preview", "post_now"),
+    subcommands(
+        "set", "show", "pause", "resume", "skip", "preview", "next", "post_now"
+    ),
     subcommand_required
 )]
 pub async fn schedule(_ctx: Context<'_>) -> Result<(), BotError> {
@@ -138,6 +143,7 @@ pub async fn set(
             OrderChoice::Sequential => Order::Sequential,
             OrderChoice::Shuffled => Order::Shuffled,
             OrderChoice::Gaps => Order::Gaps,
+            OrderChoice::Alternating => Order::Alternating,
         }),
         grace_hours,
     };
@@ -224,10 +230,54 @@ pub async fn skip(ctx: Context<'_>) -> Result<(), BotError> {
     send(ctx, &Reply::private_text(said)).await
 }
 
-/// See the next weekly post before it goes out (only you see it)
+/// One competence, as written for choosing: `C3.5`, `core 3.5` (not `3.5`,
+/// which is in both domains).
+fn one_competence(data: &Data, typed: &str) -> Result<crate::framework::CompetenceId, BotError> {
+    let read = crate::reflections::form::tags(&data.framework, typed);
+    match (read.kept.as_slice(), read.left_out.first()) {
+        ([id], None) => Ok(*id),
+        (_, Some((name, why))) => Err(BotError::User(format!(
+            "{name}: {why} Name one competence, e.g. `C3.5` or `I2.1`."
+        ))),
+        _ => Err(BotError::User(
+            "Name one competence, e.g. `C3.5` or `I2.1`.".into(),
+        )),
+    }
+}
+
+/// Choose the competence the group's next weekly post carries
 #[poise::command(slash_command, guild_only)]
-pub async fn preview(ctx: Context<'_>) -> Result<(), BotError> {
+pub async fn next(
+    ctx: Context<'_>,
+    #[description = "The competence, e.g. C3.5 or I2.1"]
+    #[autocomplete = "super::commands::autocomplete_code"]
+    #[max_length = 100]
+    competence: String,
+) -> Result<(), BotError> {
     let data = ctx.data();
+    let guild = guild_of(ctx)?;
+    let id = one_competence(data, &competence)?;
+    let mut record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
+    let said = schedule::choose_next(&data.framework, &mut record, id).map_err(BotError::User)?;
+    data.store.set_schedule(guild, &record)?;
+    send(ctx, &Reply::private_text(said)).await
+}
+
+/// See the next weekly post before it goes out, or any competence's card (only you see it)
+#[poise::command(slash_command, guild_only)]
+pub async fn preview(
+    ctx: Context<'_>,
+    #[description = "A competence's weekly card instead of the next post's, e.g. C3.5"]
+    #[autocomplete = "super::commands::autocomplete_code"]
+    #[max_length = 100]
+    competence: Option<String>,
+) -> Result<(), BotError> {
+    let data = ctx.data();
+    if let Some(typed) = competence {
+        let id = one_competence(data, &typed)?;
+        let reply = commands::week(&data.framework, &data.scheduler.prompts, id, Week::Chosen);
+        return send(ctx, &reply).await;
+    }
     let guild = guild_of(ctx)?;
     let record = data.store.schedule(guild)?.ok_or_else(no_schedule)?;
     let (id, _) = data

@@ -618,8 +618,19 @@ fn entry_row(e: &Entry<'_>) -> Vec<String> {
 /// The CPD record as CSV, in files within `limit` bytes.
 fn cpd_csv(entries: &[Entry<'_>], stem: &str, limit: usize) -> Result<Vec<ExportFile>, csv::Error> {
     let rows: Vec<Vec<String>> = entries.iter().map(entry_row).collect();
+    csv_files(&rows, &CPD_COLUMNS, stem, limit)
+}
+
+/// `rows` as CSV under `columns`, split into files within `limit` bytes
+/// (each with the header), named `stem` and numbered when there are several.
+pub(crate) fn csv_files(
+    rows: &[Vec<String>],
+    columns: &[&str],
+    stem: &str,
+    limit: usize,
+) -> Result<Vec<ExportFile>, csv::Error> {
     let csv_groups = groups(
-        &rows,
+        rows,
         limit,
         |r| r.iter().map(|f| f.len() * 2 + 3).sum::<usize>() + 2,
         256,
@@ -627,7 +638,7 @@ fn cpd_csv(entries: &[Entry<'_>], stem: &str, limit: usize) -> Result<Vec<Export
     let mut files = Vec::new();
     for (i, group) in csv_groups.iter().enumerate() {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record(CPD_COLUMNS)?;
+        writer.write_record(columns)?;
         for r in *group {
             writer.write_record(r)?;
         }

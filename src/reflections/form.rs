@@ -90,7 +90,7 @@ pub fn tags(framework: &Framework, typed: &str) -> Tags {
 }
 
 /// An ordinal for naming an entry by its place: "1st", "2nd", "3rd", "4th".
-fn ordinal(n: usize) -> String {
+pub(crate) fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
         (_, 11..=13) => "th",
         (1, _) => "st",

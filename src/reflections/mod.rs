@@ -463,7 +463,9 @@ pub fn minutes_text(minutes: u32) -> String {
     }
 }
 
-fn clean(text: &str) -> String {
+/// Text as typed, without control characters (line breaks and tabs kept),
+/// trimmed: how every free-text field is saved.
+pub(crate) fn clean(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
         .collect::<String>()

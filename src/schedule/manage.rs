@@ -142,6 +142,7 @@ pub fn order_name(order: Order) -> &'static str {
         Order::Sequential => "framework order",
         Order::Shuffled => "shuffled order",
         Order::Gaps => "least-reflected-first order",
+        Order::Alternating => "framework order, alternating between the domains",
     }
 }
 
@@ -208,6 +209,49 @@ pub fn skip(record: &mut ScheduleRecord, now: DateTime<Utc>) -> String {
     "The next weekly post will be skipped; the one after goes out as usual.".into()
 }
 
+/// Chooses the group's next competence, whatever the order: it is counted as
+/// used, so it does not come again before every competence in scope has had
+/// its week. The words to say, or why it cannot be chosen.
+pub fn choose_next(
+    framework: &Framework,
+    record: &mut ScheduleRecord,
+    id: CompetenceId,
+) -> Result<String, String> {
+    if framework.competence(id).is_none() {
+        return Err(format!(
+            "{} is not in this framework. `/framework` shows the codes there are.",
+            id.short()
+        ));
+    }
+    if !record.scope.includes(id) {
+        return Err(format!(
+            "{} is not in this schedule's domains ({}). `/schedule set` with another `domain` changes them.",
+            id.short(),
+            scope_name(framework, record.scope)
+        ));
+    }
+    let in_scope = framework
+        .competences()
+        .iter()
+        .filter(|c| record.scope.includes(c.id))
+        .count();
+    let cycle_ends = record.rotation.used.len() >= in_scope;
+    if record.rotation.used.contains(&id) && !cycle_ends {
+        return Err(format!(
+            "{} has had its week in this cycle; it comes again once every competence in {} has. Choose another, or `/schedule preview` to see what comes next.",
+            id.short(),
+            scope_name(framework, record.scope)
+        ));
+    }
+    record.rotation.chosen = Some(id);
+    Ok(format!(
+        "The next weekly post will carry {}, chosen by the group; the order carries on after it, and {} will not come again before every competence in {} has had its week.",
+        id.short(),
+        id.short(),
+        scope_name(framework, record.scope)
+    ))
+}
+
 /// The Monday 00:00 that starts the week holding `now`, in `zone`.
 fn week_start(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
     let local = now.with_timezone(&zone).date_naive();
@@ -218,11 +262,14 @@ fn week_start(now: DateTime<Utc>, zone: chrono_tz::Tz) -> DateTime<Utc> {
 }
 
 /// A member practising alone: a personal rotation, one competence a week
-/// from Monday in `zone`, in framework order through both domains. Returns
+/// from Monday in `zone`, the member's `priorities` first (each once a
+/// cycle), then in framework order alternating between the domains (so the
+/// 23 integration competences do not wait behind all 37 core ones). Returns
 /// this week's competence and whether the record changed (a new week began).
 pub fn personal_week(
     framework: &Framework,
     record: &mut Option<ScheduleRecord>,
+    priorities: &[CompetenceId],
     zone: chrono_tz::Tz,
     now: DateTime<Utc>,
 ) -> Option<(CompetenceId, bool)> {
@@ -236,7 +283,7 @@ pub fn personal_week(
             grace_hours: 0,
         },
         scope: Scope::Both,
-        order: Order::Sequential,
+        order: Order::Alternating,
         rotation: Rotation::default(),
         last_slot: start,
         paused: None,
@@ -248,6 +295,10 @@ pub fn personal_week(
     {
         return Some((week.competence, false));
     }
+    // A rotation begun before the domains alternated carries on alternating;
+    // what it has used stays used.
+    r.order = Order::Alternating;
+    put_priority_first(framework, &mut r.rotation, priorities);
     let (id, rotation) = next_competence(
         framework,
         r.scope,
@@ -267,13 +318,31 @@ pub fn personal_week(
     Some((id, true))
 }
 
+/// The member's priorities come first in each cycle, in their order: the
+/// first not yet used is the one chosen next.
+fn put_priority_first(framework: &Framework, rotation: &mut Rotation, priorities: &[CompetenceId]) {
+    if rotation.chosen.is_none() {
+        rotation.chosen = priorities
+            .iter()
+            .copied()
+            .find(|id| framework.competence(*id).is_some() && !rotation.used.contains(id));
+    }
+}
+
 /// The competence a personal rotation gives next week, without using it up.
-pub fn personal_next(framework: &Framework, record: &ScheduleRecord) -> Option<CompetenceId> {
+pub fn personal_next(
+    framework: &Framework,
+    record: &ScheduleRecord,
+    priorities: &[CompetenceId],
+) -> Option<CompetenceId> {
+    let mut rotation = record.rotation.clone();
+    put_priority_first(framework, &mut rotation, priorities);
     next_competence(
         framework,
         record.scope,
-        record.order,
-        &record.rotation,
+        // As `personal_week` will: a rotation from before alternates too.
+        Order::Alternating,
+        &rotation,
         &Default::default(),
         0,
     )

@@ -43,6 +43,10 @@ pub enum Order {
     Shuffled,
     /// The competence the group has reflected on least (counts only).
     Gaps,
+    /// Framework order, alternating between the domains (core 1.1,
+    /// integration 1.1, core 1.2 …); once one domain's are all used, the
+    /// other's continue.
+    Alternating,
 }
 
 /// The competences used in the current cycle.
@@ -52,6 +56,10 @@ pub struct Rotation {
     pub cycle: u32,
     /// Used in this cycle, in order.
     pub used: Vec<CompetenceId>,
+    /// The competence the group chose for its next week, whatever the order
+    /// (see [`crate::schedule::choose_next`]); used once, then counted as used.
+    #[serde(default)]
+    pub chosen: Option<CompetenceId>,
 }
 
 /// The next competence, and the rotation once it is used. `counts` are the
@@ -82,6 +90,12 @@ pub fn next_competence(
         rotation.used.clear();
         candidates = in_scope;
     }
+    if let Some(id) = rotation.chosen.take()
+        && candidates.contains(&id)
+    {
+        rotation.used.push(id);
+        return Some((id, rotation));
+    }
     let chosen = match order {
         Order::Sequential => *candidates.first()?,
         Order::Shuffled => {
@@ -92,6 +106,13 @@ pub fn next_competence(
         Order::Gaps => *candidates
             .iter()
             .min_by_key(|id| counts.get(id).copied().unwrap_or(0))?,
+        Order::Alternating => {
+            let last = rotation.used.last().map(|id| id.domain);
+            *candidates
+                .iter()
+                .find(|id| Some(id.domain) != last)
+                .or(candidates.first())?
+        }
     };
     rotation.used.push(chosen);
     Some((chosen, rotation))

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Timelike, Utc, Weekday};
 
 use super::*;
-use crate::framework::Framework;
+use crate::framework::{CompetenceId, Framework};
 
 fn rule(weekday: Weekday, hh: u32, mm: u32, tz: &str) -> Rule {
     Rule {
@@ -162,7 +162,12 @@ fn no_competence_repeats_until_all_have_had_their_week_in_any_order() {
         (Scope::Integration, 23),
         (Scope::Both, 60),
     ] {
-        for order in [Order::Sequential, Order::Shuffled, Order::Gaps] {
+        for order in [
+            Order::Sequential,
+            Order::Shuffled,
+            Order::Gaps,
+            Order::Alternating,
+        ] {
             let mut rotation = Rotation::default();
             let mut seen = HashSet::new();
             for week in 0..size {
@@ -187,12 +192,17 @@ fn changing_order_mid_cycle_keeps_the_used_ones_out() {
     let f = Framework::builtin().unwrap();
     let mut rotation = Rotation::default();
     let mut seen = HashSet::new();
-    let orders = [Order::Sequential, Order::Shuffled, Order::Gaps];
+    let orders = [
+        Order::Sequential,
+        Order::Shuffled,
+        Order::Gaps,
+        Order::Alternating,
+    ];
     for week in 0..60 {
         let (id, next) = next_competence(
             &f,
             Scope::Both,
-            orders[week % 3],
+            orders[week % orders.len()],
             &rotation,
             &HashMap::new(),
             3,
@@ -218,4 +228,89 @@ fn gaps_order_picks_the_least_reflected_on() {
     )
     .unwrap();
     assert_eq!(id.to_string(), "core:3.5");
+}
+
+/// The alternating order takes the domains in turn, in framework order, and
+/// carries on with the larger domain once the smaller one is used up.
+#[test]
+fn alternating_order_takes_the_domains_in_turn() {
+    let f = Framework::builtin().unwrap();
+    let mut rotation = Rotation::default();
+    let mut labels = Vec::new();
+    for _ in 0..60 {
+        let (id, next) = next_competence(
+            &f,
+            Scope::Both,
+            Order::Alternating,
+            &rotation,
+            &HashMap::new(),
+            0,
+        )
+        .unwrap();
+        labels.push(id.short());
+        rotation = next;
+    }
+    assert_eq!(labels[..4], ["C1.1", "I1.1", "C1.2", "I1.2"]);
+    // 23 of each, in turn; then the 14 core competences left, in order.
+    for pair in labels[..46].chunks(2) {
+        assert!(
+            pair[0].starts_with('C') && pair[1].starts_with('I'),
+            "{pair:?}"
+        );
+    }
+    assert!(labels[46..].iter().all(|l| l.starts_with('C')));
+}
+
+/// A chosen competence must be in the schedule's domains and not yet used in
+/// the cycle, unless the cycle is over; it is then the next, and used.
+#[test]
+fn a_chosen_competence_comes_next_once_and_only_from_the_schedules_domains() {
+    let f = Framework::builtin().unwrap();
+    let setting = Setting {
+        channel: 1,
+        weekday: Weekday::Mon,
+        time: "10:00",
+        zone: None,
+        scope: Scope::Integration,
+        order: Order::Sequential,
+        grace_hours: None,
+    };
+    let mut record = set(None, &setting, Utc::now()).unwrap();
+    let core: CompetenceId = "core:3.5".parse().unwrap();
+    let chosen: CompetenceId = "integration:2.1".parse().unwrap();
+    let refused = choose_next(&f, &mut record, core).unwrap_err();
+    assert!(
+        refused.contains("not in this schedule's domains"),
+        "{refused}"
+    );
+    assert!(choose_next(&f, &mut record, chosen).is_ok());
+    let (id, rotation) = next_competence(
+        &f,
+        record.scope,
+        record.order,
+        &record.rotation,
+        &HashMap::new(),
+        0,
+    )
+    .unwrap();
+    assert_eq!(id, chosen);
+    assert_eq!(rotation.chosen, None, "used once");
+    record.rotation = rotation;
+    let again = choose_next(&f, &mut record, chosen).unwrap_err();
+    assert!(again.contains("has had its week in this cycle"), "{again}");
+    // Once every competence in scope is used, the next cycle may begin with it.
+    while let Some((_, next)) = next_competence(
+        &f,
+        record.scope,
+        record.order,
+        &record.rotation,
+        &HashMap::new(),
+        0,
+    )
+    .filter(|(_, r)| r.cycle == 0)
+    {
+        record.rotation = next;
+    }
+    assert_eq!(record.rotation.used.len(), 23);
+    assert!(choose_next(&f, &mut record, chosen).is_ok());
 }

@@ -585,7 +585,8 @@ fn check_records(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<
         }
     }
     finish(member, report)?;
-    super::supervision::check(t, envelope, report)
+    super::supervision::check(t, envelope, report)?;
+    super::held::check(t, envelope, report)
 }
 
 impl Store {
@@ -735,6 +736,21 @@ fn existing_key(dir: &Path, key: Option<SecretKey>) -> Result<(Envelope, String)
     Ok((Envelope::new(master), source))
 }
 
+/// Whether something in `dir` besides its erasure record authenticates under
+/// `envelope`'s key: the clean-close seal, or an automatic backup.
+pub(super) fn key_proven(
+    dir: &Path,
+    data: &DataDir,
+    envelope: &Envelope,
+) -> Result<bool, StoreError> {
+    if data.sealed_mark(&|b: &[u8]| envelope.seal_tag(b)).is_some() {
+        return Ok(true);
+    }
+    Ok(automatic(dir)?
+        .iter()
+        .any(|(_, path)| read_file(path, envelope).is_ok()))
+}
+
 /// Checks the database in `dir` without changing it, its backups or its
 /// erasure record: whether its files are as sealed at the last clean close,
 /// the erasure record against the database's mark, every automatic backup,
@@ -744,8 +760,19 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
     let data = DataDir::lock_readonly(dir)?;
     let (envelope, source) = existing_key(dir, key)?;
     let mut problems = Vec::new();
+    let mut proven = false;
     let record = match own_record(dir, &envelope) {
         Ok(r) => Some(r),
+        // The key is proven by the clean-close seal or an automatic
+        // backup: the record, not the key, is at fault.
+        Err(StoreError::KeyMismatch { .. }) if key_proven(dir, &data, &envelope)? => {
+            problems.push(format!(
+                "the erasure record {}",
+                super::KEY_PROVEN_ELSEWHERE
+            ));
+            proven = true;
+            None
+        }
         Err(StoreError::KeyMismatch { .. }) => {
             return Err(StoreError::KeyMismatch {
                 path: dir.to_path_buf(),
@@ -770,7 +797,7 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
     // With the key proven by the erasure record, a seal that does not
     // authenticate was damaged: the next start treats it as no seal.
     let seal = match seal {
-        Seal::WrongKey if record.is_some() => Seal::Missing,
+        Seal::WrongKey if record.is_some() || proven => Seal::Missing,
         Seal::Damaged => Seal::Missing,
         seal => seal,
     };
@@ -1070,7 +1097,53 @@ pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError>
     Ok(report)
 }
 
+/// Whether `tree` holds records sealed with a member's key, keyed by member
+/// first (besides reflections and summaries, which are salvaged by reading).
+fn member_sealed(tree: &[u8]) -> bool {
+    [
+        trees::SUPERVISION_LOG,
+        trees::CASE_PRESENTATIONS,
+        trees::HELD_FORMS,
+    ]
+    .iter()
+    .any(|t| t.as_bytes() == tree)
+}
+
+/// Whether a member-sealed record opens under `key`.
+fn opens_sealed(
+    tree: &[u8],
+    envelope: &Envelope,
+    key: &SecretKey,
+    member: u64,
+    rk: &[u8],
+    sealed: &[u8],
+) -> bool {
+    if tree == trees::HELD_FORMS.as_bytes() {
+        return envelope
+            .open_held_form(key, member, sealed.get(8..).unwrap_or_default())
+            .is_ok();
+    }
+    super::supervision::opens_in(tree, envelope, key, rk, sealed).unwrap_or(false)
+}
+
 impl Store {
+    /// The wrapped key a salvaged record of `member` must open under: the
+    /// live database's, or, when it has none, the salvaged database's.
+    fn key_to_salvage(
+        &self,
+        live: &Live,
+        member: [u8; 8],
+        salvaged_keys: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(match live.t.member_keys.get(member)? {
+            Some(w) => Some(w.to_vec()),
+            None => salvaged_keys
+                .iter()
+                .find(|(mk, _)| mk[..] == member[..])
+                .map(|(_, w)| w.clone()),
+        })
+    }
+
     /// Adds what is missing from the live database: records of every kind
     /// the live one lacks, member keys that unwrap, reflections that
     /// decrypt; then sets each member's counter from what is there.
@@ -1092,9 +1165,31 @@ impl Store {
                 }
                 let tree = live.generation.db.open_tree(name)?;
                 for (k, v) in entries {
-                    if !tree.contains_key(k)? {
-                        tree.insert(k.as_slice(), v.as_slice())?;
+                    if tree.contains_key(k)? {
+                        continue;
                     }
+                    // A member's sealed record comes back only with a key
+                    // that opens it: the live one, or the salvaged one
+                    // when the live database has none for the member.
+                    if let Some(member) = member_sealed(name)
+                        .then(|| k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()))
+                    {
+                        let Some(member) = member else { continue };
+                        let Some(wrapped) =
+                            self.key_to_salvage(live, member, get(trees::MEMBER_KEYS))?
+                        else {
+                            continue;
+                        };
+                        let id = u64::from_be_bytes(member);
+                        let Ok(key) = envelope.unwrap_member_key(id, &wrapped) else {
+                            continue;
+                        };
+                        if !opens_sealed(name, envelope, &key, id, k, v) {
+                            continue;
+                        }
+                        live.t.member_keys.insert(member, wrapped)?;
+                    }
+                    tree.insert(k.as_slice(), v.as_slice())?;
                 }
             }
             let mut added = 0;

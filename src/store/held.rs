@@ -12,8 +12,9 @@
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, Transactional};
 
-use super::{ERASURE_PENDING, Live, Store, StoreError, trees};
-use crate::reflections::form::{HOLD_FORM_FOR, Held};
+use super::envelope::Envelope;
+use super::{ERASURE_PENDING, Live, Report, Store, StoreError, Trees, trees};
+use crate::reflections::form::{HOLD_FORM_FOR, Held, HeldFor};
 
 fn member_key(member: u64) -> [u8; 8] {
     member.to_be_bytes()
@@ -23,6 +24,36 @@ fn member_key(member: u64) -> [u8; 8] {
 fn held_at(value: &[u8]) -> Option<DateTime<Utc>> {
     let secs = i64::from_be_bytes(value.get(..8)?.try_into().ok()?);
     DateTime::from_timestamp(secs, 0)
+}
+
+/// For `db check`: names every held form that does not open (damaged, or
+/// its member's key gone).
+pub(super) fn check(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<(), StoreError> {
+    for entry in t.held_forms.iter() {
+        let (k, value) = entry?;
+        let Ok(member) = k.as_ref().try_into().map(u64::from_be_bytes) else {
+            report
+                .problems
+                .push("a held form has a malformed key".into());
+            continue;
+        };
+        let opens = t
+            .member_keys
+            .get(k)?
+            .and_then(|w| envelope.unwrap_member_key(member, &w).ok())
+            .is_some_and(|key| {
+                held_at(&value).is_some()
+                    && envelope
+                        .open_held_form(&key, member, value.get(8..).unwrap_or_default())
+                        .is_ok()
+            });
+        if !opens {
+            report
+                .problems
+                .push(format!("member {member}'s held form cannot be read"));
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -67,16 +98,48 @@ impl Store {
         })
     }
 
-    /// Erases the form held for `member`, if any; true if there was one.
-    pub fn let_go_of_form(&self, member: u64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    /// Erases the form held for `member` if it is for `purpose` (a form
+    /// held since for something else is kept); true if it was.
+    pub fn let_go_of_form(
+        &self,
+        member: u64,
+        purpose: &HeldFor,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let _member = self.member_lock(member);
         self.with(|live| {
-            let had = self.let_go(live, member, None, now)?;
-            if had {
+            let gone = self.let_go_if(live, member, now, |p| p == purpose)?;
+            if gone {
                 self.commit(live)?;
             }
-            Ok(had)
+            Ok(gone)
         })
+    }
+
+    /// Erases the form held for `member` if `about` says its purpose is one
+    /// to let go (a reflection deleted or edited: the form held to correct
+    /// it holds words it no longer has). Not yet committed.
+    pub(super) fn let_go_if(
+        &self,
+        live: &Live,
+        member: u64,
+        now: DateTime<Utc>,
+        about: impl Fn(&HeldFor) -> bool,
+    ) -> Result<bool, StoreError> {
+        let Some(value) = live.t.held_forms.get(member_key(member))? else {
+            return Ok(false);
+        };
+        let Some(key) = self.data_key(live, member, false)? else {
+            return Ok(false);
+        };
+        let opened =
+            self.shared
+                .envelope
+                .open_held_form(&key, member, value.get(8..).unwrap_or_default());
+        match opened {
+            Ok(held) if about(&held.purpose) => self.let_go(live, member, None, now),
+            _ => Ok(false),
+        }
     }
 
     /// Erases every held form older than [`HOLD_FORM_FOR`]; returns when
@@ -156,5 +219,95 @@ impl Store {
             })
             .map_err(super::reflections::storage)?;
         Ok(before.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::temp_dir;
+    use super::*;
+    use crate::reflections::form::Typed;
+
+    /// A store used only by the console or the `db` commands (no bot's
+    /// upkeep) still lets go of a held form past its time: at the close.
+    #[test]
+    fn a_close_lets_go_of_a_held_form_past_its_time() {
+        let dir = temp_dir("held-close");
+        let now = Utc::now();
+        let later = now + HOLD_FORM_FOR + chrono::Duration::minutes(1);
+        let held = Held {
+            purpose: HeldFor::New("free".into()),
+            typed: Typed {
+                text: Some("Words kept a day".into()),
+                ..Typed::default()
+            },
+        };
+        {
+            let store = Store::open(&dir, None).unwrap();
+            store.hold_form(3, &held, now).unwrap();
+            store.hold_form(4, &held, later).unwrap();
+            store.close(later).unwrap();
+        }
+        let store = Store::open(&dir, None).unwrap();
+        let held_members: Vec<u64> = store
+            .with(|live| {
+                Ok(live
+                    .t
+                    .held_forms
+                    .iter()
+                    .keys()
+                    .flatten()
+                    .filter_map(|k| k.as_ref().try_into().ok().map(u64::from_be_bytes))
+                    .collect())
+            })
+            .unwrap();
+        assert_eq!(
+            held_members,
+            [4],
+            "the expired one went, the fresh one stayed"
+        );
+        assert!(
+            store.erasure_pending_since().unwrap().is_none(),
+            "erased at the close"
+        );
+    }
+
+    #[test]
+    fn the_check_names_a_held_form_that_does_not_open() {
+        let dir = temp_dir("held-check");
+        let now = Utc::now();
+        let store = Store::open(&dir, None).unwrap();
+        let held = Held {
+            purpose: HeldFor::New("free".into()),
+            typed: Typed {
+                text: Some("Words".into()),
+                ..Typed::default()
+            },
+        };
+        store.hold_form(3, &held, now).unwrap();
+        store
+            .with(|live| {
+                let mut v = live.t.held_forms.get(member_key(3))?.unwrap().to_vec();
+                let at = v.len() - 2;
+                v[at] ^= 0x55;
+                live.t.held_forms.insert(member_key(3), v)?;
+                store.commit(live)
+            })
+            .unwrap();
+        assert!(
+            store.held_form(3, now).is_err(),
+            "a damaged form is not opened"
+        );
+        store.close(now).unwrap();
+        drop(store);
+        let report = super::super::check_dir(&dir, None).unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p == "member 3's held form cannot be read"),
+            "{:?}",
+            report.problems
+        );
     }
 }

@@ -468,6 +468,10 @@ fn open_erasures(dir: &Path, live: &Live, envelope: &Envelope) -> Result<Erasure
 }
 
 /// An erasure record that cannot be used, in words that say what to do.
+/// Why an erasure record that another part of the data directory proves
+/// the key against does not open.
+pub(super) const KEY_PROVEN_ELSEWHERE: &str = "does not authenticate with the key that opens the database (its seal or backups do): it was changed";
+
 fn erasure_record_error(dir: &Path, e: StoreError) -> StoreError {
     match e {
         StoreError::Corrupt(why) => StoreError::ErasureRecord {
@@ -522,6 +526,16 @@ impl Store {
                 .and_then(|b| envelope::Mark::from_bytes(&b));
             if record_present {
                 let record = ErasureLog::read(&record_path, &envelope)
+                    .map_err(|e| match e {
+                        // The clean-close seal or a backup authenticates
+                        // under this key: the key is right, the record changed.
+                        StoreError::KeyMismatch { .. }
+                            if backup::key_proven(dir, &data, &envelope).unwrap_or(false) =>
+                        {
+                            StoreError::Corrupt(KEY_PROVEN_ELSEWHERE.into())
+                        }
+                        e => e,
+                    })
                     .map_err(|e| erasure_record_error(dir, e))
                     .map_err(mismatch)?;
                 let why = if record.altered {
@@ -948,6 +962,8 @@ impl Store {
     /// next start can tell it is exactly as left. Every clone of this store
     /// answers [`StoreError::Closed`] afterwards.
     pub fn close(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        // Held forms past their time go now, not only by a bot's upkeep.
+        self.let_go_of_old_forms(now)?;
         if self.erasure_pending_since()?.is_some() {
             self.rewrite(&mut |_| {})?;
         }

@@ -16,6 +16,7 @@ use super::crypto::SecretKey;
 use super::schedules::{apply_counts, count_changes};
 use super::{Live, Store, StoreError, trees};
 use crate::framework::CompetenceId;
+use crate::reflections::form::HeldFor;
 use crate::reflections::{Reflection, Summary};
 
 /// Meta key: every reflection has its summary (set by [`Store::fill_summaries`]).
@@ -511,6 +512,11 @@ impl Store {
                     Ok::<(), ConflictableTransactionError<StoreError>>(())
                 })
                 .map_err(storage)?;
+            if let Some(now) = erase_at {
+                // A form held to correct this reflection holds the words
+                // the edit replaced: it goes with them.
+                self.let_go_if(live, author, now, |p| *p == HeldFor::Edit(id))?;
+            }
             self.commit(live)?;
             Ok(Some(reflection))
         })
@@ -571,6 +577,8 @@ impl Store {
                     Ok::<(), ConflictableTransactionError<StoreError>>(())
                 })
                 .map_err(storage)?;
+            // A form held to correct it holds its words: it goes too.
+            self.let_go_if(live, author, now, |p| *p == HeldFor::Edit(id))?;
             self.commit(live)?;
             Ok(true)
         })

@@ -91,13 +91,17 @@ impl Book {
 const HEADER: u64 = 0;
 
 /// A member's header for one kind of record.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Header {
     /// The last number given.
     last: u64,
     /// The log's monthly minimum the member set, in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     monthly_minimum: Option<u32>,
+    /// The competences the member and their supervisor agreed matter most
+    /// now, in the member's order (kept in the log's header).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    priorities: Vec<crate::framework::CompetenceId>,
 }
 
 fn record_key(member: u64, id: u64) -> [u8; 16] {
@@ -153,7 +157,26 @@ fn storage(e: TransactionError<StoreError>) -> StoreError {
     }
 }
 
+/// Whether `sealed`, stored in `tree` under `rk`, opens under `key` as a
+/// record of that tree; `None` when `tree` is not one of this module's.
+pub(super) fn opens_in(
+    tree: &[u8],
+    envelope: &Envelope,
+    key: &SecretKey,
+    rk: &[u8],
+    sealed: &[u8],
+) -> Option<bool> {
+    Book::ALL
+        .into_iter()
+        .find(|b| b.name().as_bytes() == tree)
+        .map(|b| b.opens(envelope, key, rk, sealed))
+}
+
 impl Store {
+    /// `member`'s header for `book`. Its last number is never below a
+    /// record present (a restore or salvage may add some), so a new one
+    /// never overwrites one; a header that does not open counts as empty
+    /// (its minimum and priorities unset) rather than block everything else.
     fn header(
         &self,
         live: &Live,
@@ -162,13 +185,26 @@ impl Store {
         key: &SecretKey,
     ) -> Result<Header, StoreError> {
         let rk = record_key(member, HEADER);
-        match book.tree(live).get(rk)? {
+        let mut header = match book.tree(live).get(rk)? {
             Some(sealed) => self
                 .shared
                 .envelope
-                .open_record(key, book.kind(true), &rk, &sealed),
-            None => Ok(Header::default()),
-        }
+                .open_record(key, book.kind(true), &rk, &sealed)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "a {} header does not open; counted as empty", book.called());
+                    Header::default()
+                }),
+            None => Header::default(),
+        };
+        let highest = book
+            .tree(live)
+            .scan_prefix(member.to_be_bytes())
+            .keys()
+            .next_back()
+            .transpose()?
+            .map_or(0, |k| id_of(&k));
+        header.last = header.last.max(highest);
+        Ok(header)
     }
 
     /// Saves a new record numbered next for `member`; `make` builds it from
@@ -405,13 +441,43 @@ impl Store {
     /// header it replaces held no words, only numbers, and is left to
     /// the next rewrite.
     pub fn set_log_minimum(&self, member: u64, minutes: Option<u32>) -> Result<(), StoreError> {
+        self.change_log_header(member, |h| h.monthly_minimum = minutes)
+    }
+
+    /// The competences `member` marked as their development priorities.
+    pub fn priorities(
+        &self,
+        member: u64,
+    ) -> Result<Vec<crate::framework::CompetenceId>, StoreError> {
+        self.with(|live| match self.data_key(live, member, false)? {
+            Some(key) => Ok(self.header(live, Book::Log, member, &key)?.priorities),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    /// Sets `member`'s development priorities (replacing them). Like the
+    /// minimum, the header it replaces holds codes, not words, and is left
+    /// to the next rewrite; forget-me erases it.
+    pub fn set_priorities(
+        &self,
+        member: u64,
+        ids: &[crate::framework::CompetenceId],
+    ) -> Result<(), StoreError> {
+        self.change_log_header(member, |h| h.priorities = ids.to_vec())
+    }
+
+    fn change_log_header(
+        &self,
+        member: u64,
+        change: impl FnOnce(&mut Header),
+    ) -> Result<(), StoreError> {
         let _member = self.member_lock(member);
         self.with(|live| {
             let key = self
                 .data_key(live, member, true)?
                 .ok_or_else(|| StoreError::Corrupt("member key".into()))?;
             let mut header = self.header(live, Book::Log, member, &key)?;
-            header.monthly_minimum = minutes;
+            change(&mut header);
             let hk = record_key(member, HEADER);
             let sealed =
                 self.shared

@@ -164,11 +164,7 @@ pub fn competences_of(framework: &Framework, eye: &Eye) -> Vec<CompetenceId> {
 
 /// A field as typed, as it will be saved, or why it cannot be.
 pub fn field(typed: &str) -> Result<String, String> {
-    let text: String = typed
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect();
-    let text = text.trim().to_string();
+    let text = crate::reflections::clean(typed);
     let n = text.chars().count();
     if n > MAX_FIELD_CHARS {
         return Err(format!(

@@ -12,7 +12,9 @@ use super::case::{CasePresentation, eye};
 use super::log::{LogEntry, functions_text};
 use super::record::{YearRecord, hours, year_record};
 use crate::framework::{CompetenceId, Framework};
-use crate::reflections::export::{ExportFile, MembershipYear, groups, markdown_text, part_name};
+use crate::reflections::export::{
+    ExportFile, MembershipYear, csv_files, groups, markdown_text, part_name,
+};
 use crate::reflections::{minutes_text, tags_text};
 
 fn competence_lines(framework: &Framework, tags: &[CompetenceId]) -> Vec<String> {
@@ -135,7 +137,6 @@ fn record_csv(
     stem: &str,
     limit: usize,
 ) -> Result<Vec<ExportFile>, csv::Error> {
-    let mut files = Vec::new();
     let rows: Vec<Vec<String>> = in_year
         .iter()
         .map(|e| {
@@ -152,23 +153,7 @@ fn record_csv(
             ]
         })
         .collect();
-    let size = |r: &Vec<String>| r.iter().map(|f| f.len() * 2 + 3).sum::<usize>() + 2;
-    let csv_groups = groups(&rows, limit, size, 256);
-    for (i, group) in csv_groups.iter().enumerate() {
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record(RECORD_COLUMNS)?;
-        for r in *group {
-            writer.write_record(r)?;
-        }
-        let content = writer
-            .into_inner()
-            .map_err(|e| csv::Error::from(e.into_error()))?;
-        files.push(ExportFile {
-            name: part_name(stem, "csv", i + 1, csv_groups.len()),
-            content,
-        });
-    }
-    Ok(files)
+    csv_files(&rows, &RECORD_COLUMNS, stem, limit)
 }
 
 /// One case presentation in Markdown.
@@ -345,7 +330,7 @@ mod tests {
         let md = String::from_utf8(files[0].content.clone()).unwrap();
         assert!(
             md.contains(
-                "Below it: January 2026 (0 hours), February 2026 (0 hours), April 2026 (0 hours)"
+                "Below it: January 2026 (nothing logged), February 2026 (nothing logged), April 2026 (nothing logged)"
             ),
             "{md}"
         );

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::CompetenceId;
+use crate::reflections::form::ordinal;
 use crate::reflections::{MAX_MINUTES, parse_minutes};
 
 /// Longest "what I took away", in characters.
@@ -224,11 +225,7 @@ pub fn minutes(typed: &str) -> Result<u32, String> {
 
 /// What the member took away, as it will be saved (may be empty).
 pub fn took_away(typed: &str) -> Result<String, String> {
-    let text: String = typed
-        .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect();
-    let text = text.trim().to_string();
+    let text = crate::reflections::clean(typed);
     let n = text.chars().count();
     if n > MAX_TAKEAWAY_CHARS {
         return Err(format!(
@@ -295,17 +292,6 @@ pub fn monthly_minimum(typed: &str) -> Result<Option<u32>, String> {
         Ok(Some(m)) if t.chars().any(|c| c.is_ascii_alphabetic() || c == ':') => Ok(Some(m)),
         _ => Err(refuse()),
     }
-}
-
-fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }
 
 /// "normative, restorative", or "none marked".

@@ -255,7 +255,13 @@ impl YearRecord {
         } else {
             let named: Vec<String> = below
                 .iter()
-                .map(|m| format!("{} ({})", m.label(), hours_words(m.minutes)))
+                .map(|m| {
+                    if m.minutes == 0 {
+                        format!("{} (nothing logged)", m.label())
+                    } else {
+                        format!("{} ({})", m.label(), hours_words(m.minutes))
+                    }
+                })
                 .collect();
             let _ = write!(t, " Below it: {}.", named.join(", "));
         }
@@ -350,7 +356,7 @@ mod tests {
         assert_eq!(r.functions_missing(), [Restorative]);
         let text = r.text();
         assert!(
-            text.contains("Below it: April 2026 (1 hour), May 2026 (0 hours)."),
+            text.contains("Below it: April 2026 (1 hour), May 2026 (nothing logged)."),
             "{text}"
         );
         assert!(

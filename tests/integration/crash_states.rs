@@ -55,6 +55,10 @@ use practice_companion::store::{SecretKey, Store};
 const KEY_HEX: &str = "5ca1ab1e0ddba11c0ffee0ddf00d5eed5ca1ab1e0ddba11c0ffee0ddf00d5eed";
 /// The members of the prepared data set.
 const MEMBERS: [u64; 3] = [1, 2, 3];
+/// Added to a member id in a [`View`] for their supervision log entries.
+const LOG: u64 = 1 << 32;
+/// Added to a member id in a [`View`] for their held form (number 0).
+const HELD: u64 = 2 << 32;
 /// The negative control's records are read as this member's.
 const RAW_MEMBER: u64 = 9;
 /// Random combinations per crash point when more than three files or
@@ -165,6 +169,15 @@ fn apply_line(view: &mut View, line: &str, imported: &View) {
             let shares = view.get(&key).map_or(0, |v| v.1);
             view.insert(key, (text, shares));
         }
+        "logged" => {
+            let key = (number() + LOG, number());
+            view.insert(key, (words.next().unwrap_or("").to_string(), 0));
+        }
+        "held" => {
+            let key = (number() + HELD, 0);
+            let rest: Vec<&str> = words.collect();
+            view.insert(key, (rest.join(" "), 0));
+        }
         "shared" | "withdrawn" => {
             let key = (number(), number());
             let entry = view.get_mut(&key).expect("a shared reflection exists");
@@ -180,7 +193,7 @@ fn apply_line(view: &mut View, line: &str, imported: &View) {
         }
         "forgotten" => {
             let member = number();
-            view.retain(|k, _| k.0 != member);
+            view.retain(|k, _| ![member, member + LOG, member + HELD].contains(&k.0));
         }
         "imported" => *view = imported.clone(),
         "backed-up" | "rewritten" | "closed" | "restored" | "salvaged" => {}
@@ -1294,6 +1307,24 @@ fn open_store(dir: &Path) -> Found {
                 for id in readable.unreadable {
                     view.insert((member, id), ("<unreadable>".into(), 0));
                 }
+                let log = store.log_of(member).expect("read the log");
+                for e in log.items {
+                    view.insert((member + LOG, e.id), (e.took_away, 0));
+                }
+                for id in log.unreadable {
+                    view.insert((member + LOG, id), ("<unreadable>".into(), 0));
+                }
+                // Held forms are read at the moment they were held: the
+                // child's clock, within the day they are kept.
+                match store.held_form(member, chrono::Utc::now()) {
+                    Ok(Some(held)) => {
+                        view.insert((member + HELD, 0), (held.typed.text.unwrap_or_default(), 0));
+                    }
+                    Ok(None) => {}
+                    Err(_) => {
+                        view.insert((member + HELD, 0), ("<unreadable>".into(), 0));
+                    }
+                }
             }
             Found::Opened(view)
         }
@@ -1914,6 +1945,8 @@ fn cases<'a>(clean: &Prepared, unclean: &Prepared, work: &Path) -> Vec<Case<'a>>
         "save-long",
         "edit",
         "share",
+        "log",
+        "hold",
         "delete",
         "forget",
         "rewrite",

@@ -84,6 +84,7 @@ async fn commands_are_registered_globally_with_valid_schemas() {
             "reflect",
             "reflections",
             "map",
+            "priorities",
             "schedule",
             "week",
             "remind"

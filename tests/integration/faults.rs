@@ -3,8 +3,9 @@
 //! so sled writes a blob file), a share and its withdrawal, an edit, a
 //! delete, a forget-me of another member, an automatic backup, an export,
 //! clean closes. Then, for every file and folder of the resulting data
-//! directory × every fault (removed, cut to half, one byte flipped, replaced
-//! by a link to a copy outside, owned by another user, mode 000) × every
+//! directory × every fault (removed, cut to half, one byte flipped in the
+//! middle, one flipped early, in its header, replaced by a link to a copy
+//! outside, owned by another user, mode 000) × every
 //! command that opens the store (`console`, `run`, `db check`, `db restore`,
 //! `db salvage`, `db import`) × the right key and a wrong one, a fresh copy
 //! is damaged, the real binary run on it, and the result checked:
@@ -21,7 +22,8 @@
 //! 4. with a wrong key: a non-zero exit, and the data directory unchanged
 //!    (bytes, links, modes and owners; only `lock` may appear);
 //! 5. the exit code and the words agree: a success never says "damaged",
-//!    a failure always says what to do.
+//!    a failure always says what to do, and with the right key (its file
+//!    untouched) never says the key is wrong.
 //!
 //! `run` is given a token and `--api-url` at a local port nothing listens
 //! on: it opens the store, then stops at "cannot reach Discord" (exit 3),
@@ -99,15 +101,17 @@ enum Fault {
     Removed,
     Truncated,
     Flipped,
+    FlippedEarly,
     Symlink,
     OtherOwner,
     Unreadable,
 }
 
-const FAULTS: [Fault; 6] = [
+const FAULTS: [Fault; 7] = [
     Fault::Removed,
     Fault::Truncated,
     Fault::Flipped,
+    Fault::FlippedEarly,
     Fault::Symlink,
     Fault::OtherOwner,
     Fault::Unreadable,
@@ -119,6 +123,7 @@ impl Fault {
             Fault::Removed => "removed",
             Fault::Truncated => "cut to half",
             Fault::Flipped => "byte flipped",
+            Fault::FlippedEarly => "early byte flipped",
             Fault::Symlink => "link to outside",
             Fault::OtherOwner => "other owner",
             Fault::Unreadable => "mode 000",
@@ -1131,6 +1136,15 @@ impl CaseRun<'_> {
             let detail = normalise(&out.words(), &self.paths);
             let ex = format!("[{what}] {}", example(out, &self.paths));
             self.fail("5: a failure that does not say what to do", detail, ex);
+        } else if self.case.key == KeyCase::Right
+            && !self.case.entry.ends_with("master.key")
+            && calls_the_key_wrong(&out.words())
+        {
+            // The right key, and the key file untouched: whatever is wrong,
+            // it is not the key.
+            let detail = normalise(&out.words(), &self.paths);
+            let ex = format!("[{what}] {}", example(out, &self.paths));
+            self.fail("5: the right key is called wrong", detail, ex);
         }
     }
 
@@ -1384,7 +1398,7 @@ fn apply(case: &Case, paths: &Paths, runner: &Runner) -> bool {
                 std::fs::remove_file(&path).expect("remove");
             }
         }
-        Fault::Truncated | Fault::Flipped if meta.is_dir() => {
+        Fault::Truncated | Fault::Flipped | Fault::FlippedEarly if meta.is_dir() => {
             let mut names: Vec<_> = std::fs::read_dir(&path)
                 .expect("read dir")
                 .flatten()
@@ -1418,16 +1432,23 @@ fn apply(case: &Case, paths: &Paths, runner: &Runner) -> bool {
                     .expect("rename");
             }
         }
-        Fault::Truncated | Fault::Flipped => {
+        Fault::Truncated | Fault::Flipped | Fault::FlippedEarly => {
             let mut bytes = std::fs::read(&path).expect("read");
             if bytes.is_empty() {
                 return false;
             }
-            if case.fault == Fault::Truncated {
-                bytes.truncate(bytes.len() / 2);
-            } else {
-                let at = bytes.len() / 2;
-                bytes[at] ^= 0xff;
+            match case.fault {
+                Fault::Truncated => bytes.truncate(bytes.len() / 2),
+                // In a file's header (a magic, a MAC, a name): where a
+                // change is most easily read as something else.
+                Fault::FlippedEarly => {
+                    let at = (bytes.len() - 1).min(12);
+                    bytes[at] ^= 0xff;
+                }
+                _ => {
+                    let at = bytes.len() / 2;
+                    bytes[at] ^= 0xff;
+                }
             }
             std::fs::write(&path, &bytes).expect("write");
         }
@@ -1913,4 +1934,9 @@ fn memory_dir() -> Option<PathBuf> {
     let free = u64::from(st.f_bavail) * u64::from(st.f_frsize);
     let dir = shm.join(format!("companion-faults-{}", std::process::id()));
     (free >= 256 << 20 && std::fs::create_dir_all(&dir).is_ok()).then_some(dir)
+}
+
+/// Whether `words` say the key given is not this database's.
+fn calls_the_key_wrong(words: &str) -> bool {
+    words.contains("does not open the database") || words.contains("belongs to another database")
 }

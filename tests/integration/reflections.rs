@@ -900,3 +900,70 @@ fn modal_values(modal: &Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// `/priorities` in Discord: private to the member who set them, refused
+/// codes named with what to write, and first on the member's map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priorities_are_private_and_come_first_on_the_map() {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start(&fake, false).await;
+    let sub = |name: &str, codes: Option<&str>| {
+        let options = match codes {
+            Some(c) => json!([{ "name": "competences", "type": 3, "value": c }]),
+            None => json!([]),
+        };
+        json!([{ "name": name, "type": 1, "options": options }])
+    };
+    let added = fake
+        .command(ALICE, "priorities", sub("add", Some("C3.5, I2.1")))
+        .await;
+    assert!(is_ephemeral(&added));
+    assert!(
+        added.to_string().contains("Your development priorities"),
+        "{added}"
+    );
+    let refused = fake
+        .command(ALICE, "priorities", sub("add", Some("3.5")))
+        .await;
+    assert!(
+        content(&refused).contains("write C3.5 (core) or I3.5 (integration). Nothing was changed"),
+        "{refused}"
+    );
+    let bobs = fake.command(BOB, "priorities", sub("show", None)).await;
+    assert!(is_ephemeral(&bobs));
+    assert!(
+        content(&bobs).starts_with("You have no priorities yet"),
+        "another member's are not shown: {bobs}"
+    );
+    let map = fake.command(ALICE, "map", json!([])).await;
+    assert_eq!(
+        map["data"]["embeds"][0]["fields"][0]["name"],
+        "Your priorities, agreed with your supervisor",
+        "{map}"
+    );
+    // The full export carries them.
+    write(&fake, ALICE, "A reflection to export beside them.", "").await;
+    let id = fake.next_id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        fixtures::command(
+            id,
+            ALICE,
+            "reflections",
+            json!([{ "name": "export", "type": 1, "options": [] }]),
+        ),
+    );
+    let export = fake.callback_for(&id.to_string()).await;
+    let priorities = export
+        .files
+        .iter()
+        .find(|(n, _)| n.starts_with("development-priorities-"))
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    assert!(
+        priorities.contains("**C3.5**") && priorities.contains("**I2.1**"),
+        "{priorities}"
+    );
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

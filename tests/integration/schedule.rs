@@ -590,3 +590,124 @@ async fn post_now_says_what_happened() {
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// The convenor chooses the group's next competence: the next post carries
+/// it, the order carries on after it, and it does not come again in the
+/// cycle; any competence's card can be previewed without choosing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_convenor_chooses_the_next_competence_and_previews_any_card() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 25, 12, 0)));
+    let bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    let with = |sub: &str, code: &str| {
+        json!([{ "name": sub, "type": 1, "options": [
+            { "name": "competence", "type": 3, "value": code }
+        ] }])
+    };
+    let said = |reply: &Value| {
+        reply["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let title = |reply: &Value| {
+        reply["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Any competence's card, seen privately, chooses nothing.
+    let card = fake
+        .command_in(
+            ADMIN,
+            "schedule",
+            with("preview", "I2.1"),
+            GUILD_ID,
+            CHANNEL_ID,
+        )
+        .await;
+    assert!(is_ephemeral(&card));
+    assert!(title(&card).ends_with("I2.1"), "{card}");
+    let next = schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "preview").await;
+    assert!(title(&next).ends_with("C1.1"), "{next}");
+
+    // Chosen: the next post carries it.
+    let chose = fake
+        .command_in(
+            ADMIN,
+            "schedule",
+            with("next", "C3.5"),
+            GUILD_ID,
+            CHANNEL_ID,
+        )
+        .await;
+    assert!(is_ephemeral(&chose));
+    assert!(
+        said(&chose).starts_with("The next weekly post will carry C3.5, chosen by the group"),
+        "{chose}"
+    );
+    let next = schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "preview").await;
+    assert!(title(&next).ends_with("C3.5"), "{next}");
+    clock.advance(chrono::Duration::minutes(1));
+    let before = fake.requests().len();
+    schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "post-now").await;
+    // post-now answers on the interaction's webhook once the post is made.
+    let answer = fake
+        .wait_until("the post-now answer", || {
+            fake.requests()
+                .into_iter()
+                .skip(before)
+                .find(|r| r.path.starts_with("/api/v10/webhooks/"))
+        })
+        .await;
+    assert!(
+        answer.json()["content"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Posted C3.5 in <#"),
+        "{:?}",
+        answer.json()
+    );
+    // The order carries on, and the chosen one is used for this cycle.
+    let next = schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "preview").await;
+    assert!(title(&next).ends_with("C1.1"), "{next}");
+    let again = fake
+        .command_in(
+            ADMIN,
+            "schedule",
+            with("next", "C3.5"),
+            GUILD_ID,
+            CHANNEL_ID,
+        )
+        .await;
+    assert!(
+        said(&again).contains("C3.5 has had its week in this cycle"),
+        "{again}"
+    );
+    // A code in both domains, or none: what to write instead.
+    let both = fake
+        .command_in(ADMIN, "schedule", with("next", "3.5"), GUILD_ID, CHANNEL_ID)
+        .await;
+    assert!(
+        said(&both).contains("write C3.5 (core) or I3.5 (integration)"),
+        "{both}"
+    );
+    let none = fake
+        .command_in(
+            ADMIN,
+            "schedule",
+            with("next", "C9.9"),
+            GUILD_ID,
+            CHANNEL_ID,
+        )
+        .await;
+    assert!(
+        said(&none).contains("there is no such competence"),
+        "{none}"
+    );
+    let next = schedule_sub(&fake, GUILD_ID, CHANNEL_ID, "preview").await;
+    assert!(title(&next).ends_with("C1.1"), "nothing was chosen: {next}");
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

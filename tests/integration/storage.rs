@@ -940,6 +940,153 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
         .maintain(later + ERASE_WITHIN)
         .expect("upkeep rewrites");
     assert_eq!(gone(&third), Vec::<PathBuf>::new(), "forget-me erases it");
+
+    // A form held to correct a reflection goes when the reflection is
+    // edited or deleted (it holds the words they replace); another stays.
+    let framework = Framework::builtin().expect("framework");
+    let save = || {
+        store
+            .add_reflection(4, |id| {
+                Draft {
+                    title: "Saved".into(),
+                    text: "Saved words.".into(),
+                    competences: vec![],
+                    model: "free".into(),
+                    mode: Mode::Coaching,
+                    minutes: None,
+                }
+                .into_reflection(id, 4, later, &framework)
+            })
+            .expect("save")
+    };
+    let (saved, other) = (save(), save());
+    let about = |purpose: HeldFor| Held {
+        purpose,
+        ..form("words the delete must take")
+    };
+    store
+        .hold_form(4, &about(HeldFor::Edit(saved.id)), later)
+        .expect("hold");
+    let for_edit = sealed(4);
+    store
+        .update_reflection(4, saved.id, later, |r| r.text = "Edited.".into())
+        .expect("edit");
+    assert_eq!(
+        store.held_form(4, later).expect("read"),
+        None,
+        "an edit lets it go"
+    );
+    store
+        .hold_form(4, &about(HeldFor::Edit(saved.id)), later)
+        .expect("hold");
+    let for_delete = sealed(4);
+    assert!(store.delete_reflection(4, saved.id, later).expect("delete"));
+    assert_eq!(
+        store.held_form(4, later).expect("read"),
+        None,
+        "a delete lets it go"
+    );
+    store
+        .hold_form(4, &about(HeldFor::New("free".into())), later)
+        .expect("hold");
+    assert!(store.delete_reflection(4, other.id, later).expect("delete"));
+    assert!(
+        store.held_form(4, later).expect("read").is_some(),
+        "another stays"
+    );
+    store
+        .maintain(later + ERASE_WITHIN)
+        .expect("upkeep rewrites");
+    for secret in [&for_edit, &for_delete] {
+        assert_eq!(
+            gone(secret),
+            Vec::<PathBuf>::new(),
+            "erased with the reflection's words"
+        );
+    }
     store.close(later).expect("close");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A restore or a salvage brings a member's supervision log back with the
+/// key that opens it, and numbers go on above every entry present: nothing
+/// saved is overwritten, and nothing is locked out, whether the backup was
+/// made before the newer entries or before the member had any.
+#[test]
+fn a_restore_keeps_every_log_entry_readable_and_never_reuses_a_number() {
+    use practice_companion::supervision::log::{Kind, LogDraft, LogEntry};
+    let entry = |words: &str| LogDraft {
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 3).expect("date"),
+        attended: true,
+        minutes: 90,
+        kind: Kind::Group,
+        took_away: words.into(),
+        competences: vec![],
+        functions: vec![],
+    };
+    let add = |store: &Store, words: &str| -> LogEntry {
+        let draft = entry(words);
+        store
+            .add_log_entry(1, |id| draft.into_entry(id, Utc::now()))
+            .expect("logged")
+    };
+    let restore = |dir: &Path, file: &Path| {
+        let run = companion(&["db", "restore", "--from", s(file), "--data-dir", s(dir)]);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    };
+    let texts = |store: &Store| -> Vec<(u64, String)> {
+        let log = store.log_of(1).expect("log");
+        assert!(
+            log.unreadable.is_empty(),
+            "unreadable: {:?}",
+            log.unreadable
+        );
+        log.items.into_iter().map(|e| (e.id, e.took_away)).collect()
+    };
+
+    // A backup from before the newer entries.
+    let dir = scratch("restore-log-newer");
+    let file = scratch("restore-log-newer-backup").with_extension("bak");
+    {
+        let store = Store::open(&dir, None).expect("open");
+        add(&store, "first");
+        add(&store, "second");
+        store.export_to(&file).expect("backup");
+        add(&store, "third, kept");
+        store.close(Utc::now()).expect("close");
+    }
+    restore(&dir, &file);
+    {
+        let store = Store::open(&dir, None).expect("reopen");
+        assert_eq!(
+            add(&store, "fourth").id,
+            4,
+            "numbers go on above every entry"
+        );
+        let all = texts(&store);
+        assert!(all.contains(&(3, "third, kept".into())), "{all:?}");
+        assert_eq!(all.len(), 4, "{all:?}");
+        store.close(Utc::now()).expect("close");
+    }
+
+    // A backup from before the member had anything at all.
+    let dir = scratch("restore-log-none");
+    let file = scratch("restore-log-none-backup").with_extension("bak");
+    {
+        let store = Store::open(&dir, None).expect("open");
+        store
+            .set_guild_settings(
+                7,
+                &practice_companion::store::GuildSettings { inline: true },
+            )
+            .expect("something to back up");
+        store.export_to(&file).expect("backup");
+        add(&store, "first, after the backup");
+        store.close(Utc::now()).expect("close");
+    }
+    restore(&dir, &file);
+    let store = Store::open(&dir, None).expect("reopen");
+    assert_eq!(texts(&store), [(1, "first, after the backup".to_string())]);
+    assert_eq!(add(&store, "second").id, 2, "the member is not locked out");
+    store.close(Utc::now()).expect("close");
 }

@@ -70,7 +70,7 @@ fn two_entries_make_a_year_record_that_names_the_months_below_the_members_own_mi
         .find(|l| l.contains("Below it:"))
         .expect("months below are named");
     assert!(below.contains("April 2026 (0.75 hours)"), "{below}");
-    assert!(below.contains("February 2026 (0 hours)"), "{below}");
+    assert!(below.contains("February 2026 (nothing logged)"), "{below}");
     assert!(!below.contains("March 2026"), "March met it: {below}");
     assert!(
         after.contains("- restorative (support for you as a practitioner): 1 session, 1.5 hours"),

@@ -66,7 +66,8 @@ impl Personal {
             | Personal::RemoveTag(..)
             | Personal::Delete(_)
             | Personal::Log(_)
-            | Personal::Cases(_) => None,
+            | Personal::Cases(_)
+            | Personal::Priorities(_) => None,
         }
     }
 }

@@ -12,6 +12,7 @@
 
 mod confirm;
 mod fair_use;
+mod priorities;
 mod read;
 mod sharing;
 mod supervision;
@@ -23,6 +24,7 @@ pub use confirm::{
     with_form_notes,
 };
 pub use fair_use::{FairUse, Heavy, cooldown_text};
+pub use priorities::{MAX_PRIORITIES, PriorityCommand, priority_codes};
 pub use read::{reflection_card, shared_card};
 pub use sharing::{
     Withdrawals, already_shared, not_deleted_while_shared, not_shared, share_preview,
@@ -167,6 +169,8 @@ pub enum Personal {
     Log(LogCommand),
     /// My case presentations.
     Cases(CaseCommand),
+    /// My development priorities.
+    Priorities(PriorityCommand),
 }
 
 pub(super) fn private(text: String) -> Reply {
@@ -200,6 +204,7 @@ pub fn handle(member: &Member<'_>, command: Personal) -> Result<Reply, StoreErro
         Personal::Map => read::map(member),
         Personal::Log(command) => supervision::log(member, command),
         Personal::Cases(command) => supervision::cases(member, command),
+        Personal::Priorities(command) => priorities::priorities(member, command),
     }
 }
 

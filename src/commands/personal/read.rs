@@ -320,6 +320,31 @@ fn everything_files(
             "case presentations",
         ));
     }
+    let priorities = member.store.priorities(member.id)?;
+    if !priorities.is_empty() {
+        let mut md = String::from(
+            "# My development priorities
+
+Agreed with my supervisor.
+
+",
+        );
+        for id in &priorities {
+            let statement = member
+                .framework
+                .competence(*id)
+                .map_or("", |c| c.statement.as_str());
+            md.push_str(&format!("- **{}** {statement}\n", id.short()));
+        }
+        files.push(export::ExportFile {
+            name: format!(
+                "development-priorities-{}.md",
+                member.now.format("%Y-%m-%d")
+            ),
+            content: md.into_bytes(),
+        });
+        held.push(plural(priorities.len(), "priority", "priorities"));
+    }
     let text = format!(
         "Everything you have written here, {}, as Markdown and as JSON. Only you can see these files.",
         held.join(", ")
@@ -362,10 +387,34 @@ fn cpd_files(
 pub(super) fn map(member: &Member<'_>) -> Result<Reply, StoreError> {
     let all = member.store.summaries_of(member.id)?;
     let touched = coverage(&all.items);
+    let mut card = map_card(member.framework, &touched, entries(&all.items));
+    // The member's priorities come first: how far each has been reflected on.
+    let priorities = member.store.priorities(member.id)?;
+    if !priorities.is_empty() {
+        let value: Vec<String> = priorities
+            .iter()
+            .map(|id| match touched.get(id) {
+                Some(t) => format!(
+                    "{} ▰ ×{} ({})",
+                    id.short(),
+                    t.count,
+                    t.last.format("%-d %b")
+                ),
+                None => format!("{} ▱ not yet", id.short()),
+            })
+            .collect();
+        card.fields.insert(
+            0,
+            crate::render::Field {
+                name: "Your priorities, agreed with your supervisor".into(),
+                value: value.join(" · "),
+            },
+        );
+    }
     Ok(Reply {
         visibility: Visibility::Private,
         text: unreadable_note(&all.unreadable),
-        cards: vec![map_card(member.framework, &touched, entries(&all.items))],
+        cards: vec![card],
         ..Reply::default()
     })
 }

@@ -408,9 +408,35 @@ fn a_damaged_log_entry_or_presentation_is_named_and_hides_nothing_else() {
     )
     .unwrap();
     assert_eq!(year.attachments.len(), 2);
+    // A damaged header (the last number, the minimum, the priorities)
+    // counts as empty: the map, the export, the week's priorities and a new
+    // entry still work, numbered above every entry there.
+    store.damage_supervision_for_test(5, 0);
+    assert!(!handle(&me, Personal::Map).unwrap().is_error);
+    assert!(
+        !handle(&me, Personal::Export(ExportKind::Everything))
+            .unwrap()
+            .is_error
+    );
+    assert_eq!(store.priorities(5).unwrap(), Vec::new());
+    assert_eq!(store.log_minimum(5).unwrap(), None);
+    let again = LogDraft {
+        date: chrono::NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
+        attended: true,
+        minutes: 60,
+        kind: Kind::Peer,
+        took_away: "Day 12.".into(),
+        competences: vec![],
+        functions: vec![],
+    };
+    let added = handle(&me, Personal::Log(LogCommand::Add(again))).unwrap();
+    assert!(
+        added.text.unwrap_or_default().contains("#3"),
+        "numbered above #2"
+    );
     let forget = handle(&me, Personal::ForgetMe).unwrap().text.unwrap();
     assert!(
-        forget.contains("2 supervision log entries, 2 case presentations"),
+        forget.contains("3 supervision log entries, 2 case presentations"),
         "{forget}"
     );
     assert!(!store.holds_anything_of(5).unwrap());
