@@ -510,6 +510,51 @@ pub(crate) fn describe(rota: &Rota, names: &Names) -> String {
     format!("Roles for the next meeting: {}.", parts.join("; "))
 }
 
+impl Rota {
+    /// When the meeting last given roles starts.
+    pub(crate) fn open_starts(&self) -> Option<DateTime<Utc>> {
+        self.open.as_ref().map(|m| m.starts)
+    }
+
+    /// Whether anyone is on the rota now.
+    pub(crate) fn has_members(&self) -> bool {
+        self.members.iter().any(|m| m.active)
+    }
+
+    /// The members on the rota now, in the order they first joined.
+    pub(crate) fn on_rota(&self) -> Vec<u64> {
+        self.members
+            .iter()
+            .filter(|m| m.active)
+            .map(|m| m.id)
+            .collect()
+    }
+
+    /// Whether `member` is on the rota or has history on it.
+    pub(crate) fn knows(&self, member: u64) -> bool {
+        self.position(member).is_some()
+    }
+}
+
+/// The rota with the meeting last given roles starting at `starts` (it
+/// moved, or its roles carry over to the next meeting).
+pub(crate) fn retime(rota: &Rota, starts: DateTime<Utc>) -> Rota {
+    let mut next = rota.clone();
+    if let Some(open) = next.open.as_mut() {
+        open.starts = starts;
+    }
+    next
+}
+
+/// Who is on the rota, in words, without a mention.
+pub(crate) fn on_rota_words(rota: &Rota, names: &Names) -> String {
+    let who: Vec<&str> = rota.on_rota().into_iter().map(|m| name(names, m)).collect();
+    if who.is_empty() {
+        return "No one is on the rota yet: `/rota join` puts you on it.".into();
+    }
+    format!("On the rota, in the order they joined: {}.", listed(&who))
+}
+
 /// The rota without `member`, for forget-me: their place, their history and
 /// any role they hold at the open meeting (which is left for the convenor
 /// to fill) are gone.

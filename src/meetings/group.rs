@@ -1,0 +1,460 @@
+//! One group's meetings as a whole: the plan a convenor set (the series,
+//! where the group meets, how long, how many present), the rota, and the
+//! Discord events made for occurrences. What is due (an event to make, move
+//! or remove; roles to give) is worked out here from the record and the
+//! time; a front-end does it and keeps what changed.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::rota::{self, MAX_PRESENTERS, Names, Rota};
+use super::series::{self, Nth, Occurrence, Repeat, Series};
+use crate::schedule::{DEFAULT_TZ, parse_time, parse_zone};
+
+/// The longest place description Discord keeps for an event.
+pub(crate) const MAX_LOCATION: usize = 100;
+/// The shortest and longest meeting, in minutes.
+pub(crate) const MINUTES: std::ops::RangeInclusive<u16> = 15..=480;
+/// A meeting's length unless the convenor says otherwise.
+pub(crate) const DEFAULT_MINUTES: u16 = 90;
+/// Days before a meeting its agenda opens unless the convenor says otherwise.
+pub(crate) const DEFAULT_AGENDA_DAYS: u8 = 7;
+/// The name every meeting's Discord event carries.
+pub(crate) const EVENT_NAME: &str = "Supervision group meeting";
+
+/// Where the group meets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Place {
+    /// A voice channel of the server.
+    Voice {
+        /// The channel.
+        channel: u64,
+    },
+    /// Somewhere else: a room, an address or a video link.
+    Elsewhere {
+        /// As the convenor wrote it.
+        location: String,
+    },
+}
+
+/// What a convenor set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Plan {
+    /// When the meetings fall.
+    pub(crate) series: Series,
+    /// Where.
+    pub(crate) place: Place,
+    /// How long each lasts, in minutes.
+    pub(crate) minutes: u16,
+    /// How many members present at each.
+    pub(crate) presenters: u8,
+    /// The channel the rota and notices are posted in.
+    pub(crate) channel: u64,
+}
+
+/// A Discord event made for an occurrence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Linked {
+    /// The occurrence's slot.
+    pub(crate) slot: NaiveDate,
+    /// The event's id.
+    pub(crate) event: u64,
+    /// When the event says the meeting starts.
+    pub(crate) starts: DateTime<Utc>,
+}
+
+/// One group's meetings.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct Meetings {
+    /// The meetings set, if any.
+    pub(crate) plan: Option<Plan>,
+    /// Who does what.
+    pub(crate) rota: Rota,
+    /// The slot the rota's roles were given for.
+    pub(crate) roles_for: Option<NaiveDate>,
+    /// Discord events made for occurrences still to come.
+    pub(crate) events: Vec<Linked>,
+}
+
+/// Something the front-end is to do for a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Due {
+    /// Make a Discord event for this occurrence.
+    Create(Occurrence),
+    /// The event's meeting moved: give it this start.
+    Retime {
+        /// The event.
+        event: u64,
+        /// Where its meeting is now.
+        occurrence: Occurrence,
+    },
+    /// The event's meeting was cancelled, or the meetings stopped.
+    Remove(Linked),
+    /// Give the roles of this occurrence (after checking who is in the server).
+    Allocate(Occurrence),
+}
+
+impl Plan {
+    /// When an occurrence ends.
+    pub(crate) fn ends(&self, o: &Occurrence) -> DateTime<Utc> {
+        o.starts + Duration::minutes(i64::from(self.minutes))
+    }
+}
+
+/// What is due for `m` at `now`, in the order to do it.
+pub(crate) fn due(m: &Meetings, now: DateTime<Utc>) -> Vec<Due> {
+    let mut out = Vec::new();
+    let next = m
+        .plan
+        .as_ref()
+        .and_then(|p| series::next_occurrences(&p.series, now, 1).first().copied());
+    for linked in &m.events {
+        let now_is = m
+            .plan
+            .as_ref()
+            .and_then(|p| p.series.occurrence(linked.slot));
+        match now_is {
+            Some(o) if o.starts != linked.starts && o.starts > now => out.push(Due::Retime {
+                event: linked.event,
+                occurrence: o,
+            }),
+            Some(_) => {}
+            None if linked.starts > now => out.push(Due::Remove(*linked)),
+            None => {}
+        }
+    }
+    if let Some(o) = next {
+        if !m.events.iter().any(|l| l.slot == o.slot) {
+            out.push(Due::Create(o));
+        }
+        let begun = m.rota.open_starts().is_none_or(|s| s <= now);
+        if begun && m.roles_for != Some(o.slot) && m.rota.has_members() {
+            out.push(Due::Allocate(o));
+        }
+    }
+    out
+}
+
+/// The record with links to meetings that have ended let go, and the roles
+/// given for a meeting that moved or was cancelled following it (to its new
+/// time, or to the next meeting). `None` when nothing changed.
+pub(crate) fn tidy(m: &Meetings, now: DateTime<Utc>) -> Option<Meetings> {
+    let mut next = m.clone();
+    let ends = |l: &Linked| {
+        let minutes = m.plan.as_ref().map_or(0, |p| p.minutes);
+        l.starts + Duration::minutes(i64::from(minutes))
+    };
+    next.events.retain(|l| ends(l) > now);
+    if let (Some(plan), Some(slot), Some(open)) = (&m.plan, m.roles_for, m.rota.open_starts())
+        && open > now
+    {
+        match plan.series.occurrence(slot) {
+            Some(o) if o.starts != open => next.rota = rota::retime(&m.rota, o.starts),
+            Some(_) => {}
+            None => match series::next_occurrences(&plan.series, now, 1).first() {
+                Some(o) => {
+                    next.rota = rota::retime(&m.rota, o.starts);
+                    next.roles_for = Some(o.slot);
+                }
+                None => next.roles_for = None,
+            },
+        }
+    }
+    (next != *m).then_some(next)
+}
+
+/// The record once a Discord event was made for `o`.
+pub(crate) fn linked(m: &Meetings, o: &Occurrence, event: u64) -> Meetings {
+    let mut next = m.clone();
+    next.events.retain(|l| l.slot != o.slot);
+    next.events.push(Linked {
+        slot: o.slot,
+        event,
+        starts: o.starts,
+    });
+    next
+}
+
+/// The record once an event was removed (or found gone).
+pub(crate) fn unlinked(m: &Meetings, event: u64) -> Meetings {
+    let mut next = m.clone();
+    next.events.retain(|l| l.event != event);
+    next
+}
+
+/// The record once an event was given its meeting's new start.
+pub(crate) fn retimed(m: &Meetings, event: u64, starts: DateTime<Utc>) -> Meetings {
+    let mut next = m.clone();
+    for l in next.events.iter_mut().filter(|l| l.event == event) {
+        l.starts = starts;
+    }
+    next
+}
+
+/// Gives the roles of `o` to the members of the rota in `present` (those
+/// Discord confirmed are in the server); the record and the words to post.
+pub(crate) fn allocated(
+    m: &Meetings,
+    o: &Occurrence,
+    present: &BTreeSet<u64>,
+    names: &Names,
+) -> (Meetings, String) {
+    let presenters = m.plan.as_ref().map_or(1, |p| p.presenters);
+    let outcome = rota::allocate(&m.rota, o.starts, presenters, present, names);
+    let mut next = m.clone();
+    if outcome.changed {
+        next.rota = outcome.rota;
+        next.roles_for = Some(o.slot);
+    }
+    let when = m
+        .plan
+        .as_ref()
+        .map(|p| series::occurrence_words(&p.series, o))
+        .unwrap_or_default();
+    (next, format!("The meeting on {when}. {}", outcome.words))
+}
+
+/// What a convenor gives to set the meetings, as typed.
+#[derive(Debug, Clone)]
+pub(crate) struct Setting<'a> {
+    /// The first meeting's date, `YYYY-MM-DD`.
+    pub(crate) date: &'a str,
+    /// Its local time, `HH:MM`.
+    pub(crate) time: &'a str,
+    /// The IANA zone (default Europe/London).
+    pub(crate) zone: Option<&'a str>,
+    /// How it repeats.
+    pub(crate) repeat: Repeat,
+    /// A voice channel to meet in.
+    pub(crate) voice: Option<u64>,
+    /// Or a place, an address or a link.
+    pub(crate) location: Option<&'a str>,
+    /// Minutes each lasts.
+    pub(crate) minutes: Option<u16>,
+    /// Presenters at each.
+    pub(crate) presenters: Option<u8>,
+    /// Days before each its agenda opens.
+    pub(crate) agenda_days: Option<u8>,
+    /// Where notices go.
+    pub(crate) channel: u64,
+}
+
+/// Reads a date written `YYYY-MM-DD`.
+pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let t = text.trim();
+    NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+        format!(
+            "`{}` is not a date I can read: write it as YYYY-MM-DD, e.g. 2027-01-14.",
+            crate::render::fit(t, 20)
+        )
+    })
+}
+
+/// Sets the group's meetings (replacing any set before, keeping the rota).
+pub(crate) fn set(
+    m: &Meetings,
+    s: &Setting<'_>,
+    now: DateTime<Utc>,
+) -> Result<(Meetings, String), String> {
+    let first = parse_date(s.date)?;
+    let time: NaiveTime = parse_time(s.time).map_err(|e| e.to_string())?;
+    let zone = match s.zone {
+        Some(z) => parse_zone(z).map_err(|e| e.to_string())?,
+        None => DEFAULT_TZ,
+    };
+    let place = match (s.voice, s.location.map(str::trim).filter(|l| !l.is_empty())) {
+        (Some(_), Some(_)) => {
+            return Err("Give a voice channel or a place, not both: the meeting's Discord event has one place.".into());
+        }
+        (Some(channel), None) => Place::Voice { channel },
+        (None, Some(l)) if l.chars().count() > MAX_LOCATION => {
+            return Err(format!(
+                "The place is {} characters; Discord keeps at most {MAX_LOCATION}. A shorter link or address will do.",
+                l.chars().count()
+            ));
+        }
+        (None, Some(l)) => Place::Elsewhere {
+            location: l.to_string(),
+        },
+        (None, None) => {
+            return Err("Say where the group meets: a voice channel, or a place (a room, an address or a video link).".into());
+        }
+    };
+    let minutes = s.minutes.unwrap_or(DEFAULT_MINUTES);
+    if !MINUTES.contains(&minutes) {
+        return Err(format!(
+            "A meeting can last {} to {} minutes.",
+            MINUTES.start(),
+            MINUTES.end()
+        ));
+    }
+    let presenters = s.presenters.unwrap_or(1);
+    if presenters > MAX_PRESENTERS {
+        return Err(format!(
+            "A meeting can take at most {MAX_PRESENTERS} presenters."
+        ));
+    }
+    let series = Series::new(
+        first,
+        time,
+        zone,
+        s.repeat,
+        s.agenda_days.unwrap_or(DEFAULT_AGENDA_DAYS),
+        now,
+    )
+    .map_err(|e| e.to_string())?;
+    let words = format!(
+        "Meetings set. {} Each lasts {minutes} minutes, with {presenters} presenter{}. Each meeting is made a Discord event, and its roles are given from the rota once the meeting before has begun.",
+        series::describe(&series, now),
+        if presenters == 1 { "" } else { "s" }
+    );
+    let mut next = m.clone();
+    next.plan = Some(Plan {
+        series,
+        place,
+        minutes,
+        presenters,
+        channel: s.channel,
+    });
+    let next = tidy(&next, now).unwrap_or(next);
+    Ok((next, words))
+}
+
+fn plan_of(m: &Meetings) -> Result<&Plan, String> {
+    m.plan
+        .as_ref()
+        .ok_or_else(|| "This server has no meetings set: `/meeting set` sets them.".to_string())
+}
+
+/// Cancels the meeting of `date` (its slot's date).
+pub(crate) fn cancel(
+    m: &Meetings,
+    date: &str,
+    now: DateTime<Utc>,
+) -> Result<(Meetings, String), String> {
+    let plan = plan_of(m)?;
+    let slot = parse_date(date)?;
+    let changed = series::cancel(&plan.series, slot, now)?;
+    let mut next = m.clone();
+    let carried = m.roles_for == Some(slot) && m.rota.open_starts().is_some();
+    if let Some(p) = next.plan.as_mut() {
+        p.series = changed.series;
+    }
+    let next = tidy(&next, now).unwrap_or(next);
+    let mut words = changed.words;
+    if carried && next.roles_for.is_some() {
+        words.push_str(" The roles given for it carry over to the next meeting.");
+    }
+    Ok((next, words))
+}
+
+/// Moves the meeting of `date` to `to_date` at `to_time` (local).
+pub(crate) fn move_meeting(
+    m: &Meetings,
+    date: &str,
+    to_date: &str,
+    to_time: &str,
+    now: DateTime<Utc>,
+) -> Result<(Meetings, String), String> {
+    let plan = plan_of(m)?;
+    let slot = parse_date(date)?;
+    let day = parse_date(to_date)?;
+    let time = parse_time(to_time).map_err(|e| e.to_string())?;
+    let changed = series::move_occurrence(&plan.series, slot, NaiveDateTime::new(day, time), now)?;
+    let mut next = m.clone();
+    if let Some(p) = next.plan.as_mut() {
+        p.series = changed.series;
+    }
+    let next = tidy(&next, now).unwrap_or(next);
+    Ok((next, changed.words))
+}
+
+/// Stops the group's meetings: the events to come are removed; the rota
+/// and its history stay.
+pub(crate) fn stop(m: &Meetings) -> Result<(Meetings, String), String> {
+    plan_of(m)?;
+    let mut next = m.clone();
+    next.plan = None;
+    Ok((
+        next,
+        "The meetings are stopped and their Discord events to come are removed. The rota and who served when are kept for when meetings are set again.".into(),
+    ))
+}
+
+/// A Discord event deleted by someone in Discord: its meeting is cancelled
+/// here too, if it was still to come. `None` when the event was not one of
+/// this group's meetings to come (or its meeting was already cancelled).
+pub(crate) fn event_deleted(
+    m: &Meetings,
+    event: u64,
+    now: DateTime<Utc>,
+) -> Option<(Meetings, String)> {
+    let linked = m.events.iter().find(|l| l.event == event)?;
+    let plan = m.plan.as_ref()?;
+    let changed = series::cancel(&plan.series, linked.slot, now).ok()?;
+    let mut next = m.clone();
+    next.events.retain(|l| l.event != event);
+    if let Some(p) = next.plan.as_mut() {
+        p.series = changed.series;
+    }
+    let next = tidy(&next, now).unwrap_or(next);
+    Some((
+        next,
+        format!(
+            "The Discord event for a meeting was deleted in Discord, so the meeting is cancelled here too. {} A convenor can set it again with `/meeting move` on another meeting or `/meeting set`.",
+            changed.words
+        ),
+    ))
+}
+
+/// The next meeting in words for anyone: when, where, when its agenda
+/// opens and its roles (`place` in the front-end's words).
+pub(crate) fn view(m: &Meetings, names: &Names, place: &str, now: DateTime<Utc>) -> String {
+    let Some(plan) = &m.plan else {
+        return format!(
+            "No meetings are set for this server. A convenor sets them with `/meeting set`.\n{}",
+            rota::on_rota_words(&m.rota, names)
+        );
+    };
+    let Some(o) = series::next_occurrences(&plan.series, now, 1)
+        .first()
+        .copied()
+    else {
+        return "There are no meetings to come in this server's series.".into();
+    };
+    let roles = if m.roles_for == Some(o.slot) {
+        rota::describe(&m.rota, names)
+    } else {
+        "Roles for it are given from the rota once the meeting before has begun.".to_string()
+    };
+    let agenda = if series::agenda_opens(&plan.series, &o) <= now {
+        "Its agenda is open.".to_string()
+    } else {
+        series::agenda_words(&plan.series, &o)
+    };
+    format!(
+        "Next meeting: {}, {place}, for {} minutes.\n{agenda}\n{roles}",
+        series::occurrence_words(&plan.series, &o),
+        plan.minutes
+    )
+}
+
+/// The choices a convenor has for repeating, as Discord's option gives them.
+pub(crate) fn repeat_of(every_weeks: Option<u8>, monthly: Option<Nth>) -> Result<Repeat, String> {
+    match (every_weeks, monthly) {
+        (Some(_), Some(_)) => {
+            Err("Choose weeks between meetings or a monthly day, not both.".into())
+        }
+        (Some(0), None) => Ok(Repeat::Once),
+        (Some(every), None) => Ok(Repeat::Weekly { every }),
+        (None, Some(nth)) => Ok(Repeat::Monthly { nth }),
+        (None, None) => Ok(Repeat::Weekly { every: 4 }),
+    }
+}
+
+#[cfg(test)]
+mod tests;

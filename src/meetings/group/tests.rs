@@ -1,0 +1,368 @@
+//! Tests of a group's meetings as a whole: what is due, and what a
+//! front-end keeps after doing it.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use proptest::prelude::*;
+
+use super::*;
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    utc(2026, 12, 5, 12, 0)
+}
+
+fn setting(date: &str) -> Setting<'_> {
+    Setting {
+        date,
+        time: "18:00",
+        zone: Some("Europe/London"),
+        repeat: Repeat::Weekly { every: 2 },
+        voice: None,
+        location: Some("Room 4, the Quaker meeting house"),
+        minutes: Some(90),
+        presenters: Some(1),
+        agenda_days: Some(3),
+        channel: 55,
+    }
+}
+
+fn names() -> Names {
+    (1..=6).map(|i| (i, format!("M{i}"))).collect()
+}
+
+fn with_rota(members: &[u64]) -> Meetings {
+    let mut m = Meetings::default();
+    for id in members {
+        m.rota = rota::join(&m.rota, *id, &names()).rota;
+    }
+    m
+}
+
+/// Does what is due as a front-end would when Discord agrees, with event
+/// ids from `ids`; returns the record and the words it would post.
+fn apply(m: &Meetings, now: DateTime<Utc>, ids: &mut u64) -> (Meetings, Vec<String>) {
+    let mut m = tidy(m, now).unwrap_or_else(|| m.clone());
+    let mut said = Vec::new();
+    for d in due(&m, now) {
+        m = match d {
+            Due::Create(o) => {
+                *ids += 1;
+                linked(&m, &o, *ids)
+            }
+            Due::Retime { event, occurrence } => retimed(&m, event, occurrence.starts),
+            Due::Remove(l) => unlinked(&m, l.event),
+            Due::Allocate(o) => {
+                let present: BTreeSet<u64> = m.rota.on_rota().into_iter().collect();
+                let (next, words) = allocated(&m, &o, &present, &names());
+                said.push(words);
+                next
+            }
+        };
+    }
+    (m, said)
+}
+
+#[test]
+fn a_new_plan_makes_its_next_meeting_an_event_and_gives_its_roles() {
+    let (m, words) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
+    assert!(words.starts_with("Meetings set. Every 2 weeks on Thursday at 18:00 (Europe/London), from 17 December 2026."), "{words}");
+    let d = due(&m, now());
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(matches!(d[0], Due::Create(o) if o.starts == utc(2026, 12, 17, 18, 0)));
+    assert!(matches!(d[1], Due::Allocate(o) if o.starts == utc(2026, 12, 17, 18, 0)));
+    let mut ids = 0;
+    let (m, said) = apply(&m, now(), &mut ids);
+    assert_eq!(m.events.len(), 1);
+    assert_eq!(said.len(), 1);
+    assert!(
+        said[0].contains("presenting, M1; facilitating, M2; keeping time, M3"),
+        "{said:?}"
+    );
+    assert!(due(&m, now()).is_empty(), "done once: {:?}", due(&m, now()));
+    // Once the meeting has begun, the next one's event and roles are due.
+    let during = utc(2026, 12, 17, 18, 30);
+    let (m, said) = apply(&m, during, &mut ids);
+    assert_eq!(m.events.len(), 2, "the meeting under way keeps its link");
+    assert!(
+        said[0].contains("presenting, M4") || said[0].contains("presenting, M"),
+        "{said:?}"
+    );
+    assert_eq!(
+        m.roles_for,
+        Some(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())
+    );
+    // After it ends its link is let go.
+    let (m, _) = apply(&m, utc(2026, 12, 17, 20, 0), &mut ids);
+    assert_eq!(m.events.len(), 1);
+}
+
+#[test]
+fn no_roles_are_given_while_no_one_is_on_the_rota() {
+    let (m, _) = set(&Meetings::default(), &setting("2026-12-17"), now()).unwrap();
+    let d = due(&m, now());
+    assert_eq!(d.len(), 1);
+    assert!(matches!(d[0], Due::Create(_)));
+    let view = view(&m, &names(), "in Room 4", now());
+    assert!(view.contains("once the meeting before has begun"), "{view}");
+}
+
+#[test]
+fn a_moved_meeting_moves_its_event_and_its_roles() {
+    let (m, _) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
+    let mut ids = 0;
+    let (m, _) = apply(&m, now(), &mut ids);
+    let (m, words) = move_meeting(&m, "2026-12-17", "2026-12-18", "10:00", now()).unwrap();
+    assert!(
+        words.contains("moves to Friday 18 December 2026, 10:00 GMT"),
+        "{words}"
+    );
+    assert_eq!(m.rota.open_starts(), Some(utc(2026, 12, 18, 10, 0)));
+    let d = due(&m, now());
+    assert_eq!(
+        d,
+        vec![Due::Retime {
+            event: 1,
+            occurrence: m
+                .plan
+                .as_ref()
+                .unwrap()
+                .series
+                .occurrence(NaiveDate::from_ymd_opt(2026, 12, 17).unwrap())
+                .unwrap()
+        }]
+    );
+    let (m, _) = apply(&m, now(), &mut ids);
+    assert!(due(&m, now()).is_empty());
+}
+
+#[test]
+fn a_cancelled_meeting_loses_its_event_and_its_roles_carry_over() {
+    let (m, _) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
+    let mut ids = 0;
+    let (m, _) = apply(&m, now(), &mut ids);
+    let before = rota::describe(&m.rota, &names());
+    let (m, words) = cancel(&m, "2026-12-17", now()).unwrap();
+    assert!(
+        words.contains("is cancelled. The next meeting is Thursday 31 December 2026, 18:00 GMT."),
+        "{words}"
+    );
+    assert!(
+        words.ends_with("The roles given for it carry over to the next meeting."),
+        "{words}"
+    );
+    assert_eq!(rota::describe(&m.rota, &names()), before);
+    assert_eq!(m.rota.open_starts(), Some(utc(2026, 12, 31, 18, 0)));
+    let d = due(&m, now());
+    assert!(matches!(d[0], Due::Remove(l) if l.event == 1), "{d:?}");
+    assert!(
+        matches!(d[1], Due::Create(o) if o.starts == utc(2026, 12, 31, 18, 0)),
+        "{d:?}"
+    );
+    assert_eq!(d.len(), 2, "no second allocation: {d:?}");
+    // Cancelling it twice says so.
+    assert_eq!(
+        cancel(&m, "2026-12-17", now()).unwrap_err(),
+        "The meeting of 17 December 2026 is already cancelled."
+    );
+}
+
+#[test]
+fn an_event_deleted_in_discord_cancels_its_meeting_once() {
+    let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    let mut ids = 0;
+    let (m, _) = apply(&m, now(), &mut ids);
+    assert!(event_deleted(&m, 99, now()).is_none(), "not ours");
+    let (m, words) = event_deleted(&m, 1, now()).unwrap();
+    assert!(words.starts_with("The Discord event for a meeting was deleted in Discord, so the meeting is cancelled here too. The meeting on Thursday 17 December 2026, 18:00 GMT is cancelled."), "{words}");
+    assert!(m.events.is_empty());
+    assert!(event_deleted(&m, 1, now()).is_none(), "said once");
+    // The next meeting gets its own event.
+    assert!(matches!(due(&m, now())[0], Due::Create(o) if o.starts == utc(2026, 12, 31, 18, 0)));
+}
+
+#[test]
+fn stopping_removes_the_events_to_come_and_keeps_the_rota() {
+    let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    let mut ids = 0;
+    let (m, _) = apply(&m, now(), &mut ids);
+    let (m, words) = stop(&m).unwrap();
+    assert!(words.contains("The rota and who served when are kept"));
+    assert_eq!(due(&m, now()), vec![Due::Remove(m.events[0])]);
+    assert_eq!(m.rota.on_rota(), vec![1, 2]);
+    let (m, _) = apply(&m, now(), &mut ids);
+    assert!(m.events.is_empty());
+    assert_eq!(
+        stop(&m).unwrap_err(),
+        "This server has no meetings set: `/meeting set` sets them."
+    );
+}
+
+#[test]
+fn every_bad_setting_says_what_would_work_and_changes_nothing() {
+    let base = with_rota(&[1]);
+    let long = "x".repeat(101);
+    let cases: Vec<(Setting<'_>, &str)> = vec![
+        (
+            Setting {
+                date: "17/12/2026",
+                ..setting("")
+            },
+            "write it as YYYY-MM-DD",
+        ),
+        (
+            Setting {
+                time: "6pm",
+                ..setting("2026-12-17")
+            },
+            "HH:MM on the 24-hour clock",
+        ),
+        (
+            Setting {
+                zone: Some("Mars/Olympus"),
+                ..setting("2026-12-17")
+            },
+            "Europe/London",
+        ),
+        (
+            Setting {
+                voice: Some(9),
+                ..setting("2026-12-17")
+            },
+            "not both",
+        ),
+        (
+            Setting {
+                location: None,
+                ..setting("2026-12-17")
+            },
+            "Say where the group meets",
+        ),
+        (
+            Setting {
+                location: Some("   "),
+                ..setting("2026-12-17")
+            },
+            "Say where the group meets",
+        ),
+        (
+            Setting {
+                location: Some(&long),
+                ..setting("2026-12-17")
+            },
+            "at most 100",
+        ),
+        (
+            Setting {
+                minutes: Some(5),
+                ..setting("2026-12-17")
+            },
+            "15 to 480 minutes",
+        ),
+        (
+            Setting {
+                presenters: Some(9),
+                ..setting("2026-12-17")
+            },
+            "at most 8 presenters",
+        ),
+        (
+            Setting {
+                agenda_days: Some(0),
+                ..setting("2026-12-17")
+            },
+            "1 to 28 days",
+        ),
+        (
+            Setting {
+                repeat: Repeat::Weekly { every: 13 },
+                ..setting("2026-12-17")
+            },
+            "every 1 to 12 weeks",
+        ),
+        (
+            Setting {
+                repeat: Repeat::Monthly { nth: Nth::First },
+                ..setting("2026-12-17")
+            },
+            "is not the first Thursday",
+        ),
+        (setting("2026-12-01"), "choose a date and time to come"),
+    ];
+    for (s, expected) in cases {
+        let err = set(&base, &s, now()).unwrap_err();
+        assert!(err.contains(expected), "{s:?}: {err}");
+    }
+    assert_eq!(
+        repeat_of(Some(2), Some(Nth::Last)).unwrap_err(),
+        "Choose weeks between meetings or a monthly day, not both."
+    );
+    assert_eq!(repeat_of(Some(0), None), Ok(Repeat::Once));
+    assert_eq!(repeat_of(None, None), Ok(Repeat::Weekly { every: 4 }));
+}
+
+#[test]
+fn the_view_shows_when_where_the_agenda_and_the_roles() {
+    let (m, _) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
+    let mut ids = 0;
+    let (m, _) = apply(&m, now(), &mut ids);
+    let v = view(&m, &names(), "at Room 4", now());
+    assert_eq!(
+        v,
+        "Next meeting: Thursday 17 December 2026, 18:00 GMT, at Room 4, for 90 minutes.\nThe agenda for the meeting on Thursday 17 December 2026, 18:00 GMT opens Monday 14 December 2026, 18:00 GMT, 3 days before.\nRoles for the next meeting: presenting, M1; facilitating, M2; keeping time, M3."
+    );
+    let v = view(&m, &names(), "at Room 4", utc(2026, 12, 15, 9, 0));
+    assert!(v.contains("\nIts agenda is open.\n"), "{v}");
+    assert!(view(&Meetings::default(), &names(), "", now()).contains("No one is on the rota yet"));
+}
+
+fn op() -> impl Strategy<Value = (u8, u8, u16)> {
+    (0u8..6, 0u8..6, 0u16..2000)
+}
+
+proptest! {
+    /// Whatever a convenor and Discord do, in any order: after the due work
+    /// is done nothing more is due, every event links a meeting still to
+    /// come at the time its event says, no two events share a meeting, and
+    /// roles are given for one meeting at a time.
+    #[test]
+    fn doing_what_is_due_leaves_nothing_due(ops in proptest::collection::vec(op(), 1..25)) {
+        let (mut m, _) = set(&with_rota(&[1, 2, 3, 4]), &setting("2026-12-17"), now()).unwrap();
+        let mut t = now();
+        let mut ids = 0;
+        for (kind, pick, hours) in ops {
+            t += Duration::hours(i64::from(hours));
+            let slots: Vec<NaiveDate> = m.plan.as_ref().map(|p| series::next_occurrences(&p.series, t, 4).iter().map(|o| o.slot).collect()).unwrap_or_default();
+            let slot = slots.get(usize::from(pick) % slots.len().max(1)).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+            let changed = match kind {
+                0 => cancel(&m, &slot, t).ok(),
+                1 => move_meeting(&m, &slot, &slot, "09:15", t).ok(),
+                2 => m.events.get(usize::from(pick) % m.events.len().max(1)).and_then(|l| event_deleted(&m, l.event, t)),
+                3 => Some((Meetings { rota: rota::join(&m.rota, u64::from(pick) + 1, &names()).rota, ..m.clone() }, String::new())),
+                4 => stop(&m).ok().filter(|_| pick == 0),
+                _ => None,
+            };
+            if let Some((next, _)) = changed {
+                m = next;
+            }
+            let (next, _) = apply(&m, t, &mut ids);
+            m = next;
+            prop_assert!(due(&m, t).is_empty(), "still due: {:?}", due(&m, t));
+            let mut slots = BTreeSet::new();
+            for l in &m.events {
+                prop_assert!(slots.insert(l.slot), "two events for one meeting");
+                if let Some(p) = &m.plan && l.starts > t {
+                    let o = p.series.occurrence(l.slot);
+                    prop_assert_eq!(o.map(|o| o.starts), Some(l.starts));
+                }
+            }
+            if let (Some(slot), Some(p)) = (m.roles_for, &m.plan) && let Some(open) = m.rota.open_starts() && open > t {
+                prop_assert_eq!(p.series.occurrence(slot).map(|o| o.starts), Some(open));
+            }
+        }
+    }
+}
