@@ -21,13 +21,6 @@ mod fuzzy;
 pub mod inline;
 pub mod library;
 pub mod lookup;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the meetings core awaits its Discord and storage slice"
-    )
-)]
 mod meetings;
 pub mod prompts;
 pub mod references;

@@ -24,6 +24,20 @@ pub async fn handle(
             _ => Ok(()),
         },
         FullEvent::Message { new_message } => message(new_message, data).await,
+        FullEvent::GuildScheduledEventDelete { event } => {
+            super::meetings::event_deleted(
+                &data.store,
+                &data.rest,
+                &data.scheduler.meetings,
+                event.guild_id.get(),
+                event.id.get(),
+                data.clock.now(),
+            )
+            .await?;
+            // The next meeting may now need its event.
+            data.scheduler.changed();
+            Ok(())
+        }
         _ => Ok(()),
     }
 }

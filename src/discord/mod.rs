@@ -7,6 +7,7 @@
 
 mod commands;
 mod events;
+mod meetings;
 mod personal;
 pub mod reply;
 pub mod rest;
@@ -129,9 +130,11 @@ pub enum RunError {
 
 /// The permissions the bot asks for when invited: view channels, send
 /// messages (and in threads), embed links, read message history (to reply to
-/// a message), create public threads (for the weekly discussion).
+/// a message), create public threads (for the weekly discussion), manage
+/// events (each of the group's meetings is one of Discord's scheduled
+/// events, made, moved and removed by the bot).
 pub const INVITE_PERMISSIONS: u64 =
-    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38);
+    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 33) | (1 << 35) | (1 << 38);
 
 /// The link that adds the bot to a server with the `bot` and
 /// `applications.commands` scopes and [`INVITE_PERMISSIONS`].
@@ -154,9 +157,12 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
     check_token(&http, api_base.as_deref()).await?;
 
     let intents = if config.message_content {
-        GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT
-    } else {
         GatewayIntents::GUILDS
+            | GatewayIntents::GUILD_SCHEDULED_EVENTS
+            | GatewayIntents::GUILD_MESSAGES
+            | GatewayIntents::MESSAGE_CONTENT
+    } else {
+        GatewayIntents::GUILDS | GatewayIntents::GUILD_SCHEDULED_EVENTS
     };
     let prompts = crate::prompts::WeeklyPrompts::builtin(&config.framework)
         .map_err(|e| RunError::Prompts(e.to_string()))?;
@@ -168,6 +174,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         clock: Arc::clone(&config.clock),
         wake: tokio::sync::Notify::new(),
         events: config.scheduler_events.clone(),
+        meetings: tokio::sync::Mutex::new(()),
     });
     let data = Data {
         framework: Arc::clone(&config.framework),
@@ -309,6 +316,9 @@ fn all_commands() -> Vec<poise::Command<Data, BotError>> {
         schedule_commands::schedule(),
         schedule_commands::week(),
         schedule_commands::remind(),
+        meetings::meeting(),
+        meetings::convene(),
+        meetings::rota(),
     ];
     for command in &mut all {
         if let Some(c) =
@@ -401,7 +411,7 @@ mod tests {
         let url = super::invite_url(42);
         assert_eq!(
             url,
-            "https://discord.com/oauth2/authorize?client_id=42&scope=bot%20applications.commands&permissions=309237730304"
+            "https://discord.com/oauth2/authorize?client_id=42&scope=bot%20applications.commands&permissions=317827664896"
         );
     }
 

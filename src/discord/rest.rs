@@ -184,6 +184,64 @@ impl Rest {
         Ok(())
     }
 
+    /// Makes one of Discord's scheduled events in a server; returns its id.
+    pub async fn create_event(&self, guild: u64, body: &Value) -> Result<u64, RestError> {
+        let url = format!("{}/api/v10/guilds/{guild}/scheduled-events", self.base);
+        let value = self.post(&url, body).await?;
+        id_of(&value, "the event answer had no id")
+    }
+
+    /// The server's scheduled events, as Discord gives them.
+    pub async fn events(&self, guild: u64) -> Result<Vec<Value>, RestError> {
+        let url = format!("{}/api/v10/guilds/{guild}/scheduled-events", self.base);
+        let value = self.send(reqwest::Method::GET, &url, None).await?;
+        Ok(value.as_array().cloned().unwrap_or_default())
+    }
+
+    /// Changes a scheduled event.
+    pub async fn edit_event(&self, guild: u64, event: u64, body: &Value) -> Result<(), RestError> {
+        let url = format!(
+            "{}/api/v10/guilds/{guild}/scheduled-events/{event}",
+            self.base
+        );
+        self.send(reqwest::Method::PATCH, &url, Some(body)).await?;
+        Ok(())
+    }
+
+    /// Deletes a scheduled event; one already gone counts as deleted.
+    pub async fn delete_event(&self, guild: u64, event: u64) -> Result<(), RestError> {
+        let url = format!(
+            "{}/api/v10/guilds/{guild}/scheduled-events/{event}",
+            self.base
+        );
+        match self.send(reqwest::Method::DELETE, &url, None).await {
+            Err(RestError::Status { status: 404, .. }) | Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A member of a server by the name the server shows (their server
+    /// nickname, else their display name, else their username), or `None`
+    /// when they are not in the server.
+    pub async fn member_name(&self, guild: u64, user: u64) -> Result<Option<String>, RestError> {
+        let url = format!("{}/api/v10/guilds/{guild}/members/{user}", self.base);
+        match self.send(reqwest::Method::GET, &url, None).await {
+            Ok(v) => {
+                let name = [
+                    &v["nick"],
+                    &v["user"]["global_name"],
+                    &v["user"]["username"],
+                ]
+                .into_iter()
+                .find_map(|n| n.as_str().filter(|s| !s.trim().is_empty()))
+                .unwrap_or("a member");
+                Ok(Some(crate::render::fit(name, 80)))
+            }
+            Err(RestError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn post(&self, url: &str, body: &Value) -> Result<Value, RestError> {
         self.send(reqwest::Method::POST, url, Some(body)).await
     }
@@ -240,6 +298,14 @@ impl Rest {
         }
         Err(RestError::GaveUp(last))
     }
+}
+
+fn id_of(value: &Value, missing: &str) -> Result<u64, RestError> {
+    value
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| RestError::GaveUp(missing.into()))
 }
 
 fn header_seconds(response: &reqwest::Response, name: &str) -> Option<f64> {

@@ -159,7 +159,7 @@ pub async fn set(
     .await
 }
 
-async fn autocomplete_zone(
+pub(super) async fn autocomplete_zone(
     _ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {

@@ -82,6 +82,8 @@ pub struct Scheduler {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) wake: Notify,
     pub(super) events: Option<mpsc::UnboundedSender<SchedulerEvent>>,
+    /// One server's meetings changed at a time (commands and this task).
+    pub(super) meetings: tokio::sync::Mutex<()>,
 }
 
 impl Scheduler {
@@ -128,6 +130,24 @@ impl Scheduler {
                     next = next.min(now + Duration::minutes(RETRY));
                 }
             }
+        }
+        // The group's meetings: events made, moved or removed, roles given.
+        match self.store.all_meetings() {
+            Ok(all) => {
+                for (guild, _) in all {
+                    let synced =
+                        super::meetings::sync(&self.store, &self.rest, &self.meetings, guild, now)
+                            .await;
+                    if let Err(e) = synced {
+                        tracing::error!(guild, error = %e, "meetings failed");
+                        next = next.min(now + Duration::minutes(RETRY));
+                    }
+                }
+                if let Some(at) = super::meetings::next_due(&self.store, now) {
+                    next = next.min(at);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the meetings"),
         }
         // The upkeep may rewrite the database after an erasure (paced, so it
         // takes a while): it runs where it cannot hold up the runtime.

@@ -78,6 +78,9 @@ pub(crate) struct Meetings {
     pub(crate) roles_for: Option<NaiveDate>,
     /// Discord events made for occurrences still to come.
     pub(crate) events: Vec<Linked>,
+    /// Swaps of roles at the next meeting one member offered another
+    /// (from, to), waiting for the other to agree.
+    pub(crate) swap_offers: Vec<(u64, u64)>,
 }
 
 /// Something the front-end is to do for a group.
@@ -209,6 +212,7 @@ pub(crate) fn allocated(
     if outcome.changed {
         next.rota = outcome.rota;
         next.roles_for = Some(o.slot);
+        next.swap_offers.clear();
     }
     let when = m
         .plan
@@ -216,6 +220,66 @@ pub(crate) fn allocated(
         .map(|p| series::occurrence_words(&p.series, o))
         .unwrap_or_default();
     (next, format!("The meeting on {when}. {}", outcome.words))
+}
+
+/// `from` offers to swap roles at the next meeting with `to`; the swap is
+/// made when `to` offers it back. Returns the record, the words and
+/// whether anything changed.
+pub(crate) fn offer_swap(
+    m: &Meetings,
+    from: u64,
+    to: u64,
+    names: &Names,
+) -> (Meetings, String, bool) {
+    let who = |id: u64| {
+        names
+            .get(&id)
+            .map_or("a member", String::as_str)
+            .to_string()
+    };
+    if from == to {
+        return (
+            m.clone(),
+            "A swap takes two members: name the member you would swap roles with.".into(),
+            false,
+        );
+    }
+    let swapped = rota::swap(&m.rota, from, to, names);
+    if !swapped.changed {
+        return (m.clone(), swapped.words, false);
+    }
+    let mut next = m.clone();
+    if m.swap_offers.contains(&(to, from)) {
+        next.rota = swapped.rota;
+        next.swap_offers
+            .retain(|o| *o != (to, from) && *o != (from, to));
+        return (next, swapped.words, true);
+    }
+    if m.swap_offers.contains(&(from, to)) {
+        return (
+            m.clone(),
+            format!(
+                "{} has already offered to swap with {}; it happens when {} runs `/rota swap` naming {}.",
+                who(from),
+                who(to),
+                who(to),
+                who(from)
+            ),
+            false,
+        );
+    }
+    next.swap_offers.push((from, to));
+    (
+        next,
+        format!(
+            "{} offers to swap roles at the next meeting with {}. The swap happens when {} runs `/rota swap` naming {}.",
+            who(from),
+            who(to),
+            who(to),
+            who(from)
+        ),
+        true,
+    )
 }
 
 /// What a convenor gives to set the meetings, as typed.

@@ -14,6 +14,7 @@ mod disk;
 pub mod envelope;
 mod held;
 mod keys;
+mod meetings;
 mod members;
 mod pace;
 mod reflections;
@@ -75,6 +76,9 @@ mod trees {
     pub const SUPERVISION_LOG: &str = "supervision_log";
     /// Each member's case presentations, sealed and keyed likewise.
     pub const CASE_PRESENTATIONS: &str = "case_presentations";
+    /// Each server's meetings and rota (members named by id); keyed by guild
+    /// id then generation (a forget-me moves the record to the next).
+    pub const MEETINGS: &str = "meetings";
 }
 
 /// The longest a deleted reflection, or the version an edit replaced, stays
@@ -368,6 +372,7 @@ struct Trees {
     held_forms: sled::Tree,
     supervision_log: sled::Tree,
     case_presentations: sled::Tree,
+    meetings: sled::Tree,
 }
 
 impl Trees {
@@ -387,6 +392,7 @@ impl Trees {
             held_forms: db.open_tree(trees::HELD_FORMS)?,
             supervision_log: db.open_tree(trees::SUPERVISION_LOG)?,
             case_presentations: db.open_tree(trees::CASE_PRESENTATIONS)?,
+            meetings: db.open_tree(trees::MEETINGS)?,
         })
     }
 }

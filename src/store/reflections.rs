@@ -653,6 +653,9 @@ impl Store {
                 // A reminder changes every week: older copies in backups
                 // are named by the member alone.
                 prints.push(envelope.fingerprint(trees::MEMBER_SETTINGS.as_bytes(), &mk, b""));
+                // Every server's rota that names the member, at every version.
+                let (rota_prints, rotas) = self.rotas_without(live, member)?;
+                prints.extend(rota_prints);
                 let retired_key = self.retired_key(member);
                 let last = self.counter(live, member)?.last;
                 let retired = last
@@ -705,6 +708,7 @@ impl Store {
                 if held.is_some() {
                     live.t.held_forms.remove(mk)?;
                 }
+                super::meetings::apply(live, rotas)?;
                 self.commit(live)?;
                 Ok(reflections.len())
             })?
@@ -847,7 +851,8 @@ impl Store {
                 || live.t.member_settings.contains_key(prefix)?
                 || live.t.held_forms.contains_key(prefix)?
                 || live.t.reflections.scan_prefix(prefix).next().is_some()
-                || self.holds_supervision_of(live, member))
+                || self.holds_supervision_of(live, member)
+                || self.on_any_rota(live, member)?)
         })
     }
 }

@@ -131,6 +131,27 @@ async fn commands_are_registered_globally_with_valid_schemas() {
         schedule["default_member_permissions"], "32",
         "schedule needs Manage Server by default"
     );
+    let convene = put
+        .json()
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "convene"))
+        .expect("convene");
+    assert_eq!(
+        convene["default_member_permissions"], "32",
+        "convene needs Manage Server by default (a server may give it to a convenor role)"
+    );
+    for anyone in ["meeting", "rota"] {
+        let command = put
+            .json()
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["name"] == anyone))
+            .cloned()
+            .expect(anyone);
+        assert!(
+            command["default_member_permissions"].is_null(),
+            "{anyone}: {command}"
+        );
+    }
     bot.stop().await;
     fake.assert_bodies_valid();
 }

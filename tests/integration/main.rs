@@ -16,6 +16,7 @@ mod guide_discord;
 mod hostile;
 mod layers;
 mod load;
+mod meetings;
 mod nudge_quality;
 mod postgres;
 mod properties;

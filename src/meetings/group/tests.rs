@@ -366,3 +366,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_swap_waits_for_the_other_member_to_agree() {
+    let (m, _) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
+    let mut ids = 0;
+    let (m, _) = apply(&m, now(), &mut ids);
+    let (m, words, changed) = offer_swap(&m, 1, 3, &names());
+    assert!(changed);
+    assert_eq!(
+        words,
+        "M1 offers to swap roles at the next meeting with M3. The swap happens when M3 runs `/rota swap` naming M1."
+    );
+    assert!(
+        rota::describe(&m.rota, &names()).contains("presenting, M1"),
+        "not yet"
+    );
+    let (_, again, changed) = offer_swap(&m, 1, 3, &names());
+    assert!(!changed && again.contains("already offered"), "{again}");
+    let (m, words, changed) = offer_swap(&m, 3, 1, &names());
+    assert!(changed, "{words}");
+    assert!(words.starts_with("M3 and M1 swap"), "{words}");
+    assert!(rota::describe(&m.rota, &names()).contains("presenting, M3"));
+    assert!(m.swap_offers.is_empty());
+    let (_, words, changed) = offer_swap(&m, 1, 1, &names());
+    assert!(!changed && words.starts_with("A swap takes two members"));
+    let (_, words, changed) = offer_swap(&with_rota(&[1, 2]), 1, 2, &names());
+    assert!(!changed);
+    assert_eq!(words, "No meeting has been given roles yet.");
+}

@@ -59,7 +59,7 @@ pub fn user(m: Member) -> Value {
     })
 }
 
-fn member(m: Member) -> Value {
+pub fn member(m: Member) -> Value {
     json!({
         "user": user(m),
         "roles": [],
@@ -69,6 +69,27 @@ fn member(m: Member) -> Value {
         "flags": 0,
         "pending": false,
         "permissions": m.permissions,
+    })
+}
+
+/// A scheduled event as Discord answers one made with `body`.
+pub fn scheduled_event(id: u64, guild: &str, body: &Value) -> Value {
+    json!({
+        "id": id.to_string(),
+        "guild_id": guild,
+        "channel_id": body.get("channel_id").cloned().unwrap_or(Value::Null),
+        "creator_id": BOT_USER_ID,
+        "name": body["name"],
+        "description": body.get("description").cloned().unwrap_or(Value::Null),
+        "scheduled_start_time": body["scheduled_start_time"],
+        "scheduled_end_time": body.get("scheduled_end_time").cloned().unwrap_or(Value::Null),
+        "privacy_level": 2,
+        "status": 1,
+        "entity_type": body["entity_type"],
+        "entity_id": null,
+        "entity_metadata": body.get("entity_metadata").cloned().unwrap_or(Value::Null),
+        "user_count": 0,
+        "image": null,
     })
 }
 
@@ -162,6 +183,18 @@ pub fn command_in(
         json!({ "id": command_id(name), "name": name, "type": 1, "options": options, "guild_id": guild, "resolved": resolved }),
         guild,
         channel,
+    )
+}
+
+/// A slash command whose options name members (`resolved.users`).
+pub fn command_naming(id: u64, who: Member, name: &str, options: Value, named: &[Member]) -> Value {
+    let users: serde_json::Map<String, Value> =
+        named.iter().map(|m| (m.id.to_string(), user(*m))).collect();
+    interaction(
+        id,
+        2,
+        who,
+        json!({ "id": command_id(name), "name": name, "type": 1, "options": options, "guild_id": GUILD_ID, "resolved": { "users": users } }),
     )
 }
 

@@ -121,6 +121,10 @@ struct Shared {
     heartbeat_ms: AtomicU64,
     /// When set, heartbeats go unanswered.
     silent: std::sync::atomic::AtomicBool,
+    /// The servers' scheduled events, as Discord keeps them.
+    scheduled_events: Mutex<Vec<Value>>,
+    /// Members of the test server who have left it.
+    left: Mutex<Vec<u64>>,
 }
 
 impl Shared {
@@ -196,6 +200,28 @@ impl FakeDiscord {
     /// A fresh snowflake for an interaction or message.
     pub fn next_id(&self) -> u64 {
         self.next_id.fetch_add(10, Ordering::Relaxed)
+    }
+
+    /// The scheduled events the servers have now.
+    pub fn scheduled_events(&self) -> Vec<Value> {
+        self.shared.scheduled_events.locked().clone()
+    }
+
+    /// A member leaves the test server: Discord no longer finds them.
+    pub fn member_leaves(&self, id: u64) {
+        self.shared.left.locked().push(id);
+    }
+
+    /// Someone deletes a scheduled event in Discord's own interface: it is
+    /// gone, and the gateway says so.
+    pub fn delete_event_by_hand(&self, id: &str) {
+        let mut events = self.shared.scheduled_events.locked();
+        let Some(i) = events.iter().position(|e| e["id"] == id) else {
+            panic!("no scheduled event {id}");
+        };
+        let event = events.remove(i);
+        drop(events);
+        self.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event);
     }
 
     /// Every interaction dispatched so far.
@@ -742,6 +768,73 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
                 "id": id, "type": 11, "name": "thread",
                 "thread_metadata": { "archived": archived, "auto_archive_duration": 10080, "archive_timestamp": "2026-11-24T10:00:00.000000+00:00", "locked": false }
             }))
+        }
+        ("POST", p) if p.starts_with("/guilds/") && p.ends_with("/scheduled-events") => {
+            let guild = p
+                .trim_start_matches("/guilds/")
+                .trim_end_matches("/scheduled-events");
+            let id = shared.message_ids.fetch_add(1, Ordering::Relaxed);
+            let event = fixtures::scheduled_event(id, guild, body.unwrap_or(&Value::Null));
+            shared.scheduled_events.locked().push(event.clone());
+            // Waiters probing the events look again now that it exists.
+            shared.changed.notify_waiters();
+            ok(event)
+        }
+        ("GET", p) if p.starts_with("/guilds/") && p.ends_with("/scheduled-events") => {
+            let guild = p
+                .trim_start_matches("/guilds/")
+                .trim_end_matches("/scheduled-events");
+            let events: Vec<Value> = shared
+                .scheduled_events
+                .locked()
+                .iter()
+                .filter(|e| e["guild_id"] == guild)
+                .cloned()
+                .collect();
+            ok(json!(events))
+        }
+        (m @ ("PATCH" | "DELETE"), p)
+            if p.starts_with("/guilds/") && p.contains("/scheduled-events/") =>
+        {
+            let id = p.rsplit('/').next().unwrap_or_default();
+            let mut events = shared.scheduled_events.locked();
+            let Some(i) = events.iter().position(|e| e["id"] == id) else {
+                return (
+                    StatusCode::NOT_FOUND,
+                    axum::Json(
+                        json!({ "message": "Unknown Guild Scheduled Event", "code": 10070 }),
+                    ),
+                )
+                    .into_response();
+            };
+            if m == "DELETE" {
+                events.remove(i);
+                return StatusCode::NO_CONTENT.into_response();
+            }
+            if let Some(Value::Object(changes)) = body {
+                for (k, v) in changes {
+                    events[i][k] = v.clone();
+                }
+            }
+            ok(events[i].clone())
+        }
+        ("GET", p) if p.starts_with("/guilds/") && p.contains("/members/") => {
+            let id: u64 = p
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let known = [fixtures::ALICE, fixtures::BOB, fixtures::ADMIN]
+                .into_iter()
+                .find(|m| m.id == id && !shared.left.locked().contains(&id));
+            match known {
+                Some(m) => ok(fixtures::member(m)),
+                None => (
+                    StatusCode::NOT_FOUND,
+                    axum::Json(json!({ "message": "Unknown Member", "code": 10007 })),
+                )
+                    .into_response(),
+            }
         }
         ("POST", p) if p.starts_with("/webhooks/") => new_message(),
         ("PATCH", p) if p.starts_with("/webhooks/") => new_message(),

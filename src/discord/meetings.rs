@@ -1,0 +1,543 @@
+//! The group's meetings in Discord: `/meeting` (anyone: the next meeting,
+//! its roles and its agenda), `/convene` (Manage Server by default; a server
+//! can give it to a convenor role in its Integrations settings) and `/rota`
+//! (each member for themselves). Each meeting is one of Discord's own
+//! scheduled events; what is due for a server (an event to make, move or
+//! remove, roles to give) is worked out by [`crate::meetings::group`] and
+//! done here, one server at a time, each Discord effect kept as it lands.
+//! Members are named by the names the server shows, never mentioned.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use poise::serenity_prelude as serenity;
+use serde_json::{Value, json};
+
+use super::reply::{no_mentions, send};
+use super::rest::{Rest, RestError};
+use super::{BotError, Context};
+use crate::commands::Reply;
+use crate::meetings::group::{self, Due, EVENT_NAME, Meetings, Place, Plan};
+use crate::meetings::rota::{self, Names};
+use crate::meetings::series::{self, Nth, Occurrence};
+use crate::store::Store;
+
+/// What doing the due work for a server came to, for whoever asked.
+#[derive(Debug, Default)]
+pub(super) struct Synced {
+    /// Something Discord refused, in words for a convenor.
+    pub(super) refused: Option<String>,
+}
+
+fn place_words(place: &Place) -> String {
+    match place {
+        Place::Voice { channel } => format!("in <#{channel}>"),
+        Place::Elsewhere { location } => format!("at {location}"),
+    }
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The body of a meeting's Discord event.
+fn event_body(plan: &Plan, o: &Occurrence) -> Value {
+    let mut body = json!({
+        "name": EVENT_NAME,
+        "privacy_level": 2,
+        "scheduled_start_time": time(o.starts),
+        "scheduled_end_time": time(plan.ends(o)),
+        "description": "The group's peer supervision meeting. `/meeting` in this server shows its roles and when its agenda opens.",
+    });
+    match &plan.place {
+        Place::Voice { channel } => {
+            body["entity_type"] = json!(2);
+            body["channel_id"] = json!(channel.to_string());
+        }
+        Place::Elsewhere { location } => {
+            body["entity_type"] = json!(3);
+            body["entity_metadata"] = json!({ "location": location });
+        }
+    }
+    body
+}
+
+/// Why Discord refused an event, for a convenor.
+fn refusal(e: &RestError) -> String {
+    match e.status() {
+        Some(403) => "Discord did not let the bot make the meeting's event: it needs the Manage Events permission in this server (give the bot's role Manage Events, or invite it again with the link in the README). The meetings are kept; the event is made once Discord allows it.".into(),
+        _ => format!("Discord did not take the meeting's event just now ({e}); the bot tries again within the hour."),
+    }
+}
+
+/// The members of the rota who are in the server, and the names it shows
+/// for them (and for `also`).
+async fn present(
+    rest: &Rest,
+    guild: u64,
+    rota: &rota::Rota,
+    also: &[u64],
+) -> Result<(BTreeSet<u64>, Names), RestError> {
+    let mut here = BTreeSet::new();
+    let mut names = Names::new();
+    let mut ids = rota.on_rota();
+    ids.extend_from_slice(also);
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        if let Some(name) = rest.member_name(guild, id).await? {
+            here.insert(id);
+            names.insert(id, name);
+        }
+    }
+    Ok((here, names))
+}
+
+/// An existing event of ours for `o` (made before a crash kept its id).
+async fn adopt(rest: &Rest, guild: u64, o: &Occurrence, m: &Meetings) -> Option<u64> {
+    let events = rest.events(guild).await.ok()?;
+    events.iter().find_map(|e| {
+        let id: u64 = e["id"].as_str()?.parse().ok()?;
+        let starts = DateTime::parse_from_rfc3339(e["scheduled_start_time"].as_str()?).ok()?;
+        (e["name"] == EVENT_NAME
+            && starts.with_timezone(&Utc) == o.starts
+            && !m.events.iter().any(|l| l.event == id))
+        .then_some(id)
+    })
+}
+
+/// Does what is due for one server at `now`, keeping each step as it lands.
+pub(super) async fn sync(
+    store: &Store,
+    rest: &Rest,
+    lock: &tokio::sync::Mutex<()>,
+    guild: u64,
+    now: DateTime<Utc>,
+) -> Result<Synced, BotError> {
+    let _one_at_a_time = lock.lock().await;
+    let mut m = store.meetings(guild)?;
+    if let Some(tidied) = group::tidy(&m, now) {
+        store.set_meetings(guild, &tidied)?;
+        m = tidied;
+    }
+    let mut synced = Synced::default();
+    for due in group::due(&m, now) {
+        let next = match due {
+            Due::Create(o) => {
+                let Some(plan) = &m.plan else { continue };
+                let made = match adopt(rest, guild, &o, &m).await {
+                    Some(id) => Ok(id),
+                    None => rest.create_event(guild, &event_body(plan, &o)).await,
+                };
+                match made {
+                    Ok(id) => group::linked(&m, &o, id),
+                    Err(e) => {
+                        tracing::warn!(guild, error = %e, "meeting event not made");
+                        synced.refused = Some(refusal(&e));
+                        continue;
+                    }
+                }
+            }
+            Due::Retime { event, occurrence } => {
+                let Some(plan) = &m.plan else { continue };
+                let body = json!({
+                    "scheduled_start_time": time(occurrence.starts),
+                    "scheduled_end_time": time(plan.ends(&occurrence)),
+                });
+                match rest.edit_event(guild, event, &body).await {
+                    Ok(()) => group::retimed(&m, event, occurrence.starts),
+                    // Gone from Discord: made again for its new time.
+                    Err(RestError::Status { status: 404, .. }) => group::unlinked(&m, event),
+                    Err(e) => {
+                        synced.refused = Some(refusal(&e));
+                        continue;
+                    }
+                }
+            }
+            Due::Remove(linked) => match rest.delete_event(guild, linked.event).await {
+                Ok(()) => group::unlinked(&m, linked.event),
+                Err(e) => {
+                    synced.refused = Some(refusal(&e));
+                    continue;
+                }
+            },
+            Due::Allocate(o) => {
+                let (here, names) = match present(rest, guild, &m.rota, &[]).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(guild, error = %e, "cannot check who is in the server; roles wait");
+                        continue;
+                    }
+                };
+                let (next, words) = group::allocated(&m, &o, &here, &names);
+                store.set_meetings(guild, &next)?;
+                m = next;
+                if let Some(plan) = &m.plan {
+                    post(rest, plan.channel, &words).await;
+                }
+                continue;
+            }
+        };
+        store.set_meetings(guild, &next)?;
+        m = next;
+    }
+    Ok(synced)
+}
+
+/// Posts words to the group's channel, mentioning no one.
+async fn post(rest: &Rest, channel: u64, words: &str) {
+    let message = serenity::CreateMessage::new()
+        .content(crate::render::fit(words, 2000))
+        .allowed_mentions(no_mentions());
+    if let Err(e) = rest
+        .send_message(serenity::ChannelId::new(channel.max(1)), &message)
+        .await
+    {
+        tracing::warn!(channel, error = %e, "meeting notice not posted");
+    }
+}
+
+/// The earliest moment something may fall due for any server after `now`.
+pub(super) fn next_due(store: &Store, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let all = store.all_meetings().ok()?;
+    all.iter()
+        .filter_map(|(_, m)| {
+            let plan = m.plan.as_ref()?;
+            let o = series::next_occurrences(&plan.series, now, 1)
+                .first()
+                .copied()?;
+            Some(o.starts)
+        })
+        .min()
+}
+
+/// A Discord event deleted in Discord: its meeting is cancelled here too,
+/// and the group is told.
+pub(super) async fn event_deleted(
+    store: &Store,
+    rest: &Rest,
+    lock: &tokio::sync::Mutex<()>,
+    guild: u64,
+    event: u64,
+    now: DateTime<Utc>,
+) -> Result<(), BotError> {
+    let _one_at_a_time = lock.lock().await;
+    let m = store.meetings(guild)?;
+    let Some((next, words)) = group::event_deleted(&m, event, now) else {
+        return Ok(());
+    };
+    store.set_meetings(guild, &next)?;
+    if let Some(plan) = &next.plan {
+        post(rest, plan.channel, &words).await;
+    }
+    Ok(())
+}
+
+fn guild_of(ctx: Context<'_>) -> Result<u64, BotError> {
+    ctx.guild_id()
+        .map(|g| g.get())
+        .ok_or_else(|| BotError::User("Meetings belong to a server; use this there.".into()))
+}
+
+/// The next meeting: when, where, its roles and its agenda
+#[poise::command(slash_command, guild_only)]
+pub async fn meeting(ctx: Context<'_>) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let data = ctx.data();
+    let m = data.store.meetings(guild)?;
+    let (_, names) = present(&data.rest, guild, &m.rota, &[])
+        .await
+        .unwrap_or_default();
+    let place = m
+        .plan
+        .as_ref()
+        .map(|p| place_words(&p.place))
+        .unwrap_or_default();
+    let words = group::view(&m, &names, &place, data.clock.now());
+    send(ctx, &Reply::private_text(words)).await
+}
+
+/// How often meetings repeat each month.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum Monthly {
+    /// The first of the month.
+    #[name = "first"]
+    First,
+    /// The second.
+    #[name = "second"]
+    Second,
+    /// The third.
+    #[name = "third"]
+    Third,
+    /// The fourth.
+    #[name = "fourth"]
+    Fourth,
+    /// The last.
+    #[name = "last"]
+    Last,
+}
+
+impl From<Monthly> for Nth {
+    fn from(m: Monthly) -> Nth {
+        match m {
+            Monthly::First => Nth::First,
+            Monthly::Second => Nth::Second,
+            Monthly::Third => Nth::Third,
+            Monthly::Fourth => Nth::Fourth,
+            Monthly::Last => Nth::Last,
+        }
+    }
+}
+
+/// The group's meetings, for its convenor
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD",
+    subcommands("set", "cancel", "move_meeting", "stop"),
+    subcommand_required
+)]
+pub async fn convene(_ctx: Context<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+/// Changes the server's meetings with `change`, does what is due, and
+/// tells the convenor both.
+async fn change(
+    ctx: Context<'_>,
+    change: impl FnOnce(&Meetings, DateTime<Utc>) -> Result<(Meetings, String), String>,
+) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let data = ctx.data();
+    ctx.defer_ephemeral().await?;
+    let now = data.clock.now();
+    let words = {
+        let _one_at_a_time = data.scheduler.meetings.lock().await;
+        let m = data.store.meetings(guild)?;
+        let (next, words) = change(&m, now).map_err(BotError::User)?;
+        data.store.set_meetings(guild, &next)?;
+        words
+    };
+    let synced = sync(
+        &data.store,
+        &data.rest,
+        &data.scheduler.meetings,
+        guild,
+        now,
+    )
+    .await?;
+    data.scheduler.changed();
+    let words = match synced.refused {
+        Some(refused) => format!("{words}\n{refused}"),
+        None => words,
+    };
+    send(ctx, &Reply::private_text(words)).await
+}
+
+/// Set the group's meetings: the first date and time, how they repeat, where
+#[poise::command(slash_command, guild_only)]
+// A slash command's parameters are its Discord options, one each.
+#[allow(clippy::too_many_arguments)]
+pub async fn set(
+    ctx: Context<'_>,
+    #[description = "The first meeting's date, YYYY-MM-DD"]
+    #[max_length = 10]
+    date: String,
+    #[description = "Local time, HH:MM on the 24-hour clock, e.g. 18:30"]
+    #[max_length = 5]
+    time: String,
+    #[description = "Time zone (default Europe/London)"]
+    #[autocomplete = "super::schedule_commands::autocomplete_zone"]
+    #[max_length = 64]
+    timezone: Option<String>,
+    #[description = "Weeks between meetings (0: one meeting only; default 4)"]
+    #[min = 0]
+    #[max = 12]
+    every_weeks: Option<u8>,
+    #[description = "Or monthly, on this weekday of the month"] monthly: Option<Monthly>,
+    #[description = "A voice channel to meet in"]
+    #[channel_types("Voice", "Stage")]
+    voice: Option<serenity::ChannelId>,
+    #[description = "Or a place: a room, an address or a video link"]
+    #[max_length = 100]
+    place: Option<String>,
+    #[description = "Minutes each meeting lasts (default 90)"]
+    #[min = 15]
+    #[max = 480]
+    minutes: Option<u16>,
+    #[description = "Presenters at each meeting (default 1)"]
+    #[min = 0]
+    #[max = 8]
+    presenters: Option<u8>,
+    #[description = "Days before each meeting its agenda opens (default 7)"]
+    #[min = 1]
+    #[max = 28]
+    agenda_days: Option<u8>,
+) -> Result<(), BotError> {
+    let channel = ctx.channel_id().get();
+    change(ctx, |m, now| {
+        let repeat = group::repeat_of(every_weeks, monthly.map(Nth::from))?;
+        let setting = group::Setting {
+            date: &date,
+            time: &time,
+            zone: timezone.as_deref(),
+            repeat,
+            voice: voice.map(|v| v.get()),
+            location: place.as_deref(),
+            minutes,
+            presenters,
+            agenda_days,
+            channel,
+        };
+        group::set(m, &setting, now)
+    })
+    .await
+}
+
+/// Cancel one meeting, named by its date
+#[poise::command(slash_command, guild_only)]
+pub async fn cancel(
+    ctx: Context<'_>,
+    #[description = "The meeting's date, YYYY-MM-DD"]
+    #[max_length = 10]
+    date: String,
+) -> Result<(), BotError> {
+    change(ctx, |m, now| group::cancel(m, &date, now)).await
+}
+
+/// Move one meeting to another date and time
+#[poise::command(slash_command, guild_only, rename = "move")]
+pub async fn move_meeting(
+    ctx: Context<'_>,
+    #[description = "The meeting's date, YYYY-MM-DD"]
+    #[max_length = 10]
+    date: String,
+    #[description = "Its new date, YYYY-MM-DD"]
+    #[max_length = 10]
+    to_date: String,
+    #[description = "Its new local time, HH:MM"]
+    #[max_length = 5]
+    to_time: String,
+) -> Result<(), BotError> {
+    change(ctx, |m, now| {
+        group::move_meeting(m, &date, &to_date, &to_time, now)
+    })
+    .await
+}
+
+/// Stop the meetings (the rota and its history stay)
+#[poise::command(slash_command, guild_only)]
+pub async fn stop(ctx: Context<'_>) -> Result<(), BotError> {
+    change(ctx, |m, _| group::stop(m)).await
+}
+
+/// The fair rota of presenters, facilitator and timekeeper
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("join", "leave", "pass", "swap", "show"),
+    subcommand_required
+)]
+pub async fn rota(_ctx: Context<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+/// Changes the rota for the member who asked, with who is in the server.
+/// The member is answered privately; a change the group relies on is also
+/// posted in the channel, by name, pinging no one.
+async fn rota_change(
+    ctx: Context<'_>,
+    other: Option<u64>,
+    change: impl FnOnce(&Meetings, &BTreeSet<u64>, &Names, DateTime<Utc>) -> (Meetings, String, bool),
+) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let member = ctx.author().id.get();
+    let data = ctx.data();
+    ctx.defer_ephemeral().await?;
+    let (words, changed) = {
+        let _one_at_a_time = data.scheduler.meetings.lock().await;
+        let m = data.store.meetings(guild)?;
+        let mut also = vec![member];
+        also.extend(other);
+        let (here, names) = present(&data.rest, guild, &m.rota, &also)
+            .await
+            .map_err(|_| BotError::User("Discord could not say who is in the server just now, so the rota was not changed. Please try again in a minute.".into()))?;
+        let (next, words, changed) = change(&m, &here, &names, data.clock.now());
+        if changed {
+            data.store.set_meetings(guild, &next)?;
+        }
+        (words, changed)
+    };
+    if changed {
+        data.scheduler.changed();
+        post(&data.rest, ctx.channel_id().get(), &words).await;
+    }
+    send(ctx, &Reply::private_text(words)).await
+}
+
+fn outcome(m: &Meetings, o: rota::Outcome) -> (Meetings, String, bool) {
+    let mut next = m.clone();
+    next.rota = o.rota;
+    (next, o.words, o.changed)
+}
+
+/// Join the rota: roles go to whoever has gone longest without them
+#[poise::command(slash_command, guild_only)]
+pub async fn join(ctx: Context<'_>) -> Result<(), BotError> {
+    let member = ctx.author().id.get();
+    rota_change(ctx, None, |m, _, names, _| {
+        outcome(m, rota::join(&m.rota, member, names))
+    })
+    .await
+}
+
+/// Leave the rota; your history is kept in case you come back
+#[poise::command(slash_command, guild_only)]
+pub async fn leave(ctx: Context<'_>) -> Result<(), BotError> {
+    let member = ctx.author().id.get();
+    rota_change(ctx, None, |m, here, names, now| {
+        outcome(m, rota::leave(&m.rota, member, here, now, names))
+    })
+    .await
+}
+
+/// Pass on your role at the next meeting; you stay first in line for it
+#[poise::command(slash_command, guild_only)]
+pub async fn pass(ctx: Context<'_>) -> Result<(), BotError> {
+    let member = ctx.author().id.get();
+    rota_change(ctx, None, |m, here, names, now| {
+        outcome(m, rota::pass(&m.rota, member, here, now, names))
+    })
+    .await
+}
+
+/// Offer to swap your role at the next meeting with another member's
+#[poise::command(slash_command, guild_only)]
+pub async fn swap(
+    ctx: Context<'_>,
+    #[description = "The member to swap roles with"] with: serenity::User,
+) -> Result<(), BotError> {
+    let member = ctx.author().id.get();
+    let other = with.id.get();
+    rota_change(ctx, Some(other), |m, _, names, _| {
+        group::offer_swap(m, member, other, names)
+    })
+    .await
+}
+
+/// Who is on the rota, and the roles at the next meeting
+#[poise::command(slash_command, guild_only)]
+pub async fn show(ctx: Context<'_>) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let data = ctx.data();
+    let m = data.store.meetings(guild)?;
+    let (_, names) = present(&data.rest, guild, &m.rota, &[])
+        .await
+        .unwrap_or_default();
+    let words = format!(
+        "{}\n{}",
+        rota::on_rota_words(&m.rota, &names),
+        rota::describe(&m.rota, &names)
+    );
+    send(ctx, &Reply::private_text(words)).await
+}

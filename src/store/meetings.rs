@@ -1,0 +1,192 @@
+//! Each server's meetings: the plan, the rota and the Discord events made,
+//! one record per server, written when a convenor or a member changes them
+//! or the scheduler does what is due.
+//!
+//! A record is keyed by the server and a generation. The rota names
+//! members, so forget-me writes the record without the member under the
+//! next generation and names the old key in the erasure record by itself:
+//! every earlier version of the record, in the database's files and in any
+//! backup, is then left out wherever erasures are applied, while the new
+//! key is untouched.
+
+use std::collections::BTreeMap;
+
+use super::envelope::Fingerprint;
+use super::{Live, Store, StoreError, trees};
+use crate::meetings::group::Meetings;
+use crate::meetings::rota;
+
+fn key(guild: u64, generation: u64) -> [u8; 16] {
+    let mut k = [0; 16];
+    k[..8].copy_from_slice(&guild.to_be_bytes());
+    k[8..].copy_from_slice(&generation.to_be_bytes());
+    k
+}
+
+fn read(guild: u64, bytes: &[u8]) -> Result<Meetings, StoreError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")))
+}
+
+/// The latest record of every server: its key and what it holds.
+fn latest(live: &Live) -> Result<BTreeMap<u64, (sled::IVec, sled::IVec)>, StoreError> {
+    let mut out = BTreeMap::new();
+    for entry in live.t.meetings.iter() {
+        let (k, v) = entry?;
+        let Some(guild) = k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+            continue;
+        };
+        // Keys sort by generation within a server: the last one wins.
+        out.insert(u64::from_be_bytes(guild), (k, v));
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// A server's meetings (empty when none were set).
+    pub(crate) fn meetings(&self, guild: u64) -> Result<Meetings, StoreError> {
+        self.with(
+            |live| match live.t.meetings.scan_prefix(guild.to_be_bytes()).last() {
+                Some(entry) => read(guild, &entry?.1),
+                None => Ok(Meetings::default()),
+            },
+        )
+    }
+
+    /// Saves a server's meetings durably.
+    pub(crate) fn set_meetings(&self, guild: u64, m: &Meetings) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(m)
+            .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")))?;
+        self.with(|live| {
+            let at = match live.t.meetings.scan_prefix(guild.to_be_bytes()).last() {
+                Some(entry) => entry?.0,
+                None => sled::IVec::from(&key(guild, 0)[..]),
+            };
+            live.t.meetings.insert(at, bytes)?;
+            self.commit(live)
+        })
+    }
+
+    /// Every server that has meetings set or a rota.
+    pub(crate) fn all_meetings(&self) -> Result<Vec<(u64, Meetings)>, StoreError> {
+        self.with(|live| {
+            latest(live)?
+                .into_iter()
+                .map(|(guild, (_, v))| Ok((guild, read(guild, &v)?)))
+                .collect()
+        })
+    }
+
+    /// Whether any server's rota names `member`.
+    pub(super) fn on_any_rota(&self, live: &Live, member: u64) -> Result<bool, StoreError> {
+        for (guild, (_, v)) in latest(live)? {
+            if read(guild, &v)?.rota.knows(member) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// For forget-me: every server's record that names `member`, without
+    /// them, to be written under the record's next generation, and the old
+    /// keys to name in the erasure record (with every version under them).
+    pub(super) fn rotas_without(
+        &self,
+        live: &Live,
+        member: u64,
+    ) -> Result<(Vec<Fingerprint>, Vec<Rewrite>), StoreError> {
+        let mut prints = Vec::new();
+        let mut rewrites = Vec::new();
+        for (guild, (old, v)) in latest(live)? {
+            let mut m = read(guild, &v)?;
+            if !m.rota.knows(member) {
+                continue;
+            }
+            m.rota = rota::forget(&m.rota, member);
+            let generation = old
+                .get(8..16)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map_or(0, u64::from_be_bytes);
+            let bytes = serde_json::to_vec(&m)
+                .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")))?;
+            prints.push(
+                self.shared
+                    .envelope
+                    .fingerprint(trees::MEETINGS.as_bytes(), &old, b""),
+            );
+            rewrites.push(Rewrite {
+                old,
+                new: key(guild, generation.saturating_add(1)),
+                bytes,
+            });
+        }
+        Ok((prints, rewrites))
+    }
+}
+
+/// A server's record written under its next generation.
+pub(super) struct Rewrite {
+    old: sled::IVec,
+    new: [u8; 16],
+    bytes: Vec<u8>,
+}
+
+/// Writes the records [`Store::rotas_without`] made, each replacing its old
+/// key at once. Not committed: the caller commits with the rest.
+pub(super) fn apply(live: &Live, rewrites: Vec<Rewrite>) -> Result<(), StoreError> {
+    for r in rewrites {
+        let mut batch = sled::Batch::default();
+        batch.remove(r.old);
+        batch.insert(&r.new[..], r.bytes);
+        live.t.meetings.apply_batch(batch)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use chrono::{TimeZone, Utc};
+
+    use super::super::tests::temp_dir;
+    use super::*;
+    use crate::meetings::rota::Names;
+
+    fn names() -> Names {
+        [(1, "Ana".to_string()), (2, "Ben".to_string())]
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn meetings_survive_a_reopen_and_forget_me_leaves_no_trace_of_the_member() {
+        let dir = temp_dir("meetings");
+        let mut m = Meetings::default();
+        m.rota = rota::join(&m.rota, 1, &names()).rota;
+        m.rota = rota::join(&m.rota, 2, &names()).rota;
+        let starts = Utc.with_ymd_and_hms(2027, 1, 7, 18, 0, 0).unwrap();
+        let present: BTreeSet<u64> = [1, 2].into_iter().collect();
+        m.rota = rota::allocate(&m.rota, starts, 1, &present, &names()).rota;
+        {
+            let store = Store::open(&dir, None).unwrap();
+            assert_eq!(store.meetings(7).unwrap(), Meetings::default());
+            store.set_meetings(7, &m).unwrap();
+            store.set_meetings(8, &Meetings::default()).unwrap();
+        }
+        let store = Store::open(&dir, None).unwrap();
+        assert_eq!(store.meetings(7).unwrap(), m);
+        assert_eq!(store.all_meetings().unwrap().len(), 2);
+        assert!(store.holds_anything_of(1).unwrap());
+        store.forget_member(1, Utc::now()).unwrap();
+        let after = store.meetings(7).unwrap();
+        assert!(!after.rota.knows(1));
+        assert!(after.rota.knows(2));
+        assert!(!store.holds_anything_of(1).unwrap());
+        // A later change is kept under the new generation.
+        store.set_meetings(7, &Meetings::default()).unwrap();
+        assert_eq!(store.all_meetings().unwrap().len(), 2);
+        assert_eq!(store.meetings(7).unwrap(), Meetings::default());
+        store.close(Utc::now()).unwrap();
+    }
+}

@@ -1,0 +1,326 @@
+//! The group's meetings and rota through the fake Discord, with the bot's
+//! clock in the test's hands: meetings as Discord's own scheduled events
+//! (made, moved, cancelled, deleted by hand, stopped), roles given from the
+//! rota once the meeting before has begun and never to a member who left
+//! the server, passes and swaps, no one pinged, every body as the spec has it.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use practice_companion::clock::ManualClock;
+use serde_json::{Value, json};
+
+use crate::bot::{Bot, scratch_dir};
+use crate::fake_discord::FakeDiscord;
+use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, Member};
+use crate::replies::{content, is_ephemeral};
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+fn sub(name: &str, options: Value) -> Value {
+    json!([{ "name": name, "type": 1, "options": options }])
+}
+
+fn text(name: &str, value: &str) -> Value {
+    json!({ "name": name, "type": 3, "value": value })
+}
+
+fn int(name: &str, value: u64) -> Value {
+    json!({ "name": name, "type": 4, "value": value })
+}
+
+async fn deferred(fake: &FakeDiscord, who: Member, name: &str, options: Value) -> Value {
+    answered_later(fake, fixtures::command(fake.next_id(), who, name, options)).await
+}
+
+/// A command the bot acknowledges first (privately) and answers on the
+/// interaction's webhook: the answer, shaped like a callback.
+async fn answered_later(fake: &FakeDiscord, interaction: Value) -> Value {
+    let id = interaction["id"].as_str().expect("id").to_string();
+    let n: u64 = id.parse().expect("numeric id");
+    fake.dispatch("INTERACTION_CREATE", interaction);
+    let callback = fake.callback_for(&id).await.json().clone();
+    assert_eq!(callback["type"], 5, "acknowledged first: {callback}");
+    assert!(
+        is_ephemeral(&callback),
+        "acknowledged privately: {callback}"
+    );
+    let token = fixtures::token(n);
+    let answer = fake
+        .wait_for(&format!("the answer to {id}"), |r| {
+            r.method == "POST"
+                && r.path.starts_with("/api/v10/webhooks/")
+                && r.path.contains(&token)
+        })
+        .await;
+    json!({ "type": 4, "data": answer.json().clone() })
+}
+
+async fn rota(fake: &FakeDiscord, who: Member, what: &str) -> Value {
+    deferred(fake, who, "rota", sub(what, json!([]))).await
+}
+
+async fn swap(fake: &FakeDiscord, who: Member, with: Member) -> Value {
+    let options = sub(
+        "swap",
+        json!([{ "name": "with", "type": 6, "value": with.id.to_string() }]),
+    );
+    answered_later(
+        fake,
+        fixtures::command_naming(fake.next_id(), who, "rota", options, &[with]),
+    )
+    .await
+}
+
+/// The messages the bot posted in the test channel, as sent.
+fn posts(fake: &FakeDiscord) -> Vec<Value> {
+    let path = format!("/api/v10/channels/{CHANNEL_ID}/messages");
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .map(|r| r.json().clone())
+        .collect()
+}
+
+fn said(fake: &FakeDiscord) -> Vec<String> {
+    posts(fake)
+        .iter()
+        .map(|p| p["content"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn set_options(date: &str) -> Value {
+    sub(
+        "set",
+        json!([
+            text("date", date),
+            text("time", "18:00"),
+            text("timezone", "Europe/London"),
+            int("every_weeks", 2),
+            text("place", "Room 4, Friends Meeting House"),
+            int("agenda_days", 3),
+        ]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meetings_are_discord_events_and_the_rota_gives_roles_fairly_without_pinging() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+
+    for who in [ALICE, BOB, ADMIN] {
+        let joined = rota(&fake, who, "join").await;
+        let words = format!("{} joins the rota", who.name);
+        assert!(content(&joined).contains(&words), "{joined}");
+        // The group sees it in the channel, by name.
+        assert!(said(&fake).last().is_some_and(|s| s.contains(&words)));
+    }
+    let again = rota(&fake, ALICE, "join").await;
+    assert!(is_ephemeral(&again));
+    assert_eq!(content(&again), "alice is already on the rota.");
+    assert_eq!(said(&fake).len(), 3, "a refusal is the member's alone");
+
+    let set = deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    assert!(is_ephemeral(&set));
+    let words = content(&set);
+    assert!(
+        words.starts_with("Meetings set. Every 2 weeks on Thursday at 18:00 (Europe/London), from 17 December 2026."),
+        "{words}"
+    );
+    let events = fake.scheduled_events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["entity_type"], 3);
+    assert_eq!(
+        events[0]["entity_metadata"]["location"],
+        "Room 4, Friends Meeting House"
+    );
+    assert_eq!(events[0]["scheduled_start_time"], "2026-12-17T18:00:00Z");
+    assert_eq!(events[0]["scheduled_end_time"], "2026-12-17T19:30:00Z");
+    // The first meeting's roles, in the order members joined, by name.
+    let roles = said(&fake)[3..].to_vec();
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    assert!(
+        roles[0].contains("presenting, alice; facilitating, bob; keeping time, admin"),
+        "{roles:?}"
+    );
+    for post in posts(&fake) {
+        assert_eq!(post["allowed_mentions"]["parse"], json!([]), "{post}");
+    }
+
+    let view = deferred_or_plain(&fake, BOB, "meeting").await;
+    assert!(is_ephemeral(&view));
+    let v = content(&view);
+    assert!(
+        v.starts_with("Next meeting: Thursday 17 December 2026, 18:00 GMT, at Room 4, Friends Meeting House, for 90 minutes."),
+        "{v}"
+    );
+    assert!(
+        v.contains("opens Monday 14 December 2026, 18:00 GMT, 3 days before."),
+        "{v}"
+    );
+
+    // A swap happens only once both have asked for it.
+    let offer = swap(&fake, ALICE, ADMIN).await;
+    assert!(
+        content(&offer).contains("The swap happens when admin runs `/rota swap` naming alice."),
+        "{offer}"
+    );
+    let done = swap(&fake, ADMIN, ALICE).await;
+    assert!(content(&done).starts_with("admin and alice swap"), "{done}");
+    let shown = deferred_or_plain(&fake, BOB, "rota show").await;
+    assert!(content(&shown).contains("presenting, admin"), "{shown}");
+
+    // A move moves the event; a convenor is told.
+    let moved = deferred(
+        &fake,
+        ADMIN,
+        "convene",
+        sub(
+            "move",
+            json!([
+                text("date", "2026-12-17"),
+                text("to_date", "2026-12-18"),
+                text("to_time", "10:00")
+            ]),
+        ),
+    )
+    .await;
+    assert!(
+        content(&moved).contains("moves to Friday 18 December 2026, 10:00 GMT"),
+        "{moved}"
+    );
+    let events = fake.scheduled_events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["scheduled_start_time"], "2026-12-18T10:00:00Z");
+
+    // Deleted by hand in Discord: cancelled here too, said in the channel,
+    // and the next meeting gets its event; the roles carry over.
+    let id = events[0]["id"].as_str().unwrap().to_string();
+    fake.delete_event_by_hand(&id);
+    fake.wait_until("the deletion said", || {
+        said(&fake)
+            .iter()
+            .any(|s| s.contains("was deleted in Discord, so the meeting is cancelled here too"))
+            .then_some(())
+    })
+    .await;
+    let events = fake
+        .wait_until("the next meeting's event", || {
+            let events = fake.scheduled_events();
+            (!events.is_empty()).then_some(events)
+        })
+        .await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["scheduled_start_time"], "2026-12-31T18:00:00Z");
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.starts_with("Next meeting: Thursday 31 December 2026, 18:00 GMT"),
+        "{v}"
+    );
+    assert!(v.contains("presenting, admin"), "roles carried over: {v}");
+
+    // Bob leaves the server; once the meeting has begun the next one's
+    // roles go to those still here, and no one else is named.
+    fake.member_leaves(BOB.id);
+    clock.set(utc(2026, 12, 31, 18, 5));
+    bot.ticked(utc(2026, 12, 31, 18, 5)).await;
+    let last = said(&fake).last().cloned().unwrap_or_default();
+    assert!(
+        last.starts_with("The meeting on Thursday 14 January 2027, 18:00 GMT."),
+        "{last}"
+    );
+    assert!(!last.contains("bob"), "{last}");
+    assert!(last.contains("still needed, a timekeeper"), "{last}");
+
+    // Stopping removes the events to come.
+    let stopped = deferred(&fake, ADMIN, "convene", sub("stop", json!([]))).await;
+    assert!(
+        content(&stopped).contains("The rota and who served when are kept"),
+        "{stopped}"
+    );
+    let to_come: Vec<Value> = fake
+        .scheduled_events()
+        .into_iter()
+        .filter(|e| e["scheduled_start_time"] == "2027-01-14T18:00:00Z")
+        .collect();
+    assert!(to_come.is_empty(), "{to_come:?}");
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// `/meeting` and `/rota show` answer at once, privately.
+async fn deferred_or_plain(fake: &FakeDiscord, who: Member, what: &str) -> Value {
+    match what.split_once(' ') {
+        Some((name, s)) => fake.command(who, name, sub(s, json!([]))).await,
+        None => fake.command(who, what, json!([])).await,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_event_is_said_and_made_later_and_bad_settings_change_nothing() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+
+    // Every bad setting says what would work, and nothing is kept.
+    for (options, expected) in [
+        (set_options("17/12/2026"), "write it as YYYY-MM-DD"),
+        (set_options("2026-12-01"), "choose a date and time to come"),
+        (
+            sub(
+                "set",
+                json!([text("date", "2026-12-17"), text("time", "18:00")]),
+            ),
+            "Say where the group meets",
+        ),
+        (
+            sub(
+                "set",
+                json!([
+                    text("date", "2026-12-17"),
+                    text("time", "18:00"),
+                    text("place", "x"),
+                    int("every_weeks", 2),
+                    int("monthly", 4)
+                ]),
+            ),
+            "not both",
+        ),
+    ] {
+        let answer = deferred(&fake, ADMIN, "convene", options).await;
+        assert!(is_ephemeral(&answer));
+        assert!(content(&answer).contains(expected), "{answer}");
+    }
+    let v = content(&fake.command(BOB, "meeting", json!([])).await);
+    assert!(v.starts_with("No meetings are set for this server."), "{v}");
+    assert!(fake.scheduled_events().is_empty());
+
+    // Without Manage Events the convenor is told, and the meetings are kept.
+    fake.fail_next(
+        "POST",
+        "/scheduled-events",
+        403,
+        json!({ "message": "Missing Permissions", "code": 50013 }),
+        &[],
+    );
+    let set = deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let words = content(&set);
+    assert!(words.starts_with("Meetings set."), "{words}");
+    assert!(
+        words.contains("it needs the Manage Events permission"),
+        "{words}"
+    );
+    // A later pass makes it, once.
+    clock.set(utc(2026, 12, 5, 13, 0));
+    bot.ticked(utc(2026, 12, 5, 13, 0)).await;
+    assert_eq!(fake.scheduled_events().len(), 1);
+    // No one on the rota: no roles posted.
+    assert!(said(&fake).is_empty(), "{:?}", said(&fake));
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
