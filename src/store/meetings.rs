@@ -189,4 +189,60 @@ mod tests {
         assert_eq!(store.meetings(7).unwrap(), Meetings::default());
         store.close(Utc::now()).unwrap();
     }
+
+    /// Every file under `dir` holding `needle`.
+    fn holding(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if std::fs::read(&path)
+                    .unwrap()
+                    .windows(needle.len())
+                    .any(|w| w == needle)
+                {
+                    found.push(path);
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn a_forgotten_member_leaves_no_version_of_any_rota_in_the_files_or_the_backups() {
+        let dir = temp_dir("meetings-forget");
+        let forgotten: u64 = 918_273_645_546_372_819;
+        let names: Names = [(forgotten, "F".to_string()), (2, "B".to_string())]
+            .into_iter()
+            .collect();
+        let store = Store::open(&dir, None).unwrap();
+        let now = Utc::now();
+        let mut m = Meetings::default();
+        for (i, who) in [forgotten, 2].into_iter().enumerate() {
+            m.rota = rota::join(&m.rota, who, &names).rota;
+            store.set_meetings(7, &m).unwrap();
+            // A backup holding each version.
+            store
+                .maintain(now + crate::store::BACKUP_EVERY * (i as i32 + 1))
+                .unwrap();
+        }
+        let id = forgotten.to_string();
+        assert!(
+            !holding(&dir, id.as_bytes()).is_empty(),
+            "the probe finds it first"
+        );
+        store.forget_member(forgotten, now).unwrap();
+        store
+            .maintain(now + crate::store::ERASE_WITHIN + crate::store::BACKUP_EVERY * 3)
+            .unwrap();
+        assert_eq!(
+            holding(&dir, id.as_bytes()),
+            Vec::<std::path::PathBuf>::new()
+        );
+        assert!(store.meetings(7).unwrap().rota.knows(2), "the others stay");
+        store.close(Utc::now()).unwrap();
+    }
 }
