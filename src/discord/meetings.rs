@@ -244,6 +244,8 @@ fn guild_of(ctx: Context<'_>) -> Result<u64, BotError> {
 pub async fn meeting(ctx: Context<'_>) -> Result<(), BotError> {
     let guild = guild_of(ctx)?;
     let data = ctx.data();
+    // Names are asked of Discord member by member: acknowledged first.
+    ctx.defer_ephemeral().await?;
     let m = data.store.meetings(guild)?;
     let (_, names) = present(&data.rest, guild, &m.rota, &[])
         .await
@@ -530,6 +532,8 @@ pub async fn swap(
 pub async fn show(ctx: Context<'_>) -> Result<(), BotError> {
     let guild = guild_of(ctx)?;
     let data = ctx.data();
+    // Names are asked of Discord member by member: acknowledged first.
+    ctx.defer_ephemeral().await?;
     let m = data.store.meetings(guild)?;
     let (_, names) = present(&data.rest, guild, &m.rota, &[])
         .await

@@ -252,11 +252,11 @@ async fn meetings_are_discord_events_and_the_rota_gives_roles_fairly_without_pin
     fake.assert_bodies_valid();
 }
 
-/// `/meeting` and `/rota show` answer at once, privately.
+/// `/meeting` and `/rota show`, privately.
 async fn deferred_or_plain(fake: &FakeDiscord, who: Member, what: &str) -> Value {
     match what.split_once(' ') {
-        Some((name, s)) => fake.command(who, name, sub(s, json!([]))).await,
-        None => fake.command(who, what, json!([])).await,
+        Some((name, s)) => deferred(fake, who, name, sub(s, json!([]))).await,
+        None => deferred(fake, who, what, json!([])).await,
     }
 }
 
@@ -295,7 +295,7 @@ async fn a_refused_event_is_said_and_made_later_and_bad_settings_change_nothing(
         assert!(is_ephemeral(&answer));
         assert!(content(&answer).contains(expected), "{answer}");
     }
-    let v = content(&fake.command(BOB, "meeting", json!([])).await);
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
     assert!(v.starts_with("No meetings are set for this server."), "{v}");
     assert!(fake.scheduled_events().is_empty());
 
