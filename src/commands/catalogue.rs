@@ -142,7 +142,7 @@ pub const CATALOGUE: &[CommandInfo] = &[
         summary: "The group's next meeting: when, where, its roles and when its agenda opens",
         usage: "/meeting",
         console_usage: None,
-        next: &["rota"],
+        next: &["rota", "agenda"],
     },
     CommandInfo {
         name: "rota",
@@ -153,6 +153,16 @@ pub const CATALOGUE: &[CommandInfo] = &[
         usage: "/rota join, leave, pass, swap with:@member or show",
         console_usage: None,
         next: &["meeting"],
+    },
+    CommandInfo {
+        name: "agenda",
+        aliases: &[],
+        on: &[Discord],
+        shell: None,
+        summary: "The next meeting's agenda: bring an item, share it into the meeting's thread, be reminded",
+        usage: "/agenda show, bring minutes:20 [show_as:] [reflection:], withdraw, share, remind hours:24 or remind-off",
+        console_usage: None,
+        next: &["meeting", "reflections"],
     },
     CommandInfo {
         name: "convene",

@@ -177,11 +177,64 @@ pub(super) async fn sync(
                 }
                 continue;
             }
+            Due::OpenAgenda(o) => {
+                let Some(plan) = &m.plan else { continue };
+                let words = group::agenda_opening_words(&m, &o);
+                let thread = open_thread(rest, plan.channel, &words, &o, &plan.series).await;
+                group::agenda_opened(&m, &o, thread)
+            }
+            Due::Remind { member, occurrence } => {
+                let Some(plan) = &m.plan else { continue };
+                // Kept first: a reminder is sent at most once, even across a crash.
+                let next = group::reminded(&m, member, &occurrence);
+                store.set_meetings(guild, &next)?;
+                let words =
+                    group::reminder_words(&m, member, &occurrence, &place_words(&plan.place));
+                let message = serenity::CreateMessage::new()
+                    .content(words)
+                    .allowed_mentions(no_mentions());
+                if let Err(e) = rest.direct_message(member, &message).await {
+                    tracing::warn!(error = %e, "a meeting reminder was not delivered");
+                }
+                m = next;
+                continue;
+            }
         };
         store.set_meetings(guild, &next)?;
         m = next;
     }
     Ok(synced)
+}
+
+/// Posts the agenda's opening in the group's channel and opens its thread;
+/// the thread's id, if Discord made one.
+async fn open_thread(
+    rest: &Rest,
+    channel: u64,
+    words: &str,
+    o: &Occurrence,
+    series: &series::Series,
+) -> Option<u64> {
+    let message = serenity::CreateMessage::new()
+        .content(crate::render::fit(words, 2000))
+        .allowed_mentions(no_mentions());
+    let channel_id = serenity::ChannelId::new(channel.max(1));
+    let posted = match rest.send_message(channel_id, &message).await {
+        Ok(posted) => posted,
+        Err(e) => {
+            tracing::warn!(channel, error = %e, "agenda not posted");
+            return None;
+        }
+    };
+    let local = o.starts.with_timezone(&series.zone());
+    let name = format!("Agenda: meeting of {}", local.format("%-d %B %Y"));
+    match rest.create_thread(channel_id, posted.id, &name).await {
+        Ok(thread) => Some(thread),
+        Err(e) => {
+            tracing::warn!(channel, error = %e, "agenda thread not opened");
+            None
+        }
+    }
 }
 
 /// Posts words to the group's channel, mentioning no one.
@@ -544,4 +597,139 @@ pub async fn show(ctx: Context<'_>) -> Result<(), BotError> {
         rota::describe(&m.rota, &names)
     );
     send(ctx, &Reply::private_text(words)).await
+}
+
+/// The next meeting's agenda: bring an item, share it, be reminded
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands(
+        "agenda_show",
+        "bring",
+        "withdraw",
+        "agenda_share",
+        "remind",
+        "remind_off"
+    ),
+    subcommand_required
+)]
+pub async fn agenda(_ctx: Context<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+/// The member's own change to the server's meetings, answered privately.
+async fn own_change(
+    ctx: Context<'_>,
+    change: impl FnOnce(&Meetings, DateTime<Utc>) -> Result<(Meetings, String), String>,
+) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let data = ctx.data();
+    let words = {
+        let _one_at_a_time = data.scheduler.meetings.lock().await;
+        let m = data.store.meetings(guild)?;
+        let (next, words) = change(&m, data.clock.now()).map_err(BotError::User)?;
+        if next != m {
+            data.store.set_meetings(guild, &next)?;
+        }
+        words
+    };
+    data.scheduler.changed();
+    send(ctx, &Reply::private_text(words)).await
+}
+
+/// What is on the next meeting's agenda
+#[poise::command(slash_command, guild_only, rename = "show")]
+pub async fn agenda_show(ctx: Context<'_>) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let data = ctx.data();
+    let m = data.store.meetings(guild)?;
+    let words = group::agenda_view(&m, data.clock.now());
+    send(ctx, &Reply::private_text(words)).await
+}
+
+/// Bring an item to the next meeting; the agenda shows only what you choose
+#[poise::command(slash_command, guild_only)]
+pub async fn bring(
+    ctx: Context<'_>,
+    #[description = "Minutes you ask for (5 to 120)"]
+    #[min = 5]
+    #[max = 120]
+    minutes: u16,
+    #[description = "What the agenda shows (default: an item from a member)"]
+    #[max_length = 80]
+    show_as: Option<String>,
+    #[description = "The number of your reflection it comes from, if any"]
+    #[min = 1]
+    reflection: Option<u64>,
+) -> Result<(), BotError> {
+    let member = ctx.author().id.get();
+    if let Some(n) = reflection
+        && ctx.data().store.reflection(member, n)?.is_none()
+    {
+        return Err(BotError::User(format!(
+            "You have no reflection #{n}: `/reflections` lists yours. Nothing was brought."
+        )));
+    }
+    own_change(ctx, |m, now| {
+        group::bring(m, member, minutes, show_as.as_deref(), reflection, now)
+    })
+    .await
+}
+
+/// Take your item off the next meeting's agenda
+#[poise::command(slash_command, guild_only)]
+pub async fn withdraw(ctx: Context<'_>) -> Result<(), BotError> {
+    let member = ctx.author().id.get();
+    own_change(ctx, |m, now| {
+        let (next, words, _) = group::withdraw_item(m, member, now);
+        Ok((next, words))
+    })
+    .await
+}
+
+/// Preview sharing the reflection you brought into the meeting's thread
+#[poise::command(slash_command, guild_only, rename = "share")]
+pub async fn agenda_share(ctx: Context<'_>) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let member = ctx.author().id.get();
+    let data = ctx.data();
+    let m = data.store.meetings(guild)?;
+    let reply = match group::brought(&m, member, data.clock.now()) {
+        None => Reply::user_error("You have no item on the next meeting's agenda: `/agenda bring` brings one, with the reflection it comes from.".into()),
+        Some((item, _, _)) => match item.reflection {
+            None => Reply::user_error("Your item names no reflection, so there is nothing to share: bring it again with `reflection:` and its number.".into()),
+            Some(_) if m.agendas.iter().all(|a| a.slot != item.slot || a.thread.is_none()) => Reply::user_error("The meeting's agenda has no thread to share into (Discord did not open one). Nothing was shared.".into()),
+            Some(id) => super::sharing::ask(data, member, Some(guild), id)?,
+        },
+    };
+    send(ctx, &reply).await
+}
+
+/// Be reminded of each meeting by direct message
+#[poise::command(slash_command, guild_only)]
+pub async fn remind(
+    ctx: Context<'_>,
+    #[description = "Hours before each meeting (1 to 168)"]
+    #[min = 1]
+    #[max = 168]
+    hours: u16,
+    #[description = "Also between 21:00 and 07:00 (default: no, it comes at 20:00 before)"]
+    in_quiet_hours: Option<bool>,
+) -> Result<(), BotError> {
+    let member = ctx.author().id.get();
+    own_change(ctx, |m, _| {
+        group::remind(m, member, hours, in_quiet_hours.unwrap_or(false))
+    })
+    .await
+}
+
+/// Stop your meeting reminders
+#[poise::command(slash_command, guild_only, rename = "remind-off")]
+pub async fn remind_off(ctx: Context<'_>) -> Result<(), BotError> {
+    let member = ctx.author().id.get();
+    own_change(ctx, |m, _| {
+        let (next, words, _) = group::remind_off(m, member);
+        Ok((next, words))
+    })
+    .await
 }

@@ -319,6 +319,7 @@ fn all_commands() -> Vec<poise::Command<Data, BotError>> {
         meetings::meeting(),
         meetings::convene(),
         meetings::rota(),
+        meetings::agenda(),
     ];
     for command in &mut all {
         if let Some(c) =

@@ -40,6 +40,43 @@ impl MemberLocks {
     }
 }
 
+/// Where a reflection would be shared: the thread of the next meeting's
+/// agenda when the member brought it there, else this week's thread.
+struct Target {
+    thread: u64,
+    /// The place in words: "this week's thread".
+    place: String,
+    /// Mixed into the preview's tag, so a preview for one place never
+    /// posts in another.
+    salt: u64,
+}
+
+fn target(
+    data: &Data,
+    member: u64,
+    guild: Option<u64>,
+    id: u64,
+) -> Result<Result<Target, Reply>, BotError> {
+    if let Some(g) = guild {
+        let m = data.store.meetings(g)?;
+        if let Some((item, Some(thread), place)) =
+            crate::meetings::group::brought(&m, member, data.clock.now())
+            && item.reflection == Some(id)
+        {
+            return Ok(Ok(Target {
+                thread,
+                place,
+                salt: thread,
+            }));
+        }
+    }
+    Ok(this_weeks_thread(data, guild)?.map(|thread| Target {
+        thread,
+        place: "this week's thread".into(),
+        salt: 0,
+    }))
+}
+
 fn this_weeks_thread(data: &Data, guild: Option<u64>) -> Result<Result<u64, Reply>, BotError> {
     let none = || {
         Reply::user_error("There is no weekly thread to share into yet: sharing opens once this server's competence of the week has been posted.".into())
@@ -59,10 +96,15 @@ pub fn ask(data: &Data, member: u64, guild: Option<u64>, id: u64) -> Result<Repl
     if !r.shared.is_empty() {
         return Ok(personal::already_shared(id));
     }
-    if let Err(reply) = this_weeks_thread(data, guild)? {
-        return Ok(reply);
-    }
-    Ok(personal::share_preview(&r, data.store.content_tag(&r)))
+    let to = match target(data, member, guild, id)? {
+        Ok(to) => to,
+        Err(reply) => return Ok(reply),
+    };
+    Ok(personal::share_preview(
+        &r,
+        data.store.content_tag(&r) ^ to.salt,
+        &to.place,
+    ))
 }
 
 /// Shares it, once the author has confirmed the preview named by `tag`.
@@ -82,18 +124,19 @@ pub async fn share(
     if !r.shared.is_empty() {
         return Ok(personal::already_shared(id));
     }
-    if data.store.content_tag(&r) != tag {
+    let to = match target(data, author, guild, id)? {
+        Ok(to) => to,
+        Err(reply) => return Ok(reply),
+    };
+    if data.store.content_tag(&r) ^ to.salt != tag {
         let mut fresh = ask(data, author, guild, id)?;
         let text = fresh.text.take().unwrap_or_default();
         fresh.text = Some(format!(
-            "Reflection #{id} has changed since that preview, so nothing was shared. This is what would be shared now.\n\n{text}"
+            "Reflection #{id}, or where it would be shared, has changed since that preview, so nothing was shared. This is what would be shared now.\n\n{text}"
         ));
         return Ok(fresh);
     }
-    let thread = match this_weeks_thread(data, guild)? {
-        Ok(thread) => thread,
-        Err(reply) => return Ok(reply),
-    };
+    let thread = to.thread;
     let byline = if anonymous {
         "a member".to_string()
     } else {
@@ -147,7 +190,8 @@ pub async fn share(
         return Ok(Reply::user_error(text));
     }
     Ok(Reply::private_text(format!(
-        "Shared reflection #{id} into this week's thread{}. You can withdraw it at any time from `/reflections view {id}`.",
+        "Shared reflection #{id} into {}{}. You can withdraw it at any time from `/reflections view {id}`.",
+        to.place,
         if anonymous {
             ", anonymously"
         } else {

@@ -6,12 +6,13 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::rota::{self, MAX_PRESENTERS, Names, Rota};
 use super::series::{self, Nth, Occurrence, Repeat, Series};
-use crate::schedule::{DEFAULT_TZ, parse_time, parse_zone};
+use crate::reflections::nudge;
+use crate::schedule::{DEFAULT_TZ, QUIET_FROM, QUIET_UNTIL, parse_time, parse_zone};
 
 /// The longest place description Discord keeps for an event.
 pub(crate) const MAX_LOCATION: usize = 100;
@@ -81,7 +82,60 @@ pub(crate) struct Meetings {
     /// Swaps of roles at the next meeting one member offered another
     /// (from, to), waiting for the other to agree.
     pub(crate) swap_offers: Vec<(u64, u64)>,
+    /// Members who asked to be reminded of each meeting.
+    pub(crate) reminders: Vec<MeetingReminder>,
+    /// Agendas opened, with their threads.
+    pub(crate) agendas: Vec<Agenda>,
+    /// Items brought to meetings.
+    pub(crate) items: Vec<Item>,
 }
+
+/// A member's reminder of each meeting, by direct message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MeetingReminder {
+    /// The member.
+    pub(crate) member: u64,
+    /// How many hours before a meeting.
+    pub(crate) lead_hours: u16,
+    /// Whether it may come in quiet hours (21:00 to 07:00 in the meetings'
+    /// zone); if not, it comes at 20:00 before them instead.
+    pub(crate) in_quiet_hours: bool,
+    /// The meeting last reminded of.
+    pub(crate) last: Option<NaiveDate>,
+}
+
+/// A meeting's agenda, opened a set number of days before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Agenda {
+    /// The meeting's slot.
+    pub(crate) slot: NaiveDate,
+    /// The thread opened for it, if Discord allowed one.
+    pub(crate) thread: Option<u64>,
+}
+
+/// An item a member brings to a meeting. The agenda shows only `label`
+/// (or "an item from a member") and the time asked for; what the item is
+/// stays with the member until they share it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Item {
+    /// The meeting's slot.
+    pub(crate) slot: NaiveDate,
+    /// Who brings it.
+    pub(crate) member: u64,
+    /// Minutes asked for.
+    pub(crate) minutes: u16,
+    /// What the agenda shows, as the member chose; none: "an item from a member".
+    pub(crate) label: Option<String>,
+    /// The member's reflection it comes from, if any.
+    pub(crate) reflection: Option<u64>,
+}
+
+/// The longest a member's agenda line may be.
+pub(crate) const MAX_LABEL: usize = 80;
+/// The most minutes one item may ask for.
+pub(crate) const ITEM_MINUTES: std::ops::RangeInclusive<u16> = 5..=120;
+/// The longest lead a meeting reminder may have, in hours.
+pub(crate) const MAX_LEAD_HOURS: u16 = 168;
 
 /// Something the front-end is to do for a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +153,15 @@ pub(crate) enum Due {
     Remove(Linked),
     /// Give the roles of this occurrence (after checking who is in the server).
     Allocate(Occurrence),
+    /// Open this occurrence's agenda: a post and its thread.
+    OpenAgenda(Occurrence),
+    /// Remind this member of this occurrence.
+    Remind {
+        /// The member.
+        member: u64,
+        /// The meeting.
+        occurrence: Occurrence,
+    },
 }
 
 impl Plan {
@@ -138,8 +201,66 @@ pub(crate) fn due(m: &Meetings, now: DateTime<Utc>) -> Vec<Due> {
         if begun && m.roles_for != Some(o.slot) && m.rota.has_members() {
             out.push(Due::Allocate(o));
         }
+        if let Some(plan) = &m.plan {
+            if series::agenda_opens(&plan.series, &o) <= now
+                && !m.agendas.iter().any(|a| a.slot == o.slot)
+            {
+                out.push(Due::OpenAgenda(o));
+            }
+            for r in &m.reminders {
+                if r.last != Some(o.slot) && reminder_at(plan, r, &o) <= now {
+                    out.push(Due::Remind {
+                        member: r.member,
+                        occurrence: o,
+                    });
+                }
+            }
+        }
     }
     out
+}
+
+/// When `r` reminds of `o`: its lead before the meeting, or, if that falls
+/// in quiet hours the member kept, at 20:00 before them (in the meetings'
+/// zone).
+pub(crate) fn reminder_at(plan: &Plan, r: &MeetingReminder, o: &Occurrence) -> DateTime<Utc> {
+    let at = o.starts - Duration::hours(i64::from(r.lead_hours));
+    if r.in_quiet_hours {
+        return at;
+    }
+    let zone = plan.series.zone();
+    let local = at.with_timezone(&zone);
+    let hour = local.hour();
+    let day = if hour < QUIET_UNTIL {
+        local.date_naive().pred_opt()
+    } else if hour >= QUIET_FROM {
+        Some(local.date_naive())
+    } else {
+        return at;
+    };
+    day.and_then(|d| d.and_hms_opt(QUIET_FROM - 1, 0, 0))
+        .and_then(|t| zone.from_local_datetime(&t).earliest())
+        .map_or(at, |t| t.with_timezone(&Utc))
+}
+
+/// The record once `member` was reminded of `o` (or the reminder was let go).
+pub(crate) fn reminded(m: &Meetings, member: u64, o: &Occurrence) -> Meetings {
+    let mut next = m.clone();
+    for r in next.reminders.iter_mut().filter(|r| r.member == member) {
+        r.last = Some(o.slot);
+    }
+    next
+}
+
+/// The record once `o`'s agenda was opened (with its thread, if made).
+pub(crate) fn agenda_opened(m: &Meetings, o: &Occurrence, thread: Option<u64>) -> Meetings {
+    let mut next = m.clone();
+    next.agendas.retain(|a| a.slot != o.slot);
+    next.agendas.push(Agenda {
+        slot: o.slot,
+        thread,
+    });
+    next
 }
 
 /// The record with links to meetings that have ended let go, and the roles
@@ -167,7 +288,313 @@ pub(crate) fn tidy(m: &Meetings, now: DateTime<Utc>) -> Option<Meetings> {
             },
         }
     }
+    // Agendas and items of meetings that have ended go; a cancelled
+    // meeting's items carry over to the next one, and with no meetings set
+    // there is nothing to bring to.
+    match &m.plan {
+        None => {
+            next.agendas.clear();
+            next.items.clear();
+        }
+        Some(plan) => {
+            let coming = series::next_occurrences(&plan.series, now, 1)
+                .first()
+                .copied();
+            let open = |slot: NaiveDate| plan.series.occurrence(slot).map(|o| plan.ends(&o) > now);
+            next.agendas.retain(|a| open(a.slot) == Some(true));
+            next.items.retain_mut(|i| match open(i.slot) {
+                Some(still) => still,
+                None => match coming {
+                    Some(o) => {
+                        i.slot = o.slot;
+                        true
+                    }
+                    None => false,
+                },
+            });
+        }
+    }
     (next != *m).then_some(next)
+}
+
+impl Meetings {
+    /// Whether anything here names `member`.
+    pub(crate) fn names(&self, member: u64) -> bool {
+        self.rota.knows(member)
+            || self.reminders.iter().any(|r| r.member == member)
+            || self.items.iter().any(|i| i.member == member)
+            || self
+                .swap_offers
+                .iter()
+                .any(|(a, b)| *a == member || *b == member)
+    }
+}
+
+/// The record without `member` (forget-me): off the rota, their reminder,
+/// items and swap offers gone.
+pub(crate) fn forget(m: &Meetings, member: u64) -> Meetings {
+    let mut next = m.clone();
+    next.rota = rota::forget(&m.rota, member);
+    next.reminders.retain(|r| r.member != member);
+    next.items.retain(|i| i.member != member);
+    next.swap_offers
+        .retain(|(a, b)| *a != member && *b != member);
+    next
+}
+
+/// `member` asks to be reminded `lead_hours` before each meeting.
+pub(crate) fn remind(
+    m: &Meetings,
+    member: u64,
+    lead_hours: u16,
+    in_quiet_hours: bool,
+) -> Result<(Meetings, String), String> {
+    if lead_hours == 0 || lead_hours > MAX_LEAD_HOURS {
+        return Err(format!(
+            "A reminder can come 1 to {MAX_LEAD_HOURS} hours (a week) before a meeting."
+        ));
+    }
+    let mut next = m.clone();
+    let last = m
+        .reminders
+        .iter()
+        .find(|r| r.member == member)
+        .and_then(|r| r.last);
+    next.reminders.retain(|r| r.member != member);
+    next.reminders.push(MeetingReminder {
+        member,
+        lead_hours,
+        in_quiet_hours,
+        last,
+    });
+    let quiet = if in_quiet_hours {
+        "even if that falls between 21:00 and 07:00".to_string()
+    } else {
+        format!(
+            "unless that falls between {QUIET_FROM}:00 and {QUIET_UNTIL:02}:00 in the meetings' time zone, when it comes at {}:00 before instead",
+            QUIET_FROM - 1
+        )
+    };
+    let plural = if lead_hours == 1 { "" } else { "s" };
+    Ok((
+        next,
+        format!(
+            "You will get a direct message {lead_hours} hour{plural} before each meeting, {quiet}. `/agenda remind-off` stops it."
+        ),
+    ))
+}
+
+/// `member` stops their meeting reminders.
+pub(crate) fn remind_off(m: &Meetings, member: u64) -> (Meetings, String, bool) {
+    let mut next = m.clone();
+    next.reminders.retain(|r| r.member != member);
+    let changed = next != *m;
+    let words = if changed {
+        "Meeting reminders are off for you."
+    } else {
+        "You had no meeting reminders."
+    };
+    (next, words.to_string(), changed)
+}
+
+/// The words of a meeting reminder, `place` in the front-end's words.
+pub(crate) fn reminder_words(m: &Meetings, member: u64, o: &Occurrence, place: &str) -> String {
+    let when = m
+        .plan
+        .as_ref()
+        .map(|p| series::occurrence_words(&p.series, o))
+        .unwrap_or_default();
+    let role = if m.roles_for == Some(o.slot) {
+        rota::role_of(&m.rota, member).map_or(String::new(), |r| format!(" You are {r}."))
+    } else {
+        String::new()
+    };
+    let item = if m
+        .items
+        .iter()
+        .any(|i| i.member == member && i.slot == o.slot)
+    {
+        " You are bringing an item."
+    } else {
+        ""
+    };
+    format!(
+        "A reminder: the group meets {when}, {place}.{role}{item} `/meeting` in the server shows its roles and `/agenda show` its agenda."
+    )
+}
+
+/// The next meeting whose agenda is open, if any.
+fn open_meeting(m: &Meetings, now: DateTime<Utc>) -> Result<(&Plan, Occurrence), String> {
+    let plan = plan_of(m)?;
+    let o = series::next_occurrences(&plan.series, now, 1)
+        .first()
+        .copied()
+        .ok_or_else(|| "There are no meetings to come.".to_string())?;
+    let opens = series::agenda_opens(&plan.series, &o);
+    if opens > now {
+        return Err(format!(
+            "{} Items can be brought once it is open.",
+            series::agenda_words(&plan.series, &o)
+        ));
+    }
+    Ok((plan, o))
+}
+
+/// `member` brings an item to the next meeting: the time they ask for,
+/// what the agenda shows (their words, read by the confidentiality check;
+/// else "an item from a member") and the reflection it comes from. A
+/// second item replaces the first.
+pub(crate) fn bring(
+    m: &Meetings,
+    member: u64,
+    minutes: u16,
+    label: Option<&str>,
+    reflection: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<(Meetings, String), String> {
+    let (plan, o) = open_meeting(m, now)?;
+    if !ITEM_MINUTES.contains(&minutes) {
+        return Err(format!(
+            "An item can ask for {} to {} minutes.",
+            ITEM_MINUTES.start(),
+            ITEM_MINUTES.end()
+        ));
+    }
+    let label = label.map(str::trim).filter(|l| !l.is_empty());
+    if let Some(l) = label {
+        if l.chars().count() > MAX_LABEL {
+            return Err(format!(
+                "What the agenda shows can be at most {MAX_LABEL} characters; yours is {}. You wrote: {l}",
+                l.chars().count()
+            ));
+        }
+        let found = nudge::concerns(l);
+        if let Some(warning) = nudge::field_warning("what the agenda would show", &found) {
+            return Err(format!(
+                "{warning} The whole group reads the agenda, so nothing was brought. You wrote: {l}"
+            ));
+        }
+    }
+    let mut next = m.clone();
+    let replaced = m
+        .items
+        .iter()
+        .any(|i| i.member == member && i.slot == o.slot);
+    next.items
+        .retain(|i| !(i.member == member && i.slot == o.slot));
+    next.items.push(Item {
+        slot: o.slot,
+        member,
+        minutes,
+        label: label.map(str::to_string),
+        reflection,
+    });
+    let shown = label.map_or("an item from a member".to_string(), |l| format!("“{l}”"));
+    let from = reflection.map_or(String::new(), |n| {
+        format!(" It comes from your reflection #{n}, which stays private: `/agenda share` previews it for the meeting's thread, and nothing is posted unless you confirm.")
+    });
+    Ok((
+        next,
+        format!(
+            "{} the meeting on {}: the agenda shows {shown}, {minutes} minutes.{from}",
+            if replaced {
+                "Your item is now, for"
+            } else {
+                "Brought to"
+            },
+            series::occurrence_words(&plan.series, &o)
+        ),
+    ))
+}
+
+/// `member` takes their item off the next meeting's agenda.
+pub(crate) fn withdraw_item(
+    m: &Meetings,
+    member: u64,
+    now: DateTime<Utc>,
+) -> (Meetings, String, bool) {
+    let mut next = m.clone();
+    let coming = m
+        .plan
+        .as_ref()
+        .and_then(|p| series::next_occurrences(&p.series, now, 1).first().copied());
+    next.items
+        .retain(|i| !(i.member == member && Some(i.slot) == coming.map(|o| o.slot)));
+    let changed = next != *m;
+    let words = if changed {
+        "Your item is off the agenda. Anything you shared into the meeting's thread stays until you withdraw it from `/reflections view`."
+    } else {
+        "You have no item on the next meeting's agenda."
+    };
+    (next, words.to_string(), changed)
+}
+
+/// The item `member` brings to the next meeting, with that meeting's
+/// agenda thread, when the agenda is open and has one.
+pub(crate) fn brought(
+    m: &Meetings,
+    member: u64,
+    now: DateTime<Utc>,
+) -> Option<(Item, Option<u64>, String)> {
+    let (plan, o) = open_meeting(m, now).ok()?;
+    let item = m
+        .items
+        .iter()
+        .find(|i| i.member == member && i.slot == o.slot)?
+        .clone();
+    let thread = m
+        .agendas
+        .iter()
+        .find(|a| a.slot == o.slot)
+        .and_then(|a| a.thread);
+    Some((
+        item,
+        thread,
+        format!(
+            "the thread of the meeting on {}",
+            series::occurrence_words(&plan.series, &o)
+        ),
+    ))
+}
+
+/// The next meeting's agenda in words: each item as its member chose to
+/// show it, with the time asked, and the time left.
+pub(crate) fn agenda_view(m: &Meetings, now: DateTime<Utc>) -> String {
+    let (plan, o) = match open_meeting(m, now) {
+        Ok(open) => open,
+        Err(words) => return words,
+    };
+    let items: Vec<&Item> = m.items.iter().filter(|i| i.slot == o.slot).collect();
+    let mut out = format!(
+        "Agenda for the meeting on {}:",
+        series::occurrence_words(&plan.series, &o)
+    );
+    if items.is_empty() {
+        out.push_str(" nothing brought yet. `/agenda bring` brings an item.");
+        return out;
+    }
+    for (n, i) in items.iter().enumerate() {
+        let shown = i.label.as_deref().unwrap_or("an item from a member");
+        out.push_str(&format!("\n{}. {shown} ({} minutes)", n + 1, i.minutes));
+    }
+    let asked: u32 = items.iter().map(|i| u32::from(i.minutes)).sum();
+    out.push_str(&format!(
+        "\n{asked} of the meeting's {} minutes asked for.",
+        plan.minutes
+    ));
+    out
+}
+
+/// The words that open an agenda, posted in the group's channel.
+pub(crate) fn agenda_opening_words(m: &Meetings, o: &Occurrence) -> String {
+    let when = m
+        .plan
+        .as_ref()
+        .map(|p| series::occurrence_words(&p.series, o))
+        .unwrap_or_default();
+    format!(
+        "The agenda for the meeting on {when} is open. `/agenda bring` brings an item (the agenda shows only what you choose, by default “an item from a member”); `/agenda show` lists what is on it. Anything shared into this thread is shared by its author, after a preview, and can be withdrawn."
+    )
 }
 
 /// The record once a Discord event was made for `o`.

@@ -536,6 +536,13 @@ impl Rota {
     }
 }
 
+/// What `member` does at the meeting last given roles, in words after
+/// "You are": "presenting", "facilitating", "keeping time".
+pub(crate) fn role_of(rota: &Rota, member: u64) -> Option<&'static str> {
+    let open = rota.open.as_ref()?;
+    open.holds(member).map(|i| open.roles[i].role.heading())
+}
+
 /// The rota with the meeting last given roles starting at `starts` (it
 /// moved, or its roles carry over to the next meeting).
 pub(crate) fn retime(rota: &Rota, starts: DateTime<Utc>) -> Rota {

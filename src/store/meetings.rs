@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 
 use super::envelope::Fingerprint;
 use super::{Live, Store, StoreError, trees};
-use crate::meetings::group::Meetings;
-use crate::meetings::rota;
+use crate::meetings::group::{self, Meetings};
 
 fn key(guild: u64, generation: u64) -> [u8; 16] {
     let mut k = [0; 16];
@@ -80,7 +79,7 @@ impl Store {
     /// Whether any server's rota names `member`.
     pub(super) fn on_any_rota(&self, live: &Live, member: u64) -> Result<bool, StoreError> {
         for (guild, (_, v)) in latest(live)? {
-            if read(guild, &v)?.rota.knows(member) {
+            if read(guild, &v)?.names(member) {
                 return Ok(true);
             }
         }
@@ -98,11 +97,11 @@ impl Store {
         let mut prints = Vec::new();
         let mut rewrites = Vec::new();
         for (guild, (old, v)) in latest(live)? {
-            let mut m = read(guild, &v)?;
-            if !m.rota.knows(member) {
+            let m = read(guild, &v)?;
+            if !m.names(member) {
                 continue;
             }
-            m.rota = rota::forget(&m.rota, member);
+            let m = group::forget(&m, member);
             let generation = old
                 .get(8..16)
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
@@ -151,7 +150,7 @@ mod tests {
 
     use super::super::tests::temp_dir;
     use super::*;
-    use crate::meetings::rota::Names;
+    use crate::meetings::rota::{self, Names};
 
     fn names() -> Names {
         [(1, "Ana".to_string()), (2, "Ben".to_string())]

@@ -87,7 +87,11 @@ async fn commands_are_registered_globally_with_valid_schemas() {
             "priorities",
             "schedule",
             "week",
-            "remind"
+            "remind",
+            "meeting",
+            "convene",
+            "rota",
+            "agenda"
         ]
     );
     // The same commands the core's one list gives Discord, no more, no fewer.

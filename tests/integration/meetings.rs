@@ -324,3 +324,185 @@ async fn a_refused_event_is_said_and_made_later_and_bad_settings_change_nothing(
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+fn buttons(reply: &Value) -> Vec<String> {
+    reply["data"]["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_stays_private_until_shared_into_the_meetings_thread_and_reminders_come_once() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    for who in [ALICE, BOB] {
+        rota(&fake, who, "join").await;
+    }
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let title = "Endings with a sponsor in the room";
+    let text = "What the three-way contract left unsaid when the sponsor asked for a report.";
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[("title", title), ("text", text), ("tags", "C1.6")],
+    ))
+    .await;
+    let agenda = |sub_name: &'static str, options: Value| sub(sub_name, options);
+
+    // Before the agenda opens, bringing says when it opens.
+    let early = fake
+        .command(
+            ALICE,
+            "agenda",
+            agenda("bring", json!([int("minutes", 20), int("reflection", 1)])),
+        )
+        .await;
+    assert!(is_ephemeral(&early));
+    assert!(
+        content(&early).contains("opens Monday 14 December 2026, 18:00 GMT, 3 days before"),
+        "{early}"
+    );
+    let remind = fake
+        .command(ALICE, "agenda", agenda("remind", json!([int("hours", 24)])))
+        .await;
+    assert!(
+        content(&remind).starts_with("You will get a direct message 24 hours before each meeting"),
+        "{remind}"
+    );
+
+    // The agenda opens three days before, with a post and a thread.
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    assert!(
+        said(&fake).iter().any(|s| s.starts_with(
+            "The agenda for the meeting on Thursday 17 December 2026, 18:00 GMT is open."
+        )),
+        "{:?}",
+        said(&fake)
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with("/threads"))
+    );
+
+    // Alice brings her reflection; the agenda shows only "an item from a member".
+    let brought = fake
+        .command(
+            ALICE,
+            "agenda",
+            agenda("bring", json!([int("minutes", 20), int("reflection", 1)])),
+        )
+        .await;
+    assert!(is_ephemeral(&brought));
+    assert!(
+        content(&brought).contains("the agenda shows an item from a member, 20 minutes"),
+        "{brought}"
+    );
+    let shown = fake.command(BOB, "agenda", agenda("show", json!([]))).await;
+    let shown = content(&shown);
+    assert!(
+        shown.contains("1. an item from a member (20 minutes)"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("sponsor") && !shown.contains("#1"),
+        "{shown}"
+    );
+    let bobs = fake
+        .command(BOB, "agenda", agenda("share", json!([])))
+        .await;
+    assert!(
+        content(&bobs).starts_with("You have no item on the next meeting's agenda"),
+        "{bobs}"
+    );
+    let nothing_of_bob = fake
+        .command(
+            BOB,
+            "agenda",
+            agenda("bring", json!([int("minutes", 20), int("reflection", 1)])),
+        )
+        .await;
+    assert!(
+        content(&nothing_of_bob).starts_with("You have no reflection #1"),
+        "another's reflection: {nothing_of_bob}"
+    );
+
+    // Shared only after the preview, into the meeting's thread (there is no
+    // weekly thread in this server, so a post anywhere else would fail).
+    let before = fake.created().len();
+    let preview = fake
+        .command(ALICE, "agenda", agenda("share", json!([])))
+        .await;
+    assert!(is_ephemeral(&preview));
+    assert!(content(&preview).contains("in the thread of the meeting on Thursday 17 December 2026, 18:00 GMT if you share anonymously"), "{preview}");
+    assert_eq!(preview["data"]["embeds"][0]["description"], text);
+    assert_eq!(fake.created().len(), before, "a preview posts nothing");
+    let anon = buttons(&preview)
+        .into_iter()
+        .find(|b| b.starts_with("share:") && b.contains(":anon:"))
+        .expect("a share button");
+    let done = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, &anon))
+        .await;
+    assert!(
+        content(&done).starts_with(
+            "Shared reflection #1 into the thread of the meeting on Thursday 17 December 2026"
+        ),
+        "{done}"
+    );
+    let post = fake.created().last().cloned().expect("posted");
+    assert_ne!(post.channel, CHANNEL_ID, "into the thread, not the channel");
+    // Bob's click on Alice's button shares nothing.
+    let theirs = fake
+        .interact_deferred(fixtures::button(fake.next_id(), BOB, &anon))
+        .await;
+    assert!(!content(&theirs).starts_with("Shared"), "{theirs}");
+
+    // The reminder comes once, 24 hours before, by direct message.
+    clock.set(utc(2026, 12, 16, 18, 0));
+    bot.ticked(utc(2026, 12, 16, 18, 0)).await;
+    clock.set(utc(2026, 12, 16, 19, 0));
+    bot.ticked(utc(2026, 12, 16, 19, 0)).await;
+    let dms: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/v10/users/@me/channels")
+        .map(|r| r.json().clone())
+        .collect();
+    assert_eq!(dms.len(), 1, "{dms:?}");
+    assert_eq!(dms[0]["recipient_id"], ALICE.id.to_string());
+    let reminder = fake
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.json()["content"].as_str().map(str::to_string))
+        .find(|c| c.starts_with("A reminder: the group meets"))
+        .expect("the reminder's words");
+    assert!(
+        reminder.contains("Thursday 17 December 2026, 18:00 GMT, at Room 4"),
+        "{reminder}"
+    );
+    assert!(reminder.contains("You are bringing an item."), "{reminder}");
+
+    // Withdrawn from the thread by its author.
+    let withdrawn = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, "withdraw:1"))
+        .await;
+    assert!(
+        content(&withdrawn).contains("1 shared post in the group's threads was withdrawn"),
+        "{withdrawn}"
+    );
+    assert!(
+        fake.created().iter().all(|c| c.id != post.id),
+        "the post is gone"
+    );
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

@@ -99,9 +99,9 @@ pub fn already_shared(id: u64) -> Reply {
 /// The exact preview of sharing a reflection, with the confidentiality check
 /// on its title and text, and the two ways to share it. `tag` is the
 /// store's content tag of `r`: the buttons act only on exactly this.
-pub fn share_preview(r: &Reflection, tag: u64) -> Reply {
-    let mut text = String::from(
-        "This is exactly what the group will see in this week's thread if you share anonymously; sharing with your name puts your name in place of “a member”. Nothing is shared unless you press a button below.",
+pub fn share_preview(r: &Reflection, tag: u64, place: &str) -> Reply {
+    let mut text = format!(
+        "This is exactly what the group will see in {place} if you share anonymously; sharing with your name puts your name in place of “a member”. Nothing is shared unless you press a button below.",
     );
     let concerns = nudge::concerns_in(&r.title, &r.text);
     if let Some(warning) = nudge::share_warning(&concerns) {

@@ -62,6 +62,18 @@ fn apply(m: &Meetings, now: DateTime<Utc>, ids: &mut u64) -> (Meetings, Vec<Stri
                 said.push(words);
                 next
             }
+            Due::OpenAgenda(o) => {
+                said.push(agenda_opening_words(&m, &o));
+                *ids += 1;
+                agenda_opened(&m, &o, Some(*ids))
+            }
+            Due::Remind { member, occurrence } => {
+                said.push(format!(
+                    "to {member}: {}",
+                    reminder_words(&m, member, &occurrence, "at Room 4")
+                ));
+                reminded(&m, member, &occurrence)
+            }
         };
     }
     (m, said)
@@ -349,6 +361,12 @@ proptest! {
             if let Some((next, _)) = changed {
                 m = next;
             }
+            if kind == 5 {
+                m = remind(&m, u64::from(pick) + 1, hours % 168 + 1, pick % 2 == 0).unwrap().0;
+            }
+            if let Ok((next, _)) = bring(&m, u64::from(pick) + 1, 10, None, None, t) {
+                m = next;
+            }
             let (next, _) = apply(&m, t, &mut ids);
             m = next;
             prop_assert!(due(&m, t).is_empty(), "still due: {:?}", due(&m, t));
@@ -359,6 +377,10 @@ proptest! {
                     let o = p.series.occurrence(l.slot);
                     prop_assert_eq!(o.map(|o| o.starts), Some(l.starts));
                 }
+            }
+            for i in &m.items {
+                let o = m.plan.as_ref().and_then(|p| p.series.occurrence(i.slot));
+                prop_assert!(o.is_some_and(|o| m.plan.as_ref().unwrap().ends(&o) > t), "an item of a meeting still to end");
             }
             if let (Some(slot), Some(p)) = (m.roles_for, &m.plan) && let Some(open) = m.rota.open_starts() && open > t {
                 prop_assert_eq!(p.series.occurrence(slot).map(|o| o.starts), Some(open));
@@ -394,4 +416,168 @@ fn a_swap_waits_for_the_other_member_to_agree() {
     let (_, words, changed) = offer_swap(&with_rota(&[1, 2]), 1, 2, &names());
     assert!(!changed);
     assert_eq!(words, "No meeting has been given roles yet.");
+}
+
+#[test]
+fn reminders_come_at_their_lead_once_and_keep_quiet_hours_unless_allowed() {
+    let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    let (m, words) = remind(&m, 1, 24, false).unwrap();
+    assert!(words.starts_with("You will get a direct message 24 hours before each meeting, unless that falls between 21:00 and 07:00"), "{words}");
+    // 12 hours before an 18:00 meeting is 06:00: quiet, so 20:00 the evening before.
+    let (m, _) = remind(&m, 2, 12, false).unwrap();
+    let plan = m.plan.clone().unwrap();
+    let o = series::next_occurrences(&plan.series, now(), 1)[0];
+    assert_eq!(
+        reminder_at(&plan, &m.reminders[0], &o),
+        utc(2026, 12, 16, 18, 0)
+    );
+    assert_eq!(
+        reminder_at(&plan, &m.reminders[1], &o),
+        utc(2026, 12, 16, 20, 0)
+    );
+    let (allowed, _) = remind(&m, 2, 12, true).unwrap();
+    let r = allowed.reminders.iter().find(|r| r.member == 2).unwrap();
+    assert_eq!(reminder_at(&plan, r, &o), utc(2026, 12, 17, 6, 0));
+    // Nothing before its time; once each, then not again for that meeting.
+    let mut ids = 0;
+    let (m, said) = apply(&m, utc(2026, 12, 16, 17, 59), &mut ids);
+    assert!(!said.iter().any(|s| s.starts_with("to ")), "{said:?}");
+    let (m, said) = apply(&m, utc(2026, 12, 16, 20, 0), &mut ids);
+    let sent: Vec<&String> = said.iter().filter(|s| s.starts_with("to ")).collect();
+    assert_eq!(sent.len(), 2, "{said:?}");
+    assert!(
+        sent[0].contains(
+            "the group meets Thursday 17 December 2026, 18:00 GMT, at Room 4. You are presenting."
+        ),
+        "{sent:?}"
+    );
+    let (m, said) = apply(&m, utc(2026, 12, 17, 9, 0), &mut ids);
+    assert!(!said.iter().any(|s| s.starts_with("to ")), "once: {said:?}");
+    // Off.
+    let (m, words, changed) = remind_off(&m, 1);
+    assert!(changed && words == "Meeting reminders are off for you.");
+    assert_eq!(remind_off(&m, 1).1, "You had no meeting reminders.");
+    for bad in [0, 169] {
+        assert!(
+            remind(&m, 1, bad, false)
+                .unwrap_err()
+                .contains("1 to 168 hours")
+        );
+    }
+}
+
+#[test]
+fn an_agenda_opens_its_days_before_and_shows_only_what_members_chose() {
+    let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    // Before it opens: bringing says when it opens.
+    let early = bring(&m, 1, 20, None, Some(4), now()).unwrap_err();
+    assert!(early.contains("opens Monday 14 December 2026, 18:00 GMT, 3 days before. Items can be brought once it is open."), "{early}");
+    let mut ids = 0;
+    let open = utc(2026, 12, 14, 18, 0);
+    let (m, said) = apply(&m, open, &mut ids);
+    assert!(
+        said.iter().any(|s| s.starts_with(
+            "The agenda for the meeting on Thursday 17 December 2026, 18:00 GMT is open."
+        )),
+        "{said:?}"
+    );
+    assert_eq!(m.agendas.len(), 1);
+    let (m, words) = bring(&m, 1, 20, None, Some(4), open).unwrap();
+    assert!(words.starts_with("Brought to the meeting on Thursday 17 December 2026, 18:00 GMT: the agenda shows an item from a member, 20 minutes."), "{words}");
+    assert!(
+        words.contains("reflection #4, which stays private"),
+        "{words}"
+    );
+    let (m, _) = bring(
+        &m,
+        2,
+        30,
+        Some("Endings with a coaching client"),
+        None,
+        open,
+    )
+    .unwrap();
+    let view = agenda_view(&m, open);
+    assert_eq!(
+        view,
+        "Agenda for the meeting on Thursday 17 December 2026, 18:00 GMT:\n1. an item from a member (20 minutes)\n2. Endings with a coaching client (30 minutes)\n50 of the meeting's 90 minutes asked for."
+    );
+    assert!(!view.contains("#4"), "the reflection is not shown");
+    // A second item replaces the first.
+    let (m, words) = bring(&m, 1, 15, None, Some(4), open).unwrap();
+    assert!(
+        words.starts_with("Your item is now, for the meeting"),
+        "{words}"
+    );
+    assert_eq!(m.items.len(), 2);
+    let (item, thread, place) = brought(&m, 1, open).unwrap();
+    assert_eq!(
+        (item.reflection, thread),
+        (Some(4), Some(m.agendas[0].thread.unwrap()))
+    );
+    assert_eq!(
+        place,
+        "the thread of the meeting on Thursday 17 December 2026, 18:00 GMT"
+    );
+    // Withdrawn.
+    let (m, words, changed) = withdraw_item(&m, 1, open);
+    assert!(
+        changed && words.starts_with("Your item is off the agenda."),
+        "{words}"
+    );
+    assert!(brought(&m, 1, open).is_none());
+    assert_eq!(
+        withdraw_item(&m, 1, open).1,
+        "You have no item on the next meeting's agenda."
+    );
+    // A cancelled meeting's items carry over; an ended meeting's go.
+    let (c, _) = cancel(&m, "2026-12-17", open).unwrap();
+    assert_eq!(c.items.len(), 1);
+    assert_eq!(
+        c.items[0].slot,
+        NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
+    );
+    assert!(c.agendas.is_empty(), "the cancelled meeting's agenda goes");
+    let ended = tidy(&m, utc(2026, 12, 17, 19, 31)).unwrap();
+    assert!(ended.items.is_empty() && ended.agendas.is_empty());
+}
+
+#[test]
+fn what_the_agenda_would_show_is_checked_and_every_word_given_back() {
+    let (m, _) = set(&with_rota(&[1]), &setting("2026-12-17"), now()).unwrap();
+    let open = utc(2026, 12, 14, 18, 0);
+    for (label, expected) in [
+        ("x".repeat(81), "at most 80 characters"),
+        (
+            "Mrs Dalloway's divorce, 07700 900123".to_string(),
+            "A gentle check: what the agenda would show seems to contain",
+        ),
+    ] {
+        let err = bring(&m, 1, 20, Some(&label), None, open).unwrap_err();
+        assert!(err.contains(expected), "{err}");
+        assert!(err.ends_with(&format!("You wrote: {label}")), "{err}");
+    }
+    for minutes in [4, 121] {
+        assert!(
+            bring(&m, 1, minutes, None, None, open)
+                .unwrap_err()
+                .contains("5 to 120 minutes")
+        );
+    }
+}
+
+#[test]
+fn forgetting_a_member_leaves_nothing_that_names_them() {
+    let (m, _) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
+    let mut ids = 0;
+    let open = utc(2026, 12, 14, 18, 0);
+    let (m, _) = apply(&m, open, &mut ids);
+    let (m, _) = remind(&m, 1, 24, false).unwrap();
+    let (m, _) = bring(&m, 1, 20, Some("Endings"), Some(2), open).unwrap();
+    let (m, _, _) = offer_swap(&m, 1, 3, &names());
+    assert!(m.names(1));
+    let f = forget(&m, 1);
+    assert!(!f.names(1), "{f:?}");
+    assert!(f.names(2) && f.names(3));
+    assert!(!serde_json::to_string(&f).unwrap().contains("Endings"));
 }
