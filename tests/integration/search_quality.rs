@@ -223,11 +223,15 @@ fn situations_in_practitioners_words_find_an_acceptable_answer_first() {
 /// Before search read sentences as sentences they were 0.432 and 0.341 for
 /// the set to develop on, 0.444 and 0.333 for the set kept apart; with the
 /// thesaurus's cues and sentence reading, 0.841 and 0.629, 0.756 and 0.552.
-/// Written blind, before this work began: 0.529 and 0.408.
-/// Short of the aim (0.9 and 0.8 kept apart): these hold what is reached.
-const DEVELOP_FLOOR: (f64, f64) = (0.84, 0.62);
-const HELD_OUT_FLOOR: (f64, f64) = (0.75, 0.55);
-const BLIND_FLOOR: (f64, f64) = (0.52, 0.40);
+/// The set written blind read 0.529 and 0.408 then. With each competence
+/// lifted by its likeness to the best, conversational words counting half,
+/// and unknown words read by their roots: 0.886 and 0.659 to develop on,
+/// 0.800 and 0.581 kept apart, 0.588 and 0.412 written blind.
+/// Short of the aim (0.9 and 0.8 kept apart): these hold what is reached,
+/// rounded down.
+const DEVELOP_FLOOR: (f64, f64) = (0.88, 0.65);
+const HELD_OUT_FLOOR: (f64, f64) = (0.80, 0.58);
+const BLIND_FLOOR: (f64, f64) = (0.58, 0.41);
 
 /// The sentences issue #23 saw fail, with the answer each must find first.
 #[test]
