@@ -292,7 +292,6 @@ impl SearchIndex {
     /// of five letters or more whose stem a competence or a cue has. Whether
     /// any was found.
     fn push_roots(&self, word: &str, matches: &mut Vec<(u32, f32, u16)>) -> bool {
-        let quality = QUALITY_ROOT;
         let mut stems = Vec::new();
         let mut cues = Vec::new();
         let prefixed = PREFIXES.iter().filter_map(|p| word.strip_prefix(p));
@@ -315,9 +314,14 @@ impl SearchIndex {
         }
         let group = matches.last().map_or(0, |m| m.2.saturating_add(1));
         let found = !stems.is_empty() || !cues.is_empty();
-        matches.extend(stems.into_iter().map(|t| (t, quality, group)));
+        stems.dedup();
+        cues.dedup();
+        matches.extend(stems.into_iter().map(|t| (t, QUALITY_ROOT, group)));
         let group = group.saturating_add(1);
-        matches.extend(cues.into_iter().map(|t| (t, QUALITY_CUE * quality, group)));
+        matches.extend(
+            cues.into_iter()
+                .map(|t| (t, QUALITY_CUE * QUALITY_ROOT, group)),
+        );
         found
     }
 
