@@ -40,7 +40,7 @@ fn lookups(c: &mut Criterion) {
 
 /// Single queries of each kind, the whole evaluation set of
 /// `tests/integration/search_quality.toml` (its queries, half typed
-/// part-way) and the whole sentences of both sentence sets, each beside a
+/// part-way) and the whole sentences of the three sentence sets, each beside a
 /// `str::contains` scan of every text search reads (each competence's
 /// statement, guidance and the thesaurus's cues for it, and every guide
 /// section) for the same words.
@@ -132,6 +132,7 @@ fn search(c: &mut Criterion) {
     for set in [
         include_str!("../tests/integration/search_sentences_develop.toml"),
         include_str!("../tests/integration/search_sentences_held_out.toml"),
+        include_str!("../tests/integration/search_sentences_blind.toml"),
     ] {
         let set: toml::Table = toml::from_str(set).expect("a sentence set parses");
         sentences.extend(

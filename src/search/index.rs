@@ -40,6 +40,7 @@ impl SearchIndex {
             cue_words: Vec::new(),
             docs: Vec::new(),
             competences: framework.competences().len(),
+            related: Vec::new(),
             thesaurus: Expansions::default(),
         };
         let mut freqs = index.read_competences(framework, thesaurus);
@@ -49,6 +50,7 @@ impl SearchIndex {
         index.cue_words.sort();
         index.resolve_thesaurus(thesaurus);
         index.weigh();
+        index.relate();
         index
     }
 
@@ -184,6 +186,54 @@ impl SearchIndex {
                 let idf = self.terms[word as usize].idf;
                 let cue = &mut self.terms[t as usize];
                 cue.idf = cue.idf.min(idf);
+            }
+        }
+    }
+
+    /// How alike each two competences are: the cosine of their words'
+    /// weights (stems and cues, each by its rarity and saturated frequency).
+    fn relate(&mut self) {
+        let n = self.competences;
+        let mut vectors: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n];
+        for (t, term) in self.terms.iter().enumerate() {
+            if term.stem != t as u32 {
+                continue;
+            }
+            for &(doc, tf) in &term.postings {
+                if (doc as usize) < n {
+                    vectors[doc as usize].push((t as u32, term.idf * tf));
+                }
+            }
+        }
+        let norm: Vec<f32> = vectors
+            .iter()
+            .map(|v| {
+                v.iter()
+                    .map(|(_, w)| w * w)
+                    .sum::<f32>()
+                    .sqrt()
+                    .max(f32::MIN_POSITIVE)
+            })
+            .collect();
+        self.related = vec![0.0; n * n];
+        for a in 0..n {
+            for b in a + 1..n {
+                let (va, vb) = (&vectors[a], &vectors[b]);
+                let (mut i, mut j, mut dot) = (0, 0, 0.0);
+                while i < va.len() && j < vb.len() {
+                    match va[i].0.cmp(&vb[j].0) {
+                        std::cmp::Ordering::Less => i += 1,
+                        std::cmp::Ordering::Greater => j += 1,
+                        std::cmp::Ordering::Equal => {
+                            dot += va[i].1 * vb[j].1;
+                            i += 1;
+                            j += 1;
+                        }
+                    }
+                }
+                let cos = dot / (norm[a] * norm[b]);
+                self.related[a * n + b] = cos;
+                self.related[b * n + a] = cos;
             }
         }
     }

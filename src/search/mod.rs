@@ -40,10 +40,16 @@
 //! same word in the guide, never guessed at; the word being typed is
 //! completed to them). A query of four or more words (common ones aside) is
 //! read as a sentence: conversational words (`really`, `know`, `work`, the
-//! thesaurus's incidental list) count a quarter, cues count 2.5 times as
-//! much, a word no competence has or a typo guess counts a quarter, a section
-//! whose title the sentence does not name counts half, and each competence
-//! gains a share (0.15) of its area's best score. Every result carries the
+//! thesaurus's incidental list) count a quarter, and words of ordinary
+//! English with no topic (`between`, `only`, `himself`) half; cues count 2.5
+//! times as much, a word no competence has or a typo guess counts a quarter,
+//! a section whose title the sentence does not name counts half, and each
+//! competence gains twice the best competence's score times the likeness of
+//! their texts (the cosine of their weighted words, worked out when the
+//! index is built), never rising above the best without a word of its own.
+//! A word that neither the guide nor a cue has is read by its root where a
+//! prefix or suffix comes off to leave one (`powerless`: `power`, at 0.7),
+//! before any typo guess. Every result carries the
 //! query's words it went by ([`SearchHit::matched_words`]), so a reply can say
 //! so when it is a guess from one word.
 
@@ -215,6 +221,9 @@ pub struct SearchIndex {
     /// How many of `docs` are competences: they come first, the guide's
     /// sections after.
     competences: usize,
+    /// How alike each two competences' texts are (cosine of their weighted
+    /// words), `competences × competences`.
+    related: Vec<f32>,
     thesaurus: Expansions,
 }
 
@@ -504,6 +513,67 @@ mod tests {
         assert_eq!(top("she can't decide between two job off")[0], "core:4.4");
         assert_eq!(top("my client gets really ang")[0], "core:3.9");
         assert_eq!(top("the sponsor wants a progress rep")[0], "core:1.6");
+    }
+
+    #[test]
+    fn a_word_neither_the_guide_nor_a_cue_has_is_read_by_its_root() {
+        // `powerless` is `power` (2.4), `unmotivated` is `motivated` (4.2).
+        assert_eq!(top("powerless")[0], "core:2.4");
+        assert_eq!(top("unmotivated")[0], "core:4.2");
+        // A word of the guide is read as it stands, not taken apart:
+        // `understanding` is not `standing`.
+        let f = crate::Library::builtin().unwrap();
+        let index = f.search_index();
+        let tokens = index.tokens("understanding");
+        let unit = index.word_unit(&tokens[0]);
+        assert!(
+            unit.matches
+                .iter()
+                .all(|&(t, _, _)| index.terms[t as usize].text.starts_with("understand")),
+            "{:?}",
+            unit.matches
+        );
+        // Nor is a root shorter than five letters read: `unfit` leaves `fit`.
+        assert!(top("unfit").is_empty());
+    }
+
+    #[test]
+    fn competences_are_alike_where_the_guide_describes_them_alike() {
+        let f = crate::Library::builtin().unwrap();
+        let index = f.search_index();
+        let n = index.competences;
+        let at = |code: &str| {
+            let id: crate::framework::CompetenceId = code.parse().unwrap();
+            f.competences().iter().position(|c| c.id == id).unwrap()
+        };
+        let like = |a: &str, b: &str| index.related[at(a) * n + at(b)];
+        for a in 0..n {
+            assert_eq!(index.related[a * n + a], 0.0);
+            for b in 0..n {
+                let r = index.related[a * n + b];
+                assert!((0.0..=1.0).contains(&r), "{a} {b} {r}");
+                assert_eq!(r, index.related[b * n + a]);
+            }
+        }
+        // 4.4 and 4.5 share their guidance; 1.6 is about contracts.
+        assert!(like("core:4.4", "core:4.5") > 2.0 * like("core:4.4", "core:1.6"));
+        // 3.1 and 3.2 (perspectives, framings) more than 3.1 and 2.10 (ending).
+        assert!(like("core:3.1", "core:3.2") > like("core:3.1", "core:2.10"));
+    }
+
+    #[test]
+    fn the_first_result_of_a_sentence_went_by_some_of_its_words() {
+        // Competences alike to the best may rise in a sentence without a word
+        // of their own, but never to first place.
+        for sentence in [
+            "she can't decide between two job offers",
+            "my client gets really angry when we talk about work",
+            "he feels completely powerless whenever his director is around",
+            "the photocopier broke during our supervision",
+        ] {
+            let hit = first_hit(sentence);
+            assert!(!hit.matched_words.is_empty(), "{sentence}: {hit:?}");
+        }
     }
 
     #[test]

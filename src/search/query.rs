@@ -17,8 +17,12 @@ const TITLE_BONUS: f32 = 2.0;
 /// of what it would among keywords: a section's long text holds some of any
 /// sentence's words.
 const SECTION_BASE_IN_SENTENCE: f32 = 0.5;
-/// In a sentence, the share of its area's best score a competence gains.
-const AREA_LIFT: f32 = 0.15;
+/// In a sentence, how much of the best competence's score another gains,
+/// times the likeness of their texts (a cosine, 0 to 1).
+const LIKENESS_LIFT: f32 = 2.0;
+/// A competence that matched none of a sentence's words stays below the best
+/// by at least this share.
+const UNMATCHED_BELOW_BEST: f32 = 0.99;
 /// A unit's matches other than its best one count this much.
 const WEIGHT_OTHER_MATCHES: f32 = 0.25;
 
@@ -124,8 +128,12 @@ impl SearchIndex {
             b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)) == std::cmp::Ordering::Less
         };
         let mut scored: Vec<SearchHit> = Vec::with_capacity(self.docs.len());
-        for (a, doc) in acc.iter().zip(&self.docs) {
-            if a.score <= 0.0 {
+        let mut at: Vec<usize> = Vec::with_capacity(self.docs.len());
+        for (i, (a, doc)) in acc.iter().zip(&self.docs).enumerate() {
+            // In a sentence every competence is kept for now: one that
+            // matched none of its words may still be lifted by its likeness
+            // to the best (see `lift_by_likeness`).
+            if a.score <= 0.0 && !(query.sentence && i < self.competences) {
                 continue;
             }
             let coverage = match doc.item {
@@ -149,6 +157,7 @@ impl SearchIndex {
                     WEIGHT_SECTION * (base + TITLE_BONUS * title_share(doc, &words))
                 }
             };
+            at.push(i);
             scored.push(SearchHit {
                 item: doc.item,
                 score: a.score * (0.5 + coverage) * phrase * kind,
@@ -158,10 +167,10 @@ impl SearchIndex {
             });
         }
         if query.sentence {
-            lift_by_area(&mut scored);
+            self.lift_by_likeness(&mut scored, &at);
         }
         let mut hits: Vec<SearchHit> = Vec::with_capacity(limit.min(self.docs.len()) + 1);
-        for hit in scored {
+        for hit in scored.into_iter().filter(|h| h.score > 0.0) {
             if hits.len() < limit || hits.last().is_some_and(|worst| better(&hit, worst)) {
                 let at = hits.partition_point(|h| better(h, &hit));
                 hits.insert(at, hit);
@@ -210,30 +219,37 @@ impl SearchIndex {
     }
 }
 
-/// For a sentence: each competence lifted by a share of the best score in
-/// its area. A sentence names one situation, and the competences a
-/// supervisor accepts for it mostly sit together (contracting, awareness,
-/// outcomes); a competence that matched one stray word of the sentence, away
-/// from the area the rest points to, falls behind its neighbours.
-fn lift_by_area(scored: &mut [SearchHit]) {
-    let area = |item: Item| match item {
-        Item::Competence(id) => Some((id.domain, id.code.area)),
-        Item::Section(_) => None,
-    };
-    let best: Vec<(Option<_>, f32)> = scored.iter().fold(Vec::new(), |mut best, hit| {
-        let a = area(hit.item);
-        match best.iter_mut().find(|(b, _)| *b == a) {
-            Some((_, s)) => *s = s.max(hit.score),
-            None => best.push((a, hit.score)),
-        }
-        best
-    });
-    for hit in scored.iter_mut() {
-        let a = area(hit.item);
-        if a.is_some()
-            && let Some((_, s)) = best.iter().find(|(b, _)| *b == a)
-        {
-            hit.score += AREA_LIFT * s;
+impl SearchIndex {
+    /// For a sentence: each competence lifted by the best competence's score
+    /// in proportion to how alike their texts are (the cosine of their
+    /// weighted words, worked out once when the index is built). A sentence
+    /// names one situation, and the competences a supervisor accepts for it
+    /// are mostly ones the guide describes in like words; the best match
+    /// says which, where a sentence's other words are conversation. A
+    /// competence that matched none of the sentence's words can rise this
+    /// way, but never above the best, so a first result always went by
+    /// some of the member's words.
+    fn lift_by_likeness(&self, scored: &mut [SearchHit], at: &[usize]) {
+        let n = self.competences;
+        let best = scored
+            .iter()
+            .zip(at)
+            .filter(|&(_, &d)| d < n)
+            .map(|(h, &d)| (d, h.score))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((best, top)) = best.filter(|&(_, s)| s > 0.0) else {
+            return;
+        };
+        for (hit, &d) in scored.iter_mut().zip(at) {
+            if d >= n || d == best {
+                continue;
+            }
+            let lift = LIKENESS_LIFT * self.related[d * n + best] * top;
+            hit.score = if hit.score > 0.0 {
+                hit.score + lift
+            } else {
+                lift.min(top * UNMATCHED_BELOW_BEST)
+            };
         }
     }
 }

@@ -3,7 +3,7 @@
 //! begins, typo guesses, the framework's phrases for an everyday one).
 
 use super::index::letter_mask;
-use super::text::words;
+use super::text::{is_conversational, words};
 use super::{MAX_QUERY_CHARS, NONE, SearchIndex};
 use crate::fuzzy::edit_distance;
 
@@ -42,6 +42,19 @@ const SENTENCE_WORDS: usize = 4;
 /// In a sentence, a word no competence has, or matched only by a typo
 /// guess, counts this much: it is more likely conversation than the point.
 const WEIGHT_ASIDE_IN_SENTENCE: f32 = 0.25;
+
+/// A framework word or cue that an unknown word is made from (`powerless`:
+/// `power`), below the word itself.
+const QUALITY_ROOT: f32 = 0.7;
+/// Prefixes and suffixes an unknown word may be taken apart by, and the
+/// shortest root left that is read.
+const PREFIXES: &[&str] = &["un", "dis", "mis", "non", "de", "over", "under", "self"];
+const SUFFIXES: &[&str] = &["lessness", "less", "fulness", "fully", "ful", "ness"];
+const ROOT_MIN_BYTES: usize = 5;
+
+/// In a sentence, a word of ordinary English with no topic of its own
+/// (`between`, `only`, `himself`) counts this much.
+const WEIGHT_CONVERSATIONAL_IN_SENTENCE: f32 = 0.5;
 
 /// Shortest word completed as a prefix.
 const PREFIX_MIN_BYTES: usize = 3;
@@ -148,6 +161,9 @@ impl SearchIndex {
                 if unit.guessed || !competences {
                     unit.weight *= WEIGHT_ASIDE_IN_SENTENCE;
                 }
+                if unit.words.len() == 1 && is_conversational(&tokens[unit.words.start].written) {
+                    unit.weight *= WEIGHT_CONVERSATIONAL_IN_SENTENCE;
+                }
             }
         }
         if units.iter().all(|u| u.weight < 1.0) {
@@ -181,11 +197,17 @@ impl SearchIndex {
             self.push_completions(&token.written, &mut matches);
         }
         // A word no competence has (or has only in the guide's sections) may
-        // be a slip for one that a competence has.
-        let guessed = !matches.iter().any(|&(t, _, _)| self.reaches_competences(t));
-        if guessed {
+        // be another form of one that a competence or a cue has (`powerless`,
+        // `demotivated`), or failing that a slip for one.
+        let mut guessed = !matches.iter().any(|&(t, _, _)| self.reaches_competences(t));
+        let mut derived = false;
+        if guessed && !self.cues.contains_key(&token.stem) {
+            derived = self.push_roots(&token.written, &mut matches);
+        }
+        if guessed && !derived {
             self.push_typo_guesses(&token.written, &mut matches);
         }
+        guessed &= !derived;
         let before_cue = matches.len();
         self.push_cue(token, &mut matches);
         let guessed = guessed && stem.is_none() && matches.len() == before_cue;
@@ -262,6 +284,45 @@ impl SearchIndex {
                 matches.push((t, whole * quality, 0));
             }
         }
+    }
+
+    /// The framework's stems and the cues that `word`, a word neither has, is
+    /// made from: `word` with a prefix (`un`, `dis`, `de`, `over`...) or a
+    /// suffix (`less`, `ful`, `ness`) taken off, where what is left is a word
+    /// of five letters or more whose stem a competence or a cue has. Whether
+    /// any was found.
+    fn push_roots(&self, word: &str, matches: &mut Vec<(u32, f32, u16)>) -> bool {
+        let mut stems = Vec::new();
+        let mut cues = Vec::new();
+        let prefixed = PREFIXES.iter().filter_map(|p| word.strip_prefix(p));
+        let suffixed = SUFFIXES.iter().filter_map(|s| word.strip_suffix(s));
+        for root in prefixed.chain(suffixed) {
+            if root.len() < ROOT_MIN_BYTES {
+                continue;
+            }
+            let Some(stem) = self.stem(root) else {
+                continue;
+            };
+            if let Some(&t) = self.stems.get(&stem)
+                && self.reaches_competences(t)
+            {
+                stems.push(t);
+            }
+            if let Some(&t) = self.cues.get(&stem) {
+                cues.push(t);
+            }
+        }
+        let group = matches.last().map_or(0, |m| m.2.saturating_add(1));
+        let found = !stems.is_empty() || !cues.is_empty();
+        stems.dedup();
+        cues.dedup();
+        matches.extend(stems.into_iter().map(|t| (t, QUALITY_ROOT, group)));
+        let group = group.saturating_add(1);
+        matches.extend(
+            cues.into_iter()
+                .map(|t| (t, QUALITY_CUE * QUALITY_ROOT, group)),
+        );
+        found
     }
 
     /// Written words within one edit, or failing that two (for long words),

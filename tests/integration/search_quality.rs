@@ -18,6 +18,11 @@
 //! `search_sentences_develop.toml`, which search may be tuned on, and
 //! `search_sentences_held_out.toml`, written first and kept apart, which
 //! reports whether what was tuned generalises. Both figures are held for both.
+//! The first kept-apart set was read more than once by the hand that wrote the
+//! thesaurus's cues, so a third, `search_sentences_blind.toml`, was written
+//! before any search was run by a hand that had not seen the cues: its figures
+//! are the honest measure of generalisation. Its table is printed only when
+//! its floor fails, so that nobody reads it while tuning.
 //!
 //! `cargo test --test integration search_quality -- --nocapture` prints the
 //! tables.
@@ -31,6 +36,7 @@ use serde::Deserialize;
 const EVAL: &str = include_str!("search_quality.toml");
 const DEVELOP: &str = include_str!("search_sentences_develop.toml");
 const HELD_OUT: &str = include_str!("search_sentences_held_out.toml");
+const BLIND: &str = include_str!("search_sentences_blind.toml");
 
 const AIM: f64 = 0.90;
 
@@ -217,9 +223,15 @@ fn situations_in_practitioners_words_find_an_acceptable_answer_first() {
 /// Before search read sentences as sentences they were 0.432 and 0.341 for
 /// the set to develop on, 0.444 and 0.333 for the set kept apart; with the
 /// thesaurus's cues and sentence reading, 0.841 and 0.629, 0.756 and 0.552.
-/// Short of the aim (0.9 and 0.8 kept apart): these hold what is reached.
-const DEVELOP_FLOOR: (f64, f64) = (0.84, 0.62);
-const HELD_OUT_FLOOR: (f64, f64) = (0.75, 0.55);
+/// The set written blind read 0.529 and 0.408 then. With each competence
+/// lifted by its likeness to the best, conversational words counting half,
+/// and unknown words read by their roots: 0.886 and 0.659 to develop on,
+/// 0.800 and 0.581 kept apart, 0.588 and 0.412 written blind.
+/// Short of the aim (0.9 and 0.8 kept apart): these hold what is reached,
+/// rounded down.
+const DEVELOP_FLOOR: (f64, f64) = (0.88, 0.65);
+const HELD_OUT_FLOOR: (f64, f64) = (0.80, 0.58);
+const BLIND_FLOOR: (f64, f64) = (0.58, 0.41);
 
 /// The sentences issue #23 saw fail, with the answer each must find first.
 #[test]
@@ -252,6 +264,7 @@ fn the_sentences_the_issue_saw_fail_find_an_accepted_competence_first() {
 fn the_sentence_sets_are_large_and_kept_apart() {
     let develop = sentences(DEVELOP, "search_sentences_develop.toml");
     let held_out = sentences(HELD_OUT, "search_sentences_held_out.toml");
+    let blind = sentences(BLIND, "search_sentences_blind.toml");
     assert!(
         develop.len() >= 40,
         "{} sentences to develop on",
@@ -262,12 +275,13 @@ fn the_sentence_sets_are_large_and_kept_apart() {
         "{} sentences kept apart",
         held_out.len()
     );
+    assert!(blind.len() >= 40, "{} sentences written blind", blind.len());
     let keywords = eval();
     let mut seen = HashSet::new();
     for c in keywords.query.iter().chain(&keywords.situation) {
         seen.insert(c.text.to_lowercase());
     }
-    for c in develop.iter().chain(&held_out) {
+    for c in develop.iter().chain(&held_out).chain(&blind) {
         assert!(
             seen.insert(c.text.to_lowercase()),
             "{:?} appears twice among the sets",
@@ -313,6 +327,25 @@ fn sentences_kept_apart_find_acceptable_answers() {
     );
     assert!(
         mean >= HELD_OUT_FLOOR.1,
+        "precision at 3 is {mean:.3}\n{report}"
+    );
+}
+
+/// The sentences written blind: before any search was run on them, by a hand
+/// that had not seen the thesaurus's cues, and never tuned on. Only the
+/// figures are printed; the table is shown when the floor fails.
+#[test]
+fn sentences_written_blind_find_acceptable_answers() {
+    let f = Library::builtin().expect("framework");
+    let (mean, _, first, report) = measure(&f, &sentences(BLIND, "search_sentences_blind.toml"));
+    let figures = report.lines().last().unwrap_or_default();
+    eprintln!("sentences written blind: {figures}");
+    assert!(
+        first >= BLIND_FLOOR.0,
+        "top result acceptable {first:.3}\n{report}"
+    );
+    assert!(
+        mean >= BLIND_FLOOR.1,
         "precision at 3 is {mean:.3}\n{report}"
     );
 }
