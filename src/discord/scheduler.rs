@@ -21,7 +21,7 @@ use crate::commands::Action;
 use crate::framework::CompetenceId;
 use crate::library::Library;
 use crate::prompts::WeeklyPrompts;
-use crate::render::{self, Card};
+use crate::render::Card;
 use crate::schedule::{decide, next_competence};
 use crate::store::{ScheduleRecord, SlotState, Store, StoreError, Week};
 
@@ -194,7 +194,7 @@ impl Scheduler {
                 continue;
             }
             let message = serenity::CreateMessage::new()
-                .content(self.reminder_text(reminder.guild))
+                .content(self.reminder_text(member, reminder.guild, slot))
                 .allowed_mentions(no_mentions());
             match self.rest.direct_message(member, &message).await {
                 Ok(_) => self.emit(SchedulerEvent::Reminded { member }),
@@ -204,23 +204,18 @@ impl Scheduler {
         Ok(next)
     }
 
-    fn reminder_text(&self, guild: u64) -> String {
+    fn reminder_text(&self, member: u64, guild: u64, slot: DateTime<Utc>) -> String {
         let current = self
             .store
             .schedule(guild)
             .ok()
             .flatten()
             .and_then(|r| r.current)
-            .and_then(|w| self.framework.competence(w.competence));
-        match current {
-            Some(c) => format!(
-                "A gentle nudge: this week's competence is **{}**, {}\nIf you have ten minutes, `/reflect competence:{}` is there for you. If not, that is fine too.\n-# `/remind skip` skips next week · `/remind off` stops these.",
-                c.id.short(),
-                render::fit(&c.statement, 200),
-                c.id.short(),
-            ),
-            None => "A gentle nudge: if you have ten minutes this week, `/map` suggests a competence you have not reflected on yet. If not, that is fine too.\n-# `/remind skip` skips next week · `/remind off` stops these.".to_string(),
-        }
+            .map(|w| w.competence);
+        // A member's priorities are sealed with their key; unreadable ones
+        // leave the reminder as it was.
+        let priorities = self.store.priorities(member).unwrap_or_default();
+        crate::schedule::reminder_words(&self.framework, current, &priorities, slot)
     }
 
     async fn tick_guild(

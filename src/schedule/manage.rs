@@ -60,6 +60,41 @@ pub fn in_quiet_hours(rule: &Rule, now: DateTime<Utc>) -> bool {
     !(QUIET_UNTIL..QUIET_FROM).contains(&hour)
 }
 
+/// The words of a member's weekly reminder: this week's competence in
+/// their server (or the map, when none is posted) and, when they marked
+/// development priorities, one of them, in turn week by week from `slot`.
+pub fn reminder_words(
+    framework: &Framework,
+    current: Option<CompetenceId>,
+    priorities: &[CompetenceId],
+    slot: DateTime<Utc>,
+) -> String {
+    let mut out = match current.and_then(|id| framework.competence(id)) {
+        Some(c) => format!(
+            "A gentle nudge: this week's competence is **{}**, {}\nIf you have ten minutes, `/reflect competence:{}` is there for you. If not, that is fine too.",
+            c.id.short(),
+            crate::render::fit(&c.statement, 200),
+            c.id.short(),
+        ),
+        None => "A gentle nudge: if you have ten minutes this week, `/map` suggests a competence you have not reflected on yet. If not, that is fine too.".to_string(),
+    };
+    let weeks = slot.timestamp().div_euclid(7 * 86_400);
+    let turn = usize::try_from(weeks.rem_euclid(priorities.len().max(1) as i64)).unwrap_or(0);
+    if let Some(c) = priorities
+        .get(turn)
+        .and_then(|id| framework.competence(*id))
+        .filter(|c| Some(c.id) != current)
+    {
+        out.push_str(&format!(
+            "\nOne of the priorities you agreed with your supervisor: **{}**, {}",
+            c.id.short(),
+            crate::render::fit(&c.statement, 200),
+        ));
+    }
+    out.push_str("\n-# `/remind skip` skips next week · `/remind off` stops these.");
+    out
+}
+
 /// A reminder's time of day, refused in words if it falls in quiet hours.
 pub fn reminder_time(time: NaiveTime) -> Result<NaiveTime, String> {
     if (QUIET_UNTIL..QUIET_FROM).contains(&time.hour()) {

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 pub use manage::{
     QUIET_FROM, QUIET_UNTIL, ScheduleRecord, Setting, Week, choose_next, describe, in_quiet_hours,
-    order_name, pause, personal_next, personal_week, reminder_time, resume, scope_name, set, skip,
-    weekday_name,
+    order_name, pause, personal_next, personal_week, reminder_time, reminder_words, resume,
+    scope_name, set, skip, weekday_name,
 };
 pub use rotation::{Order, Rotation, Scope, next_competence};
 

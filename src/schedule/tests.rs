@@ -314,3 +314,37 @@ fn a_chosen_competence_comes_next_once_and_only_from_the_schedules_domains() {
     assert_eq!(record.rotation.used.len(), 23);
     assert!(choose_next(&f, &mut record, chosen).is_ok());
 }
+
+#[test]
+fn a_reminder_names_the_members_priorities_in_turn_week_by_week() {
+    let f = Framework::builtin().unwrap();
+    let p: Vec<CompetenceId> = ["core:3.5", "integration:2.1"]
+        .iter()
+        .map(|c| c.parse().unwrap())
+        .collect();
+    let week = |n: i64| Utc.with_ymd_and_hms(2026, 11, 30, 13, 0, 0).unwrap() + Duration::weeks(n);
+    let named = |n: i64| {
+        let words = reminder_words(&f, Some("core:1.1".parse().unwrap()), &p, week(n));
+        assert!(
+            words.starts_with("A gentle nudge: this week's competence is **C1.1**"),
+            "{words}"
+        );
+        assert!(words.ends_with("`/remind off` stops these."), "{words}");
+        words
+    };
+    let a = named(0);
+    let b = named(1);
+    assert!(
+        a.contains("supervisor: **C3.5**") != b.contains("supervisor: **C3.5**"),
+        "{a}\n{b}"
+    );
+    assert!(
+        a.contains("supervisor: **I2.1**") != b.contains("supervisor: **I2.1**"),
+        "{a}\n{b}"
+    );
+    assert_eq!(named(2), a, "in turn");
+    // None marked: nothing said of priorities; this week's own is not named twice.
+    assert!(!reminder_words(&f, None, &[], week(0)).contains("priorities"));
+    let same = reminder_words(&f, Some(p[0]), &p[..1], week(0));
+    assert_eq!(same.matches("C3.5").count(), 2, "{same}");
+}

@@ -357,6 +357,9 @@ async fn reminders_come_at_the_members_own_time_and_can_be_skipped() {
     );
     let on = fake.command(ALICE, "remind", remind("08:00")).await;
     assert!(is_ephemeral(&on));
+    // Her development priorities: one is named in each reminder.
+    let priorities = json!([{ "name": "add", "type": 1, "options": [{ "name": "competences", "type": 3, "value": "C3.5" }] }]);
+    fake.command(ALICE, "priorities", priorities).await;
     bot.ticked(utc(2026, 11, 28, 12, 0)).await;
 
     // Sunday's post, then Monday 08:00 in New York (13:00 UTC): one gentle DM.
@@ -380,6 +383,10 @@ async fn reminders_come_at_the_members_own_time_and_can_be_skipped() {
     let text = dms[0]["content"].as_str().unwrap_or_default();
     assert!(
         text.contains("C1.1") && !text.to_lowercase().contains("streak"),
+        "{text}"
+    );
+    assert!(
+        text.contains("One of the priorities you agreed with your supervisor: **C3.5**"),
         "{text}"
     );
     assert_eq!(dms[0]["allowed_mentions"]["parse"], json!([]));
