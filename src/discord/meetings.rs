@@ -254,13 +254,7 @@ async fn post(rest: &Rest, channel: u64, words: &str) {
 pub(super) fn next_due(store: &Store, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let all = store.all_meetings().ok()?;
     all.iter()
-        .filter_map(|(_, m)| {
-            let plan = m.plan.as_ref()?;
-            let o = series::next_occurrences(&plan.series, now, 1)
-                .first()
-                .copied()?;
-            Some(o.starts)
-        })
+        .filter_map(|(_, m)| group::next_moment(m, now))
         .min()
 }
 

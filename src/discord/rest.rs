@@ -31,8 +31,9 @@ pub enum RestError {
         /// Discord's JSON error code, if any (e.g. 50083, thread archived).
         code: Option<u64>,
     },
-    /// Still rate-limited or failing after every attempt.
-    #[error("gave up after {ATTEMPTS} attempts: {0}")]
+    /// Still rate-limited or failing after every attempt, or an answer
+    /// that could not be used.
+    #[error("gave up: {0}")]
     GaveUp(String),
     /// The request could not be sent or the answer not read (its URL,
     /// which can name a shared post, is left out).
@@ -185,9 +186,13 @@ impl Rest {
     }
 
     /// Makes one of Discord's scheduled events in a server; returns its id.
+    /// Tried once: an event has no nonce, so a retry after an answer lost
+    /// could make a second; the caller looks for it by name and start first.
     pub async fn create_event(&self, guild: u64, body: &Value) -> Result<u64, RestError> {
         let url = format!("{}/api/v10/guilds/{guild}/scheduled-events", self.base);
-        let value = self.post(&url, body).await?;
+        let value = self
+            .send_tries(reqwest::Method::POST, &url, Some(body), 1)
+            .await?;
         id_of(&value, "the event answer had no id")
     }
 
@@ -252,8 +257,18 @@ impl Rest {
         url: &str,
         body: Option<&Value>,
     ) -> Result<Value, RestError> {
+        self.send_tries(method, url, body, ATTEMPTS).await
+    }
+
+    async fn send_tries(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<&Value>,
+        tries: u32,
+    ) -> Result<Value, RestError> {
         let mut last = String::new();
-        for attempt in 1..=ATTEMPTS {
+        for attempt in 1..=tries {
             let mut request = self
                 .client
                 .request(method.clone(), url)
@@ -296,7 +311,10 @@ impl Rest {
                 }
             }
         }
-        Err(RestError::GaveUp(last))
+        let plural = if tries == 1 { "" } else { "s" };
+        Err(RestError::GaveUp(format!(
+            "{last} after {tries} attempt{plural}"
+        )))
     }
 }
 

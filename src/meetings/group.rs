@@ -220,6 +220,21 @@ pub(crate) fn due(m: &Meetings, now: DateTime<Utc>) -> Vec<Due> {
     out
 }
 
+/// The next moment after `now` at which something may fall due for `m`:
+/// the next meeting's start (roles for the one after), its agenda's
+/// opening, a reminder of it.
+pub(crate) fn next_moment(m: &Meetings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let plan = m.plan.as_ref()?;
+    let o = series::next_occurrences(&plan.series, now, 1)
+        .first()
+        .copied()?;
+    std::iter::once(o.starts)
+        .chain(std::iter::once(series::agenda_opens(&plan.series, &o)))
+        .chain(m.reminders.iter().map(|r| reminder_at(plan, r, &o)))
+        .filter(|t| *t > now)
+        .min()
+}
+
 /// When `r` reminds of `o`: its lead before the meeting, or, if that falls
 /// in quiet hours the member kept, at 20:00 before them (in the meetings'
 /// zone).

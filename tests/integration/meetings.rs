@@ -506,3 +506,63 @@ async fn an_item_stays_private_until_shared_into_the_meetings_thread_and_reminde
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rota_and_the_events_survive_a_restart_a_lost_answer_and_the_clocks_going_forward() {
+    let fake = FakeDiscord::start().await;
+    let dir = scratch_dir();
+    let clock = Arc::new(ManualClock::new(utc(2027, 3, 10, 12, 0)));
+    let bot = Bot::start_with_clock(&fake, false, dir.clone(), None, clock.clone()).await;
+    for who in [ALICE, BOB] {
+        rota(&fake, who, "join").await;
+    }
+    // Discord makes the event but its answer is lost: the bot cannot know
+    // its id, and does not try again blindly.
+    fake.fail_next_after_acting("POST", "/scheduled-events", 500);
+    let set = deferred(&fake, ADMIN, "convene", set_options("2027-03-18")).await;
+    assert!(
+        content(&set).contains("did not take the meeting's event just now"),
+        "{set}"
+    );
+    assert_eq!(fake.scheduled_events().len(), 1, "made once by Discord");
+    bot.stop().await;
+
+    // Restarted: the event Discord made is found and kept, not made twice;
+    // the rota and its roles are as they were.
+    clock.set(utc(2027, 3, 10, 13, 0));
+    let mut bot = Bot::start_with_clock(&fake, false, dir, None, clock.clone()).await;
+    bot.ticked(utc(2027, 3, 10, 13, 0)).await;
+    assert_eq!(
+        fake.scheduled_events().len(),
+        1,
+        "{:?}",
+        fake.scheduled_events()
+    );
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(v.contains("presenting, alice; facilitating, bob"), "{v}");
+
+    // Once it has begun, the next meeting (after the clocks go forward) is
+    // an event at 18:00 summer time, and the roles go round.
+    clock.set(utc(2027, 3, 18, 18, 5));
+    bot.ticked(utc(2027, 3, 18, 18, 5)).await;
+    let starts: Vec<Value> = fake
+        .scheduled_events()
+        .iter()
+        .map(|e| e["scheduled_start_time"].clone())
+        .collect();
+    assert!(
+        starts.contains(&json!("2027-04-01T17:00:00Z")),
+        "{starts:?}"
+    );
+    let last = said(&fake).last().cloned().unwrap_or_default();
+    assert!(
+        last.starts_with("The meeting on Thursday 1 April 2027, 18:00 BST."),
+        "{last}"
+    );
+    assert!(
+        last.contains("presenting, bob; facilitating, alice"),
+        "{last}"
+    );
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

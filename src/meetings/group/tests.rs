@@ -581,3 +581,25 @@ fn forgetting_a_member_leaves_nothing_that_names_them() {
     assert!(f.names(2) && f.names(3));
     assert!(!serde_json::to_string(&f).unwrap().contains("Endings"));
 }
+
+#[test]
+fn the_next_moment_is_the_soonest_of_a_reminder_an_agenda_and_a_start() {
+    let (m, _) = set(&with_rota(&[1]), &setting("2026-12-17"), now()).unwrap();
+    assert_eq!(
+        next_moment(&m, now()),
+        Some(utc(2026, 12, 14, 18, 0)),
+        "the agenda opens first"
+    );
+    let (m, _) = remind(&m, 1, 120, false).unwrap();
+    assert_eq!(
+        next_moment(&m, now()),
+        Some(utc(2026, 12, 12, 18, 0)),
+        "then a five-day reminder"
+    );
+    assert_eq!(
+        next_moment(&m, utc(2026, 12, 15, 0, 0)),
+        Some(utc(2026, 12, 17, 18, 0)),
+        "then the start"
+    );
+    assert_eq!(next_moment(&Meetings::default(), now()), None);
+}
