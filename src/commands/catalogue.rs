@@ -110,7 +110,7 @@ pub const CATALOGUE: &[CommandInfo] = &[
         on: &[Discord, Console],
         shell: None,
         summary: "The competences you and your supervisor agreed matter most now",
-        usage: "/priorities, add C3.5 I2.1, remove C3.5 or clear",
+        usage: "/priorities, add C3.5 I2.1, remove C3.5, clear, review or review-every 4",
         console_usage: None,
         next: &["map", "week"],
     },
@@ -312,6 +312,7 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         Action::AddTag(n, id) => ("reflections", format!("tag {n} {}", id.short())),
         Action::ConfirmDelete(n) => ("reflections", format!("delete {n}")),
         Action::ReflectOn(id) => ("reflect", id.short()),
+        Action::ReviewPriorities => ("priorities", "review".to_string()),
         Action::ConfirmForget
         | Action::ShareAsk(_)
         | Action::Share { .. }

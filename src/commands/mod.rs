@@ -145,6 +145,8 @@ pub enum Action {
     Withdraw(u64),
     /// Reopen the form I submitted that could not be kept whole, as I typed it.
     Reopen,
+    /// Open the review of my development priorities.
+    ReviewPriorities,
 }
 
 /// A file attached to a reply (exports).

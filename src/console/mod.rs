@@ -154,10 +154,20 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
         // An existing data directory is opened first, so a lock or key
         // problem is said before the first prompt; a new one is made only
         // when a personal command needs it (lookups write nothing).
-        if Store::exists_in(&self.data_dir)
-            && let Err(problem) = self.store()
-        {
-            self.say(&format!("{problem}\n"))?;
+        if Store::exists_in(&self.data_dir) {
+            let now = self.clock.now();
+            match self.store() {
+                Err(problem) => self.say(&format!("{problem}\n"))?,
+                Ok(store) => {
+                    // A review the member asked for, when it is due.
+                    if store
+                        .priority_reviews_due(now)
+                        .is_ok_and(|(due, _)| due.contains(&LOCAL_MEMBER))
+                    {
+                        self.say("A review of your development priorities is due: `/priorities review` asks how each has moved.")?;
+                    }
+                }
+            }
         }
         let answered = self.answer();
         let closed = match self.store.take() {

@@ -46,6 +46,8 @@ pub(super) enum SupervisionLine {
     Present(Frame),
     /// `/present delete <number>`, asked first.
     PresentDelete(u64),
+    /// `/priorities review`: a question for each priority, asked in turn.
+    Review,
 }
 
 pub(super) fn parse_line(framework: &Framework, line: &str) -> Line {
@@ -374,8 +376,7 @@ pub(super) fn present(args: &str) -> Line {
     }
 }
 
-const PRIORITIES_USAGE: &str =
-    "Use /priorities, /priorities add C3.5 I2.1, /priorities remove C3.5, or /priorities clear.";
+const PRIORITIES_USAGE: &str = "Use /priorities, /priorities add C3.5 I2.1, /priorities remove C3.5, /priorities clear, /priorities review, or /priorities review-every 4 (weeks; or off).";
 
 /// `/priorities [add|remove <competences>|clear]`.
 fn priorities(framework: &Framework, args: &str) -> Line {
@@ -384,6 +385,11 @@ fn priorities(framework: &Framework, args: &str) -> Line {
     match (sub.to_ascii_lowercase().as_str(), codes.trim()) {
         ("", _) | ("show", "") => run(PriorityCommand::Show),
         ("clear", "") => run(PriorityCommand::Clear),
+        ("review", "") => Line::Personal(PersonalLine::Supervision(SupervisionLine::Review)),
+        ("review-every", every) => match crate::reflections::review::parse_every(every) {
+            Ok(every) => run(PriorityCommand::ReviewEvery(every)),
+            Err(why) => Line::Problem(why),
+        },
         (verb @ ("add" | "remove"), codes) if !codes.is_empty() => {
             match crate::commands::personal::priority_codes(framework, codes) {
                 Ok(ids) if verb == "add" => run(PriorityCommand::Add(ids)),

@@ -7,7 +7,9 @@ use std::io::{self, BufRead, Write};
 
 use super::parse::SupervisionLine;
 use super::{Confirmed, Console, LOCAL_MEMBER};
-use crate::commands::personal::{self, CaseCommand, LogCommand, Personal};
+use crate::commands::personal::{self, CaseCommand, LogCommand, Personal, PriorityCommand};
+use crate::framework::CompetenceId;
+use crate::reflections::review;
 use crate::reflections::{form, nudge, tags_text};
 use crate::supervision::case::{self, CaseDraft, Field, Frame, QUESTION};
 use crate::supervision::log::{self, LogDraft};
@@ -38,6 +40,18 @@ impl<R: BufRead, W: Write> Console<'_, R, W> {
                     return self
                         .save_or_show_back(Personal::Cases(CaseCommand::Save(draft)), &typed)
                         .map(|()| true);
+                }
+                None => return Ok(true),
+            },
+            SupervisionLine::Review => match self.ask_review()? {
+                Some(answers) => {
+                    let typed = answers
+                        .iter()
+                        .map(|(id, a)| format!("{}\n{a}", id.short()))
+                        .collect::<Vec<_>>()
+                        .join("\n\n");
+                    let command = Personal::Priorities(PriorityCommand::Review(answers));
+                    return self.save_or_show_back(command, &typed).map(|()| true);
                 }
                 None => return Ok(true),
             },
@@ -295,6 +309,46 @@ impl<R: BufRead, W: Write> Console<'_, R, W> {
         Ok(Some(CaseDraft { frame, fields }))
     }
 
+    /// A review of the member's priorities: the question for each, in
+    /// their order, each answer read by the confidentiality check; none
+    /// when there are no priorities or the input ended before any answer.
+    fn ask_review(&mut self) -> io::Result<Option<Vec<(CompetenceId, String)>>> {
+        let priorities = match self.store().map(|s| s.priorities(LOCAL_MEMBER)) {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                self.say(&format!("error: {e}\n"))?;
+                return Ok(None);
+            }
+            Err(problem) => {
+                self.say(&format!("{problem}\n"))?;
+                return Ok(None);
+            }
+        };
+        if priorities.is_empty() {
+            self.say("You have no priorities to review: `/priorities add C3.5` marks them.")?;
+            return Ok(None);
+        }
+        let asked = review::reviewed(&priorities);
+        let later = priorities.len() - asked.len();
+        self.say(&format!(
+            "A review of your development priorities, kept as a private reflection tagged with them. End each answer with a line holding only a full stop (.); a full stop alone passes one by.{}",
+            if later > 0 { format!(" The first {} are asked; the rest come next time.", asked.len()) } else { String::new() }
+        ))?;
+        let mut answers = Vec::new();
+        for id in asked {
+            self.say(&format!("\n{}", review::prompt(self.framework, *id)))?;
+            let what = format!("your answer about {}", id.short());
+            let Some(written) = self.ask_private_text(&what, review_answer, None)? else {
+                break;
+            };
+            answers.push((*id, written.text));
+            if written.ended {
+                break;
+            }
+        }
+        Ok(Some(answers))
+    }
+
     /// Says a presentation is not saved, and shows back what was written.
     fn case_not_kept(&mut self, fields: &[Field]) -> io::Result<Option<CaseDraft>> {
         self.say("The presentation has no question for the group yet, so nothing is saved.")?;
@@ -304,6 +358,11 @@ impl<R: BufRead, W: Write> Console<'_, R, W> {
         }
         Ok(None)
     }
+}
+
+/// A review's answer as typed, its ends trimmed.
+fn review_answer(typed: &str) -> Result<String, String> {
+    Ok(typed.trim().to_string())
 }
 
 /// A presentation's fields as text to show back, each under its name.

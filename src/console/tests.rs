@@ -993,3 +993,81 @@ fn priorities_come_first_on_the_map_and_in_the_week_and_forget_me_erases_them() 
     assert_eq!(store.priorities(LOCAL_MEMBER).unwrap(), Vec::new());
     assert!(!store.holds_anything_of(LOCAL_MEMBER).unwrap());
 }
+
+/// The review of priorities: off until asked for; due its weeks later,
+/// said at the start; each priority asked in turn; kept as a reflection
+/// tagged with them; the next one its weeks after.
+#[test]
+fn a_review_of_priorities_is_asked_in_turn_and_kept_as_a_reflection() {
+    use crate::clock::ManualClock;
+    use chrono::TimeZone;
+    let dir = temp("review");
+    let f = Library::builtin().unwrap();
+    let at = |month: u32, day: u32| {
+        chrono::Utc
+            .with_ymd_and_hms(2026, month, day, 12, 0, 0)
+            .unwrap()
+    };
+    let run = |when: chrono::DateTime<chrono::Utc>, input: &str| {
+        let mut out = Vec::new();
+        let mut console = Console::new(&f, &dir, input.as_bytes(), &mut out, false).unwrap();
+        console.clock = Box::new(ManualClock::new(when));
+        console.run().unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let out = run(
+        at(11, 2),
+        "/priorities review\n/priorities add C3.5 I2.1\n/priorities\n/priorities review-every 30\n/priorities review-every 4\n",
+    );
+    assert!(out.contains("You have no priorities to review"), "{out}");
+    assert!(
+        out.contains("/priorities review-every 4 asks every four weeks"),
+        "{out}"
+    );
+    assert!(out.contains("every 1 to 26 weeks, or off"), "{out}");
+    assert!(
+        out.contains("Every 4 weeks you will be asked how each of your priorities has moved"),
+        "{out}"
+    );
+    assert!(
+        out.contains("The first comes on 30 November 2026."),
+        "{out}"
+    );
+    // Not yet due: nothing said at the start.
+    assert!(!run(at(11, 29), "").contains("is due"));
+    let out = run(
+        at(11, 30),
+        "/priorities review\nLess rescuing, more asking.\n.\nI named the three-way contract aloud.\n.\n/priorities\n",
+    );
+    assert!(
+        out.starts_with("A review of your development priorities is due"),
+        "{out}"
+    );
+    assert!(
+        out.contains("C3.5 "),
+        "the question names the competence: {out}"
+    );
+    assert!(
+        out.contains("Saved as reflection #1, tagged C3.5, I2.1"),
+        "{out}"
+    );
+    assert!(out.contains("next on 28 December 2026"), "{out}");
+    let out = run(at(11, 30), "/reflections view 1\n");
+    assert!(
+        out.contains("How my development priorities have moved"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Less rescuing, more asking.")
+            && out.contains("I named the three-way contract aloud."),
+        "{out}"
+    );
+    // Off.
+    let out = run(at(12, 28), "/priorities review-every off\n");
+    assert!(
+        out.starts_with("A review of your development priorities is due"),
+        "{out}"
+    );
+    assert!(out.contains("Reviews of your priorities are off."), "{out}");
+    assert!(!run(at(12, 29), "").contains("is due"));
+}

@@ -422,7 +422,9 @@ pub async fn map(ctx: Context<'_>) -> Result<(), BotError> {
         "priorities_show",
         "priorities_add",
         "priorities_remove",
-        "priorities_clear"
+        "priorities_clear",
+        "priorities_review",
+        "priorities_review_every"
     ),
     subcommand_required
 )]
@@ -466,6 +468,32 @@ pub async fn priorities_remove(
 #[poise::command(slash_command, rename = "clear")]
 pub async fn priorities_clear(ctx: Context<'_>) -> Result<(), BotError> {
     personal_reply(ctx, Personal::Priorities(PriorityCommand::Clear)).await
+}
+
+/// Review how each priority has moved; kept as a private reflection
+#[poise::command(slash_command, rename = "review")]
+pub async fn priorities_review(ctx: Context<'_>) -> Result<(), BotError> {
+    match super::review::modal(ctx.data(), ctx.author().id.get())? {
+        Ok(modal) => respond_with_modal(ctx, modal).await,
+        Err(reply) => send(ctx, &reply).await,
+    }
+}
+
+/// Be asked every few weeks how your priorities have moved (or turn it off)
+#[poise::command(slash_command, rename = "review-every")]
+pub async fn priorities_review_every(
+    ctx: Context<'_>,
+    #[description = "Weeks between reviews, 1 to 26, or 0 to turn them off"]
+    #[min = 0]
+    #[max = 26]
+    weeks: u8,
+) -> Result<(), BotError> {
+    let every = (weeks > 0).then_some(weeks);
+    personal_reply(
+        ctx,
+        Personal::Priorities(PriorityCommand::ReviewEvery(every)),
+    )
+    .await
 }
 
 /// Per-member fair use of the commands that read all of a member's

@@ -6,7 +6,7 @@ use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Me
 
 use super::reply::{custom_id, no_mentions, to_edit, to_response};
 use super::{BotError, Data};
-use super::{personal, sharing};
+use super::{personal, review, sharing};
 use crate::commands::personal::Personal;
 use crate::commands::{Action, Reply, Visibility};
 use crate::inline::compact_reply;
@@ -20,6 +20,9 @@ pub async fn handle(
     match event {
         FullEvent::InteractionCreate { interaction } => match interaction {
             serenity::Interaction::Component(click) => component(ctx, click, data).await,
+            serenity::Interaction::Modal(submit) if submit.data.custom_id == review::MODAL_ID => {
+                review::submitted(ctx, submit, data).await
+            }
             serenity::Interaction::Modal(submit) => personal::submitted(ctx, submit, data).await,
             _ => Ok(()),
         },
@@ -123,6 +126,10 @@ async fn what_a_click_opens(
             Err(reply) => reply,
         },
         Some(Action::Reopen) => match personal::reopened_modal(data, member)? {
+            Ok(modal) => return Ok(Opened::Modal(modal)),
+            Err(reply) => reply,
+        },
+        Some(Action::ReviewPriorities) => match review::modal(data, member)? {
             Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,
         },

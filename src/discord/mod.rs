@@ -11,6 +11,7 @@ mod meetings;
 mod personal;
 pub mod reply;
 pub mod rest;
+mod review;
 mod schedule_commands;
 pub mod scheduler;
 mod sharing;

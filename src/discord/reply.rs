@@ -69,6 +69,7 @@ pub mod custom_id {
             ),
             Action::Withdraw(n) => format!("withdraw:{n}"),
             Action::Reopen => "reopen:held".to_string(),
+            Action::ReviewPriorities => "review:open".to_string(),
         }
     }
 
@@ -120,6 +121,7 @@ pub mod custom_id {
             }
             "withdraw" => number(rest).map(Action::Withdraw),
             "reopen" if rest == "held" => Some(Action::Reopen),
+            "review" if rest == "open" => Some(Action::ReviewPriorities),
             "tag" => {
                 let (n, id) = rest.split_once(':')?;
                 Some(Action::AddTag(number(n)?, id.parse().ok()?))
@@ -397,7 +399,7 @@ fn search_menu(reply: &Reply) -> CreateActionRow {
 }
 
 /// Up to five buttons, one per action.
-fn action_buttons(actions: &[Action]) -> CreateActionRow {
+pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
     CreateActionRow::Buttons(
         actions
             .iter()
@@ -435,6 +437,9 @@ fn action_buttons(actions: &[Action]) -> CreateActionRow {
                     }
                     Action::ReflectOn(_) => ("Reflect privately".to_string(), ButtonStyle::Primary),
                     Action::Reopen => ("Reopen what I typed".to_string(), ButtonStyle::Primary),
+                    Action::ReviewPriorities => {
+                        ("Review my priorities".to_string(), ButtonStyle::Primary)
+                    }
                     Action::ShareAsk(_) => (
                         "Share in this week's thread…".to_string(),
                         ButtonStyle::Secondary,

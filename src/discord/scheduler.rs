@@ -163,6 +163,11 @@ impl Scheduler {
                 next = next.min(now + Duration::minutes(RETRY));
             }
         }
+        match self.tick_reviews(now).await {
+            Ok(Some(at)) => next = next.min(at),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "reviews of priorities failed"),
+        }
         match self.tick_reminders(now).await {
             Ok(at) => next.min(at),
             Err(e) => {
@@ -199,6 +204,23 @@ impl Scheduler {
             match self.rest.direct_message(member, &message).await {
                 Ok(_) => self.emit(SchedulerEvent::Reminded { member }),
                 Err(e) => tracing::warn!(error = %e, "a reminder could not be delivered"),
+            }
+        }
+        Ok(next)
+    }
+
+    /// Asks each member whose review of priorities is due, once: the
+    /// review is marked asked before the message goes.
+    async fn tick_reviews(&self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let (due, next) = self.store.priority_reviews_due(now)?;
+        for member in due {
+            if let Some(r) = self.store.priority_review(member)? {
+                let asked = crate::reflections::review::Review { asked: now, ..r };
+                self.store.set_priority_review(member, Some(asked))?;
+            }
+            let message = super::review::invitation();
+            if let Err(e) = self.rest.direct_message(member, &message).await {
+                tracing::warn!(error = %e, "a review of priorities could not be asked for");
             }
         }
         Ok(next)

@@ -9,6 +9,7 @@ pub mod export;
 pub mod form;
 pub mod map;
 pub mod nudge;
+pub mod review;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

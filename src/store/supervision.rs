@@ -102,6 +102,10 @@ struct Header {
     /// now, in the member's order (kept in the log's header).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     priorities: Vec<crate::framework::CompetenceId>,
+    /// How often the member asked to review their priorities, and when the
+    /// last review was asked for or made (kept in the log's header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    review: Option<crate::reflections::review::Review>,
 }
 
 fn record_key(member: u64, id: u64) -> [u8; 16] {
@@ -464,6 +468,61 @@ impl Store {
         ids: &[crate::framework::CompetenceId],
     ) -> Result<(), StoreError> {
         self.change_log_header(member, |h| h.priorities = ids.to_vec())
+    }
+
+    /// How often `member` asked to review their priorities, if they did.
+    pub fn priority_review(
+        &self,
+        member: u64,
+    ) -> Result<Option<crate::reflections::review::Review>, StoreError> {
+        self.with(|live| match self.data_key(live, member, false)? {
+            Some(key) => Ok(self.header(live, Book::Log, member, &key)?.review),
+            None => Ok(None),
+        })
+    }
+
+    /// Sets (or, with `None`, turns off) `member`'s review of priorities.
+    pub fn set_priority_review(
+        &self,
+        member: u64,
+        review: Option<crate::reflections::review::Review>,
+    ) -> Result<(), StoreError> {
+        self.change_log_header(member, |h| h.review = review)
+    }
+
+    /// The members whose review of priorities is due at `now`, and when
+    /// the next one not yet due falls. Their headers are opened one by one;
+    /// one that does not open is passed by.
+    pub fn priority_reviews_due(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(Vec<u64>, Option<DateTime<Utc>>), StoreError> {
+        self.with(|live| {
+            let mut due = Vec::new();
+            let mut next: Option<DateTime<Utc>> = None;
+            for entry in live.t.supervision_log.iter() {
+                let (k, _) = entry?;
+                if id_of(&k) != HEADER || k.len() != 16 {
+                    continue;
+                }
+                let Some(member) = k.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+                    continue;
+                };
+                let member = u64::from_be_bytes(member);
+                let Ok(Some(key)) = self.data_key(live, member, false) else {
+                    continue;
+                };
+                let header = self.header(live, Book::Log, member, &key)?;
+                match header.review {
+                    Some(r) if r.is_due(!header.priorities.is_empty(), now) => due.push(member),
+                    Some(r) if r.next() > now => {
+                        next = Some(next.map_or(r.next(), |n| n.min(r.next())));
+                    }
+                    _ => {}
+                }
+            }
+            Ok((due, next))
+        })
     }
 
     fn change_log_header(

@@ -22,6 +22,7 @@ mod postgres;
 mod properties;
 mod reflections;
 mod replies;
+mod review;
 mod schedule;
 mod search_quality;
 mod sharing;

@@ -208,7 +208,7 @@ pub fn handle(member: &Member<'_>, command: Personal) -> Result<Reply, StoreErro
     }
 }
 
-fn save(member: &Member<'_>, draft: Draft) -> Result<Reply, StoreError> {
+pub(super) fn save(member: &Member<'_>, draft: Draft) -> Result<Reply, StoreError> {
     let concerns = nudge::concerns_in(&draft.title, &draft.text);
     let offered = suggested_tags(member.framework, &draft);
     // A text longer than one reflection holds is kept whole, in parts saved

@@ -11,6 +11,7 @@ use crate::commands::Reply;
 use crate::framework::CompetenceId;
 use crate::reflections::map::coverage;
 use crate::reflections::minutes_text;
+use crate::reflections::review::{self, Review};
 use crate::render::Card;
 use crate::store::StoreError;
 
@@ -28,6 +29,10 @@ pub enum PriorityCommand {
     Remove(Vec<CompetenceId>),
     /// Remove them all.
     Clear,
+    /// Ask for a review every so many weeks (`None`: no more reviews).
+    ReviewEvery(Option<u8>),
+    /// A review's answers, priority by priority: kept as a reflection.
+    Review(Vec<(CompetenceId, String)>),
 }
 
 /// Handles a priorities command.
@@ -90,6 +95,38 @@ pub(super) fn priorities(
                     .into(),
             ))
         }
+        PriorityCommand::ReviewEvery(every) => {
+            let review = every.map(|every_weeks| Review {
+                every_weeks,
+                asked: member.now,
+            });
+            member.store.set_priority_review(member.id, review)?;
+            let mut words = review::every_words(every, member.now);
+            if every.is_some() && now.is_empty() {
+                words.push_str(
+                    " You have no priorities yet: none comes until `/priorities add` marks some.",
+                );
+            }
+            Ok(private(words))
+        }
+        PriorityCommand::Review(answers) => match review::as_draft(member.framework, &answers) {
+            Err(words) => Ok(Reply::user_error(words)),
+            Ok(draft) => {
+                let reply = super::save(member, draft)?;
+                if !reply.is_error
+                    && let Some(r) = member.store.priority_review(member.id)?
+                {
+                    member.store.set_priority_review(
+                        member.id,
+                        Some(Review {
+                            asked: member.now,
+                            ..r
+                        }),
+                    )?;
+                }
+                Ok(reply)
+            }
+        },
     }
 }
 
@@ -159,6 +196,19 @@ fn show(member: &Member<'_>, ids: &[CompetenceId]) -> Result<Reply, StoreError> 
     let _ = write!(
         description,
         "Agreed with your supervisor; they come first on `/map` and in your personal `/week`. `/priorities add` or `remove` changes them."
+    );
+    let _ = write!(
+        description,
+        "{}",
+        match member.store.priority_review(member.id)? {
+            Some(r) => format!(
+                "\nA review every {} week{}, next on {}; `/priorities review` reviews them now.",
+                r.every_weeks,
+                if r.every_weeks == 1 { "" } else { "s" },
+                r.next().format("%-d %B %Y")
+            ),
+            None => "\n`/priorities review-every 4` asks every four weeks how each has moved (off until you turn it on).".to_string(),
+        }
     );
     Ok(Reply {
         visibility: crate::commands::Visibility::Private,
