@@ -59,7 +59,12 @@ pub fn answer(
     };
     let erases = matches!(
         command,
-        Personal::Edit(..) | Personal::AddTag(..) | Personal::Delete(_) | Personal::ForgetMe
+        Personal::Edit(..)
+            | Personal::AddTag(..)
+            | Personal::Delete(_)
+            | Personal::ForgetMe
+            | Personal::Log(crate::commands::personal::LogCommand::Delete(_))
+            | Personal::Cases(crate::commands::personal::CaseCommand::Delete(_))
     );
     let reply = personal::handle(&member, command)?;
     if erases {
@@ -222,10 +227,7 @@ pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Re
         }
     };
     let Some(held) = held else {
-        return Ok(Err(Reply::user_error(format!(
-            "Nothing you typed is held any more: a form is kept for {} hours after it could not be saved whole. `/reflect` starts a new one; `/reflections list` shows what was saved.",
-            form::HOLD_FORM_FOR.num_hours()
-        ))));
+        return Ok(Err(nothing_held()));
     };
     let (purpose, heading) = match &held.purpose {
         form::HeldFor::New(model) => (
@@ -233,6 +235,8 @@ pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Re
             format!("Reflection: {}", data.models.get_or_free(model).name),
         ),
         form::HeldFor::Edit(id) => (ModalPurpose::Edit(*id), format!("Edit reflection #{id}")),
+        // A supervision form is reopened by `supervision::reopened_modal`.
+        form::HeldFor::Log(_) | form::HeldFor::Case(_) => return Ok(Err(nothing_held())),
     };
     let typed = &held.typed;
     let field = |f: &Option<String>| f.clone().unwrap_or_default();
@@ -248,6 +252,13 @@ pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Re
         },
         "",
     )))
+}
+
+fn nothing_held() -> Reply {
+    Reply::user_error(format!(
+        "Nothing you typed is held any more: a form is kept for {} hours after it could not be saved whole. `/reflect` starts a new one; `/reflections list` shows what was saved.",
+        form::HOLD_FORM_FOR.num_hours()
+    ))
 }
 
 /// A submitted reflection modal: saved (or updated) for the member who
@@ -304,6 +315,7 @@ fn typed_fields(submit: &ModalInteraction) -> form::Typed {
         tags: field(custom_id::FIELD_TAGS),
         mode: field(custom_id::FIELD_MODE),
         minutes: field(custom_id::FIELD_MINUTES),
+        fields: Vec::new(),
     }
 }
 

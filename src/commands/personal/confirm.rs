@@ -50,8 +50,14 @@ pub fn confirm_delete(r: &Reflection) -> Confirmation {
 }
 
 /// Asks before deleting one of a member's other records: `what` names
-/// its kind ("supervision log entry"), `heading` how it is shown.
-pub fn confirm_delete_record(what: &str, id: u64, heading: &str) -> Confirmation {
+/// its kind ("supervision log entry"), `heading` how it is shown, `confirm`
+/// the button that deletes it.
+pub(super) fn confirm_delete_record(
+    what: &str,
+    id: u64,
+    heading: &str,
+    confirm: Action,
+) -> Confirmation {
     Confirmation {
         question: format!(
             "Delete {what} #{id}, “{}”? This cannot be undone.",
@@ -59,7 +65,7 @@ pub fn confirm_delete_record(what: &str, id: u64, heading: &str) -> Confirmation
         ),
         word: "yes",
         declined: format!("Kept: {what} #{id} was not deleted."),
-        confirm: None,
+        confirm: Some(confirm),
     }
 }
 
