@@ -617,12 +617,18 @@ fn refused_with_reopen(why: String) -> Reply {
 
 /// The confidentiality check's questions: nothing saved, everything held,
 /// to change (Reopen) or to keep as it is (Save as written).
+/// The check's words, one per field, go in an embed: eight of them are
+/// more than a message's text holds.
 fn refused_for_concerns(warnings: &[String]) -> Reply {
     let mut reply = Reply::user_error(format!(
-        "{}\n\nNothing is saved yet. {} Save as written keeps it as it is.",
-        warnings.join("\n\n"),
+        "Nothing is saved yet: the confidentiality check has a question. {} Save as written keeps it as it is.",
         personal::form_held_note()
     ));
+    reply.cards = vec![Card {
+        title: "The confidentiality check".into(),
+        description: warnings.join("\n\n"),
+        ..Card::default()
+    }];
     reply.actions = vec![Action::Reopen, Action::SaveAsWritten];
     reply
 }
