@@ -498,7 +498,7 @@ fn case_modal(frame: Frame, step: usize, fields: &[Field], again: bool) -> Creat
     let heading = if all.len() > 1 {
         format!("{} ({} of {})", frame.as_str(), step + 1, all.len())
     } else {
-        frame.label().to_string()
+        frame.as_str().to_string()
     };
     CreateModal::new(
         modal_id(&Purpose::Case { frame, step, again }),
@@ -947,7 +947,11 @@ mod tests {
                     assert!(eye.name.chars().count() <= 45, "{}", eye.name);
                 }
                 let modal = serde_json::to_value(case_modal(frame, step, &[], false)).unwrap();
-                assert!(modal["title"].as_str().unwrap().chars().count() <= 45);
+                let title = modal["title"].as_str().unwrap();
+                assert!(
+                    title.chars().count() <= 45 && !title.ends_with('…'),
+                    "{title}"
+                );
             }
         }
         assert_eq!(steps(Frame::SevenEyed).len(), 2);
