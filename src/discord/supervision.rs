@@ -593,19 +593,28 @@ fn let_go(data: &Data, member: u64, purpose: &HeldFor) {
     data.scheduler.changed();
 }
 
-/// Holds `typed` for `member`; the reply says so. Its time, and any form
-/// it replaced, are the upkeep's to erase.
-fn hold(data: &Data, member: u64, purpose: HeldFor, typed: Typed) -> Result<(), BotError> {
-    data.store.hold_form(
-        member,
-        &Held {
-            purpose,
-            typed: typed.clone(),
-        },
-        data.clock.now(),
-    )?;
+/// Holds `typed` for `member`. Its time, and any form it replaced, are
+/// the upkeep's to erase. A member has one held form: the reply says when
+/// this one replaces a form held for something else.
+fn hold(
+    data: &Data,
+    member: u64,
+    purpose: HeldFor,
+    typed: Typed,
+    mut reply: Reply,
+) -> Result<Reply, BotError> {
+    let now = data.clock.now();
+    let replaces = matches!(data.store.held_form(member, now), Ok(Some(h)) if h.purpose != purpose);
+    data.store
+        .hold_form(member, &Held { purpose, typed }, now)?;
     data.scheduler.changed();
-    Ok(())
+    if replaces {
+        let text = reply.text.take().unwrap_or_default();
+        reply.text = Some(format!(
+            "{text} It replaces the form held for you before, which can no longer be reopened."
+        ));
+    }
+    Ok(reply)
 }
 
 /// A refusal whose words are held: `why`, then how to get them back.
@@ -718,21 +727,25 @@ fn log_submitted(
     let purpose = HeldFor::Log(choices.clone());
     let tags = form::tags(&data.framework, typed.tags.as_deref().unwrap_or(""));
     if let Some(note) = tags.note() {
-        hold(data, member, purpose, typed)?;
-        return Ok(refused_with_reopen(format!("Nothing is saved yet. {note}")));
+        let refused = refused_with_reopen(format!("Nothing is saved yet. {note}"));
+        return hold(data, member, purpose, typed, refused);
     }
     let text = typed.text.clone().unwrap_or_default();
     let took_away = match log::took_away(&text) {
         Ok(t) => t,
         Err(why) => {
-            hold(data, member, purpose, typed)?;
-            return Ok(refused_with_reopen(why));
+            return hold(data, member, purpose, typed, refused_with_reopen(why));
         }
     };
     if let Some(warning) = nudge::field_warning("what you took away", &nudge::concerns(&took_away))
     {
-        hold(data, member, purpose, typed)?;
-        return Ok(refused_for_concerns(&[warning]));
+        return hold(
+            data,
+            member,
+            purpose,
+            typed,
+            refused_for_concerns(&[warning]),
+        );
     }
     let draft = choices.draft(took_away, tags.kept);
     let reply = answer(data, member, guild, Personal::Log(LogCommand::Add(draft)))?;
@@ -788,12 +801,6 @@ fn case_submitted(
         } else {
             Vec::new()
         };
-        hold(
-            data,
-            member,
-            purpose,
-            fields_of(merged(frame, &earlier, &typed)),
-        )?;
         let mut reply = Reply::private_text(format!(
             "Step {} of {} is kept for you, sealed, for {} hours; nothing is saved yet. Continue opens the next: {}.",
             step + 1,
@@ -806,14 +813,15 @@ fn case_submitted(
                 .join(", ")
         ));
         reply.actions = vec![Action::ContinueCase];
-        return Ok(reply);
+        let fields = merged(frame, &earlier, &typed);
+        return hold(data, member, purpose, fields_of(fields), reply);
     }
     if step > 0 && held.is_none() {
-        hold(data, member, purpose, fields_of(typed))?;
-        return Ok(refused_with_reopen(format!(
+        let refused = refused_with_reopen(format!(
             "The presentation's first step is no longer held (what is typed is kept for {} hours), so nothing is saved. What you typed in this step is kept.",
             HOLD_FORM_FOR.num_hours()
-        )));
+        ));
+        return hold(data, member, purpose, fields_of(typed), refused);
     }
     let fields = merged(frame, &held.unwrap_or_default(), &typed);
     let draft = match (CaseDraft {
@@ -824,14 +832,14 @@ fn case_submitted(
     {
         Ok(d) => d,
         Err(why) => {
-            hold(data, member, purpose, fields_of(fields))?;
-            return Ok(refused_with_reopen(format!("Nothing is saved yet. {why}")));
+            let refused = refused_with_reopen(format!("Nothing is saved yet. {why}"));
+            return hold(data, member, purpose, fields_of(fields), refused);
         }
     };
     let warnings = personal::case_warnings(&draft.fields);
     if !warnings.is_empty() {
-        hold(data, member, purpose, fields_of(fields))?;
-        return Ok(refused_for_concerns(&warnings));
+        let refused = refused_for_concerns(&warnings);
+        return hold(data, member, purpose, fields_of(fields), refused);
     }
     let reply = answer(
         data,

@@ -471,13 +471,29 @@ async fn forget_me_erases_a_held_step_and_the_log() {
         &[("took_away", "Kept."), ("competences", "")],
     )
     .await;
-    submit(
+    // A reflection's form with no text is held; the presentation's first
+    // step replaces it (a member has one held form), and says so.
+    let no_text = submit(
+        &fake,
+        ALICE,
+        "reflect:new:gibbs",
+        &[("title", "Before"), ("text", " ")],
+    )
+    .await;
+    assert_eq!(buttons(&no_text), ["reopen:held"], "{no_text}");
+    let step_one = submit(
         &fake,
         ALICE,
         "present:seven-eyed:0:new",
         &[("client", "A coachee in transition.")],
     )
     .await;
+    assert!(
+        content(&step_one).ends_with(
+            "It replaces the form held for you before, which can no longer be reopened."
+        ),
+        "{step_one}"
+    );
     // Step two left unopened (closed, timed out): step one is still held.
     let offer = fake
         .command(ALICE, "present", sub("seven-eyed", json!([])))
