@@ -120,6 +120,16 @@ async fn the_supervision_log_in_discord_every_command_two_members_apart() {
         content(&no_time).contains("Give the time in supervision"),
         "{no_time}"
     );
+    let bad_date = json!([
+        { "name": "time", "type": 3, "value": "60" },
+        { "name": "date", "type": 3, "value": "next tuesday" },
+    ]);
+    let bad_date = fake.command(ALICE, "log", sub("add", bad_date)).await;
+    assert!(is_ephemeral(&bad_date));
+    assert!(
+        content(&bad_date).starts_with("That is not a date: write it as 2026-03-10"),
+        "{bad_date}"
+    );
     let options = json!([
         { "name": "time", "type": 3, "value": "1h 30" },
         { "name": "kind", "type": 4, "value": 1 },
