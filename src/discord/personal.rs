@@ -378,10 +378,11 @@ fn save_submission(
                 purpose: held_for,
                 typed,
             };
-            data.store.hold_form(member, &held, data.clock.now())?;
-            // Its time, and any form it replaced, are the upkeep's to erase.
-            data.scheduler.changed();
-            let mut reply = Reply::user_error(format!("{why} {}", personal::form_held_note()));
+            let mut text = format!("{why} {}", personal::form_held_note());
+            if hold_form(data, member, &held)? {
+                text = format!("{text} {}", personal::held_replaced_note());
+            }
+            let mut reply = Reply::user_error(text);
             reply.actions = vec![crate::commands::Action::Reopen];
             return Ok(reply);
         }
@@ -399,6 +400,7 @@ fn save_submission(
         _ => None,
     });
     let now = data.clock.now();
+    let mut replaced = false;
     let held = match saved {
         // Saved, with fields refused: the form as typed is held, to reopen
         // as an edit of what was saved.
@@ -407,9 +409,10 @@ fn save_submission(
                 purpose: form::HeldFor::Edit(n),
                 typed,
             };
-            match data.store.hold_form(member, &held, now) {
-                Ok(()) => {
-                    data.scheduler.changed();
+            match hold_form(data, member, &held) {
+                Ok(other) => {
+                    // A reopened form replaces what was held for itself.
+                    replaced = other && !reopened;
                     true
                 }
                 Err(e) => {
@@ -428,7 +431,24 @@ fn save_submission(
         }
         data.scheduler.changed();
     }
-    Ok(personal::with_form_notes(reply, &filled.notes, held))
+    let mut reply = personal::with_form_notes(reply, &filled.notes, held);
+    if replaced {
+        let text = reply.text.take().unwrap_or_default();
+        reply.text = Some(format!("{text} {}", personal::held_replaced_note()));
+    }
+    Ok(reply)
+}
+
+/// Holds `held` for `member`; true when it replaced a form held for
+/// something else (a member has one held form). Its time, and any form it
+/// replaced, are the upkeep's to erase.
+pub fn hold_form(data: &Data, member: u64, held: &form::Held) -> Result<bool, BotError> {
+    let now = data.clock.now();
+    let replaces =
+        matches!(data.store.held_form(member, now), Ok(Some(h)) if h.purpose != held.purpose);
+    data.store.hold_form(member, held, now)?;
+    data.scheduler.changed();
+    Ok(replaces)
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serenity::{
 };
 
 use super::commands::{Month, respond_with_modal};
-use super::personal::{TIMES, answer};
+use super::personal::{TIMES, answer, hold_form};
 use super::reply::{send, to_response};
 use super::{BotError, Context, Data};
 use crate::commands::personal::{self, CaseCommand, LogCommand, Personal};
@@ -593,9 +593,8 @@ fn let_go(data: &Data, member: u64, purpose: &HeldFor) {
     data.scheduler.changed();
 }
 
-/// Holds `typed` for `member`. Its time, and any form it replaced, are
-/// the upkeep's to erase. A member has one held form: the reply says when
-/// this one replaces a form held for something else.
+/// Holds `typed` for `member`, answering with `reply`, which says when
+/// this replaced a form held for something else.
 fn hold(
     data: &Data,
     member: u64,
@@ -603,16 +602,9 @@ fn hold(
     typed: Typed,
     mut reply: Reply,
 ) -> Result<Reply, BotError> {
-    let now = data.clock.now();
-    let replaces = matches!(data.store.held_form(member, now), Ok(Some(h)) if h.purpose != purpose);
-    data.store
-        .hold_form(member, &Held { purpose, typed }, now)?;
-    data.scheduler.changed();
-    if replaces {
+    if hold_form(data, member, &Held { purpose, typed })? {
         let text = reply.text.take().unwrap_or_default();
-        reply.text = Some(format!(
-            "{text} It replaces the form held for you before, which can no longer be reopened."
-        ));
+        reply.text = Some(format!("{text} {}", personal::held_replaced_note()));
     }
     Ok(reply)
 }

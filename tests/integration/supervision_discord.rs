@@ -462,6 +462,22 @@ async fn a_seven_eyed_presentation_runs_over_two_forms_and_keeps_step_one_when_s
     let deleted = click(&fake, ALICE, "present-delete:2").await;
     assert_eq!(content(&deleted), "Case presentation #2 is deleted.");
 
+    // A reflection's form held over a presentation's first step says so.
+    submit(&fake, ALICE, "present:seven-eyed:0:new", &one_fields).await;
+    let no_text = submit(
+        &fake,
+        ALICE,
+        "reflect:new:gibbs",
+        &[("title", "Before"), ("text", " ")],
+    )
+    .await;
+    assert!(
+        content(&no_text).ends_with(
+            "It replaces the form held for you before, which can no longer be reopened."
+        ),
+        "{no_text}"
+    );
+
     bot.stop().await;
     every_reply_private_and_silent(&fake);
     fake.assert_bodies_valid();

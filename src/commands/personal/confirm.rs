@@ -93,6 +93,12 @@ pub fn form_held_note() -> String {
     )
 }
 
+/// What a reply adds when the form it holds replaced one held for
+/// something else: a member has one held form.
+pub fn held_replaced_note() -> &'static str {
+    "It replaces the form held for you before, which can no longer be reopened."
+}
+
 /// A reply to a submitted form with what was not kept of it: each refused
 /// field named with its reason, and first the button that reopens the form:
 /// as typed when `held` (the store holds it), else with what was saved (the

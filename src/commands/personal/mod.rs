@@ -19,7 +19,10 @@ mod supervision;
 #[cfg(test)]
 mod tests;
 
-pub use confirm::{Confirmation, confirm_delete, confirm_forget, form_held_note, with_form_notes};
+pub use confirm::{
+    Confirmation, confirm_delete, confirm_forget, form_held_note, held_replaced_note,
+    with_form_notes,
+};
 pub use fair_use::{FairUse, Heavy, cooldown_text};
 pub use priorities::{MAX_PRIORITIES, PriorityCommand, priority_codes};
 pub use read::{reflection_card, shared_card};
