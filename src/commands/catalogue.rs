@@ -117,21 +117,25 @@ pub const CATALOGUE: &[CommandInfo] = &[
     CommandInfo {
         name: "log",
         aliases: &[],
-        on: &[Console],
+        on: &[Discord, Console],
         shell: None,
         summary: "Your private supervision log and the year's supervision record, against your own monthly minimum",
-        usage: "/log add, list, view <number>, delete <number>, year [YYYY] [from <month>], export [YYYY] [from <month>] [folder] or minimum <hours per month>",
-        console_usage: None,
+        usage: "/log add (time, kind and functions as options; a form for what you took away), list, view, delete, year (with its Markdown and CSV files) or minimum <hours per month>",
+        console_usage: Some(
+            "/log add, list, view <number>, delete <number>, year [YYYY] [from <month>], export [YYYY] [from <month>] [folder] or minimum <hours per month>",
+        ),
         next: &["present", "reflect"],
     },
     CommandInfo {
         name: "present",
         aliases: &[],
-        on: &[Console],
+        on: &[Discord, Console],
         shell: None,
         summary: "Prepare a private case presentation by the seven-eyed model of supervision, or the question alone",
-        usage: "/present (the seven-eyed model), /present short (the question alone), list, view <number>, delete <number>",
-        console_usage: None,
+        usage: "/present seven-eyed (two forms, a Continue button between them), short (the question alone), list, view or delete",
+        console_usage: Some(
+            "/present (the seven-eyed model), /present short (the question alone), list, view <number>, delete <number>",
+        ),
         next: &["log"],
     },
     CommandInfo {
@@ -313,11 +317,16 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         Action::ConfirmDelete(n) => ("reflections", format!("delete {n}")),
         Action::ReflectOn(id) => ("reflect", id.short()),
         Action::ReviewPriorities => ("priorities", "review".to_string()),
+        Action::DeleteLogEntry(n) => ("log", format!("delete {n}")),
+        Action::DeletePresentation(n) => ("present", format!("delete {n}")),
+        Action::PresentAfresh(frame) => ("present", frame.as_str().to_string()),
         Action::ConfirmForget
         | Action::ShareAsk(_)
         | Action::Share { .. }
         | Action::Withdraw(_)
         | Action::Reopen
+        | Action::ContinueCase
+        | Action::SaveAsWritten
         | Action::DeleteAnyway(_) => return None,
     };
     let command = CATALOGUE.iter().find(|c| c.name == name)?;

@@ -125,6 +125,18 @@ pub enum Action {
     DeleteAnyway(u64),
     /// Confirm forgetting everything of mine.
     ConfirmForget,
+    /// Confirm deleting one of my supervision log entries.
+    DeleteLogEntry(u64),
+    /// Confirm deleting one of my case presentations.
+    DeletePresentation(u64),
+    /// Open the next step of the case presentation held for me.
+    ContinueCase,
+    /// Save the supervision form held for me as I wrote it, past the
+    /// confidentiality check's question.
+    SaveAsWritten,
+    /// Start a case presentation in this frame afresh (what is held for me
+    /// stays until a new form replaces it).
+    PresentAfresh(crate::supervision::case::Frame),
     /// Write a private reflection on a competence.
     ReflectOn(CompetenceId),
     /// Preview sharing one of my reflections into this week's thread.

@@ -324,7 +324,11 @@ pub(super) fn log_command(args: &str) -> Line {
             let folder: Vec<&str> = words.collect();
             if sub == "year" {
                 return if folder.is_empty() {
-                    run(LogCommand::Year { year, starts })
+                    run(LogCommand::Year {
+                        year,
+                        starts,
+                        files: false,
+                    })
                 } else {
                     Line::Problem(format!(
                         "{LOG_USAGE} A year is written in digits, e.g. /log year 2026."

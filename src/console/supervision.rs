@@ -57,11 +57,7 @@ impl<R: BufRead, W: Write> Console<'_, R, W> {
             },
             SupervisionLine::LogDelete(id) => {
                 let asked = match self.store().map(|s| s.log_entry(LOCAL_MEMBER, id)) {
-                    Ok(Ok(Some(e))) => personal::confirm_delete_record(
-                        "supervision log entry",
-                        id,
-                        &format!("{}, {}", e.date.format("%-d %B %Y"), e.kind.label()),
-                    ),
+                    Ok(Ok(Some(e))) => personal::confirm_delete_log(&e),
                     Ok(Ok(None)) => return self.show(&personal::log_not_found(id)).map(|()| true),
                     Ok(Err(e)) => return self.say(&format!("error: {e}\n")).map(|()| true),
                     Err(problem) => return self.say(&format!("{problem}\n")).map(|()| true),
@@ -71,9 +67,7 @@ impl<R: BufRead, W: Write> Console<'_, R, W> {
             }
             SupervisionLine::PresentDelete(id) => {
                 let asked = match self.store().map(|s| s.presentation(LOCAL_MEMBER, id)) {
-                    Ok(Ok(Some(p))) => {
-                        personal::confirm_delete_record("case presentation", id, &p.heading())
-                    }
+                    Ok(Ok(Some(p))) => personal::confirm_delete_presentation(&p),
                     Ok(Ok(None)) => return self.show(&personal::case_not_found(id)).map(|()| true),
                     Ok(Err(e)) => return self.say(&format!("error: {e}\n")).map(|()| true),
                     Err(problem) => return self.say(&format!("{problem}\n")).map(|()| true),

@@ -235,7 +235,7 @@ async fn autocomplete_model(
 }
 
 /// Opens a modal as the answer to a slash command.
-async fn respond_with_modal(
+pub(super) async fn respond_with_modal(
     ctx: Context<'_>,
     modal: serenity::CreateModal,
 ) -> Result<(), BotError> {

@@ -6,7 +6,7 @@ use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Me
 
 use super::reply::{custom_id, no_mentions, to_edit, to_response};
 use super::{BotError, Data};
-use super::{personal, review, sharing};
+use super::{personal, review, sharing, supervision};
 use crate::commands::personal::Personal;
 use crate::commands::{Action, Reply, Visibility};
 use crate::inline::compact_reply;
@@ -22,6 +22,11 @@ pub async fn handle(
             serenity::Interaction::Component(click) => component(ctx, click, data).await,
             serenity::Interaction::Modal(submit) if submit.data.custom_id == review::MODAL_ID => {
                 review::submitted(ctx, submit, data).await
+            }
+            serenity::Interaction::Modal(submit)
+                if supervision::is_ours(&submit.data.custom_id) =>
+            {
+                supervision::submitted(ctx, submit, data).await
             }
             serenity::Interaction::Modal(submit) => personal::submitted(ctx, submit, data).await,
             _ => Ok(()),
@@ -125,10 +130,15 @@ async fn what_a_click_opens(
             Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,
         },
-        Some(Action::Reopen) => match personal::reopened_modal(data, member)? {
-            Ok(modal) => return Ok(Opened::Modal(modal)),
-            Err(reply) => reply,
-        },
+        Some(Action::Reopen) => {
+            if let Some(modal) = supervision::reopened_modal(data, member) {
+                return Ok(Opened::Modal(modal));
+            }
+            match personal::reopened_modal(data, member)? {
+                Ok(modal) => return Ok(Opened::Modal(modal)),
+                Err(reply) => reply,
+            }
+        }
         Some(Action::ReviewPriorities) => match review::modal(data, member)? {
             Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,
@@ -159,6 +169,26 @@ async fn what_a_click_opens(
         Some(Action::ConfirmDelete(n)) => sharing::delete(data, member, guild, n, false).await?,
         Some(Action::DeleteAnyway(n)) => sharing::delete(data, member, guild, n, true).await?,
         Some(Action::ConfirmForget) => sharing::forget(data, member, guild).await?,
+        Some(Action::DeleteLogEntry(n)) => personal::answer(
+            data,
+            member,
+            guild,
+            Personal::Log(crate::commands::personal::LogCommand::Delete(n)),
+        )?,
+        Some(Action::DeletePresentation(n)) => personal::answer(
+            data,
+            member,
+            guild,
+            Personal::Cases(crate::commands::personal::CaseCommand::Delete(n)),
+        )?,
+        Some(Action::ContinueCase) => match supervision::continue_modal(data, member)? {
+            Ok(modal) => return Ok(Opened::Modal(modal)),
+            Err(reply) => reply,
+        },
+        Some(Action::PresentAfresh(frame)) => {
+            return Ok(Opened::Modal(supervision::first_modal(frame)));
+        }
+        Some(Action::SaveAsWritten) => supervision::save_as_written(data, member, guild)?,
         Some(Action::ShareAsk(n)) => sharing::ask(data, member, guild, n)?,
         Some(Action::Share { id, anonymous, tag }) => {
             sharing::share(data, &click.user, guild, id, anonymous, tag).await?

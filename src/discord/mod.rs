@@ -15,6 +15,7 @@ mod review;
 mod schedule_commands;
 pub mod scheduler;
 mod sharing;
+mod supervision;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -314,6 +315,8 @@ fn all_commands() -> Vec<poise::Command<Data, BotError>> {
         commands::reflections(),
         commands::map(),
         commands::priorities(),
+        supervision::log(),
+        supervision::present(),
         schedule_commands::schedule(),
         schedule_commands::week(),
         schedule_commands::remind(),

@@ -59,7 +59,12 @@ pub fn answer(
     };
     let erases = matches!(
         command,
-        Personal::Edit(..) | Personal::AddTag(..) | Personal::Delete(_) | Personal::ForgetMe
+        Personal::Edit(..)
+            | Personal::AddTag(..)
+            | Personal::Delete(_)
+            | Personal::ForgetMe
+            | Personal::Log(crate::commands::personal::LogCommand::Delete(_))
+            | Personal::Cases(crate::commands::personal::CaseCommand::Delete(_))
     );
     let reply = personal::handle(&member, command)?;
     if erases {
@@ -222,10 +227,7 @@ pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Re
         }
     };
     let Some(held) = held else {
-        return Ok(Err(Reply::user_error(format!(
-            "Nothing you typed is held any more: a form is kept for {} hours after it could not be saved whole. `/reflect` starts a new one; `/reflections list` shows what was saved.",
-            form::HOLD_FORM_FOR.num_hours()
-        ))));
+        return Ok(Err(nothing_held()));
     };
     let (purpose, heading) = match &held.purpose {
         form::HeldFor::New(model) => (
@@ -233,6 +235,8 @@ pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Re
             format!("Reflection: {}", data.models.get_or_free(model).name),
         ),
         form::HeldFor::Edit(id) => (ModalPurpose::Edit(*id), format!("Edit reflection #{id}")),
+        // A supervision form is reopened by `supervision::reopened_modal`.
+        form::HeldFor::Log(_) | form::HeldFor::Case(_) => return Ok(Err(nothing_held())),
     };
     let typed = &held.typed;
     let field = |f: &Option<String>| f.clone().unwrap_or_default();
@@ -248,6 +252,13 @@ pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Re
         },
         "",
     )))
+}
+
+fn nothing_held() -> Reply {
+    Reply::user_error(format!(
+        "Nothing you typed is held any more: a form is kept for {} hours after it could not be saved whole. `/reflect` starts a new one; `/reflections list` shows what was saved.",
+        form::HOLD_FORM_FOR.num_hours()
+    ))
 }
 
 /// A submitted reflection modal: saved (or updated) for the member who
@@ -304,6 +315,7 @@ fn typed_fields(submit: &ModalInteraction) -> form::Typed {
         tags: field(custom_id::FIELD_TAGS),
         mode: field(custom_id::FIELD_MODE),
         minutes: field(custom_id::FIELD_MINUTES),
+        fields: Vec::new(),
     }
 }
 
@@ -366,10 +378,11 @@ fn save_submission(
                 purpose: held_for,
                 typed,
             };
-            data.store.hold_form(member, &held, data.clock.now())?;
-            // Its time, and any form it replaced, are the upkeep's to erase.
-            data.scheduler.changed();
-            let mut reply = Reply::user_error(format!("{why} {}", personal::form_held_note()));
+            let mut text = format!("{why} {}", personal::form_held_note());
+            if hold_form(data, member, &held)? {
+                text = format!("{text} {}", personal::held_replaced_note());
+            }
+            let mut reply = Reply::user_error(text);
             reply.actions = vec![crate::commands::Action::Reopen];
             return Ok(reply);
         }
@@ -387,6 +400,7 @@ fn save_submission(
         _ => None,
     });
     let now = data.clock.now();
+    let mut replaced = false;
     let held = match saved {
         // Saved, with fields refused: the form as typed is held, to reopen
         // as an edit of what was saved.
@@ -395,9 +409,10 @@ fn save_submission(
                 purpose: form::HeldFor::Edit(n),
                 typed,
             };
-            match data.store.hold_form(member, &held, now) {
-                Ok(()) => {
-                    data.scheduler.changed();
+            match hold_form(data, member, &held) {
+                Ok(other) => {
+                    // A reopened form replaces what was held for itself.
+                    replaced = other && !reopened;
                     true
                 }
                 Err(e) => {
@@ -416,7 +431,24 @@ fn save_submission(
         }
         data.scheduler.changed();
     }
-    Ok(personal::with_form_notes(reply, &filled.notes, held))
+    let mut reply = personal::with_form_notes(reply, &filled.notes, held);
+    if replaced {
+        let text = reply.text.take().unwrap_or_default();
+        reply.text = Some(format!("{text} {}", personal::held_replaced_note()));
+    }
+    Ok(reply)
+}
+
+/// Holds `held` for `member`; true when it replaced a form held for
+/// something else (a member has one held form). Its time, and any form it
+/// replaced, are the upkeep's to erase.
+pub fn hold_form(data: &Data, member: u64, held: &form::Held) -> Result<bool, BotError> {
+    let now = data.clock.now();
+    let replaces =
+        matches!(data.store.held_form(member, now), Ok(Some(h)) if h.purpose != held.purpose);
+    data.store.hold_form(member, held, now)?;
+    data.scheduler.changed();
+    Ok(replaces)
 }
 
 #[cfg(test)]

@@ -61,6 +61,11 @@ pub mod custom_id {
             Action::ConfirmDelete(n) => format!("delete:{n}"),
             Action::DeleteAnyway(n) => format!("delete-anyway:{n}"),
             Action::ConfirmForget => "forget:confirm".to_string(),
+            Action::DeleteLogEntry(n) => format!("log-delete:{n}"),
+            Action::DeletePresentation(n) => format!("present-delete:{n}"),
+            Action::ContinueCase => "present:continue".to_string(),
+            Action::SaveAsWritten => "held:save".to_string(),
+            Action::PresentAfresh(frame) => format!("present-afresh:{}", frame.as_str()),
             Action::ReflectOn(id) => format!("reflect-on:{id}"),
             Action::ShareAsk(n) => format!("share-ask:{n}"),
             Action::Share { id, anonymous, tag } => format!(
@@ -102,6 +107,13 @@ pub mod custom_id {
             "delete" => number(rest).map(Action::ConfirmDelete),
             "delete-anyway" => number(rest).map(Action::DeleteAnyway),
             "forget" if rest == "confirm" => Some(Action::ConfirmForget),
+            "log-delete" => number(rest).map(Action::DeleteLogEntry),
+            "present-delete" => number(rest).map(Action::DeletePresentation),
+            "present" if rest == "continue" => Some(Action::ContinueCase),
+            "held" if rest == "save" => Some(Action::SaveAsWritten),
+            "present-afresh" => {
+                crate::supervision::case::Frame::from_word(rest).map(Action::PresentAfresh)
+            }
             "reflect-on" => rest.parse().ok().map(Action::ReflectOn),
             "share-ask" => number(rest).map(Action::ShareAsk),
             "share" => {
@@ -435,6 +447,20 @@ pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
                     Action::ConfirmForget => {
                         ("Yes, forget everything".to_string(), ButtonStyle::Danger)
                     }
+                    Action::DeleteLogEntry(n) => {
+                        (format!("Yes, delete log entry #{n}"), ButtonStyle::Danger)
+                    }
+                    Action::DeletePresentation(n) => (
+                        format!("Yes, delete presentation #{n}"),
+                        ButtonStyle::Danger,
+                    ),
+                    Action::ContinueCase => ("Continue".to_string(), ButtonStyle::Primary),
+                    Action::SaveAsWritten => {
+                        ("Save as written".to_string(), ButtonStyle::Secondary)
+                    }
+                    Action::PresentAfresh(_) => {
+                        ("Start afresh".to_string(), ButtonStyle::Secondary)
+                    }
                     Action::ReflectOn(_) => ("Reflect privately".to_string(), ButtonStyle::Primary),
                     Action::Reopen => ("Reopen what I typed".to_string(), ButtonStyle::Primary),
                     Action::ReviewPriorities => {
@@ -485,6 +511,12 @@ mod tests {
             Action::AddTag(3, id),
             Action::ConfirmDelete(3),
             Action::ConfirmForget,
+            Action::DeleteLogEntry(2),
+            Action::DeletePresentation(2),
+            Action::ContinueCase,
+            Action::SaveAsWritten,
+            Action::PresentAfresh(crate::supervision::case::Frame::SevenEyed),
+            Action::PresentAfresh(crate::supervision::case::Frame::Short),
             Action::ReflectOn(id),
             Action::Reopen,
             Action::ShareAsk(4),
@@ -536,6 +568,11 @@ mod tests {
             "share:1:anon:0123456789abcdeg",
             "withdraw:0",
             "forget:now",
+            "log-delete:0",
+            "present-delete:x",
+            "present:again",
+            "held:keep",
+            "present-afresh:long",
             "reopen:other",
             "delete:18446744073709551616",
         ] {

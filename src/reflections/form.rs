@@ -89,18 +89,6 @@ pub fn tags(framework: &Framework, typed: &str) -> Tags {
     out
 }
 
-/// An ordinal for naming an entry by its place: "1st", "2nd", "3rd", "4th".
-pub(crate) fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
-}
-
 /// One entry of a tag list: the competence, or its name (as re-printed
 /// from the numbers read, never as typed) and why it was left out.
 fn one_tag(
@@ -108,7 +96,7 @@ fn one_tag(
     piece: &str,
     place: usize,
 ) -> Result<CompetenceId, (String, String)> {
-    let by_place = || format!("the {} entry", ordinal(place));
+    let by_place = || format!("the {} entry", super::ordinal(place));
     match framework.lookup(piece) {
         Ok(Found::Competences(hits)) => match hits.second {
             Some(second) => {
@@ -236,6 +224,10 @@ pub struct Typed {
     pub mode: Option<String>,
     /// The time spent.
     pub minutes: Option<String>,
+    /// A case presentation's fields, each under its eye's key (a
+    /// reflection's form has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<crate::supervision::case::Field>,
 }
 
 /// A form a member submitted that could not be kept whole (no text, or a
@@ -257,6 +249,13 @@ pub enum HeldFor {
     New(String),
     /// Reflection n (saved, or being edited), to correct what was refused.
     Edit(u64),
+    /// A supervision log entry with these choices (nothing was saved): its
+    /// free text is the typed text, its competences the typed tags.
+    Log(crate::supervision::log::LogChoices),
+    /// A case presentation in this frame (nothing was saved), its fields
+    /// so far: the first step of a form in more than one, or the whole of
+    /// one refused.
+    Case(crate::supervision::case::Frame),
 }
 
 /// How long a held form is kept for its member to reopen. Afterwards it is
@@ -473,6 +472,7 @@ mod tests {
             tags: Some("C2.8, 9.9".into()),
             mode: Some("nonsense".into()),
             minutes: Some("soon".into()),
+            ..Typed::default()
         };
         let filled = fill(&framework, &typed, Base::Existing(&existing)).unwrap();
         assert_eq!(filled.draft.title, "After");

@@ -541,6 +541,18 @@ pub fn suggested_tags(framework: &Framework, draft: &Draft) -> Vec<CompetenceId>
     out
 }
 
+/// An ordinal for naming an entry by its place: "1st", "2nd", "3rd", "4th".
+pub(crate) fn ordinal(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
     /// A text longer than one reflection holds becomes consecutive parts

@@ -115,6 +115,21 @@ impl Frame {
             Frame::Short => "Short frame: the question alone",
         }
     }
+
+    /// The word that names it in a command: `seven-eyed`, `short`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frame::SevenEyed => "seven-eyed",
+            Frame::Short => "short",
+        }
+    }
+
+    /// The frame [`Frame::as_str`] names.
+    pub fn from_word(word: &str) -> Option<Frame> {
+        [Frame::SevenEyed, Frame::Short]
+            .into_iter()
+            .find(|f| f.as_str() == word)
+    }
 }
 
 /// One answered field.

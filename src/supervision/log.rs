@@ -5,8 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::CompetenceId;
-use crate::reflections::form::ordinal;
-use crate::reflections::{MAX_MINUTES, parse_minutes};
+use crate::reflections::{MAX_MINUTES, ordinal, parse_minutes};
 
 /// Longest "what I took away", in characters.
 pub const MAX_TAKEAWAY_CHARS: usize = 10_000;
@@ -126,6 +125,38 @@ pub struct LogEntry {
     pub functions: Vec<Function>,
     /// When it was written (UTC).
     pub created: DateTime<Utc>,
+}
+
+/// An entry's closed choices, read before its free text (a front-end that
+/// asks them apart, as options, and the text in a form): kept with a form
+/// held for its member, so reopening it asks none of them again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogChoices {
+    /// The day of the meeting or session.
+    pub date: NaiveDate,
+    /// Whether the member was there.
+    pub attended: bool,
+    /// Time in supervision, in minutes (0 when not attended).
+    pub minutes: u32,
+    /// The kind of supervision.
+    pub kind: Kind,
+    /// Which functions it served.
+    pub functions: Vec<Function>,
+}
+
+impl LogChoices {
+    /// The draft these choices make with the free text and competences.
+    pub fn draft(&self, took_away: String, competences: Vec<CompetenceId>) -> LogDraft {
+        LogDraft {
+            date: self.date,
+            attended: self.attended,
+            minutes: if self.attended { self.minutes } else { 0 },
+            kind: self.kind,
+            took_away,
+            competences,
+            functions: self.functions.clone(),
+        }
+    }
 }
 
 impl LogDraft {

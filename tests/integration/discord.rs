@@ -85,6 +85,8 @@ async fn commands_are_registered_globally_with_valid_schemas() {
             "reflections",
             "map",
             "priorities",
+            "log",
+            "present",
             "schedule",
             "week",
             "remind",

@@ -67,6 +67,17 @@ async fn every_text_option_answers_hostile_input_safely() {
                 "reflections",
                 json!([{ "name": "list", "type": 1, "options": [{ "name": "competence", "type": 3, "value": text }] }]),
             ),
+            (
+                "log",
+                json!([{ "name": "add", "type": 1, "options": [
+                    { "name": "time", "type": 3, "value": text },
+                    { "name": "date", "type": 3, "value": text },
+                ] }]),
+            ),
+            (
+                "log",
+                json!([{ "name": "minimum", "type": 1, "options": [{ "name": "hours", "type": 3, "value": text }] }]),
+            ),
         ];
         for (name, options) in commands {
             let reply = fake.command(ALICE, name, options).await;
@@ -116,6 +127,30 @@ async fn every_text_option_answers_hostile_input_safely() {
             !pings(said),
             "the confirmation echoed a mention for {input:?}"
         );
+        // The supervision forms, every field given the input.
+        let log = [("took_away", input.as_str()), ("competences", &input)];
+        let eyes = [
+            "client",
+            "interventions",
+            "relationship",
+            "practitioner",
+            "parallel",
+        ];
+        let step: Vec<(&str, &str)> = eyes.iter().map(|k| (*k, input.as_str())).collect();
+        let question = [("question", input.as_str())];
+        for (id, fields) in [
+            ("log:new:2026-11-24:y:60:group:-", &log[..]),
+            ("present:seven-eyed:0:new", &step[..]),
+            ("present:short:0:new", &question[..]),
+        ] {
+            let answered = fake
+                .interact(fixtures::modal_submit(fake.next_id(), ALICE, id, fields))
+                .await;
+            assert!(callback_ok(&answered), "{id}: {answered}");
+            assert!(is_ephemeral(&answered), "{id}: {answered}");
+            let said = answered["data"]["content"].as_str().unwrap_or_default();
+            assert!(!pings(said), "{id} echoed a mention for {input:?}");
+        }
     }
     // A weekday that is not one of the seven choices (a forged option value).
     let schedule = schedule_set(CHANNEL_ID, 9, "09:00", "Europe/London");

@@ -29,4 +29,5 @@ mod sharing;
 mod storage;
 mod storage_holes;
 mod supervision;
+mod supervision_discord;
 mod support;

@@ -870,6 +870,7 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
             tags: Some("C3.5, C9.9".into()),
             mode: Some("supervision".into()),
             minutes: Some("a while".into()),
+            ..Typed::default()
         },
     };
     let sealed = |member: u64| -> Vec<u8> {

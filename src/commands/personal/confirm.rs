@@ -50,8 +50,14 @@ pub fn confirm_delete(r: &Reflection) -> Confirmation {
 }
 
 /// Asks before deleting one of a member's other records: `what` names
-/// its kind ("supervision log entry"), `heading` how it is shown.
-pub fn confirm_delete_record(what: &str, id: u64, heading: &str) -> Confirmation {
+/// its kind ("supervision log entry"), `heading` how it is shown, `confirm`
+/// the button that deletes it.
+pub(super) fn confirm_delete_record(
+    what: &str,
+    id: u64,
+    heading: &str,
+    confirm: Action,
+) -> Confirmation {
     Confirmation {
         question: format!(
             "Delete {what} #{id}, “{}”? This cannot be undone.",
@@ -59,7 +65,7 @@ pub fn confirm_delete_record(what: &str, id: u64, heading: &str) -> Confirmation
         ),
         word: "yes",
         declined: format!("Kept: {what} #{id} was not deleted."),
-        confirm: None,
+        confirm: Some(confirm),
     }
 }
 
@@ -85,6 +91,12 @@ pub fn form_held_note() -> String {
         "What you typed is kept for {} hours: Reopen brings the form back as you typed it.",
         crate::reflections::form::HOLD_FORM_FOR.num_hours()
     )
+}
+
+/// What a reply adds when the form it holds replaced one held for
+/// something else: a member has one held form.
+pub fn held_replaced_note() -> &'static str {
+    "It replaces the form held for you before, which can no longer be reopened."
 }
 
 /// A reply to a submitted form with what was not kept of it: each refused

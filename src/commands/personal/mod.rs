@@ -20,7 +20,7 @@ mod supervision;
 mod tests;
 
 pub use confirm::{
-    Confirmation, confirm_delete, confirm_delete_record, confirm_forget, form_held_note,
+    Confirmation, confirm_delete, confirm_forget, form_held_note, held_replaced_note,
     with_form_notes,
 };
 pub use fair_use::{FairUse, Heavy, cooldown_text};
@@ -30,7 +30,10 @@ pub use sharing::{
     Withdrawals, already_shared, not_deleted_while_shared, not_shared, share_preview,
     withdrawal_note, withdrawn,
 };
-pub use supervision::{CaseCommand, LogCommand, case_not_found, case_warnings, log_not_found};
+pub use supervision::{
+    CaseCommand, LogCommand, case_not_found, case_warnings, confirm_delete_log,
+    confirm_delete_presentation, log_not_found,
+};
 
 use std::fmt::Write as _;
 

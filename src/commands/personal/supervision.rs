@@ -5,8 +5,9 @@
 
 use std::fmt::Write as _;
 
+use super::confirm::{Confirmation, confirm_delete_record};
 use super::{Member, plural, private};
-use crate::commands::{Reply, Visibility};
+use crate::commands::{Action, Reply, Visibility};
 use crate::reflections::export::MembershipYear;
 use crate::reflections::nudge;
 use crate::reflections::{minutes_text, tags_text};
@@ -34,6 +35,9 @@ pub enum LogCommand {
         year: Option<i32>,
         /// The month membership years start in, 1–12.
         starts: u32,
+        /// With the record's files (Markdown and CSV) attached, for a
+        /// front-end that has no separate export of it.
+        files: bool,
     },
     /// Set (or unset) the member's own monthly minimum, in minutes.
     Minimum(Option<u32>),
@@ -50,6 +54,26 @@ pub enum CaseCommand {
     View(u64),
     /// Delete one (the front-end has asked for confirmation).
     Delete(u64),
+}
+
+/// Asks before deleting log entry `e`, named by its day and kind.
+pub fn confirm_delete_log(e: &LogEntry) -> Confirmation {
+    confirm_delete_record(
+        "supervision log entry",
+        e.id,
+        &format!("{}, {}", e.date.format("%-d %B %Y"), e.kind.label()),
+        Action::DeleteLogEntry(e.id),
+    )
+}
+
+/// Asks before deleting case presentation `p`, named by its question.
+pub fn confirm_delete_presentation(p: &CasePresentation) -> Confirmation {
+    confirm_delete_record(
+        "case presentation",
+        p.id,
+        &p.heading(),
+        Action::DeletePresentation(p.id),
+    )
 }
 
 /// The answer for a log entry the member does not have.
@@ -92,7 +116,11 @@ pub(super) fn log(member: &Member<'_>, command: LogCommand) -> Result<Reply, Sto
                 log_not_found(id)
             },
         ),
-        LogCommand::Year { year, starts } => log_year(member, year, starts),
+        LogCommand::Year {
+            year,
+            starts,
+            files,
+        } => log_year(member, year, starts, files),
         LogCommand::Minimum(minutes) => {
             member.store.set_log_minimum(member.id, minutes)?;
             Ok(private(match minutes {
@@ -222,7 +250,12 @@ fn log_view(member: &Member<'_>, e: &LogEntry) -> Reply {
     }
 }
 
-fn log_year(member: &Member<'_>, year: Option<i32>, starts: u32) -> Result<Reply, StoreError> {
+fn log_year(
+    member: &Member<'_>,
+    year: Option<i32>,
+    starts: u32,
+    files: bool,
+) -> Result<Reply, StoreError> {
     let today = member.times.today(member.now);
     let starts = starts.clamp(1, 12);
     let year = year.map_or_else(
@@ -233,20 +266,30 @@ fn log_year(member: &Member<'_>, year: Option<i32>, starts: u32) -> Result<Reply
     let minimum = member.store.log_minimum(member.id)?;
     let record = year_record(&all.items, year, minimum, today);
     let mut text = record.text();
-    let _ = write!(
-        text,
-        "\n\n`/log export {}{}` writes this record with every entry, as Markdown and CSV.",
-        year.year,
-        if starts == 1 {
-            String::new()
-        } else {
-            format!(" from {}", crate::reflections::export::month_name(starts))
-        }
-    );
+    if files {
+        text.push_str(
+            "\n\nThe files attached hold this record with every entry, as Markdown and CSV.",
+        );
+    } else {
+        let _ = write!(
+            text,
+            "\n\n`/log export {}{}` writes this record with every entry, as Markdown and CSV.",
+            year.year,
+            if starts == 1 {
+                String::new()
+            } else {
+                format!(" from {}", crate::reflections::export::month_name(starts))
+            }
+        );
+    }
     if let Some(note) = unreadable_records("supervision log entries", &all.unreadable) {
         let _ = write!(text, "\n\n{note}");
     }
-    Ok(private(text))
+    let mut reply = private(text);
+    if files {
+        reply.attachments = export_year(member, Some(year.year), starts)?.attachments;
+    }
+    Ok(reply)
 }
 
 /// Handles a case presentation command.
@@ -307,7 +350,7 @@ fn case_list(member: &Member<'_>) -> Result<Reply, StoreError> {
     let all = member.store.presentations_of(member.id)?;
     let note = unreadable_records("case presentations", &all.unreadable);
     if all.items.is_empty() {
-        let text = "You have no case presentations. `/present` prepares one by the seven-eyed model, `/present short` one with the question alone; only you will ever read them.".to_string();
+        let text = "You have no case presentations. `/present seven-eyed` prepares one by the seven-eyed model, `/present short` one with the question alone; only you will ever read them.".to_string();
         return Ok(private(
             note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
         ));

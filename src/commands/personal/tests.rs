@@ -307,6 +307,7 @@ fn log_and_presentation_changes_are_synced_before_they_are_confirmed_and_scoped_
         Personal::Log(LogCommand::Year {
             year: Some(2026),
             starts: 1,
+            files: false,
         }),
     )
     .unwrap()
