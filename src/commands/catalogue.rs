@@ -318,6 +318,7 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         | Action::Share { .. }
         | Action::Withdraw(_)
         | Action::Reopen
+        | Action::Bring(_)
         | Action::DeleteAnyway(_) => return None,
     };
     let command = CATALOGUE.iter().find(|c| c.name == name)?;
