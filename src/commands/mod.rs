@@ -159,6 +159,9 @@ pub enum Action {
     Reopen,
     /// Open the review of my development priorities.
     ReviewPriorities,
+    /// Bring one of my reflections to the next meeting's agenda (a form
+    /// asks the time and what the agenda shows).
+    Bring(u64),
 }
 
 /// A file attached to a reply (exports).

@@ -6,7 +6,7 @@ use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Me
 
 use super::reply::{custom_id, no_mentions, to_edit, to_response};
 use super::{BotError, Data};
-use super::{personal, review, sharing, supervision};
+use super::{meetings, personal, review, sharing, supervision};
 use crate::commands::personal::Personal;
 use crate::commands::{Action, Reply, Visibility};
 use crate::inline::compact_reply;
@@ -28,12 +28,17 @@ pub async fn handle(
             {
                 supervision::submitted(ctx, submit, data).await
             }
+            serenity::Interaction::Modal(submit)
+                if submit.data.custom_id.starts_with(meetings::BRING_FORM) =>
+            {
+                meetings::bring_submitted(ctx, submit, data).await
+            }
             serenity::Interaction::Modal(submit) => personal::submitted(ctx, submit, data).await,
             _ => Ok(()),
         },
         FullEvent::Message { new_message } => message(new_message, data).await,
         FullEvent::GuildScheduledEventDelete { event } => {
-            super::meetings::event_deleted(
+            meetings::event_deleted(
                 &data.store,
                 &data.rest,
                 &data.scheduler.meetings,
@@ -139,6 +144,10 @@ async fn what_a_click_opens(
                 Err(reply) => reply,
             }
         }
+        Some(Action::Bring(n)) => match meetings::bring_form(data, member, guild, n)? {
+            Ok(modal) => return Ok(Opened::Modal(modal)),
+            Err(reply) => reply,
+        },
         Some(Action::ReviewPriorities) => match review::modal(data, member)? {
             Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,

@@ -13,9 +13,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use poise::serenity_prelude as serenity;
 use serde_json::{Value, json};
 
-use super::reply::{no_mentions, send};
+use super::reply::{no_mentions, send, to_response};
 use super::rest::{Rest, RestError};
-use super::{BotError, Context};
+use super::{BotError, Context, Data};
 use crate::commands::Reply;
 use crate::meetings::group::{self, Due, EVENT_NAME, Meetings, Place, Plan};
 use crate::meetings::rota::{self, Names};
@@ -726,4 +726,156 @@ pub async fn remind_off(ctx: Context<'_>) -> Result<(), BotError> {
         Ok((next, words))
     })
     .await
+}
+
+/// The custom id of the form a reflection's Bring button opens, before
+/// the reflection's number.
+pub(super) const BRING_FORM: &str = "bring:";
+
+/// The form the Bring button on `member`'s reflection `n` opens: the time
+/// asked for and what the agenda shows. Or the reply that says why there
+/// is nothing to bring it to.
+pub(super) fn bring_form(
+    data: &Data,
+    member: u64,
+    guild: Option<u64>,
+    n: u64,
+) -> Result<Result<serenity::CreateModal, Reply>, BotError> {
+    let Some(guild) = guild else {
+        return Ok(Err(Reply::user_error(
+            "Items are brought to a server's meetings: use the button in the server. Nothing was brought.".into(),
+        )));
+    };
+    if !data.store.has_reflection(member, n)? {
+        return Ok(Err(Reply::user_error(format!(
+            "You have no reflection #{n}: `/reflections` lists yours. Nothing was brought."
+        ))));
+    }
+    if let Err(words) = group::agenda_open(&data.store.meetings(guild)?, data.clock.now()) {
+        return Ok(Err(Reply::user_error(format!(
+            "{words} Nothing was brought."
+        ))));
+    }
+    let minutes = serenity::CreateInputText::new(
+        serenity::InputTextStyle::Short,
+        "Minutes you ask for (5 to 120)",
+        "minutes",
+    )
+    .required(true)
+    .max_length(3)
+    .placeholder("20");
+    let label = serenity::CreateInputText::new(
+        serenity::InputTextStyle::Short,
+        "What the agenda shows (optional)",
+        "show_as",
+    )
+    .required(false)
+    .max_length(group::MAX_LABEL as u16)
+    .placeholder("Left empty: \"an item from a member\"");
+    Ok(Ok(serenity::CreateModal::new(
+        format!("{BRING_FORM}{n}"),
+        format!("Bring #{n} to the next meeting"),
+    )
+    .components(vec![
+        serenity::CreateActionRow::InputText(minutes),
+        serenity::CreateActionRow::InputText(label),
+    ])))
+}
+
+/// A submitted Bring form: the item on the agenda, or the reason it is not
+/// there with every word typed given back.
+pub(super) async fn bring_submitted(
+    ctx: &serenity::Context,
+    submit: &serenity::ModalInteraction,
+    data: &Data,
+) -> Result<(), BotError> {
+    let member = submit.user.id.get();
+    let n = submit
+        .data
+        .custom_id
+        .strip_prefix(BRING_FORM)
+        .and_then(|n| n.parse::<u64>().ok());
+    let field = |id: &str| {
+        submit
+            .data
+            .components
+            .iter()
+            .flat_map(|row| &row.components)
+            .find_map(|c| match c {
+                serenity::ActionRowComponent::InputText(t) if t.custom_id == id => {
+                    Some(t.value.clone().unwrap_or_default())
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let (minutes, label) = (field("minutes"), field("show_as"));
+    let reply = match (n, submit.guild_id) {
+        (Some(n), Some(guild)) => bring_from_form(data, guild.get(), member, n, &minutes, &label)
+            .await
+            .unwrap_or_else(Reply::user_error),
+        _ => Reply::user_error(
+            "That form is not one this bot can answer any more. Nothing was brought.".into(),
+        ),
+    };
+    submit
+        .create_response(
+            &ctx.http,
+            serenity::CreateInteractionResponse::Message(to_response(&reply)),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Brings reflection `n` as the form asked, or says why not, giving back
+/// what the agenda would have shown.
+async fn bring_from_form(
+    data: &Data,
+    guild: u64,
+    member: u64,
+    n: u64,
+    minutes: &str,
+    label: &str,
+) -> Result<Reply, String> {
+    let typed = if label.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" What you wrote for the agenda: {}", label.trim())
+    };
+    let minutes: u16 = minutes.trim().parse().map_err(|_| {
+        format!(
+            "The minutes must be a whole number from {} to {}; “{}” is not. Nothing was brought.{typed}",
+            group::ITEM_MINUTES.start(),
+            group::ITEM_MINUTES.end(),
+            minutes.trim()
+        )
+    })?;
+    let unsaved = |e: crate::store::StoreError| {
+        tracing::error!(error = %e, "an item could not be brought");
+        format!("The item could not be brought just now; try again in a moment.{typed}")
+    };
+    if !data.store.has_reflection(member, n).map_err(unsaved)? {
+        return Err(format!(
+            "You have no reflection #{n}: `/reflections` lists yours. Nothing was brought."
+        ));
+    }
+    let label = Some(label).filter(|l| !l.trim().is_empty());
+    let words = {
+        let _one_at_a_time = data.scheduler.meetings.lock().await;
+        let m = data.store.meetings(guild).map_err(unsaved)?;
+        let (next, words) = group::bring(&m, member, minutes, label, Some(n), data.clock.now())
+            .map_err(|w| {
+                if w.contains("You wrote:") {
+                    w
+                } else {
+                    format!("{w}{typed}")
+                }
+            })?;
+        if next != m {
+            data.store.set_meetings(guild, &next).map_err(unsaved)?;
+        }
+        words
+    };
+    data.scheduler.changed();
+    Ok(Reply::private_text(words))
 }

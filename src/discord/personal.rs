@@ -66,7 +66,19 @@ pub fn answer(
             | Personal::Log(crate::commands::personal::LogCommand::Delete(_))
             | Personal::Cases(crate::commands::personal::CaseCommand::Delete(_))
     );
-    let reply = personal::handle(&member, command)?;
+    let viewed = match command {
+        Personal::View(n) => Some(n),
+        _ => None,
+    };
+    let mut reply = personal::handle(&member, command)?;
+    // In a server whose next meeting's agenda is open, a member's own
+    // reflection can be brought to it from where they read it.
+    if let (Some(n), Some(guild)) = (viewed, guild)
+        && !reply.is_error
+        && crate::meetings::group::agenda_open(&data.store.meetings(guild)?, member.now).is_ok()
+    {
+        reply.actions.push(crate::commands::Action::Bring(n));
+    }
     if erases {
         // The scheduler's upkeep makes the erasure real within
         // `store::ERASE_WITHIN`: wake it to plan for that.

@@ -75,6 +75,7 @@ pub mod custom_id {
             Action::Withdraw(n) => format!("withdraw:{n}"),
             Action::Reopen => "reopen:held".to_string(),
             Action::ReviewPriorities => "review:open".to_string(),
+            Action::Bring(n) => format!("bring:{n}"),
         }
     }
 
@@ -132,6 +133,7 @@ pub mod custom_id {
                     .then_some(Action::Share { id, anonymous, tag })
             }
             "withdraw" => number(rest).map(Action::Withdraw),
+            "bring" => number(rest).map(Action::Bring),
             "reopen" if rest == "held" => Some(Action::Reopen),
             "review" if rest == "open" => Some(Action::ReviewPriorities),
             "tag" => {
@@ -480,6 +482,10 @@ pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
                         format!("Withdraw #{n} from the thread"),
                         ButtonStyle::Danger,
                     ),
+                    Action::Bring(n) => (
+                        format!("Bring #{n} to the next meeting…"),
+                        ButtonStyle::Secondary,
+                    ),
                 };
                 CreateButton::new(custom_id::action(action))
                     .label(label)
@@ -532,6 +538,8 @@ mod tests {
             },
             Action::Withdraw(4),
             Action::DeleteAnyway(4),
+            Action::Bring(4),
+            Action::ReviewPriorities,
             Action::Guide {
                 id: "role-of-supervision".to_string(),
                 part: 2,

@@ -455,6 +455,12 @@ fn open_meeting(m: &Meetings, now: DateTime<Utc>) -> Result<(&Plan, Occurrence),
     Ok((plan, o))
 }
 
+/// Whether the next meeting's agenda is open, so items can be brought; if
+/// not, the words that say why (no meetings, or when it opens).
+pub(crate) fn agenda_open(m: &Meetings, now: DateTime<Utc>) -> Result<(), String> {
+    open_meeting(m, now).map(|_| ())
+}
+
 /// `member` brings an item to the next meeting: the time they ask for,
 /// what the agenda shows (their words, read by the confidentiality check;
 /// else "an item from a member") and the reflection it comes from. A

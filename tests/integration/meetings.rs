@@ -566,3 +566,132 @@ async fn the_rota_and_the_events_survive_a_restart_a_lost_answer_and_the_clocks_
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// The ids of a modal's fields, in order.
+fn modal_fields(modal: &Value) -> Vec<String> {
+    modal["data"]["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reflection_is_brought_from_its_own_view_and_a_refused_form_gives_every_word_back() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", "A sponsor's report"),
+            ("text", "What the contract left unsaid."),
+            ("tags", "C1.6"),
+        ],
+    ))
+    .await;
+    let view = |who| fake.interact(fixtures::button(fake.next_id(), who, "view:1"));
+
+    // Before the agenda opens there is nothing to bring it to: no button,
+    // and an old button says when the agenda opens.
+    let closed = view(ALICE).await;
+    assert!(
+        buttons(&closed).iter().all(|b| !b.starts_with("bring:")),
+        "{closed}"
+    );
+    let early = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "bring:1"))
+        .await;
+    assert_ne!(early["type"], 9, "no form: {early}");
+    assert!(
+        content(&early).contains("opens Monday 14 December 2026"),
+        "{early}"
+    );
+    assert!(content(&early).ends_with("Nothing was brought."), "{early}");
+
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    let open = view(ALICE).await;
+    assert!(is_ephemeral(&open));
+    assert!(buttons(&open).contains(&"bring:1".to_string()), "{open}");
+    let form = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "bring:1"))
+        .await;
+    assert_eq!(form["type"], 9, "a form: {form}");
+    assert_eq!(form["data"]["custom_id"], "bring:1");
+    assert_eq!(modal_fields(&form), ["minutes", "show_as"]);
+    // Another member's click on the same button opens nothing of hers.
+    let bobs = fake
+        .interact(fixtures::button(fake.next_id(), BOB, "bring:1"))
+        .await;
+    assert_ne!(bobs["type"], 9, "{bobs}");
+    assert!(
+        content(&bobs).starts_with("You have no reflection #1"),
+        "{bobs}"
+    );
+
+    // Every way the form can be refused gives back what was typed, and
+    // brings nothing.
+    let agenda_line = "Endings, and a report to a sponsor";
+    for (minutes, label, says) in [
+        (
+            "twenty",
+            agenda_line,
+            "The minutes must be a whole number from 5 to 120",
+        ),
+        ("500", agenda_line, "An item can ask for 5 to 120 minutes."),
+        (
+            "20",
+            "Jane Smith's report to her manager at Acme",
+            "nothing was brought",
+        ),
+    ] {
+        let refused = fake
+            .interact(fixtures::modal_submit(
+                fake.next_id(),
+                ALICE,
+                "bring:1",
+                &[("minutes", minutes), ("show_as", label)],
+            ))
+            .await;
+        assert!(is_ephemeral(&refused), "{refused}");
+        let words = content(&refused);
+        assert!(words.contains(says), "{minutes}/{label}: {words}");
+        assert!(words.contains(label), "every word given back: {words}");
+        let shown = fake.command(BOB, "agenda", sub("show", json!([]))).await;
+        assert!(content(&shown).contains("nothing brought yet"), "{shown}");
+    }
+
+    let brought = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "bring:1",
+            &[("minutes", " 25 "), ("show_as", "")],
+        ))
+        .await;
+    assert!(is_ephemeral(&brought));
+    assert!(
+        content(&brought).contains(
+            "the agenda shows an item from a member, 25 minutes. It comes from your reflection #1"
+        ),
+        "{brought}"
+    );
+    let shown = content(&fake.command(BOB, "agenda", sub("show", json!([]))).await);
+    assert!(
+        shown.contains("1. an item from a member (25 minutes)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("sponsor"), "{shown}");
+    assert!(fake.requests().iter().all(|r| {
+        r.json()["allowed_mentions"].is_null() || r.json()["allowed_mentions"]["parse"] == json!([])
+    }));
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
