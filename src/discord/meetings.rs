@@ -17,6 +17,7 @@ use super::reply::{no_mentions, send, to_response};
 use super::rest::{Rest, RestError};
 use super::{BotError, Context, Data};
 use crate::commands::Reply;
+use crate::meetings::coverage::{self, Quarter};
 use crate::meetings::group::{self, Due, EVENT_NAME, Meetings, Place, Plan};
 use crate::meetings::rota::{self, Names};
 use crate::meetings::series::{self, Nth, Occurrence};
@@ -116,6 +117,11 @@ pub(super) async fn sync(
 ) -> Result<Synced, BotError> {
     let _one_at_a_time = lock.lock().await;
     let mut m = store.meetings(guild)?;
+    // Counted before the tidy lets go of the items of meetings that ended.
+    if let Some(tallied) = group::tally(&m, now, |member, q| store.tally_tag(guild, member, q)) {
+        store.set_meetings(guild, &tallied)?;
+        m = tallied;
+    }
     if let Some(tidied) = group::tidy(&m, now) {
         store.set_meetings(guild, &tidied)?;
         m = tidied;
@@ -343,11 +349,31 @@ impl From<Monthly> for Nth {
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
-    subcommands("set", "cancel", "move_meeting", "stop"),
+    subcommands("set", "cancel", "move_meeting", "stop", "convene_view"),
     subcommand_required
 )]
 pub async fn convene(_ctx: Context<'_>) -> Result<(), BotError> {
     Ok(())
+}
+
+/// The group's coverage of the framework this quarter, never per member
+#[poise::command(slash_command, guild_only, rename = "view")]
+pub async fn convene_view(ctx: Context<'_>) -> Result<(), BotError> {
+    let guild = guild_of(ctx)?;
+    let data = ctx.data();
+    // Every member's reflections are read to count them: acknowledged first.
+    ctx.defer_ephemeral().await?;
+    let m = data.store.meetings(guild)?;
+    let zone = m
+        .plan
+        .as_ref()
+        .map_or(crate::schedule::DEFAULT_TZ, |p| p.series.zone());
+    let quarter = Quarter::at(data.clock.now(), zone);
+    let (from, to) = quarter.bounds(zone);
+    let areas = data.store.areas_reflected_on(guild, from, to)?;
+    let tally = m.tallies.iter().find(|t| t.quarter == Some(quarter));
+    let words = coverage::view(&data.framework, quarter, tally, &areas);
+    send(ctx, &Reply::private_text(crate::render::fit(&words, 2000))).await
 }
 
 /// Changes the server's meetings with `change`, does what is due, and

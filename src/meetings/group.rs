@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::coverage::{self, Quarter, Tally};
 use super::rota::{self, MAX_PRESENTERS, Names, Rota};
 use super::series::{self, Nth, Occurrence, Repeat, Series};
 use crate::reflections::nudge;
@@ -88,6 +89,11 @@ pub(crate) struct Meetings {
     pub(crate) agendas: Vec<Agenda>,
     /// Items brought to meetings.
     pub(crate) items: Vec<Item>,
+    /// Meetings held and items brought, by quarter (members only as tags:
+    /// see [`coverage`](super::coverage)).
+    pub(crate) tallies: Vec<Tally>,
+    /// Meetings that began up to this moment are in `tallies`.
+    pub(crate) tallied_until: Option<DateTime<Utc>>,
 }
 
 /// A member's reminder of each meeting, by direct message.
@@ -317,8 +323,13 @@ pub(crate) fn tidy(m: &Meetings, now: DateTime<Utc>) -> Option<Meetings> {
                 .copied();
             let open = |slot: NaiveDate| plan.series.occurrence(slot).map(|o| plan.ends(&o) > now);
             next.agendas.retain(|a| open(a.slot) == Some(true));
+            // An item stays after its meeting until the meeting is tallied.
+            let untallied = |slot: NaiveDate| {
+                m.tallied_until
+                    .is_some_and(|t| plan.series.occurrence(slot).is_some_and(|o| o.starts > t))
+            };
             next.items.retain_mut(|i| match open(i.slot) {
-                Some(still) => still,
+                Some(still) => still || untallied(i.slot),
                 None => match coming {
                     Some(o) => {
                         i.slot = o.slot;
@@ -327,6 +338,40 @@ pub(crate) fn tidy(m: &Meetings, now: DateTime<Utc>) -> Option<Meetings> {
                     None => false,
                 },
             });
+        }
+    }
+    (next != *m).then_some(next)
+}
+
+/// The record with every meeting that began after the last tally and by
+/// `now` counted as held in its quarter, with the items brought to it, each
+/// by its member's tag for the quarter (`tag`). The first call only starts
+/// the count, from `now`. `None` when nothing changed.
+pub(crate) fn tally(
+    m: &Meetings,
+    now: DateTime<Utc>,
+    tag: impl Fn(u64, Quarter) -> u64,
+) -> Option<Meetings> {
+    let mut next = m.clone();
+    let Some(since) = m.tallied_until else {
+        next.tallied_until = Some(now);
+        return Some(next);
+    };
+    if let Some(plan) = &m.plan {
+        let zone = plan.series.zone();
+        let begun = series::next_occurrences(&plan.series, since, series::MAX_OCCURRENCES)
+            .into_iter()
+            .filter(|o| o.starts <= now);
+        for o in begun {
+            next.tallied_until = Some(now);
+            let quarter = Quarter::at(o.starts, zone);
+            let by: Vec<u64> = m
+                .items
+                .iter()
+                .filter(|i| i.slot == o.slot)
+                .map(|i| tag(i.member, quarter))
+                .collect();
+            next.tallies = coverage::held(&next.tallies, quarter, &by);
         }
     }
     (next != *m).then_some(next)

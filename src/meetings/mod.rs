@@ -7,6 +7,7 @@
 //! the server; nothing here stores, sends or mentions anyone. Each operation
 //! returns what to keep and the words to say; a front-end shows the words.
 
+pub(crate) mod coverage;
 pub(crate) mod group;
 pub(crate) mod rota;
 pub(crate) mod series;

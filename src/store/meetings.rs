@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use super::envelope::Fingerprint;
 use super::{Live, Store, StoreError, trees};
+use crate::meetings::coverage::{self, Quarter};
 use crate::meetings::group::{self, Meetings};
 
 fn key(guild: u64, generation: u64) -> [u8; 16] {
@@ -76,10 +77,31 @@ impl Store {
         })
     }
 
-    /// Whether any server's rota names `member`.
+    /// `member`'s tag in a server's tallies for `quarter` (see
+    /// [`coverage`]): keyed with the master key's fingerprint key, so it
+    /// names no one to a reader of the database, and different in every
+    /// server and quarter, so it links nothing across them.
+    pub(crate) fn tally_tag(&self, guild: u64, member: u64, quarter: Quarter) -> u64 {
+        let mut value = [0u8; 13];
+        value[..8].copy_from_slice(&member.to_be_bytes());
+        value[8..].copy_from_slice(&quarter.bytes());
+        let print = self
+            .shared
+            .envelope
+            .fingerprint(b"tally", &guild.to_be_bytes(), &value);
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&print[..8]);
+        u64::from_be_bytes(tag)
+    }
+
+    /// Whether any server's record names `member`, or counts them in its
+    /// tallies.
     pub(super) fn on_any_rota(&self, live: &Live, member: u64) -> Result<bool, StoreError> {
         for (guild, (_, v)) in latest(live)? {
-            if read(guild, &v)?.names(member) {
+            let m = read(guild, &v)?;
+            if m.names(member)
+                || coverage::without(&m.tallies, |q| self.tally_tag(guild, member, q)).1
+            {
                 return Ok(true);
             }
         }
@@ -98,10 +120,13 @@ impl Store {
         let mut rewrites = Vec::new();
         for (guild, (old, v)) in latest(live)? {
             let m = read(guild, &v)?;
-            if !m.names(member) {
+            let (tallies, counted) =
+                coverage::without(&m.tallies, |q| self.tally_tag(guild, member, q));
+            if !m.names(member) && !counted {
                 continue;
             }
-            let m = group::forget(&m, member);
+            let mut m = group::forget(&m, member);
+            m.tallies = tallies;
             let generation = old
                 .get(8..16)
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())

@@ -293,6 +293,43 @@ impl Store {
         u64::from_be_bytes(print[..8].try_into().unwrap_or_default())
     }
 
+    /// For each member who wrote a reflection in `guild` between `from`
+    /// and `to`, the areas of the competences they tagged (members with
+    /// none left out), in no particular order and naming no one: what a
+    /// convenor's view of the group counts. Read from the reflections
+    /// themselves, so nothing is kept for it and a forgotten member's are
+    /// gone. Unreadable records are skipped.
+    pub(crate) fn areas_reflected_on(
+        &self,
+        guild: u64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<std::collections::BTreeSet<crate::meetings::coverage::AreaId>>, StoreError>
+    {
+        let members: Vec<u64> = self.with(|live| {
+            live.t
+                .counters
+                .iter()
+                .keys()
+                .map(|k| Ok(super::be_u64(Some(&k?))))
+                .collect::<Result<_, StoreError>>()
+        })?;
+        let mut out = Vec::new();
+        for member in members {
+            let areas: std::collections::BTreeSet<_> = self
+                .reflections_of(member)?
+                .items
+                .iter()
+                .filter(|r| r.guild == Some(guild) && r.created >= from && r.created < to)
+                .flat_map(|r| r.competences.iter().map(|c| (c.domain, c.code.area)))
+                .collect();
+            if !areas.is_empty() {
+                out.push(areas);
+            }
+        }
+        Ok(out)
+    }
+
     /// One of `author`'s reflections; `None` if they have no such reflection.
     pub fn reflection(&self, author: u64, id: u64) -> Result<Option<Reflection>, StoreError> {
         self.with(|live| {

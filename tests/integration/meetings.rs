@@ -695,3 +695,110 @@ async fn a_reflection_is_brought_from_its_own_view_and_a_refused_form_gives_ever
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+const CAROL: Member = Member {
+    id: 100000000000000015,
+    name: "carol",
+    permissions: "0",
+    bot: false,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_convenor_sees_the_quarter_counted_only_from_three_members_and_forget_me_takes_one_out()
+{
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let view = || deferred(&fake, ADMIN, "convene", sub("view", json!([])));
+    let members = [ALICE, BOB, CAROL];
+    for (i, who) in members.into_iter().enumerate() {
+        let tags = if i == 0 { "C1.6, I3.1" } else { "C1.6" };
+        fake.interact(fixtures::modal_submit(
+            fake.next_id(),
+            who,
+            "reflect:new:free",
+            &[
+                ("title", "Contracting"),
+                ("text", "What the contract left unsaid."),
+                ("tags", tags),
+            ],
+        ))
+        .await;
+        if i == 1 {
+            // Two members reflected: not yet counted.
+            let two = content(&view().await);
+            assert!(
+                two.contains("Areas reflected on: none yet by 3 members or more."),
+                "{two}"
+            );
+        }
+    }
+    let first = view().await;
+    assert!(is_ephemeral(&first));
+    let first = content(&first);
+    assert!(first.starts_with("The group this quarter (1 October to 31 December 2026), counted only where at least 3 members took part, never per member."), "{first}");
+    assert!(
+        first.contains("\n• Core 1 (") && first.contains("): 3 members"),
+        "{first}"
+    );
+    assert!(first.contains("Meetings held: 0"), "{first}");
+    assert!(
+        first.contains("Items brought: not shown until at least 3 members"),
+        "{first}"
+    );
+    // Integration area 3 had one member: among the areas not yet reached.
+    let not_yet = first
+        .split("Not yet reflected on by 3 members:")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        not_yet.contains("Integration 3 (") && !not_yet.contains("Core 1 ("),
+        "{first}"
+    );
+
+    // Each brings an item to the meeting of 17 December, which is held.
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    for who in members {
+        let brought = fake
+            .command(who, "agenda", sub("bring", json!([int("minutes", 10)])))
+            .await;
+        assert!(
+            content(&brought).starts_with("Brought to the meeting"),
+            "{brought}"
+        );
+    }
+    for at in [utc(2026, 12, 17, 18, 0), utc(2026, 12, 18, 9, 0)] {
+        clock.set(at);
+        bot.ticked(at).await;
+    }
+    let held = content(&view().await);
+    assert!(held.contains("Meetings held: 1."), "{held}");
+    assert!(held.contains("Items brought: 3, by 3 members."), "{held}");
+    for who in [ALICE, BOB, CAROL, ADMIN] {
+        assert!(
+            !held.contains(who.name) && !held.contains(&who.id.to_string()),
+            "{held}"
+        );
+    }
+
+    // Carol is forgotten: out of every count.
+    let forgotten = fake
+        .interact_deferred(fixtures::button(fake.next_id(), CAROL, "forget:confirm"))
+        .await;
+    assert!(is_ephemeral(&forgotten), "{forgotten}");
+    let after = content(&view().await);
+    assert!(after.contains("Meetings held: 1."), "{after}");
+    assert!(
+        after.contains("Items brought: not shown until at least 3 members"),
+        "{after}"
+    );
+    assert!(
+        after.contains("Areas reflected on: none yet by 3 members or more."),
+        "{after}"
+    );
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

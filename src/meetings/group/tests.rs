@@ -603,3 +603,50 @@ fn the_next_moment_is_the_soonest_of_a_reminder_an_agenda_and_a_start() {
     );
     assert_eq!(next_moment(&Meetings::default(), now()), None);
 }
+
+/// A member's tag as the store makes one: different in every quarter.
+fn tag(member: u64, q: Quarter) -> u64 {
+    member * 100_000 + q.year as u64 * 10 + u64::from(q.q)
+}
+
+#[test]
+fn meetings_are_tallied_once_by_their_quarter_with_their_items_even_after_a_gap() {
+    let (m, _) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
+    // The first tally only starts the count.
+    let m = tally(&m, now(), tag).unwrap();
+    assert!(m.tallies.is_empty());
+    assert_eq!(tally(&m, now(), tag), None, "nothing began since");
+    let open = utc(2026, 12, 15, 9, 0);
+    let (m, _) = bring(&m, 1, 20, None, None, open).unwrap();
+    let (m, _) = bring(&m, 2, 20, Some("Endings"), None, open).unwrap();
+
+    // The bot was away from before the meeting until after it ended: the
+    // tidy keeps the items until the meeting is tallied.
+    let after = utc(2026, 12, 18, 9, 0);
+    let kept = tidy(&m, after).unwrap_or_else(|| m.clone());
+    assert_eq!(kept.items.len(), 2, "{kept:?}");
+    let counted = tally(&kept, after, tag).unwrap();
+    let q4 = Quarter { year: 2026, q: 4 };
+    assert_eq!(counted.tallies.len(), 1);
+    assert_eq!(counted.tallies[0].quarter, Some(q4));
+    assert_eq!(counted.tallies[0].held, 1);
+    let mut by: Vec<_> = counted.tallies[0].bringers.clone();
+    by.sort();
+    assert_eq!(by, [(tag(1, q4), 1), (tag(2, q4), 1)]);
+    assert_eq!(tally(&counted, after, tag), None, "counted once");
+    let tidied = tidy(&counted, after).unwrap();
+    assert!(tidied.items.is_empty(), "gone once tallied");
+
+    // The next meetings fall on 31 December and 14 January: two quarters.
+    let later = tally(&tidied, utc(2027, 1, 14, 19, 0), tag).unwrap();
+    let held: Vec<_> = later.tallies.iter().map(|t| (t.quarter, t.held)).collect();
+    assert_eq!(
+        held,
+        [(Some(q4), 2), (Some(Quarter { year: 2027, q: 1 }), 1)]
+    );
+
+    // A cancelled meeting is not held.
+    let (c, _) = cancel(&later, "2027-01-28", utc(2027, 1, 20, 9, 0)).unwrap();
+    let c = tally(&c, utc(2027, 1, 29, 9, 0), tag).unwrap_or(c);
+    assert_eq!(c.tallies.last().unwrap().held, 1, "{:?}", c.tallies);
+}
