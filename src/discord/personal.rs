@@ -390,13 +390,13 @@ fn save_submission(
                 purpose: held_for,
                 typed,
             };
-            let mut text = format!("{why} {}", personal::form_held_note());
-            if hold_form(data, member, &held)? {
-                text = format!("{text} {}", personal::held_replaced_note());
-            }
-            let mut reply = Reply::user_error(text);
+            let replaced = hold_form(data, member, &held)?;
+            let mut reply = Reply::user_error(format!("{why} {}", personal::form_held_note()));
             reply.actions = vec![crate::commands::Action::Reopen];
-            return Ok(reply);
+            return Ok(match replaced {
+                Some(old) => personal::with_replaced_form(reply, &old),
+                None => reply,
+            });
         }
     };
     let command = match id {
@@ -412,7 +412,7 @@ fn save_submission(
         _ => None,
     });
     let now = data.clock.now();
-    let mut replaced = false;
+    let mut replaced = None;
     let held = match saved {
         // Saved, with fields refused: the form as typed is held, to reopen
         // as an edit of what was saved.
@@ -424,7 +424,7 @@ fn save_submission(
             match hold_form(data, member, &held) {
                 Ok(other) => {
                     // A reopened form replaces what was held for itself.
-                    replaced = other && !reopened;
+                    replaced = other.filter(|_| !reopened);
                     true
                 }
                 Err(e) => {
@@ -443,21 +443,27 @@ fn save_submission(
         }
         data.scheduler.changed();
     }
-    let mut reply = personal::with_form_notes(reply, &filled.notes, held);
-    if replaced {
-        let text = reply.text.take().unwrap_or_default();
-        reply.text = Some(format!("{text} {}", personal::held_replaced_note()));
-    }
-    Ok(reply)
+    let reply = personal::with_form_notes(reply, &filled.notes, held);
+    Ok(match replaced {
+        Some(old) => personal::with_replaced_form(reply, &old),
+        None => reply,
+    })
 }
 
-/// Holds `held` for `member`; true when it replaced a form held for
-/// something else (a member has one held form). Its time, and any form it
-/// replaced, are the upkeep's to erase.
-pub fn hold_form(data: &Data, member: u64, held: &form::Held) -> Result<bool, BotError> {
+/// Holds `held` for `member`; the form it replaced when that was held for
+/// something else (a member has one held form), for its words to go back
+/// to the member. Its time, and any form it replaced, are the upkeep's to
+/// erase.
+pub fn hold_form(
+    data: &Data,
+    member: u64,
+    held: &form::Held,
+) -> Result<Option<form::Held>, BotError> {
     let now = data.clock.now();
-    let replaces =
-        matches!(data.store.held_form(member, now), Ok(Some(h)) if h.purpose != held.purpose);
+    let replaces = match data.store.held_form(member, now) {
+        Ok(Some(h)) if h.purpose != held.purpose => Some(h),
+        _ => None,
+    };
     data.store.hold_form(member, held, now)?;
     data.scheduler.changed();
     Ok(replaces)

@@ -602,9 +602,8 @@ fn hold(
     typed: Typed,
     mut reply: Reply,
 ) -> Result<Reply, BotError> {
-    if hold_form(data, member, &Held { purpose, typed })? {
-        let text = reply.text.take().unwrap_or_default();
-        reply.text = Some(format!("{text} {}", personal::held_replaced_note()));
+    if let Some(old) = hold_form(data, member, &Held { purpose, typed })? {
+        reply = personal::with_replaced_form(reply, &old);
     }
     Ok(reply)
 }

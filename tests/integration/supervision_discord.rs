@@ -471,16 +471,30 @@ async fn a_seven_eyed_presentation_runs_over_two_forms_and_keeps_step_one_when_s
         &[("title", "Before"), ("text", " ")],
     )
     .await;
-    assert!(
-        content(&no_text).ends_with(
-            "It replaces the form held for you before, which can no longer be reopened."
-        ),
-        "{no_text}"
-    );
+    assert!(content(&no_text).ends_with(REPLACED), "{no_text}");
+    // Every word of the presentation's first step comes back as a file.
+    let given_back = earlier_form(&fake);
+    for (_, words) in &one_fields {
+        assert!(given_back.contains(words), "{words}: {given_back}");
+    }
 
     bot.stop().await;
     every_reply_private_and_silent(&fake);
     fake.assert_bodies_valid();
+}
+
+/// What a reply says when the form it held replaced another.
+const REPLACED: &str = "It replaces the form held for you before, which can no longer be reopened: every word you typed in that one is in the attached file, so nothing is lost.";
+
+/// The newest file giving back a replaced held form's words.
+fn earlier_form(fake: &FakeDiscord) -> String {
+    fake.requests()
+        .iter()
+        .rev()
+        .flat_map(|r| r.files.clone())
+        .find(|(name, _)| name == "earlier-form.txt")
+        .map(|(_, bytes)| String::from_utf8(bytes).expect("text"))
+        .expect("the earlier form's words, attached")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -514,12 +528,9 @@ async fn forget_me_erases_a_held_step_and_the_log() {
         &[("client", "A coachee in transition.")],
     )
     .await;
-    assert!(
-        content(&step_one).ends_with(
-            "It replaces the form held for you before, which can no longer be reopened."
-        ),
-        "{step_one}"
-    );
+    assert!(content(&step_one).ends_with(REPLACED), "{step_one}");
+    let given_back = earlier_form(&fake);
+    assert!(given_back.contains("Title:\nBefore"), "{given_back}");
     // Step two left unopened (closed, timed out): step one is still held.
     let offer = fake
         .command(ALICE, "present", sub("seven-eyed", json!([])))

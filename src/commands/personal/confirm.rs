@@ -94,9 +94,47 @@ pub fn form_held_note() -> String {
 }
 
 /// What a reply adds when the form it holds replaced one held for
-/// something else: a member has one held form.
-pub fn held_replaced_note() -> &'static str {
-    "It replaces the form held for you before, which can no longer be reopened."
+/// something else (a member has one held form).
+fn held_replaced_note() -> &'static str {
+    "It replaces the form held for you before, which can no longer be reopened: every word you typed in that one is in the attached file, so nothing is lost."
+}
+
+/// The name of the file that gives back a replaced held form's words.
+pub const REPLACED_FORM_FILE: &str = "earlier-form.txt";
+
+/// `reply` with the note that its form replaced `old`, held for something
+/// else, and `old`'s words, every field as typed, attached for the member
+/// to keep.
+pub fn with_replaced_form(mut reply: Reply, old: &crate::reflections::form::Held) -> Reply {
+    let text = reply.text.take().unwrap_or_default();
+    reply.text = Some(
+        format!("{text} {}", held_replaced_note())
+            .trim()
+            .to_string(),
+    );
+    let t = &old.typed;
+    let mut words = String::from("The form you typed earlier, as you typed it:\n");
+    for (label, value) in [
+        ("Title", &t.title),
+        ("Text", &t.text),
+        ("Tags", &t.tags),
+        ("Kind of work", &t.mode),
+        ("Time", &t.minutes),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+            words.push_str(&format!("\n{label}:\n{v}\n"));
+        }
+    }
+    for field in &t.fields {
+        if !field.text.trim().is_empty() {
+            words.push_str(&format!("\n{}:\n{}\n", field.key, field.text));
+        }
+    }
+    reply.attachments.push(crate::commands::Attachment {
+        filename: REPLACED_FORM_FILE.to_string(),
+        content: words.into_bytes(),
+    });
+    reply
 }
 
 /// A reply to a submitted form with what was not kept of it: each refused
