@@ -28,5 +28,6 @@ mod search_quality;
 mod sharing;
 mod storage;
 mod storage_holes;
+mod store_engines;
 mod supervision;
 mod support;

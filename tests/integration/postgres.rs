@@ -334,6 +334,15 @@ impl Database {
     pub fn cluster_dir(&self) -> &Path {
         &self.cluster.root
     }
+
+    /// The URL the store connects with: the superuser, over the socket.
+    pub fn url(&self) -> String {
+        format!(
+            "postgres://postgres@/{}?host={}",
+            self.name,
+            self.cluster.socket_dir.display()
+        )
+    }
 }
 
 // ------------------------------------------------------------------ tests
