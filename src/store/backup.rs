@@ -461,6 +461,54 @@ fn erasures_in(store: &Store) -> HashSet<Fingerprint> {
     store.erasures().all().clone()
 }
 
+/// Applies the erasure record to the live trees: what it names is removed,
+/// with every reflection whose member's key went and every summary whose
+/// reflection went, and the counters recounted, as a restore does. For a
+/// database that came back from before erasures the record holds (a
+/// PostgreSQL database restored from its own backups, which the record,
+/// kept apart, outlives). Returns how many records were removed.
+pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
+    let erased = erasures_in(store);
+    store.with(|live| {
+        let trees = live.t.named();
+        let mut records = Records::new();
+        for (name, tree) in &trees {
+            let entries = tree.iter().collect::<Result<Vec<_>, StoreError>>()?;
+            records.insert(name.as_bytes().to_vec(), entries);
+        }
+        let before = records.clone();
+        let removed = without_erased(&mut records, &store.shared.envelope, &erased);
+        if removed == 0 {
+            return Ok(0);
+        }
+        for (name, tree) in &trees {
+            let empty = Vec::new();
+            let old = before.get(name.as_bytes()).unwrap_or(&empty);
+            let new: BTreeMap<&[u8], &[u8]> = records
+                .get(name.as_bytes())
+                .unwrap_or(&empty)
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                .collect();
+            let had: HashSet<&[u8]> = old.iter().map(|(k, _)| k.as_slice()).collect();
+            for (k, v) in old {
+                match new.get(k.as_slice()) {
+                    None => tree.remove(k)?,
+                    Some(now) if *now != v.as_slice() => tree.insert(k, now)?,
+                    Some(_) => {}
+                }
+            }
+            for (k, v) in &new {
+                if !had.contains(k) {
+                    tree.insert(k, v)?;
+                }
+            }
+        }
+        store.commit(live)?;
+        Ok(removed)
+    })
+}
+
 /// Checks the live records: every reflection opens with its member's key,
 /// every counter agrees with the records, and nothing in the newest
 /// automatic backup is missing unless it was erased since.

@@ -455,6 +455,27 @@ impl Trees {
         Trees::with(&|name| Ok(Tree::Pg(pg.tree(name)?)))
     }
 
+    /// Every tree and its name.
+    fn named(&self) -> [(&'static str, &Tree); 15] {
+        [
+            (trees::META, &self.meta),
+            (trees::GUILD_SETTINGS, &self.guild_settings),
+            (trees::MEMBER_KEYS, &self.member_keys),
+            (trees::REFLECTIONS, &self.reflections),
+            (trees::SUMMARIES, &self.summaries),
+            (trees::COUNTERS, &self.counters),
+            (trees::SCHEDULES, &self.schedules),
+            (trees::SLOTS, &self.slots),
+            (trees::GROUP_COUNTS, &self.group_counts),
+            (trees::MEMBER_SETTINGS, &self.member_settings),
+            (trees::SUPERSEDED, &self.superseded),
+            (trees::HELD_FORMS, &self.held_forms),
+            (trees::SUPERVISION_LOG, &self.supervision_log),
+            (trees::CASE_PRESENTATIONS, &self.case_presentations),
+            (trees::MEETINGS, &self.meetings),
+        ]
+    }
+
     fn with(open: &dyn Fn(&'static str) -> Result<Tree, StoreError>) -> Result<Trees, StoreError> {
         Ok(Trees {
             meta: open(trees::META)?,
@@ -815,9 +836,21 @@ impl Store {
                 erasures_made: AtomicU64::new(0),
             }),
         };
+        // A database behind its erasure record (restored from a copy made
+        // before erasures the record, kept apart, names) has them applied
+        // again before anyone is served, and its tables rewritten.
+        let mark = store.erasures().record().mark();
+        let behind = store.with(|live| {
+            Ok(live.t.meta.get(ERASURE_MARK)?.as_deref() != Some(&mark.bytes()[..]))
+        })?;
+        let reapplied = if behind {
+            backup::reapply_erasures(&store)?
+        } else {
+            0
+        };
         store.keep_erasure_mark()?;
         store.fill_summaries()?;
-        if pending {
+        if pending || reapplied > 0 {
             store.rewrite(&mut |_| {})?;
         }
         store.after_restore()?;

@@ -589,3 +589,60 @@ fn on_postgres_the_schema_is_migrated_once_under_a_lock() {
         "1|1"
     );
 }
+
+#[test]
+fn on_postgres_a_database_restored_from_before_an_erasure_has_it_applied_again() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("restored", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    for text in ["kept", "deleted later", "also kept"] {
+        save(&store, 91, text);
+    }
+    save(&store, 92, "forgotten later");
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // The server's backup, taken before the erasures.
+    let backup = db.copy();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    assert!(store.delete_reflection(91, 2, at(6)).unwrap());
+    assert_eq!(store.forget_member(92, at(6)).unwrap(), 1);
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // The database comes back from the backup; the erasure record, kept in
+    // the local directory, does not go back with it.
+    let store = pg_store(&backup, &dir, &key).expect("the restored database opens");
+    assert_eq!(texts(&store, 91), ["kept", "also kept"]);
+    assert!(texts(&store, 92).is_empty());
+    assert_eq!(store.reflection_count(91).unwrap(), 2);
+    assert_eq!(save(&store, 91, "new").id, 4, "#2 is not given again");
+    assert!(store.erasure_pending_since().unwrap().is_none());
+    assert_eq!(
+        backup.sql("SELECT count(*) FROM companion_member_keys"),
+        "1"
+    );
+    store.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn on_postgres_an_unreadable_password_file_is_named() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let missing = temp_dir("password-file", "postgres").join("no-such-file");
+    let e = Store::open_postgres(
+        &PgOptions {
+            url: db.url(),
+            password_file: Some(missing.clone()),
+        },
+        &temp_dir("password-file-dir", "postgres"),
+        Some(SecretKey::generate()),
+    )
+    .expect_err("a password file that cannot be read is refused");
+    assert!(
+        e.to_string().contains(&missing.display().to_string()),
+        "{e}"
+    );
+}
