@@ -646,3 +646,61 @@ fn on_postgres_an_unreadable_password_file_is_named() {
         "{e}"
     );
 }
+
+#[test]
+fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("console", "postgres");
+    let data = dir.to_str().expect("utf-8 path");
+    let key = SecretKey::generate().to_hex().to_string();
+    let url = db.url();
+    let env = [("COMPANION_KEY", key.as_str())];
+    let run = companion_with_env(
+        &["console", "--data-dir", data, "--database", &url],
+        "/reflect I2.1 model:kolb\nContracting\nExperience: a phrase kept in postgres.\n.\n\ntherapy\n",
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Saved as reflection #1"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM companion_reflections"), "1");
+    // The data directory holds the erasure record only: no sled database.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the local directory")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["erasures"], "{names:?}");
+    // The environment chooses it just as well.
+    let again = companion_with_env(
+        &["console", "--data-dir", data],
+        "/reflections view 1\n",
+        &[env[0], ("COMPANION_DATABASE_URL", url.as_str())],
+    );
+    assert!(
+        again.stdout.contains("a phrase kept in postgres"),
+        "{}",
+        again.stdout
+    );
+    // No key, no start: a PostgreSQL store never makes one up.
+    let keyless = companion_with_env(
+        &["console", "--data-dir", data, "--database", &url],
+        "/reflections list\n",
+        &[],
+    );
+    assert!(keyless.stdout.contains("--key-file"), "{}", keyless.stdout);
+    // What is not built for PostgreSQL yet says so, and changes nothing.
+    let check = companion_with_env(&["db", "check", "--database", &url], "", &env);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("not available on PostgreSQL"),
+        "{}",
+        check.stderr
+    );
+}
