@@ -704,3 +704,43 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
         check.stderr
     );
 }
+
+#[test]
+fn on_postgres_a_remote_server_is_refused_and_the_systemd_credential_is_read() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    // Refused before anything connects: no packet leaves the machine.
+    let remote = Store::open_postgres(
+        &PgOptions {
+            url: "postgres://companion@db.example.org/companion".into(),
+            password_file: None,
+        },
+        &temp_dir("remote", "postgres"),
+        Some(SecretKey::from_hex(&key).expect("a key")),
+    )
+    .expect_err("a server elsewhere is refused");
+    assert!(remote.to_string().contains("TLS"), "{remote}");
+    // The credential is read where systemd puts it: here one that cannot be
+    // read, so the error names it.
+    let creds = temp_dir("credentials", "postgres");
+    std::fs::create_dir_all(creds.join("database-password")).expect("a folder");
+    let dir = temp_dir("credentials-data", "postgres");
+    let run = companion_with_env(
+        &["console", "--data-dir", dir.to_str().expect("utf-8")],
+        "/reflections list\n",
+        &[
+            ("COMPANION_KEY", key.as_str()),
+            ("COMPANION_DATABASE_URL", db.url().as_str()),
+            ("CREDENTIALS_DIRECTORY", creds.to_str().expect("utf-8")),
+        ],
+    );
+    assert!(
+        run.stdout
+            .contains(&creds.join("database-password").display().to_string()),
+        "{}",
+        run.stdout
+    );
+}
