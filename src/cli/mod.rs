@@ -157,6 +157,34 @@ struct StoreArgs {
     /// credential, instead of COMPANION_KEY or the data directory's master.key.
     #[arg(long, value_name = "PATH", global = true)]
     key_file: Option<PathBuf>,
+    /// Keep the records in this PostgreSQL database instead
+    /// (`postgres://USER@/DATABASE?host=/run/postgresql`, no password in it);
+    /// the data directory then keeps only the erasure record. The master key
+    /// must be given (--key-file or COMPANION_KEY).
+    #[arg(
+        long,
+        env = "COMPANION_DATABASE_URL",
+        value_name = "URL",
+        global = true,
+        hide_env_values = true
+    )]
+    database: Option<String>,
+    /// Read the database password from this file (else from the systemd
+    /// credential `database-password`, if there is one).
+    #[arg(long, value_name = "PATH", global = true)]
+    database_password_file: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// Chooses the PostgreSQL database for this process, if one was named.
+    fn choose_database(&self) {
+        if let Some(url) = &self.database {
+            crate::store::use_database(crate::store::PgOptions {
+                url: url.clone(),
+                password_file: self.database_password_file.clone(),
+            });
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -276,6 +304,11 @@ pub fn run(cli: Cli) -> u8 {
             return USAGE;
         }
     };
+    match &cli.command {
+        Command::Console(store) | Command::Db { store, .. } => store.choose_database(),
+        Command::Run(args) => args.store.choose_database(),
+        _ => {}
+    }
     match cli.command {
         Command::Console(store) => {
             match crate::console::run_stdio(&framework, &store.data_dir, store.key_file) {
@@ -338,6 +371,10 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
             return USAGE;
         }
     };
+    if store::database().is_some() {
+        eprintln!("error: {}", store::StoreError::NotOnPostgres);
+        return USAGE;
+    }
     let problems = |text: &mut String, r: &store::Report| {
         for p in &r.problems {
             text.push_str(&format!("\nproblem: {p}"));

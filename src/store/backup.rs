@@ -461,6 +461,54 @@ fn erasures_in(store: &Store) -> HashSet<Fingerprint> {
     store.erasures().all().clone()
 }
 
+/// Applies the erasure record to the live trees: what it names is removed,
+/// with every reflection whose member's key went and every summary whose
+/// reflection went, and the counters recounted, as a restore does. For a
+/// database that came back from before erasures the record holds (a
+/// PostgreSQL database restored from its own backups, which the record,
+/// kept apart, outlives). Returns how many records were removed.
+pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
+    let erased = erasures_in(store);
+    store.with(|live| {
+        let trees = live.t.named();
+        let mut records = Records::new();
+        for (name, tree) in &trees {
+            let entries = tree.iter().collect::<Result<Vec<_>, StoreError>>()?;
+            records.insert(name.as_bytes().to_vec(), entries);
+        }
+        let before = records.clone();
+        let removed = without_erased(&mut records, &store.shared.envelope, &erased);
+        if removed == 0 {
+            return Ok(0);
+        }
+        for (name, tree) in &trees {
+            let empty = Vec::new();
+            let old = before.get(name.as_bytes()).unwrap_or(&empty);
+            let new: BTreeMap<&[u8], &[u8]> = records
+                .get(name.as_bytes())
+                .unwrap_or(&empty)
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                .collect();
+            let had: HashSet<&[u8]> = old.iter().map(|(k, _)| k.as_slice()).collect();
+            for (k, v) in old {
+                match new.get(k.as_slice()) {
+                    None => tree.remove(k)?,
+                    Some(now) if *now != v.as_slice() => tree.insert(k, now)?,
+                    Some(_) => {}
+                }
+            }
+            for (k, v) in &new {
+                if !had.contains(k) {
+                    tree.insert(k, v)?;
+                }
+            }
+        }
+        store.commit(live)?;
+        Ok(removed)
+    })
+}
+
 /// Checks the live records: every reflection opens with its member's key,
 /// every counter agrees with the records, and nothing in the newest
 /// automatic backup is missing unless it was erased since.
@@ -472,7 +520,7 @@ pub(super) fn verify(live: &Live, envelope: &Envelope, dir: &Path) -> Result<Rep
             .unwrap_or_default();
         let mut missing = 0;
         for tree in [trees::MEMBER_KEYS, trees::REFLECTIONS] {
-            let live_tree = live.generation.db.open_tree(tree)?;
+            let live_tree = live.generation()?.db.open_tree(tree)?;
             for (k, v) in backup.get(tree.as_bytes()).into_iter().flatten() {
                 if !live_tree.contains_key(k)?
                     && !erased.contains(&envelope.fingerprint(tree.as_bytes(), k, v))
@@ -495,16 +543,16 @@ pub(super) fn verify(live: &Live, envelope: &Envelope, dir: &Path) -> Result<Rep
 /// Counts the records and checks every one can be read.
 fn readable(live: &Live, envelope: &Envelope) -> Result<Report, StoreError> {
     let mut report = Report::default();
-    for name in live.generation.db.tree_names() {
+    for name in live.generation()?.db.tree_names() {
         report.trees += 1;
-        report.records += live.generation.db.open_tree(&name)?.len();
+        report.records += live.generation()?.db.open_tree(&name)?.len();
     }
     check_records(&live.t, envelope, &mut report)?;
     Ok(report)
 }
 
 fn check_records(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<(), StoreError> {
-    if !t.meta.contains_key(keys::KEY_CHECK_KEY)? && !t.reflections.is_empty() {
+    if !t.meta.contains_key(keys::KEY_CHECK_KEY)? && !t.reflections.is_empty()? {
         report
             .problems
             .push("the key check record is missing".to_string());
@@ -598,7 +646,7 @@ impl Store {
     pub fn export_to(&self, path: &Path) -> Result<Report, StoreError> {
         let records = self.with(|live| {
             self.commit(live)?;
-            records_of(&live.generation.db)
+            records_of(&live.generation()?.db)
         })?;
         let n = write_file(&records, &self.shared.envelope, path, Utc::now())?;
         Ok(Report {
@@ -622,7 +670,7 @@ impl Store {
         }
         let records = self.with(|live| {
             self.commit(live)?;
-            records_of(&live.generation.db)
+            records_of(&live.generation()?.db)
         })?;
         let tmp = path.with_extension("pcbk.tmp");
         let _ = fs::remove_file(&tmp);
@@ -854,7 +902,7 @@ pub fn check_dir(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreErro
             let reached = super::be_u64(t.meta.get(super::COMMIT_SEQ)?.as_deref());
             let mark = t.meta.get(super::ERASURE_MARK)?;
             let live = Live {
-                generation: disk::Generation::scratch(db, &copy)?,
+                engine: super::Engine::Sled(disk::Generation::scratch(db, &copy)?),
                 t,
             };
             let mut report = verify(&live, &envelope, dir)?;
@@ -1034,7 +1082,7 @@ pub(super) fn salvage_set_aside(store: &Store) -> Result<usize, StoreError> {
     let mut salvaged = 0;
     let erased = erasures_in(store);
     for source in set_aside(store.dir())? {
-        let scratch = store.shared.dir.scratch("salvage")?;
+        let scratch = store.data()?.scratch("salvage")?;
         let copy = scratch.join("db");
         let found = if std::fs::symlink_metadata(&source).is_ok_and(|m| m.is_dir()) {
             disk::copy_dir(&source, &copy)
@@ -1166,7 +1214,7 @@ impl Store {
                 if plain.iter().any(|t| t.as_bytes() == name.as_slice()) {
                     continue;
                 }
-                let tree = live.generation.db.open_tree(name)?;
+                let tree = live.generation()?.db.open_tree(name)?;
                 for (k, v) in entries {
                     if tree.contains_key(k)? {
                         continue;
@@ -1237,8 +1285,8 @@ impl Store {
                     _ => 0,
                 };
                 let (mut highest, mut n) = (old_last, 0u64);
-                for key in live.t.reflections.scan_prefix(member).keys() {
-                    let key = key?;
+                for entry in live.t.reflections.scan_prefix(member) {
+                    let key = entry?.0;
                     highest = highest.max(
                         key.get(8..16)
                             .and_then(|b| <[u8; 8]>::try_from(b).ok())

@@ -9,8 +9,8 @@
 //! when the member submits the reopened form, when [`HOLD_FORM_FOR`] has
 //! passed ([`Store::maintain`]), and by forget-me.
 
+use super::engine::Transactional;
 use chrono::{DateTime, Utc};
-use sled::transaction::{ConflictableTransactionError, Transactional};
 
 use super::envelope::Envelope;
 use super::{ERASURE_PENDING, Live, Report, Store, StoreError, Trees, trees};
@@ -31,7 +31,7 @@ fn held_at(value: &[u8]) -> Option<DateTime<Utc>> {
 pub(super) fn check(t: &Trees, envelope: &Envelope, report: &mut Report) -> Result<(), StoreError> {
     for entry in t.held_forms.iter() {
         let (k, value) = entry?;
-        let Ok(member) = k.as_ref().try_into().map(u64::from_be_bytes) else {
+        let Ok(member) = <[u8; 8]>::try_from(k.as_slice()).map(u64::from_be_bytes) else {
             report
                 .problems
                 .push("a held form has a malformed key".into());
@@ -152,7 +152,7 @@ impl Store {
             let (mut old, mut next) = (Vec::new(), None::<DateTime<Utc>>);
             for entry in live.t.held_forms.iter() {
                 let (k, v) = entry?;
-                let Ok(member) = k.as_ref().try_into().map(u64::from_be_bytes) else {
+                let Ok(member) = <[u8; 8]>::try_from(k.as_slice()).map(u64::from_be_bytes) else {
                     continue;
                 };
                 match held_at(&v) {
@@ -206,18 +206,16 @@ impl Store {
             self.erase(live, &[print])?;
         }
         let pending = now.timestamp().to_be_bytes();
-        (&live.t.held_forms, &live.t.meta)
-            .transaction(|(held, meta)| {
-                match &value {
-                    Some(v) => held.insert(&mk[..], v.as_slice())?,
-                    None => held.remove(&mk[..])?,
-                };
-                if before.is_some() && meta.get(ERASURE_PENDING)?.is_none() {
-                    meta.insert(ERASURE_PENDING, &pending[..])?;
-                }
-                Ok::<(), ConflictableTransactionError<StoreError>>(())
-            })
-            .map_err(super::reflections::storage)?;
+        (&live.t.held_forms, &live.t.meta).transaction(|(held, meta)| {
+            match &value {
+                Some(v) => held.insert(&mk[..], v.as_slice())?,
+                None => held.remove(&mk[..])?,
+            };
+            if before.is_some() && meta.get(ERASURE_PENDING)?.is_none() {
+                meta.insert(ERASURE_PENDING, &pending[..])?;
+            }
+            Ok::<(), StoreError>(())
+        })?;
         Ok(before.is_some())
     }
 }
@@ -254,10 +252,13 @@ mod tests {
                 Ok(live
                     .t
                     .held_forms
-                    .iter()
                     .keys()
                     .flatten()
-                    .filter_map(|k| k.as_ref().try_into().ok().map(u64::from_be_bytes))
+                    .filter_map(|k| {
+                        <[u8; 8]>::try_from(k.as_slice())
+                            .ok()
+                            .map(u64::from_be_bytes)
+                    })
                     .collect())
             })
             .unwrap();

@@ -67,7 +67,7 @@ pub(super) fn master_key(
 /// without one (new) gets one, written with its first commit.
 pub(super) fn check(
     dir: &Path,
-    meta: &sled::Tree,
+    meta: &super::engine::Tree,
     envelope: &Envelope,
     source_name: &str,
 ) -> Result<(), StoreError> {

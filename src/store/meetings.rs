@@ -29,7 +29,7 @@ fn read(guild: u64, bytes: &[u8]) -> Result<Meetings, StoreError> {
 }
 
 /// The latest record of every server: its key and what it holds.
-fn latest(live: &Live) -> Result<BTreeMap<u64, (sled::IVec, sled::IVec)>, StoreError> {
+fn latest(live: &Live) -> Result<BTreeMap<u64, super::engine::Entry>, StoreError> {
     let mut out = BTreeMap::new();
     for entry in live.t.meetings.iter() {
         let (k, v) = entry?;
@@ -60,7 +60,7 @@ impl Store {
         self.with(|live| {
             let at = match live.t.meetings.scan_prefix(guild.to_be_bytes()).last() {
                 Some(entry) => entry?.0,
-                None => sled::IVec::from(&key(guild, 0)[..]),
+                None => key(guild, 0).to_vec(),
             };
             live.t.meetings.insert(at, bytes)?;
             self.commit(live)
@@ -150,7 +150,7 @@ impl Store {
 
 /// A server's record written under its next generation.
 pub(super) struct Rewrite {
-    old: sled::IVec,
+    old: Vec<u8>,
     new: [u8; 16],
     bytes: Vec<u8>,
 }
@@ -159,7 +159,7 @@ pub(super) struct Rewrite {
 /// key at once. Not committed: the caller commits with the rest.
 pub(super) fn apply(live: &Live, rewrites: Vec<Rewrite>) -> Result<(), StoreError> {
     for r in rewrites {
-        let mut batch = sled::Batch::default();
+        let mut batch = super::engine::Batch::default();
         batch.remove(r.old);
         batch.insert(&r.new[..], r.bytes);
         live.t.meetings.apply_batch(batch)?;

@@ -11,12 +11,14 @@
 mod backup;
 pub mod crypto;
 mod disk;
+mod engine;
 pub mod envelope;
 mod held;
 mod keys;
 mod meetings;
 mod members;
 mod pace;
+pub mod postgres;
 mod reflections;
 mod schedules;
 mod settings;
@@ -34,12 +36,31 @@ pub use disk::SwapStep;
 pub use envelope::{ERASURES_FILE, Envelope};
 pub use keys::{KEY_ENV, KEY_FILE, given_key};
 pub use members::Reminder;
+pub use postgres::{DATABASE_ENV, PASSWORD_CREDENTIAL, PgOptions};
 pub use reflections::{Page, Readable};
 pub use schedules::{ScheduleRecord, SlotState, Week};
 pub use settings::GuildSettings;
 
 use disk::{DataDir, Generation, Opened};
+use engine::Tree;
 use envelope::ErasureLog;
+use postgres::Pg;
+
+/// The PostgreSQL database this process keeps its records in, if the
+/// command line chose one (see [`use_database`]).
+static DATABASE: std::sync::OnceLock<PgOptions> = std::sync::OnceLock::new();
+
+/// Chooses PostgreSQL for every store this process opens with
+/// [`Store::open_with_key_from`] (the console's and the bot's): called once,
+/// by the command line, before anything opens a store.
+pub fn use_database(opts: PgOptions) {
+    let _ = DATABASE.set(opts);
+}
+
+/// The PostgreSQL database chosen for this process, if any.
+pub fn database() -> Option<&'static PgOptions> {
+    DATABASE.get()
+}
 
 /// Trees (record kinds) in the database.
 mod trees {
@@ -235,6 +256,22 @@ pub enum StoreError {
     /// Encryption or decryption failed.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// Another writer changed what a transaction read (it is run again).
+    #[error("a transaction conflicted with another writer")]
+    Conflict,
+    /// PostgreSQL refused, or the server could not be reached.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    /// Another bot process holds the PostgreSQL database.
+    #[error(
+        "another companion process is using this PostgreSQL database (it holds the database's lock); only one at a time can, for now. Stop it first, or give this one its own database. Nothing was changed."
+    )]
+    DatabaseInUse,
+    /// What was asked needs the sled engine.
+    #[error(
+        "this is not available on PostgreSQL yet (automatic backups, export, check, import, restore and salvage work on a sled data directory); nothing was changed"
+    )]
+    NotOnPostgres,
 }
 
 /// The database, shared by every task of the process.
@@ -244,7 +281,7 @@ pub struct Store {
 }
 
 struct Shared {
-    dir: DataDir,
+    place: Place,
     envelope: Envelope,
     live: RwLock<Option<Live>>,
     erasures: Mutex<ErasureLog>,
@@ -351,48 +388,111 @@ fn copy_new_trees(from: &sled::Db, to: &sled::Db) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The open generation and its trees.
+/// The open database and its trees.
 struct Live {
-    generation: Generation,
+    engine: Engine,
     t: Trees,
 }
 
+/// What holds the trees.
+enum Engine {
+    /// sled: one generation of the data directory.
+    Sled(Generation),
+    /// A PostgreSQL database.
+    Pg(Pg),
+}
+
+impl Live {
+    /// The sled generation; on PostgreSQL, what needs one is not available.
+    fn generation(&self) -> Result<&Generation, StoreError> {
+        match &self.engine {
+            Engine::Sled(g) => Ok(g),
+            Engine::Pg(_) => Err(StoreError::NotOnPostgres),
+        }
+    }
+
+    fn pg(&self) -> Option<&Pg> {
+        match &self.engine {
+            Engine::Pg(pg) => Some(pg),
+            Engine::Sled(_) => None,
+        }
+    }
+}
+
+/// Where the store keeps what is not in the database's trees.
+enum Place {
+    /// The data directory of a sled store.
+    Sled(DataDir),
+    /// The local directory of a PostgreSQL store: its erasure record,
+    /// which no restore of the database can roll back.
+    Pg(PathBuf),
+}
+
 struct Trees {
-    meta: sled::Tree,
-    guild_settings: sled::Tree,
-    member_keys: sled::Tree,
-    reflections: sled::Tree,
-    summaries: sled::Tree,
-    counters: sled::Tree,
-    schedules: sled::Tree,
-    slots: sled::Tree,
-    group_counts: sled::Tree,
-    member_settings: sled::Tree,
-    superseded: sled::Tree,
-    held_forms: sled::Tree,
-    supervision_log: sled::Tree,
-    case_presentations: sled::Tree,
-    meetings: sled::Tree,
+    meta: Tree,
+    guild_settings: Tree,
+    member_keys: Tree,
+    reflections: Tree,
+    summaries: Tree,
+    counters: Tree,
+    schedules: Tree,
+    slots: Tree,
+    group_counts: Tree,
+    member_settings: Tree,
+    superseded: Tree,
+    held_forms: Tree,
+    supervision_log: Tree,
+    case_presentations: Tree,
+    meetings: Tree,
 }
 
 impl Trees {
     fn open(db: &sled::Db) -> Result<Trees, StoreError> {
+        Trees::with(&|name| Ok(Tree::Sled(db.open_tree(name)?)))
+    }
+
+    fn open_pg(pg: &Pg) -> Result<Trees, StoreError> {
+        Trees::with(&|name| Ok(Tree::Pg(pg.tree(name)?)))
+    }
+
+    /// Every tree and its name.
+    fn named(&self) -> [(&'static str, &Tree); 15] {
+        [
+            (trees::META, &self.meta),
+            (trees::GUILD_SETTINGS, &self.guild_settings),
+            (trees::MEMBER_KEYS, &self.member_keys),
+            (trees::REFLECTIONS, &self.reflections),
+            (trees::SUMMARIES, &self.summaries),
+            (trees::COUNTERS, &self.counters),
+            (trees::SCHEDULES, &self.schedules),
+            (trees::SLOTS, &self.slots),
+            (trees::GROUP_COUNTS, &self.group_counts),
+            (trees::MEMBER_SETTINGS, &self.member_settings),
+            (trees::SUPERSEDED, &self.superseded),
+            (trees::HELD_FORMS, &self.held_forms),
+            (trees::SUPERVISION_LOG, &self.supervision_log),
+            (trees::CASE_PRESENTATIONS, &self.case_presentations),
+            (trees::MEETINGS, &self.meetings),
+        ]
+    }
+
+    fn with(open: &dyn Fn(&'static str) -> Result<Tree, StoreError>) -> Result<Trees, StoreError> {
         Ok(Trees {
-            meta: db.open_tree(trees::META)?,
-            guild_settings: db.open_tree(trees::GUILD_SETTINGS)?,
-            member_keys: db.open_tree(trees::MEMBER_KEYS)?,
-            reflections: db.open_tree(trees::REFLECTIONS)?,
-            summaries: db.open_tree(trees::SUMMARIES)?,
-            counters: db.open_tree(trees::COUNTERS)?,
-            schedules: db.open_tree(trees::SCHEDULES)?,
-            slots: db.open_tree(trees::SLOTS)?,
-            group_counts: db.open_tree(trees::GROUP_COUNTS)?,
-            member_settings: db.open_tree(trees::MEMBER_SETTINGS)?,
-            superseded: db.open_tree(trees::SUPERSEDED)?,
-            held_forms: db.open_tree(trees::HELD_FORMS)?,
-            supervision_log: db.open_tree(trees::SUPERVISION_LOG)?,
-            case_presentations: db.open_tree(trees::CASE_PRESENTATIONS)?,
-            meetings: db.open_tree(trees::MEETINGS)?,
+            meta: open(trees::META)?,
+            guild_settings: open(trees::GUILD_SETTINGS)?,
+            member_keys: open(trees::MEMBER_KEYS)?,
+            reflections: open(trees::REFLECTIONS)?,
+            summaries: open(trees::SUMMARIES)?,
+            counters: open(trees::COUNTERS)?,
+            schedules: open(trees::SCHEDULES)?,
+            slots: open(trees::SLOTS)?,
+            group_counts: open(trees::GROUP_COUNTS)?,
+            member_settings: open(trees::MEMBER_SETTINGS)?,
+            superseded: open(trees::SUPERSEDED)?,
+            held_forms: open(trees::HELD_FORMS)?,
+            supervision_log: open(trees::SUPERVISION_LOG)?,
+            case_presentations: open(trees::CASE_PRESENTATIONS)?,
+            meetings: open(trees::MEETINGS)?,
         })
     }
 }
@@ -421,7 +521,7 @@ fn open_erasures(dir: &Path, live: &Live, envelope: &Envelope) -> Result<Erasure
         .t
         .meta
         .get(ERASURE_MARK)?
-        .map(|b| envelope::Mark::from_bytes(&b).ok_or_else(|| b.len()));
+        .map(|b| envelope::Mark::from_bytes(&b).ok_or(b.len()));
     match mark {
         Some(Err(_)) => {
             return Err(erasure_record_error(
@@ -607,12 +707,15 @@ impl Store {
             }
             return Err(e);
         }
-        let live = Live { generation, t };
+        let live = Live {
+            engine: Engine::Sled(generation),
+            t,
+        };
         let erasures = match open_erasures(dir, &live, &envelope) {
             Ok(log) => log,
             Err(e) => {
-                if recovered {
-                    data.discard(live.generation);
+                if recovered && let Engine::Sled(g) = live.engine {
+                    data.discard(g);
                 }
                 return Err(e);
             }
@@ -629,16 +732,20 @@ impl Store {
                 Ok(r)
             });
             match report {
-                Ok(r) if r.problems.is_empty() => data.adopt(&live.generation, &mut |_| {})?,
+                Ok(r) if r.problems.is_empty() => data.adopt(live.generation()?, &mut |_| {})?,
                 Ok(r) => {
-                    data.discard(live.generation);
+                    if let Engine::Sled(g) = live.engine {
+                        data.discard(g);
+                    }
                     return Err(StoreError::Damaged {
                         path: dir.to_path_buf(),
                         why: r.problems.join("; "),
                     });
                 }
                 Err(e) => {
-                    data.discard(live.generation);
+                    if let Engine::Sled(g) = live.engine {
+                        data.discard(g);
+                    }
                     return Err(e);
                 }
             }
@@ -647,7 +754,7 @@ impl Store {
         let pending = live.t.meta.contains_key(ERASURE_PENDING)?;
         let store = Store {
             shared: Arc::new(Shared {
-                dir: data,
+                place: Place::Sled(data),
                 envelope,
                 live: RwLock::new(Some(live)),
                 erasures: Mutex::new(erasures),
@@ -674,14 +781,111 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens with the key from `--key-file` or the environment (`COMPANION_KEY`).
+    /// Opens (creating the schema if needed) the PostgreSQL database
+    /// `opts` names, with the master key `key`, which must be given: a
+    /// PostgreSQL store never makes one. `dir` is a local directory, created
+    /// readable by its owner only, that keeps the erasure record apart from
+    /// the database, so that restoring the database to an earlier point
+    /// cannot roll the record back.
+    pub fn open_postgres(
+        opts: &PgOptions,
+        dir: &Path,
+        key: Option<SecretKey>,
+    ) -> Result<Store, StoreError> {
+        let key = key.ok_or_else(|| {
+            StoreError::Key(format!(
+                "a PostgreSQL store needs its master key given: --key-file PATH (for example a systemd credential) or {KEY_ENV} (64 hexadecimal digits). It is never made on its own, so that no second key can ever start a second database by mistake; make one with `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > master.key` and keep a copy apart from the database"
+            ))
+        })?;
+        disk::create_private_dir(dir)?;
+        let envelope = Envelope::new(key);
+        let pg = Pg::connect(opts, envelope.master())?;
+        let t = Trees::open_pg(&pg)?;
+        let source = "the key given".to_string();
+        let mismatch = |e| match e {
+            StoreError::KeyMismatch { .. } | StoreError::Crypto(_) => StoreError::KeyMismatch {
+                path: dir.to_path_buf(),
+                source_name: source.clone(),
+            },
+            other => other,
+        };
+        let new = !t.meta.contains_key(keys::KEY_CHECK_KEY).map_err(mismatch)?;
+        let record_path = dir.join(ERASURES_FILE);
+        if new && std::fs::symlink_metadata(&record_path).is_err() {
+            ErasureLog::create(&record_path, &envelope)?;
+        }
+        keys::check(dir, &t.meta, &envelope, &source).map_err(mismatch)?;
+        let live = Live {
+            engine: Engine::Pg(pg),
+            t,
+        };
+        let erasures = open_erasures(dir, &live, &envelope)?;
+        let pending = live.t.meta.contains_key(ERASURE_PENDING)?;
+        let store = Store {
+            shared: Arc::new(Shared {
+                place: Place::Pg(dir.to_path_buf()),
+                envelope,
+                live: RwLock::new(Some(live)),
+                erasures: Mutex::new(erasures),
+                stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+                syncs: AtomicU64::new(0),
+                dirty: AtomicBool::new(false),
+                backups: Mutex::new(()),
+                salvaged: std::sync::atomic::AtomicUsize::new(0),
+                rewriting: Mutex::new(()),
+                erasures_made: AtomicU64::new(0),
+            }),
+        };
+        // A database behind its erasure record (restored from a copy made
+        // before erasures the record, kept apart, names) has them applied
+        // again before anyone is served, and its tables rewritten.
+        let mark = store.erasures().record().mark();
+        let behind = store.with(|live| {
+            Ok(live.t.meta.get(ERASURE_MARK)?.as_deref() != Some(&mark.bytes()[..]))
+        })?;
+        let reapplied = if behind {
+            backup::reapply_erasures(&store)?
+        } else {
+            0
+        };
+        store.keep_erasure_mark()?;
+        store.fill_summaries()?;
+        if pending || reapplied > 0 {
+            store.rewrite(&mut |_| {})?;
+        }
+        store.after_restore()?;
+        Ok(store)
+    }
+
+    /// Opens with the key from `--key-file` or the environment
+    /// (`COMPANION_KEY`): the PostgreSQL database chosen by [`use_database`]
+    /// if one was, else the sled database in `dir`.
     pub fn open_with_key_from(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
-        Store::open(dir, keys::given_key(key_file)?)
+        match database() {
+            Some(opts) => Store::open_postgres(opts, dir, keys::given_key(key_file)?),
+            None => Store::open(dir, keys::given_key(key_file)?),
+        }
     }
 
     /// The data directory.
     pub fn dir(&self) -> &Path {
-        self.shared.dir.path()
+        match &self.shared.place {
+            Place::Sled(data) => data.path(),
+            Place::Pg(dir) => dir,
+        }
+    }
+
+    /// The sled data directory (not on PostgreSQL).
+    fn data(&self) -> Result<&DataDir, StoreError> {
+        match &self.shared.place {
+            Place::Sled(data) => Ok(data),
+            Place::Pg(_) => Err(StoreError::NotOnPostgres),
+        }
+    }
+
+    /// Whether the store is on PostgreSQL.
+    pub fn on_postgres(&self) -> bool {
+        matches!(self.shared.place, Place::Pg(_))
     }
 
     /// How many times this store has synced the database to the disk.
@@ -702,12 +906,16 @@ impl Store {
     }
 
     /// Makes every write so far durable; callers confirm only after this.
+    /// (On PostgreSQL every write has been committed by the time it
+    /// returns: there is nothing more to do.)
     fn commit(&self, live: &Live) -> Result<(), StoreError> {
-        let seq = live.t.meta.update_and_fetch(COMMIT_SEQ, |old| {
-            Some((be_u64(old) + 1).to_be_bytes().to_vec())
-        })?;
-        live.generation.commit()?;
-        self.shared.dir.note_commit(be_u64(seq.as_deref()))?;
+        if let (Engine::Sled(generation), Some(meta)) = (&live.engine, live.t.meta.as_sled()) {
+            let seq = meta.update_and_fetch(COMMIT_SEQ, |old| {
+                Some((be_u64(old) + 1).to_be_bytes().to_vec())
+            })?;
+            generation.commit()?;
+            self.data()?.note_commit(be_u64(seq.as_deref()))?;
+        }
         self.shared.syncs.fetch_add(1, Ordering::SeqCst);
         self.shared.dirty.store(true, Ordering::SeqCst);
         Ok(())
@@ -736,7 +944,7 @@ impl Store {
     /// Once after a restore, an import or a salvage (the database says so):
     /// numbers start above every hundred a member reserved.
     fn after_restore(&self) -> Result<(), StoreError> {
-        if !self.with(|live| Ok(live.t.meta.contains_key(RESTORED)?))? {
+        if !self.with(|live| live.t.meta.contains_key(RESTORED))? {
             return Ok(());
         }
         self.raise_counters_to_reservations()?;
@@ -819,6 +1027,10 @@ impl Store {
             .rewriting
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        if let Some(pg) = self.with(|live| Ok(live.pg().cloned()))? {
+            return self.rewrite_postgres(&pg, on_step);
+        }
+        let data = self.data()?;
         // A damaged database set aside by a restore is salvaged into the
         // live one and scrubbed first: erasure reaches it too.
         let salvaged = backup::salvage_set_aside(self)?;
@@ -834,17 +1046,17 @@ impl Store {
                 .read()
                 .unwrap_or_else(PoisonError::into_inner);
             let old = guard.as_ref().ok_or(StoreError::Closed)?;
-            let watch = Watch::start(&old.generation.db);
+            let watch = Watch::start(&old.generation()?.db);
             // The copy is synced whole before the live database is held, so
             // the swap only syncs what the catch-up adds.
             match self.copy_live(old).and_then(|fresh| {
-                fresh.generation.sync_all()?;
+                fresh.generation()?.sync_all()?;
                 Ok(fresh)
             }) {
                 Ok(fresh) => (fresh, watch),
                 Err(e) => {
                     drop(watch);
-                    let _ = self.shared.dir.remove_strays();
+                    let _ = data.remove_strays();
                     return Err(e);
                 }
             }
@@ -856,21 +1068,21 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner);
         let old = guard.take().ok_or(StoreError::Closed)?;
         let caught_up = watch
-            .apply(&fresh.generation.db)
-            .and_then(|()| copy_new_trees(&old.generation.db, &fresh.generation.db));
+            .apply(&fresh.generation()?.db)
+            .and_then(|()| copy_new_trees(&old.generation()?.db, &fresh.generation()?.db));
         if let Err(e) = caught_up {
             drop(fresh);
             *guard = Some(old);
-            let _ = self.shared.dir.remove_strays();
+            let _ = data.remove_strays();
             return Err(e);
         }
-        if let Err(e) = self.shared.dir.adopt(&fresh.generation, on_step) {
+        if let Err(e) = data.adopt(fresh.generation()?, on_step) {
             // Whichever generation CURRENT names now is the live one: the
             // fresh one was synced whole before the switch was tried.
-            if self.shared.dir.current().as_deref() != Some(fresh.generation.name()) {
+            if data.current().as_deref() != fresh.generation().ok().map(Generation::name) {
                 drop(fresh);
                 *guard = Some(old);
-                let _ = self.shared.dir.remove_strays();
+                let _ = data.remove_strays();
                 return Err(e);
             }
             tracing::warn!(error = %e, "the switch to the rewritten database was not confirmed by the disk, but it holds");
@@ -878,7 +1090,7 @@ impl Store {
         drop(old);
         *guard = Some(fresh);
         drop(guard);
-        self.shared.dir.remove_strays()?;
+        data.remove_strays()?;
         on_step(SwapStep::Removed);
         backup::purge(self)?;
         // Only now is the erasure complete everywhere: a crash before this
@@ -894,12 +1106,33 @@ impl Store {
         })
     }
 
+    /// On PostgreSQL, a rewrite is a `VACUUM FULL` of every table.
+    fn rewrite_postgres(
+        &self,
+        pg: &Pg,
+        on_step: &mut dyn FnMut(SwapStep),
+    ) -> Result<(), StoreError> {
+        let erasures_before = self.shared.erasures_made.load(Ordering::SeqCst);
+        pg.rewrite_tables()?;
+        on_step(SwapStep::Removed);
+        // An erasure made while a table was rewritten may have left its
+        // row behind in it: it waits for the next rewrite.
+        if self.shared.erasures_made.load(Ordering::SeqCst) != erasures_before {
+            return Ok(());
+        }
+        self.with(|live| {
+            live.t.meta.remove(ERASURE_PENDING)?;
+            self.commit(live)
+        })
+    }
+
     fn copy_live(&self, old: &Live) -> Result<Live, StoreError> {
-        let generation = self.shared.dir.create_generation()?;
+        let generation = self.data()?.create_generation()?;
         let paced = pace::is_paced();
         let (mut piece, mut started) = (0u64, std::time::Instant::now());
-        for name in old.generation.db.tree_names() {
-            let from = old.generation.db.open_tree(&name)?;
+        let db = &old.generation()?.db;
+        for name in db.tree_names() {
+            let from = db.open_tree(&name)?;
             let to = generation.db.open_tree(&name)?;
             for entry in from.iter() {
                 let (k, v) = entry?;
@@ -917,7 +1150,10 @@ impl Store {
             }
         }
         let t = Trees::open(&generation.db)?;
-        Ok(Live { generation, t })
+        Ok(Live {
+            engine: Engine::Sled(generation),
+            t,
+        })
     }
 
     /// Periodic care, called by the front-end's clock: erases held forms
@@ -948,6 +1184,9 @@ impl Store {
                 next = next.min(start_by);
             }
         }
+        if self.on_postgres() {
+            return Ok(next);
+        }
         match backup::newest_time(self.dir())? {
             Some(at) if now < later(at, BACKUP_EVERY) && at <= now => {
                 next = next.min(later(at, BACKUP_EVERY));
@@ -973,7 +1212,7 @@ impl Store {
         if self.erasure_pending_since()?.is_some() {
             self.rewrite(&mut |_| {})?;
         }
-        if self.shared.dirty.load(Ordering::SeqCst) {
+        if self.shared.dirty.load(Ordering::SeqCst) && !self.on_postgres() {
             self.backup_now(now)?;
         }
         let mut guard = self
@@ -984,12 +1223,15 @@ impl Store {
         let Some(live) = guard.take() else {
             return Ok(());
         };
-        let Live { generation, t } = live;
+        let Live { engine, t } = live;
         drop(t);
+        let Engine::Sled(generation) = engine else {
+            // PostgreSQL: every change was committed as it was made.
+            return Ok(());
+        };
         let envelope = &self.shared.envelope;
         let mark = self.erasures().record().mark();
-        self.shared
-            .dir
+        self.data()?
             .seal(generation, &mark.bytes(), &|bytes: &[u8]| {
                 envelope.seal_tag(bytes)
             })

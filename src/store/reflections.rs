@@ -9,8 +9,8 @@
 //! no walk over everything to count. Every change is synced before the call
 //! returns; every erasure is fingerprinted in the erasure record first.
 
+use super::engine::Transactional;
 use chrono::{DateTime, Utc};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::crypto::SecretKey;
 use super::schedules::{apply_counts, count_changes};
@@ -107,13 +107,6 @@ impl<T> Default for Readable<T> {
     }
 }
 
-pub(super) fn storage(e: TransactionError<StoreError>) -> StoreError {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => StoreError::Db(e),
-    }
-}
-
 impl Store {
     /// The member's data key; with `create`, made on first use and stored
     /// wrapped by compare-and-swap, so two first saves at once share one key.
@@ -132,13 +125,13 @@ impl Store {
         }
         let key = SecretKey::generate();
         let wrapped = envelope.wrap_member_key(member, &key)?;
-        match live.t.member_keys.compare_and_swap(
-            member_key(member),
-            None as Option<&[u8]>,
-            Some(wrapped),
-        )? {
+        match live
+            .t
+            .member_keys
+            .compare_and_swap(member_key(member), None, Some(&wrapped))?
+        {
             Ok(()) => Ok(Some(key)),
-            Err(lost) => match lost.current {
+            Err(current) => match current {
                 Some(theirs) => Ok(Some(envelope.unwrap_member_key(member, &theirs)?)),
                 None => Err(StoreError::Corrupt("a member key".into())),
             },
@@ -264,9 +257,8 @@ impl Store {
                     sums.insert(&rk[..], summary.as_slice())?;
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
                     apply_counts(g, &counts)?;
-                    Ok::<(), ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(storage)?;
+                    Ok::<(), StoreError>(())
+                })?;
             self.commit(live)?;
             Ok(reflection)
         })
@@ -309,9 +301,8 @@ impl Store {
         let members: Vec<u64> = self.with(|live| {
             live.t
                 .counters
-                .iter()
                 .keys()
-                .map(|k| Ok(super::be_u64(Some(&k?))))
+                .map(|k| Ok(super::be_u64(Some(&k?[..]))))
                 .collect::<Result<_, StoreError>>()
         })?;
         let mut out = Vec::new();
@@ -354,8 +345,8 @@ impl Store {
                 Ok(None) => return Ok(out),
                 Err(_) => {
                     // The member's key itself is damaged: nothing of theirs opens.
-                    for entry in live.t.reflections.scan_prefix(member_key(author)).keys() {
-                        out.unreadable.push(id_of(&entry?));
+                    for entry in live.t.reflections.scan_prefix(member_key(author)) {
+                        out.unreadable.push(id_of(&entry?.0));
                     }
                     return Ok(out);
                 }
@@ -407,7 +398,7 @@ impl Store {
         let skip = (page - 1).saturating_mul(per_page);
         self.with(|live| {
             let key = self.data_key(live, author, false).ok().flatten();
-            let open = |entry: sled::Result<(sled::IVec, sled::IVec)>| -> Result<Result<Summary, u64>, StoreError> {
+            let open = |entry: Result<super::engine::Entry, StoreError>| -> Result<Result<Summary, u64>, StoreError> {
                 let (rk, sealed) = entry?;
                 Ok(match key.as_ref().map(|k| self.shared.envelope.open_summary(k, &rk, &sealed)) {
                     Some(Ok(s)) => Ok(s),
@@ -546,9 +537,8 @@ impl Store {
                     {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
                     }
-                    Ok::<(), ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(storage)?;
+                    Ok::<(), StoreError>(())
+                })?;
             if let Some(now) = erase_at {
                 // A form held to correct this reflection holds the words
                 // the edit replaced: it goes with them.
@@ -611,9 +601,8 @@ impl Store {
                     if meta.get(super::ERASURE_PENDING)?.is_none() {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
                     }
-                    Ok::<(), ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(storage)?;
+                    Ok::<(), StoreError>(())
+                })?;
             // A form held to correct it holds its words: it goes too.
             self.let_go_if(live, author, now, |p| *p == HeldFor::Edit(id))?;
             self.commit(live)?;
@@ -738,10 +727,9 @@ impl Store {
                             if meta.get(super::ERASURE_PENDING)?.is_none() {
                                 meta.insert(super::ERASURE_PENDING, &pending[..])?;
                             }
-                            Ok::<(), ConflictableTransactionError<StoreError>>(())
+                            Ok::<(), StoreError>(())
                         },
-                    )
-                    .map_err(storage)?;
+                    )?;
                 if held.is_some() {
                     live.t.held_forms.remove(mk)?;
                 }
@@ -790,16 +778,16 @@ impl Store {
     /// done, so later starts touch nothing (a walk over every record would
     /// pull the whole database through sled's cache).
     pub(super) fn fill_summaries(&self) -> Result<(), StoreError> {
-        if self.with(|live| Ok(live.t.meta.contains_key(SUMMARIES_COMPLETE)?))? {
+        if self.with(|live| live.t.meta.contains_key(SUMMARIES_COMPLETE))? {
             return Ok(());
         }
         let differ = self.with(|live| {
-            let bodies = live.t.reflections.iter().keys();
-            let sums = live.t.summaries.iter().keys();
+            let bodies = live.t.reflections.keys();
+            let sums = live.t.summaries.keys();
             Ok(!bodies
                 .zip(sums)
                 .all(|(a, b)| matches!((a, b), (Ok(a), Ok(b)) if a == b))
-                || live.t.summaries.len() != live.t.reflections.len())
+                || live.t.summaries.len()? != live.t.reflections.len()?)
         })?;
         self.with(|live| {
             let envelope = &self.shared.envelope;
@@ -808,7 +796,7 @@ impl Store {
                 live.t.meta.insert(SUMMARIES_COMPLETE, &[1u8][..])?;
                 return self.commit(live);
             }
-            for rk in live.t.summaries.iter().keys() {
+            for rk in live.t.summaries.keys() {
                 let rk = rk?;
                 if !live.t.reflections.contains_key(&rk)? {
                     live.t.summaries.remove(&rk)?;
@@ -844,12 +832,12 @@ impl Store {
 
     /// Whether `dir` holds a database (without opening or creating anything).
     pub fn exists_in(dir: &std::path::Path) -> bool {
-        super::disk::holds_database(dir)
+        super::database().is_some() || super::disk::holds_database(dir)
     }
 
     /// Whether `author` has reflection `id`, without decrypting it.
     pub fn has_reflection(&self, author: u64, id: u64) -> Result<bool, StoreError> {
-        self.with(|live| Ok(live.t.reflections.contains_key(record_key(author, id))?))
+        self.with(|live| live.t.reflections.contains_key(record_key(author, id)))
     }
 
     /// How many reflections `member` has, without decrypting any.
@@ -993,16 +981,7 @@ mod tests {
         assert_eq!(save(&store, 1, draft("third life", &[])).id, 201);
         // The mark names no member: the member's id appears in no key.
         let meta: Vec<Vec<u8>> = store
-            .with(|live| {
-                Ok(live
-                    .t
-                    .meta
-                    .iter()
-                    .keys()
-                    .flatten()
-                    .map(|k| k.to_vec())
-                    .collect())
-            })
+            .with(|live| Ok(live.t.meta.keys().flatten().map(|k| k.to_vec()).collect()))
             .unwrap();
         assert!(meta.iter().any(|k| k.starts_with(RETIRED)));
         assert!(
@@ -1076,7 +1055,9 @@ mod tests {
         save(&store, 1, draft("newer", &[]));
         store
             .with(|live| {
-                live.t.summaries.clear()?;
+                for k in live.t.summaries.keys() {
+                    live.t.summaries.remove(k?)?;
+                }
                 live.t.meta.remove(SUMMARIES_COMPLETE)?;
                 Ok(())
             })

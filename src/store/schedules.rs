@@ -74,9 +74,9 @@ pub(super) fn count_changes(
 /// Applies [`count_changes`] inside a transaction; a count never goes below
 /// zero, and a zero count is removed.
 pub(super) fn apply_counts(
-    tree: &sled::transaction::TransactionalTree,
+    tree: &super::engine::TxTree<'_>,
     changes: &[([u8; 11], i64)],
-) -> sled::transaction::ConflictableTransactionResult<(), StoreError> {
+) -> Result<(), StoreError> {
     for (key, by) in changes {
         let now = tree
             .get(key)?
@@ -182,19 +182,16 @@ impl Store {
     ) -> Result<Option<SlotState>, StoreError> {
         let claim = json(&SlotState::Claimed { competence })?;
         self.with(|live| {
-            match live.t.slots.compare_and_swap(
-                slot_key(guild, slot),
-                None as Option<&[u8]>,
-                Some(claim),
-            )? {
+            match live
+                .t
+                .slots
+                .compare_and_swap(slot_key(guild, slot), None, Some(&claim))?
+            {
                 Ok(()) => {
                     self.commit(live)?;
                     Ok(None)
                 }
-                Err(existing) => existing
-                    .current
-                    .map(|b| from_json(&b, "a slot"))
-                    .transpose(),
+                Err(existing) => existing.map(|b| from_json(&b, "a slot")).transpose(),
             }
         })
     }

@@ -8,10 +8,10 @@
 //! change is synced before the call returns; every deletion is
 //! fingerprinted in the erasure record first.
 
+use super::engine::Transactional;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::crypto::SecretKey;
 use super::envelope::Envelope;
@@ -33,11 +33,11 @@ pub(super) enum Book {
 impl Book {
     pub(super) const ALL: [Book; 2] = [Book::Log, Book::Cases];
 
-    pub(super) fn tree(self, live: &Live) -> &sled::Tree {
+    pub(super) fn tree(self, live: &Live) -> &super::engine::Tree {
         self.of(&live.t)
     }
 
-    fn of(self, t: &Trees) -> &sled::Tree {
+    fn of(self, t: &Trees) -> &super::engine::Tree {
         match self {
             Book::Log => &t.supervision_log,
             Book::Cases => &t.case_presentations,
@@ -154,13 +154,6 @@ pub(super) fn check(t: &Trees, envelope: &Envelope, report: &mut Report) -> Resu
     Ok(())
 }
 
-fn storage(e: TransactionError<StoreError>) -> StoreError {
-    match e {
-        TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => StoreError::Db(e),
-    }
-}
-
 /// Whether `sealed`, stored in `tree` under `rk`, opens under `key` as a
 /// record of that tree; `None` when `tree` is not one of this module's.
 pub(super) fn opens_in(
@@ -175,6 +168,9 @@ pub(super) fn opens_in(
         .find(|b| b.name().as_bytes() == tree)
         .map(|b| b.opens(envelope, key, rk, sealed))
 }
+
+/// A stored record's key.
+type RecordKey = Vec<u8>;
 
 impl Store {
     /// `member`'s header for `book`. Its last number is never below a
@@ -202,8 +198,7 @@ impl Store {
         };
         let highest = book
             .tree(live)
-            .scan_prefix(member.to_be_bytes())
-            .keys()
+            .scan_keys(member.to_be_bytes())
             .next_back()
             .transpose()?
             .map_or(0, |k| id_of(&k));
@@ -232,13 +227,11 @@ impl Store {
             let hk = record_key(member, HEADER);
             let sealed = envelope.seal_record(&key, book.kind(false), &rk, &value)?;
             let sealed_header = envelope.seal_record(&key, book.kind(true), &hk, &header)?;
-            book.tree(live)
-                .transaction(|t| {
-                    t.insert(&rk[..], sealed.as_slice())?;
-                    t.insert(&hk[..], sealed_header.as_slice())?;
-                    Ok::<(), ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(storage)?;
+            book.tree(live).transaction(|t| {
+                t.insert(&rk[..], sealed.as_slice())?;
+                t.insert(&hk[..], sealed_header.as_slice())?;
+                Ok::<(), StoreError>(())
+            })?;
             self.commit(live)?;
             Ok(value)
         })
@@ -323,15 +316,13 @@ impl Store {
                 .fingerprint(book.name().as_bytes(), &rk, &old);
             self.erase(live, &[print])?;
             let pending = now.timestamp().to_be_bytes();
-            (book.tree(live), &live.t.meta)
-                .transaction(|(t, meta)| {
-                    t.remove(&rk[..])?;
-                    if meta.get(super::ERASURE_PENDING)?.is_none() {
-                        meta.insert(super::ERASURE_PENDING, &pending[..])?;
-                    }
-                    Ok::<(), ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(storage)?;
+            (book.tree(live), &live.t.meta).transaction(|(t, meta)| {
+                t.remove(&rk[..])?;
+                if meta.get(super::ERASURE_PENDING)?.is_none() {
+                    meta.insert(super::ERASURE_PENDING, &pending[..])?;
+                }
+                Ok::<(), StoreError>(())
+            })?;
             self.commit(live)?;
             Ok(true)
         })
@@ -343,9 +334,9 @@ impl Store {
         &self,
         live: &Live,
         member: u64,
-    ) -> Result<(Vec<Fingerprint>, [Vec<sled::IVec>; 2]), StoreError> {
+    ) -> Result<(Vec<Fingerprint>, [Vec<RecordKey>; 2]), StoreError> {
         let mut prints = Vec::new();
-        let mut keys: [Vec<sled::IVec>; 2] = [Vec::new(), Vec::new()];
+        let mut keys: [Vec<RecordKey>; 2] = [Vec::new(), Vec::new()];
         for (i, book) in Book::ALL.into_iter().enumerate() {
             for entry in book.tree(live).scan_prefix(member.to_be_bytes()) {
                 let (k, v) = entry?;
@@ -376,8 +367,7 @@ impl Store {
         self.with(|live| {
             let count = |book: Book| {
                 book.tree(live)
-                    .scan_prefix(member.to_be_bytes())
-                    .keys()
+                    .scan_keys(member.to_be_bytes())
                     .flatten()
                     .filter(|k| id_of(k) != HEADER)
                     .count()

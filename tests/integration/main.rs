@@ -28,6 +28,7 @@ mod search_quality;
 mod sharing;
 mod storage;
 mod storage_holes;
+mod store_engines;
 mod supervision;
 mod supervision_discord;
 mod support;

@@ -298,11 +298,15 @@ impl Cluster {
     }
 
     fn new_database(&'static self) -> Database {
+        self.new_database_from(TEMPLATE)
+    }
+
+    fn new_database_from(&'static self, template: &str) -> Database {
         let n = NEXT_DATABASE.fetch_add(1, Ordering::Relaxed);
         let name = format!("test_{n}");
         self.psql(
             "postgres",
-            &format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"),
+            &format!("CREATE DATABASE {name} TEMPLATE {template}"),
         )
         .unwrap_or_else(|e| panic!("cannot make the test's database: {e}"));
         Database {
@@ -333,6 +337,21 @@ impl Database {
     /// The directory the cluster lives in (removed when the test process ends).
     pub fn cluster_dir(&self) -> &Path {
         &self.cluster.root
+    }
+
+    /// A copy of this database as it is now (no one may be connected to
+    /// it): what restoring a backup of the server brings back.
+    pub fn copy(&self) -> Database {
+        self.cluster.new_database_from(&self.name)
+    }
+
+    /// The URL the store connects with: the superuser, over the socket.
+    pub fn url(&self) -> String {
+        format!(
+            "postgres://postgres@/{}?host={}",
+            self.name,
+            self.cluster.socket_dir.display()
+        )
     }
 }
 

@@ -1,0 +1,749 @@
+//! The PostgreSQL engine: each tree a table of `(k bytea, v bytea)`, reached
+//! through a pool (deadpool-postgres) on the store's own runtime.
+//!
+//! The store's API is synchronous (sled's is), and front-ends call it from
+//! their tasks. So that PostgreSQL's asynchronous client never needs the
+//! caller's runtime (and never blocks one of its workers' event loops with
+//! its own I/O), every query runs on a runtime of the store's own with one
+//! worker thread; the calling thread waits on a channel for the answer, as
+//! it waits for sled's `fdatasync` today.
+//!
+//! What the server is given is unreadable to its administrator: the
+//! Discord id that leads every key but `meta`'s is replaced by a keyed
+//! permutation of it (a four-round Feistel network over its 64 bits, keyed
+//! from the master key), so one member's records still sort together but
+//! the server cannot tell which Discord account they belong to; and every
+//! value is sealed once more (XChaCha20-Poly1305, a key derived from the
+//! master key, the table and stored key as associated data), so settings,
+//! schedules and rotas, which the envelope leaves as JSON, are sealed too.
+//!
+//! Durability: every write is confirmed only after its `COMMIT` (or its
+//! single statement's implicit one) has returned, and the store refuses a
+//! server with `fsync` or `synchronous_commit` off. One bot process uses a
+//! database at a time: it holds a session advisory lock for its life.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use deadpool_postgres::tokio_postgres::{self, NoTls, error::SqlState};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use hmac::Mac;
+use zeroize::Zeroizing;
+
+use super::StoreError;
+use super::crypto::SecretKey;
+use super::engine::{Entries, Entry};
+
+/// The environment variable that names the database instead of `--database`.
+pub const DATABASE_ENV: &str = "COMPANION_DATABASE_URL";
+/// The systemd credential (in `$CREDENTIALS_DIRECTORY`) read for the
+/// database password when no `--database-password-file` is given.
+pub const PASSWORD_CREDENTIAL: &str = "database-password";
+
+/// Session advisory lock held by the one bot process using the database.
+const PROCESS_LOCK: i64 = 0x636f_6d70_616e_0001;
+/// Transaction advisory lock held while migrations are applied.
+const MIGRATION_LOCK: i64 = 0x636f_6d70_616e_0002;
+/// How many times a transaction that lost a serialization conflict is tried.
+const TRIES: usize = 16;
+/// Connections in the pool.
+const POOL_SIZE: usize = 8;
+
+/// The trees of schema version 1, each a table `companion_<name>`.
+const TREES_V1: &[&str] = &[
+    "meta",
+    "guild_settings",
+    "member_keys",
+    "reflections",
+    "summaries",
+    "counters",
+    "schedules",
+    "slots",
+    "group_counts",
+    "member_settings",
+    "superseded",
+    "held_forms",
+    "supervision_log",
+    "case_presentations",
+    "meetings",
+];
+
+/// The one tree whose keys do not begin with a Discord id.
+const PLAIN_KEYS: &str = "meta";
+
+/// Every migration, in order; the schema's version is how many have run.
+fn migrations() -> Vec<String> {
+    let v1 = TREES_V1
+        .iter()
+        .map(|t| {
+            // Sealed bytes do not compress: kept as they are (no pglz),
+            // out of line once large.
+            format!(
+                "CREATE TABLE companion_{t} (k bytea PRIMARY KEY, v bytea NOT NULL); \
+                 ALTER TABLE companion_{t} ALTER COLUMN v SET STORAGE EXTERNAL;"
+            )
+        })
+        .collect::<String>();
+    vec![v1]
+}
+
+/// Where the database is and how to log in, as an operator gave it.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// `postgres://…` without a password.
+    pub url: String,
+    /// A file holding the password (else the systemd credential, if any).
+    pub password_file: Option<PathBuf>,
+}
+
+fn pg_err(e: tokio_postgres::Error) -> StoreError {
+    if matches!(
+        e.code(),
+        Some(&SqlState::T_R_SERIALIZATION_FAILURE) | Some(&SqlState::T_R_DEADLOCK_DETECTED)
+    ) {
+        return StoreError::Conflict;
+    }
+    let why = match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        }
+    };
+    StoreError::Postgres(why)
+}
+
+fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => pg_err(e),
+        other => StoreError::Postgres(other.to_string()),
+    }
+}
+
+/// The keys the engine's own layer uses, derived from the master key.
+struct Keys {
+    values: SecretKey,
+    ids: Zeroizing<[u8; 32]>,
+}
+
+impl Keys {
+    fn new(master: &SecretKey) -> Keys {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"practice-companion"), master.expose());
+        let mut values = Zeroizing::new([0u8; 32]);
+        let mut ids = Zeroizing::new([0u8; 32]);
+        // 32 bytes is far below HKDF-SHA256's limit.
+        let _ = hk.expand(b"postgres values v1", &mut values[..]);
+        let _ = hk.expand(b"postgres ids v1", &mut ids[..]);
+        Keys {
+            values: SecretKey::from_bytes(*values),
+            ids,
+        }
+    }
+
+    fn round(&self, i: u8, half: u32) -> u32 {
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.ids[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(&[i]);
+        mac.update(&half.to_be_bytes());
+        let out = mac.finalize().into_bytes();
+        u32::from_be_bytes([out[0], out[1], out[2], out[3]])
+    }
+
+    /// The keyed permutation of an id (`inverse`: back again).
+    fn permute(&self, id: u64, inverse: bool) -> u64 {
+        let (mut l, mut r) = ((id >> 32) as u32, id as u32);
+        if inverse {
+            for i in (0..4).rev() {
+                (l, r) = (r ^ self.round(i, l), l);
+            }
+        } else {
+            for i in 0..4 {
+                (l, r) = (r, l ^ self.round(i, r));
+            }
+        }
+        (u64::from(l) << 32) | u64::from(r)
+    }
+}
+
+struct Inner {
+    runtime: Option<tokio::runtime::Runtime>,
+    pool: Pool,
+    keys: Keys,
+    /// The connection that holds the process lock, kept for the store's life.
+    lock: std::sync::Mutex<Option<tokio_postgres::Client>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // The store may be dropped on a runtime's worker: never block it.
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// A connected PostgreSQL engine, shared by the store's trees.
+#[derive(Clone)]
+pub(crate) struct Pg {
+    inner: Arc<Inner>,
+}
+
+/// One table.
+#[derive(Clone)]
+pub(crate) struct PgTree {
+    pg: Pg,
+    name: &'static str,
+    select: Arc<str>,
+    upsert: Arc<str>,
+    delete: Arc<str>,
+}
+
+impl Pg {
+    /// Runs `fut` on the store's runtime and waits for it.
+    fn block<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let rt = self.inner.runtime.as_ref().ok_or(StoreError::Closed)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        rt.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs one statement on a pooled connection (its own transaction).
+    fn execute(&self, sql: String) -> Result<(), StoreError> {
+        let pool = self.inner.pool.clone();
+        self.block(async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            c.batch_execute(&sql).await.map_err(pg_err)
+        })
+    }
+
+    /// Connects, refuses a server that does not make commits durable or a
+    /// database another process uses, and applies the migrations.
+    pub(crate) fn connect(opts: &PgOptions, master: &SecretKey) -> Result<Pg, StoreError> {
+        let mut config = tokio_postgres::Config::from_str(&opts.url).map_err(|e| {
+            StoreError::Postgres(format!(
+                "the database URL cannot be read ({e}). It looks like `postgres://USER@/DATABASE?host=/run/postgresql` (a Unix socket) or `postgres://USER@127.0.0.1:5432/DATABASE`"
+            ))
+        })?;
+        if config.get_password().is_some() {
+            return Err(StoreError::Postgres(format!(
+                "the database URL holds a password; a password on the command line or in the environment can be read by other users of the machine, so nothing was opened. Take it out of the URL and give it in a file readable only by the bot's user, with --database-password-file PATH (or as the systemd credential `{PASSWORD_CREDENTIAL}`)"
+            )));
+        }
+        for host in config.get_hosts() {
+            if let tokio_postgres::config::Host::Tcp(name) = host {
+                let loopback = name == "localhost"
+                    || name
+                        .trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback());
+                if !loopback {
+                    return Err(StoreError::Postgres(format!(
+                        "the database server `{name}` is not on this machine, and this version does not yet speak TLS to a remote server: the password would cross the network unencrypted, so nothing was opened. Connect over a Unix socket (`?host=/run/postgresql`) or to 127.0.0.1"
+                    )));
+                }
+            }
+        }
+        if let Some(password) = password(opts.password_file.as_deref())? {
+            config.password(password.as_bytes());
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("companion-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Postgres(format!("cannot start the database runtime: {e}")))?;
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Postgres(e.to_string()))?;
+        let pg = Pg {
+            inner: Arc::new(Inner {
+                runtime: Some(runtime),
+                pool,
+                keys: Keys::new(master),
+                lock: std::sync::Mutex::new(None),
+            }),
+        };
+        let lock = pg.block(async move {
+            let (client, connection) = config.connect(NoTls).await.map_err(pg_err)?;
+            tokio::spawn(connection);
+            let got: bool = client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESS_LOCK])
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            if !got {
+                return Err(StoreError::DatabaseInUse);
+            }
+            for setting in ["fsync", "synchronous_commit"] {
+                let value: String = client
+                    .query_one(&format!("SHOW {setting}"), &[])
+                    .await
+                    .map_err(pg_err)?
+                    .get(0);
+                if value == "off" {
+                    return Err(StoreError::Postgres(format!(
+                        "the server has `{setting}` off, so a save it confirms could be lost in a crash and members would be told \"Saved\" wrongly; nothing was opened. Turn it on (`ALTER SYSTEM SET {setting} = on; SELECT pg_reload_conf();`, or in postgresql.conf), or for this role: `ALTER ROLE … RESET {setting}`"
+                    )));
+                }
+            }
+            Ok(client)
+        })?;
+        *pg.inner
+            .lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(lock);
+        pg.migrate()?;
+        Ok(pg)
+    }
+
+    /// Applies the migrations not yet applied, under an advisory lock.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let pool = self.inner.pool.clone();
+        self.block(async move {
+            let mut c = pool.get().await.map_err(pool_err)?;
+            let tx = c.transaction().await.map_err(pg_err)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .await
+                .map_err(pg_err)?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS companion_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+            )
+            .await
+            .map_err(pg_err)?;
+            let done: i32 = tx
+                .query_one("SELECT coalesce(max(version), 0) FROM companion_schema", &[])
+                .await
+                .map_err(pg_err)?
+                .get(0);
+            let all = migrations();
+            if done as usize > all.len() {
+                return Err(StoreError::Postgres(format!(
+                    "the database's schema is at version {done}, newer than this program knows ({}): it was used by a newer companion. Run that version, or restore a backup into a new database",
+                    all.len()
+                )));
+            }
+            for (i, sql) in all.iter().enumerate().skip(done as usize) {
+                tx.batch_execute(sql).await.map_err(pg_err)?;
+                let version = i as i32 + 1;
+                tx.execute(
+                    "INSERT INTO companion_schema (version) VALUES ($1)",
+                    &[&version],
+                )
+                .await
+                .map_err(pg_err)?;
+            }
+            tx.commit().await.map_err(pg_err)
+        })
+    }
+
+    /// The table of a tree.
+    pub(crate) fn tree(&self, name: &'static str) -> Result<PgTree, StoreError> {
+        if !TREES_V1.contains(&name) {
+            return Err(StoreError::Corrupt(format!(
+                "no table for the tree `{name}`"
+            )));
+        }
+        Ok(PgTree {
+            pg: self.clone(),
+            name,
+            select: format!("SELECT v FROM companion_{name} WHERE k = $1").into(),
+            upsert: format!(
+                "INSERT INTO companion_{name} (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+            )
+            .into(),
+            delete: format!("DELETE FROM companion_{name} WHERE k = $1").into(),
+        })
+    }
+
+    /// Rewrites every table, its TOAST table and its index into new files
+    /// (`VACUUM FULL`), so that no dead row version, erased or replaced,
+    /// stays in the database's files. A transaction open meanwhile that
+    /// could still see an old version keeps it (and holds this back until
+    /// it ends).
+    pub(crate) fn rewrite_tables(&self) -> Result<(), StoreError> {
+        for name in TREES_V1 {
+            self.execute(format!("VACUUM FULL companion_{name}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// The password, from the file given or the systemd credential.
+fn password(file: Option<&Path>) -> Result<Option<Zeroizing<String>>, StoreError> {
+    let path = match file {
+        Some(f) => f.to_path_buf(),
+        None => match std::env::var_os("CREDENTIALS_DIRECTORY") {
+            Some(dir) if Path::new(&dir).join(PASSWORD_CREDENTIAL).exists() => {
+                Path::new(&dir).join(PASSWORD_CREDENTIAL)
+            }
+            _ => return Ok(None),
+        },
+    };
+    let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+        StoreError::Postgres(format!(
+            "cannot read the database password from {}: {e}. Give a file readable by the bot's user that holds only the password",
+            path.display()
+        ))
+    })?);
+    Ok(Some(Zeroizing::new(
+        text.trim_end_matches(['\n', '\r']).to_string(),
+    )))
+}
+
+/// The first key after every key that starts with `prefix`, if any.
+fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut next = prefix.to_vec();
+    while let Some(last) = next.pop() {
+        if last < u8::MAX {
+            next.push(last + 1);
+            return Some(next);
+        }
+    }
+    None
+}
+
+impl PgTree {
+    fn keys(&self) -> &Keys {
+        &self.pg.inner.keys
+    }
+
+    /// The key as stored: its leading id permuted.
+    fn stored_key(&self, key: &[u8]) -> Result<Vec<u8>, StoreError> {
+        if self.name == PLAIN_KEYS || key.is_empty() {
+            return Ok(key.to_vec());
+        }
+        let Some(id) = key.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()) else {
+            return Err(StoreError::Corrupt(format!(
+                "a key of {} bytes in `{}`, shorter than an id",
+                key.len(),
+                self.name
+            )));
+        };
+        let mut out = self
+            .keys()
+            .permute(u64::from_be_bytes(id), false)
+            .to_be_bytes()
+            .to_vec();
+        out.extend_from_slice(&key[8..]);
+        Ok(out)
+    }
+
+    /// The key as the store knows it.
+    fn real_key(&self, stored: &[u8]) -> Result<Vec<u8>, StoreError> {
+        if self.name == PLAIN_KEYS {
+            return Ok(stored.to_vec());
+        }
+        let id = stored
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("a short key in `{}`", self.name)))?;
+        let mut out = self
+            .keys()
+            .permute(u64::from_be_bytes(id), true)
+            .to_be_bytes()
+            .to_vec();
+        out.extend_from_slice(&stored[8..]);
+        Ok(out)
+    }
+
+    fn aad(&self, stored_key: &[u8]) -> Vec<u8> {
+        [self.name.as_bytes(), &[0], stored_key].concat()
+    }
+
+    fn seal(&self, stored_key: &[u8], value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        Ok(self.keys().values.seal(&self.aad(stored_key), value)?)
+    }
+
+    fn open(&self, stored_key: &[u8], sealed: &[u8]) -> Result<Vec<u8>, StoreError> {
+        Ok(self
+            .keys()
+            .values
+            .open(&self.aad(stored_key), sealed)?
+            .to_vec())
+    }
+
+    pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let k = self.stored_key(key)?;
+        let (pool, sql, k2) = (self.pg.inner.pool.clone(), self.select.clone(), k.clone());
+        let row = self.pg.block(async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
+            let row = c.query_opt(&st, &[&k2]).await.map_err(pg_err)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })?;
+        row.map(|v| self.open(&k, &v)).transpose()
+    }
+
+    pub(crate) fn insert(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let k = self.stored_key(key)?;
+        let v = self.seal(&k, value)?;
+        let (pool, sql) = (self.pg.inner.pool.clone(), self.upsert.clone());
+        self.pg.block(async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
+            c.execute(&st, &[&k, &v]).await.map_err(pg_err).map(drop)
+        })
+    }
+
+    pub(crate) fn remove(&self, key: &[u8]) -> Result<(), StoreError> {
+        let k = self.stored_key(key)?;
+        let (pool, sql) = (self.pg.inner.pool.clone(), self.delete.clone());
+        self.pg.block(async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
+            c.execute(&st, &[&k]).await.map_err(pg_err).map(drop)
+        })
+    }
+
+    pub(crate) fn scan_prefix(&self, prefix: &[u8]) -> Entries {
+        let rows = self.scan_rows(prefix).and_then(|rows| {
+            rows.into_iter()
+                .map(|(k, v)| Ok((self.real_key(&k)?, self.open(&k, &v)?)))
+                .collect::<Result<Vec<Entry>, StoreError>>()
+        });
+        match rows {
+            Ok(rows) => Box::new(rows.into_iter().map(Ok)),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        }
+    }
+
+    fn scan_rows(&self, prefix: &[u8]) -> Result<Vec<Entry>, StoreError> {
+        if self.name != PLAIN_KEYS && !prefix.is_empty() && prefix.len() < 8 {
+            return Err(StoreError::Corrupt(format!(
+                "a scan of `{}` by part of an id",
+                self.name
+            )));
+        }
+        let from = self.stored_key(prefix)?;
+        let to = successor(&from);
+        let name = self.name;
+        let pool = self.pg.inner.pool.clone();
+        self.pg.block(async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            let rows = match to {
+                Some(to) => {
+                    let st = c
+                        .prepare_cached(&format!(
+                            "SELECT k, v FROM companion_{name} WHERE k >= $1 AND k < $2 ORDER BY k"
+                        ))
+                        .await
+                        .map_err(pg_err)?;
+                    c.query(&st, &[&from, &to]).await
+                }
+                None => {
+                    let st = c
+                        .prepare_cached(&format!(
+                            "SELECT k, v FROM companion_{name} WHERE k >= $1 ORDER BY k"
+                        ))
+                        .await
+                        .map_err(pg_err)?;
+                    c.query(&st, &[&from]).await
+                }
+            }
+            .map_err(pg_err)?;
+            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    pub(crate) fn len(&self) -> Result<usize, StoreError> {
+        let name = self.name;
+        let pool = self.pg.inner.pool.clone();
+        let n: i64 = self.pg.block(async move {
+            let c = pool.get().await.map_err(pool_err)?;
+            Ok(
+                c.query_one(&format!("SELECT count(*) FROM companion_{name}"), &[])
+                    .await
+                    .map_err(pg_err)?
+                    .get(0),
+            )
+        })?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    pub(crate) fn compare_and_swap(
+        &self,
+        key: &[u8],
+        old: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Option<Vec<u8>>>, StoreError> {
+        let tree = self.clone();
+        let (key, old, new) = (
+            key.to_vec(),
+            old.map(<[u8]>::to_vec),
+            new.map(<[u8]>::to_vec),
+        );
+        transaction(&[self], &move |tx| {
+            let now = tx.get(&tree, &key)?;
+            if now != old {
+                return Ok(Err(now));
+            }
+            match &new {
+                Some(v) => tx.insert(&tree, &key, v)?,
+                None => tx.remove(&tree, &key)?,
+            }
+            Ok(Ok(()))
+        })
+    }
+
+    pub(crate) fn apply_batch(
+        &self,
+        ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(), StoreError> {
+        transaction(&[self], &|tx| {
+            for (k, v) in &ops {
+                match v {
+                    Some(v) => tx.insert(self, k, v)?,
+                    None => tx.remove(self, k)?,
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A transaction under way: one connection, `BEGIN`…`COMMIT`.
+pub(crate) struct PgTx {
+    pg: Pg,
+    client: Option<Arc<Object>>,
+    done: bool,
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        // Never finished (a panic): the connection is closed, not pooled,
+        // so the server rolls the transaction back.
+        if !self.done
+            && let Some(client) = self.client.take()
+            && let Ok(object) = Arc::try_unwrap(client)
+        {
+            drop(Object::take(object));
+        }
+    }
+}
+
+impl PgTx {
+    fn client(&self) -> Result<Arc<Object>, StoreError> {
+        self.client.clone().ok_or(StoreError::Closed)
+    }
+
+    fn simple(&self, sql: &'static str) -> Result<(), StoreError> {
+        let c = self.client()?;
+        self.pg
+            .block(async move { c.batch_execute(sql).await.map_err(pg_err) })
+    }
+
+    pub(crate) fn get(&self, tree: &PgTree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let k = tree.stored_key(key)?;
+        let (c, sql, k2) = (self.client()?, tree.select.clone(), k.clone());
+        let row = self.pg.block(async move {
+            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
+            let row = c.query_opt(&st, &[&k2]).await.map_err(pg_err)?;
+            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+        })?;
+        row.map(|v| tree.open(&k, &v)).transpose()
+    }
+
+    pub(crate) fn insert(&self, tree: &PgTree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let k = tree.stored_key(key)?;
+        let v = tree.seal(&k, value)?;
+        let (c, sql) = (self.client()?, tree.upsert.clone());
+        self.pg.block(async move {
+            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
+            c.execute(&st, &[&k, &v]).await.map_err(pg_err).map(drop)
+        })
+    }
+
+    pub(crate) fn remove(&self, tree: &PgTree, key: &[u8]) -> Result<(), StoreError> {
+        let k = tree.stored_key(key)?;
+        let (c, sql) = (self.client()?, tree.delete.clone());
+        self.pg.block(async move {
+            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
+            c.execute(&st, &[&k]).await.map_err(pg_err).map(drop)
+        })
+    }
+}
+
+/// Runs `f` in one serializable transaction, again when the server reports
+/// a serialization conflict; confirmed only once `COMMIT` has returned.
+pub(crate) fn transaction<R>(
+    trees: &[&PgTree],
+    f: &dyn Fn(&PgTx) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    let Some(first) = trees.first() else {
+        return Err(StoreError::Corrupt("a transaction over no tree".into()));
+    };
+    let pg = &first.pg;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let pool = pg.inner.pool.clone();
+        let client = pg.block(async move { pool.get().await.map_err(pool_err) })?;
+        let mut tx = PgTx {
+            pg: pg.clone(),
+            client: Some(Arc::new(client)),
+            done: false,
+        };
+        tx.simple("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
+        let outcome = f(&tx).and_then(|r| tx.simple("COMMIT").map(|()| r));
+        match outcome {
+            Ok(r) => {
+                tx.done = true;
+                return Ok(r);
+            }
+            Err(e) => {
+                if tx.simple("ROLLBACK").is_ok() {
+                    tx.done = true;
+                }
+                if matches!(e, StoreError::Conflict) && tries < TRIES {
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_permutation_is_keyed_and_reversible() {
+        let a = Keys::new(&SecretKey::generate());
+        let b = Keys::new(&SecretKey::generate());
+        for id in [0u64, 1, 42, 1_234_567_890_123_456_789, u64::MAX] {
+            let p = a.permute(id, false);
+            assert_eq!(a.permute(p, true), id);
+            assert_ne!(p, b.permute(id, false), "{id}");
+        }
+        assert_ne!(a.permute(1, false), 1);
+    }
+
+    #[test]
+    fn a_prefix_successor_bounds_exactly_the_keys_that_start_with_it() {
+        assert_eq!(successor(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(successor(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(successor(&[0xff, 0xff]), None);
+        assert_eq!(successor(&[]), None);
+    }
+}

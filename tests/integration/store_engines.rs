@@ -1,0 +1,746 @@
+//! The store's promises, each held on both engines: sled in a data
+//! directory, and PostgreSQL on the tests' own server (see `postgres`).
+//!
+//! Every test runs its body once per engine with a store opened the way
+//! the front-ends open it; `reopen` closes it and opens the same database
+//! again, so what a promise says survives a restart is tested too. Where
+//! PostgreSQL cannot run here (and `CI` is not set) only sled is tested.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeZone, Utc};
+use practice_companion::Framework;
+use practice_companion::reflections::form::{Held, HeldFor, Typed};
+use practice_companion::reflections::{Draft, Mode, Reflection, SharedPost};
+use practice_companion::store::{ERASE_WITHIN, PgOptions, SecretKey, SlotState, Store, StoreError};
+
+use super::postgres::{self, Database};
+
+/// One engine a test runs on, and how to open its database again.
+struct Engine {
+    name: &'static str,
+    dir: PathBuf,
+    key: String,
+    db: Option<Database>,
+}
+
+impl Engine {
+    fn open(&self) -> Result<Store, StoreError> {
+        let key = SecretKey::from_hex(&self.key).expect("a key");
+        match &self.db {
+            None => Store::open(&self.dir, Some(key)),
+            Some(db) => Store::open_postgres(
+                &PgOptions {
+                    url: db.url(),
+                    password_file: None,
+                },
+                &self.dir,
+                Some(key),
+            ),
+        }
+    }
+
+    fn reopen(&self, store: Store) -> Store {
+        store.close(Utc::now()).expect("a clean close");
+        drop(store);
+        self.open().expect("the store opens again")
+    }
+}
+
+fn temp_dir(test: &str, engine: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "companion-engines-{}-{test}-{engine}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// sled, and PostgreSQL where it runs.
+fn engines(test: &str) -> Vec<Engine> {
+    let key = SecretKey::generate().to_hex().to_string();
+    let mut out = vec![Engine {
+        name: "sled",
+        dir: temp_dir(test, "sled"),
+        key: key.clone(),
+        db: None,
+    }];
+    if let Some(db) = postgres::database() {
+        out.push(Engine {
+            name: "postgres",
+            dir: temp_dir(test, "postgres"),
+            key,
+            db: Some(db),
+        });
+    }
+    out
+}
+
+fn at(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0)
+        .single()
+        .expect("a date")
+}
+
+fn save(store: &Store, member: u64, text: &str) -> Reflection {
+    let f = Framework::builtin().expect("the framework");
+    let draft = Draft {
+        title: format!("title of {text}"),
+        text: text.into(),
+        competences: vec!["core:3.5".parse().expect("a competence")],
+        model: "free".into(),
+        mode: Mode::Coaching,
+        minutes: None,
+    };
+    store
+        .add_reflection(member, |id| {
+            draft.clone().into_reflection(id, member, at(1), &f)
+        })
+        .expect("saved")
+}
+
+fn texts(store: &Store, member: u64) -> Vec<String> {
+    let all = store.reflections_of(member).expect("listed");
+    assert!(all.unreadable.is_empty(), "{:?}", all.unreadable);
+    all.items.into_iter().map(|r| r.text).collect()
+}
+
+#[test]
+fn saved_reflections_are_listed_numbered_and_paged_after_a_restart() {
+    for e in engines("save") {
+        let store = e.open().expect("opens");
+        let a = save(&store, 11, "first words");
+        let b = save(&store, 11, "second words");
+        save(&store, 12, "someone else's");
+        assert_eq!((a.id, b.id), (1, 2), "{}", e.name);
+        let store = e.reopen(store);
+        assert_eq!(
+            texts(&store, 11),
+            ["first words", "second words"],
+            "{}",
+            e.name
+        );
+        assert_eq!(
+            store.reflection(11, 2).unwrap().unwrap().text,
+            "second words"
+        );
+        assert_eq!(
+            store.reflection(12, 2).unwrap(),
+            None,
+            "{}: not another's",
+            e.name
+        );
+        let page = store.page_of(11, None, 1, 1).unwrap();
+        assert_eq!((page.total, page.pages), (2, 2), "{}", e.name);
+        assert_eq!(page.items[0].id, 2, "{}: newest first", e.name);
+        assert_eq!(store.reflection_count(11).unwrap(), 2);
+        store.close(Utc::now()).unwrap();
+    }
+}
+
+#[test]
+fn an_edit_replaces_and_a_delete_removes_and_numbers_are_never_given_again() {
+    for e in engines("edit") {
+        let store = e.open().expect("opens");
+        save(&store, 21, "one");
+        save(&store, 21, "two");
+        let edited = store
+            .update_reflection(21, 1, at(2), |r| r.text = "one, edited".into())
+            .unwrap()
+            .expect("there is #1");
+        assert_eq!(edited.text, "one, edited");
+        assert!(store.delete_reflection(21, 2, at(2)).unwrap(), "{}", e.name);
+        assert!(
+            !store.delete_reflection(21, 2, at(2)).unwrap(),
+            "{}",
+            e.name
+        );
+        let store = e.reopen(store);
+        assert_eq!(texts(&store, 21), ["one, edited"], "{}", e.name);
+        assert_eq!(
+            save(&store, 21, "three").id,
+            3,
+            "{}: #2 is not given again",
+            e.name
+        );
+        store.close(Utc::now()).unwrap();
+    }
+}
+
+#[test]
+fn a_share_is_recorded_and_kept_without_changing_what_was_written() {
+    for e in engines("shares") {
+        let store = e.open().expect("opens");
+        save(&store, 31, "shared words");
+        let post = SharedPost {
+            guild: Some(7),
+            channel: 70,
+            message: 700,
+            anonymous: true,
+            at: at(3),
+        };
+        store
+            .update_shares(31, 1, |shared, _| shared.push(post))
+            .unwrap()
+            .expect("there is #1");
+        let store = e.reopen(store);
+        let r = store.reflection(31, 1).unwrap().expect("still there");
+        assert_eq!(
+            (r.text.as_str(), r.shared.len()),
+            ("shared words", 1),
+            "{}",
+            e.name
+        );
+        assert_eq!(r.shared[0].message, 700, "{}", e.name);
+        store.close(Utc::now()).unwrap();
+    }
+}
+
+#[test]
+fn forget_me_removes_every_record_of_the_member_and_no_one_elses() {
+    for e in engines("forget") {
+        let store = e.open().expect("opens");
+        save(&store, 41, "to be forgotten");
+        save(&store, 41, "this too");
+        save(&store, 42, "kept");
+        assert_eq!(store.forget_member(41, at(4)).unwrap(), 2, "{}", e.name);
+        let store = e.reopen(store);
+        assert!(texts(&store, 41).is_empty(), "{}", e.name);
+        assert_eq!(texts(&store, 42), ["kept"], "{}", e.name);
+        assert_eq!(
+            save(&store, 41, "after").id,
+            101,
+            "{}: a forgotten member's numbers are not given again",
+            e.name
+        );
+        store.close(Utc::now()).unwrap();
+    }
+}
+
+#[test]
+fn a_weekly_slot_is_claimed_once_and_stays_posted() {
+    for e in engines("slots") {
+        let store = e.open().expect("opens");
+        let competence = "core:3.5".parse().expect("a competence");
+        let slot = at(9);
+        assert_eq!(
+            store.claim_slot(5, slot, competence).unwrap(),
+            None,
+            "{}",
+            e.name
+        );
+        assert!(
+            matches!(
+                store.claim_slot(5, slot, competence).unwrap(),
+                Some(SlotState::Claimed { .. })
+            ),
+            "{}: a second claim sees the first",
+            e.name
+        );
+        store.mark_posted(5, slot, competence, 99).unwrap();
+        let store = e.reopen(store);
+        assert!(
+            matches!(
+                store.claim_slot(5, slot, competence).unwrap(),
+                Some(SlotState::Posted { message: 99, .. })
+            ),
+            "{}",
+            e.name
+        );
+        // Claimed from many threads at once, it is won exactly once.
+        let other = at(16);
+        let wins = std::thread::scope(|s| {
+            let tries: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| store.claim_slot(5, other, competence).unwrap().is_none()))
+                .collect();
+            tries
+                .into_iter()
+                .map(|t| t.join().expect("a claim"))
+                .filter(|won| *won)
+                .count()
+        });
+        assert_eq!(wins, 1, "{}", e.name);
+        store.close(Utc::now()).unwrap();
+    }
+}
+
+#[test]
+fn reminders_and_held_forms_are_kept_per_member() {
+    for e in engines("reminders") {
+        let store = e.open().expect("opens");
+        let reminder = practice_companion::store::Reminder {
+            rule: practice_companion::schedule::Rule {
+                weekday: chrono::Weekday::Mon,
+                time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+                tz: "Europe/London".into(),
+                grace_hours: 2,
+            },
+            guild: 7,
+            last_slot: at(2),
+            skip: None,
+        };
+        store.set_reminder(51, Some(&reminder)).unwrap();
+        let held = Held {
+            purpose: HeldFor::New("free".into()),
+            typed: Typed {
+                text: Some("words kept for a while".into()),
+                ..Typed::default()
+            },
+        };
+        // Held for a day from now (a clean close lets go of older ones).
+        let now = Utc::now();
+        store.hold_form(52, &held, now).unwrap();
+        let store = e.reopen(store);
+        assert_eq!(
+            store.reminder(51).unwrap(),
+            Some(reminder.clone()),
+            "{}",
+            e.name
+        );
+        let all = store.reminders().unwrap();
+        assert_eq!(all, vec![(51, reminder)], "{}", e.name);
+        assert_eq!(store.held_form(52, now).unwrap(), Some(held), "{}", e.name);
+        assert_eq!(store.held_form(51, now).unwrap(), None, "{}", e.name);
+        store.set_reminder(51, None).unwrap();
+        assert!(store.reminders().unwrap().is_empty(), "{}", e.name);
+        store.close(Utc::now()).unwrap();
+    }
+}
+
+#[test]
+fn the_supervision_log_is_numbered_per_member() {
+    use practice_companion::supervision::log::{Kind, LogDraft};
+    for e in engines("supervision") {
+        let store = e.open().expect("opens");
+        let entry = |note: &str| LogDraft {
+            date: chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("a date"),
+            attended: true,
+            minutes: 90,
+            kind: Kind::Group,
+            took_away: note.into(),
+            competences: vec![],
+            functions: vec![],
+        };
+        let now = at(10);
+        store
+            .add_log_entry(61, |id| entry("first").into_entry(id, now))
+            .unwrap();
+        store
+            .add_log_entry(61, |id| entry("second").into_entry(id, now))
+            .unwrap();
+        assert!(store.delete_log_entry(61, 2, now).unwrap(), "{}", e.name);
+        let store = e.reopen(store);
+        let third = store
+            .add_log_entry(61, |id| entry("third").into_entry(id, now))
+            .unwrap();
+        assert_eq!(third.id, 3, "{}", e.name);
+        let log = store.log_of(61).unwrap();
+        assert_eq!(log.items.len(), 2, "{}", e.name);
+        assert_eq!(store.log_entry(62, 1).unwrap(), None, "{}", e.name);
+        store.close(Utc::now()).unwrap();
+    }
+}
+
+// ------------------------------------------------------------ PostgreSQL
+
+fn pg_store(db: &Database, dir: &Path, key: &str) -> Result<Store, StoreError> {
+    Store::open_postgres(
+        &PgOptions {
+            url: db.url(),
+            password_file: None,
+        },
+        dir,
+        Some(SecretKey::from_hex(key).expect("a key")),
+    )
+}
+
+/// Every value stored in the store's tables now, as hex.
+fn stored_values(db: &Database) -> Vec<Vec<u8>> {
+    let tables = db.sql(
+        "SELECT tablename FROM pg_tables WHERE tablename LIKE 'companion\\_%' AND tablename <> 'companion_schema'",
+    );
+    let mut out = Vec::new();
+    for table in tables.lines() {
+        for row in db
+            .sql(&format!("SELECT encode(v, 'hex') FROM {table}"))
+            .lines()
+        {
+            out.push(hex::decode(row).expect("hex"));
+        }
+    }
+    out
+}
+
+/// Every file of the cluster's databases (tables, TOAST tables, indexes).
+fn cluster_files(db: &Database) -> Vec<Vec<u8>> {
+    let mut stack = vec![db.cluster_dir().join("data").join("base")];
+    let mut out = Vec::new();
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("a folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push(bytes);
+            }
+        }
+    }
+    out
+}
+
+/// Whether any piece of `value` (32-byte windows every 400 bytes, so a
+/// TOAST chunk boundary cannot hide it) is anywhere in `files`.
+fn found_in(files: &[Vec<u8>], value: &[u8]) -> bool {
+    (0..value.len().saturating_sub(32))
+        .step_by(400)
+        .map(|at| &value[at..at + 32])
+        .any(|piece| {
+            files
+                .iter()
+                .any(|f| memchr::memmem::find(f, piece).is_some())
+        })
+}
+
+#[test]
+fn on_postgres_erased_bytes_leave_the_table_and_toast_files_within_the_bound() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("erasure", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    // Long texts reach the TOAST table; short ones stay in the table.
+    let long = "a long reflection ".repeat(400);
+    save(&store, 71, "edited soon");
+    save(&store, 71, &long);
+    save(&store, 71, "deleted soon");
+    save(&store, 72, "forgotten soon");
+    save(&store, 72, &long);
+    save(&store, 73, "kept");
+    save(&store, 73, &long);
+    let before = stored_values(&db);
+    store
+        .update_reflection(71, 1, at(5), |r| r.text = "after the edit".into())
+        .unwrap();
+    store.delete_reflection(71, 3, at(5)).unwrap();
+    store.forget_member(72, at(5)).unwrap();
+    let after = stored_values(&db);
+    let erased: Vec<&Vec<u8>> = before.iter().filter(|v| !after.contains(v)).collect();
+    assert!(erased.len() >= 6, "{} values erased", erased.len());
+    // The test can fail: before the upkeep, the dead rows are on the disk.
+    db.sql("CHECKPOINT");
+    let files = cluster_files(&db);
+    assert!(
+        erased.iter().any(|v| found_in(&files, v)),
+        "before the upkeep, an erased row is still in the files"
+    );
+    assert!(
+        after.iter().all(|v| found_in(&files, v)),
+        "the search finds live rows"
+    );
+    store.maintain(at(5) + ERASE_WITHIN).unwrap();
+    assert!(store.erasure_pending_since().unwrap().is_none());
+    db.sql("CHECKPOINT");
+    let files = cluster_files(&db);
+    for v in &erased {
+        assert!(
+            !found_in(&files, v),
+            "erased bytes remain in the cluster's files"
+        );
+    }
+    assert!(
+        after.iter().all(|v| found_in(&files, v)),
+        "live rows remain"
+    );
+    assert_eq!(texts(&store, 73).len(), 2);
+    store.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn on_postgres_the_server_sees_no_discord_id_nor_anything_written() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("opaque", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    let member: u64 = 912_345_678_901_234_567;
+    save(&store, member, "a phrase only the member wrote");
+    let reminder = practice_companion::store::Reminder {
+        rule: practice_companion::schedule::Rule {
+            weekday: chrono::Weekday::Mon,
+            time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+            tz: "Europe/London".into(),
+            grace_hours: 2,
+        },
+        guild: 7,
+        last_slot: at(2),
+        skip: None,
+    };
+    store.set_reminder(member, Some(&reminder)).unwrap();
+    store.close(Utc::now()).unwrap();
+    db.sql("CHECKPOINT");
+    let dump = db.sql(
+        "SELECT string_agg(encode(k, 'hex') || ':' || encode(v, 'hex'), ',') FROM (SELECT k, v FROM companion_reflections UNION ALL SELECT k, v FROM companion_member_settings UNION ALL SELECT k, v FROM companion_member_keys) t",
+    );
+    assert!(!dump.is_empty());
+    let files = cluster_files(&db);
+    for needle in [
+        member.to_be_bytes().to_vec(),
+        member.to_string().into_bytes(),
+        b"a phrase only".to_vec(),
+        b"Europe/London".to_vec(),
+    ] {
+        assert!(
+            !dump.contains(&hex::encode(&needle)),
+            "the server's rows hold {needle:?}"
+        );
+        assert!(
+            !files
+                .iter()
+                .any(|f| memchr::memmem::find(f, &needle).is_some()),
+            "the server's files hold {needle:?}"
+        );
+    }
+}
+
+#[test]
+fn on_postgres_a_second_process_a_wrong_key_and_no_key_are_refused() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("refusals", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    save(&store, 81, "words");
+    let second = pg_store(&db, &temp_dir("refusals-2", "postgres"), &key)
+        .expect_err("a second process is refused");
+    assert!(matches!(second, StoreError::DatabaseInUse), "{second}");
+    assert!(second.to_string().contains("another companion process"));
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let wrong =
+        pg_store(&db, &dir, &SecretKey::generate().to_hex()).expect_err("another key is refused");
+    assert!(matches!(wrong, StoreError::KeyMismatch { .. }), "{wrong}");
+    let none = Store::open_postgres(
+        &PgOptions {
+            url: db.url(),
+            password_file: None,
+        },
+        &dir,
+        None,
+    )
+    .expect_err("no key is refused");
+    assert!(none.to_string().contains("--key-file"), "{none}");
+    let store = pg_store(&db, &dir, &key).expect("the right key opens it again");
+    assert_eq!(texts(&store, 81), ["words"]);
+    store.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn on_postgres_a_password_in_the_url_and_a_server_without_durable_commits_are_refused() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let with_password = db.url().replace("postgres@", "postgres:secret@");
+    let e = Store::open_postgres(
+        &PgOptions {
+            url: with_password,
+            password_file: None,
+        },
+        &temp_dir("password", "postgres"),
+        Some(SecretKey::from_hex(&key).expect("a key")),
+    )
+    .expect_err("a password in the URL is refused");
+    assert!(e.to_string().contains("--database-password-file"), "{e}");
+    assert!(!e.to_string().contains("secret"), "{e}");
+    // A database whose sessions have synchronous_commit off stands for
+    // such a server (fsync is the whole server's: read back the same way).
+    db.sql(&format!(
+        "ALTER DATABASE {} SET synchronous_commit = off",
+        db.name
+    ));
+    let e = pg_store(&db, &temp_dir("durable", "postgres"), &key)
+        .expect_err("a server that does not make commits durable is refused");
+    assert!(e.to_string().contains("`synchronous_commit` off"), "{e}");
+    db.sql(&format!(
+        "ALTER DATABASE {} RESET synchronous_commit",
+        db.name
+    ));
+    pg_store(&db, &temp_dir("durable-2", "postgres"), &key)
+        .expect("durable again, it opens")
+        .close(Utc::now())
+        .unwrap();
+}
+
+#[test]
+fn on_postgres_the_schema_is_migrated_once_under_a_lock() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    for n in 0..2 {
+        let store = pg_store(&db, &temp_dir(&format!("migrate-{n}"), "postgres"), &key);
+        store.expect("opens").close(Utc::now()).unwrap();
+    }
+    assert_eq!(
+        db.sql("SELECT count(*), max(version) FROM companion_schema"),
+        "1|1"
+    );
+}
+
+#[test]
+fn on_postgres_a_database_restored_from_before_an_erasure_has_it_applied_again() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("restored", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    for text in ["kept", "deleted later", "also kept"] {
+        save(&store, 91, text);
+    }
+    save(&store, 92, "forgotten later");
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // The server's backup, taken before the erasures.
+    let backup = db.copy();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    assert!(store.delete_reflection(91, 2, at(6)).unwrap());
+    assert_eq!(store.forget_member(92, at(6)).unwrap(), 1);
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // The database comes back from the backup; the erasure record, kept in
+    // the local directory, does not go back with it.
+    let store = pg_store(&backup, &dir, &key).expect("the restored database opens");
+    assert_eq!(texts(&store, 91), ["kept", "also kept"]);
+    assert!(texts(&store, 92).is_empty());
+    assert_eq!(store.reflection_count(91).unwrap(), 2);
+    assert_eq!(save(&store, 91, "new").id, 4, "#2 is not given again");
+    assert!(store.erasure_pending_since().unwrap().is_none());
+    assert_eq!(
+        backup.sql("SELECT count(*) FROM companion_member_keys"),
+        "1"
+    );
+    store.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn on_postgres_an_unreadable_password_file_is_named() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let missing = temp_dir("password-file", "postgres").join("no-such-file");
+    let e = Store::open_postgres(
+        &PgOptions {
+            url: db.url(),
+            password_file: Some(missing.clone()),
+        },
+        &temp_dir("password-file-dir", "postgres"),
+        Some(SecretKey::generate()),
+    )
+    .expect_err("a password file that cannot be read is refused");
+    assert!(
+        e.to_string().contains(&missing.display().to_string()),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("console", "postgres");
+    let data = dir.to_str().expect("utf-8 path");
+    let key = SecretKey::generate().to_hex().to_string();
+    let url = db.url();
+    let env = [("COMPANION_KEY", key.as_str())];
+    let run = companion_with_env(
+        &["console", "--data-dir", data, "--database", &url],
+        "/reflect I2.1 model:kolb\nContracting\nExperience: a phrase kept in postgres.\n.\n\ntherapy\n",
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Saved as reflection #1"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM companion_reflections"), "1");
+    // The data directory holds the erasure record only: no sled database.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("the local directory")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["erasures"], "{names:?}");
+    // The environment chooses it just as well.
+    let again = companion_with_env(
+        &["console", "--data-dir", data],
+        "/reflections view 1\n",
+        &[env[0], ("COMPANION_DATABASE_URL", url.as_str())],
+    );
+    assert!(
+        again.stdout.contains("a phrase kept in postgres"),
+        "{}",
+        again.stdout
+    );
+    // No key, no start: a PostgreSQL store never makes one up.
+    let keyless = companion_with_env(
+        &["console", "--data-dir", data, "--database", &url],
+        "/reflections list\n",
+        &[],
+    );
+    assert!(keyless.stdout.contains("--key-file"), "{}", keyless.stdout);
+    // What is not built for PostgreSQL yet says so, and changes nothing.
+    let check = companion_with_env(&["db", "check", "--database", &url], "", &env);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("not available on PostgreSQL"),
+        "{}",
+        check.stderr
+    );
+}
+
+#[test]
+fn on_postgres_a_remote_server_is_refused_and_the_systemd_credential_is_read() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    // Refused before anything connects: no packet leaves the machine.
+    let remote = Store::open_postgres(
+        &PgOptions {
+            url: "postgres://companion@db.example.org/companion".into(),
+            password_file: None,
+        },
+        &temp_dir("remote", "postgres"),
+        Some(SecretKey::from_hex(&key).expect("a key")),
+    )
+    .expect_err("a server elsewhere is refused");
+    assert!(remote.to_string().contains("TLS"), "{remote}");
+    // The credential is read where systemd puts it: here one that cannot be
+    // read, so the error names it.
+    let creds = temp_dir("credentials", "postgres");
+    std::fs::create_dir_all(creds.join("database-password")).expect("a folder");
+    let dir = temp_dir("credentials-data", "postgres");
+    let run = companion_with_env(
+        &["console", "--data-dir", dir.to_str().expect("utf-8")],
+        "/reflections list\n",
+        &[
+            ("COMPANION_KEY", key.as_str()),
+            ("COMPANION_DATABASE_URL", db.url().as_str()),
+            ("CREDENTIALS_DIRECTORY", creds.to_str().expect("utf-8")),
+        ],
+    );
+    assert!(
+        run.stdout
+            .contains(&creds.join("database-password").display().to_string()),
+        "{}",
+        run.stdout
+    );
+}
