@@ -22,7 +22,11 @@
 //! thesaurus's cues, so a third, `search_sentences_blind.toml`, was written
 //! before any search was run by a hand that had not seen the cues: its figures
 //! are the honest measure of generalisation. Its table is printed only when
-//! its floor fails, so that nobody reads it while tuning.
+//! its floor fails, so that nobody reads it while tuning. By the time the
+//! synonyms were tried again both kept-apart sets had been read for
+//! decisions, so a fourth, `search_sentences_blind2.toml`, was written
+//! before any search ran on it, with its answers chosen from the guide; it
+//! too shows only its figures unless its floor fails.
 //!
 //! `cargo test --test integration search_quality -- --nocapture` prints the
 //! tables.
@@ -37,6 +41,7 @@ const EVAL: &str = include_str!("search_quality.toml");
 const DEVELOP: &str = include_str!("search_sentences_develop.toml");
 const HELD_OUT: &str = include_str!("search_sentences_held_out.toml");
 const BLIND: &str = include_str!("search_sentences_blind.toml");
+const BLIND2: &str = include_str!("search_sentences_blind2.toml");
 
 const AIM: f64 = 0.90;
 
@@ -229,10 +234,13 @@ fn situations_in_practitioners_words_find_an_acceptable_answer_first() {
 /// 0.800 and 0.581 kept apart, 0.588 and 0.412 written blind.
 /// Short of the aim (0.9 and 0.8 kept apart): these hold what is reached,
 /// rounded down. A third round measured six further methods and kept none
-/// (BENCHMARKS.md says which and why), so they stand.
+/// (BENCHMARKS.md says which and why), so they stand. The fourth set, written
+/// before any search ran on it, read 0.478 and 0.377 at its first measure;
+/// a fourth round's synonyms were not kept, so that too is its floor.
 const DEVELOP_FLOOR: (f64, f64) = (0.88, 0.65);
 const HELD_OUT_FLOOR: (f64, f64) = (0.80, 0.58);
 const BLIND_FLOOR: (f64, f64) = (0.58, 0.41);
+const BLIND2_FLOOR: (f64, f64) = (0.47, 0.37);
 
 /// The sentences issue #23 saw fail, with the answer each must find first.
 #[test]
@@ -277,12 +285,14 @@ fn the_sentence_sets_are_large_and_kept_apart() {
         held_out.len()
     );
     assert!(blind.len() >= 40, "{} sentences written blind", blind.len());
+    let blind2 = sentences(BLIND2, "search_sentences_blind2.toml");
+    assert!(blind2.len() >= 40, "{} in the fourth set", blind2.len());
     let keywords = eval();
     let mut seen = HashSet::new();
     for c in keywords.query.iter().chain(&keywords.situation) {
         seen.insert(c.text.to_lowercase());
     }
-    for c in develop.iter().chain(&held_out).chain(&blind) {
+    for c in develop.iter().chain(&held_out).chain(&blind).chain(&blind2) {
         assert!(
             seen.insert(c.text.to_lowercase()),
             "{:?} appears twice among the sets",
@@ -347,6 +357,25 @@ fn sentences_written_blind_find_acceptable_answers() {
     );
     assert!(
         mean >= BLIND_FLOOR.1,
+        "precision at 3 is {mean:.3}\n{report}"
+    );
+}
+
+/// The fourth set, written before any search ran on it, with its answers
+/// chosen from the guide, never tuned on. Only the figures are printed; the
+/// table is shown when the floor fails.
+#[test]
+fn sentences_written_before_any_search_find_acceptable_answers() {
+    let f = Library::builtin().expect("framework");
+    let (mean, _, first, report) = measure(&f, &sentences(BLIND2, "search_sentences_blind2.toml"));
+    let figures = report.lines().last().unwrap_or_default();
+    eprintln!("sentences written before any search: {figures}");
+    assert!(
+        first >= BLIND2_FLOOR.0,
+        "top result acceptable {first:.3}\n{report}"
+    );
+    assert!(
+        mean >= BLIND2_FLOOR.1,
         "precision at 3 is {mean:.3}\n{report}"
     );
 }
