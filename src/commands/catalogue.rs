@@ -328,6 +328,7 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         | Action::ContinueCase
         | Action::SaveAsWritten
         | Action::Bring(_)
+        | Action::BringPresentation(_)
         | Action::DeleteAnyway(_) => return None,
     };
     let command = CATALOGUE.iter().find(|c| c.name == name)?;

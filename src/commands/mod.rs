@@ -162,6 +162,9 @@ pub enum Action {
     /// Bring one of my reflections to the next meeting's agenda (a form
     /// asks the time and what the agenda shows).
     Bring(u64),
+    /// Bring one of my case presentations to the next meeting's agenda (a
+    /// form asks the time and what the agenda shows).
+    BringPresentation(u64),
 }
 
 /// A file attached to a reply (exports).

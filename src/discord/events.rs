@@ -10,6 +10,7 @@ use super::{meetings, personal, review, sharing, supervision};
 use crate::commands::personal::Personal;
 use crate::commands::{Action, Reply, Visibility};
 use crate::inline::compact_reply;
+use crate::meetings::group::Source;
 
 /// The one handler poise calls for every event.
 pub async fn handle(
@@ -29,7 +30,7 @@ pub async fn handle(
                 supervision::submitted(ctx, submit, data).await
             }
             serenity::Interaction::Modal(submit)
-                if submit.data.custom_id.starts_with(meetings::BRING_FORM) =>
+                if meetings::is_bring_form(&submit.data.custom_id) =>
             {
                 meetings::bring_submitted(ctx, submit, data).await
             }
@@ -144,10 +145,18 @@ async fn what_a_click_opens(
                 Err(reply) => reply,
             }
         }
-        Some(Action::Bring(n)) => match meetings::bring_form(data, member, guild, n)? {
-            Ok(modal) => return Ok(Opened::Modal(modal)),
-            Err(reply) => reply,
-        },
+        Some(Action::Bring(n)) => {
+            match meetings::bring_form(data, member, guild, Source::Reflection(n))? {
+                Ok(modal) => return Ok(Opened::Modal(modal)),
+                Err(reply) => reply,
+            }
+        }
+        Some(Action::BringPresentation(n)) => {
+            match meetings::bring_form(data, member, guild, Source::Presentation(n))? {
+                Ok(modal) => return Ok(Opened::Modal(modal)),
+                Err(reply) => reply,
+            }
+        }
         Some(Action::ReviewPriorities) => match review::modal(data, member)? {
             Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,

@@ -18,7 +18,7 @@ use super::rest::{Rest, RestError};
 use super::{BotError, Context, Data};
 use crate::commands::Reply;
 use crate::meetings::coverage::{self, Quarter};
-use crate::meetings::group::{self, Due, EVENT_NAME, Meetings, Place, Plan};
+use crate::meetings::group::{self, Due, EVENT_NAME, Meetings, Place, Plan, Source};
 use crate::meetings::rota::{self, Names};
 use crate::meetings::series::{self, Nth, Occurrence};
 use crate::store::Store;
@@ -681,19 +681,41 @@ pub async fn bring(
     #[description = "The number of your reflection it comes from, if any"]
     #[min = 1]
     reflection: Option<u64>,
+    #[description = "Or the number of your case presentation it comes from"]
+    #[min = 1]
+    presentation: Option<u64>,
 ) -> Result<(), BotError> {
     let member = ctx.author().id.get();
-    if let Some(n) = reflection
-        && ctx.data().store.reflection(member, n)?.is_none()
+    let from = Source::of(reflection, presentation).map_err(BotError::User)?;
+    if let Some(from) = from
+        && !has(ctx.data(), member, from)?
     {
-        return Err(BotError::User(format!(
-            "You have no reflection #{n}: `/reflections` lists yours. Nothing was brought."
-        )));
+        return Err(BotError::User(none_such(from)));
     }
     own_change(ctx, |m, now| {
-        group::bring(m, member, minutes, show_as.as_deref(), reflection, now)
+        group::bring(m, member, minutes, show_as.as_deref(), from, now)
     })
     .await
+}
+
+/// Whether `member` has what `from` names.
+fn has(data: &Data, member: u64, from: Source) -> Result<bool, crate::store::StoreError> {
+    match from {
+        Source::Reflection(n) => data.store.has_reflection(member, n),
+        Source::Presentation(n) => Ok(data.store.presentation(member, n)?.is_some()),
+    }
+}
+
+/// The refusal when `member` has no such reflection or presentation.
+fn none_such(from: Source) -> String {
+    match from {
+        Source::Reflection(n) => {
+            format!("You have no reflection #{n}: `/reflections` lists yours. Nothing was brought.")
+        }
+        Source::Presentation(n) => format!(
+            "You have no case presentation #{n}: `/present list` lists yours. Nothing was brought."
+        ),
+    }
 }
 
 /// Take your item off the next meeting's agenda
@@ -717,7 +739,10 @@ pub async fn agenda_share(ctx: Context<'_>) -> Result<(), BotError> {
     let reply = match group::brought(&m, member, data.clock.now()) {
         None => Reply::user_error("You have no item on the next meeting's agenda: `/agenda bring` brings one, with the reflection it comes from.".into()),
         Some((item, _, _)) => match item.reflection {
-            None => Reply::user_error("Your item names no reflection, so there is nothing to share: bring it again with `reflection:` and its number.".into()),
+            None => match item.presentation {
+                Some(n) => Reply::private_text(format!("Your item is your case presentation #{n}. A presentation is not posted into the meeting's thread: you present it at the meeting, from `/present view number:{n}`, and the agenda shows only what you chose. Nothing was shared.")),
+                None => Reply::user_error("Your item names no reflection, so there is nothing to share: bring it again with `reflection:` and its number.".into()),
+            },
             Some(_) if m.agendas.iter().all(|a| a.slot != item.slot || a.thread.is_none()) => Reply::user_error("The meeting's agenda has no thread to share into (Discord did not open one). Nothing was shared.".into()),
             Some(id) => super::sharing::ask(data, member, Some(guild), id)?,
         },
@@ -756,26 +781,45 @@ pub async fn remind_off(ctx: Context<'_>) -> Result<(), BotError> {
 
 /// The custom id of the form a reflection's Bring button opens, before
 /// the reflection's number.
-pub(super) const BRING_FORM: &str = "bring:";
+const BRING_FORM: &str = "bring:";
+/// The custom id of the form a case presentation's Bring button opens,
+/// before the presentation's number.
+const BRING_PRESENTATION_FORM: &str = "bring-presentation:";
 
-/// The form the Bring button on `member`'s reflection `n` opens: the time
-/// asked for and what the agenda shows. Or the reply that says why there
-/// is nothing to bring it to.
+/// Whether a submitted form's custom id is a Bring form's.
+pub(super) fn is_bring_form(custom_id: &str) -> bool {
+    bring_form_source(custom_id).is_some()
+}
+
+/// What a Bring form's custom id names.
+fn bring_form_source(custom_id: &str) -> Option<Source> {
+    let number = |n: &str| n.parse::<u64>().ok().filter(|n| *n > 0);
+    if let Some(n) = custom_id.strip_prefix(BRING_FORM) {
+        number(n).map(Source::Reflection)
+    } else {
+        custom_id
+            .strip_prefix(BRING_PRESENTATION_FORM)
+            .and_then(number)
+            .map(Source::Presentation)
+    }
+}
+
+/// The form the Bring button on `member`'s reflection or case presentation
+/// opens: the time asked for and what the agenda shows. Or the reply that
+/// says why there is nothing to bring it to.
 pub(super) fn bring_form(
     data: &Data,
     member: u64,
     guild: Option<u64>,
-    n: u64,
+    from: Source,
 ) -> Result<Result<serenity::CreateModal, Reply>, BotError> {
     let Some(guild) = guild else {
         return Ok(Err(Reply::user_error(
             "Items are brought to a server's meetings: use the button in the server. Nothing was brought.".into(),
         )));
     };
-    if !data.store.has_reflection(member, n)? {
-        return Ok(Err(Reply::user_error(format!(
-            "You have no reflection #{n}: `/reflections` lists yours. Nothing was brought."
-        ))));
+    if !has(data, member, from)? {
+        return Ok(Err(Reply::user_error(none_such(from))));
     }
     if let Err(words) = group::agenda_open(&data.store.meetings(guild)?, data.clock.now()) {
         return Ok(Err(Reply::user_error(format!(
@@ -798,9 +842,19 @@ pub(super) fn bring_form(
     .required(false)
     .max_length(group::MAX_LABEL as u16)
     .placeholder("Left empty: \"an item from a member\"");
+    let (id, title) = match from {
+        Source::Reflection(n) => (
+            format!("{BRING_FORM}{n}"),
+            format!("Bring #{n} to the next meeting"),
+        ),
+        Source::Presentation(n) => (
+            format!("{BRING_PRESENTATION_FORM}{n}"),
+            format!("Bring presentation #{n} to the meeting"),
+        ),
+    };
     Ok(Ok(serenity::CreateModal::new(
-        format!("{BRING_FORM}{n}"),
-        format!("Bring #{n} to the next meeting"),
+        id,
+        crate::render::fit(&title, 45),
     )
     .components(vec![
         serenity::CreateActionRow::InputText(minutes),
@@ -816,11 +870,7 @@ pub(super) async fn bring_submitted(
     data: &Data,
 ) -> Result<(), BotError> {
     let member = submit.user.id.get();
-    let n = submit
-        .data
-        .custom_id
-        .strip_prefix(BRING_FORM)
-        .and_then(|n| n.parse::<u64>().ok());
+    let from = bring_form_source(&submit.data.custom_id);
     let field = |id: &str| {
         submit
             .data
@@ -836,10 +886,12 @@ pub(super) async fn bring_submitted(
             .unwrap_or_default()
     };
     let (minutes, label) = (field("minutes"), field("show_as"));
-    let reply = match (n, submit.guild_id) {
-        (Some(n), Some(guild)) => bring_from_form(data, guild.get(), member, n, &minutes, &label)
-            .await
-            .unwrap_or_else(Reply::user_error),
+    let reply = match (from, submit.guild_id) {
+        (Some(from), Some(guild)) => {
+            bring_from_form(data, guild.get(), member, from, &minutes, &label)
+                .await
+                .unwrap_or_else(Reply::user_error)
+        }
         _ => Reply::user_error(
             "That form is not one this bot can answer any more. Nothing was brought.".into(),
         ),
@@ -853,13 +905,13 @@ pub(super) async fn bring_submitted(
     Ok(())
 }
 
-/// Brings reflection `n` as the form asked, or says why not, giving back
-/// what the agenda would have shown.
+/// Brings the reflection or presentation `from` as the form asked, or says
+/// why not, giving back what the agenda would have shown.
 async fn bring_from_form(
     data: &Data,
     guild: u64,
     member: u64,
-    n: u64,
+    from: Source,
     minutes: &str,
     label: &str,
 ) -> Result<Reply, String> {
@@ -880,16 +932,14 @@ async fn bring_from_form(
         tracing::error!(error = %e, "an item could not be brought");
         format!("The item could not be brought just now; try again in a moment.{typed}")
     };
-    if !data.store.has_reflection(member, n).map_err(unsaved)? {
-        return Err(format!(
-            "You have no reflection #{n}: `/reflections` lists yours. Nothing was brought."
-        ));
+    if !has(data, member, from).map_err(unsaved)? {
+        return Err(format!("{}{typed}", none_such(from)));
     }
     let label = Some(label).filter(|l| !l.trim().is_empty());
     let words = {
         let _one_at_a_time = data.scheduler.meetings.lock().await;
         let m = data.store.meetings(guild).map_err(unsaved)?;
-        let (next, words) = group::bring(&m, member, minutes, label, Some(n), data.clock.now())
+        let (next, words) = group::bring(&m, member, minutes, label, Some(from), data.clock.now())
             .map_err(|w| {
                 if w.contains("You wrote:") {
                     w

@@ -67,17 +67,26 @@ pub fn answer(
             | Personal::Cases(crate::commands::personal::CaseCommand::Delete(_))
     );
     let viewed = match command {
-        Personal::View(n) => Some(n),
+        Personal::View(n) => Some(crate::meetings::group::Source::Reflection(n)),
+        Personal::Cases(crate::commands::personal::CaseCommand::View(n)) => {
+            Some(crate::meetings::group::Source::Presentation(n))
+        }
         _ => None,
     };
     let mut reply = personal::handle(&member, command)?;
     // In a server whose next meeting's agenda is open, a member's own
-    // reflection can be brought to it from where they read it.
-    if let (Some(n), Some(guild)) = (viewed, guild)
+    // reflection or case presentation can be brought to it from where
+    // they read it.
+    if let (Some(from), Some(guild)) = (viewed, guild)
         && !reply.is_error
         && crate::meetings::group::agenda_open(&data.store.meetings(guild)?, member.now).is_ok()
     {
-        reply.actions.push(crate::commands::Action::Bring(n));
+        reply.actions.push(match from {
+            crate::meetings::group::Source::Reflection(n) => crate::commands::Action::Bring(n),
+            crate::meetings::group::Source::Presentation(n) => {
+                crate::commands::Action::BringPresentation(n)
+            }
+        });
     }
     if erases {
         // The scheduler's upkeep makes the erasure real within

@@ -76,6 +76,7 @@ pub mod custom_id {
             Action::Reopen => "reopen:held".to_string(),
             Action::ReviewPriorities => "review:open".to_string(),
             Action::Bring(n) => format!("bring:{n}"),
+            Action::BringPresentation(n) => format!("bring-presentation:{n}"),
         }
     }
 
@@ -134,6 +135,7 @@ pub mod custom_id {
             }
             "withdraw" => number(rest).map(Action::Withdraw),
             "bring" => number(rest).map(Action::Bring),
+            "bring-presentation" => number(rest).map(Action::BringPresentation),
             "reopen" if rest == "held" => Some(Action::Reopen),
             "review" if rest == "open" => Some(Action::ReviewPriorities),
             "tag" => {
@@ -486,6 +488,10 @@ pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
                         format!("Bring #{n} to the next meeting…"),
                         ButtonStyle::Secondary,
                     ),
+                    Action::BringPresentation(n) => (
+                        format!("Bring presentation #{n} to the next meeting…"),
+                        ButtonStyle::Secondary,
+                    ),
                 };
                 CreateButton::new(custom_id::action(action))
                     .label(label)
@@ -539,6 +545,7 @@ mod tests {
             Action::Withdraw(4),
             Action::DeleteAnyway(4),
             Action::Bring(4),
+            Action::BringPresentation(4),
             Action::ReviewPriorities,
             Action::Guide {
                 id: "role-of-supervision".to_string(),

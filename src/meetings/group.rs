@@ -133,7 +133,45 @@ pub(crate) struct Item {
     /// What the agenda shows, as the member chose; none: "an item from a member".
     pub(crate) label: Option<String>,
     /// The member's reflection it comes from, if any.
+    #[serde(default)]
     pub(crate) reflection: Option<u64>,
+    /// Or the member's case presentation it comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) presentation: Option<u64>,
+}
+
+/// What of the member's own an item comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// One of their reflections, by number.
+    Reflection(u64),
+    /// One of their case presentations, by number.
+    Presentation(u64),
+}
+
+impl Source {
+    /// The source a member named, or why naming both will not do.
+    pub(crate) fn of(
+        reflection: Option<u64>,
+        presentation: Option<u64>,
+    ) -> Result<Option<Source>, String> {
+        match (reflection, presentation) {
+            (Some(r), Some(p)) => Err(format!(
+                "An item comes from one thing of yours: a reflection or a case presentation, not both. Bring it again with `reflection:{r}` or with `presentation:{p}`. Nothing was brought."
+            )),
+            (Some(r), None) => Ok(Some(Source::Reflection(r))),
+            (None, Some(p)) => Ok(Some(Source::Presentation(p))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// What it is, in words: "your reflection #3".
+    fn words(self) -> String {
+        match self {
+            Source::Reflection(n) => format!("your reflection #{n}"),
+            Source::Presentation(n) => format!("your case presentation #{n}"),
+        }
+    }
 }
 
 /// The longest a member's agenda line may be.
@@ -508,14 +546,14 @@ pub(crate) fn agenda_open(m: &Meetings, now: DateTime<Utc>) -> Result<(), String
 
 /// `member` brings an item to the next meeting: the time they ask for,
 /// what the agenda shows (their words, read by the confidentiality check;
-/// else "an item from a member") and the reflection it comes from. A
-/// second item replaces the first.
+/// else "an item from a member") and the reflection or case presentation
+/// it comes from. A second item replaces the first.
 pub(crate) fn bring(
     m: &Meetings,
     member: u64,
     minutes: u16,
     label: Option<&str>,
-    reflection: Option<u64>,
+    from: Option<Source>,
     now: DateTime<Utc>,
 ) -> Result<(Meetings, String), String> {
     let (plan, o) = open_meeting(m, now)?;
@@ -553,11 +591,19 @@ pub(crate) fn bring(
         member,
         minutes,
         label: label.map(str::to_string),
-        reflection,
+        reflection: match from {
+            Some(Source::Reflection(n)) => Some(n),
+            _ => None,
+        },
+        presentation: match from {
+            Some(Source::Presentation(n)) => Some(n),
+            _ => None,
+        },
     });
     let shown = label.map_or("an item from a member".to_string(), |l| format!("“{l}”"));
-    let from = reflection.map_or(String::new(), |n| {
-        format!(" It comes from your reflection #{n}, which stays private: `/agenda share` previews it for the meeting's thread, and nothing is posted unless you confirm.")
+    let from = from.map_or(String::new(), |f| match f {
+        Source::Reflection(_) => format!(" It comes from {}, which stays private: `/agenda share` previews it for the meeting's thread, and nothing is posted unless you confirm.", f.words()),
+        Source::Presentation(_) => format!(" It comes from {}, which stays private: you present it at the meeting, and it is never posted into the thread.", f.words()),
     });
     Ok((
         next,
@@ -588,7 +634,7 @@ pub(crate) fn withdraw_item(
         .retain(|i| !(i.member == member && Some(i.slot) == coming.map(|o| o.slot)));
     let changed = next != *m;
     let words = if changed {
-        "Your item is off the agenda. Anything you shared into the meeting's thread stays until you withdraw it from `/reflections view`."
+        "Your item is off the agenda. Anything you shared into the meeting's thread stays until you withdraw it from where you read it (`/reflections view` or `/present view`)."
     } else {
         "You have no item on the next meeting's agenda."
     };

@@ -802,3 +802,77 @@ async fn the_convenor_sees_the_quarter_counted_only_from_three_members_and_forge
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_presentation_is_brought_to_the_agenda_and_never_posted() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let question = "How do I end well with a long-standing client whose sponsor wants a report?";
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "present:short:0:new",
+        &[("question", question)],
+    ))
+    .await;
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    let agenda = |who, options: Value| fake.command(who, "agenda", sub("bring", options));
+
+    let both = agenda(
+        ALICE,
+        json!([
+            int("minutes", 20),
+            int("reflection", 1),
+            int("presentation", 1)
+        ]),
+    )
+    .await;
+    assert!(content(&both).contains("not both"), "{both}");
+    let bobs = agenda(BOB, json!([int("minutes", 20), int("presentation", 1)])).await;
+    assert!(
+        content(&bobs).starts_with("You have no case presentation #1"),
+        "{bobs}"
+    );
+    let brought = agenda(ALICE, json!([int("minutes", 20), int("presentation", 1)])).await;
+    assert!(is_ephemeral(&brought));
+    assert!(
+        content(&brought).contains("It comes from your case presentation #1, which stays private"),
+        "{brought}"
+    );
+    let shown = content(&fake.command(BOB, "agenda", sub("show", json!([]))).await);
+    assert!(
+        shown.contains("1. an item from a member (20 minutes)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("sponsor"), "{shown}");
+
+    // Its own view offers to bring it; another member's click opens nothing.
+    let view = fake
+        .command(ALICE, "present", sub("view", json!([int("number", 1)])))
+        .await;
+    assert!(
+        buttons(&view).contains(&"bring-presentation:1".to_string()),
+        "{view}"
+    );
+    let bobs_click = fake
+        .interact(fixtures::button(
+            fake.next_id(),
+            BOB,
+            "bring-presentation:1",
+        ))
+        .await;
+    assert_ne!(bobs_click["type"], 9, "{bobs_click}");
+
+    // Sharing it posts nothing and says so.
+    let before = fake.created().len();
+    let share = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    assert!(is_ephemeral(&share));
+    assert!(content(&share).ends_with("Nothing was shared."), "{share}");
+    assert_eq!(fake.created().len(), before);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

@@ -470,7 +470,7 @@ fn reminders_come_at_their_lead_once_and_keep_quiet_hours_unless_allowed() {
 fn an_agenda_opens_its_days_before_and_shows_only_what_members_chose() {
     let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
     // Before it opens: bringing says when it opens.
-    let early = bring(&m, 1, 20, None, Some(4), now()).unwrap_err();
+    let early = bring(&m, 1, 20, None, Some(Source::Reflection(4)), now()).unwrap_err();
     assert!(early.contains("opens Monday 14 December 2026, 18:00 GMT, 3 days before. Items can be brought once it is open."), "{early}");
     let mut ids = 0;
     let open = utc(2026, 12, 14, 18, 0);
@@ -482,7 +482,7 @@ fn an_agenda_opens_its_days_before_and_shows_only_what_members_chose() {
         "{said:?}"
     );
     assert_eq!(m.agendas.len(), 1);
-    let (m, words) = bring(&m, 1, 20, None, Some(4), open).unwrap();
+    let (m, words) = bring(&m, 1, 20, None, Some(Source::Reflection(4)), open).unwrap();
     assert!(words.starts_with("Brought to the meeting on Thursday 17 December 2026, 18:00 GMT: the agenda shows an item from a member, 20 minutes."), "{words}");
     assert!(
         words.contains("reflection #4, which stays private"),
@@ -504,7 +504,7 @@ fn an_agenda_opens_its_days_before_and_shows_only_what_members_chose() {
     );
     assert!(!view.contains("#4"), "the reflection is not shown");
     // A second item replaces the first.
-    let (m, words) = bring(&m, 1, 15, None, Some(4), open).unwrap();
+    let (m, words) = bring(&m, 1, 15, None, Some(Source::Reflection(4)), open).unwrap();
     assert!(
         words.starts_with("Your item is now, for the meeting"),
         "{words}"
@@ -573,7 +573,15 @@ fn forgetting_a_member_leaves_nothing_that_names_them() {
     let open = utc(2026, 12, 14, 18, 0);
     let (m, _) = apply(&m, open, &mut ids);
     let (m, _) = remind(&m, 1, 24, false).unwrap();
-    let (m, _) = bring(&m, 1, 20, Some("Endings"), Some(2), open).unwrap();
+    let (m, _) = bring(
+        &m,
+        1,
+        20,
+        Some("Endings"),
+        Some(Source::Reflection(2)),
+        open,
+    )
+    .unwrap();
     let (m, _, _) = offer_swap(&m, 1, 3, &names());
     assert!(m.names(1));
     let f = forget(&m, 1);
