@@ -371,9 +371,8 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
             return USAGE;
         }
     };
-    if store::database().is_some() {
-        eprintln!("error: {}", store::StoreError::NotOnPostgres);
-        return USAGE;
+    if let Some(opts) = store::database() {
+        return db_postgres(opts, data_dir, key, command);
     }
     let problems = |text: &mut String, r: &store::Report| {
         for p in &r.problems {
@@ -483,6 +482,66 @@ fn erased_note(n: usize) -> String {
         0 => String::new(),
         1 => "; 1 record left out because the erasure record names it".to_string(),
         n => format!("; {n} records left out because the erasure record names them"),
+    }
+}
+
+/// `companion db …` on PostgreSQL: export and check; the rest says it is
+/// not built there yet and changes nothing.
+fn db_postgres(
+    opts: &crate::store::PgOptions,
+    data_dir: &Path,
+    key: Option<crate::store::SecretKey>,
+    command: DbCommand,
+) -> u8 {
+    use crate::store::{Store, StoreError};
+    let opened = |key| Store::open_postgres(opts, data_dir, key);
+    let outcome = match command {
+        DbCommand::Export { file } => opened(key)
+            .and_then(|s| {
+                let r = s.export_to(&file)?;
+                s.close(chrono::Utc::now())?;
+                Ok(r)
+            })
+            .map(|r| {
+                (
+                    true,
+                    format!("exported to {}: {}", file.display(), r.summary()),
+                )
+            }),
+        DbCommand::Check => opened(key)
+            .and_then(|s| {
+                let r = s.check()?;
+                s.close(chrono::Utc::now())?;
+                Ok(r)
+            })
+            .map(|r| {
+                let mut text = format!("the PostgreSQL database: {}", r.summary());
+                for p in &r.problems {
+                    text.push_str(&format!("\nproblem: {p}"));
+                }
+                (r.problems.is_empty(), text)
+            }),
+        DbCommand::Import { .. } | DbCommand::Restore { .. } | DbCommand::Salvage => {
+            Err(StoreError::NotOnPostgres)
+        }
+    };
+    match outcome {
+        Ok((true, text)) => {
+            println!("{text}");
+            FOUND
+        }
+        Ok((false, text)) => {
+            println!("{text}");
+            NOT_FOUND
+        }
+        Err(StoreError::NotOnPostgres) => {
+            eprintln!("error: {}", StoreError::NotOnPostgres);
+            USAGE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            FAILED
+        }
     }
 }
 

@@ -85,6 +85,20 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 /// Records by tree name, as in a backup.
 type Records = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
 
+/// Every record of the open database: on sled every tree of its
+/// generation, on PostgreSQL every table of the store.
+fn records_of_live(live: &Live) -> Result<Records, StoreError> {
+    if let Ok(generation) = live.generation() {
+        return records_of(&generation.db);
+    }
+    let mut out = Records::new();
+    for (name, tree) in live.t.named() {
+        let entries = tree.iter().collect::<Result<Vec<_>, StoreError>>()?;
+        out.insert(name.as_bytes().to_vec(), entries);
+    }
+    Ok(out)
+}
+
 fn records_of(db: &sled::Db) -> Result<Records, StoreError> {
     let mut out = Records::new();
     for name in db.tree_names() {
@@ -543,9 +557,19 @@ pub(super) fn verify(live: &Live, envelope: &Envelope, dir: &Path) -> Result<Rep
 /// Counts the records and checks every one can be read.
 fn readable(live: &Live, envelope: &Envelope) -> Result<Report, StoreError> {
     let mut report = Report::default();
-    for name in live.generation()?.db.tree_names() {
-        report.trees += 1;
-        report.records += live.generation()?.db.open_tree(&name)?.len();
+    match live.generation() {
+        Ok(generation) => {
+            for name in generation.db.tree_names() {
+                report.trees += 1;
+                report.records += generation.db.open_tree(&name)?.len();
+            }
+        }
+        Err(_) => {
+            for (_, tree) in live.t.named() {
+                report.trees += 1;
+                report.records += tree.len()?;
+            }
+        }
     }
     check_records(&live.t, envelope, &mut report)?;
     Ok(report)
@@ -646,7 +670,7 @@ impl Store {
     pub fn export_to(&self, path: &Path) -> Result<Report, StoreError> {
         let records = self.with(|live| {
             self.commit(live)?;
-            records_of(&live.generation()?.db)
+            records_of_live(live)
         })?;
         let n = write_file(&records, &self.shared.envelope, path, Utc::now())?;
         Ok(Report {

@@ -269,7 +269,7 @@ pub enum StoreError {
     DatabaseInUse,
     /// What was asked needs the sled engine.
     #[error(
-        "this is not available on PostgreSQL yet (automatic backups, export, check, import, restore and salvage work on a sled data directory); nothing was changed"
+        "this is not available on PostgreSQL yet (automatic backups, import, restore and salvage work on a sled data directory; export and check work on both); nothing was changed"
     )]
     NotOnPostgres,
 }

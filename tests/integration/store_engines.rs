@@ -696,12 +696,16 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
     );
     assert!(keyless.stdout.contains("--key-file"), "{}", keyless.stdout);
     // What is not built for PostgreSQL yet says so, and changes nothing.
-    let check = companion_with_env(&["db", "check", "--database", &url], "", &env);
-    assert_eq!(check.code, 2, "{}", check.stderr);
+    let restore = companion_with_env(
+        &["db", "restore", "--data-dir", data, "--database", &url],
+        "",
+        &env,
+    );
+    assert_eq!(restore.code, 2, "{}", restore.stderr);
     assert!(
-        check.stderr.contains("not available on PostgreSQL"),
+        restore.stderr.contains("not available on PostgreSQL"),
         "{}",
-        check.stderr
+        restore.stderr
     );
 }
 
@@ -743,4 +747,73 @@ fn on_postgres_a_remote_server_is_refused_and_the_systemd_credential_is_read() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn a_postgres_database_exports_in_the_backup_format_that_sled_imports() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("export", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    save(&store, 101, "travels between engines");
+    save(&store, 101, "deleted before the export");
+    save(&store, 102, "forgotten before the export");
+    store.delete_reflection(101, 2, at(7)).unwrap();
+    store.forget_member(102, at(7)).unwrap();
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let url = db.url();
+    let env = [
+        ("COMPANION_KEY", key.as_str()),
+        ("COMPANION_DATABASE_URL", url.as_str()),
+    ];
+    let local = dir.to_str().expect("utf-8");
+    let check = companion_with_env(&["db", "check", "--data-dir", local], "", &env);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check.stdout.contains("1 reflection of 1 member"),
+        "{}",
+        check.stdout
+    );
+    let file = temp_dir("export-file", "postgres");
+    let export = companion_with_env(
+        &[
+            "db",
+            "export",
+            "--data-dir",
+            local,
+            file.to_str().expect("utf-8"),
+        ],
+        "",
+        &env,
+    );
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    // Into a sled data directory, with the PostgreSQL store's erasure record.
+    let sled_dir = temp_dir("export-into", "sled");
+    let import = companion_with_env(
+        &[
+            "db",
+            "import",
+            file.to_str().expect("utf-8"),
+            "--data-dir",
+            sled_dir.to_str().expect("utf-8"),
+            "--erasures",
+            dir.join("erasures").to_str().expect("utf-8"),
+        ],
+        "",
+        &[env[0]],
+    );
+    assert_eq!(import.code, 0, "{}{}", import.stdout, import.stderr);
+    let store = Store::open(&sled_dir, SecretKey::from_hex(&key)).expect("the sled copy opens");
+    assert_eq!(texts(&store, 101), ["travels between engines"]);
+    assert!(texts(&store, 102).is_empty());
+    assert_eq!(
+        save(&store, 101, "next").id,
+        101,
+        "after an import, numbers start above the hundreds reserved"
+    );
+    store.close(Utc::now()).unwrap();
 }
