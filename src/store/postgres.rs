@@ -42,6 +42,11 @@ pub const DATABASE_ENV: &str = "COMPANION_DATABASE_URL";
 /// database password when no `--database-password-file` is given.
 pub const PASSWORD_CREDENTIAL: &str = "database-password";
 
+/// How long opening waits for the process lock of a store just closed
+/// (its session ends on the server a moment after) before saying the
+/// database is in use.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Session advisory lock held by the one bot process using the database.
 const PROCESS_LOCK: i64 = 0x636f_6d70_616e_0001;
 /// Transaction advisory lock held while migrations are applied.
@@ -286,13 +291,23 @@ impl Pg {
         let lock = pg.block(async move {
             let (client, connection) = config.connect(NoTls).await.map_err(pg_err)?;
             tokio::spawn(connection);
-            let got: bool = client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESS_LOCK])
-                .await
-                .map_err(pg_err)?
-                .get(0);
-            if !got {
-                return Err(StoreError::DatabaseInUse);
+            // A process that just closed the store lets go of the lock when
+            // the server ends its session, a moment later: wait for that,
+            // as the sled engine waits for sled's own lock.
+            let started = std::time::Instant::now();
+            loop {
+                let got: bool = client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESS_LOCK])
+                    .await
+                    .map_err(pg_err)?
+                    .get(0);
+                if got {
+                    break;
+                }
+                if started.elapsed() >= LOCK_PATIENCE {
+                    return Err(StoreError::DatabaseInUse);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             for setting in ["fsync", "synchronous_commit"] {
                 let value: String = client
