@@ -13,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use poise::serenity_prelude as serenity;
 use serde_json::{Value, json};
 
-use super::reply::{no_mentions, send, to_response};
+use super::reply::{modal_input, no_mentions, send, to_response};
 use super::rest::{Rest, RestError};
 use super::{BotError, Context, Data};
 use crate::commands::Reply;
@@ -871,20 +871,7 @@ pub(super) async fn bring_submitted(
 ) -> Result<(), BotError> {
     let member = submit.user.id.get();
     let from = bring_form_source(&submit.data.custom_id);
-    let field = |id: &str| {
-        submit
-            .data
-            .components
-            .iter()
-            .flat_map(|row| &row.components)
-            .find_map(|c| match c {
-                serenity::ActionRowComponent::InputText(t) if t.custom_id == id => {
-                    Some(t.value.clone().unwrap_or_default())
-                }
-                _ => None,
-            })
-            .unwrap_or_default()
-    };
+    let field = |id: &str| modal_input(submit, id).unwrap_or_default();
     let (minutes, label) = (field("minutes"), field("show_as"));
     let reply = match (from, submit.guild_id) {
         (Some(from), Some(guild)) => {

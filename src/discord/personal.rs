@@ -4,13 +4,10 @@
 //! interaction, never from a custom id.
 
 use poise::serenity_prelude as serenity;
-use serenity::{
-    ActionRowComponent, CreateActionRow, CreateInputText, CreateModal, InputTextStyle,
-    ModalInteraction,
-};
+use serenity::{CreateActionRow, CreateInputText, CreateModal, InputTextStyle, ModalInteraction};
 
 use super::reply::custom_id::{self, ModalPurpose};
-use super::reply::to_response;
+use super::reply::{modal_input, to_response};
 use super::{BotError, Data};
 use crate::commands::Reply;
 use crate::commands::personal::{self, Member, Personal};
@@ -317,19 +314,7 @@ pub async fn submitted(
 
 /// Every field of a submitted reflection form, as typed.
 fn typed_fields(submit: &ModalInteraction) -> form::Typed {
-    let field = |name: &str| -> Option<String> {
-        submit
-            .data
-            .components
-            .iter()
-            .flat_map(|row| row.components.iter())
-            .find_map(|c| match c {
-                ActionRowComponent::InputText(input) if input.custom_id == name => {
-                    Some(input.value.clone().unwrap_or_default())
-                }
-                _ => None,
-            })
-    };
+    let field = |name: &str| modal_input(submit, name);
     form::Typed {
         title: field(custom_id::FIELD_TITLE),
         text: field(custom_id::FIELD_TEXT),

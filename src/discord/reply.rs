@@ -501,6 +501,27 @@ pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
     )
 }
 
+/// A text input of a submitted modal, as typed; `None` if the form has no
+/// such input.
+pub(super) fn modal_input(
+    submit: &poise::serenity_prelude::ModalInteraction,
+    name: &str,
+) -> Option<String> {
+    submit
+        .data
+        .components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .find_map(|c| match c {
+            poise::serenity_prelude::ActionRowComponent::InputText(input)
+                if input.custom_id == name =>
+            {
+                Some(input.value.clone().unwrap_or_default())
+            }
+            _ => None,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::custom_id::{self, ModalPurpose};

@@ -15,7 +15,7 @@ use serenity::{
 
 use super::commands::{Month, respond_with_modal};
 use super::personal::{TIMES, answer, hold_form};
-use super::reply::{send, to_response};
+use super::reply::{modal_input, send, to_response};
 use super::{BotError, Context, Data};
 use crate::commands::personal::{self, CaseCommand, LogCommand, Personal};
 use crate::commands::{Action, Reply};
@@ -633,21 +633,6 @@ fn refused_for_concerns(warnings: &[String]) -> Reply {
     reply
 }
 
-/// A text input of a submitted modal, as typed.
-fn input(submit: &ModalInteraction, name: &str) -> Option<String> {
-    submit
-        .data
-        .components
-        .iter()
-        .flat_map(|row| row.components.iter())
-        .find_map(|c| match c {
-            ActionRowComponent::InputText(input) if input.custom_id == name => {
-                Some(input.value.clone().unwrap_or_default())
-            }
-            _ => None,
-        })
-}
-
 /// A submitted log or presentation form, answered for whoever submitted it.
 pub async fn submitted(
     ctx: &serenity::Context,
@@ -687,8 +672,8 @@ fn answer_submission(
     match purpose {
         Purpose::Log { choices, again } => {
             let typed = Typed {
-                text: input(submit, TOOK_AWAY),
-                tags: input(submit, COMPETENCES),
+                text: modal_input(submit, TOOK_AWAY),
+                tags: modal_input(submit, COMPETENCES),
                 ..Typed::default()
             };
             log_submitted(data, member, guild, choices, typed, again)
@@ -699,7 +684,7 @@ fn answer_submission(
                 .iter()
                 .map(|eye| Field {
                     key: eye.key.to_string(),
-                    text: input(submit, eye.key).unwrap_or_default(),
+                    text: modal_input(submit, eye.key).unwrap_or_default(),
                 })
                 .collect();
             case_submitted(data, member, guild, frame, step, again, typed)
