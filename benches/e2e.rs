@@ -256,6 +256,7 @@ async fn bot_run() -> BotRun {
         token: TOKEN.to_string(),
         api_url: Some(fake.api_url()),
         data_dir: dir,
+        database: None,
         framework: Arc::new(Library::builtin().expect("framework")),
         dev_guild: None,
         message_content: false,

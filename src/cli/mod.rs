@@ -176,13 +176,18 @@ struct StoreArgs {
 }
 
 impl StoreArgs {
+    /// The PostgreSQL database named, if one was.
+    fn pg_options(&self) -> Option<crate::store::PgOptions> {
+        self.database.as_ref().map(|url| crate::store::PgOptions {
+            url: url.clone(),
+            password_file: self.database_password_file.clone(),
+        })
+    }
+
     /// Chooses the PostgreSQL database for this process, if one was named.
     fn choose_database(&self) {
-        if let Some(url) = &self.database {
-            crate::store::use_database(crate::store::PgOptions {
-                url: url.clone(),
-                password_file: self.database_password_file.clone(),
-            });
+        if let Some(opts) = self.pg_options() {
+            crate::store::use_database(opts);
         }
     }
 }
@@ -306,7 +311,6 @@ pub fn run(cli: Cli) -> u8 {
     };
     match &cli.command {
         Command::Console(store) | Command::Db { store, .. } => store.choose_database(),
-        Command::Run(args) => args.store.choose_database(),
         _ => {}
     }
     match cli.command {
@@ -558,6 +562,7 @@ fn run_bot(framework: Library, args: RunArgs) -> u8 {
     let config = crate::discord::Config {
         token,
         api_url: args.api_url,
+        database: args.store.pg_options(),
         data_dir: args.store.data_dir,
         key_file: args.store.key_file,
         framework: std::sync::Arc::new(framework),

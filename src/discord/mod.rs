@@ -35,8 +35,11 @@ pub struct Config {
     pub token: String,
     /// Replaces `https://discord.com` for every REST call (a rate-limit proxy, or tests).
     pub api_url: Option<String>,
-    /// Where the database lives.
+    /// Where the database lives (on PostgreSQL: the erasure record only).
     pub data_dir: PathBuf,
+    /// Keep the records in this PostgreSQL database instead of the data
+    /// directory (`run --database`).
+    pub database: Option<crate::store::PgOptions>,
     /// The master key's file (`--key-file`, e.g. a systemd credential);
     /// else `COMPANION_KEY`, else `master.key` in the data directory.
     pub key_file: Option<PathBuf>,
@@ -153,7 +156,11 @@ const APOLOGY: &str =
 /// Runs the bot until `shutdown` completes (or the gateway fails for good);
 /// then closes the shards and flushes the database.
 pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
-    let store = Store::open_with_key_from(&config.data_dir, config.key_file.as_deref())?;
+    let store = Store::open_in(
+        &config.data_dir,
+        config.key_file.as_deref(),
+        config.database.as_ref(),
+    )?;
     let api_base = config.api_url.clone();
     let (http, rest) = build_http(&config);
     check_token(&http, api_base.as_deref()).await?;

@@ -861,7 +861,18 @@ impl Store {
     /// (`COMPANION_KEY`): the PostgreSQL database chosen by [`use_database`]
     /// if one was, else the sled database in `dir`.
     pub fn open_with_key_from(dir: &Path, key_file: Option<&Path>) -> Result<Store, StoreError> {
-        match database() {
+        Store::open_in(dir, key_file, database())
+    }
+
+    /// Opens the store in `database` when one is named, else in the data
+    /// directory `dir`, with the key from `key_file` or where the key is
+    /// looked for.
+    pub fn open_in(
+        dir: &Path,
+        key_file: Option<&Path>,
+        database: Option<&PgOptions>,
+    ) -> Result<Store, StoreError> {
+        match database {
             Some(opts) => Store::open_postgres(opts, dir, keys::given_key(key_file)?),
             None => Store::open(dir, keys::given_key(key_file)?),
         }

@@ -2,6 +2,7 @@
 //! with an injected clock and a scratch data directory; and capturing its logs.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -10,6 +11,7 @@ use practice_companion::Library;
 use practice_companion::clock::ManualClock;
 use practice_companion::discord::scheduler::SchedulerEvent;
 use practice_companion::discord::{Config, RunError, run_until};
+use practice_companion::store::PgOptions;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -40,10 +42,7 @@ impl Bot {
         data_dir: PathBuf,
         dev_guild: Option<u64>,
     ) -> Bot {
-        let clock = Arc::new(ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
-        ));
-        Bot::start_with_clock(fake, message_content, data_dir, dev_guild, clock).await
+        Bot::start_with_clock(fake, message_content, data_dir, dev_guild, first_clock()).await
     }
 
     /// Starts the bot with this clock (kept across restarts by the caller).
@@ -54,19 +53,38 @@ impl Bot {
         dev_guild: Option<u64>,
         clock: Arc<ManualClock>,
     ) -> Bot {
+        let storage = Storage::sled(data_dir);
+        Bot::start_configured(fake, message_content, &storage, dev_guild, clock).await
+    }
+
+    /// Starts the bot on `storage` with this clock (both kept across
+    /// restarts by the caller).
+    pub async fn start_on(fake: &FakeDiscord, storage: &Storage, clock: Arc<ManualClock>) -> Bot {
+        Bot::start_configured(fake, false, storage, None, clock).await
+    }
+
+    async fn start_configured(
+        fake: &FakeDiscord,
+        message_content: bool,
+        storage: &Storage,
+        dev_guild: Option<u64>,
+        clock: Arc<ManualClock>,
+    ) -> Bot {
         init_logs();
+        let data_dir = storage.data_dir.clone();
         let (events_tx, events) = tokio::sync::mpsc::unbounded_channel();
         let config = Config {
             token: TOKEN.to_string(),
             api_url: Some(fake.api_url()),
             data_dir: data_dir.clone(),
+            database: storage.database.clone(),
             framework: Arc::new(Library::builtin().expect("framework")),
             dev_guild,
             message_content,
             clock: clock.clone(),
             scheduler_events: Some(events_tx),
             http_timeout: std::time::Duration::from_secs(2),
-            key_file: None,
+            key_file: storage.key_file.clone(),
         };
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(run_until(config, async move {
@@ -110,6 +128,96 @@ impl Bot {
         assert!(result.is_ok(), "the bot ended with an error: {result:?}");
     }
 }
+
+/// Where a test's bot keeps its records: a scratch data directory (sled),
+/// or a database of the tests' own PostgreSQL server with the data
+/// directory beside it for the erasure record. Kept across restarts.
+pub struct Storage {
+    pub data_dir: PathBuf,
+    database: Option<PgOptions>,
+    key_file: Option<PathBuf>,
+    /// Keeps the database named while the test runs.
+    _database: Option<crate::postgres::Database>,
+}
+
+impl Storage {
+    pub fn sled(data_dir: PathBuf) -> Storage {
+        Storage {
+            data_dir,
+            database: None,
+            key_file: None,
+            _database: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database and its master key (which PostgreSQL
+    /// needs given), or `None` where the tests' server cannot run outside CI.
+    pub fn postgres() -> Option<Storage> {
+        let db = crate::postgres::database()?;
+        let data_dir = scratch_dir();
+        let key_file = PathBuf::from(format!("{}.key", data_dir.display()));
+        let key = practice_companion::store::SecretKey::generate();
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key_file)
+            .expect("the key file is made");
+        file.write_all(key.to_hex().to_string().as_bytes())
+            .expect("the key file is written");
+        Some(Storage {
+            data_dir,
+            database: Some(PgOptions {
+                url: db.url(),
+                password_file: None,
+            }),
+            key_file: Some(key_file),
+            _database: Some(db),
+        })
+    }
+}
+
+/// Asserts that a bot on PostgreSQL kept nothing but its erasure record in
+/// its data directory: the records went to the server.
+pub fn assert_kept_in_postgres(dir: &std::path::Path) {
+    let files = crate::support::files_under(dir);
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.file_name()?.to_str().map(str::to_string))
+        .collect();
+    assert!(
+        names.iter().all(|n| n.starts_with("erasures")),
+        "on PostgreSQL the data directory holds only the erasure record: {names:?}"
+    );
+}
+
+/// The clock a test's bot starts with unless the test gives its own.
+pub fn first_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
+    ))
+}
+
+/// Two tests of one body (an `async fn(Storage)`): on sled, and on a
+/// database of the tests' own PostgreSQL server.
+macro_rules! on_both_engines {
+    ($body:ident: $sled:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sled() {
+            $body($crate::bot::Storage::sled($crate::bot::scratch_dir())).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            if let Some(storage) = $crate::bot::Storage::postgres() {
+                let dir = storage.data_dir.clone();
+                $body(storage).await;
+                $crate::bot::assert_kept_in_postgres(&dir);
+            }
+        }
+    };
+}
+pub(crate) use on_both_engines;
 
 /// Everything the bot logged in this test process, at every level of its own.
 static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());

@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use practice_companion::clock::ManualClock;
 use serde_json::{Value, json};
 
-use crate::bot::{Bot, scratch_dir};
+use crate::bot::{Bot, Storage, on_both_engines, scratch_dir};
 use crate::fake_discord::FakeDiscord;
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, Member};
 use crate::replies::{content, is_ephemeral};
@@ -105,11 +105,12 @@ fn set_options(date: &str) -> Value {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn meetings_are_discord_events_and_the_rota_gives_roles_fairly_without_pinging() {
+on_both_engines!(meetings_and_the_rota: meetings_are_discord_events_and_the_rota_gives_roles_fairly_without_pinging, on_postgres_meetings_are_discord_events_and_the_rota_gives_roles_fairly);
+
+async fn meetings_and_the_rota(storage: Storage) {
     let fake = FakeDiscord::start().await;
     let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
 
     for who in [ALICE, BOB, ADMIN] {
         let joined = rota(&fake, who, "join").await;
@@ -507,12 +508,12 @@ async fn an_item_stays_private_until_shared_into_the_meetings_thread_and_reminde
     fake.assert_bodies_valid();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_rota_and_the_events_survive_a_restart_a_lost_answer_and_the_clocks_going_forward() {
+on_both_engines!(the_rota_across_a_restart: the_rota_and_the_events_survive_a_restart_a_lost_answer_and_the_clocks_going_forward, on_postgres_the_rota_and_the_events_survive_a_restart_and_a_lost_answer);
+
+async fn the_rota_across_a_restart(storage: Storage) {
     let fake = FakeDiscord::start().await;
-    let dir = scratch_dir();
     let clock = Arc::new(ManualClock::new(utc(2027, 3, 10, 12, 0)));
-    let bot = Bot::start_with_clock(&fake, false, dir.clone(), None, clock.clone()).await;
+    let bot = Bot::start_on(&fake, &storage, clock.clone()).await;
     for who in [ALICE, BOB] {
         rota(&fake, who, "join").await;
     }
@@ -530,7 +531,7 @@ async fn the_rota_and_the_events_survive_a_restart_a_lost_answer_and_the_clocks_
     // Restarted: the event Discord made is found and kept, not made twice;
     // the rota and its roles are as they were.
     clock.set(utc(2027, 3, 10, 13, 0));
-    let mut bot = Bot::start_with_clock(&fake, false, dir, None, clock.clone()).await;
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
     bot.ticked(utc(2027, 3, 10, 13, 0)).await;
     assert_eq!(
         fake.scheduled_events().len(),
@@ -703,12 +704,12 @@ const CAROL: Member = Member {
     bot: false,
 };
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_convenor_sees_the_quarter_counted_only_from_three_members_and_forget_me_takes_one_out()
-{
+on_both_engines!(the_quarter_counted: the_convenor_sees_the_quarter_counted_only_from_three_members_and_forget_me_takes_one_out, on_postgres_the_quarter_is_counted_from_three_members_and_forget_me_takes_one_out);
+
+async fn the_quarter_counted(storage: Storage) {
     let fake = FakeDiscord::start().await;
     let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
     deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
     let view = || deferred(&fake, ADMIN, "convene", sub("view", json!([])));
     let members = [ALICE, BOB, CAROL];

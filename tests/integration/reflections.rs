@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::bot::{Bot, logs};
+use crate::bot::{Bot, Storage, logs, on_both_engines};
 use crate::fake_discord::FakeDiscord;
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, Member};
 use crate::replies::{content, is_ephemeral};
@@ -52,10 +52,11 @@ async fn reflect_with_an_unknown_model_lists_the_models_instead_of_a_form() {
     bot.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
+on_both_engines!(reflect_and_save: reflect_opens_a_modal_and_a_submission_is_saved_privately, on_postgres_reflect_opens_a_modal_and_a_submission_is_saved_privately);
+
+async fn reflect_and_save(storage: Storage) {
     let fake = FakeDiscord::start().await;
-    let bot = Bot::start(&fake, false).await;
+    let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
 
     let options = json!([
         { "name": "competence", "type": 3, "value": "C3.5" },
@@ -308,10 +309,11 @@ async fn reflect_opens_a_modal_and_a_submission_is_saved_privately() {
     fake.assert_bodies_valid();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn export_delete_and_forget_me() {
+on_both_engines!(export_delete_forget: export_delete_and_forget_me, on_postgres_export_delete_and_forget_me);
+
+async fn export_delete_forget(storage: Storage) {
     let fake = FakeDiscord::start().await;
-    let bot = Bot::start(&fake, false).await;
+    let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
     write(&fake, ALICE, "First reflection.", "").await;
     write(&fake, ALICE, "Second reflection.", "I2.1").await;
 

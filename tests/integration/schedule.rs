@@ -10,7 +10,7 @@ use practice_companion::clock::ManualClock;
 use practice_companion::discord::scheduler::SchedulerEvent;
 use serde_json::{Value, json};
 
-use crate::bot::{Bot, scratch_dir};
+use crate::bot::{Bot, Storage, on_both_engines, scratch_dir};
 use crate::fake_discord::FakeDiscord;
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, GUILD_ID};
 use crate::replies::{is_ephemeral, schedule_set};
@@ -127,12 +127,12 @@ async fn the_weekly_post_goes_out_at_local_time_across_the_spring_clock_change()
     fake.assert_bodies_valid();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_mid_send_does_not_post_twice() {
+on_both_engines!(a_restart_mid_send: a_restart_mid_send_does_not_post_twice, on_postgres_a_restart_mid_send_does_not_post_twice);
+
+async fn a_restart_mid_send(storage: Storage) {
     let fake = FakeDiscord::start().await;
-    let dir = scratch_dir();
     let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, dir.clone(), None, clock.clone()).await;
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
     set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
     bot.ticked(utc(2026, 11, 28, 12, 0)).await;
 
@@ -150,7 +150,7 @@ async fn a_restart_mid_send_does_not_post_twice() {
 
     // Restarted half an hour later, it retries the claimed slot with the same nonce.
     clock.set(utc(2026, 11, 29, 10, 30));
-    let mut bot = Bot::start_with_clock(&fake, false, dir, None, clock.clone()).await;
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
     let events = bot.ticked(utc(2026, 11, 29, 10, 30)).await;
     assert_eq!(posted(&events).len(), 1);
     let posts = posts_to(&fake, CHANNEL_ID);
@@ -333,11 +333,12 @@ fn dm_posts(fake: &FakeDiscord) -> Vec<Value> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reminders_come_at_the_members_own_time_and_can_be_skipped() {
+on_both_engines!(reminders_at_own_time: reminders_come_at_the_members_own_time_and_can_be_skipped, on_postgres_reminders_come_at_the_members_own_time_and_can_be_skipped);
+
+async fn reminders_at_own_time(storage: Storage) {
     let fake = FakeDiscord::start().await;
     let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
     set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
 
     let remind = |time: &'static str| {

@@ -11,7 +11,7 @@ use chrono::{TimeZone, Utc};
 use practice_companion::clock::ManualClock;
 use serde_json::{Value, json};
 
-use crate::bot::{Bot, scratch_dir};
+use crate::bot::{Bot, Storage, on_both_engines};
 use crate::fake_discord::FakeDiscord;
 use crate::fake_discord::fixtures::{self, ALICE, BOB, Member};
 use crate::replies::{content, is_ephemeral};
@@ -24,11 +24,11 @@ fn number(n: u64) -> Value {
     json!([{ "name": "number", "type": 4, "value": n }])
 }
 
-async fn start(fake: &FakeDiscord) -> Bot {
+async fn start(fake: &FakeDiscord, storage: &Storage) -> Bot {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 12, 5, 10, 0, 0).unwrap(),
     ));
-    Bot::start_with_clock(fake, false, scratch_dir(), None, clock).await
+    Bot::start_on(fake, storage, clock).await
 }
 
 /// The text inputs of a modal callback: (custom id, label, value).
@@ -107,10 +107,11 @@ fn every_reply_private_and_silent(fake: &FakeDiscord) {
     assert!(seen > 10, "replies were read: {seen}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_supervision_log_in_discord_every_command_two_members_apart() {
+on_both_engines!(the_log_in_discord: the_supervision_log_in_discord_every_command_two_members_apart, on_postgres_the_supervision_log_in_discord_every_command_two_members_apart);
+
+async fn the_log_in_discord(storage: Storage) {
     let fake = FakeDiscord::start().await;
-    let bot = start(&fake).await;
+    let bot = start(&fake, &storage).await;
 
     // The closed choices are options; a missing time is asked for before
     // anything is typed.
@@ -299,10 +300,11 @@ async fn the_supervision_log_in_discord_every_command_two_members_apart() {
     fake.assert_bodies_valid();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_seven_eyed_presentation_runs_over_two_forms_and_keeps_step_one_when_step_two_fails() {
+on_both_engines!(a_seven_eyed_presentation: a_seven_eyed_presentation_runs_over_two_forms_and_keeps_step_one_when_step_two_fails, on_postgres_a_seven_eyed_presentation_keeps_step_one_when_step_two_fails);
+
+async fn a_seven_eyed_presentation(storage: Storage) {
     let fake = FakeDiscord::start().await;
-    let bot = start(&fake).await;
+    let bot = start(&fake, &storage).await;
 
     let first = fake
         .command(ALICE, "present", sub("seven-eyed", json!([])))
@@ -497,10 +499,11 @@ fn earlier_form(fake: &FakeDiscord) -> String {
         .expect("the earlier form's words, attached")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forget_me_erases_a_held_step_and_the_log() {
+on_both_engines!(forget_me_erases_held_and_log: forget_me_erases_a_held_step_and_the_log, on_postgres_forget_me_erases_a_held_step_and_the_log);
+
+async fn forget_me_erases_held_and_log(storage: Storage) {
     let fake = FakeDiscord::start().await;
-    let bot = start(&fake).await;
+    let bot = start(&fake, &storage).await;
     let options = json!([{ "name": "time", "type": 3, "value": "60" }]);
     let modal = fake.command(ALICE, "log", sub("add", options)).await;
     let id = modal["data"]["custom_id"].as_str().unwrap().to_string();
