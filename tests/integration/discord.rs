@@ -688,6 +688,76 @@ async fn sigterm_shuts_down_cleanly_with_exit_0() {
     );
 }
 
+/// `companion run --database URL`: the running bot keeps what a member
+/// saves in that PostgreSQL database (the data directory holds only the
+/// erasure record), and stops cleanly on SIGTERM.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_with_database_keeps_a_saved_reflection_in_postgres() {
+    let Some(db) = crate::postgres::database() else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let dir = scratch_dir();
+    let key = practice_companion::store::SecretKey::generate()
+        .to_hex()
+        .to_string();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(["run", "--api-url", &fake.api_url(), "--data-dir"])
+        .arg(&dir)
+        .args(["--database", &db.url()])
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("COMPANION_KEY", &key)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("COMPANION_MESSAGE_CONTENT")
+        .env_remove("COMPANION_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("companion starts");
+    fake.wait_ready().await;
+    let saved = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "reflect:new:free",
+            &[
+                ("title", ""),
+                ("text", "A contract with a sponsor, kept on the server."),
+                ("tags", "C1.6"),
+                ("mode", "coaching"),
+            ],
+        ))
+        .await;
+    assert!(
+        saved["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Saved as reflection #1"),
+        "{saved}"
+    );
+    let pid = child.id().expect("running").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("exits promptly")
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM companion_reflections"), "1");
+    crate::bot::assert_kept_in_postgres(&dir);
+    fake.assert_bodies_valid();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_token_is_one_clear_line_and_exit_2() {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_companion"))
