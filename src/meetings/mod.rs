@@ -8,6 +8,7 @@
 //! returns what to keep and the words to say; a front-end shows the words.
 
 pub(crate) mod coverage;
+pub(crate) mod export;
 pub(crate) mod group;
 pub(crate) mod rota;
 pub(crate) mod series;

@@ -536,6 +536,36 @@ impl Rota {
     }
 }
 
+/// One member's place on a rota, for their own export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Place {
+    /// On the rota now (false: left it, history kept).
+    pub(crate) on_rota: bool,
+    /// When they last served each role they have served ("presenter" …).
+    pub(crate) last_served: BTreeMap<&'static str, DateTime<Utc>>,
+    /// The roles they passed while first in line, so stay first for.
+    pub(crate) first_in_line_for: Vec<&'static str>,
+    /// The role they hold at the meeting last given roles, and its start.
+    pub(crate) holds: Option<(&'static str, DateTime<Utc>)>,
+}
+
+/// Everything the rota keeps of `member`, if it knows them.
+pub(crate) fn place_of(rota: &Rota, member: u64) -> Option<Place> {
+    let m = &rota.members[rota.position(member)?];
+    let named = |i: usize| Role::ALL[i].noun();
+    Some(Place {
+        on_rota: m.active,
+        last_served: (0..3)
+            .filter_map(|i| m.last[i].map(|at| (named(i), at)))
+            .collect(),
+        first_in_line_for: (0..3).filter(|i| m.first_in_line[*i]).map(named).collect(),
+        holds: rota.open.as_ref().and_then(|open| {
+            open.holds(member)
+                .map(|i| (open.roles[i].role.noun(), open.starts))
+        }),
+    })
+}
+
 /// What `member` does at the meeting last given roles, in words after
 /// "You are": "presenting", "facilitating", "keeping time".
 pub(crate) fn role_of(rota: &Rota, member: u64) -> Option<&'static str> {

@@ -784,7 +784,16 @@ async fn the_quarter_counted(storage: Storage) {
         );
     }
 
-    // Carol is forgotten: out of every count.
+    // Carol is on the rota and asked for meeting reminders.
+    rota(&fake, CAROL, "join").await;
+    let remind = json!([{ "name": "hours", "type": 4, "value": 24 }]);
+    fake.command(CAROL, "agenda", sub("remind", remind)).await;
+    // The fake server does not show Carol's name: she is "a member".
+    let on_the_rota = "On the rota, in the order they joined: a member.";
+    let before = content(&rota(&fake, ADMIN, "show").await);
+    assert!(before.starts_with(on_the_rota), "{before}");
+
+    // Carol is forgotten: out of every count, off the rota, no reminders.
     let forgotten = fake
         .interact_deferred(fixtures::button(fake.next_id(), CAROL, "forget:confirm"))
         .await;
@@ -799,6 +808,17 @@ async fn the_quarter_counted(storage: Storage) {
         after.contains("Areas reflected on: none yet by 3 members or more."),
         "{after}"
     );
+    let rota_after = content(&rota(&fake, ADMIN, "show").await);
+    assert!(
+        rota_after.starts_with("No one is on the rota yet"),
+        "{rota_after}"
+    );
+    let reminders = content(
+        &fake
+            .command(CAROL, "agenda", sub("remind-off", json!([])))
+            .await,
+    );
+    assert_eq!(reminders, "You had no meeting reminders.");
 
     bot.stop().await;
     fake.assert_bodies_valid();

@@ -203,12 +203,21 @@ fn forget_me_erases_the_log_and_the_presentations_and_nothing_of_them_is_readabl
     );
 
     let out = console(&data, "/reflections forget-me\nforget-me\n");
+    for named in [
+        "your supervision log",
+        "your case presentations",
+        "your development priorities",
+        "your place and history on every group's rota",
+        "the items you brought to meetings",
+        "your meeting reminders",
+        "your share in the group's quarterly counts",
+        "A role you hold at the next meeting is left open",
+        "your encryption key, for good",
+    ] {
+        assert!(out.contains(named), "the question names {named:?}: {out}");
+    }
     assert!(
-        out.contains("your supervision log, your case presentations and your encryption key"),
-        "the question names them: {out}"
-    );
-    assert!(
-        out.contains("Done: 0 reflections, 1 supervision log entry, 1 case presentation and your encryption key are removed"),
+        out.contains("Done: 0 reflections, 1 supervision log entry, 1 case presentation, your development priorities, your part in every group's meetings (the rota, your items, your meeting reminders, the quarterly counts) and your encryption key are removed"),
         "{out}"
     );
     // The console closed cleanly: the erasure is real, in the backups too.

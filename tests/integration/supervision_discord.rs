@@ -602,7 +602,7 @@ async fn every_way_a_held_form_is_replaced_gives_the_earlier_words_back() {
 
     // Each form below replaces the one held before it, of another kind.
     let mut earlier = "A coachee whose sponsor pays.";
-    let steps: [(&str, Vec<(&str, &str)>, &str); 4] = [
+    let steps = [
         (
             "reflect:new:free",
             saved_with_a_refused_field("Saved, with a tag refused.").to_vec(),

@@ -73,7 +73,7 @@ pub(super) fn confirm_delete_record(
 pub fn confirm_forget(count: usize) -> Confirmation {
     Confirmation {
         question: format!(
-            "This removes all {}, your supervision log, your case presentations and your encryption key, for good. `/reflections export` first if you want a copy. Go ahead?",
+            "This removes all {}, your supervision log, your case presentations, your development priorities, your place and history on every group's rota, the items you brought to meetings, your meeting reminders, your share in the group's quarterly counts, and your encryption key, for good. A role you hold at the next meeting is left open: `/rota pass` first hands it to the next in line. `/reflections export` first if you want a copy. Go ahead?",
             match count {
                 1 => "1 of your reflections".to_string(),
                 n => format!("{n} of your reflections"),

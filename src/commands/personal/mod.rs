@@ -397,7 +397,7 @@ fn forget(member: &Member<'_>) -> Result<Reply, StoreError> {
     }
     let also = also.iter().map(|a| format!(", {a}")).collect::<String>();
     Ok(private(format!(
-        "Done: {n} reflection{}{also} and your encryption key are removed from this bot's records; nothing of yours can be listed, opened or restored from now on. Their last encrypted copies leave the bot's files and its automatic backups within {} minutes. A new reflection would start above your old numbers, so no old button can reach it.",
+        "Done: {n} reflection{}{also}, your development priorities, your part in every group's meetings (the rota, your items, your meeting reminders, the quarterly counts) and your encryption key are removed from this bot's records; nothing of yours can be listed, opened or restored from now on. Their last encrypted copies leave the bot's files and its automatic backups within {} minutes. A new reflection would start above your old numbers, so no old button can reach it.",
         if n == 1 { "" } else { "s" },
         crate::store::ERASE_WITHIN.num_minutes()
     )))

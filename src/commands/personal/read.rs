@@ -211,10 +211,23 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
         None => supervision_records(member, &mut note)?,
         Some(_) => (Vec::new(), Vec::new()),
     };
-    if all.is_empty() && log.is_empty() && cases.is_empty() {
+    let (priorities, meetings) = match cpd {
+        None => (
+            member.store.priorities(member.id)?,
+            crate::meetings::export::records_of(&member.store.all_meetings()?, member.id),
+        ),
+        Some(_) => (Vec::new(), Vec::new()),
+    };
+    let others = Others {
+        log: &log,
+        cases: &cases,
+        priorities: &priorities,
+        meetings: &meetings,
+    };
+    if all.is_empty() && others.is_empty() {
         let text = match cpd {
             None => {
-                "You have no reflections to export, and no supervision log or case presentations."
+                "You have nothing here to export: no reflections, supervision log, case presentations, development priorities or part in a group's meetings."
             }
             Some(_) => "You have no reflections to export.",
         }
@@ -224,7 +237,7 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
         ));
     }
     let (files, mut text) = match cpd {
-        None => everything_files(member, &all, &log, &cases)?,
+        None => everything_files(member, &all, &others)?,
         Some((year, starts)) => cpd_files(member, &all, year, starts)?,
     };
     if files.iter().any(|f| f.name.contains("-part1-of-")) {
@@ -275,13 +288,35 @@ fn supervision_records(
     Ok((log.items, cases.items))
 }
 
+/// What the full export holds besides reflections.
+struct Others<'a> {
+    log: &'a [LogEntry],
+    cases: &'a [CasePresentation],
+    priorities: &'a [crate::framework::CompetenceId],
+    meetings: &'a [crate::meetings::export::ServerRecord],
+}
+
+impl Others<'_> {
+    fn is_empty(&self) -> bool {
+        self.log.is_empty()
+            && self.cases.is_empty()
+            && self.priorities.is_empty()
+            && self.meetings.is_empty()
+    }
+}
+
 /// Everything as files, and what the reply says of them.
 fn everything_files(
     member: &Member<'_>,
     all: &[Reflection],
-    log: &[LogEntry],
-    cases: &[CasePresentation],
+    others: &Others<'_>,
 ) -> Result<(Vec<export::ExportFile>, String), StoreError> {
+    let Others {
+        log,
+        cases,
+        priorities,
+        meetings,
+    } = *others;
     let mut files = if all.is_empty() {
         Vec::new()
     } else {
@@ -320,7 +355,6 @@ fn everything_files(
             "case presentations",
         ));
     }
-    let priorities = member.store.priorities(member.id)?;
     if !priorities.is_empty() {
         let mut md = String::from(
             "# My development priorities
@@ -329,21 +363,37 @@ Agreed with my supervisor.
 
 ",
         );
-        for id in &priorities {
+        let mut json = Vec::new();
+        for id in priorities {
             let statement = member
                 .framework
                 .competence(*id)
                 .map_or("", |c| c.statement.as_str());
             md.push_str(&format!("- **{}** {statement}\n", id.short()));
+            json.push(serde_json::json!({ "competence": id.short(), "statement": statement }));
         }
+        let date = member.now.format("%Y-%m-%d");
         files.push(export::ExportFile {
-            name: format!(
-                "development-priorities-{}.md",
-                member.now.format("%Y-%m-%d")
-            ),
+            name: format!("development-priorities-{date}.md"),
             content: md.into_bytes(),
         });
+        files.push(export::ExportFile {
+            name: format!("development-priorities-{date}.json"),
+            content: serde_json::to_vec_pretty(&json).map_err(|e| corrupt(&e.to_string()))?,
+        });
         held.push(plural(priorities.len(), "priority", "priorities"));
+    }
+    if !meetings.is_empty() {
+        let date = member.now.format("%Y-%m-%d");
+        files.push(export::ExportFile {
+            name: format!("meetings-{date}.md"),
+            content: crate::meetings::export::markdown(meetings).into_bytes(),
+        });
+        files.push(export::ExportFile {
+            name: format!("meetings-{date}.json"),
+            content: serde_json::to_vec_pretty(meetings).map_err(|e| corrupt(&e.to_string()))?,
+        });
+        held.push("your part in your group's meetings (the rota, items you brought, your meeting reminder)".into());
     }
     let text = format!(
         "Everything you have written here, {}, as Markdown and as JSON. Only you can see these files.",

@@ -442,3 +442,84 @@ fn a_damaged_log_entry_or_presentation_is_named_and_hides_nothing_else() {
     );
     assert!(!store.holds_anything_of(5).unwrap());
 }
+
+#[test]
+fn the_full_export_holds_priorities_and_a_part_in_meetings_even_with_no_reflection() {
+    let (framework, store) = scratch("export-others");
+    let empty = handle(
+        &member(&framework, &store, 5),
+        Personal::Export(ExportKind::Everything),
+    )
+    .unwrap();
+    let said = empty.text.clone().unwrap_or_default();
+    assert!(
+        said.starts_with("You have nothing here to export"),
+        "{said}"
+    );
+    assert!(empty.attachments.is_empty());
+
+    // Priorities alone are exported, as Markdown and JSON.
+    let c35: crate::framework::CompetenceId = "core:3.5".parse().unwrap();
+    store.set_priorities(5, &[c35]).unwrap();
+    let only_priorities = handle(
+        &member(&framework, &store, 5),
+        Personal::Export(ExportKind::Everything),
+    )
+    .unwrap();
+    let names: Vec<&str> = only_priorities
+        .attachments
+        .iter()
+        .map(|a| a.filename.as_str())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("development-priorities-") && n.ends_with(".md"))
+            && names
+                .iter()
+                .any(|n| n.starts_with("development-priorities-") && n.ends_with(".json")),
+        "{names:?}"
+    );
+
+    // A member on a server's rota, with an item brought, gets that part of
+    // the meetings record; another member's part is not in it.
+    let mut m = crate::meetings::group::Meetings::default();
+    for (who, label) in [(5, "Endings with a sponsor"), (6, "Someone else's item")] {
+        m.items.push(crate::meetings::group::Item {
+            slot: chrono::NaiveDate::from_ymd_opt(2027, 1, 14).unwrap(),
+            member: who,
+            minutes: 15,
+            label: Some(label.into()),
+            reflection: None,
+            presentation: Some(2),
+        });
+    }
+    store.set_meetings(77, &m).unwrap();
+    let with_meetings = handle(
+        &member(&framework, &store, 5),
+        Personal::Export(ExportKind::Everything),
+    )
+    .unwrap();
+    let md = with_meetings
+        .attachments
+        .iter()
+        .find(|a| a.filename.starts_with("meetings-") && a.filename.ends_with(".md"))
+        .map(|a| String::from_utf8(a.content.clone()).unwrap())
+        .expect("the meetings part, as Markdown");
+    assert!(md.contains("Endings with a sponsor"), "{md}");
+    assert!(md.contains("from my case presentation #2"), "{md}");
+    assert!(!md.contains("Someone else's item"), "{md}");
+    assert!(
+        with_meetings
+            .attachments
+            .iter()
+            .any(|a| a.filename.starts_with("meetings-") && a.filename.ends_with(".json"))
+    );
+    assert!(
+        with_meetings
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("your part in your group's meetings")
+    );
+}
