@@ -964,7 +964,24 @@ fn priorities_come_first_on_the_map_and_in_the_week_and_forget_me_erases_them() 
         "priorities come first: {map}"
     );
     assert!(
-        map.contains("C3.5 ▰ ×1") && map.contains("I2.1 ▱ not yet"),
+        map.contains("C3.5 ▰ ×1") && map.contains("I2.1 ▱ not yet, no supervision logged"),
+        "{map}"
+    );
+
+    // Supervision attended that touched one: its time beside it, on the
+    // priorities and on the map.
+    let out = session(
+        &dir,
+        "/log add\n2026-03-10\nyes\ngroup\n1h 30\nStrengths, in the group.\n.\nC3.5\nformative\n/priorities\n/map\n",
+    );
+    assert!(
+        out.contains("1 reflection · 1 hour 30 minutes of supervision"),
+        "{out}"
+    );
+    let map = out.split("Your competence map").nth(1).unwrap_or_default();
+    assert!(
+        map.contains(", 1 hour 30 minutes of supervision")
+            && map.contains("I2.1 ▱ not yet, no supervision logged"),
         "{map}"
     );
 

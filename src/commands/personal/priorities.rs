@@ -158,6 +158,24 @@ fn codes(ids: &[CompetenceId]) -> String {
         .join(", ")
 }
 
+/// The supervision attended that touched `id`, in words: "1 hour 30
+/// minutes of supervision", or "no supervision logged".
+pub(super) fn supervision_time(
+    log: &[crate::supervision::log::LogEntry],
+    id: CompetenceId,
+) -> String {
+    let minutes: u32 = log
+        .iter()
+        .filter(|e| e.attended && e.competences.contains(&id))
+        .map(|e| e.minutes)
+        .sum();
+    if minutes == 0 {
+        "no supervision logged".to_string()
+    } else {
+        format!("{} of supervision", minutes_text(minutes))
+    }
+}
+
 /// The priorities as a card: each competence, then what touched it.
 fn show(member: &Member<'_>, ids: &[CompetenceId]) -> Result<Reply, StoreError> {
     if ids.is_empty() {
@@ -175,17 +193,7 @@ fn show(member: &Member<'_>, ids: &[CompetenceId]) -> Result<Reply, StoreError> 
             .competence(*id)
             .map_or("", |c| c.statement.as_str());
         let count = touched.get(id).map_or(0, |t| t.count);
-        let minutes: u32 = log
-            .items
-            .iter()
-            .filter(|e| e.attended && e.competences.contains(id))
-            .map(|e| e.minutes)
-            .sum();
-        let time = if minutes == 0 {
-            "no supervision logged".to_string()
-        } else {
-            format!("{} of supervision", minutes_text(minutes))
-        };
+        let time = supervision_time(&log.items, *id);
         let _ = writeln!(
             description,
             "**{}** {statement}\n{} · {time}\n",

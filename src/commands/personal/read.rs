@@ -209,7 +209,16 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
     let all = readable.items;
     let (log, cases) = match cpd {
         None => supervision_records(member, &mut note)?,
-        Some(_) => (Vec::new(), Vec::new()),
+        // A CPD record holds the year's supervision too.
+        Some(_) => {
+            let log = member.store.log_of(member.id)?;
+            if let Some(more) =
+                super::supervision::unreadable_records("supervision log entries", &log.unreadable)
+            {
+                note = Some(note.map_or(more.clone(), |n| format!("{n}\n\n{more}")));
+            }
+            (log.items, Vec::new())
+        }
     };
     let (priorities, meetings) = match cpd {
         None => (
@@ -229,7 +238,7 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
             None => {
                 "You have nothing here to export: no reflections, supervision log, case presentations, development priorities or part in a group's meetings."
             }
-            Some(_) => "You have no reflections to export.",
+            Some(_) => "You have no reflections and no supervision log to make a CPD record from.",
         }
         .to_string();
         return Ok(private(
@@ -238,7 +247,7 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
     }
     let (files, mut text) = match cpd {
         None => everything_files(member, &all, &others)?,
-        Some((year, starts)) => cpd_files(member, &all, year, starts)?,
+        Some((year, starts)) => cpd_files(member, &all, &log, year, starts)?,
     };
     if files.iter().any(|f| f.name.contains("-part1-of-")) {
         let _ = write!(
@@ -406,28 +415,82 @@ Agreed with my supervisor.
 fn cpd_files(
     member: &Member<'_>,
     all: &[Reflection],
+    log: &[LogEntry],
     year: Option<i32>,
     starts: u32,
 ) -> Result<(Vec<export::ExportFile>, String), StoreError> {
-    let files = export::cpd(
-        member.framework,
-        all,
-        member.now,
-        year,
-        starts,
-        export::FILE_BYTES,
-    )
-    .map_err(|e| corrupt(&e.to_string()))?;
+    let mut files = if all.is_empty() {
+        Vec::new()
+    } else {
+        export::cpd(
+            member.framework,
+            all,
+            member.now,
+            year,
+            starts,
+            export::FILE_BYTES,
+        )
+        .map_err(|e| corrupt(&e.to_string()))?
+    };
+    // The supervision record of the year asked for, or of every membership
+    // year with supervision logged.
+    let years: std::collections::BTreeSet<i32> = match year {
+        Some(y) => log
+            .iter()
+            .any(|e| export::MembershipYear::of(e.date, starts).year == y)
+            .then_some(y)
+            .into_iter()
+            .collect(),
+        None => log
+            .iter()
+            .map(|e| export::MembershipYear::of(e.date, starts).year)
+            .collect(),
+    };
+    let minimum = member.store.log_minimum(member.id)?;
+    for y in &years {
+        files.extend(
+            crate::supervision::export::year_files(
+                member.framework,
+                log,
+                export::MembershipYear { year: *y, starts },
+                minimum,
+                member.times.today(member.now),
+                member.now,
+                export::FILE_BYTES,
+            )
+            .map_err(|e| corrupt(&e.to_string()))?,
+        );
+    }
+    let supervision = if years.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " With it, your supervision record {} (hours by kind and by month, the balance of functions, every entry), also as Markdown and CSV.",
+            if year.is_some() {
+                "for the same membership year"
+            } else {
+                "for each membership year with supervision logged"
+            }
+        )
+    };
     let period = year.map_or(String::new(), |y| {
         format!(
             " for the membership year {}",
             export::MembershipYear { year: y, starts }.label()
         )
     });
+    if files.is_empty() {
+        return Ok((
+            files,
+            format!(
+                "You have no reflections and no supervision logged{period} to make a CPD record from."
+            ),
+        ));
+    }
     Ok((
         files,
         format!(
-            "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. A reflection written with a model is read under its headings, numbered or not: {}. Only you can see these files.",
+            "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. A reflection written with a model is read under its headings, numbered or not: {}.{supervision} Only you can see these files.",
             export::month_name(starts),
             export::headings_read().join("; ")
         ),
@@ -441,16 +504,19 @@ pub(super) fn map(member: &Member<'_>) -> Result<Reply, StoreError> {
     // The member's priorities come first: how far each has been reflected on.
     let priorities = member.store.priorities(member.id)?;
     if !priorities.is_empty() {
+        let log = member.store.log_of(member.id)?;
         let value: Vec<String> = priorities
             .iter()
-            .map(|id| match touched.get(id) {
-                Some(t) => format!(
-                    "{} ▰ ×{} ({})",
+            .map(|id| {
+                let reflected = match touched.get(id) {
+                    Some(t) => format!("▰ ×{} ({})", t.count, t.last.format("%-d %b")),
+                    None => "▱ not yet".to_string(),
+                };
+                format!(
+                    "{} {reflected}, {}",
                     id.short(),
-                    t.count,
-                    t.last.format("%-d %b")
-                ),
-                None => format!("{} ▱ not yet", id.short()),
+                    super::priorities::supervision_time(&log.items, *id)
+                )
             })
             .collect();
         card.fields.insert(

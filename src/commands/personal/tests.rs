@@ -523,3 +523,78 @@ fn the_full_export_holds_priorities_and_a_part_in_meetings_even_with_no_reflecti
             .contains("your part in your group's meetings")
     );
 }
+
+#[test]
+fn a_cpd_record_holds_the_years_supervision_even_with_no_reflection() {
+    use crate::supervision::log::{Kind, LogDraft};
+    let (framework, store) = scratch("cpd-supervision");
+    let me = member(&framework, &store, 5);
+    let cpd = |year| Personal::Export(ExportKind::Cpd { year, starts: 4 });
+    let nothing = handle(&me, cpd(Some(2025))).unwrap();
+    assert_eq!(
+        nothing.text.as_deref(),
+        Some("You have no reflections and no supervision log to make a CPD record from.")
+    );
+    for (y, m) in [(2026, 3), (2026, 5)] {
+        let entry = LogDraft {
+            date: chrono::NaiveDate::from_ymd_opt(y, m, 10).unwrap(),
+            attended: true,
+            minutes: 90,
+            kind: Kind::Group,
+            took_away: String::new(),
+            competences: vec![],
+            functions: vec![],
+        };
+        handle(&me, Personal::Log(LogCommand::Add(entry))).unwrap();
+    }
+    let names = |reply: &Reply| -> Vec<String> {
+        reply
+            .attachments
+            .iter()
+            .map(|a| a.filename.clone())
+            .collect()
+    };
+    // March 2026 is in the membership year 2025 (from April); May in 2026.
+    let one_year = handle(&me, cpd(Some(2025))).unwrap();
+    let files = names(&one_year);
+    assert!(
+        files
+            .iter()
+            .any(|n| n.starts_with("supervision-2025-") && n.ends_with(".md"))
+            && files
+                .iter()
+                .any(|n| n.starts_with("supervision-2025-") && n.ends_with(".csv"))
+            && !files.iter().any(|n| n.starts_with("supervision-2026-")),
+        "{files:?}"
+    );
+    assert!(
+        one_year
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("your supervision record for the same membership year"),
+        "{:?}",
+        one_year.text
+    );
+    let every_year = names(&handle(&me, cpd(None)).unwrap());
+    for y in ["supervision-2025-", "supervision-2026-"] {
+        assert!(
+            every_year.iter().any(|n| n.starts_with(y)),
+            "{every_year:?}"
+        );
+    }
+    // A year with no supervision logged has no supervision record.
+    let none_that_year = handle(&me, cpd(Some(2024))).unwrap();
+    assert!(none_that_year.attachments.is_empty());
+    assert!(
+        none_that_year
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with(
+                "You have no reflections and no supervision logged for the membership year"
+            ),
+        "{:?}",
+        none_that_year.text
+    );
+}
