@@ -403,6 +403,18 @@ async fn on_error(error: poise::FrameworkError<'_, Data, BotError>) {
                 tracing::warn!(error = %e, "could not send the error reply");
             }
         }
+        poise::FrameworkError::MissingUserPermissions { ctx, .. } => {
+            let reply = poise::CreateReply::default()
+                .content(format!(
+                    "`/{}` needs the Manage Server permission in this server: ask someone who has it. Nothing was changed.",
+                    ctx.command().qualified_name
+                ))
+                .ephemeral(true)
+                .allowed_mentions(reply::no_mentions());
+            if let Err(e) = ctx.send(reply).await {
+                tracing::warn!(error = %e, "could not send the error reply");
+            }
+        }
         poise::FrameworkError::Setup { error, .. } => {
             tracing::error!(error = %error, "setup failed: commands could not be registered");
         }

@@ -88,11 +88,16 @@ fn no_schedule() -> BotError {
 }
 
 /// The competence of the week: when and where it is posted
+///
+/// Discord shows `/schedule` to those with Manage Server unless a server
+/// gives it to its convenor role too (Integrations settings): then the
+/// convenor can see it (`show`), preview any card and choose the group's
+/// next competence, while setting, pausing, resuming, skipping and posting
+/// now still need Manage Server, checked here.
 #[poise::command(
     slash_command,
     guild_only,
     default_member_permissions = "MANAGE_GUILD",
-    required_permissions = "MANAGE_GUILD",
     subcommands(
         "set", "show", "pause", "resume", "skip", "preview", "next", "post_now"
     ),
@@ -103,7 +108,7 @@ pub async fn schedule(_ctx: Context<'_>) -> Result<(), BotError> {
 }
 
 /// Post a competence every week in a channel, at a local day and time
-#[poise::command(slash_command, guild_only)]
+#[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD")]
 // A slash command's parameters are its Discord options, one each.
 #[allow(clippy::too_many_arguments)]
 pub async fn set(
@@ -192,7 +197,7 @@ pub async fn show(ctx: Context<'_>) -> Result<(), BotError> {
 }
 
 /// Pause the weekly posts
-#[poise::command(slash_command, guild_only)]
+#[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD")]
 pub async fn pause(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let guild = guild_of(ctx)?;
@@ -204,7 +209,7 @@ pub async fn pause(ctx: Context<'_>) -> Result<(), BotError> {
 }
 
 /// Resume the weekly posts (missed weeks are not posted)
-#[poise::command(slash_command, guild_only)]
+#[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD")]
 pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let guild = guild_of(ctx)?;
@@ -220,7 +225,7 @@ pub async fn resume(ctx: Context<'_>) -> Result<(), BotError> {
 }
 
 /// Skip the next weekly post
-#[poise::command(slash_command, guild_only)]
+#[poise::command(slash_command, guild_only, required_permissions = "MANAGE_GUILD")]
 pub async fn skip(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let guild = guild_of(ctx)?;
@@ -294,7 +299,12 @@ pub async fn preview(
 }
 
 /// Post the next competence now, outside the weekly rhythm
-#[poise::command(slash_command, guild_only, rename = "post-now")]
+#[poise::command(
+    slash_command,
+    guild_only,
+    rename = "post-now",
+    required_permissions = "MANAGE_GUILD"
+)]
 pub async fn post_now(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let guild = guild_of(ctx)?;

@@ -625,10 +625,28 @@ async fn the_convenor_chooses_the_next_competence_and_previews_any_card() {
             .unwrap_or_default()
             .to_string()
     };
+    // A convenor without Manage Server (a role the server gave `/schedule`
+    // in its Integrations settings) previews and chooses; setting the
+    // schedule still needs Manage Server.
+    let refused = fake
+        .command_in(
+            BOB,
+            "schedule",
+            json!([{ "name": "pause", "type": 1, "options": [] }]),
+            GUILD_ID,
+            CHANNEL_ID,
+        )
+        .await;
+    assert!(is_ephemeral(&refused));
+    assert!(
+        said(&refused)
+            == "`/schedule pause` needs the Manage Server permission in this server: ask someone who has it. Nothing was changed.",
+        "pausing needs Manage Server: {refused}"
+    );
     // Any competence's card, seen privately, chooses nothing.
     let card = fake
         .command_in(
-            ADMIN,
+            BOB,
             "schedule",
             with("preview", "I2.1"),
             GUILD_ID,
@@ -642,13 +660,7 @@ async fn the_convenor_chooses_the_next_competence_and_previews_any_card() {
 
     // Chosen: the next post carries it.
     let chose = fake
-        .command_in(
-            ADMIN,
-            "schedule",
-            with("next", "C3.5"),
-            GUILD_ID,
-            CHANNEL_ID,
-        )
+        .command_in(BOB, "schedule", with("next", "C3.5"), GUILD_ID, CHANNEL_ID)
         .await;
     assert!(is_ephemeral(&chose));
     assert!(
