@@ -83,6 +83,20 @@ pub struct YearRecord {
     pub functions: Vec<FunctionLine>,
     /// Attended sessions with no function marked.
     pub unmarked: usize,
+    /// The functions by quarter of the year (three months each), for the
+    /// quarters begun: how the balance moves over the year.
+    pub quarters: Vec<QuarterFunctions>,
+}
+
+/// The sessions marked with each function in one quarter of the year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarterFunctions {
+    /// Its first month and its last, as labelled ("April 2026").
+    pub from: String,
+    /// Its last month.
+    pub to: String,
+    /// Attended sessions marked with each function, in Proctor's order.
+    pub sessions: [usize; 3],
 }
 
 /// The twelve months of `year`, first to last, as (calendar year, month).
@@ -107,7 +121,7 @@ pub fn year_record(
         .filter(|e| MembershipYear::of(e.date, year.starts) == year)
         .collect();
     let this_month = (today.year(), today.month());
-    let months = months_of(year)
+    let months: Vec<Month> = months_of(year)
         .into_iter()
         .map(|(y, m)| Month {
             year: y,
@@ -148,6 +162,29 @@ pub fn year_record(
             }
         })
         .collect();
+    let quarters = months
+        .chunks(3)
+        .filter(|q| q.first().is_some_and(|m| m.reach != Reach::Future))
+        .map(|q| {
+            let mut sessions = [0; 3];
+            for e in &attended {
+                let month = (e.date.year(), e.date.month());
+                if !q.iter().any(|m| (m.year, m.month) == month) {
+                    continue;
+                }
+                for (i, f) in Function::ALL.into_iter().enumerate() {
+                    if e.functions.contains(&f) {
+                        sessions[i] += 1;
+                    }
+                }
+            }
+            QuarterFunctions {
+                from: q.first().map(Month::label).unwrap_or_default(),
+                to: q.last().map(Month::label).unwrap_or_default(),
+                sessions,
+            }
+        })
+        .collect();
     YearRecord {
         year,
         months,
@@ -156,6 +193,7 @@ pub fn year_record(
         minimum,
         functions,
         unmarked: attended.iter().filter(|e| e.functions.is_empty()).count(),
+        quarters,
     }
 }
 
@@ -288,6 +326,15 @@ impl YearRecord {
         if self.unmarked > 0 {
             let _ = writeln!(t, "- none marked: {}", self.unmarked);
         }
+        if !self.quarters.is_empty() {
+            let names: Vec<&str> = Function::ALL.iter().map(|f| f.as_str()).collect();
+            let _ = writeln!(t, "\nBy quarter (sessions marked {}):", names.join(", "));
+            for q in &self.quarters {
+                let counts: Vec<String> = q.sessions.iter().map(usize::to_string).collect();
+                let _ = writeln!(t, "- {} to {}: {}", q.from, q.to, counts.join(", "));
+            }
+            t.push('\n');
+        }
         let missing = self.functions_missing();
         if !missing.is_empty() {
             let names: Vec<&str> = missing.iter().map(|f| f.as_str()).collect();
@@ -390,5 +437,42 @@ mod tests {
         assert_eq!(hours(90), "1.5");
         assert_eq!(hours(75), "1.25");
         assert_eq!(hours(0), "0");
+    }
+
+    #[test]
+    fn the_functions_are_shown_by_quarter_so_a_change_over_the_year_shows() {
+        use Function::*;
+        let entries = [
+            entry((2026, 4, 14), 60, Kind::Group, &[Restorative, Formative]),
+            entry((2026, 5, 12), 60, Kind::Group, &[Restorative]),
+            entry((2026, 7, 14), 60, Kind::Group, &[Formative]),
+            entry((2026, 8, 11), 0, Kind::Group, &[Restorative]),
+        ];
+        let year = MembershipYear {
+            year: 2026,
+            starts: 4,
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+        let record = year_record(&entries, year, None, today);
+        let quarters: Vec<(&str, [usize; 3])> = record
+            .quarters
+            .iter()
+            .map(|q| (q.from.as_str(), q.sessions))
+            .collect();
+        // Normative, formative, restorative; a missed session counts for none;
+        // the last quarter, not begun, is not shown.
+        assert_eq!(
+            quarters,
+            [
+                ("April 2026", [0, 1, 2]),
+                ("July 2026", [0, 1, 0]),
+                ("October 2026", [0, 0, 0]),
+            ]
+        );
+        let text = record.text();
+        assert!(
+            text.contains("By quarter (sessions marked normative, formative, restorative):\n- April 2026 to June 2026: 0, 1, 2\n- July 2026 to September 2026: 0, 1, 0\n"),
+            "{text}"
+        );
     }
 }
