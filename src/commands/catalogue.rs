@@ -324,6 +324,7 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         | Action::ShareAsk(_)
         | Action::Share { .. }
         | Action::Withdraw(_)
+        | Action::CancelShare
         | Action::Reopen
         | Action::ContinueCase
         | Action::SaveAsWritten

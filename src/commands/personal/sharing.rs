@@ -1,12 +1,66 @@
-//! Every word about sharing a reflection into the group's thread and
-//! withdrawing it: the preview, what became of posts, the refusals.
+//! Every word about sharing a reflection or a case presentation into the
+//! group's thread and withdrawing it: the previews, the posts' cards, what
+//! became of posts, the refusals.
 
 use std::fmt::Write as _;
 
 use super::{plural, private, shared_card};
 use crate::commands::{Action, Reply, Visibility};
-use crate::reflections::{Reflection, nudge};
-use crate::render::limits;
+use crate::framework::Framework;
+use crate::reflections::{Reflection, nudge, tags_text};
+use crate::render::{Card, Field, limits};
+use crate::supervision::case::{self, CasePresentation};
+
+/// Something of a member's own that can be shared into a group's thread,
+/// by its number among theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shareable {
+    /// One of their reflections.
+    Reflection(u64),
+    /// One of their case presentations (brought to a meeting).
+    Presentation(u64),
+}
+
+impl Shareable {
+    /// Its number.
+    pub fn number(self) -> u64 {
+        match self {
+            Shareable::Reflection(n) | Shareable::Presentation(n) => n,
+        }
+    }
+
+    /// What it is, starting a sentence: "Reflection #3".
+    pub fn named(self) -> String {
+        match self {
+            Shareable::Reflection(n) => format!("Reflection #{n}"),
+            Shareable::Presentation(n) => format!("Case presentation #{n}"),
+        }
+    }
+
+    /// What it is, within a sentence: "reflection #3".
+    pub fn words(self) -> String {
+        match self {
+            Shareable::Reflection(n) => format!("reflection #{n}"),
+            Shareable::Presentation(n) => format!("case presentation #{n}"),
+        }
+    }
+
+    /// Where its author reads it, and withdraws its post.
+    pub fn read_at(self) -> String {
+        match self {
+            Shareable::Reflection(n) => format!("`/reflections view {n}`"),
+            Shareable::Presentation(n) => format!("`/present view {n}`"),
+        }
+    }
+
+    /// The answer when the member has no such thing.
+    pub fn not_found(self) -> Reply {
+        match self {
+            Shareable::Reflection(n) => super::not_found(n),
+            Shareable::Presentation(n) => super::case_not_found(n),
+        }
+    }
+}
 
 /// What became of a member's shared posts when they withdrew them, or
 /// deleted or forgot the reflections they came from.
@@ -55,22 +109,29 @@ pub fn withdrawal_note(w: &Withdrawals) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
-/// The answer when a reflection's posts could not all be withdrawn before
-/// deleting it: it is kept, so its posts can still be withdrawn later.
-pub fn not_deleted_while_shared(id: u64, w: &Withdrawals) -> Reply {
+/// The answer when the posts of a reflection or presentation could not
+/// all be withdrawn before deleting it: it is kept, so its posts can still
+/// be withdrawn later.
+pub fn not_deleted_while_shared(item: Shareable, w: &Withdrawals) -> Reply {
     let mut reply = Reply::user_error(format!(
-        "Reflection #{id} is not deleted yet: {} Try again later, or delete it anyway and leave the post where it is.",
+        "{} is not deleted yet: {} Try again later, or delete it anyway and leave the post where it is.",
+        item.named(),
         withdrawal_note(w).unwrap_or_default()
     ));
-    reply.actions = vec![Action::DeleteAnyway(id)];
+    reply.actions = vec![Action::DeleteAnyway(item)];
     reply
 }
 
-/// The answer to withdrawing reflection `id`'s shared post.
-pub fn withdrawn(id: u64, w: &Withdrawals) -> Reply {
+/// The answer to withdrawing the shared post of a reflection or presentation.
+pub fn withdrawn(item: Shareable, w: &Withdrawals) -> Reply {
     let note = withdrawal_note(w).unwrap_or_default();
+    let itself = match item {
+        Shareable::Reflection(_) => "The reflection itself",
+        Shareable::Presentation(_) => "The presentation itself",
+    };
     let text = format!(
-        "Reflection #{id}: {note} The reflection itself is still yours, private as before."
+        "{}: {note} {itself} is still yours, private as before.",
+        item.named()
     );
     if !w.left.is_empty() {
         Reply::user_error(text)
@@ -79,62 +140,318 @@ pub fn withdrawn(id: u64, w: &Withdrawals) -> Reply {
     }
 }
 
-/// The answer when a reflection is not shared anywhere.
-pub fn not_shared(id: u64) -> Reply {
+/// The answer when a reflection or presentation is not shared anywhere.
+pub fn not_shared(item: Shareable) -> Reply {
     Reply::user_error(format!(
-        "Reflection #{id} is not shared anywhere now, so there is nothing to withdraw."
+        "{} is not shared anywhere now, so there is nothing to withdraw.",
+        item.named()
     ))
 }
 
-/// The answer when a reflection is already in the group's thread: one post
-/// per reflection, withdrawn before it is shared again.
-pub fn already_shared(id: u64) -> Reply {
+/// The answer when a reflection or presentation is already in the group's
+/// thread: one share each, withdrawn before it is shared again.
+pub fn already_shared(item: Shareable) -> Reply {
     let mut reply = Reply::user_error(format!(
-        "Reflection #{id} is already shared in the group's thread. To share a newer version, withdraw that post first."
+        "{} is already shared in the group's thread. To share it again, withdraw that post first.",
+        item.named()
     ));
-    reply.actions = vec![Action::Withdraw(id)];
+    reply.actions = vec![Action::Withdraw(item)];
     reply
+}
+
+/// The answer when a share button's preview no longer shows what would be
+/// shared: nothing was, and `fresh` (the preview now) follows.
+pub fn changed_since_preview(item: Shareable, mut fresh: Reply) -> Reply {
+    let text = fresh.text.take().unwrap_or_default();
+    fresh.text = Some(format!(
+        "{}, or where it would be shared, has changed since that preview, so nothing was shared. This is what would be shared now.\n\n{text}",
+        item.named()
+    ));
+    fresh
+}
+
+/// The answer to the preview's Cancel button.
+pub fn share_cancelled() -> String {
+    "Nothing was shared. It stays private to you.".into()
+}
+
+/// A preview's words and buttons around the cards the group would see.
+fn preview(
+    item: Shareable,
+    tag: u64,
+    place: &str,
+    notes: &[String],
+    cards: Vec<Card>,
+    edit: bool,
+) -> Reply {
+    let mut text = format!(
+        "This is exactly what the group will see in {place} if you share anonymously; sharing with your name puts your name in place of “a member”. Nothing is shared unless you press a share button below.",
+    );
+    for note in notes {
+        let _ = write!(text, "\n\n{note}");
+    }
+    let mut actions = vec![
+        Action::Share {
+            item,
+            anonymous: true,
+            tag,
+        },
+        Action::Share {
+            item,
+            anonymous: false,
+            tag,
+        },
+        Action::CancelShare,
+    ];
+    if edit {
+        actions.push(Action::Edit(item.number()));
+    }
+    Reply {
+        visibility: Visibility::Private,
+        text: Some(text),
+        cards,
+        actions,
+        ..Reply::default()
+    }
 }
 
 /// The exact preview of sharing a reflection, with the confidentiality check
 /// on its title and text, and the two ways to share it. `tag` is the
 /// store's content tag of `r`: the buttons act only on exactly this.
 pub fn share_preview(r: &Reflection, tag: u64, place: &str) -> Reply {
-    let mut text = format!(
-        "This is exactly what the group will see in {place} if you share anonymously; sharing with your name puts your name in place of “a member”. Nothing is shared unless you press a button below.",
-    );
     let concerns = nudge::concerns_in(&r.title, &r.text);
-    if let Some(warning) = nudge::share_warning(&concerns) {
-        let _ = write!(text, "\n\n{warning}");
-    }
+    let mut notes: Vec<String> = nudge::share_warning(&concerns).into_iter().collect();
     let chars = r.text.chars().count();
     if chars > limits::DESCRIPTION {
-        let _ = write!(
-            text,
-            "\n\nThis reflection is {chars} characters long; a post shows the first {}, so the group would see it end where the preview does.",
+        notes.push(format!(
+            "This reflection is {chars} characters long; a post shows the first {}, so the group would see it end where the preview does.",
             limits::DESCRIPTION
+        ));
+    }
+    preview(
+        Shareable::Reflection(r.id),
+        tag,
+        place,
+        &notes,
+        vec![shared_card(r, "a member")],
+        !concerns.is_empty(),
+    )
+}
+
+/// A case presentation as the group sees it when its author shares it:
+/// every field answered, whole, under its name, with the competences the
+/// views touch, under "a member" or the author's name; no number, no
+/// dates. One post of up to ten embeds within Discord's limits; when the
+/// presentation is longer than one post holds, the words that say so,
+/// since nothing of it is ever cut.
+pub fn shared_presentation(
+    p: &CasePresentation,
+    byline: &str,
+    framework: &Framework,
+) -> Result<Vec<Card>, String> {
+    let sections: Vec<String> = p
+        .fields
+        .iter()
+        .map(|f| {
+            let name = case::eye(&f.key).map_or(f.key.as_str(), |e| e.name);
+            format!("**{name}**\n{}", f.text)
+        })
+        .collect();
+    // Sections packed into descriptions, each within an embed's limit.
+    let mut descriptions: Vec<String> = Vec::new();
+    for section in sections {
+        match descriptions.last_mut() {
+            Some(d) if d.chars().count() + 2 + section.chars().count() <= limits::DESCRIPTION => {
+                d.push_str("\n\n");
+                d.push_str(&section);
+            }
+            _ => descriptions.push(section),
+        }
+    }
+    let mut cards: Vec<Card> = descriptions
+        .into_iter()
+        .map(|description| Card {
+            title: "A case presentation, continued".into(),
+            description,
+            ..Card::default()
+        })
+        .collect();
+    if let Some(first) = cards.first_mut() {
+        first.heading = format!("Shared by {byline}");
+        first.title = format!("A case presentation · {}", p.frame.label());
+    }
+    if let Some(last) = cards.last_mut() {
+        let touched = p.competences(framework);
+        if !touched.is_empty() {
+            last.fields.push(Field {
+                name: "Competences these views touch".into(),
+                value: tags_text(&touched),
+            });
+        }
+        last.footer =
+            "Shared by its author, with their consent, for the group's discussion.".into();
+    }
+    let chars: usize = cards.iter().map(Card::total_chars).sum();
+    let fits = cards.len() <= MAX_EMBEDS
+        && chars <= limits::EMBED_TOTAL
+        && cards.iter().all(whole_in_an_embed);
+    if fits {
+        Ok(cards)
+    } else {
+        Err(format!(
+            "Case presentation #{} is {chars} characters as a post, and one post in the group's thread holds up to {}, so it cannot be shared whole; nothing of it is ever cut. You can present it at the meeting from `/present view {}`, or write a shorter one (`/present short` holds the question alone), bring that instead and share it. Nothing was shared.",
+            p.id,
+            limits::EMBED_TOTAL,
+            p.id
+        ))
+    }
+}
+
+/// The most cards one post carries.
+const MAX_EMBEDS: usize = 10;
+
+/// Whether an embed shows every character of `card`.
+fn whole_in_an_embed(card: &Card) -> bool {
+    let within = |s: &str, limit: usize| s.chars().count() <= limit;
+    within(&card.heading, limits::TITLE)
+        && within(&card.title, limits::TITLE)
+        && within(&card.description, limits::DESCRIPTION)
+        && within(&card.footer, limits::FOOTER)
+        && card.fields.len() <= limits::FIELDS
+        && card
+            .fields
+            .iter()
+            .all(|f| within(&f.name, limits::FIELD_NAME) && within(&f.value, limits::FIELD_VALUE))
+}
+
+/// The exact preview of sharing a case presentation, with the
+/// confidentiality check on every field, and the two ways to share it;
+/// or, when it is longer than one post holds, the refusal that says what
+/// would work. `tag` is the store's tag of `p`: the buttons act only on
+/// exactly this.
+pub fn presentation_preview(
+    p: &CasePresentation,
+    tag: u64,
+    place: &str,
+    framework: &Framework,
+) -> Reply {
+    let cards = match shared_presentation(p, "a member", framework) {
+        Ok(cards) => cards,
+        Err(why) => return Reply::user_error(why),
+    };
+    let notes: Vec<String> = case::concerns(&p.fields)
+        .into_iter()
+        .filter_map(|(name, found)| nudge::share_field_warning(&format!("“{name}”"), &found))
+        .collect();
+    preview(
+        Shareable::Presentation(p.id),
+        tag,
+        place,
+        &notes,
+        cards,
+        false,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervision::case::{Field as CaseField, Frame, SEVEN_EYED};
+
+    fn presentation(frame: Frame, chars: usize) -> CasePresentation {
+        let eyes = frame.eyes();
+        CasePresentation {
+            id: 3,
+            created: chrono::Utc::now(),
+            frame,
+            fields: eyes
+                .iter()
+                .enumerate()
+                .map(|(i, eye)| CaseField {
+                    key: eye.key.to_string(),
+                    // Each field's own words, to find each whole again.
+                    text: format!("{i}{}", "é word ".repeat(chars / 7)),
+                })
+                .collect(),
+        }
+    }
+
+    /// For every size a member can write, a presentation is either posted
+    /// whole (every field's words in one card, every card within Discord's
+    /// limits, the post within one message's total) or refused with what
+    /// would work; never cut.
+    #[test]
+    fn a_presentation_is_posted_whole_or_refused_never_cut() {
+        let framework = Framework::builtin().unwrap();
+        let (mut posted, mut refused) = (0, 0);
+        for frame in [Frame::Short, Frame::SevenEyed] {
+            for chars in [1, 100, 500, 640, 700, 1_000, 2_000, 3_000, 4_000] {
+                let p = presentation(frame, chars);
+                match shared_presentation(&p, "a member", &framework) {
+                    Ok(cards) => {
+                        posted += 1;
+                        assert!(cards.len() <= MAX_EMBEDS);
+                        assert!(cards.iter().all(whole_in_an_embed));
+                        let total: usize = cards.iter().map(Card::total_chars).sum();
+                        assert!(total <= limits::EMBED_TOTAL, "{total}");
+                        for f in &p.fields {
+                            assert!(
+                                cards.iter().any(|c| c.description.contains(&f.text)),
+                                "{} is shown whole",
+                                f.key
+                            );
+                        }
+                        assert_eq!(cards[0].heading, "Shared by a member");
+                        assert!(!cards.iter().any(|c| c.title.contains("#3")));
+                    }
+                    Err(why) => {
+                        refused += 1;
+                        assert!(why.contains("cannot be shared whole"), "{why}");
+                        assert!(why.contains("`/present view 3`"), "{why}");
+                        assert!(why.ends_with("Nothing was shared."), "{why}");
+                    }
+                }
+            }
+        }
+        assert!(posted > 0 && refused > 0, "{posted} {refused}");
+        // The question alone always fits, at any length a field holds.
+        let longest = presentation(Frame::Short, case::MAX_FIELD_CHARS);
+        assert!(shared_presentation(&longest, "a member", &framework).is_ok());
+        assert_eq!(SEVEN_EYED.len(), 8);
+    }
+
+    /// The preview shows exactly the cards the group would see, with both
+    /// ways to share and the way not to; a presentation too long for one
+    /// post has no share buttons at all.
+    #[test]
+    fn the_preview_is_the_post_or_a_refusal_without_buttons() {
+        let framework = Framework::builtin().unwrap();
+        let p = presentation(Frame::SevenEyed, 300);
+        let preview = presentation_preview(&p, 9, "the thread", &framework);
+        assert!(!preview.is_error);
+        assert_eq!(
+            preview.cards,
+            shared_presentation(&p, "a member", &framework).unwrap()
         );
-    }
-    let mut actions = vec![
-        Action::Share {
-            id: r.id,
-            anonymous: true,
-            tag,
-        },
-        Action::Share {
-            id: r.id,
-            anonymous: false,
-            tag,
-        },
-    ];
-    if !concerns.is_empty() {
-        actions.push(Action::Edit(r.id));
-    }
-    Reply {
-        visibility: Visibility::Private,
-        text: Some(text),
-        cards: vec![shared_card(r, "a member")],
-        actions,
-        ..Reply::default()
+        let item = Shareable::Presentation(3);
+        assert_eq!(
+            preview.actions,
+            vec![
+                Action::Share {
+                    item,
+                    anonymous: true,
+                    tag: 9
+                },
+                Action::Share {
+                    item,
+                    anonymous: false,
+                    tag: 9
+                },
+                Action::CancelShare,
+            ]
+        );
+        let long = presentation(Frame::SevenEyed, 4_000);
+        let refused = presentation_preview(&long, 9, "the thread", &framework);
+        assert!(refused.is_error && refused.actions.is_empty() && refused.cards.is_empty());
     }
 }
