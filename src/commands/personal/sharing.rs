@@ -450,6 +450,22 @@ mod tests {
                 Action::CancelShare,
             ]
         );
+        let said = preview.text.clone().unwrap_or_default();
+        assert!(!said.contains("Before you share"), "{said}");
+
+        // The confidentiality check reads every field and names the field,
+        // never the detail.
+        let mut named = p.clone();
+        named.fields[1].text = "I stayed quiet when my coachee J.B. mentioned her manager.".into();
+        let checked = presentation_preview(&named, 9, "the thread", &framework);
+        let said = checked.text.unwrap_or_default();
+        assert!(
+            said.contains("Before you share: “2. Your interventions” seems to contain"),
+            "{said}"
+        );
+        assert!(!said.contains("J.B."), "{said}");
+        assert_eq!(checked.actions.len(), 3, "still the member's choice");
+
         let long = presentation(Frame::SevenEyed, 4_000);
         let refused = presentation_preview(&long, 9, "the thread", &framework);
         assert!(refused.is_error && refused.actions.is_empty() && refused.cards.is_empty());

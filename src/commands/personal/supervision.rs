@@ -353,7 +353,7 @@ fn case_list(member: &Member<'_>) -> Result<Reply, StoreError> {
     let all = member.store.presentations_of(member.id)?;
     let note = unreadable_records("case presentations", &all.unreadable);
     if all.items.is_empty() {
-        let text = "You have no case presentations. `/present seven-eyed` prepares one by the seven-eyed model, `/present short` one with the question alone; only you will ever read them.".to_string();
+        let text = "You have no case presentations. `/present seven-eyed` prepares one by the seven-eyed model, `/present short` one with the question alone; they stay private to you unless you bring one to a meeting and share it.".to_string();
         return Ok(private(
             note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
         ));
