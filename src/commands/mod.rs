@@ -198,6 +198,10 @@ pub struct Reply {
     pub attachments: Vec<Attachment>,
     /// Whether this reply reports something the user got wrong.
     pub is_error: bool,
+    /// Further messages that follow this one, in order, with the same
+    /// visibility: what one message cannot hold (a share preview of several
+    /// posts shows each as its own message).
+    pub more: Vec<Reply>,
 }
 
 impl Reply {

@@ -4,7 +4,7 @@
 use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Message};
 
-use super::reply::{custom_id, no_mentions, to_edit, to_response};
+use super::reply::{custom_id, no_mentions, to_edit, to_followup, to_response};
 use super::{BotError, Data};
 use super::{meetings, personal, review, sharing, supervision};
 use crate::commands::personal::{Personal, Shareable};
@@ -119,6 +119,9 @@ async fn component(
                 serenity::CreateInteractionResponse::Message(to_response(&reply)),
             )
             .await?;
+    }
+    for more in &reply.more {
+        click.create_followup(&ctx.http, to_followup(more)).await?;
     }
     Ok(())
 }

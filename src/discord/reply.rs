@@ -275,6 +275,10 @@ pub(super) async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), BotError
         };
         ctx.send(to_poise(&more)).await?;
     }
+    // Then the messages that follow this one.
+    for more in &reply.more {
+        ctx.send(to_poise(more)).await?;
+    }
     Ok(())
 }
 
@@ -417,6 +421,24 @@ pub fn to_response(reply: &Reply) -> serenity::CreateInteractionResponseMessage 
     }
     if !parts.components.is_empty() {
         out = out.components(parts.components);
+    }
+    for file in parts.files {
+        out = out.add_file(file);
+    }
+    out
+}
+
+/// Turns a core reply into a follow-up message (one of the messages that
+/// follow the answer to a click).
+pub fn to_followup(reply: &Reply) -> serenity::CreateInteractionResponseFollowup {
+    let parts = parts(reply);
+    let mut out = serenity::CreateInteractionResponseFollowup::new()
+        .ephemeral(parts.ephemeral)
+        .allowed_mentions(no_mentions())
+        .embeds(parts.embeds)
+        .components(parts.components);
+    if let Some(content) = parts.content {
+        out = out.content(content);
     }
     for file in parts.files {
         out = out.add_file(file);

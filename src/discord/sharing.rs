@@ -93,10 +93,10 @@ impl Thing {
         }
     }
 
-    /// What the group sees, under `byline`; or why it cannot be posted whole.
-    fn cards(&self, data: &Data, byline: &str) -> Result<Vec<Card>, String> {
+    /// What the group sees, under `byline`: the cards of each post, in order.
+    fn posts_of(&self, data: &Data, byline: &str) -> Vec<Vec<Card>> {
         match self {
-            Thing::Reflection(r) => Ok(vec![shared_card(r, byline)]),
+            Thing::Reflection(r) => vec![vec![shared_card(r, byline)]],
             Thing::Presentation(p, _) => personal::shared_presentation(p, byline, &data.framework),
         }
     }
@@ -253,36 +253,44 @@ pub async fn share(
             .clone()
             .unwrap_or_else(|| member.name.clone())
     };
-    let cards = match thing.cards(data, &byline) {
-        Ok(cards) => cards,
-        Err(why) => return Ok(Reply::user_error(why)),
-    };
-    let message = serenity::CreateMessage::new()
-        .embeds(cards.iter().map(|card| embed(card, None)).collect())
-        .allowed_mentions(no_mentions());
-    let posted = match data
-        .rest
-        .send_message(serenity::ChannelId::new(thread.max(1)), &message)
-        .await
-    {
-        Ok(posted) => posted,
-        Err(e) => {
-            tracing::warn!(error = %e, "a share could not be posted");
-            return Ok(Reply::user_error("The thread could not be posted to just now (it may be archived or closed). Nothing was shared.".into()));
-        }
-    };
     let now = data.clock.now();
-    let post = SharedPost {
-        guild,
-        channel: thread,
-        message: posted.id.get(),
-        anonymous,
-        at: now,
-    };
-    let recorded = record(data, author, item, |shared| shared.push(post));
+    let mut posts = Vec::new();
+    for cards in thing.posts_of(data, &byline) {
+        let message = serenity::CreateMessage::new()
+            .embeds(cards.iter().map(|card| embed(card, None)).collect())
+            .allowed_mentions(no_mentions());
+        match data
+            .rest
+            .send_message(serenity::ChannelId::new(thread.max(1)), &message)
+            .await
+        {
+            Ok(posted) => posts.push(SharedPost {
+                guild,
+                channel: thread,
+                message: posted.id.get(),
+                anonymous,
+                at: now,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "a share could not be posted");
+                // Part of it is not shared: what went up comes down.
+                let undone = withdraw_posts(data, &posts).await;
+                let text = match personal::withdrawal_note(&undone) {
+                    Some(note) if !undone.left.is_empty() => format!(
+                        "The thread could not be posted to just now (it may be archived or closed), so not all of it was shared. {note}"
+                    ),
+                    _ => "The thread could not be posted to just now (it may be archived or closed). Nothing was shared.".into(),
+                };
+                return Ok(Reply::user_error(text));
+            }
+        }
+    }
+    let recorded = record(data, author, item, |shared| {
+        shared.extend(posts.iter().copied())
+    });
     if !matches!(recorded, Ok(true)) {
         // A post the author could not withdraw later is not left behind.
-        let undone = withdraw_posts(data, &[post]).await;
+        let undone = withdraw_posts(data, &posts).await;
         if let Err(e) = recorded {
             tracing::error!(error = %e, undone = undone.removed, "a share could not be recorded");
         }

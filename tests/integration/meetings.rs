@@ -1095,3 +1095,162 @@ async fn a_shared_presentation_goes_with_a_delete_or_forget_me_and_a_stale_previ
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// A seven-eyed presentation longer than one Discord post holds: the
+/// preview shows each post as its own private message with the buttons
+/// under the last, Share posts exactly those, whole and in order, and a
+/// withdrawal takes every one of them down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_presentation_is_previewed_and_shared_whole_in_several_posts_and_withdrawn_together()
+{
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let long = |k: &str| {
+        format!(
+            "{k}: {}",
+            "I noticed how the pace of our work slowed when we came near the ending. ".repeat(20)
+        )
+    };
+    let one: Vec<(String, String)> = [
+        "client",
+        "interventions",
+        "relationship",
+        "practitioner",
+        "parallel",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), long(k)))
+    .collect();
+    let two: Vec<(String, String)> = ["here_and_now", "context", "question"]
+        .iter()
+        .map(|k| (k.to_string(), long(k)))
+        .collect();
+    for (step, fields) in [
+        ("present:seven-eyed:0:new", &one),
+        ("present:seven-eyed:1:new", &two),
+    ] {
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        fake.interact(fixtures::modal_submit(fake.next_id(), ALICE, step, &fields))
+            .await;
+    }
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    fake.command(
+        ALICE,
+        "agenda",
+        sub("bring", json!([int("minutes", 30), int("presentation", 1)])),
+    )
+    .await;
+
+    // The preview: the answer, then a private message for each further
+    // post, the buttons under the last.
+    let id = fake.next_id();
+    let first = fake
+        .interact(fixtures::command(
+            id,
+            ALICE,
+            "agenda",
+            sub("share", json!([])),
+        ))
+        .await;
+    assert!(is_ephemeral(&first));
+    assert!(
+        content(&first).contains("posts, one after another"),
+        "{first}"
+    );
+    let token = fixtures::token(id);
+    let is_followup = |r: &crate::fake_discord::Request| {
+        r.method == "POST" && r.path.starts_with("/api/v10/webhooks/") && r.path.contains(&token)
+    };
+    fake.wait_for("the preview's last message", |r| {
+        is_followup(r)
+            && r.json()["components"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+    })
+    .await;
+    let followups: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(is_followup)
+        .map(|r| r.json().clone())
+        .collect();
+    assert!(!followups.is_empty());
+    let mut previewed = vec![first["data"]["embeds"].clone()];
+    for f in &followups {
+        assert_eq!(f["flags"], 64, "private: {f}");
+        assert_eq!(f["allowed_mentions"]["parse"], json!([]));
+        previewed.push(f["embeds"].clone());
+    }
+    let all_words = previewed.iter().map(Value::to_string).collect::<String>();
+    for (k, v) in one.iter().chain(&two) {
+        assert!(all_words.contains(v.trim()), "{k} is shown whole");
+    }
+    let last = json!({ "data": followups.last().cloned().unwrap_or_default() });
+    let anon = buttons(&last)
+        .into_iter()
+        .find(|b| b.starts_with("share-case:1:anon:"))
+        .expect("the share button under the last message");
+    assert!(
+        buttons(&first).is_empty(),
+        "no button before the whole is shown"
+    );
+
+    // Shared: the same posts, in order, into the meeting's thread.
+    let before = fake.created().len();
+    let done = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, &anon))
+        .await;
+    assert!(
+        content(&done).starts_with("Shared case presentation #1"),
+        "{done}"
+    );
+    let created = fake.created();
+    assert_eq!(created.len(), before + previewed.len());
+    let thread = created
+        .last()
+        .map(|c| c.channel.clone())
+        .unwrap_or_default();
+    assert_ne!(thread, CHANNEL_ID.to_string());
+    let path = format!("/api/v10/channels/{thread}/messages");
+    let posted: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .map(|r| r.json().clone())
+        .collect();
+    assert_eq!(
+        posted
+            .iter()
+            .map(|p| p["embeds"].clone())
+            .collect::<Vec<_>>(),
+        previewed,
+        "what was previewed is what is posted"
+    );
+    assert!(
+        posted
+            .iter()
+            .all(|p| p["allowed_mentions"]["parse"] == json!([]))
+    );
+
+    // Withdrawn together.
+    let withdrawn = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, "withdraw-case:1"))
+        .await;
+    assert!(
+        content(&withdrawn).contains(&format!(
+            "{} shared posts in the group's threads were withdrawn.",
+            previewed.len()
+        )),
+        "{withdrawn}"
+    );
+    assert_eq!(fake.created().len(), before);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

@@ -8,7 +8,7 @@ use super::{plural, private, shared_card};
 use crate::commands::{Action, Reply, Visibility};
 use crate::framework::Framework;
 use crate::reflections::{Reflection, nudge, tags_text};
-use crate::render::{Card, Field, limits};
+use crate::render::{Card, Field, limits, split_text};
 use crate::supervision::case::{self, CasePresentation};
 
 /// Something of a member's own that can be shared into a group's thread,
@@ -152,7 +152,7 @@ pub fn not_shared(item: Shareable) -> Reply {
 /// thread: one share each, withdrawn before it is shared again.
 pub fn already_shared(item: Shareable) -> Reply {
     let mut reply = Reply::user_error(format!(
-        "{} is already shared in the group's thread. To share it again, withdraw that post first.",
+        "{} is already shared in the group's thread. To share it again, withdraw it from the thread first.",
         item.named()
     ));
     reply.actions = vec![Action::Withdraw(item)];
@@ -175,18 +175,27 @@ pub fn share_cancelled() -> String {
     "Nothing was shared. It stays private to you.".into()
 }
 
-/// A preview's words and buttons around the cards the group would see.
+/// A preview's words and buttons around the posts the group would see,
+/// each post's cards in a message of its own; the buttons come last, under
+/// the whole of it.
 fn preview(
     item: Shareable,
     tag: u64,
     place: &str,
     notes: &[String],
-    cards: Vec<Card>,
+    posts: Vec<Vec<Card>>,
     edit: bool,
 ) -> Reply {
     let mut text = format!(
         "This is exactly what the group will see in {place} if you share anonymously; sharing with your name puts your name in place of “a member”. Nothing is shared unless you press a share button below.",
     );
+    if posts.len() > 1 {
+        let _ = write!(
+            text,
+            " It is too long for one post, so it would be posted whole in {} posts, one after another, shown here as they would be.",
+            posts.len()
+        );
+    }
     for note in notes {
         let _ = write!(text, "\n\n{note}");
     }
@@ -206,13 +215,23 @@ fn preview(
     if edit {
         actions.push(Action::Edit(item.number()));
     }
-    Reply {
-        visibility: Visibility::Private,
-        text: Some(text),
-        cards,
-        actions,
-        ..Reply::default()
+    let mut messages: Vec<Reply> = posts
+        .into_iter()
+        .map(|cards| Reply {
+            visibility: Visibility::Private,
+            cards,
+            ..Reply::default()
+        })
+        .collect();
+    if let Some(last) = messages.last_mut() {
+        last.actions = actions;
     }
+    let mut messages = messages.into_iter();
+    let mut first = messages.next().unwrap_or_default();
+    first.visibility = Visibility::Private;
+    first.text = Some(text);
+    first.more = messages.collect();
+    first
 }
 
 /// The exact preview of sharing a reflection, with the confidentiality check
@@ -233,53 +252,55 @@ pub fn share_preview(r: &Reflection, tag: u64, place: &str) -> Reply {
         tag,
         place,
         &notes,
-        vec![shared_card(r, "a member")],
+        vec![vec![shared_card(r, "a member")]],
         !concerns.is_empty(),
     )
 }
 
+/// The most cards one post carries.
+const MAX_EMBEDS: usize = 10;
+
+/// Room kept in each post for the words added once the posts are counted
+/// ("(2 of 3)").
+const NUMBERING_ROOM: usize = 32;
+
 /// A case presentation as the group sees it when its author shares it:
 /// every field answered, whole, under its name, with the competences the
 /// views touch, under "a member" or the author's name; no number, no
-/// dates. One post of up to ten embeds within Discord's limits; when the
-/// presentation is longer than one post holds, the words that say so,
-/// since nothing of it is ever cut.
+/// dates. In posts, in order, each the cards of one message within
+/// Discord's limits; a presentation longer than one post holds runs on
+/// into the next, split between fields where it can be, and nothing of it
+/// is cut.
 pub fn shared_presentation(
     p: &CasePresentation,
     byline: &str,
     framework: &Framework,
-) -> Result<Vec<Card>, String> {
-    let sections: Vec<String> = p
-        .fields
-        .iter()
-        .map(|f| {
-            let name = case::eye(&f.key).map_or(f.key.as_str(), |e| e.name);
-            format!("**{name}**\n{}", f.text)
-        })
-        .collect();
-    // Sections packed into descriptions, each within an embed's limit.
+) -> Vec<Vec<Card>> {
+    // Each field under its name, in pieces an embed's description holds.
+    let pieces = p.fields.iter().flat_map(|f| {
+        let name = case::eye(&f.key).map_or(f.key.as_str(), |e| e.name);
+        split_text(&format!("**{name}**\n{}", f.text), limits::DESCRIPTION)
+    });
     let mut descriptions: Vec<String> = Vec::new();
-    for section in sections {
+    for piece in pieces {
         match descriptions.last_mut() {
-            Some(d) if d.chars().count() + 2 + section.chars().count() <= limits::DESCRIPTION => {
+            Some(d) if d.chars().count() + 2 + piece.chars().count() <= limits::DESCRIPTION => {
                 d.push_str("\n\n");
-                d.push_str(&section);
+                d.push_str(&piece);
             }
-            _ => descriptions.push(section),
+            _ => descriptions.push(piece),
         }
     }
+    let heading = format!("Shared by {byline}");
     let mut cards: Vec<Card> = descriptions
         .into_iter()
         .map(|description| Card {
+            heading: heading.clone(),
             title: "A case presentation, continued".into(),
             description,
             ..Card::default()
         })
         .collect();
-    if let Some(first) = cards.first_mut() {
-        first.heading = format!("Shared by {byline}");
-        first.title = format!("A case presentation · {}", p.frame.label());
-    }
     if let Some(last) = cards.last_mut() {
         let touched = p.competences(framework);
         if !touched.is_empty() {
@@ -291,54 +312,51 @@ pub fn shared_presentation(
         last.footer =
             "Shared by its author, with their consent, for the group's discussion.".into();
     }
-    let chars: usize = cards.iter().map(Card::total_chars).sum();
-    let fits = cards.len() <= MAX_EMBEDS
-        && chars <= limits::EMBED_TOTAL
-        && cards.iter().all(whole_in_an_embed);
-    if fits {
-        Ok(cards)
-    } else {
-        Err(format!(
-            "Case presentation #{} is {chars} characters as a post, and one post in the group's thread holds up to {}, so it cannot be shared whole; nothing of it is ever cut. You can present it at the meeting from `/present view {}`, or write a shorter one (`/present short` holds the question alone), bring that instead and share it. Nothing was shared.",
-            p.id,
-            limits::EMBED_TOTAL,
-            p.id
-        ))
+    // Cards into posts, each within one message's limits.
+    let mut posts: Vec<Vec<Card>> = Vec::new();
+    let mut chars = 0;
+    for card in cards {
+        let n = card.total_chars();
+        match posts.last_mut() {
+            Some(post)
+                if post.len() < MAX_EMBEDS && chars + n + NUMBERING_ROOM <= limits::EMBED_TOTAL =>
+            {
+                chars += n;
+                post.push(card);
+            }
+            _ => {
+                chars = n;
+                posts.push(vec![card]);
+            }
+        }
     }
-}
-
-/// The most cards one post carries.
-const MAX_EMBEDS: usize = 10;
-
-/// Whether an embed shows every character of `card`.
-fn whole_in_an_embed(card: &Card) -> bool {
-    let within = |s: &str, limit: usize| s.chars().count() <= limit;
-    within(&card.heading, limits::TITLE)
-        && within(&card.title, limits::TITLE)
-        && within(&card.description, limits::DESCRIPTION)
-        && within(&card.footer, limits::FOOTER)
-        && card.fields.len() <= limits::FIELDS
-        && card
-            .fields
-            .iter()
-            .all(|f| within(&f.name, limits::FIELD_NAME) && within(&f.value, limits::FIELD_VALUE))
+    // Each post opens with who shared it and which part it is.
+    let count = posts.len();
+    for (i, post) in posts.iter_mut().enumerate() {
+        for card in post.iter_mut().skip(1) {
+            card.heading.clear();
+        }
+        if let Some(opening) = post.first_mut() {
+            opening.title = match (i, count) {
+                (0, 1) => format!("A case presentation · {}", p.frame.label()),
+                (0, _) => format!("A case presentation · {} (1 of {count})", p.frame.label()),
+                (i, _) => format!("A case presentation, continued ({} of {count})", i + 1),
+            };
+        }
+    }
+    posts
 }
 
 /// The exact preview of sharing a case presentation, with the
-/// confidentiality check on every field, and the two ways to share it;
-/// or, when it is longer than one post holds, the refusal that says what
-/// would work. `tag` is the store's tag of `p`: the buttons act only on
-/// exactly this.
+/// confidentiality check on every field, and the two ways to share it,
+/// each of its posts shown as its own message. `tag` is the store's tag of
+/// `p`: the buttons act only on exactly this.
 pub fn presentation_preview(
     p: &CasePresentation,
     tag: u64,
     place: &str,
     framework: &Framework,
 ) -> Reply {
-    let cards = match shared_presentation(p, "a member", framework) {
-        Ok(cards) => cards,
-        Err(why) => return Reply::user_error(why),
-    };
     let notes: Vec<String> = case::concerns(&p.fields)
         .into_iter()
         .filter_map(|(name, found)| nudge::share_field_warning(&format!("“{name}”"), &found))
@@ -348,7 +366,7 @@ pub fn presentation_preview(
         tag,
         place,
         &notes,
-        cards,
+        shared_presentation(p, "a member", framework),
         false,
     )
 }
@@ -356,106 +374,130 @@ pub fn presentation_preview(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::supervision::case::{Field as CaseField, Frame, SEVEN_EYED};
+    use crate::supervision::case::{Field as CaseField, Frame};
 
     fn presentation(frame: Frame, chars: usize) -> CasePresentation {
-        let eyes = frame.eyes();
         CasePresentation {
             id: 3,
             created: chrono::Utc::now(),
             frame,
-            fields: eyes
+            fields: frame
+                .eyes()
                 .iter()
                 .enumerate()
                 .map(|(i, eye)| CaseField {
                     key: eye.key.to_string(),
                     // Each field's own words, to find each whole again.
-                    text: format!("{i}{}", "é word ".repeat(chars / 7)),
+                    text: format!("{i}{}", "é word. ".repeat(chars / 8)),
                 })
                 .collect(),
         }
     }
 
-    /// For every size a member can write, a presentation is either posted
-    /// whole (every field's words in one card, every card within Discord's
-    /// limits, the post within one message's total) or refused with what
-    /// would work; never cut.
+    /// Whether an embed shows every character of `card`.
+    fn whole_in_an_embed(card: &Card) -> bool {
+        let within = |s: &str, limit: usize| s.chars().count() <= limit;
+        within(&card.heading, limits::TITLE)
+            && within(&card.title, limits::TITLE)
+            && within(&card.description, limits::DESCRIPTION)
+            && within(&card.footer, limits::FOOTER)
+            && card.fields.len() <= limits::FIELDS
+            && card.fields.iter().all(|f| {
+                within(&f.name, limits::FIELD_NAME) && within(&f.value, limits::FIELD_VALUE)
+            })
+    }
+
+    /// For every size a member can write, up to the longest each field
+    /// holds, a presentation is posted whole: every card within an embed's
+    /// limits, every post within one message's, and every word of every
+    /// field in the posts, in order, nothing cut.
     #[test]
-    fn a_presentation_is_posted_whole_or_refused_never_cut() {
+    fn a_presentation_is_posted_whole_in_as_many_posts_as_it_needs() {
         let framework = Framework::builtin().unwrap();
-        let (mut posted, mut refused) = (0, 0);
+        let mut several = 0;
         for frame in [Frame::Short, Frame::SevenEyed] {
-            for chars in [1, 100, 500, 640, 700, 1_000, 2_000, 3_000, 4_000] {
+            for chars in [1, 100, 500, 700, 1_000, 2_000, 3_000, case::MAX_FIELD_CHARS] {
                 let p = presentation(frame, chars);
-                match shared_presentation(&p, "a member", &framework) {
-                    Ok(cards) => {
-                        posted += 1;
-                        assert!(cards.len() <= MAX_EMBEDS);
-                        assert!(cards.iter().all(whole_in_an_embed));
-                        let total: usize = cards.iter().map(Card::total_chars).sum();
-                        assert!(total <= limits::EMBED_TOTAL, "{total}");
-                        for f in &p.fields {
-                            assert!(
-                                cards.iter().any(|c| c.description.contains(&f.text)),
-                                "{} is shown whole",
-                                f.key
-                            );
-                        }
-                        assert_eq!(cards[0].heading, "Shared by a member");
-                        assert!(!cards.iter().any(|c| c.title.contains("#3")));
-                    }
-                    Err(why) => {
-                        refused += 1;
-                        assert!(why.contains("cannot be shared whole"), "{why}");
-                        assert!(why.contains("`/present view 3`"), "{why}");
-                        assert!(why.ends_with("Nothing was shared."), "{why}");
-                    }
+                let posts = shared_presentation(&p, "a member", &framework);
+                several += usize::from(posts.len() > 1);
+                for post in &posts {
+                    assert!(!post.is_empty() && post.len() <= MAX_EMBEDS);
+                    assert!(post.iter().all(whole_in_an_embed));
+                    let total: usize = post.iter().map(Card::total_chars).sum();
+                    assert!(total <= limits::EMBED_TOTAL, "{total}");
+                    assert_eq!(post[0].heading, "Shared by a member");
+                    assert!(!post.iter().any(|c| c.title.contains("#3")));
+                }
+                let shown: String = posts
+                    .iter()
+                    .flatten()
+                    .map(|c| c.description.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+                let mut expected = Vec::new();
+                for f in &p.fields {
+                    let name = case::eye(&f.key).unwrap().name;
+                    expected.extend(words(&format!("**{name}**\n{}", f.text)));
+                }
+                assert_eq!(words(&shown), expected, "every word, in order");
+                if posts.len() > 1 {
+                    assert!(
+                        posts[1][0]
+                            .title
+                            .starts_with("A case presentation, continued (2 of")
+                    );
                 }
             }
         }
-        assert!(posted > 0 && refused > 0, "{posted} {refused}");
-        // The question alone always fits, at any length a field holds.
-        let longest = presentation(Frame::Short, case::MAX_FIELD_CHARS);
-        assert!(shared_presentation(&longest, "a member", &framework).is_ok());
-        assert_eq!(SEVEN_EYED.len(), 8);
+        assert!(several > 0, "the longest run on into more posts");
     }
 
-    /// The preview shows exactly the cards the group would see, with both
-    /// ways to share and the way not to; a presentation too long for one
-    /// post has no share buttons at all.
+    /// The preview shows exactly the posts the group would see, each as a
+    /// message, with both ways to share and the way not to under the last;
+    /// the confidentiality check reads every field and names the field,
+    /// never the detail.
     #[test]
-    fn the_preview_is_the_post_or_a_refusal_without_buttons() {
+    fn the_preview_is_the_posts_with_the_buttons_under_the_last() {
         let framework = Framework::builtin().unwrap();
-        let p = presentation(Frame::SevenEyed, 300);
-        let preview = presentation_preview(&p, 9, "the thread", &framework);
-        assert!(!preview.is_error);
-        assert_eq!(
-            preview.cards,
-            shared_presentation(&p, "a member", &framework).unwrap()
-        );
         let item = Shareable::Presentation(3);
-        assert_eq!(
-            preview.actions,
-            vec![
-                Action::Share {
-                    item,
-                    anonymous: true,
-                    tag: 9
-                },
-                Action::Share {
-                    item,
-                    anonymous: false,
-                    tag: 9
-                },
-                Action::CancelShare,
-            ]
-        );
-        let said = preview.text.clone().unwrap_or_default();
-        assert!(!said.contains("Before you share"), "{said}");
+        let buttons = vec![
+            Action::Share {
+                item,
+                anonymous: true,
+                tag: 9,
+            },
+            Action::Share {
+                item,
+                anonymous: false,
+                tag: 9,
+            },
+            Action::CancelShare,
+        ];
+        for chars in [300, case::MAX_FIELD_CHARS] {
+            let p = presentation(Frame::SevenEyed, chars);
+            let preview = presentation_preview(&p, 9, "the thread", &framework);
+            assert!(!preview.is_error);
+            let mut messages = vec![preview.clone()];
+            messages.extend(preview.more.clone());
+            let posts = shared_presentation(&p, "a member", &framework);
+            assert_eq!(messages.len(), posts.len());
+            for (i, (message, post)) in messages.iter().zip(&posts).enumerate() {
+                assert_eq!(&message.cards, post);
+                assert_eq!(message.visibility, Visibility::Private);
+                let last = i + 1 == posts.len();
+                assert_eq!(message.actions, if last { buttons.clone() } else { vec![] });
+            }
+            let said = preview.text.clone().unwrap_or_default();
+            assert!(!said.contains("Before you share"), "{said}");
+            assert_eq!(
+                said.contains("posts, one after another"),
+                posts.len() > 1,
+                "{said}"
+            );
+        }
 
-        // The confidentiality check reads every field and names the field,
-        // never the detail.
-        let mut named = p.clone();
+        let mut named = presentation(Frame::SevenEyed, 300);
         named.fields[1].text = "I stayed quiet when my coachee J.B. mentioned her manager.".into();
         let checked = presentation_preview(&named, 9, "the thread", &framework);
         let said = checked.text.unwrap_or_default();
@@ -464,10 +506,6 @@ mod tests {
             "{said}"
         );
         assert!(!said.contains("J.B."), "{said}");
-        assert_eq!(checked.actions.len(), 3, "still the member's choice");
-
-        let long = presentation(Frame::SevenEyed, 4_000);
-        let refused = presentation_preview(&long, 9, "the thread", &framework);
-        assert!(refused.is_error && refused.actions.is_empty() && refused.cards.is_empty());
+        assert_eq!(checked.actions, buttons, "still the member's choice");
     }
 }
