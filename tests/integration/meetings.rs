@@ -977,7 +977,7 @@ async fn a_case_presentation_is_brought_to_the_agenda_and_shared_only_as_preview
 /// the preview with nothing posted; a preview made stale (the
 /// presentation deleted, or the item changed to another) posts nothing
 /// and says so; deleting the presentation and forget-me take its post
-/// down.
+/// down, and while the post cannot be withdrawn the presentation is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_presentation_goes_with_a_delete_or_forget_me_and_a_stale_preview_posts_nothing() {
     let fake = FakeDiscord::start().await;
@@ -1034,6 +1034,24 @@ async fn a_shared_presentation_goes_with_a_delete_or_forget_me_and_a_stale_previ
     press(first.clone()).await;
     let post = fake.created().last().cloned().expect("posted");
     assert_eq!(fake.created().len(), before + 1);
+    // While its post cannot be withdrawn, the presentation is kept (so the
+    // post can be withdrawn later) unless Alice says otherwise.
+    let missing = || json!({ "message": "Missing Access", "code": 50001 });
+    fake.fail_next("DELETE", "/messages/", 403, missing(), &[]);
+    let kept = press("present-delete:1".into()).await;
+    assert!(
+        content(&kept).starts_with("Case presentation #1 is not deleted yet")
+            && content(&kept).contains("https://discord.com/channels/"),
+        "{kept}"
+    );
+    assert_eq!(buttons(&kept), ["delete-anyway-case:1"]);
+    let view = fake
+        .command(ALICE, "present", sub("view", json!([int("number", 1)])))
+        .await;
+    assert!(
+        buttons(&view).contains(&"withdraw-case:1".to_string()),
+        "{view}"
+    );
     let deleted = press("present-delete:1".into()).await;
     assert!(
         content(&deleted).starts_with("Case presentation #1 is deleted.")
@@ -1098,8 +1116,9 @@ async fn a_shared_presentation_goes_with_a_delete_or_forget_me_and_a_stale_previ
 
 /// A seven-eyed presentation longer than one Discord post holds: the
 /// preview shows each post as its own private message with the buttons
-/// under the last, Share posts exactly those, whole and in order, and a
-/// withdrawal takes every one of them down.
+/// under the last, Share posts exactly those, whole and in order (or, if
+/// Discord refuses one part way, takes down those already up and says
+/// nothing was shared), and a withdrawal takes every one of them down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_presentation_is_previewed_and_shared_whole_in_several_posts_and_withdrawn_together()
 {
@@ -1201,8 +1220,32 @@ async fn a_long_presentation_is_previewed_and_shared_whole_in_several_posts_and_
         "no button before the whole is shown"
     );
 
-    // Shared: the same posts, in order, into the meeting's thread.
+    // If Discord refuses a post part way, what went up comes down and
+    // nothing is shared.
     let before = fake.created().len();
+    let missing = json!({ "message": "Missing Access", "code": 50001 });
+    fake.fail_after("POST", "/messages", 1, 403, missing);
+    let refused = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, &anon))
+        .await;
+    assert!(
+        content(&refused).ends_with("Nothing was shared."),
+        "{refused}"
+    );
+    assert_eq!(
+        fake.created().len(),
+        before,
+        "the part posted is taken down"
+    );
+    let view = fake
+        .command(ALICE, "present", sub("view", json!([int("number", 1)])))
+        .await;
+    assert!(
+        !buttons(&view).contains(&"withdraw-case:1".to_string()),
+        "{view}"
+    );
+
+    // Shared: the same posts, in order, into the meeting's thread.
     let done = fake
         .interact_deferred(fixtures::button(fake.next_id(), ALICE, &anon))
         .await;
@@ -1218,12 +1261,14 @@ async fn a_long_presentation_is_previewed_and_shared_whole_in_several_posts_and_
         .unwrap_or_default();
     assert_ne!(thread, CHANNEL_ID.to_string());
     let path = format!("/api/v10/channels/{thread}/messages");
-    let posted: Vec<Value> = fake
+    let all_posted: Vec<Value> = fake
         .requests()
         .into_iter()
         .filter(|r| r.method == "POST" && r.path == path)
         .map(|r| r.json().clone())
         .collect();
+    // The last attempt's posts (the refused attempt made two requests).
+    let posted = all_posted[all_posted.len() - previewed.len()..].to_vec();
     assert_eq!(
         posted
             .iter()
