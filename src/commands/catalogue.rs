@@ -164,7 +164,7 @@ pub const CATALOGUE: &[CommandInfo] = &[
         on: &[Discord],
         shell: None,
         summary: "The next meeting's agenda: bring an item, share it into the meeting's thread, be reminded",
-        usage: "/agenda show, bring minutes:20 [show_as:] [reflection:], withdraw, share, remind hours:24 or remind-off",
+        usage: "/agenda show, bring minutes:20 [show_as:] [reflection: or presentation:], withdraw, share, remind hours:24 or remind-off",
         console_usage: None,
         next: &["meeting", "reflections"],
     },
@@ -324,6 +324,7 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         | Action::ShareAsk(_)
         | Action::Share { .. }
         | Action::Withdraw(_)
+        | Action::CancelShare
         | Action::Reopen
         | Action::ContinueCase
         | Action::SaveAsWritten

@@ -120,9 +120,9 @@ pub enum Action {
     AddTag(u64, CompetenceId),
     /// Confirm deleting one of my reflections.
     ConfirmDelete(u64),
-    /// Delete one of my reflections although its shared post could not be
-    /// withdrawn (the post stays in the thread).
-    DeleteAnyway(u64),
+    /// Delete one of my reflections or presentations although its shared
+    /// post could not be withdrawn (the post stays in the thread).
+    DeleteAnyway(personal::Shareable),
     /// Confirm forgetting everything of mine.
     ConfirmForget,
     /// Confirm deleting one of my supervision log entries.
@@ -141,20 +141,25 @@ pub enum Action {
     ReflectOn(CompetenceId),
     /// Preview sharing one of my reflections into this week's thread.
     ShareAsk(u64),
-    /// Share one of my reflections into this week's thread, anonymously or
-    /// not: only while it still shows exactly what was previewed, which
-    /// `tag` (the store's [`content tag`](crate::store::Store::content_tag))
-    /// names.
+    /// Share one of my reflections (into this week's thread, or the
+    /// meeting's I brought it to) or a case presentation I brought to a
+    /// meeting (into its thread), anonymously or not: only while it still
+    /// shows exactly what was previewed, which `tag` (the store's
+    /// [`content tag`](crate::store::Store::content_tag) or
+    /// [`presentation tag`](crate::store::Store::presentation_tag)) names.
     Share {
-        /// The reflection's number.
-        id: u64,
+        /// The reflection or presentation.
+        item: personal::Shareable,
         /// Under "a member" rather than the author's name.
         anonymous: bool,
         /// The content tag of the preview the member saw.
         tag: u64,
     },
-    /// Withdraw my shared post of one reflection from the group's thread.
-    Withdraw(u64),
+    /// Withdraw my shared post of a reflection or presentation from the
+    /// group's thread.
+    Withdraw(personal::Shareable),
+    /// Leave a share preview without sharing anything.
+    CancelShare,
     /// Reopen the form I submitted that could not be kept whole, as I typed it.
     Reopen,
     /// Open the review of my development priorities.
@@ -193,6 +198,10 @@ pub struct Reply {
     pub attachments: Vec<Attachment>,
     /// Whether this reply reports something the user got wrong.
     pub is_error: bool,
+    /// Further messages that follow this one, in order, with the same
+    /// visibility: what one message cannot hold (a share preview of several
+    /// posts shows each as its own message).
+    pub more: Vec<Reply>,
 }
 
 impl Reply {

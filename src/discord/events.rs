@@ -4,10 +4,10 @@
 use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Message};
 
-use super::reply::{custom_id, no_mentions, to_edit, to_response};
+use super::reply::{custom_id, no_mentions, to_edit, to_followup, to_response};
 use super::{BotError, Data};
 use super::{meetings, personal, review, sharing, supervision};
-use crate::commands::personal::Personal;
+use crate::commands::personal::{Personal, Shareable};
 use crate::commands::{Action, Reply, Visibility};
 use crate::inline::compact_reply;
 use crate::meetings::group::Source;
@@ -79,9 +79,25 @@ async fn component(
                 | Action::Withdraw(_)
                 | Action::ConfirmDelete(_)
                 | Action::DeleteAnyway(_)
+                | Action::DeletePresentation(_)
                 | Action::ConfirmForget
         )
     );
+    if action == Some(Action::CancelShare) {
+        // The preview itself becomes the answer: its buttons go with it.
+        let cancelled = serenity::CreateInteractionResponseMessage::new()
+            .content(crate::commands::personal::share_cancelled())
+            .embeds(Vec::new())
+            .components(Vec::new())
+            .allowed_mentions(no_mentions());
+        click
+            .create_response(
+                &ctx.http,
+                serenity::CreateInteractionResponse::UpdateMessage(cancelled),
+            )
+            .await?;
+        return Ok(());
+    }
     if deferred {
         click.defer_ephemeral(&ctx.http).await?;
     }
@@ -103,6 +119,9 @@ async fn component(
                 serenity::CreateInteractionResponse::Message(to_response(&reply)),
             )
             .await?;
+    }
+    for more in &reply.more {
+        click.create_followup(&ctx.http, to_followup(more)).await?;
     }
     Ok(())
 }
@@ -184,8 +203,12 @@ async fn what_a_click_opens(
         Some(Action::AddTag(n, id)) => {
             personal::answer(data, member, guild, Personal::AddTag(n, id))?
         }
-        Some(Action::ConfirmDelete(n)) => sharing::delete(data, member, guild, n, false).await?,
-        Some(Action::DeleteAnyway(n)) => sharing::delete(data, member, guild, n, true).await?,
+        Some(Action::ConfirmDelete(n)) => {
+            sharing::delete(data, member, guild, Shareable::Reflection(n), false).await?
+        }
+        Some(Action::DeleteAnyway(item)) => {
+            sharing::delete(data, member, guild, item, true).await?
+        }
         Some(Action::ConfirmForget) => sharing::forget(data, member, guild).await?,
         Some(Action::DeleteLogEntry(n)) => personal::answer(
             data,
@@ -193,12 +216,9 @@ async fn what_a_click_opens(
             guild,
             Personal::Log(crate::commands::personal::LogCommand::Delete(n)),
         )?,
-        Some(Action::DeletePresentation(n)) => personal::answer(
-            data,
-            member,
-            guild,
-            Personal::Cases(crate::commands::personal::CaseCommand::Delete(n)),
-        )?,
+        Some(Action::DeletePresentation(n)) => {
+            sharing::delete(data, member, guild, Shareable::Presentation(n), false).await?
+        }
         Some(Action::ContinueCase) => match supervision::continue_modal(data, member)? {
             Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,
@@ -207,11 +227,17 @@ async fn what_a_click_opens(
             return Ok(Opened::Modal(supervision::first_modal(frame)));
         }
         Some(Action::SaveAsWritten) => supervision::save_as_written(data, member, guild)?,
-        Some(Action::ShareAsk(n)) => sharing::ask(data, member, guild, n)?,
-        Some(Action::Share { id, anonymous, tag }) => {
-            sharing::share(data, &click.user, guild, id, anonymous, tag).await?
+        Some(Action::ShareAsk(n)) => sharing::ask(data, member, guild, Shareable::Reflection(n))?,
+        Some(Action::Share {
+            item,
+            anonymous,
+            tag,
+        }) => sharing::share(data, &click.user, guild, item, anonymous, tag).await?,
+        Some(Action::Withdraw(item)) => sharing::withdraw(data, member, item).await?,
+        // Answered above, by changing the preview.
+        Some(Action::CancelShare) => {
+            Reply::private_text(crate::commands::personal::share_cancelled())
         }
-        Some(Action::Withdraw(n)) => sharing::withdraw(data, member, n).await?,
         None => stale_component(),
     }))
 }

@@ -17,6 +17,7 @@ use super::reply::{modal_input, no_mentions, send, to_response};
 use super::rest::{Rest, RestError};
 use super::{BotError, Context, Data};
 use crate::commands::Reply;
+use crate::commands::personal::Shareable;
 use crate::meetings::coverage::{self, Quarter};
 use crate::meetings::group::{self, Due, EVENT_NAME, Meetings, Place, Plan, Source};
 use crate::meetings::rota::{self, Names};
@@ -729,7 +730,7 @@ pub async fn withdraw(ctx: Context<'_>) -> Result<(), BotError> {
     .await
 }
 
-/// Preview sharing the reflection you brought into the meeting's thread
+/// Preview sharing what you brought into the meeting's thread
 #[poise::command(slash_command, guild_only, rename = "share")]
 pub async fn agenda_share(ctx: Context<'_>) -> Result<(), BotError> {
     let guild = guild_of(ctx)?;
@@ -737,15 +738,19 @@ pub async fn agenda_share(ctx: Context<'_>) -> Result<(), BotError> {
     let data = ctx.data();
     let m = data.store.meetings(guild)?;
     let reply = match group::brought(&m, member, data.clock.now()) {
-        None => Reply::user_error("You have no item on the next meeting's agenda: `/agenda bring` brings one, with the reflection it comes from.".into()),
-        Some((item, _, _)) => match item.reflection {
-            None => match item.presentation {
-                Some(n) => Reply::private_text(format!("Your item is your case presentation #{n}. A presentation is not posted into the meeting's thread: you present it at the meeting, from `/present view number:{n}`, and the agenda shows only what you chose. Nothing was shared.")),
-                None => Reply::user_error("Your item names no reflection, so there is nothing to share: bring it again with `reflection:` and its number.".into()),
-            },
-            Some(_) if m.agendas.iter().all(|a| a.slot != item.slot || a.thread.is_none()) => Reply::user_error("The meeting's agenda has no thread to share into (Discord did not open one). Nothing was shared.".into()),
-            Some(id) => super::sharing::ask(data, member, Some(guild), id)?,
-        },
+        None => Reply::user_error("You have no item on the next meeting's agenda: `/agenda bring` brings one, with the reflection or case presentation it comes from.".into()),
+        Some((item, thread, _)) => {
+            let what = match (item.reflection, item.presentation) {
+                (Some(n), _) => Some(Shareable::Reflection(n)),
+                (None, Some(n)) => Some(Shareable::Presentation(n)),
+                (None, None) => None,
+            };
+            match (what, thread) {
+                (None, _) => Reply::user_error("Your item names nothing of yours, so there is nothing to share: bring it again with `reflection:` or `presentation:` and its number.".into()),
+                (Some(_), None) => super::sharing::no_agenda_thread(),
+                (Some(what), Some(_)) => super::sharing::ask(data, member, Some(guild), what)?,
+            }
+        }
     };
     send(ctx, &reply).await
 }

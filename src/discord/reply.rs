@@ -11,6 +11,7 @@ use serenity::{
 };
 
 use super::{BotError, Context};
+use crate::commands::personal::Shareable;
 use crate::commands::{Action, Attachment, Reply, Visibility};
 use crate::framework::DomainId;
 use crate::render::{Card, fit, limits};
@@ -27,6 +28,7 @@ pub fn no_mentions() -> CreateAllowedMentions {
 /// looked up among the clicking member's own.
 pub mod custom_id {
     use crate::commands::Action;
+    use crate::commands::personal::Shareable;
     use crate::framework::{CompetenceId, is_section_id};
 
     /// The select menu of search results.
@@ -47,6 +49,16 @@ pub mod custom_id {
         format!("open:{id}")
     }
 
+    /// What tells a presentation's share, withdrawal or delete apart from
+    /// a reflection's in a custom id (a reflection's ids are as they were
+    /// before presentations could be shared, so old buttons still work).
+    fn case(item: &Shareable) -> &'static str {
+        match item {
+            Shareable::Reflection(_) => "",
+            Shareable::Presentation(_) => "-case",
+        }
+    }
+
     /// The custom id of a button for an action.
     pub fn action(action: &Action) -> String {
         match action {
@@ -59,7 +71,7 @@ pub mod custom_id {
             Action::Edit(n) => format!("edit:{n}"),
             Action::AddTag(n, id) => format!("tag:{n}:{id}"),
             Action::ConfirmDelete(n) => format!("delete:{n}"),
-            Action::DeleteAnyway(n) => format!("delete-anyway:{n}"),
+            Action::DeleteAnyway(item) => format!("delete-anyway{}:{}", case(item), item.number()),
             Action::ConfirmForget => "forget:confirm".to_string(),
             Action::DeleteLogEntry(n) => format!("log-delete:{n}"),
             Action::DeletePresentation(n) => format!("present-delete:{n}"),
@@ -68,11 +80,18 @@ pub mod custom_id {
             Action::PresentAfresh(frame) => format!("present-afresh:{}", frame.as_str()),
             Action::ReflectOn(id) => format!("reflect-on:{id}"),
             Action::ShareAsk(n) => format!("share-ask:{n}"),
-            Action::Share { id, anonymous, tag } => format!(
-                "share:{id}:{}:{tag:016x}",
+            Action::Share {
+                item,
+                anonymous,
+                tag,
+            } => format!(
+                "share{}:{}:{}:{tag:016x}",
+                case(item),
+                item.number(),
                 if *anonymous { "anon" } else { "named" }
             ),
-            Action::Withdraw(n) => format!("withdraw:{n}"),
+            Action::Withdraw(item) => format!("withdraw{}:{}", case(item), item.number()),
+            Action::CancelShare => "cancel:share".to_string(),
             Action::Reopen => "reopen:held".to_string(),
             Action::ReviewPriorities => "review:open".to_string(),
             Action::Bring(n) => format!("bring:{n}"),
@@ -107,7 +126,10 @@ pub mod custom_id {
             "view" => number(rest).map(Action::View),
             "edit" => number(rest).map(Action::Edit),
             "delete" => number(rest).map(Action::ConfirmDelete),
-            "delete-anyway" => number(rest).map(Action::DeleteAnyway),
+            "delete-anyway" => number(rest).map(|n| Action::DeleteAnyway(Shareable::Reflection(n))),
+            "delete-anyway-case" => {
+                number(rest).map(|n| Action::DeleteAnyway(Shareable::Presentation(n)))
+            }
             "forget" if rest == "confirm" => Some(Action::ConfirmForget),
             "log-delete" => number(rest).map(Action::DeleteLogEntry),
             "present-delete" => number(rest).map(Action::DeletePresentation),
@@ -118,9 +140,14 @@ pub mod custom_id {
             }
             "reflect-on" => rest.parse().ok().map(Action::ReflectOn),
             "share-ask" => number(rest).map(Action::ShareAsk),
-            "share" => {
+            "share" | "share-case" => {
                 let mut parts = rest.split(':');
-                let id = number(parts.next()?)?;
+                let n = number(parts.next()?)?;
+                let item = if kind == "share" {
+                    Shareable::Reflection(n)
+                } else {
+                    Shareable::Presentation(n)
+                };
                 let anonymous = match parts.next()? {
                     "anon" => true,
                     "named" => false,
@@ -128,12 +155,15 @@ pub mod custom_id {
                 };
                 let tag = parts.next().filter(|t| t.len() == 16)?;
                 let tag = u64::from_str_radix(tag, 16).ok()?;
-                parts
-                    .next()
-                    .is_none()
-                    .then_some(Action::Share { id, anonymous, tag })
+                parts.next().is_none().then_some(Action::Share {
+                    item,
+                    anonymous,
+                    tag,
+                })
             }
-            "withdraw" => number(rest).map(Action::Withdraw),
+            "withdraw" => number(rest).map(|n| Action::Withdraw(Shareable::Reflection(n))),
+            "withdraw-case" => number(rest).map(|n| Action::Withdraw(Shareable::Presentation(n))),
+            "cancel" if rest == "share" => Some(Action::CancelShare),
             "bring" => number(rest).map(Action::Bring),
             "bring-presentation" => number(rest).map(Action::BringPresentation),
             "reopen" if rest == "held" => Some(Action::Reopen),
@@ -244,6 +274,10 @@ pub(super) async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), BotError
             ..Reply::private_text("…continued.".into())
         };
         ctx.send(to_poise(&more)).await?;
+    }
+    // Then the messages that follow this one.
+    for more in &reply.more {
+        ctx.send(to_poise(more)).await?;
     }
     Ok(())
 }
@@ -394,6 +428,24 @@ pub fn to_response(reply: &Reply) -> serenity::CreateInteractionResponseMessage 
     out
 }
 
+/// Turns a core reply into a follow-up message (one of the messages that
+/// follow the answer to a click).
+pub fn to_followup(reply: &Reply) -> serenity::CreateInteractionResponseFollowup {
+    let parts = parts(reply);
+    let mut out = serenity::CreateInteractionResponseFollowup::new()
+        .ephemeral(parts.ephemeral)
+        .allowed_mentions(no_mentions())
+        .embeds(parts.embeds)
+        .components(parts.components);
+    if let Some(content) = parts.content {
+        out = out.content(content);
+    }
+    for file in parts.files {
+        out = out.add_file(file);
+    }
+    out
+}
+
 /// A select menu opening one of the search results.
 fn search_menu(reply: &Reply) -> CreateActionRow {
     let options = reply
@@ -444,8 +496,12 @@ pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
                         (format!("Tag {}", id.short()), ButtonStyle::Secondary)
                     }
                     Action::ConfirmDelete(n) => (format!("Yes, delete #{n}"), ButtonStyle::Danger),
-                    Action::DeleteAnyway(n) => (
+                    Action::DeleteAnyway(Shareable::Reflection(n)) => (
                         format!("Delete #{n} and leave the post"),
+                        ButtonStyle::Danger,
+                    ),
+                    Action::DeleteAnyway(Shareable::Presentation(n)) => (
+                        format!("Delete presentation #{n} and leave the post"),
                         ButtonStyle::Danger,
                     ),
                     Action::ConfirmForget => {
@@ -480,10 +536,15 @@ pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
                     Action::Share {
                         anonymous: false, ..
                     } => ("Share with my name".to_string(), ButtonStyle::Primary),
-                    Action::Withdraw(n) => (
+                    Action::Withdraw(Shareable::Reflection(n)) => (
                         format!("Withdraw #{n} from the thread"),
                         ButtonStyle::Danger,
                     ),
+                    Action::Withdraw(Shareable::Presentation(n)) => (
+                        format!("Withdraw presentation #{n} from the thread"),
+                        ButtonStyle::Danger,
+                    ),
+                    Action::CancelShare => ("Cancel".to_string(), ButtonStyle::Secondary),
                     Action::Bring(n) => (
                         format!("Bring #{n} to the next meeting…"),
                         ButtonStyle::Secondary,
@@ -526,6 +587,7 @@ pub(super) fn modal_input(
 mod tests {
     use super::custom_id::{self, ModalPurpose};
     use crate::commands::Action;
+    use crate::commands::personal::Shareable;
     use crate::framework::CompetenceId;
 
     #[test]
@@ -554,17 +616,25 @@ mod tests {
             Action::Reopen,
             Action::ShareAsk(4),
             Action::Share {
-                id: 4,
+                item: Shareable::Reflection(4),
                 anonymous: true,
                 tag: 0x0123_4567_89ab_cdef,
             },
             Action::Share {
-                id: 4,
+                item: Shareable::Reflection(4),
                 anonymous: false,
                 tag: 7,
             },
-            Action::Withdraw(4),
-            Action::DeleteAnyway(4),
+            Action::Share {
+                item: Shareable::Presentation(4),
+                anonymous: true,
+                tag: 7,
+            },
+            Action::Withdraw(Shareable::Reflection(4)),
+            Action::Withdraw(Shareable::Presentation(4)),
+            Action::DeleteAnyway(Shareable::Reflection(4)),
+            Action::DeleteAnyway(Shareable::Presentation(4)),
+            Action::CancelShare,
             Action::Bring(4),
             Action::BringPresentation(4),
             Action::ReviewPriorities,
@@ -603,6 +673,10 @@ mod tests {
             "share:1:maybe:0123456789abcdef",
             "share:1:anon:0123456789abcdeg",
             "withdraw:0",
+            "withdraw-case:0",
+            "share-case:1:anon",
+            "delete-anyway-case:x",
+            "cancel:all",
             "forget:now",
             "log-delete:0",
             "present-delete:x",

@@ -1,11 +1,15 @@
 //! Consent-based sharing: a member may share one of their reflections into
-//! the current week's thread, anonymously or with their name, after seeing
-//! exactly what will be posted (with the confidentiality check's result) and
-//! confirming. The buttons carry the store's content tag of that preview, so
-//! an edit in between brings a fresh preview instead of a post. One post per
-//! reflection; the author can withdraw it, and deleting or forgetting the
-//! reflection withdraws it too. Nothing is ever shared otherwise, and only
-//! the author can share or withdraw their own reflection.
+//! the current week's thread (or the thread of the meeting they brought it
+//! to), or a case presentation they brought to a meeting into that
+//! meeting's thread, anonymously or with their name, after seeing exactly
+//! what will be posted (with the confidentiality check's result) and
+//! confirming. The buttons carry the store's content tag of that preview,
+//! so a change in between brings a fresh preview instead of a post. One
+//! share each; the author can withdraw it, and deleting or forgetting what
+//! was shared withdraws it too. Nothing is ever shared otherwise, and only
+//! the author can share or withdraw their own. Reflections and
+//! presentations go through the one path here; only reading them,
+//! recording their posts and deleting them differ, in [`Thing`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,8 +19,10 @@ use poise::serenity_prelude as serenity;
 use super::reply::{embed, no_mentions};
 use super::{BotError, Data};
 use crate::commands::Reply;
-use crate::commands::personal::{self, Personal, Withdrawals, shared_card};
-use crate::reflections::SharedPost;
+use crate::commands::personal::{self, CaseCommand, Personal, Shareable, Withdrawals, shared_card};
+use crate::reflections::{Reflection, SharedPost};
+use crate::render::Card;
+use crate::supervision::case::CasePresentation;
 
 /// One lock per member for the paths that post or remove posts: sharing
 /// (from the check that nothing is shared yet to the record of the post),
@@ -40,8 +46,86 @@ impl MemberLocks {
     }
 }
 
-/// Where a reflection would be shared: the thread of the next meeting's
-/// agenda when the member brought it there, else this week's thread.
+/// A reflection or presentation of the member's, as read now.
+enum Thing {
+    Reflection(Reflection),
+    Presentation(CasePresentation, Vec<SharedPost>),
+}
+
+impl Thing {
+    /// `member`'s `item`, if they have it.
+    fn read(data: &Data, member: u64, item: Shareable) -> Result<Option<Thing>, BotError> {
+        Ok(match item {
+            Shareable::Reflection(n) => data.store.reflection(member, n)?.map(Thing::Reflection),
+            Shareable::Presentation(n) => match data.store.presentation(member, n)? {
+                Some(p) => Some(Thing::Presentation(
+                    p,
+                    data.store.presentation_posts(member, n)?,
+                )),
+                None => None,
+            },
+        })
+    }
+
+    /// Where it is posted now.
+    fn posts(&self) -> &[SharedPost] {
+        match self {
+            Thing::Reflection(r) => &r.shared,
+            Thing::Presentation(_, posts) => posts,
+        }
+    }
+
+    /// The store's tag of what it shows.
+    fn tag(&self, data: &Data, member: u64) -> u64 {
+        match self {
+            Thing::Reflection(r) => data.store.content_tag(r),
+            Thing::Presentation(p, _) => data.store.presentation_tag(member, p),
+        }
+    }
+
+    /// The exact preview, with `tag` on its buttons.
+    fn preview(&self, data: &Data, tag: u64, place: &str) -> Reply {
+        match self {
+            Thing::Reflection(r) => personal::share_preview(r, tag, place),
+            Thing::Presentation(p, _) => {
+                personal::presentation_preview(p, tag, place, &data.framework)
+            }
+        }
+    }
+
+    /// What the group sees, under `byline`: the cards of each post, in order.
+    fn posts_of(&self, data: &Data, byline: &str) -> Vec<Vec<Card>> {
+        match self {
+            Thing::Reflection(r) => vec![vec![shared_card(r, byline)]],
+            Thing::Presentation(p, _) => personal::shared_presentation(p, byline, &data.framework),
+        }
+    }
+}
+
+/// Records `change` to where `item` is posted; false if it is gone.
+fn record(
+    data: &Data,
+    author: u64,
+    item: Shareable,
+    change: impl FnOnce(&mut Vec<SharedPost>),
+) -> Result<bool, crate::store::StoreError> {
+    match item {
+        Shareable::Reflection(n) => Ok(data
+            .store
+            .update_shares(author, n, |shared, discussed| {
+                let before = shared.len();
+                change(shared);
+                // A reflection shared is one the group discussed.
+                *discussed |= shared.len() > before;
+            })?
+            .is_some()),
+        Shareable::Presentation(n) => data.store.update_presentation_posts(author, n, change),
+    }
+}
+
+/// Where something would be shared: the thread of the next meeting's
+/// agenda when the member brought it there, else (a reflection only) this
+/// week's thread.
 struct Target {
     thread: u64,
     /// The place in words: "this week's thread".
@@ -55,26 +139,49 @@ fn target(
     data: &Data,
     member: u64,
     guild: Option<u64>,
-    id: u64,
+    item: Shareable,
 ) -> Result<Result<Target, Reply>, BotError> {
     if let Some(g) = guild {
         let m = data.store.meetings(g)?;
-        if let Some((item, Some(thread), place)) =
+        if let Some((brought, thread, place)) =
             crate::meetings::group::brought(&m, member, data.clock.now())
-            && item.reflection == Some(id)
         {
-            return Ok(Ok(Target {
-                thread,
-                place,
-                salt: thread,
-            }));
+            let this = match item {
+                Shareable::Reflection(n) => brought.reflection == Some(n),
+                Shareable::Presentation(n) => brought.presentation == Some(n),
+            };
+            match thread {
+                Some(thread) if this => {
+                    return Ok(Ok(Target {
+                        thread,
+                        place,
+                        salt: thread,
+                    }));
+                }
+                None if this && matches!(item, Shareable::Presentation(_)) => {
+                    return Ok(Err(no_agenda_thread()));
+                }
+                _ => {}
+            }
         }
+    }
+    if let Shareable::Presentation(n) = item {
+        return Ok(Err(Reply::user_error(format!(
+            "Case presentation #{n} is not on the next meeting's agenda, and a presentation is shared only into the thread of the meeting it is brought to: `/agenda bring minutes:20 presentation:{n}` brings it, then `/agenda share` previews it. Nothing was shared."
+        ))));
     }
     Ok(this_weeks_thread(data, guild)?.map(|thread| Target {
         thread,
         place: "this week's thread".into(),
         salt: 0,
     }))
+}
+
+/// The answer when the next meeting's agenda has no thread to share into.
+pub(super) fn no_agenda_thread() -> Reply {
+    Reply::user_error(
+        "The meeting's agenda has no thread to share into (Discord did not open one). Nothing was shared.".into(),
+    )
 }
 
 fn this_weeks_thread(data: &Data, guild: Option<u64>) -> Result<Result<u64, Reply>, BotError> {
@@ -88,23 +195,24 @@ fn this_weeks_thread(data: &Data, guild: Option<u64>) -> Result<Result<u64, Repl
     Ok(week.and_then(|w| w.thread).ok_or_else(none))
 }
 
-/// The exact preview, with the two ways to share.
-pub fn ask(data: &Data, member: u64, guild: Option<u64>, id: u64) -> Result<Reply, BotError> {
-    let Some(r) = data.store.reflection(member, id)? else {
-        return Ok(personal::not_found(id));
+/// The exact preview, with the two ways to share and the way not to.
+pub fn ask(
+    data: &Data,
+    member: u64,
+    guild: Option<u64>,
+    item: Shareable,
+) -> Result<Reply, BotError> {
+    let Some(thing) = Thing::read(data, member, item)? else {
+        return Ok(item.not_found());
     };
-    if !r.shared.is_empty() {
-        return Ok(personal::already_shared(id));
+    if !thing.posts().is_empty() {
+        return Ok(personal::already_shared(item));
     }
-    let to = match target(data, member, guild, id)? {
+    let to = match target(data, member, guild, item)? {
         Ok(to) => to,
         Err(reply) => return Ok(reply),
     };
-    Ok(personal::share_preview(
-        &r,
-        data.store.content_tag(&r) ^ to.salt,
-        &to.place,
-    ))
+    Ok(thing.preview(data, thing.tag(data, member) ^ to.salt, &to.place))
 }
 
 /// Shares it, once the author has confirmed the preview named by `tag`.
@@ -112,29 +220,29 @@ pub async fn share(
     data: &Data,
     member: &serenity::User,
     guild: Option<u64>,
-    id: u64,
+    item: Shareable,
     anonymous: bool,
     tag: u64,
 ) -> Result<Reply, BotError> {
     let author = member.id.get();
     let _member = data.member_locks.lock(author).await;
-    let Some(r) = data.store.reflection(author, id)? else {
-        return Ok(personal::not_found(id));
+    let Some(thing) = Thing::read(data, author, item)? else {
+        let mut reply = item.not_found();
+        if let Some(text) = &mut reply.text {
+            text.push_str(" Nothing was shared.");
+        }
+        return Ok(reply);
     };
-    if !r.shared.is_empty() {
-        return Ok(personal::already_shared(id));
+    if !thing.posts().is_empty() {
+        return Ok(personal::already_shared(item));
     }
-    let to = match target(data, author, guild, id)? {
+    let to = match target(data, author, guild, item)? {
         Ok(to) => to,
         Err(reply) => return Ok(reply),
     };
-    if data.store.content_tag(&r) ^ to.salt != tag {
-        let mut fresh = ask(data, author, guild, id)?;
-        let text = fresh.text.take().unwrap_or_default();
-        fresh.text = Some(format!(
-            "Reflection #{id}, or where it would be shared, has changed since that preview, so nothing was shared. This is what would be shared now.\n\n{text}"
-        ));
-        return Ok(fresh);
+    if thing.tag(data, author) ^ to.salt != tag {
+        let fresh = ask(data, author, guild, item)?;
+        return Ok(personal::changed_since_preview(item, fresh));
     }
     let thread = to.thread;
     let byline = if anonymous {
@@ -145,36 +253,44 @@ pub async fn share(
             .clone()
             .unwrap_or_else(|| member.name.clone())
     };
-    let card = shared_card(&r, &byline);
-    let message = serenity::CreateMessage::new()
-        .embed(embed(&card, None))
-        .allowed_mentions(no_mentions());
-    let posted = match data
-        .rest
-        .send_message(serenity::ChannelId::new(thread.max(1)), &message)
-        .await
-    {
-        Ok(posted) => posted,
-        Err(e) => {
-            tracing::warn!(error = %e, "a shared reflection could not be posted");
-            return Ok(Reply::user_error("The thread could not be posted to just now (it may be archived or closed). Nothing was shared.".into()));
-        }
-    };
     let now = data.clock.now();
-    let post = SharedPost {
-        guild,
-        channel: thread,
-        message: posted.id.get(),
-        anonymous,
-        at: now,
-    };
-    let recorded = data.store.update_shares(author, id, |shared, discussed| {
-        shared.push(post);
-        *discussed = true;
+    let mut posts = Vec::new();
+    for cards in thing.posts_of(data, &byline) {
+        let message = serenity::CreateMessage::new()
+            .embeds(cards.iter().map(|card| embed(card, None)).collect())
+            .allowed_mentions(no_mentions());
+        match data
+            .rest
+            .send_message(serenity::ChannelId::new(thread.max(1)), &message)
+            .await
+        {
+            Ok(posted) => posts.push(SharedPost {
+                guild,
+                channel: thread,
+                message: posted.id.get(),
+                anonymous,
+                at: now,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "a share could not be posted");
+                // Part of it is not shared: what went up comes down.
+                let undone = withdraw_posts(data, &posts).await;
+                let text = match personal::withdrawal_note(&undone) {
+                    Some(note) if !undone.left.is_empty() => format!(
+                        "The thread could not be posted to just now (it may be archived or closed), so not all of it was shared. {note}"
+                    ),
+                    _ => "The thread could not be posted to just now (it may be archived or closed). Nothing was shared.".into(),
+                };
+                return Ok(Reply::user_error(text));
+            }
+        }
+    }
+    let recorded = record(data, author, item, |shared| {
+        shared.extend(posts.iter().copied())
     });
-    if !matches!(recorded, Ok(Some(_))) {
+    if !matches!(recorded, Ok(true)) {
         // A post the author could not withdraw later is not left behind.
-        let undone = withdraw_posts(data, &[post]).await;
+        let undone = withdraw_posts(data, &posts).await;
         if let Err(e) = recorded {
             tracing::error!(error = %e, undone = undone.removed, "a share could not be recorded");
         }
@@ -190,13 +306,15 @@ pub async fn share(
         return Ok(Reply::user_error(text));
     }
     Ok(Reply::private_text(format!(
-        "Shared reflection #{id} into {}{}. You can withdraw it at any time from `/reflections view {id}`.",
+        "Shared {} into {}{}. You can withdraw it at any time from {}.",
+        item.words(),
         to.place,
         if anonymous {
             ", anonymously"
         } else {
             ", with your name"
-        }
+        },
+        item.read_at()
     )))
 }
 
@@ -252,55 +370,59 @@ pub async fn withdraw_posts(data: &Data, posts: &[SharedPost]) -> Withdrawals {
     done
 }
 
-/// Withdraws `posts` of reflection `id`; those that could not be removed
-/// stay on record, so a later withdrawal can try again.
+/// Withdraws `posts` of `item`; those that could not be removed stay on
+/// record, so a later withdrawal can try again.
 async fn withdraw_and_record(
     data: &Data,
     author: u64,
-    id: u64,
+    item: Shareable,
     posts: &[SharedPost],
 ) -> Result<Withdrawals, BotError> {
     let done = withdraw_posts(data, posts).await;
-    data.store.update_shares(author, id, |shared, _| {
+    record(data, author, item, |shared| {
         shared.retain(|p| done.left.iter().any(|(left, _)| left == p));
     })?;
     Ok(done)
 }
 
-/// Withdraws reflection `id`'s post from the group's thread.
-pub async fn withdraw(data: &Data, author: u64, id: u64) -> Result<Reply, BotError> {
+/// Withdraws `item`'s post from the group's thread.
+pub async fn withdraw(data: &Data, author: u64, item: Shareable) -> Result<Reply, BotError> {
     let _member = data.member_locks.lock(author).await;
-    let Some(r) = data.store.reflection(author, id)? else {
-        return Ok(personal::not_found(id));
+    let Some(thing) = Thing::read(data, author, item)? else {
+        return Ok(item.not_found());
     };
-    if r.shared.is_empty() {
-        return Ok(personal::not_shared(id));
+    if thing.posts().is_empty() {
+        return Ok(personal::not_shared(item));
     }
-    let done = withdraw_and_record(data, author, id, &r.shared).await?;
-    Ok(personal::withdrawn(id, &done))
+    let done = withdraw_and_record(data, author, item, thing.posts()).await?;
+    Ok(personal::withdrawn(item, &done))
 }
 
-/// Deletes reflection `id`, withdrawing its posts first. If a post cannot
-/// be withdrawn, the reflection is kept (so the post can be withdrawn
-/// later) unless the member said to delete it `anyway`.
+/// Deletes `item`, withdrawing its posts first. If a post cannot be
+/// withdrawn, it is kept (so the post can be withdrawn later) unless the
+/// member said to delete it `anyway`.
 pub async fn delete(
     data: &Data,
     author: u64,
     guild: Option<u64>,
-    id: u64,
+    item: Shareable,
     anyway: bool,
 ) -> Result<Reply, BotError> {
     let _member = data.member_locks.lock(author).await;
     let mut done = Withdrawals::default();
-    if let Some(r) = data.store.reflection(author, id)?
-        && !r.shared.is_empty()
+    if let Some(thing) = Thing::read(data, author, item)?
+        && !thing.posts().is_empty()
     {
-        done = withdraw_and_record(data, author, id, &r.shared).await?;
+        done = withdraw_and_record(data, author, item, thing.posts()).await?;
         if !done.left.is_empty() && !anyway {
-            return Ok(personal::not_deleted_while_shared(id, &done));
+            return Ok(personal::not_deleted_while_shared(item, &done));
         }
     }
-    let reply = super::personal::answer(data, author, guild, Personal::Delete(id))?;
+    let command = match item {
+        Shareable::Reflection(n) => Personal::Delete(n),
+        Shareable::Presentation(n) => Personal::Cases(CaseCommand::Delete(n)),
+    };
+    let reply = super::personal::answer(data, author, guild, command)?;
     Ok(with_note(reply, personal::withdrawal_note(&done)))
 }
 
@@ -319,11 +441,17 @@ pub async fn forget(data: &Data, author: u64, guild: Option<u64>) -> Result<Repl
     }
     let _member = data.member_locks.lock(author).await;
     let readable = data.store.reflections_of(author)?;
-    let posts: Vec<SharedPost> = readable
+    let mut posts: Vec<SharedPost> = readable
         .items
         .iter()
         .flat_map(|r| r.shared.iter().copied())
         .collect();
+    posts.extend(
+        data.store
+            .all_presentation_posts(author)?
+            .into_iter()
+            .map(|(_, post)| post),
+    );
     let mut done = withdraw_posts(data, &posts).await;
     done.unknown = readable.unreadable.len();
     let reply = super::personal::answer(data, author, guild, Personal::ForgetMe)?;

@@ -601,10 +601,7 @@ pub(crate) fn bring(
         },
     });
     let shown = label.map_or("an item from a member".to_string(), |l| format!("“{l}”"));
-    let from = from.map_or(String::new(), |f| match f {
-        Source::Reflection(_) => format!(" It comes from {}, which stays private: `/agenda share` previews it for the meeting's thread, and nothing is posted unless you confirm.", f.words()),
-        Source::Presentation(_) => format!(" It comes from {}, which stays private: you present it at the meeting, and it is never posted into the thread.", f.words()),
-    });
+    let from = from.map_or(String::new(), |f| format!(" It comes from {}, which stays private: `/agenda share` previews it for the meeting's thread, and nothing is posted unless you confirm.", f.words()));
     Ok((
         next,
         format!(

@@ -1177,6 +1177,19 @@ pub fn share_warning(found: &[Concern]) -> Option<String> {
     ))
 }
 
+/// The sentence shown in a share preview for one field of something that
+/// cannot be edited (a case presentation) when `found` is not empty.
+pub fn share_field_warning(what: &str, found: &[Concern]) -> Option<String> {
+    if found.is_empty() {
+        return None;
+    }
+    let kinds: Vec<&str> = found.iter().map(|c| c.describe()).collect();
+    Some(format!(
+        "Before you share: {what} seems to contain {}. The group would see it exactly as below. If a client could be recognised, write it again with the details changed and share that instead; sharing is still up to you.",
+        listed(&kinds)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

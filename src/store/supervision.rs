@@ -18,6 +18,7 @@ use super::envelope::Envelope;
 use super::envelope::Fingerprint;
 use super::reflections::Readable;
 use super::{Live, Report, Store, StoreError, Trees, trees};
+use crate::reflections::SharedPost;
 use crate::supervision::case::CasePresentation;
 use crate::supervision::log::LogEntry;
 
@@ -106,6 +107,22 @@ struct Header {
     /// last review was asked for or made (kept in the log's header).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     review: Option<crate::reflections::review::Review>,
+    /// Where the member's case presentations are posted in a group's
+    /// thread, each by its presentation's number (kept in the case
+    /// presentations' header). Only numbers: a presentation's words are
+    /// never sealed again for it, so deleting the presentation erases
+    /// every sealing of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    posts: Vec<PostOf>,
+}
+
+/// One post of a case presentation in a group's thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct PostOf {
+    /// The presentation's number.
+    presentation: u64,
+    /// Where it is.
+    post: SharedPost,
 }
 
 fn record_key(member: u64, id: u64) -> [u8; 16] {
@@ -315,9 +332,30 @@ impl Store {
                 .envelope
                 .fingerprint(book.name().as_bytes(), &rk, &old);
             self.erase(live, &[print])?;
+            // Its posts, if any, are no longer on record (they were
+            // withdrawn first, or the member chose to leave them).
+            let hk = record_key(member, HEADER);
+            let header = match self.data_key(live, member, false)? {
+                Some(key) => {
+                    let mut header = self.header(live, book, member, &key)?;
+                    let before = header.posts.len();
+                    header.posts.retain(|p| p.presentation != id);
+                    (header.posts.len() != before)
+                        .then(|| {
+                            self.shared
+                                .envelope
+                                .seal_record(&key, book.kind(true), &hk, &header)
+                        })
+                        .transpose()?
+                }
+                None => None,
+            };
             let pending = now.timestamp().to_be_bytes();
             (book.tree(live), &live.t.meta).transaction(|(t, meta)| {
                 t.remove(&rk[..])?;
+                if let Some(sealed) = &header {
+                    t.insert(&hk[..], sealed.as_slice())?;
+                }
                 if meta.get(super::ERASURE_PENDING)?.is_none() {
                     meta.insert(super::ERASURE_PENDING, &pending[..])?;
                 }
@@ -527,14 +565,26 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt("member key".into()))?;
             let mut header = self.header(live, Book::Log, member, &key)?;
             change(&mut header);
-            let hk = record_key(member, HEADER);
-            let sealed =
-                self.shared
-                    .envelope
-                    .seal_record(&key, Book::Log.kind(true), &hk, &header)?;
-            live.t.supervision_log.insert(hk, sealed)?;
-            self.commit(live)
+            self.put_header(live, Book::Log, member, &key, &header)
         })
+    }
+
+    /// Seals and keeps `member`'s header for `book`, synced.
+    fn put_header(
+        &self,
+        live: &Live,
+        book: Book,
+        member: u64,
+        key: &SecretKey,
+        header: &Header,
+    ) -> Result<(), StoreError> {
+        let hk = record_key(member, HEADER);
+        let sealed = self
+            .shared
+            .envelope
+            .seal_record(key, book.kind(true), &hk, header)?;
+        book.tree(live).insert(hk, sealed)?;
+        self.commit(live)
     }
 
     /// Saves a new case presentation, numbered next for `member`.
@@ -560,7 +610,105 @@ impl Store {
         self.one_of(Book::Cases, member, id)
     }
 
-    /// Deletes one of `member`'s case presentations; false if there was none.
+    /// Where `member`'s case presentation `id` is posted in a group's
+    /// thread; none if it is not (or there is no such presentation).
+    pub fn presentation_posts(&self, member: u64, id: u64) -> Result<Vec<SharedPost>, StoreError> {
+        Ok(self
+            .all_presentation_posts(member)?
+            .into_iter()
+            .filter(|(p, _)| *p == id)
+            .map(|(_, post)| post)
+            .collect())
+    }
+
+    /// Every post of `member`'s case presentations in a group's thread,
+    /// each with its presentation's number.
+    pub fn all_presentation_posts(
+        &self,
+        member: u64,
+    ) -> Result<Vec<(u64, SharedPost)>, StoreError> {
+        self.with(|live| match self.data_key(live, member, false)? {
+            Some(key) => Ok(self
+                .header(live, Book::Cases, member, &key)?
+                .posts
+                .into_iter()
+                .map(|p| (p.presentation, p.post))
+                .collect()),
+            None => Ok(Vec::new()),
+        })
+    }
+
+    /// Records where `member`'s case presentation `id` is posted (or that
+    /// a post was withdrawn): `change` is given its posts. False, with
+    /// nothing changed, if there is no such presentation. The header it
+    /// replaces holds numbers, not words, and is left to the next rewrite.
+    pub fn update_presentation_posts(
+        &self,
+        member: u64,
+        id: u64,
+        change: impl FnOnce(&mut Vec<SharedPost>),
+    ) -> Result<bool, StoreError> {
+        if id == HEADER {
+            return Ok(false);
+        }
+        let _member = self.member_lock(member);
+        self.with(|live| {
+            if Book::Cases
+                .tree(live)
+                .get(record_key(member, id))?
+                .is_none()
+            {
+                return Ok(false);
+            }
+            let Some(key) = self.data_key(live, member, false)? else {
+                return Ok(false);
+            };
+            let mut header = self.header(live, Book::Cases, member, &key)?;
+            let mut posts: Vec<SharedPost> = header
+                .posts
+                .iter()
+                .filter(|p| p.presentation == id)
+                .map(|p| p.post)
+                .collect();
+            change(&mut posts);
+            header.posts.retain(|p| p.presentation != id);
+            header.posts.extend(posts.into_iter().map(|post| PostOf {
+                presentation: id,
+                post,
+            }));
+            self.put_header(live, Book::Cases, member, &key, &header)?;
+            Ok(true)
+        })
+    }
+
+    /// A short tag of what case presentation `p` of `member`'s shows (its
+    /// frame and every field), keyed so that it tells nothing about the
+    /// words to anyone without the master key. A share button carries it
+    /// and acts only while the presentation still shows exactly what was
+    /// previewed.
+    pub fn presentation_tag(&self, member: u64, p: &CasePresentation) -> u64 {
+        let mut content = Vec::new();
+        let frame = p.frame.as_str().as_bytes();
+        let parts = std::iter::once(frame).chain(
+            p.fields
+                .iter()
+                .flat_map(|f| [f.key.as_bytes(), f.text.as_bytes()]),
+        );
+        for part in parts {
+            content.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            content.extend_from_slice(part);
+        }
+        let print = self.shared.envelope.fingerprint(
+            b"shown presentation",
+            &record_key(member, p.id),
+            &content,
+        );
+        u64::from_be_bytes(print[..8].try_into().unwrap_or_default())
+    }
+
+    /// Deletes one of `member`'s case presentations; false if there was
+    /// none. Its posts leave the record with it: a front-end withdraws
+    /// them first.
     pub fn delete_presentation(
         &self,
         member: u64,
@@ -764,6 +912,87 @@ mod tests {
             .map(|e| e.took_away)
             .collect();
         assert_eq!(kept, ["kept"]);
+    }
+
+    fn post(message: u64) -> SharedPost {
+        SharedPost {
+            guild: Some(9),
+            channel: 7,
+            message,
+            anonymous: true,
+            at: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_presentations_posts_are_kept_beside_it_and_leave_with_it() {
+        let dir = temp_dir("supervision-posts");
+        let now = Utc::now();
+        let store = Store::open(&dir, None).unwrap();
+        let one = store
+            .add_presentation(1, |id| case("First?").into_presentation(id, now))
+            .unwrap();
+        store
+            .add_presentation(1, |id| case("Second?").into_presentation(id, now))
+            .unwrap();
+        assert!(
+            !store
+                .update_presentation_posts(1, 3, |p| p.push(post(1)))
+                .unwrap(),
+            "no such presentation: nothing recorded"
+        );
+        assert!(
+            !store
+                .update_presentation_posts(2, 1, |p| p.push(post(1)))
+                .unwrap()
+        );
+        assert!(
+            store
+                .update_presentation_posts(1, 1, |p| p.push(post(11)))
+                .unwrap()
+        );
+        assert!(
+            store
+                .update_presentation_posts(1, 2, |p| p.push(post(22)))
+                .unwrap()
+        );
+        assert_eq!(store.presentation_posts(1, 1).unwrap(), vec![post(11)]);
+        assert_eq!(store.presentation_posts(2, 1).unwrap(), vec![]);
+        // A new presentation keeps the posts of the others.
+        store
+            .add_presentation(1, |id| case("Third?").into_presentation(id, now))
+            .unwrap();
+        assert_eq!(store.all_presentation_posts(1).unwrap().len(), 2);
+        // The presentation itself is not sealed again for its posts.
+        assert_eq!(store.presentation(1, 1).unwrap(), Some(one));
+        assert!(store.update_presentation_posts(1, 1, Vec::clear).unwrap());
+        assert_eq!(store.presentation_posts(1, 1).unwrap(), vec![]);
+        assert!(store.delete_presentation(1, 2, now).unwrap());
+        assert_eq!(store.all_presentation_posts(1).unwrap(), vec![]);
+        store.close(now).unwrap();
+    }
+
+    #[test]
+    fn a_presentations_tag_follows_its_words_and_its_number() {
+        let dir = temp_dir("supervision-tag");
+        let now = Utc::now();
+        let store = Store::open(&dir, None).unwrap();
+        let a = store
+            .add_presentation(1, |id| case("Same?").into_presentation(id, now))
+            .unwrap();
+        let b = store
+            .add_presentation(1, |id| case("Same?").into_presentation(id, now))
+            .unwrap();
+        let tag = store.presentation_tag(1, &a);
+        assert_eq!(tag, store.presentation_tag(1, &a.clone()));
+        assert_ne!(tag, store.presentation_tag(1, &b), "another number");
+        assert_ne!(tag, store.presentation_tag(2, &a), "another member");
+        let mut changed = a.clone();
+        changed.fields[0].text.push('!');
+        assert_ne!(tag, store.presentation_tag(1, &changed));
+        let mut framed = a;
+        framed.frame = Frame::SevenEyed;
+        assert_ne!(tag, store.presentation_tag(1, &framed));
     }
 
     #[test]

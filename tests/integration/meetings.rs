@@ -825,7 +825,7 @@ async fn the_quarter_counted(storage: Storage) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_case_presentation_is_brought_to_the_agenda_and_never_posted() {
+async fn a_case_presentation_is_brought_to_the_agenda_and_shared_only_as_previewed() {
     let fake = FakeDiscord::start().await;
     let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
     let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
@@ -887,11 +887,434 @@ async fn a_case_presentation_is_brought_to_the_agenda_and_never_posted() {
         .await;
     assert_ne!(bobs_click["type"], 9, "{bobs_click}");
 
-    // Sharing it posts nothing and says so.
+    // `/agenda share` previews it privately, exactly as it would be
+    // posted, and posts nothing.
     let before = fake.created().len();
-    let share = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
-    assert!(is_ephemeral(&share));
-    assert!(content(&share).ends_with("Nothing was shared."), "{share}");
+    let preview = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    assert!(is_ephemeral(&preview));
+    assert!(
+        content(&preview).contains("in the thread of the meeting on Thursday 17 December 2026"),
+        "{preview}"
+    );
+    let previewed = preview["data"]["embeds"].clone();
+    assert!(previewed.to_string().contains(question), "{preview}");
+    assert_eq!(previewed[0]["author"]["name"], "Shared by a member");
+    assert_eq!(fake.created().len(), before, "a preview posts nothing");
+    let anon = buttons(&preview)
+        .into_iter()
+        .find(|b| b.starts_with("share-case:1:anon:"))
+        .expect("a share button");
+    assert!(buttons(&preview).contains(&"cancel:share".to_string()));
+
+    // Bob has nothing to preview, and Alice's button shares nothing for him.
+    let bobs = fake.command(BOB, "agenda", sub("share", json!([]))).await;
+    assert!(
+        content(&bobs).starts_with("You have no item on the next meeting's agenda"),
+        "{bobs}"
+    );
+    assert!(!bobs.to_string().contains("sponsor"), "{bobs}");
+    let theirs = fake
+        .interact_deferred(fixtures::button(fake.next_id(), BOB, &anon))
+        .await;
+    assert!(
+        content(&theirs).starts_with("You have no case presentation #1"),
+        "{theirs}"
+    );
+    assert_eq!(fake.created().len(), before);
+
+    // Shared: into the meeting's thread, exactly as previewed, pinging no one.
+    let done = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, &anon))
+        .await;
+    assert!(
+        content(&done).starts_with("Shared case presentation #1 into the thread of the meeting on Thursday 17 December 2026"),
+        "{done}"
+    );
+    let post = fake.created().last().cloned().expect("posted");
+    assert_ne!(post.channel, CHANNEL_ID, "into the thread, not the channel");
+    let body = fake
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| {
+            r.method == "POST"
+                && r.path
+                    .ends_with(&format!("/channels/{}/messages", post.channel))
+        })
+        .expect("the post's request")
+        .json()
+        .clone();
+    assert_eq!(
+        body["embeds"], previewed,
+        "what was previewed is what is posted"
+    );
+    assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+    assert!(!body.to_string().contains("alice"), "{body}");
+    let again = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, &anon))
+        .await;
+    assert!(content(&again).contains("already shared"), "{again}");
+    assert_eq!(fake.created().len(), before + 1, "no double post");
+
+    // Its view says so and offers the withdrawal, which deletes the post.
+    let view = fake
+        .command(ALICE, "present", sub("view", json!([int("number", 1)])))
+        .await;
+    assert!(
+        view.to_string()
+            .contains("In the meeting's thread anonymously"),
+        "{view}"
+    );
+    assert!(
+        buttons(&view).contains(&"withdraw-case:1".to_string()),
+        "{view}"
+    );
+    let bobs_withdraw = fake
+        .interact_deferred(fixtures::button(fake.next_id(), BOB, "withdraw-case:1"))
+        .await;
+    assert!(content(&bobs_withdraw).starts_with("You have no case presentation #1"));
+    assert!(fake.created().iter().any(|c| c.id == post.id));
+    let withdrawn = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, "withdraw-case:1"))
+        .await;
+    assert!(
+        content(&withdrawn).contains("1 shared post in the group's threads was withdrawn. The presentation itself is still yours"),
+        "{withdrawn}"
+    );
+    assert!(
+        fake.created().iter().all(|c| c.id != post.id),
+        "the post is gone"
+    );
+    let twice = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, "withdraw-case:1"))
+        .await;
+    assert!(content(&twice).contains("not shared anywhere"), "{twice}");
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// A case presentation brought to a meeting and shared: Cancel leaves
+/// the preview with nothing posted; a preview made stale (the
+/// presentation deleted, or the item changed to another) posts nothing
+/// and says so; deleting the presentation and forget-me take its post
+/// down, and while the post cannot be withdrawn the presentation is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_presentation_goes_with_a_delete_or_forget_me_and_a_stale_preview_posts_nothing() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    for question in ["First question?", "Second question?", "Third question?"] {
+        fake.interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "present:short:0:new",
+            &[("question", question)],
+        ))
+        .await;
+    }
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    let bring = |n: u64| {
+        fake.command(
+            ALICE,
+            "agenda",
+            sub("bring", json!([int("minutes", 20), int("presentation", n)])),
+        )
+    };
+    let share_button = |preview: &Value, how: &str| {
+        buttons(preview)
+            .into_iter()
+            .find(|b| b.starts_with("share-case:") && b.contains(how))
+            .unwrap_or_else(|| panic!("no share button in {preview}"))
+    };
+    let press = |id: String| fake.interact_deferred(fixtures::button(fake.next_id(), ALICE, &id));
+    bring(1).await;
+    let preview = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    let first = share_button(&preview, ":anon:");
+
+    // Cancel: the preview gives way to words saying nothing was shared.
+    let before = fake.created().len();
+    let cancelled = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, "cancel:share"))
+        .await;
+    assert_eq!(
+        cancelled["type"], 7,
+        "the preview itself changes: {cancelled}"
+    );
+    assert!(
+        content(&cancelled).starts_with("Nothing was shared."),
+        "{cancelled}"
+    );
+    assert_eq!(cancelled["data"]["components"], json!([]));
+    assert_eq!(cancelled["data"]["embeds"], json!([]));
+    assert_eq!(fake.created().len(), before);
+
+    // Shared, then the presentation deleted: its post goes with it.
+    press(first.clone()).await;
+    let post = fake.created().last().cloned().expect("posted");
+    assert_eq!(fake.created().len(), before + 1);
+    // While its post cannot be withdrawn, the presentation is kept (so the
+    // post can be withdrawn later) unless Alice says otherwise.
+    let missing = || json!({ "message": "Missing Access", "code": 50001 });
+    fake.fail_next("DELETE", "/messages/", 403, missing(), &[]);
+    let kept = press("present-delete:1".into()).await;
+    assert!(
+        content(&kept).starts_with("Case presentation #1 is not deleted yet")
+            && content(&kept).contains("https://discord.com/channels/"),
+        "{kept}"
+    );
+    assert_eq!(buttons(&kept), ["delete-anyway-case:1"]);
+    let view = fake
+        .command(ALICE, "present", sub("view", json!([int("number", 1)])))
+        .await;
+    assert!(
+        buttons(&view).contains(&"withdraw-case:1".to_string()),
+        "{view}"
+    );
+    let deleted = press("present-delete:1".into()).await;
+    assert!(
+        content(&deleted).starts_with("Case presentation #1 is deleted.")
+            && content(&deleted).contains("1 shared post in the group's threads was withdrawn."),
+        "{deleted}"
+    );
+    assert!(
+        fake.created().iter().all(|c| c.id != post.id),
+        "the post is gone"
+    );
+
+    // The preview's button, now stale, posts nothing and says so.
+    let stale = press(first).await;
+    assert!(
+        content(&stale).starts_with("You have no case presentation #1")
+            && content(&stale).ends_with("Nothing was shared."),
+        "{stale}"
+    );
+    assert_eq!(fake.created().len(), before);
+
+    // A preview of #2, then the item changed to #3: #2's button posts nothing.
+    bring(2).await;
+    let preview = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    let second = share_button(&preview, ":named:");
+    bring(3).await;
+    let moved = press(second).await;
+    assert!(
+        content(&moved).starts_with("Case presentation #2 is not on the next meeting's agenda")
+            && content(&moved).ends_with("Nothing was shared."),
+        "{moved}"
+    );
+    assert_eq!(fake.created().len(), before);
+
+    // #3 shared with her name; forget-me takes it down.
+    let preview = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    press(share_button(&preview, ":named:")).await;
+    let post = fake.created().last().cloned().expect("posted");
+    let named = fake
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.method == "POST" && r.json().to_string().contains("Third question?"))
+        .expect("the post's request")
+        .json()
+        .clone();
+    assert_ne!(named["embeds"][0]["author"]["name"], "Shared by a member");
+    assert_eq!(named["allowed_mentions"]["parse"], json!([]));
+    let forgot = press("forget:confirm".into()).await;
+    assert!(
+        content(&forgot).contains("1 shared post in the group's threads was withdrawn."),
+        "{forgot}"
+    );
+    assert!(
+        fake.created().iter().all(|c| c.id != post.id),
+        "the post is gone"
+    );
+    assert_eq!(fake.created().len(), before);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// A seven-eyed presentation longer than one Discord post holds: the
+/// preview shows each post as its own private message with the buttons
+/// under the last, Share posts exactly those, whole and in order (or, if
+/// Discord refuses one part way, takes down those already up and says
+/// nothing was shared), and a withdrawal takes every one of them down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_presentation_is_previewed_and_shared_whole_in_several_posts_and_withdrawn_together()
+{
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let long = |k: &str| {
+        format!(
+            "{k}: {}",
+            "I noticed how the pace of our work slowed when we came near the ending. ".repeat(20)
+        )
+    };
+    let one: Vec<(String, String)> = [
+        "client",
+        "interventions",
+        "relationship",
+        "practitioner",
+        "parallel",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), long(k)))
+    .collect();
+    let two: Vec<(String, String)> = ["here_and_now", "context", "question"]
+        .iter()
+        .map(|k| (k.to_string(), long(k)))
+        .collect();
+    for (step, fields) in [
+        ("present:seven-eyed:0:new", &one),
+        ("present:seven-eyed:1:new", &two),
+    ] {
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        fake.interact(fixtures::modal_submit(fake.next_id(), ALICE, step, &fields))
+            .await;
+    }
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    fake.command(
+        ALICE,
+        "agenda",
+        sub("bring", json!([int("minutes", 30), int("presentation", 1)])),
+    )
+    .await;
+
+    // The preview: the answer, then a private message for each further
+    // post, the buttons under the last.
+    let id = fake.next_id();
+    let first = fake
+        .interact(fixtures::command(
+            id,
+            ALICE,
+            "agenda",
+            sub("share", json!([])),
+        ))
+        .await;
+    assert!(is_ephemeral(&first));
+    assert!(
+        content(&first).contains("posts, one after another"),
+        "{first}"
+    );
+    let token = fixtures::token(id);
+    let is_followup = |r: &crate::fake_discord::Request| {
+        r.method == "POST" && r.path.starts_with("/api/v10/webhooks/") && r.path.contains(&token)
+    };
+    fake.wait_for("the preview's last message", |r| {
+        is_followup(r)
+            && r.json()["components"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+    })
+    .await;
+    let followups: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(is_followup)
+        .map(|r| r.json().clone())
+        .collect();
+    assert!(!followups.is_empty());
+    let mut previewed = vec![first["data"]["embeds"].clone()];
+    for f in &followups {
+        assert_eq!(f["flags"], 64, "private: {f}");
+        assert_eq!(f["allowed_mentions"]["parse"], json!([]));
+        previewed.push(f["embeds"].clone());
+    }
+    let all_words = previewed.iter().map(Value::to_string).collect::<String>();
+    for (k, v) in one.iter().chain(&two) {
+        assert!(all_words.contains(v.trim()), "{k} is shown whole");
+    }
+    let last = json!({ "data": followups.last().cloned().unwrap_or_default() });
+    let anon = buttons(&last)
+        .into_iter()
+        .find(|b| b.starts_with("share-case:1:anon:"))
+        .expect("the share button under the last message");
+    assert!(
+        buttons(&first).is_empty(),
+        "no button before the whole is shown"
+    );
+
+    // If Discord refuses a post part way, what went up comes down and
+    // nothing is shared.
+    let before = fake.created().len();
+    let missing = json!({ "message": "Missing Access", "code": 50001 });
+    fake.fail_after("POST", "/messages", 1, 403, missing);
+    let refused = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, &anon))
+        .await;
+    assert!(
+        content(&refused).ends_with("Nothing was shared."),
+        "{refused}"
+    );
+    assert_eq!(
+        fake.created().len(),
+        before,
+        "the part posted is taken down"
+    );
+    let view = fake
+        .command(ALICE, "present", sub("view", json!([int("number", 1)])))
+        .await;
+    assert!(
+        !buttons(&view).contains(&"withdraw-case:1".to_string()),
+        "{view}"
+    );
+
+    // Shared: the same posts, in order, into the meeting's thread.
+    let done = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, &anon))
+        .await;
+    assert!(
+        content(&done).starts_with("Shared case presentation #1"),
+        "{done}"
+    );
+    let created = fake.created();
+    assert_eq!(created.len(), before + previewed.len());
+    let thread = created
+        .last()
+        .map(|c| c.channel.clone())
+        .unwrap_or_default();
+    assert_ne!(thread, CHANNEL_ID.to_string());
+    let path = format!("/api/v10/channels/{thread}/messages");
+    let all_posted: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .map(|r| r.json().clone())
+        .collect();
+    // The last attempt's posts (the refused attempt made two requests).
+    let posted = all_posted[all_posted.len() - previewed.len()..].to_vec();
+    assert_eq!(
+        posted
+            .iter()
+            .map(|p| p["embeds"].clone())
+            .collect::<Vec<_>>(),
+        previewed,
+        "what was previewed is what is posted"
+    );
+    assert!(
+        posted
+            .iter()
+            .all(|p| p["allowed_mentions"]["parse"] == json!([]))
+    );
+
+    // Withdrawn together.
+    let withdrawn = fake
+        .interact_deferred(fixtures::button(fake.next_id(), ALICE, "withdraw-case:1"))
+        .await;
+    assert!(
+        content(&withdrawn).contains(&format!(
+            "{} shared posts in the group's threads were withdrawn.",
+            previewed.len()
+        )),
+        "{withdrawn}"
+    );
     assert_eq!(fake.created().len(), before);
 
     bot.stop().await;

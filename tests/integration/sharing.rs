@@ -118,6 +118,7 @@ async fn sharing_acts_only_on_the_previewed_text_once_and_can_be_withdrawn() {
     );
     assert!(!said.contains("Tom"), "the check never repeats the detail");
     assert!(buttons(&preview).contains(&"edit:1".to_string()));
+    assert!(buttons(&preview).contains(&"cancel:share".to_string()));
     let stale = share_button(&preview, ":anon:");
 
     // Alice edits after the preview: the old button shares nothing and

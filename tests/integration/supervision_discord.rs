@@ -64,9 +64,17 @@ fn shown(reply: &Value) -> String {
     format!("{} {}", content(reply), reply["data"]["embeds"])
 }
 
+/// A click; a delete, which may first withdraw a shared post from a
+/// thread, is acknowledged privately and answered when done.
 async fn click(fake: &FakeDiscord, who: Member, custom_id: &str) -> Value {
-    fake.interact(fixtures::button(fake.next_id(), who, custom_id))
-        .await
+    let button = fixtures::button(fake.next_id(), who, custom_id);
+    if custom_id.starts_with("present-delete:") {
+        let answer = fake.interact_deferred(button).await;
+        assert!(is_ephemeral(&answer), "{answer}");
+        answer
+    } else {
+        fake.interact(button).await
+    }
 }
 
 async fn submit(

@@ -27,7 +27,8 @@ pub use fair_use::{FairUse, Heavy, cooldown_text};
 pub use priorities::{MAX_PRIORITIES, PriorityCommand, priority_codes};
 pub use read::{reflection_card, shared_card};
 pub use sharing::{
-    Withdrawals, already_shared, not_deleted_while_shared, not_shared, share_preview,
+    Shareable, Withdrawals, already_shared, changed_since_preview, not_deleted_while_shared,
+    not_shared, presentation_preview, share_cancelled, share_preview, shared_presentation,
     withdrawal_note, withdrawn,
 };
 pub use supervision::{

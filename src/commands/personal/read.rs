@@ -117,7 +117,7 @@ pub(super) fn view(member: &Member<'_>, id: u64) -> Result<Reply, StoreError> {
     let share = if r.shared.is_empty() {
         Action::ShareAsk(r.id)
     } else {
-        Action::Withdraw(r.id)
+        Action::Withdraw(super::Shareable::Reflection(r.id))
     };
     reply.actions = vec![Action::Edit(r.id), share, Action::ConfirmDelete(r.id)];
     Ok(reply)

@@ -10,7 +10,7 @@ use super::{Member, plural, private};
 use crate::commands::{Action, Reply, Visibility};
 use crate::reflections::export::MembershipYear;
 use crate::reflections::nudge;
-use crate::reflections::{minutes_text, tags_text};
+use crate::reflections::{SharedPost, minutes_text, tags_text};
 use crate::render::{Card, Field};
 use crate::store::StoreError;
 use crate::supervision::case::{self, CaseDraft, CasePresentation};
@@ -298,7 +298,10 @@ pub(super) fn cases(member: &Member<'_>, command: CaseCommand) -> Result<Reply, 
         CaseCommand::Save(draft) => case_save(member, draft),
         CaseCommand::List => case_list(member),
         CaseCommand::View(id) => match member.store.presentation(member.id, id) {
-            Ok(Some(p)) => Ok(case_view(member, &p)),
+            Ok(Some(p)) => {
+                let posts = member.store.presentation_posts(member.id, id)?;
+                Ok(case_view(member, &p, &posts))
+            }
             Ok(None) => Ok(case_not_found(id)),
             Err(e) => damaged(e, id),
         },
@@ -350,7 +353,7 @@ fn case_list(member: &Member<'_>) -> Result<Reply, StoreError> {
     let all = member.store.presentations_of(member.id)?;
     let note = unreadable_records("case presentations", &all.unreadable);
     if all.items.is_empty() {
-        let text = "You have no case presentations. `/present seven-eyed` prepares one by the seven-eyed model, `/present short` one with the question alone; only you will ever read them.".to_string();
+        let text = "You have no case presentations. `/present seven-eyed` prepares one by the seven-eyed model, `/present short` one with the question alone; they stay private to you unless you bring one to a meeting and share it.".to_string();
         return Ok(private(
             note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
         ));
@@ -389,7 +392,7 @@ fn case_list(member: &Member<'_>) -> Result<Reply, StoreError> {
     })
 }
 
-fn case_view(member: &Member<'_>, p: &CasePresentation) -> Reply {
+fn case_view(member: &Member<'_>, p: &CasePresentation, posts: &[SharedPost]) -> Reply {
     let mut text = String::new();
     for f in &p.fields {
         let name = case::eye(&f.key).map_or(f.key.as_str(), |e| e.name);
@@ -401,6 +404,20 @@ fn case_view(member: &Member<'_>, p: &CasePresentation) -> Reply {
         fields.push(Field {
             name: "Competences these views touch".into(),
             value: tags_text(&touched),
+        });
+    }
+    if let Some(post) = posts.first() {
+        fields.push(Field {
+            name: "Shared".into(),
+            value: format!(
+                "In the meeting's thread {}, since {}. Only the post is there; this presentation stays private.",
+                if post.anonymous {
+                    "anonymously"
+                } else {
+                    "with your name"
+                },
+                post.at.format("%-d %B %Y")
+            ),
         });
     }
     let card = Card {
@@ -418,6 +435,11 @@ fn case_view(member: &Member<'_>, p: &CasePresentation) -> Reply {
     Reply {
         visibility: Visibility::Private,
         cards: vec![card],
+        actions: if posts.is_empty() {
+            Vec::new()
+        } else {
+            vec![Action::Withdraw(super::Shareable::Presentation(p.id))]
+        },
         ..Reply::default()
     }
 }

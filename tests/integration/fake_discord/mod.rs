@@ -87,6 +87,8 @@ struct Fault {
     accept: bool,
     /// Answer only after this long (a hung server).
     delay: Option<Duration>,
+    /// Matching requests to answer as usual before this fault applies.
+    passes: usize,
 }
 
 /// A message the fake created in a channel.
@@ -306,7 +308,25 @@ impl FakeDiscord {
                 .collect(),
             accept,
             delay: None,
+            passes: 0,
         });
+    }
+
+    /// Like [`FakeDiscord::fail_next`], after `passes` matching requests
+    /// have been answered as usual.
+    pub fn fail_after(
+        &self,
+        method: &str,
+        path_contains: &str,
+        passes: usize,
+        status: u16,
+        body: Value,
+    ) {
+        self.push_fault(method, path_contains, status, body, &[], false);
+        let mut faults = self.shared.faults.locked();
+        if let Some(fault) = faults.back_mut() {
+            fault.passes = passes;
+        }
     }
 
     /// Acts on the next matching request, then answers only after `delay`:
@@ -679,6 +699,12 @@ fn take_fault(shared: &Shared, request: &Request) -> Option<Fault> {
     let index = faults
         .iter()
         .position(|f| f.method == request.method && request.path.contains(&f.path_contains))?;
+    if let Some(fault) = faults.get_mut(index)
+        && fault.passes > 0
+    {
+        fault.passes -= 1;
+        return None;
+    }
     faults.remove(index)
 }
 
