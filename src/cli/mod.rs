@@ -105,13 +105,14 @@ enum DbCommand {
         /// The backup file to create.
         file: PathBuf,
     },
-    /// Restore FILE into an empty data directory, leaving out what the
+    /// Restore FILE into an empty data directory (or, with --database, an
+    /// empty PostgreSQL database, in one transaction), leaving out what the
     /// erasure record names, then check it.
     Import {
         /// The backup file.
         file: PathBuf,
         /// The erasure record (`erasures` in the data directory the backup
-        /// came from), when the target directory has none of its own.
+        /// came from). On PostgreSQL, the one in --data-dir is applied too.
         #[arg(long, value_name = "PATH")]
         erasures: Option<PathBuf>,
         /// Import with no erasure record: only if nobody was forgotten and
@@ -485,8 +486,8 @@ fn erased_note(n: usize) -> String {
     }
 }
 
-/// `companion db …` on PostgreSQL: export and check; the rest says it is
-/// not built there yet and changes nothing.
+/// `companion db …` on PostgreSQL: export, check and import; the rest says
+/// it is not built there yet and changes nothing.
 fn db_postgres(
     opts: &crate::store::PgOptions,
     data_dir: &Path,
@@ -521,9 +522,31 @@ fn db_postgres(
                 }
                 (r.problems.is_empty(), text)
             }),
-        DbCommand::Import { .. } | DbCommand::Restore { .. } | DbCommand::Salvage => {
-            Err(StoreError::NotOnPostgres)
-        }
+        DbCommand::Import {
+            file,
+            erasures,
+            without_erasures,
+        } => Store::import_into_postgres(
+            &file,
+            opts,
+            data_dir,
+            key,
+            erasures.as_deref(),
+            without_erasures,
+        )
+        .and_then(|(s, r)| {
+            s.close(chrono::Utc::now())?;
+            Ok(r)
+        })
+        .map(|r| {
+            let mut text = format!("imported into the PostgreSQL database: {}", r.summary());
+            text.push_str(&erased_note(r.erased));
+            for p in &r.problems {
+                text.push_str(&format!("\nproblem: {p}"));
+            }
+            (r.problems.is_empty(), text)
+        }),
+        DbCommand::Restore { .. } | DbCommand::Salvage => Err(StoreError::NotOnPostgres),
     };
     match outcome {
         Ok((true, text)) => {

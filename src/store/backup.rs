@@ -345,10 +345,7 @@ fn install(
     mark: Mark,
 ) -> Result<(), StoreError> {
     let mut records = records.clone();
-    let meta = records.entry(trees::META.as_bytes().to_vec()).or_default();
-    meta.retain(|(k, _)| k != BACKUP_MADE && k != super::ERASURE_MARK && k != super::RESTORED);
-    meta.push((super::ERASURE_MARK.to_vec(), mark.bytes().to_vec()));
-    meta.push((super::RESTORED.to_vec(), vec![1]));
+    prepare_meta(&mut records, mark, true);
     let records = &records;
     let generation = data.create_generation()?;
     for (name, entries) in records {
@@ -743,47 +740,8 @@ impl Store {
         }
         let (master, _) = keys::master_key(dir, key, true)?;
         let envelope = Envelope::new(master);
-        let mut records = read_file(path, &envelope)?;
-        let key_ok = records
-            .get(trees::META.as_bytes())
-            .and_then(|m| m.iter().find(|(k, _)| k == keys::KEY_CHECK_KEY))
-            .is_none_or(|(_, v)| keys::opens_check(envelope.master(), v));
-        if !key_ok {
-            return Err(StoreError::Backup(format!(
-                "{}: the key does not open this backup's database. Nothing was written.",
-                path.display()
-            )));
-        }
-        let erased = match erasures {
-            Some(file) => {
-                let record = ErasureLog::read(file, &envelope).map_err(|e| {
-                    StoreError::Backup(format!(
-                        "{}: {}. Nothing was written. Give --erasures the `{ERASURES_FILE}` file of the data directory the backup came from, readable by the user running this command; if it is lost for good, --without-erasures imports without it (and anything erased before the backup was made may then come back).",
-                        file.display(),
-                        match e {
-                            StoreError::KeyMismatch { .. } =>
-                                "this erasure record does not open with this key".to_string(),
-                            other => format!("not a usable erasure record ({other})"),
-                        }
-                    ))
-                })?;
-                if let Some(mark) = mark_in(&records)
-                    && !record.reaches(&mark)
-                {
-                    return Err(StoreError::Backup(format!(
-                        "{}: this erasure record is older than the backup, or from another data directory: erasures made before the backup was taken are missing from it. Pass the `{ERASURES_FILE}` of the data directory the backup came from. Nothing was written.",
-                        file.display()
-                    )));
-                }
-                record.prints
-            }
-            None if without_erasures => HashSet::new(),
-            None => {
-                return Err(StoreError::Backup(format!(
-                    "no erasure record: pass --erasures with the `{ERASURES_FILE}` file of the data directory this backup came from, so that members who were forgotten, and reflections deleted, after the backup was made stay erased; or --without-erasures if you know there were none. Nothing was written."
-                )));
-            }
-        };
+        let mut records = read_backup(path, &envelope)?;
+        let erased = erased_for_import(&records, &envelope, erasures, without_erasures, None)?;
         let left_out = without_erased(&mut records, &envelope, &erased);
         // From here on the directory is written: marked first, so that an
         // import cut short is told apart from a damaged database.
@@ -802,6 +760,238 @@ impl Store {
         let mut report = store.check()?;
         report.erased = left_out;
         Ok((store, report))
+    }
+}
+
+/// Reads a backup for an import or a restore: authenticated whole, and its
+/// database's key check opened with this key, before anything is written.
+fn read_backup(path: &Path, envelope: &Envelope) -> Result<Records, StoreError> {
+    let records = read_file(path, envelope)?;
+    let key_ok = records
+        .get(trees::META.as_bytes())
+        .and_then(|m| m.iter().find(|(k, _)| k == keys::KEY_CHECK_KEY))
+        .is_none_or(|(_, v)| keys::opens_check(envelope.master(), v));
+    if !key_ok {
+        return Err(StoreError::Backup(format!(
+            "{}: the key does not open this backup's database. Nothing was written.",
+            path.display()
+        )));
+    }
+    Ok(records)
+}
+
+/// What an import leaves out: the fingerprints of the erasure record given
+/// (`--erasures`, which must reach the point the backup's database had
+/// reached) and of the target's own record (`own`: on PostgreSQL, the local
+/// directory's), together. With neither, the import is refused unless
+/// `without_erasures` says the operator knows nothing was erased since the
+/// backup.
+fn erased_for_import(
+    records: &Records,
+    envelope: &Envelope,
+    erasures: Option<&Path>,
+    without_erasures: bool,
+    own: Option<(&Path, &ErasureRecord)>,
+) -> Result<HashSet<Fingerprint>, StoreError> {
+    let given = match erasures {
+        Some(file) => {
+            let record = ErasureLog::read(file, envelope).map_err(|e| {
+                StoreError::Backup(format!(
+                    "{}: {}. Nothing was written. Give --erasures the `{ERASURES_FILE}` file of the data directory the backup came from, readable by the user running this command; if it is lost for good, --without-erasures imports without it (and anything erased before the backup was made may then come back).",
+                    file.display(),
+                    match e {
+                        StoreError::KeyMismatch { .. } =>
+                            "this erasure record does not open with this key".to_string(),
+                        other => format!("not a usable erasure record ({other})"),
+                    }
+                ))
+            })?;
+            if let Some(mark) = mark_in(records)
+                && !record.reaches(&mark)
+            {
+                return Err(StoreError::Backup(format!(
+                    "{}: this erasure record is older than the backup, or from another data directory: erasures made before the backup was taken are missing from it. Pass the `{ERASURES_FILE}` of the data directory the backup came from. Nothing was written.",
+                    file.display()
+                )));
+            }
+            Some(record.prints)
+        }
+        None => None,
+    };
+    match (given, own) {
+        (Some(mut given), Some((_, own))) => {
+            given.extend(own.prints.iter().copied());
+            Ok(given)
+        }
+        (Some(given), None) => Ok(given),
+        (None, Some((dir, own))) => {
+            if let Some(mark) = mark_in(records)
+                && !own.reaches(&mark)
+                && !without_erasures
+            {
+                return Err(StoreError::Backup(format!(
+                    "the erasure record `{ERASURES_FILE}` in {} does not reach the point this backup's database had reached: the backup came from another database, whose erasures it may not name. Pass --erasures with the `{ERASURES_FILE}` of the data directory the backup came from (both records are then applied), or --without-erasures if you know nothing was erased there since the backup. Nothing was written.",
+                    dir.display()
+                )));
+            }
+            Ok(own.prints.clone())
+        }
+        (None, None) if without_erasures => Ok(HashSet::new()),
+        (None, None) => Err(StoreError::Backup(format!(
+            "no erasure record: pass --erasures with the `{ERASURES_FILE}` file of the data directory this backup came from, so that members who were forgotten, and reflections deleted, after the backup was made stay erased; or --without-erasures if you know there were none. Nothing was written."
+        ))),
+    }
+}
+
+/// Sets a restored database's own facts in `records`' meta tree: where
+/// the erasure record stands (`mark`), and, after an import or a restore
+/// (`restored`), that numbers must start above every hundred reserved.
+fn prepare_meta(records: &mut Records, mark: Mark, restored: bool) {
+    let meta = records.entry(trees::META.as_bytes().to_vec()).or_default();
+    meta.retain(|(k, _)| k != BACKUP_MADE && k != super::ERASURE_MARK && k != super::RESTORED);
+    meta.push((super::ERASURE_MARK.to_vec(), mark.bytes().to_vec()));
+    if restored {
+        meta.push((super::RESTORED.to_vec(), vec![1]));
+    }
+}
+
+/// Appends to the erasure record in `dir` (made if there is none) what
+/// `erased` names that it lacks, synced; returns its mark. A record only
+/// grows: a failure after this leaves it naming more, never less.
+fn grow_record(
+    dir: &Path,
+    envelope: &Envelope,
+    erased: &HashSet<Fingerprint>,
+) -> Result<Mark, StoreError> {
+    let path = dir.join(ERASURES_FILE);
+    let mut log = if std::fs::symlink_metadata(&path).is_ok() {
+        ErasureLog::open(&path, envelope).map_err(|e| erasure_error(dir, e))?
+    } else {
+        ErasureLog::create(&path, envelope)?
+    };
+    let mut new: Vec<Fingerprint> = erased
+        .iter()
+        .filter(|p| !log.all().contains(*p))
+        .copied()
+        .collect();
+    new.sort_unstable();
+    log.append(&new)
+}
+
+/// The rows every table of a PostgreSQL store holds, together.
+fn rows_held(t: &Trees) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for (_, tree) in t.named() {
+        n += tree.len()?;
+    }
+    Ok(n)
+}
+
+/// Replaces every record of a PostgreSQL store's tables with `records`, in
+/// one transaction: if anything fails, the database is as it was.
+fn replace_all(t: &Trees, records: &Records) -> Result<(), StoreError> {
+    let named = t.named();
+    for (name, entries) in records {
+        if !entries.is_empty() && !named.iter().any(|(n, _)| n.as_bytes() == name.as_slice()) {
+            return Err(StoreError::Backup(format!(
+                "the backup holds records of a kind this version does not know (`{}`): it was made by a newer version. Nothing was written; use that version.",
+                String::from_utf8_lossy(name)
+            )));
+        }
+    }
+    let mut old = Vec::with_capacity(named.len());
+    for (_, tree) in &named {
+        old.push(tree.keys().collect::<Result<Vec<_>, StoreError>>()?);
+    }
+    let tables: Vec<&super::engine::Tree> = named.iter().map(|(_, t)| *t).collect();
+    super::engine::run(&tables, &|txs| {
+        for (i, (name, _)) in named.iter().enumerate() {
+            for k in &old[i] {
+                txs[i].remove(k)?;
+            }
+            for (k, v) in records.get(name.as_bytes()).into_iter().flatten() {
+                txs[i].insert(k, v)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A PostgreSQL store's master key, which must be given.
+fn pg_key(key: Option<SecretKey>) -> Result<Envelope, StoreError> {
+    key.map(Envelope::new).ok_or_else(super::pg_key_missing)
+}
+
+impl Store {
+    /// Imports the backup at `path` into the PostgreSQL database `opts`
+    /// names, which must hold no record (refused otherwise, with nothing
+    /// changed), leaving out what the erasure records name: the one in
+    /// `dir` (the store's local directory) if there is one, and the one
+    /// `erasures` names (see [`Store::import_from`]). Every record is
+    /// written in one transaction: a failure leaves the database empty. The
+    /// local erasure record only grows. Then the store is opened and
+    /// checked.
+    pub fn import_into_postgres(
+        path: &Path,
+        opts: &super::PgOptions,
+        dir: &Path,
+        key: Option<SecretKey>,
+        erasures: Option<&Path>,
+        without_erasures: bool,
+    ) -> Result<(Store, Report), StoreError> {
+        let envelope = pg_key(key)?;
+        disk::create_private_dir(dir)?;
+        let pg = super::Pg::connect(opts, envelope.master())?;
+        let t = Trees::open_pg(&pg)?;
+        let held = rows_held(&t)?;
+        if held > 0 {
+            return Err(StoreError::Backup(format!(
+                "the PostgreSQL database already holds {}: `companion db import` fills only an empty database. Nothing was changed. To put a backup in place of what it holds, use `companion db restore --from FILE`.",
+                count(held, "record", "records")
+            )));
+        }
+        let mut records = read_backup(path, &envelope)?;
+        let own = own_record_if_any(dir, &envelope)?;
+        let erased = erased_for_import(
+            &records,
+            &envelope,
+            erasures,
+            without_erasures,
+            own.as_ref().map(|r| (dir, r)),
+        )?;
+        let left_out = without_erased(&mut records, &envelope, &erased);
+        let mark = grow_record(dir, &envelope, &erased)?;
+        prepare_meta(&mut records, mark, true);
+        replace_all(&t, &records)?;
+        drop(t);
+        drop(pg);
+        let store = Store::open_postgres(opts, dir, Some(envelope.master().clone()))?;
+        let mut report = store.check()?;
+        report.erased = left_out;
+        Ok((store, report))
+    }
+}
+
+/// The erasure record in `dir`, verified with the key, if there is one.
+fn own_record_if_any(dir: &Path, envelope: &Envelope) -> Result<Option<ErasureRecord>, StoreError> {
+    if std::fs::symlink_metadata(dir.join(ERASURES_FILE)).is_err() {
+        return Ok(None);
+    }
+    own_record(dir, envelope).map(Some)
+}
+
+/// An error reading the erasure record in `dir`, in the operator's words.
+fn erasure_error(dir: &Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::KeyMismatch { .. } => StoreError::KeyMismatch {
+            path: dir.to_path_buf(),
+            source_name: "the key given".into(),
+        },
+        StoreError::Corrupt(why) => StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why,
+        },
+        other => other,
     }
 }
 

@@ -269,7 +269,7 @@ pub enum StoreError {
     DatabaseInUse,
     /// What was asked needs the sled engine.
     #[error(
-        "this is not available on PostgreSQL yet (automatic backups, import, restore and salvage work on a sled data directory; export and check work on both); nothing was changed"
+        "this is not available on PostgreSQL yet (automatic backups, restore and salvage work on a sled data directory; export, check and import work on both); nothing was changed"
     )]
     NotOnPostgres,
 }
@@ -573,6 +573,13 @@ fn open_erasures(dir: &Path, live: &Live, envelope: &Envelope) -> Result<Erasure
     Ok(log)
 }
 
+/// Why a PostgreSQL store was not opened without its master key.
+fn pg_key_missing() -> StoreError {
+    StoreError::Key(format!(
+        "a PostgreSQL store needs its master key given: --key-file PATH (for example a systemd credential) or {KEY_ENV} (64 hexadecimal digits). It is never made on its own, so that no second key can ever start a second database by mistake; make one with `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > master.key` and keep a copy apart from the database"
+    ))
+}
+
 /// An erasure record that cannot be used, in words that say what to do.
 /// Why an erasure record that another part of the data directory proves
 /// the key against does not open.
@@ -792,11 +799,7 @@ impl Store {
         dir: &Path,
         key: Option<SecretKey>,
     ) -> Result<Store, StoreError> {
-        let key = key.ok_or_else(|| {
-            StoreError::Key(format!(
-                "a PostgreSQL store needs its master key given: --key-file PATH (for example a systemd credential) or {KEY_ENV} (64 hexadecimal digits). It is never made on its own, so that no second key can ever start a second database by mistake; make one with `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > master.key` and keep a copy apart from the database"
-            ))
-        })?;
+        let key = key.ok_or_else(pg_key_missing)?;
         disk::create_private_dir(dir)?;
         let envelope = Envelope::new(key);
         let pg = Pg::connect(opts, envelope.master())?;

@@ -817,3 +817,114 @@ fn a_postgres_database_exports_in_the_backup_format_that_sled_imports() {
     );
     store.close(Utc::now()).unwrap();
 }
+
+/// A sled store whose backup (the file returned) was exported before a
+/// reflection of member 111 was deleted and member 112 forgotten; returns
+/// the key, the sled directory and the backup.
+fn exported_before_erasures(test: &str) -> (String, PathBuf, PathBuf) {
+    let key = SecretKey::generate().to_hex().to_string();
+    let dir = temp_dir(test, "sled");
+    let store = Store::open(&dir, SecretKey::from_hex(&key)).expect("opens");
+    save(&store, 111, "kept");
+    save(&store, 111, "deleted after the backup");
+    save(&store, 112, "forgotten after the backup");
+    let file = temp_dir(test, "backup-file");
+    store.export_to(&file).expect("exported");
+    assert!(store.delete_reflection(111, 2, at(8)).unwrap());
+    assert_eq!(store.forget_member(112, at(8)).unwrap(), 1);
+    store.close(Utc::now()).unwrap();
+    (key, dir, file)
+}
+
+/// Makes the server refuse every row written into `table`, as a full disk
+/// or a lost connection would part way through.
+fn refuse_writes_to(db: &Database, table: &str) {
+    db.sql(&format!(
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
+         CREATE TRIGGER refuse BEFORE INSERT OR UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()"
+    ));
+}
+
+#[test]
+fn on_postgres_an_import_fills_only_an_empty_database_at_once_and_brings_back_nothing_erased() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let (key, sled_dir, file) = exported_before_erasures("pg-import");
+    let local = temp_dir("pg-import", "postgres");
+    let opts = PgOptions {
+        url: db.url(),
+        password_file: None,
+    };
+    let erasures = sled_dir.join("erasures");
+    let import = |erasures: Option<&Path>| {
+        Store::import_into_postgres(
+            &file,
+            &opts,
+            &local,
+            SecretKey::from_hex(&key),
+            erasures,
+            false,
+        )
+    };
+    let e = import(None).expect_err("no erasure record anywhere: refused");
+    assert!(e.to_string().contains("Nothing was written"), "{e}");
+    assert!(stored_values(&db).is_empty());
+    // A failure part way (after the reflections, at their summaries)
+    // leaves every table as it was: empty.
+    refuse_writes_to(&db, "companion_summaries");
+    let e = import(Some(&erasures)).expect_err("the server's refusal fails the import");
+    assert!(e.to_string().contains("refused by the test"), "{e}");
+    assert!(
+        stored_values(&db).is_empty(),
+        "a failed import leaves nothing behind"
+    );
+    db.sql("DROP TRIGGER refuse ON companion_summaries");
+    let url = db.url();
+    let args = [
+        "db",
+        "import",
+        file.to_str().expect("utf-8"),
+        "--data-dir",
+        local.to_str().expect("utf-8"),
+        "--database",
+        &url,
+        "--erasures",
+        erasures.to_str().expect("utf-8"),
+    ];
+    let env = [("COMPANION_KEY", key.as_str())];
+    let run = companion_with_env(&args, "", &env);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 reflection of 1 member")
+            && run
+                .stdout
+                .contains("left out because the erasure record names them"),
+        "{}",
+        run.stdout
+    );
+    let store = pg_store(&db, &local, &key).expect("the imported database opens");
+    assert_eq!(texts(&store, 111), ["kept"]);
+    assert!(
+        texts(&store, 112).is_empty(),
+        "a forgotten member stays out"
+    );
+    assert_eq!(
+        save(&store, 111, "next").id,
+        101,
+        "after an import, numbers start above the hundreds reserved"
+    );
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // A database that holds records is refused, and left as it was.
+    let before = stored_values(&db);
+    let run = companion_with_env(&args, "", &env);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("already holds") && run.stderr.contains("Nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(stored_values(&db), before);
+}
