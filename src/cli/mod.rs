@@ -125,9 +125,12 @@ enum DbCommand {
     Check,
     /// Replace a damaged database with the newest automatic backup (or
     /// --from FILE), then add back everything that still reads from the
-    /// damaged one, leaving out what was erased, and remove it.
+    /// damaged one, leaving out what was erased, and remove it. On
+    /// PostgreSQL (no automatic backups there), replace every record with
+    /// those of --from FILE, verified first, in one transaction.
     Restore {
-        /// Restore this backup instead of the newest automatic one.
+        /// Restore this backup instead of the newest automatic one (on
+        /// PostgreSQL, required).
         #[arg(long, value_name = "FILE")]
         from: Option<PathBuf>,
         /// Restore even though the erasure record is missing or damaged,
@@ -137,6 +140,7 @@ enum DbCommand {
     },
     /// Rebuild the database from every record that still reads and
     /// decrypts, leaving out what was erased (with no backup to restore).
+    /// sled only: a PostgreSQL server keeps its own files whole.
     Salvage,
 }
 
@@ -486,8 +490,8 @@ fn erased_note(n: usize) -> String {
     }
 }
 
-/// `companion db …` on PostgreSQL: export, check and import; the rest says
-/// it is not built there yet and changes nothing.
+/// `companion db …` on PostgreSQL: export, check, import and restore;
+/// salvage says why it is not for PostgreSQL and changes nothing.
 fn db_postgres(
     opts: &crate::store::PgOptions,
     data_dir: &Path,
@@ -546,7 +550,24 @@ fn db_postgres(
             }
             (r.problems.is_empty(), text)
         }),
-        DbCommand::Restore { .. } | DbCommand::Salvage => Err(StoreError::NotOnPostgres),
+        DbCommand::Restore {
+            from,
+            without_erasures,
+        } => crate::store::restore_postgres(opts, data_dir, key, from.as_deref(), without_erasures)
+            .map(|r| {
+                let mut text = format!(
+                    "restored into the PostgreSQL database: it now holds the backup's records ({}), in place of what it held before",
+                    r.summary()
+                );
+                text.push_str(&erased_note(r.erased));
+                for p in &r.problems {
+                    text.push_str(&format!("\nproblem: {p}"));
+                }
+                (r.problems.is_empty(), text)
+            }),
+        DbCommand::Salvage => Err(StoreError::NotForPostgres(
+            crate::store::POSTGRES_NEEDS_NO_SALVAGE,
+        )),
     };
     match outcome {
         Ok((true, text)) => {
@@ -557,8 +578,8 @@ fn db_postgres(
             println!("{text}");
             NOT_FOUND
         }
-        Err(StoreError::NotOnPostgres) => {
-            eprintln!("error: {}", StoreError::NotOnPostgres);
+        Err(e @ (StoreError::NotOnPostgres | StoreError::NotForPostgres(_))) => {
+            eprintln!("error: {e}");
             USAGE
         }
         Err(e) => {

@@ -972,6 +972,105 @@ impl Store {
     }
 }
 
+/// Why `db restore` on PostgreSQL needs `--from`.
+pub const POSTGRES_HAS_NO_AUTOMATIC_BACKUPS: &str = "on PostgreSQL the store keeps no automatic backups, so `companion db restore` needs --from FILE, a backup made by `companion db export` (the server's own backups, made with pg_dump or pg_basebackup, are restored with the server's tools; the erasure record in the data directory is applied again when the store next opens).";
+
+/// Why `db salvage` is not for PostgreSQL.
+pub const POSTGRES_NEEDS_NO_SALVAGE: &str = "`companion db salvage` rebuilds a sled database from what still reads of its damaged files; a PostgreSQL server keeps its own files whole (its write-ahead log replayed after a crash, and page checksums where they are on), so there is nothing of that kind to salvage. To go back to a backup, use `companion db restore --from FILE`.";
+
+/// Replaces every record of the PostgreSQL database `opts` names with the
+/// backup `from`, leaving out what the erasure record in `dir` names. The
+/// key must open the database's key check, its erasure record and the
+/// backup, and the record must reach the points the database and the
+/// backup had reached, before anything is written; the records are then
+/// replaced in one transaction (a failure leaves the database as it was),
+/// and numbers start above every hundred reserved. With
+/// `without_erasures`, a missing or damaged record is set aside and a new
+/// one begun (what was erased since the backup may come back).
+pub fn restore_postgres(
+    opts: &super::PgOptions,
+    dir: &Path,
+    key: Option<SecretKey>,
+    from: Option<&Path>,
+    without_erasures: bool,
+) -> Result<Report, StoreError> {
+    let from = from.ok_or(StoreError::NotForPostgres(
+        POSTGRES_HAS_NO_AUTOMATIC_BACKUPS,
+    ))?;
+    let envelope = pg_key(key)?;
+    disk::create_private_dir(dir)?;
+    let pg = super::Pg::connect(opts, envelope.master())?;
+    let t = Trees::open_pg(&pg)?;
+    let wrong_key = |e| match e {
+        StoreError::Crypto(_) => StoreError::KeyMismatch {
+            path: dir.to_path_buf(),
+            source_name: "the key given".into(),
+        },
+        other => other,
+    };
+    if let Some(sealed) = t.meta.get(keys::KEY_CHECK_KEY).map_err(wrong_key)?
+        && !keys::opens_check(envelope.master(), &sealed)
+    {
+        return Err(wrong_key(StoreError::Crypto(super::CryptoError::Open)));
+    }
+    let database_mark = t
+        .meta
+        .get(super::ERASURE_MARK)?
+        .and_then(|b| Mark::from_bytes(&b));
+    let record = match own_record(dir, &envelope).and_then(|r| match database_mark {
+        Some(m) if !r.reaches(&m) => Err(StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: format!(
+                "does not hold what the database says it does (at least {} erased records): it was cut short, replaced or changed",
+                m.count
+            ),
+        }),
+        _ => Ok(r),
+    }) {
+        Ok(record) => Some(record),
+        Err(StoreError::ErasureRecord { .. }) if without_erasures => None,
+        Err(e) => return Err(e),
+    };
+    let mut records = read_backup(from, &envelope)?;
+    if let (Some(record), Some(mark)) = (&record, mark_in(&records))
+        && !record.reaches(&mark)
+    {
+        return Err(StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: format!(
+                "does not reach the point the backup {} had reached: it was cut short or replaced",
+                from.display()
+            ),
+        });
+    }
+    let erased = record
+        .as_ref()
+        .map(|r| r.prints.clone())
+        .unwrap_or_default();
+    let left_out = without_erased(&mut records, &envelope, &erased);
+    let mark = match &record {
+        Some(record) => record.mark(),
+        None => {
+            let own = dir.join(ERASURES_FILE);
+            if std::fs::symlink_metadata(&own).is_ok() {
+                let aside = dir.join(format!("{DAMAGED_PREFIX}{ERASURES_FILE}"));
+                std::fs::rename(&own, &aside).map_err(io(&own))?;
+                disk::sync_dir(dir).map_err(io(dir))?;
+            }
+            ErasureLog::create(&own, &envelope)?.record().mark()
+        }
+    };
+    prepare_meta(&mut records, mark, true);
+    replace_all(&t, &records)?;
+    drop(t);
+    drop(pg);
+    let store = Store::open_postgres(opts, dir, Some(envelope.master().clone()))?;
+    let mut report = store.check()?;
+    store.close(Utc::now())?;
+    report.erased = left_out;
+    Ok(report)
+}
+
 /// The erasure record in `dir`, verified with the key, if there is one.
 fn own_record_if_any(dir: &Path, envelope: &Envelope) -> Result<Option<ErasureRecord>, StoreError> {
     if std::fs::symlink_metadata(dir.join(ERASURES_FILE)).is_err() {

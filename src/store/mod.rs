@@ -30,7 +30,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 
-pub use backup::{BACKUPS_DIR, KEEP_BACKUPS, Report, check_dir, restore, salvage};
+pub use backup::{
+    BACKUPS_DIR, KEEP_BACKUPS, POSTGRES_NEEDS_NO_SALVAGE, Report, check_dir, restore,
+    restore_postgres, salvage,
+};
 pub use crypto::{CryptoError, SecretKey};
 pub use disk::SwapStep;
 pub use envelope::{ERASURES_FILE, Envelope};
@@ -269,9 +272,12 @@ pub enum StoreError {
     DatabaseInUse,
     /// What was asked needs the sled engine.
     #[error(
-        "this is not available on PostgreSQL yet (automatic backups, restore and salvage work on a sled data directory; export, check and import work on both); nothing was changed"
+        "this is not available on PostgreSQL yet (automatic backups and salvage work on a sled data directory; export, check, import and restore work on both); nothing was changed"
     )]
     NotOnPostgres,
+    /// What was asked has no meaning on PostgreSQL: why, and what to do.
+    #[error("{0} Nothing was changed.")]
+    NotForPostgres(&'static str),
 }
 
 /// The database, shared by every task of the process.

@@ -695,7 +695,9 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
         &[],
     );
     assert!(keyless.stdout.contains("--key-file"), "{}", keyless.stdout);
-    // What is not built for PostgreSQL yet says so, and changes nothing.
+    // What has no meaning on PostgreSQL says why and what would work, and
+    // changes nothing.
+    let before = db.sql("SELECT count(*) FROM companion_reflections");
     let restore = companion_with_env(
         &["db", "restore", "--data-dir", data, "--database", &url],
         "",
@@ -703,10 +705,25 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
     );
     assert_eq!(restore.code, 2, "{}", restore.stderr);
     assert!(
-        restore.stderr.contains("not available on PostgreSQL"),
+        restore.stderr.contains("no automatic backups")
+            && restore.stderr.contains("--from FILE")
+            && restore.stderr.contains("Nothing was changed"),
         "{}",
         restore.stderr
     );
+    let salvage = companion_with_env(
+        &["db", "salvage", "--data-dir", data, "--database", &url],
+        "",
+        &env,
+    );
+    assert_eq!(salvage.code, 2, "{}", salvage.stderr);
+    assert!(
+        salvage.stderr.contains("keeps its own files whole")
+            && salvage.stderr.contains("Nothing was changed"),
+        "{}",
+        salvage.stderr
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM companion_reflections"), before);
 }
 
 #[test]
@@ -927,4 +944,87 @@ fn on_postgres_an_import_fills_only_an_empty_database_at_once_and_brings_back_no
         run.stderr
     );
     assert_eq!(stored_values(&db), before);
+}
+
+#[test]
+fn on_postgres_a_restore_puts_a_verified_backup_in_place_and_brings_back_nothing_erased() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let local = temp_dir("pg-restore", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &local, &key).expect("opens");
+    save(&store, 121, "kept");
+    save(&store, 121, "deleted after the backup");
+    save(&store, 122, "forgotten after the backup");
+    let file = temp_dir("pg-restore", "backup-file");
+    store.export_to(&file).expect("exported");
+    assert!(store.delete_reflection(121, 2, at(9)).unwrap());
+    assert_eq!(store.forget_member(122, at(9)).unwrap(), 1);
+    assert_eq!(save(&store, 121, "written after the backup").id, 3);
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let url = db.url();
+    let env = [("COMPANION_KEY", key.as_str())];
+    let restore = |from: &Path| {
+        companion_with_env(
+            &[
+                "db",
+                "restore",
+                "--from",
+                from.to_str().expect("utf-8"),
+                "--data-dir",
+                local.to_str().expect("utf-8"),
+                "--database",
+                &url,
+            ],
+            "",
+            &env,
+        )
+    };
+    // An altered backup is refused before anything is written.
+    let before = stored_values(&db);
+    let altered = temp_dir("pg-restore", "altered-file");
+    let mut bytes = std::fs::read(&file).expect("the backup");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&altered, bytes).expect("written");
+    let run = restore(&altered);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("Nothing was written"), "{}", run.stderr);
+    assert_eq!(stored_values(&db), before);
+    // A failure part way leaves the database as it was.
+    refuse_writes_to(&db, "companion_summaries");
+    let run = restore(&file);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert_eq!(stored_values(&db), before);
+    db.sql("DROP TRIGGER refuse ON companion_summaries");
+    let run = restore(&file);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("in place of what it held before")
+            && run.stdout.contains("1 reflection of 1 member")
+            && run
+                .stdout
+                .contains("left out because the erasure record names them"),
+        "{}",
+        run.stdout
+    );
+    let store = pg_store(&db, &local, &key).expect("the restored database opens");
+    assert_eq!(
+        texts(&store, 121),
+        ["kept"],
+        "the backup's records, no more"
+    );
+    assert!(
+        texts(&store, 122).is_empty(),
+        "a forgotten member stays out"
+    );
+    assert_eq!(
+        save(&store, 121, "next").id,
+        101,
+        "numbers never go back: #2 and #3 are not given again"
+    );
+    store.close(Utc::now()).unwrap();
 }
