@@ -83,11 +83,11 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 }
 
 /// Records by tree name, as in a backup.
-type Records = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
+pub(super) type Records = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
 
 /// Every record of the open database: on sled every tree of its
 /// generation, on PostgreSQL every table of the store.
-fn records_of_live(live: &Live) -> Result<Records, StoreError> {
+pub(super) fn records_of_live(live: &Live) -> Result<Records, StoreError> {
     if let Ok(generation) = live.generation() {
         return records_of(&generation.db);
     }
@@ -243,7 +243,7 @@ fn parse(body: &[u8]) -> Result<Records, String> {
 /// Leaves out every record the erasure record names, and every reflection,
 /// supervision log entry or case presentation whose member's key is gone;
 /// returns how many were left out.
-fn without_erased(
+pub(super) fn without_erased(
     records: &mut Records,
     envelope: &Envelope,
     erased: &HashSet<Fingerprint>,
@@ -337,15 +337,16 @@ fn recount(records: &mut Records) {
 }
 
 /// Builds a generation from `records`, makes it live and seals it, so the
-/// next open finds it exactly as written.
-fn install(
+/// next open finds it exactly as written; returns its name.
+pub(super) fn install(
     data: &DataDir,
     records: &Records,
     envelope: &Envelope,
     mark: Mark,
-) -> Result<(), StoreError> {
+    restored: bool,
+) -> Result<String, StoreError> {
     let mut records = records.clone();
-    prepare_meta(&mut records, mark, true);
+    prepare_meta(&mut records, mark, restored);
     let records = &records;
     let generation = data.create_generation()?;
     for (name, entries) in records {
@@ -362,7 +363,23 @@ fn install(
         .map_or(0, |(_, v)| super::be_u64(Some(v)));
     data.reset_seq(seq)?;
     data.adopt(&generation, &mut |_| {})?;
-    data.seal(generation, &mark.bytes(), &|b: &[u8]| envelope.seal_tag(b))
+    let name = generation.name().to_string();
+    data.seal(generation, &mark.bytes(), &|b: &[u8]| envelope.seal_tag(b))?;
+    Ok(name)
+}
+
+/// Every record of the generation `name`, read from a private copy of its
+/// files (in `scratch/`, removed afterwards): what the disk holds, not
+/// what the open database remembers.
+pub(super) fn read_back(data: &DataDir, name: &str) -> Result<Records, StoreError> {
+    let scratch = data.scratch("read-back")?;
+    let copy = scratch.join("db");
+    let result = disk::copy_dir(&data.path().join(name), &copy)
+        .map_err(io(&copy))
+        .and_then(|()| disk::open_scratch(&copy))
+        .and_then(|db| records_of(&db));
+    let _ = disk::scrub_dir(&scratch);
+    result
 }
 
 /// The newest automatic backup that authenticates with this key, read.
@@ -753,7 +770,7 @@ impl Store {
         prints.sort_unstable();
         let mark = log.append(&prints)?;
         drop(log);
-        install(&data, &records, &envelope, mark)?;
+        install(&data, &records, &envelope, mark, true)?;
         data.end_import()?;
         drop(data);
         let store = Store::open_existing(dir, Some(envelope.master().clone()))?;
@@ -846,7 +863,7 @@ fn erased_for_import(
 /// Sets a restored database's own facts in `records`' meta tree: where
 /// the erasure record stands (`mark`), and, after an import or a restore
 /// (`restored`), that numbers must start above every hundred reserved.
-fn prepare_meta(records: &mut Records, mark: Mark, restored: bool) {
+pub(super) fn prepare_meta(records: &mut Records, mark: Mark, restored: bool) {
     let meta = records.entry(trees::META.as_bytes().to_vec()).or_default();
     meta.retain(|(k, _)| k != BACKUP_MADE && k != super::ERASURE_MARK && k != super::RESTORED);
     meta.push((super::ERASURE_MARK.to_vec(), mark.bytes().to_vec()));
@@ -879,7 +896,7 @@ fn grow_record(
 }
 
 /// The rows every table of a PostgreSQL store holds, together.
-fn rows_held(t: &Trees) -> Result<usize, StoreError> {
+pub(super) fn rows_held(t: &Trees) -> Result<usize, StoreError> {
     let mut n = 0;
     for (_, tree) in t.named() {
         n += tree.len()?;
@@ -889,7 +906,7 @@ fn rows_held(t: &Trees) -> Result<usize, StoreError> {
 
 /// Replaces every record of a PostgreSQL store's tables with `records`, in
 /// one transaction: if anything fails, the database is as it was.
-fn replace_all(t: &Trees, records: &Records) -> Result<(), StoreError> {
+pub(super) fn replace_all(t: &Trees, records: &Records) -> Result<(), StoreError> {
     let named = t.named();
     for (name, entries) in records {
         if !entries.is_empty() && !named.iter().any(|(n, _)| n.as_bytes() == name.as_slice()) {
@@ -1353,7 +1370,7 @@ pub fn restore(
             ErasureLog::create(&own, &envelope)?.record().mark()
         }
     };
-    install(&data, &records, &envelope, mark)?;
+    install(&data, &records, &envelope, mark, true)?;
     drop(data);
     // Opening salvages what still reads of the database set aside, then
     // scrubs it (see `Store::rewrite`).
@@ -1447,7 +1464,7 @@ pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError>
             .unwrap_or_default();
         without_erased(&mut base, &envelope, &record.prints);
         data.set_aside(DAMAGED_PREFIX)?;
-        install(&data, &base, &envelope, record.mark())?;
+        install(&data, &base, &envelope, record.mark(), true)?;
     }
     drop(data);
     let store = Store::open_existing(dir, key)?;

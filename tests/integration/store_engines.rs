@@ -6,6 +6,7 @@
 //! again, so what a promise says survives a restart is tested too. Where
 //! PostgreSQL cannot run here (and `CI` is not set) only sled is tested.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -1027,4 +1028,252 @@ fn on_postgres_a_restore_puts_a_verified_backup_in_place_and_brings_back_nothing
         "numbers never go back: #2 and #3 are not given again"
     );
     store.close(Utc::now()).unwrap();
+}
+
+// ------------------------------------------------------------ migration
+
+/// A store's records: by tree, each a list of keys and values.
+type Trees = BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>;
+
+/// The records of a backup file (the format `store/backup.rs` writes),
+/// tree by tree, each tree's in key order; trees with none left out.
+/// Two facts that belong to a moment and to sled's files, not to the
+/// records, are left out: when the backup was made, and sled's count of
+/// its commits.
+fn records_in(file: &Path) -> Trees {
+    fn take(body: &[u8], at: &mut usize, n: usize) -> Vec<u8> {
+        let piece = body[*at..*at + n].to_vec();
+        *at += n;
+        piece
+    }
+    fn len(body: &[u8], at: &mut usize, n: usize) -> usize {
+        take(body, at, n)
+            .iter()
+            .fold(0usize, |sum, b| sum * 256 + usize::from(*b))
+    }
+    let bytes = std::fs::read(file).expect("the backup");
+    let body = &bytes[b"PCBK2\n".len()..bytes.len() - 32];
+    let mut at = 0usize;
+    let mut out = BTreeMap::new();
+    while at < body.len() {
+        let n = len(body, &mut at, 4);
+        let name = String::from_utf8(take(body, &mut at, n)).expect("a tree's name");
+        let count = len(body, &mut at, 8);
+        let mut entries = Vec::new();
+        for _ in 0..count {
+            let n = len(body, &mut at, 4);
+            let k = take(body, &mut at, n);
+            let n = len(body, &mut at, 4);
+            let v = take(body, &mut at, n);
+            if name == "meta" && (k == b"backup_made" || k == b"commit_seq") {
+                continue;
+            }
+            entries.push((k, v));
+        }
+        entries.sort();
+        if !entries.is_empty() {
+            out.insert(name, entries);
+        }
+    }
+    out
+}
+
+/// Exports the sled store in `dir` and reads its records back.
+fn sled_records(dir: &Path, key: &str, test: &str) -> Trees {
+    let file = temp_dir(test, "records-file");
+    let store = Store::open_existing(dir, SecretKey::from_hex(key)).expect("opens");
+    store.export_to(&file).expect("exported");
+    store.close(Utc::now()).unwrap();
+    records_in(&file)
+}
+
+/// Fills a store with a record of every kind a member or a server makes:
+/// reflections (one shared, one deleted), a forgotten member, settings, a
+/// schedule, a claimed and posted slot, a reminder, a held form, a
+/// supervision log entry, priorities, a case presentation.
+fn fill_every_kind(store: &Store) {
+    use practice_companion::store::{GuildSettings, ScheduleRecord};
+    use practice_companion::supervision::case::{CaseDraft, Field, Frame};
+    use practice_companion::supervision::log::{Kind, LogDraft};
+    let competence: practice_companion::framework::CompetenceId =
+        "core:3.5".parse().expect("a competence");
+    save(store, 131, "shared words");
+    save(store, 131, "deleted words");
+    save(store, 131, "kept words");
+    save(store, 132, "someone else's");
+    save(store, 133, "forgotten words");
+    store
+        .update_shares(131, 1, |shared, _| {
+            shared.push(SharedPost {
+                guild: Some(7),
+                channel: 70,
+                message: 700,
+                anonymous: false,
+                at: at(3),
+            })
+        })
+        .unwrap()
+        .expect("there is #1");
+    assert!(store.delete_reflection(131, 2, at(4)).unwrap());
+    assert_eq!(store.forget_member(133, at(4)).unwrap(), 1);
+    store
+        .set_guild_settings(7, &GuildSettings { inline: true })
+        .unwrap();
+    let rule = practice_companion::schedule::Rule {
+        weekday: chrono::Weekday::Mon,
+        time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+        tz: "Europe/London".into(),
+        grace_hours: 2,
+    };
+    store
+        .set_schedule(
+            7,
+            &ScheduleRecord {
+                channel: 70,
+                rule: rule.clone(),
+                scope: Default::default(),
+                order: Default::default(),
+                rotation: Default::default(),
+                last_slot: at(2),
+                paused: None,
+                skip: None,
+                current: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(store.claim_slot(7, at(9), competence).unwrap(), None);
+    store.mark_posted(7, at(9), competence, 99).unwrap();
+    let reminder = practice_companion::store::Reminder {
+        rule,
+        guild: 7,
+        last_slot: at(2),
+        skip: None,
+    };
+    store.set_reminder(132, Some(&reminder)).unwrap();
+    let held = Held {
+        purpose: HeldFor::New("free".into()),
+        typed: Typed {
+            text: Some("words held for a while".into()),
+            ..Typed::default()
+        },
+    };
+    store.hold_form(132, &held, Utc::now()).unwrap();
+    store
+        .add_log_entry(131, |id| {
+            LogDraft {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("a date"),
+                attended: true,
+                minutes: 90,
+                kind: Kind::Group,
+                took_away: "what I took away".into(),
+                competences: vec![],
+                functions: vec![],
+            }
+            .into_entry(id, at(10))
+        })
+        .unwrap();
+    store.set_priorities(131, &[competence]).unwrap();
+    store
+        .add_presentation(131, |id| {
+            CaseDraft {
+                frame: Frame::Short,
+                fields: vec![Field {
+                    key: "question".into(),
+                    text: "what am I missing?".into(),
+                }],
+            }
+            .into_presentation(id, at(10))
+        })
+        .unwrap();
+}
+
+fn migrate(from: &str, to: &str, local: &Path, key: &str) -> crate::support::Run {
+    crate::support::companion_with_env(
+        &[
+            "db",
+            "migrate",
+            "--from",
+            from,
+            "--to",
+            to,
+            "--data-dir",
+            local.to_str().expect("utf-8"),
+        ],
+        "",
+        &[("COMPANION_KEY", key)],
+    )
+}
+
+#[test]
+fn a_store_migrated_to_postgres_and_back_keeps_every_record_and_the_next_number() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let sled = temp_dir("migrate-round", "sled");
+    let store = Store::open(&sled, SecretKey::from_hex(&key)).expect("opens");
+    fill_every_kind(&store);
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let before = sled_records(&sled, &key, "migrate-round-before");
+    for tree in [
+        "meta",
+        "member_keys",
+        "reflections",
+        "summaries",
+        "counters",
+        "guild_settings",
+        "schedules",
+        "slots",
+        "member_settings",
+        "held_forms",
+        "supervision_log",
+        "case_presentations",
+    ] {
+        assert!(before.contains_key(tree), "the source holds {tree}");
+    }
+    let local = temp_dir("migrate-round", "postgres");
+    let url = db.url();
+    let run = migrate(sled.to_str().expect("utf-8"), &url, &local, &key);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("read back from the target and found as written"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        sled_records(&sled, &key, "migrate-round-source"),
+        before,
+        "the source is as it was"
+    );
+    let back = temp_dir("migrate-round", "back");
+    let run = migrate(&url, back.to_str().expect("utf-8"), &local, &key);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        sled_records(&back, &key, "migrate-round-after"),
+        before,
+        "every record came back as it was"
+    );
+    let record = std::fs::read(sled.join("erasures")).expect("the erasure record");
+    assert!(record.len() > 100, "the record names the erasures made");
+    for copy in [local.join("erasures"), back.join("erasures")] {
+        assert_eq!(std::fs::read(&copy).expect("a copy"), record);
+    }
+    // The next number is the same on all three, and the shares, the
+    // reminder and the log read back through the store.
+    let pg = pg_store(&db, &local, &key).expect("the PostgreSQL store opens");
+    for store in [
+        Store::open_existing(&sled, SecretKey::from_hex(&key)).expect("opens"),
+        pg,
+        Store::open_existing(&back, SecretKey::from_hex(&key)).expect("opens"),
+    ] {
+        assert_eq!(texts(&store, 131), ["shared words", "kept words"]);
+        assert_eq!(store.reflection(131, 1).unwrap().unwrap().shared.len(), 1);
+        assert!(texts(&store, 133).is_empty());
+        assert!(store.reminder(132).unwrap().is_some());
+        assert_eq!(store.log_of(131).unwrap().items.len(), 1);
+        assert_eq!(save(&store, 131, "next").id, 4, "the next number");
+        store.close(Utc::now()).unwrap();
+    }
 }
