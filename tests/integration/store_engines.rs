@@ -1277,3 +1277,244 @@ fn a_store_migrated_to_postgres_and_back_keeps_every_record_and_the_next_number(
         store.close(Utc::now()).unwrap();
     }
 }
+
+/// Every file under `dir` and its bytes, in order.
+fn files_and_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out: Vec<(PathBuf, Vec<u8>)> = crate::support::files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (p, bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_migration_into_a_store_that_holds_anything_is_refused_with_nothing_changed() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let sled = temp_dir("migrate-refused", "sled");
+    let store = Store::open(&sled, SecretKey::from_hex(&key)).expect("opens");
+    save(&store, 141, "in sled");
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let local = temp_dir("migrate-refused", "postgres");
+    let store = pg_store(&db, &local, &key).expect("opens");
+    save(&store, 142, "in postgres");
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let (pg_before, sled_before) = (stored_values(&db), files_and_bytes(&sled));
+    let url = db.url();
+    let sled_path = sled.to_str().expect("utf-8");
+    // Into a database that holds records; into a directory that holds a
+    // database; with both sides keeping their erasure record in one place.
+    for (from, to, dir, says) in [
+        (sled_path, url.as_str(), &local, "already holds"),
+        (url.as_str(), sled_path, &local, "already holds a database"),
+        (sled_path, url.as_str(), &sled, "a directory of its own"),
+    ] {
+        let run = migrate(from, to, dir, &key);
+        assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(says) && run.stderr.contains("Nothing was changed"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(stored_values(&db), pg_before, "{from} → {to}");
+        assert_eq!(files_and_bytes(&sled), sled_before, "{from} → {to}");
+    }
+    // Two data directories, or no key: the usage is refused, with what works.
+    let run = migrate(sled_path, sled_path, &local, &key);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("postgres://"), "{}", run.stderr);
+    let run = crate::support::companion_with_env(
+        &["db", "migrate", "--from", sled_path, "--to", &url],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--key-file"), "{}", run.stderr);
+    assert_eq!(stored_values(&db), pg_before);
+    assert_eq!(files_and_bytes(&sled), sled_before);
+}
+
+#[test]
+fn what_a_member_erased_never_comes_back_through_a_migration_into_postgres() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    // A backup from before member 112 was forgotten and 111's #2 deleted.
+    let (key, sled, file) = exported_before_erasures("migrate-erased");
+    let local = temp_dir("migrate-erased", "postgres");
+    let url = db.url();
+    let run = migrate(sled.to_str().expect("utf-8"), &url, &local, &key);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let store = pg_store(&db, &local, &key).expect("opens");
+    assert_eq!(texts(&store, 111), ["kept"]);
+    assert!(texts(&store, 112).is_empty());
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // The old backup restored into the migrated database: the erasure
+    // record came along, so what was erased stays out.
+    let run = crate::support::companion_with_env(
+        &[
+            "db",
+            "restore",
+            "--from",
+            file.to_str().expect("utf-8"),
+            "--data-dir",
+            local.to_str().expect("utf-8"),
+            "--database",
+            &url,
+        ],
+        "",
+        &[("COMPANION_KEY", key.as_str())],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let store = pg_store(&db, &local, &key).expect("opens");
+    assert_eq!(texts(&store, 111), ["kept"]);
+    assert!(
+        texts(&store, 112).is_empty(),
+        "a forgotten member stays out"
+    );
+    assert_eq!(store.reflection_count(112).unwrap(), 0);
+    store.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn a_migration_into_postgres_that_fails_part_way_leaves_the_source_and_is_refused_at_start() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let sled = temp_dir("migrate-cut", "sled");
+    let store = Store::open(&sled, SecretKey::from_hex(&key)).expect("opens");
+    fill_every_kind(&store);
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let before = sled_records(&sled, &key, "migrate-cut-before");
+    let local = temp_dir("migrate-cut", "postgres");
+    let url = db.url();
+    let sled_path = sled.to_str().expect("utf-8");
+    // A source that is not there: refused, the target left empty.
+    let missing = temp_dir("migrate-cut", "missing");
+    let run = migrate(missing.to_str().expect("utf-8"), &url, &local, &key);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(stored_values(&db).is_empty());
+    // The server fails the copy part way (after the reflections).
+    refuse_writes_to(&db, "companion_summaries");
+    let run = migrate(sled_path, &url, &local, &key);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("refused by the test")
+            && run.stderr.contains("what it holds is as it was"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        sled_records(&sled, &key, "migrate-cut-source"),
+        before,
+        "the source is as it was"
+    );
+    assert_eq!(
+        db.sql("SELECT count(*) FROM companion_reflections"),
+        "0",
+        "nothing of the copy was kept"
+    );
+    // The bot and the console refuse the half-migrated database.
+    let env = [
+        ("COMPANION_KEY", key.as_str()),
+        ("COMPANION_DATABASE_URL", url.as_str()),
+    ];
+    let local_path = local.to_str().expect("utf-8");
+    let console = companion_with_env(
+        &["console", "--data-dir", local_path],
+        "/reflections list\n",
+        &env,
+    );
+    let said = format!("{}{}", console.stdout, console.stderr);
+    assert!(
+        said.contains("did not finish") && said.contains("companion db migrate"),
+        "{said}"
+    );
+    let e = pg_store(&db, &local, &key).expect_err("refused");
+    assert!(matches!(e, StoreError::MigrationUnfinished), "{e}");
+    let check = companion_with_env(&["db", "check", "--data-dir", local_path], "", &env);
+    assert_eq!(check.code, 3, "{}{}", check.stdout, check.stderr);
+    // Run again once the server takes writes: it starts over and finishes.
+    db.sql("DROP TRIGGER refuse ON companion_summaries");
+    let run = migrate(sled_path, &url, &local, &key);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let store = pg_store(&db, &local, &key).expect("opens once migrated");
+    assert_eq!(texts(&store, 131), ["shared words", "kept words"]);
+    assert_eq!(save(&store, 131, "next").id, 4);
+    store.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn a_migration_into_a_data_directory_killed_at_any_moment_is_whole_or_refused_until_run_again() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let local = temp_dir("migrate-kill", "postgres");
+    let store = pg_store(&db, &local, &key).expect("opens");
+    fill_every_kind(&store);
+    for i in 0..40 {
+        save(
+            &store,
+            150 + i % 4,
+            &format!("reflection {i} {}", "words ".repeat(200)),
+        );
+    }
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let before = stored_values(&db);
+    let url = db.url();
+    let (mut whole, mut cut) = (0, 0);
+    for step in 0..12u64 {
+        let target = temp_dir(&format!("migrate-kill-{step}"), "sled");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+            .args(["db", "migrate", "--from", &url, "--to"])
+            .arg(&target)
+            .arg("--data-dir")
+            .arg(&local)
+            .env("COMPANION_KEY", &key)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the companion binary starts");
+        std::thread::sleep(std::time::Duration::from_millis(step * 60));
+        let _ = child.kill();
+        child.wait().expect("reaped");
+        assert_eq!(stored_values(&db), before, "the source, after {step}");
+        match Store::open_existing(&target, SecretKey::from_hex(&key)) {
+            Ok(store) => {
+                whole += 1;
+                assert_eq!(texts(&store, 131), ["shared words", "kept words"]);
+                store.close(Utc::now()).unwrap();
+            }
+            Err(StoreError::ImportInterrupted(_)) => {
+                cut += 1;
+                let e = Store::open(&target, SecretKey::from_hex(&key))
+                    .expect_err("the bot's start refuses it too");
+                assert!(e.to_string().contains("did not finish"), "{e}");
+                let run = migrate(&url, target.to_str().expect("utf-8"), &local, &key);
+                assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+                let store = Store::open_existing(&target, SecretKey::from_hex(&key))
+                    .expect("whole once run again");
+                assert_eq!(texts(&store, 131), ["shared words", "kept words"]);
+                store.close(Utc::now()).unwrap();
+            }
+            // Killed before anything was written.
+            Err(StoreError::NoDatabase(_)) => {}
+            Err(other) => panic!("after {step}: {other}"),
+        }
+    }
+    eprintln!("killed part way {cut} times; whole {whole} times");
+}
