@@ -276,3 +276,71 @@ fn compare(written: &Records, read: &Records) -> Result<usize, StoreError> {
         "the target does not read back as written ({differ} records differ), so the migration was not finished; the target stays marked unfinished and is refused at start, and the source was left as it was"
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_reads_back_otherwise_than_written_is_found() {
+        let mut written = Records::new();
+        written.insert(
+            b"reflections".to_vec(),
+            vec![(vec![1], vec![2]), (vec![3], vec![4])],
+        );
+        written.insert(b"meetings".to_vec(), Vec::new());
+        let mut read = written.clone();
+        // Order and empty trees do not matter.
+        read.remove(b"meetings".as_slice());
+        if let Some(entries) = read.get_mut(b"reflections".as_slice()) {
+            entries.reverse();
+        }
+        assert_eq!(compare(&written, &read).unwrap(), 2);
+        // A value changed, a record lost or one more: each is found.
+        let mut changed = read.clone();
+        if let Some(entries) = changed.get_mut(b"reflections".as_slice()) {
+            entries[0].1 = vec![9];
+        }
+        let e = compare(&written, &changed).unwrap_err();
+        assert!(e.to_string().contains("2 records differ"), "{e}");
+        let mut lost = read.clone();
+        if let Some(entries) = lost.get_mut(b"reflections".as_slice()) {
+            entries.pop();
+        }
+        assert!(compare(&written, &lost).is_err());
+        let mut more = read;
+        more.insert(b"meetings".to_vec(), vec![(vec![5], vec![6])]);
+        let e = compare(&written, &more).unwrap_err();
+        assert!(e.to_string().contains("1 records differ"), "{e}");
+    }
+
+    #[test]
+    fn a_servers_meetings_travel_with_the_rest() {
+        let (from, to) = (
+            super::super::tests::temp_dir("migrate-meetings-from"),
+            super::super::tests::temp_dir("migrate-meetings-to"),
+        );
+        let key = SecretKey::generate();
+        let store = Store::open(&from, Some(key.clone())).unwrap();
+        store
+            .set_meetings(9, &crate::meetings::group::Meetings::default())
+            .unwrap();
+        let stored = |store: &Store| {
+            store.with(|live| live.t.meetings.iter().collect::<Result<Vec<_>, _>>())
+        };
+        let before = stored(&store).unwrap();
+        assert_eq!(before.len(), 1);
+        store.close(Utc::now()).unwrap();
+        drop(store);
+        let migrated = migrate(
+            &Location::Sled(from.clone()),
+            &Location::Sled(to.clone()),
+            &key,
+        )
+        .unwrap();
+        assert!(migrated.compared >= 3, "{}", migrated.compared);
+        let store = Store::open_existing(&to, Some(key)).unwrap();
+        assert_eq!(stored(&store).unwrap(), before);
+        store.close(Utc::now()).unwrap();
+    }
+}
