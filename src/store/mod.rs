@@ -183,7 +183,7 @@ pub enum StoreError {
     /// An import or a migration into the directory stopped before it
     /// finished.
     #[error(
-        "an import or a migration into {0} did not finish (the process stopped part way), so nothing in it was ever confirmed and nothing was opened. Run the same `companion db import` or `companion db migrate` again: it starts over, and what it copies from was never changed."
+        "an import or a migration into {0} did not finish (the process stopped part way), so nothing in it was ever confirmed and nothing was opened. Run the same `companion db import` again (or the same `companion db migrate`, if it was a migration): it starts over, and what it copies from was never changed."
     )]
     ImportInterrupted(PathBuf),
     /// A migration into the PostgreSQL database stopped before it finished.

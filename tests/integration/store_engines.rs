@@ -355,7 +355,8 @@ fn pg_store(db: &Database, dir: &Path, key: &str) -> Result<Store, StoreError> {
     )
 }
 
-/// Every value stored in the store's tables now, as hex.
+/// Every value stored in the store's tables now, sorted (the server may
+/// keep the same rows in another physical order).
 fn stored_values(db: &Database) -> Vec<Vec<u8>> {
     let tables = db.sql(
         "SELECT tablename FROM pg_tables WHERE tablename LIKE 'companion\\_%' AND tablename <> 'companion_schema'",
@@ -369,6 +370,7 @@ fn stored_values(db: &Database) -> Vec<Vec<u8>> {
             out.push(hex::decode(row).expect("hex"));
         }
     }
+    out.sort();
     out
 }
 
