@@ -105,13 +105,14 @@ enum DbCommand {
         /// The backup file to create.
         file: PathBuf,
     },
-    /// Restore FILE into an empty data directory, leaving out what the
+    /// Restore FILE into an empty data directory (or, with --database, an
+    /// empty PostgreSQL database, in one transaction), leaving out what the
     /// erasure record names, then check it.
     Import {
         /// The backup file.
         file: PathBuf,
         /// The erasure record (`erasures` in the data directory the backup
-        /// came from), when the target directory has none of its own.
+        /// came from). On PostgreSQL, the one in --data-dir is applied too.
         #[arg(long, value_name = "PATH")]
         erasures: Option<PathBuf>,
         /// Import with no erasure record: only if nobody was forgotten and
@@ -124,9 +125,12 @@ enum DbCommand {
     Check,
     /// Replace a damaged database with the newest automatic backup (or
     /// --from FILE), then add back everything that still reads from the
-    /// damaged one, leaving out what was erased, and remove it.
+    /// damaged one, leaving out what was erased, and remove it. On
+    /// PostgreSQL (no automatic backups there), replace every record with
+    /// those of --from FILE, verified first, in one transaction.
     Restore {
-        /// Restore this backup instead of the newest automatic one.
+        /// Restore this backup instead of the newest automatic one (on
+        /// PostgreSQL, required).
         #[arg(long, value_name = "FILE")]
         from: Option<PathBuf>,
         /// Restore even though the erasure record is missing or damaged,
@@ -136,7 +140,28 @@ enum DbCommand {
     },
     /// Rebuild the database from every record that still reads and
     /// decrypts, leaving out what was erased (with no backup to restore).
+    /// sled only: a PostgreSQL server keeps its own files whole.
     Salvage,
+    /// Copy the whole store to the other engine: a sled data directory into
+    /// an empty PostgreSQL database, or a PostgreSQL database into a new
+    /// data directory; every record (members' keys, reflections, numbers,
+    /// shares, schedules, settings, logs) and the erasure record. Stop the
+    /// bot first. --data-dir is the PostgreSQL side's own directory (its
+    /// erasure record), never the sled one; the key must be given
+    /// (--key-file or COMPANION_KEY), the password as for --database. Every
+    /// record is read back from the target and compared before success is
+    /// reported; the source is only read. A migration cut short leaves the
+    /// target refused at start until it is run again.
+    Migrate {
+        /// Where the store is: a sled data directory, or a PostgreSQL
+        /// database (`postgres://USER@/DATABASE?host=/run/postgresql`).
+        #[arg(long, value_name = "DIR|URL")]
+        from: String,
+        /// Where it goes: an empty PostgreSQL database, or a new data
+        /// directory.
+        #[arg(long, value_name = "DIR|URL")]
+        to: String,
+    },
 }
 
 /// Where the database is and its key: the same for the console, the bot
@@ -325,7 +350,7 @@ pub fn run(cli: Cli) -> u8 {
             }
         }
         Command::Run(args) => run_bot(framework, args),
-        Command::Db { store, command } => db(&store.data_dir, store.key_file.as_deref(), command),
+        Command::Db { store, command } => db(&store, command),
         Command::Lookup(args) => {
             let answer = commands::lookup(&framework, &args.query.join(" "), None);
             show(&framework, &answer, args.json)
@@ -366,9 +391,10 @@ pub fn load(
 
 /// `companion db …`: backups, restores and checks, with the key from
 /// `--key-file`, the environment, or the key file in the data directory.
-fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: DbCommand) -> u8 {
+fn db(args: &StoreArgs, command: DbCommand) -> u8 {
     use crate::store::{self, Store};
-    let key = match store::given_key(key_file) {
+    let data_dir = args.data_dir.as_path();
+    let key = match store::given_key(args.key_file.as_deref()) {
         Ok(key) => key,
         Err(e) => {
             eprintln!("error: {e}");
@@ -376,7 +402,7 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
         }
     };
     if let Some(opts) = store::database() {
-        return db_postgres(opts, data_dir, key, command);
+        return db_postgres(args, opts, key, command);
     }
     let problems = |text: &mut String, r: &store::Report| {
         for p in &r.problems {
@@ -449,6 +475,7 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
             problems(&mut text, &r);
             (text, r.problems.is_empty())
         }),
+        DbCommand::Migrate { from, to } => return migrate(args, &from, &to),
         DbCommand::Salvage => store::salvage(data_dir, key).map(|r| {
             let mut text = format!(
                 "salvaged {} from what still reads of the database into {}: now {}; the damaged copy is removed",
@@ -480,6 +507,93 @@ fn db(data_dir: &std::path::Path, key_file: Option<&std::path::Path>, command: D
     }
 }
 
+/// Whether a `--from` or `--to` names a PostgreSQL database.
+fn is_database_url(place: &str) -> bool {
+    place.starts_with("postgres://") || place.starts_with("postgresql://")
+}
+
+/// `companion db migrate --from … --to …`: one side a sled data directory,
+/// the other a PostgreSQL database whose local directory is `--data-dir`.
+fn migrate(store: &StoreArgs, from: &str, to: &str) -> u8 {
+    use crate::store::{self, Location, PgOptions};
+    let url = match (is_database_url(from), is_database_url(to)) {
+        (true, false) => from,
+        (false, true) => to,
+        _ => {
+            eprintln!(
+                "error: `companion db migrate` moves a store between the two engines: one of --from and --to is a sled data directory, the other a PostgreSQL database (`postgres://USER@/DATABASE?host=/run/postgresql`). Nothing was changed."
+            );
+            return USAGE;
+        }
+    };
+    if store.database.as_deref().is_some_and(|d| d != url) {
+        eprintln!(
+            "error: --database (or COMPANION_DATABASE_URL) names another database than the migration's; `companion db migrate` takes the database from --from or --to, so leave --database out (or unset the variable). Nothing was changed."
+        );
+        return USAGE;
+    }
+    let key = match store::given_key(store.key_file.as_deref()) {
+        Ok(Some(key)) => key,
+        Ok(None) => {
+            eprintln!(
+                "error: `companion db migrate` needs the master key given, with --key-file PATH or COMPANION_KEY: a PostgreSQL store never takes its key from a data directory. For a data directory that keeps its key in master.key, pass --key-file DIR/master.key. Nothing was changed."
+            );
+            return USAGE;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return USAGE;
+        }
+    };
+    let database = Location::Postgres {
+        opts: PgOptions {
+            url: url.to_string(),
+            password_file: store.database_password_file.clone(),
+        },
+        dir: store.data_dir.clone(),
+    };
+    let (source, target) = if is_database_url(from) {
+        (database, Location::Sled(PathBuf::from(to)))
+    } else {
+        (Location::Sled(PathBuf::from(from)), database)
+    };
+    match store::migrate(&source, &target, &key) {
+        Ok(m) => {
+            let key_note = match &target {
+                Location::Sled(dir) => format!(
+                    "; the key was not written into {}: give it as before (--key-file or COMPANION_KEY)",
+                    dir.display()
+                ),
+                Location::Postgres { .. } => String::new(),
+            };
+            println!(
+                "migrated {} into {}: {}; all {} records read back from the target and found as written, with the erasure record ({} entries). The source was only read and is as it was; keep it until the bot runs well on the new store, then remove it{key_note}.",
+                source.describe(),
+                target.describe(),
+                m.report.summary(),
+                m.compared,
+                m.erasures
+            );
+            if m.report.problems.is_empty() {
+                FOUND
+            } else {
+                for p in &m.report.problems {
+                    println!("problem: {p}");
+                }
+                NOT_FOUND
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!(
+                "note: the migration only read from {}; what it holds is as it was.",
+                source.describe()
+            );
+            FAILED
+        }
+    }
+}
+
 /// What a restore left out, for the operator ("" when nothing was).
 fn erased_note(n: usize) -> String {
     match n {
@@ -489,14 +603,15 @@ fn erased_note(n: usize) -> String {
     }
 }
 
-/// `companion db …` on PostgreSQL: export and check; the rest says it is
-/// not built there yet and changes nothing.
+/// `companion db …` on PostgreSQL: export, check, import and restore;
+/// salvage says why it is not for PostgreSQL and changes nothing.
 fn db_postgres(
+    args: &StoreArgs,
     opts: &crate::store::PgOptions,
-    data_dir: &Path,
     key: Option<crate::store::SecretKey>,
     command: DbCommand,
 ) -> u8 {
+    let data_dir = args.data_dir.as_path();
     use crate::store::{Store, StoreError};
     let opened = |key| Store::open_postgres(opts, data_dir, key);
     let outcome = match command {
@@ -525,9 +640,49 @@ fn db_postgres(
                 }
                 (r.problems.is_empty(), text)
             }),
-        DbCommand::Import { .. } | DbCommand::Restore { .. } | DbCommand::Salvage => {
-            Err(StoreError::NotOnPostgres)
-        }
+        DbCommand::Import {
+            file,
+            erasures,
+            without_erasures,
+        } => Store::import_into_postgres(
+            &file,
+            opts,
+            data_dir,
+            key,
+            erasures.as_deref(),
+            without_erasures,
+        )
+        .and_then(|(s, r)| {
+            s.close(chrono::Utc::now())?;
+            Ok(r)
+        })
+        .map(|r| {
+            let mut text = format!("imported into the PostgreSQL database: {}", r.summary());
+            text.push_str(&erased_note(r.erased));
+            for p in &r.problems {
+                text.push_str(&format!("\nproblem: {p}"));
+            }
+            (r.problems.is_empty(), text)
+        }),
+        DbCommand::Restore {
+            from,
+            without_erasures,
+        } => crate::store::restore_postgres(opts, data_dir, key, from.as_deref(), without_erasures)
+            .map(|r| {
+                let mut text = format!(
+                    "restored into the PostgreSQL database: it now holds the backup's records ({}), in place of what it held before",
+                    r.summary()
+                );
+                text.push_str(&erased_note(r.erased));
+                for p in &r.problems {
+                    text.push_str(&format!("\nproblem: {p}"));
+                }
+                (r.problems.is_empty(), text)
+            }),
+        DbCommand::Salvage => Err(StoreError::NotForPostgres(
+            crate::store::POSTGRES_NEEDS_NO_SALVAGE,
+        )),
+        DbCommand::Migrate { from, to } => return migrate(args, &from, &to),
     };
     match outcome {
         Ok((true, text)) => {
@@ -538,8 +693,8 @@ fn db_postgres(
             println!("{text}");
             NOT_FOUND
         }
-        Err(StoreError::NotOnPostgres) => {
-            eprintln!("error: {}", StoreError::NotOnPostgres);
+        Err(e @ (StoreError::NotOnPostgres | StoreError::NotForPostgres(_))) => {
+            eprintln!("error: {e}");
             USAGE
         }
         Err(e) => {

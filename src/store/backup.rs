@@ -83,11 +83,11 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 }
 
 /// Records by tree name, as in a backup.
-type Records = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
+pub(super) type Records = BTreeMap<Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>>;
 
 /// Every record of the open database: on sled every tree of its
 /// generation, on PostgreSQL every table of the store.
-fn records_of_live(live: &Live) -> Result<Records, StoreError> {
+pub(super) fn records_of_live(live: &Live) -> Result<Records, StoreError> {
     if let Ok(generation) = live.generation() {
         return records_of(&generation.db);
     }
@@ -243,7 +243,7 @@ fn parse(body: &[u8]) -> Result<Records, String> {
 /// Leaves out every record the erasure record names, and every reflection,
 /// supervision log entry or case presentation whose member's key is gone;
 /// returns how many were left out.
-fn without_erased(
+pub(super) fn without_erased(
     records: &mut Records,
     envelope: &Envelope,
     erased: &HashSet<Fingerprint>,
@@ -337,18 +337,16 @@ fn recount(records: &mut Records) {
 }
 
 /// Builds a generation from `records`, makes it live and seals it, so the
-/// next open finds it exactly as written.
-fn install(
+/// next open finds it exactly as written; returns its name.
+pub(super) fn install(
     data: &DataDir,
     records: &Records,
     envelope: &Envelope,
     mark: Mark,
-) -> Result<(), StoreError> {
+    restored: bool,
+) -> Result<String, StoreError> {
     let mut records = records.clone();
-    let meta = records.entry(trees::META.as_bytes().to_vec()).or_default();
-    meta.retain(|(k, _)| k != BACKUP_MADE && k != super::ERASURE_MARK && k != super::RESTORED);
-    meta.push((super::ERASURE_MARK.to_vec(), mark.bytes().to_vec()));
-    meta.push((super::RESTORED.to_vec(), vec![1]));
+    prepare_meta(&mut records, mark, restored);
     let records = &records;
     let generation = data.create_generation()?;
     for (name, entries) in records {
@@ -365,7 +363,23 @@ fn install(
         .map_or(0, |(_, v)| super::be_u64(Some(v)));
     data.reset_seq(seq)?;
     data.adopt(&generation, &mut |_| {})?;
-    data.seal(generation, &mark.bytes(), &|b: &[u8]| envelope.seal_tag(b))
+    let name = generation.name().to_string();
+    data.seal(generation, &mark.bytes(), &|b: &[u8]| envelope.seal_tag(b))?;
+    Ok(name)
+}
+
+/// Every record of the generation `name`, read from a private copy of its
+/// files (in `scratch/`, removed afterwards): what the disk holds, not
+/// what the open database remembers.
+pub(super) fn read_back(data: &DataDir, name: &str) -> Result<Records, StoreError> {
+    let scratch = data.scratch("read-back")?;
+    let copy = scratch.join("db");
+    let result = disk::copy_dir(&data.path().join(name), &copy)
+        .map_err(io(&copy))
+        .and_then(|()| disk::open_scratch(&copy))
+        .and_then(|db| records_of(&db));
+    let _ = disk::scrub_dir(&scratch);
+    result
 }
 
 /// The newest automatic backup that authenticates with this key, read.
@@ -743,47 +757,8 @@ impl Store {
         }
         let (master, _) = keys::master_key(dir, key, true)?;
         let envelope = Envelope::new(master);
-        let mut records = read_file(path, &envelope)?;
-        let key_ok = records
-            .get(trees::META.as_bytes())
-            .and_then(|m| m.iter().find(|(k, _)| k == keys::KEY_CHECK_KEY))
-            .is_none_or(|(_, v)| keys::opens_check(envelope.master(), v));
-        if !key_ok {
-            return Err(StoreError::Backup(format!(
-                "{}: the key does not open this backup's database. Nothing was written.",
-                path.display()
-            )));
-        }
-        let erased = match erasures {
-            Some(file) => {
-                let record = ErasureLog::read(file, &envelope).map_err(|e| {
-                    StoreError::Backup(format!(
-                        "{}: {}. Nothing was written. Give --erasures the `{ERASURES_FILE}` file of the data directory the backup came from, readable by the user running this command; if it is lost for good, --without-erasures imports without it (and anything erased before the backup was made may then come back).",
-                        file.display(),
-                        match e {
-                            StoreError::KeyMismatch { .. } =>
-                                "this erasure record does not open with this key".to_string(),
-                            other => format!("not a usable erasure record ({other})"),
-                        }
-                    ))
-                })?;
-                if let Some(mark) = mark_in(&records)
-                    && !record.reaches(&mark)
-                {
-                    return Err(StoreError::Backup(format!(
-                        "{}: this erasure record is older than the backup, or from another data directory: erasures made before the backup was taken are missing from it. Pass the `{ERASURES_FILE}` of the data directory the backup came from. Nothing was written.",
-                        file.display()
-                    )));
-                }
-                record.prints
-            }
-            None if without_erasures => HashSet::new(),
-            None => {
-                return Err(StoreError::Backup(format!(
-                    "no erasure record: pass --erasures with the `{ERASURES_FILE}` file of the data directory this backup came from, so that members who were forgotten, and reflections deleted, after the backup was made stay erased; or --without-erasures if you know there were none. Nothing was written."
-                )));
-            }
-        };
+        let mut records = read_backup(path, &envelope)?;
+        let erased = erased_for_import(&records, &envelope, erasures, without_erasures, None)?;
         let left_out = without_erased(&mut records, &envelope, &erased);
         // From here on the directory is written: marked first, so that an
         // import cut short is told apart from a damaged database.
@@ -795,13 +770,344 @@ impl Store {
         prints.sort_unstable();
         let mark = log.append(&prints)?;
         drop(log);
-        install(&data, &records, &envelope, mark)?;
+        install(&data, &records, &envelope, mark, true)?;
         data.end_import()?;
         drop(data);
         let store = Store::open_existing(dir, Some(envelope.master().clone()))?;
         let mut report = store.check()?;
         report.erased = left_out;
         Ok((store, report))
+    }
+}
+
+/// Reads a backup for an import or a restore: authenticated whole, and its
+/// database's key check opened with this key, before anything is written.
+fn read_backup(path: &Path, envelope: &Envelope) -> Result<Records, StoreError> {
+    let records = read_file(path, envelope)?;
+    let key_ok = records
+        .get(trees::META.as_bytes())
+        .and_then(|m| m.iter().find(|(k, _)| k == keys::KEY_CHECK_KEY))
+        .is_none_or(|(_, v)| keys::opens_check(envelope.master(), v));
+    if !key_ok {
+        return Err(StoreError::Backup(format!(
+            "{}: the key does not open this backup's database. Nothing was written.",
+            path.display()
+        )));
+    }
+    Ok(records)
+}
+
+/// What an import leaves out: the fingerprints of the erasure record given
+/// (`--erasures`, which must reach the point the backup's database had
+/// reached) and of the target's own record (`own`: on PostgreSQL, the local
+/// directory's), together. With neither, the import is refused unless
+/// `without_erasures` says the operator knows nothing was erased since the
+/// backup.
+fn erased_for_import(
+    records: &Records,
+    envelope: &Envelope,
+    erasures: Option<&Path>,
+    without_erasures: bool,
+    own: Option<(&Path, &ErasureRecord)>,
+) -> Result<HashSet<Fingerprint>, StoreError> {
+    let given = match erasures {
+        Some(file) => {
+            let record = ErasureLog::read(file, envelope).map_err(|e| {
+                StoreError::Backup(format!(
+                    "{}: {}. Nothing was written. Give --erasures the `{ERASURES_FILE}` file of the data directory the backup came from, readable by the user running this command; if it is lost for good, --without-erasures imports without it (and anything erased before the backup was made may then come back).",
+                    file.display(),
+                    match e {
+                        StoreError::KeyMismatch { .. } =>
+                            "this erasure record does not open with this key".to_string(),
+                        other => format!("not a usable erasure record ({other})"),
+                    }
+                ))
+            })?;
+            if let Some(mark) = mark_in(records)
+                && !record.reaches(&mark)
+            {
+                return Err(StoreError::Backup(format!(
+                    "{}: this erasure record is older than the backup, or from another data directory: erasures made before the backup was taken are missing from it. Pass the `{ERASURES_FILE}` of the data directory the backup came from. Nothing was written.",
+                    file.display()
+                )));
+            }
+            Some(record.prints)
+        }
+        None => None,
+    };
+    match (given, own) {
+        (Some(mut given), Some((_, own))) => {
+            given.extend(own.prints.iter().copied());
+            Ok(given)
+        }
+        (Some(given), None) => Ok(given),
+        (None, Some((dir, own))) => {
+            if let Some(mark) = mark_in(records)
+                && !own.reaches(&mark)
+                && !without_erasures
+            {
+                return Err(StoreError::Backup(format!(
+                    "the erasure record `{ERASURES_FILE}` in {} does not reach the point this backup's database had reached: the backup came from another database, whose erasures it may not name. Pass --erasures with the `{ERASURES_FILE}` of the data directory the backup came from (both records are then applied), or --without-erasures if you know nothing was erased there since the backup. Nothing was written.",
+                    dir.display()
+                )));
+            }
+            Ok(own.prints.clone())
+        }
+        (None, None) if without_erasures => Ok(HashSet::new()),
+        (None, None) => Err(StoreError::Backup(format!(
+            "no erasure record: pass --erasures with the `{ERASURES_FILE}` file of the data directory this backup came from, so that members who were forgotten, and reflections deleted, after the backup was made stay erased; or --without-erasures if you know there were none. Nothing was written."
+        ))),
+    }
+}
+
+/// Sets a restored database's own facts in `records`' meta tree: where
+/// the erasure record stands (`mark`), and, after an import or a restore
+/// (`restored`), that numbers must start above every hundred reserved.
+pub(super) fn prepare_meta(records: &mut Records, mark: Mark, restored: bool) {
+    let meta = records.entry(trees::META.as_bytes().to_vec()).or_default();
+    meta.retain(|(k, _)| k != BACKUP_MADE && k != super::ERASURE_MARK && k != super::RESTORED);
+    meta.push((super::ERASURE_MARK.to_vec(), mark.bytes().to_vec()));
+    if restored {
+        meta.push((super::RESTORED.to_vec(), vec![1]));
+    }
+}
+
+/// Appends to the erasure record in `dir` (made if there is none) what
+/// `erased` names that it lacks, synced; returns its mark. A record only
+/// grows: a failure after this leaves it naming more, never less.
+fn grow_record(
+    dir: &Path,
+    envelope: &Envelope,
+    erased: &HashSet<Fingerprint>,
+) -> Result<Mark, StoreError> {
+    let path = dir.join(ERASURES_FILE);
+    let mut log = if std::fs::symlink_metadata(&path).is_ok() {
+        ErasureLog::open(&path, envelope).map_err(|e| erasure_error(dir, e))?
+    } else {
+        ErasureLog::create(&path, envelope)?
+    };
+    let mut new: Vec<Fingerprint> = erased
+        .iter()
+        .filter(|p| !log.all().contains(*p))
+        .copied()
+        .collect();
+    new.sort_unstable();
+    log.append(&new)
+}
+
+/// The rows every table of a PostgreSQL store holds, together.
+pub(super) fn rows_held(t: &Trees) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for (_, tree) in t.named() {
+        n += tree.len()?;
+    }
+    Ok(n)
+}
+
+/// Replaces every record of a PostgreSQL store's tables with `records`, in
+/// one transaction: if anything fails, the database is as it was.
+pub(super) fn replace_all(t: &Trees, records: &Records) -> Result<(), StoreError> {
+    let named = t.named();
+    for (name, entries) in records {
+        if !entries.is_empty() && !named.iter().any(|(n, _)| n.as_bytes() == name.as_slice()) {
+            return Err(StoreError::Backup(format!(
+                "the backup holds records of a kind this version does not know (`{}`): it was made by a newer version. Nothing was written; use that version.",
+                String::from_utf8_lossy(name)
+            )));
+        }
+    }
+    let mut old = Vec::with_capacity(named.len());
+    for (_, tree) in &named {
+        old.push(tree.keys().collect::<Result<Vec<_>, StoreError>>()?);
+    }
+    let tables: Vec<&super::engine::Tree> = named.iter().map(|(_, t)| *t).collect();
+    super::engine::run(&tables, &|txs| {
+        for (i, (name, _)) in named.iter().enumerate() {
+            for k in &old[i] {
+                txs[i].remove(k)?;
+            }
+            for (k, v) in records.get(name.as_bytes()).into_iter().flatten() {
+                txs[i].insert(k, v)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A PostgreSQL store's master key, which must be given.
+fn pg_key(key: Option<SecretKey>) -> Result<Envelope, StoreError> {
+    key.map(Envelope::new).ok_or_else(super::pg_key_missing)
+}
+
+impl Store {
+    /// Imports the backup at `path` into the PostgreSQL database `opts`
+    /// names, which must hold no record (refused otherwise, with nothing
+    /// changed), leaving out what the erasure records name: the one in
+    /// `dir` (the store's local directory) if there is one, and the one
+    /// `erasures` names (see [`Store::import_from`]). Every record is
+    /// written in one transaction: a failure leaves the database empty. The
+    /// local erasure record only grows. Then the store is opened and
+    /// checked.
+    pub fn import_into_postgres(
+        path: &Path,
+        opts: &super::PgOptions,
+        dir: &Path,
+        key: Option<SecretKey>,
+        erasures: Option<&Path>,
+        without_erasures: bool,
+    ) -> Result<(Store, Report), StoreError> {
+        let envelope = pg_key(key)?;
+        disk::create_private_dir(dir)?;
+        let pg = super::Pg::connect(opts, envelope.master())?;
+        let t = Trees::open_pg(&pg)?;
+        let held = rows_held(&t)?;
+        if held > 0 {
+            return Err(StoreError::Backup(format!(
+                "the PostgreSQL database already holds {}: `companion db import` fills only an empty database. Nothing was changed. To put a backup in place of what it holds, use `companion db restore --from FILE`.",
+                count(held, "record", "records")
+            )));
+        }
+        let mut records = read_backup(path, &envelope)?;
+        let own = own_record_if_any(dir, &envelope)?;
+        let erased = erased_for_import(
+            &records,
+            &envelope,
+            erasures,
+            without_erasures,
+            own.as_ref().map(|r| (dir, r)),
+        )?;
+        let left_out = without_erased(&mut records, &envelope, &erased);
+        let mark = grow_record(dir, &envelope, &erased)?;
+        prepare_meta(&mut records, mark, true);
+        replace_all(&t, &records)?;
+        drop(t);
+        drop(pg);
+        let store = Store::open_postgres(opts, dir, Some(envelope.master().clone()))?;
+        let mut report = store.check()?;
+        report.erased = left_out;
+        Ok((store, report))
+    }
+}
+
+/// Why `db restore` on PostgreSQL needs `--from`.
+pub const POSTGRES_HAS_NO_AUTOMATIC_BACKUPS: &str = "on PostgreSQL the store keeps no automatic backups, so `companion db restore` needs --from FILE, a backup made by `companion db export` (the server's own backups, made with pg_dump or pg_basebackup, are restored with the server's tools; the erasure record in the data directory is applied again when the store next opens).";
+
+/// Why `db salvage` is not for PostgreSQL.
+pub const POSTGRES_NEEDS_NO_SALVAGE: &str = "`companion db salvage` rebuilds a sled database from what still reads of its damaged files; a PostgreSQL server keeps its own files whole (its write-ahead log replayed after a crash, and page checksums where they are on), so there is nothing of that kind to salvage. To go back to a backup, use `companion db restore --from FILE`.";
+
+/// Replaces every record of the PostgreSQL database `opts` names with the
+/// backup `from`, leaving out what the erasure record in `dir` names. The
+/// key must open the database's key check, its erasure record and the
+/// backup, and the record must reach the points the database and the
+/// backup had reached, before anything is written; the records are then
+/// replaced in one transaction (a failure leaves the database as it was),
+/// and numbers start above every hundred reserved. With
+/// `without_erasures`, a missing or damaged record is set aside and a new
+/// one begun (what was erased since the backup may come back).
+pub fn restore_postgres(
+    opts: &super::PgOptions,
+    dir: &Path,
+    key: Option<SecretKey>,
+    from: Option<&Path>,
+    without_erasures: bool,
+) -> Result<Report, StoreError> {
+    let from = from.ok_or(StoreError::NotForPostgres(
+        POSTGRES_HAS_NO_AUTOMATIC_BACKUPS,
+    ))?;
+    let envelope = pg_key(key)?;
+    disk::create_private_dir(dir)?;
+    let pg = super::Pg::connect(opts, envelope.master())?;
+    let t = Trees::open_pg(&pg)?;
+    let wrong_key = |e| match e {
+        StoreError::Crypto(_) => StoreError::KeyMismatch {
+            path: dir.to_path_buf(),
+            source_name: "the key given".into(),
+        },
+        other => other,
+    };
+    if let Some(sealed) = t.meta.get(keys::KEY_CHECK_KEY).map_err(wrong_key)?
+        && !keys::opens_check(envelope.master(), &sealed)
+    {
+        return Err(wrong_key(StoreError::Crypto(super::CryptoError::Open)));
+    }
+    let database_mark = t
+        .meta
+        .get(super::ERASURE_MARK)?
+        .and_then(|b| Mark::from_bytes(&b));
+    let record = match own_record(dir, &envelope).and_then(|r| match database_mark {
+        Some(m) if !r.reaches(&m) => Err(StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: format!(
+                "does not hold what the database says it does (at least {} erased records): it was cut short, replaced or changed",
+                m.count
+            ),
+        }),
+        _ => Ok(r),
+    }) {
+        Ok(record) => Some(record),
+        Err(StoreError::ErasureRecord { .. }) if without_erasures => None,
+        Err(e) => return Err(e),
+    };
+    let mut records = read_backup(from, &envelope)?;
+    if let (Some(record), Some(mark)) = (&record, mark_in(&records))
+        && !record.reaches(&mark)
+    {
+        return Err(StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: format!(
+                "does not reach the point the backup {} had reached: it was cut short or replaced",
+                from.display()
+            ),
+        });
+    }
+    let erased = record
+        .as_ref()
+        .map(|r| r.prints.clone())
+        .unwrap_or_default();
+    let left_out = without_erased(&mut records, &envelope, &erased);
+    let mark = match &record {
+        Some(record) => record.mark(),
+        None => {
+            let own = dir.join(ERASURES_FILE);
+            if std::fs::symlink_metadata(&own).is_ok() {
+                let aside = dir.join(format!("{DAMAGED_PREFIX}{ERASURES_FILE}"));
+                std::fs::rename(&own, &aside).map_err(io(&own))?;
+                disk::sync_dir(dir).map_err(io(dir))?;
+            }
+            ErasureLog::create(&own, &envelope)?.record().mark()
+        }
+    };
+    prepare_meta(&mut records, mark, true);
+    replace_all(&t, &records)?;
+    drop(t);
+    drop(pg);
+    let store = Store::open_postgres(opts, dir, Some(envelope.master().clone()))?;
+    let mut report = store.check()?;
+    store.close(Utc::now())?;
+    report.erased = left_out;
+    Ok(report)
+}
+
+/// The erasure record in `dir`, verified with the key, if there is one.
+fn own_record_if_any(dir: &Path, envelope: &Envelope) -> Result<Option<ErasureRecord>, StoreError> {
+    if std::fs::symlink_metadata(dir.join(ERASURES_FILE)).is_err() {
+        return Ok(None);
+    }
+    own_record(dir, envelope).map(Some)
+}
+
+/// An error reading the erasure record in `dir`, in the operator's words.
+fn erasure_error(dir: &Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::KeyMismatch { .. } => StoreError::KeyMismatch {
+            path: dir.to_path_buf(),
+            source_name: "the key given".into(),
+        },
+        StoreError::Corrupt(why) => StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why,
+        },
+        other => other,
     }
 }
 
@@ -1064,7 +1370,7 @@ pub fn restore(
             ErasureLog::create(&own, &envelope)?.record().mark()
         }
     };
-    install(&data, &records, &envelope, mark)?;
+    install(&data, &records, &envelope, mark, true)?;
     drop(data);
     // Opening salvages what still reads of the database set aside, then
     // scrubs it (see `Store::rewrite`).
@@ -1158,7 +1464,7 @@ pub fn salvage(dir: &Path, key: Option<SecretKey>) -> Result<Report, StoreError>
             .unwrap_or_default();
         without_erased(&mut base, &envelope, &record.prints);
         data.set_aside(DAMAGED_PREFIX)?;
-        install(&data, &base, &envelope, record.mark())?;
+        install(&data, &base, &envelope, record.mark(), true)?;
     }
     drop(data);
     let store = Store::open_existing(dir, key)?;

@@ -211,7 +211,7 @@ impl TxTree<'_> {
 
 /// Runs `f` over `trees` in one transaction, again if another writer
 /// conflicted; what `f` returns `Err` with aborts it and changes nothing.
-fn run<R>(
+pub(crate) fn run<R>(
     trees: &[&Tree],
     f: &dyn Fn(&[TxTree<'_>]) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {

@@ -17,6 +17,7 @@ mod held;
 mod keys;
 mod meetings;
 mod members;
+mod migrate;
 mod pace;
 pub mod postgres;
 mod reflections;
@@ -30,12 +31,16 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 
-pub use backup::{BACKUPS_DIR, KEEP_BACKUPS, Report, check_dir, restore, salvage};
+pub use backup::{
+    BACKUPS_DIR, KEEP_BACKUPS, POSTGRES_NEEDS_NO_SALVAGE, Report, check_dir, restore,
+    restore_postgres, salvage,
+};
 pub use crypto::{CryptoError, SecretKey};
 pub use disk::SwapStep;
 pub use envelope::{ERASURES_FILE, Envelope};
 pub use keys::{KEY_ENV, KEY_FILE, given_key};
 pub use members::Reminder;
+pub use migrate::{Location, Migrated, migrate};
 pub use postgres::{DATABASE_ENV, PASSWORD_CREDENTIAL, PgOptions};
 pub use reflections::{Page, Readable};
 pub use schedules::{ScheduleRecord, SlotState, Week};
@@ -175,11 +180,17 @@ pub enum StoreError {
         "the data directory {0} is in use by another companion process; stop it first, or give this one its own --data-dir"
     )]
     Locked(PathBuf),
-    /// An import into the directory stopped before it finished.
+    /// An import or a migration into the directory stopped before it
+    /// finished.
     #[error(
-        "the import into {0} did not finish (the process stopped part way), so nothing in it was ever confirmed and nothing was opened. Run the same `companion db import` again: it starts over, and the file it imports from was never changed."
+        "an import or a migration into {0} did not finish (the process stopped part way), so nothing in it was ever confirmed and nothing was opened. Run the same `companion db import` again (or the same `companion db migrate`, if it was a migration): it starts over, and what it copies from was never changed."
     )]
     ImportInterrupted(PathBuf),
+    /// A migration into the PostgreSQL database stopped before it finished.
+    #[error(
+        "a migration into this PostgreSQL database did not finish (it stopped part way, or what it wrote did not read back as written), so what it holds may be incomplete and nothing was opened. Run the same `companion db migrate` again: it starts over, and what it copies from was left as it was."
+    )]
+    MigrationUnfinished,
     /// There is no database where one was expected.
     #[error(
         "there is no database in {0}: check --data-dir (or COMPANION_DATA_DIR). Nothing was created."
@@ -269,9 +280,12 @@ pub enum StoreError {
     DatabaseInUse,
     /// What was asked needs the sled engine.
     #[error(
-        "this is not available on PostgreSQL yet (automatic backups, import, restore and salvage work on a sled data directory; export and check work on both); nothing was changed"
+        "this is not available on PostgreSQL yet (automatic backups and salvage work on a sled data directory; export, check, import and restore work on both); nothing was changed"
     )]
     NotOnPostgres,
+    /// What was asked has no meaning on PostgreSQL: why, and what to do.
+    #[error("{0} Nothing was changed.")]
+    NotForPostgres(&'static str),
 }
 
 /// The database, shared by every task of the process.
@@ -511,6 +525,9 @@ const ERASURE_MARK: &[u8] = b"erasure_mark";
 /// Meta key: the database was just restored, imported or salvaged (see
 /// `Store::after_restore`).
 const RESTORED: &[u8] = b"restored";
+/// Meta key: a migration into this PostgreSQL database has not finished
+/// (see `migrate`); the store refuses to open while it is there.
+const MIGRATING: &[u8] = b"migrating";
 
 /// The erasure record of a store being opened, verified against the mark
 /// the database keeps: a record that is missing, cut short, replaced or
@@ -571,6 +588,13 @@ fn open_erasures(dir: &Path, live: &Live, envelope: &Envelope) -> Result<Erasure
         ));
     }
     Ok(log)
+}
+
+/// Why a PostgreSQL store was not opened without its master key.
+fn pg_key_missing() -> StoreError {
+    StoreError::Key(format!(
+        "a PostgreSQL store needs its master key given: --key-file PATH (for example a systemd credential) or {KEY_ENV} (64 hexadecimal digits). It is never made on its own, so that no second key can ever start a second database by mistake; make one with `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > master.key` and keep a copy apart from the database"
+    ))
 }
 
 /// An erasure record that cannot be used, in words that say what to do.
@@ -792,11 +816,26 @@ impl Store {
         dir: &Path,
         key: Option<SecretKey>,
     ) -> Result<Store, StoreError> {
-        let key = key.ok_or_else(|| {
-            StoreError::Key(format!(
-                "a PostgreSQL store needs its master key given: --key-file PATH (for example a systemd credential) or {KEY_ENV} (64 hexadecimal digits). It is never made on its own, so that no second key can ever start a second database by mistake; make one with `head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > master.key` and keep a copy apart from the database"
-            ))
-        })?;
+        Store::open_postgres_inner(opts, dir, key, true)
+    }
+
+    /// Opens the PostgreSQL database `opts` names, which must hold a store:
+    /// none is begun.
+    pub fn open_postgres_existing(
+        opts: &PgOptions,
+        dir: &Path,
+        key: &SecretKey,
+    ) -> Result<Store, StoreError> {
+        Store::open_postgres_inner(opts, dir, Some(key.clone()), false)
+    }
+
+    fn open_postgres_inner(
+        opts: &PgOptions,
+        dir: &Path,
+        key: Option<SecretKey>,
+        create: bool,
+    ) -> Result<Store, StoreError> {
+        let key = key.ok_or_else(pg_key_missing)?;
         disk::create_private_dir(dir)?;
         let envelope = Envelope::new(key);
         let pg = Pg::connect(opts, envelope.master())?;
@@ -809,7 +848,16 @@ impl Store {
             },
             other => other,
         };
+        if t.meta.contains_key(MIGRATING).map_err(mismatch)? {
+            return Err(StoreError::MigrationUnfinished);
+        }
         let new = !t.meta.contains_key(keys::KEY_CHECK_KEY).map_err(mismatch)?;
+        if new && !create {
+            return Err(StoreError::Postgres(
+                "the database holds no companion store yet: check the URL. Nothing was changed."
+                    .into(),
+            ));
+        }
         let record_path = dir.join(ERASURES_FILE);
         if new && std::fs::symlink_metadata(&record_path).is_err() {
             ErasureLog::create(&record_path, &envelope)?;

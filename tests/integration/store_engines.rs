@@ -6,6 +6,7 @@
 //! again, so what a promise says survives a restart is tested too. Where
 //! PostgreSQL cannot run here (and `CI` is not set) only sled is tested.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -354,7 +355,8 @@ fn pg_store(db: &Database, dir: &Path, key: &str) -> Result<Store, StoreError> {
     )
 }
 
-/// Every value stored in the store's tables now, as hex.
+/// Every value stored in the store's tables now, sorted (the server may
+/// keep the same rows in another physical order).
 fn stored_values(db: &Database) -> Vec<Vec<u8>> {
     let tables = db.sql(
         "SELECT tablename FROM pg_tables WHERE tablename LIKE 'companion\\_%' AND tablename <> 'companion_schema'",
@@ -368,6 +370,7 @@ fn stored_values(db: &Database) -> Vec<Vec<u8>> {
             out.push(hex::decode(row).expect("hex"));
         }
     }
+    out.sort();
     out
 }
 
@@ -695,7 +698,9 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
         &[],
     );
     assert!(keyless.stdout.contains("--key-file"), "{}", keyless.stdout);
-    // What is not built for PostgreSQL yet says so, and changes nothing.
+    // What has no meaning on PostgreSQL says why and what would work, and
+    // changes nothing.
+    let before = db.sql("SELECT count(*) FROM companion_reflections");
     let restore = companion_with_env(
         &["db", "restore", "--data-dir", data, "--database", &url],
         "",
@@ -703,10 +708,25 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
     );
     assert_eq!(restore.code, 2, "{}", restore.stderr);
     assert!(
-        restore.stderr.contains("not available on PostgreSQL"),
+        restore.stderr.contains("no automatic backups")
+            && restore.stderr.contains("--from FILE")
+            && restore.stderr.contains("Nothing was changed"),
         "{}",
         restore.stderr
     );
+    let salvage = companion_with_env(
+        &["db", "salvage", "--data-dir", data, "--database", &url],
+        "",
+        &env,
+    );
+    assert_eq!(salvage.code, 2, "{}", salvage.stderr);
+    assert!(
+        salvage.stderr.contains("keeps its own files whole")
+            && salvage.stderr.contains("Nothing was changed"),
+        "{}",
+        salvage.stderr
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM companion_reflections"), before);
 }
 
 #[test]
@@ -816,4 +836,687 @@ fn a_postgres_database_exports_in_the_backup_format_that_sled_imports() {
         "after an import, numbers start above the hundreds reserved"
     );
     store.close(Utc::now()).unwrap();
+}
+
+/// A sled store whose backup (the file returned) was exported before a
+/// reflection of member 111 was deleted and member 112 forgotten; returns
+/// the key, the sled directory and the backup.
+fn exported_before_erasures(test: &str) -> (String, PathBuf, PathBuf) {
+    let key = SecretKey::generate().to_hex().to_string();
+    let dir = temp_dir(test, "sled");
+    let store = Store::open(&dir, SecretKey::from_hex(&key)).expect("opens");
+    save(&store, 111, "kept");
+    save(&store, 111, "deleted after the backup");
+    save(&store, 112, "forgotten after the backup");
+    let file = temp_dir(test, "backup-file");
+    store.export_to(&file).expect("exported");
+    assert!(store.delete_reflection(111, 2, at(8)).unwrap());
+    assert_eq!(store.forget_member(112, at(8)).unwrap(), 1);
+    store.close(Utc::now()).unwrap();
+    (key, dir, file)
+}
+
+/// Makes the server refuse every row written into `table`, as a full disk
+/// or a lost connection would part way through.
+fn refuse_writes_to(db: &Database, table: &str) {
+    db.sql(&format!(
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$; \
+         CREATE TRIGGER refuse BEFORE INSERT OR UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION refuse()"
+    ));
+}
+
+#[test]
+fn on_postgres_an_import_fills_only_an_empty_database_at_once_and_brings_back_nothing_erased() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let (key, sled_dir, file) = exported_before_erasures("pg-import");
+    let local = temp_dir("pg-import", "postgres");
+    let opts = PgOptions {
+        url: db.url(),
+        password_file: None,
+    };
+    let erasures = sled_dir.join("erasures");
+    let import = |erasures: Option<&Path>| {
+        Store::import_into_postgres(
+            &file,
+            &opts,
+            &local,
+            SecretKey::from_hex(&key),
+            erasures,
+            false,
+        )
+    };
+    let e = import(None).expect_err("no erasure record anywhere: refused");
+    assert!(e.to_string().contains("Nothing was written"), "{e}");
+    assert!(stored_values(&db).is_empty());
+    // A failure part way (after the reflections, at their summaries)
+    // leaves every table as it was: empty.
+    refuse_writes_to(&db, "companion_summaries");
+    let e = import(Some(&erasures)).expect_err("the server's refusal fails the import");
+    assert!(e.to_string().contains("refused by the test"), "{e}");
+    assert!(
+        stored_values(&db).is_empty(),
+        "a failed import leaves nothing behind"
+    );
+    db.sql("DROP TRIGGER refuse ON companion_summaries");
+    let url = db.url();
+    let args = [
+        "db",
+        "import",
+        file.to_str().expect("utf-8"),
+        "--data-dir",
+        local.to_str().expect("utf-8"),
+        "--database",
+        &url,
+        "--erasures",
+        erasures.to_str().expect("utf-8"),
+    ];
+    let env = [("COMPANION_KEY", key.as_str())];
+    let run = companion_with_env(&args, "", &env);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 reflection of 1 member")
+            && run
+                .stdout
+                .contains("left out because the erasure record names them"),
+        "{}",
+        run.stdout
+    );
+    let store = pg_store(&db, &local, &key).expect("the imported database opens");
+    assert_eq!(texts(&store, 111), ["kept"]);
+    assert!(
+        texts(&store, 112).is_empty(),
+        "a forgotten member stays out"
+    );
+    assert_eq!(
+        save(&store, 111, "next").id,
+        101,
+        "after an import, numbers start above the hundreds reserved"
+    );
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // A database that holds records is refused, and left as it was.
+    let before = stored_values(&db);
+    let run = companion_with_env(&args, "", &env);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("already holds") && run.stderr.contains("Nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(stored_values(&db), before);
+}
+
+#[test]
+fn on_postgres_a_restore_puts_a_verified_backup_in_place_and_brings_back_nothing_erased() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let local = temp_dir("pg-restore", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &local, &key).expect("opens");
+    save(&store, 121, "kept");
+    save(&store, 121, "deleted after the backup");
+    save(&store, 122, "forgotten after the backup");
+    let file = temp_dir("pg-restore", "backup-file");
+    store.export_to(&file).expect("exported");
+    assert!(store.delete_reflection(121, 2, at(9)).unwrap());
+    assert_eq!(store.forget_member(122, at(9)).unwrap(), 1);
+    assert_eq!(save(&store, 121, "written after the backup").id, 3);
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let url = db.url();
+    let env = [("COMPANION_KEY", key.as_str())];
+    let restore = |from: &Path| {
+        companion_with_env(
+            &[
+                "db",
+                "restore",
+                "--from",
+                from.to_str().expect("utf-8"),
+                "--data-dir",
+                local.to_str().expect("utf-8"),
+                "--database",
+                &url,
+            ],
+            "",
+            &env,
+        )
+    };
+    // An altered backup is refused before anything is written.
+    let before = stored_values(&db);
+    let altered = temp_dir("pg-restore", "altered-file");
+    let mut bytes = std::fs::read(&file).expect("the backup");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(&altered, bytes).expect("written");
+    let run = restore(&altered);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("Nothing was written"), "{}", run.stderr);
+    assert_eq!(stored_values(&db), before);
+    // A failure part way leaves the database as it was.
+    refuse_writes_to(&db, "companion_summaries");
+    let run = restore(&file);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert_eq!(stored_values(&db), before);
+    db.sql("DROP TRIGGER refuse ON companion_summaries");
+    let run = restore(&file);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("in place of what it held before")
+            && run.stdout.contains("1 reflection of 1 member")
+            && run
+                .stdout
+                .contains("left out because the erasure record names them"),
+        "{}",
+        run.stdout
+    );
+    let store = pg_store(&db, &local, &key).expect("the restored database opens");
+    assert_eq!(
+        texts(&store, 121),
+        ["kept"],
+        "the backup's records, no more"
+    );
+    assert!(
+        texts(&store, 122).is_empty(),
+        "a forgotten member stays out"
+    );
+    assert_eq!(
+        save(&store, 121, "next").id,
+        101,
+        "numbers never go back: #2 and #3 are not given again"
+    );
+    store.close(Utc::now()).unwrap();
+}
+
+// ------------------------------------------------------------ migration
+
+/// A store's records: by tree, each a list of keys and values.
+type Trees = BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>;
+
+/// The records of a backup file (the format `store/backup.rs` writes),
+/// tree by tree, each tree's in key order; trees with none left out.
+/// Two facts that belong to a moment and to sled's files, not to the
+/// records, are left out: when the backup was made, and sled's count of
+/// its commits.
+fn records_in(file: &Path) -> Trees {
+    fn take(body: &[u8], at: &mut usize, n: usize) -> Vec<u8> {
+        let piece = body[*at..*at + n].to_vec();
+        *at += n;
+        piece
+    }
+    fn len(body: &[u8], at: &mut usize, n: usize) -> usize {
+        take(body, at, n)
+            .iter()
+            .fold(0usize, |sum, b| sum * 256 + usize::from(*b))
+    }
+    let bytes = std::fs::read(file).expect("the backup");
+    let body = &bytes[b"PCBK2\n".len()..bytes.len() - 32];
+    let mut at = 0usize;
+    let mut out = BTreeMap::new();
+    while at < body.len() {
+        let n = len(body, &mut at, 4);
+        let name = String::from_utf8(take(body, &mut at, n)).expect("a tree's name");
+        let count = len(body, &mut at, 8);
+        let mut entries = Vec::new();
+        for _ in 0..count {
+            let n = len(body, &mut at, 4);
+            let k = take(body, &mut at, n);
+            let n = len(body, &mut at, 4);
+            let v = take(body, &mut at, n);
+            if name == "meta" && (k == b"backup_made" || k == b"commit_seq") {
+                continue;
+            }
+            entries.push((k, v));
+        }
+        entries.sort();
+        if !entries.is_empty() {
+            out.insert(name, entries);
+        }
+    }
+    out
+}
+
+/// Exports the sled store in `dir` and reads its records back.
+fn sled_records(dir: &Path, key: &str, test: &str) -> Trees {
+    let file = temp_dir(test, "records-file");
+    let store = Store::open_existing(dir, SecretKey::from_hex(key)).expect("opens");
+    store.export_to(&file).expect("exported");
+    store.close(Utc::now()).unwrap();
+    records_in(&file)
+}
+
+/// Fills a store with a record of every kind a member or a server makes:
+/// reflections (one shared, one deleted), a forgotten member, settings, a
+/// schedule, a claimed and posted slot, a reminder, a held form, a
+/// supervision log entry, priorities, a case presentation.
+fn fill_every_kind(store: &Store) {
+    use practice_companion::store::{GuildSettings, ScheduleRecord};
+    use practice_companion::supervision::case::{CaseDraft, Field, Frame};
+    use practice_companion::supervision::log::{Kind, LogDraft};
+    let competence: practice_companion::framework::CompetenceId =
+        "core:3.5".parse().expect("a competence");
+    save(store, 131, "shared words");
+    save(store, 131, "deleted words");
+    save(store, 131, "kept words");
+    save(store, 132, "someone else's");
+    save(store, 133, "forgotten words");
+    store
+        .update_shares(131, 1, |shared, _| {
+            shared.push(SharedPost {
+                guild: Some(7),
+                channel: 70,
+                message: 700,
+                anonymous: false,
+                at: at(3),
+            })
+        })
+        .unwrap()
+        .expect("there is #1");
+    assert!(store.delete_reflection(131, 2, at(4)).unwrap());
+    assert_eq!(store.forget_member(133, at(4)).unwrap(), 1);
+    store
+        .set_guild_settings(7, &GuildSettings { inline: true })
+        .unwrap();
+    let rule = practice_companion::schedule::Rule {
+        weekday: chrono::Weekday::Mon,
+        time: chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+        tz: "Europe/London".into(),
+        grace_hours: 2,
+    };
+    store
+        .set_schedule(
+            7,
+            &ScheduleRecord {
+                channel: 70,
+                rule: rule.clone(),
+                scope: Default::default(),
+                order: Default::default(),
+                rotation: Default::default(),
+                last_slot: at(2),
+                paused: None,
+                skip: None,
+                current: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(store.claim_slot(7, at(9), competence).unwrap(), None);
+    store.mark_posted(7, at(9), competence, 99).unwrap();
+    let reminder = practice_companion::store::Reminder {
+        rule,
+        guild: 7,
+        last_slot: at(2),
+        skip: None,
+    };
+    store.set_reminder(132, Some(&reminder)).unwrap();
+    let held = Held {
+        purpose: HeldFor::New("free".into()),
+        typed: Typed {
+            text: Some("words held for a while".into()),
+            ..Typed::default()
+        },
+    };
+    store.hold_form(132, &held, Utc::now()).unwrap();
+    store
+        .add_log_entry(131, |id| {
+            LogDraft {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 3, 10).expect("a date"),
+                attended: true,
+                minutes: 90,
+                kind: Kind::Group,
+                took_away: "what I took away".into(),
+                competences: vec![],
+                functions: vec![],
+            }
+            .into_entry(id, at(10))
+        })
+        .unwrap();
+    store.set_priorities(131, &[competence]).unwrap();
+    store
+        .add_presentation(131, |id| {
+            CaseDraft {
+                frame: Frame::Short,
+                fields: vec![Field {
+                    key: "question".into(),
+                    text: "what am I missing?".into(),
+                }],
+            }
+            .into_presentation(id, at(10))
+        })
+        .unwrap();
+}
+
+fn migrate(from: &str, to: &str, local: &Path, key: &str) -> crate::support::Run {
+    crate::support::companion_with_env(
+        &[
+            "db",
+            "migrate",
+            "--from",
+            from,
+            "--to",
+            to,
+            "--data-dir",
+            local.to_str().expect("utf-8"),
+        ],
+        "",
+        &[("COMPANION_KEY", key)],
+    )
+}
+
+#[test]
+fn a_store_migrated_to_postgres_and_back_keeps_every_record_and_the_next_number() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let sled = temp_dir("migrate-round", "sled");
+    let store = Store::open(&sled, SecretKey::from_hex(&key)).expect("opens");
+    fill_every_kind(&store);
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let before = sled_records(&sled, &key, "migrate-round-before");
+    for tree in [
+        "meta",
+        "member_keys",
+        "reflections",
+        "summaries",
+        "counters",
+        "guild_settings",
+        "schedules",
+        "slots",
+        "member_settings",
+        "held_forms",
+        "supervision_log",
+        "case_presentations",
+    ] {
+        assert!(before.contains_key(tree), "the source holds {tree}");
+    }
+    let local = temp_dir("migrate-round", "postgres");
+    let url = db.url();
+    let run = migrate(sled.to_str().expect("utf-8"), &url, &local, &key);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("read back from the target and found as written"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        sled_records(&sled, &key, "migrate-round-source"),
+        before,
+        "the source is as it was"
+    );
+    let back = temp_dir("migrate-round", "back");
+    let run = migrate(&url, back.to_str().expect("utf-8"), &local, &key);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        sled_records(&back, &key, "migrate-round-after"),
+        before,
+        "every record came back as it was"
+    );
+    let record = std::fs::read(sled.join("erasures")).expect("the erasure record");
+    assert!(record.len() > 100, "the record names the erasures made");
+    for copy in [local.join("erasures"), back.join("erasures")] {
+        assert_eq!(std::fs::read(&copy).expect("a copy"), record);
+    }
+    // The next number is the same on all three, and the shares, the
+    // reminder and the log read back through the store.
+    let pg = pg_store(&db, &local, &key).expect("the PostgreSQL store opens");
+    for store in [
+        Store::open_existing(&sled, SecretKey::from_hex(&key)).expect("opens"),
+        pg,
+        Store::open_existing(&back, SecretKey::from_hex(&key)).expect("opens"),
+    ] {
+        assert_eq!(texts(&store, 131), ["shared words", "kept words"]);
+        assert_eq!(store.reflection(131, 1).unwrap().unwrap().shared.len(), 1);
+        assert!(texts(&store, 133).is_empty());
+        assert!(store.reminder(132).unwrap().is_some());
+        assert_eq!(store.log_of(131).unwrap().items.len(), 1);
+        assert_eq!(save(&store, 131, "next").id, 4, "the next number");
+        store.close(Utc::now()).unwrap();
+    }
+}
+
+/// Every file under `dir` and its bytes, in order.
+fn files_and_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out: Vec<(PathBuf, Vec<u8>)> = crate::support::files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_default();
+            (p, bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_migration_into_a_store_that_holds_anything_is_refused_with_nothing_changed() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let sled = temp_dir("migrate-refused", "sled");
+    let store = Store::open(&sled, SecretKey::from_hex(&key)).expect("opens");
+    save(&store, 141, "in sled");
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let local = temp_dir("migrate-refused", "postgres");
+    let store = pg_store(&db, &local, &key).expect("opens");
+    save(&store, 142, "in postgres");
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let (pg_before, sled_before) = (stored_values(&db), files_and_bytes(&sled));
+    let url = db.url();
+    let sled_path = sled.to_str().expect("utf-8");
+    // Into a database that holds records; into a directory that holds a
+    // database; with both sides keeping their erasure record in one place.
+    for (from, to, dir, says) in [
+        (sled_path, url.as_str(), &local, "already holds"),
+        (url.as_str(), sled_path, &local, "already holds a database"),
+        (sled_path, url.as_str(), &sled, "a directory of its own"),
+    ] {
+        let run = migrate(from, to, dir, &key);
+        assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(says) && run.stderr.contains("Nothing was changed"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(stored_values(&db), pg_before, "{from} → {to}");
+        assert_eq!(files_and_bytes(&sled), sled_before, "{from} → {to}");
+    }
+    // Two data directories, or no key: the usage is refused, with what works.
+    let run = migrate(sled_path, sled_path, &local, &key);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("postgres://"), "{}", run.stderr);
+    let run = crate::support::companion_with_env(
+        &["db", "migrate", "--from", sled_path, "--to", &url],
+        "",
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--key-file"), "{}", run.stderr);
+    assert_eq!(stored_values(&db), pg_before);
+    assert_eq!(files_and_bytes(&sled), sled_before);
+}
+
+#[test]
+fn what_a_member_erased_never_comes_back_through_a_migration_into_postgres() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    // A backup from before member 112 was forgotten and 111's #2 deleted.
+    let (key, sled, file) = exported_before_erasures("migrate-erased");
+    let local = temp_dir("migrate-erased", "postgres");
+    let url = db.url();
+    let run = migrate(sled.to_str().expect("utf-8"), &url, &local, &key);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let store = pg_store(&db, &local, &key).expect("opens");
+    assert_eq!(texts(&store, 111), ["kept"]);
+    assert!(texts(&store, 112).is_empty());
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // The old backup restored into the migrated database: the erasure
+    // record came along, so what was erased stays out.
+    let run = crate::support::companion_with_env(
+        &[
+            "db",
+            "restore",
+            "--from",
+            file.to_str().expect("utf-8"),
+            "--data-dir",
+            local.to_str().expect("utf-8"),
+            "--database",
+            &url,
+        ],
+        "",
+        &[("COMPANION_KEY", key.as_str())],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let store = pg_store(&db, &local, &key).expect("opens");
+    assert_eq!(texts(&store, 111), ["kept"]);
+    assert!(
+        texts(&store, 112).is_empty(),
+        "a forgotten member stays out"
+    );
+    assert_eq!(store.reflection_count(112).unwrap(), 0);
+    store.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn a_migration_into_postgres_that_fails_part_way_leaves_the_source_and_is_refused_at_start() {
+    use crate::support::companion_with_env;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let sled = temp_dir("migrate-cut", "sled");
+    let store = Store::open(&sled, SecretKey::from_hex(&key)).expect("opens");
+    fill_every_kind(&store);
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let before = sled_records(&sled, &key, "migrate-cut-before");
+    let local = temp_dir("migrate-cut", "postgres");
+    let url = db.url();
+    let sled_path = sled.to_str().expect("utf-8");
+    // A source that is not there: refused, the target left empty.
+    let missing = temp_dir("migrate-cut", "missing");
+    let run = migrate(missing.to_str().expect("utf-8"), &url, &local, &key);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(stored_values(&db).is_empty());
+    // The server fails the copy part way (after the reflections).
+    refuse_writes_to(&db, "companion_summaries");
+    let run = migrate(sled_path, &url, &local, &key);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("refused by the test")
+            && run.stderr.contains("what it holds is as it was"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        sled_records(&sled, &key, "migrate-cut-source"),
+        before,
+        "the source is as it was"
+    );
+    assert_eq!(
+        db.sql("SELECT count(*) FROM companion_reflections"),
+        "0",
+        "nothing of the copy was kept"
+    );
+    // The bot and the console refuse the half-migrated database.
+    let env = [
+        ("COMPANION_KEY", key.as_str()),
+        ("COMPANION_DATABASE_URL", url.as_str()),
+    ];
+    let local_path = local.to_str().expect("utf-8");
+    let console = companion_with_env(
+        &["console", "--data-dir", local_path],
+        "/reflections list\n",
+        &env,
+    );
+    let said = format!("{}{}", console.stdout, console.stderr);
+    assert!(
+        said.contains("did not finish") && said.contains("companion db migrate"),
+        "{said}"
+    );
+    let e = pg_store(&db, &local, &key).expect_err("refused");
+    assert!(matches!(e, StoreError::MigrationUnfinished), "{e}");
+    let check = companion_with_env(&["db", "check", "--data-dir", local_path], "", &env);
+    assert_eq!(check.code, 3, "{}{}", check.stdout, check.stderr);
+    // Run again once the server takes writes: it starts over and finishes.
+    db.sql("DROP TRIGGER refuse ON companion_summaries");
+    let run = migrate(sled_path, &url, &local, &key);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let store = pg_store(&db, &local, &key).expect("opens once migrated");
+    assert_eq!(texts(&store, 131), ["shared words", "kept words"]);
+    assert_eq!(save(&store, 131, "next").id, 4);
+    store.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn a_migration_into_a_data_directory_killed_at_any_moment_is_whole_or_refused_until_run_again() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let local = temp_dir("migrate-kill", "postgres");
+    let store = pg_store(&db, &local, &key).expect("opens");
+    fill_every_kind(&store);
+    for i in 0..40 {
+        save(
+            &store,
+            150 + i % 4,
+            &format!("reflection {i} {}", "words ".repeat(200)),
+        );
+    }
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    let before = stored_values(&db);
+    let url = db.url();
+    let (mut whole, mut cut) = (0, 0);
+    for step in 0..12u64 {
+        let target = temp_dir(&format!("migrate-kill-{step}"), "sled");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+            .args(["db", "migrate", "--from", &url, "--to"])
+            .arg(&target)
+            .arg("--data-dir")
+            .arg(&local)
+            .env("COMPANION_KEY", &key)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the companion binary starts");
+        std::thread::sleep(std::time::Duration::from_millis(step * 60));
+        let _ = child.kill();
+        child.wait().expect("reaped");
+        assert_eq!(stored_values(&db), before, "the source, after {step}");
+        match Store::open_existing(&target, SecretKey::from_hex(&key)) {
+            Ok(store) => {
+                whole += 1;
+                assert_eq!(texts(&store, 131), ["shared words", "kept words"]);
+                store.close(Utc::now()).unwrap();
+            }
+            Err(StoreError::ImportInterrupted(_)) => {
+                cut += 1;
+                let e = Store::open(&target, SecretKey::from_hex(&key))
+                    .expect_err("the bot's start refuses it too");
+                assert!(e.to_string().contains("did not finish"), "{e}");
+                let run = migrate(&url, target.to_str().expect("utf-8"), &local, &key);
+                assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+                let store = Store::open_existing(&target, SecretKey::from_hex(&key))
+                    .expect("whole once run again");
+                assert_eq!(texts(&store, 131), ["shared words", "kept words"]);
+                store.close(Utc::now()).unwrap();
+            }
+            // Killed before anything was written.
+            Err(StoreError::NoDatabase(_)) => {}
+            Err(other) => panic!("after {step}: {other}"),
+        }
+    }
+    eprintln!("killed part way {cut} times; whole {whole} times");
 }
