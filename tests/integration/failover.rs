@@ -8,12 +8,20 @@
 //! the test process).
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use std::os::unix::process::CommandExt;
+use chrono::{DateTime, TimeZone, Utc};
+use practice_companion::Framework;
+use practice_companion::framework::CompetenceId;
+use practice_companion::reflections::{Draft, Mode, Reflection};
+use practice_companion::store::{
+    COMMIT_WITHIN, PgOptions, RECONNECT_WITHIN, SecretKey, SlotState, Store, StoreError,
+};
 
 use super::postgres::{self, Server};
 
@@ -46,6 +54,8 @@ pub struct Node {
 /// A primary and its standby.
 pub struct Pair {
     bin: PathBuf,
+    user: (u32, u32),
+    root: PathBuf,
     pub primary: Node,
     pub standby: Node,
 }
@@ -66,13 +76,18 @@ impl Node {
         root: &Path,
         name: &str,
         extra: &[String],
+        port: Option<u16>,
     ) -> Result<Node, String> {
         let data = root.join(name);
         let socket_dir = root.join(format!("{name}-socket"));
         postgres::make_dir(&socket_dir, 0o700, user)?;
         let mut last = String::new();
-        for attempt in 0..3 {
-            let port = free_port()?;
+        let fixed = port;
+        for attempt in 0..20 {
+            let port = match fixed {
+                Some(port) => port,
+                None => free_port()?,
+            };
             let mut args = vec![
                 "-p".to_string(),
                 port.to_string(),
@@ -97,7 +112,17 @@ impl Node {
                         server,
                     });
                 }
-                Err(why) if why.contains("could not create any TCP/IP sockets") => last = why,
+                // A port taken meanwhile: another one. The processes of a
+                // server just killed on this data directory still
+                // leaving: a moment later.
+                Err(why)
+                    if (fixed.is_none() && why.contains("could not create any TCP/IP sockets"))
+                        || why.contains("still in use")
+                        || why.contains("already exists") =>
+                {
+                    last = why;
+                    std::thread::sleep(Duration::from_millis(250));
+                }
                 Err(why) => return Err(why),
             }
         }
@@ -145,7 +170,7 @@ impl Pair {
             let _ = std::fs::remove_dir_all(&root);
             return Err(e);
         }
-        let primary = Node::start(&bin, user, &root, "primary", &[])?;
+        let primary = Node::start(&bin, user, &root, "primary", &[], None)?;
         primary_sql(&bin, &primary, &format!("CREATE DATABASE {DATABASE}"))?;
 
         // The standby: a base backup of the primary (`-R` writes
@@ -168,11 +193,14 @@ impl Pair {
                 String::from_utf8_lossy(&backup.stderr).trim()
             ));
         }
-        let conninfo = format!(
-            "primary_conninfo=host=127.0.0.1 port={} user=postgres application_name={STANDBY_NAME}",
-            primary.port
-        );
-        let standby = Node::start(&bin, user, &root, "standby", &["-c".into(), conninfo])?;
+        let standby = Node::start(
+            &bin,
+            user,
+            &root,
+            "standby",
+            &standby_settings(primary.port),
+            None,
+        )?;
         if replication == Replication::Synchronous {
             primary_sql(
                 &bin,
@@ -183,6 +211,8 @@ impl Pair {
         }
         let pair = Pair {
             bin,
+            user,
+            root,
             primary,
             standby,
         };
@@ -255,6 +285,51 @@ impl Pair {
         self.standby.server.kill();
     }
 
+    /// Starts the standby again (after [`Pair::kill_standby`]) on its
+    /// port, as it was when it stopped: behind the primary by whatever
+    /// was committed meanwhile.
+    pub fn restart_standby(&mut self) {
+        let settings = standby_settings(self.primary.port);
+        self.standby = Node::start(
+            &self.bin,
+            self.user,
+            &self.root,
+            "standby",
+            &settings,
+            Some(self.standby.port),
+        )
+        .unwrap_or_else(|e| panic!("the standby did not start again: {e}"));
+    }
+
+    /// Waits until `commits` backends of the primary wait for a
+    /// synchronous standby (each a `COMMIT` sent, not yet answered), and
+    /// until the standby (when `received`) has flushed everything the
+    /// primary has.
+    pub fn wait_for_commits_waiting_on_the_standby(&self, commits: usize, received: bool) {
+        let started = Instant::now();
+        loop {
+            let waiting: usize = self
+                .primary_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            let flushed = !received
+                || self
+                    .primary_sql(
+                        "SELECT bool_and(flush_lsn >= pg_current_wal_flush_lsn()) FROM pg_stat_replication",
+                    )
+                    .is_ok_and(|b| b == "t");
+            if waiting >= commits && flushed {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(8),
+                "{commits} commits did not wait for the standby (waiting: {waiting})"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Makes the standby the primary, and waits until it accepts writes.
     pub fn promote(&self) {
         let promoted = self
@@ -267,6 +342,16 @@ impl Pair {
             "the promoted standby accepts writes"
         );
     }
+}
+
+/// What makes a server a standby of the primary on `port`, under its name.
+fn standby_settings(port: u16) -> Vec<String> {
+    vec![
+        "-c".into(),
+        format!(
+            "primary_conninfo=host=127.0.0.1 port={port} user=postgres application_name={STANDBY_NAME}"
+        ),
+    ]
 }
 
 fn primary_sql(bin: &Path, primary: &Node, sql: &str) -> Result<String, String> {
@@ -329,4 +414,367 @@ fn an_asynchronous_pair_streams_without_waiting_for_the_standby() {
     pair.primary_sql("CREATE TABLE t (n int); INSERT INTO t VALUES (1)")
         .expect("written without the standby");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+// ------------------------------------------------- the store across failover
+
+/// A store on the pair, opened the way the front-ends open it.
+struct Bot {
+    store: Store,
+    dir: PathBuf,
+}
+
+fn open_store(pair: &Pair, test: &str) -> Bot {
+    let dir =
+        std::env::temp_dir().join(format!("companion-failover-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = Store::open_postgres(
+        &PgOptions {
+            url: pair.url(),
+            password_file: None,
+        },
+        &dir,
+        Some(SecretKey::generate()),
+    )
+    .expect("the store opens on the pair");
+    Bot { store, dir }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const MEMBER: u64 = 4242;
+const GUILD: u64 = 77;
+
+fn slot(n: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0)
+        .single()
+        .expect("a date")
+        + chrono::Duration::weeks(i64::from(n))
+}
+
+fn competence() -> CompetenceId {
+    "core:3.5".parse().expect("a competence")
+}
+
+/// Saves `text` as the member's reflection, through the method `/reflect`
+/// ends in.
+fn save(store: &Store, text: &str) -> Result<Reflection, StoreError> {
+    let f = Framework::builtin().expect("the framework");
+    let draft = Draft {
+        title: "a session".into(),
+        text: text.into(),
+        competences: vec![competence()],
+        model: "free".into(),
+        mode: Mode::Coaching,
+        minutes: None,
+    };
+    store.add_reflection(MEMBER, |id| draft.into_reflection(id, MEMBER, slot(0), &f))
+}
+
+/// Every text the member has, each as often as it is there.
+fn texts(store: &Store) -> Vec<String> {
+    let all = store.reflections_of(MEMBER).expect("listed");
+    assert!(all.unreadable.is_empty());
+    all.items.into_iter().map(|r| r.text).collect()
+}
+
+/// What a save was answered.
+#[derive(Debug)]
+enum Told {
+    Saved,
+    NotSaved,
+    MaybeSaved,
+}
+
+fn told(outcome: &Result<Reflection, StoreError>) -> Told {
+    match outcome {
+        Ok(_) => Told::Saved,
+        Err(e) if e.may_have_been_kept() => Told::MaybeSaved,
+        Err(_) => Told::NotSaved,
+    }
+}
+
+#[test]
+fn saves_go_on_across_a_failover_and_every_one_confirmed_is_there_once() {
+    let Some(pair) = Pair::start(Replication::Synchronous) else {
+        return;
+    };
+    let bot = open_store(&pair, "stream");
+    let store = bot.store.clone();
+    assert_eq!(
+        store
+            .claim_slot(GUILD, slot(1), competence())
+            .expect("claimed"),
+        None,
+        "the week's slot is claimed before the primary dies"
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let saved_after = Arc::new(AtomicU32::new(0));
+    let writer = {
+        let (store, stop, saved_after) = (store.clone(), stop.clone(), saved_after.clone());
+        std::thread::spawn(move || {
+            let mut outcomes = Vec::new();
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) && n < 2_000 {
+                n += 1;
+                let text = format!("reflection {n}");
+                let started = Instant::now();
+                let outcome = save(&store, &text);
+                if outcome.is_ok() && n > 1 {
+                    saved_after.fetch_add(1, Ordering::SeqCst);
+                }
+                outcomes.push((text, told(&outcome), outcome.err(), started.elapsed()));
+            }
+            outcomes
+        })
+    };
+    // The primary dies in the middle of the stream.
+    while saved_after.load(Ordering::SeqCst) < 20 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    pair.kill_primary();
+    let killed_at = saved_after.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(300));
+    pair.promote();
+    // Saves carry on on the promoted standby.
+    let started = Instant::now();
+    while saved_after.load(Ordering::SeqCst) < killed_at + 20 {
+        assert!(
+            started.elapsed() < RECONNECT_WITHIN * 2,
+            "saves did not carry on after the failover"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let outcomes = writer.join().expect("the writer ends");
+
+    let there = texts(&store);
+    for (text, answer, error, took) in &outcomes {
+        let copies = there.iter().filter(|t| *t == text).count();
+        assert!(copies <= 1, "{text} was saved {copies} times");
+        match answer {
+            Told::Saved => assert_eq!(copies, 1, "{text} was confirmed but is gone"),
+            Told::NotSaved => assert_eq!(copies, 0, "{text} was said not saved, but is there"),
+            Told::MaybeSaved => {}
+        }
+        assert!(
+            *took < RECONNECT_WITHIN + COMMIT_WITHIN + Duration::from_secs(5),
+            "{text} took {took:?} ({error:?})"
+        );
+    }
+    let failed: Vec<_> = outcomes
+        .iter()
+        .filter(|o| !matches!(o.1, Told::Saved))
+        .map(|o| (&o.0, &o.1, &o.2))
+        .collect();
+    let slowest = outcomes.iter().map(|o| o.3).max().unwrap_or_default();
+    eprintln!(
+        "{} saves, {} confirmed, the slowest in {slowest:?}; not confirmed: {failed:?}",
+        outcomes.len(),
+        outcomes.len() - failed.len()
+    );
+    assert!(
+        failed.len() <= 1,
+        "a save in flight at the kill may fail; the rest wait for the promoted standby: {failed:?}"
+    );
+    // The weekly slot claimed before the kill is still claimed: no second
+    // post; a new slot is claimed once.
+    assert!(matches!(
+        store
+            .claim_slot(GUILD, slot(1), competence())
+            .expect("asked"),
+        Some(SlotState::Claimed { .. })
+    ));
+    assert_eq!(
+        store
+            .claim_slot(GUILD, slot(2), competence())
+            .expect("claimed"),
+        None
+    );
+    assert!(
+        store
+            .claim_slot(GUILD, slot(2), competence())
+            .expect("asked")
+            .is_some()
+    );
+}
+
+/// Saves one reflection and claims one weekly slot at once, each in a
+/// thread of its own: what each was answered.
+type Answers = (
+    std::thread::JoinHandle<Result<Reflection, StoreError>>,
+    std::thread::JoinHandle<Result<Option<SlotState>, StoreError>>,
+);
+
+fn save_and_claim(store: &Store, text: &'static str, week: u32) -> Answers {
+    let (a, b) = (store.clone(), store.clone());
+    (
+        std::thread::spawn(move || save(&a, text)),
+        std::thread::spawn(move || b.claim_slot(GUILD, slot(week), competence())),
+    )
+}
+
+/// The save was confirmed and is there once; the slot was claimed by this
+/// call and stays claimed.
+fn confirmed_once(store: &Store, answers: Answers, text: &str, week: u32) {
+    let (saved, claimed) = (
+        answers.0.join().expect("the save ends"),
+        answers.1.join().expect("the claim ends"),
+    );
+    let saved = saved.unwrap_or_else(|e| panic!("the save was not confirmed: {e}"));
+    assert_eq!(saved.text, text);
+    assert_eq!(
+        texts(store).iter().filter(|t| *t == text).count(),
+        1,
+        "confirmed, and there exactly once"
+    );
+    assert_eq!(
+        claimed.expect("the claim was confirmed"),
+        None,
+        "this call claimed the slot"
+    );
+    assert!(
+        matches!(
+            store
+                .claim_slot(GUILD, slot(week), competence())
+                .expect("asked"),
+            Some(SlotState::Claimed { .. })
+        ),
+        "the slot stays claimed: it is not posted twice"
+    );
+}
+
+#[test]
+fn a_commit_whose_answer_was_lost_after_the_standby_had_it_is_resolved_as_done() {
+    let Some(pair) = Pair::start(Replication::Synchronous) else {
+        return;
+    };
+    let bot = open_store(&pair, "lost-kept");
+    save(&bot.store, "before").expect("saved");
+    // Commits now wait for a standby that never comes, while the real one
+    // still receives every change: the answer to a `COMMIT` can be lost
+    // after the standby has the commit.
+    pair.primary_sql("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        .expect("set");
+    pair.primary_sql("SELECT pg_reload_conf()")
+        .expect("reloaded");
+    let answers = save_and_claim(&bot.store, "answer lost, kept", 3);
+    pair.wait_for_commits_waiting_on_the_standby(2, true);
+    pair.kill_primary();
+    pair.promote();
+    confirmed_once(&bot.store, answers, "answer lost, kept", 3);
+    assert_eq!(texts(&bot.store), ["before", "answer lost, kept"]);
+}
+
+#[test]
+fn a_commit_whose_answer_was_lost_before_the_standby_had_it_runs_again_and_is_kept_once() {
+    let Some(mut pair) = Pair::start(Replication::Synchronous) else {
+        return;
+    };
+    let bot = open_store(&pair, "lost-not-kept");
+    save(&bot.store, "before").expect("saved");
+    // The standby stops: commits wait for it, and it will never have them.
+    pair.kill_standby();
+    let answers = save_and_claim(&bot.store, "answer lost, not kept", 4);
+    pair.wait_for_commits_waiting_on_the_standby(2, false);
+    pair.kill_primary();
+    pair.restart_standby();
+    pair.promote();
+    // Each was resolved as not committed (the promoted standby never had
+    // it), so it was run again, there.
+    confirmed_once(&bot.store, answers, "answer lost, not kept", 4);
+    assert_eq!(texts(&bot.store), ["before", "answer lost, not kept"]);
+}
+
+#[test]
+fn a_dead_synchronous_standby_makes_a_save_say_within_the_bound_that_it_may_have_been_kept() {
+    let Some(pair) = Pair::start(Replication::Synchronous) else {
+        return;
+    };
+    let bot = open_store(&pair, "standby-dead");
+    save(&bot.store, "before").expect("saved");
+    pair.kill_standby();
+    let started = Instant::now();
+    let outcome = save(&bot.store, "while the standby is dead");
+    let took = started.elapsed();
+    let e = outcome.expect_err("not confirmed without the standby");
+    assert!(
+        took >= COMMIT_WITHIN && took < COMMIT_WITHIN + Duration::from_secs(4),
+        "answered in {took:?}, not within {COMMIT_WITHIN:?} and a moment"
+    );
+    assert!(e.may_have_been_kept(), "{e}");
+    let said = e.to_string();
+    assert!(
+        said.contains("no standby confirmed its copy within 10 seconds")
+            && said.contains("It may have been kept"),
+        "{said}"
+    );
+    // It may have been kept: here it was, on the primary (and reads go on).
+    assert_eq!(texts(&bot.store), ["before", "while the standby is dead"]);
+}
+
+#[test]
+fn with_asynchronous_replication_what_was_confirmed_while_the_standby_was_behind_is_lost() {
+    let Some(mut pair) = Pair::start(Replication::Asynchronous) else {
+        return;
+    };
+    let bot = open_store(&pair, "async");
+    save(&bot.store, "before").expect("saved");
+    assert_eq!(
+        bot.store
+            .claim_slot(GUILD, slot(5), competence())
+            .expect("claimed"),
+        None
+    );
+    // The standby falls behind (here: stops); the primary confirms on.
+    let started = Instant::now();
+    while pair
+        .primary_sql(
+            "SELECT bool_and(flush_lsn >= pg_current_wal_flush_lsn()) FROM pg_stat_replication",
+        )
+        .as_deref()
+        != Ok("t")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the standby caught up"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pair.kill_standby();
+    let lost = save(&bot.store, "confirmed, then lost").expect("confirmed at once");
+    assert_eq!(
+        bot.store
+            .claim_slot(GUILD, slot(6), competence())
+            .expect("claimed"),
+        None
+    );
+    pair.kill_primary();
+    pair.restart_standby();
+    pair.promote();
+    // What the standby had is there; what was confirmed after it fell
+    // behind is gone: the reflection, and the weekly slot's claim, which
+    // can then be claimed (and posted) again.
+    assert_eq!(texts(&bot.store), ["before"]);
+    assert!(
+        bot.store
+            .claim_slot(GUILD, slot(5), competence())
+            .expect("asked")
+            .is_some()
+    );
+    assert_eq!(
+        bot.store
+            .claim_slot(GUILD, slot(6), competence())
+            .expect("asked"),
+        None,
+        "a claim confirmed after the standby fell behind is lost"
+    );
+    // And the number the member was told is given out again.
+    let next = save(&bot.store, "after").expect("saved");
+    assert_eq!(next.id, lost.id);
 }
