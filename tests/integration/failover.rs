@@ -447,6 +447,8 @@ impl Drop for Bot {
 }
 
 const MEMBER: u64 = 4242;
+/// The session advisory lock the one bot process on a database holds.
+const PROCESS_LOCK: i64 = 0x636f_6d70_616e_0001;
 const GUILD: u64 = 77;
 
 fn slot(n: u32) -> DateTime<Utc> {
@@ -581,6 +583,14 @@ fn saves_go_on_across_a_failover_and_every_one_confirmed_is_there_once() {
     assert!(
         failed.len() <= 1,
         "a save in flight at the kill may fail; the rest wait for the promoted standby: {failed:?}"
+    );
+    // The process lock was taken again on the promoted standby: a second
+    // process would be refused there.
+    assert_eq!(
+        pair.standby_sql(&format!("SELECT pg_try_advisory_lock({PROCESS_LOCK})"))
+            .as_deref(),
+        Ok("f"),
+        "the store holds its process lock on the new primary"
     );
     // The weekly slot claimed before the kill is still claimed: no second
     // post; a new slot is claimed once.
@@ -777,4 +787,37 @@ fn with_asynchronous_replication_what_was_confirmed_while_the_standby_was_behind
     // And the number the member was told is given out again.
     let next = save(&bot.store, "after").expect("saved");
     assert_eq!(next.id, lost.id);
+}
+
+#[test]
+fn with_no_server_accepting_writes_a_save_fails_within_the_bound_saying_nothing_was_changed() {
+    let Some(pair) = Pair::start(Replication::Synchronous) else {
+        return;
+    };
+    let bot = open_store(&pair, "unreachable");
+    save(&bot.store, "before").expect("saved");
+    // The primary dies and the standby is not promoted: it answers, but
+    // only reads, so no host of the URL takes writes.
+    pair.kill_primary();
+    let started = Instant::now();
+    let e = save(&bot.store, "nowhere to go").expect_err("no server takes it");
+    let took = started.elapsed();
+    assert!(
+        took >= RECONNECT_WITHIN - Duration::from_secs(1)
+            && took < RECONNECT_WITHIN + Duration::from_secs(5),
+        "answered in {took:?}, not within {RECONNECT_WITHIN:?} and a moment"
+    );
+    assert!(matches!(e, StoreError::Unavailable { .. }), "{e}");
+    assert!(!e.may_have_been_kept(), "{e}");
+    assert!(
+        e.to_string()
+            .contains("no database server that accepts writes could be reached for 15 seconds")
+            && e.to_string().contains("nothing was changed"),
+        "{e}"
+    );
+    pair.promote();
+    // It was not saved, as the member was told; saving again works.
+    assert_eq!(texts(&bot.store), ["before"]);
+    save(&bot.store, "nowhere to go").expect("saved on the promoted standby");
+    assert_eq!(texts(&bot.store), ["before", "nowhere to go"]);
 }
