@@ -821,3 +821,30 @@ fn with_no_server_accepting_writes_a_save_fails_within_the_bound_saying_nothing_
     save(&bot.store, "nowhere to go").expect("saved on the promoted standby");
     assert_eq!(texts(&bot.store), ["before", "nowhere to go"]);
 }
+
+#[test]
+fn every_host_of_a_failover_url_must_be_on_this_machine() {
+    // Refused before anything connects, wherever the remote host stands.
+    for url in [
+        "postgres://companion@127.0.0.1:5432,db.example.org:5433/companion?target_session_attrs=read-write",
+        "postgres://companion@db.example.org:5432,127.0.0.1:5433/companion?target_session_attrs=read-write",
+    ] {
+        let dir =
+            std::env::temp_dir().join(format!("companion-failover-remote-{}", std::process::id()));
+        let e = Store::open_postgres(
+            &PgOptions {
+                url: url.into(),
+                password_file: None,
+            },
+            &dir,
+            Some(SecretKey::generate()),
+        )
+        .expect_err("a host elsewhere is refused");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            e.to_string()
+                .contains("`db.example.org` is not on this machine"),
+            "{url}: {e}"
+        );
+    }
+}
