@@ -848,3 +848,65 @@ fn every_host_of_a_failover_url_must_be_on_this_machine() {
         );
     }
 }
+
+#[test]
+fn the_console_says_a_save_it_could_not_confirm_may_be_there_and_shows_the_words_back() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let Some(pair) = Pair::start(Replication::Synchronous) else {
+        return;
+    };
+    let dir =
+        std::env::temp_dir().join(format!("companion-failover-{}-console", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let key = SecretKey::generate().to_hex().to_string();
+    let mut console = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(["console", "--data-dir", dir.to_str().expect("utf-8")])
+        .env("COMPANION_KEY", &key)
+        .env("COMPANION_DATABASE_URL", pair.url())
+        .current_dir(std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the console starts");
+    let mut input = console.stdin.take().expect("piped");
+    let mut output = BufReader::new(console.stdout.take().expect("piped"));
+    input
+        .write_all(b"/reflect\nFirst\nKept.\n.\n\n\n\n")
+        .expect("typed");
+    let mut seen = String::new();
+    while !seen.contains("Saved as reflection #1") {
+        let mut line = String::new();
+        assert!(
+            output.read_line(&mut line).expect("read") > 0,
+            "the console ended: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    pair.kill_standby();
+    let started = Instant::now();
+    input
+        .write_all(
+            b"/reflect\nSecond\nWords while the standby is dead.\n.\n\n\n\n/reflections list\n",
+        )
+        .expect("typed");
+    drop(input);
+    let mut rest = String::new();
+    output.read_to_string(&mut rest).expect("read");
+    let status = console.wait().expect("the console ends");
+    let took = started.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(took < COMMIT_WITHIN + Duration::from_secs(5), "{took:?}");
+    assert!(
+        rest.contains("This could not be confirmed: the database did not confirm the save in time, so it may have been saved, or not. Look at your reflections (/reflections) before saving it again.")
+            && rest.contains("Words while the standby is dead."),
+        "told it may be there, with the words shown back:\n{rest}"
+    );
+    assert!(
+        !rest.contains("Nothing was saved") && !rest.contains("Saved as reflection #2"),
+        "neither a false \"not saved\" nor a false \"Saved\":\n{rest}"
+    );
+    // It was kept on the primary: the list shows it.
+    assert!(rest.contains("#2 "), "{rest}");
+    assert_ne!(status.code(), Some(0), "the console reports the failure");
+}
