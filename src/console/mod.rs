@@ -413,17 +413,22 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     /// Saves (or edits) a reflection; if it is not saved, the text typed is
     /// shown back, so nothing written is lost.
     fn save_or_show_back(&mut self, command: Personal, text: &str) -> io::Result<()> {
-        let saved = match self.run_personal(command) {
+        let mut maybe_kept = false;
+        let saved = match self.run_personal_as_is(command) {
             Ok(reply) => {
                 self.show(&reply)?;
                 !reply.is_error
             }
-            Err(problem) => {
+            Err((problem, maybe)) => {
+                maybe_kept = maybe;
                 self.say(&format!("{problem}\n"))?;
                 false
             }
         };
-        if !saved && !text.trim().is_empty() {
+        if maybe_kept {
+            self.say(&format!("{}\n", personal::MAYBE_SAVED))?;
+            writeln!(self.out, "{text}\n")?;
+        } else if !saved && !text.trim().is_empty() {
             self.say("Nothing was saved. Here is what you wrote, so it is not lost:\n")?;
             writeln!(self.out, "{text}\n")?;
         }
@@ -431,9 +436,16 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
     }
 
     fn run_personal(&mut self, command: Personal) -> Result<Reply, String> {
+        self.run_personal_as_is(command)
+            .map_err(|(problem, _)| problem)
+    }
+
+    /// [`Console::run_personal`]; a problem says too whether what was
+    /// asked may have been done all the same (a save sent, not confirmed).
+    fn run_personal_as_is(&mut self, command: Personal) -> Result<Reply, (String, bool)> {
         let now = self.clock.now();
         let framework = self.framework;
-        let store = self.store()?;
+        let store = self.store().map_err(|problem| (problem, false))?;
         let member = Member {
             framework,
             store,
@@ -442,7 +454,8 @@ impl<'a, R: BufRead, W: Write> Console<'a, R, W> {
             guild: None,
             times: personal::Times::Local,
         };
-        let answered = personal::handle(&member, command).map_err(|e| format!("error: {e}"));
+        let answered = personal::handle(&member, command)
+            .map_err(|e| (format!("error: {e}"), e.may_have_been_kept()));
         self.failed |= answered.is_err();
         answered
     }

@@ -293,10 +293,12 @@ pub async fn submitted(
         Some((purpose, reopened)) => match save_submission(data, submit, purpose, reopened) {
             Ok(reply) => reply,
             Err(BotError::User(text)) => Reply::user_error(text),
-            // Neither saved nor held: what was typed goes back to the member.
+            // Neither confirmed nor held: what was typed goes back to the
+            // member, told whether it may have been saved all the same.
             Err(e) => {
                 tracing::error!(error = %e, "a submitted form could be neither saved nor held");
-                shown_back(&typed_fields(submit))
+                let maybe = matches!(&e, BotError::Store(s) if s.may_have_been_kept());
+                shown_back(&typed_fields(submit), maybe)
             }
         },
         None => Reply::user_error(
@@ -326,12 +328,15 @@ fn typed_fields(submit: &ModalInteraction) -> form::Typed {
 }
 
 /// When a form can be neither saved nor held (the database failed): what
-/// was typed, shown back privately for the member to keep.
-fn shown_back(typed: &form::Typed) -> Reply {
+/// was typed, shown back privately for the member to keep. `maybe_kept`:
+/// the database stopped answering after it was sent, so it may be saved.
+fn shown_back(typed: &form::Typed, maybe_kept: bool) -> Reply {
     let title = typed.title.as_deref().unwrap_or_default();
-    let mut reply = Reply::user_error(
-        "Nothing was saved: the bot could not write to its database just now. Here is what you typed, to copy and keep; try again in a few minutes.".into(),
-    );
+    let mut reply = Reply::user_error(if maybe_kept {
+        crate::commands::personal::MAYBE_SAVED.into()
+    } else {
+        "Nothing was saved: the bot could not write to its database just now. Here is what you typed, to copy and keep; try again in a few minutes.".into()
+    });
     reply.cards = vec![crate::render::Card {
         title: fit(
             if title.trim().is_empty() {
@@ -472,11 +477,22 @@ mod tests {
     #[test]
     fn a_form_that_cannot_be_kept_is_shown_back_whole() {
         let text = "é".repeat(FORM_TEXT_CHARS);
-        let reply = shown_back(&form::Typed {
+        let typed = form::Typed {
             title: Some("Before the session".into()),
             text: Some(text.clone()),
             ..form::Typed::default()
-        });
+        };
+        let maybe = shown_back(&typed, true);
+        assert!(maybe.is_error);
+        assert!(
+            maybe
+                .text
+                .unwrap_or_default()
+                .starts_with("This could not be confirmed"),
+            "a save that may have been kept is never called not saved"
+        );
+        assert_eq!(maybe.cards[0].description, text);
+        let reply = shown_back(&typed, false);
         assert!(reply.is_error);
         assert!(
             reply

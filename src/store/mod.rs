@@ -41,7 +41,9 @@ pub use envelope::{ERASURES_FILE, Envelope};
 pub use keys::{KEY_ENV, KEY_FILE, given_key};
 pub use members::Reminder;
 pub use migrate::{Location, Migrated, migrate};
-pub use postgres::{DATABASE_ENV, PASSWORD_CREDENTIAL, PgOptions};
+pub use postgres::{
+    COMMIT_WITHIN, DATABASE_ENV, PASSWORD_CREDENTIAL, PgOptions, RECONNECT_WITHIN,
+};
 pub use reflections::{Page, Readable};
 pub use schedules::{ScheduleRecord, SlotState, Week};
 pub use settings::GuildSettings;
@@ -270,9 +272,27 @@ pub enum StoreError {
     /// Another writer changed what a transaction read (it is run again).
     #[error("a transaction conflicted with another writer")]
     Conflict,
-    /// PostgreSQL refused, or the server could not be reached.
+    /// PostgreSQL refused.
     #[error("PostgreSQL: {0}")]
     Postgres(String),
+    /// The connection to the PostgreSQL server was lost (a call tries
+    /// again on a new one before it says so).
+    #[error("the connection to the database server was lost ({0}); nothing was changed")]
+    Disconnected(String),
+    /// No PostgreSQL server that accepts writes answered in time.
+    #[error(
+        "no database server that accepts writes could be reached for {seconds} seconds ({why}); nothing was changed"
+    )]
+    Unavailable {
+        /// How long the call tried.
+        seconds: u64,
+        /// What the last try met.
+        why: String,
+    },
+    /// A change was sent to PostgreSQL but not confirmed: it may have been
+    /// kept, or not.
+    #[error("the database did not confirm this change: {0}. It may have been kept, or not")]
+    Unconfirmed(String),
     /// Another bot process holds the PostgreSQL database.
     #[error(
         "another companion process is using this PostgreSQL database (it holds the database's lock); only one at a time can, for now. Stop it first, or give this one its own database. Nothing was changed."
@@ -286,6 +306,14 @@ pub enum StoreError {
     /// What was asked has no meaning on PostgreSQL: why, and what to do.
     #[error("{0} Nothing was changed.")]
     NotForPostgres(&'static str),
+}
+
+impl StoreError {
+    /// Whether what was asked may have been done all the same: the member
+    /// is then told it could not be confirmed, never that it was not saved.
+    pub fn may_have_been_kept(&self) -> bool {
+        matches!(self, StoreError::Unconfirmed(_))
+    }
 }
 
 /// The database, shared by every task of the process.

@@ -17,15 +17,32 @@
 //! master key, the table and stored key as associated data), so settings,
 //! schedules and rotas, which the envelope leaves as JSON, are sealed too.
 //!
-//! Durability: every write is confirmed only after its `COMMIT` (or its
-//! single statement's implicit one) has returned, and the store refuses a
-//! server with `fsync` or `synchronous_commit` off. One bot process uses a
-//! database at a time: it holds a session advisory lock for its life.
+//! Durability: every write is confirmed only after its `COMMIT` has
+//! returned, and the store refuses a server with `fsync` or
+//! `synchronous_commit` off. One bot process uses a database at a time: it
+//! holds a session advisory lock for its life.
+//!
+//! Failover: the URL may name several servers (a primary and its standbys,
+//! `target_session_attrs=read-write`); every new connection goes to the one
+//! that accepts writes. When the server is lost, a call tries again on a new
+//! connection for up to [`RECONNECT_WITHIN`], taking the process lock again
+//! on the server it reaches, and then fails saying nothing was changed. A
+//! write is never sent twice blindly: every transaction writes a random
+//! commit token with its changes, and a transaction whose `COMMIT` was sent
+//! but whose answer was lost is resolved, after reconnecting, by that token
+//! (there: it was committed; absent: it never will be, and it runs again).
+//! A `COMMIT` that waits longer than [`COMMIT_WITHIN`] (a synchronous
+//! standby that does not answer) is cancelled and reported as not
+//! confirmed: it may have been kept.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chacha20poly1305::aead::{OsRng, rand_core::RngCore};
 
 use deadpool_postgres::tokio_postgres::{self, NoTls, error::SqlState};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
@@ -53,6 +70,23 @@ const PROCESS_LOCK: i64 = 0x636f_6d70_616e_0001;
 const MIGRATION_LOCK: i64 = 0x636f_6d70_616e_0002;
 /// How many times a transaction that lost a serialization conflict is tried.
 const TRIES: usize = 16;
+/// How long a call keeps trying to reach a server that accepts writes
+/// (every host of the URL in turn) after the one it used is lost, before
+/// it fails saying nothing was changed.
+pub const RECONNECT_WITHIN: Duration = Duration::from_secs(15);
+/// How long a `COMMIT` may wait (for a synchronous standby's copy) before
+/// the wait is cancelled and the change reported as not confirmed.
+pub const COMMIT_WITHIN: Duration = Duration::from_secs(10);
+/// How long the server has to answer a cancelled `COMMIT`.
+const CANCEL_WITHIN: Duration = Duration::from_secs(2);
+/// How long one attempt to connect to one host may take, unless the URL
+/// says (`connect_timeout`).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The pause between two attempts to reach a server.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+/// How old a commit token is before the upkeep removes it: far longer than
+/// any call waits to resolve one.
+const TOKENS_KEPT: &str = "1 hour";
 /// Connections in the pool.
 const POOL_SIZE: usize = 8;
 
@@ -91,7 +125,10 @@ fn migrations() -> Vec<String> {
             )
         })
         .collect::<String>();
-    vec![v1]
+    // Version 2: the commit token every transaction writes with its
+    // changes, by which one whose `COMMIT` answer was lost is resolved.
+    let v2 = "CREATE TABLE companion_commits (token bytea PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());".to_string();
+    vec![v1, v2]
 }
 
 /// Where the database is and how to log in, as an operator gave it.
@@ -103,6 +140,21 @@ pub struct PgOptions {
     pub password_file: Option<PathBuf>,
 }
 
+/// Whether `e` says the server was lost (or is not the primary any more),
+/// rather than refusing what was asked.
+fn server_lost(e: &tokio_postgres::Error) -> bool {
+    match e.code() {
+        Some(code) => [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+        ]
+        .contains(code),
+        None => e.as_db_error().is_none(),
+    }
+}
+
 fn pg_err(e: tokio_postgres::Error) -> StoreError {
     if matches!(
         e.code(),
@@ -110,6 +162,7 @@ fn pg_err(e: tokio_postgres::Error) -> StoreError {
     ) {
         return StoreError::Conflict;
     }
+    let lost = server_lost(&e);
     let why = match e.as_db_error() {
         Some(db) => format!("{}: {}", db.severity(), db.message()),
         None => {
@@ -122,14 +175,94 @@ fn pg_err(e: tokio_postgres::Error) -> StoreError {
             text
         }
     };
-    StoreError::Postgres(why)
+    if lost {
+        StoreError::Disconnected(why)
+    } else {
+        StoreError::Postgres(why)
+    }
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     match e {
         deadpool_postgres::PoolError::Backend(e) => pg_err(e),
+        deadpool_postgres::PoolError::Timeout(_) => StoreError::Disconnected(e.to_string()),
         other => StoreError::Postgres(other.to_string()),
     }
+}
+
+/// A call that could reach no server within [`RECONNECT_WITHIN`].
+fn unavailable(why: String) -> StoreError {
+    StoreError::Unavailable {
+        seconds: RECONNECT_WITHIN.as_secs(),
+        why,
+    }
+}
+
+/// Runs `op` on a pooled connection; when the server is lost, again on a
+/// new one (to whichever server the URL leads to now) until
+/// [`RECONNECT_WITHIN`] has passed. Only for what may run twice: reads, and
+/// statements that change nothing a member is told about.
+async fn on_a_connection<T, Fut>(pool: Pool, op: impl Fn(Object) -> Fut) -> Result<T, StoreError>
+where
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let deadline = tokio::time::Instant::now() + RECONNECT_WITHIN;
+    loop {
+        let outcome = match pool.get().await {
+            Ok(c) => op(c).await,
+            Err(e) => Err(pool_err(e)),
+        };
+        match outcome {
+            Err(StoreError::Disconnected(why)) => {
+                if tokio::time::Instant::now() + RETRY_PAUSE >= deadline {
+                    return Err(unavailable(why));
+                }
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Connects to the server the URL leads to and takes the process lock
+/// there (waiting up to [`LOCK_PATIENCE`] for a session just ended to let go
+/// of it); refuses a server that does not make commits durable.
+async fn take_process_lock(
+    config: tokio_postgres::Config,
+) -> Result<tokio_postgres::Client, StoreError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(pg_err)?;
+    tokio::spawn(connection);
+    // A process that just closed the store lets go of the lock when
+    // the server ends its session, a moment later: wait for that,
+    // as the sled engine waits for sled's own lock.
+    let started = Instant::now();
+    loop {
+        let got: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESS_LOCK])
+            .await
+            .map_err(pg_err)?
+            .get(0);
+        if got {
+            break;
+        }
+        if started.elapsed() >= LOCK_PATIENCE {
+            return Err(StoreError::DatabaseInUse);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for setting in ["fsync", "synchronous_commit"] {
+        let value: String = client
+            .query_one(&format!("SHOW {setting}"), &[])
+            .await
+            .map_err(pg_err)?
+            .get(0);
+        if value == "off" {
+            return Err(StoreError::Postgres(format!(
+                "the server has `{setting}` off, so a save it confirms could be lost in a crash and members would be told \"Saved\" wrongly; nothing was opened. Turn it on (`ALTER SYSTEM SET {setting} = on; SELECT pg_reload_conf();`, or in postgresql.conf), or for this role: `ALTER ROLE … RESET {setting}`"
+            )));
+        }
+    }
+    Ok(client)
 }
 
 /// The keys the engine's own layer uses, derived from the master key.
@@ -181,8 +314,15 @@ struct Inner {
     runtime: Option<tokio::runtime::Runtime>,
     pool: Pool,
     keys: Keys,
-    /// The connection that holds the process lock, kept for the store's life.
-    lock: std::sync::Mutex<Option<tokio_postgres::Client>>,
+    /// Where the database is, to take the process lock again after a
+    /// failover.
+    config: tokio_postgres::Config,
+    /// The connection that holds the process lock, kept for the store's
+    /// life (made again on the server the URL leads to if it is lost).
+    lock: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
+    /// A connection was lost since the lock was last seen held: see that
+    /// its connection still answers before the next write.
+    suspect: AtomicBool,
 }
 
 impl Drop for Inner {
@@ -224,12 +364,45 @@ impl Pg {
         rx.recv().map_err(|_| StoreError::Closed)?
     }
 
-    /// Runs one statement on a pooled connection (its own transaction).
+    /// Runs one statement that changes nothing a member is told about on
+    /// a pooled connection (its own transaction).
     fn execute(&self, sql: String) -> Result<(), StoreError> {
         let pool = self.inner.pool.clone();
+        self.block(on_a_connection(pool, move |c| {
+            let sql = sql.clone();
+            async move { c.batch_execute(&sql).await.map_err(pg_err) }
+        }))
+    }
+
+    /// Makes sure this process still holds the process lock on the server
+    /// the URL leads to: after a lost connection, the lock's connection is
+    /// asked too, and where it is gone the lock is taken again (on a
+    /// promoted standby, where no one holds it).
+    fn hold_lock(&self) -> Result<(), StoreError> {
+        let inner = Arc::clone(&self.inner);
         self.block(async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            c.batch_execute(&sql).await.map_err(pg_err)
+            let mut lock = inner.lock.lock().await;
+            let suspect = inner.suspect.swap(false, Ordering::SeqCst);
+            let alive = match lock.as_ref() {
+                Some(c) if c.is_closed() => false,
+                Some(c) if suspect => matches!(
+                    tokio::time::timeout(CANCEL_WITHIN, c.simple_query("SELECT 1")).await,
+                    Ok(Ok(_))
+                ),
+                Some(_) => true,
+                None => false,
+            };
+            if !alive {
+                *lock = None;
+                match take_process_lock(inner.config.clone()).await {
+                    Ok(c) => *lock = Some(c),
+                    Err(e) => {
+                        inner.suspect.store(true, Ordering::SeqCst);
+                        return Err(e);
+                    }
+                }
+            }
+            Ok(())
         })
     }
 
@@ -263,6 +436,9 @@ impl Pg {
         if let Some(password) = password(opts.password_file.as_deref())? {
             config.password(password.as_bytes());
         }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("companion-postgres")
@@ -285,48 +461,17 @@ impl Pg {
                 runtime: Some(runtime),
                 pool,
                 keys: Keys::new(master),
-                lock: std::sync::Mutex::new(None),
+                config: config.clone(),
+                lock: tokio::sync::Mutex::new(None),
+                suspect: AtomicBool::new(false),
             }),
         };
-        let lock = pg.block(async move {
-            let (client, connection) = config.connect(NoTls).await.map_err(pg_err)?;
-            tokio::spawn(connection);
-            // A process that just closed the store lets go of the lock when
-            // the server ends its session, a moment later: wait for that,
-            // as the sled engine waits for sled's own lock.
-            let started = std::time::Instant::now();
-            loop {
-                let got: bool = client
-                    .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESS_LOCK])
-                    .await
-                    .map_err(pg_err)?
-                    .get(0);
-                if got {
-                    break;
-                }
-                if started.elapsed() >= LOCK_PATIENCE {
-                    return Err(StoreError::DatabaseInUse);
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            for setting in ["fsync", "synchronous_commit"] {
-                let value: String = client
-                    .query_one(&format!("SHOW {setting}"), &[])
-                    .await
-                    .map_err(pg_err)?
-                    .get(0);
-                if value == "off" {
-                    return Err(StoreError::Postgres(format!(
-                        "the server has `{setting}` off, so a save it confirms could be lost in a crash and members would be told \"Saved\" wrongly; nothing was opened. Turn it on (`ALTER SYSTEM SET {setting} = on; SELECT pg_reload_conf();`, or in postgresql.conf), or for this role: `ALTER ROLE … RESET {setting}`"
-                    )));
-                }
-            }
-            Ok(client)
+        let inner = Arc::clone(&pg.inner);
+        pg.block(async move {
+            let lock = take_process_lock(config).await?;
+            *inner.lock.lock().await = Some(lock);
+            Ok(())
         })?;
-        *pg.inner
-            .lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(lock);
         pg.migrate()?;
         Ok(pg)
     }
@@ -399,7 +544,11 @@ impl Pg {
         for name in TREES_V1 {
             self.execute(format!("VACUUM FULL companion_{name}"))?;
         }
-        Ok(())
+        // Commit tokens are needed only while a call resolves its own.
+        self.execute(format!(
+            "DELETE FROM companion_commits WHERE at < now() - interval '{TOKENS_KEPT}'"
+        ))?;
+        self.execute("VACUUM FULL companion_commits".into())
     }
 }
 
@@ -500,34 +649,25 @@ impl PgTree {
     pub(crate) fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let k = self.stored_key(key)?;
         let (pool, sql, k2) = (self.pg.inner.pool.clone(), self.select.clone(), k.clone());
-        let row = self.pg.block(async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
-            let row = c.query_opt(&st, &[&k2]).await.map_err(pg_err)?;
-            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-        })?;
+        let row = self.pg.block(on_a_connection(pool, move |c| {
+            let (sql, k2) = (sql.clone(), k2.clone());
+            async move {
+                let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
+                let row = c.query_opt(&st, &[&k2]).await.map_err(pg_err)?;
+                Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+            }
+        }))?;
         row.map(|v| self.open(&k, &v)).transpose()
     }
 
+    /// One write, in a transaction of its own (so that a lost answer is
+    /// resolved by its commit token, like any other).
     pub(crate) fn insert(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        let k = self.stored_key(key)?;
-        let v = self.seal(&k, value)?;
-        let (pool, sql) = (self.pg.inner.pool.clone(), self.upsert.clone());
-        self.pg.block(async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
-            c.execute(&st, &[&k, &v]).await.map_err(pg_err).map(drop)
-        })
+        transaction(&[self], &|tx| tx.insert(self, key, value))
     }
 
     pub(crate) fn remove(&self, key: &[u8]) -> Result<(), StoreError> {
-        let k = self.stored_key(key)?;
-        let (pool, sql) = (self.pg.inner.pool.clone(), self.delete.clone());
-        self.pg.block(async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
-            c.execute(&st, &[&k]).await.map_err(pg_err).map(drop)
-        })
+        transaction(&[self], &|tx| tx.remove(self, key))
     }
 
     pub(crate) fn scan_prefix(&self, prefix: &[u8]) -> Entries {
@@ -553,45 +693,46 @@ impl PgTree {
         let to = successor(&from);
         let name = self.name;
         let pool = self.pg.inner.pool.clone();
-        self.pg.block(async move {
-            let c = pool.get().await.map_err(pool_err)?;
-            let rows = match to {
-                Some(to) => {
-                    let st = c
+        self.pg.block(on_a_connection(pool, move |c| {
+            let (from, to) = (from.clone(), to.clone());
+            async move {
+                let rows = match to {
+                    Some(to) => {
+                        let st = c
                         .prepare_cached(&format!(
                             "SELECT k, v FROM companion_{name} WHERE k >= $1 AND k < $2 ORDER BY k"
                         ))
                         .await
                         .map_err(pg_err)?;
-                    c.query(&st, &[&from, &to]).await
+                        c.query(&st, &[&from, &to]).await
+                    }
+                    None => {
+                        let st = c
+                            .prepare_cached(&format!(
+                                "SELECT k, v FROM companion_{name} WHERE k >= $1 ORDER BY k"
+                            ))
+                            .await
+                            .map_err(pg_err)?;
+                        c.query(&st, &[&from]).await
+                    }
                 }
-                None => {
-                    let st = c
-                        .prepare_cached(&format!(
-                            "SELECT k, v FROM companion_{name} WHERE k >= $1 ORDER BY k"
-                        ))
-                        .await
-                        .map_err(pg_err)?;
-                    c.query(&st, &[&from]).await
-                }
+                .map_err(pg_err)?;
+                Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
             }
-            .map_err(pg_err)?;
-            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
-        })
+        }))
     }
 
     pub(crate) fn len(&self) -> Result<usize, StoreError> {
         let name = self.name;
         let pool = self.pg.inner.pool.clone();
-        let n: i64 = self.pg.block(async move {
-            let c = pool.get().await.map_err(pool_err)?;
+        let n: i64 = self.pg.block(on_a_connection(pool, move |c| async move {
             Ok(
                 c.query_one(&format!("SELECT count(*) FROM companion_{name}"), &[])
                     .await
                     .map_err(pg_err)?
                     .get(0),
             )
-        })?;
+        }))?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
@@ -698,8 +839,99 @@ impl PgTx {
     }
 }
 
+/// How a `COMMIT` ended.
+enum Commit {
+    /// The server answered that it committed.
+    Done,
+    /// The server answered with an error: nothing was committed.
+    Refused(StoreError),
+    /// The answer was lost with the connection: resolve by the token.
+    Lost(String),
+    /// Not confirmed in time, and it may have been kept.
+    Unconfirmed(String),
+}
+
+/// Writes the transaction's commit token and commits, in one message (an
+/// error in the first statement skips the `COMMIT`). A `COMMIT` still
+/// waiting after [`COMMIT_WITHIN`] (for a synchronous standby) is
+/// cancelled: the server then ends the wait, keeping the change it has
+/// already made durable on the primary, unconfirmed by any standby.
+async fn commit(c: Arc<Object>, token: [u8; 16]) -> Commit {
+    let sql = format!(
+        "INSERT INTO companion_commits (token) VALUES ('\\x{}'); COMMIT",
+        hex::encode(token)
+    );
+    let answer = |r: Result<(), tokio_postgres::Error>| match r.map_err(pg_err) {
+        Ok(()) => Commit::Done,
+        Err(StoreError::Disconnected(why)) => Commit::Lost(why),
+        Err(e) => Commit::Refused(e),
+    };
+    let sent = c.batch_execute(&sql);
+    tokio::pin!(sent);
+    if let Ok(r) = tokio::time::timeout(COMMIT_WITHIN, &mut sent).await {
+        return answer(r);
+    }
+    let _ = c.cancel_token().cancel_query(NoTls).await;
+    let waited = COMMIT_WITHIN.as_secs();
+    match tokio::time::timeout(CANCEL_WITHIN, &mut sent).await {
+        Ok(Ok(())) => Commit::Unconfirmed(format!(
+            "no standby confirmed its copy within {waited} seconds; the change is on the primary server but could be lost if it failed now"
+        )),
+        Ok(r) => match answer(r) {
+            Commit::Lost(why) => Commit::Unconfirmed(format!(
+                "the server did not answer within {waited} seconds and the connection was then lost ({why})"
+            )),
+            other => other,
+        },
+        Err(_) => Commit::Unconfirmed(format!("the server did not answer within {waited} seconds")),
+    }
+}
+
+/// Whether the transaction that wrote `token` committed, asked on a new
+/// connection to the server the URL leads to now. The token is written
+/// if absent, which waits for a transaction still holding it to end and
+/// makes sure one that did not commit never will. `None`: no server
+/// answered before `deadline`.
+async fn resolve(
+    pool: Pool,
+    token: [u8; 16],
+    deadline: tokio::time::Instant,
+) -> Result<Option<bool>, StoreError> {
+    loop {
+        if let Ok(c) = pool.get().await {
+            let asked = tokio::time::timeout_at(
+                deadline,
+                c.execute(
+                    "INSERT INTO companion_commits (token) VALUES ($1) ON CONFLICT DO NOTHING",
+                    &[&&token[..]],
+                ),
+            )
+            .await;
+            match asked {
+                Ok(Ok(inserted)) => return Ok(Some(inserted == 0)),
+                Ok(Err(e)) => match pg_err(e) {
+                    StoreError::Disconnected(_) => {}
+                    other => return Err(other),
+                },
+                Err(_) => {
+                    // Still waiting: this connection is left to close.
+                    drop(Object::take(c));
+                    return Ok(None);
+                }
+            }
+        }
+        if tokio::time::Instant::now() + RETRY_PAUSE >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(RETRY_PAUSE).await;
+    }
+}
+
 /// Runs `f` in one serializable transaction, again when the server reports
-/// a serialization conflict; confirmed only once `COMMIT` has returned.
+/// a serialization conflict or is lost before the `COMMIT`; confirmed only
+/// once `COMMIT` has returned, or, when its answer was lost, once its
+/// commit token is found after reconnecting. A transaction is run again
+/// only when it is known not to have committed.
 pub(crate) fn transaction<R>(
     trees: &[&PgTree],
     f: &dyn Fn(&PgTx) -> Result<R, StoreError>,
@@ -708,31 +940,82 @@ pub(crate) fn transaction<R>(
         return Err(StoreError::Corrupt("a transaction over no tree".into()));
     };
     let pg = &first.pg;
+    let deadline = Instant::now() + RECONNECT_WITHIN;
     let mut tries = 0;
     loop {
         tries += 1;
-        let pool = pg.inner.pool.clone();
-        let client = pg.block(async move { pool.get().await.map_err(pool_err) })?;
-        let mut tx = PgTx {
-            pg: pg.clone(),
-            client: Some(Arc::new(client)),
-            done: false,
-        };
-        tx.simple("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
-        let outcome = f(&tx).and_then(|r| tx.simple("COMMIT").map(|()| r));
-        match outcome {
-            Ok(r) => {
-                tx.done = true;
-                return Ok(r);
+        match attempt(pg, f, deadline) {
+            Err(StoreError::Conflict) if tries < TRIES => {}
+            Err(StoreError::Disconnected(why)) => {
+                // Nothing was committed.
+                pg.inner.suspect.store(true, Ordering::SeqCst);
+                if Instant::now() + RETRY_PAUSE >= deadline {
+                    return Err(unavailable(why));
+                }
+                std::thread::sleep(RETRY_PAUSE);
             }
-            Err(e) => {
-                if tx.simple("ROLLBACK").is_ok() {
-                    tx.done = true;
-                }
-                if matches!(e, StoreError::Conflict) && tries < TRIES {
-                    continue;
-                }
-                return Err(e);
+            outcome => return outcome,
+        }
+    }
+}
+
+/// One try of [`transaction`]: `Disconnected` means it did not commit.
+fn attempt<R>(
+    pg: &Pg,
+    f: &dyn Fn(&PgTx) -> Result<R, StoreError>,
+    deadline: Instant,
+) -> Result<R, StoreError> {
+    pg.hold_lock()?;
+    let pool = pg.inner.pool.clone();
+    let client = pg.block(async move { pool.get().await.map_err(pool_err) })?;
+    let mut tx = PgTx {
+        pg: pg.clone(),
+        client: Some(Arc::new(client)),
+        done: false,
+    };
+    let r = match tx
+        .simple("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        .and_then(|()| f(&tx))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            if tx.simple("ROLLBACK").is_ok() {
+                tx.done = true;
+            }
+            return Err(e);
+        }
+    };
+    let mut token = [0u8; 16];
+    OsRng.fill_bytes(&mut token);
+    let c = tx.client()?;
+    match pg.block(async move { Ok(commit(c, token).await) })? {
+        Commit::Done => {
+            tx.done = true;
+            Ok(r)
+        }
+        Commit::Refused(e) => {
+            if tx.simple("ROLLBACK").is_ok() {
+                tx.done = true;
+            }
+            Err(e)
+        }
+        Commit::Unconfirmed(why) => Err(StoreError::Unconfirmed(why)),
+        Commit::Lost(why) => {
+            // The connection is gone: closed, never pooled again.
+            drop(tx);
+            pg.inner.suspect.store(true, Ordering::SeqCst);
+            let pool = pg.inner.pool.clone();
+            let until = tokio::time::Instant::now()
+                + deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(COMMIT_WITHIN);
+            match pg.block(resolve(pool, token, until))? {
+                Some(true) => Ok(r),
+                Some(false) => Err(StoreError::Disconnected(why)),
+                None => Err(StoreError::Unconfirmed(format!(
+                    "the connection was lost while the change was being committed ({why}), and no server could say within {} seconds whether it was",
+                    RECONNECT_WITHIN.as_secs()
+                ))),
             }
         }
     }

@@ -9,6 +9,7 @@ mod crash_states;
 mod data;
 mod discord;
 mod durability;
+mod failover;
 mod fake_discord;
 mod faults;
 mod guide;

@@ -38,13 +38,20 @@ pub struct Cluster {
     /// The directory holding the data directory and the socket directory.
     root: PathBuf,
     socket_dir: PathBuf,
+    server: Server,
+}
+
+/// One running server (a postmaster) and the watchdog that stops it when
+/// the test process ends.
+pub struct Server {
     /// The server's process id (the postmaster).
-    pid: u32,
+    pub pid: u32,
+    log: PathBuf,
     /// Kept open for the life of the process; its closing stops the server.
     _watchdog_pipe: Mutex<ChildStdin>,
     /// Kept so the watchdog is never reaped early; never waited on.
     _watchdog: Mutex<Child>,
-    server: Mutex<Child>,
+    child: Mutex<Child>,
 }
 
 /// One test's own database on the shared cluster.
@@ -57,7 +64,7 @@ static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
 static NEXT_DATABASE: AtomicU32 = AtomicU32::new(0);
 
 /// Whether a server that cannot start fails the test (CI) or skips it.
-fn required() -> bool {
+pub fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
@@ -79,7 +86,7 @@ pub fn database() -> Option<Database> {
 
 /// The folder with `initdb`, `pg_ctl` and `postgres`: `COMPANION_TEST_PG_BINDIR`
 /// if set, else the newest `/usr/lib/postgresql/*/bin` that has them.
-fn bin_dir() -> Result<PathBuf, String> {
+pub fn bin_dir() -> Result<PathBuf, String> {
     let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
     if let Some(dir) = std::env::var_os("COMPANION_TEST_PG_BINDIR") {
         let dir = PathBuf::from(dir);
@@ -112,7 +119,7 @@ fn bin_dir() -> Result<PathBuf, String> {
 }
 
 /// The user the server runs as: the current one, or an unprivileged one under root.
-fn server_user() -> Result<(u32, u32), String> {
+pub fn server_user() -> Result<(u32, u32), String> {
     // SAFETY: getuid has no preconditions.
     let uid = unsafe { libc::getuid() };
     if uid != 0 {
@@ -136,11 +143,186 @@ fn server_user() -> Result<(u32, u32), String> {
         .to_string())
 }
 
-fn make_dir(path: &Path, mode: u32, owner: (u32, u32)) -> Result<(), String> {
+pub fn make_dir(path: &Path, mode: u32, owner: (u32, u32)) -> Result<(), String> {
     std::fs::create_dir_all(path)
         .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)))
         .and_then(|()| std::os::unix::fs::chown(path, Some(owner.0), Some(owner.1)))
         .map_err(|e| format!("cannot make {}: {e}", path.display()))
+}
+
+/// Runs `sql` in `database` with psql on the server whose socket is in
+/// `socket_dir` (at `port`, else the default), stopping at the first error;
+/// returns the unaligned, tuples-only output.
+pub fn psql(
+    bin: &Path,
+    socket_dir: &Path,
+    port: Option<u16>,
+    database: &str,
+    sql: &str,
+) -> Result<String, String> {
+    let mut command = Command::new(bin.join("psql"));
+    command
+        .args([
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-U",
+            "postgres",
+        ])
+        .arg("-h")
+        .arg(socket_dir);
+    if let Some(port) = port {
+        command.args(["-p", &port.to_string()]);
+    }
+    let out = command
+        .args(["-d", database, "-c", sql])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    } else {
+        Err(format!(
+            "psql in {database}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Makes a new cluster in `data` (which `user` owns), its superuser
+/// `postgres`, every local connection trusted.
+pub fn initdb(bin: &Path, user: (u32, u32), data: &Path, cwd: &Path) -> Result<(), String> {
+    let out = Command::new(bin.join("initdb"))
+        .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+        .args(["--locale", "C", "-D"])
+        .arg(data)
+        .uid(user.0)
+        .gid(user.1)
+        .current_dir(cwd)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", bin.join("initdb").display()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+impl Server {
+    /// Starts `postgres -D data ARGS` as `user`, its output in `log`. When
+    /// the test process ends in any way, a watchdog stops it at once and
+    /// removes `remove` (a directory holding its data).
+    pub fn spawn(
+        bin: &Path,
+        user: (u32, u32),
+        data: &Path,
+        args: &[String],
+        log: &Path,
+        remove: &Path,
+    ) -> Result<Server, String> {
+        let log_file = std::fs::File::create(log)
+            .map_err(|e| format!("cannot make {}: {e}", log.display()))?;
+        let log_err = log_file
+            .try_clone()
+            .map_err(|e| format!("cannot open {} twice: {e}", log.display()))?;
+        let child = Command::new(bin.join("postgres"))
+            .arg("-D")
+            .arg(data)
+            .args(args)
+            .uid(user.0)
+            .gid(user.1)
+            .current_dir(remove)
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", bin.join("postgres").display()))?;
+        let pid = child.id();
+
+        // The watchdog: waits for the test process's end (EOF on stdin), then
+        // stops the server immediately (only if that pid is still a
+        // postgres: a server the test killed itself may have had its pid
+        // reused), waits for it to go, and removes what it was given. It
+        // lives in its own process group, so a terminal's Ctrl-C reaches
+        // the test process and, through the pipe, the watchdog.
+        let script = format!(
+            "cat >/dev/null; \
+             grep -q postgres /proc/{pid}/cmdline 2>/dev/null && kill -QUIT {pid} 2>/dev/null; \
+             i=0; while [ -e '{data}/postmaster.pid' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; \
+             rm -rf '{remove}'",
+            data = data.display(),
+            remove = remove.display(),
+        );
+        let mut watchdog = Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("cannot start the server's watchdog (sh): {e}"))?;
+        let pipe = watchdog
+            .stdin
+            .take()
+            .expect("the watchdog's stdin is piped");
+        Ok(Server {
+            pid,
+            log: log.to_path_buf(),
+            _watchdog_pipe: Mutex::new(pipe),
+            _watchdog: Mutex::new(watchdog),
+            child: Mutex::new(child),
+        })
+    }
+
+    /// Waits until `ready` says the server answers; its log if it exits
+    /// or does not answer within [`START_WITHIN`].
+    pub fn wait_ready(&self, ready: impl Fn() -> bool) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            if ready() {
+                return Ok(());
+            }
+            if let Some(status) = self.exited() {
+                return Err(format!(
+                    "the server exited ({status}) while starting; its log:\n{}",
+                    self.log_text()
+                ));
+            }
+            if started.elapsed() > START_WITHIN {
+                return Err(format!(
+                    "the server did not accept connections within {}s; its log:\n{}",
+                    START_WITHIN.as_secs(),
+                    self.log_text()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What the server wrote to its log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// How the server ended, if it has.
+    pub fn exited(&self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        child.try_wait().ok().flatten()
+    }
+
+    /// Kills the postmaster with SIGKILL (as a crash of the machine's
+    /// server would) and waits for it; its children exit on their own.
+    pub fn kill(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
 
 impl Cluster {
@@ -157,81 +339,37 @@ impl Cluster {
         make_dir(&data, 0o700, user)?;
         make_dir(&socket_dir, 0o700, user)?;
 
-        let initdb = Command::new(bin.join("initdb"))
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
-            .args(["--locale", "C", "-D"])
-            .arg(&data)
-            .uid(user.0)
-            .gid(user.1)
-            .current_dir(&root)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", bin.join("initdb").display()))?;
-        if !initdb.status.success() {
+        if let Err(e) = initdb(&bin, user, &data, &root) {
             let _ = std::fs::remove_dir_all(&root);
-            return Err(format!(
-                "initdb failed: {}",
-                String::from_utf8_lossy(&initdb.stderr).trim()
-            ));
+            return Err(e);
         }
 
-        let log = root.join("server.log");
-        let log_file = std::fs::File::create(&log)
-            .map_err(|e| format!("cannot make {}: {e}", log.display()))?;
-        let log_err = log_file
-            .try_clone()
-            .map_err(|e| format!("cannot open {} twice: {e}", log.display()))?;
         // fsync and synchronous_commit keep their defaults (on): the store
         // refuses a server without them, and the tests hold it to that.
-        let server = Command::new(bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-k")
-            .arg(&socket_dir)
-            .args(["-c", "listen_addresses=", "-c", "max_connections=200"])
-            .uid(user.0)
-            .gid(user.1)
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .stdout(log_file)
-            .stderr(log_err)
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", bin.join("postgres").display()))?;
-        let pid = server.id();
-
-        // The watchdog: waits for the test process's end (EOF on stdin), then
-        // stops the server immediately, waits for it to go, and removes the
-        // cluster. It lives in its own process group, so a terminal's Ctrl-C
-        // reaches the test process and, through the pipe, the watchdog.
-        let script = format!(
-            "cat >/dev/null; kill -QUIT {pid} 2>/dev/null; \
-             i=0; while [ -e '{data}/postmaster.pid' ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; \
-             rm -rf '{root}'",
-            data = data.display(),
-            root = root.display(),
-        );
-        let mut watchdog = Command::new("sh")
-            .args(["-c", &script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .map_err(|e| format!("cannot start the server's watchdog (sh): {e}"))?;
-        let pipe = watchdog
-            .stdin
-            .take()
-            .expect("the watchdog's stdin is piped");
-
+        let server = Server::spawn(
+            &bin,
+            user,
+            &data,
+            &[
+                "-k".into(),
+                socket_dir.display().to_string(),
+                "-c".into(),
+                "listen_addresses=".into(),
+                "-c".into(),
+                "max_connections=200".into(),
+            ],
+            &root.join("server.log"),
+            &root,
+        )?;
         let cluster = Cluster {
             bin,
             root,
             socket_dir,
-            pid,
-            _watchdog_pipe: Mutex::new(pipe),
-            _watchdog: Mutex::new(watchdog),
-            server: Mutex::new(server),
+            server,
         };
-        cluster.wait_ready(&log)?;
+        cluster
+            .server
+            .wait_ready(|| cluster.psql("postgres", "SELECT 1").is_ok())?;
         cluster.psql("postgres", &format!("CREATE DATABASE {TEMPLATE}"))?;
         // A mark that shows a test's database was copied from the template.
         cluster.psql(
@@ -242,59 +380,10 @@ impl Cluster {
         Ok(cluster)
     }
 
-    fn wait_ready(&self, log: &Path) -> Result<(), String> {
-        let started = Instant::now();
-        loop {
-            if self.psql("postgres", "SELECT 1").is_ok() {
-                return Ok(());
-            }
-            let mut server = self.server.lock().unwrap_or_else(|e| e.into_inner());
-            if let Ok(Some(status)) = server.try_wait() {
-                return Err(format!(
-                    "the server exited ({status}) while starting; its log:\n{}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                ));
-            }
-            drop(server);
-            if started.elapsed() > START_WITHIN {
-                return Err(format!(
-                    "the server did not accept connections within {}s; its log:\n{}",
-                    START_WITHIN.as_secs(),
-                    std::fs::read_to_string(log).unwrap_or_default()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
     /// Runs `sql` in `database` with psql, stopping at the first error;
     /// returns the unaligned, tuples-only output.
     fn psql(&self, database: &str, sql: &str) -> Result<String, String> {
-        let out = Command::new(self.bin.join("psql"))
-            .args([
-                "-X",
-                "-q",
-                "-A",
-                "-t",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-U",
-                "postgres",
-            ])
-            .arg("-h")
-            .arg(&self.socket_dir)
-            .args(["-d", database, "-c", sql])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run psql: {e}"))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
-        } else {
-            Err(format!(
-                "psql in {database}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
+        psql(&self.bin, &self.socket_dir, None, database, sql)
     }
 
     fn new_database(&'static self) -> Database {
@@ -331,7 +420,7 @@ impl Database {
 
     /// The server's process id.
     pub fn server_pid(&self) -> u32 {
-        self.cluster.pid
+        self.cluster.server.pid
     }
 
     /// The directory the cluster lives in (removed when the test process ends).

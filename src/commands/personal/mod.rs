@@ -49,6 +49,11 @@ use crate::store::{Store, StoreError};
 /// Reflections per page of a list.
 pub const PER_PAGE: usize = 10;
 
+/// What a member is told when a save was sent but the database stopped
+/// answering before it confirmed it: it may be there, or not, and saying
+/// either would be a guess.
+pub const MAYBE_SAVED: &str = "This could not be confirmed: the database did not confirm the save in time, so it may have been saved, or not. Look at your reflections (`/reflections`) before saving it again. Here is what you typed, to copy and keep.";
+
 /// Who is asking, and with what.
 pub struct Member<'a> {
     /// The framework reflections are written against.
