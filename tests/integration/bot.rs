@@ -78,6 +78,7 @@ impl Bot {
             api_url: Some(fake.api_url()),
             data_dir: data_dir.clone(),
             database: storage.database.clone(),
+            shards: None,
             framework: Arc::new(Library::builtin().expect("framework")),
             dev_guild,
             message_content,
