@@ -181,6 +181,7 @@ impl StoreArgs {
         self.database.as_ref().map(|url| crate::store::PgOptions {
             url: url.clone(),
             password_file: self.database_password_file.clone(),
+            shards: None,
         })
     }
 

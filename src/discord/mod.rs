@@ -173,10 +173,15 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
             range.total()
         )));
     }
+    // On PostgreSQL the shards' locks let the other shards' processes in.
+    let database = config.database.clone().map(|opts| crate::store::PgOptions {
+        shards: config.shards,
+        ..opts
+    });
     let store = Store::open_in(
         &config.data_dir,
         config.key_file.as_deref(),
-        config.database.as_ref(),
+        database.as_ref(),
     )?;
     let api_base = config.api_url.clone();
     let (http, rest) = build_http(&config);
@@ -201,6 +206,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         wake: tokio::sync::Notify::new(),
         events: config.scheduler_events.clone(),
         meetings: tokio::sync::Mutex::new(()),
+        shards: config.shards.unwrap_or(crate::shards::ShardRange::ALL),
     });
     let data = Data {
         framework: Arc::clone(&config.framework),
