@@ -754,16 +754,34 @@ async fn on_postgres_a_process_posts_only_for_the_servers_its_shards_own() {
     assert!(!not_owner.owns(guild));
     let mut bot = Bot::start_sharded(&fake, &storage, clock.clone(), not_owner).await;
     set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    // Alice's reminder falls due with the post: Sunday 10:00 in London (UTC).
+    let remind = json!([{ "name": "on", "type": 1, "options": [
+        { "name": "weekday", "type": 4, "value": 6 },
+        { "name": "time", "type": 3, "value": "10:00" },
+        { "name": "timezone", "type": 3, "value": "Europe/London" },
+    ] }]);
+    assert!(is_ephemeral(&fake.command(ALICE, "remind", remind).await));
     bot.ticked(utc(2026, 11, 28, 12, 0)).await;
     clock.set(utc(2026, 11, 29, 10, 0));
     let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
     assert!(posted(&events).is_empty(), "{events:?}");
     assert!(posts_to(&fake, CHANNEL_ID).is_empty());
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, SchedulerEvent::Reminded { .. })),
+        "only shard 0's process sends reminders: {events:?}"
+    );
     bot.stop().await;
 
     let mut bot = Bot::start_sharded(&fake, &storage, clock.clone(), theirs).await;
     let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
     assert_eq!(posted(&events), [(guild, "core:1.1".to_string())]);
     assert_eq!(posts_to(&fake, CHANNEL_ID).len(), 1);
+    assert!(
+        events.contains(&SchedulerEvent::Reminded { member: ALICE.id }),
+        "{events:?}"
+    );
+    assert_eq!(dm_posts(&fake).len(), 1);
     bot.stop().await;
 }
