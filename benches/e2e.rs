@@ -257,6 +257,7 @@ async fn bot_run() -> BotRun {
         api_url: Some(fake.api_url()),
         data_dir: dir,
         database: None,
+        shards: None,
         framework: Arc::new(Library::builtin().expect("framework")),
         dev_guild: None,
         message_content: false,

@@ -28,6 +28,7 @@ pub mod reflections;
 pub mod render;
 pub mod schedule;
 pub mod search;
+pub mod shards;
 pub mod store;
 pub mod supervision;
 

@@ -206,6 +206,7 @@ impl StoreArgs {
         self.database.as_ref().map(|url| crate::store::PgOptions {
             url: url.clone(),
             password_file: self.database_password_file.clone(),
+            shards: None,
         })
     }
 
@@ -235,6 +236,14 @@ struct RunArgs {
     /// mode needs; enable it on the Developer Portal's Bot page first.
     #[arg(long, env = "COMPANION_MESSAGE_CONTENT")]
     message_content: bool,
+    /// Run only these of Discord's gateway shards, e.g. `0-1` (with
+    /// --shard-total), so that several processes on one PostgreSQL database
+    /// share the servers; each acts only for the servers its shards own.
+    #[arg(long, value_name = "A-B", requires = "shard_total")]
+    shards: Option<String>,
+    /// How many shards the whole deployment has (with --shards).
+    #[arg(long, value_name = "N", requires = "shards")]
+    shard_total: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -714,8 +723,19 @@ fn run_bot(framework: Library, args: RunArgs) -> u8 {
             return USAGE;
         }
     };
+    let shards = match (&args.shards, args.shard_total) {
+        (Some(range), Some(total)) => match crate::shards::ShardRange::parse(range, total) {
+            Ok(r) => Some(r),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return USAGE;
+            }
+        },
+        _ => None,
+    };
     let config = crate::discord::Config {
         token,
+        shards,
         api_url: args.api_url,
         database: args.store.pg_options(),
         data_dir: args.store.data_dir,
@@ -739,6 +759,10 @@ fn run_bot(framework: Library, args: RunArgs) -> u8 {
     };
     match runtime.block_on(crate::discord::run_until(config, shutdown_signal())) {
         Ok(()) => FOUND,
+        Err(e @ crate::discord::RunError::Shards(_)) => {
+            eprintln!("error: {e}");
+            USAGE
+        }
         Err(e) => {
             eprintln!("error: {e}");
             FAILED

@@ -40,6 +40,9 @@ pub struct Config {
     /// Keep the records in this PostgreSQL database instead of the data
     /// directory (`run --database`).
     pub database: Option<crate::store::PgOptions>,
+    /// Run only these gateway shards (`run --shards A-B --shard-total N`);
+    /// `None` runs every shard in this process.
+    pub shards: Option<crate::shards::ShardRange>,
     /// The master key's file (`--key-file`, e.g. a systemd credential);
     /// else `COMPANION_KEY`, else `master.key` in the data directory.
     pub key_file: Option<PathBuf>,
@@ -128,6 +131,9 @@ pub enum RunError {
     /// The prompts shipped with the binary do not load (a build defect).
     #[error("the built-in prompts do not load: {0}")]
     Prompts(String),
+    /// The shards asked for cannot run as asked.
+    #[error("{0}")]
+    Shards(String),
     /// The gateway connection failed for good.
     #[error("the Discord gateway connection ended: {0}")]
     Gateway(serenity::Error),
@@ -156,10 +162,26 @@ const APOLOGY: &str =
 /// Runs the bot until `shutdown` completes (or the gateway fails for good);
 /// then closes the shards and flushes the database.
 pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), RunError> {
+    if let Some(range) = config.shards
+        && !range.covers_all()
+        && config.database.is_none()
+    {
+        return Err(RunError::Shards(format!(
+            "--shards {}-{} leaves the other shards of {} to other processes, but a data directory can be open in only one process at a time, so they could not run; give every process the same PostgreSQL database (--database), or run all the shards here",
+            range.first(),
+            range.last(),
+            range.total()
+        )));
+    }
+    // On PostgreSQL the shards' locks let the other shards' processes in.
+    let database = config.database.clone().map(|opts| crate::store::PgOptions {
+        shards: config.shards,
+        ..opts
+    });
     let store = Store::open_in(
         &config.data_dir,
         config.key_file.as_deref(),
-        config.database.as_ref(),
+        database.as_ref(),
     )?;
     let api_base = config.api_url.clone();
     let (http, rest) = build_http(&config);
@@ -184,6 +206,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         wake: tokio::sync::Notify::new(),
         events: config.scheduler_events.clone(),
         meetings: tokio::sync::Mutex::new(()),
+        shards: config.shards.unwrap_or(crate::shards::ShardRange::ALL),
     });
     let data = Data {
         framework: Arc::clone(&config.framework),
@@ -217,7 +240,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
     let shards = Arc::clone(&client.shard_manager);
     let posting = tokio::spawn(scheduler.run());
     let result = tokio::select! {
-        r = client.start() => r.map_err(RunError::Gateway),
+        r = start(&mut client, config.shards) => r.map_err(RunError::Gateway),
         () = shutdown => {
             tracing::info!("shutting down");
             shards.shutdown_all().await;
@@ -228,6 +251,22 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
     let _ = posting.await;
     store.close(config.clock.now())?;
     result
+}
+
+/// Starts the gateway: `shards` only, or every shard when none are given.
+async fn start(
+    client: &mut serenity::Client,
+    shards: Option<crate::shards::ShardRange>,
+) -> Result<(), serenity::Error> {
+    match shards {
+        // serenity's range here is inclusive of its end.
+        Some(r) => {
+            client
+                .start_shard_range(r.first()..r.last(), r.total())
+                .await
+        }
+        None => client.start().await,
+    }
 }
 
 /// serenity's HTTP client, and the bot's own poster ([`rest::Rest`]), sharing

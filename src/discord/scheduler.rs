@@ -84,6 +84,10 @@ pub struct Scheduler {
     pub(super) events: Option<mpsc::UnboundedSender<SchedulerEvent>>,
     /// One server's meetings changed at a time (commands and this task).
     pub(super) meetings: tokio::sync::Mutex<()>,
+    /// This process's shards: it posts for the servers they own, and sends
+    /// the members' reminders and reviews and runs the upkeep only if it
+    /// runs shard 0, so that across processes exactly one does each.
+    pub(super) shards: crate::shards::ShardRange,
 }
 
 impl Scheduler {
@@ -123,6 +127,9 @@ impl Scheduler {
             }
         };
         for (guild, record) in schedules {
+            if !self.shards.owns(guild) {
+                continue;
+            }
             match self.tick_guild(guild, record, now).await {
                 Ok(at) => next = next.min(at),
                 Err(e) => {
@@ -134,7 +141,7 @@ impl Scheduler {
         // The group's meetings: events made, moved or removed, roles given.
         match self.store.all_meetings() {
             Ok(all) => {
-                for (guild, _) in all {
+                for (guild, _) in all.into_iter().filter(|(g, _)| self.shards.owns(*g)) {
                     let synced =
                         super::meetings::sync(&self.store, &self.rest, &self.meetings, guild, now)
                             .await;
@@ -148,6 +155,9 @@ impl Scheduler {
                 }
             }
             Err(e) => tracing::error!(error = %e, "cannot read the meetings"),
+        }
+        if !self.shards.owns_direct_messages() {
+            return next;
         }
         // The upkeep may rewrite the database after an erasure (paced, so it
         // takes a while): it runs where it cannot hold up the runtime.

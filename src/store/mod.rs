@@ -295,9 +295,29 @@ pub enum StoreError {
     Unconfirmed(String),
     /// Another bot process holds the PostgreSQL database.
     #[error(
-        "another companion process is using this PostgreSQL database (it holds the database's lock); only one at a time can, for now. Stop it first, or give this one its own database. Nothing was changed."
+        "another companion process is using this PostgreSQL database (it holds the database's lock); only one at a time can, unless each is a bot given its own shards (`run --shards A-B --shard-total N`). Stop it first, or give this one its own database. Nothing was changed."
     )]
     DatabaseInUse,
+    /// Another bot process runs one of the shards asked for.
+    #[error(
+        "another companion process on this PostgreSQL database runs shard {shard} of {total}: the processes' --shards overlap. Give each process its own shards (for example 0-1 and 2-3 of 4). Nothing was changed."
+    )]
+    ShardInUse {
+        /// The shard held elsewhere.
+        shard: u32,
+        /// The shard total asked for.
+        total: u32,
+    },
+    /// Another bot process on the database was given another shard total.
+    #[error(
+        "another companion process on this PostgreSQL database runs with --shard-total {theirs}, this one with {ours}: every process on one database must give the same total, or servers would be run twice or not at all. Nothing was changed."
+    )]
+    ShardTotalDiffers {
+        /// This process's total.
+        ours: u32,
+        /// The other process's total.
+        theirs: i64,
+    },
     /// What was asked needs the sled engine.
     #[error(
         "this is not available on PostgreSQL yet (automatic backups and salvage work on a sled data directory; export, check, import and restore work on both); nothing was changed"

@@ -19,8 +19,11 @@
 //!
 //! Durability: every write is confirmed only after its `COMMIT` has
 //! returned, and the store refuses a server with `fsync` or
-//! `synchronous_commit` off. One bot process uses a database at a time: it
-//! holds a session advisory lock for its life.
+//! `synchronous_commit` off. One process uses a database at a time (it
+//! holds a session advisory lock for its life), unless each is a bot given
+//! its own gateway shards (`run --shards`): each then holds that lock
+//! shared and one lock per shard it runs, so processes with disjoint
+//! shards run together and overlapping ones are refused.
 //!
 //! Failover: the URL may name several servers (a primary and its standbys,
 //! `target_session_attrs=read-write`); every new connection goes to the one
@@ -66,6 +69,10 @@ const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Session advisory lock held by the one bot process using the database.
 const PROCESS_LOCK: i64 = 0x636f_6d70_616e_0001;
+/// Class (the first key of the two-key form) of the locks on shards: the
+/// second key is `total << 16 | shard`, so that a process given another
+/// shard total can be seen in `pg_locks`.
+const SHARD_LOCK_CLASS: i32 = 0x636f_6d70;
 /// Transaction advisory lock held while migrations are applied.
 const MIGRATION_LOCK: i64 = 0x636f_6d70_616e_0002;
 /// How many times a transaction that lost a serialization conflict is tried.
@@ -138,6 +145,91 @@ pub struct PgOptions {
     pub url: String,
     /// A file holding the password (else the systemd credential, if any).
     pub password_file: Option<PathBuf>,
+    /// The bot's gateway shards (`run --shards`): the database is then
+    /// shared with the processes running the other shards. `None`: this
+    /// process uses the database alone.
+    pub shards: Option<crate::shards::ShardRange>,
+}
+
+/// Takes the process's locks on `client`'s session: the database's alone,
+/// or with `shards` that lock shared and one lock per shard. The inner
+/// error says why they are held elsewhere (nothing is then kept).
+async fn take_locks(
+    client: &tokio_postgres::Client,
+    shards: Option<crate::shards::ShardRange>,
+) -> Result<Result<(), StoreError>, StoreError> {
+    let Some(range) = shards else {
+        let got = try_lock(client, "SELECT pg_try_advisory_lock($1)", &[&PROCESS_LOCK]).await?;
+        return Ok(if got {
+            Ok(())
+        } else {
+            Err(StoreError::DatabaseInUse)
+        });
+    };
+    let mut busy = None;
+    if !try_lock(
+        client,
+        "SELECT pg_try_advisory_lock_shared($1)",
+        &[&PROCESS_LOCK],
+    )
+    .await?
+    {
+        busy = Some(StoreError::DatabaseInUse);
+    }
+    for shard in range.first()..=range.last() {
+        if busy.is_some() {
+            break;
+        }
+        let key = ((range.total() << 16) | shard).cast_signed();
+        let got = try_lock(
+            client,
+            "SELECT pg_try_advisory_lock($1, $2)",
+            &[&SHARD_LOCK_CLASS, &key],
+        )
+        .await?;
+        if !got {
+            busy = Some(StoreError::ShardInUse {
+                shard,
+                total: range.total(),
+            });
+        }
+    }
+    if busy.is_none() {
+        // Another shard total would split the servers otherwise: refused.
+        let other = client
+            .query_opt(
+                "SELECT (objid::bigint >> 16) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid::bigint = $1 AND pid <> pg_backend_pid() AND (objid::bigint >> 16) <> $2 LIMIT 1",
+                &[&i64::from(SHARD_LOCK_CLASS), &i64::from(range.total())],
+            )
+            .await
+            .map_err(pg_err)?;
+        if let Some(row) = other {
+            busy = Some(StoreError::ShardTotalDiffers {
+                ours: range.total(),
+                theirs: row.get(0),
+            });
+        }
+    }
+    match busy {
+        None => Ok(Ok(())),
+        Some(why) => {
+            client
+                .batch_execute("SELECT pg_advisory_unlock_all()")
+                .await
+                .map_err(pg_err)?;
+            Ok(Err(why))
+        }
+    }
+}
+
+/// Runs one `pg_try_advisory_lock…` query: whether the lock was taken.
+async fn try_lock(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<bool, StoreError> {
+    let row = client.query_one(sql, params).await.map_err(pg_err)?;
+    Ok(row.get(0))
 }
 
 /// Whether `e` says the server was lost (or is not the primary any more),
@@ -229,6 +321,7 @@ where
 /// of it); refuses a server that does not make commits durable.
 async fn take_process_lock(
     config: tokio_postgres::Config,
+    shards: Option<crate::shards::ShardRange>,
 ) -> Result<tokio_postgres::Client, StoreError> {
     let (client, connection) = config.connect(NoTls).await.map_err(pg_err)?;
     tokio::spawn(connection);
@@ -237,16 +330,10 @@ async fn take_process_lock(
     // as the sled engine waits for sled's own lock.
     let started = Instant::now();
     loop {
-        let got: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&PROCESS_LOCK])
-            .await
-            .map_err(pg_err)?
-            .get(0);
-        if got {
-            break;
-        }
-        if started.elapsed() >= LOCK_PATIENCE {
-            return Err(StoreError::DatabaseInUse);
+        match take_locks(&client, shards).await? {
+            Ok(()) => break,
+            Err(busy) if started.elapsed() >= LOCK_PATIENCE => return Err(busy),
+            Err(_) => {}
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -323,6 +410,9 @@ struct Inner {
     /// A connection was lost since the lock was last seen held: see that
     /// its connection still answers before the next write.
     suspect: AtomicBool,
+    /// The bot's gateway shards, whose locks are taken with the process
+    /// lock (again after a failover).
+    shards: Option<crate::shards::ShardRange>,
 }
 
 impl Drop for Inner {
@@ -394,7 +484,7 @@ impl Pg {
             };
             if !alive {
                 *lock = None;
-                match take_process_lock(inner.config.clone()).await {
+                match take_process_lock(inner.config.clone(), inner.shards).await {
                     Ok(c) => *lock = Some(c),
                     Err(e) => {
                         inner.suspect.store(true, Ordering::SeqCst);
@@ -464,11 +554,13 @@ impl Pg {
                 config: config.clone(),
                 lock: tokio::sync::Mutex::new(None),
                 suspect: AtomicBool::new(false),
+                shards: opts.shards,
             }),
         };
         let inner = Arc::clone(&pg.inner);
+        let shards = opts.shards;
         pg.block(async move {
-            let lock = take_process_lock(config).await?;
+            let lock = take_process_lock(config, shards).await?;
             *inner.lock.lock().await = Some(lock);
             Ok(())
         })?;

@@ -11,6 +11,7 @@ use practice_companion::Library;
 use practice_companion::clock::ManualClock;
 use practice_companion::discord::scheduler::SchedulerEvent;
 use practice_companion::discord::{Config, RunError, run_until};
+use practice_companion::shards::ShardRange;
 use practice_companion::store::PgOptions;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -63,12 +64,34 @@ impl Bot {
         Bot::start_configured(fake, false, storage, None, clock).await
     }
 
+    /// Starts the bot on `storage` running only `shards` of Discord's
+    /// gateway shards (`run --shards`).
+    pub async fn start_sharded(
+        fake: &FakeDiscord,
+        storage: &Storage,
+        clock: Arc<ManualClock>,
+        shards: ShardRange,
+    ) -> Bot {
+        Bot::start_configured_with(fake, false, storage, None, clock, Some(shards)).await
+    }
+
     async fn start_configured(
         fake: &FakeDiscord,
         message_content: bool,
         storage: &Storage,
         dev_guild: Option<u64>,
         clock: Arc<ManualClock>,
+    ) -> Bot {
+        Bot::start_configured_with(fake, message_content, storage, dev_guild, clock, None).await
+    }
+
+    async fn start_configured_with(
+        fake: &FakeDiscord,
+        message_content: bool,
+        storage: &Storage,
+        dev_guild: Option<u64>,
+        clock: Arc<ManualClock>,
+        shards: Option<ShardRange>,
     ) -> Bot {
         init_logs();
         let data_dir = storage.data_dir.clone();
@@ -78,6 +101,7 @@ impl Bot {
             api_url: Some(fake.api_url()),
             data_dir: data_dir.clone(),
             database: storage.database.clone(),
+            shards,
             framework: Arc::new(Library::builtin().expect("framework")),
             dev_guild,
             message_content,
@@ -170,6 +194,7 @@ impl Storage {
             database: Some(PgOptions {
                 url: db.url(),
                 password_file: None,
+                shards: None,
             }),
             key_file: Some(key_file),
             _database: Some(db),

@@ -521,3 +521,70 @@ fn search_results_say_whether_they_are_a_section_or_a_competence() {
     assert_eq!(v["error"]["kind"], "not_a_code");
     assert_eq!(v["error"]["search"][0]["id"], "core:3.5");
 }
+
+/// `run --shards` is checked before anything is opened or Discord is asked.
+fn run_sharded(dir: &std::path::Path, extra: &[&str]) -> crate::support::Run {
+    let token = dir.join("token");
+    std::fs::write(&token, "not-a-real-token").expect("token file");
+    let data = dir.join("data");
+    let mut args = vec![
+        "run",
+        "--token-file",
+        token.to_str().expect("utf-8 path"),
+        "--data-dir",
+        data.to_str().expect("utf-8 path"),
+        "--api-url",
+        "http://127.0.0.1:9",
+    ];
+    args.extend_from_slice(extra);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(&args)
+        .current_dir(dir)
+        .env_remove("COMPANION_DATABASE_URL")
+        .env_remove("COMPANION_KEY")
+        .output()
+        .expect("the companion binary runs");
+    crate::support::Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn shard_ranges_are_checked_and_need_postgres_to_split() {
+    let dir = scratch("shards");
+    for (extra, says) in [
+        (&["--shards", "0-1"][..], "--shard-total"),
+        (&["--shard-total", "4"][..], "--shards"),
+        (
+            &["--shards", "2-1", "--shard-total", "4"],
+            "must not come after",
+        ),
+        (&["--shards", "0-4", "--shard-total", "4"], "from 0 to 3"),
+        (&["--shards", "0-0", "--shard-total", "0"], "from 1 to"),
+        (
+            &["--shards", "x", "--shard-total", "4"],
+            "range of shard numbers",
+        ),
+        (
+            &["--shards", "0-1", "--shard-total", "4"],
+            "a data directory can be open in only one process",
+        ),
+    ] {
+        let run = run_sharded(&dir, extra);
+        assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{extra:?}: {}", run.stderr);
+    }
+    assert!(
+        !dir.join("data").exists(),
+        "nothing was opened for a refused range"
+    );
+    // Every shard in one process is fine on sled: it gets as far as Discord.
+    let run = run_sharded(&dir, &["--shards", "0-1", "--shard-total", "2"]);
+    assert!(
+        run.stderr.contains("cannot reach Discord"),
+        "{}",
+        run.stderr
+    );
+}

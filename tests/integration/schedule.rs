@@ -731,3 +731,57 @@ async fn the_convenor_chooses_the_next_competence_and_previews_any_card() {
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// A process acts only for the servers its shards own: the weekly post of
+/// a server on another process's shard, and the members' reminders (sent by
+/// shard 0's process), are left to the others; the process with every shard
+/// sends them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_process_posts_only_for_the_servers_its_shards_own() {
+    let Some(storage) = Storage::postgres() else {
+        return;
+    };
+    let guild: u64 = GUILD_ID.parse().unwrap();
+    let theirs = practice_companion::shards::ShardRange::parse("0-1", 2).unwrap();
+    let other_shard = if theirs.shard_of(guild) == 0 {
+        "1-1"
+    } else {
+        "0-0"
+    };
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let not_owner = practice_companion::shards::ShardRange::parse(other_shard, 2).unwrap();
+    assert!(!not_owner.owns(guild));
+    let mut bot = Bot::start_sharded(&fake, &storage, clock.clone(), not_owner).await;
+    set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
+    // Alice's reminder falls due with the post: Sunday 10:00 in London (UTC).
+    let remind = json!([{ "name": "on", "type": 1, "options": [
+        { "name": "weekday", "type": 4, "value": 6 },
+        { "name": "time", "type": 3, "value": "10:00" },
+        { "name": "timezone", "type": 3, "value": "Europe/London" },
+    ] }]);
+    assert!(is_ephemeral(&fake.command(ALICE, "remind", remind).await));
+    bot.ticked(utc(2026, 11, 28, 12, 0)).await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert!(posted(&events).is_empty(), "{events:?}");
+    assert!(posts_to(&fake, CHANNEL_ID).is_empty());
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, SchedulerEvent::Reminded { .. })),
+        "only shard 0's process sends reminders: {events:?}"
+    );
+    bot.stop().await;
+
+    let mut bot = Bot::start_sharded(&fake, &storage, clock.clone(), theirs).await;
+    let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert_eq!(posted(&events), [(guild, "core:1.1".to_string())]);
+    assert_eq!(posts_to(&fake, CHANNEL_ID).len(), 1);
+    assert!(
+        events.contains(&SchedulerEvent::Reminded { member: ALICE.id }),
+        "{events:?}"
+    );
+    assert_eq!(dm_posts(&fake).len(), 1);
+    bot.stop().await;
+}

@@ -15,6 +15,8 @@ use practice_companion::reflections::form::{Held, HeldFor, Typed};
 use practice_companion::reflections::{Draft, Mode, Reflection, SharedPost};
 use practice_companion::store::{ERASE_WITHIN, PgOptions, SecretKey, SlotState, Store, StoreError};
 
+use practice_companion::shards::ShardRange;
+
 use super::postgres::{self, Database};
 
 /// One engine a test runs on, and how to open its database again.
@@ -34,6 +36,7 @@ impl Engine {
                 &PgOptions {
                     url: db.url(),
                     password_file: None,
+                    shards: None,
                 },
                 &self.dir,
                 Some(key),
@@ -345,10 +348,21 @@ fn the_supervision_log_is_numbered_per_member() {
 // ------------------------------------------------------------ PostgreSQL
 
 fn pg_store(db: &Database, dir: &Path, key: &str) -> Result<Store, StoreError> {
+    pg_store_for(db, dir, key, None)
+}
+
+/// Opens the database as a bot running `shards` (`None`: alone).
+fn pg_store_for(
+    db: &Database,
+    dir: &Path,
+    key: &str,
+    shards: Option<(&str, u32)>,
+) -> Result<Store, StoreError> {
     Store::open_postgres(
         &PgOptions {
             url: db.url(),
             password_file: None,
+            shards: shards.map(|(range, total)| ShardRange::parse(range, total).expect("a range")),
         },
         dir,
         Some(SecretKey::from_hex(key).expect("a key")),
@@ -530,6 +544,7 @@ fn on_postgres_a_second_process_a_wrong_key_and_no_key_are_refused() {
         &PgOptions {
             url: db.url(),
             password_file: None,
+            shards: None,
         },
         &dir,
         None,
@@ -552,6 +567,7 @@ fn on_postgres_a_password_in_the_url_and_a_server_without_durable_commits_are_re
         &PgOptions {
             url: with_password,
             password_file: None,
+            shards: None,
         },
         &temp_dir("password", "postgres"),
         Some(SecretKey::from_hex(&key).expect("a key")),
@@ -640,6 +656,7 @@ fn on_postgres_an_unreadable_password_file_is_named() {
         &PgOptions {
             url: db.url(),
             password_file: Some(missing.clone()),
+            shards: None,
         },
         &temp_dir("password-file-dir", "postgres"),
         Some(SecretKey::generate()),
@@ -742,6 +759,7 @@ fn on_postgres_a_remote_server_is_refused_and_the_systemd_credential_is_read() {
         &PgOptions {
             url: "postgres://companion@db.example.org/companion".into(),
             password_file: None,
+            shards: None,
         },
         &temp_dir("remote", "postgres"),
         Some(SecretKey::from_hex(&key).expect("a key")),
@@ -1520,4 +1538,54 @@ fn a_migration_into_a_data_directory_killed_at_any_moment_is_whole_or_refused_un
         }
     }
     eprintln!("killed part way {cut} times; whole {whole} times");
+}
+
+#[test]
+fn on_postgres_processes_with_disjoint_shards_share_a_database_and_overlapping_ones_are_refused() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    // The processes share one data directory: the erasure record.
+    let dir = temp_dir("shards", "postgres");
+    let low = pg_store_for(&db, &dir, &key, Some(("0-1", 4))).expect("shards 0-1 open");
+    let high =
+        pg_store_for(&db, &dir, &key, Some(("2-3", 4))).expect("shards 2-3 open beside them");
+    save(&low, 81, "through the first");
+    assert_eq!(texts(&high, 81), ["through the first"]);
+    let overlap = pg_store_for(
+        &db,
+        &temp_dir("shards-overlap", "postgres"),
+        &key,
+        Some(("1-2", 4)),
+    )
+    .expect_err("an overlapping range is refused");
+    assert!(
+        matches!(overlap, StoreError::ShardInUse { shard: 1, total: 4 }),
+        "{overlap}"
+    );
+    assert!(overlap.to_string().contains("overlap"), "{overlap}");
+    let alone = pg_store(&db, &temp_dir("shards-alone", "postgres"), &key)
+        .expect_err("a process without shards is refused while shards run");
+    assert!(matches!(alone, StoreError::DatabaseInUse), "{alone}");
+    high.close(Utc::now()).unwrap();
+    drop(high);
+    let other_total = pg_store_for(
+        &db,
+        &temp_dir("shards-total", "postgres"),
+        &key,
+        Some(("1-1", 2)),
+    )
+    .expect_err("another shard total is refused");
+    assert!(
+        matches!(
+            other_total,
+            StoreError::ShardTotalDiffers { ours: 2, theirs: 4 }
+        ),
+        "{other_total}"
+    );
+    let again =
+        pg_store_for(&db, &dir, &key, Some(("2-3", 4))).expect("the shards let go are taken again");
+    again.close(Utc::now()).unwrap();
+    low.close(Utc::now()).unwrap();
 }
