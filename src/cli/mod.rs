@@ -558,6 +558,7 @@ fn migrate(store: &StoreArgs, from: &str, to: &str) -> u8 {
         opts: PgOptions {
             url: url.to_string(),
             password_file: store.database_password_file.clone(),
+            shards: None,
         },
         dir: store.data_dir.clone(),
     };

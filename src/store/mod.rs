@@ -41,9 +41,7 @@ pub use envelope::{ERASURES_FILE, Envelope};
 pub use keys::{KEY_ENV, KEY_FILE, given_key};
 pub use members::Reminder;
 pub use migrate::{Location, Migrated, migrate};
-pub use postgres::{
-    COMMIT_WITHIN, DATABASE_ENV, PASSWORD_CREDENTIAL, PgOptions, RECONNECT_WITHIN,
-};
+pub use postgres::{COMMIT_WITHIN, DATABASE_ENV, PASSWORD_CREDENTIAL, PgOptions, RECONNECT_WITHIN};
 pub use reflections::{Page, Readable};
 pub use schedules::{ScheduleRecord, SlotState, Week};
 pub use settings::GuildSettings;

@@ -432,6 +432,7 @@ fn open_store(pair: &Pair, test: &str) -> Bot {
         &PgOptions {
             url: pair.url(),
             password_file: None,
+            shards: None,
         },
         &dir,
         Some(SecretKey::generate()),
@@ -835,6 +836,7 @@ fn every_host_of_a_failover_url_must_be_on_this_machine() {
             &PgOptions {
                 url: url.into(),
                 password_file: None,
+                shards: None,
             },
             &dir,
             Some(SecretKey::generate()),

@@ -895,6 +895,7 @@ fn on_postgres_an_import_fills_only_an_empty_database_at_once_and_brings_back_no
     let opts = PgOptions {
         url: db.url(),
         password_file: None,
+        shards: None,
     };
     let erasures = sled_dir.join("erasures");
     let import = |erasures: Option<&Path>| {
