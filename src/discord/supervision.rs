@@ -209,7 +209,7 @@ async fn log_add(
     #[description = "It served the formative function: learning and skills"] formative: Option<
         bool,
     >,
-    #[description = "It served the restorative function: support for you as a practitioner"]
+    #[description = "It served the restorative function: support with how the work affects you"]
     restorative: Option<bool>,
     #[description = "Did you attend? (yes if not given)"] attended: Option<bool>,
     #[description = "The day, e.g. 2026-03-10, 10 March 2026 or yesterday (today if not given)"]

@@ -2,6 +2,18 @@
 //! supervision (seven ways of looking at the work, then the question for
 //! the group), or as a short frame of the question alone. Each field is
 //! read and checked as typed, and read by the confidentiality check.
+//!
+//! The prompts are this project's own words. They were read as a
+//! supervisor trained in the model would read them, against the guide's
+//! own wording of each competence named, and revised after that read: the
+//! client's anonymity spelt out (no name, employer or telling detail; the
+//! sponsor's organisation described, not named; a reminder in the question,
+//! which is the whole of the short frame), the parallel process placed
+//! between the presenter and the group, others' responses noted without
+//! naming who said what, permission to keep one's own history private, the
+//! client's say in a change of way of working; and the competences: core
+//! 1.4 beside integration 2.2 for the client, core 3.1 for the group's
+//! perspectives, core 3.6 for culture and difference.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,7 +43,7 @@ pub struct Eye {
 pub const QUESTION: Eye = Eye {
     key: "question",
     name: "My question for the group",
-    prompt: "What do you want from the group today? Put it as one question the group can work with: what you are stuck on, unsure of, or curious about.",
+    prompt: "What do you want from the group today? Put it as one question the group can work with: what you are stuck on, unsure of, carrying or curious about. Leave out anything that could identify the client.",
     competences: &[],
 };
 
@@ -40,13 +52,13 @@ pub const SEVEN_EYED: [Eye; 8] = [
     Eye {
         key: "client",
         name: "1. The client",
-        prompt: "Describe the client as they come to the work, without identifying them: what they bring, what they want from it, their situation and what in it shapes them. What do you notice about how they tell their story?",
-        competences: &["core:3.7", "core:4.3", "integration:2.2"],
+        prompt: "Describe the client without identifying them (no name, employer or telling detail): what they bring, what they want from the work, and what in their situation shapes it. What do you notice about how they tell their story?",
+        competences: &["core:3.7", "core:4.3", "core:1.4", "integration:2.2"],
     },
     Eye {
         key: "interventions",
         name: "2. Your interventions",
-        prompt: "What did you do and say, and why then? Which approach or model guided you, where did you challenge or hold back, and where did you move between coaching and therapeutic ways of working? What else might you have done?",
+        prompt: "What did you do and say, and why then? Which approach or model guided you, where did you challenge or hold back, and where did you move between coaching and therapeutic ways of working, and how did the client have a say? What else might you have done?",
         competences: &["core:2.1", "core:2.8", "core:3.2", "integration:3.2"],
     },
     Eye {
@@ -58,31 +70,32 @@ pub const SEVEN_EYED: [Eye; 8] = [
     Eye {
         key: "practitioner",
         name: "4. You, the practitioner",
-        prompt: "What does this work stir in you: feelings, thoughts, images, bodily reactions? What of your own history, values or way of listening might be shaping how you hear this client?",
+        prompt: "What does this work stir in you: feelings, thoughts, images, bodily reactions? What of your own history, values or way of listening might be shaping how you hear this client? Share only what you choose to.",
         competences: &["integration:3.1", "integration:4.3", "integration:4.1"],
     },
     Eye {
         key: "parallel",
         name: "5. The parallel process",
-        prompt: "Is something from the work with the client showing up here, in how you tell it or how you feel presenting it? Look for echoes: hurry, stuckness, avoidance, collusion, wanting to be rescued.",
+        prompt: "Is something from the work with the client showing up between you and the group: in how you tell it, what you want from the group, or how it responds? Look for echoes: hurry, stuckness, avoidance, collusion, wanting to be rescued.",
         competences: &["integration:3.4", "core:2.6"],
     },
     Eye {
         key: "here_and_now",
         name: "6. The group's own responses",
-        prompt: "After the group has listened: what did its members feel, picture or want to do while hearing the case? Note the responses here and now, as information about the work rather than advice.",
-        competences: &["integration:3.1", "integration:4.3"],
+        prompt: "After the group has listened: what did members feel, picture or want to do while hearing the case? Note the responses, without naming who said what, as information about the work rather than advice.",
+        competences: &["integration:3.1", "core:3.1"],
     },
     Eye {
         key: "context",
         name: "7. The wider context",
-        prompt: "What surrounds the work: an organisation or sponsor paying for coaching, a three-way contract and what each party expects, culture, difference, professional codes and risk. Whose interests are in the room without being present?",
+        prompt: "What surrounds the work: an organisation or sponsor paying (describe, don't name it), any three-way contract (you, client, sponsor) and what each expects, culture, difference, professional codes and risk. Whose interests are in the room without being present?",
         competences: &[
             "core:1.5",
             "core:1.6",
             "integration:2.3",
             "integration:3.5",
             "core:2.9",
+            "core:3.6",
         ],
     },
     QUESTION,
@@ -351,6 +364,7 @@ mod tests {
         }
         .into_presentation(1, Utc::now());
         assert_eq!(p.heading(), "How do I hold the sponsor's wishes lightly?");
-        assert_eq!(p.competences(&framework).len(), 3);
+        // The client's eye touches core 3.7, 4.3 and 1.4 and integration 2.2.
+        assert_eq!(p.competences(&framework).len(), 4);
     }
 }

@@ -80,7 +80,7 @@ impl Function {
         match self {
             Function::Normative => "standards, ethics, accountability",
             Function::Formative => "learning and skills",
-            Function::Restorative => "support for you as a practitioner",
+            Function::Restorative => "support with how the work affects you",
         }
     }
 }

@@ -73,7 +73,9 @@ fn two_entries_make_a_year_record_that_names_the_months_below_the_members_own_mi
     assert!(below.contains("February 2026 (nothing logged)"), "{below}");
     assert!(!below.contains("March 2026"), "March met it: {below}");
     assert!(
-        after.contains("- restorative (support for you as a practitioner): 1 session, 1.5 hours"),
+        after.contains(
+            "- restorative (support with how the work affects you): 1 session, 1.5 hours"
+        ),
         "{after}"
     );
     assert!(after.contains("#2 14 Apr 2026 · peer"), "{after}");
