@@ -381,19 +381,25 @@ pub async fn convene_view(ctx: Context<'_>) -> Result<(), BotError> {
 /// tells the convenor both.
 async fn change(
     ctx: Context<'_>,
+    tell_group: bool,
     change: impl FnOnce(&Meetings, DateTime<Utc>) -> Result<(Meetings, String), String>,
 ) -> Result<(), BotError> {
     let guild = guild_of(ctx)?;
     let data = ctx.data();
     ctx.defer_ephemeral().await?;
     let now = data.clock.now();
-    let words = {
+    let (words, channel) = {
         let _one_at_a_time = data.scheduler.meetings.lock().await;
         let m = data.store.meetings(guild)?;
         let (next, words) = change(&m, now).map_err(BotError::User)?;
         data.store.set_meetings(guild, &next)?;
-        words
+        (words, next.plan.as_ref().map(|p| p.channel))
     };
+    // A meeting cancelled or moved is the group's news, not only the
+    // convenor's: said where the meetings were set, pinging no one.
+    if let (true, Some(channel)) = (tell_group, channel) {
+        post(&data.rest, channel, &words).await;
+    }
     let synced = sync(
         &data.store,
         &data.rest,
@@ -451,7 +457,7 @@ pub async fn set(
     agenda_days: Option<u8>,
 ) -> Result<(), BotError> {
     let channel = ctx.channel_id().get();
-    change(ctx, |m, now| {
+    change(ctx, false, |m, now| {
         let repeat = group::repeat_of(every_weeks, monthly.map(Nth::from))?;
         let setting = group::Setting {
             date: &date,
@@ -478,7 +484,7 @@ pub async fn cancel(
     #[max_length = 10]
     date: String,
 ) -> Result<(), BotError> {
-    change(ctx, |m, now| group::cancel(m, &date, now)).await
+    change(ctx, true, |m, now| group::cancel(m, &date, now)).await
 }
 
 /// Move one meeting to another date and time
@@ -495,7 +501,7 @@ pub async fn move_meeting(
     #[max_length = 5]
     to_time: String,
 ) -> Result<(), BotError> {
-    change(ctx, |m, now| {
+    change(ctx, true, |m, now| {
         group::move_meeting(m, &date, &to_date, &to_time, now)
     })
     .await
@@ -504,7 +510,7 @@ pub async fn move_meeting(
 /// Stop the meetings (the rota and its history stay)
 #[poise::command(slash_command, guild_only)]
 pub async fn stop(ctx: Context<'_>) -> Result<(), BotError> {
-    change(ctx, |m, _| group::stop(m)).await
+    change(ctx, false, |m, _| group::stop(m)).await
 }
 
 /// The fair rota of presenters, facilitator and timekeeper

@@ -193,6 +193,14 @@ async fn meetings_and_the_rota(storage: Storage) {
         content(&moved).contains("moves to Friday 18 December 2026, 10:00 GMT"),
         "{moved}"
     );
+    // The group is told too, in the meetings' channel, pinging no one.
+    assert!(
+        said(&fake)
+            .iter()
+            .any(|s| s.contains("moves to Friday 18 December 2026, 10:00 GMT")),
+        "{:?}",
+        said(&fake)
+    );
     let events = fake.scheduled_events();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["scheduled_start_time"], "2026-12-18T10:00:00Z");
