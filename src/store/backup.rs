@@ -433,6 +433,31 @@ fn automatic(dir: &Path) -> Result<Vec<(DateTime<Utc>, PathBuf)>, StoreError> {
 /// The erasure record of `dir`, verified with the key: missing, damaged or
 /// under another key is an error (so a wrong key is found before anything
 /// is written).
+/// Leaves out of a backup's `records` (read from `source`) what `record`,
+/// the erasure record of `dir`, names; refuses a record that does not reach
+/// the point the backup had reached. How many records were left out.
+fn leave_out_erased(
+    records: &mut Records,
+    record: Option<&ErasureRecord>,
+    envelope: &Envelope,
+    dir: &Path,
+    source: &Path,
+) -> Result<usize, StoreError> {
+    if let (Some(record), Some(mark)) = (record, mark_in(records))
+        && !record.reaches(&mark)
+    {
+        return Err(StoreError::ErasureRecord {
+            path: dir.to_path_buf(),
+            why: format!(
+                "does not reach the point the backup {} had reached: it was cut short or replaced",
+                source.display()
+            ),
+        });
+    }
+    let erased = record.map(|r| r.prints.clone()).unwrap_or_default();
+    Ok(without_erased(records, envelope, &erased))
+}
+
 fn own_record(dir: &Path, envelope: &Envelope) -> Result<ErasureRecord, StoreError> {
     let record = ErasureLog::read(&dir.join(ERASURES_FILE), envelope);
     if record.as_ref().is_ok_and(|r| r.altered) {
@@ -1049,22 +1074,7 @@ pub fn restore_postgres(
         Err(e) => return Err(e),
     };
     let mut records = read_backup(from, &envelope)?;
-    if let (Some(record), Some(mark)) = (&record, mark_in(&records))
-        && !record.reaches(&mark)
-    {
-        return Err(StoreError::ErasureRecord {
-            path: dir.to_path_buf(),
-            why: format!(
-                "does not reach the point the backup {} had reached: it was cut short or replaced",
-                from.display()
-            ),
-        });
-    }
-    let erased = record
-        .as_ref()
-        .map(|r| r.prints.clone())
-        .unwrap_or_default();
-    let left_out = without_erased(&mut records, &envelope, &erased);
+    let left_out = leave_out_erased(&mut records, record.as_ref(), &envelope, dir, from)?;
     let mark = match &record {
         Some(record) => record.mark(),
         None => {
@@ -1339,22 +1349,7 @@ pub fn restore(
                 dir.join(BACKUPS_DIR).display()
             )))?,
     };
-    if let (Some(record), Some(mark)) = (&record, mark_in(&records))
-        && !record.reaches(&mark)
-    {
-        return Err(StoreError::ErasureRecord {
-            path: dir.to_path_buf(),
-            why: format!(
-                "does not reach the point the backup {} had reached: it was cut short or replaced",
-                source.display()
-            ),
-        });
-    }
-    let erased = record
-        .as_ref()
-        .map(|r| r.prints.clone())
-        .unwrap_or_default();
-    let left_out = without_erased(&mut records, &envelope, &erased);
+    let left_out = leave_out_erased(&mut records, record.as_ref(), &envelope, dir, &source)?;
     data.set_aside(DAMAGED_PREFIX)?;
     let own = dir.join(ERASURES_FILE);
     let mark = match &record {
