@@ -13,7 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use poise::serenity_prelude as serenity;
 use serde_json::{Value, json};
 
-use super::reply::{modal_input, no_mentions, send, to_response};
+use super::reply::{modal_input, no_mentions, send};
 use super::rest::{Rest, RestError};
 use super::{BotError, Context, Data};
 use crate::commands::Reply;
@@ -117,6 +117,16 @@ pub(super) async fn sync(
     now: DateTime<Utc>,
 ) -> Result<Synced, BotError> {
     let _one_at_a_time = lock.lock().await;
+    sync_held(store, rest, guild, now).await
+}
+
+/// [`sync`] for a caller that already holds the server's meetings lock.
+async fn sync_held(
+    store: &Store,
+    rest: &Rest,
+    guild: u64,
+    now: DateTime<Utc>,
+) -> Result<Synced, BotError> {
     let mut m = store.meetings(guild)?;
     // Counted before the tidy lets go of the items of meetings that ended.
     if let Some(tallied) = group::tally(&m, now, |member, q| store.tally_tag(guild, member, q)) {
@@ -388,26 +398,23 @@ async fn change(
     let data = ctx.data();
     ctx.defer_ephemeral().await?;
     let now = data.clock.now();
-    let (words, channel) = {
+    // The change and what it makes due in Discord are done under one hold
+    // of the lock: otherwise the scheduler could act on the change first,
+    // and a refusal it met would not reach the convenor.
+    let (words, channel, synced) = {
         let _one_at_a_time = data.scheduler.meetings.lock().await;
         let m = data.store.meetings(guild)?;
         let (next, words) = change(&m, now).map_err(BotError::User)?;
         data.store.set_meetings(guild, &next)?;
-        (words, next.plan.as_ref().map(|p| p.channel))
+        let channel = next.plan.as_ref().map(|p| p.channel);
+        let synced = sync_held(&data.store, &data.rest, guild, now).await?;
+        (words, channel, synced)
     };
     // A meeting cancelled or moved is the group's news, not only the
     // convenor's: said where the meetings were set, pinging no one.
     if let (true, Some(channel)) = (tell_group, channel) {
         post(&data.rest, channel, &words).await;
     }
-    let synced = sync(
-        &data.store,
-        &data.rest,
-        &data.scheduler.meetings,
-        guild,
-        now,
-    )
-    .await?;
     data.scheduler.changed();
     let words = match synced.refused {
         Some(refused) => format!("{words}\n{refused}"),
@@ -884,23 +891,19 @@ pub(super) async fn bring_submitted(
     let from = bring_form_source(&submit.data.custom_id);
     let field = |id: &str| modal_input(submit, id).unwrap_or_default();
     let (minutes, label) = (field("minutes"), field("show_as"));
-    let reply = match (from, submit.guild_id) {
-        (Some(from), Some(guild)) => {
-            bring_from_form(data, guild.get(), member, from, &minutes, &label)
-                .await
-                .unwrap_or_else(Reply::user_error)
+    super::in_time::answer_form(ctx, submit, async {
+        match (from, submit.guild_id) {
+            (Some(from), Some(guild)) => {
+                bring_from_form(data, guild.get(), member, from, &minutes, &label)
+                    .await
+                    .unwrap_or_else(Reply::user_error)
+            }
+            _ => Reply::user_error(
+                "That form is not one this bot can answer any more. Nothing was brought.".into(),
+            ),
         }
-        _ => Reply::user_error(
-            "That form is not one this bot can answer any more. Nothing was brought.".into(),
-        ),
-    };
-    submit
-        .create_response(
-            &ctx.http,
-            serenity::CreateInteractionResponse::Message(to_response(&reply)),
-        )
-        .await?;
-    Ok(())
+    })
+    .await
 }
 
 /// Brings the reflection or presentation `from` as the form asked, or says

@@ -7,6 +7,7 @@
 
 mod commands;
 mod events;
+mod in_time;
 mod meetings;
 mod personal;
 pub mod reply;

@@ -7,7 +7,7 @@ use poise::serenity_prelude as serenity;
 use serenity::{CreateActionRow, CreateInputText, CreateModal, InputTextStyle, ModalInteraction};
 
 use super::reply::custom_id::{self, ModalPurpose};
-use super::reply::{modal_input, to_response};
+use super::reply::modal_input;
 use super::{BotError, Data};
 use crate::commands::Reply;
 use crate::commands::personal::{self, Member, Personal};
@@ -289,29 +289,25 @@ pub async fn submitted(
     submit: &ModalInteraction,
     data: &Data,
 ) -> Result<(), BotError> {
-    let reply = match custom_id::parse_modal(&submit.data.custom_id) {
-        Some((purpose, reopened)) => match save_submission(data, submit, purpose, reopened) {
-            Ok(reply) => reply,
-            Err(BotError::User(text)) => Reply::user_error(text),
-            // Neither confirmed nor held: what was typed goes back to the
-            // member, told whether it may have been saved all the same.
-            Err(e) => {
-                tracing::error!(error = %e, "a submitted form could be neither saved nor held");
-                let maybe = matches!(&e, BotError::Store(s) if s.may_have_been_kept());
-                shown_back(&typed_fields(submit), maybe)
-            }
-        },
-        None => Reply::user_error(
-            "That form is not one this bot can answer any more. Try `/reflect`.".into(),
-        ),
-    };
-    submit
-        .create_response(
-            &ctx.http,
-            serenity::CreateInteractionResponse::Message(to_response(&reply)),
-        )
-        .await?;
-    Ok(())
+    super::in_time::answer_form(ctx, submit, async {
+        match custom_id::parse_modal(&submit.data.custom_id) {
+            Some((purpose, reopened)) => match save_submission(data, submit, purpose, reopened) {
+                Ok(reply) => reply,
+                Err(BotError::User(text)) => Reply::user_error(text),
+                // Neither confirmed nor held: what was typed goes back to the
+                // member, told whether it may have been saved all the same.
+                Err(e) => {
+                    tracing::error!(error = %e, "a submitted form could be neither saved nor held");
+                    let maybe = matches!(&e, BotError::Store(s) if s.may_have_been_kept());
+                    shown_back(&typed_fields(submit), maybe)
+                }
+            },
+            None => Reply::user_error(
+                "That form is not one this bot can answer any more. Try `/reflect`.".into(),
+            ),
+        }
+    })
+    .await
 }
 
 /// Every field of a submitted reflection form, as typed.

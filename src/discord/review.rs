@@ -8,7 +8,7 @@
 use poise::serenity_prelude as serenity;
 use serenity::{CreateActionRow, CreateInputText, CreateModal, InputTextStyle, ModalInteraction};
 
-use super::reply::{action_buttons, no_mentions, to_response};
+use super::reply::{action_buttons, no_mentions};
 use super::{BotError, Data};
 use crate::commands::personal::{Personal, PriorityCommand};
 use crate::commands::{Action, Reply};
@@ -81,24 +81,20 @@ pub(super) async fn submitted(
         .join("\n\n");
     let guild = submit.guild_id.map(|g| g.get());
     let command = Personal::Priorities(PriorityCommand::Review(answers));
-    let reply = match super::personal::answer(data, member, guild, command) {
-        Ok(reply) if !reply.is_error || typed.trim().is_empty() => reply,
-        Ok(reply) => with_words_back(reply, &typed),
-        Err(e) => {
-            tracing::error!(error = %e, "a review could not be kept");
-            with_words_back(
-                Reply::user_error("The review could not be kept just now.".into()),
-                &typed,
-            )
+    super::in_time::answer_form(ctx, submit, async {
+        match super::personal::answer(data, member, guild, command) {
+            Ok(reply) if !reply.is_error || typed.trim().is_empty() => reply,
+            Ok(reply) => with_words_back(reply, &typed),
+            Err(e) => {
+                tracing::error!(error = %e, "a review could not be kept");
+                with_words_back(
+                    Reply::user_error("The review could not be kept just now.".into()),
+                    &typed,
+                )
+            }
         }
-    };
-    submit
-        .create_response(
-            &ctx.http,
-            serenity::CreateInteractionResponse::Message(to_response(&reply)),
-        )
-        .await?;
-    Ok(())
+    })
+    .await
 }
 
 fn with_words_back(mut reply: Reply, typed: &str) -> Reply {

@@ -15,7 +15,7 @@ use serenity::{
 
 use super::commands::{Month, respond_with_modal};
 use super::personal::{TIMES, answer, hold_form};
-use super::reply::{modal_input, send, to_response};
+use super::reply::{modal_input, send};
 use super::{BotError, Context, Data};
 use crate::commands::personal::{self, CaseCommand, LogCommand, Personal};
 use crate::commands::{Action, Reply};
@@ -639,27 +639,23 @@ pub async fn submitted(
     submit: &ModalInteraction,
     data: &Data,
 ) -> Result<(), BotError> {
-    let reply = match parse_modal_id(&submit.data.custom_id) {
-        Some(purpose) => match answer_submission(data, submit, purpose) {
-            Ok(reply) => reply,
-            Err(BotError::User(text)) => Reply::user_error(text),
-            Err(e) => {
-                tracing::error!(error = %e, "a supervision form could be neither saved nor held");
-                shown_back(submit)
-            }
-        },
-        None => Reply::user_error(
-            "That form is not one this bot can answer any more. Try `/log add` or `/present seven-eyed`."
-                .into(),
-        ),
-    };
-    submit
-        .create_response(
-            &ctx.http,
-            serenity::CreateInteractionResponse::Message(to_response(&reply)),
-        )
-        .await?;
-    Ok(())
+    super::in_time::answer_form(ctx, submit, async {
+    match parse_modal_id(&submit.data.custom_id) {
+            Some(purpose) => match answer_submission(data, submit, purpose) {
+                Ok(reply) => reply,
+                Err(BotError::User(text)) => Reply::user_error(text),
+                Err(e) => {
+                    tracing::error!(error = %e, "a supervision form could be neither saved nor held");
+                    shown_back(submit)
+                }
+            },
+            None => Reply::user_error(
+                "That form is not one this bot can answer any more. Try `/log add` or `/present seven-eyed`."
+                    .into(),
+            ),
+        }
+    })
+    .await
 }
 
 fn answer_submission(

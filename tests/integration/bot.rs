@@ -160,17 +160,22 @@ pub struct Storage {
     pub data_dir: PathBuf,
     database: Option<PgOptions>,
     key_file: Option<PathBuf>,
-    /// Keeps the database named while the test runs.
-    _database: Option<crate::postgres::Database>,
+    /// The PostgreSQL database, kept while the test runs.
+    server: Option<crate::postgres::Database>,
 }
 
 impl Storage {
+    /// The PostgreSQL database the records go to, if they go to one.
+    pub fn server(&self) -> Option<&crate::postgres::Database> {
+        self.server.as_ref()
+    }
+
     pub fn sled(data_dir: PathBuf) -> Storage {
         Storage {
             data_dir,
             database: None,
             key_file: None,
-            _database: None,
+            server: None,
         }
     }
 
@@ -197,7 +202,7 @@ impl Storage {
                 shards: None,
             }),
             key_file: Some(key_file),
-            _database: Some(db),
+            server: Some(db),
         })
     }
 }

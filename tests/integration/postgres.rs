@@ -54,7 +54,9 @@ pub struct Server {
     child: Mutex<Child>,
 }
 
-/// One test's own database on the shared cluster.
+/// One test's own database on the shared cluster (a handle: clones name
+/// the same database).
+#[derive(Clone)]
 pub struct Database {
     pub name: String,
     cluster: &'static Cluster,

@@ -54,6 +54,84 @@ async fn reflect_with_an_unknown_model_lists_the_models_instead_of_a_form() {
 
 on_both_engines!(reflect_and_save: reflect_opens_a_modal_and_a_submission_is_saved_privately, on_postgres_reflect_opens_a_modal_and_a_submission_is_saved_privately);
 
+/// A save that waits on the database (here a lock another session holds
+/// on the reflections' table) is acknowledged within Discord's three
+/// seconds, privately, and answered once it is kept: the member is never
+/// left with "This interaction failed" while their words are being saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_slow_save_is_acknowledged_in_time_and_answered_once_kept() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let Some(storage) = Storage::postgres() else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
+    let db = storage.server().expect("a database").clone();
+    let released = Arc::new(AtomicBool::new(false));
+    let holder = {
+        let released = Arc::clone(&released);
+        std::thread::spawn(move || {
+            db.sql(
+                "BEGIN; LOCK TABLE companion_reflections IN EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;",
+            );
+            released.store(true, Ordering::SeqCst);
+        })
+    };
+    let server = storage.server().expect("a database");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.sql(
+        "SELECT count(*) FROM pg_locks WHERE relation = 'companion_reflections'::regclass AND mode = 'ExclusiveLock' AND granted",
+    ) != "1"
+    {
+        assert!(Instant::now() < deadline, "the lock is taken");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let id = fake.next_id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        fixtures::modal_submit(
+            id,
+            ALICE,
+            "reflect:new:free",
+            &[
+                ("title", "Waiting"),
+                ("text", "Words typed while the database waits."),
+            ],
+        ),
+    );
+    let callback = fake.callback_for(&id.to_string()).await.json().clone();
+    assert!(
+        !released.load(Ordering::SeqCst),
+        "acknowledged while the save still waited"
+    );
+    assert_eq!(callback["type"], 5, "acknowledged first: {callback}");
+    assert_eq!(callback["data"]["flags"], 64, "privately: {callback}");
+    let token = fixtures::token(id);
+    let answer = fake
+        .wait_for("the answer once kept", |r| {
+            r.method == "PATCH" && r.path.contains(&token) && r.path.ends_with("/@original")
+        })
+        .await;
+    assert!(released.load(Ordering::SeqCst), "answered once kept");
+    let said = answer.json()["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(said.contains("Saved as reflection #1"), "{said}");
+    holder.join().expect("the lock's session ends");
+
+    let list = reflections(&fake, ALICE, "list", json!([])).await;
+    assert!(
+        content(&list).contains("Waiting") || list.to_string().contains("Waiting"),
+        "{list}"
+    );
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
 async fn reflect_and_save(storage: Storage) {
     let fake = FakeDiscord::start().await;
     let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;

@@ -396,13 +396,22 @@ impl FakeDiscord {
     }
 
     /// Sends an interaction and waits for its callback; returns the callback body.
+    ///
+    /// A submitted form the bot acknowledged first (its answer took longer
+    /// than Discord's deadline allows, as on a slow machine) is followed to
+    /// the answer that replaced the acknowledgement, as the member sees it.
     pub async fn interact(&self, interaction: Value) -> Value {
         let id = interaction["id"]
             .as_str()
             .expect("interaction id")
             .to_string();
+        let form = interaction["type"] == 5;
         self.dispatch("INTERACTION_CREATE", interaction);
-        self.callback_for(&id).await.json().clone()
+        let callback = self.callback_for(&id).await.json().clone();
+        if !(form && callback["type"] == 5) {
+            return callback;
+        }
+        self.edit_after(&id, &callback).await
     }
 
     /// Sends an interaction the bot acknowledges first (a deferred, private
@@ -414,11 +423,16 @@ impl FakeDiscord {
             .as_str()
             .expect("interaction id")
             .to_string();
-        let n: u64 = id.parse().expect("numeric id");
         self.dispatch("INTERACTION_CREATE", interaction);
         let callback = self.callback_for(&id).await.json().clone();
         assert_eq!(callback["type"], 5, "a deferred answer: {callback}");
-        let token = fixtures::token(n);
+        self.edit_after(&id, &callback).await
+    }
+
+    /// The edit that answered interaction `id` after its deferral
+    /// `callback`, shaped like a callback (`type` 4, the deferral's flags).
+    async fn edit_after(&self, id: &str, callback: &Value) -> Value {
+        let token = fixtures::token(id.parse().expect("numeric id"));
         let edit = self
             .wait_for(&format!("the answer to interaction {id}"), |r| {
                 r.method == "PATCH" && r.path.contains(&token) && r.path.ends_with("/@original")
