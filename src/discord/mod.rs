@@ -83,7 +83,6 @@ pub struct Data {
     rest: rest::Rest,
     models: crate::prompts::Models,
     scheduler: Arc<scheduler::Scheduler>,
-    member_locks: sharing::MemberLocks,
     fair_use: crate::commands::personal::FairUse,
 }
 
@@ -218,7 +217,6 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         rest,
         models: crate::prompts::Models::builtin().map_err(|e| RunError::Prompts(e.to_string()))?,
         scheduler: Arc::clone(&scheduler),
-        member_locks: sharing::MemberLocks::default(),
         fair_use: crate::commands::personal::FairUse::default(),
     };
     let dev_guild = config.dev_guild;

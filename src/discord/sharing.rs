@@ -11,9 +11,6 @@
 //! presentations go through the one path here; only reading them,
 //! recording their posts and deleting them differ, in [`Thing`].
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use poise::serenity_prelude as serenity;
 
 use super::reply::{embed, no_mentions};
@@ -23,28 +20,6 @@ use crate::commands::personal::{self, CaseCommand, Personal, Shareable, Withdraw
 use crate::reflections::{Reflection, SharedPost};
 use crate::render::Card;
 use crate::supervision::case::CasePresentation;
-
-/// One lock per member for the paths that post or remove posts: sharing
-/// (from the check that nothing is shared yet to the record of the post),
-/// withdrawing, and the withdrawal before a delete or forget-me (from
-/// reading where the posts are to erasing the record). A second click waits
-/// for the first, then sees what it did: no double post, and no post left
-/// behind unrecorded by a forget-me that ran while it was being made.
-#[derive(Debug, Default)]
-pub struct MemberLocks(std::sync::Mutex<HashMap<u64, Arc<tokio::sync::Mutex<()>>>>);
-
-impl MemberLocks {
-    /// Waits for `member`'s lock.
-    pub async fn lock(&self, member: u64) -> tokio::sync::OwnedMutexGuard<()> {
-        let lock = {
-            let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            // Locks nobody holds or waits for are dropped as others are taken.
-            all.retain(|_, l| Arc::strong_count(l) > 1);
-            Arc::clone(all.entry(member).or_default())
-        };
-        lock.lock_owned().await
-    }
-}
 
 /// A reflection or presentation of the member's, as read now.
 enum Thing {
@@ -225,7 +200,7 @@ pub async fn share(
     tag: u64,
 ) -> Result<Reply, BotError> {
     let author = member.id.get();
-    let _member = data.member_locks.lock(author).await;
+    let _member = data.store.hold_member(author).await?;
     let Some(thing) = Thing::read(data, author, item)? else {
         let mut reply = item.not_found();
         if let Some(text) = &mut reply.text {
@@ -387,7 +362,7 @@ async fn withdraw_and_record(
 
 /// Withdraws `item`'s post from the group's thread.
 pub async fn withdraw(data: &Data, author: u64, item: Shareable) -> Result<Reply, BotError> {
-    let _member = data.member_locks.lock(author).await;
+    let _member = data.store.hold_member(author).await?;
     let Some(thing) = Thing::read(data, author, item)? else {
         return Ok(item.not_found());
     };
@@ -408,7 +383,7 @@ pub async fn delete(
     item: Shareable,
     anyway: bool,
 ) -> Result<Reply, BotError> {
-    let _member = data.member_locks.lock(author).await;
+    let _member = data.store.hold_member(author).await?;
     let mut done = Withdrawals::default();
     if let Some(thing) = Thing::read(data, author, item)?
         && !thing.posts().is_empty()
@@ -439,7 +414,7 @@ pub async fn forget(data: &Data, author: u64, guild: Option<u64>) -> Result<Repl
     {
         return Ok(Reply::user_error(wait));
     }
-    let _member = data.member_locks.lock(author).await;
+    let _member = data.store.hold_member(author).await?;
     let readable = data.store.reflections_of(author)?;
     let mut posts: Vec<SharedPost> = readable
         .items

@@ -65,7 +65,7 @@ impl Store {
         held: &Held,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let _member = self.member_lock(member);
+        let _member = self.member_lock(member)?;
         self.with(|live| {
             let key = self
                 .data_key(live, member, true)?
@@ -106,7 +106,7 @@ impl Store {
         purpose: &HeldFor,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let _member = self.member_lock(member);
+        let _member = self.member_lock(member)?;
         self.with(|live| {
             let gone = self.let_go_if(live, member, now, |p| p == purpose)?;
             if gone {
@@ -166,7 +166,7 @@ impl Store {
             Ok((old, next))
         })?;
         for member in &old {
-            let _member = self.member_lock(*member);
+            let _member = self.member_lock(*member)?;
             self.with(|live| {
                 // Held again meanwhile: that one is kept.
                 let again = live

@@ -37,7 +37,7 @@ impl Store {
 
     /// Saves (or, with `None`, removes) a member's reminder.
     pub fn set_reminder(&self, member: u64, reminder: Option<&Reminder>) -> Result<(), StoreError> {
-        let _member = self.member_lock(member);
+        let _member = self.member_lock(member)?;
         self.with(|live| {
             match reminder {
                 Some(r) => {

@@ -334,6 +334,28 @@ impl StoreError {
     }
 }
 
+/// A member's lock from [`Store::hold_member`], let go when dropped.
+pub struct MemberHold {
+    // Dropped first: the server's lock goes before the next waiter here
+    // asks for it.
+    _server: Option<postgres::MemberLock>,
+    _here: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::fmt::Debug for MemberHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemberHold")
+            .field("on_the_server", &self._server.is_some())
+            .finish()
+    }
+}
+
+/// A member's write lock from `Store::member_lock`, let go when dropped.
+struct MemberWrite<'a> {
+    _server: Option<postgres::MemberLock>,
+    _stripe: MutexGuard<'a, ()>,
+}
+
 /// The database, shared by every task of the process.
 #[derive(Clone)]
 pub struct Store {
@@ -347,6 +369,9 @@ struct Shared {
     erasures: Mutex<ErasureLog>,
     /// Read-modify-write of one member's records, one at a time.
     stripes: Vec<Mutex<()>>,
+    /// Each member's lock held across Discord calls, in this process
+    /// ([`Store::hold_member`]).
+    held: Mutex<std::collections::HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
     /// Syncs of the database, for the tests that hold confirmations to them.
     syncs: AtomicU64,
     /// Something was committed since the last backup.
@@ -829,6 +854,7 @@ impl Store {
                 live: RwLock::new(Some(live)),
                 erasures: Mutex::new(erasures),
                 stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+                held: Mutex::default(),
                 syncs: AtomicU64::new(0),
                 dirty: AtomicBool::new(false),
                 backups: Mutex::new(()),
@@ -922,6 +948,7 @@ impl Store {
                 live: RwLock::new(Some(live)),
                 erasures: Mutex::new(erasures),
                 stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+                held: Mutex::default(),
                 syncs: AtomicU64::new(0),
                 dirty: AtomicBool::new(false),
                 backups: Mutex::new(()),
@@ -1033,10 +1060,70 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn member_lock(&self, member: u64) -> MutexGuard<'_, ()> {
-        self.shared.stripes[(member % STRIPES as u64) as usize]
+    /// Held while one member's records are read and then written (a new
+    /// reflection's number, an edit, a delete, forget-me, a held form, a
+    /// reminder), so that two writers never interleave: in this process a
+    /// stripe of mutexes; where other processes share the PostgreSQL
+    /// database, the member's write lock on the server as well.
+    fn member_lock(&self, member: u64) -> Result<MemberWrite<'_>, StoreError> {
+        let stripe = self.shared.stripes[(member % STRIPES as u64) as usize]
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner);
+        let pg = self.with(|live| Ok(live.pg().cloned()))?;
+        let server = match pg {
+            Some(pg) => pg.member_lock_blocking(postgres::MemberLockKind::Write, member)?,
+            None => None,
+        };
+        Ok(MemberWrite {
+            _server: server,
+            _stripe: stripe,
+        })
+    }
+
+    /// Waits for `member`'s lock for what spans calls to Discord: sharing
+    /// (from the check that nothing is shared yet to the record of the
+    /// post), withdrawing, and the withdrawal before a delete or forget-me
+    /// (from reading where the posts are to erasing the record). A second
+    /// click waits for the first, then sees what it did: no double post,
+    /// and no post left behind unrecorded by a forget-me that ran while it
+    /// was being made.
+    ///
+    /// Within the process it is a mutex per member, so waiters here spend
+    /// no connection. Where other processes share the PostgreSQL database
+    /// (`run --shards`), the holder of that mutex also takes the member's
+    /// advisory lock on the server, keyed by a keyed hash of the member's
+    /// id (never the id), so one member acting through two processes at
+    /// once is serialised the same way. Dropping the guard lets go of
+    /// both; a process that dies lets go of the server's as its session
+    /// ends. A failover loses the server's lock with the server: see
+    /// [`postgres::MemberLock`] for what that leaves unserialised. The
+    /// store's own writes take a separate lock inside this one, never the
+    /// other way round.
+    pub async fn hold_member(&self, member: u64) -> Result<MemberHold, StoreError> {
+        let mine = {
+            let mut all = self
+                .shared
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            // Locks nobody holds or waits for are dropped as others are taken.
+            all.retain(|_, l| Arc::strong_count(l) > 1);
+            Arc::clone(all.entry(member).or_default())
+        };
+        let here = mine.lock_owned().await;
+        let taking = self.with(|live| {
+            Ok(live
+                .pg()
+                .and_then(|pg| pg.member_lock(postgres::MemberLockKind::AcrossCalls, member)))
+        })?;
+        let server = match taking {
+            Some(taking) => Some(taking.await?),
+            None => None,
+        };
+        Ok(MemberHold {
+            _server: server,
+            _here: here,
+        })
     }
 
     fn erasures(&self) -> MutexGuard<'_, ErasureLog> {

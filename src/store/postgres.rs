@@ -75,6 +75,15 @@ const PROCESS_LOCK: i64 = 0x636f_6d70_616e_0001;
 const SHARD_LOCK_CLASS: i32 = 0x636f_6d70;
 /// Transaction advisory lock held while migrations are applied.
 const MIGRATION_LOCK: i64 = 0x636f_6d70_616e_0002;
+/// Class of a member's lock held across Discord calls (sharing,
+/// withdrawal): the second key is [`Keys::lock_key`] of the member.
+const MEMBER_LOCK_CLASS: i32 = 0x636f_6d71;
+/// Class of a member's lock held by the store while it reads and then
+/// writes the member's records (a new reflection's number, an edit, a
+/// delete, forget-me, held forms): always taken after, never before, one
+/// of [`MEMBER_LOCK_CLASS`], so the two never wait on each other in a
+/// circle.
+const MEMBER_WRITE_CLASS: i32 = 0x636f_6d72;
 /// How many times a transaction that lost a serialization conflict is tried.
 const TRIES: usize = 16;
 /// How long a call keeps trying to reach a server that accepts writes
@@ -96,6 +105,8 @@ const RETRY_PAUSE: Duration = Duration::from_millis(200);
 const TOKENS_KEPT: &str = "1 hour";
 /// Connections in the pool.
 const POOL_SIZE: usize = 8;
+/// Connections in each pool that holds members' locks (see [`MemberLock`]).
+const LOCK_POOL_SIZE: usize = 8;
 
 /// The trees of schema version 1, each a table `companion_<name>`.
 const TREES_V1: &[&str] = &[
@@ -230,6 +241,101 @@ async fn try_lock(
 ) -> Result<bool, StoreError> {
     let row = client.query_one(sql, params).await.map_err(pg_err)?;
     Ok(row.get(0))
+}
+
+/// Which of a member's locks on the server.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum MemberLockKind {
+    /// Held across Discord calls ([`MEMBER_LOCK_CLASS`]).
+    AcrossCalls,
+    /// Held by the store over one member's read and write
+    /// ([`MEMBER_WRITE_CLASS`]).
+    Write,
+}
+
+/// A member's advisory lock on the server, held by the session of one
+/// pooled connection until this is dropped: the drop unlocks it and
+/// returns the connection to its pool, or closes the connection (which
+/// ends the session, and the lock with it) when the unlock is not
+/// confirmed. A process that dies lets go of its locks as the server ends
+/// its sessions.
+///
+/// The lock lives on the server: when the server is lost (a failover), so
+/// is the lock, and its holder is not told. Every write the holder makes
+/// after is still its own transaction, and a write it begins then takes
+/// [`MemberLockKind::Write`] again on the server the URL leads to now, so
+/// no write is lost or half made; what is no longer serialised is only
+/// the holder's remaining steps (for a share, recording the post it has
+/// just made) against the same member's steps in another process, for the
+/// seconds around a failover.
+pub(crate) struct MemberLock {
+    client: Option<Object>,
+    class: i32,
+    key: i32,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Drop for MemberLock {
+    fn drop(&mut self) {
+        let Some(c) = self.client.take() else {
+            return;
+        };
+        let (class, key) = (self.class, self.key);
+        // Never blocks the dropping thread (it may be a runtime's worker).
+        // Should the runtime be gone, the connection went with it.
+        self.runtime.spawn(async move {
+            let let_go = c
+                .query_one("SELECT pg_advisory_unlock($1, $2)", &[&class, &key])
+                .await;
+            if !matches!(let_go, Ok(ref row) if row.get::<_, bool>(0)) {
+                drop(Object::take(c));
+            }
+        });
+    }
+}
+
+/// Takes the advisory lock `(class, key)` on a connection from `pool`,
+/// waiting for whoever holds it; when the server is lost, again on a new
+/// connection until [`RECONNECT_WITHIN`] has passed since it was lost.
+async fn take_member_lock(
+    pool: Pool,
+    class: i32,
+    key: i32,
+    runtime: tokio::runtime::Handle,
+) -> Result<MemberLock, StoreError> {
+    let mut lost_since = None;
+    loop {
+        let tried = match pool.get().await {
+            Ok(c) => match c
+                .execute("SELECT pg_advisory_lock($1, $2)", &[&class, &key])
+                .await
+            {
+                Ok(_) => {
+                    return Ok(MemberLock {
+                        client: Some(c),
+                        class,
+                        key,
+                        runtime,
+                    });
+                }
+                Err(e) => {
+                    // Whatever the server did with the request, this
+                    // session ends with it: no lock is left behind.
+                    drop(Object::take(c));
+                    pg_err(e)
+                }
+            },
+            Err(e) => pool_err(e),
+        };
+        let StoreError::Disconnected(why) = tried else {
+            return Err(tried);
+        };
+        let since = *lost_since.get_or_insert_with(tokio::time::Instant::now);
+        if tokio::time::Instant::now() + RETRY_PAUSE >= since + RECONNECT_WITHIN {
+            return Err(unavailable(why));
+        }
+        tokio::time::sleep(RETRY_PAUSE).await;
+    }
 }
 
 /// Whether `e` says the server was lost (or is not the primary any more),
@@ -381,6 +487,18 @@ impl Keys {
         u32::from_be_bytes([out[0], out[1], out[2], out[3]])
     }
 
+    /// The second key of a member's advisory locks: 32 bits of a keyed
+    /// hash of the member's id, so the server never learns the id (two
+    /// members whose bits agree only wait on each other now and then).
+    fn lock_key(&self, member: u64) -> i32 {
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.ids[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(b"member lock");
+        mac.update(&member.to_be_bytes());
+        let out = mac.finalize().into_bytes();
+        i32::from_be_bytes([out[0], out[1], out[2], out[3]])
+    }
+
     /// The keyed permutation of an id (`inverse`: back again).
     fn permute(&self, id: u64, inverse: bool) -> u64 {
         let (mut l, mut r) = ((id >> 32) as u32, id as u32);
@@ -413,6 +531,13 @@ struct Inner {
     /// The bot's gateway shards, whose locks are taken with the process
     /// lock (again after a failover).
     shards: Option<crate::shards::ShardRange>,
+    /// With shards (other processes share the database), the connections
+    /// that hold members' locks on the server: one pool for the locks held
+    /// across Discord calls, one for the store's own, so that holders of
+    /// the first waiting for the second can never take every connection
+    /// the second needs. `None`: the process uses the database alone, and
+    /// its own locks are enough.
+    member_locks: Option<[Pool; 2]>,
 }
 
 impl Drop for Inner {
@@ -496,6 +621,47 @@ impl Pg {
         })
     }
 
+    /// Takes `member`'s lock of `kind` on the server, waiting while
+    /// another process holds it; `None` when this process uses the
+    /// database alone (its own locks are then enough). The wait runs as a
+    /// task of the store's runtime, which always finishes: a caller that
+    /// stops waiting leaves no lock taken, since the lock the task took is
+    /// let go as it is dropped.
+    pub(crate) fn member_lock(
+        &self,
+        kind: MemberLockKind,
+        member: u64,
+    ) -> Option<impl Future<Output = Result<MemberLock, StoreError>> + Send + use<>> {
+        let pools = self.inner.member_locks.as_ref()?;
+        let (pool, class) = match kind {
+            MemberLockKind::AcrossCalls => (pools[0].clone(), MEMBER_LOCK_CLASS),
+            MemberLockKind::Write => (pools[1].clone(), MEMBER_WRITE_CLASS),
+        };
+        let key = self.inner.keys.lock_key(member);
+        let handle = self.inner.runtime.as_ref().map(|rt| rt.handle().clone());
+        Some(async move {
+            let handle = handle.ok_or(StoreError::Closed)?;
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let runtime = handle.clone();
+            handle.spawn(async move {
+                let _ = tx.send(take_member_lock(pool, class, key, runtime).await);
+            });
+            rx.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    /// [`Pg::member_lock`], waited for on the calling thread.
+    pub(crate) fn member_lock_blocking(
+        &self,
+        kind: MemberLockKind,
+        member: u64,
+    ) -> Result<Option<MemberLock>, StoreError> {
+        match self.member_lock(kind, member) {
+            Some(taking) => self.block(taking).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Connects, refuses a server that does not make commits durable or a
     /// database another process uses, and applies the migrations.
     pub(crate) fn connect(opts: &PgOptions, master: &SecretKey) -> Result<Pg, StoreError> {
@@ -546,6 +712,23 @@ impl Pg {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StoreError::Postgres(e.to_string()))?;
+        let lock_pool = || {
+            let manager = Manager::from_config(
+                config.clone(),
+                NoTls,
+                ManagerConfig {
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            Pool::builder(manager)
+                .max_size(LOCK_POOL_SIZE)
+                .build()
+                .map_err(|e| StoreError::Postgres(e.to_string()))
+        };
+        let member_locks = match opts.shards {
+            Some(_) => Some([lock_pool()?, lock_pool()?]),
+            None => None,
+        };
         let pg = Pg {
             inner: Arc::new(Inner {
                 runtime: Some(runtime),
@@ -555,6 +738,7 @@ impl Pg {
                 lock: tokio::sync::Mutex::new(None),
                 suspect: AtomicBool::new(false),
                 shards: opts.shards,
+                member_locks,
             }),
         };
         let inner = Arc::clone(&pg.inner);

@@ -217,7 +217,7 @@ impl Store {
         author: u64,
         make: impl FnOnce(u64) -> Reflection,
     ) -> Result<Reflection, StoreError> {
-        let _member = self.member_lock(author);
+        let _member = self.member_lock(author)?;
         self.with(|live| {
             let key = self
                 .data_key(live, author, true)?
@@ -478,7 +478,7 @@ impl Store {
         erase_at: Option<DateTime<Utc>>,
         change: impl FnOnce(&mut Reflection),
     ) -> Result<Option<Reflection>, StoreError> {
-        let _member = self.member_lock(author);
+        let _member = self.member_lock(author)?;
         self.with(|live| {
             let rk = record_key(author, id);
             let Some(old) = live.t.reflections.get(rk)? else {
@@ -558,7 +558,7 @@ impl Store {
         id: u64,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let _member = self.member_lock(author);
+        let _member = self.member_lock(author)?;
         self.with(|live| {
             let rk = record_key(author, id);
             let Some(old) = live.t.reflections.get(rk)? else {
@@ -629,7 +629,7 @@ impl Store {
             return Ok(0);
         }
         let n = {
-            let _member = self.member_lock(member);
+            let _member = self.member_lock(member)?;
             self.with(|live| {
                 let envelope = &self.shared.envelope;
                 let mk = member_key(member);

@@ -231,7 +231,7 @@ impl Store {
         member: u64,
         make: impl FnOnce(u64) -> T,
     ) -> Result<T, StoreError> {
-        let _member = self.member_lock(member);
+        let _member = self.member_lock(member)?;
         self.with(|live| {
             let key = self
                 .data_key(live, member, true)?
@@ -321,7 +321,7 @@ impl Store {
         if id == HEADER {
             return Ok(false);
         }
-        let _member = self.member_lock(member);
+        let _member = self.member_lock(member)?;
         self.with(|live| {
             let rk = record_key(member, id);
             let Some(old) = book.tree(live).get(rk)? else {
@@ -558,7 +558,7 @@ impl Store {
         member: u64,
         change: impl FnOnce(&mut Header),
     ) -> Result<(), StoreError> {
-        let _member = self.member_lock(member);
+        let _member = self.member_lock(member)?;
         self.with(|live| {
             let key = self
                 .data_key(live, member, true)?
@@ -651,7 +651,7 @@ impl Store {
         if id == HEADER {
             return Ok(false);
         }
-        let _member = self.member_lock(member);
+        let _member = self.member_lock(member)?;
         self.with(|live| {
             if Book::Cases
                 .tree(live)

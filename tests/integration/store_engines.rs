@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use practice_companion::Framework;
@@ -1589,4 +1590,182 @@ fn on_postgres_processes_with_disjoint_shards_share_a_database_and_overlapping_o
         pg_store_for(&db, &dir, &key, Some(("2-3", 4))).expect("the shards let go are taken again");
     again.close(Utc::now()).unwrap();
     low.close(Utc::now()).unwrap();
+}
+
+/// The class of a member's lock held across Discord calls, as the server
+/// shows it in `pg_locks`.
+const MEMBER_LOCK_CLASS: i64 = 0x636f_6d71;
+
+/// `member`'s lock through `store`, within `within`; `None` if still waiting.
+fn hold_within(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    member: u64,
+    within: Duration,
+) -> Option<practice_companion::store::MemberHold> {
+    rt.block_on(async { tokio::time::timeout(within, store.hold_member(member)).await })
+        .ok()
+        .map(|held| held.expect("the lock is taken"))
+}
+
+/// Two bot processes on one database, with disjoint shards, sharing a data
+/// directory as processes on one machine would.
+fn two_processes(db: &Database, name: &str) -> (Store, Store) {
+    let key = SecretKey::generate().to_hex().to_string();
+    let dir = temp_dir(name, "postgres");
+    let low = pg_store_for(db, &dir, &key, Some(("0-1", 4))).expect("shards 0-1 open");
+    let high = pg_store_for(db, &dir, &key, Some(("2-3", 4))).expect("shards 2-3 open beside them");
+    (low, high)
+}
+
+/// The member-lock rows of this database in `pg_locks`: the second key
+/// and whether it is granted.
+fn member_locks_shown(db: &Database) -> Vec<(i64, bool)> {
+    db.sql(&format!(
+        "SELECT objid::bigint, granted FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid::bigint = {MEMBER_LOCK_CLASS} AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY granted DESC"
+    ))
+    .lines()
+    .map(|l| {
+        let (objid, granted) = l.split_once('|').expect("two columns");
+        (objid.parse().expect("a number"), granted == "t")
+    })
+    .collect()
+}
+
+#[test]
+fn on_postgres_a_members_lock_taken_through_one_process_makes_another_wait_until_let_go() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let (low, high) = two_processes(&db, "member-lock");
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let member = 412_345_678_901_234_567_u64;
+    let held = hold_within(&rt, &low, member, Duration::from_secs(10)).expect("taken at once");
+    // The server holds it, under a keyed hash of the member, not the id.
+    let shown = member_locks_shown(&db);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    let (objid, granted) = shown[0];
+    assert!(granted);
+    for part in [member & 0xffff_ffff, member >> 32] {
+        assert_ne!(
+            objid as u64 & 0xffff_ffff,
+            part,
+            "the lock's key shows the id"
+        );
+    }
+    let other = high.clone();
+    let waiting = rt.spawn(async move { other.hold_member(member).await });
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        !waiting.is_finished(),
+        "the second process took a member's lock the first holds"
+    );
+    // Another member does not wait for this one.
+    let someone_else = hold_within(&rt, &high, member + 1, Duration::from_secs(5))
+        .expect("another member's lock is not held up");
+    drop(someone_else);
+    drop(held);
+    let theirs = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), waiting).await })
+        .expect("the waiter gets the lock once it is let go")
+        .expect("the task ran")
+        .expect("the lock is taken");
+    // And it is let go as its guard drops: the first process takes it again.
+    drop(theirs);
+    let again = hold_within(&rt, &low, member, Duration::from_secs(10))
+        .expect("the lock is let go when its guard drops");
+    drop(again);
+    low.close(Utc::now()).unwrap();
+    high.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn on_postgres_a_members_lock_is_let_go_when_its_holders_session_dies() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let (low, high) = two_processes(&db, "member-lock-dies");
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let member = 33;
+    let held = hold_within(&rt, &low, member, Duration::from_secs(10)).expect("taken at once");
+    let other = high.clone();
+    let waiting = rt.spawn(async move { other.hold_member(member).await });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!waiting.is_finished(), "the lock is held");
+    // The holder's session ends, as it does when its process is killed.
+    let ended = db.sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid::bigint = {MEMBER_LOCK_CLASS} AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    ));
+    assert_eq!(ended.trim(), "t", "one holder's session was ended");
+    let theirs = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), waiting).await })
+        .expect("the waiter gets the lock once the holder's session is gone")
+        .expect("the task ran")
+        .expect("the lock is taken");
+    // The dead holder lets go without harm, and its process takes the
+    // lock again on a new connection once the other lets go.
+    drop(held);
+    drop(theirs);
+    let again = hold_within(&rt, &low, member, Duration::from_secs(10))
+        .expect("taken again after the session was lost");
+    drop(again);
+    low.close(Utc::now()).unwrap();
+    high.close(Utc::now()).unwrap();
+}
+
+#[test]
+fn a_members_lock_within_one_process_makes_a_second_holder_wait() {
+    for e in engines("member-lock-here") {
+        let store = e.open().expect("opens");
+        let rt = tokio::runtime::Runtime::new().expect("a runtime");
+        let held = hold_within(&rt, &store, 5, Duration::from_secs(10)).expect("taken");
+        assert!(
+            hold_within(&rt, &store, 5, Duration::from_millis(300)).is_none(),
+            "{}: a second holder did not wait",
+            e.name
+        );
+        drop(hold_within(&rt, &store, 6, Duration::from_secs(5)).expect("another member's"));
+        drop(held);
+        drop(hold_within(&rt, &store, 5, Duration::from_secs(5)).expect("let go with its guard"));
+    }
+}
+
+#[test]
+fn on_postgres_one_members_saves_through_two_processes_at_once_get_distinct_numbers() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let (low, high) = two_processes(&db, "member-saves");
+    let member = 77;
+    let each = 12;
+    let ids: Vec<u64> = std::thread::scope(|s| {
+        let runs: Vec<_> = [(&low, "low"), (&high, "high")]
+            .into_iter()
+            .map(|(store, name)| {
+                s.spawn(move || {
+                    (0..each)
+                        .map(|i| save(store, member, &format!("{name} {i}")).id)
+                        .collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .flat_map(|r| r.join().expect("saved"))
+            .collect()
+    });
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=2 * each).collect::<Vec<u64>>(), "{ids:?}");
+    for store in [&low, &high] {
+        let mut listed = texts(store, member);
+        listed.sort();
+        let mut expected: Vec<String> = ["low", "high"]
+            .iter()
+            .flat_map(|name| (0..each).map(move |i| format!("{name} {i}")))
+            .collect();
+        expected.sort();
+        assert_eq!(listed, expected);
+    }
+    low.close(Utc::now()).unwrap();
+    high.close(Utc::now()).unwrap();
 }
