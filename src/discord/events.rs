@@ -42,7 +42,6 @@ pub async fn handle(
             meetings::event_deleted(
                 &data.store,
                 &data.rest,
-                &data.scheduler.meetings,
                 event.guild_id.get(),
                 event.id.get(),
                 data.clock.now(),

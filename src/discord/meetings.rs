@@ -112,11 +112,10 @@ async fn adopt(rest: &Rest, guild: u64, o: &Occurrence, m: &Meetings) -> Option<
 pub(super) async fn sync(
     store: &Store,
     rest: &Rest,
-    lock: &tokio::sync::Mutex<()>,
     guild: u64,
     now: DateTime<Utc>,
 ) -> Result<Synced, BotError> {
-    let _one_at_a_time = lock.lock().await;
+    let _one_at_a_time = store.hold_meetings().await?;
     sync_held(store, rest, guild, now).await
 }
 
@@ -280,12 +279,11 @@ pub(super) fn next_due(store: &Store, now: DateTime<Utc>) -> Option<DateTime<Utc
 pub(super) async fn event_deleted(
     store: &Store,
     rest: &Rest,
-    lock: &tokio::sync::Mutex<()>,
     guild: u64,
     event: u64,
     now: DateTime<Utc>,
 ) -> Result<(), BotError> {
-    let _one_at_a_time = lock.lock().await;
+    let _one_at_a_time = store.hold_meetings().await?;
     let m = store.meetings(guild)?;
     let Some((next, words)) = group::event_deleted(&m, event, now) else {
         return Ok(());
@@ -402,7 +400,7 @@ async fn change(
     // of the lock: otherwise the scheduler could act on the change first,
     // and a refusal it met would not reach the convenor.
     let (words, channel, synced) = {
-        let _one_at_a_time = data.scheduler.meetings.lock().await;
+        let _one_at_a_time = data.store.hold_meetings().await?;
         let m = data.store.meetings(guild)?;
         let (next, words) = change(&m, now).map_err(BotError::User)?;
         data.store.set_meetings(guild, &next)?;
@@ -544,7 +542,7 @@ async fn rota_change(
     let data = ctx.data();
     ctx.defer_ephemeral().await?;
     let (words, changed) = {
-        let _one_at_a_time = data.scheduler.meetings.lock().await;
+        let _one_at_a_time = data.store.hold_meetings().await?;
         let m = data.store.meetings(guild)?;
         let mut also = vec![member];
         also.extend(other);
@@ -659,7 +657,7 @@ async fn own_change(
     let guild = guild_of(ctx)?;
     let data = ctx.data();
     let words = {
-        let _one_at_a_time = data.scheduler.meetings.lock().await;
+        let _one_at_a_time = data.store.hold_meetings().await?;
         let m = data.store.meetings(guild)?;
         let (next, words) = change(&m, data.clock.now()).map_err(BotError::User)?;
         if next != m {
@@ -938,7 +936,7 @@ async fn bring_from_form(
     }
     let label = Some(label).filter(|l| !l.trim().is_empty());
     let words = {
-        let _one_at_a_time = data.scheduler.meetings.lock().await;
+        let _one_at_a_time = data.store.hold_meetings().await.map_err(unsaved)?;
         let m = data.store.meetings(guild).map_err(unsaved)?;
         let (next, words) = group::bring(&m, member, minutes, label, Some(from), data.clock.now())
             .map_err(|w| {

@@ -205,7 +205,6 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         clock: Arc::clone(&config.clock),
         wake: tokio::sync::Notify::new(),
         events: config.scheduler_events.clone(),
-        meetings: tokio::sync::Mutex::new(()),
         shards: config.shards.unwrap_or(crate::shards::ShardRange::ALL),
     });
     let data = Data {

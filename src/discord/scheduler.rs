@@ -82,8 +82,6 @@ pub struct Scheduler {
     pub(super) clock: Arc<dyn Clock>,
     pub(super) wake: Notify,
     pub(super) events: Option<mpsc::UnboundedSender<SchedulerEvent>>,
-    /// One server's meetings changed at a time (commands and this task).
-    pub(super) meetings: tokio::sync::Mutex<()>,
     /// This process's shards: it posts for the servers they own, and sends
     /// the members' reminders and reviews and runs the upkeep only if it
     /// runs shard 0, so that across processes exactly one does each.
@@ -142,9 +140,7 @@ impl Scheduler {
         match self.store.all_meetings() {
             Ok(all) => {
                 for (guild, _) in all.into_iter().filter(|(g, _)| self.shards.owns(*g)) {
-                    let synced =
-                        super::meetings::sync(&self.store, &self.rest, &self.meetings, guild, now)
-                            .await;
+                    let synced = super::meetings::sync(&self.store, &self.rest, guild, now).await;
                     if let Err(e) = synced {
                         tracing::error!(guild, error = %e, "meetings failed");
                         next = next.min(now + Duration::minutes(RETRY));

@@ -429,6 +429,9 @@ pub async fn forget(data: &Data, author: u64, guild: Option<u64>) -> Result<Repl
     );
     let mut done = withdraw_posts(data, &posts).await;
     done.unknown = readable.unreadable.len();
+    // No meetings change read before the erasure may write the member back
+    // into a rota after it.
+    let _meetings = data.store.hold_meetings().await?;
     let reply = super::personal::answer(data, author, guild, Personal::ForgetMe)?;
     Ok(with_note(reply, personal::withdrawal_note(&done)))
 }

@@ -350,6 +350,22 @@ impl std::fmt::Debug for MemberHold {
     }
 }
 
+/// The lock on every server's meetings record from
+/// [`Store::hold_meetings`], let go when dropped.
+pub struct MeetingsHold {
+    // Dropped first, as a member's.
+    _server: Option<postgres::MemberLock>,
+    _here: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::fmt::Debug for MeetingsHold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeetingsHold")
+            .field("on_the_server", &self._server.is_some())
+            .finish()
+    }
+}
+
 /// A member's write lock from `Store::member_lock`, let go when dropped.
 struct MemberWrite<'a> {
     _server: Option<postgres::MemberLock>,
@@ -372,6 +388,9 @@ struct Shared {
     /// Each member's lock held across Discord calls, in this process
     /// ([`Store::hold_member`]).
     held: Mutex<std::collections::HashMap<u64, Arc<tokio::sync::Mutex<()>>>>,
+    /// The lock on every server's meetings record in this process
+    /// ([`Store::hold_meetings`]).
+    meetings_held: Arc<tokio::sync::Mutex<()>>,
     /// Syncs of the database, for the tests that hold confirmations to them.
     syncs: AtomicU64,
     /// Something was committed since the last backup.
@@ -855,6 +874,7 @@ impl Store {
                 erasures: Mutex::new(erasures),
                 stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
                 held: Mutex::default(),
+                meetings_held: Arc::default(),
                 syncs: AtomicU64::new(0),
                 dirty: AtomicBool::new(false),
                 backups: Mutex::new(()),
@@ -949,6 +969,7 @@ impl Store {
                 erasures: Mutex::new(erasures),
                 stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
                 held: Mutex::default(),
+                meetings_held: Arc::default(),
                 syncs: AtomicU64::new(0),
                 dirty: AtomicBool::new(false),
                 backups: Mutex::new(()),
@@ -1121,6 +1142,32 @@ impl Store {
             None => None,
         };
         Ok(MemberHold {
+            _server: server,
+            _here: here,
+        })
+    }
+
+    /// Waits for the lock on every server's meetings record, held while a
+    /// meetings change is worked out, made in Discord and kept (a command,
+    /// the scheduler's pass, an event deleted in Discord), and by forget-me
+    /// while it takes the member out of every record: so a change read
+    /// before a forget-me can never write the member back in after it.
+    /// One lock for every server, in this process a mutex and, where
+    /// other processes share the PostgreSQL database, an advisory lock on
+    /// the server too. Taken after a member's [`Store::hold_member`] and
+    /// before the store's own write locks, never the other way round.
+    pub async fn hold_meetings(&self) -> Result<MeetingsHold, StoreError> {
+        let here = Arc::clone(&self.shared.meetings_held).lock_owned().await;
+        let taking = self.with(|live| {
+            Ok(live
+                .pg()
+                .and_then(|pg| pg.member_lock(postgres::MemberLockKind::Meetings, 0)))
+        })?;
+        let server = match taking {
+            Some(taking) => Some(taking.await?),
+            None => None,
+        };
+        Ok(MeetingsHold {
             _server: server,
             _here: here,
         })

@@ -84,6 +84,12 @@ const MEMBER_LOCK_CLASS: i32 = 0x636f_6d71;
 /// of [`MEMBER_LOCK_CLASS`], so the two never wait on each other in a
 /// circle.
 const MEMBER_WRITE_CLASS: i32 = 0x636f_6d72;
+/// Class of the lock on every server's meetings record (one lock, key 0),
+/// held across Discord calls as a meetings change is made, and by
+/// forget-me while it takes the member out of every record: taken after a
+/// member's [`MEMBER_LOCK_CLASS`] lock and before their
+/// [`MEMBER_WRITE_CLASS`] one, never the other way round.
+const MEETINGS_LOCK_CLASS: i32 = 0x636f_6d73;
 /// How many times a transaction that lost a serialization conflict is tried.
 const TRIES: usize = 16;
 /// How long a call keeps trying to reach a server that accepts writes
@@ -251,6 +257,9 @@ pub(crate) enum MemberLockKind {
     /// Held by the store over one member's read and write
     /// ([`MEMBER_WRITE_CLASS`]).
     Write,
+    /// Every server's meetings record ([`MEETINGS_LOCK_CLASS`]); the
+    /// member is not part of its key.
+    Meetings,
 }
 
 /// A member's advisory lock on the server, held by the session of one
@@ -537,7 +546,7 @@ struct Inner {
     /// the first waiting for the second can never take every connection
     /// the second needs. `None`: the process uses the database alone, and
     /// its own locks are enough.
-    member_locks: Option<[Pool; 2]>,
+    member_locks: Option<[Pool; 3]>,
 }
 
 impl Drop for Inner {
@@ -633,11 +642,19 @@ impl Pg {
         member: u64,
     ) -> Option<impl Future<Output = Result<MemberLock, StoreError>> + Send + use<>> {
         let pools = self.inner.member_locks.as_ref()?;
-        let (pool, class) = match kind {
-            MemberLockKind::AcrossCalls => (pools[0].clone(), MEMBER_LOCK_CLASS),
-            MemberLockKind::Write => (pools[1].clone(), MEMBER_WRITE_CLASS),
+        let (pool, class, key) = match kind {
+            MemberLockKind::AcrossCalls => (
+                pools[0].clone(),
+                MEMBER_LOCK_CLASS,
+                self.inner.keys.lock_key(member),
+            ),
+            MemberLockKind::Write => (
+                pools[1].clone(),
+                MEMBER_WRITE_CLASS,
+                self.inner.keys.lock_key(member),
+            ),
+            MemberLockKind::Meetings => (pools[2].clone(), MEETINGS_LOCK_CLASS, 0),
         };
-        let key = self.inner.keys.lock_key(member);
         let handle = self.inner.runtime.as_ref().map(|rt| rt.handle().clone());
         Some(async move {
             let handle = handle.ok_or(StoreError::Closed)?;
@@ -726,7 +743,7 @@ impl Pg {
                 .map_err(|e| StoreError::Postgres(e.to_string()))
         };
         let member_locks = match opts.shards {
-            Some(_) => Some([lock_pool()?, lock_pool()?]),
+            Some(_) => Some([lock_pool()?, lock_pool()?, lock_pool()?]),
             None => None,
         };
         let pg = Pg {

@@ -712,6 +712,43 @@ const CAROL: Member = Member {
     bot: false,
 };
 
+on_both_engines!(forget_me_mid_change: a_forget_me_while_a_rota_change_waits_on_discord_is_never_undone, on_postgres_a_forget_me_while_a_rota_change_waits_on_discord_is_never_undone);
+
+/// A rota change reads the server's record, asks Discord who is in the
+/// server, then keeps the record. A forget-me in that wait must not be
+/// undone by the change writing back the record it read.
+async fn forget_me_mid_change(storage: Storage) {
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
+    rota(&fake, ALICE, "join").await;
+    let asked = |fake: &FakeDiscord| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.contains("/members/"))
+            .count()
+    };
+    let before = asked(&fake);
+    // Discord answers the change's question about the members slowly.
+    fake.hang_next("GET", "/members/", std::time::Duration::from_millis(1500));
+    let (joined, forgotten) = tokio::join!(rota(&fake, BOB, "join"), async {
+        fake.wait_until("the rota change asking Discord", || {
+            (asked(&fake) > before).then_some(())
+        })
+        .await;
+        fake.interact_deferred(fixtures::button(fake.next_id(), ALICE, "forget:confirm"))
+            .await
+    });
+    assert!(content(&joined).contains("bob"), "{joined}");
+    assert!(is_ephemeral(&forgotten), "{forgotten}");
+    let shown = content(&rota(&fake, ADMIN, "show").await);
+    assert!(shown.contains("bob"), "{shown}");
+    assert!(
+        !shown.contains("alice"),
+        "forgotten stays forgotten: {shown}"
+    );
+    bot.stop().await;
+}
+
 on_both_engines!(the_quarter_counted: the_convenor_sees_the_quarter_counted_only_from_three_members_and_forget_me_takes_one_out, on_postgres_the_quarter_is_counted_from_three_members_and_forget_me_takes_one_out);
 
 async fn the_quarter_counted(storage: Storage) {

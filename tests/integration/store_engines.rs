@@ -1680,6 +1680,41 @@ fn on_postgres_a_members_lock_taken_through_one_process_makes_another_wait_until
 }
 
 #[test]
+fn on_postgres_the_meetings_lock_taken_through_one_process_makes_another_wait_until_let_go() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let (low, high) = two_processes(&db, "meetings-lock");
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let held = rt
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), low.hold_meetings()).await
+        })
+        .expect("taken at once")
+        .expect("the lock is taken");
+    let other = high.clone();
+    let waiting = rt.spawn(async move { other.hold_meetings().await });
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        !waiting.is_finished(),
+        "the second process took the meetings lock the first holds"
+    );
+    // A member's lock is another lock.
+    let member = hold_within(&rt, &high, 7, Duration::from_secs(5))
+        .expect("a member's lock is not held up by the meetings'");
+    drop(member);
+    drop(held);
+    let theirs = rt
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), waiting).await })
+        .expect("the waiter gets the lock once it is let go")
+        .expect("the task ran")
+        .expect("the lock is taken");
+    drop(theirs);
+    low.close(Utc::now()).unwrap();
+    high.close(Utc::now()).unwrap();
+}
+
+#[test]
 fn on_postgres_a_members_lock_is_let_go_when_its_holders_session_dies() {
     let Some(db) = postgres::database() else {
         return;
