@@ -47,8 +47,8 @@ pub enum Replication {
 pub struct Node {
     /// Its TCP port on 127.0.0.1.
     pub port: u16,
-    socket_dir: PathBuf,
-    server: Server,
+    pub socket_dir: PathBuf,
+    pub server: Server,
 }
 
 /// A primary and its standby.
@@ -70,7 +70,7 @@ fn free_port() -> Result<u16, String> {
 impl Node {
     /// Starts a server on `data` on a free port (another if the port was
     /// taken meanwhile), with `extra` settings.
-    fn start(
+    pub fn start(
         bin: &Path,
         user: (u32, u32),
         root: &Path,
@@ -354,7 +354,7 @@ fn standby_settings(port: u16) -> Vec<String> {
     ]
 }
 
-fn primary_sql(bin: &Path, primary: &Node, sql: &str) -> Result<String, String> {
+pub fn primary_sql(bin: &Path, primary: &Node, sql: &str) -> Result<String, String> {
     postgres::psql(
         bin,
         &primary.socket_dir,
@@ -465,7 +465,7 @@ fn competence() -> CompetenceId {
 
 /// Saves `text` as the member's reflection, through the method `/reflect`
 /// ends in.
-fn save(store: &Store, text: &str) -> Result<Reflection, StoreError> {
+pub(crate) fn save(store: &Store, text: &str) -> Result<Reflection, StoreError> {
     let f = Framework::builtin().expect("the framework");
     let draft = Draft {
         title: "a session".into(),
