@@ -824,11 +824,23 @@ fn with_no_server_accepting_writes_a_save_fails_within_the_bound_saying_nothing_
 }
 
 #[test]
-fn every_host_of_a_failover_url_must_be_on_this_machine() {
-    // Refused before anything connects, wherever the remote host stands.
-    for url in [
-        "postgres://companion@127.0.0.1:5432,db.example.org:5433/companion?target_session_attrs=read-write",
-        "postgres://companion@db.example.org:5432,127.0.0.1:5433/companion?target_session_attrs=read-write",
+fn every_host_of_a_failover_url_is_held_to_tls_when_one_is_elsewhere() {
+    // Refused before anything connects, wherever the remote host stands:
+    // plain text asked for, or a Unix socket (which carries no TLS) beside
+    // it. Over TLS such a URL connects: `tls.rs`.
+    for (url, says) in [
+        (
+            "postgres://companion@127.0.0.1:5432,db.example.org:5433/companion?target_session_attrs=read-write&sslmode=disable",
+            "`db.example.org` is not on this machine",
+        ),
+        (
+            "postgres://companion@db.example.org:5432,127.0.0.1:5433/companion?target_session_attrs=read-write&sslmode=disable",
+            "`db.example.org` is not on this machine",
+        ),
+        (
+            "host=db.example.org,/run/postgresql user=companion dbname=companion target_session_attrs=read-write",
+            "PostgreSQL does not speak TLS over a Unix socket",
+        ),
     ] {
         let dir =
             std::env::temp_dir().join(format!("companion-failover-remote-{}", std::process::id()));
@@ -841,13 +853,9 @@ fn every_host_of_a_failover_url_must_be_on_this_machine() {
             &dir,
             Some(SecretKey::generate()),
         )
-        .expect_err("a host elsewhere is refused");
+        .expect_err("refused");
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(
-            e.to_string()
-                .contains("`db.example.org` is not on this machine"),
-            "{url}: {e}"
-        );
+        assert!(e.to_string().contains(says), "{url}: {e}");
     }
 }
 
