@@ -183,7 +183,9 @@ struct StoreArgs {
     #[arg(long, value_name = "PATH", global = true)]
     key_file: Option<PathBuf>,
     /// Keep the records in this PostgreSQL database instead
-    /// (`postgres://USER@/DATABASE?host=/run/postgresql`, no password in it);
+    /// (`postgres://USER@/DATABASE?host=/run/postgresql`, no password in it;
+    /// a server elsewhere only over TLS, its certificate checked against the
+    /// system's roots or `?sslrootcert=CA.pem`);
     /// the data directory then keeps only the erasure record. The master key
     /// must be given (--key-file or COMPANION_KEY).
     #[arg(

@@ -24,6 +24,7 @@ mod reflections;
 mod schedules;
 mod settings;
 mod supervision;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

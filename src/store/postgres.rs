@@ -37,19 +37,23 @@
 //! A `COMMIT` that waits longer than [`COMMIT_WITHIN`] (a synchronous
 //! standby that does not answer) is cancelled and reported as not
 //! confirmed: it may have been kept.
+//!
+//! A server on this machine may be reached in plain text; one elsewhere
+//! only over TLS whose certificate is checked (`tls.rs` reads the URL's
+//! TLS words and makes the connector).
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chacha20poly1305::aead::{OsRng, rand_core::RngCore};
 
-use deadpool_postgres::tokio_postgres::{self, NoTls, error::SqlState};
+use deadpool_postgres::tokio_postgres::{self, error::SqlState};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use hmac::Mac;
+use tokio_postgres_rustls::MakeRustlsConnect;
 use zeroize::Zeroizing;
 
 use super::StoreError;
@@ -436,9 +440,13 @@ where
 /// of it); refuses a server that does not make commits durable.
 async fn take_process_lock(
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     shards: Option<crate::shards::ShardRange>,
 ) -> Result<tokio_postgres::Client, StoreError> {
-    let (client, connection) = config.connect(NoTls).await.map_err(pg_err)?;
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|e| super::tls::refusal(&e, &config).unwrap_or_else(|| pg_err(e)))?;
     tokio::spawn(connection);
     // A process that just closed the store lets go of the lock when
     // the server ends its session, a moment later: wait for that,
@@ -531,6 +539,8 @@ struct Inner {
     /// Where the database is, to take the process lock again after a
     /// failover.
     config: tokio_postgres::Config,
+    /// How connections are made: TLS or not, and whom to trust (`tls.rs`).
+    tls: MakeRustlsConnect,
     /// The connection that holds the process lock, kept for the store's
     /// life (made again on the server the URL leads to if it is lost).
     lock: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
@@ -618,7 +628,8 @@ impl Pg {
             };
             if !alive {
                 *lock = None;
-                match take_process_lock(inner.config.clone(), inner.shards).await {
+                match take_process_lock(inner.config.clone(), inner.tls.clone(), inner.shards).await
+                {
                     Ok(c) => *lock = Some(c),
                     Err(e) => {
                         inner.suspect.store(true, Ordering::SeqCst);
@@ -682,29 +693,11 @@ impl Pg {
     /// Connects, refuses a server that does not make commits durable or a
     /// database another process uses, and applies the migrations.
     pub(crate) fn connect(opts: &PgOptions, master: &SecretKey) -> Result<Pg, StoreError> {
-        let mut config = tokio_postgres::Config::from_str(&opts.url).map_err(|e| {
-            StoreError::Postgres(format!(
-                "the database URL cannot be read ({e}). It looks like `postgres://USER@/DATABASE?host=/run/postgresql` (a Unix socket) or `postgres://USER@127.0.0.1:5432/DATABASE`"
-            ))
-        })?;
+        let (mut config, tls) = super::tls::configure(&opts.url)?;
         if config.get_password().is_some() {
             return Err(StoreError::Postgres(format!(
                 "the database URL holds a password; a password on the command line or in the environment can be read by other users of the machine, so nothing was opened. Take it out of the URL and give it in a file readable only by the bot's user, with --database-password-file PATH (or as the systemd credential `{PASSWORD_CREDENTIAL}`)"
             )));
-        }
-        for host in config.get_hosts() {
-            if let tokio_postgres::config::Host::Tcp(name) = host {
-                let loopback = name == "localhost"
-                    || name
-                        .trim_matches(['[', ']'])
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback());
-                if !loopback {
-                    return Err(StoreError::Postgres(format!(
-                        "the database server `{name}` is not on this machine, and this version does not yet speak TLS to a remote server: the password would cross the network unencrypted, so nothing was opened. Connect over a Unix socket (`?host=/run/postgresql`) or to 127.0.0.1"
-                    )));
-                }
-            }
         }
         if let Some(password) = password(opts.password_file.as_deref())? {
             config.password(password.as_bytes());
@@ -720,7 +713,7 @@ impl Pg {
             .map_err(|e| StoreError::Postgres(format!("cannot start the database runtime: {e}")))?;
         let manager = Manager::from_config(
             config.clone(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -752,6 +745,7 @@ impl Pg {
                 pool,
                 keys: Keys::new(master),
                 config: config.clone(),
+                tls: tls.clone(),
                 lock: tokio::sync::Mutex::new(None),
                 suspect: AtomicBool::new(false),
                 shards: opts.shards,
@@ -761,7 +755,7 @@ impl Pg {
         let inner = Arc::clone(&pg.inner);
         let shards = opts.shards;
         pg.block(async move {
-            let lock = take_process_lock(config, shards).await?;
+            let lock = take_process_lock(config, tls, shards).await?;
             *inner.lock.lock().await = Some(lock);
             Ok(())
         })?;
@@ -1149,7 +1143,7 @@ enum Commit {
 /// waiting after [`COMMIT_WITHIN`] (for a synchronous standby) is
 /// cancelled: the server then ends the wait, keeping the change it has
 /// already made durable on the primary, unconfirmed by any standby.
-async fn commit(c: Arc<Object>, token: [u8; 16]) -> Commit {
+async fn commit(c: Arc<Object>, token: [u8; 16], tls: MakeRustlsConnect) -> Commit {
     let sql = format!(
         "INSERT INTO companion_commits (token) VALUES ('\\x{}'); COMMIT",
         hex::encode(token)
@@ -1164,7 +1158,7 @@ async fn commit(c: Arc<Object>, token: [u8; 16]) -> Commit {
     if let Ok(r) = tokio::time::timeout(COMMIT_WITHIN, &mut sent).await {
         return answer(r);
     }
-    let _ = c.cancel_token().cancel_query(NoTls).await;
+    let _ = c.cancel_token().cancel_query(tls).await;
     let waited = COMMIT_WITHIN.as_secs();
     match tokio::time::timeout(CANCEL_WITHIN, &mut sent).await {
         Ok(Ok(())) => Commit::Unconfirmed(format!(
@@ -1281,7 +1275,8 @@ fn attempt<R>(
     let mut token = [0u8; 16];
     OsRng.fill_bytes(&mut token);
     let c = tx.client()?;
-    match pg.block(async move { Ok(commit(c, token).await) })? {
+    let tls = pg.inner.tls.clone();
+    match pg.block(async move { Ok(commit(c, token, tls).await) })? {
         Commit::Done => {
             tx.done = true;
             Ok(r)

@@ -47,8 +47,8 @@ pub enum Replication {
 pub struct Node {
     /// Its TCP port on 127.0.0.1.
     pub port: u16,
-    socket_dir: PathBuf,
-    server: Server,
+    pub socket_dir: PathBuf,
+    pub server: Server,
 }
 
 /// A primary and its standby.
@@ -70,7 +70,7 @@ fn free_port() -> Result<u16, String> {
 impl Node {
     /// Starts a server on `data` on a free port (another if the port was
     /// taken meanwhile), with `extra` settings.
-    fn start(
+    pub fn start(
         bin: &Path,
         user: (u32, u32),
         root: &Path,
@@ -354,7 +354,7 @@ fn standby_settings(port: u16) -> Vec<String> {
     ]
 }
 
-fn primary_sql(bin: &Path, primary: &Node, sql: &str) -> Result<String, String> {
+pub fn primary_sql(bin: &Path, primary: &Node, sql: &str) -> Result<String, String> {
     postgres::psql(
         bin,
         &primary.socket_dir,
@@ -465,7 +465,7 @@ fn competence() -> CompetenceId {
 
 /// Saves `text` as the member's reflection, through the method `/reflect`
 /// ends in.
-fn save(store: &Store, text: &str) -> Result<Reflection, StoreError> {
+pub(crate) fn save(store: &Store, text: &str) -> Result<Reflection, StoreError> {
     let f = Framework::builtin().expect("the framework");
     let draft = Draft {
         title: "a session".into(),
@@ -824,11 +824,23 @@ fn with_no_server_accepting_writes_a_save_fails_within_the_bound_saying_nothing_
 }
 
 #[test]
-fn every_host_of_a_failover_url_must_be_on_this_machine() {
-    // Refused before anything connects, wherever the remote host stands.
-    for url in [
-        "postgres://companion@127.0.0.1:5432,db.example.org:5433/companion?target_session_attrs=read-write",
-        "postgres://companion@db.example.org:5432,127.0.0.1:5433/companion?target_session_attrs=read-write",
+fn every_host_of_a_failover_url_is_held_to_tls_when_one_is_elsewhere() {
+    // Refused before anything connects, wherever the remote host stands:
+    // plain text asked for, or a Unix socket (which carries no TLS) beside
+    // it. Over TLS such a URL connects: `tls.rs`.
+    for (url, says) in [
+        (
+            "postgres://companion@127.0.0.1:5432,db.example.org:5433/companion?target_session_attrs=read-write&sslmode=disable",
+            "`db.example.org` is not on this machine",
+        ),
+        (
+            "postgres://companion@db.example.org:5432,127.0.0.1:5433/companion?target_session_attrs=read-write&sslmode=disable",
+            "`db.example.org` is not on this machine",
+        ),
+        (
+            "host=db.example.org,/run/postgresql user=companion dbname=companion target_session_attrs=read-write",
+            "PostgreSQL does not speak TLS over a Unix socket",
+        ),
     ] {
         let dir =
             std::env::temp_dir().join(format!("companion-failover-remote-{}", std::process::id()));
@@ -841,13 +853,9 @@ fn every_host_of_a_failover_url_must_be_on_this_machine() {
             &dir,
             Some(SecretKey::generate()),
         )
-        .expect_err("a host elsewhere is refused");
+        .expect_err("refused");
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(
-            e.to_string()
-                .contains("`db.example.org` is not on this machine"),
-            "{url}: {e}"
-        );
+        assert!(e.to_string().contains(says), "{url}: {e}");
     }
 }
 

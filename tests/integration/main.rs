@@ -33,3 +33,4 @@ mod store_engines;
 mod supervision;
 mod supervision_discord;
 mod support;
+mod tls;

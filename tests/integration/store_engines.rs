@@ -87,7 +87,7 @@ fn at(day: u32) -> DateTime<Utc> {
         .expect("a date")
 }
 
-fn save(store: &Store, member: u64, text: &str) -> Reflection {
+pub(crate) fn save(store: &Store, member: u64, text: &str) -> Reflection {
     let f = Framework::builtin().expect("the framework");
     let draft = Draft {
         title: format!("title of {text}"),
@@ -104,7 +104,7 @@ fn save(store: &Store, member: u64, text: &str) -> Reflection {
         .expect("saved")
 }
 
-fn texts(store: &Store, member: u64) -> Vec<String> {
+pub(crate) fn texts(store: &Store, member: u64) -> Vec<String> {
     let all = store.reflections_of(member).expect("listed");
     assert!(all.unreadable.is_empty(), "{:?}", all.unreadable);
     all.items.into_iter().map(|r| r.text).collect()
@@ -749,24 +749,37 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
 }
 
 #[test]
-fn on_postgres_a_remote_server_is_refused_and_the_systemd_credential_is_read() {
+fn on_postgres_plain_text_to_a_remote_server_is_refused_and_the_systemd_credential_is_read() {
     use crate::support::companion_with_env;
     let Some(db) = postgres::database() else {
         return;
     };
     let key = SecretKey::generate().to_hex().to_string();
-    // Refused before anything connects: no packet leaves the machine.
-    let remote = Store::open_postgres(
-        &PgOptions {
-            url: "postgres://companion@db.example.org/companion".into(),
-            password_file: None,
-            shards: None,
-        },
-        &temp_dir("remote", "postgres"),
-        Some(SecretKey::from_hex(&key).expect("a key")),
-    )
-    .expect_err("a server elsewhere is refused");
-    assert!(remote.to_string().contains("TLS"), "{remote}");
+    // Refused before anything connects: no packet leaves the machine. (A
+    // server elsewhere over verified TLS is tested in `tls.rs`.)
+    for url in [
+        "postgres://companion@db.example.org/companion?sslmode=disable",
+        "postgres://companion@127.0.0.1,db.example.org/companion?sslmode=allow&target_session_attrs=read-write",
+    ] {
+        let remote = Store::open_postgres(
+            &PgOptions {
+                url: url.into(),
+                password_file: None,
+                shards: None,
+            },
+            &temp_dir("remote", "postgres"),
+            Some(SecretKey::from_hex(&key).expect("a key")),
+        )
+        .expect_err("plain text to a server elsewhere is refused");
+        let said = remote.to_string();
+        assert!(
+            said.contains("`db.example.org`")
+                && said.contains("no TLS")
+                && said.contains("nothing was opened")
+                && said.contains("sslrootcert=PATH"),
+            "{url}: {said}"
+        );
+    }
     // The credential is read where systemd puts it: here one that cannot be
     // read, so the error names it.
     let creds = temp_dir("credentials", "postgres");
