@@ -289,3 +289,69 @@ async fn the_fake_answers_the_gateway_calls_as_discord_does() {
     assert_eq!(gateway.session_start_limit.max_concurrency, 1);
     assert_eq!(gateway.session_start_limit.remaining, 1000);
 }
+
+/// The environment variable that keeps `standalone` running, for a person
+/// to run `companion run` by hand against the fake: how many seconds.
+const STANDALONE_HOLD: &str = "COMPANION_FAKE_DISCORD_SECONDS";
+/// The port `standalone` listens on (default: a free one).
+const STANDALONE_PORT: &str = "COMPANION_FAKE_DISCORD_PORT";
+
+/// The fake Discord on its own, for running the real bot by hand:
+///
+/// ```text
+/// COMPANION_FAKE_DISCORD_PORT=8765 COMPANION_FAKE_DISCORD_SECONDS=600 \
+///   cargo test --test integration shards::standalone -- --ignored --nocapture
+/// ```
+///
+/// prints its URL and the `companion run` lines for two processes, then
+/// what happens on its gateway and REST for that long. Run on its own (no
+/// seconds given) it only starts, checks that it answers, and stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a helper run by hand: the fake Discord standalone"]
+async fn standalone() {
+    let port = match std::env::var(STANDALONE_PORT) {
+        Ok(p) => p.parse().unwrap_or_else(|_| {
+            panic!("{STANDALONE_PORT} takes a port number, like 8765, not {p:?}")
+        }),
+        Err(_) => 0,
+    };
+    let seconds: u64 = match std::env::var(STANDALONE_HOLD) {
+        Ok(s) => s.parse().unwrap_or_else(|_| {
+            panic!("{STANDALONE_HOLD} takes a number of seconds, like 600, not {s:?}")
+        }),
+        Err(_) => 0,
+    };
+    let fake = FakeDiscord::start_on(port).await;
+    let url = fake.api_url();
+    let answer = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{url}/api/v10/gateway/bot"))
+        .header("authorization", format!("Bot {TOKEN}"))
+        .send()
+        .await
+        .expect("the fake answers");
+    assert!(answer.status().is_success(), "{answer:?}");
+    println!("fake Discord at {url} (token {TOKEN})");
+    for shard in ["0-0", "1-1"] {
+        println!(
+            "  DISCORD_TOKEN={TOKEN} COMPANION_KEY=… companion run --api-url {url} --shards {shard} --shard-total 2 --database postgres://… --data-dir …"
+        );
+    }
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let (mut logged, mut requested) = (0, 0);
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let log = fake.gateway_log();
+        for line in log.iter().skip(logged) {
+            println!("gateway: {line}");
+        }
+        logged = log.len();
+        let requests = fake.requests();
+        for r in requests.iter().skip(requested) {
+            println!("rest: {} {}", r.method, r.path);
+        }
+        requested = requests.len();
+    }
+}

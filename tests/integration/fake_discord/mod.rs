@@ -230,9 +230,14 @@ impl Drop for FakeDiscord {
 impl FakeDiscord {
     /// Starts the fake on a free port of 127.0.0.1.
     pub async fn start() -> FakeDiscord {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        FakeDiscord::start_on(0).await
+    }
+
+    /// Starts the fake on `port` of 127.0.0.1 (0: a free one).
+    pub async fn start_on(port: u16) -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .expect("bind 127.0.0.1:0");
+            .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             message_ids: AtomicU64::new(800000000000000000),
