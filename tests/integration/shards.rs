@@ -250,6 +250,100 @@ async fn on_postgres_two_processes_with_a_shard_each_act_once_across_both() {
     fake.assert_bodies_valid();
 }
 
+/// `companion run --shards <shards> --shard-total 2` on `db`, against the fake.
+fn spawn_process(
+    fake: &FakeDiscord,
+    db: &crate::postgres::Database,
+    dir: &std::path::Path,
+    key: &str,
+    shards: &str,
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(["run", "--api-url", &fake.api_url(), "--data-dir"])
+        .arg(dir)
+        .args(["--database", &db.url()])
+        .args(["--shards", shards, "--shard-total", "2"])
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("COMPANION_KEY", key)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("COMPANION_MESSAGE_CONTENT")
+        .env_remove("COMPANION_DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("companion starts")
+}
+
+/// The same with two real processes of the binary, as an operator runs
+/// them (`run --shards 0-0` and `1-1 --shard-total 2`): a reflection saved
+/// through shard 1's process is listed through shard 0's; shard 1's is
+/// killed (SIGKILL) and shard 0's goes on answering its server; shard 1's,
+/// started again, takes its shard's lock back and lists the reflection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_two_real_processes_share_a_database_and_one_survives_the_other_killed() {
+    let Some(db) = crate::postgres::database() else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let dir = crate::bot::scratch_dir();
+    let key = practice_companion::store::SecretKey::generate()
+        .to_hex()
+        .to_string();
+    let opened = fake.sessions_opened();
+    let _zero = spawn_process(&fake, &db, &dir, &key, "0-0");
+    fake.wait_for_shard(0, opened).await;
+    let opened = fake.sessions_opened();
+    let mut one = spawn_process(&fake, &db, &dir, &key, "1-1");
+    fake.wait_for_shard(1, opened).await;
+
+    let form = fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", "Kept across processes"),
+            ("text", "Written through one, read through the other."),
+            ("tags", ""),
+            ("mode", "coaching"),
+        ],
+    );
+    let saved = fake
+        .interact(in_server(form, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
+        .await;
+    assert!(
+        content(&saved).contains("Saved as reflection #1"),
+        "{saved}"
+    );
+    let listed = reflections(&fake, "list", GUILD_ID, CHANNEL_ID).await;
+    assert!(
+        listed.to_string().contains("Kept across processes"),
+        "{listed}"
+    );
+
+    one.kill().await.expect("shard 1's process is killed");
+    fake.wait_until("shard 1's session gone", || {
+        (fake.connected_shards() == [0]).then_some(())
+    })
+    .await;
+    let listed = reflections(&fake, "list", GUILD_ID, CHANNEL_ID).await;
+    assert!(
+        listed.to_string().contains("Kept across processes"),
+        "{listed}"
+    );
+
+    let opened = fake.sessions_opened();
+    let _one = spawn_process(&fake, &db, &dir, &key, "1-1");
+    fake.wait_for_shard(1, opened).await;
+    let listed = reflections(&fake, "list", SHARD_ONE_GUILD, SHARD_ONE_CHANNEL).await;
+    assert!(
+        listed.to_string().contains("Kept across processes"),
+        "{listed}"
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM companion_reflections"), "1");
+    fake.assert_bodies_valid();
+}
+
 /// The gateway calls serenity makes before it connects are answered as
 /// Discord answers them (the spec's schemas), and serenity reads them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
