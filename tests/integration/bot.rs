@@ -111,10 +111,20 @@ impl Bot {
             key_file: storage.key_file.clone(),
         };
         let (tx, rx) = oneshot::channel();
+        let opened = fake.sessions_opened();
         let task = tokio::spawn(run_until(config, async move {
             let _ = rx.await;
         }));
-        fake.wait_ready().await;
+        match shards {
+            // Another process may hold the other shards' sessions (and have
+            // registered the commands): this one is up when its own are.
+            Some(range) => {
+                for shard in range.first()..=range.last() {
+                    fake.wait_for_shard(shard, opened).await;
+                }
+            }
+            None => fake.wait_ready().await,
+        }
         Bot {
             events,
             shutdown: Some(tx),

@@ -26,6 +26,7 @@ mod replies;
 mod review;
 mod schedule;
 mod search_quality;
+mod shards;
 mod sharing;
 mod storage;
 mod storage_holes;

@@ -735,7 +735,8 @@ async fn the_convenor_chooses_the_next_competence_and_previews_any_card() {
 /// A process acts only for the servers its shards own: the weekly post of
 /// a server on another process's shard, and the members' reminders (sent by
 /// shard 0's process), are left to the others; the process with every shard
-/// sends them.
+/// sends them. (The server's commands reach the process of its own shard,
+/// as Discord routes them.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_process_posts_only_for_the_servers_its_shards_own() {
     let Some(storage) = Storage::postgres() else {
@@ -743,16 +744,17 @@ async fn on_postgres_a_process_posts_only_for_the_servers_its_shards_own() {
     };
     let guild: u64 = GUILD_ID.parse().unwrap();
     let theirs = practice_companion::shards::ShardRange::parse("0-1", 2).unwrap();
-    let other_shard = if theirs.shard_of(guild) == 0 {
-        "1-1"
-    } else {
-        "0-0"
-    };
+    assert_eq!(
+        theirs.shard_of(guild),
+        0,
+        "the test server is on shard 0 of 2"
+    );
     let fake = FakeDiscord::start().await;
     let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
-    let not_owner = practice_companion::shards::ShardRange::parse(other_shard, 2).unwrap();
+    let owner = practice_companion::shards::ShardRange::parse("0-0", 2).unwrap();
+    let not_owner = practice_companion::shards::ShardRange::parse("1-1", 2).unwrap();
     assert!(!not_owner.owns(guild));
-    let mut bot = Bot::start_sharded(&fake, &storage, clock.clone(), not_owner).await;
+    let mut bot = Bot::start_sharded(&fake, &storage, clock.clone(), owner).await;
     set_schedule(&fake, GUILD_ID, CHANNEL_ID, "10:00").await;
     // Alice's reminder falls due with the post: Sunday 10:00 in London (UTC).
     let remind = json!([{ "name": "on", "type": 1, "options": [
@@ -762,6 +764,9 @@ async fn on_postgres_a_process_posts_only_for_the_servers_its_shards_own() {
     ] }]);
     assert!(is_ephemeral(&fake.command(ALICE, "remind", remind).await));
     bot.ticked(utc(2026, 11, 28, 12, 0)).await;
+    bot.stop().await;
+
+    let mut bot = Bot::start_sharded(&fake, &storage, clock.clone(), not_owner).await;
     clock.set(utc(2026, 11, 29, 10, 0));
     let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
     assert!(posted(&events).is_empty(), "{events:?}");

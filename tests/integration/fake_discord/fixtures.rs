@@ -93,18 +93,26 @@ pub fn scheduled_event(id: u64, guild: &str, body: &Value) -> Value {
     })
 }
 
-pub fn ready(gateway_url: &str) -> Value {
+/// READY for shard `shard` of `total`: the test server among its guilds
+/// only if that shard owns it.
+pub fn ready(gateway_url: &str, session_id: &str, shard: u32, total: u32) -> Value {
+    let guild: u64 = GUILD_ID.parse().unwrap_or(0);
+    let guilds = if super::shard_of(guild, total) == shard {
+        json!([{ "id": GUILD_ID, "unavailable": true }])
+    } else {
+        json!([])
+    };
     json!({
         "v": 10,
         "user": {
             "id": BOT_USER_ID, "username": "companion", "discriminator": "0",
             "global_name": null, "avatar": null, "bot": true,
         },
-        "guilds": [{ "id": GUILD_ID, "unavailable": true }],
-        "session_id": "fake-session",
+        "guilds": guilds,
+        "session_id": session_id,
         "resume_gateway_url": gateway_url,
         "application": { "id": APPLICATION_ID, "flags": 0 },
-        "shard": [0, 1],
+        "shard": [shard, total],
     })
 }
 
@@ -315,7 +323,10 @@ mod tests {
 
     #[test]
     fn every_fixture_deserializes_into_serenity_models() {
-        let _: serenity::Ready = parses(ready("ws://127.0.0.1:1/gateway"), "READY");
+        let _: serenity::Ready = parses(
+            ready("ws://127.0.0.1:1/gateway", "fake-session-1-2", 1, 2),
+            "READY",
+        );
         let i: serenity::Interaction = parses(
             command(
                 1,

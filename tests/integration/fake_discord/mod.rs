@@ -7,6 +7,11 @@
 //! (429, 500) and [`FakeDiscord::drop_connection`] cuts the WebSocket. Every
 //! request is recorded with its method, path, headers and JSON body, and every
 //! body is validated against Discord's OpenAPI spec as it arrives.
+//!
+//! Shards as Discord runs them: each gateway connection IDENTIFYs as
+//! `shard: [id, total]` (none: `[0, 1]`), and a server's events go only to
+//! the connection of the shard that owns it, `(guild_id >> 22) % total`;
+//! events of no server (direct messages) go to shard 0.
 
 pub mod fixtures;
 pub mod spec;
@@ -99,6 +104,41 @@ pub struct Created {
     pub nonce: Option<String>,
 }
 
+/// One identified gateway session: its shard and where its events go.
+struct Session {
+    shard: u32,
+    total: u32,
+    /// Sessions opened before it and it (see [`FakeDiscord::sessions_opened`]).
+    serial: u64,
+    tx: mpsc::UnboundedSender<GatewayCommand>,
+}
+
+/// The shard that owns `guild` of `total`, as Discord computes it.
+pub fn shard_of(guild: u64, total: u32) -> u32 {
+    u32::try_from((guild >> 22) % u64::from(total.max(1))).unwrap_or(0)
+}
+
+/// The server a dispatch belongs to, if any: a server's own events carry it
+/// as `id`, the others as `guild_id`.
+fn guild_of(t: &str, d: &Value) -> Option<u64> {
+    let field = match t {
+        "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" => &d["id"],
+        _ => &d["guild_id"],
+    };
+    field.as_str()?.parse().ok()
+}
+
+/// The session id the fake gives shard `shard` of `total`, which a RESUME
+/// sends back.
+fn session_id(shard: u32, total: u32) -> String {
+    format!("fake-session-{shard}-{total}")
+}
+
+fn shard_of_session(id: &str) -> Option<(u32, u32)> {
+    let (shard, total) = id.strip_prefix("fake-session-")?.split_once('-')?;
+    Some((shard.parse().ok()?, total.parse().ok()?))
+}
+
 enum GatewayCommand {
     Dispatch(String, Value),
     Raw(Value),
@@ -109,10 +149,18 @@ enum GatewayCommand {
 struct Shared {
     requests: Mutex<Vec<Request>>,
     faults: Mutex<VecDeque<Fault>>,
-    gateway: Mutex<Option<mpsc::UnboundedSender<GatewayCommand>>>,
+    /// The open sessions, one per shard.
+    sessions: Mutex<Vec<Session>>,
     gateway_log: Mutex<Vec<String>>,
     changed: Notify,
-    seq: AtomicU64,
+    /// The last sequence number sent on each shard's session.
+    seqs: Mutex<std::collections::HashMap<u32, u64>>,
+    /// IDENTIFYs so far (what `session_start_limit.remaining` counts down).
+    identifies: AtomicU64,
+    /// Sessions opened (identified or resumed) so far.
+    opened: AtomicU64,
+    /// Each dispatch's event name, id (`d.id`) and the shard it went to.
+    routed: Mutex<Vec<(String, Value, u32)>>,
     message_ids: AtomicU64,
     gateway_url: Mutex<String>,
     dispatched: Mutex<Vec<Value>>,
@@ -134,6 +182,35 @@ impl Shared {
         self.gateway_log.locked().push(line.into());
         self.changed.notify_waiters();
     }
+
+    fn next_seq(&self, shard: u32) -> u64 {
+        let mut seqs = self.seqs.locked();
+        let seq = seqs.entry(shard).or_insert(0);
+        *seq += 1;
+        *seq
+    }
+
+    /// Where shard `shard`'s events go now, if it is connected.
+    fn session(&self, shard: u32) -> Option<mpsc::UnboundedSender<GatewayCommand>> {
+        self.sessions
+            .locked()
+            .iter()
+            .find(|s| s.shard == shard)
+            .map(|s| s.tx.clone())
+    }
+
+    /// `tx` is now shard `shard` of `total`'s session (replacing an earlier one).
+    fn open_session(&self, shard: u32, total: u32, tx: &mpsc::UnboundedSender<GatewayCommand>) {
+        let serial = self.opened.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut sessions = self.sessions.locked();
+        sessions.retain(|s| s.shard != shard);
+        sessions.push(Session {
+            shard,
+            total,
+            serial,
+            tx: tx.clone(),
+        });
+    }
 }
 
 /// The running fake.
@@ -153,9 +230,14 @@ impl Drop for FakeDiscord {
 impl FakeDiscord {
     /// Starts the fake on a free port of 127.0.0.1.
     pub async fn start() -> FakeDiscord {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        FakeDiscord::start_on(0).await
+    }
+
+    /// Starts the fake on `port` of 127.0.0.1 (0: a free one).
+    pub async fn start_on(port: u16) -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .expect("bind 127.0.0.1:0");
+            .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             message_ids: AtomicU64::new(800000000000000000),
@@ -231,16 +313,53 @@ impl FakeDiscord {
         self.shared.dispatched.locked().clone()
     }
 
-    /// Sends a gateway dispatch (`t`, `d`) to the connected bot.
+    /// Sends a gateway dispatch (`t`, `d`) to the connected bot: to the
+    /// shard that owns its server, or shard 0 for one of no server.
     pub fn dispatch(&self, t: &str, d: Value) {
         if t == "INTERACTION_CREATE" {
             self.shared.dispatched.locked().push(d.clone());
         }
-        let sender = self.shared.gateway.locked().clone();
-        let sender = sender.expect("the bot is connected to the gateway");
+        let shard = match guild_of(t, &d) {
+            Some(guild) => {
+                let total = self.shared.sessions.locked().first().map_or(1, |s| s.total);
+                shard_of(guild, total)
+            }
+            None => 0,
+        };
+        let sender = self.shared.session(shard);
+        let sender = sender.unwrap_or_else(|| {
+            panic!("{t}: shard {shard}, which owns it, is not connected to the gateway")
+        });
+        self.shared
+            .routed
+            .locked()
+            .push((t.to_string(), d["id"].clone(), shard));
         sender
             .send(GatewayCommand::Dispatch(t.to_string(), d))
             .expect("the gateway connection is open");
+    }
+
+    /// The shard the dispatch of `t` whose `d.id` is `id` went to.
+    pub fn routed_to(&self, t: &str, id: &str) -> Option<u32> {
+        self.shared
+            .routed
+            .locked()
+            .iter()
+            .find(|(event, i, _)| event == t && i == id)
+            .map(|(_, _, shard)| *shard)
+    }
+
+    /// The shards with an open session, in order.
+    pub fn connected_shards(&self) -> Vec<u32> {
+        let mut shards: Vec<u32> = self
+            .shared
+            .sessions
+            .locked()
+            .iter()
+            .map(|s| s.shard)
+            .collect();
+        shards.sort_unstable();
+        shards
     }
 
     /// Asks for heartbeats every `ms` milliseconds on new connections.
@@ -253,18 +372,20 @@ impl FakeDiscord {
         self.shared.silent.store(!ack, Ordering::Relaxed);
     }
 
-    /// Sends Invalid Session (op 9), resumable or not.
+    /// Sends Invalid Session (op 9), resumable or not, on every session.
     pub fn invalidate_session(&self, resumable: bool) {
-        let sender = self.shared.gateway.locked().clone();
-        if let Some(sender) = sender {
-            let _ = sender.send(GatewayCommand::Raw(json!({ "op": 9, "d": resumable })));
+        for session in self.shared.sessions.locked().iter() {
+            let _ = session
+                .tx
+                .send(GatewayCommand::Raw(json!({ "op": 9, "d": resumable })));
         }
     }
 
-    /// Cuts the WebSocket without a close frame, as a network failure would.
+    /// Cuts every WebSocket without a close frame, as a network failure would.
     pub fn drop_connection(&self) {
-        if let Some(sender) = self.shared.gateway.locked().take() {
-            let _ = sender.send(GatewayCommand::Drop);
+        let sessions = std::mem::take(&mut *self.shared.sessions.locked());
+        for session in sessions {
+            let _ = session.tx.send(GatewayCommand::Drop);
         }
     }
 
@@ -390,7 +511,26 @@ impl FakeDiscord {
         })
         .await;
         self.wait_until("an open gateway connection", || {
-            self.shared.gateway.locked().as_ref().map(|_| ())
+            (!self.shared.sessions.locked().is_empty()).then_some(())
+        })
+        .await;
+    }
+
+    /// How many gateway sessions have been opened so far.
+    pub fn sessions_opened(&self) -> u64 {
+        self.shared.opened.load(Ordering::Relaxed)
+    }
+
+    /// Waits for shard `shard` to have a session opened after the first
+    /// `after` (a bot started since then has connected it).
+    pub async fn wait_for_shard(&self, shard: u32, after: u64) {
+        self.wait_until(&format!("a new session of shard {shard}"), || {
+            self.shared
+                .sessions
+                .locked()
+                .iter()
+                .any(|s| s.shard == shard && s.serial > after)
+                .then_some(())
         })
         .await;
     }
@@ -508,6 +648,8 @@ async fn send(socket: &mut WebSocket, payload: Value) -> bool {
 /// heartbeats acknowledged, and dispatches pushed by the test.
 async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
+    // The shard this connection IDENTIFYs (or RESUMEs) as.
+    let mut shard = 0;
     shared.note("connect");
     let interval = match shared.heartbeat_ms.load(Ordering::Relaxed) {
         0 => 41_250,
@@ -537,17 +679,30 @@ async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
                         }
                     }
                     Some(2) => {
+                        let (id, total) = match payload["d"]["shard"].as_array().map(Vec::as_slice) {
+                            Some([id, total]) => (
+                                id.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+                                total.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(1),
+                            ),
+                            _ => (0, 1),
+                        };
+                        shard = id;
+                        shared.identifies.fetch_add(1, Ordering::Relaxed);
                         let url = shared.gateway_url.locked().clone();
-                        let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
-                        if !send(&mut socket, json!({ "op": 0, "s": s, "t": "READY", "d": fixtures::ready(&url) })).await { break; }
+                        shared.seqs.locked().insert(id, 0);
+                        let s = shared.next_seq(id);
+                        let ready = fixtures::ready(&url, &session_id(id, total), id, total);
+                        if !send(&mut socket, json!({ "op": 0, "s": s, "t": "READY", "d": ready })).await { break; }
                         // The session is usable before anyone is told it exists.
-                        *shared.gateway.locked() = Some(tx.clone());
-                        shared.note("identify");
+                        shared.open_session(id, total, &tx);
+                        shared.note(if total == 1 { "identify".to_string() } else { format!("identify shard {id} of {total}") });
                     }
                     Some(6) => {
-                        let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                        let (id, total) = payload["d"]["session_id"].as_str().and_then(shard_of_session).unwrap_or((0, 1));
+                        shard = id;
+                        let s = shared.next_seq(id);
                         if !send(&mut socket, json!({ "op": 0, "s": s, "t": "RESUMED", "d": {} })).await { break; }
-                        *shared.gateway.locked() = Some(tx.clone());
+                        shared.open_session(id, total, &tx);
                         shared.note("resume");
                     }
                     _ => {}
@@ -556,7 +711,7 @@ async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
             command = rx.recv() => {
                 match command {
                     Some(GatewayCommand::Dispatch(t, d)) => {
-                        let s = shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
+                        let s = shared.next_seq(shard);
                         if !send(&mut socket, json!({ "op": 0, "s": s, "t": t, "d": d })).await { break; }
                     }
                     Some(GatewayCommand::Raw(payload)) => {
@@ -576,12 +731,9 @@ async fn gateway(mut socket: WebSocket, shared: Arc<Shared>) {
     shared.note("closed");
 }
 
-/// A connection that ends stops being the one dispatches go to.
+/// A connection that ends stops being the one its shard's dispatches go to.
 fn forget_sender(shared: &Shared, tx: &mpsc::UnboundedSender<GatewayCommand>) {
-    let mut current = shared.gateway.locked();
-    if current.as_ref().is_some_and(|c| c.same_channel(tx)) {
-        *current = None;
-    }
+    shared.sessions.locked().retain(|s| !s.tx.same_channel(tx));
 }
 
 /// Every REST call: recorded, validated, then answered.
@@ -734,6 +886,22 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
         ("GET", "/gateway") => {
             let url = shared.gateway_url.locked().clone();
             ok(json!({ "url": url }))
+        }
+        // Discord recommends a shard per 1,000 servers (the fake knows one),
+        // and counts session starts down from 1,000 a day.
+        ("GET", "/gateway/bot") => {
+            let url = shared.gateway_url.locked().clone();
+            let started = shared.identifies.load(Ordering::Relaxed);
+            ok(json!({
+                "url": url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 1000u64.saturating_sub(started),
+                    "reset_after": 86_400_000,
+                    "max_concurrency": 1,
+                },
+            }))
         }
         ("GET", "/users/@me") => {
             let mut me = fixtures::user(fixtures::ADMIN);

@@ -22,25 +22,40 @@ static SPEC: LazyLock<Value> = LazyLock::new(|| {
 type Alternative = (String, Value, jsonschema::Validator);
 type Compiled = Arc<Vec<Alternative>>;
 
-/// Compiled schemas by (method, path template); `None` where the spec has no JSON body.
-type Cache = HashMap<(String, String), Option<Compiled>>;
+/// Compiled schemas by (method, path template, `request` or the answer's
+/// status); `None` where the spec has no JSON body.
+type Cache = HashMap<(String, String, String), Option<Compiled>>;
 
 static VALIDATORS: LazyLock<Mutex<Cache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Checks `body` sent as `method path` (path as sent, e.g. `/api/v10/channels/1/messages`).
 /// `Ok` when valid or when the spec has no JSON body schema for it.
 pub fn validate(method: &str, path: &str, body: &Value) -> Result<(), String> {
+    check(method, path, "request", body)
+}
+
+/// Checks `body` answered with 200 OK to `method path`, as the fake answers
+/// what the bot's library reads.
+pub fn validate_answer(method: &str, path: &str, body: &Value) -> Result<(), String> {
+    check(method, path, "200", body)
+}
+
+fn check(method: &str, path: &str, part: &str, body: &Value) -> Result<(), String> {
     let Some(template) = template_for(path) else {
         return Err(format!(
             "{method} {path}: no such path in Discord's API spec"
         ));
     };
-    let key = (method.to_ascii_lowercase(), template.clone());
+    let key = (
+        method.to_ascii_lowercase(),
+        template.clone(),
+        part.to_string(),
+    );
     let compiled = {
         let mut cache = VALIDATORS.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(key.clone())
-            .or_insert_with(|| compile(&key.0, &template))
+            .or_insert_with(|| compile(&key.0, &template, part))
             .clone()
     };
     let Some(alternatives) = compiled else {
@@ -213,10 +228,13 @@ fn collect_consts(schema: &Value, out: &mut Vec<Value>) {
     }
 }
 
-fn compile(method: &str, template: &str) -> Option<Compiled> {
-    let schema = SPEC["paths"][template][method]["requestBody"]["content"]["application/json"]
-        .get("schema")?
-        .clone();
+fn compile(method: &str, template: &str, part: &str) -> Option<Compiled> {
+    let operation = &SPEC["paths"][template][method];
+    let content = match part {
+        "request" => &operation["requestBody"]["content"],
+        status => &operation["responses"][status]["content"],
+    };
+    let schema = content["application/json"].get("schema")?.clone();
     let alternatives: Vec<(String, Value)> = match schema.get("anyOf").and_then(Value::as_array) {
         Some(items) => items
             .iter()

@@ -1,0 +1,451 @@
+//! Two bot processes on one PostgreSQL database, each running its own
+//! gateway shard (`run --shards 0-0` and `1-1 --shard-total 2`), against the
+//! fake Discord, which sends each server's events only to the shard that owns
+//! it: what a member does through one process is seen through the other, and
+//! each weekly post and reminder goes out once across both.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use poise::serenity_prelude as serenity;
+use practice_companion::clock::ManualClock;
+use practice_companion::discord::scheduler::SchedulerEvent;
+use practice_companion::shards::ShardRange;
+use serde_json::{Value, json};
+
+use crate::bot::{Bot, Storage};
+use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, GUILD_ID, Member};
+use crate::fake_discord::{FakeDiscord, TOKEN, spec};
+use crate::replies::{content, is_ephemeral, schedule_set};
+
+/// A server on shard 1 of 2 (the test server, `GUILD_ID`, is on shard 0).
+const SHARD_ONE_GUILD: &str = "400000000004194305";
+const SHARD_ONE_CHANNEL: &str = "500000000000000002";
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+/// `interaction` as sent from `guild`'s `channel`.
+fn in_server(mut interaction: Value, guild: &str, channel: &str) -> Value {
+    interaction["guild_id"] = json!(guild);
+    interaction["channel_id"] = json!(channel);
+    interaction["channel"]["id"] = json!(channel);
+    interaction["authorizing_integration_owners"]["0"] = json!(guild);
+    if interaction["data"].get("guild_id").is_some() {
+        interaction["data"]["guild_id"] = json!(guild);
+    }
+    interaction
+}
+
+/// `/reflections <sub>` from Alice in `guild`.
+async fn reflections(fake: &FakeDiscord, sub: &str, guild: &str, channel: &str) -> Value {
+    let options = json!([{ "name": sub, "type": 1, "options": [] }]);
+    let command = fixtures::command(fake.next_id(), ALICE, "reflections", options);
+    fake.interact(in_server(command, guild, channel)).await
+}
+
+/// The weekly posts sent to `channel`.
+fn posts_to(fake: &FakeDiscord, channel: &str) -> usize {
+    let path = format!("/api/v10/channels/{channel}/messages");
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .count()
+}
+
+/// The reminders sent to members (in their direct messages).
+fn reminders_sent(fake: &FakeDiscord) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST"
+                && r.path.ends_with("/messages")
+                && !r.path.contains(CHANNEL_ID)
+                && !r.path.contains(SHARD_ONE_CHANNEL)
+                && r.json()["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("gentle nudge"))
+        })
+        .count()
+}
+
+fn posted(events: &[SchedulerEvent]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SchedulerEvent::Posted { guild, .. } => Some(*guild),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The members reminded, in order.
+fn reminded(events: &[SchedulerEvent]) -> Vec<u64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            SchedulerEvent::Reminded { member } => Some(*member),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `who` asks, through shard 1's process, for a reminder on Sundays at
+/// 10:00 London time.
+async fn remind_on_sunday(fake: &FakeDiscord, who: Member) {
+    let remind = json!([{ "name": "on", "type": 1, "options": [
+        { "name": "weekday", "type": 4, "value": 6 },
+        { "name": "time", "type": 3, "value": "10:00" },
+        { "name": "timezone", "type": 3, "value": "Europe/London" },
+    ] }]);
+    let command = fixtures::command(fake.next_id(), who, "remind", remind);
+    let reply = fake
+        .interact(in_server(command, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
+        .await;
+    assert!(is_ephemeral(&reply), "{reply}");
+}
+
+/// Two processes at once, shards 0 and 1 of 2, on one database: a
+/// reflection saved through one is listed by the same member through the
+/// other; forget-me through the other leaves nothing to list through the
+/// first; each server's weekly post goes out once, from the process of its
+/// shard, and the member's reminder once, from shard 0's (and none after
+/// her forget-me). With shard 1's process stopped, shard 0's carries on for
+/// its own server and the reminders; restarted within the grace period,
+/// shard 1's posts its server's missed week once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_two_processes_with_a_shard_each_act_once_across_both() {
+    let Some(storage) = Storage::postgres() else {
+        return;
+    };
+    let zero = ShardRange::parse("0-0", 2).unwrap();
+    let one = ShardRange::parse("1-1", 2).unwrap();
+    let guild_zero: u64 = GUILD_ID.parse().unwrap();
+    let guild_one: u64 = SHARD_ONE_GUILD.parse().unwrap();
+    assert!(zero.owns(guild_zero) && one.owns(guild_one));
+    assert!(!zero.owns(guild_one) && !one.owns(guild_zero));
+
+    let fake = FakeDiscord::start().await;
+    // Saturday noon; the posts and the reminder are due Sunday 10:00 (London, UTC).
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let mut first = Bot::start_sharded(&fake, &storage, clock.clone(), zero).await;
+    let mut second = Bot::start_sharded(&fake, &storage, clock.clone(), one).await;
+    assert_eq!(fake.connected_shards(), [0, 1]);
+    assert!(
+        fake.gateway_log()
+            .iter()
+            .any(|l| l == "identify shard 1 of 2"),
+        "{:?}",
+        fake.gateway_log()
+    );
+
+    for (guild, channel) in [(GUILD_ID, CHANNEL_ID), (SHARD_ONE_GUILD, SHARD_ONE_CHANNEL)] {
+        let set = schedule_set(channel, 6, "10:00", "Europe/London");
+        let id = fake.next_id();
+        let reply = fake
+            .interact(fixtures::command_in(
+                id, ADMIN, "schedule", set, guild, channel,
+            ))
+            .await;
+        assert!(is_ephemeral(&reply), "{reply}");
+        let owner = crate::fake_discord::shard_of(guild.parse().unwrap(), 2);
+        assert_eq!(
+            fake.routed_to("INTERACTION_CREATE", &id.to_string()),
+            Some(owner),
+            "Discord sends a server's interactions to its shard"
+        );
+    }
+
+    // Saved through shard 1's process (its server).
+    let id = fake.next_id();
+    let form = fixtures::modal_submit(
+        id,
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", "Contract with a sponsor"),
+            ("text", "Three parties in the room, one of them absent."),
+            ("tags", "C1.6"),
+            ("mode", "coaching"),
+        ],
+    );
+    let saved = fake
+        .interact(in_server(form, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
+        .await;
+    assert!(
+        content(&saved).contains("Saved as reflection #1"),
+        "{saved}"
+    );
+    assert_eq!(
+        fake.routed_to("INTERACTION_CREATE", &id.to_string()),
+        Some(1)
+    );
+    // Listed through shard 0's.
+    let listed = reflections(&fake, "list", GUILD_ID, CHANNEL_ID).await;
+    assert!(
+        listed.to_string().contains("Contract with a sponsor"),
+        "{listed}"
+    );
+
+    // The reminder asked for through shard 1's process.
+    remind_on_sunday(&fake, ALICE).await;
+
+    first.ticked(utc(2026, 11, 28, 12, 0)).await;
+    second.ticked(utc(2026, 11, 28, 12, 0)).await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    let by_first = first.ticked(utc(2026, 11, 29, 10, 0)).await;
+    let by_second = second.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert_eq!(posted(&by_first), [guild_zero], "{by_first:?}");
+    assert_eq!(posted(&by_second), [guild_one], "{by_second:?}");
+    assert_eq!(posts_to(&fake, CHANNEL_ID), 1);
+    assert_eq!(posts_to(&fake, SHARD_ONE_CHANNEL), 1);
+    assert_eq!(reminded(&by_first), [ALICE.id], "{by_first:?}");
+    assert!(reminded(&by_second).is_empty(), "{by_second:?}");
+    assert_eq!(reminders_sent(&fake), 1);
+
+    // Forget-me through shard 1's process; nothing left to list through shard 0's.
+    let ask = reflections(&fake, "forget-me", SHARD_ONE_GUILD, SHARD_ONE_CHANNEL).await;
+    assert!(content(&ask).contains("all 1 of your reflections"), "{ask}");
+    let click = fixtures::button(fake.next_id(), ALICE, "forget:confirm");
+    let done = fake
+        .interact_deferred(in_server(click, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
+        .await;
+    assert!(content(&done).contains("Done: 1 reflection"), "{done}");
+    let listed = reflections(&fake, "list", GUILD_ID, CHANNEL_ID).await;
+    assert!(content(&listed).contains("no reflections yet"), "{listed}");
+    let listed = reflections(&fake, "list", SHARD_ONE_GUILD, SHARD_ONE_CHANNEL).await;
+    assert!(content(&listed).contains("no reflections yet"), "{listed}");
+    // Her reminder went with the rest (below, shard 0's process sends
+    // Bob's and not hers).
+    remind_on_sunday(&fake, BOB).await;
+
+    // Shard 1's process stops; shard 0's carries on for its own server.
+    second.stop().await;
+    fake.wait_until("shard 1's session closed", || {
+        (fake.connected_shards() == [0]).then_some(())
+    })
+    .await;
+    clock.set(utc(2026, 12, 6, 10, 0));
+    let by_first = first.ticked(utc(2026, 12, 6, 10, 0)).await;
+    assert_eq!(posted(&by_first), [guild_zero], "{by_first:?}");
+    assert_eq!(reminded(&by_first), [BOB.id], "{by_first:?}");
+    assert_eq!(posts_to(&fake, CHANNEL_ID), 2);
+    assert_eq!(posts_to(&fake, SHARD_ONE_CHANNEL), 1);
+    assert_eq!(reminders_sent(&fake), 2);
+
+    // Back within the two hours' grace, it posts its server's week, once.
+    clock.set(utc(2026, 12, 6, 11, 0));
+    let mut second = Bot::start_sharded(&fake, &storage, clock.clone(), one).await;
+    let by_second = second.ticked(utc(2026, 12, 6, 11, 0)).await;
+    assert_eq!(posted(&by_second), [guild_one], "{by_second:?}");
+    assert!(reminded(&by_second).is_empty(), "{by_second:?}");
+    first.ticked(utc(2026, 12, 6, 11, 0)).await;
+    assert_eq!(posts_to(&fake, CHANNEL_ID), 2);
+    assert_eq!(posts_to(&fake, SHARD_ONE_CHANNEL), 2);
+    assert_eq!(reminders_sent(&fake), 2);
+
+    second.stop().await;
+    first.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// `companion run --shards <shards> --shard-total 2` on `db`, against the fake.
+fn spawn_process(
+    fake: &FakeDiscord,
+    db: &crate::postgres::Database,
+    dir: &std::path::Path,
+    key: &str,
+    shards: &str,
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(["run", "--api-url", &fake.api_url(), "--data-dir"])
+        .arg(dir)
+        .args(["--database", &db.url()])
+        .args(["--shards", shards, "--shard-total", "2"])
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("COMPANION_KEY", key)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env_remove("COMPANION_MESSAGE_CONTENT")
+        .env_remove("COMPANION_DATABASE_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("companion starts")
+}
+
+/// The same with two real processes of the binary, as an operator runs
+/// them (`run --shards 0-0` and `1-1 --shard-total 2`): a reflection saved
+/// through shard 1's process is listed through shard 0's; shard 1's is
+/// killed (SIGKILL) and shard 0's goes on answering its server; shard 1's,
+/// started again, takes its shard's lock back and lists the reflection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_two_real_processes_share_a_database_and_one_survives_the_other_killed() {
+    let Some(db) = crate::postgres::database() else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let dir = crate::bot::scratch_dir();
+    let key = practice_companion::store::SecretKey::generate()
+        .to_hex()
+        .to_string();
+    let opened = fake.sessions_opened();
+    let _zero = spawn_process(&fake, &db, &dir, &key, "0-0");
+    fake.wait_for_shard(0, opened).await;
+    let opened = fake.sessions_opened();
+    let mut one = spawn_process(&fake, &db, &dir, &key, "1-1");
+    fake.wait_for_shard(1, opened).await;
+
+    let form = fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", "Kept across processes"),
+            ("text", "Written through one, read through the other."),
+            ("tags", ""),
+            ("mode", "coaching"),
+        ],
+    );
+    let saved = fake
+        .interact(in_server(form, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
+        .await;
+    assert!(
+        content(&saved).contains("Saved as reflection #1"),
+        "{saved}"
+    );
+    let listed = reflections(&fake, "list", GUILD_ID, CHANNEL_ID).await;
+    assert!(
+        listed.to_string().contains("Kept across processes"),
+        "{listed}"
+    );
+
+    one.kill().await.expect("shard 1's process is killed");
+    fake.wait_until("shard 1's session gone", || {
+        (fake.connected_shards() == [0]).then_some(())
+    })
+    .await;
+    let listed = reflections(&fake, "list", GUILD_ID, CHANNEL_ID).await;
+    assert!(
+        listed.to_string().contains("Kept across processes"),
+        "{listed}"
+    );
+
+    let opened = fake.sessions_opened();
+    let _one = spawn_process(&fake, &db, &dir, &key, "1-1");
+    fake.wait_for_shard(1, opened).await;
+    let listed = reflections(&fake, "list", SHARD_ONE_GUILD, SHARD_ONE_CHANNEL).await;
+    assert!(
+        listed.to_string().contains("Kept across processes"),
+        "{listed}"
+    );
+    assert_eq!(db.sql("SELECT count(*) FROM companion_reflections"), "1");
+    fake.assert_bodies_valid();
+}
+
+/// The gateway calls serenity makes before it connects are answered as
+/// Discord answers them (the spec's schemas), and serenity reads them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_answers_the_gateway_calls_as_discord_does() {
+    let fake = FakeDiscord::start().await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    for path in ["/api/v10/gateway", "/api/v10/gateway/bot"] {
+        let answer: Value = client
+            .get(format!("{}{path}", fake.api_url()))
+            .header("authorization", format!("Bot {TOKEN}"))
+            .send()
+            .await
+            .expect("the fake answers")
+            .bytes()
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .expect("JSON");
+        assert_eq!(
+            spec::validate_answer("GET", path, &answer),
+            Ok(()),
+            "{answer}"
+        );
+    }
+    let http = serenity::HttpBuilder::new(TOKEN)
+        .client(client)
+        .proxy(fake.api_url())
+        .ratelimiter_disabled(true)
+        .build();
+    let gateway = http.get_bot_gateway().await.expect("serenity reads it");
+    assert_eq!(gateway.shards, 1);
+    assert!(
+        gateway.url.starts_with("ws://127.0.0.1:"),
+        "{}",
+        gateway.url
+    );
+    assert_eq!(gateway.session_start_limit.max_concurrency, 1);
+    assert_eq!(gateway.session_start_limit.remaining, 1000);
+}
+
+/// The environment variable that keeps `standalone` running, for a person
+/// to run `companion run` by hand against the fake: how many seconds.
+const STANDALONE_HOLD: &str = "COMPANION_FAKE_DISCORD_SECONDS";
+/// The port `standalone` listens on (default: a free one).
+const STANDALONE_PORT: &str = "COMPANION_FAKE_DISCORD_PORT";
+
+/// The fake Discord on its own, for running the real bot by hand:
+///
+/// ```text
+/// COMPANION_FAKE_DISCORD_PORT=8765 COMPANION_FAKE_DISCORD_SECONDS=600 \
+///   cargo test --test integration shards::standalone -- --ignored --nocapture
+/// ```
+///
+/// prints its URL and the `companion run` lines for two processes, then
+/// what happens on its gateway and REST for that long. Run on its own (no
+/// seconds given) it only starts, checks that it answers, and stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a helper run by hand: the fake Discord standalone"]
+async fn standalone() {
+    let port = match std::env::var(STANDALONE_PORT) {
+        Ok(p) => p.parse().unwrap_or_else(|_| {
+            panic!("{STANDALONE_PORT} takes a port number, like 8765, not {p:?}")
+        }),
+        Err(_) => 0,
+    };
+    let seconds: u64 = match std::env::var(STANDALONE_HOLD) {
+        Ok(s) => s.parse().unwrap_or_else(|_| {
+            panic!("{STANDALONE_HOLD} takes a number of seconds, like 600, not {s:?}")
+        }),
+        Err(_) => 0,
+    };
+    let fake = FakeDiscord::start_on(port).await;
+    let url = fake.api_url();
+    let answer = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{url}/api/v10/gateway/bot"))
+        .header("authorization", format!("Bot {TOKEN}"))
+        .send()
+        .await
+        .expect("the fake answers");
+    assert!(answer.status().is_success(), "{answer:?}");
+    println!("fake Discord at {url} (token {TOKEN})");
+    for shard in ["0-0", "1-1"] {
+        println!(
+            "  DISCORD_TOKEN={TOKEN} COMPANION_KEY=… companion run --api-url {url} --shards {shard} --shard-total 2 --database postgres://… --data-dir …"
+        );
+    }
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let (mut logged, mut requested) = (0, 0);
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let log = fake.gateway_log();
+        for line in log.iter().skip(logged) {
+            println!("gateway: {line}");
+        }
+        logged = log.len();
+        let requests = fake.requests();
+        for r in requests.iter().skip(requested) {
+            println!("rest: {} {}", r.method, r.path);
+        }
+        requested = requests.len();
+    }
+}
