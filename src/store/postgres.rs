@@ -595,7 +595,18 @@ impl Pg {
         rt.spawn(async move {
             let _ = tx.send(fut.await);
         });
-        rx.recv().map_err(|_| StoreError::Closed)?
+        // Called from a worker of a front-end's multi-threaded runtime (a
+        // Discord command), the wait tells that runtime it blocks, so the
+        // worker's other tasks (the gateway's heartbeat, other members'
+        // commands) move to another thread while the server answers.
+        let on_a_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let answer = if on_a_worker {
+            tokio::task::block_in_place(|| rx.recv())
+        } else {
+            rx.recv()
+        };
+        answer.map_err(|_| StoreError::Closed)?
     }
 
     /// Runs one statement that changes nothing a member is told about on

@@ -132,6 +132,64 @@ async fn on_postgres_a_slow_save_is_acknowledged_in_time_and_answered_once_kept(
     fake.assert_bodies_valid();
 }
 
+/// Commands that wait on the database (here behind a lock another session
+/// holds on the reflections' tables) hold up nothing else: with more of
+/// them waiting than the runtime has threads, a lookup is still answered
+/// at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_commands_waiting_on_the_database_hold_up_no_one_else() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let Some(storage) = Storage::postgres() else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
+    let db = storage.server().expect("a database").clone();
+    let released = Arc::new(AtomicBool::new(false));
+    let holder = {
+        let released = Arc::clone(&released);
+        std::thread::spawn(move || {
+            db.sql(
+                "BEGIN; LOCK TABLE companion_reflections, companion_summaries, companion_member_keys IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;",
+            );
+            released.store(true, Ordering::SeqCst);
+        })
+    };
+    let server = storage.server().expect("a database");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.sql(
+        "SELECT count(*) FROM pg_locks WHERE relation IN ('companion_reflections'::regclass, 'companion_summaries'::regclass, 'companion_member_keys'::regclass) AND mode = 'AccessExclusiveLock' AND granted",
+    ) != "3"
+    {
+        assert!(Instant::now() < deadline, "the lock is taken");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Three members list their reflections: each waits for the lock.
+    for who in [ALICE, BOB, ADMIN] {
+        fake.dispatch(
+            "INTERACTION_CREATE",
+            fixtures::command(fake.next_id(), who, "reflections", sub("list", json!([]))),
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let looked_up = fake
+        .command(
+            ALICE,
+            "competence",
+            json!([{ "name": "code", "type": 3, "value": "3.5" }]),
+        )
+        .await;
+    assert!(
+        !released.load(Ordering::SeqCst),
+        "answered while the others still waited"
+    );
+    assert!(looked_up.to_string().contains("3.5"), "{looked_up}");
+    holder.join().expect("the lock's session ends");
+    bot.stop().await;
+}
+
 async fn reflect_and_save(storage: Storage) {
     let fake = FakeDiscord::start().await;
     let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
