@@ -1,0 +1,325 @@
+//! The store on PostgreSQL beside its floors, on a private server started
+//! the way the tests start theirs (`tests/integration/pg_server.rs`: a Unix
+//! socket, fsync and synchronous_commit on):
+//!
+//! - a durable reflection save through `Store` (sealed, its commit token
+//!   written with it) beside a bare one-row `BEGIN; INSERT; COMMIT` of the
+//!   same size into a table of the same shape, over the same kind of
+//!   connection, and beside one autocommitted `INSERT`; then the statements
+//!   (round-trips) one save sends, counted in the server's log;
+//! - saves per second of one process and of two (two stores opened with
+//!   disjoint shard ranges, as two bot processes open one database), each
+//!   with several members saving at once.
+//!
+//! Where PostgreSQL cannot run here it says why and measures nothing.
+//!
+//! `cargo bench --bench postgres`
+
+#[path = "../tests/integration/pg_server.rs"]
+#[allow(dead_code)]
+mod pg_server;
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use criterion::Criterion;
+use practice_companion::Framework;
+use practice_companion::reflections::{Draft, Mode};
+use practice_companion::shards::ShardRange;
+use practice_companion::store::{PgOptions, SecretKey, Store};
+
+/// How long each throughput run saves for.
+const RUN_FOR: Duration = Duration::from_secs(5);
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("companion-bench-pg-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The same reflection `benches/store.rs` saves on sled.
+fn draft(i: u64) -> Draft {
+    Draft {
+        title: format!("Session {i}"),
+        text: "We explored what the client wants from coaching and how it differs from the therapy they had before. ".repeat(8),
+        competences: vec!["core:1.2".parse().expect("id"), "core:3.5".parse().expect("id")],
+        model: "free".into(),
+        mode: Mode::Coaching,
+        minutes: None,
+    }
+}
+
+fn open(db: &pg_server::Database, dir: &Path, key: &SecretKey, shards: Option<&str>) -> Store {
+    Store::open_postgres(
+        &PgOptions {
+            url: db.url(),
+            password_file: None,
+            shards: shards.map(|r| ShardRange::parse(r, 2).expect("a range")),
+        },
+        dir,
+        Some(key.clone()),
+    )
+    .expect("the store opens on PostgreSQL")
+}
+
+fn save(store: &Store, framework: &Framework, member: u64, i: u64) {
+    store
+        .add_reflection(member, |id| {
+            draft(i).into_reflection(id, member, Utc::now(), framework)
+        })
+        .expect("save");
+}
+
+/// The floor's connection: the same URL, the same Unix socket, the same
+/// client library, driven from this thread.
+struct Floor {
+    runtime: tokio::runtime::Runtime,
+    client: tokio_postgres::Client,
+}
+
+impl Floor {
+    fn connect(db: &pg_server::Database) -> Floor {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let client = runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&db.url(), tokio_postgres::NoTls)
+                .await
+                .expect("the floor connects");
+            tokio::spawn(connection);
+            client
+        });
+        Floor { runtime, client }
+    }
+}
+
+fn durable_save(c: &mut Criterion, db: &pg_server::Database) {
+    let framework = Framework::builtin().expect("framework");
+    let dir = scratch("save");
+    let store = open(db, &dir, &SecretKey::generate(), None);
+    save(&store, &framework, 1, 0);
+    // The floor's row is as long as a sealed reflection, in a table made
+    // like the store's.
+    let row: usize = db
+        .sql("SELECT max(length(v)) FROM companion_reflections")
+        .parse()
+        .expect("a length");
+    db.sql(
+        "CREATE TABLE floor (k bytea PRIMARY KEY, v bytea NOT NULL); \
+         ALTER TABLE floor ALTER COLUMN v SET STORAGE EXTERNAL",
+    );
+    let floor = Floor::connect(db);
+    let insert = floor
+        .runtime
+        .block_on(
+            floor
+                .client
+                .prepare("INSERT INTO floor (k, v) VALUES ($1, $2)"),
+        )
+        .expect("prepare");
+    let value = vec![7u8; row];
+    println!("sealed reflection row: {row} bytes; the floor writes rows of {row} bytes");
+
+    let mut group = c.benchmark_group("durable reflection save on PostgreSQL");
+    let mut i = 0;
+    group.bench_function(
+        "Store::add_reflection (sealed, commit token, COMMIT)",
+        |b| {
+            b.iter(|| {
+                i += 1;
+                save(&store, &framework, 1, i);
+            })
+        },
+    );
+    let mut n = 0u64;
+    group.bench_function("floor: BEGIN; INSERT one row; COMMIT, same server", |b| {
+        b.iter(|| {
+            n += 1;
+            let key = n.to_be_bytes().to_vec();
+            floor.runtime.block_on(async {
+                floor.client.batch_execute("BEGIN").await.expect("begin");
+                floor
+                    .client
+                    .execute(&insert, &[&key, &value])
+                    .await
+                    .expect("insert");
+                floor.client.batch_execute("COMMIT").await.expect("commit");
+            });
+        })
+    });
+    group.bench_function("floor: one autocommitted INSERT, same server", |b| {
+        b.iter(|| {
+            n += 1;
+            let key = n.to_be_bytes().to_vec();
+            black_box(
+                floor
+                    .runtime
+                    .block_on(floor.client.execute(&insert, &[&key, &value]))
+                    .expect("insert"),
+            );
+        })
+    });
+    group.finish();
+
+    // The same three, interleaved (one of each in turn), so that the
+    // disk's and the machine's moods fall on all three alike: medians.
+    const ROUNDS: usize = 400;
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..ROUNDS {
+        i += 1;
+        let t = Instant::now();
+        save(&store, &framework, 1, i);
+        times[0].push(t.elapsed());
+        n += 1;
+        let key = n.to_be_bytes().to_vec();
+        let t = Instant::now();
+        floor.runtime.block_on(async {
+            floor.client.batch_execute("BEGIN").await.expect("begin");
+            floor
+                .client
+                .execute(&insert, &[&key, &value])
+                .await
+                .expect("insert");
+            floor.client.batch_execute("COMMIT").await.expect("commit");
+        });
+        times[1].push(t.elapsed());
+        n += 1;
+        let key = n.to_be_bytes().to_vec();
+        let t = Instant::now();
+        floor
+            .runtime
+            .block_on(floor.client.execute(&insert, &[&key, &value]))
+            .expect("insert");
+        times[2].push(t.elapsed());
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2].as_secs_f64() * 1e3
+    };
+    let [save_ms, floor_ms, autocommit_ms] = times.map(|mut v| median(&mut v));
+    println!(
+        "interleaved, {ROUNDS} rounds, medians: save {save_ms:.3} ms, floor BEGIN/INSERT/COMMIT {floor_ms:.3} ms, floor autocommitted INSERT {autocommit_ms:.3} ms; ratio save to floor {:.2}×, to autocommitted INSERT {:.2}×",
+        save_ms / floor_ms,
+        save_ms / autocommit_ms
+    );
+
+    // The statements one save sends (each one round-trip to the server),
+    // from the server's own log of every statement.
+    let log = db.cluster_dir().join("server.log");
+    db.sql("ALTER SYSTEM SET log_statement = 'all'");
+    db.sql("SELECT pg_reload_conf()");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = std::fs::read_to_string(&log).unwrap_or_default().len();
+    const COUNTED: u64 = 10;
+    for k in 0..COUNTED {
+        save(&store, &framework, 1, 1_000_000 + k);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let after = std::fs::read_to_string(&log).unwrap_or_default();
+    db.sql("ALTER SYSTEM RESET log_statement");
+    db.sql("SELECT pg_reload_conf()");
+    let logged: Vec<&str> = after
+        .get(before..)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("LOG:  statement:") || l.contains("LOG:  execute"))
+        .collect();
+    println!(
+        "statements per save (round-trips, from the server's log): {:.1}",
+        logged.len() as f64 / COUNTED as f64
+    );
+    let mut kinds: Vec<String> = logged
+        .iter()
+        .filter_map(|l| l.split_once("LOG:  ").map(|(_, s)| s))
+        .map(|s| s.chars().take(60).collect())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds.iter().filter(|k| !k.contains("ALTER SYSTEM")) {
+        println!("  {kind}");
+    }
+    store.close(Utc::now()).expect("close");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Saves per second by `savers` members at once on each of `stores`, for
+/// [`RUN_FOR`].
+fn saves_per_second(stores: &[&Store], savers: u64, framework: &Framework) -> f64 {
+    let done = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for (p, store) in stores.iter().enumerate() {
+            for t in 0..savers {
+                let member = 10_000 * (p as u64 + 1) + t;
+                let (done, stop) = (&done, &stop);
+                s.spawn(move || {
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        i += 1;
+                        save(store, framework, member, i);
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        }
+        std::thread::sleep(RUN_FOR);
+        stop.store(true, Ordering::Relaxed);
+    });
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn throughput(db: &pg_server::Database) {
+    let framework = Framework::builtin().expect("framework");
+    let key = SecretKey::generate();
+    // The processes share the data directory (the erasure record).
+    let dir = scratch("throughput");
+    let first = open(db, &dir, &key, Some("0-0"));
+    let second = open(db, &dir, &key, Some("1-1"));
+    // Every saver's member key exists before the clock starts.
+    for (p, store) in [&first, &second].into_iter().enumerate() {
+        for t in 0..16 {
+            save(store, &framework, 10_000 * (p as u64 + 1) + t, 0);
+        }
+    }
+    println!("\n## Saves per second, one process and two (shards 0-0 and 1-1 of 2)");
+    println!("| processes × members saving at once | saves/s |\n|---|---|");
+    for (stores, savers) in [
+        (vec![&first], 1),
+        (vec![&first], 8),
+        (vec![&first], 16),
+        (vec![&first, &second], 8),
+    ] {
+        let rate = saves_per_second(&stores, savers, &framework);
+        println!("| {} × {savers} | {rate:.0} |", stores.len());
+    }
+    second.close(Utc::now()).expect("close");
+    first.close(Utc::now()).expect("close");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return; // `cargo test --benches` and friends: nothing to list.
+    }
+    let db = match pg_server::try_database() {
+        Ok(db) => db,
+        Err(why) => {
+            println!("PostgreSQL not benchmarked here: {why}");
+            return;
+        }
+    };
+    let mut c = Criterion::default().configure_from_args();
+    durable_save(&mut c, &db);
+    c.final_summary();
+    match pg_server::try_database() {
+        Ok(db) => throughput(&db),
+        Err(why) => println!("throughput not measured: {why}"),
+    }
+}
