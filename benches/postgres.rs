@@ -209,40 +209,74 @@ fn durable_save(c: &mut Criterion, db: &pg_server::Database) {
         save_ms / autocommit_ms
     );
 
-    // The statements one save sends (each one round-trip to the server),
-    // from the server's own log of every statement.
+    // The statements one save sends (each one round-trip to the server)
+    // and the time the server spent on each, from the server's own log of
+    // every statement's duration; the rest of a save's time is the
+    // client's and the socket's.
     let log = db.cluster_dir().join("server.log");
-    db.sql("ALTER SYSTEM SET log_statement = 'all'");
+    db.sql("ALTER SYSTEM SET log_min_duration_statement = 0");
     db.sql("SELECT pg_reload_conf()");
     std::thread::sleep(Duration::from_millis(500));
     let before = std::fs::read_to_string(&log).unwrap_or_default().len();
-    const COUNTED: u64 = 10;
+    const COUNTED: u64 = 20;
+    let started = Instant::now();
     for k in 0..COUNTED {
         save(&store, &framework, 1, 1_000_000 + k);
     }
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3 / COUNTED as f64;
     std::thread::sleep(Duration::from_millis(200));
     let after = std::fs::read_to_string(&log).unwrap_or_default();
-    db.sql("ALTER SYSTEM RESET log_statement");
+    db.sql("ALTER SYSTEM RESET log_min_duration_statement");
     db.sql("SELECT pg_reload_conf()");
-    let logged: Vec<&str> = after
-        .get(before..)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| l.contains("LOG:  statement:") || l.contains("LOG:  execute"))
-        .collect();
+    // "… LOG:  duration: 0.123 ms  execute s26: SELECT …", and `parse` and
+    // `bind` lines for the extended protocol's other steps.
+    let mut kinds: Vec<(String, u32, f64)> = Vec::new();
+    let mut round_trips = 0;
+    let mut server_ms = 0.0;
+    for line in after.get(before..).unwrap_or_default().lines() {
+        let Some((_, rest)) = line.split_once("LOG:  duration: ") else {
+            continue;
+        };
+        let Some((ms, what)) = rest.split_once(" ms  ") else {
+            continue;
+        };
+        if what.contains("ALTER SYSTEM") || what.contains("pg_reload_conf") {
+            continue;
+        }
+        let ms: f64 = ms.parse().unwrap_or(0.0);
+        server_ms += ms;
+        if what.starts_with("execute") || what.starts_with("statement") {
+            round_trips += 1;
+        }
+        let kind: String = what
+            .split_once(": ")
+            .map_or(what, |(step, sql)| {
+                if step.starts_with("statement") {
+                    sql
+                } else {
+                    sql
+                }
+            })
+            .chars()
+            .take(50)
+            .collect();
+        let step = what.split_whitespace().next().unwrap_or("");
+        let kind = format!("{step:<9} {kind}");
+        match kinds.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some((_, n, total)) => {
+                *n += 1;
+                *total += ms;
+            }
+            None => kinds.push((kind, 1, ms)),
+        }
+    }
     println!(
-        "statements per save (round-trips, from the server's log): {:.1}",
-        logged.len() as f64 / COUNTED as f64
+        "per save, {COUNTED} saves with every statement's duration logged: {:.1} statements (round-trips), {:.3} ms in the server, {wall_ms:.3} ms in all",
+        f64::from(round_trips) / COUNTED as f64,
+        server_ms / COUNTED as f64
     );
-    let mut kinds: Vec<String> = logged
-        .iter()
-        .filter_map(|l| l.split_once("LOG:  ").map(|(_, s)| s))
-        .map(|s| s.chars().take(60).collect())
-        .collect();
-    kinds.sort();
-    kinds.dedup();
-    for kind in kinds.iter().filter(|k| !k.contains("ALTER SYSTEM")) {
-        println!("  {kind}");
+    for (kind, n, total) in &kinds {
+        println!("  {kind}: {n} times, {:.3} ms each", total / f64::from(*n));
     }
     store.close(Utc::now()).expect("close");
     let _ = std::fs::remove_dir_all(&dir);
