@@ -250,15 +250,9 @@ fn durable_save(c: &mut Criterion, db: &pg_server::Database) {
         }
         let kind: String = what
             .split_once(": ")
-            .map_or(what, |(step, sql)| {
-                if step.starts_with("statement") {
-                    sql
-                } else {
-                    sql
-                }
-            })
+            .map_or(what, |(_, sql)| sql)
             .chars()
-            .take(50)
+            .take(44)
             .collect();
         let step = what.split_whitespace().next().unwrap_or("");
         let kind = format!("{step:<9} {kind}");
