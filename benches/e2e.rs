@@ -3,13 +3,19 @@
 //! floor bot (a bare serenity client answering every command with a fixed
 //! string and every autocomplete with a fixed choice) on the same harness in
 //! the same run. Commands, autocomplete of `/competence`'s `code` as it is
-//! typed, modal submits; also the bot's startup.
+//! typed, modal submits; also the bot's startup. The `/reflect` modal
+//! submits again with the records on PostgreSQL (a private server started
+//! as the tests start theirs), beside the same on sled; skipped, saying
+//! why, where PostgreSQL cannot run.
 //!
 //! `cargo bench --bench e2e` (memory is measured by `benches/run-all.sh`).
 
 #[path = "../tests/integration/fake_discord/mod.rs"]
 #[allow(dead_code, unused_imports)]
 mod fake_discord;
+#[path = "../tests/integration/pg_server.rs"]
+#[allow(dead_code)]
+mod pg_server;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -247,15 +253,11 @@ struct BotRun {
     modals: Stats,
 }
 
-async fn bot_run() -> BotRun {
-    let fake = FakeDiscord::start().await;
-    fake.skip_validation();
-    let dir = std::env::temp_dir().join(format!("companion-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let config = Config {
+fn config(fake: &FakeDiscord, data_dir: std::path::PathBuf) -> Config {
+    Config {
         token: TOKEN.to_string(),
         api_url: Some(fake.api_url()),
-        data_dir: dir,
+        data_dir,
         database: None,
         shards: None,
         framework: Arc::new(Library::builtin().expect("framework")),
@@ -265,7 +267,15 @@ async fn bot_run() -> BotRun {
         scheduler_events: None,
         http_timeout: Duration::from_secs(20),
         key_file: None,
-    };
+    }
+}
+
+async fn bot_run() -> BotRun {
+    let fake = FakeDiscord::start().await;
+    fake.skip_validation();
+    let dir = std::env::temp_dir().join(format!("companion-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = config(&fake, dir);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
     let task = tokio::spawn(run_until(config, async move {
@@ -289,6 +299,51 @@ async fn bot_run() -> BotRun {
         completions,
         modals,
     }
+}
+
+/// The `/reflect` modal submits of [`bot_run`], the records on PostgreSQL
+/// (the data directory holds the erasure record only); why not, where
+/// PostgreSQL cannot run here.
+async fn postgres_modals() -> Result<Stats, String> {
+    let db = tokio::task::spawn_blocking(pg_server::try_database)
+        .await
+        .map_err(|e| e.to_string())??;
+    let fake = FakeDiscord::start().await;
+    fake.skip_validation();
+    let dir = std::env::temp_dir().join(format!("companion-e2e-pg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let key_file = dir.join("key");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key_file)
+            .map_err(|e| e.to_string())?;
+        let key = practice_companion::store::SecretKey::generate();
+        file.write_all(key.to_hex().to_string().as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    let mut config = config(&fake, dir.join("data"));
+    config.database = Some(practice_companion::store::PgOptions {
+        url: db.url(),
+        password_file: None,
+        shards: None,
+    });
+    config.key_file = Some(key_file);
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(run_until(config, async move {
+        let _ = rx.await;
+    }));
+    fake.wait_ready().await;
+    let modals = stats(&load(&fake, MODALS, MODAL_RATE, |id, _| modal(id)).await);
+    let _ = tx.send(());
+    let _ = task.await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(modals)
 }
 
 /// Resident set of a process, in MB, from /proc.
@@ -413,6 +468,14 @@ fn main() {
             &completions,
         );
         row(&format!("/reflect modal submits (durable saves), {MODALS} at {MODAL_RATE}/s"), &run.modals);
+        let on_postgres = postgres_modals().await;
+        match &on_postgres {
+            Ok(modals) => row(
+                &format!("/reflect modal submits on PostgreSQL, {MODALS} at {MODAL_RATE}/s"),
+                modals,
+            ),
+            Err(why) => println!("\n/reflect on PostgreSQL not measured here: {why}"),
+        }
         let ratio = |a: &Stats, floor: &Stats| a.p99.as_secs_f64() / floor.p99.as_secs_f64().max(1e-9);
         println!(
             "\np99 ratio, /competence to floor: {:.2}\np99 ratio, autocomplete to floor: {:.2}\nstartup to commands registered (loopback): {:.0} ms",
@@ -420,6 +483,13 @@ fn main() {
             ratio(&completions, &floor.completions),
             run.startup.as_secs_f64() * 1e3
         );
+        if let Ok(modals) = &on_postgres {
+            println!(
+                "p50 ratio, /reflect on PostgreSQL to sled: {:.2}; p99 ratio: {:.2}",
+                modals.p50.as_secs_f64() / run.modals.p50.as_secs_f64().max(1e-9),
+                ratio(modals, &run.modals)
+            );
+        }
         println!("autocomplete by partial, p50/p99/max ms: {}", by_partial(&run.completions));
         if std::env::args().any(|a| a == "--memory") {
             let (idle, loaded, stored) = memory_run().await;
