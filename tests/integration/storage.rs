@@ -809,46 +809,67 @@ fn automatic_backups_are_written_daily_and_only_the_newest_are_kept() {
 /// credential), and its command line is one the binary accepts.
 #[test]
 fn the_service_unit_passes_the_key_as_a_credential_and_its_command_line_parses() {
-    let unit = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/companion.service"),
-    )
-    .expect("unit file");
-    assert!(unit.contains("LoadCredential=master-key:"), "{unit}");
-    assert!(unit.contains("UMask=0077"), "{unit}");
-    let exec = unit
-        .lines()
-        .find_map(|l| l.strip_prefix("ExecStart="))
-        .expect("ExecStart");
-    assert!(
-        exec.contains("--key-file ${CREDENTIALS_DIRECTORY}/master-key"),
-        "{exec}"
-    );
-    let creds = scratch("credentials");
-    let state = scratch("state");
-    std::fs::create_dir_all(&creds).expect("mkdir");
-    std::fs::write(
-        creds.join("master-key"),
-        SecretKey::generate().to_hex().as_bytes(),
-    )
-    .expect("key");
-    let args: Vec<String> = exec
-        .split_whitespace()
-        .skip(1)
-        .map(|a| {
-            a.replace("${CREDENTIALS_DIRECTORY}", s(&creds))
-                .replace("${STATE_DIRECTORY}", s(&state))
-        })
-        .collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = companion(&args);
-    // No token credential here: the command line parsed, and it stops at
-    // the missing token (bad usage, 2), not at an unknown option.
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("cannot read the token file"),
-        "{}",
-        run.stderr
-    );
+    for name in ["companion.service", "companion-postgres.service"] {
+        let unit = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("deploy")
+                .join(name),
+        )
+        .expect("unit file");
+        assert!(unit.contains("LoadCredential=master-key:"), "{name}");
+        assert!(unit.contains("UMask=0077"), "{name}");
+        let exec = unit
+            .lines()
+            .find_map(|l| l.strip_prefix("ExecStart="))
+            .expect("ExecStart");
+        assert!(
+            exec.contains("--key-file ${CREDENTIALS_DIRECTORY}/master-key"),
+            "{exec}"
+        );
+        if name.contains("postgres") {
+            // Known to the server over its socket by the user's name, with
+            // no password; the password credential is where the bot reads it.
+            assert!(unit.contains("\nUser=companion\n"), "{name}");
+            assert!(unit.contains("After=network-online.target postgresql.service"));
+            assert!(
+                exec.contains("--database postgres://companion@/companion?host=/run/postgresql"),
+                "{exec}"
+            );
+            assert!(
+                unit.contains(&format!(
+                    "LoadCredential={}:",
+                    practice_companion::store::PASSWORD_CREDENTIAL
+                )),
+                "{name}"
+            );
+        }
+        let creds = scratch("credentials");
+        let state = scratch("state");
+        std::fs::create_dir_all(&creds).expect("mkdir");
+        std::fs::write(
+            creds.join("master-key"),
+            SecretKey::generate().to_hex().as_bytes(),
+        )
+        .expect("key");
+        let args: Vec<String> = exec
+            .split_whitespace()
+            .skip(1)
+            .map(|a| {
+                a.replace("${CREDENTIALS_DIRECTORY}", s(&creds))
+                    .replace("${STATE_DIRECTORY}", s(&state))
+            })
+            .collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = companion(&args);
+        // No token credential here: the command line parsed, and it stops at
+        // the missing token (bad usage, 2), not at an unknown option.
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("cannot read the token file"),
+            "{name}: {}",
+            run.stderr
+        );
+    }
 }
 
 /// A form held for its member (one that could not be saved whole) is sealed
