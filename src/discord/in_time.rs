@@ -79,13 +79,29 @@ pub(super) async fn answer_form(
         return Ok(());
     }
     // The acknowledgement went (or is going) first: the answer follows it.
-    // Had Discord refused it, the interaction is forgotten and nothing more
-    // can reach the member through it.
-    if let Ok(Err(e)) = acknowledgement.await {
-        return Err(e.into());
+    // An acknowledgement whose answer was lost may still have reached
+    // Discord, so the answer is tried as its replacement all the same, and
+    // then as a first response: the reply may hold the member's words.
+    let acknowledged = match acknowledgement.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match submit.edit_response(&ctx.http, to_edit(&reply)).await {
+        Ok(_) => Ok(()),
+        Err(edit) => {
+            if let Err(why) = &acknowledged {
+                tracing::warn!(error = %why, "a form's acknowledgement failed");
+            }
+            submit
+                .create_response(
+                    &ctx.http,
+                    serenity::CreateInteractionResponse::Message(to_response(&reply)),
+                )
+                .await
+                .map_err(|_| edit.into())
+        }
     }
-    submit.edit_response(&ctx.http, to_edit(&reply)).await?;
-    Ok(())
 }
 
 /// Runs `work` to completion on this thread, telling a multi-threaded

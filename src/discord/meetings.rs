@@ -699,12 +699,22 @@ pub async fn bring(
 ) -> Result<(), BotError> {
     let member = ctx.author().id.get();
     let from = Source::of(reflection, presentation).map_err(BotError::User)?;
-    if let Some(from) = from
-        && !has(ctx.data(), member, from)?
-    {
-        return Err(BotError::User(none_such(from)));
-    }
+    let data = ctx.data();
     own_change(ctx, |m, now| {
+        // Looked for under the meetings lock, which forget-me holds while
+        // it erases: an item is never brought from what was just erased.
+        if let Some(from) = from {
+            match has(data, member, from) {
+                Ok(true) => {}
+                Ok(false) => return Err(none_such(from)),
+                Err(e) => {
+                    tracing::error!(error = %e, "an item could not be brought");
+                    return Err(
+                        "The item could not be brought just now; try again in a moment.".into(),
+                    );
+                }
+            }
+        }
         group::bring(m, member, minutes, show_as.as_deref(), from, now)
     })
     .await
@@ -931,12 +941,14 @@ async fn bring_from_form(
         tracing::error!(error = %e, "an item could not be brought");
         format!("The item could not be brought just now; try again in a moment.{typed}")
     };
-    if !has(data, member, from).map_err(unsaved)? {
-        return Err(format!("{}{typed}", none_such(from)));
-    }
     let label = Some(label).filter(|l| !l.trim().is_empty());
     let words = {
         let _one_at_a_time = data.store.hold_meetings().await.map_err(unsaved)?;
+        // Looked for under the meetings lock, which forget-me holds while
+        // it erases: an item is never brought from what was just erased.
+        if !has(data, member, from).map_err(unsaved)? {
+            return Err(format!("{}{typed}", none_such(from)));
+        }
         let m = data.store.meetings(guild).map_err(unsaved)?;
         let (next, words) = group::bring(&m, member, minutes, label, Some(from), data.clock.now())
             .map_err(|w| {

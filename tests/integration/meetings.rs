@@ -749,6 +749,73 @@ async fn forget_me_mid_change(storage: Storage) {
     bot.stop().await;
 }
 
+/// The same for an item brought by its form: a forget-me that takes the
+/// meetings lock first erases the reflection, and the form that was
+/// waiting for the lock then finds nothing to bring; no item of the
+/// forgotten member's comes onto the agenda after the forget-me.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_bringing_a_reflection_waits_for_a_forget_me_and_brings_nothing() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    rota(&fake, ALICE, "join").await;
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[("title", "Endings"), ("text", "What the ending stirred.")],
+    ))
+    .await;
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    let asked = |fake: &FakeDiscord| {
+        fake.requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.contains("/members/"))
+            .count()
+    };
+    let before = asked(&fake);
+    // Bob's rota change holds the meetings lock while Discord answers slowly;
+    // Alice's forget-me waits for it, and her Bring form after that.
+    fake.hang_next("GET", "/members/", std::time::Duration::from_millis(1500));
+    let (_, forgotten, brought) = tokio::join!(
+        rota(&fake, BOB, "join"),
+        async {
+            fake.wait_until("the rota change asking Discord", || {
+                (asked(&fake) > before).then_some(())
+            })
+            .await;
+            fake.interact_deferred(fixtures::button(fake.next_id(), ALICE, "forget:confirm"))
+                .await
+        },
+        async {
+            fake.wait_until("the rota change asking Discord", || {
+                (asked(&fake) > before).then_some(())
+            })
+            .await;
+            tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+            fake.interact(fixtures::modal_submit(
+                fake.next_id(),
+                ALICE,
+                "bring:1",
+                &[("minutes", "20"), ("show_as", "An ending")],
+            ))
+            .await
+        }
+    );
+    assert!(is_ephemeral(&forgotten), "{forgotten}");
+    let words = content(&brought);
+    assert!(words.starts_with("You have no reflection #1"), "{words}");
+    assert!(
+        words.contains("An ending"),
+        "every word given back: {words}"
+    );
+    let shown = content(&fake.command(BOB, "agenda", sub("show", json!([]))).await);
+    assert!(shown.contains("nothing brought yet"), "{shown}");
+    bot.stop().await;
+}
+
 on_both_engines!(the_quarter_counted: the_convenor_sees_the_quarter_counted_only_from_three_members_and_forget_me_takes_one_out, on_postgres_the_quarter_is_counted_from_three_members_and_forget_me_takes_one_out);
 
 async fn the_quarter_counted(storage: Storage) {
