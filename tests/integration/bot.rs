@@ -107,7 +107,9 @@ impl Bot {
             message_content,
             clock: clock.clone(),
             scheduler_events: Some(events_tx),
-            http_timeout: std::time::Duration::from_secs(2),
+            // Well under the hung requests' six seconds, well over what a
+            // loaded CI machine takes to answer one.
+            http_timeout: std::time::Duration::from_secs(4),
             key_file: storage.key_file.clone(),
         };
         let (tx, rx) = oneshot::channel();
