@@ -54,40 +54,72 @@ async fn reflect_with_an_unknown_model_lists_the_models_instead_of_a_form() {
 
 on_both_engines!(reflect_and_save: reflect_opens_a_modal_and_a_submission_is_saved_privately, on_postgres_reflect_opens_a_modal_and_a_submission_is_saved_privately);
 
+/// Tables of the bot's database held locked by another session for six
+/// seconds, as a long transaction or a failover would hold the bot's calls.
+struct TablesLocked {
+    session: std::thread::JoinHandle<()>,
+    ended: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl TablesLocked {
+    /// Takes `mode` (an SQL lock mode, `EXCLUSIVE`) on `tables` and returns
+    /// once the server has granted it.
+    fn for_six_seconds(storage: &Storage, tables: &[&str], mode: &str) -> TablesLocked {
+        use std::time::{Duration, Instant};
+        let server = storage.server().expect("a database");
+        let ended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let session = {
+            let (db, ended) = (server.clone(), std::sync::Arc::clone(&ended));
+            let sql = format!(
+                "BEGIN; LOCK TABLE {} IN {mode} MODE; SELECT pg_sleep(6); COMMIT;",
+                tables.join(", ")
+            );
+            std::thread::spawn(move || {
+                db.sql(&sql);
+                ended.store(true, std::sync::atomic::Ordering::SeqCst);
+            })
+        };
+        // pg_locks names `ACCESS EXCLUSIVE` as `AccessExclusiveLock`.
+        let shown: String = mode
+            .split_whitespace()
+            .map(|w| w[..1].to_string() + &w[1..].to_lowercase())
+            .collect();
+        let relations: Vec<String> = tables.iter().map(|t| format!("'{t}'::regclass")).collect();
+        let granted = format!(
+            "SELECT count(*) FROM pg_locks WHERE relation IN ({}) AND mode = '{shown}Lock' AND granted",
+            relations.join(", ")
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while server.sql(&granted) != tables.len().to_string() {
+            assert!(Instant::now() < deadline, "the lock is taken");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        TablesLocked { session, ended }
+    }
+
+    /// Whether the session has let go of the tables.
+    fn let_go(&self) -> bool {
+        self.ended.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits for the session to end.
+    fn end(self) {
+        self.session.join().expect("the lock's session ends");
+    }
+}
+
 /// A save that waits on the database (here a lock another session holds
 /// on the reflections' table) is acknowledged within Discord's three
 /// seconds, privately, and answered once it is kept: the member is never
 /// left with "This interaction failed" while their words are being saved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_a_slow_save_is_acknowledged_in_time_and_answered_once_kept() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::{Duration, Instant};
     let Some(storage) = Storage::postgres() else {
         return;
     };
     let fake = FakeDiscord::start().await;
     let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
-    let db = storage.server().expect("a database").clone();
-    let released = Arc::new(AtomicBool::new(false));
-    let holder = {
-        let released = Arc::clone(&released);
-        std::thread::spawn(move || {
-            db.sql(
-                "BEGIN; LOCK TABLE companion_reflections IN EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;",
-            );
-            released.store(true, Ordering::SeqCst);
-        })
-    };
-    let server = storage.server().expect("a database");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while server.sql(
-        "SELECT count(*) FROM pg_locks WHERE relation = 'companion_reflections'::regclass AND mode = 'ExclusiveLock' AND granted",
-    ) != "1"
-    {
-        assert!(Instant::now() < deadline, "the lock is taken");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let held = TablesLocked::for_six_seconds(&storage, &["companion_reflections"], "EXCLUSIVE");
 
     let id = fake.next_id();
     fake.dispatch(
@@ -103,10 +135,7 @@ async fn on_postgres_a_slow_save_is_acknowledged_in_time_and_answered_once_kept(
         ),
     );
     let callback = fake.callback_for(&id.to_string()).await.json().clone();
-    assert!(
-        !released.load(Ordering::SeqCst),
-        "acknowledged while the save still waited"
-    );
+    assert!(!held.let_go(), "acknowledged while the save still waited");
     assert_eq!(callback["type"], 5, "acknowledged first: {callback}");
     assert_eq!(callback["data"]["flags"], 64, "privately: {callback}");
     let token = fixtures::token(id);
@@ -115,13 +144,13 @@ async fn on_postgres_a_slow_save_is_acknowledged_in_time_and_answered_once_kept(
             r.method == "PATCH" && r.path.contains(&token) && r.path.ends_with("/@original")
         })
         .await;
-    assert!(released.load(Ordering::SeqCst), "answered once kept");
+    assert!(held.let_go(), "answered once kept");
     let said = answer.json()["content"]
         .as_str()
         .unwrap_or_default()
         .to_string();
     assert!(said.contains("Saved as reflection #1"), "{said}");
-    holder.join().expect("the lock's session ends");
+    held.end();
 
     let list = reflections(&fake, ALICE, "list", json!([])).await;
     assert!(
@@ -138,34 +167,21 @@ async fn on_postgres_a_slow_save_is_acknowledged_in_time_and_answered_once_kept(
 /// at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_commands_waiting_on_the_database_hold_up_no_one_else() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let Some(storage) = Storage::postgres() else {
         return;
     };
     let fake = FakeDiscord::start().await;
     let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
-    let db = storage.server().expect("a database").clone();
-    let released = Arc::new(AtomicBool::new(false));
-    let holder = {
-        let released = Arc::clone(&released);
-        std::thread::spawn(move || {
-            db.sql(
-                "BEGIN; LOCK TABLE companion_reflections, companion_summaries, companion_member_keys IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;",
-            );
-            released.store(true, Ordering::SeqCst);
-        })
-    };
-    let server = storage.server().expect("a database");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while server.sql(
-        "SELECT count(*) FROM pg_locks WHERE relation IN ('companion_reflections'::regclass, 'companion_summaries'::regclass, 'companion_member_keys'::regclass) AND mode = 'AccessExclusiveLock' AND granted",
-    ) != "3"
-    {
-        assert!(Instant::now() < deadline, "the lock is taken");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let held = TablesLocked::for_six_seconds(
+        &storage,
+        &[
+            "companion_reflections",
+            "companion_summaries",
+            "companion_member_keys",
+        ],
+        "ACCESS EXCLUSIVE",
+    );
     // Three members list their reflections: each waits for the lock.
     for who in [ALICE, BOB, ADMIN] {
         fake.dispatch(
@@ -181,12 +197,9 @@ async fn on_postgres_commands_waiting_on_the_database_hold_up_no_one_else() {
             json!([{ "name": "code", "type": 3, "value": "3.5" }]),
         )
         .await;
-    assert!(
-        !released.load(Ordering::SeqCst),
-        "answered while the others still waited"
-    );
+    assert!(!held.let_go(), "answered while the others still waited");
     assert!(looked_up.to_string().contains("3.5"), "{looked_up}");
-    holder.join().expect("the lock's session ends");
+    held.end();
     bot.stop().await;
 }
 
