@@ -158,21 +158,13 @@ async fn on_postgres_two_processes_with_a_shard_each_act_once_across_both() {
     }
 
     // Saved through shard 1's process (its server).
-    let id = fake.next_id();
-    let form = fixtures::modal_submit(
-        id,
-        ALICE,
-        "reflect:new:free",
-        &[
-            ("title", "Contract with a sponsor"),
-            ("text", "Three parties in the room, one of them absent."),
-            ("tags", "C1.6"),
-            ("mode", "coaching"),
-        ],
-    );
-    let saved = fake
-        .interact(in_server(form, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
-        .await;
+    let (saved, id) = save_in_shard_ones_server(
+        &fake,
+        "Contract with a sponsor",
+        "Three parties in the room, one of them absent.",
+        "C1.6",
+    )
+    .await;
     assert!(
         content(&saved).contains("Saved as reflection #1"),
         "{saved}"
@@ -297,20 +289,13 @@ async fn on_postgres_two_real_processes_share_a_database_and_one_survives_the_ot
     let mut one = spawn_process(&fake, &db, &dir, &key, "1-1");
     fake.wait_for_shard(1, opened).await;
 
-    let form = fixtures::modal_submit(
-        fake.next_id(),
-        ALICE,
-        "reflect:new:free",
-        &[
-            ("title", "Kept across processes"),
-            ("text", "Written through one, read through the other."),
-            ("tags", ""),
-            ("mode", "coaching"),
-        ],
-    );
-    let saved = fake
-        .interact(in_server(form, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
-        .await;
+    let (saved, _) = save_in_shard_ones_server(
+        &fake,
+        "Kept across processes",
+        "Written through one, read through the other.",
+        "",
+    )
+    .await;
     assert!(
         content(&saved).contains("Saved as reflection #1"),
         "{saved}"
@@ -448,4 +433,30 @@ async fn standalone() {
         }
         requested = requests.len();
     }
+}
+
+/// Alice's reflection, written through the form in the server shard 1 owns.
+/// Returns the answer and the interaction's id.
+async fn save_in_shard_ones_server(
+    fake: &FakeDiscord,
+    title: &str,
+    text: &str,
+    tags: &str,
+) -> (Value, u64) {
+    let id = fake.next_id();
+    let form = fixtures::modal_submit(
+        id,
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", title),
+            ("text", text),
+            ("tags", tags),
+            ("mode", "coaching"),
+        ],
+    );
+    let answer = fake
+        .interact(in_server(form, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
+        .await;
+    (answer, id)
 }
