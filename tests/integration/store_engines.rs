@@ -1609,6 +1609,19 @@ fn on_postgres_processes_with_disjoint_shards_share_a_database_and_overlapping_o
 /// shows it in `pg_locks`.
 const MEMBER_LOCK_CLASS: i64 = 0x636f_6d71;
 
+/// What a waiting task took once the lock it waited for was let go (within
+/// ten seconds); `why` says what the waiter expected.
+fn taken_once_free<T>(
+    rt: &tokio::runtime::Runtime,
+    waiting: tokio::task::JoinHandle<Result<T, practice_companion::store::StoreError>>,
+    why: &str,
+) -> T {
+    rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), waiting).await })
+        .expect(why)
+        .expect("the task ran")
+        .expect("the lock is taken")
+}
+
 /// `member`'s lock through `store`, within `within`; `None` if still waiting.
 fn hold_within(
     rt: &tokio::runtime::Runtime,
@@ -1678,11 +1691,7 @@ fn on_postgres_a_members_lock_taken_through_one_process_makes_another_wait_until
         .expect("another member's lock is not held up");
     drop(someone_else);
     drop(held);
-    let theirs = rt
-        .block_on(async { tokio::time::timeout(Duration::from_secs(10), waiting).await })
-        .expect("the waiter gets the lock once it is let go")
-        .expect("the task ran")
-        .expect("the lock is taken");
+    let theirs = taken_once_free(&rt, waiting, "the waiter gets the lock once it is let go");
     // And it is let go as its guard drops: the first process takes it again.
     drop(theirs);
     let again = hold_within(&rt, &low, member, Duration::from_secs(10))
@@ -1717,11 +1726,7 @@ fn on_postgres_the_meetings_lock_taken_through_one_process_makes_another_wait_un
         .expect("a member's lock is not held up by the meetings'");
     drop(member);
     drop(held);
-    let theirs = rt
-        .block_on(async { tokio::time::timeout(Duration::from_secs(10), waiting).await })
-        .expect("the waiter gets the lock once it is let go")
-        .expect("the task ran")
-        .expect("the lock is taken");
+    let theirs = taken_once_free(&rt, waiting, "the waiter gets the lock once it is let go");
     drop(theirs);
     low.close(Utc::now()).unwrap();
     high.close(Utc::now()).unwrap();
@@ -1745,11 +1750,11 @@ fn on_postgres_a_members_lock_is_let_go_when_its_holders_session_dies() {
         "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid::bigint = {MEMBER_LOCK_CLASS} AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     ));
     assert_eq!(ended.trim(), "t", "one holder's session was ended");
-    let theirs = rt
-        .block_on(async { tokio::time::timeout(Duration::from_secs(10), waiting).await })
-        .expect("the waiter gets the lock once the holder's session is gone")
-        .expect("the task ran")
-        .expect("the lock is taken");
+    let theirs = taken_once_free(
+        &rt,
+        waiting,
+        "the waiter gets the lock once the holder's session is gone",
+    );
     // The dead holder lets go without harm, and its process takes the
     // lock again on a new connection once the other lets go.
     drop(held);
