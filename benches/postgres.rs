@@ -83,6 +83,18 @@ struct Floor {
 }
 
 impl Floor {
+    /// The floor itself: `BEGIN`, one row inserted, `COMMIT`.
+    fn insert_and_commit(&self, insert: &tokio_postgres::Statement, key: &[u8], value: &[u8]) {
+        self.runtime.block_on(async {
+            self.client.batch_execute("BEGIN").await.expect("begin");
+            self.client
+                .execute(insert, &[&key, &value])
+                .await
+                .expect("insert");
+            self.client.batch_execute("COMMIT").await.expect("commit");
+        });
+    }
+
     fn connect(db: &pg_server::Database) -> Floor {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -195,15 +207,7 @@ fn durable_save(c: &mut Criterion, db: &pg_server::Database) {
         b.iter(|| {
             n += 1;
             let key = n.to_be_bytes().to_vec();
-            floor.runtime.block_on(async {
-                floor.client.batch_execute("BEGIN").await.expect("begin");
-                floor
-                    .client
-                    .execute(&insert, &[&key, &value])
-                    .await
-                    .expect("insert");
-                floor.client.batch_execute("COMMIT").await.expect("commit");
-            });
+            floor.insert_and_commit(&insert, &key, &value);
         })
     });
     group.bench_function("floor: one autocommitted INSERT, same server", |b| {
@@ -236,15 +240,7 @@ fn durable_save(c: &mut Criterion, db: &pg_server::Database) {
         n += 1;
         let key = n.to_be_bytes().to_vec();
         let t = Instant::now();
-        floor.runtime.block_on(async {
-            floor.client.batch_execute("BEGIN").await.expect("begin");
-            floor
-                .client
-                .execute(&insert, &[&key, &value])
-                .await
-                .expect("insert");
-            floor.client.batch_execute("COMMIT").await.expect("commit");
-        });
+        floor.insert_and_commit(&insert, &key, &value);
         times[1].push(t.elapsed());
         n += 1;
         let key = n.to_be_bytes().to_vec();
