@@ -712,6 +712,22 @@ const CAROL: Member = Member {
     bot: false,
 };
 
+/// How many times the bot has asked Discord about a server's members.
+fn members_asked(fake: &FakeDiscord) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/members/"))
+        .count()
+}
+
+/// Waits until the bot asks about the members once more than `before`.
+async fn asked_again(fake: &FakeDiscord, before: usize) {
+    fake.wait_until("a change asking Discord about the members", || {
+        (members_asked(fake) > before).then_some(())
+    })
+    .await;
+}
+
 on_both_engines!(forget_me_mid_change: a_forget_me_while_a_rota_change_waits_on_discord_is_never_undone, on_postgres_a_forget_me_while_a_rota_change_waits_on_discord_is_never_undone);
 
 /// A rota change reads the server's record, asks Discord who is in the
@@ -721,20 +737,11 @@ async fn forget_me_mid_change(storage: Storage) {
     let fake = FakeDiscord::start().await;
     let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
     rota(&fake, ALICE, "join").await;
-    let asked = |fake: &FakeDiscord| {
-        fake.requests()
-            .iter()
-            .filter(|r| r.method == "GET" && r.path.contains("/members/"))
-            .count()
-    };
-    let before = asked(&fake);
+    let before = members_asked(&fake);
     // Discord answers the change's question about the members slowly.
     fake.hang_next("GET", "/members/", std::time::Duration::from_millis(1500));
     let (joined, forgotten) = tokio::join!(rota(&fake, BOB, "join"), async {
-        fake.wait_until("the rota change asking Discord", || {
-            (asked(&fake) > before).then_some(())
-        })
-        .await;
+        asked_again(&fake, before).await;
         fake.interact_deferred(fixtures::button(fake.next_id(), ALICE, "forget:confirm"))
             .await
     });
@@ -769,31 +776,19 @@ async fn a_form_bringing_a_reflection_waits_for_a_forget_me_and_brings_nothing()
     .await;
     clock.set(utc(2026, 12, 14, 18, 0));
     bot.ticked(utc(2026, 12, 14, 18, 0)).await;
-    let asked = |fake: &FakeDiscord| {
-        fake.requests()
-            .iter()
-            .filter(|r| r.method == "GET" && r.path.contains("/members/"))
-            .count()
-    };
-    let before = asked(&fake);
+    let before = members_asked(&fake);
     // Bob's rota change holds the meetings lock while Discord answers slowly;
     // Alice's forget-me waits for it, and her Bring form after that.
     fake.hang_next("GET", "/members/", std::time::Duration::from_millis(1500));
     let (_, forgotten, brought) = tokio::join!(
         rota(&fake, BOB, "join"),
         async {
-            fake.wait_until("the rota change asking Discord", || {
-                (asked(&fake) > before).then_some(())
-            })
-            .await;
+            asked_again(&fake, before).await;
             fake.interact_deferred(fixtures::button(fake.next_id(), ALICE, "forget:confirm"))
                 .await
         },
         async {
-            fake.wait_until("the rota change asking Discord", || {
-                (asked(&fake) > before).then_some(())
-            })
-            .await;
+            asked_again(&fake, before).await;
             tokio::time::sleep(std::time::Duration::from_millis(400)).await;
             fake.interact(fixtures::modal_submit(
                 fake.next_id(),
