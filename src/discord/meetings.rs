@@ -129,11 +129,11 @@ async fn sync_held(
     let mut m = store.meetings(guild)?;
     // Counted before the tidy lets go of the items of meetings that ended.
     if let Some(tallied) = group::tally(&m, now, |member, q| store.tally_tag(guild, member, q)) {
-        store.set_meetings(guild, &tallied)?;
+        store.set_meetings(guild, &m, &tallied)?;
         m = tallied;
     }
     if let Some(tidied) = group::tidy(&m, now) {
-        store.set_meetings(guild, &tidied)?;
+        store.set_meetings(guild, &m, &tidied)?;
         m = tidied;
     }
     let mut synced = Synced::default();
@@ -171,7 +171,11 @@ async fn sync_held(
                 }
             }
             Due::Remove(linked) => match rest.delete_event(guild, linked.event).await {
-                Ok(()) => group::unlinked(&m, linked.event),
+                // Already gone from Discord (deleted by hand, or by an
+                // earlier pass whose record was not kept): nothing to remove.
+                Ok(()) | Err(RestError::Status { status: 404, .. }) => {
+                    group::unlinked(&m, linked.event)
+                }
                 Err(e) => {
                     synced.refused = Some(refusal(&e));
                     continue;
@@ -186,7 +190,7 @@ async fn sync_held(
                     }
                 };
                 let (next, words) = group::allocated(&m, &o, &here, &names);
-                store.set_meetings(guild, &next)?;
+                store.set_meetings(guild, &m, &next)?;
                 m = next;
                 if let Some(plan) = &m.plan {
                     post(rest, plan.channel, &words).await;
@@ -203,7 +207,7 @@ async fn sync_held(
                 let Some(plan) = &m.plan else { continue };
                 // Kept first: a reminder is sent at most once, even across a crash.
                 let next = group::reminded(&m, member, &occurrence);
-                store.set_meetings(guild, &next)?;
+                store.set_meetings(guild, &m, &next)?;
                 let words =
                     group::reminder_words(&m, member, &occurrence, &place_words(&plan.place));
                 let message = serenity::CreateMessage::new()
@@ -216,7 +220,7 @@ async fn sync_held(
                 continue;
             }
         };
-        store.set_meetings(guild, &next)?;
+        store.set_meetings(guild, &m, &next)?;
         m = next;
     }
     Ok(synced)
@@ -288,7 +292,7 @@ pub(super) async fn event_deleted(
     let Some((next, words)) = group::event_deleted(&m, event, now) else {
         return Ok(());
     };
-    store.set_meetings(guild, &next)?;
+    store.set_meetings(guild, &m, &next)?;
     if let Some(plan) = &next.plan {
         post(rest, plan.channel, &words).await;
     }
@@ -403,7 +407,7 @@ async fn change(
         let _one_at_a_time = data.store.hold_meetings().await?;
         let m = data.store.meetings(guild)?;
         let (next, words) = change(&m, now).map_err(BotError::User)?;
-        data.store.set_meetings(guild, &next)?;
+        data.store.set_meetings(guild, &m, &next)?;
         let channel = next.plan.as_ref().map(|p| p.channel);
         let synced = sync_held(&data.store, &data.rest, guild, now).await?;
         (words, channel, synced)
@@ -551,7 +555,7 @@ async fn rota_change(
             .map_err(|_| BotError::User("Discord could not say who is in the server just now, so the rota was not changed. Please try again in a minute.".into()))?;
         let (next, words, changed) = change(&m, &here, &names, data.clock.now());
         if changed {
-            data.store.set_meetings(guild, &next)?;
+            data.store.set_meetings(guild, &m, &next)?;
         }
         (words, changed)
     };
@@ -661,7 +665,7 @@ async fn own_change(
         let m = data.store.meetings(guild)?;
         let (next, words) = change(&m, data.clock.now()).map_err(BotError::User)?;
         if next != m {
-            data.store.set_meetings(guild, &next)?;
+            data.store.set_meetings(guild, &m, &next)?;
         }
         words
     };
@@ -959,7 +963,7 @@ async fn bring_from_form(
                 }
             })?;
         if next != m {
-            data.store.set_meetings(guild, &next).map_err(unsaved)?;
+            data.store.set_meetings(guild, &m, &next).map_err(unsaved)?;
         }
         words
     };

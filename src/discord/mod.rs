@@ -403,6 +403,8 @@ async fn on_error(error: poise::FrameworkError<'_, Data, BotError>) {
         poise::FrameworkError::Command { error, ctx, .. } => {
             let message = match &error {
                 BotError::User(text) => text.clone(),
+                // Said as it is: the member can act on it.
+                BotError::Store(e @ StoreError::MeetingsChanged) => e.to_string(),
                 other => {
                     tracing::error!(command = %ctx.command().qualified_name, guild = ?ctx.guild_id().map(|g| g.get()), error = %other, "command failed");
                     APOLOGY.to_string()

@@ -53,16 +53,43 @@ impl Store {
         )
     }
 
-    /// Saves a server's meetings durably.
-    pub(crate) fn set_meetings(&self, guild: u64, m: &Meetings) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(m)
+    /// Saves `next`, a change worked out from `was` (what [`Store::meetings`]
+    /// gave), durably, only if the record still holds `was`: otherwise
+    /// [`StoreError::MeetingsChanged`] and nothing is written. Changes are
+    /// made one at a time under [`Store::hold_meetings`], but a database
+    /// failover lets go of that lock unannounced, and a forget-me through
+    /// another process may then take the member out between the read and
+    /// this write; written whole, the change would put them back.
+    pub(crate) fn set_meetings(
+        &self,
+        guild: u64,
+        was: &Meetings,
+        next: &Meetings,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(next)
             .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")))?;
         self.with(|live| {
-            let at = match live.t.meetings.scan_prefix(guild.to_be_bytes()).last() {
-                Some(entry) => entry?.0,
-                None => key(guild, 0).to_vec(),
+            let (at, held) = match live.t.meetings.scan_prefix(guild.to_be_bytes()).last() {
+                Some(entry) => {
+                    let (at, held) = entry?;
+                    if read(guild, &held)? != *was {
+                        return Err(StoreError::MeetingsChanged);
+                    }
+                    (at, Some(held))
+                }
+                None if *was == Meetings::default() => (key(guild, 0).to_vec(), None),
+                None => return Err(StoreError::MeetingsChanged),
             };
-            live.t.meetings.insert(at, bytes)?;
+            // Compared and swapped: a writer between the read above and
+            // this write is found too.
+            if live
+                .t
+                .meetings
+                .compare_and_swap(at, held.as_deref(), Some(&bytes))?
+                .is_err()
+            {
+                return Err(StoreError::MeetingsChanged);
+            }
             self.commit(live)
         })
     }
@@ -195,8 +222,10 @@ mod tests {
         {
             let store = Store::open(&dir, None).unwrap();
             assert_eq!(store.meetings(7).unwrap(), Meetings::default());
-            store.set_meetings(7, &m).unwrap();
-            store.set_meetings(8, &Meetings::default()).unwrap();
+            store.set_meetings(7, &Meetings::default(), &m).unwrap();
+            store
+                .set_meetings(8, &Meetings::default(), &Meetings::default())
+                .unwrap();
         }
         let store = Store::open(&dir, None).unwrap();
         assert_eq!(store.meetings(7).unwrap(), m);
@@ -208,9 +237,55 @@ mod tests {
         assert!(after.rota.knows(2));
         assert!(!store.holds_anything_of(1).unwrap());
         // A later change is kept under the new generation.
-        store.set_meetings(7, &Meetings::default()).unwrap();
+        store.set_meetings(7, &after, &Meetings::default()).unwrap();
         assert_eq!(store.all_meetings().unwrap().len(), 2);
         assert_eq!(store.meetings(7).unwrap(), Meetings::default());
+        store.close(Utc::now()).unwrap();
+    }
+
+    #[test]
+    fn a_change_worked_out_from_a_record_that_has_since_changed_is_not_kept() {
+        let dir = temp_dir("meetings-changed");
+        let store = Store::open(&dir, None).unwrap();
+        let joined = |m: &Meetings, who: u64| {
+            let mut next = m.clone();
+            next.rota = rota::join(&m.rota, who, &names()).rota;
+            next
+        };
+        let empty = Meetings::default();
+        // No record yet, and the change was worked out from one.
+        let ana = joined(&empty, 1);
+        assert!(matches!(
+            store.set_meetings(7, &ana, &joined(&ana, 2)),
+            Err(StoreError::MeetingsChanged)
+        ));
+        assert_eq!(store.meetings(7).unwrap(), empty, "nothing was written");
+        store.set_meetings(7, &empty, &ana).unwrap();
+        // Read before another change was kept.
+        let read = store.meetings(7).unwrap();
+        store.set_meetings(7, &read, &joined(&read, 2)).unwrap();
+        let both = store.meetings(7).unwrap();
+        assert!(matches!(
+            store.set_meetings(7, &read, &empty),
+            Err(StoreError::MeetingsChanged)
+        ));
+        assert_eq!(store.meetings(7).unwrap(), both, "nothing was written");
+        // Read before a forget-me: writing it whole would bring Ana back.
+        let before = store.meetings(7).unwrap();
+        store.forget_member(1, Utc::now()).unwrap();
+        let forgotten = store.meetings(7).unwrap();
+        assert!(!forgotten.rota.knows(1));
+        assert!(matches!(
+            store.set_meetings(7, &before, &joined(&before, 3)),
+            Err(StoreError::MeetingsChanged)
+        ));
+        assert!(
+            !store.meetings(7).unwrap().rota.knows(1),
+            "Ana stays forgotten"
+        );
+        // Worked out again from the record as it is now, the change is kept.
+        store.set_meetings(7, &forgotten, &empty).unwrap();
+        assert_eq!(store.meetings(7).unwrap(), empty);
         store.close(Utc::now()).unwrap();
     }
 
@@ -246,8 +321,9 @@ mod tests {
         let now = Utc::now();
         let mut m = Meetings::default();
         for (i, who) in [forgotten, 2].into_iter().enumerate() {
+            let was = m.clone();
             m.rota = rota::join(&m.rota, who, &names).rota;
-            store.set_meetings(7, &m).unwrap();
+            store.set_meetings(7, &was, &m).unwrap();
             // A backup holding each version.
             store
                 .maintain(now + crate::store::BACKUP_EVERY * (i as i32 + 1))

@@ -323,7 +323,11 @@ mod tests {
         let key = SecretKey::generate();
         let store = Store::open(&from, Some(key.clone())).unwrap();
         store
-            .set_meetings(9, &crate::meetings::group::Meetings::default())
+            .set_meetings(
+                9,
+                &crate::meetings::group::Meetings::default(),
+                &crate::meetings::group::Meetings::default(),
+            )
             .unwrap();
         let stored = |store: &Store| {
             store.with(|live| live.t.meetings.iter().collect::<Result<Vec<_>, _>>())

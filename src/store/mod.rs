@@ -271,6 +271,12 @@ pub enum StoreError {
     /// Another writer changed what a transaction read (it is run again).
     #[error("a transaction conflicted with another writer")]
     Conflict,
+    /// A server's meetings changed between the read a change was worked out
+    /// from and its write (see [`Store::set_meetings`]); nothing was written.
+    #[error(
+        "The group's meetings changed while this was being done (another change got there first), so this change was not kept; nothing else was affected. Please run it again: it will start from the meetings as they are now."
+    )]
+    MeetingsChanged,
     /// PostgreSQL refused.
     #[error("PostgreSQL: {0}")]
     Postgres(String),

@@ -58,7 +58,7 @@ async fn answered_later(fake: &FakeDiscord, interaction: Value) -> Value {
     json!({ "type": 4, "data": answer.json().clone() })
 }
 
-async fn rota(fake: &FakeDiscord, who: Member, what: &str) -> Value {
+pub(crate) async fn rota(fake: &FakeDiscord, who: Member, what: &str) -> Value {
     deferred(fake, who, "rota", sub(what, json!([]))).await
 }
 
@@ -713,7 +713,7 @@ const CAROL: Member = Member {
 };
 
 /// How many times the bot has asked Discord about a server's members.
-fn members_asked(fake: &FakeDiscord) -> usize {
+pub(crate) fn members_asked(fake: &FakeDiscord) -> usize {
     fake.requests()
         .iter()
         .filter(|r| r.method == "GET" && r.path.contains("/members/"))
@@ -721,7 +721,7 @@ fn members_asked(fake: &FakeDiscord) -> usize {
 }
 
 /// Waits until the bot asks about the members once more than `before`.
-async fn asked_again(fake: &FakeDiscord, before: usize) {
+pub(crate) async fn asked_again(fake: &FakeDiscord, before: usize) {
     fake.wait_until("a change asking Discord about the members", || {
         (members_asked(fake) > before).then_some(())
     })

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::bot::{Bot, Storage};
 use crate::fake_discord::fixtures::{self, ADMIN, ALICE, BOB, CHANNEL_ID, GUILD_ID, Member};
 use crate::fake_discord::{FakeDiscord, TOKEN, spec};
+use crate::meetings::{asked_again, members_asked, rota};
 use crate::replies::{content, is_ephemeral, schedule_set};
 
 /// A server on shard 1 of 2 (the test server, `GUILD_ID`, is on shard 0).
@@ -459,4 +460,65 @@ async fn save_in_shard_ones_server(
         .interact(in_server(form, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
         .await;
     (answer, id)
+}
+
+/// Class of the server's lock on the meetings (the store's
+/// `MEETINGS_LOCK_CLASS`).
+const MEETINGS_LOCK_CLASS: i64 = 0x636f_6d73;
+
+/// A failover lets go of the server's locks without telling their holders.
+/// Here the session holding the meetings lock is ended while a rota change
+/// through shard 0's process waits on Discord; a forget-me through shard
+/// 1's process then takes the lock and takes Alice off the rota. The
+/// change, worked out from the record with Alice in it, is not kept and
+/// Bob is told so; Alice stays forgotten; Bob's change run again is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_rota_change_that_lost_its_lock_never_undoes_a_forget_me_through_another_process()
+ {
+    let Some(storage) = Storage::postgres() else {
+        return;
+    };
+    let db = storage.server().expect("on PostgreSQL").clone();
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let zero = ShardRange::parse("0-0", 2).unwrap();
+    let one = ShardRange::parse("1-1", 2).unwrap();
+    let first = Bot::start_sharded(&fake, &storage, clock.clone(), zero).await;
+    let second = Bot::start_sharded(&fake, &storage, clock.clone(), one).await;
+    rota(&fake, ALICE, "join").await;
+    let before = members_asked(&fake);
+    // Discord answers the change's question about Alice slowly, twice.
+    for _ in 0..2 {
+        fake.hang_next("GET", "/members/", std::time::Duration::from_millis(1800));
+    }
+    let (joined, forgotten) = tokio::join!(rota(&fake, BOB, "join"), async {
+        asked_again(&fake, before).await;
+        let ended = tokio::task::block_in_place(|| {
+            db.sql(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND classid::bigint = {MEETINGS_LOCK_CLASS} AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ))
+        });
+        assert_eq!(ended.trim(), "t", "the holder's session was ended");
+        let confirm = fixtures::button(fake.next_id(), ALICE, "forget:confirm");
+        fake.interact_deferred(in_server(confirm, SHARD_ONE_GUILD, SHARD_ONE_CHANNEL))
+            .await
+    });
+    assert!(is_ephemeral(&forgotten), "{forgotten}");
+    let words = content(&joined);
+    assert!(
+        words.contains("changed while this was being done") && words.contains("not kept"),
+        "{words}"
+    );
+    let shown = content(&rota(&fake, ADMIN, "show").await);
+    assert!(
+        !shown.contains("alice"),
+        "forgotten stays forgotten: {shown}"
+    );
+    assert!(!shown.contains("bob"), "the change was not kept: {shown}");
+    let again = content(&rota(&fake, BOB, "join").await);
+    assert!(again.contains("bob"), "{again}");
+    let shown = content(&rota(&fake, ADMIN, "show").await);
+    assert!(shown.contains("bob") && !shown.contains("alice"), "{shown}");
+    first.stop().await;
+    second.stop().await;
 }

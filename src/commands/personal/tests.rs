@@ -494,7 +494,9 @@ fn the_full_export_holds_priorities_and_a_part_in_meetings_even_with_no_reflecti
             presentation: Some(2),
         });
     }
-    store.set_meetings(77, &m).unwrap();
+    store
+        .set_meetings(77, &crate::meetings::group::Meetings::default(), &m)
+        .unwrap();
     let with_meetings = handle(
         &member(&framework, &store, 5),
         Personal::Export(ExportKind::Everything),
