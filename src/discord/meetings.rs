@@ -49,7 +49,7 @@ fn event_body(plan: &Plan, o: &Occurrence) -> Value {
         "privacy_level": 2,
         "scheduled_start_time": time(o.starts),
         "scheduled_end_time": time(plan.ends(o)),
-        "description": "The group's peer supervision meeting. `/meeting` in this server shows its roles and when its agenda opens.",
+        "description": "The group's peer supervision meeting. `/meeting` in this server shows its roles and its agenda.",
     });
     match &plan.place {
         Place::Voice { channel } => {
@@ -64,11 +64,26 @@ fn event_body(plan: &Plan, o: &Occurrence) -> Value {
     body
 }
 
-/// Why Discord refused an event, for a convenor.
-fn refusal(e: &RestError) -> String {
+/// Why Discord refused an event for a meeting at `place`, for a convenor.
+fn refusal(e: &RestError, place: Option<&Place>) -> String {
     match e.status() {
-        Some(403) => "Discord did not let the bot make the meeting's event: it needs the Manage Events permission in this server (give the bot's role Manage Events, or invite it again with the link in the README). The meetings are kept; the event is made once Discord allows it.".into(),
-        _ => format!("Discord did not take the meeting's event just now ({e}); the bot tries again within the hour."),
+        Some(403) => {
+            let needs = match place {
+                Some(Place::Voice { channel }) => format!(
+                    "the Create Events permission in this server, and View Channel and Connect in <#{channel}>, where the meeting is (give the bot's role Create Events, and let it view and connect to that channel"
+                ),
+                _ => {
+                    "the Create Events permission in this server (give the bot's role Create Events"
+                        .to_string()
+                }
+            };
+            format!(
+                "Discord did not let the bot make the meeting's event: it needs {needs}, or invite it again with the link in the README). The meetings are kept; the event is made once Discord allows it."
+            )
+        }
+        _ => format!(
+            "Discord did not take the meeting's event just now ({e}); the bot tries again within the hour."
+        ),
     }
 }
 
@@ -149,7 +164,7 @@ async fn sync_held(
                     Ok(id) => group::linked(&m, &o, id),
                     Err(e) => {
                         tracing::warn!(guild, error = %e, "meeting event not made");
-                        synced.refused = Some(refusal(&e));
+                        synced.refused = Some(refusal(&e, Some(&plan.place)));
                         continue;
                     }
                 }
@@ -165,7 +180,7 @@ async fn sync_held(
                     // Gone from Discord: made again for its new time.
                     Err(RestError::Status { status: 404, .. }) => group::unlinked(&m, event),
                     Err(e) => {
-                        synced.refused = Some(refusal(&e));
+                        synced.refused = Some(refusal(&e, Some(&plan.place)));
                         continue;
                     }
                 }
@@ -177,7 +192,7 @@ async fn sync_held(
                     group::unlinked(&m, linked.event)
                 }
                 Err(e) => {
-                    synced.refused = Some(refusal(&e));
+                    synced.refused = Some(refusal(&e, m.plan.as_ref().map(|p| &p.place)));
                     continue;
                 }
             },
@@ -447,7 +462,7 @@ pub async fn set(
     every_weeks: Option<u8>,
     #[description = "Or monthly, on this weekday of the month"] monthly: Option<Monthly>,
     #[description = "A voice channel to meet in"]
-    #[channel_types("Voice", "Stage")]
+    #[channel_types("Voice")]
     voice: Option<serenity::ChannelId>,
     #[description = "Or a place: a room, an address or a video link"]
     #[max_length = 100]
@@ -736,7 +751,9 @@ fn has(data: &Data, member: u64, from: Source) -> Result<bool, crate::store::Sto
 fn none_such(from: Source) -> String {
     match from {
         Source::Reflection(n) => {
-            format!("You have no reflection #{n}: `/reflections` lists yours. Nothing was brought.")
+            format!(
+                "You have no reflection #{n}: `/reflections list` lists yours. Nothing was brought."
+            )
         }
         Source::Presentation(n) => format!(
             "You have no case presentation #{n}: `/present list` lists yours. Nothing was brought."
@@ -790,10 +807,22 @@ pub async fn remind(
     hours: u16,
     #[description = "Also between 21:00 and 07:00 (default: no, it comes at 20:00 before)"]
     in_quiet_hours: Option<bool>,
+    #[description = "Your time zone for quiet hours (default: your /remind one, else the meetings')"]
+    #[autocomplete = "super::schedule_commands::autocomplete_zone"]
+    #[max_length = 64]
+    timezone: Option<String>,
 ) -> Result<(), BotError> {
     let member = ctx.author().id.get();
+    // The member's own zone: the one given, else their weekly reminder's.
+    let zone = match timezone.as_deref() {
+        Some(z) => Some(
+            crate::schedule::parse_zone(z)
+                .map_err(|e| BotError::User(format!("{e} No reminder was set.")))?,
+        ),
+        None => ctx.data().store.reminder(member)?.map(|r| r.rule.zone()),
+    };
     own_change(ctx, |m, _| {
-        group::remind(m, member, hours, in_quiet_hours.unwrap_or(false))
+        group::remind(m, member, hours, in_quiet_hours.unwrap_or(false), zone)
     })
     .await
 }
@@ -969,4 +998,141 @@ async fn bring_from_form(
     };
     data.scheduler.changed();
     Ok(Reply::private_text(words))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// Every `` `/command …` `` written in the files under `dir` (outside
+    /// comments and test modules), with where it is.
+    fn references(dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("a source folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                references(&path, out);
+                continue;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !name.ends_with(".rs") || name == "tests.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+            for (n, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for piece in line.split("`/").skip(1) {
+                    if let Some((inside, _)) = piece.split_once('`') {
+                        out.push((format!("{}:{}", path.display(), n + 1), inside.into()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `reference` (`agenda remind hours:24`) names a registered
+    /// command, its subcommand when it has them, and only options it takes.
+    fn names_a_command(
+        commands: &[poise::Command<Data, BotError>],
+        reference: &str,
+    ) -> Result<(), String> {
+        let mut words = reference.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+            // A name filled in when the words are made (`/{}`).
+            return Ok(());
+        }
+        let mut command = commands
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or(format!("there is no /{name}"))?;
+        if !command.subcommands.is_empty() {
+            let sub = words.next().unwrap_or_default();
+            command = command
+                .subcommands
+                .iter()
+                .find(|s| s.name == sub)
+                .ok_or(format!("/{name} has no subcommand {sub:?}"))?;
+        }
+        for option in words {
+            let known = match option.split_once(':') {
+                Some((option, _)) => command.parameters.iter().any(|p| p.name == option),
+                // A value as typed for the command's one option.
+                None => !command.parameters.is_empty(),
+            };
+            if !known {
+                return Err(format!("/{} takes no {option:?}", command.qualified_name));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_command_the_meetings_and_discord_words_name_is_registered() {
+        let commands = super::super::all_commands();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        // The words Discord shows (the shared commands' words also name the
+        // console's own commands, so they are not read here).
+        for dir in ["meetings", "discord", "schedule", "reflections"] {
+            references(&root.join(dir), &mut found);
+        }
+        assert!(found.len() > 20, "the scan finds the words: {found:?}");
+        let wrong: Vec<String> = found
+            .iter()
+            .filter_map(|(at, r)| {
+                names_a_command(&commands, r)
+                    .err()
+                    .map(|e| format!("{at}: `/{r}`: {e}"))
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+        // The check itself tells a wrong name, subcommand or option.
+        for bad in [
+            "meeting set",
+            "convene",
+            "convene start",
+            "agenda remind days:3",
+            "nothing",
+        ] {
+            assert!(names_a_command(&commands, bad).is_err(), "{bad}");
+        }
+        for good in [
+            "convene set",
+            "agenda remind hours:24",
+            "competence 3.5",
+            "meeting",
+        ] {
+            assert_eq!(names_a_command(&commands, good), Ok(()), "{good}");
+        }
+    }
+
+    #[test]
+    fn a_refused_event_names_create_events_and_for_a_voice_channel_connect() {
+        let refused = RestError::Status {
+            status: 403,
+            message: "Missing Permissions".into(),
+            code: Some(50013),
+        };
+        let voice = refusal(&refused, Some(&Place::Voice { channel: 7 }));
+        assert!(voice.contains("Create Events"), "{voice}");
+        assert!(
+            voice.contains("View Channel and Connect in <#7>"),
+            "{voice}"
+        );
+        let elsewhere = Place::Elsewhere {
+            location: "Room 4".into(),
+        };
+        for words in [refusal(&refused, Some(&elsewhere)), refusal(&refused, None)] {
+            assert!(words.contains("Create Events"), "{words}");
+            assert!(
+                !words.contains("Connect") && !words.contains("Manage Events"),
+                "{words}"
+            );
+        }
+    }
 }

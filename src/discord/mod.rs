@@ -141,11 +141,13 @@ pub enum RunError {
 
 /// The permissions the bot asks for when invited: view channels, send
 /// messages (and in threads), embed links, read message history (to reply to
-/// a message), create public threads (for the weekly discussion), manage
+/// a message), create public threads (for the weekly discussion), create
 /// events (each of the group's meetings is one of Discord's scheduled
-/// events, made, moved and removed by the bot).
+/// events, made by the bot, which may then move and remove the events it
+/// made and no others) and connect (an event in a voice channel needs the
+/// bot to be able to view and connect to that channel).
 pub const INVITE_PERMISSIONS: u64 =
-    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 33) | (1 << 35) | (1 << 38);
+    (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 20) | (1 << 35) | (1 << 38) | (1 << 44);
 
 /// The link that adds the bot to a server with the `bot` and
 /// `applications.commands` scopes and [`INVITE_PERMISSIONS`].
@@ -474,8 +476,13 @@ mod tests {
         let url = super::invite_url(42);
         assert_eq!(
             url,
-            "https://discord.com/oauth2/authorize?client_id=42&scope=bot%20applications.commands&permissions=317827664896"
+            "https://discord.com/oauth2/authorize?client_id=42&scope=bot%20applications.commands&permissions=17901424823296"
         );
+        // Create Events (1 << 44), which lets the bot change only the events
+        // it made, and Connect (1 << 20) for a meeting in a voice channel;
+        // never Manage Events (1 << 33), which reaches every member's events.
+        let has = |bit: u32| super::INVITE_PERMISSIONS & (1 << bit) != 0;
+        assert!(has(44) && has(20) && !has(33));
     }
 
     #[test]

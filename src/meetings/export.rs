@@ -45,6 +45,8 @@ pub(crate) struct ReminderRecord {
     pub(crate) lead_hours: u16,
     /// Whether it may come in quiet hours.
     pub(crate) in_quiet_hours: bool,
+    /// The time zone its quiet hours are kept in, if the member gave one.
+    pub(crate) zone: Option<String>,
 }
 
 /// `member`'s records in every server whose meetings name them.
@@ -73,6 +75,7 @@ pub(crate) fn records_of(all: &[(u64, Meetings)], member: u64) -> Vec<ServerReco
                 .map(|r| ReminderRecord {
                     lead_hours: r.lead_hours,
                     in_quiet_hours: r.in_quiet_hours,
+                    zone: r.zone.clone(),
                 }),
         })
         .collect()
@@ -121,13 +124,16 @@ pub(crate) fn markdown(records: &[ServerRecord]) -> String {
         }
         if let Some(rem) = &r.reminder {
             md.push_str(&format!(
-                "- Reminded {} hours before each meeting{}.\n",
+                "- Reminded {} hours before each meeting{}{}.\n",
                 rem.lead_hours,
                 if rem.in_quiet_hours {
                     ", in quiet hours too"
                 } else {
                     ""
-                }
+                },
+                rem.zone
+                    .as_deref()
+                    .map_or(String::new(), |z| format!(" (quiet hours in {z})"))
             ));
         }
     }
@@ -156,6 +162,7 @@ mod tests {
             member: 2,
             lead_hours: 24,
             in_quiet_hours: false,
+            zone: Some("Australia/Sydney".into()),
             last: None,
         });
         let all = vec![(10, m.clone()), (11, Meetings::default())];
@@ -171,7 +178,12 @@ mod tests {
         assert!(md.contains("Never on the rota"), "{md}");
         let theirs = markdown(&records_of(&all, 2));
         assert!(theirs.contains("\"an item from a member\""), "{theirs}");
-        assert!(theirs.contains("Reminded 24 hours before"), "{theirs}");
+        assert!(
+            theirs.contains(
+                "Reminded 24 hours before each meeting (quiet hours in Australia/Sydney)."
+            ),
+            "{theirs}"
+        );
         assert!(!theirs.contains("Endings"), "{theirs}");
         assert!(records_of(&all, 3).is_empty());
     }

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::coverage::{self, Quarter, Tally};
@@ -97,15 +98,19 @@ pub(crate) struct Meetings {
 }
 
 /// A member's reminder of each meeting, by direct message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct MeetingReminder {
     /// The member.
     pub(crate) member: u64,
     /// How many hours before a meeting.
     pub(crate) lead_hours: u16,
-    /// Whether it may come in quiet hours (21:00 to 07:00 in the meetings'
-    /// zone); if not, it comes at 20:00 before them instead.
+    /// Whether it may come in quiet hours (21:00 to 07:00 in `zone`); if
+    /// not, it comes at 20:00 before them instead.
     pub(crate) in_quiet_hours: bool,
+    /// The member's IANA time zone, which their quiet hours are kept in;
+    /// none: the meetings' zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) zone: Option<String>,
     /// The meeting last reminded of.
     pub(crate) last: Option<NaiveDate>,
 }
@@ -280,14 +285,18 @@ pub(crate) fn next_moment(m: &Meetings, now: DateTime<Utc>) -> Option<DateTime<U
 }
 
 /// When `r` reminds of `o`: its lead before the meeting, or, if that falls
-/// in quiet hours the member kept, at 20:00 before them (in the meetings'
-/// zone).
+/// in quiet hours the member kept, at 20:00 before them (in the member's
+/// zone, or the meetings' if they gave none).
 pub(crate) fn reminder_at(plan: &Plan, r: &MeetingReminder, o: &Occurrence) -> DateTime<Utc> {
     let at = o.starts - Duration::hours(i64::from(r.lead_hours));
     if r.in_quiet_hours {
         return at;
     }
-    let zone = plan.series.zone();
+    let zone = r
+        .zone
+        .as_deref()
+        .and_then(|z| z.parse::<Tz>().ok())
+        .unwrap_or_else(|| plan.series.zone());
     let local = at.with_timezone(&zone);
     let hour = local.hour();
     let day = if hour < QUIET_UNTIL {
@@ -440,12 +449,14 @@ pub(crate) fn forget(m: &Meetings, member: u64) -> Meetings {
     next
 }
 
-/// `member` asks to be reminded `lead_hours` before each meeting.
+/// `member` asks to be reminded `lead_hours` before each meeting, their
+/// quiet hours kept in `zone` (none: the meetings' zone).
 pub(crate) fn remind(
     m: &Meetings,
     member: u64,
     lead_hours: u16,
     in_quiet_hours: bool,
+    zone: Option<Tz>,
 ) -> Result<(Meetings, String), String> {
     if lead_hours == 0 || lead_hours > MAX_LEAD_HOURS {
         return Err(format!(
@@ -463,13 +474,19 @@ pub(crate) fn remind(
         member,
         lead_hours,
         in_quiet_hours,
+        zone: zone.map(|z| z.name().to_string()),
         last,
     });
+    let zone = match (zone, &m.plan) {
+        (Some(z), _) => format!("your time zone, {}", z.name()),
+        (None, Some(plan)) => format!("the meetings' time zone, {}", plan.series.zone().name()),
+        (None, None) => "the meetings' time zone".to_string(),
+    };
     let quiet = if in_quiet_hours {
-        "even if that falls between 21:00 and 07:00".to_string()
+        format!("even if that falls between {QUIET_FROM}:00 and {QUIET_UNTIL:02}:00 in {zone}")
     } else {
         format!(
-            "unless that falls between {QUIET_FROM}:00 and {QUIET_UNTIL:02}:00 in the meetings' time zone, when it comes at {}:00 before instead",
+            "unless that falls between {QUIET_FROM}:00 and {QUIET_UNTIL:02}:00 in {zone}, when it comes at {}:00 before instead",
             QUIET_FROM - 1
         )
     };
@@ -673,15 +690,21 @@ pub(crate) fn agenda_view(m: &Meetings, now: DateTime<Utc>) -> String {
         Ok(open) => open,
         Err(words) => return words,
     };
+    format!(
+        "Agenda for the meeting on {}:{}",
+        series::occurrence_words(&plan.series, &o),
+        items_words(m, plan, &o)
+    )
+}
+
+/// The items brought to `o`, each only as its member chose to show it, with
+/// the time asked, and the time asked in all; to follow a colon.
+fn items_words(m: &Meetings, plan: &Plan, o: &Occurrence) -> String {
     let items: Vec<&Item> = m.items.iter().filter(|i| i.slot == o.slot).collect();
-    let mut out = format!(
-        "Agenda for the meeting on {}:",
-        series::occurrence_words(&plan.series, &o)
-    );
     if items.is_empty() {
-        out.push_str(" nothing brought yet. `/agenda bring` brings an item.");
-        return out;
+        return " nothing brought yet. `/agenda bring` brings an item.".into();
     }
+    let mut out = String::new();
     for (n, i) in items.iter().enumerate() {
         let shown = i.label.as_deref().unwrap_or("an item from a member");
         out.push_str(&format!("\n{}. {shown} ({} minutes)", n + 1, i.minutes));
@@ -925,9 +948,9 @@ pub(crate) fn set(
 }
 
 fn plan_of(m: &Meetings) -> Result<&Plan, String> {
-    m.plan
-        .as_ref()
-        .ok_or_else(|| "This server has no meetings set: `/meeting set` sets them.".to_string())
+    m.plan.as_ref().ok_or_else(|| {
+        "This server has no meetings set: a convenor sets them with `/convene set`.".to_string()
+    })
 }
 
 /// Cancels the meeting of `date` (its slot's date).
@@ -1005,18 +1028,19 @@ pub(crate) fn event_deleted(
     Some((
         next,
         format!(
-            "The Discord event for a meeting was deleted in Discord, so the meeting is cancelled here too. {} A convenor can set it again with `/meeting move` on another meeting or `/meeting set`.",
+            "The Discord event for a meeting was deleted in Discord, so the meeting is cancelled here too. {} A convenor can move another meeting to its time with `/convene move`, or set the meetings again with `/convene set`.",
             changed.words
         ),
     ))
 }
 
-/// The next meeting in words for anyone: when, where, when its agenda
-/// opens and its roles (`place` in the front-end's words).
+/// The next meeting in words for anyone: the meetings cancelled before it,
+/// when, where, its agenda (when it opens, or its items as their members
+/// chose to show them) and its roles (`place` in the front-end's words).
 pub(crate) fn view(m: &Meetings, names: &Names, place: &str, now: DateTime<Utc>) -> String {
     let Some(plan) = &m.plan else {
         return format!(
-            "No meetings are set for this server. A convenor sets them with `/meeting set`.\n{}",
+            "No meetings are set for this server. A convenor sets them with `/convene set`.\n{}",
             rota::on_rota_words(&m.rota, names)
         );
     };
@@ -1031,13 +1055,27 @@ pub(crate) fn view(m: &Meetings, names: &Names, place: &str, now: DateTime<Utc>)
     } else {
         "Roles for it are given from the rota once the meeting before has begun.".to_string()
     };
+    // Meetings cancelled before it are said, so no one comes to one.
+    let today = now.with_timezone(&plan.series.zone()).date_naive();
+    let mut cancelled: Vec<NaiveDate> = plan
+        .series
+        .cancelled()
+        .iter()
+        .copied()
+        .filter(|s| *s >= today && *s < o.slot)
+        .collect();
+    cancelled.sort_unstable();
+    let cancelled: String = cancelled
+        .iter()
+        .map(|s| format!("The meeting of {} is cancelled.\n", s.format("%-d %B %Y")))
+        .collect();
     let agenda = if series::agenda_opens(&plan.series, &o) <= now {
-        "Its agenda is open.".to_string()
+        format!("Its agenda is open:{}", items_words(m, plan, &o))
     } else {
         series::agenda_words(&plan.series, &o)
     };
     format!(
-        "Next meeting: {}, {place}, for {} minutes.\n{agenda}\n{roles}",
+        "{cancelled}Next meeting: {}, {place}, for {} minutes.\n{agenda}\n{roles}",
         series::occurrence_words(&plan.series, &o),
         plan.minutes
     )

@@ -247,6 +247,11 @@ impl Series {
         self.tz.parse().unwrap_or(DEFAULT_TZ)
     }
 
+    /// The slots cancelled.
+    pub(crate) fn cancelled(&self) -> &[NaiveDate] {
+        &self.cancelled
+    }
+
     /// The slots on or after `from`, in order (at most `limit`).
     fn slots_from(&self, from: NaiveDate, limit: usize) -> Vec<NaiveDate> {
         let from = from.max(self.first);

@@ -226,7 +226,7 @@ async fn meetings_and_the_rota(storage: Storage) {
     assert_eq!(events[0]["scheduled_start_time"], "2026-12-31T18:00:00Z");
     let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
     assert!(
-        v.starts_with("Next meeting: Thursday 31 December 2026, 18:00 GMT"),
+        v.starts_with("The meeting of 17 December 2026 is cancelled.\nNext meeting: Thursday 31 December 2026, 18:00 GMT"),
         "{v}"
     );
     assert!(v.contains("presenting, admin"), "roles carried over: {v}");
@@ -308,7 +308,7 @@ async fn a_refused_event_is_said_and_made_later_and_bad_settings_change_nothing(
     assert!(v.starts_with("No meetings are set for this server."), "{v}");
     assert!(fake.scheduled_events().is_empty());
 
-    // Without Manage Events the convenor is told, and the meetings are kept.
+    // Without Create Events the convenor is told, and the meetings are kept.
     fake.fail_next(
         "POST",
         "/scheduled-events",
@@ -320,7 +320,7 @@ async fn a_refused_event_is_said_and_made_later_and_bad_settings_change_nothing(
     let words = content(&set);
     assert!(words.starts_with("Meetings set."), "{words}");
     assert!(
-        words.contains("it needs the Manage Events permission"),
+        words.contains("it needs the Create Events permission in this server (give"),
         "{words}"
     );
     // A later pass makes it, once.
@@ -1423,6 +1423,318 @@ async fn a_long_presentation_is_previewed_and_shared_whole_in_several_posts_and_
         "{withdrawn}"
     );
     assert_eq!(fake.created().len(), before);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// The voice channel the group meets in, in the tests below.
+const VOICE: &str = "500000000000000077";
+
+/// `/convene set` from the convenor naming [`VOICE`], with the channel as
+/// Discord resolves it for the option.
+fn set_in_voice(fake: &FakeDiscord, date: &str) -> Value {
+    let options = sub(
+        "set",
+        json!([
+            text("date", date),
+            text("time", "18:00"),
+            text("timezone", "Europe/London"),
+            { "name": "voice", "type": 7, "value": VOICE },
+            int("agenda_days", 3),
+        ]),
+    );
+    let mut interaction = fixtures::command(fake.next_id(), ADMIN, "convene", options);
+    interaction["data"]["resolved"] = json!({ "channels": { VOICE: {
+        "id": VOICE, "name": "Meeting room", "type": 2, "permissions": "2248473465835073"
+    } } });
+    interaction
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_in_a_voice_channel_is_an_event_there_and_a_refusal_names_what_it_needs() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+
+    // Only voice channels are offered: an event's voice type is not a stage's.
+    let put = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .expect("the commands registered");
+    let voice_option = put
+        .json()
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "convene"))
+        .and_then(|c| c["options"].as_array())
+        .and_then(|s| s.iter().find(|s| s["name"] == "set"))
+        .and_then(|s| s["options"].as_array())
+        .and_then(|o| o.iter().find(|o| o["name"] == "voice"))
+        .cloned()
+        .expect("the voice option");
+    assert_eq!(voice_option["channel_types"], json!([2]), "{voice_option}");
+
+    // Refused: the convenor is told what the bot needs, there and in the channel.
+    fake.fail_next(
+        "POST",
+        "/scheduled-events",
+        403,
+        json!({ "message": "Missing Permissions", "code": 50013 }),
+        &[],
+    );
+    let set = answered_later(&fake, set_in_voice(&fake, "2026-12-17")).await;
+    assert!(is_ephemeral(&set));
+    let words = content(&set);
+    assert!(words.starts_with("Meetings set."), "{words}");
+    assert!(
+        words.contains(&format!(
+            "it needs the Create Events permission in this server, and View Channel and Connect in <#{VOICE}>"
+        )),
+        "{words}"
+    );
+    assert!(!words.contains("Manage Events"), "{words}");
+
+    // Made on a later pass: an event of the voice type in that channel,
+    // with no place of its own.
+    clock.set(utc(2026, 12, 5, 13, 0));
+    bot.ticked(utc(2026, 12, 5, 13, 0)).await;
+    let bodies: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/scheduled-events"))
+        .map(|r| r.json().clone())
+        .collect();
+    assert_eq!(bodies.len(), 2, "refused once, then made: {bodies:?}");
+    for body in &bodies {
+        assert_eq!(body["entity_type"], 2, "{body}");
+        assert_eq!(body["channel_id"], VOICE, "{body}");
+        assert!(body.get("entity_metadata").is_none(), "{body}");
+        assert_eq!(body["scheduled_start_time"], "2026-12-17T18:00:00Z");
+    }
+    let events = fake.scheduled_events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["channel_id"], VOICE);
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.starts_with(&format!(
+            "Next meeting: Thursday 17 December 2026, 18:00 GMT, in <#{VOICE}>, for 90 minutes."
+        )),
+        "{v}"
+    );
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_meeting_loses_its_event_the_group_is_told_and_meeting_says_so() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let events = fake.scheduled_events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let first = events[0]["id"].as_str().expect("an id").to_string();
+    let before = said(&fake).len();
+
+    let cancel = |date: &str| sub("cancel", json!([text("date", date)]));
+    let cancelled = deferred(&fake, ADMIN, "convene", cancel("2026-12-17")).await;
+    assert!(is_ephemeral(&cancelled));
+    let words = "The meeting on Thursday 17 December 2026, 18:00 GMT is cancelled. The next meeting is Thursday 31 December 2026, 18:00 GMT.";
+    assert!(content(&cancelled).starts_with(words), "{cancelled}");
+    // Its Discord event is deleted, and the next meeting's is made.
+    assert!(
+        fake.requests().iter().any(
+            |r| r.method == "DELETE" && r.path.ends_with(&format!("/scheduled-events/{first}"))
+        ),
+        "the event deleted"
+    );
+    let events = fake.scheduled_events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_ne!(events[0]["id"], first.as_str());
+    assert_eq!(events[0]["scheduled_start_time"], "2026-12-31T18:00:00Z");
+    // The group is told in the channel, pinging no one.
+    let told = said(&fake)[before..].to_vec();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].starts_with(words), "{told:?}");
+    for post in posts(&fake) {
+        assert_eq!(post["allowed_mentions"]["parse"], json!([]), "{post}");
+    }
+    // `/meeting` says so.
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.starts_with(
+            "The meeting of 17 December 2026 is cancelled.\nNext meeting: Thursday 31 December 2026, 18:00 GMT"
+        ),
+        "{v}"
+    );
+    // Cancelling it again says so to the convenor alone, and changes nothing.
+    let again = deferred(&fake, ADMIN, "convene", cancel("2026-12-17")).await;
+    assert_eq!(
+        content(&again),
+        "The meeting of 17 December 2026 is already cancelled."
+    );
+    assert_eq!(said(&fake).len(), before + 1);
+    assert_eq!(fake.scheduled_events().len(), 1);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_meeting_view_shows_the_agenda_only_as_its_members_chose_to_show_it() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let title = "Endings with a sponsor in the room";
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", title),
+            ("text", "What the three-way contract left unsaid."),
+            ("tags", "C1.6"),
+        ],
+    ))
+    .await;
+    clock.set(utc(2026, 12, 14, 18, 0));
+    bot.ticked(utc(2026, 12, 14, 18, 0)).await;
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.contains("\nIts agenda is open: nothing brought yet. `/agenda bring` brings an item.\n"),
+        "{v}"
+    );
+
+    let bring = |options: Value| sub("bring", options);
+    fake.command(
+        ALICE,
+        "agenda",
+        bring(json!([int("minutes", 20), int("reflection", 1)])),
+    )
+    .await;
+    fake.command(
+        BOB,
+        "agenda",
+        bring(json!([
+            int("minutes", 30),
+            text("show_as", "A question about contracting")
+        ])),
+    )
+    .await;
+    let v = content(&deferred_or_plain(&fake, ADMIN, "meeting").await);
+    assert!(
+        v.contains("\nIts agenda is open:\n1. an item from a member (20 minutes)\n2. A question about contracting (30 minutes)\n50 of the meeting's 90 minutes asked for.\n"),
+        "{v}"
+    );
+    // No one is named, and nothing of what an item is shows.
+    for private in ["alice", "bob", "sponsor", "three-way", "#1", "reflection"] {
+        assert!(!v.contains(private), "{private}: {v}");
+    }
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+/// Who got each meeting reminder sent so far, in order.
+fn reminded(fake: &FakeDiscord) -> Vec<String> {
+    let mut to = String::new();
+    let mut out = Vec::new();
+    for r in fake.requests() {
+        if r.method == "POST" && r.path == "/api/v10/users/@me/channels" {
+            to = r.json()["recipient_id"].as_str().unwrap_or_default().into();
+        } else if r.method == "POST"
+            && r.json()["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("A reminder: the group meets"))
+        {
+            out.push(to.clone());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_reminder_keeps_the_members_own_quiet_hours_unless_they_allow_them() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let remind = |options: Value| sub("remind", options);
+
+    // 20 hours before 18:00 is 22:00 in London, the meetings' zone.
+    // Bob keeps his quiet hours there: his comes at 20:00 before.
+    let bobs = fake
+        .command(BOB, "agenda", remind(json!([int("hours", 20)])))
+        .await;
+    assert!(is_ephemeral(&bobs));
+    assert!(
+        content(&bobs).contains("unless that falls between 21:00 and 07:00 in the meetings' time zone, Europe/London, when it comes at 20:00 before instead"),
+        "{bobs}"
+    );
+    // Alice allows them: hers comes at 22:00.
+    let alices = fake
+        .command(
+            ALICE,
+            "agenda",
+            remind(json!([
+                int("hours", 20),
+                { "name": "in_quiet_hours", "type": 5, "value": true }
+            ])),
+        )
+        .await;
+    assert!(
+        content(&alices).contains(
+            "even if that falls between 21:00 and 07:00 in the meetings' time zone, Europe/London"
+        ),
+        "{alices}"
+    );
+    // The convenor's weekly reminder is in Tokyo, where 22:00 in London is
+    // 07:00 the next morning: their zone is taken from it, so theirs comes
+    // at 22:00 too.
+    let weekly = json!([{ "name": "on", "type": 1, "options": [
+        { "name": "weekday", "type": 4, "value": 0 },
+        { "name": "time", "type": 3, "value": "10:00" },
+        { "name": "timezone", "type": 3, "value": "Asia/Tokyo" },
+    ] }]);
+    assert!(is_ephemeral(&fake.command(ADMIN, "remind", weekly).await));
+    let admins = fake
+        .command(ADMIN, "agenda", remind(json!([int("hours", 20)])))
+        .await;
+    assert!(
+        content(&admins).contains("between 21:00 and 07:00 in your time zone, Asia/Tokyo"),
+        "{admins}"
+    );
+    // A zone the bot does not know is refused, and the reminder kept as it was.
+    let unknown = fake
+        .command(
+            ADMIN,
+            "agenda",
+            remind(json!([int("hours", 2), text("timezone", "Mars/Olympus")])),
+        )
+        .await;
+    assert!(is_ephemeral(&unknown));
+    assert!(
+        content(&unknown).starts_with("That is not a time zone the bot knows.")
+            && content(&unknown).ends_with("No reminder was set."),
+        "{unknown}"
+    );
+
+    clock.set(utc(2026, 12, 16, 20, 0));
+    bot.ticked(utc(2026, 12, 16, 20, 0)).await;
+    assert_eq!(reminded(&fake), [BOB.id.to_string()]);
+    clock.set(utc(2026, 12, 16, 21, 59));
+    bot.ticked(utc(2026, 12, 16, 21, 59)).await;
+    assert_eq!(reminded(&fake).len(), 1, "nothing before 22:00");
+    clock.set(utc(2026, 12, 16, 22, 0));
+    bot.ticked(utc(2026, 12, 16, 22, 0)).await;
+    let mut night = reminded(&fake)[1..].to_vec();
+    night.sort();
+    let mut expected = vec![ALICE.id.to_string(), ADMIN.id.to_string()];
+    expected.sort();
+    assert_eq!(night, expected);
 
     bot.stop().await;
     fake.assert_bodies_valid();

@@ -176,6 +176,15 @@ fn a_cancelled_meeting_loses_its_event_and_its_roles_carry_over() {
         "{d:?}"
     );
     assert_eq!(d.len(), 2, "no second allocation: {d:?}");
+    // Anyone asking for the next meeting is told it is cancelled.
+    let v = view(&m, &names(), "at Room 4", now());
+    assert!(
+        v.starts_with("The meeting of 17 December 2026 is cancelled.\nNext meeting: Thursday 31 December 2026, 18:00 GMT"),
+        "{v}"
+    );
+    // Not once the day has gone.
+    let v = view(&m, &names(), "at Room 4", utc(2026, 12, 18, 9, 0));
+    assert!(v.starts_with("Next meeting:"), "{v}");
     // Cancelling it twice says so.
     assert_eq!(
         cancel(&m, "2026-12-17", now()).unwrap_err(),
@@ -210,7 +219,7 @@ fn stopping_removes_the_events_to_come_and_keeps_the_rota() {
     assert!(m.events.is_empty());
     assert_eq!(
         stop(&m).unwrap_err(),
-        "This server has no meetings set: `/meeting set` sets them."
+        "This server has no meetings set: a convenor sets them with `/convene set`."
     );
 }
 
@@ -327,8 +336,25 @@ fn the_view_shows_when_where_the_agenda_and_the_roles() {
         v,
         "Next meeting: Thursday 17 December 2026, 18:00 GMT, at Room 4, for 90 minutes.\nThe agenda for the meeting on Thursday 17 December 2026, 18:00 GMT opens Monday 14 December 2026, 18:00 GMT, 3 days before.\nRoles for the next meeting: presenting, M1; facilitating, M2; keeping time, M3."
     );
-    let v = view(&m, &names(), "at Room 4", utc(2026, 12, 15, 9, 0));
-    assert!(v.contains("\nIts agenda is open.\n"), "{v}");
+    let open = utc(2026, 12, 15, 9, 0);
+    let v = view(&m, &names(), "at Room 4", open);
+    assert!(
+        v.contains("\nIts agenda is open: nothing brought yet. `/agenda bring` brings an item.\n"),
+        "{v}"
+    );
+    // Its items, each only as its member chose to show it: no name, no
+    // reflection, nothing of what the item is.
+    let (m, _) = bring(&m, 1, 20, None, Some(Source::Reflection(4)), open).unwrap();
+    let (m, _) = bring(&m, 5, 30, Some("Endings"), None, open).unwrap();
+    let v = view(&m, &names(), "at Room 4", open);
+    assert!(
+        v.contains("\nIts agenda is open:\n1. an item from a member (20 minutes)\n2. Endings (30 minutes)\n50 of the meeting's 90 minutes asked for.\nRoles"),
+        "{v}"
+    );
+    assert!(
+        !v.contains("M5") && !v.contains('#') && !v.contains("reflection"),
+        "{v}"
+    );
     assert!(view(&Meetings::default(), &names(), "", now()).contains("No one is on the rota yet"));
 }
 
@@ -362,7 +388,7 @@ proptest! {
                 m = next;
             }
             if kind == 5 {
-                m = remind(&m, u64::from(pick) + 1, hours % 168 + 1, pick % 2 == 0).unwrap().0;
+                m = remind(&m, u64::from(pick) + 1, hours % 168 + 1, pick % 2 == 0, None).unwrap().0;
             }
             if let Ok((next, _)) = bring(&m, u64::from(pick) + 1, 10, None, None, t) {
                 m = next;
@@ -421,10 +447,10 @@ fn a_swap_waits_for_the_other_member_to_agree() {
 #[test]
 fn reminders_come_at_their_lead_once_and_keep_quiet_hours_unless_allowed() {
     let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
-    let (m, words) = remind(&m, 1, 24, false).unwrap();
+    let (m, words) = remind(&m, 1, 24, false, None).unwrap();
     assert!(words.starts_with("You will get a direct message 24 hours before each meeting, unless that falls between 21:00 and 07:00"), "{words}");
     // 12 hours before an 18:00 meeting is 06:00: quiet, so 20:00 the evening before.
-    let (m, _) = remind(&m, 2, 12, false).unwrap();
+    let (m, _) = remind(&m, 2, 12, false, None).unwrap();
     let plan = m.plan.clone().unwrap();
     let o = series::next_occurrences(&plan.series, now(), 1)[0];
     assert_eq!(
@@ -435,7 +461,7 @@ fn reminders_come_at_their_lead_once_and_keep_quiet_hours_unless_allowed() {
         reminder_at(&plan, &m.reminders[1], &o),
         utc(2026, 12, 16, 20, 0)
     );
-    let (allowed, _) = remind(&m, 2, 12, true).unwrap();
+    let (allowed, _) = remind(&m, 2, 12, true, None).unwrap();
     let r = allowed.reminders.iter().find(|r| r.member == 2).unwrap();
     assert_eq!(reminder_at(&plan, r, &o), utc(2026, 12, 17, 6, 0));
     // Nothing before its time; once each, then not again for that meeting.
@@ -459,7 +485,7 @@ fn reminders_come_at_their_lead_once_and_keep_quiet_hours_unless_allowed() {
     assert_eq!(remind_off(&m, 1).1, "You had no meeting reminders.");
     for bad in [0, 169] {
         assert!(
-            remind(&m, 1, bad, false)
+            remind(&m, 1, bad, false, None)
                 .unwrap_err()
                 .contains("1 to 168 hours")
         );
@@ -572,7 +598,7 @@ fn forgetting_a_member_leaves_nothing_that_names_them() {
     let mut ids = 0;
     let open = utc(2026, 12, 14, 18, 0);
     let (m, _) = apply(&m, open, &mut ids);
-    let (m, _) = remind(&m, 1, 24, false).unwrap();
+    let (m, _) = remind(&m, 1, 24, false, None).unwrap();
     let (m, _) = bring(
         &m,
         1,
@@ -598,7 +624,7 @@ fn the_next_moment_is_the_soonest_of_a_reminder_an_agenda_and_a_start() {
         Some(utc(2026, 12, 14, 18, 0)),
         "the agenda opens first"
     );
-    let (m, _) = remind(&m, 1, 120, false).unwrap();
+    let (m, _) = remind(&m, 1, 120, false, None).unwrap();
     assert_eq!(
         next_moment(&m, now()),
         Some(utc(2026, 12, 12, 18, 0)),
@@ -657,4 +683,43 @@ fn meetings_are_tallied_once_by_their_quarter_with_their_items_even_after_a_gap(
     let (c, _) = cancel(&later, "2027-01-28", utc(2027, 1, 20, 9, 0)).unwrap();
     let c = tally(&c, utc(2027, 1, 29, 9, 0), tag).unwrap_or(c);
     assert_eq!(c.tallies.last().unwrap().held, 1, "{:?}", c.tallies);
+}
+
+#[test]
+fn a_reminders_quiet_hours_are_kept_in_the_members_own_zone() {
+    let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    let plan = m.plan.clone().unwrap();
+    let o = series::next_occurrences(&plan.series, now(), 1)[0];
+    let sydney: Tz = "Australia/Sydney".parse().unwrap();
+    let at = |m: &Meetings| reminder_at(&plan, &m.reminders[0], &o);
+    // 12 hours before 18:00 in London is 06:00 there, but 17:00 in Sydney:
+    // not the member's night, so it comes on time.
+    let (theirs, words) = remind(&m, 1, 12, false, Some(sydney)).unwrap();
+    assert!(
+        words.contains("between 21:00 and 07:00 in your time zone, Australia/Sydney, when it comes at 20:00 before instead"),
+        "{words}"
+    );
+    assert_eq!(at(&theirs), utc(2026, 12, 17, 6, 0));
+    let (london, words) = remind(&m, 1, 12, false, None).unwrap();
+    assert!(
+        words.contains("in the meetings' time zone, Europe/London"),
+        "{words}"
+    );
+    assert_eq!(at(&london), utc(2026, 12, 16, 20, 0));
+    // 3 hours before is 15:00 in London but 02:00 in Sydney: moved to
+    // 20:00 the evening before there, unless the member allows it.
+    let (theirs, _) = remind(&m, 1, 3, false, Some(sydney)).unwrap();
+    assert_eq!(at(&theirs), utc(2026, 12, 17, 9, 0));
+    let (allowed, words) = remind(&m, 1, 3, true, Some(sydney)).unwrap();
+    assert!(
+        words.contains(
+            "even if that falls between 21:00 and 07:00 in your time zone, Australia/Sydney"
+        ),
+        "{words}"
+    );
+    assert_eq!(at(&allowed), utc(2026, 12, 17, 15, 0));
+    // The zone is kept with the reminder and read back as it was.
+    let json = serde_json::to_string(&theirs).unwrap();
+    let back: Meetings = serde_json::from_str(&json).unwrap();
+    assert_eq!(at(&back), utc(2026, 12, 17, 9, 0));
 }
