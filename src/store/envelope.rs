@@ -42,6 +42,9 @@ pub struct Envelope {
     erasure: Zeroizing<[u8; 32]>,
     backup: Zeroizing<[u8; 32]>,
     seal: Zeroizing<[u8; 32]>,
+    /// Seals the records that belong to a server rather than to one member
+    /// (its meetings and rota), so the database's files show none of them.
+    server: SecretKey,
 }
 
 impl std::fmt::Debug for Envelope {
@@ -181,6 +184,7 @@ impl Envelope {
             erasure: derive(b"erasure record v1"),
             backup: derive(b"backup authentication v1"),
             seal: derive(b"clean close seal v1"),
+            server: SecretKey::from_bytes(*derive(b"server records v1")),
             master,
         }
     }
@@ -242,6 +246,28 @@ impl Envelope {
         sealed: &[u8],
     ) -> Result<T, StoreError> {
         open_json(key, &kind_aad(kind, record_key), sealed, kind)
+    }
+
+    /// Seals a record of a server's (`kind` names its kind) with the key
+    /// derived for server records, bound to `record_key`: what the group
+    /// shares is still no one's to read from the database's files.
+    pub fn seal_server_record<T: serde::Serialize>(
+        &self,
+        kind: &str,
+        record_key: &[u8],
+        value: &T,
+    ) -> Result<Vec<u8>, StoreError> {
+        seal_json(&self.server, &kind_aad(kind, record_key), value)
+    }
+
+    /// Opens a record sealed by [`Envelope::seal_server_record`].
+    pub fn open_server_record<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: &str,
+        record_key: &[u8],
+        sealed: &[u8],
+    ) -> Result<T, StoreError> {
+        open_json(&self.server, &kind_aad(kind, record_key), sealed, kind)
     }
 
     /// Seals a reflection's summary, bound to the reflection's `record_key`
@@ -709,6 +735,10 @@ mod tests {
         assert_ne!(&e.erasure[..], e.master.expose());
         assert_ne!(&e.backup[..], e.master.expose());
         assert_ne!(e.erasure[..], e.backup[..]);
+        assert_ne!(e.server.expose(), e.master.expose());
+        for derived in [&e.erasure, &e.backup, &e.seal] {
+            assert_ne!(e.server.expose(), &derived[..]);
+        }
         let same = Envelope::new(e.master.clone());
         assert_eq!(
             e.fingerprint(b"t", b"k", b"v"),

@@ -23,9 +23,31 @@ fn key(guild: u64, generation: u64) -> [u8; 16] {
     k
 }
 
-fn read(guild: u64, bytes: &[u8]) -> Result<Meetings, StoreError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")))
+/// The kind a meetings record is sealed as (see
+/// [`super::Envelope::seal_server_record`]).
+const KIND: &str = "meetings";
+
+impl Store {
+    /// A server's record as stored under `at`: sealed with the key for
+    /// server records, bound to its key. A record written before records
+    /// were sealed is plain JSON, always an object, whose first byte (`{`)
+    /// no sealed record starts with (those start with a version byte);
+    /// it is read as it is, and sealed at its next change.
+    fn read(&self, guild: u64, at: &[u8], bytes: &[u8]) -> Result<Meetings, StoreError> {
+        if bytes.first() == Some(&b'{') {
+            return serde_json::from_slice(bytes)
+                .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")));
+        }
+        self.shared
+            .envelope
+            .open_server_record(KIND, at, bytes)
+            .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")))
+    }
+
+    /// `m` sealed to be stored under `at`.
+    fn sealed(&self, at: &[u8], m: &Meetings) -> Result<Vec<u8>, StoreError> {
+        self.shared.envelope.seal_server_record(KIND, at, m)
+    }
 }
 
 /// The latest record of every server: its key and what it holds.
@@ -47,7 +69,10 @@ impl Store {
     pub(crate) fn meetings(&self, guild: u64) -> Result<Meetings, StoreError> {
         self.with(
             |live| match live.t.meetings.scan_prefix(guild.to_be_bytes()).last() {
-                Some(entry) => read(guild, &entry?.1),
+                Some(entry) => {
+                    let (at, bytes) = entry?;
+                    self.read(guild, &at, &bytes)
+                }
                 None => Ok(Meetings::default()),
             },
         )
@@ -66,13 +91,11 @@ impl Store {
         was: &Meetings,
         next: &Meetings,
     ) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(next)
-            .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")))?;
         self.with(|live| {
             let (at, held) = match live.t.meetings.scan_prefix(guild.to_be_bytes()).last() {
                 Some(entry) => {
                     let (at, held) = entry?;
-                    if read(guild, &held)? != *was {
+                    if self.read(guild, &at, &held)? != *was {
                         return Err(StoreError::MeetingsChanged);
                     }
                     (at, Some(held))
@@ -80,6 +103,7 @@ impl Store {
                 None if *was == Meetings::default() => (key(guild, 0).to_vec(), None),
                 None => return Err(StoreError::MeetingsChanged),
             };
+            let bytes = self.sealed(&at, next)?;
             // Compared and swapped: a writer between the read above and
             // this write is found too.
             if live
@@ -99,7 +123,7 @@ impl Store {
         self.with(|live| {
             latest(live)?
                 .into_iter()
-                .map(|(guild, (_, v))| Ok((guild, read(guild, &v)?)))
+                .map(|(guild, (k, v))| Ok((guild, self.read(guild, &k, &v)?)))
                 .collect()
         })
     }
@@ -124,8 +148,8 @@ impl Store {
     /// Whether any server's record names `member`, or counts them in its
     /// tallies.
     pub(super) fn on_any_rota(&self, live: &Live, member: u64) -> Result<bool, StoreError> {
-        for (guild, (_, v)) in latest(live)? {
-            let m = read(guild, &v)?;
+        for (guild, (k, v)) in latest(live)? {
+            let m = self.read(guild, &k, &v)?;
             if m.names(member)
                 || coverage::without(&m.tallies, |q| self.tally_tag(guild, member, q)).1
             {
@@ -146,7 +170,7 @@ impl Store {
         let mut prints = Vec::new();
         let mut rewrites = Vec::new();
         for (guild, (old, v)) in latest(live)? {
-            let m = read(guild, &v)?;
+            let m = self.read(guild, &old, &v)?;
             let (tallies, counted) =
                 coverage::without(&m.tallies, |q| self.tally_tag(guild, member, q));
             if !m.names(member) && !counted {
@@ -158,18 +182,14 @@ impl Store {
                 .get(8..16)
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .map_or(0, u64::from_be_bytes);
-            let bytes = serde_json::to_vec(&m)
-                .map_err(|e| StoreError::Corrupt(format!("meetings of server {guild}: {e}")))?;
+            let new = key(guild, generation.saturating_add(1));
+            let bytes = self.sealed(&new, &m)?;
             prints.push(
                 self.shared
                     .envelope
                     .fingerprint(trees::MEETINGS.as_bytes(), &old, b""),
             );
-            rewrites.push(Rewrite {
-                old,
-                new: key(guild, generation.saturating_add(1)),
-                bytes,
-            });
+            rewrites.push(Rewrite { old, new, bytes });
         }
         Ok((prints, rewrites))
     }
@@ -310,6 +330,21 @@ mod tests {
         found
     }
 
+    /// The bytes stored for `guild`'s latest record.
+    fn stored(store: &Store, guild: u64) -> Vec<u8> {
+        store
+            .with(|live| {
+                let (_, v) = live
+                    .t
+                    .meetings
+                    .scan_prefix(guild.to_be_bytes())
+                    .last()
+                    .expect("a record")?;
+                Ok(v.to_vec())
+            })
+            .unwrap()
+    }
+
     #[test]
     fn a_forgotten_member_leaves_no_version_of_any_rota_in_the_files_or_the_backups() {
         let dir = temp_dir("meetings-forget");
@@ -320,29 +355,80 @@ mod tests {
         let store = Store::open(&dir, None).unwrap();
         let now = Utc::now();
         let mut m = Meetings::default();
+        let mut versions = Vec::new();
         for (i, who) in [forgotten, 2].into_iter().enumerate() {
             let was = m.clone();
             m.rota = rota::join(&m.rota, who, &names).rota;
             store.set_meetings(7, &was, &m).unwrap();
+            versions.push(stored(&store, 7));
             // A backup holding each version.
             store
                 .maintain(now + crate::store::BACKUP_EVERY * (i as i32 + 1))
                 .unwrap();
         }
-        let id = forgotten.to_string();
-        assert!(
-            !holding(&dir, id.as_bytes()).is_empty(),
-            "the probe finds it first"
-        );
+        // Each version is sealed: its last 32 bytes (ciphertext and tag,
+        // under a random nonce) are found only where that version is kept.
+        let probes: Vec<&[u8]> = versions.iter().map(|v| &v[v.len() - 32..]).collect();
+        for probe in &probes {
+            assert!(!holding(&dir, probe).is_empty(), "the probe finds it first");
+        }
         store.forget_member(forgotten, now).unwrap();
         store
             .maintain(now + crate::store::ERASE_WITHIN + crate::store::BACKUP_EVERY * 3)
             .unwrap();
-        assert_eq!(
-            holding(&dir, id.as_bytes()),
-            Vec::<std::path::PathBuf>::new()
-        );
+        for probe in &probes {
+            assert_eq!(holding(&dir, probe), Vec::<std::path::PathBuf>::new());
+        }
         assert!(store.meetings(7).unwrap().rota.knows(2), "the others stay");
+        store.close(Utc::now()).unwrap();
+    }
+
+    #[test]
+    fn a_record_is_sealed_in_the_files_and_one_kept_before_sealing_still_reads() {
+        let dir = temp_dir("meetings-sealed");
+        let member: u64 = 918_273_645_546_372_820;
+        let names: Names = [(member, "Ottoline Quist".to_string())]
+            .into_iter()
+            .collect();
+        let mut m = Meetings::default();
+        m.rota = rota::join(&m.rota, member, &names).rota;
+        let store = Store::open(&dir, None).unwrap();
+        store.set_meetings(7, &Meetings::default(), &m).unwrap();
+        let sealed = stored(&store, 7);
+        assert_ne!(sealed.first(), Some(&b'{'));
+        store.close(Utc::now()).unwrap();
+        drop(store);
+        for needle in [member.to_string(), "rota".to_string()] {
+            assert_eq!(
+                holding(&dir, needle.as_bytes()),
+                Vec::<std::path::PathBuf>::new(),
+                "{needle} is in the clear"
+            );
+        }
+        let store = Store::open(&dir, None).unwrap();
+        assert_eq!(store.meetings(7).unwrap(), m);
+        // Sealed for its own key: moved under another server's, it does
+        // not open, and is not taken as that server's.
+        store
+            .with(|live| {
+                live.t.meetings.insert(&key(8, 0)[..], &sealed[..])?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(matches!(store.meetings(8), Err(StoreError::Corrupt(_))));
+        // A record kept as plain JSON before records were sealed reads,
+        // and is sealed when it next changes.
+        let plain = serde_json::to_vec(&m).unwrap();
+        store
+            .with(|live| {
+                live.t.meetings.insert(&key(9, 0)[..], &plain[..])?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.meetings(9).unwrap(), m);
+        store.set_meetings(9, &m, &Meetings::default()).unwrap();
+        assert_ne!(stored(&store, 9).first(), Some(&b'{'));
+        assert_eq!(store.meetings(9).unwrap(), Meetings::default());
         store.close(Utc::now()).unwrap();
     }
 }
