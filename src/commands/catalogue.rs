@@ -325,9 +325,10 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         | Action::Share { .. }
         | Action::Withdraw(_)
         | Action::CancelShare
-        | Action::Reopen
+        | Action::Reopen(_)
         | Action::ContinueCase
-        | Action::SaveAsWritten
+        | Action::SaveAsWritten(_)
+        | Action::LogAfresh(_)
         | Action::Bring(_)
         | Action::BringPresentation(_)
         | Action::DeleteAnyway(_) => return None,

@@ -131,9 +131,13 @@ pub enum Action {
     DeletePresentation(u64),
     /// Open the next step of the case presentation held for me.
     ContinueCase,
-    /// Save the supervision form held for me as I wrote it, past the
-    /// confidentiality check's question.
-    SaveAsWritten,
+    /// Save the supervision form of this kind held for me as I wrote it,
+    /// past the confidentiality check's question (none: a button from
+    /// before kinds were held apart, for whichever is held).
+    SaveAsWritten(Option<crate::reflections::form::HeldKind>),
+    /// Start a supervision log entry with these choices afresh (what is
+    /// held for me stays until the new form replaces it).
+    LogAfresh(crate::supervision::log::LogChoices),
     /// Start a case presentation in this frame afresh (what is held for me
     /// stays until a new form replaces it).
     PresentAfresh(crate::supervision::case::Frame),
@@ -160,8 +164,10 @@ pub enum Action {
     Withdraw(personal::Shareable),
     /// Leave a share preview without sharing anything.
     CancelShare,
-    /// Reopen the form I submitted that could not be kept whole, as I typed it.
-    Reopen,
+    /// Reopen the form of this kind I submitted that could not be kept
+    /// whole, as I typed it (none: a button from before kinds were held
+    /// apart, for whichever is held).
+    Reopen(Option<crate::reflections::form::HeldKind>),
     /// Open the review of my development priorities.
     ReviewPriorities,
     /// Bring one of my reflections to the next meeting's agenda (a form

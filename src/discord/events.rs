@@ -11,6 +11,7 @@ use crate::commands::personal::{Personal, Shareable};
 use crate::commands::{Action, Reply, Visibility};
 use crate::inline::compact_reply;
 use crate::meetings::group::Source;
+use crate::reflections::form::HeldKind;
 
 /// The one handler poise calls for every event.
 pub async fn handle(
@@ -154,9 +155,21 @@ async fn what_a_click_opens(
             Ok(modal) => return Ok(Opened::Modal(modal)),
             Err(reply) => reply,
         },
-        Some(Action::Reopen) => {
-            if let Some(modal) = supervision::reopened_modal(data, member) {
-                return Ok(Opened::Modal(modal));
+        Some(Action::Reopen(kind)) => {
+            // A button from before kinds were held apart reopens whichever
+            // supervision form is held, else the reflection.
+            let supervision_kinds = match kind {
+                Some(HeldKind::Reflection) => vec![],
+                Some(k) => vec![k],
+                None => vec![HeldKind::Log, HeldKind::Case],
+            };
+            for k in &supervision_kinds {
+                if let Some(modal) = supervision::reopened_modal(data, member, *k) {
+                    return Ok(Opened::Modal(modal));
+                }
+            }
+            if kind.is_some() && !supervision_kinds.is_empty() {
+                return Ok(Opened::Reply(supervision::nothing_held()));
             }
             match personal::reopened_modal(data, member)? {
                 Ok(modal) => return Ok(Opened::Modal(modal)),
@@ -225,7 +238,12 @@ async fn what_a_click_opens(
         Some(Action::PresentAfresh(frame)) => {
             return Ok(Opened::Modal(supervision::first_modal(frame)));
         }
-        Some(Action::SaveAsWritten) => supervision::save_as_written(data, member, guild)?,
+        Some(Action::SaveAsWritten(kind)) => {
+            supervision::save_as_written(data, member, guild, kind)?
+        }
+        Some(Action::LogAfresh(choices)) => {
+            return Ok(Opened::Modal(supervision::fresh_log_modal(&choices)));
+        }
         Some(Action::ShareAsk(n)) => sharing::ask(data, member, guild, Shareable::Reflection(n))?,
         Some(Action::Share {
             item,

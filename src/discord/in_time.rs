@@ -47,6 +47,30 @@ pub(super) async fn answer_form(
     submit: &ModalInteraction,
     work: impl Future<Output = Reply>,
 ) -> Result<(), BotError> {
+    answer_form_then(ctx, submit, work, |_| {}).await
+}
+
+/// [`answer_form`], then `sent` with the reply once Discord has taken it
+/// (not when sending failed): what is kept only until the member has it,
+/// a replaced form's words given back, is let go of there.
+pub(super) async fn answer_form_then(
+    ctx: &serenity::Context,
+    submit: &ModalInteraction,
+    work: impl Future<Output = Reply>,
+    sent: impl FnOnce(&Reply),
+) -> Result<(), BotError> {
+    let reply = answer(ctx, submit, work).await?;
+    may_block(async { sent(&reply) }).await;
+    Ok(())
+}
+
+/// Sends the reply `work` gives as [`answer_form`] says; the reply, once
+/// sent.
+async fn answer(
+    ctx: &serenity::Context,
+    submit: &ModalInteraction,
+    work: impl Future<Output = Reply>,
+) -> Result<Reply, BotError> {
     let state = Arc::new(AtomicU8::new(WAITING));
     let acknowledgement = {
         let state = Arc::clone(&state);
@@ -76,7 +100,7 @@ pub(super) async fn answer_form(
                 serenity::CreateInteractionResponse::Message(to_response(&reply)),
             )
             .await?;
-        return Ok(());
+        return Ok(reply);
     }
     // The acknowledgement went (or is going) first: the answer follows it.
     // An acknowledgement whose answer was lost may still have reached
@@ -88,7 +112,7 @@ pub(super) async fn answer_form(
         Err(e) => Err(e.to_string()),
     };
     match submit.edit_response(&ctx.http, to_edit(&reply)).await {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(reply),
         Err(edit) => {
             if let Err(why) = &acknowledged {
                 tracing::warn!(error = %why, "a form's acknowledgement failed");
@@ -99,6 +123,7 @@ pub(super) async fn answer_form(
                     serenity::CreateInteractionResponse::Message(to_response(&reply)),
                 )
                 .await
+                .map(|()| reply)
                 .map_err(|_| edit.into())
         }
     }

@@ -235,7 +235,10 @@ pub fn edit_modal(
 /// The form `member` submitted that could not be kept whole, reopened as
 /// they typed it, or the reply saying nothing is held any more.
 pub fn reopened_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Reply>, BotError> {
-    let held = match data.store.held_form(member, data.clock.now()) {
+    let held = match data
+        .store
+        .held_form(member, form::HeldKind::Reflection, data.clock.now())
+    {
         Ok(held) => held,
         Err(e) => {
             tracing::warn!(error = %e, "a held form could not be opened");
@@ -289,7 +292,8 @@ pub async fn submitted(
     submit: &ModalInteraction,
     data: &Data,
 ) -> Result<(), BotError> {
-    super::in_time::answer_form(ctx, submit, async {
+    let member = submit.user.id.get();
+    let work = async {
         match custom_id::parse_modal(&submit.data.custom_id) {
             Some((purpose, reopened)) => match save_submission(data, submit, purpose, reopened) {
                 Ok(reply) => reply,
@@ -306,6 +310,9 @@ pub async fn submitted(
                 "That form is not one this bot can answer any more. Try `/reflect`.".into(),
             ),
         }
+    };
+    super::in_time::answer_form_then(ctx, submit, work, |sent| {
+        let_go_once_sent(data, member, form::HeldKind::Reflection, sent);
     })
     .await
 }
@@ -387,7 +394,9 @@ fn save_submission(
             };
             let replaced = hold_form(data, member, &held)?;
             let mut reply = Reply::user_error(format!("{why} {}", personal::form_held_note()));
-            reply.actions = vec![crate::commands::Action::Reopen];
+            reply.actions = vec![crate::commands::Action::Reopen(Some(
+                form::HeldKind::Reflection,
+            ))];
             return Ok(match replaced {
                 Some(old) => personal::with_replaced_form(reply, &old),
                 None => reply,
@@ -418,7 +427,16 @@ fn save_submission(
             };
             match hold_form(data, member, &held) {
                 Ok(other) => {
-                    // A reopened form replaces what was held for itself.
+                    // A reopened form replaces what was held for itself:
+                    // nothing to give back.
+                    if reopened
+                        && other.is_some()
+                        && let Err(e) =
+                            data.store
+                                .let_go_of_given_back(member, form::HeldKind::Reflection, now)
+                    {
+                        tracing::warn!(error = %e, "a replaced form could not be let go of");
+                    }
                     replaced = other.filter(|_| !reopened);
                     true
                 }
@@ -445,23 +463,38 @@ fn save_submission(
     })
 }
 
-/// Holds `held` for `member`; the form it replaced when that was held for
-/// something else (a member has one held form), for its words to go back
-/// to the member. Its time, and any form it replaced, are the upkeep's to
-/// erase.
+/// Holds `held` for `member`; the form of its kind it replaced when that
+/// was held for something else (a member has one held form of each kind),
+/// for its words to go back to the member: the store keeps it given back
+/// until the reply that gives it back is sent ([`let_go_once_sent`]), or
+/// the upkeep lets go of it after its time.
 pub fn hold_form(
     data: &Data,
     member: u64,
     held: &form::Held,
 ) -> Result<Option<form::Held>, BotError> {
-    let now = data.clock.now();
-    let replaces = match data.store.held_form(member, now) {
-        Ok(Some(h)) if h.purpose != held.purpose => Some(h),
-        _ => None,
-    };
-    data.store.hold_form(member, held, now)?;
+    let replaced = data.store.hold_form(member, held, data.clock.now())?;
     data.scheduler.changed();
-    Ok(replaces)
+    Ok(replaced)
+}
+
+/// Once `sent` was sent to `member`: lets go of the form of `kind` it gave
+/// back, if it gave one back (it carries its words as a file).
+pub fn let_go_once_sent(data: &Data, member: u64, kind: form::HeldKind, sent: &Reply) {
+    let gave_back = sent
+        .attachments
+        .iter()
+        .any(|a| a.filename == personal::REPLACED_FORM_FILE);
+    if !gave_back {
+        return;
+    }
+    if let Err(e) = data
+        .store
+        .let_go_of_given_back(member, kind, data.clock.now())
+    {
+        tracing::warn!(error = %e, "a form given back could not be let go of");
+    }
+    data.scheduler.changed();
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub mod custom_id {
     use crate::commands::Action;
     use crate::commands::personal::Shareable;
     use crate::framework::{CompetenceId, is_section_id};
+    use crate::reflections::form::HeldKind;
+    use crate::supervision::log::LogChoices;
 
     /// The select menu of search results.
     pub const SEARCH_MENU: &str = "search-results";
@@ -76,7 +78,9 @@ pub mod custom_id {
             Action::DeleteLogEntry(n) => format!("log-delete:{n}"),
             Action::DeletePresentation(n) => format!("present-delete:{n}"),
             Action::ContinueCase => "present:continue".to_string(),
-            Action::SaveAsWritten => "held:save".to_string(),
+            Action::SaveAsWritten(None) => "held:save".to_string(),
+            Action::SaveAsWritten(Some(kind)) => format!("held:save:{}", kind.as_str()),
+            Action::LogAfresh(choices) => format!("log-afresh:{}", choices.to_words()),
             Action::PresentAfresh(frame) => format!("present-afresh:{}", frame.as_str()),
             Action::ReflectOn(id) => format!("reflect-on:{id}"),
             Action::ShareAsk(n) => format!("share-ask:{n}"),
@@ -92,7 +96,8 @@ pub mod custom_id {
             ),
             Action::Withdraw(item) => format!("withdraw{}:{}", case(item), item.number()),
             Action::CancelShare => "cancel:share".to_string(),
-            Action::Reopen => "reopen:held".to_string(),
+            Action::Reopen(None) => "reopen:held".to_string(),
+            Action::Reopen(Some(kind)) => format!("reopen:{}", kind.as_str()),
             Action::ReviewPriorities => "review:open".to_string(),
             Action::Bring(n) => format!("bring:{n}"),
             Action::BringPresentation(n) => format!("bring-presentation:{n}"),
@@ -134,7 +139,12 @@ pub mod custom_id {
             "log-delete" => number(rest).map(Action::DeleteLogEntry),
             "present-delete" => number(rest).map(Action::DeletePresentation),
             "present" if rest == "continue" => Some(Action::ContinueCase),
-            "held" if rest == "save" => Some(Action::SaveAsWritten),
+            "held" if rest == "save" => Some(Action::SaveAsWritten(None)),
+            "held" => match rest.split_once(':')? {
+                ("save", kind) => HeldKind::from_word(kind).map(|k| Action::SaveAsWritten(Some(k))),
+                _ => None,
+            },
+            "log-afresh" => LogChoices::from_words(rest).map(Action::LogAfresh),
             "present-afresh" => {
                 crate::supervision::case::Frame::from_word(rest).map(Action::PresentAfresh)
             }
@@ -166,7 +176,8 @@ pub mod custom_id {
             "cancel" if rest == "share" => Some(Action::CancelShare),
             "bring" => number(rest).map(Action::Bring),
             "bring-presentation" => number(rest).map(Action::BringPresentation),
-            "reopen" if rest == "held" => Some(Action::Reopen),
+            "reopen" if rest == "held" => Some(Action::Reopen(None)),
+            "reopen" => HeldKind::from_word(rest).map(|k| Action::Reopen(Some(k))),
             "review" if rest == "open" => Some(Action::ReviewPriorities),
             "tag" => {
                 let (n, id) = rest.split_once(':')?;
@@ -515,14 +526,14 @@ pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
                         ButtonStyle::Danger,
                     ),
                     Action::ContinueCase => ("Continue".to_string(), ButtonStyle::Primary),
-                    Action::SaveAsWritten => {
+                    Action::SaveAsWritten(_) => {
                         ("Save as written".to_string(), ButtonStyle::Secondary)
                     }
-                    Action::PresentAfresh(_) => {
+                    Action::PresentAfresh(_) | Action::LogAfresh(_) => {
                         ("Start afresh".to_string(), ButtonStyle::Secondary)
                     }
                     Action::ReflectOn(_) => ("Reflect privately".to_string(), ButtonStyle::Primary),
-                    Action::Reopen => ("Reopen what I typed".to_string(), ButtonStyle::Primary),
+                    Action::Reopen(_) => ("Reopen what I typed".to_string(), ButtonStyle::Primary),
                     Action::ReviewPriorities => {
                         ("Review my priorities".to_string(), ButtonStyle::Primary)
                     }
@@ -589,6 +600,8 @@ mod tests {
     use crate::commands::Action;
     use crate::commands::personal::Shareable;
     use crate::framework::CompetenceId;
+    use crate::reflections::form::HeldKind;
+    use crate::supervision::log::LogChoices;
 
     #[test]
     fn custom_ids_round_trip_and_forgeries_are_refused() {
@@ -609,11 +622,31 @@ mod tests {
             Action::DeleteLogEntry(2),
             Action::DeletePresentation(2),
             Action::ContinueCase,
-            Action::SaveAsWritten,
+            Action::SaveAsWritten(None),
+            Action::SaveAsWritten(Some(HeldKind::Log)),
+            Action::SaveAsWritten(Some(HeldKind::Case)),
+            Action::SaveAsWritten(Some(HeldKind::Reflection)),
+            Action::LogAfresh(LogChoices {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+                attended: true,
+                minutes: crate::reflections::MAX_MINUTES,
+                kind: crate::supervision::log::Kind::Individual,
+                functions: crate::supervision::log::Function::ALL.to_vec(),
+            }),
+            Action::LogAfresh(LogChoices {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+                attended: false,
+                minutes: 0,
+                kind: crate::supervision::log::Kind::Group,
+                functions: vec![],
+            }),
             Action::PresentAfresh(crate::supervision::case::Frame::SevenEyed),
             Action::PresentAfresh(crate::supervision::case::Frame::Short),
             Action::ReflectOn(id),
-            Action::Reopen,
+            Action::Reopen(None),
+            Action::Reopen(Some(HeldKind::Reflection)),
+            Action::Reopen(Some(HeldKind::Log)),
+            Action::Reopen(Some(HeldKind::Case)),
             Action::ShareAsk(4),
             Action::Share {
                 item: Shareable::Reflection(4),
@@ -644,11 +677,25 @@ mod tests {
                 title: String::new(),
             },
         ] {
-            assert_eq!(
-                custom_id::parse(&custom_id::action(&action)),
-                Some(action.clone())
-            );
+            let id = custom_id::action(&action);
+            assert!(id.len() <= 100, "{id}");
+            assert_eq!(custom_id::parse(&id), Some(action.clone()));
         }
+        // Buttons sent before kinds were held apart still work, for
+        // whichever form is held.
+        assert_eq!(custom_id::parse("reopen:held"), Some(Action::Reopen(None)));
+        assert_eq!(
+            custom_id::parse("held:save"),
+            Some(Action::SaveAsWritten(None))
+        );
+        assert_eq!(
+            custom_id::parse("reopen:log"),
+            Some(Action::Reopen(Some(HeldKind::Log)))
+        );
+        assert_eq!(
+            custom_id::parse("held:save:case"),
+            Some(Action::SaveAsWritten(Some(HeldKind::Case)))
+        );
         for forged in [
             "guide:",
             "guide:role-of-supervision",
@@ -684,6 +731,14 @@ mod tests {
             "held:keep",
             "present-afresh:long",
             "reopen:other",
+            "reopen:",
+            "held:save:",
+            "held:save:other",
+            "held:keep:log",
+            "log-afresh:",
+            "log-afresh:2026-02-30:y:90:group:-",
+            "log-afresh:2026-03-10:y:90:group:nn",
+            "log-afresh:2026-03-10:y:90:group:-:x",
             "delete:18446744073709551616",
         ] {
             assert_eq!(custom_id::parse(forged), None, "{forged}");

@@ -14,12 +14,12 @@ use serenity::{
 };
 
 use super::commands::{Month, respond_with_modal};
-use super::personal::{TIMES, answer, hold_form};
+use super::personal::{TIMES, answer, hold_form, let_go_once_sent};
 use super::reply::{modal_input, send};
 use super::{BotError, Context, Data};
 use crate::commands::personal::{self, CaseCommand, LogCommand, Personal};
 use crate::commands::{Action, Reply};
-use crate::reflections::form::{self, HOLD_FORM_FOR, Held, HeldFor, Typed};
+use crate::reflections::form::{self, HOLD_FORM_FOR, Held, HeldFor, HeldKind, Typed};
 use crate::reflections::nudge;
 use crate::render::{Card, fit};
 use crate::supervision::case::{self, CaseDraft, Eye, Field, Frame};
@@ -57,24 +57,7 @@ fn new_or_again(again: bool) -> &'static str {
 fn modal_id(purpose: &Purpose) -> String {
     match purpose {
         Purpose::Log { choices, again } => {
-            let functions: String = Function::ALL
-                .into_iter()
-                .filter(|f| choices.functions.contains(f))
-                .map(|f| f.as_str().chars().next().unwrap_or('-'))
-                .collect();
-            format!(
-                "log:{}:{}:{}:{}:{}:{}",
-                new_or_again(*again),
-                choices.date.format("%Y-%m-%d"),
-                if choices.attended { "y" } else { "n" },
-                choices.minutes,
-                choices.kind.as_str(),
-                if functions.is_empty() {
-                    "-".to_string()
-                } else {
-                    functions
-                }
-            )
+            format!("log:{}:{}", new_or_again(*again), choices.to_words())
         }
         Purpose::Case { frame, step, again } => {
             format!("present:{}:{step}:{}", frame.as_str(), new_or_again(*again))
@@ -84,45 +67,20 @@ fn modal_id(purpose: &Purpose) -> String {
 
 /// The purpose a custom id names, if it is one of ours and well formed.
 fn parse_modal_id(value: &str) -> Option<Purpose> {
-    let parts: Vec<&str> = value.split(':').collect();
     let again = |w: &str| match w {
         "new" => Some(false),
         "again" => Some(true),
         _ => None,
     };
+    if let Some(rest) = value.strip_prefix("log:") {
+        let (fresh, choices) = rest.split_once(':')?;
+        return Some(Purpose::Log {
+            choices: LogChoices::from_words(choices)?,
+            again: again(fresh)?,
+        });
+    }
+    let parts: Vec<&str> = value.split(':').collect();
     match parts.as_slice() {
-        ["log", fresh, date, attended, minutes, kind, functions] => {
-            let mut read = Vec::new();
-            if *functions != "-" {
-                for c in functions.chars() {
-                    let f = Function::ALL
-                        .into_iter()
-                        .find(|f| f.as_str().starts_with(c))?;
-                    if read.contains(&f) {
-                        return None;
-                    }
-                    read.push(f);
-                }
-            }
-            read.sort();
-            Some(Purpose::Log {
-                choices: LogChoices {
-                    date: chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
-                    attended: match *attended {
-                        "y" => true,
-                        "n" => false,
-                        _ => return None,
-                    },
-                    minutes: minutes
-                        .parse()
-                        .ok()
-                        .filter(|m| *m <= crate::reflections::MAX_MINUTES)?,
-                    kind: Kind::ALL.into_iter().find(|k| k.as_str() == *kind)?,
-                    functions: read,
-                },
-                again: again(fresh)?,
-            })
-        }
         ["present", frame, step, fresh] => {
             let frame = Frame::from_word(frame)?;
             let step: usize = step.parse().ok()?;
@@ -245,7 +203,31 @@ async fn log_add(
         let draft = choices.draft(String::new(), Vec::new());
         return personal_reply(ctx, Personal::Log(LogCommand::Add(draft))).await;
     }
-    respond_with_modal(ctx, log_modal(&choices, &Typed::default(), false)).await
+    let held = data
+        .store
+        .held_form(ctx.author().id.get(), HeldKind::Log, data.clock.now())
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "a held form could not be read");
+            None
+        });
+    if let Some(Held {
+        purpose: HeldFor::Log(held_choices),
+        ..
+    }) = held
+    {
+        let mut reply = Reply::private_text(format!(
+            "You have a log entry under way (for {}, {}), kept for you for {} hours from when you submitted it. Reopen what I typed goes on from it; Start afresh opens an empty form for this entry, and what is held is given back to you when you submit that form.",
+            held_choices.date.format("%-d %b %Y"),
+            held_choices.kind.as_str(),
+            HOLD_FORM_FOR.num_hours()
+        ));
+        reply.actions = vec![
+            Action::Reopen(Some(HeldKind::Log)),
+            Action::LogAfresh(choices),
+        ];
+        return send(ctx, &reply).await;
+    }
+    respond_with_modal(ctx, fresh_log_modal(&choices)).await
 }
 
 /// List your supervision log, newest first
@@ -371,7 +353,7 @@ async fn start_presentation(ctx: Context<'_>, frame: Frame) -> Result<(), BotErr
     let data = ctx.data();
     let held = data
         .store
-        .held_form(ctx.author().id.get(), data.clock.now())
+        .held_form(ctx.author().id.get(), HeldKind::Case, data.clock.now())
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "a held form could not be read");
             None
@@ -386,7 +368,10 @@ async fn start_presentation(ctx: Context<'_>, frame: Frame) -> Result<(), BotErr
             held_frame.label(),
             HOLD_FORM_FOR.num_hours()
         ));
-        reply.actions = vec![Action::Reopen, Action::PresentAfresh(frame)];
+        reply.actions = vec![
+            Action::Reopen(Some(HeldKind::Case)),
+            Action::PresentAfresh(frame),
+        ];
         return send(ctx, &reply).await;
     }
     respond_with_modal(ctx, first_modal(frame)).await
@@ -507,18 +492,23 @@ fn case_modal(frame: Frame, step: usize, fields: &[Field], again: bool) -> Creat
     .components(rows)
 }
 
+/// The log's form for these choices, empty.
+pub fn fresh_log_modal(choices: &LogChoices) -> CreateModal {
+    log_modal(choices, &Typed::default(), false)
+}
+
 /// A presentation's first form, empty.
 pub fn first_modal(frame: Frame) -> CreateModal {
     case_modal(frame, 0, &[], false)
 }
 
-/// The supervision form held for `member`, reopened as they typed it (a
-/// presentation at its first step: its Continue brings the next); none
-/// when what is held, if anything, is not one.
-pub fn reopened_modal(data: &Data, member: u64) -> Option<CreateModal> {
+/// The supervision form of `kind` held for `member`, reopened as they
+/// typed it (a presentation at its first step: its Continue brings the
+/// next); none when none is held.
+pub fn reopened_modal(data: &Data, member: u64, kind: HeldKind) -> Option<CreateModal> {
     let held = data
         .store
-        .held_form(member, data.clock.now())
+        .held_form(member, kind, data.clock.now())
         .ok()
         .flatten()?;
     match held.purpose {
@@ -531,7 +521,10 @@ pub fn reopened_modal(data: &Data, member: u64) -> Option<CreateModal> {
 /// A click on Continue: the next step of the presentation held for
 /// `member`, prefilled with anything already written in it.
 pub fn continue_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Reply>, BotError> {
-    match data.store.held_form(member, data.clock.now()) {
+    match data
+        .store
+        .held_form(member, HeldKind::Case, data.clock.now())
+    {
         Ok(Some(Held {
             purpose: HeldFor::Case(frame),
             typed,
@@ -544,29 +537,55 @@ pub fn continue_modal(data: &Data, member: u64) -> Result<Result<CreateModal, Re
     }
 }
 
-fn nothing_held() -> Reply {
+pub fn nothing_held() -> Reply {
     Reply::user_error(format!(
         "Nothing of a presentation or log entry is held for you any more: what you type is kept for {} hours while it is under way, and goes once it is saved. `/present seven-eyed` starts a presentation; `/present list` and `/log list` show what was saved.",
         HOLD_FORM_FOR.num_hours()
     ))
 }
 
-/// A click on Save as written: the log entry or presentation held for
-/// `member`, saved as it is (the core's reply repeats the check's note).
-pub fn save_as_written(data: &Data, member: u64, guild: Option<u64>) -> Result<Reply, BotError> {
-    let held = match data.store.held_form(member, data.clock.now()) {
-        Ok(Some(held)) => held,
-        Ok(None) => return Ok(nothing_held()),
-        Err(e) => {
-            tracing::warn!(error = %e, "a held form could not be read");
-            return Ok(nothing_held());
+/// A click on Save as written: the log entry or presentation of `kind`
+/// held for `member`, saved as it is (the core's reply repeats the check's
+/// note). A button from before kinds were held apart (no kind) saves
+/// whichever is held, and only when one is: with both held, the member is
+/// asked to reopen the one they mean.
+pub fn save_as_written(
+    data: &Data,
+    member: u64,
+    guild: Option<u64>,
+    kind: Option<HeldKind>,
+) -> Result<Reply, BotError> {
+    let kinds = match kind {
+        Some(kind) => vec![kind],
+        None => vec![HeldKind::Log, HeldKind::Case],
+    };
+    let mut held = Vec::new();
+    for kind in kinds {
+        match data.store.held_form(member, kind, data.clock.now()) {
+            Ok(Some(h)) => held.push(h),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "a held form could not be read"),
+        }
+    }
+    let held = match held.len() {
+        0 => return Ok(nothing_held()),
+        1 => held.remove(0),
+        _ => {
+            let mut reply = Reply::user_error(
+                "Both a log entry and a case presentation are held for you, and this button is from before they were kept apart, so nothing is saved. Reopen each to look at it and submit it again.".into(),
+            );
+            reply.actions = vec![
+                Action::Reopen(Some(HeldKind::Log)),
+                Action::Reopen(Some(HeldKind::Case)),
+            ];
+            return Ok(reply);
         }
     };
     let command = match &held.purpose {
         HeldFor::Log(choices) => {
             let tags = form::tags(&data.framework, held.typed.tags.as_deref().unwrap_or(""));
             if let Some(note) = tags.note() {
-                return Ok(refused_with_reopen(note));
+                return Ok(refused_with_reopen(HeldKind::Log, note));
             }
             let text = held.typed.text.clone().unwrap_or_default();
             Personal::Log(LogCommand::Add(choices.draft(text, tags.kept)))
@@ -608,10 +627,11 @@ fn hold(
     Ok(reply)
 }
 
-/// A refusal whose words are held: `why`, then how to get them back.
-fn refused_with_reopen(why: String) -> Reply {
+/// A refusal whose words are held, as a form of `kind`: `why`, then how
+/// to get them back.
+fn refused_with_reopen(kind: HeldKind, why: String) -> Reply {
     let mut reply = Reply::user_error(format!("{why} {}", personal::form_held_note()));
-    reply.actions = vec![Action::Reopen];
+    reply.actions = vec![Action::Reopen(Some(kind))];
     reply
 }
 
@@ -619,7 +639,7 @@ fn refused_with_reopen(why: String) -> Reply {
 /// to change (Reopen) or to keep as it is (Save as written).
 /// The check's words, one per field, go in an embed: eight of them are
 /// more than a message's text holds.
-fn refused_for_concerns(warnings: &[String]) -> Reply {
+fn refused_for_concerns(kind: HeldKind, warnings: &[String]) -> Reply {
     let mut reply = Reply::user_error(format!(
         "Nothing is saved yet: the confidentiality check has a question. {} Save as written keeps it as it is.",
         personal::form_held_note()
@@ -629,7 +649,10 @@ fn refused_for_concerns(warnings: &[String]) -> Reply {
         description: warnings.join("\n\n"),
         ..Card::default()
     }];
-    reply.actions = vec![Action::Reopen, Action::SaveAsWritten];
+    reply.actions = vec![
+        Action::Reopen(Some(kind)),
+        Action::SaveAsWritten(Some(kind)),
+    ];
     reply
 }
 
@@ -639,8 +662,14 @@ pub async fn submitted(
     submit: &ModalInteraction,
     data: &Data,
 ) -> Result<(), BotError> {
-    super::in_time::answer_form(ctx, submit, async {
-    match parse_modal_id(&submit.data.custom_id) {
+    let member = submit.user.id.get();
+    let purpose = parse_modal_id(&submit.data.custom_id);
+    let kind = match &purpose {
+        Some(Purpose::Case { .. }) => HeldKind::Case,
+        _ => HeldKind::Log,
+    };
+    let work = async {
+        match purpose {
             Some(purpose) => match answer_submission(data, submit, purpose) {
                 Ok(reply) => reply,
                 Err(BotError::User(text)) => Reply::user_error(text),
@@ -654,6 +683,9 @@ pub async fn submitted(
                     .into(),
             ),
         }
+    };
+    super::in_time::answer_form_then(ctx, submit, work, |sent| {
+        let_go_once_sent(data, member, kind, sent);
     })
     .await
 }
@@ -699,14 +731,20 @@ fn log_submitted(
     let purpose = HeldFor::Log(choices.clone());
     let tags = form::tags(&data.framework, typed.tags.as_deref().unwrap_or(""));
     if let Some(note) = tags.note() {
-        let refused = refused_with_reopen(format!("Nothing is saved yet. {note}"));
+        let refused = refused_with_reopen(HeldKind::Log, format!("Nothing is saved yet. {note}"));
         return hold(data, member, purpose, typed, refused);
     }
     let text = typed.text.clone().unwrap_or_default();
     let took_away = match log::took_away(&text) {
         Ok(t) => t,
         Err(why) => {
-            return hold(data, member, purpose, typed, refused_with_reopen(why));
+            return hold(
+                data,
+                member,
+                purpose,
+                typed,
+                refused_with_reopen(HeldKind::Log, why),
+            );
         }
     };
     if let Some(warning) = nudge::field_warning("what you took away", &nudge::concerns(&took_away))
@@ -716,7 +754,7 @@ fn log_submitted(
             member,
             purpose,
             typed,
-            refused_for_concerns(&[warning]),
+            refused_for_concerns(HeldKind::Log, &[warning]),
         );
     }
     let draft = choices.draft(took_away, tags.kept);
@@ -755,7 +793,10 @@ fn case_submitted(
     let all = steps(frame);
     // What is held of this presentation: the earlier steps' words (and,
     // reopened, the later ones').
-    let held = match data.store.held_form(member, data.clock.now()) {
+    let held = match data
+        .store
+        .held_form(member, HeldKind::Case, data.clock.now())
+    {
         Ok(Some(h)) if h.purpose == purpose => Some(h.typed.fields),
         Ok(_) => None,
         Err(e) => {
@@ -789,10 +830,13 @@ fn case_submitted(
         return hold(data, member, purpose, fields_of(fields), reply);
     }
     if step > 0 && held.is_none() {
-        let refused = refused_with_reopen(format!(
-            "The presentation's first step is no longer held (what is typed is kept for {} hours), so nothing is saved. What you typed in this step is kept.",
-            HOLD_FORM_FOR.num_hours()
-        ));
+        let refused = refused_with_reopen(
+            HeldKind::Case,
+            format!(
+                "The presentation's first step is no longer held (what is typed is kept for {} hours), so nothing is saved. What you typed in this step is kept.",
+                HOLD_FORM_FOR.num_hours()
+            ),
+        );
         return hold(data, member, purpose, fields_of(typed), refused);
     }
     let fields = merged(frame, &held.unwrap_or_default(), &typed);
@@ -804,13 +848,14 @@ fn case_submitted(
     {
         Ok(d) => d,
         Err(why) => {
-            let refused = refused_with_reopen(format!("Nothing is saved yet. {why}"));
+            let refused =
+                refused_with_reopen(HeldKind::Case, format!("Nothing is saved yet. {why}"));
             return hold(data, member, purpose, fields_of(fields), refused);
         }
     };
     let warnings = personal::case_warnings(&draft.fields);
     if !warnings.is_empty() {
-        let refused = refused_for_concerns(&warnings);
+        let refused = refused_for_concerns(HeldKind::Case, &warnings);
         return hold(data, member, purpose, fields_of(fields), refused);
     }
     let reply = answer(

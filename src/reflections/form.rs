@@ -258,6 +258,58 @@ pub enum HeldFor {
     Case(crate::supervision::case::Frame),
 }
 
+impl HeldFor {
+    /// Which of a member's held forms this is.
+    pub fn kind(&self) -> HeldKind {
+        match self {
+            HeldFor::New(_) | HeldFor::Edit(_) => HeldKind::Reflection,
+            HeldFor::Log(_) => HeldKind::Log,
+            HeldFor::Case(_) => HeldKind::Case,
+        }
+    }
+}
+
+/// The kinds of form a member may have held at once, one of each: holding
+/// one never replaces another kind's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeldKind {
+    /// A reflection's form (new, or correcting one saved).
+    Reflection,
+    /// A supervision log entry's form.
+    Log,
+    /// A case presentation's form, or its first step.
+    Case,
+}
+
+impl HeldKind {
+    /// Every kind, in the order a form is looked for when the kind is not
+    /// said (a button from before kinds were held apart).
+    pub const ALL: [HeldKind; 3] = [HeldKind::Log, HeldKind::Case, HeldKind::Reflection];
+
+    /// Its word in a custom id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeldKind::Reflection => "reflection",
+            HeldKind::Log => "log",
+            HeldKind::Case => "case",
+        }
+    }
+
+    /// The kind a word names, if any.
+    pub fn from_word(word: &str) -> Option<HeldKind> {
+        HeldKind::ALL.into_iter().find(|k| k.as_str() == word)
+    }
+
+    /// How a reply names a form of this kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            HeldKind::Reflection => "reflection",
+            HeldKind::Log => "log entry",
+            HeldKind::Case => "case presentation",
+        }
+    }
+}
+
 /// How long a held form is kept for its member to reopen. Afterwards it is
 /// erased as a deleted reflection is.
 pub const HOLD_FORM_FOR: chrono::Duration = chrono::Duration::hours(24);

@@ -668,10 +668,10 @@ impl Store {
                         prints.push(envelope.fingerprint(name.as_bytes(), &mk, &v));
                     }
                 }
-                // A form held for the member goes too.
-                let held = live.t.held_forms.get(mk)?;
-                if let Some(v) = &held {
-                    prints.push(envelope.fingerprint(trees::HELD_FORMS.as_bytes(), &mk, v));
+                // Every form held for the member goes too, of every kind.
+                let held = self.held_keys(live, member)?;
+                for (k, v) in &held {
+                    prints.push(envelope.fingerprint(trees::HELD_FORMS.as_bytes(), k, v));
                 }
                 // The supervision log and case presentations, headers too.
                 let (more, [log, cases]) = self.supervision_records(live, member)?;
@@ -730,8 +730,8 @@ impl Store {
                             Ok::<(), StoreError>(())
                         },
                     )?;
-                if held.is_some() {
-                    live.t.held_forms.remove(mk)?;
+                for (k, _) in &held {
+                    live.t.held_forms.remove(k)?;
                 }
                 super::meetings::apply(live, rotas)?;
                 self.commit(live)?;
@@ -874,7 +874,7 @@ impl Store {
             Ok(live.t.member_keys.contains_key(prefix)?
                 || live.t.counters.contains_key(prefix)?
                 || live.t.member_settings.contains_key(prefix)?
-                || live.t.held_forms.contains_key(prefix)?
+                || live.t.held_forms.scan_prefix(prefix).next().is_some()
                 || live.t.reflections.scan_prefix(prefix).next().is_some()
                 || self.holds_supervision_of(live, member)
                 || self.on_any_rota(live, member)?)

@@ -145,6 +145,65 @@ pub struct LogChoices {
 }
 
 impl LogChoices {
+    /// The choices in a few words a front-end can carry (Discord's custom
+    /// ids): `2026-03-10:y:90:group:nf`, within 40 characters; read back by
+    /// [`LogChoices::from_words`].
+    pub fn to_words(&self) -> String {
+        let functions: String = Function::ALL
+            .into_iter()
+            .filter(|f| self.functions.contains(f))
+            .map(|f| f.as_str().chars().next().unwrap_or('-'))
+            .collect();
+        format!(
+            "{}:{}:{}:{}:{}",
+            self.date.format("%Y-%m-%d"),
+            if self.attended { "y" } else { "n" },
+            self.minutes,
+            self.kind.as_str(),
+            if functions.is_empty() {
+                "-".to_string()
+            } else {
+                functions
+            }
+        )
+    }
+
+    /// The choices [`LogChoices::to_words`] wrote, if `words` are exactly
+    /// such words (anything else, forged or malformed, is none).
+    pub fn from_words(words: &str) -> Option<LogChoices> {
+        let parts: Vec<&str> = words.split(':').collect();
+        let [date, attended, minutes, kind, functions] = parts.as_slice() else {
+            return None;
+        };
+        let mut read = Vec::new();
+        if *functions != "-" {
+            for c in functions.chars() {
+                let f = Function::ALL
+                    .into_iter()
+                    .find(|f| f.as_str().starts_with(c))?;
+                if read.contains(&f) {
+                    return None;
+                }
+                read.push(f);
+            }
+        }
+        read.sort();
+        Some(LogChoices {
+            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
+            attended: match *attended {
+                "y" => true,
+                "n" => false,
+                _ => return None,
+            },
+            minutes: minutes
+                .parse()
+                .ok()
+                .filter(|m| *m <= crate::reflections::MAX_MINUTES)?,
+            kind: Kind::ALL.into_iter().find(|k| k.as_str() == *kind)?,
+            functions: read,
+        })
+    }
+
     /// The draft these choices make with the free text and competences.
     pub fn draft(&self, took_away: String, competences: Vec<CompetenceId>) -> LogDraft {
         LogDraft {

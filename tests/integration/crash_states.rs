@@ -49,6 +49,7 @@ use std::rc::Rc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use practice_companion::reflections::form::HeldKind;
 use practice_companion::store::{SecretKey, Store};
 
 /// The master key the child and the checks use.
@@ -1316,7 +1317,7 @@ fn open_store(dir: &Path) -> Found {
                 }
                 // Held forms are read at the moment they were held: the
                 // child's clock, within the day they are kept.
-                match store.held_form(member, chrono::Utc::now()) {
+                match store.held_form(member, HeldKind::Reflection, chrono::Utc::now()) {
                     Ok(Some(held)) => {
                         view.insert((member + HELD, 0), (held.typed.text.unwrap_or_default(), 0));
                     }

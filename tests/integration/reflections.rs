@@ -338,7 +338,7 @@ async fn reflect_and_save(storage: Storage) {
         "{said}"
     );
     assert_eq!(
-        edited["data"]["components"][0]["components"][0]["custom_id"], "reopen:held",
+        edited["data"]["components"][0]["components"][0]["custom_id"], "reopen:reflection",
         "the form reopens from the reply: {edited}"
     );
     // Only the bad tag is dropped: C3.5 stays.
@@ -411,7 +411,7 @@ async fn reflect_and_save(storage: Storage) {
     );
     assert_eq!(
         blank["data"]["components"][0]["components"][0]["custom_id"],
-        "reopen:held"
+        "reopen:reflection"
     );
     let reopened = fake
         .interact(fixtures::button(fake.next_id(), ALICE, "reopen:held"))
@@ -450,7 +450,7 @@ async fn reflect_and_save(storage: Storage) {
         "{said}"
     );
     assert_eq!(
-        saved["data"]["components"][0]["components"][0]["custom_id"], "reopen:held",
+        saved["data"]["components"][0]["components"][0]["custom_id"], "reopen:reflection",
         "{saved}"
     );
 

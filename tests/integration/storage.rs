@@ -878,7 +878,7 @@ fn the_service_unit_passes_the_key_as_a_credential_and_its_command_line_parses()
 /// its 24 hours have passed, and by forget-me.
 #[test]
 fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
-    use practice_companion::reflections::form::{HOLD_FORM_FOR, Held, HeldFor, Typed};
+    use practice_companion::reflections::form::{HOLD_FORM_FOR, Held, HeldFor, HeldKind, Typed};
     use practice_companion::store::ERASE_WITHIN;
     let dir = scratch("held-forms");
     let now = Utc::now();
@@ -897,7 +897,7 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
     let sealed = |member: u64| -> Vec<u8> {
         raw_tree(&dir, "held_forms")
             .into_iter()
-            .find(|(k, _)| k[..] == member.to_be_bytes())
+            .find(|(k, _)| k.starts_with(&member.to_be_bytes()))
             .map(|(_, v)| v)
             .expect("held")
     };
@@ -920,11 +920,14 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
         .hold_form(1, &form("second words"), now)
         .expect("hold again");
     assert_eq!(
-        store.held_form(1, now).expect("read").map(|h| h.typed.text),
+        store
+            .held_form(1, HeldKind::Reflection, now)
+            .expect("read")
+            .map(|h| h.typed.text),
         Some(Some("second words".to_string()))
     );
     assert_eq!(
-        store.held_form(2, now).expect("read"),
+        store.held_form(2, HeldKind::Reflection, now).expect("read"),
         None,
         "only its member's"
     );
@@ -938,7 +941,12 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
     // Expired: unreadable once its time has passed, erased by the upkeep.
     let second = sealed(1);
     let later = now + HOLD_FORM_FOR + chrono::Duration::seconds(1);
-    assert_eq!(store.held_form(1, later).expect("read"), None);
+    assert_eq!(
+        store
+            .held_form(1, HeldKind::Reflection, later)
+            .expect("read"),
+        None
+    );
     store.maintain(later).expect("upkeep lets go");
     store
         .maintain(later + ERASE_WITHIN)
@@ -957,7 +965,12 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
     assert!(store.holds_anything_of(3).expect("query"));
     store.forget_member(3, later).expect("forget");
     assert!(!store.holds_anything_of(3).expect("query"));
-    assert_eq!(store.held_form(3, later).expect("read"), None);
+    assert_eq!(
+        store
+            .held_form(3, HeldKind::Reflection, later)
+            .expect("read"),
+        None
+    );
     store
         .maintain(later + ERASE_WITHIN)
         .expect("upkeep rewrites");
@@ -994,7 +1007,9 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
         .update_reflection(4, saved.id, later, |r| r.text = "Edited.".into())
         .expect("edit");
     assert_eq!(
-        store.held_form(4, later).expect("read"),
+        store
+            .held_form(4, HeldKind::Reflection, later)
+            .expect("read"),
         None,
         "an edit lets it go"
     );
@@ -1004,7 +1019,9 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
     let for_delete = sealed(4);
     assert!(store.delete_reflection(4, saved.id, later).expect("delete"));
     assert_eq!(
-        store.held_form(4, later).expect("read"),
+        store
+            .held_form(4, HeldKind::Reflection, later)
+            .expect("read"),
         None,
         "a delete lets it go"
     );
@@ -1013,7 +1030,10 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
         .expect("hold");
     assert!(store.delete_reflection(4, other.id, later).expect("delete"));
     assert!(
-        store.held_form(4, later).expect("read").is_some(),
+        store
+            .held_form(4, HeldKind::Reflection, later)
+            .expect("read")
+            .is_some(),
         "another stays"
     );
     store

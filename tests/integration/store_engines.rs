@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use practice_companion::Framework;
-use practice_companion::reflections::form::{Held, HeldFor, Typed};
+use practice_companion::reflections::form::{Held, HeldFor, HeldKind, Typed};
 use practice_companion::reflections::{Draft, Mode, Reflection, SharedPost};
 use practice_companion::store::{ERASE_WITHIN, PgOptions, SecretKey, SlotState, Store, StoreError};
 
@@ -304,8 +304,18 @@ fn reminders_and_held_forms_are_kept_per_member() {
         );
         let all = store.reminders().unwrap();
         assert_eq!(all, vec![(51, reminder)], "{}", e.name);
-        assert_eq!(store.held_form(52, now).unwrap(), Some(held), "{}", e.name);
-        assert_eq!(store.held_form(51, now).unwrap(), None, "{}", e.name);
+        assert_eq!(
+            store.held_form(52, HeldKind::Reflection, now).unwrap(),
+            Some(held),
+            "{}",
+            e.name
+        );
+        assert_eq!(
+            store.held_form(51, HeldKind::Reflection, now).unwrap(),
+            None,
+            "{}",
+            e.name
+        );
         store.set_reminder(51, None).unwrap();
         assert!(store.reminders().unwrap().is_empty(), "{}", e.name);
         store.close(Utc::now()).unwrap();

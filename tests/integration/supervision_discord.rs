@@ -162,7 +162,8 @@ async fn the_log_in_discord(storage: Storage) {
     .await;
     assert!(content(&bad).contains("C9.9"), "{bad}");
     assert!(content(&bad).starts_with("Nothing is saved yet."), "{bad}");
-    assert_eq!(buttons(&bad), ["reopen:held"]);
+    assert_eq!(buttons(&bad), ["reopen:log"]);
+    // A button from before kinds were held apart still reopens it.
     let reopened = click(&fake, ALICE, "reopen:held").await;
     let again = reopened["data"]["custom_id"].as_str().unwrap().to_string();
     assert_eq!(again, "log:again:2026-12-05:y:90:peer:fr");
@@ -192,13 +193,13 @@ async fn the_log_in_discord(storage: Storage) {
     .await;
     assert!(shown(&refused).contains("A gentle check"), "{refused}");
     assert!(content(&refused).starts_with("Nothing is saved yet"));
-    assert_eq!(buttons(&refused), ["reopen:held", "held:save"]);
+    assert_eq!(buttons(&refused), ["reopen:log", "held:save:log"]);
     let listed = fake.command(ALICE, "log", sub("list", json!([]))).await;
     assert!(!shown(&listed).contains("#2"), "{listed}");
     let back = click(&fake, ALICE, "reopen:held").await;
     assert_eq!(inputs(&back)[0].2, named, "every word given back");
     // Bob has nothing held: Alice's words are not his to save.
-    let bobs = click(&fake, BOB, "held:save").await;
+    let bobs = click(&fake, BOB, "held:save:log").await;
     assert!(content(&bobs).starts_with("Nothing of a presentation or log entry is held"));
     let kept = click(&fake, ALICE, "held:save").await;
     assert!(
@@ -368,7 +369,7 @@ async fn a_seven_eyed_presentation(storage: Storage) {
         "{refused}"
     );
     assert!(content(&refused).starts_with("Nothing is saved yet"));
-    assert_eq!(buttons(&refused), ["reopen:held", "held:save"]);
+    assert_eq!(buttons(&refused), ["reopen:case", "held:save:case"]);
     let none = fake.command(ALICE, "present", sub("list", json!([]))).await;
     assert!(
         content(&none).starts_with("You have no case presentations"),
@@ -385,7 +386,7 @@ async fn a_seven_eyed_presentation(storage: Storage) {
     );
     assert_eq!(
         buttons(&offer),
-        ["reopen:held", "present-afresh:seven-eyed"]
+        ["reopen:case", "present-afresh:seven-eyed"]
     );
     let afresh = click(&fake, ALICE, "present-afresh:seven-eyed").await;
     assert_eq!(afresh["data"]["custom_id"], "present:seven-eyed:0:new");
@@ -472,7 +473,8 @@ async fn a_seven_eyed_presentation(storage: Storage) {
     let deleted = click(&fake, ALICE, "present-delete:2").await;
     assert_eq!(content(&deleted), "Case presentation #2 is deleted.");
 
-    // A reflection's form held over a presentation's first step says so.
+    // A reflection's form held after a presentation's first step keeps
+    // both: each reopens with its own words.
     submit(&fake, ALICE, "present:seven-eyed:0:new", &one_fields).await;
     let no_text = submit(
         &fake,
@@ -481,20 +483,22 @@ async fn a_seven_eyed_presentation(storage: Storage) {
         &[("title", "Before"), ("text", " ")],
     )
     .await;
-    assert!(content(&no_text).ends_with(REPLACED), "{no_text}");
-    // Every word of the presentation's first step comes back as a file.
-    let given_back = earlier_form(&fake);
+    assert!(!content(&no_text).contains(REPLACED), "{no_text}");
+    let case = click(&fake, ALICE, "reopen:case").await;
+    let values: Vec<String> = inputs(&case).into_iter().map(|f| f.2).collect();
     for (_, words) in &one_fields {
-        assert!(given_back.contains(words), "{words}: {given_back}");
+        assert!(values.iter().any(|v| v == words), "{words}: {case}");
     }
+    let reflection = click(&fake, ALICE, "reopen:reflection").await;
+    assert_eq!(inputs(&reflection)[0].2, "Before", "{reflection}");
 
     bot.stop().await;
     every_reply_private_and_silent(&fake);
     fake.assert_bodies_valid();
 }
 
-/// What a reply says when the form it held replaced another.
-const REPLACED: &str = "It replaces the form held for you before, which can no longer be reopened: every word you typed in that one is in the attached file, so nothing is lost.";
+/// What a reply says when the form it held replaced another of its kind.
+const REPLACED: &str = "form held for you before, which can no longer be reopened: every word you typed in that one is in the attached file, so nothing is lost.";
 
 /// The newest file giving back a replaced held form's words.
 fn earlier_form(fake: &FakeDiscord) -> String {
@@ -522,8 +526,8 @@ async fn forget_me_erases_held_and_log(storage: Storage) {
         &[("took_away", "Kept."), ("competences", "")],
     )
     .await;
-    // A reflection's form with no text is held; the presentation's first
-    // step replaces it (a member has one held form), and says so.
+    // A reflection's form with no text is held, and so is the
+    // presentation's first step, each in its own place.
     let no_text = submit(
         &fake,
         ALICE,
@@ -531,7 +535,7 @@ async fn forget_me_erases_held_and_log(storage: Storage) {
         &[("title", "Before"), ("text", " ")],
     )
     .await;
-    assert_eq!(buttons(&no_text), ["reopen:held"], "{no_text}");
+    assert_eq!(buttons(&no_text), ["reopen:reflection"], "{no_text}");
     let step_one = submit(
         &fake,
         ALICE,
@@ -539,9 +543,7 @@ async fn forget_me_erases_held_and_log(storage: Storage) {
         &[("client", "A coachee in transition.")],
     )
     .await;
-    assert!(content(&step_one).ends_with(REPLACED), "{step_one}");
-    let given_back = earlier_form(&fake);
-    assert!(given_back.contains("Title:\nBefore"), "{given_back}");
+    assert!(!content(&step_one).contains(REPLACED), "{step_one}");
     // Step two left unopened (closed, timed out): step one is still held.
     let offer = fake
         .command(ALICE, "present", sub("seven-eyed", json!([])))
@@ -562,8 +564,15 @@ async fn forget_me_erases_held_and_log(storage: Storage) {
         content(&held).starts_with("Nothing of a presentation"),
         "{held}"
     );
-    let reopen = click(&fake, ALICE, "reopen:held").await;
-    assert_ne!(reopen["type"], 9, "no form comes back: {reopen}");
+    for id in [
+        "reopen:held",
+        "reopen:reflection",
+        "reopen:case",
+        "reopen:log",
+    ] {
+        let reopen = click(&fake, ALICE, id).await;
+        assert_ne!(reopen["type"], 9, "{id}: no form comes back: {reopen}");
+    }
     let list = fake.command(ALICE, "log", sub("list", json!([]))).await;
     assert!(content(&list).starts_with("Your supervision log is empty"));
     let fresh = fake
@@ -575,18 +584,19 @@ async fn forget_me_erases_held_and_log(storage: Storage) {
     fake.assert_bodies_valid();
 }
 
-/// Every way a form comes to be held (a presentation's first step; a
-/// reflection refused whole; a reflection saved with some fields refused)
-/// replacing a form held for something else gives the earlier form's
-/// words back as a file, and says so: a member has one held form, and no
-/// word typed into the one replaced is lost.
+/// Every way a form comes to be held (a reflection refused whole; a
+/// reflection saved with some fields refused; a log entry refused; a
+/// presentation's first step, then another frame's) replacing a form of
+/// its kind held for something else gives the earlier form's words back as
+/// a file, and says so: a member has one held form of each kind, and no
+/// word typed into the one replaced is lost. Forms of other kinds held
+/// between are kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_way_a_held_form_is_replaced_gives_the_earlier_words_back() {
     let fake = FakeDiscord::start().await;
     let bot = start(&fake, &Storage::sled(crate::bot::scratch_dir())).await;
-    let step_one = |words: &'static str| [("client", words)];
     let saved_with_a_refused_field = |words: &'static str| {
-        [
+        vec![
             ("title", ""),
             ("text", words),
             ("tags", "C3.5, C9.9"),
@@ -594,57 +604,166 @@ async fn every_way_a_held_form_is_replaced_gives_the_earlier_words_back() {
             ("minutes", "a while"),
         ]
     };
-    let refused_whole = |words: &'static str| [("title", words), ("text", " ")];
-
-    let first = submit(
-        &fake,
-        ALICE,
-        "present:seven-eyed:0:new",
-        &step_one("A coachee whose sponsor pays."),
-    )
-    .await;
-    assert!(
-        !content(&first).contains(REPLACED),
-        "nothing held before: {first}"
-    );
-
-    // Each form below replaces the one held before it, of another kind.
-    let mut earlier = "A coachee whose sponsor pays.";
-    let steps = [
+    let refused_log = |words: &'static str| vec![("took_away", words), ("competences", "C9.9")];
+    // Each pair: a form held, then one of the same kind for something else.
+    let pairs = [
         (
-            "reflect:new:free",
-            saved_with_a_refused_field("Saved, with a tag refused.").to_vec(),
-            "Saved, with a tag refused.",
-        ),
-        (
-            "present:seven-eyed:0:new",
-            step_one("A client who arrives late.").to_vec(),
-            "A client who arrives late.",
-        ),
-        (
-            "reflect:new:gibbs",
-            refused_whole("Refused whole").to_vec(),
+            (
+                "reflect:new:gibbs",
+                vec![("title", "Refused whole"), ("text", " ")],
+            ),
+            (
+                "reflect:new:free",
+                saved_with_a_refused_field("Saved, a tag refused."),
+            ),
             "Refused whole",
+            "reflection",
         ),
         (
-            "reflect:new:free",
-            saved_with_a_refused_field("Saved again, a tag refused.").to_vec(),
-            "Saved again, a tag refused.",
+            (
+                "reflect:new:free",
+                saved_with_a_refused_field("Saved first."),
+            ),
+            (
+                "reflect:new:free",
+                saved_with_a_refused_field("Saved second."),
+            ),
+            "Saved first.",
+            "reflection",
+        ),
+        (
+            (
+                "log:new:2026-12-01:y:60:group:-",
+                refused_log("First meeting's words."),
+            ),
+            (
+                "log:new:2026-12-04:y:60:peer:-",
+                refused_log("Second meeting's words."),
+            ),
+            "First meeting's words.",
+            "log entry",
+        ),
+        (
+            (
+                "present:seven-eyed:0:new",
+                vec![("client", "A coachee whose sponsor pays.")],
+            ),
+            (
+                "present:short:0:new",
+                vec![("question", "Sarah Jones from Barclays?")],
+            ),
+            "A coachee whose sponsor pays.",
+            "case presentation",
         ),
     ];
-    for (form, fields, words) in steps {
-        let reply = submit(&fake, ALICE, form, &fields).await;
+    for ((first, first_fields), (second, second_fields), earlier, kind) in pairs {
+        // (The first may replace the last pair's form of its kind.)
+        submit(&fake, ALICE, first, &first_fields).await;
+        // A form of another kind between them replaces neither.
+        let other = if kind == "log entry" {
+            (
+                "reflect:new:gibbs",
+                vec![("title", "Between"), ("text", " ")],
+            )
+        } else {
+            ("log:new:2026-12-02:y:30:group:-", refused_log("Between."))
+        };
+        let between = submit(&fake, ALICE, other.0, &other.1).await;
         assert!(
-            content(&reply).ends_with(REPLACED),
-            "{form} held over a form of another kind says so: {reply}"
+            !content(&between).contains(&format!("It replaces the {kind} ")),
+            "{between}"
+        );
+        let reply = submit(&fake, ALICE, second, &second_fields).await;
+        assert!(
+            content(&reply).ends_with(&format!("It replaces the {kind} {REPLACED}")),
+            "{second} held over a {kind} form held for something else says so: {reply}"
         );
         let given_back = earlier_form(&fake);
         assert!(
             given_back.contains(earlier),
-            "{form}: the earlier form's words {earlier:?} come back: {given_back}"
+            "{second}: the earlier form's words {earlier:?} come back: {given_back}"
         );
-        earlier = words;
     }
+
+    bot.stop().await;
+    every_reply_private_and_silent(&fake);
+    fake.assert_bodies_valid();
+}
+
+/// A reflection held, then a log entry held: neither replaces the other,
+/// and each Reopen brings back its own words; `/log add` then offers the
+/// held entry back (Reopen, or Start afresh with the new choices) rather
+/// than an empty form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_reflection_and_a_held_log_entry_each_reopen_with_their_own_words() {
+    let fake = FakeDiscord::start().await;
+    let bot = start(&fake, &Storage::sled(crate::bot::scratch_dir())).await;
+    let reflection = submit(
+        &fake,
+        ALICE,
+        "reflect:new:gibbs",
+        &[("title", "What I wrote first"), ("text", " ")],
+    )
+    .await;
+    assert_eq!(buttons(&reflection), ["reopen:reflection"], "{reflection}");
+    let options = json!([{ "name": "time", "type": 3, "value": "60" }]);
+    let modal = fake
+        .command(ALICE, "log", sub("add", options.clone()))
+        .await;
+    let id = modal["data"]["custom_id"].as_str().unwrap().to_string();
+    let took = "What the group helped me see about endings.";
+    let log = submit(
+        &fake,
+        ALICE,
+        &id,
+        &[("took_away", took), ("competences", "C9.9")],
+    )
+    .await;
+    assert_eq!(buttons(&log), ["reopen:log"], "{log}");
+    assert!(!content(&log).contains(REPLACED), "{log}");
+
+    let back = click(&fake, ALICE, "reopen:reflection").await;
+    let values: Vec<String> = inputs(&back).into_iter().map(|f| f.2).collect();
+    assert_eq!(values[0], "What I wrote first", "{back}");
+    assert!(!values.iter().any(|v| v == took), "{back}");
+    let back = click(&fake, ALICE, "reopen:log").await;
+    let values: Vec<String> = inputs(&back).into_iter().map(|f| f.2).collect();
+    assert_eq!(values, [took, "C9.9"], "{back}");
+    let none = click(&fake, ALICE, "reopen:case").await;
+    assert_ne!(none["type"], 9, "no presentation is held: {none}");
+    // Bob reopens nothing of Alice's.
+    for kind in ["reflection", "log", "case"] {
+        let bobs = click(&fake, BOB, &format!("reopen:{kind}")).await;
+        assert_ne!(bobs["type"], 9, "{kind}: {bobs}");
+    }
+
+    // `/log add` offers the held entry back.
+    let offer = fake.command(ALICE, "log", sub("add", options)).await;
+    assert_ne!(offer["type"], 9, "not an empty form: {offer}");
+    assert!(
+        content(&offer).starts_with("You have a log entry under way"),
+        "{offer}"
+    );
+    let offered = buttons(&offer);
+    assert_eq!(offered[0], "reopen:log", "{offer}");
+    assert!(offered[1].starts_with("log-afresh:"), "{offer}");
+    let afresh = click(&fake, ALICE, &offered[1]).await;
+    let values: Vec<String> = inputs(&afresh).into_iter().map(|f| f.2).collect();
+    assert!(values.iter().all(String::is_empty), "{afresh}");
+    let afresh_id = afresh["data"]["custom_id"].as_str().unwrap().to_string();
+    assert!(afresh_id.starts_with("log:new:"), "{afresh_id}");
+    // The held entry stays until the fresh form is submitted.
+    let still = click(&fake, ALICE, "reopen:log").await;
+    assert_eq!(inputs(&still)[0].2, took, "{still}");
+    // Bob, with nothing held, gets the form at once.
+    let bobs = fake
+        .command(
+            BOB,
+            "log",
+            sub("add", json!([{ "name": "time", "type": 3, "value": "60" }])),
+        )
+        .await;
+    assert_eq!(bobs["type"], 9, "{bobs}");
 
     bot.stop().await;
     every_reply_private_and_silent(&fake);

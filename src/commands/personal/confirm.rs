@@ -93,10 +93,13 @@ pub fn form_held_note() -> String {
     )
 }
 
-/// What a reply adds when the form it holds replaced one held for
-/// something else (a member has one held form).
-fn held_replaced_note() -> &'static str {
-    "It replaces the form held for you before, which can no longer be reopened: every word you typed in that one is in the attached file, so nothing is lost."
+/// What a reply adds when the form it holds replaced one of the same kind
+/// held for something else (a member has one held form of each kind).
+fn held_replaced_note(kind: crate::reflections::form::HeldKind) -> String {
+    format!(
+        "It replaces the {} form held for you before, which can no longer be reopened: every word you typed in that one is in the attached file, so nothing is lost.",
+        kind.label()
+    )
 }
 
 /// The name of the file that gives back a replaced held form's words.
@@ -108,7 +111,7 @@ pub const REPLACED_FORM_FILE: &str = "earlier-form.txt";
 pub fn with_replaced_form(mut reply: Reply, old: &crate::reflections::form::Held) -> Reply {
     let text = reply.text.take().unwrap_or_default();
     reply.text = Some(
-        format!("{text} {}", held_replaced_note())
+        format!("{text} {}", held_replaced_note(old.purpose.kind()))
             .trim()
             .to_string(),
     );
@@ -164,7 +167,10 @@ pub fn with_form_notes(mut reply: Reply, notes: &[String], held: bool) -> Reply 
             .join("\n")
     ));
     if held {
-        reply.actions.insert(0, Action::Reopen);
+        reply.actions.insert(
+            0,
+            Action::Reopen(Some(crate::reflections::form::HeldKind::Reflection)),
+        );
     } else if let Some(n) = edit {
         reply.actions.retain(|a| *a != Action::Edit(n));
         reply.actions.insert(0, Action::Edit(n));

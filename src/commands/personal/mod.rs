@@ -20,8 +20,8 @@ mod supervision;
 mod tests;
 
 pub use confirm::{
-    Confirmation, confirm_delete, confirm_forget, form_held_note, with_form_notes,
-    with_replaced_form,
+    Confirmation, REPLACED_FORM_FILE, confirm_delete, confirm_forget, form_held_note,
+    with_form_notes, with_replaced_form,
 };
 pub use fair_use::{FairUse, Heavy, cooldown_text};
 pub use priorities::{MAX_PRIORITIES, PriorityCommand, priority_codes};
