@@ -96,7 +96,8 @@ mod trees {
     pub const SUPERSEDED: &str = "superseded";
     /// A form a member submitted that could not be kept whole, as typed,
     /// sealed with their data key after the time it was held (seconds, i64
-    /// BE); keyed by member id. See `Store::hold_form`.
+    /// BE); keyed by member id then the form's kind (see `held.rs`). See
+    /// `Store::hold_form`.
     pub const HELD_FORMS: &str = "held_forms";
     /// Each member's supervision log, sealed with their data key; keyed by
     /// member id then entry number (0: the member's sealed header).
