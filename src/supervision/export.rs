@@ -9,8 +9,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::case::{CasePresentation, eye};
-use super::log::{LogEntry, functions_text};
-use super::record::{YearRecord, hours, year_record};
+use super::log::{Function, LogEntry, functions_text};
+use super::record::{Reach, YearRecord, hours, year_record};
 use crate::framework::{CompetenceId, Framework};
 use crate::reflections::export::{
     ExportFile, MembershipYear, csv_files, groups, markdown_text, part_name,
@@ -73,9 +73,136 @@ const RECORD_COLUMNS: [&str; 9] = [
     "took_away",
 ];
 
+/// The columns of the record's totals, in order.
+const TOTALS_COLUMNS: [&str; 10] = [
+    "membership_year",
+    "section",
+    "period",
+    "name",
+    "sessions",
+    "missed",
+    "minutes",
+    "hours",
+    "minimum_hours",
+    "below_minimum",
+];
+
+/// The sums of `record` as CSV rows under [`TOTALS_COLUMNS`], the same
+/// numbers its Markdown shows: the year's total; each kind (sessions
+/// attended and missed); each month begun (`period` `2026-03`, `name`
+/// `over` or `under way`, with the member's minimum and, for a month that
+/// is over, whether it is below it); each function over the year and the
+/// attended sessions with none marked; each function by quarter begun
+/// (`period` `2026-04/2026-06`), the balance over time.
+fn totals_rows(record: &YearRecord) -> Vec<Vec<String>> {
+    let year = record.year.label();
+    let row = |section: &str, period: &str, name: &str, counts: [String; 6]| {
+        let mut r = vec![year.clone(), section.into(), period.into(), name.into()];
+        r.extend(counts);
+        r
+    };
+    let none = String::new;
+    let attended: usize = record.kinds.iter().map(|k| k.attended).sum();
+    let missed: usize = record.kinds.iter().map(|k| k.missed).sum();
+    let mut rows = vec![row(
+        "total",
+        &year,
+        "all",
+        [
+            attended.to_string(),
+            missed.to_string(),
+            record.total.to_string(),
+            hours(record.total),
+            none(),
+            none(),
+        ],
+    )];
+    for k in &record.kinds {
+        rows.push(row(
+            "kind",
+            &year,
+            k.kind.as_str(),
+            [
+                k.attended.to_string(),
+                k.missed.to_string(),
+                k.minutes.to_string(),
+                hours(k.minutes),
+                none(),
+                none(),
+            ],
+        ));
+    }
+    let minimum = record.minimum.map_or_else(none, hours);
+    for m in record.months.iter().filter(|m| m.reach != Reach::Future) {
+        let (name, below) = match (m.reach, record.minimum) {
+            (Reach::Past, Some(min)) => ("over", if m.minutes < min { "yes" } else { "no" }),
+            (Reach::Past, None) => ("over", ""),
+            _ => ("under way", ""),
+        };
+        rows.push(row(
+            "month",
+            &format!("{}-{:02}", m.year, m.month),
+            name,
+            [
+                none(),
+                none(),
+                m.minutes.to_string(),
+                hours(m.minutes),
+                minimum.clone(),
+                below.into(),
+            ],
+        ));
+    }
+    for f in &record.functions {
+        rows.push(row(
+            "function",
+            &year,
+            f.function.as_str(),
+            [
+                f.sessions.to_string(),
+                none(),
+                f.minutes.to_string(),
+                hours(f.minutes),
+                none(),
+                none(),
+            ],
+        ));
+    }
+    rows.push(row(
+        "function",
+        &year,
+        "none marked",
+        [
+            record.unmarked.to_string(),
+            none(),
+            none(),
+            none(),
+            none(),
+            none(),
+        ],
+    ));
+    // The quarters begun are the first of the year's quarters, in order.
+    for (q, months) in record.quarters.iter().zip(record.months.chunks(3)) {
+        let period = match (months.first(), months.last()) {
+            (Some(a), Some(b)) => format!("{}-{:02}/{}-{:02}", a.year, a.month, b.year, b.month),
+            _ => continue,
+        };
+        for (f, sessions) in Function::ALL.iter().zip(q.sessions) {
+            rows.push(row(
+                "quarter",
+                &period,
+                f.as_str(),
+                [sessions.to_string(), none(), none(), none(), none(), none()],
+            ));
+        }
+    }
+    rows
+}
+
 /// A membership year's supervision record: the sums (hours by kind and
 /// month against the member's own minimum, the functions' balance) and
-/// each entry, as Markdown; each entry as CSV.
+/// each entry, as Markdown; each entry as CSV, and the sums as a second
+/// CSV (`…-totals.csv`), both from one [`year_record`].
 pub fn year_files(
     framework: &Framework,
     entries: &[LogEntry],
@@ -127,6 +254,12 @@ pub fn year_files(
         });
     }
     files.extend(record_csv(&in_year, year, &stem, limit)?);
+    files.extend(csv_files(
+        &totals_rows(&record),
+        &TOTALS_COLUMNS,
+        &format!("{stem}-totals"),
+        limit,
+    )?);
     Ok(files)
 }
 
@@ -287,6 +420,8 @@ pub fn everything(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::supervision::case::{CaseDraft, Field, Frame};
     use crate::supervision::log::{Function, Kind, LogDraft};
@@ -326,7 +461,7 @@ mod tests {
             1 << 20,
         )
         .unwrap();
-        assert_eq!(files.len(), 2);
+        assert_eq!(files.len(), 3);
         let md = String::from_utf8(files[0].content.clone()).unwrap();
         assert!(
             md.contains(
@@ -344,6 +479,142 @@ mod tests {
             "{csv}"
         );
         assert!(files[0].name.starts_with("supervision-2026-exported-"));
+        assert!(files[2].name.ends_with("-totals.csv"), "{}", files[2].name);
+        let totals = String::from_utf8(files[2].content.clone()).unwrap();
+        assert!(
+            totals.starts_with("membership_year,section,period,name,sessions,missed,minutes,hours,minimum_hours,below_minimum\n"),
+            "{totals}"
+        );
+        // The numbers the Markdown shows: the year, March and the months below.
+        assert!(md.contains("- March 2026: 1.5\n"), "{md}");
+        for line in [
+            "2026,total,2026,all,1,0,90,1.5,,",
+            "2026,month,2026-03,over,,,90,1.5,1,no",
+            "2026,month,2026-04,over,,,0,0,1,yes",
+            "2026,function,2026,formative,1,,90,1.5,,",
+            "2026,function,2026,none marked,0,,,,,",
+            "2026,quarter,2026-01/2026-03,formative,1,,,,,",
+            "2026,quarter,2026-10/2026-12,normative,0,,,,,",
+        ] {
+            assert!(totals.lines().any(|l| l == line), "{line} in {totals}");
+        }
+        assert!(
+            totals
+                .lines()
+                .any(|l| l == "2026,month,2026-12,under way,,,0,0,1,"),
+            "December 2026 is under way, never called below: {totals}"
+        );
+    }
+
+    /// The rows of a CSV file, by column name.
+    fn csv_rows(file: &ExportFile) -> Vec<std::collections::HashMap<String, String>> {
+        let mut reader = csv::Reader::from_reader(file.content.as_slice());
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        reader
+            .records()
+            .map(|r| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(r.unwrap().iter().map(String::from))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn arb_entry() -> impl Strategy<Value = LogDraft> {
+        (
+            0u64..500,
+            0u32..240,
+            0usize..3,
+            any::<bool>(),
+            proptest::collection::vec(0usize..3, 0..4),
+            "[a-z ,\"\n]{0,12}",
+        )
+            .prop_map(|(day, minutes, kind, attended, functions, took_away)| {
+                let mut fs: Vec<Function> =
+                    functions.into_iter().map(|i| Function::ALL[i]).collect();
+                fs.sort_by_key(|f| f.as_str());
+                fs.dedup();
+                LogDraft {
+                    date: NaiveDate::from_ymd_opt(2025, 11, 1).unwrap() + chrono::Days::new(day),
+                    attended,
+                    minutes: if attended { minutes } else { 0 },
+                    kind: Kind::ALL[kind],
+                    took_away,
+                    competences: vec![],
+                    functions: fs,
+                }
+            })
+    }
+
+    proptest! {
+        /// Over any log, the year's entry rows add up to its totals rows:
+        /// by kind, by month, by function and in all.
+        #[test]
+        fn the_totals_csv_is_the_sum_of_the_entries_csv(
+            drafts in proptest::collection::vec(arb_entry(), 0..40),
+            starts in 1u32..=12,
+            minimum in proptest::option::of(0u32..200),
+        ) {
+            let framework = Framework::builtin().unwrap();
+            let entries: Vec<LogEntry> = drafts
+                .into_iter()
+                .zip(1..)
+                .map(|(d, id)| d.into_entry(id, Utc::now()))
+                .collect();
+            let year = MembershipYear { year: 2026, starts };
+            let today = NaiveDate::from_ymd_opt(2028, 1, 1).unwrap();
+            let files = year_files(&framework, &entries, year, minimum, today, Utc::now(), 1 << 20).unwrap();
+            prop_assert_eq!(files.len(), 3);
+            let rows = csv_rows(&files[1]);
+            let totals = csv_rows(&files[2]);
+            let minutes = |r: &std::collections::HashMap<String, String>| r["minutes"].parse::<u32>().unwrap();
+            let total = |section: &str, period: &str, name: &str| {
+                let t = totals
+                    .iter()
+                    .find(|t| t["section"] == section && t["period"] == period && t["name"] == name)
+                    .unwrap_or_else(|| panic!("{section} {period} {name}"));
+                (t["sessions"].clone(), t["missed"].clone(), t["minutes"].clone())
+            };
+            let label = year.label();
+            let sum = |of: &dyn Fn(&std::collections::HashMap<String, String>) -> bool| {
+                let chosen: Vec<_> = rows.iter().filter(|r| of(r)).collect();
+                (
+                    chosen.iter().filter(|r| r["attended"] == "yes").count().to_string(),
+                    chosen.iter().filter(|r| r["attended"] != "yes").count().to_string(),
+                    chosen.iter().map(|r| minutes(r)).sum::<u32>().to_string(),
+                )
+            };
+            prop_assert_eq!(total("total", &label, "all"), sum(&|_| true));
+            for kind in Kind::ALL {
+                prop_assert_eq!(total("kind", &label, kind.as_str()), sum(&|r| r["kind"] == kind.as_str()));
+            }
+            let months: Vec<_> = totals.iter().filter(|t| t["section"] == "month").collect();
+            prop_assert_eq!(months.len(), 12);
+            for m in months {
+                let (_, _, of_month) = sum(&|r| r["date"].starts_with(&m["period"]));
+                prop_assert_eq!(&m["minutes"], &of_month);
+                let below = minimum.map_or("", |min| if minutes(m) < min { "yes" } else { "no" });
+                prop_assert_eq!(&m["below_minimum"], below);
+            }
+            for f in Function::ALL {
+                let served = |r: &std::collections::HashMap<String, String>| {
+                    r["attended"] == "yes" && r["functions"].split(", ").any(|n| n == f.as_str())
+                };
+                let (sessions, _, of_function) = sum(&served);
+                let (t_sessions, _, t_minutes) = total("function", &label, f.as_str());
+                prop_assert_eq!((t_sessions, t_minutes), (sessions.clone(), of_function));
+                let by_quarter: usize = totals
+                    .iter()
+                    .filter(|t| t["section"] == "quarter" && t["name"] == f.as_str())
+                    .map(|t| t["sessions"].parse::<usize>().unwrap())
+                    .sum();
+                prop_assert_eq!(by_quarter.to_string(), sessions);
+            }
+            let (unmarked, _, _) = sum(&|r| r["functions"] == "none marked");
+            prop_assert_eq!(total("function", &label, "none marked").0, unmarked);
+        }
     }
 
     #[test]

@@ -157,7 +157,9 @@ fn the_full_export_holds_the_log_and_the_presentations_and_the_year_has_its_reco
             .into_iter()
             .find(|p| {
                 let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                name.starts_with(starts) && name.ends_with(ext)
+                name.starts_with(starts)
+                    && name.ends_with(ext)
+                    && (ext == "-totals.csv" || !name.ends_with("-totals.csv"))
             })
             .unwrap_or_else(|| panic!("{starts}*{ext} in {}", dir.display()));
         std::fs::read_to_string(path).expect("readable")
@@ -177,6 +179,13 @@ fn the_full_export_holds_the_log_and_the_presentations_and_the_year_has_its_reco
     assert!(record.contains("Group supervision: 1.5 hours"), "{record}");
     let csv = read(&year, "supervision-2026-", ".csv");
     assert_eq!(csv.lines().count(), 3, "a header and two entries: {csv}");
+    let totals = read(&year, "supervision-2026-", "-totals.csv");
+    assert!(
+        totals
+            .lines()
+            .any(|l| l.starts_with("2026,kind,2026,group,1,0,90,1.5,")),
+        "the same 1.5 hours of group supervision as the Markdown: {totals}"
+    );
 }
 
 #[test]

@@ -283,10 +283,19 @@ async fn the_log_in_discord(storage: Storage) {
     );
     assert!(record.contains("files attached"), "{record}");
     let names: Vec<&str> = year.files.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 3, "{names:?}");
     assert!(
-        names[0].ends_with(".md") && names[1].ends_with(".csv"),
+        names[0].ends_with(".md")
+            && names[1].ends_with(".csv")
+            && names[2].ends_with("-totals.csv"),
         "{names:?}"
+    );
+    let totals = String::from_utf8_lossy(&year.files[2].1);
+    assert!(
+        totals
+            .lines()
+            .any(|l| l.starts_with("2026,month,2026-01,over,,,0,0,") && l.ends_with(",yes")),
+        "January is below the minimum in the totals too: {totals}"
     );
     assert!(String::from_utf8_lossy(&year.files[0].1).contains(took));
 

@@ -465,7 +465,7 @@ fn cpd_files(
         String::new()
     } else {
         format!(
-            " With it, your supervision record {} (hours by kind and by month, the balance of functions, every entry), also as Markdown and CSV.",
+            " With it, your supervision record {} (hours by kind and by month, the balance of functions, every entry), also as Markdown and CSV (the entries, and the totals in a file ending -totals.csv).",
             if year.is_some() {
                 "for the same membership year"
             } else {

@@ -458,7 +458,7 @@ pub(super) fn unreadable_records(what: &str, ids: &[u64]) -> Option<String> {
 }
 
 /// The supervision record of a membership year as files: Markdown (the
-/// sums and every entry) and CSV (every entry).
+/// sums and every entry) and CSV (every entry, and the sums).
 pub(super) fn export_year(
     member: &Member<'_>,
     year: Option<i32>,
@@ -483,7 +483,7 @@ pub(super) fn export_year(
     )
     .map_err(|e| StoreError::Corrupt(format!("an export could not be written: {e}")))?;
     let mut text = format!(
-        "Your supervision record for the membership year {}, as Markdown and as CSV: hours by kind and by month{}, the balance of functions, and every entry. Only you can see these files.",
+        "Your supervision record for the membership year {}, as Markdown and as CSV: hours by kind and by month{}, the balance of functions, and every entry (in CSV, the entries in one file and the totals in another, ending -totals.csv). Only you can see these files.",
         year.label(),
         if minimum.is_some() {
             ", against your monthly minimum"

@@ -408,7 +408,11 @@ fn a_damaged_log_entry_or_presentation_is_named_and_hides_nothing_else() {
         }),
     )
     .unwrap();
-    assert_eq!(year.attachments.len(), 2);
+    assert_eq!(
+        year.attachments.len(),
+        3,
+        "Markdown, the entries and the totals"
+    );
     // A damaged header (the last number, the minimum, the priorities)
     // counts as empty: the map, the export, the week's priorities and a new
     // entry still work, numbered above every entry there.
