@@ -534,7 +534,7 @@ pub async fn move_meeting(
 /// Stop the meetings (the rota and its history stay)
 #[poise::command(slash_command, guild_only)]
 pub async fn stop(ctx: Context<'_>) -> Result<(), BotError> {
-    change(ctx, false, |m, _| group::stop(m)).await
+    change(ctx, false, group::stop).await
 }
 
 /// The fair rota of presenters, facilitator and timekeeper

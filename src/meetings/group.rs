@@ -352,7 +352,12 @@ pub(crate) fn tidy(m: &Meetings, now: DateTime<Utc>) -> Option<Meetings> {
                     next.rota = rota::retime(&m.rota, o.starts);
                     next.roles_for = Some(o.slot);
                 }
-                None => next.roles_for = None,
+                // No meeting follows: it was not held, so no one served.
+                None => {
+                    next.rota = rota::close(&m.rota, false);
+                    next.roles_for = None;
+                    next.swap_offers.clear();
+                }
             },
         }
     }
@@ -959,18 +964,40 @@ pub(crate) fn cancel(
     date: &str,
     now: DateTime<Utc>,
 ) -> Result<(Meetings, String), String> {
-    let plan = plan_of(m)?;
     let slot = parse_date(date)?;
+    cancel_slot(m, slot, now)
+}
+
+/// What is said of roles let go with a meeting not held (`which`: "it",
+/// "the next meeting").
+fn roles_let_go(which: &str) -> String {
+    format!(
+        " The roles given for {which} are let go: as it is not held, no one is counted as having served them, and whoever held one stays first in line for it."
+    )
+}
+
+/// Cancels the meeting of `slot`: its roles carry over to the next meeting,
+/// or, with none to come, are let go unserved.
+fn cancel_slot(
+    m: &Meetings,
+    slot: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(Meetings, String), String> {
+    let plan = plan_of(m)?;
     let changed = series::cancel(&plan.series, slot, now)?;
     let mut next = m.clone();
-    let carried = m.roles_for == Some(slot) && m.rota.open_starts().is_some();
+    let had_roles = m.roles_for == Some(slot) && m.rota.open_starts().is_some_and(|s| s > now);
     if let Some(p) = next.plan.as_mut() {
         p.series = changed.series;
     }
     let next = tidy(&next, now).unwrap_or(next);
     let mut words = changed.words;
-    if carried && next.roles_for.is_some() {
-        words.push_str(" The roles given for it carry over to the next meeting.");
+    if had_roles {
+        if next.roles_for.is_some() {
+            words.push_str(" The roles given for it carry over to the next meeting.");
+        } else {
+            words.push_str(&roles_let_go("it"));
+        }
     }
     Ok((next, words))
 }
@@ -997,15 +1024,20 @@ pub(crate) fn move_meeting(
 }
 
 /// Stops the group's meetings: the events to come are removed; the rota
-/// and its history stay.
-pub(crate) fn stop(m: &Meetings) -> Result<(Meetings, String), String> {
+/// and its history stay. Roles given for a meeting that has not begun by
+/// `now` are let go unserved.
+pub(crate) fn stop(m: &Meetings, now: DateTime<Utc>) -> Result<(Meetings, String), String> {
     plan_of(m)?;
     let mut next = m.clone();
     next.plan = None;
-    Ok((
-        next,
-        "The meetings are stopped and their Discord events to come are removed. The rota and who served when are kept for when meetings are set again.".into(),
-    ))
+    let mut words = "The meetings are stopped and their Discord events to come are removed. The rota and who served when are kept for when meetings are set again.".to_string();
+    if m.rota.open_starts().is_some_and(|s| s > now) {
+        next.rota = rota::close(&m.rota, false);
+        next.roles_for = None;
+        next.swap_offers.clear();
+        words.push_str(&roles_let_go("the next meeting"));
+    }
+    Ok((next, words))
 }
 
 /// A Discord event deleted by someone in Discord: its meeting is cancelled
@@ -1017,19 +1049,11 @@ pub(crate) fn event_deleted(
     now: DateTime<Utc>,
 ) -> Option<(Meetings, String)> {
     let linked = m.events.iter().find(|l| l.event == event)?;
-    let plan = m.plan.as_ref()?;
-    let changed = series::cancel(&plan.series, linked.slot, now).ok()?;
-    let mut next = m.clone();
-    next.events.retain(|l| l.event != event);
-    if let Some(p) = next.plan.as_mut() {
-        p.series = changed.series;
-    }
-    let next = tidy(&next, now).unwrap_or(next);
+    let (next, words) = cancel_slot(&unlinked(m, event), linked.slot, now).ok()?;
     Some((
         next,
         format!(
-            "The Discord event for a meeting was deleted in Discord, so the meeting is cancelled here too. {} A convenor can move another meeting to its time with `/convene move`, or set the meetings again with `/convene set`.",
-            changed.words
+            "The Discord event for a meeting was deleted in Discord, so the meeting is cancelled here too. {words} A convenor can move another meeting to its time with `/convene move`, or set the meetings again with `/convene set`."
         ),
     ))
 }

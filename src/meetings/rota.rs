@@ -12,7 +12,9 @@
 //!
 //! The rota is plain data: the members in the order they first joined, when
 //! each last served each role, and the latest meeting given roles, which
-//! stays open to passes and swaps until the next meeting is given roles.
+//! stays open to passes and swaps until the next meeting is given roles
+//! (when it is recorded as served) or it is closed without being held (a
+//! meeting cancelled or stopped before it began: then no one served at it).
 //! Every operation returns the new rota and the words to say, naming members
 //! by the display names the caller supplies, never by a mention.
 
@@ -118,6 +120,10 @@ struct Meeting {
     roles: Vec<Held>,
     /// Who passed (or left) at this meeting: given nothing more at it.
     passed: Vec<u64>,
+    /// The first-in-line places passes at this meeting gave (member, role),
+    /// taken back if the meeting is not held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    granted: Vec<(u64, Role)>,
 }
 
 impl Meeting {
@@ -174,20 +180,6 @@ impl Rota {
         self.members.iter().position(|m| m.id == member)
     }
 
-    /// Records the open meeting's roles as served and closes it.
-    fn close_open(&mut self) {
-        let Some(open) = self.open.take() else {
-            return;
-        };
-        for held in &open.roles {
-            if let Some(m) = self.members.iter_mut().find(|m| m.id == held.member) {
-                let i = held.role.index();
-                m.last[i] = Some(m.last[i].map_or(open.starts, |t| t.max(open.starts)));
-                m.first_in_line[i] = false;
-            }
-        }
-    }
-
     /// The member first in line for `role` at `meeting`, among those on the
     /// rota, in `present`, holding no role there and not having passed.
     fn first_free(&self, role: Role, meeting: &Meeting, present: &BTreeSet<u64>) -> Option<usize> {
@@ -221,7 +213,11 @@ impl Rota {
             && held.how == How::Given
             && let Some(p) = self.position(member)
         {
-            self.members[p].first_in_line[held.role.index()] = true;
+            let place = &mut self.members[p].first_in_line[held.role.index()];
+            if !*place {
+                *place = true;
+                open.granted.push((member, held.role));
+            }
         }
         let next = self
             .first_free(held.role, &open, present)
@@ -319,6 +315,34 @@ fn handed_on(role: Role, taker: Option<u64>, names: &Names) -> String {
     }
 }
 
+/// The rota once the meeting last given roles is closed. Held (it began),
+/// its roles are recorded as served by whoever holds them. Not held (it was
+/// cancelled, or the meetings stopped, before it began), no one is recorded
+/// as serving at it, so those given its roles stay first in line for them,
+/// and the first-in-line places its passes gave are taken back.
+pub(crate) fn close(rota: &Rota, held: bool) -> Rota {
+    let mut next = rota.clone();
+    let Some(open) = next.open.take() else {
+        return next;
+    };
+    if !held {
+        for (member, role) in &open.granted {
+            if let Some(p) = next.position(*member) {
+                next.members[p].first_in_line[role.index()] = false;
+            }
+        }
+        return next;
+    }
+    for held in &open.roles {
+        if let Some(m) = next.members.iter_mut().find(|m| m.id == held.member) {
+            let i = held.role.index();
+            m.last[i] = Some(m.last[i].map_or(open.starts, |t| t.max(open.starts)));
+            m.first_in_line[i] = false;
+        }
+    }
+    next
+}
+
 /// Gives the roles of the meeting starting at `starts` (after the open one,
 /// which is then recorded as served): `presenters` presenters, a
 /// facilitator and a timekeeper, each to the eligible member first in line.
@@ -342,12 +366,12 @@ pub(crate) fn allocate(
                 .into(),
         );
     }
-    let mut next = rota.clone();
-    next.close_open();
+    let mut next = close(rota, true);
     let mut meeting = Meeting {
         starts,
         roles: Vec::new(),
         passed: Vec::new(),
+        granted: Vec::new(),
     };
     let slots = std::iter::repeat_n(Role::Presenter, usize::from(presenters))
         .chain([Role::Facilitator, Role::Timekeeper]);
@@ -601,6 +625,7 @@ pub(crate) fn forget(rota: &Rota, member: u64) -> Rota {
     if let Some(open) = next.open.as_mut() {
         open.roles.retain(|h| h.member != member);
         open.passed.retain(|m| *m != member);
+        open.granted.retain(|(m, _)| *m != member);
     }
     next
 }

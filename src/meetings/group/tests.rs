@@ -211,15 +211,74 @@ fn stopping_removes_the_events_to_come_and_keeps_the_rota() {
     let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
     let mut ids = 0;
     let (m, _) = apply(&m, now(), &mut ids);
-    let (m, words) = stop(&m).unwrap();
+    let (m, words) = stop(&m, now()).unwrap();
     assert!(words.contains("The rota and who served when are kept"));
     assert_eq!(due(&m, now()), vec![Due::Remove(m.events[0])]);
     assert_eq!(m.rota.on_rota(), vec![1, 2]);
     let (m, _) = apply(&m, now(), &mut ids);
     assert!(m.events.is_empty());
     assert_eq!(
-        stop(&m).unwrap_err(),
+        stop(&m, now()).unwrap_err(),
         "This server has no meetings set: a convenor sets them with `/convene set`."
+    );
+}
+
+/// The roles given at the meetings set from `date` once those of `m` are
+/// done with at `at`.
+fn roles_when_set_again(m: &Meetings, date: &str, at: DateTime<Utc>) -> String {
+    let (m, _) = set(m, &setting(date), at).unwrap();
+    let (_, said) = apply(&m, at, &mut 100);
+    said.join("\n")
+}
+
+#[test]
+fn a_meeting_stopped_before_it_began_counts_as_served_by_no_one() {
+    let (m, _) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
+    let (m, said) = apply(&m, now(), &mut 0);
+    assert!(said[0].contains("presenting, M1; facilitating, M2; keeping time, M3"));
+    let later = utc(2027, 1, 2, 12, 0);
+
+    // Stopped before it began: the same members are first in line again.
+    let (stopped, words) = stop(&m, now()).unwrap();
+    assert!(
+        words.ends_with("The roles given for the next meeting are let go: as it is not held, no one is counted as having served them, and whoever held one stays first in line for it."),
+        "{words}"
+    );
+    assert_eq!(stopped.rota.open_starts(), None);
+    assert_eq!(stopped.roles_for, None);
+    let again = roles_when_set_again(&stopped, "2027-01-07", later);
+    assert!(
+        again.contains("presenting, M1; facilitating, M2; keeping time, M3"),
+        "{again}"
+    );
+
+    // Stopped once it had begun: it was held, and its roles were served.
+    let during = utc(2026, 12, 17, 18, 30);
+    let (stopped, words) = stop(&m, during).unwrap();
+    assert!(!words.contains("let go"), "{words}");
+    let again = roles_when_set_again(&stopped, "2027-01-07", later);
+    assert!(!again.contains("presenting, M1;"), "{again}");
+}
+
+#[test]
+fn a_last_meeting_cancelled_lets_its_roles_go_unserved() {
+    let once = Setting {
+        repeat: Repeat::Once,
+        ..setting("2026-12-17")
+    };
+    let (m, _) = set(&with_rota(&[1, 2, 3]), &once, now()).unwrap();
+    let mut ids = 0;
+    let (m, _) = apply(&m, now(), &mut ids);
+    let (m, words) = cancel(&m, "2026-12-17", now()).unwrap();
+    assert!(
+        words.ends_with("The roles given for it are let go: as it is not held, no one is counted as having served them, and whoever held one stays first in line for it."),
+        "{words}"
+    );
+    assert_eq!(m.rota.open_starts(), None);
+    let again = roles_when_set_again(&m, "2027-01-07", utc(2027, 1, 2, 12, 0));
+    assert!(
+        again.contains("presenting, M1; facilitating, M2; keeping time, M3"),
+        "{again}"
     );
 }
 
@@ -381,7 +440,7 @@ proptest! {
                 1 => move_meeting(&m, &slot, &slot, "09:15", t).ok(),
                 2 => m.events.get(usize::from(pick) % m.events.len().max(1)).and_then(|l| event_deleted(&m, l.event, t)),
                 3 => Some((Meetings { rota: rota::join(&m.rota, u64::from(pick) + 1, &names()).rota, ..m.clone() }, String::new())),
-                4 => stop(&m).ok().filter(|_| pick == 0),
+                4 => stop(&m, t).ok().filter(|_| pick == 0),
                 _ => None,
             };
             if let Some((next, _)) = changed {
@@ -407,6 +466,10 @@ proptest! {
             for i in &m.items {
                 let o = m.plan.as_ref().and_then(|p| p.series.occurrence(i.slot));
                 prop_assert!(o.is_some_and(|o| m.plan.as_ref().unwrap().ends(&o) > t), "an item of a meeting still to end");
+            }
+            // Roles held for a meeting still to come are for a meeting still set.
+            if m.rota.open_starts().is_some_and(|open| open > t) {
+                prop_assert!(m.plan.is_some() && m.roles_for.is_some(), "roles for a meeting not set");
             }
             if let (Some(slot), Some(p)) = (m.roles_for, &m.plan) && let Some(open) = m.rota.open_starts() && open > t {
                 prop_assert_eq!(p.series.occurrence(slot).map(|o| o.starts), Some(open));

@@ -243,6 +243,45 @@ fn leaving_hands_on_a_role_before_the_meeting_and_rejoining_keeps_history() {
 }
 
 #[test]
+fn a_meeting_not_held_records_no_service_and_takes_back_the_places_its_passes_gave() {
+    let rota = joined(&[ALICE, BEN, CARA, DEV]);
+    let rota = allocate(&rota, week(0), 1, &everyone(), &names()).rota;
+    let before = week(0) - Duration::hours(1);
+    let passed = pass(&rota, ALICE, &everyone(), before, &names()).rota;
+    let first_for = |r: &Rota, m: u64| place_of(r, m).unwrap().first_in_line_for;
+    let served = |r: &Rota, m: u64| place_of(r, m).unwrap().last_served;
+    assert_eq!(first_for(&passed, ALICE), vec!["presenter"]);
+
+    // Not held: no one served, and Alice's pass no longer counts.
+    let unheld = close(&passed, false);
+    assert_eq!(unheld.open_starts(), None);
+    for m in [ALICE, BEN, CARA, DEV] {
+        assert!(served(&unheld, m).is_empty(), "{m} recorded as serving");
+        assert!(first_for(&unheld, m).is_empty(), "{m} kept a place");
+    }
+    // The next meeting's roles go as the first ones did.
+    let next = allocate(&unheld, week(1), 1, &everyone(), &names()).rota;
+    assert_eq!(holders(&next), holders(&rota));
+
+    // Held: Dev presented, and Alice stays first in line to present.
+    let held = close(&passed, true);
+    assert_eq!(served(&held, DEV), BTreeMap::from([("presenter", week(0))]));
+    assert_eq!(first_for(&held, ALICE), vec!["presenter"]);
+    // A place Alice already had is hers still when her next pass is undone.
+    let rota = allocate(&held, week(1), 1, &everyone(), &names()).rota;
+    assert!(holders(&rota).contains(&(Role::Presenter, ALICE)));
+    let rota = pass(
+        &rota,
+        ALICE,
+        &everyone(),
+        week(1) - Duration::hours(1),
+        &names(),
+    )
+    .rota;
+    assert_eq!(first_for(&close(&rota, false), ALICE), vec!["presenter"]);
+}
+
+#[test]
 fn the_roles_read_back_and_forget_me_leaves_no_trace() {
     let rota = joined(&[ALICE, BEN, CARA]);
     assert_eq!(
@@ -272,6 +311,12 @@ enum Step {
     Swap(u64, u64),
     /// A meeting given roles: presenters, and who is in the server.
     Meeting(u8, u8),
+    /// The open meeting begins: passes, leaves and swaps from now on come
+    /// after its start.
+    Begin,
+    /// The open meeting is closed: held (it began), or not (cancelled or
+    /// stopped before it began; taken as held if it had begun).
+    Close(bool),
 }
 
 const PEOPLE: u64 = 6;
@@ -284,6 +329,8 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (who.clone(), any::<u8>()).prop_map(|(m, p)| Step::Pass(m, p)),
         1 => (who.clone(), who).prop_map(|(a, b)| Step::Swap(a, b)),
         3 => (0u8..=3, any::<u8>()).prop_map(|(n, p)| Step::Meeting(n, p)),
+        1 => Just(Step::Begin),
+        1 => any::<bool>().prop_map(Step::Close),
     ]
 }
 
@@ -306,11 +353,30 @@ struct Seen {
     served: BTreeSet<(u64, Role)>,
 }
 
-/// The test's own account of the rota: who is on it, and each meeting.
+/// Each member's recorded service and first-in-line places.
+type Standing = BTreeMap<u64, ([Option<DateTime<Utc>>; 3], [bool; 3])>;
+
+fn standing(rota: &Rota) -> Standing {
+    rota.members
+        .iter()
+        .map(|m| (m.id, (m.last, m.first_in_line)))
+        .collect()
+}
+
+/// The test's own account of the rota: who is on it, and each meeting held
+/// or still open (one not held is taken out, as if never given roles).
 #[derive(Default)]
 struct Ledger {
     on_rota: BTreeSet<u64>,
     meetings: Vec<Seen>,
+    /// Whether the last of `meetings` is open (given roles, not closed).
+    open: bool,
+    /// Whether the open meeting has begun.
+    begun: bool,
+    /// Meetings given roles so far, held or not: the next one's week.
+    weeks: i64,
+    /// Everyone's standing just after the open meeting was given roles.
+    at_allocation: Standing,
 }
 
 impl Ledger {
@@ -380,12 +446,24 @@ fn checked_replacement(ledger: &mut Ledger, before: &Rota, after: &Rota, present
     }
 }
 
-fn run_meeting(ledger: &mut Ledger, rota: Rota, n: u8, present: &BTreeSet<u64>) -> Rota {
-    if let Some(seen) = ledger.meetings.last_mut() {
-        seen.served = holders(&rota).into_iter().map(|(r, m)| (m, r)).collect();
+/// The open meeting, held: its holders are recorded as having served.
+fn held(ledger: &mut Ledger, rota: &Rota) {
+    if ledger.open
+        && let Some(seen) = ledger.meetings.last_mut()
+    {
+        seen.served = holders(rota).into_iter().map(|(r, m)| (m, r)).collect();
     }
-    let starts = week(ledger.meetings.len() as i64);
+    ledger.open = false;
+}
+
+fn run_meeting(ledger: &mut Ledger, rota: Rota, n: u8, present: &BTreeSet<u64>) -> Rota {
+    held(ledger, &rota);
+    let starts = week(ledger.weeks);
+    ledger.weeks += 1;
     let after = allocate(&rota, starts, n, present, &names()).rota;
+    ledger.open = true;
+    ledger.begun = false;
+    ledger.at_allocation = standing(&after);
     let held = holders(&after);
     let mut seen = Seen::default();
     let mut free: BTreeSet<u64> = ledger.on_rota.intersection(present).copied().collect();
@@ -424,8 +502,41 @@ fn run_meeting(ledger: &mut Ledger, rota: Rota, n: u8, present: &BTreeSet<u64>) 
     after
 }
 
+/// Closes the open meeting, held or not.
+fn close_meeting(ledger: &mut Ledger, rota: Rota, held_it: bool) -> Rota {
+    if !ledger.open {
+        let after = close(&rota, held_it);
+        assert_eq!(after, rota, "nothing open to close");
+        return after;
+    }
+    // A meeting that has begun is held, whatever became of the series.
+    if held_it || ledger.begun {
+        held(ledger, &rota);
+        return close(&rota, true);
+    }
+    let after = close(&rota, false);
+    // No one served at it, and every pass at it is taken back: each member
+    // stands as they did when its roles were given.
+    let now = standing(&after);
+    for (member, was) in &ledger.at_allocation {
+        assert_eq!(now.get(member), Some(was), "{member}'s standing changed");
+    }
+    for (member, (last, first)) in &now {
+        if !ledger.at_allocation.contains_key(member) {
+            assert_eq!((last, first), (&[None; 3], &[false; 3]), "{member}");
+        }
+    }
+    ledger.meetings.pop();
+    ledger.open = false;
+    after
+}
+
 fn apply(ledger: &mut Ledger, rota: Rota, step: &Step) -> Rota {
-    let now = week(ledger.meetings.len() as i64 - 1) - Duration::hours(1);
+    let now = match rota.open_starts() {
+        Some(starts) if ledger.begun => starts + Duration::hours(1),
+        Some(starts) => starts - Duration::hours(1),
+        None => week(ledger.weeks),
+    };
     match *step {
         Step::Join(m) => {
             ledger.on_rota.insert(m);
@@ -444,7 +555,10 @@ fn apply(ledger: &mut Ledger, rota: Rota, step: &Step) -> Rota {
             } else {
                 pass(&rota, m, &present, now, &names()).rota
             };
-            if let (Some(role), Some(seen)) = (role, ledger.meetings.last_mut()) {
+            // Given up only if it went: after the start a role stands.
+            if let (Some(role), Some(seen)) = (role, ledger.meetings.last_mut())
+                && !holders(&after).contains(&(role, m))
+            {
                 seen.gave_up.insert((m, role));
             }
             checked_replacement(ledger, &rota, &after, &present);
@@ -463,6 +577,11 @@ fn apply(ledger: &mut Ledger, rota: Rota, step: &Step) -> Rota {
             after
         }
         Step::Meeting(n, mask) => run_meeting(ledger, rota, n, &in_server(mask)),
+        Step::Begin => {
+            ledger.begun = ledger.open;
+            rota
+        }
+        Step::Close(held_it) => close_meeting(ledger, rota, held_it),
     }
 }
 
@@ -480,7 +599,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     /// The rota's fairness, over any sequence of joins, leaves, passes,
-    /// swaps, absences from the server and meetings.
+    /// swaps (each before or after the meeting begins), absences from the
+    /// server, and meetings held or closed without being held.
     ///
     /// The rule: no member is given a role again (when a meeting's roles are
     /// given, or in place of someone who passed or left) while another
@@ -501,8 +621,11 @@ proptest! {
     /// - did not give R up at any meeting after i up to j: pass it, swap it
     ///   away, or leave the rota holding it (each the member's own choice).
     ///
-    /// Served means holding the role when the next meeting was given roles
-    /// (after any passes and swaps). Alongside: every role goes to a member
+    /// Served means holding the role when the meeting was closed as held
+    /// (or the next meeting was given roles), after any passes and swaps. A
+    /// meeting closed without being held is as if never given roles: no one
+    /// is recorded as serving at it, and everyone stands as they did when its
+    /// roles were given (checked at each such close). Alongside: every role goes to a member
     /// eligible at that moment (so never to one off the rota or out of the
     /// server), no member holds two roles at a meeting, and a role is left
     /// empty only when no eligible member is free for it.
