@@ -625,8 +625,8 @@ pub async fn swap(
 ) -> Result<(), BotError> {
     let member = ctx.author().id.get();
     let other = with.id.get();
-    rota_change(ctx, Some(other), |m, _, names, _| {
-        group::offer_swap(m, member, other, names)
+    rota_change(ctx, Some(other), |m, _, names, now| {
+        group::offer_swap(m, member, other, now, names)
     })
     .await
 }

@@ -787,12 +787,13 @@ pub(crate) fn allocated(
 }
 
 /// `from` offers to swap roles at the next meeting with `to`; the swap is
-/// made when `to` offers it back. Returns the record, the words and
+/// made when `to` offers it back, if the meeting has not begun by then. Returns the record, the words and
 /// whether anything changed.
 pub(crate) fn offer_swap(
     m: &Meetings,
     from: u64,
     to: u64,
+    now: DateTime<Utc>,
     names: &Names,
 ) -> (Meetings, String, bool) {
     let who = |id: u64| {
@@ -808,7 +809,7 @@ pub(crate) fn offer_swap(
             false,
         );
     }
-    let swapped = rota::swap(&m.rota, from, to, names);
+    let swapped = rota::swap(&m.rota, from, to, now, names);
     if !swapped.changed {
         return (m.clone(), swapped.words, false);
     }

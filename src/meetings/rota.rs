@@ -418,6 +418,9 @@ fn missing_words(missing: &[Role]) -> String {
     )
 }
 
+/// Why a pass or a swap is refused once the meeting has begun.
+const BEGUN: &str = "That meeting has begun; its roles stand as they are.";
+
 /// A member passes the role they hold at the open meeting, before it
 /// begins: it goes to the next in line among `present`, and a member who
 /// was given it as first in line stays first in line for it next time.
@@ -433,10 +436,7 @@ pub(crate) fn pass(
         return refused(rota, "No meeting has been given roles yet.".into());
     };
     if open.starts <= now {
-        return refused(
-            rota,
-            "That meeting has begun; its roles stand as they are.".into(),
-        );
+        return refused(rota, BEGUN.into());
     }
     let Some(held) = open.holds(member).map(|i| open.roles[i].clone()) else {
         return refused(rota, format!("{who} has no role at the next meeting."));
@@ -470,13 +470,16 @@ fn article(role: Role) -> &'static str {
     }
 }
 
-/// Two members exchange their roles at the open meeting, and with them the
-/// service recorded for each.
-pub(crate) fn swap(rota: &Rota, a: u64, b: u64, names: &Names) -> Outcome {
+/// Two members exchange their roles at the open meeting, before it begins,
+/// and with them the service recorded for each.
+pub(crate) fn swap(rota: &Rota, a: u64, b: u64, now: DateTime<Utc>, names: &Names) -> Outcome {
     let (who_a, who_b) = (name(names, a), name(names, b));
     let Some(open) = &rota.open else {
         return refused(rota, "No meeting has been given roles yet.".into());
     };
+    if open.starts <= now {
+        return refused(rota, BEGUN.into());
+    }
     let (Some(i), Some(j)) = (open.holds(a), open.holds(b)) else {
         return refused(
             rota,

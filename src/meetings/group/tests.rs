@@ -483,7 +483,7 @@ fn a_swap_waits_for_the_other_member_to_agree() {
     let (m, _) = set(&with_rota(&[1, 2, 3]), &setting("2026-12-17"), now()).unwrap();
     let mut ids = 0;
     let (m, _) = apply(&m, now(), &mut ids);
-    let (m, words, changed) = offer_swap(&m, 1, 3, &names());
+    let (m, words, changed) = offer_swap(&m, 1, 3, now(), &names());
     assert!(changed);
     assert_eq!(
         words,
@@ -493,16 +493,22 @@ fn a_swap_waits_for_the_other_member_to_agree() {
         rota::describe(&m.rota, &names()).contains("presenting, M1"),
         "not yet"
     );
-    let (_, again, changed) = offer_swap(&m, 1, 3, &names());
+    let (_, again, changed) = offer_swap(&m, 1, 3, now(), &names());
     assert!(!changed && again.contains("already offered"), "{again}");
-    let (m, words, changed) = offer_swap(&m, 3, 1, &names());
+    // Agreed only once the meeting has begun: the roles stand.
+    let begun = m.rota.open_starts().unwrap();
+    let (late, words, changed) = offer_swap(&m, 3, 1, begun, &names());
+    assert!(!changed);
+    assert_eq!(late, m);
+    assert!(words.starts_with("That meeting has begun"), "{words}");
+    let (m, words, changed) = offer_swap(&m, 3, 1, now(), &names());
     assert!(changed, "{words}");
     assert!(words.starts_with("M3 and M1 swap"), "{words}");
     assert!(rota::describe(&m.rota, &names()).contains("presenting, M3"));
     assert!(m.swap_offers.is_empty());
-    let (_, words, changed) = offer_swap(&m, 1, 1, &names());
+    let (_, words, changed) = offer_swap(&m, 1, 1, now(), &names());
     assert!(!changed && words.starts_with("A swap takes two members"));
-    let (_, words, changed) = offer_swap(&with_rota(&[1, 2]), 1, 2, &names());
+    let (_, words, changed) = offer_swap(&with_rota(&[1, 2]), 1, 2, now(), &names());
     assert!(!changed);
     assert_eq!(words, "No meeting has been given roles yet.");
 }
@@ -671,7 +677,7 @@ fn forgetting_a_member_leaves_nothing_that_names_them() {
         open,
     )
     .unwrap();
-    let (m, _, _) = offer_swap(&m, 1, 3, &names());
+    let (m, _, _) = offer_swap(&m, 1, 3, now(), &names());
     assert!(m.names(1));
     let f = forget(&m, 1);
     assert!(!f.names(1), "{f:?}");

@@ -183,7 +183,7 @@ fn a_pass_with_no_one_free_says_so_and_a_replacements_pass_keeps_no_place() {
 fn a_swap_exchanges_roles_and_the_service_recorded() {
     let rota = joined(&[ALICE, BEN, CARA]);
     let rota = allocate(&rota, week(0), 1, &everyone(), &names()).rota;
-    let out = swap(&rota, ALICE, CARA, &names());
+    let out = swap(&rota, ALICE, CARA, week(-1), &names());
     assert_eq!(
         out.words,
         "Alice and Cara swap: Alice will keep time and Cara will present at the next meeting, and each is recorded as having served the role they take."
@@ -200,15 +200,23 @@ fn a_swap_exchanges_roles_and_the_service_recorded() {
 fn a_swap_needs_two_different_roles() {
     let rota = joined(&[ALICE, BEN, CARA, DEV]);
     let rota = allocate(&rota, week(0), 2, &everyone(), &names()).rota;
-    let same = swap(&rota, ALICE, BEN, &names());
+    let same = swap(&rota, ALICE, BEN, week(-1), &names());
     assert!(!same.changed);
     assert_eq!(
         same.words,
         "Alice and Ben are both presenters already; there is nothing to swap."
     );
+    let out = swap(&rota, ALICE, DEV, week(0), &names());
+    assert!(!out.changed, "the meeting has begun");
+    assert_eq!(out.rota, rota);
+    assert!(
+        out.words.starts_with("That meeting has begun"),
+        "{}",
+        out.words
+    );
     let rota = join(&rota, EVE, &names()).rota;
     assert_eq!(
-        swap(&rota, ALICE, EVE, &names()).words,
+        swap(&rota, ALICE, EVE, week(-1), &names()).words,
         "Alice and Eve can swap only if both have a role at the next meeting."
     );
 }
@@ -566,7 +574,7 @@ fn apply(ledger: &mut Ledger, rota: Rota, step: &Step) -> Rota {
         }
         Step::Swap(a, b) => {
             let held = holders(&rota);
-            let after = swap(&rota, a, b, &names()).rota;
+            let after = swap(&rota, a, b, now, &names()).rota;
             if after != rota
                 && let Some(seen) = ledger.meetings.last_mut()
             {
