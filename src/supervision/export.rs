@@ -133,9 +133,11 @@ fn totals_rows(record: &YearRecord) -> Vec<Vec<String>> {
         ));
     }
     let minimum = record.minimum.map_or_else(none, hours);
+    let below_it = record.below();
     for m in record.months.iter().filter(|m| m.reach != Reach::Future) {
+        let is_below = below_it.iter().any(|b| std::ptr::eq(*b, m));
         let (name, below) = match (m.reach, record.minimum) {
-            (Reach::Past, Some(min)) => ("over", if m.minutes < min { "yes" } else { "no" }),
+            (Reach::Past, Some(_)) => ("over", if is_below { "yes" } else { "no" }),
             (Reach::Past, None) => ("over", ""),
             _ => ("under way", ""),
         };
