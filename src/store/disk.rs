@@ -780,19 +780,38 @@ fn sled_config(dir: &Path) -> sled::Config {
         .flush_every_ms(None)
 }
 
-/// Opens sled at `dir`, waiting up to [`SLED_LOCK_PATIENCE`] for a handle this
-/// process closed a moment ago (sled's threads let go of its lock late).
+/// Opens sled at `dir`, first waiting (see [`wait_for_sled_lock`]) for a
+/// handle this process dropped a moment ago to let go of sled's lock.
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    wait_for_sled_lock(dir)?;
+    sled_config(dir).open().map_err(|source| StoreError::Open {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// Waits up to [`SLED_LOCK_PATIENCE`] until nothing holds sled's lock on
+/// `dir/db`. sled locks that file with `flock` and lets go only when the last
+/// of its threads drops the file, which can be after the handle itself was
+/// dropped; its own open does not wait, and reports a lock held as an error
+/// of kind `Other`, so the wait is done here, probing with the same `flock`.
+/// A file that cannot be probed is left for sled's open to report.
+fn wait_for_sled_lock(dir: &Path) -> Result<(), StoreError> {
+    let Ok(file) = open_no_follow(&dir.join("db"), false) else {
+        return Ok(());
+    };
     let started = std::time::Instant::now();
     loop {
-        match sled_config(dir).open() {
-            Err(sled::Error::Io(e))
-                if e.kind() == ErrorKind::WouldBlock && started.elapsed() < SLED_LOCK_PATIENCE =>
-            {
+        match file.try_lock() {
+            // Dropping the probe lets go of the lock it just took.
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < SLED_LOCK_PATIENCE => {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
-            other => {
-                return other.map_err(|source| StoreError::Open {
+            // Still held: sled's open says so, naming the file.
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(()),
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StoreError::DataDir {
                     path: dir.to_path_buf(),
                     source,
                 });
@@ -1409,4 +1428,30 @@ pub(super) fn scrub_dir(dir: &Path) -> std::io::Result<()> {
         sync_dir(parent)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sled lets go of its lock from its own threads, after its handle is
+    /// dropped; an open that comes a moment later waits for it instead of
+    /// failing (seen as a reopen failing under load).
+    #[test]
+    fn an_open_waits_for_a_handle_that_lets_go_late() {
+        let dir = std::env::temp_dir().join(format!("companion-sled-lock-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let held = sled_config(&dir).open().expect("first open");
+        held.insert(b"k", b"v".as_slice()).expect("insert");
+        held.flush().expect("flush");
+        let letting_go = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let db = open_sled(&dir).expect("the second open waits for the first to let go");
+        letting_go.join().expect("thread");
+        assert_eq!(db.get(b"k").expect("get").as_deref(), Some(b"v".as_slice()));
+        drop(db);
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

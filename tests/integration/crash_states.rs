@@ -143,14 +143,6 @@ fn run_child(args: &[&Path], trace: Option<&Path>) -> Result<Vec<String>, String
         .collect())
 }
 
-/// Whether a failure is sled's lock on a generation the same process has
-/// just closed, still held by sled's threads: a race of the store's own
-/// (a reopen right after a close), not a crash state. Runs that meet it are
-/// tried again, and said so.
-fn lock_race(words: &str) -> bool {
-    words.contains("could not acquire lock") && words.contains("WouldBlock")
-}
-
 // ------------------------------------------------- what members were told
 
 /// Applies one confirmation line to what members can read.
@@ -1433,8 +1425,6 @@ struct Tally {
     /// members were told, and those it did not (reported, not failed).
     remedied: AtomicUsize,
     advice_lost: Mutex<Vec<Failure>>,
-    /// Restores that met sled's lock race and were tried again.
-    lock_races: AtomicUsize,
     failures: Mutex<Vec<Failure>>,
 }
 
@@ -1558,25 +1548,17 @@ fn follow_advice(case: &Case, job: &Job, models: &[View], tally: &Tally) {
     let Some(remedy) = case.remedy else {
         return;
     };
-    // On a copy, so that the state stays as it was to look at; again if
-    // the restore met the lock race.
+    // On a copy, so that the state stays as it was to look at.
     let copy = job.dir.with_extension("advice");
-    let mut outcome = Err(String::new());
-    for _ in 0..5 {
-        let _ = std::fs::remove_dir_all(&copy);
-        copy_tree(&job.dir, &copy);
-        outcome = match remedy(case, &copy) {
-            Found::Opened(view) => judge_view(&view, models, job.confirmed),
-            Found::Refused { words, .. } => Err(format!(
-                "the advised remedy failed: {}",
-                words.replace(&copy.display().to_string(), "DIR")
-            )),
-        };
-        if !outcome.as_ref().is_err_and(|e| lock_race(e)) {
-            break;
-        }
-        tally.lock_races.fetch_add(1, Ordering::SeqCst);
-    }
+    let _ = std::fs::remove_dir_all(&copy);
+    copy_tree(&job.dir, &copy);
+    let outcome = match remedy(case, &copy) {
+        Found::Opened(view) => judge_view(&view, models, job.confirmed),
+        Found::Refused { words, .. } => Err(format!(
+            "the advised remedy failed: {}",
+            words.replace(&copy.display().to_string(), "DIR")
+        )),
+    };
     let _ = std::fs::remove_dir_all(&copy);
     match outcome {
         Ok(()) => {
@@ -1689,25 +1671,18 @@ fn explore(case: &Case, work: &Path) -> Tally {
 }
 
 /// Runs the child under strace on a fresh copy of `case.initial` in
-/// `root/data` (again if it met the lock race); returns the directory and
-/// the lines printed.
+/// `root/data`; returns the directory and the lines printed.
 fn run_traced(case: &Case, root: &Path) -> (PathBuf, Vec<String>) {
     let run = root.join("data");
-    for attempt in 1.. {
-        let _ = std::fs::remove_dir_all(&run);
-        copy_tree(&case.initial, &run);
-        let run = run.canonicalize().expect("canonical");
-        let mut args: Vec<&Path> = vec![Path::new(case.op), &run];
-        args.extend(case.extra.iter().map(PathBuf::as_path));
-        match run_child(&args, Some(&root.join("trace"))) {
-            Ok(lines) => return (run, lines),
-            Err(e) if lock_race(&e) && attempt < 5 => {
-                eprintln!("{}: run {attempt} met sled's lock race; again", case.label);
-            }
-            Err(e) => panic!("{e}"),
-        }
+    let _ = std::fs::remove_dir_all(&run);
+    copy_tree(&case.initial, &run);
+    let run = run.canonicalize().expect("canonical");
+    let mut args: Vec<&Path> = vec![Path::new(case.op), &run];
+    args.extend(case.extra.iter().map(PathBuf::as_path));
+    match run_child(&args, Some(&root.join("trace"))) {
+        Ok(lines) => (run, lines),
+        Err(e) => panic!("{e}"),
     }
-    unreachable!()
 }
 
 /// A replayed trace and what members were told along it.
@@ -1783,22 +1758,7 @@ fn open_caught(case: &Case, dir: &Path) -> Found {
 /// Opens one state, judges it, and removes it (unless `CRASH_STATES_KEEP`
 /// is set, to look at them).
 fn check_one(case: &Case, job: &Job, models: &[View], tally: &Tally) {
-    let pristine = job.dir.with_extension("pristine");
-    copy_tree(&job.dir, &pristine);
-    let mut found = open_caught(case, &job.dir);
-    for _ in 0..5 {
-        let Found::Refused { words, .. } = &found else {
-            break;
-        };
-        if !lock_race(words) {
-            break;
-        }
-        tally.lock_races.fetch_add(1, Ordering::SeqCst);
-        let _ = std::fs::remove_dir_all(&job.dir);
-        copy_tree(&pristine, &job.dir);
-        found = open_caught(case, &job.dir);
-    }
-    let _ = std::fs::remove_dir_all(&pristine);
+    let found = open_caught(case, &job.dir);
     judge(case, job, found, models, tally);
     tally.checked.fetch_add(1, Ordering::SeqCst);
     if std::env::var_os("CRASH_STATES_KEEP").is_none() {
@@ -1884,8 +1844,7 @@ fn report(label: &str, tally: &Tally, seconds: f64) -> String {
     format!(
         "{label:>10}: {} crash points, {} states built, {} distinct, {} checked: {} opened fine, \
          {} refused as damaged (the advised remedy then gets back what members were told \
-         in {}, not in {}), {} failures; {} opens met sled's lock race and were tried again \
-         ({seconds:.1} s)",
+         in {}, not in {}), {} failures ({seconds:.1} s)",
         tally.changes.len() + 1,
         tally.built,
         tally.distinct,
@@ -1895,7 +1854,6 @@ fn report(label: &str, tally: &Tally, seconds: f64) -> String {
         tally.remedied.load(Ordering::SeqCst),
         tally.advice_lost.lock().unwrap().len(),
         tally.failures.lock().unwrap().len(),
-        tally.lock_races.load(Ordering::SeqCst),
     )
 }
 
