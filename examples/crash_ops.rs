@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use practice_companion::Framework;
-use practice_companion::reflections::form::{Held, HeldFor, Typed};
+use practice_companion::reflections::form::{Held, HeldFor, Holding, Typed};
 use practice_companion::reflections::{Draft, Mode, SharedPost};
 use practice_companion::store::{self, BACKUPS_DIR, SecretKey, Store};
 use practice_companion::supervision::log::{Kind, LogDraft};
@@ -197,7 +197,9 @@ impl Ops {
                 ..Typed::default()
             },
         };
-        store.hold_form(member, &held, self.now).expect("hold");
+        store
+            .hold_form(member, &held, Holding::CarriedOn, self.now)
+            .expect("hold");
         say(&format!("held {member} {text}"));
     }
 

@@ -384,6 +384,11 @@ fn save_submission(
         ModalPurpose::New(model) => form::HeldFor::New(model.clone()),
         ModalPurpose::Edit(id) => form::HeldFor::Edit(*id),
     };
+    let holding = if reopened {
+        form::Holding::CarriedOn
+    } else {
+        form::Holding::Afresh
+    };
     let filled = match filled {
         Ok(filled) => filled,
         Err(why) => {
@@ -392,7 +397,7 @@ fn save_submission(
                 purpose: held_for,
                 typed,
             };
-            let replaced = hold_form(data, member, &held)?;
+            let replaced = hold_form(data, member, &held, holding)?;
             let mut reply = Reply::user_error(format!("{why} {}", personal::form_held_note()));
             reply.actions = vec![crate::commands::Action::Reopen(Some(
                 form::HeldKind::Reflection,
@@ -425,7 +430,7 @@ fn save_submission(
                 purpose: form::HeldFor::Edit(n),
                 typed,
             };
-            match hold_form(data, member, &held) {
+            match hold_form(data, member, &held, holding) {
                 Ok(other) => {
                     // A reopened form replaces what was held for itself:
                     // nothing to give back.
@@ -472,8 +477,11 @@ pub fn hold_form(
     data: &Data,
     member: u64,
     held: &form::Held,
+    holding: form::Holding,
 ) -> Result<Option<form::Held>, BotError> {
-    let replaced = data.store.hold_form(member, held, data.clock.now())?;
+    let replaced = data
+        .store
+        .hold_form(member, held, holding, data.clock.now())?;
     data.scheduler.changed();
     Ok(replaced)
 }

@@ -19,7 +19,7 @@ use super::reply::{modal_input, send};
 use super::{BotError, Context, Data};
 use crate::commands::personal::{self, CaseCommand, LogCommand, Personal};
 use crate::commands::{Action, Reply};
-use crate::reflections::form::{self, HOLD_FORM_FOR, Held, HeldFor, HeldKind, Typed};
+use crate::reflections::form::{self, HOLD_FORM_FOR, Held, HeldFor, HeldKind, Holding, Typed};
 use crate::reflections::nudge;
 use crate::render::{Card, fit};
 use crate::supervision::case::{self, CaseDraft, Eye, Field, Frame};
@@ -364,7 +364,7 @@ async fn start_presentation(ctx: Context<'_>, frame: Frame) -> Result<(), BotErr
     }) = held
     {
         let mut reply = Reply::private_text(format!(
-            "You have a presentation under way ({}), kept for you for {} hours from when you last wrote in it. Reopen what I typed goes on from it; Start afresh opens an empty form, and what is held is replaced when you submit that form's first step.",
+            "You have a presentation under way ({}), kept for you for {} hours from when you last wrote in it. Reopen what I typed goes on from it; Start afresh opens an empty form, and what is held is given back to you when you submit that form's first step.",
             held_frame.label(),
             HOLD_FORM_FOR.num_hours()
         ));
@@ -618,10 +618,11 @@ fn hold(
     data: &Data,
     member: u64,
     purpose: HeldFor,
+    holding: Holding,
     typed: Typed,
     mut reply: Reply,
 ) -> Result<Reply, BotError> {
-    if let Some(old) = hold_form(data, member, &Held { purpose, typed })? {
+    if let Some(old) = hold_form(data, member, &Held { purpose, typed }, holding)? {
         reply = personal::with_replaced_form(reply, &old);
     }
     Ok(reply)
@@ -729,10 +730,15 @@ fn log_submitted(
     again: bool,
 ) -> Result<Reply, BotError> {
     let purpose = HeldFor::Log(choices.clone());
+    let holding = if again {
+        Holding::CarriedOn
+    } else {
+        Holding::Afresh
+    };
     let tags = form::tags(&data.framework, typed.tags.as_deref().unwrap_or(""));
     if let Some(note) = tags.note() {
         let refused = refused_with_reopen(HeldKind::Log, format!("Nothing is saved yet. {note}"));
-        return hold(data, member, purpose, typed, refused);
+        return hold(data, member, purpose, holding, typed, refused);
     }
     let text = typed.text.clone().unwrap_or_default();
     let took_away = match log::took_away(&text) {
@@ -742,6 +748,7 @@ fn log_submitted(
                 data,
                 member,
                 purpose,
+                holding,
                 typed,
                 refused_with_reopen(HeldKind::Log, why),
             );
@@ -753,6 +760,7 @@ fn log_submitted(
             data,
             member,
             purpose,
+            holding,
             typed,
             refused_for_concerns(HeldKind::Log, &[warning]),
         );
@@ -791,6 +799,13 @@ fn case_submitted(
 ) -> Result<Reply, BotError> {
     let purpose = HeldFor::Case(frame);
     let all = steps(frame);
+    // A later step carries the earlier ones' words on; a first step not
+    // reopened is a presentation begun afresh.
+    let holding = if step > 0 || again {
+        Holding::CarriedOn
+    } else {
+        Holding::Afresh
+    };
     // What is held of this presentation: the earlier steps' words (and,
     // reopened, the later ones').
     let held = match data
@@ -827,7 +842,7 @@ fn case_submitted(
         ));
         reply.actions = vec![Action::ContinueCase];
         let fields = merged(frame, &earlier, &typed);
-        return hold(data, member, purpose, fields_of(fields), reply);
+        return hold(data, member, purpose, holding, fields_of(fields), reply);
     }
     if step > 0 && held.is_none() {
         let refused = refused_with_reopen(
@@ -837,7 +852,7 @@ fn case_submitted(
                 HOLD_FORM_FOR.num_hours()
             ),
         );
-        return hold(data, member, purpose, fields_of(typed), refused);
+        return hold(data, member, purpose, holding, fields_of(typed), refused);
     }
     let fields = merged(frame, &held.unwrap_or_default(), &typed);
     let draft = match (CaseDraft {
@@ -850,13 +865,13 @@ fn case_submitted(
         Err(why) => {
             let refused =
                 refused_with_reopen(HeldKind::Case, format!("Nothing is saved yet. {why}"));
-            return hold(data, member, purpose, fields_of(fields), refused);
+            return hold(data, member, purpose, holding, fields_of(fields), refused);
         }
     };
     let warnings = personal::case_warnings(&draft.fields);
     if !warnings.is_empty() {
         let refused = refused_for_concerns(HeldKind::Case, &warnings);
-        return hold(data, member, purpose, fields_of(fields), refused);
+        return hold(data, member, purpose, holding, fields_of(fields), refused);
     }
     let reply = answer(
         data,

@@ -242,6 +242,18 @@ pub struct Held {
     pub typed: Typed,
 }
 
+/// How a form about to be held came, which decides what becomes of a form
+/// of its kind already held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    /// Reopened from the form held, or its next step: it carries that form's
+    /// words on, and replaces it when both are for the same thing.
+    CarriedOn,
+    /// Begun afresh (a new form, or Start afresh): a form of its kind held
+    /// is given back whole, whatever it was for, never replaced unseen.
+    Afresh,
+}
+
 /// What a held form is for.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HeldFor {

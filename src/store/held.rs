@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 
 use super::envelope::Envelope;
 use super::{ERASURE_PENDING, Live, Report, Store, StoreError, Trees, trees};
-use crate::reflections::form::{HOLD_FORM_FOR, Held, HeldFor, HeldKind};
+use crate::reflections::form::{HOLD_FORM_FOR, Held, HeldFor, HeldKind, Holding};
 
 /// Added to a kind's slot byte for the form of that kind given back.
 const GIVEN_BACK: u8 = 0x80;
@@ -107,14 +107,16 @@ struct Found {
 impl Store {
     /// Holds `held` for `member`, sealed, in the slot of its kind (a form of
     /// another kind held is kept); durable when this returns. A form of the
-    /// same kind held for the same purpose is replaced and erased; one held
-    /// for something else is returned, for the reply to give its words back,
-    /// and kept in its kind's given-back slot until
+    /// same kind held for the same purpose, and carried on by this one, is
+    /// replaced and erased; one held for something else, or any when
+    /// `held` was begun afresh, is returned, for the reply to give its words
+    /// back, and kept in its kind's given-back slot until
     /// [`Store::let_go_of_given_back`] (or its time passes).
     pub fn hold_form(
         &self,
         member: u64,
         held: &Held,
+        holding: Holding,
         now: DateTime<Utc>,
     ) -> Result<Option<Held>, StoreError> {
         let kind = held.purpose.kind();
@@ -129,7 +131,7 @@ impl Store {
             let mut given_back = None;
             if let Some(found) = before {
                 match found.held {
-                    Ok(old) if old.purpose != held.purpose => {
+                    Ok(old) if old.purpose != held.purpose || holding == Holding::Afresh => {
                         let moved =
                             [&now.timestamp().to_be_bytes()[..], &found.value[8..]].concat();
                         self.put(live, &slot_key(member, kind, true), Some(moved), now)?;
@@ -415,9 +417,16 @@ mod tests {
                 member += 1;
                 let a = form_of(first, false, "first kind's words");
                 let b = form_of(second, false, "second kind's words");
-                assert_eq!(store.hold_form(member, &a, now).unwrap(), None);
                 assert_eq!(
-                    store.hold_form(member, &b, now).unwrap(),
+                    store
+                        .hold_form(member, &a, Holding::CarriedOn, now)
+                        .unwrap(),
+                    None
+                );
+                assert_eq!(
+                    store
+                        .hold_form(member, &b, Holding::CarriedOn, now)
+                        .unwrap(),
                     None,
                     "{first:?} then {second:?}: nothing replaced"
                 );
@@ -452,13 +461,24 @@ mod tests {
                     .unwrap()
             };
             let first = form_of(kind, false, "first");
-            store.hold_form(member, &first, now).unwrap();
+            store
+                .hold_form(member, &first, Holding::CarriedOn, now)
+                .unwrap();
             let again = form_of(kind, false, "first, typed again");
-            assert_eq!(store.hold_form(member, &again, now).unwrap(), None);
+            assert_eq!(
+                store
+                    .hold_form(member, &again, Holding::CarriedOn, now)
+                    .unwrap(),
+                None
+            );
             assert_eq!(slots(), 1, "{kind:?}: the same form is replaced");
             let other = form_of(kind, true, "second");
             assert_eq!(
-                words(store.hold_form(member, &other, now).unwrap()),
+                words(
+                    store
+                        .hold_form(member, &other, Holding::CarriedOn, now)
+                        .unwrap()
+                ),
                 Some("first, typed again".into()),
                 "{kind:?}"
             );
@@ -477,6 +497,51 @@ mod tests {
         }
     }
 
+    /// A form begun afresh gives back the one held of its kind, whatever
+    /// it was for (the same purpose too): a Start afresh never replaces a
+    /// held form unseen. Carried on, the same form replaces it.
+    #[test]
+    fn a_form_begun_afresh_gives_back_the_one_held_even_for_the_same_thing() {
+        let dir = temp_dir("held-afresh");
+        let now = Utc::now();
+        let store = Store::open(&dir, None).unwrap();
+        for (i, kind) in HeldKind::ALL.into_iter().enumerate() {
+            let member = 40 + i as u64;
+            for other in [false, true] {
+                let held = form_of(kind, false, "held before");
+                store
+                    .hold_form(member, &held, Holding::CarriedOn, now)
+                    .unwrap();
+                let fresh = form_of(kind, other, "begun afresh");
+                assert_eq!(
+                    words(
+                        store
+                            .hold_form(member, &fresh, Holding::Afresh, now)
+                            .unwrap()
+                    ),
+                    Some("held before".into()),
+                    "{kind:?}, for something else: {other}"
+                );
+                assert_eq!(
+                    words(store.held_form(member, kind, now).unwrap()),
+                    Some("begun afresh".into())
+                );
+                assert!(store.let_go_of_given_back(member, kind, now).unwrap());
+            }
+            // Nothing held: nothing to give back.
+            let last = form_of(kind, true, "");
+            assert!(store.let_go_of_form(member, &last.purpose, now).unwrap());
+            let alone = form_of(kind, false, "alone");
+            assert_eq!(
+                store
+                    .hold_form(member, &alone, Holding::Afresh, now)
+                    .unwrap(),
+                None,
+                "{kind:?}"
+            );
+        }
+    }
+
     /// Forget-me erases every kind held, and every form given back.
     #[test]
     fn forget_me_erases_every_kind_held() {
@@ -484,11 +549,20 @@ mod tests {
         let now = Utc::now();
         let store = Store::open(&dir, None).unwrap();
         for kind in HeldKind::ALL {
-            store.hold_form(5, &form_of(kind, false, "a"), now).unwrap();
-            store.hold_form(5, &form_of(kind, true, "b"), now).unwrap();
+            store
+                .hold_form(5, &form_of(kind, false, "a"), Holding::CarriedOn, now)
+                .unwrap();
+            store
+                .hold_form(5, &form_of(kind, true, "b"), Holding::CarriedOn, now)
+                .unwrap();
         }
         store
-            .hold_form(6, &form_of(HeldKind::Log, false, "kept"), now)
+            .hold_form(
+                6,
+                &form_of(HeldKind::Log, false, "kept"),
+                Holding::CarriedOn,
+                now,
+            )
             .unwrap();
         store.forget_member(5, now).unwrap();
         assert!(!store.holds_anything_of(5).unwrap());
@@ -513,7 +587,9 @@ mod tests {
         let hour = chrono::Duration::hours(1);
         for (i, kind) in HeldKind::ALL.into_iter().enumerate() {
             let at = now + hour * i as i32;
-            store.hold_form(8, &form_of(kind, false, "w"), at).unwrap();
+            store
+                .hold_form(8, &form_of(kind, false, "w"), Holding::CarriedOn, at)
+                .unwrap();
         }
         for (i, kind) in HeldKind::ALL.into_iter().enumerate() {
             let later = now + HOLD_FORM_FOR + hour * i as i32 + chrono::Duration::minutes(1);
@@ -543,7 +619,9 @@ mod tests {
         for (i, kind) in HeldKind::ALL.into_iter().enumerate() {
             let member = 30 + i as u64;
             let old = form_of(kind, false, "typed before kinds");
-            store.hold_form(member, &old, now).unwrap();
+            store
+                .hold_form(member, &old, Holding::CarriedOn, now)
+                .unwrap();
             store
                 .with(|live| {
                     let k = slot_key(member, kind, false);
@@ -560,7 +638,12 @@ mod tests {
             for other in HeldKind::ALL.into_iter().filter(|k| *k != kind) {
                 assert_eq!(store.held_form(member, other, now).unwrap(), None);
                 store
-                    .hold_form(member, &form_of(other, false, "new kind"), now)
+                    .hold_form(
+                        member,
+                        &form_of(other, false, "new kind"),
+                        Holding::CarriedOn,
+                        now,
+                    )
                     .unwrap();
             }
             assert_eq!(
@@ -569,7 +652,7 @@ mod tests {
                 "{kind:?}: kept while other kinds are held"
             );
             let replaced = store
-                .hold_form(member, &form_of(kind, true, "new"), now)
+                .hold_form(member, &form_of(kind, true, "new"), Holding::CarriedOn, now)
                 .unwrap();
             assert_eq!(replaced, Some(old), "{kind:?}: given back");
             let legacy = store
@@ -599,8 +682,10 @@ mod tests {
         };
         {
             let store = Store::open(&dir, None).unwrap();
-            store.hold_form(3, &held, now).unwrap();
-            store.hold_form(4, &held, later).unwrap();
+            store.hold_form(3, &held, Holding::CarriedOn, now).unwrap();
+            store
+                .hold_form(4, &held, Holding::CarriedOn, later)
+                .unwrap();
             store.close(later).unwrap();
         }
         let store = Store::open(&dir, None).unwrap();
@@ -638,7 +723,7 @@ mod tests {
                 ..Typed::default()
             },
         };
-        store.hold_form(3, &held, now).unwrap();
+        store.hold_form(3, &held, Holding::CarriedOn, now).unwrap();
         store
             .with(|live| {
                 let k = slot_key(3, HeldKind::Reflection, false);

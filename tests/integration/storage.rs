@@ -878,7 +878,9 @@ fn the_service_unit_passes_the_key_as_a_credential_and_its_command_line_parses()
 /// its 24 hours have passed, and by forget-me.
 #[test]
 fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
-    use practice_companion::reflections::form::{HOLD_FORM_FOR, Held, HeldFor, HeldKind, Typed};
+    use practice_companion::reflections::form::{
+        HOLD_FORM_FOR, Held, HeldFor, HeldKind, Holding, Typed,
+    };
     use practice_companion::store::ERASE_WITHIN;
     let dir = scratch("held-forms");
     let now = Utc::now();
@@ -908,7 +910,12 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
 
     // Replaced: the first form's sealed bytes leave within the bound.
     store
-        .hold_form(1, &form("first words about Mrs Dalloway"), now)
+        .hold_form(
+            1,
+            &form("first words about Mrs Dalloway"),
+            Holding::CarriedOn,
+            now,
+        )
         .expect("hold");
     let first = sealed(1);
     assert!(
@@ -917,7 +924,7 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
     );
     store.maintain(now).expect("a backup holding it");
     store
-        .hold_form(1, &form("second words"), now)
+        .hold_form(1, &form("second words"), Holding::CarriedOn, now)
         .expect("hold again");
     assert_eq!(
         store
@@ -959,7 +966,7 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
 
     // Forget-me: a member whose only record is a held form is forgotten too.
     store
-        .hold_form(3, &form("third words"), later)
+        .hold_form(3, &form("third words"), Holding::CarriedOn, later)
         .expect("hold");
     let third = sealed(3);
     assert!(store.holds_anything_of(3).expect("query"));
@@ -1000,7 +1007,12 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
         ..form("words the delete must take")
     };
     store
-        .hold_form(4, &about(HeldFor::Edit(saved.id)), later)
+        .hold_form(
+            4,
+            &about(HeldFor::Edit(saved.id)),
+            Holding::CarriedOn,
+            later,
+        )
         .expect("hold");
     let for_edit = sealed(4);
     store
@@ -1014,7 +1026,12 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
         "an edit lets it go"
     );
     store
-        .hold_form(4, &about(HeldFor::Edit(saved.id)), later)
+        .hold_form(
+            4,
+            &about(HeldFor::Edit(saved.id)),
+            Holding::CarriedOn,
+            later,
+        )
         .expect("hold");
     let for_delete = sealed(4);
     assert!(store.delete_reflection(4, saved.id, later).expect("delete"));
@@ -1026,7 +1043,12 @@ fn a_held_form_is_sealed_and_erased_when_replaced_expired_or_forgotten() {
         "a delete lets it go"
     );
     store
-        .hold_form(4, &about(HeldFor::New("free".into())), later)
+        .hold_form(
+            4,
+            &about(HeldFor::New("free".into())),
+            Holding::CarriedOn,
+            later,
+        )
         .expect("hold");
     assert!(store.delete_reflection(4, other.id, later).expect("delete"));
     assert!(

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use practice_companion::Framework;
-use practice_companion::reflections::form::{Held, HeldFor, HeldKind, Typed};
+use practice_companion::reflections::form::{Held, HeldFor, HeldKind, Holding, Typed};
 use practice_companion::reflections::{Draft, Mode, Reflection, SharedPost};
 use practice_companion::store::{ERASE_WITHIN, PgOptions, SecretKey, SlotState, Store, StoreError};
 
@@ -294,7 +294,7 @@ fn reminders_and_held_forms_are_kept_per_member() {
         };
         // Held for a day from now (a clean close lets go of older ones).
         let now = Utc::now();
-        store.hold_form(52, &held, now).unwrap();
+        store.hold_form(52, &held, Holding::CarriedOn, now).unwrap();
         let store = e.reopen(store);
         assert_eq!(
             store.reminder(51).unwrap(),
@@ -1203,7 +1203,9 @@ fn fill_every_kind(store: &Store) {
             ..Typed::default()
         },
     };
-    store.hold_form(132, &held, Utc::now()).unwrap();
+    store
+        .hold_form(132, &held, Holding::CarriedOn, Utc::now())
+        .unwrap();
     store
         .add_log_entry(131, |id| {
             LogDraft {

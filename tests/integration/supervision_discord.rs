@@ -408,7 +408,11 @@ async fn a_seven_eyed_presentation(storage: Storage) {
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
     assert_eq!(values, expected, "every word of step one");
-    submit(&fake, ALICE, "present:seven-eyed:0:again", &one_fields).await;
+    let carried_on = submit(&fake, ALICE, "present:seven-eyed:0:again", &one_fields).await;
+    assert!(
+        !content(&carried_on).contains(REPLACED),
+        "a reopened form replaces its own words, nothing to give back: {carried_on}"
+    );
     let second = click(&fake, ALICE, "present:continue").await;
     let values: Vec<String> = inputs(&second).into_iter().map(|f| f.2).collect();
     assert_eq!(
@@ -596,8 +600,8 @@ async fn forget_me_erases_held_and_log(storage: Storage) {
 /// Every way a form comes to be held (a reflection refused whole; a
 /// reflection saved with some fields refused; a log entry refused; a
 /// presentation's first step, then another frame's) replacing a form of
-/// its kind held for something else gives the earlier form's words back as
-/// a file, and says so: a member has one held form of each kind, and no
+/// its kind held for something else, or begun afresh over one held for the
+/// same thing, gives the earlier form's words back as a file, and says so: a member has one held form of each kind, and no
 /// word typed into the one replaced is lost. Forms of other kinds held
 /// between are kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -662,6 +666,44 @@ async fn every_way_a_held_form_is_replaced_gives_the_earlier_words_back() {
                 vec![("question", "Sarah Jones from Barclays?")],
             ),
             "A coachee whose sponsor pays.",
+            "case presentation",
+        ),
+        // Begun afresh for the same thing (a new form, Start afresh): the
+        // one held is given back too, never replaced unseen.
+        (
+            (
+                "reflect:new:gibbs",
+                vec![("title", "Held first"), ("text", " ")],
+            ),
+            (
+                "reflect:new:gibbs",
+                vec![("title", "Begun afresh"), ("text", " ")],
+            ),
+            "Held first",
+            "reflection",
+        ),
+        (
+            (
+                "log:new:2026-12-01:y:60:group:-",
+                refused_log("The held entry's words."),
+            ),
+            (
+                "log:new:2026-12-01:y:60:group:-",
+                refused_log("The fresh entry's words."),
+            ),
+            "The held entry's words.",
+            "log entry",
+        ),
+        (
+            (
+                "present:seven-eyed:0:new",
+                vec![("client", "The held presentation's client.")],
+            ),
+            (
+                "present:seven-eyed:0:new",
+                vec![("client", "The fresh presentation's client.")],
+            ),
+            "The held presentation's client.",
             "case presentation",
         ),
     ];
