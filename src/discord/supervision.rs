@@ -203,17 +203,10 @@ async fn log_add(
         let draft = choices.draft(String::new(), Vec::new());
         return personal_reply(ctx, Personal::Log(LogCommand::Add(draft))).await;
     }
-    let held = data
-        .store
-        .held_form(ctx.author().id.get(), HeldKind::Log, data.clock.now())
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "a held form could not be read");
-            None
-        });
     if let Some(Held {
         purpose: HeldFor::Log(held_choices),
         ..
-    }) = held
+    }) = held_of(ctx, HeldKind::Log)
     {
         let mut reply = Reply::private_text(format!(
             "You have a log entry under way (for {}, {}), kept for you for {} hours from when you submitted it. Reopen what I typed goes on from it; Start afresh opens an empty form for this entry, and what is held is given back to you when you submit that form.",
@@ -347,21 +340,25 @@ async fn present_short(ctx: Context<'_>) -> Result<(), BotError> {
     start_presentation(ctx, Frame::Short).await
 }
 
-/// A presentation's first form; or, when one is held for the member, the
-/// offer to go on from it or start afresh.
-async fn start_presentation(ctx: Context<'_>, frame: Frame) -> Result<(), BotError> {
+/// The form of `kind` held for the command's member, if any; one that
+/// cannot be read is logged, and the member is offered a fresh form.
+fn held_of(ctx: Context<'_>, kind: HeldKind) -> Option<Held> {
     let data = ctx.data();
-    let held = data
-        .store
-        .held_form(ctx.author().id.get(), HeldKind::Case, data.clock.now())
+    data.store
+        .held_form(ctx.author().id.get(), kind, data.clock.now())
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "a held form could not be read");
             None
-        });
+        })
+}
+
+/// A presentation's first form; or, when one is held for the member, the
+/// offer to go on from it or start afresh.
+async fn start_presentation(ctx: Context<'_>, frame: Frame) -> Result<(), BotError> {
     if let Some(Held {
         purpose: HeldFor::Case(held_frame),
         ..
-    }) = held
+    }) = held_of(ctx, HeldKind::Case)
     {
         let mut reply = Reply::private_text(format!(
             "You have a presentation under way ({}), kept for you for {} hours from when you last wrote in it. Reopen what I typed goes on from it; Start afresh opens an empty form, and what is held is given back to you when you submit that form's first step.",
