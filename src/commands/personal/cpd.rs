@@ -231,3 +231,69 @@ pub(super) fn priorities_files(
     files.extend(csv_files(&rows, &PRIORITY_COLUMNS, &stem, limit)?);
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::supervision::case::{CaseDraft, Field, Frame};
+
+    #[test]
+    fn a_large_year_is_split_into_files_within_the_limit_and_loses_nothing() {
+        let framework = Framework::builtin().unwrap();
+        let written = Utc.with_ymd_and_hms(2026, 5, 2, 9, 0, 0).unwrap();
+        let question = |id: u64| {
+            format!(
+                "Question {id}: {}",
+                "what do I owe the sponsor? ".repeat(20).trim_end()
+            )
+        };
+        let cases: Vec<CasePresentation> = (1..=30)
+            .map(|id| {
+                CaseDraft {
+                    frame: Frame::Short,
+                    fields: vec![Field {
+                        key: "question".into(),
+                        text: question(id),
+                    }],
+                }
+                .into_presentation(id, written)
+            })
+            .collect();
+        let year = MembershipYear {
+            year: 2026,
+            starts: 4,
+        };
+        let files = practice_files(&framework, &cases, &[], year, written, 4096).unwrap();
+        let md: Vec<&ExportFile> = files.iter().filter(|f| f.name.ends_with(".md")).collect();
+        assert!(md.len() > 1, "{}", md.len());
+        let mut all = String::new();
+        for f in &md {
+            assert!(f.content.len() <= 4096, "{} is {}", f.name, f.content.len());
+            assert!(
+                f.name.contains(&format!("-of-{}.md", md.len())),
+                "{}",
+                f.name
+            );
+            all.push_str(std::str::from_utf8(&f.content).unwrap());
+        }
+        for id in 1..=30 {
+            assert_eq!(all.matches(&question(id)).count(), 1, "{id}");
+        }
+        let csv: Vec<&ExportFile> = files
+            .iter()
+            .filter(|f| f.name.contains("-presentations"))
+            .collect();
+        let rows: usize = csv
+            .iter()
+            .map(|f| {
+                csv::Reader::from_reader(f.content.as_slice())
+                    .records()
+                    .count()
+            })
+            .sum();
+        assert_eq!(rows, 30);
+        assert!(!files.iter().any(|f| f.name.contains("-meetings")));
+    }
+}
