@@ -85,6 +85,39 @@ fn day(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }
 
+/// The line that says the member last served `role` at the meeting that
+/// started `at`.
+fn served_line(role: &str, at: DateTime<Utc>) -> String {
+    format!("- Last served as {role}: {}.\n", day(at))
+}
+
+/// What an item's own record is written from: its reflection or case
+/// presentation, in words after "from", or nothing.
+fn item_source(i: &ItemRecord) -> Option<String> {
+    match (i.reflection, i.presentation) {
+        (Some(n), _) => Some(format!("my reflection #{n}")),
+        (None, Some(n)) => Some(format!("my case presentation #{n}")),
+        (None, None) => None,
+    }
+}
+
+/// What the agenda shows of an item: the label the member chose, or the
+/// words shown for an item without one.
+fn item_label(i: &ItemRecord) -> &str {
+    i.label.as_deref().unwrap_or("an item from a member")
+}
+
+/// The line that says the member brought item `i`.
+fn item_line(i: &ItemRecord) -> String {
+    let from = item_source(i).map_or(String::new(), |f| format!(", from {f}"));
+    format!(
+        "- An item for the meeting of {} ({} minutes), shown as \"{}\"{from}.\n",
+        i.meeting,
+        i.minutes,
+        item_label(i)
+    )
+}
+
 /// The records as Markdown, for reading.
 pub(crate) fn markdown(records: &[ServerRecord]) -> String {
     let mut md = String::from("# My part in my groups' meetings\n");
@@ -99,7 +132,7 @@ pub(crate) fn markdown(records: &[ServerRecord]) -> String {
                     "- Left the rota (my history is kept for when I rejoin).\n"
                 });
                 for (role, at) in &place.last_served {
-                    md.push_str(&format!("- Last served as {role}: {}.\n", day(*at)));
+                    md.push_str(&served_line(role, *at));
                 }
                 for role in &place.first_in_line_for {
                     md.push_str(&format!("- First in line as {role} (I passed).\n"));
@@ -110,17 +143,7 @@ pub(crate) fn markdown(records: &[ServerRecord]) -> String {
             }
         }
         for i in &r.items {
-            let from = match (i.reflection, i.presentation) {
-                (Some(n), _) => format!(", from my reflection #{n}"),
-                (None, Some(n)) => format!(", from my case presentation #{n}"),
-                (None, None) => String::new(),
-            };
-            md.push_str(&format!(
-                "- An item for the meeting of {} ({} minutes), shown as \"{}\"{from}.\n",
-                i.meeting,
-                i.minutes,
-                i.label.as_deref().unwrap_or("an item from a member")
-            ));
+            md.push_str(&item_line(i));
         }
         if let Some(rem) = &r.reminder {
             md.push_str(&format!(
@@ -138,6 +161,136 @@ pub(crate) fn markdown(records: &[ServerRecord]) -> String {
         }
     }
     md
+}
+
+/// A member's practice at one server's meetings within a period, for their
+/// CPD record: the roles they last served at meetings in it, the role they
+/// hold at a meeting in it that has begun (served, though the rota records
+/// it only once the next meeting is given roles), and the items they brought
+/// to its meetings. The rota keeps only the last service of each role, so a
+/// role served more than once shows only at its latest date.
+#[derive(Debug)]
+pub(crate) struct Practice<'a> {
+    /// The server (Discord's id).
+    pub(crate) server: u64,
+    /// Each role last served at a meeting in the period, with its start.
+    pub(crate) served: Vec<(&'static str, DateTime<Utc>)>,
+    /// The role held at a meeting in the period that has begun.
+    pub(crate) serving: Option<(&'static str, DateTime<Utc>)>,
+    /// The items brought to meetings in the period.
+    pub(crate) items: Vec<&'a ItemRecord>,
+}
+
+impl Practice<'_> {
+    /// The days it names: each meeting served at or brought to.
+    pub(crate) fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.served
+            .iter()
+            .chain(&self.serving)
+            .map(|(_, at)| at.date_naive())
+            .chain(self.items.iter().map(|i| i.meeting))
+    }
+}
+
+/// The practice in `records` at meetings on the days `within` keeps (a
+/// meeting's start read as its UTC date, an item by its meeting's date), as
+/// things stand at `now`; a server with none is left out.
+pub(crate) fn practice_within(
+    records: &[ServerRecord],
+    within: impl Fn(NaiveDate) -> bool,
+    now: DateTime<Utc>,
+) -> Vec<Practice<'_>> {
+    records
+        .iter()
+        .map(|r| {
+            let place = r.rota.as_ref();
+            Practice {
+                server: r.server,
+                served: place
+                    .map(|p| {
+                        p.last_served
+                            .iter()
+                            .filter(|(_, at)| within(at.date_naive()))
+                            .map(|(role, at)| (*role, *at))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                serving: place
+                    .and_then(|p| p.holds)
+                    .filter(|(_, starts)| *starts <= now && within(starts.date_naive())),
+                items: r.items.iter().filter(|i| within(i.meeting)).collect(),
+            }
+        })
+        .filter(|p| p.days().next().is_some())
+        .collect()
+}
+
+/// One server's practice in Markdown, under a heading of its own.
+pub(crate) fn practice_markdown(p: &Practice<'_>) -> String {
+    let mut md = format!("\n### Server {}\n\n", p.server);
+    for (role, at) in &p.served {
+        md.push_str(&served_line(role, *at));
+    }
+    if let Some((role, starts)) = p.serving {
+        md.push_str(&format!(
+            "- Serving as {role} at the meeting of {}: it has begun; the rota records it as served once the next meeting is given roles.\n",
+            day(starts)
+        ));
+    }
+    for i in &p.items {
+        md.push_str(&item_line(i));
+    }
+    md
+}
+
+/// The columns of [`practice_rows`], in order.
+pub(crate) const PRACTICE_COLUMNS: [&str; 8] = [
+    "membership_year",
+    "server",
+    "date",
+    "record",
+    "role",
+    "minutes",
+    "shown_as",
+    "from",
+];
+
+/// One server's practice as CSV rows under [`PRACTICE_COLUMNS`], each
+/// beginning with `year`.
+pub(crate) fn practice_rows(p: &Practice<'_>, year: &str) -> Vec<Vec<String>> {
+    let role_row = |record: &str, role: &str, at: DateTime<Utc>| {
+        vec![
+            year.to_string(),
+            p.server.to_string(),
+            day(at),
+            record.to_string(),
+            role.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = p
+        .served
+        .iter()
+        .map(|(role, at)| role_row("role last served", role, *at))
+        .collect();
+    if let Some((role, starts)) = p.serving {
+        rows.push(role_row("role at a meeting begun", role, starts));
+    }
+    for i in &p.items {
+        rows.push(vec![
+            year.to_string(),
+            p.server.to_string(),
+            i.meeting.to_string(),
+            "agenda item".to_string(),
+            String::new(),
+            i.minutes.to_string(),
+            item_label(i).to_string(),
+            item_source(i).unwrap_or_default(),
+        ]);
+    }
+    rows
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::case::{CasePresentation, eye};
+use super::case::{CasePresentation, SEVEN_EYED, eye};
 use super::log::{Function, LogEntry, functions_text};
 use super::record::{Reach, YearRecord, hours, year_record};
 use crate::framework::{CompetenceId, Framework};
@@ -292,7 +292,7 @@ fn record_csv(
 }
 
 /// One case presentation in Markdown.
-fn presentation_markdown(framework: &Framework, p: &CasePresentation) -> String {
+pub(crate) fn presentation_markdown(framework: &Framework, p: &CasePresentation) -> String {
     let mut md = format!(
         "\n## #{} {}\n\n*{} · {}*\n",
         p.id,
@@ -312,6 +312,52 @@ fn presentation_markdown(framework: &Framework, p: &CasePresentation) -> String 
         }
     }
     md
+}
+
+/// The columns of [`presentation_row`], in order: the presentation's own,
+/// then one for each field of the seven-eyed form (the question last, the
+/// whole of a short frame).
+pub(crate) fn presentation_columns() -> Vec<&'static str> {
+    let mut columns = vec![
+        "membership_year",
+        "number",
+        "written",
+        "frame",
+        "brought_to",
+        "competences",
+    ];
+    columns.extend(SEVEN_EYED.iter().map(|e| e.key));
+    columns
+}
+
+/// A case presentation as a CSV row under [`presentation_columns`]: `year`
+/// its membership year, `brought_to` the meetings it was brought to, and
+/// each field as written (empty where not answered).
+pub(crate) fn presentation_row(
+    framework: &Framework,
+    p: &CasePresentation,
+    year: &str,
+    brought_to: &[NaiveDate],
+) -> Vec<String> {
+    let mut row = vec![
+        year.to_string(),
+        p.id.to_string(),
+        p.created.format("%Y-%m-%d").to_string(),
+        p.frame.label().to_string(),
+        brought_to
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        tags_text(&p.competences(framework)),
+    ];
+    row.extend(SEVEN_EYED.iter().map(|e| {
+        p.fields
+            .iter()
+            .find(|f| f.key == e.key)
+            .map_or(String::new(), |f| f.text.clone())
+    }));
+    row
 }
 
 #[derive(Serialize)]

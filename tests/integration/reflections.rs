@@ -869,7 +869,9 @@ async fn a_cpd_record_is_exported_from_what_the_form_recorded() {
     let bobs = fake.callback_for(&id.to_string()).await;
     assert!(
         bobs.files.is_empty()
-            && content(bobs.json()).starts_with("You have no reflections and no supervision log"),
+            && content(bobs.json()).starts_with(
+                "You have no reflections, supervision logged, case presentations, or roles or items at a group's meetings"
+            ),
         "{}",
         bobs.json()
     );

@@ -5,12 +5,15 @@
 //!
 //! By job: this module holds the command, who asks, and the commands that
 //! change a reflection; `read.rs` what a member reads (lists, views, export,
-//! map); `confirm.rs` the questions asked before what cannot be undone and
+//! map); `cpd.rs` what a CPD record holds of the member's group practice
+//! (case presentations, roles and items at meetings, priorities);
+//! `confirm.rs` the questions asked before what cannot be undone and
 //! what a form could not keep; `fair_use.rs` how often the heavy commands
 //! run; `sharing.rs` every word about sharing and withdrawing;
 //! `supervision.rs` the supervision log and case presentations.
 
 mod confirm;
+mod cpd;
 mod fair_use;
 mod priorities;
 mod read;

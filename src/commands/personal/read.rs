@@ -207,47 +207,25 @@ pub(super) fn export(member: &Member<'_>, kind: ExportKind) -> Result<Reply, Sto
     let readable = member.store.reflections_of(member.id)?;
     let mut note = unreadable_note(&readable.unreadable);
     let all = readable.items;
-    let (log, cases) = match cpd {
-        None => supervision_records(member, &mut note)?,
-        // A CPD record holds the year's supervision too.
-        Some(_) => {
-            let log = member.store.log_of(member.id)?;
-            if let Some(more) =
-                super::supervision::unreadable_records("supervision log entries", &log.unreadable)
-            {
-                note = Some(note.map_or(more.clone(), |n| format!("{n}\n\n{more}")));
-            }
-            (log.items, Vec::new())
-        }
-    };
-    let (priorities, meetings) = match cpd {
-        None => (
-            member.store.priorities(member.id)?,
-            crate::meetings::export::records_of(&member.store.all_meetings()?, member.id),
-        ),
-        Some(_) => (Vec::new(), Vec::new()),
-    };
+    let (log, cases) = supervision_records(member, &mut note)?;
+    let priorities = member.store.priorities(member.id)?;
+    let meetings = crate::meetings::export::records_of(&member.store.all_meetings()?, member.id);
     let others = Others {
         log: &log,
         cases: &cases,
         priorities: &priorities,
         meetings: &meetings,
     };
-    if all.is_empty() && others.is_empty() {
-        let text = match cpd {
-            None => {
-                "You have nothing here to export: no reflections, supervision log, case presentations, development priorities or part in a group's meetings."
-            }
-            Some(_) => "You have no reflections and no supervision log to make a CPD record from.",
-        }
-        .to_string();
+    // A CPD record says itself what it has nothing of, year by year.
+    if cpd.is_none() && all.is_empty() && others.is_empty() {
+        let text = "You have nothing here to export: no reflections, supervision log, case presentations, development priorities or part in a group's meetings.".to_string();
         return Ok(private(
             note.map_or(text.clone(), |n| format!("{text}\n\n{n}")),
         ));
     }
     let (files, mut text) = match cpd {
         None => everything_files(member, &all, &others)?,
-        Some((year, starts)) => cpd_files(member, &all, &log, year, starts)?,
+        Some((year, starts)) => cpd_files(member, &all, &others, year, starts)?,
     };
     if files.iter().any(|f| f.name.contains("-part1-of-")) {
         let _ = write!(
@@ -275,8 +253,8 @@ fn corrupt(e: &str) -> StoreError {
     StoreError::Corrupt(format!("an export could not be written: {e}"))
 }
 
-/// For the full export: the member's supervision log and case
-/// presentations, with any that cannot be read added to `note`.
+/// The member's supervision log and case presentations, with any that
+/// cannot be read added to `note`.
 fn supervision_records(
     member: &Member<'_>,
     note: &mut Option<String>,
@@ -297,7 +275,7 @@ fn supervision_records(
     Ok((log.items, cases.items))
 }
 
-/// What the full export holds besides reflections.
+/// What the exports hold besides reflections.
 struct Others<'a> {
     log: &'a [LogEntry],
     cases: &'a [CasePresentation],
@@ -365,12 +343,11 @@ fn everything_files(
         ));
     }
     if !priorities.is_empty() {
-        let mut md = String::from(
-            "# My development priorities
-
-Agreed with my supervisor.
-
-",
+        let md = super::cpd::priorities_markdown(
+            member.framework,
+            priorities,
+            member.store.priority_review(member.id)?.as_ref(),
+            member.now,
         );
         let mut json = Vec::new();
         for id in priorities {
@@ -378,7 +355,6 @@ Agreed with my supervisor.
                 .framework
                 .competence(*id)
                 .map_or("", |c| c.statement.as_str());
-            md.push_str(&format!("- **{}** {statement}\n", id.short()));
             json.push(serde_json::json!({ "competence": id.short(), "statement": statement }));
         }
         let date = member.now.format("%Y-%m-%d");
@@ -411,14 +387,24 @@ Agreed with my supervisor.
     Ok((files, text))
 }
 
-/// A CPD record as files, and what the reply says of them.
+/// A CPD record as files, and what the reply says of them: the
+/// reflections, with the supervision record and the group practice
+/// (case presentations written, roles served and items brought to a
+/// group's meetings) of the year asked for, or of each membership year with
+/// any; and the development priorities as they stand.
 fn cpd_files(
     member: &Member<'_>,
     all: &[Reflection],
-    log: &[LogEntry],
+    others: &Others<'_>,
     year: Option<i32>,
     starts: u32,
 ) -> Result<(Vec<export::ExportFile>, String), StoreError> {
+    let Others {
+        log,
+        cases,
+        priorities,
+        meetings,
+    } = *others;
     let mut files = if all.is_empty() {
         Vec::new()
     } else {
@@ -432,20 +418,17 @@ fn cpd_files(
         )
         .map_err(|e| corrupt(&e.to_string()))?
     };
-    // The supervision record of the year asked for, or of every membership
-    // year with supervision logged.
-    let years: std::collections::BTreeSet<i32> = match year {
-        Some(y) => log
-            .iter()
-            .any(|e| export::MembershipYear::of(e.date, starts).year == y)
-            .then_some(y)
-            .into_iter()
-            .collect(),
-        None => log
-            .iter()
+    // The years asked for among those with records of a kind.
+    let asked = |with: std::collections::BTreeSet<i32>| -> std::collections::BTreeSet<i32> {
+        with.into_iter()
+            .filter(|y| year.is_none_or(|asked| asked == *y))
+            .collect()
+    };
+    let years = asked(
+        log.iter()
             .map(|e| export::MembershipYear::of(e.date, starts).year)
             .collect(),
-    };
+    );
     let minimum = member.store.log_minimum(member.id)?;
     for y in &years {
         files.extend(
@@ -461,17 +444,59 @@ fn cpd_files(
             .map_err(|e| corrupt(&e.to_string()))?,
         );
     }
+    let practice_years = asked(super::cpd::practice_years(
+        cases, meetings, starts, member.now,
+    ));
+    for y in &practice_years {
+        files.extend(
+            super::cpd::practice_files(
+                member.framework,
+                cases,
+                meetings,
+                export::MembershipYear { year: *y, starts },
+                member.now,
+                export::FILE_BYTES,
+            )
+            .map_err(|e| corrupt(&e.to_string()))?,
+        );
+    }
+    files.extend(
+        super::cpd::priorities_files(
+            member.framework,
+            priorities,
+            member.store.priority_review(member.id)?.as_ref(),
+            member.now,
+            export::FILE_BYTES,
+        )
+        .map_err(|e| corrupt(&e.to_string()))?,
+    );
+    let each = |what: &str| {
+        if year.is_some() {
+            "for the same membership year".to_string()
+        } else {
+            format!("for each membership year with {what}")
+        }
+    };
     let supervision = if years.is_empty() {
         String::new()
     } else {
         format!(
             " With it, your supervision record {} (hours by kind and by month, the balance of functions, every entry), also as Markdown and CSV (the entries, and the totals in a file ending -totals.csv).",
-            if year.is_some() {
-                "for the same membership year"
-            } else {
-                "for each membership year with supervision logged"
-            }
+            each("supervision logged")
         )
+    };
+    let practice = if practice_years.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Your group practice {}, as Markdown and CSV: the case presentations you wrote, with the meetings you brought them to, and your part in your groups' meetings, the roles you served and the items you brought (the rota keeps only the last time you served each role, and the file says so).",
+            each("any")
+        )
+    };
+    let held_priorities = if priorities.is_empty() {
+        String::new()
+    } else {
+        " Your development priorities, as they stand at export, as Markdown and CSV.".to_string()
     };
     let period = year.map_or(String::new(), |y| {
         format!(
@@ -483,14 +508,14 @@ fn cpd_files(
         return Ok((
             files,
             format!(
-                "You have no reflections and no supervision logged{period} to make a CPD record from."
+                "You have no reflections, supervision logged, case presentations, or roles or items at a group's meetings{period}, and no development priorities, to make a CPD record from."
             ),
         ));
     }
     Ok((
         files,
         format!(
-            "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. A reflection written with a model is read under its headings, numbered or not: {}.{supervision} Only you can see these files.",
+            "Your CPD record{period}, as Markdown and as CSV: each reflection with its date, activity, time spent, competences, what you learned and what will change. Membership years start in {}. A reflection written with a model is read under its headings, numbered or not: {}.{supervision}{practice}{held_priorities} Only you can see these files.",
             export::month_name(starts),
             export::headings_read().join("; ")
         ),

@@ -539,7 +539,9 @@ fn a_cpd_record_holds_the_years_supervision_even_with_no_reflection() {
     let nothing = handle(&me, cpd(Some(2025))).unwrap();
     assert_eq!(
         nothing.text.as_deref(),
-        Some("You have no reflections and no supervision log to make a CPD record from.")
+        Some(
+            "You have no reflections, supervision logged, case presentations, or roles or items at a group's meetings for the membership year 1 April 2025 – 31 March 2026, and no development priorities, to make a CPD record from."
+        )
     );
     for (y, m) in [(2026, 3), (2026, 5)] {
         let entry = LogDraft {
@@ -598,9 +600,240 @@ fn a_cpd_record_holds_the_years_supervision_even_with_no_reflection() {
             .as_deref()
             .unwrap_or_default()
             .starts_with(
-                "You have no reflections and no supervision logged for the membership year"
+                "You have no reflections, supervision logged, case presentations, or roles or items at a group's meetings for the membership year 1 April 2024"
             ),
         "{:?}",
         none_that_year.text
     );
+}
+
+/// A CPD record's export, its attachments by name and their text.
+fn cpd_export(me: &Member<'_>, year: Option<i32>) -> (String, Vec<(String, String)>) {
+    let reply = handle(me, Personal::Export(ExportKind::Cpd { year, starts: 4 })).unwrap();
+    (
+        reply.text.unwrap_or_default(),
+        reply
+            .attachments
+            .into_iter()
+            .map(|a| (a.filename, String::from_utf8(a.content).unwrap()))
+            .collect(),
+    )
+}
+
+/// The text of the one file whose name starts with `start` and ends with `end`.
+fn file<'a>(files: &'a [(String, String)], start: &str, end: &str) -> &'a str {
+    let found: Vec<&(String, String)> = files
+        .iter()
+        .filter(|(n, _)| n.starts_with(start) && n.ends_with(end))
+        .collect();
+    let names: Vec<&String> = files.iter().map(|(n, _)| n).collect();
+    assert_eq!(found.len(), 1, "{start}…{end} in {names:?}");
+    &found[0].1
+}
+
+#[test]
+fn a_cpd_record_holds_the_years_group_practice_and_nothing_of_another_member() {
+    use crate::meetings::group::{Item, Meetings};
+    use crate::meetings::rota;
+    use crate::supervision::case::{CaseDraft, Field, Frame};
+    let (framework, store) = scratch("cpd-practice");
+    let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 18, 0, 0).unwrap();
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let written_by = |who: u64, when, question: &str| {
+        let mut writer = member(&framework, &store, who);
+        writer.now = when;
+        let case = CaseDraft {
+            frame: Frame::Short,
+            fields: vec![Field {
+                key: "question".into(),
+                text: question.into(),
+            }],
+        };
+        let said = handle(&writer, Personal::Cases(CaseCommand::Save(case))).unwrap();
+        assert!(
+            said.text
+                .unwrap_or_default()
+                .starts_with("Saved as case presentation"),
+            "{question}"
+        );
+    };
+    // With years from April: June 2025 is in 2025, May 2026 in 2026.
+    written_by(
+        5,
+        at(2025, 6, 1),
+        "How do I end with a sponsor?\n# not a heading",
+    );
+    written_by(5, at(2026, 5, 2), "What do I owe the sponsor, \"really\"?");
+    written_by(6, at(2026, 5, 2), "A case of someone else's");
+
+    // Two members on one rota: a meeting in February 2026 (the year 2025),
+    // one in May and one in June (2026); giving each meeting its roles
+    // records the one before as served.
+    let names: rota::Names = [(5, "Ana".to_string()), (6, "Ben".to_string())].into();
+    let both: std::collections::BTreeSet<u64> = [5, 6].into();
+    let mut r = rota::Rota::default();
+    for who in [5, 6] {
+        r = rota::join(&r, who, &names).rota;
+    }
+    for starts in [at(2026, 2, 12), at(2026, 5, 14), at(2026, 6, 11)] {
+        r = rota::allocate(&r, starts, 1, &both, &names).rota;
+    }
+    let mut m = Meetings {
+        rota: r,
+        ..Meetings::default()
+    };
+    for (who, slot, label, presentation) in [
+        (5, day(2026, 5, 14), "My sponsor question", Some(2)),
+        (6, day(2026, 5, 14), "Someone else's item", Some(1)),
+        (5, day(2025, 9, 10), "An early item", None),
+    ] {
+        m.items.push(Item {
+            slot,
+            member: who,
+            minutes: 20,
+            label: Some(label.into()),
+            reflection: None,
+            presentation,
+        });
+    }
+    store.set_meetings(77, &Meetings::default(), &m).unwrap();
+    let c35: crate::framework::CompetenceId = "core:3.5".parse().unwrap();
+    store.set_priorities(5, &[c35]).unwrap();
+
+    let mut ana = member(&framework, &store, 5);
+    ana.now = at(2026, 12, 1);
+    let (said, files) = cpd_export(&ana, Some(2026));
+    let md = file(&files, "group-practice-2026-exported-2026-12-01", ".md");
+    for kept in [
+        "What do I owe the sponsor, \"really\"?",
+        "Brought to the meeting of 2026-05-14 (server 77).",
+        "- Last served as facilitator: 2026-05-14.",
+        "- Serving as presenter at the meeting of 2026-06-11: it has begun",
+        "shown as \"My sponsor question\", from my case presentation #2",
+        "The rota keeps only the last time you served each role",
+    ] {
+        assert!(md.contains(kept), "{kept} in {md}");
+    }
+    for other in [
+        "end with a sponsor",
+        "Last served as presenter",
+        "An early item",
+        "Someone else's item",
+        "A case of someone else's",
+    ] {
+        assert!(!md.contains(other), "{other} in {md}");
+    }
+    assert!(
+        !files
+            .iter()
+            .any(|(n, _)| n.starts_with("group-practice-2025-"))
+    );
+    let cases = file(&files, "group-practice-2026-", "-presentations.csv");
+    assert!(
+        cases.contains("\"What do I owe the sponsor, \"\"really\"\"?\"")
+            && !cases.contains("someone else"),
+        "{cases}"
+    );
+    let roles = file(&files, "group-practice-2026-", "-meetings.csv");
+    assert!(
+        roles.starts_with("membership_year,server,date,record,role,minutes,shown_as,from\n"),
+        "{roles}"
+    );
+    for row in [
+        "77,2026-05-14,role last served,facilitator,,,",
+        "77,2026-06-11,role at a meeting begun,presenter,,,",
+        "77,2026-05-14,agenda item,,20,My sponsor question,my case presentation #2",
+    ] {
+        assert!(roles.contains(row), "{row} in {roles}");
+    }
+    assert!(
+        !roles.contains("Someone else") && !roles.contains("2026-02-12"),
+        "{roles}"
+    );
+    let priorities = file(&files, "development-priorities-2026-12-01", ".md");
+    assert!(
+        priorities.contains("As they stand at export, 1 December 2026")
+            && priorities.contains("- **C3.5** "),
+        "{priorities}"
+    );
+    file(&files, "development-priorities-2026-12-01", ".csv");
+    assert!(
+        said.contains("Your group practice for the same membership year")
+            && said.contains("Your development priorities, as they stand at export"),
+        "{said}"
+    );
+
+    // The year before holds the presentation written then, the role last
+    // served then and the item brought then, and none of 2026's.
+    let (_, files) = cpd_export(&ana, Some(2025));
+    let md = file(&files, "group-practice-2025-", ".md");
+    for kept in [
+        "How do I end with a sponsor?  \n\\# not a heading",
+        "- Last served as presenter: 2026-02-12.",
+        "shown as \"An early item\".",
+    ] {
+        assert!(md.contains(kept), "{kept} in {md}");
+    }
+    for other in ["owe the sponsor", "facilitator", "My sponsor question"] {
+        assert!(!md.contains(other), "{other} in {md}");
+    }
+    // Every year, when none is asked.
+    let (_, files) = cpd_export(&ana, None);
+    for y in ["group-practice-2025-", "group-practice-2026-"] {
+        file(&files, y, ".md");
+    }
+    // A role held at a meeting that has not begun is not yet practice.
+    ana.now = at(2026, 6, 1);
+    let (_, files) = cpd_export(&ana, Some(2026));
+    let md = file(&files, "group-practice-2026-", ".md");
+    assert!(!md.contains("Serving as"), "{md}");
+
+    // The other member's record holds theirs, and nothing of Ana's.
+    let mut ben = member(&framework, &store, 6);
+    ben.now = at(2026, 12, 1);
+    let (_, files) = cpd_export(&ben, Some(2026));
+    let md = file(&files, "group-practice-2026-", ".md");
+    assert!(
+        md.contains("A case of someone else's") && md.contains("\"Someone else's item\""),
+        "{md}"
+    );
+    for other in ["owe the sponsor", "My sponsor question", "An early item"] {
+        assert!(!md.contains(other), "{other} in {md}");
+    }
+    assert!(
+        !files
+            .iter()
+            .any(|(n, _)| n.starts_with("development-priorities-"))
+    );
+}
+
+#[test]
+fn a_cpd_record_with_nothing_to_hold_says_what_it_looked_for() {
+    use crate::meetings::group::{MeetingReminder, Meetings};
+    let (framework, store) = scratch("cpd-empty");
+    // A meeting reminder names the member in the meetings record, but is
+    // no practice to file.
+    let mut m = Meetings::default();
+    m.reminders.push(MeetingReminder {
+        member: 7,
+        lead_hours: 24,
+        in_quiet_hours: false,
+        zone: None,
+        last: None,
+    });
+    store.set_meetings(77, &Meetings::default(), &m).unwrap();
+    let me = member(&framework, &store, 7);
+    let (said, files) = cpd_export(&me, None);
+    assert!(files.is_empty());
+    assert_eq!(
+        said,
+        "You have no reflections, supervision logged, case presentations, or roles or items at a group's meetings, and no development priorities, to make a CPD record from."
+    );
+    // Priorities alone make a record, whatever the year.
+    let c35: crate::framework::CompetenceId = "core:3.5".parse().unwrap();
+    store.set_priorities(7, &[c35]).unwrap();
+    let (_, files) = cpd_export(&me, Some(2024));
+    let names: Vec<&String> = files.iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    file(&files, "development-priorities-", ".md");
 }
