@@ -243,6 +243,18 @@ async fn sync_held(
 /// earlier try made, whose answer was lost.
 const THREAD_ALREADY_MADE: u64 = 160_004;
 
+/// The nonce of `o`'s opening post: the same on every try of one post, so
+/// Discord keeps one (`enforce_nonce`), and another for a post made again
+/// once `gone` was found deleted.
+fn agenda_nonce(guild: u64, o: &Occurrence, gone: Option<u64>) -> String {
+    let starts = o.starts.timestamp().to_be_bytes();
+    let gone = gone.unwrap_or(0).to_be_bytes();
+    format!(
+        "a{:016x}",
+        super::scheduler::fnv(&[guild.to_be_bytes(), starts, gone])
+    )
+}
+
 /// Opens `o`'s agenda: its thread made from the opening post already made
 /// (`post`), or from a new post when there is none or Discord no longer has
 /// it (at most one new post a pass). Each step is kept as it lands; a
@@ -263,6 +275,7 @@ async fn open_agenda(
     let local = o.starts.with_timezone(&plan.series.zone());
     let name = format!("Agenda: meeting of {}", local.format("%-d %B %Y"));
     let mut posted_now = false;
+    let mut gone = None;
     let next = loop {
         let id = match post {
             Some(id) => id,
@@ -272,6 +285,8 @@ async fn open_agenda(
                         &group::agenda_opening_words(&m, o),
                         2000,
                     ))
+                    .nonce(serenity::Nonce::String(agenda_nonce(guild, o, gone)))
+                    .enforce_nonce(true)
                     .allowed_mentions(no_mentions());
                 match rest.send_message(channel, &message).await {
                     Ok(sent) => {
@@ -300,6 +315,7 @@ async fn open_agenda(
             Err(e) if e.status() == Some(404) && !posted_now => {
                 tracing::warn!(guild, error = %e, "agenda post gone; posting it again");
                 post = None;
+                gone = Some(id);
             }
             Err(e) => {
                 tracing::warn!(guild, error = %e, "agenda thread not opened");

@@ -1906,19 +1906,31 @@ async fn an_agenda_thread_still_refused_when_its_meeting_begins_is_tried_no_more
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_agenda_thread_made_but_its_answer_lost_is_kept_not_asked_for_again() {
+async fn an_agenda_post_and_thread_made_but_their_answers_lost_are_kept_not_made_twice() {
     let fake = FakeDiscord::start().await;
     let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
     let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
     deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
 
-    // Discord makes the thread, but its answer is lost: asked again, it
-    // says the message has its thread already, which the bot keeps.
+    // Discord makes the post, but its answer is lost: sent again with the
+    // same nonce, Discord gives back the post it made. Then it makes the
+    // thread, and that answer is lost too: asked again, it says the message
+    // has its thread already, which the bot keeps.
+    let in_channel = format!("/channels/{CHANNEL_ID}/messages");
+    fake.fail_next_after_acting("POST", &in_channel, 500);
     fake.fail_next_after_acting("POST", "/threads", 500);
     let open = utc(2026, 12, 14, 18, 0);
     pass_at(&mut bot, &clock, open).await;
+    let posts: Vec<u64> = fake
+        .created()
+        .iter()
+        .filter(|c| c.channel == CHANNEL_ID)
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(posts.len(), 1, "one opening post: {posts:?}");
+    assert_eq!(agenda_posts(&fake), 2, "sent twice, made once");
     let tries = thread_tries(&fake);
-    assert_eq!(tries.len(), 2, "{tries:?}");
+    assert_eq!(tries, [posts[0], posts[0]]);
     assert_eq!(fake.threads().len(), 1);
     let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
     assert!(
@@ -1927,7 +1939,7 @@ async fn an_agenda_thread_made_but_its_answer_lost_is_kept_not_asked_for_again()
     );
     pass_at(&mut bot, &clock, open + chrono::Duration::hours(1)).await;
     assert_eq!(thread_tries(&fake), tries);
-    assert_eq!(agenda_posts(&fake), 1);
+    assert_eq!(agenda_posts(&fake), 2);
 
     bot.stop().await;
     fake.assert_bodies_valid();
