@@ -1796,6 +1796,26 @@ async fn a_refused_agenda_thread_is_made_later_from_the_same_post_and_the_group_
         v.contains("\nIts agenda is open (its thread is still being opened): nothing brought yet."),
         "{v}"
     );
+    // An item can be brought, but not yet shared: there is nowhere to.
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", "Endings"),
+            ("text", "What the contract left unsaid."),
+            ("tags", "C1.6"),
+        ],
+    ))
+    .await;
+    let bring = json!([int("minutes", 20), int("reflection", 1)]);
+    fake.command(ALICE, "agenda", sub("bring", bring)).await;
+    let share = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    assert!(is_ephemeral(&share));
+    assert_eq!(
+        content(&share),
+        "The meeting's agenda has no thread to share into yet: Discord has not opened one (`/meeting` says whether it is still being opened). Nothing was shared."
+    );
 
     // Five minutes on, the thread is made from that same post, which is
     // not posted again.
@@ -1813,8 +1833,14 @@ async fn a_refused_agenda_thread_is_made_later_from_the_same_post_and_the_group_
     );
     let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
     assert!(
-        v.contains("\nIts agenda is open: nothing brought yet."),
+        v.contains("\nIts agenda is open:\n1. an item from a member (20 minutes)"),
         "{v}"
+    );
+    assert!(!v.contains("still being opened"), "{v}");
+    let share = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    assert!(
+        content(&share).contains("in the thread of the meeting on Thursday 17 December 2026"),
+        "{share}"
     );
     // Nothing more is tried, and the group was told nothing more.
     pass_at(&mut bot, &clock, open + chrono::Duration::hours(2)).await;
