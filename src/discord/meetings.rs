@@ -21,7 +21,7 @@ use crate::commands::personal::Shareable;
 use crate::meetings::coverage::{self, Quarter};
 use crate::meetings::group::{self, Due, EVENT_NAME, Meetings, Place, Plan, Source};
 use crate::meetings::rota::{self, Names};
-use crate::meetings::series::{self, Nth, Occurrence};
+use crate::meetings::series::{Nth, Occurrence};
 use crate::store::Store;
 
 /// What doing the due work for a server came to, for whoever asked.
@@ -212,11 +212,9 @@ async fn sync_held(
                 }
                 continue;
             }
-            Due::OpenAgenda(o) => {
-                let Some(plan) = &m.plan else { continue };
-                let words = group::agenda_opening_words(&m, &o);
-                let thread = open_thread(rest, plan.channel, &words, &o, &plan.series).await;
-                group::agenda_opened(&m, &o, thread)
+            Due::OpenAgenda { occurrence, post } => {
+                m = open_agenda(store, rest, guild, m, &occurrence, post, now).await?;
+                continue;
             }
             Due::Remind { member, occurrence } => {
                 let Some(plan) = &m.plan else { continue };
@@ -241,35 +239,93 @@ async fn sync_held(
     Ok(synced)
 }
 
-/// Posts the agenda's opening in the group's channel and opens its thread;
-/// the thread's id, if Discord made one.
-async fn open_thread(
+/// Discord's answer to a second thread on one message: the thread an
+/// earlier try made, whose answer was lost.
+const THREAD_ALREADY_MADE: u64 = 160_004;
+
+/// The nonce of `o`'s opening post: the same on every try of one post, so
+/// Discord keeps one (`enforce_nonce`), and another for a post made again
+/// once `gone` was found deleted.
+fn agenda_nonce(guild: u64, o: &Occurrence, gone: Option<u64>) -> String {
+    let starts = o.starts.timestamp().to_be_bytes();
+    let gone = gone.unwrap_or(0).to_be_bytes();
+    format!(
+        "a{:016x}",
+        super::scheduler::fnv(&[guild.to_be_bytes(), starts, gone])
+    )
+}
+
+/// Opens `o`'s agenda: its thread made from the opening post already made
+/// (`post`), or from a new post when there is none or Discord no longer has
+/// it (at most one new post a pass). Each step is kept as it lands; a
+/// failure is kept too, and the core says when to try again.
+async fn open_agenda(
+    store: &Store,
     rest: &Rest,
-    channel: u64,
-    words: &str,
+    guild: u64,
+    mut m: Meetings,
     o: &Occurrence,
-    series: &series::Series,
-) -> Option<u64> {
-    let message = serenity::CreateMessage::new()
-        .content(crate::render::fit(words, 2000))
-        .allowed_mentions(no_mentions());
-    let channel_id = serenity::ChannelId::new(channel.max(1));
-    let posted = match rest.send_message(channel_id, &message).await {
-        Ok(posted) => posted,
-        Err(e) => {
-            tracing::warn!(channel, error = %e, "agenda not posted");
-            return None;
+    mut post: Option<u64>,
+    now: DateTime<Utc>,
+) -> Result<Meetings, BotError> {
+    let Some(plan) = m.plan.clone() else {
+        return Ok(m);
+    };
+    let channel = serenity::ChannelId::new(plan.channel.max(1));
+    let local = o.starts.with_timezone(&plan.series.zone());
+    let name = format!("Agenda: meeting of {}", local.format("%-d %B %Y"));
+    let mut posted_now = false;
+    let mut gone = None;
+    let next = loop {
+        let id = match post {
+            Some(id) => id,
+            None => {
+                let message = serenity::CreateMessage::new()
+                    .content(crate::render::fit(
+                        &group::agenda_opening_words(&m, o),
+                        2000,
+                    ))
+                    .nonce(serenity::Nonce::String(agenda_nonce(guild, o, gone)))
+                    .enforce_nonce(true)
+                    .allowed_mentions(no_mentions());
+                match rest.send_message(channel, &message).await {
+                    Ok(sent) => {
+                        let id = sent.id.get();
+                        let next = group::agenda_posted(&m, o, id, now);
+                        store.set_meetings(guild, &m, &next)?;
+                        m = next;
+                        posted_now = true;
+                        id
+                    }
+                    Err(e) => {
+                        tracing::warn!(guild, error = %e, "agenda not posted");
+                        break group::agenda_not_opened(&m, o, None, now);
+                    }
+                }
+            }
+        };
+        let message = serenity::MessageId::new(id.max(1));
+        match rest.create_thread(channel, message, &name).await {
+            Ok(thread) => break group::agenda_opened(&m, o, thread),
+            // A thread started from a message has the message's id.
+            Err(e) if e.code() == Some(THREAD_ALREADY_MADE) => {
+                break group::agenda_opened(&m, o, id);
+            }
+            // The post is gone (deleted meanwhile): posted again, once.
+            Err(e) if e.status() == Some(404) && !posted_now => {
+                tracing::warn!(guild, error = %e, "agenda post gone; posting it again");
+                post = None;
+                gone = Some(id);
+            }
+            Err(e) => {
+                tracing::warn!(guild, error = %e, "agenda thread not opened");
+                let kept = (e.status() != Some(404)).then_some(id);
+                break group::agenda_not_opened(&m, o, kept, now);
+            }
         }
     };
-    let local = o.starts.with_timezone(&series.zone());
-    let name = format!("Agenda: meeting of {}", local.format("%-d %B %Y"));
-    match rest.create_thread(channel_id, posted.id, &name).await {
-        Ok(thread) => Some(thread),
-        Err(e) => {
-            tracing::warn!(channel, error = %e, "agenda thread not opened");
-            None
-        }
-    }
+    store.set_meetings(guild, &m, &next)?;
+    Ok(next)
 }
 
 /// Posts words to the group's channel, mentioning no one.

@@ -413,16 +413,20 @@ impl Scheduler {
 /// The message nonce for a server's slot: the same on every retry and across
 /// versions (FNV-1a of server and slot), at most 25 characters.
 pub fn nonce(guild: u64, slot: DateTime<Utc>) -> String {
+    format!(
+        "w{:016x}",
+        fnv(&[guild.to_be_bytes(), slot.timestamp().to_be_bytes()])
+    )
+}
+
+/// FNV-1a of `parts`, for nonces that must stay the same across versions.
+pub(super) fn fnv(parts: &[[u8; 8]]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in guild
-        .to_be_bytes()
-        .into_iter()
-        .chain(slot.timestamp().to_be_bytes())
-    {
-        hash ^= u64::from(byte);
+    for byte in parts.iter().flatten() {
+        hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!("w{hash:016x}")
+    hash
 }
 
 fn pause_reason(e: &RestError) -> String {

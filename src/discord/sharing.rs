@@ -155,7 +155,7 @@ fn target(
 /// The answer when the next meeting's agenda has no thread to share into.
 pub(super) fn no_agenda_thread() -> Reply {
     Reply::user_error(
-        "The meeting's agenda has no thread to share into (Discord did not open one). Nothing was shared.".into(),
+        "The meeting's agenda has no thread to share into yet: Discord has not opened one (`/meeting` says whether it is still being opened). Nothing was shared.".into(),
     )
 }
 

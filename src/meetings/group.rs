@@ -122,6 +122,38 @@ pub(crate) struct Agenda {
     pub(crate) slot: NaiveDate,
     /// The thread opened for it, if Discord allowed one.
     pub(crate) thread: Option<u64>,
+    /// The post that opened it, once Discord took it: its thread is made
+    /// from this post, so trying again never posts the opening twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) post: Option<u64>,
+    /// While its thread is still to be made: when it is tried again. None
+    /// once it is made (or in a record kept before tries were counted,
+    /// whose post may have been made).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) retry: Option<Retry>,
+}
+
+/// When an agenda's thread is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Retry {
+    /// Not before this moment.
+    pub(crate) at: DateTime<Utc>,
+    /// Tries that have failed so far.
+    pub(crate) failed: u32,
+}
+
+/// The wait before an agenda's thread is tried again after its first
+/// failed try; it doubles with each failure after that, to at most
+/// [`RETRY_MOST`]. Tries stop once the meeting has begun.
+pub(crate) const RETRY_FIRST: Duration = Duration::minutes(5);
+/// The longest wait between two tries of an agenda's thread.
+pub(crate) const RETRY_MOST: Duration = Duration::hours(1);
+
+/// The wait after the `failed`th failed try of an agenda's thread.
+pub(crate) fn retry_wait(failed: u32) -> Duration {
+    let doublings = failed.saturating_sub(1).min(16);
+    let wait = RETRY_FIRST * (1_i32 << doublings);
+    wait.min(RETRY_MOST)
 }
 
 /// An item a member brings to a meeting. The agenda shows only `label`
@@ -202,8 +234,15 @@ pub(crate) enum Due {
     Remove(Linked),
     /// Give the roles of this occurrence (after checking who is in the server).
     Allocate(Occurrence),
-    /// Open this occurrence's agenda: a post and its thread.
-    OpenAgenda(Occurrence),
+    /// Open this occurrence's agenda: a post and its thread, or try its
+    /// thread again.
+    OpenAgenda {
+        /// The meeting.
+        occurrence: Occurrence,
+        /// The post made for it already, to make the thread from; none:
+        /// post first.
+        post: Option<u64>,
+    },
     /// Remind this member of this occurrence.
     Remind {
         /// The member.
@@ -251,10 +290,20 @@ pub(crate) fn due(m: &Meetings, now: DateTime<Utc>) -> Vec<Due> {
             out.push(Due::Allocate(o));
         }
         if let Some(plan) = &m.plan {
-            if series::agenda_opens(&plan.series, &o) <= now
-                && !m.agendas.iter().any(|a| a.slot == o.slot)
-            {
-                out.push(Due::OpenAgenda(o));
+            // `o` has not begun, so a thread is never tried after its
+            // meeting began.
+            let opening = match m.agendas.iter().find(|a| a.slot == o.slot) {
+                None if series::agenda_opens(&plan.series, &o) <= now => Some(None),
+                Some(a) if a.thread.is_none() && a.retry.is_some_and(|r| r.at <= now) => {
+                    Some(a.post)
+                }
+                _ => None,
+            };
+            if let Some(post) = opening {
+                out.push(Due::OpenAgenda {
+                    occurrence: o,
+                    post,
+                });
             }
             for r in &m.reminders {
                 if r.last != Some(o.slot) && reminder_at(plan, r, &o) <= now {
@@ -271,14 +320,20 @@ pub(crate) fn due(m: &Meetings, now: DateTime<Utc>) -> Vec<Due> {
 
 /// The next moment after `now` at which something may fall due for `m`:
 /// the next meeting's start (roles for the one after), its agenda's
-/// opening, a reminder of it.
+/// opening or its thread's next try, a reminder of it.
 pub(crate) fn next_moment(m: &Meetings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let plan = m.plan.as_ref()?;
     let o = series::next_occurrences(&plan.series, now, 1)
         .first()
         .copied()?;
+    let retry = m
+        .agendas
+        .iter()
+        .filter(|a| a.slot == o.slot && a.thread.is_none())
+        .filter_map(|a| a.retry.map(|r| r.at));
     std::iter::once(o.starts)
         .chain(std::iter::once(series::agenda_opens(&plan.series, &o)))
+        .chain(retry)
         .chain(m.reminders.iter().map(|r| reminder_at(plan, r, &o)))
         .filter(|t| *t > now)
         .min()
@@ -320,15 +375,69 @@ pub(crate) fn reminded(m: &Meetings, member: u64, o: &Occurrence) -> Meetings {
     next
 }
 
-/// The record once `o`'s agenda was opened (with its thread, if made).
-pub(crate) fn agenda_opened(m: &Meetings, o: &Occurrence, thread: Option<u64>) -> Meetings {
+/// `o`'s agenda as the record has it, or a new one not yet posted.
+fn agenda_of(m: &Meetings, o: &Occurrence) -> Agenda {
+    m.agendas
+        .iter()
+        .find(|a| a.slot == o.slot)
+        .copied()
+        .unwrap_or(Agenda {
+            slot: o.slot,
+            thread: None,
+            post: None,
+            retry: None,
+        })
+}
+
+/// The record with `agenda` for its meeting.
+fn with_agenda(m: &Meetings, agenda: Agenda) -> Meetings {
     let mut next = m.clone();
-    next.agendas.retain(|a| a.slot != o.slot);
-    next.agendas.push(Agenda {
-        slot: o.slot,
-        thread,
-    });
+    next.agendas.retain(|a| a.slot != agenda.slot);
+    next.agendas.push(agenda);
     next
+}
+
+/// The record once `o`'s agenda was posted as `post`, kept before its
+/// thread is asked for: should nothing more be kept (a crash), the thread
+/// is due again at once, from this post.
+pub(crate) fn agenda_posted(
+    m: &Meetings,
+    o: &Occurrence,
+    post: u64,
+    now: DateTime<Utc>,
+) -> Meetings {
+    let mut agenda = agenda_of(m, o);
+    agenda.post = Some(post);
+    agenda.retry = Some(agenda.retry.unwrap_or(Retry { at: now, failed: 0 }));
+    with_agenda(m, agenda)
+}
+
+/// The record once `o`'s agenda has its thread.
+pub(crate) fn agenda_opened(m: &Meetings, o: &Occurrence, thread: u64) -> Meetings {
+    let mut agenda = agenda_of(m, o);
+    agenda.thread = Some(thread);
+    agenda.retry = None;
+    with_agenda(m, agenda)
+}
+
+/// The record once a try at `o`'s agenda failed at `now`: `post` is its
+/// opening post if Discord still has it (none: not made, or gone). Its
+/// thread is tried again after [`retry_wait`], while the meeting is still
+/// to come.
+pub(crate) fn agenda_not_opened(
+    m: &Meetings,
+    o: &Occurrence,
+    post: Option<u64>,
+    now: DateTime<Utc>,
+) -> Meetings {
+    let mut agenda = agenda_of(m, o);
+    let failed = agenda.retry.map_or(0, |r| r.failed).saturating_add(1);
+    agenda.post = post;
+    agenda.retry = Some(Retry {
+        at: now + retry_wait(failed),
+        failed,
+    });
+    with_agenda(m, agenda)
 }
 
 /// The record with links to meetings that have ended let go, and the roles
@@ -1095,7 +1204,16 @@ pub(crate) fn view(m: &Meetings, names: &Names, place: &str, now: DateTime<Utc>)
         .map(|s| format!("The meeting of {} is cancelled.\n", s.format("%-d %B %Y")))
         .collect();
     let agenda = if series::agenda_opens(&plan.series, &o) <= now {
-        format!("Its agenda is open:{}", items_words(m, plan, &o))
+        let opening = m
+            .agendas
+            .iter()
+            .any(|a| a.slot == o.slot && a.thread.is_none() && a.retry.is_some());
+        let thread = if opening {
+            " (its thread is still being opened)"
+        } else {
+            ""
+        };
+        format!("Its agenda is open{thread}:{}", items_words(m, plan, &o))
     } else {
         series::agenda_words(&plan.series, &o)
     };

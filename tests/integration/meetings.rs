@@ -1739,3 +1739,234 @@ async fn a_meeting_reminder_keeps_the_members_own_quiet_hours_unless_they_allow_
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// The agenda's opening posts in the test channel, as sent.
+fn agenda_posts(fake: &FakeDiscord) -> usize {
+    said(fake)
+        .iter()
+        .filter(|s| s.starts_with("The agenda for the meeting on Thursday 17 December 2026"))
+        .count()
+}
+
+/// The message each request for a thread named, in order.
+fn thread_tries(fake: &FakeDiscord) -> Vec<u64> {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/threads"))
+        .filter_map(|r| {
+            r.path
+                .split("/messages/")
+                .nth(1)?
+                .split('/')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// Discord refusing for now: rate limited for longer than the bot waits.
+fn rate_limited() -> Value {
+    json!({ "message": "You are being rate limited.", "retry_after": 300.0, "global": false })
+}
+
+/// Moves the clock to `at` and waits for the scheduler's pass there.
+async fn pass_at(bot: &mut Bot, clock: &ManualClock, at: DateTime<Utc>) {
+    clock.set(at);
+    bot.ticked(at).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_agenda_thread_is_made_later_from_the_same_post_and_the_group_sees_one_post() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+
+    // The post goes up; its thread is refused (rate limited for now).
+    fake.fail_next("POST", "/threads", 429, rate_limited(), &[]);
+    let open = utc(2026, 12, 14, 18, 0);
+    pass_at(&mut bot, &clock, open).await;
+    assert_eq!(agenda_posts(&fake), 1);
+    assert!(fake.threads().is_empty());
+    let tries = thread_tries(&fake);
+    assert_eq!(tries.len(), 1, "{tries:?}");
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.contains("\nIts agenda is open (its thread is still being opened): nothing brought yet."),
+        "{v}"
+    );
+    // An item can be brought, but not yet shared: there is nowhere to.
+    fake.interact(fixtures::modal_submit(
+        fake.next_id(),
+        ALICE,
+        "reflect:new:free",
+        &[
+            ("title", "Endings"),
+            ("text", "What the contract left unsaid."),
+            ("tags", "C1.6"),
+        ],
+    ))
+    .await;
+    let bring = json!([int("minutes", 20), int("reflection", 1)]);
+    fake.command(ALICE, "agenda", sub("bring", bring)).await;
+    let share = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    assert!(is_ephemeral(&share));
+    assert_eq!(
+        content(&share),
+        "The meeting's agenda has no thread to share into yet: Discord has not opened one (`/meeting` says whether it is still being opened). Nothing was shared."
+    );
+
+    // Five minutes on, the thread is made from that same post, which is
+    // not posted again.
+    pass_at(&mut bot, &clock, open + chrono::Duration::minutes(5)).await;
+    assert_eq!(agenda_posts(&fake), 1, "{:?}", said(&fake));
+    let threads = fake.threads();
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    assert_eq!(threads[0].message, tries[0], "made from the first post");
+    assert_eq!(threads[0].channel, CHANNEL_ID.to_string());
+    assert_eq!(threads[0].name, "Agenda: meeting of 17 December 2026");
+    assert!(
+        fake.created()
+            .iter()
+            .any(|c| c.id == tries[0] && c.channel == CHANNEL_ID)
+    );
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.contains("\nIts agenda is open:\n1. an item from a member (20 minutes)"),
+        "{v}"
+    );
+    assert!(!v.contains("still being opened"), "{v}");
+    let share = fake.command(ALICE, "agenda", sub("share", json!([]))).await;
+    assert!(
+        content(&share).contains("in the thread of the meeting on Thursday 17 December 2026"),
+        "{share}"
+    );
+    // Nothing more is tried, and the group was told nothing more.
+    pass_at(&mut bot, &clock, open + chrono::Duration::hours(2)).await;
+    assert_eq!(thread_tries(&fake).len(), 2);
+    assert_eq!(said(&fake).len(), 1, "{:?}", said(&fake));
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agenda_post_deleted_before_its_thread_is_made_is_posted_again_once() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+
+    fake.fail_next("POST", "/threads", 429, rate_limited(), &[]);
+    let open = utc(2026, 12, 14, 18, 0);
+    pass_at(&mut bot, &clock, open).await;
+    let first = thread_tries(&fake)[0];
+    // Someone deletes the post meanwhile: the next try finds it gone (404),
+    // posts the agenda again, once, and opens the thread on the new post.
+    fake.delete_message_by_hand(first);
+    pass_at(&mut bot, &clock, open + chrono::Duration::minutes(5)).await;
+    assert_eq!(agenda_posts(&fake), 2, "{:?}", said(&fake));
+    let tries = thread_tries(&fake);
+    assert_eq!(tries.len(), 3, "{tries:?}");
+    assert_eq!(tries[1], first, "the first post is tried first");
+    assert_ne!(tries[2], first);
+    let threads = fake.threads();
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    assert_eq!(threads[0].message, tries[2]);
+    let in_channel: Vec<u64> = fake
+        .created()
+        .iter()
+        .filter(|c| c.channel == CHANNEL_ID)
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(in_channel, [tries[2]], "one opening post in the channel");
+    // Nothing more later.
+    pass_at(&mut bot, &clock, open + chrono::Duration::hours(2)).await;
+    assert_eq!(agenda_posts(&fake), 2);
+    assert_eq!(thread_tries(&fake).len(), 3);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agenda_thread_still_refused_when_its_meeting_begins_is_tried_no_more() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+
+    // Discord's servers fail every thread, through the bot's own retries.
+    fake.fail_every(
+        "POST",
+        "/threads",
+        503,
+        json!({ "message": "Service Unavailable", "code": 0 }),
+    );
+    let open = utc(2026, 12, 14, 18, 0);
+    pass_at(&mut bot, &clock, open).await;
+    let after_first = thread_tries(&fake).len();
+    assert!(after_first > 0);
+    // Tried again just before the meeting, from the same post.
+    pass_at(&mut bot, &clock, utc(2026, 12, 17, 17, 58)).await;
+    let tries = thread_tries(&fake);
+    assert!(tries.len() > after_first, "{tries:?}");
+    assert!(tries.iter().all(|t| *t == tries[0]), "{tries:?}");
+    // Once the meeting has begun, no more tries, and no more posts.
+    for at in [utc(2026, 12, 17, 18, 1), utc(2026, 12, 17, 20, 0)] {
+        pass_at(&mut bot, &clock, at).await;
+    }
+    assert_eq!(thread_tries(&fake), tries);
+    assert_eq!(agenda_posts(&fake), 1);
+    // The next meeting's agenda opens as usual once Discord is back.
+    fake.stop_failing("POST", "/threads");
+    pass_at(&mut bot, &clock, utc(2026, 12, 28, 18, 0)).await;
+    let threads = fake.threads();
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    assert_eq!(threads[0].name, "Agenda: meeting of 31 December 2026");
+    assert_ne!(threads[0].message, tries[0]);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agenda_post_and_thread_made_but_their_answers_lost_are_kept_not_made_twice() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+
+    // Discord makes the post, but its answer is lost: sent again with the
+    // same nonce, Discord gives back the post it made. Then it makes the
+    // thread, and that answer is lost too: asked again, it says the message
+    // has its thread already, which the bot keeps.
+    let in_channel = format!("/channels/{CHANNEL_ID}/messages");
+    fake.fail_next_after_acting("POST", &in_channel, 500);
+    fake.fail_next_after_acting("POST", "/threads", 500);
+    let open = utc(2026, 12, 14, 18, 0);
+    pass_at(&mut bot, &clock, open).await;
+    let posts: Vec<u64> = fake
+        .created()
+        .iter()
+        .filter(|c| c.channel == CHANNEL_ID)
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(posts.len(), 1, "one opening post: {posts:?}");
+    assert_eq!(agenda_posts(&fake), 2, "sent twice, made once");
+    let tries = thread_tries(&fake);
+    assert_eq!(tries, [posts[0], posts[0]]);
+    assert_eq!(fake.threads().len(), 1);
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.contains("\nIts agenda is open: nothing brought yet."),
+        "{v}"
+    );
+    pass_at(&mut bot, &clock, open + chrono::Duration::hours(1)).await;
+    assert_eq!(thread_tries(&fake), tries);
+    assert_eq!(agenda_posts(&fake), 2);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

@@ -62,10 +62,10 @@ fn apply(m: &Meetings, now: DateTime<Utc>, ids: &mut u64) -> (Meetings, Vec<Stri
                 said.push(words);
                 next
             }
-            Due::OpenAgenda(o) => {
+            Due::OpenAgenda { occurrence: o, .. } => {
                 said.push(agenda_opening_words(&m, &o));
                 *ids += 1;
-                agenda_opened(&m, &o, Some(*ids))
+                agenda_opened(&agenda_posted(&m, &o, *ids, now), &o, *ids)
             }
             Due::Remind { member, occurrence } => {
                 said.push(format!(
@@ -791,4 +791,122 @@ fn a_reminders_quiet_hours_are_kept_in_the_members_own_zone() {
     let json = serde_json::to_string(&theirs).unwrap();
     let back: Meetings = serde_json::from_str(&json).unwrap();
     assert_eq!(at(&back), utc(2026, 12, 17, 9, 0));
+}
+
+/// Whether the agenda of the meeting of 17 December 2026 is due at `now`:
+/// the post to make its thread from, if one was made.
+fn agenda_due(m: &Meetings, now: DateTime<Utc>) -> Option<Option<u64>> {
+    let slot = NaiveDate::from_ymd_opt(2026, 12, 17).unwrap();
+    due(m, now).into_iter().find_map(|d| match d {
+        Due::OpenAgenda { occurrence, post } if occurrence.slot == slot => Some(post),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_refused_agenda_thread_is_tried_again_from_the_same_post_until_made() {
+    let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    let o = series::next_occurrences(&m.plan.as_ref().unwrap().series, now(), 1)[0];
+    let open = utc(2026, 12, 14, 18, 0);
+    assert_eq!(agenda_due(&m, open), Some(None), "first: post");
+    // Posted, then the thread refused: the post is kept, tried in 5 minutes.
+    let posted = agenda_posted(&m, &o, 77, open);
+    let m = agenda_not_opened(&posted, &o, Some(77), open);
+    assert_eq!(agenda_due(&m, open), None);
+    assert_eq!(agenda_due(&m, open + Duration::minutes(4)), None);
+    assert_eq!(next_moment(&m, open), Some(open + Duration::minutes(5)));
+    let view_words = view(&m, &names(), "in Room 4", open);
+    assert!(
+        view_words.contains(
+            "\nIts agenda is open (its thread is still being opened): nothing brought yet."
+        ),
+        "{view_words}"
+    );
+    // The next try makes the thread from the same post, not a new one.
+    let retry = open + Duration::minutes(5);
+    assert_eq!(agenda_due(&m, retry), Some(Some(77)));
+    // Refused again: twice the wait.
+    let m2 = agenda_not_opened(&m, &o, Some(77), retry);
+    assert_eq!(next_moment(&m2, retry), Some(retry + Duration::minutes(10)));
+    // Made: nothing more is due, the post is kept, and no one is told more.
+    let made = agenda_opened(&m, &o, 900);
+    assert_eq!(agenda_due(&made, retry + Duration::days(1)), None);
+    assert_eq!(made.agendas[0].post, Some(77));
+    assert_eq!(made.agendas[0].thread, Some(900));
+    let view_words = view(&made, &names(), "in Room 4", retry);
+    assert!(
+        view_words.contains("\nIts agenda is open: nothing brought yet."),
+        "{view_words}"
+    );
+    // The post found gone: the next try posts again.
+    let gone = agenda_not_opened(&m, &o, None, retry);
+    assert_eq!(agenda_due(&gone, retry + Duration::minutes(10)), Some(None));
+    // A post kept before a crash took the thread's answer is tried at once.
+    assert_eq!(agenda_due(&posted, open), Some(Some(77)));
+}
+
+#[test]
+fn an_agenda_kept_before_retries_reads_and_is_never_posted_again() {
+    let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    let mut m = m;
+    m.agendas = vec![serde_json::from_str(r#"{"slot":"2026-12-17","thread":null}"#).unwrap()];
+    assert_eq!(m.agendas[0].post, None);
+    assert_eq!(m.agendas[0].retry, None);
+    let open = utc(2026, 12, 14, 18, 0);
+    for t in [open, open + Duration::hours(1), open + Duration::days(2)] {
+        assert_eq!(agenda_due(&m, t), None, "at {t}");
+    }
+    // And a record with its post and retry reads back as written.
+    let o = series::next_occurrences(&m.plan.as_ref().unwrap().series, now(), 1)[0];
+    let tried = agenda_not_opened(&agenda_posted(&m, &o, 77, open), &o, Some(77), open);
+    let back: Meetings = serde_json::from_str(&serde_json::to_string(&tried).unwrap()).unwrap();
+    assert_eq!(back, tried);
+}
+
+#[test]
+fn the_wait_between_tries_doubles_from_five_minutes_to_an_hour() {
+    let waits: Vec<i64> = (1..=7).map(|n| retry_wait(n).num_minutes()).collect();
+    assert_eq!(waits, [5, 10, 20, 40, 60, 60, 60]);
+    assert_eq!(retry_wait(u32::MAX), RETRY_MOST);
+}
+
+proptest! {
+    /// However often Discord refuses an agenda's thread, and whenever the
+    /// passes come: each try comes once its wait is over, the waits are
+    /// five minutes to an hour, every try after the first makes the thread
+    /// from the one post, and none comes once the meeting has begun.
+    #[test]
+    fn an_agenda_thread_is_tried_again_only_before_its_meeting(
+        late in proptest::collection::vec(0..90_i64, 1..400),
+        opens_late in 0..(3 * 24 * 60_i64),
+    ) {
+        let (mut m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+        let o = series::next_occurrences(&m.plan.as_ref().unwrap().series, now(), 1)[0];
+        let mut t = utc(2026, 12, 14, 18, 0) + Duration::minutes(opens_late);
+        let mut posts = 0;
+        let mut last: Option<DateTime<Utc>> = None;
+        for extra in late {
+            if let Some(post) = agenda_due(&m, t) {
+                prop_assert!(t < o.starts, "tried at {t}, after the meeting began");
+                if let Some(before) = last {
+                    let wait = t - before;
+                    prop_assert!(wait >= RETRY_FIRST, "{wait}");
+                }
+                if post.is_none() {
+                    posts += 1;
+                    m = agenda_posted(&m, &o, 77, t);
+                }
+                m = agenda_not_opened(&m, &o, Some(77), t);
+                let at = m.agendas.iter().find(|a| a.slot == o.slot).unwrap().retry.unwrap().at;
+                prop_assert!(at - t >= RETRY_FIRST && at - t <= RETRY_MOST);
+                last = Some(t);
+            }
+            // The scheduler wakes at the next moment, or a pass comes later.
+            let Some(wake) = next_moment(&m, t) else { break };
+            prop_assert!(wake > t);
+            t = wake + Duration::minutes(extra);
+            m = tidy(&m, t).unwrap_or(m);
+        }
+        prop_assert!(posts <= 1, "{posts} opening posts");
+    }
 }

@@ -94,6 +94,8 @@ struct Fault {
     delay: Option<Duration>,
     /// Matching requests to answer as usual before this fault applies.
     passes: usize,
+    /// Applies to every matching request, not only the next.
+    lasting: bool,
 }
 
 /// A message the fake created in a channel.
@@ -102,6 +104,15 @@ pub struct Created {
     pub channel: String,
     pub id: u64,
     pub nonce: Option<String>,
+}
+
+/// A thread the fake opened on a message. As in Discord, the thread's id is
+/// the message's.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub channel: String,
+    pub message: u64,
+    pub name: String,
 }
 
 /// One identified gateway session: its shard and where its events go.
@@ -165,6 +176,8 @@ struct Shared {
     gateway_url: Mutex<String>,
     dispatched: Mutex<Vec<Value>>,
     created: Mutex<Vec<Created>>,
+    /// Threads opened on messages.
+    threads: Mutex<Vec<Thread>>,
     /// Off for load runs, where validation would be the bottleneck.
     skip_validation: std::sync::atomic::AtomicBool,
     /// The heartbeat interval sent in HELLO, in milliseconds (0: Discord's usual 41,250).
@@ -430,6 +443,7 @@ impl FakeDiscord {
             accept,
             delay: None,
             passes: 0,
+            lasting: false,
         });
     }
 
@@ -448,6 +462,38 @@ impl FakeDiscord {
         if let Some(fault) = faults.back_mut() {
             fault.passes = passes;
         }
+    }
+
+    /// Like [`FakeDiscord::fail_next`], for every matching request until
+    /// [`FakeDiscord::stop_failing`].
+    pub fn fail_every(&self, method: &str, path_contains: &str, status: u16, body: Value) {
+        self.push_fault(method, path_contains, status, body, &[], false);
+        let mut faults = self.shared.faults.locked();
+        if let Some(fault) = faults.back_mut() {
+            fault.lasting = true;
+        }
+    }
+
+    /// Matching requests are answered as usual again.
+    pub fn stop_failing(&self, method: &str, path_contains: &str) {
+        self.shared
+            .faults
+            .locked()
+            .retain(|f| !(f.method == method && f.path_contains == path_contains));
+    }
+
+    /// Someone deletes one of the bot's messages in Discord's own interface.
+    pub fn delete_message_by_hand(&self, id: u64) {
+        let mut created = self.shared.created.locked();
+        let Some(i) = created.iter().position(|c| c.id == id) else {
+            panic!("no message {id}");
+        };
+        created.remove(i);
+    }
+
+    /// The threads opened on messages so far.
+    pub fn threads(&self) -> Vec<Thread> {
+        self.shared.threads.locked().clone()
     }
 
     /// Acts on the next matching request, then answers only after `delay`:
@@ -871,6 +917,9 @@ fn take_fault(shared: &Shared, request: &Request) -> Option<Fault> {
         fault.passes -= 1;
         return None;
     }
+    if faults.get(index).is_some_and(|f| f.lasting) {
+        return faults.get(index).cloned();
+    }
     faults.remove(index)
 }
 
@@ -923,11 +972,45 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
         ("POST", p) if p.starts_with("/interactions/") && p.ends_with("/callback") => {
             StatusCode::NO_CONTENT.into_response()
         }
+        // A thread on a message: on one Discord has (else 404), once per
+        // message (else 400, code 160004), with the message's id.
         ("POST", p) if p.starts_with("/channels/") && p.ends_with("/threads") => {
-            let id = shared.message_ids.fetch_add(1, Ordering::Relaxed);
-            ok(
-                json!({ "id": id.to_string(), "type": 11, "name": body.and_then(|b| b["name"].as_str()).unwrap_or_default() }),
-            )
+            let mut parts = p
+                .trim_start_matches("/channels/")
+                .trim_end_matches("/threads")
+                .split("/messages/");
+            let channel = parts.next().unwrap_or_default().to_string();
+            let message: u64 = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+            let name = body
+                .and_then(|b| b["name"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            let exists = shared
+                .created
+                .locked()
+                .iter()
+                .any(|c| c.channel == channel && c.id == message);
+            if !exists {
+                return (
+                    StatusCode::NOT_FOUND,
+                    axum::Json(json!({ "message": "Unknown Message", "code": 10008 })),
+                )
+                    .into_response();
+            }
+            let mut threads = shared.threads.locked();
+            if threads.iter().any(|t| t.message == message) {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({ "message": "A thread has already been created for this message", "code": 160004 })),
+                )
+                    .into_response();
+            }
+            threads.push(Thread {
+                channel,
+                message,
+                name: name.clone(),
+            });
+            ok(json!({ "id": message.to_string(), "type": 11, "name": name }))
         }
         ("POST", p) if p.starts_with("/channels/") && p.ends_with("/messages") => {
             let channel = p
