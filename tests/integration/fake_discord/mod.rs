@@ -94,6 +94,8 @@ struct Fault {
     delay: Option<Duration>,
     /// Matching requests to answer as usual before this fault applies.
     passes: usize,
+    /// Answer every matching request so until the faults are cleared.
+    repeat: bool,
 }
 
 /// A message the fake created in a channel.
@@ -299,13 +301,18 @@ impl FakeDiscord {
     /// Someone deletes a scheduled event in Discord's own interface: it is
     /// gone, and the gateway says so.
     pub fn delete_event_by_hand(&self, id: &str) {
+        let event = self.delete_event_unseen(id);
+        self.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event);
+    }
+
+    /// Someone deletes a scheduled event in Discord's own interface while
+    /// the bot is not connected: it is gone, and the gateway never says so.
+    pub fn delete_event_unseen(&self, id: &str) -> Value {
         let mut events = self.shared.scheduled_events.locked();
         let Some(i) = events.iter().position(|e| e["id"] == id) else {
             panic!("no scheduled event {id}");
         };
-        let event = events.remove(i);
-        drop(events);
-        self.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event);
+        events.remove(i)
     }
 
     /// Every interaction dispatched so far.
@@ -430,7 +437,24 @@ impl FakeDiscord {
             accept,
             delay: None,
             passes: 0,
+            repeat: false,
         });
+    }
+
+    /// Answers every request whose method is `method` and whose path
+    /// contains `path_contains` with `status` and `body`, however often it
+    /// is asked, until [`FakeDiscord::clear_faults`].
+    pub fn fail_until_cleared(&self, method: &str, path_contains: &str, status: u16, body: Value) {
+        self.push_fault(method, path_contains, status, body, &[], false);
+        let mut faults = self.shared.faults.locked();
+        if let Some(fault) = faults.back_mut() {
+            fault.repeat = true;
+        }
+    }
+
+    /// Drops every fault still waiting: Discord answers as usual again.
+    pub fn clear_faults(&self) {
+        self.shared.faults.locked().clear();
     }
 
     /// Like [`FakeDiscord::fail_next`], after `passes` matching requests
@@ -871,6 +895,9 @@ fn take_fault(shared: &Shared, request: &Request) -> Option<Fault> {
         fault.passes -= 1;
         return None;
     }
+    if faults.get(index).is_some_and(|f| f.repeat) {
+        return faults.get(index).cloned();
+    }
     faults.remove(index)
 }
 
@@ -1001,7 +1028,7 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
                 .collect();
             ok(json!(events))
         }
-        (m @ ("PATCH" | "DELETE"), p)
+        (m @ ("GET" | "PATCH" | "DELETE"), p)
             if p.starts_with("/guilds/") && p.contains("/scheduled-events/") =>
         {
             let id = p.rsplit('/').next().unwrap_or_default();
@@ -1015,6 +1042,9 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
                 )
                     .into_response();
             };
+            if m == "GET" {
+                return ok(events[i].clone());
+            }
             if m == "DELETE" {
                 events.remove(i);
                 return StatusCode::NO_CONTENT.into_response();
