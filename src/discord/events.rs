@@ -1,5 +1,7 @@
 //! Gateway events that are not slash commands: clicks on the bot's buttons and
-//! menus, submitted reflection forms, and ordinary messages for the inline mode.
+//! menus, submitted reflection forms, ordinary messages for the inline mode,
+//! a meeting's event deleted in Discord, and a new gateway session (after
+//! which every server's meeting events are compared with Discord's).
 
 use poise::serenity_prelude as serenity;
 use serenity::{ComponentInteraction, ComponentInteractionDataKind, FullEvent, Message};
@@ -50,6 +52,12 @@ pub async fn handle(
             .await?;
             // The next meeting may now need its event.
             data.scheduler.changed();
+            Ok(())
+        }
+        // A new session (not a resumed one): events deleted in Discord
+        // before it were never told, so each server's are compared.
+        FullEvent::Ready { .. } => {
+            data.scheduler.reconnected();
             Ok(())
         }
         _ => Ok(()),

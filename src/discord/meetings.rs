@@ -29,6 +29,8 @@ use crate::store::Store;
 pub(super) struct Synced {
     /// Something Discord refused, in words for a convenor.
     pub(super) refused: Option<String>,
+    /// Whether the server's events were compared with Discord's.
+    pub(super) events_checked: bool,
 }
 
 fn place_words(place: &Place) -> String {
@@ -123,15 +125,24 @@ async fn adopt(rest: &Rest, guild: u64, o: &Occurrence, m: &Meetings) -> Option<
     })
 }
 
-/// Does what is due for one server at `now`, keeping each step as it lands.
+/// Does what is due for one server at `now`, keeping each step as it lands;
+/// with `check_events`, first takes each meeting's event Discord no longer
+/// has as deleted in Discord ([`Synced::events_checked`] says whether
+/// Discord answered).
 pub(super) async fn sync(
     store: &Store,
     rest: &Rest,
     guild: u64,
     now: DateTime<Utc>,
+    check_events: bool,
 ) -> Result<Synced, BotError> {
     let _one_at_a_time = store.hold_meetings().await?;
-    sync_held(store, rest, guild, now).await
+    let events_checked = check_events && check_events_held(store, rest, guild, now).await?;
+    let synced = sync_held(store, rest, guild, now).await?;
+    Ok(Synced {
+        events_checked,
+        ..synced
+    })
 }
 
 /// [`sync`] for a caller that already holds the server's meetings lock.
@@ -359,6 +370,17 @@ pub(super) async fn event_deleted(
     now: DateTime<Utc>,
 ) -> Result<(), BotError> {
     let _one_at_a_time = store.hold_meetings().await?;
+    event_deleted_held(store, rest, guild, event, now).await
+}
+
+/// [`event_deleted`] for a caller that already holds the meetings lock.
+async fn event_deleted_held(
+    store: &Store,
+    rest: &Rest,
+    guild: u64,
+    event: u64,
+    now: DateTime<Utc>,
+) -> Result<(), BotError> {
     let m = store.meetings(guild)?;
     let Some((next, words)) = group::event_deleted(&m, event, now) else {
         return Ok(());
@@ -368,6 +390,54 @@ pub(super) async fn event_deleted(
         post(rest, plan.channel, &words).await;
     }
     Ok(())
+}
+
+/// The server's events of meetings still to come that Discord no longer
+/// has, each done as [`event_deleted`] does: deleted while the bot was not
+/// connected, Discord never told it. Only when Discord listed the server's
+/// events and then said of each missing one that it knows no such event;
+/// whatever else it answers changes nothing, and `false` says the check is
+/// owed. An event the bot removed itself is no longer linked, so it is
+/// never said twice.
+async fn check_events_held(
+    store: &Store,
+    rest: &Rest,
+    guild: u64,
+    now: DateTime<Utc>,
+) -> Result<bool, BotError> {
+    let m = store.meetings(guild)?;
+    let ours: Vec<u64> = m
+        .events
+        .iter()
+        .map(|l| l.event)
+        .filter(|&event| group::event_deleted(&m, event, now).is_some())
+        .collect();
+    if ours.is_empty() {
+        return Ok(true);
+    }
+    let listed = match rest.events(guild).await {
+        Ok(listed) => listed,
+        Err(e) => {
+            tracing::warn!(guild, error = %e, "cannot list the server's events; none taken as deleted");
+            return Ok(false);
+        }
+    };
+    let listed: BTreeSet<u64> = listed
+        .iter()
+        .filter_map(|e| e["id"].as_str()?.parse().ok())
+        .collect();
+    let mut checked = true;
+    for event in ours.into_iter().filter(|e| !listed.contains(e)) {
+        match rest.event_exists(guild, event).await {
+            Ok(true) => {}
+            Ok(false) => event_deleted_held(store, rest, guild, event, now).await?,
+            Err(e) => {
+                tracing::warn!(guild, error = %e, "cannot ask Discord for a meeting's event; not taken as deleted");
+                checked = false;
+            }
+        }
+    }
+    Ok(checked)
 }
 
 fn guild_of(ctx: Context<'_>) -> Result<u64, BotError> {

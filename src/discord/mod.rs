@@ -208,6 +208,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         wake: tokio::sync::Notify::new(),
         events: config.scheduler_events.clone(),
         shards: config.shards.unwrap_or(crate::shards::ShardRange::ALL),
+        events_checked: std::sync::Mutex::default(),
     });
     let data = Data {
         framework: Arc::clone(&config.framework),

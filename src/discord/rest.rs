@@ -17,6 +17,8 @@ use serde_json::Value;
 const ATTEMPTS: u32 = 4;
 /// The longest wait honoured for a 429; longer asks are reported, not slept.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Discord's JSON error code for a scheduled event it does not know.
+const UNKNOWN_SCHEDULED_EVENT: u64 = 10070;
 
 /// Why a post failed.
 #[derive(Debug, thiserror::Error)]
@@ -196,11 +198,36 @@ impl Rest {
         id_of(&value, "the event answer had no id")
     }
 
-    /// The server's scheduled events, as Discord gives them.
+    /// The server's scheduled events, as Discord gives them. An answer that
+    /// is not a list is an error, never an empty list: a caller treats an
+    /// event missing from it as deleted.
     pub async fn events(&self, guild: u64) -> Result<Vec<Value>, RestError> {
         let url = format!("{}/api/v10/guilds/{guild}/scheduled-events", self.base);
-        let value = self.send(reqwest::Method::GET, &url, None).await?;
-        Ok(value.as_array().cloned().unwrap_or_default())
+        match self.send(reqwest::Method::GET, &url, None).await? {
+            Value::Array(events) => Ok(events),
+            _ => Err(RestError::GaveUp(
+                "the scheduled events answer was not a list".into(),
+            )),
+        }
+    }
+
+    /// Whether Discord still has a scheduled event: `false` only when it
+    /// answers that it knows no such event (404, code 10070); any other
+    /// failure (no access, the server gone, rate limits) is an error.
+    pub async fn event_exists(&self, guild: u64, event: u64) -> Result<bool, RestError> {
+        let url = format!(
+            "{}/api/v10/guilds/{guild}/scheduled-events/{event}",
+            self.base
+        );
+        match self.send(reqwest::Method::GET, &url, None).await {
+            Ok(_) => Ok(true),
+            Err(RestError::Status {
+                status: 404,
+                code: Some(UNKNOWN_SCHEDULED_EVENT),
+                ..
+            }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Changes a scheduled event.

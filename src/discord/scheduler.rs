@@ -8,7 +8,8 @@
 //! the bot (403/404) pauses that server's schedule with the reason, and
 //! nothing else stops.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 use poise::serenity_prelude as serenity;
@@ -72,6 +73,10 @@ pub enum SchedulerEvent {
 const RETRY: i64 = 5;
 /// The longest the task sleeps without looking again.
 const MAX_SLEEP_MINUTES: i64 = 60;
+/// How often each server's meeting events are compared with Discord's
+/// while the bot stays connected (the gateway tells it of each deletion;
+/// this catches one it missed).
+const CHECK_EVENTS_EVERY: i64 = 60;
 
 /// Posts every server's weekly competence.
 pub struct Scheduler {
@@ -86,6 +91,19 @@ pub struct Scheduler {
     /// the members' reminders and reviews and runs the upkeep only if it
     /// runs shard 0, so that across processes exactly one does each.
     pub(super) shards: crate::shards::ShardRange,
+    /// When each server's meeting events were last compared with Discord's
+    /// (events deleted while the bot was not connected).
+    pub(super) events_checked: std::sync::Mutex<EventsChecked>,
+}
+
+/// When each server's meeting events were last compared with Discord's, in
+/// this gateway session. A new session follows a time Discord's events may
+/// not have reached the bot: what was compared before it counts for nothing,
+/// even a comparison under way when it began.
+#[derive(Debug, Default)]
+pub(super) struct EventsChecked {
+    session: u64,
+    at: HashMap<u64, DateTime<Utc>>,
 }
 
 impl Scheduler {
@@ -98,6 +116,33 @@ impl Scheduler {
     /// Wakes the task: a schedule changed.
     pub fn changed(&self) {
         self.wake.notify_one();
+    }
+
+    /// Wakes the task to compare every server's meeting events with
+    /// Discord's: the gateway began a new session, and whatever was deleted
+    /// before it was never told.
+    pub(super) fn reconnected(&self) {
+        let mut checked = self.checked();
+        checked.session += 1;
+        checked.at.clear();
+        drop(checked);
+        self.wake.notify_one();
+    }
+
+    fn checked(&self) -> std::sync::MutexGuard<'_, EventsChecked> {
+        self.events_checked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a server's meeting events are to be compared with Discord's
+    /// on the pass at `now`: never yet since the bot connected, or not for
+    /// an hour (or the clock went back).
+    fn check_events(&self, guild: u64, now: DateTime<Utc>) -> bool {
+        self.checked()
+            .at
+            .get(&guild)
+            .is_none_or(|&at| at > now || now - at >= Duration::minutes(CHECK_EVENTS_EVERY))
     }
 
     /// Runs until the task is dropped.
@@ -140,10 +185,24 @@ impl Scheduler {
         match self.store.all_meetings() {
             Ok(all) => {
                 for (guild, _) in all.into_iter().filter(|(g, _)| self.shards.owns(*g)) {
-                    let synced = super::meetings::sync(&self.store, &self.rest, guild, now).await;
-                    if let Err(e) = synced {
-                        tracing::error!(guild, error = %e, "meetings failed");
-                        next = next.min(now + Duration::minutes(RETRY));
+                    let check = self.check_events(guild, now);
+                    let session = self.checked().session;
+                    let synced =
+                        super::meetings::sync(&self.store, &self.rest, guild, now, check).await;
+                    match synced {
+                        Ok(synced) if synced.events_checked => {
+                            let mut checked = self.checked();
+                            if checked.session == session {
+                                checked.at.insert(guild, now);
+                            }
+                        }
+                        // Discord did not answer: asked again soon.
+                        Ok(_) if check => next = next.min(now + Duration::minutes(RETRY)),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::error!(guild, error = %e, "meetings failed");
+                            next = next.min(now + Duration::minutes(RETRY));
+                        }
                     }
                 }
                 if let Some(at) = super::meetings::next_due(&self.store, now) {

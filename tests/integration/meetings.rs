@@ -1970,3 +1970,272 @@ async fn an_agenda_post_and_thread_made_but_their_answers_lost_are_kept_not_made
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// What the group is told of a meeting whose event was deleted in Discord.
+const DELETED_IN_DISCORD: &str =
+    "The Discord event for a meeting was deleted in Discord, so the meeting is cancelled here too.";
+
+/// The channel's messages saying a meeting's event was deleted in Discord.
+fn deletions_said(fake: &FakeDiscord) -> Vec<String> {
+    said(fake)
+        .into_iter()
+        .filter(|s| s.starts_with(DELETED_IN_DISCORD))
+        .collect()
+}
+
+/// How often the bot has listed the server's scheduled events.
+fn events_listed(fake: &FakeDiscord) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.ends_with("/scheduled-events"))
+        .count()
+}
+
+/// Meetings set every two weeks from 17 December, alice reminded 24 hours
+/// before each; the id of the first meeting's event.
+async fn meetings_with_a_reminder(fake: &FakeDiscord) -> String {
+    deferred(fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let remind = fake
+        .command(ALICE, "agenda", sub("remind", json!([int("hours", 24)])))
+        .await;
+    assert!(is_ephemeral(&remind), "{remind}");
+    let events = fake.scheduled_events();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["scheduled_start_time"], "2026-12-17T18:00:00Z");
+    events[0]["id"].as_str().expect("an id").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_deleted_while_the_bot_was_away_cancels_its_meeting_once_it_is_back() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let storage = Storage::sled(scratch_dir());
+    let bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    let first = meetings_with_a_reminder(&fake).await;
+    bot.stop().await;
+
+    // Deleted in Discord while the bot is away: the gateway never says so.
+    // The bot is back just as alice's reminder of that meeting falls due.
+    fake.delete_event_unseen(&first);
+    clock.set(utc(2026, 12, 16, 18, 0));
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    bot.ticked(utc(2026, 12, 16, 18, 0)).await;
+    let told = deletions_said(&fake);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(
+        told[0].starts_with(&format!("{DELETED_IN_DISCORD} The meeting on Thursday 17 December 2026, 18:00 GMT is cancelled. The next meeting is Thursday 31 December 2026, 18:00 GMT.")),
+        "{told:?}"
+    );
+    assert!(
+        reminded(&fake).is_empty(),
+        "no reminder of a meeting Discord no longer shows"
+    );
+    // The next meeting gets its event; `/meeting` says the first is cancelled.
+    let events = fake
+        .wait_until("the next meeting's event", || {
+            let events = fake.scheduled_events();
+            (!events.is_empty()).then_some(events)
+        })
+        .await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["scheduled_start_time"], "2026-12-31T18:00:00Z");
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.starts_with("The meeting of 17 December 2026 is cancelled.\nNext meeting: Thursday 31 December 2026, 18:00 GMT"),
+        "{v}"
+    );
+
+    // Later passes compare again and say nothing more; the next meeting's
+    // reminder comes as usual.
+    let listed = events_listed(&fake);
+    clock.set(utc(2026, 12, 30, 18, 0));
+    bot.ticked(utc(2026, 12, 30, 18, 0)).await;
+    assert!(events_listed(&fake) > listed, "Discord was asked again");
+    assert_eq!(deletions_said(&fake).len(), 1, "{:?}", said(&fake));
+    assert_eq!(reminded(&fake), [ALICE.id.to_string()]);
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_deleted_while_the_gateway_was_away_cancels_its_meeting_on_the_new_session() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let first = meetings_with_a_reminder(&fake).await;
+    // The hourly pass compares the server's events with Discord's: they
+    // match. The next comparison would be an hour later.
+    let listed = events_listed(&fake);
+    clock.set(utc(2026, 12, 5, 13, 0));
+    bot.ticked(utc(2026, 12, 5, 13, 0)).await;
+    assert!(events_listed(&fake) > listed, "Discord was asked");
+    assert!(deletions_said(&fake).is_empty(), "{:?}", said(&fake));
+
+    // Deleted while the connection was down; a new gateway session (not a
+    // resumed one) has the server's events compared at once.
+    fake.delete_event_unseen(&first);
+    fake.invalidate_session(false);
+    fake.wait_until("the deletion said", || {
+        (!deletions_said(&fake).is_empty()).then_some(())
+    })
+    .await;
+    let events = fake
+        .wait_until("the next meeting's event", || {
+            let events = fake.scheduled_events();
+            (!events.is_empty()).then_some(events)
+        })
+        .await;
+    assert_eq!(events[0]["scheduled_start_time"], "2026-12-31T18:00:00Z");
+    clock.set(utc(2026, 12, 16, 18, 0));
+    bot.ticked(utc(2026, 12, 16, 18, 0)).await;
+    assert_eq!(deletions_said(&fake).len(), 1, "{:?}", said(&fake));
+    assert!(
+        reminded(&fake).is_empty(),
+        "no reminder of a cancelled meeting"
+    );
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_discord_cannot_list_or_find_the_events_nothing_is_cancelled_until_it_can() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let storage = Storage::sled(scratch_dir());
+    let bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    let first = meetings_with_a_reminder(&fake).await;
+    bot.stop().await;
+    fake.delete_event_unseen(&first);
+
+    let server_error = json!({ "message": "500: Internal Server Error", "code": 0 });
+    let missing_access = json!({ "message": "Missing Access", "code": 50001 });
+    let rate_limited =
+        json!({ "message": "You are being rate limited.", "retry_after": 120.0, "global": false });
+    for (what, path, status, body) in [
+        (
+            "the list: no access",
+            "/scheduled-events",
+            403,
+            &missing_access,
+        ),
+        (
+            "the list: server errors",
+            "/scheduled-events",
+            500,
+            &server_error,
+        ),
+        (
+            "the list: rate limited",
+            "/scheduled-events",
+            429,
+            &rate_limited,
+        ),
+        (
+            "the event: no access",
+            "/scheduled-events/",
+            403,
+            &missing_access,
+        ),
+        (
+            "the event: server errors",
+            "/scheduled-events/",
+            500,
+            &server_error,
+        ),
+    ] {
+        fake.fail_every("GET", path, status, body.clone());
+        let asked = fake.requests().len();
+        let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+        bot.ticked(utc(2026, 12, 5, 12, 0)).await;
+        assert!(
+            fake.requests()[asked..].iter().any(|r| r.method == "GET"
+                && (r.path.ends_with(path) || path.ends_with('/') && r.path.contains(path))),
+            "{what}: Discord was asked"
+        );
+        assert!(
+            deletions_said(&fake).is_empty(),
+            "{what}: {:?}",
+            said(&fake)
+        );
+        let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+        assert!(
+            v.starts_with("Next meeting: Thursday 17 December 2026, 18:00 GMT"),
+            "{what}: {v}"
+        );
+        bot.stop().await;
+        fake.clear_faults();
+    }
+
+    // Discord answers again: the meeting is cancelled, and said once.
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    bot.ticked(utc(2026, 12, 5, 12, 0)).await;
+    fake.wait_until("the deletion said", || {
+        (!deletions_said(&fake).is_empty()).then_some(())
+    })
+    .await;
+    let v = content(&deferred_or_plain(&fake, BOB, "meeting").await);
+    assert!(
+        v.starts_with(
+            "The meeting of 17 December 2026 is cancelled.\nNext meeting: Thursday 31 December 2026"
+        ),
+        "{v}"
+    );
+    assert_eq!(deletions_said(&fake).len(), 1, "{:?}", said(&fake));
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_the_bot_removed_itself_is_never_said_as_deleted_in_discord() {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
+    let storage = Storage::sled(scratch_dir());
+    let bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    let first = meetings_with_a_reminder(&fake).await;
+
+    // The convenor cancels the first meeting: Discord deletes its event,
+    // but its answer is lost, so the record still holds the event.
+    fake.fail_next_after_acting("DELETE", &format!("/scheduled-events/{first}"), 403);
+    let cancel = sub("cancel", json!([text("date", "2026-12-17")]));
+    let cancelled = deferred(&fake, ADMIN, "convene", cancel).await;
+    assert!(
+        content(&cancelled)
+            .starts_with("The meeting on Thursday 17 December 2026, 18:00 GMT is cancelled."),
+        "{cancelled}"
+    );
+    assert!(
+        fake.scheduled_events()
+            .iter()
+            .all(|e| e["id"] != first.as_str()),
+        "gone from Discord"
+    );
+    bot.stop().await;
+
+    // Back: the events are compared (the next meeting's is there), and the
+    // one the bot removed is not said to have been deleted in Discord.
+    let listed = events_listed(&fake);
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    bot.ticked(utc(2026, 12, 5, 12, 0)).await;
+    assert!(events_listed(&fake) > listed, "Discord was asked");
+    assert!(deletions_said(&fake).is_empty(), "{:?}", said(&fake));
+    let cancellations = said(&fake)
+        .iter()
+        .filter(|s| s.contains("17 December 2026, 18:00 GMT is cancelled"))
+        .count();
+    assert_eq!(cancellations, 1, "{:?}", said(&fake));
+
+    // Nor are the events a stop removes.
+    let stopped = deferred(&fake, ADMIN, "convene", sub("stop", json!([]))).await;
+    assert!(content(&stopped).contains("are removed"), "{stopped}");
+    assert!(fake.scheduled_events().is_empty());
+    bot.stop().await;
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    bot.ticked(utc(2026, 12, 5, 12, 0)).await;
+    assert!(deletions_said(&fake).is_empty(), "{:?}", said(&fake));
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

@@ -312,13 +312,18 @@ impl FakeDiscord {
     /// Someone deletes a scheduled event in Discord's own interface: it is
     /// gone, and the gateway says so.
     pub fn delete_event_by_hand(&self, id: &str) {
+        let event = self.delete_event_unseen(id);
+        self.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event);
+    }
+
+    /// Someone deletes a scheduled event in Discord's own interface while
+    /// the bot is not connected: it is gone, and the gateway never says so.
+    pub fn delete_event_unseen(&self, id: &str) -> Value {
         let mut events = self.shared.scheduled_events.locked();
         let Some(i) = events.iter().position(|e| e["id"] == id) else {
             panic!("no scheduled event {id}");
         };
-        let event = events.remove(i);
-        drop(events);
-        self.dispatch("GUILD_SCHEDULED_EVENT_DELETE", event);
+        events.remove(i)
     }
 
     /// Every interaction dispatched so far.
@@ -445,6 +450,11 @@ impl FakeDiscord {
             passes: 0,
             lasting: false,
         });
+    }
+
+    /// Drops every fault still waiting: Discord answers as usual again.
+    pub fn clear_faults(&self) {
+        self.shared.faults.locked().clear();
     }
 
     /// Like [`FakeDiscord::fail_next`], after `passes` matching requests
@@ -1084,7 +1094,7 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
                 .collect();
             ok(json!(events))
         }
-        (m @ ("PATCH" | "DELETE"), p)
+        (m @ ("GET" | "PATCH" | "DELETE"), p)
             if p.starts_with("/guilds/") && p.contains("/scheduled-events/") =>
         {
             let id = p.rsplit('/').next().unwrap_or_default();
@@ -1098,6 +1108,9 @@ fn answer(shared: &Shared, method: &Method, path: &str, body: Option<&Value>) ->
                 )
                     .into_response();
             };
+            if m == "GET" {
+                return ok(events[i].clone());
+            }
             if m == "DELETE" {
                 events.remove(i);
                 return StatusCode::NO_CONTENT.into_response();
