@@ -186,7 +186,7 @@ pub async fn run_until(config: Config, shutdown: impl Future<Output = ()>) -> Re
         database.as_ref(),
     )?;
     let api_base = config.api_url.clone();
-    let (http, rest) = build_http(&config);
+    let (http, rest) = build_http(&config, store.clone());
     check_token(&http, api_base.as_deref()).await?;
 
     let intents = if config.message_content {
@@ -272,7 +272,7 @@ async fn start(
 
 /// serenity's HTTP client, and the bot's own poster ([`rest::Rest`]), sharing
 /// one connection pool.
-fn build_http(config: &Config) -> (serenity::Http, rest::Rest) {
+fn build_http(config: &Config, turns: Store) -> (serenity::Http, rest::Rest) {
     let base = config
         .api_url
         .as_deref()
@@ -305,7 +305,7 @@ fn build_http(config: &Config) -> (serenity::Http, rest::Rest) {
     }
     (
         builder.build(),
-        rest::Rest::new(client, &base, &config.token),
+        rest::Rest::new(client, &base, &config.token, turns),
     )
 }
 

@@ -7,6 +7,11 @@
 //! proxy) asked, 5xx answers are retried with a short backoff, and anything
 //! else comes back as a typed error the caller can act on (a 403 or 404 means
 //! the channel is gone or closed to the bot).
+//!
+//! Every request first takes a turn under Discord's global rate limit from
+//! the store (`Store::discord_turn`), which counts them for every process
+//! sharing the database; a 429 Discord marks global holds them all back
+//! (`Store::hold_discord_back`).
 
 use std::time::Duration;
 
@@ -17,6 +22,10 @@ use serde_json::Value;
 const ATTEMPTS: u32 = 4;
 /// The longest wait honoured for a 429; longer asks are reported, not slept.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// The bot's own requests a second, for every process together: Discord's
+/// global limit is 50, and the rest is left to the few calls serenity
+/// makes itself (interaction replies do not count against it).
+pub const GLOBAL_PER_SECOND: u32 = 45;
 /// Discord's JSON error code for a scheduled event it does not know.
 const UNKNOWN_SCHEDULED_EVENT: u64 = 10070;
 
@@ -87,6 +96,8 @@ pub struct Rest {
     client: reqwest::Client,
     base: String,
     authorization: String,
+    /// Where the turns under Discord's global rate limit are counted.
+    turns: crate::store::Store,
 }
 
 impl std::fmt::Debug for Rest {
@@ -98,8 +109,14 @@ impl std::fmt::Debug for Rest {
 }
 
 impl Rest {
-    /// A client for `base` (e.g. `https://discord.com`) with the bot's token.
-    pub fn new(client: reqwest::Client, base: &str, token: &str) -> Rest {
+    /// A client for `base` (e.g. `https://discord.com`) with the bot's
+    /// token, counting its requests under the global rate limit in `turns`.
+    pub fn new(
+        client: reqwest::Client,
+        base: &str,
+        token: &str,
+        turns: crate::store::Store,
+    ) -> Rest {
         let token = token.trim();
         let authorization = if token.starts_with("Bot ") {
             token.to_string()
@@ -110,6 +127,7 @@ impl Rest {
             client,
             base: base.trim_end_matches('/').to_string(),
             authorization,
+            turns,
         }
     }
 
@@ -296,6 +314,7 @@ impl Rest {
     ) -> Result<Value, RestError> {
         let mut last = String::new();
         for attempt in 1..=tries {
+            self.take_turn().await;
             let mut request = self
                 .client
                 .request(method.clone(), url)
@@ -309,12 +328,22 @@ impl Rest {
             let response = request.send().await?;
             let status = response.status().as_u16();
             let retry_after_header = header_seconds(&response, "retry-after");
+            let global_header = response
+                .headers()
+                .get("x-ratelimit-global")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
             let text = response.text().await?;
+            let global_limit = status == 429 && (global_header || is_global(&text));
             match status {
                 200..=299 if text.trim().is_empty() => return Ok(Value::Null),
                 200..=299 => return Ok(serde_json::from_str(&text)?),
                 429 => {
                     let wait = retry_after(retry_after_header, &text);
+                    if global_limit
+                        && let Err(e) = self.turns.hold_discord_back(wait, GLOBAL_PER_SECOND)
+                    {
+                        tracing::warn!(error = %e, "a global rate limit could not be shared");
+                    }
                     if wait > MAX_RETRY_AFTER {
                         return Err(RestError::GaveUp(format!("rate limited for {wait:?}")));
                     }
@@ -343,6 +372,32 @@ impl Rest {
             "{last} after {tries} attempt{plural}"
         )))
     }
+}
+
+impl Rest {
+    /// Waits for a turn under Discord's global rate limit. When the count
+    /// cannot be read (the database is away), the request goes: Discord's
+    /// 429s still hold it back.
+    async fn take_turn(&self) {
+        loop {
+            match self.turns.discord_turn(GLOBAL_PER_SECOND) {
+                Ok(crate::store::Turn::Go { .. }) => return,
+                Ok(crate::store::Turn::Wait(wait)) => tokio::time::sleep(wait).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the global rate limit's count could not be read");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Whether a 429's body says the limit is the bot's as a whole.
+fn is_global(body: &str) -> bool {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("global").and_then(Value::as_bool))
+        .unwrap_or(false)
 }
 
 fn id_of(value: &Value, missing: &str) -> Result<u64, RestError> {
@@ -387,6 +442,14 @@ fn discord_message(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_429_is_global_only_when_its_body_says_so() {
+        assert!(is_global(r#"{"retry_after": 0.5, "global": true}"#));
+        assert!(!is_global(r#"{"retry_after": 0.5, "global": false}"#));
+        assert!(!is_global(r#"{"retry_after": 0.5}"#));
+        assert!(!is_global("not json"));
+    }
 
     #[test]
     fn retry_after_prefers_the_body_then_the_header() {

@@ -25,6 +25,7 @@ mod schedules;
 mod settings;
 mod supervision;
 mod tls;
+mod turns;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -46,6 +47,7 @@ pub use postgres::{COMMIT_WITHIN, DATABASE_ENV, PASSWORD_CREDENTIAL, PgOptions, 
 pub use reflections::{Page, Readable};
 pub use schedules::{ScheduleRecord, SlotState, Week};
 pub use settings::GuildSettings;
+pub use turns::Turn;
 
 use disk::{DataDir, Generation, Opened};
 use engine::Tree;
@@ -413,6 +415,9 @@ struct Shared {
     /// aside): a rewrite that sees this change while it copies leaves the
     /// erasure pending for the next one.
     erasures_made: AtomicU64,
+    /// The turns of the bot's requests to Discord taken in this process
+    /// (with sled, the only process; `turns.rs`).
+    turns: Mutex<turns::LocalTurns>,
 }
 
 /// One change a watcher saw: a key and its new value (`None`: removed).
@@ -889,6 +894,7 @@ impl Store {
                 salvaged: std::sync::atomic::AtomicUsize::new(0),
                 rewriting: Mutex::new(()),
                 erasures_made: AtomicU64::new(0),
+                turns: Mutex::default(),
             }),
         };
         store.keep_erasure_mark()?;
@@ -984,6 +990,7 @@ impl Store {
                 salvaged: std::sync::atomic::AtomicUsize::new(0),
                 rewriting: Mutex::new(()),
                 erasures_made: AtomicU64::new(0),
+                turns: Mutex::default(),
             }),
         };
         // A database behind its erasure record (restored from a copy made
@@ -1431,7 +1438,8 @@ impl Store {
                 next = next.min(start_by);
             }
         }
-        if self.on_postgres() {
+        if let Some(pg) = self.with(|live| Ok(live.pg().cloned()))? {
+            pg.forget_old_turns()?;
             return Ok(next);
         }
         match backup::newest_time(self.dir())? {

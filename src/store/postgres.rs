@@ -156,7 +156,13 @@ fn migrations() -> Vec<String> {
     // Version 2: the commit token every transaction writes with its
     // changes, by which one whose `COMMIT` answer was lost is resolved.
     let v2 = "CREATE TABLE companion_commits (token bytea PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());".to_string();
-    vec![v1, v2]
+    // Version 3: the bot's requests to Discord counted per second of the
+    // server's clock, so that every process sharing the database keeps
+    // together under Discord's global rate limit (`turns.rs`).
+    let v3 =
+        "CREATE TABLE companion_discord_turns (second bigint PRIMARY KEY, used integer NOT NULL);"
+            .to_string();
+    vec![v1, v2, v3]
 }
 
 /// Where the database is and how to log in, as an operator gave it.
@@ -847,6 +853,68 @@ impl Pg {
             "DELETE FROM companion_commits WHERE at < now() - interval '{TOKENS_KEPT}'"
         ))?;
         self.execute("VACUUM FULL companion_commits".into())
+    }
+
+    /// Lets go of the turns counted in seconds over a minute gone.
+    pub(crate) fn forget_old_turns(&self) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM companion_discord_turns WHERE second < extract(epoch FROM clock_timestamp()) - 60".into(),
+        )
+    }
+
+    /// Takes one of the bot's requests to Discord for this second of the
+    /// server's clock, if fewer than `per_second` were taken in it by every
+    /// process sharing the database: the second it was taken in, or how long
+    /// until the next second.
+    pub(crate) fn discord_turn(&self, per_second: u32) -> Result<super::Turn, StoreError> {
+        let pool = self.inner.pool.clone();
+        let limit = i32::try_from(per_second).unwrap_or(i32::MAX);
+        self.block(on_a_connection(pool, move |c| async move {
+            // The clock is read once (a CTE read twice is evaluated once).
+            let row = c
+                .query_one(
+                    "WITH s AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS at), \
+                     up AS (INSERT INTO companion_discord_turns AS d (second, used) \
+                            SELECT floor(at)::bigint, 1 FROM s \
+                            ON CONFLICT (second) DO UPDATE SET used = d.used + 1 WHERE d.used < $1 \
+                            RETURNING d.second) \
+                     SELECT (SELECT second FROM up), at FROM s",
+                    &[&limit],
+                )
+                .await
+                .map_err(pg_err)?;
+            let second: Option<i64> = row.get(0);
+            let at: f64 = row.get(1);
+            Ok(match second {
+                Some(second) => super::Turn::Go { second },
+                None => super::Turn::Wait(super::turns::until_next_second(at)),
+            })
+        }))
+    }
+
+    /// Marks every second of the server's clock from now until `wait` has
+    /// passed as having no turns left, for every process sharing the
+    /// database (Discord asked the bot as a whole to wait).
+    pub(crate) fn hold_discord_back(
+        &self,
+        wait: std::time::Duration,
+        per_second: u32,
+    ) -> Result<(), StoreError> {
+        let pool = self.inner.pool.clone();
+        let limit = i32::try_from(per_second).unwrap_or(i32::MAX);
+        let seconds = wait.as_secs_f64();
+        self.block(on_a_connection(pool, move |c| async move {
+            c.execute(
+                "WITH s AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS at) \
+                 INSERT INTO companion_discord_turns AS d (second, used) \
+                 SELECT g, $1 FROM s, generate_series(floor(at)::bigint, ceil(at + $2)::bigint) AS g \
+                 ON CONFLICT (second) DO UPDATE SET used = greatest(d.used, EXCLUDED.used)",
+                &[&limit, &seconds],
+            )
+            .await
+            .map_err(pg_err)
+            .map(|_| ())
+        }))
     }
 }
 

@@ -14,7 +14,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use practice_companion::Framework;
 use practice_companion::reflections::form::{Held, HeldFor, HeldKind, Holding, Typed};
 use practice_companion::reflections::{Draft, Mode, Reflection, SharedPost};
-use practice_companion::store::{ERASE_WITHIN, PgOptions, SecretKey, SlotState, Store, StoreError};
+use practice_companion::store::{
+    ERASE_WITHIN, PgOptions, SecretKey, SlotState, Store, StoreError, Turn,
+};
 
 use practice_companion::shards::ShardRange;
 
@@ -1831,6 +1833,91 @@ fn on_postgres_one_members_saves_through_two_processes_at_once_get_distinct_numb
         expected.sort();
         assert_eq!(listed, expected);
     }
+    low.close(Utc::now()).unwrap();
+    high.close(Utc::now()).unwrap();
+}
+
+/// Takes `each` turns under Discord's global rate limit through each
+/// store at once, as fast as they are given; the second each was counted
+/// in.
+fn turns_taken(stores: &[&Store], per_second: u32, each: usize) -> Vec<i64> {
+    std::thread::scope(|s| {
+        let runs: Vec<_> = stores
+            .iter()
+            .map(|store| {
+                s.spawn(move || {
+                    let mut seconds = Vec::new();
+                    while seconds.len() < each {
+                        match store.discord_turn(per_second).expect("a turn") {
+                            Turn::Go { second } => seconds.push(second),
+                            Turn::Wait(wait) => std::thread::sleep(wait),
+                        }
+                    }
+                    seconds
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .flat_map(|r| r.join().expect("turns"))
+            .collect()
+    })
+}
+
+/// Discord's global rate limit is the bot's as a whole: every store
+/// given (processes sharing one database, or one process's tasks) is
+/// granted no more than the limit in any second between them, and a hold
+/// made through one (a global 429) keeps every other waiting.
+fn keeps_under_the_global_limit(stores: &[&Store]) {
+    const PER_SECOND: u32 = 10;
+    let each = 25;
+    let seconds = turns_taken(stores, PER_SECOND, each);
+    assert_eq!(seconds.len(), stores.len() * each);
+    let mut per: BTreeMap<i64, u32> = BTreeMap::new();
+    for s in &seconds {
+        *per.entry(*s).or_default() += 1;
+    }
+    assert!(
+        per.values().all(|n| *n <= PER_SECOND),
+        "more than {PER_SECOND} turns in a second: {per:?}"
+    );
+    assert!(per.len() >= seconds.len() / PER_SECOND as usize, "{per:?}");
+    stores[0]
+        .hold_discord_back(Duration::from_secs(2), PER_SECOND)
+        .expect("held back");
+    for store in stores {
+        assert!(
+            matches!(
+                store.discord_turn(PER_SECOND).expect("a turn"),
+                Turn::Wait(_)
+            ),
+            "a hold made through one holds back every other"
+        );
+    }
+}
+
+#[test]
+fn one_process_keeps_under_discords_global_rate_limit() {
+    let dir = temp_dir("discord-turns", "sled");
+    let store = Store::open(&dir, None).expect("open");
+    keeps_under_the_global_limit(&[&store, &store]);
+    store.close(Utc::now()).expect("close");
+}
+
+#[test]
+fn on_postgres_processes_sharing_a_database_keep_together_under_discords_global_rate_limit() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let (low, high) = two_processes(&db, "discord-turns");
+    keeps_under_the_global_limit(&[&low, &high]);
+    // The upkeep lets go of seconds over a minute gone.
+    db.sql("INSERT INTO companion_discord_turns (second, used) VALUES (1, 45)");
+    low.maintain(Utc::now()).expect("upkeep");
+    assert_eq!(
+        db.sql("SELECT count(*) FROM companion_discord_turns WHERE second < extract(epoch FROM clock_timestamp()) - 60")
+            .trim(),
+        "0"
+    );
     low.close(Utc::now()).unwrap();
     high.close(Utc::now()).unwrap();
 }
