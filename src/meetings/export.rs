@@ -1,7 +1,8 @@
 //! What a member's own export holds of the group's meetings, server by
-//! server: their place on the rota (on it or left, when they last served
-//! each role, the roles they stay first in line for, the role they hold at
-//! the next meeting), the items they brought to agendas, and their meeting
+//! server: their place on the rota (on it or left, every role they served
+//! at each meeting held as far as the rota's history keeps it, when they
+//! last served each role, the roles they stay first in line for, the role
+//! they hold at the next meeting), the items they brought to agendas, and their meeting
 //! reminder. Only records that name the member; nothing of anyone else.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -85,10 +86,28 @@ fn day(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
 }
 
-/// The line that says the member last served `role` at the meeting that
-/// started `at`.
+/// The line that says the member served `role` at the meeting that started
+/// `at`.
 fn served_line(role: &str, at: DateTime<Utc>) -> String {
-    format!("- Last served as {role}: {}.\n", day(at))
+    format!("- Served as {role} at the meeting of {}.\n", day(at))
+}
+
+/// The line for a last service the rota's history does not hold (recorded
+/// before the rota kept each service).
+fn last_only_line(role: &str, at: DateTime<Utc>) -> String {
+    format!(
+        "- Last served as {role}: {} (recorded before the rota kept every service; earlier ones were not kept).\n",
+        day(at)
+    )
+}
+
+/// Each role's last service that the history does not hold.
+fn last_only(place: &Place) -> impl Iterator<Item = (&'static str, DateTime<Utc>)> + '_ {
+    place
+        .last_served
+        .iter()
+        .map(|(role, at)| (*role, *at))
+        .filter(|last| !place.served.contains(last))
 }
 
 /// What an item's own record is written from: its reflection or case
@@ -131,8 +150,11 @@ pub(crate) fn markdown(records: &[ServerRecord]) -> String {
                 } else {
                     "- Left the rota (my history is kept for when I rejoin).\n"
                 });
-                for (role, at) in &place.last_served {
+                for (role, at) in &place.served {
                     md.push_str(&served_line(role, *at));
+                }
+                for (role, at) in last_only(place) {
+                    md.push_str(&last_only_line(role, at));
                 }
                 for role in &place.first_in_line_for {
                     md.push_str(&format!("- First in line as {role} (I passed).\n"));
@@ -164,17 +186,21 @@ pub(crate) fn markdown(records: &[ServerRecord]) -> String {
 }
 
 /// A member's practice at one server's meetings within a period, for their
-/// CPD record: the roles they last served at meetings in it, the role they
-/// hold at a meeting in it that has begun (served, though the rota records
-/// it only once the next meeting is given roles), and the items they brought
-/// to its meetings. The rota keeps only the last service of each role, so a
-/// role served more than once shows only at its latest date.
+/// CPD record: every role they served at meetings in it (as far as the
+/// rota's history keeps them), the role they hold at a meeting in it that
+/// has begun (served, though the rota records it only once the next meeting
+/// is given roles), and the items they brought to its meetings. A last
+/// service recorded before the rota kept each one is there as the last.
 #[derive(Debug)]
 pub(crate) struct Practice<'a> {
     /// The server (Discord's id).
     pub(crate) server: u64,
-    /// Each role last served at a meeting in the period, with its start.
+    /// Each role served at a meeting in the period, with its start, oldest
+    /// first.
     pub(crate) served: Vec<(&'static str, DateTime<Utc>)>,
+    /// Each role last served at a meeting in the period that the history
+    /// does not hold (recorded before the rota kept every service).
+    pub(crate) last_only: Vec<(&'static str, DateTime<Utc>)>,
     /// The role held at a meeting in the period that has begun.
     pub(crate) serving: Option<(&'static str, DateTime<Utc>)>,
     /// The items brought to meetings in the period.
@@ -186,6 +212,7 @@ impl Practice<'_> {
     pub(crate) fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
         self.served
             .iter()
+            .chain(&self.last_only)
             .chain(&self.serving)
             .map(|(_, at)| at.date_naive())
             .chain(self.items.iter().map(|i| i.meeting))
@@ -208,10 +235,17 @@ pub(crate) fn practice_within(
                 server: r.server,
                 served: place
                     .map(|p| {
-                        p.last_served
+                        p.served
                             .iter()
                             .filter(|(_, at)| within(at.date_naive()))
-                            .map(|(role, at)| (*role, *at))
+                            .copied()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                last_only: place
+                    .map(|p| {
+                        last_only(p)
+                            .filter(|(_, at)| within(at.date_naive()))
                             .collect()
                     })
                     .unwrap_or_default(),
@@ -230,6 +264,9 @@ pub(crate) fn practice_markdown(p: &Practice<'_>) -> String {
     let mut md = format!("\n### Server {}\n\n", p.server);
     for (role, at) in &p.served {
         md.push_str(&served_line(role, *at));
+    }
+    for (role, at) in &p.last_only {
+        md.push_str(&last_only_line(role, *at));
     }
     if let Some((role, starts)) = p.serving {
         md.push_str(&format!(
@@ -273,7 +310,12 @@ pub(crate) fn practice_rows(p: &Practice<'_>, year: &str) -> Vec<Vec<String>> {
     let mut rows: Vec<Vec<String>> = p
         .served
         .iter()
-        .map(|(role, at)| role_row("role last served", role, *at))
+        .map(|(role, at)| role_row("role served", role, *at))
+        .chain(
+            p.last_only
+                .iter()
+                .map(|(role, at)| role_row("role last served", role, *at)),
+        )
         .collect();
     if let Some((role, starts)) = p.serving {
         rows.push(role_row("role at a meeting begun", role, starts));
@@ -339,5 +381,65 @@ mod tests {
         );
         assert!(!theirs.contains("Endings"), "{theirs}");
         assert!(records_of(&all, 3).is_empty());
+    }
+
+    #[test]
+    fn every_service_kept_is_written_and_a_last_one_from_before_says_so() {
+        use chrono::{Datelike, TimeZone};
+        let at = |d| Utc.with_ymd_and_hms(2027, 1, d, 18, 0, 0).unwrap();
+        let names: rota::Names = [(1, "Ana".to_string()), (2, "Ben".to_string())].into();
+        let both = [1, 2].into();
+        let mut r = rota::Rota::default();
+        for who in [1, 2] {
+            r = rota::join(&r, who, &names).rota;
+        }
+        // Ana presents on the 7th and 21st and facilitates on the 14th.
+        for d in [7, 14, 21] {
+            r = rota::allocate(&r, at(d), 1, &both, &names).rota;
+        }
+        let r = rota::close(&r, true);
+        let m = Meetings {
+            rota: r,
+            ..Meetings::default()
+        };
+        let md = markdown(&records_of(&[(10, m.clone())], 1));
+        for line in [
+            "- Served as presenter at the meeting of 2027-01-07.\n",
+            "- Served as facilitator at the meeting of 2027-01-14.\n",
+            "- Served as presenter at the meeting of 2027-01-21.\n",
+        ] {
+            assert!(md.contains(line), "{line} in {md}");
+        }
+        assert!(!md.contains("Last served"), "{md}");
+        let records = records_of(&[(10, m.clone())], 1);
+        let in_january = practice_within(&records, |d| d.day() <= 14, at(28));
+        assert_eq!(
+            in_january[0].served,
+            vec![("presenter", at(7)), ("facilitator", at(14))]
+        );
+        assert!(in_january[0].last_only.is_empty());
+
+        // The same rota kept before it had histories: only the last
+        // service of each role, said to be so.
+        let mut json = serde_json::to_value(&m).unwrap();
+        for member in json["rota"]["members"].as_array_mut().unwrap() {
+            member.as_object_mut().unwrap().remove("history");
+        }
+        let old: Meetings = serde_json::from_value(json).unwrap();
+        let records = records_of(&[(10, old)], 1);
+        let md = markdown(&records);
+        assert!(!md.contains("Served as"), "{md}");
+        assert!(
+            md.contains("- Last served as presenter: 2027-01-21 (recorded before the rota kept every service; earlier ones were not kept).\n")
+                && md.contains("- Last served as facilitator: 2027-01-14 ("),
+            "{md}"
+        );
+        let practice = practice_within(&records, |_| true, at(28));
+        let rows = practice_rows(&practice[0], "2026");
+        assert!(
+            rows.iter()
+                .any(|r| r[2] == "2027-01-14" && r[3] == "role last served"),
+            "{rows:?}"
+        );
     }
 }

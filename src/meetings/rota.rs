@@ -11,7 +11,9 @@
 //! that meeting and not having passed at it.
 //!
 //! The rota is plain data: the members in the order they first joined, when
-//! each last served each role, and the latest meeting given roles, which
+//! each last served each role (which alone decides who is next), each one's
+//! history of services (the latest [`HISTORY_PER_ROLE`] of each role, for
+//! their own exports), and the latest meeting given roles, which
 //! stays open to passes and swaps until the next meeting is given roles
 //! (when it is recorded as served) or it is closed without being held (a
 //! meeting cancelled or stopped before it began: then no one served at it).
@@ -25,6 +27,10 @@ use serde::{Deserialize, Serialize};
 
 /// The most presenters one meeting takes.
 pub(crate) const MAX_PRESENTERS: u8 = 8;
+
+/// The most services of one role a member's history keeps: the latest,
+/// three years of weekly meetings served in the same role every week.
+pub(crate) const HISTORY_PER_ROLE: usize = 156;
 
 /// Display names by member id, as the caller has them.
 pub(crate) type Names = BTreeMap<u64, String>;
@@ -91,6 +97,39 @@ pub(crate) struct Member {
     /// Roles the member passed while first in line for them: they stay
     /// first in line for each until they next serve it.
     first_in_line: [bool; 3],
+    /// Every service recorded, oldest first, up to [`HISTORY_PER_ROLE`] of
+    /// each role: the newest of each role is the one in `last`. Recorded
+    /// only for meetings held; a rota kept before histories reads as none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    history: Vec<Service>,
+}
+
+/// One service: a role served at the meeting starting `starts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct Service {
+    starts: DateTime<Utc>,
+    role: Role,
+}
+
+impl Member {
+    /// Records that the member served `role` at the meeting starting
+    /// `starts`: the last service of the role, if it is the latest, and an
+    /// entry in the history, which then lets go of the oldest of that role
+    /// beyond [`HISTORY_PER_ROLE`].
+    fn served(&mut self, role: Role, starts: DateTime<Utc>) {
+        let i = role.index();
+        self.last[i] = Some(self.last[i].map_or(starts, |t| t.max(starts)));
+        self.first_in_line[i] = false;
+        let service = Service { starts, role };
+        let at = self.history.partition_point(|s| *s <= service);
+        self.history.insert(at, service);
+        let kept = self.history.iter().filter(|s| s.role == role).count();
+        if kept > HISTORY_PER_ROLE
+            && let Some(oldest) = self.history.iter().position(|s| s.role == role)
+        {
+            self.history.remove(oldest);
+        }
+    }
 }
 
 /// How a member came to hold a role at the open meeting.
@@ -257,6 +296,7 @@ pub(crate) fn join(rota: &Rota, member: u64, names: &Names) -> Outcome {
                 active: true,
                 last: [None; 3],
                 first_in_line: [false; 3],
+                history: Vec::new(),
             });
             format!(
                 "{who} joins the rota. Roles go to whoever has gone longest without them, so {who} is in line for each role they have not had yet."
@@ -316,7 +356,8 @@ fn handed_on(role: Role, taker: Option<u64>, names: &Names) -> String {
 }
 
 /// The rota once the meeting last given roles is closed. Held (it began),
-/// its roles are recorded as served by whoever holds them. Not held (it was
+/// its roles are recorded as served by whoever holds them, as their last
+/// service of the role and in their history. Not held (it was
 /// cancelled, or the meetings stopped, before it began), no one is recorded
 /// as serving at it, so those given its roles stay first in line for them,
 /// and the first-in-line places its passes gave are taken back.
@@ -335,9 +376,7 @@ pub(crate) fn close(rota: &Rota, held: bool) -> Rota {
     }
     for held in &open.roles {
         if let Some(m) = next.members.iter_mut().find(|m| m.id == held.member) {
-            let i = held.role.index();
-            m.last[i] = Some(m.last[i].map_or(open.starts, |t| t.max(open.starts)));
-            m.first_in_line[i] = false;
+            m.served(held.role, open.starts);
         }
     }
     next
@@ -471,7 +510,8 @@ fn article(role: Role) -> &'static str {
 }
 
 /// Two members exchange their roles at the open meeting, before it begins,
-/// and with them the service recorded for each.
+/// and with them the service recorded for each (its last service and its
+/// history's entry, both recorded from the roles held when it closes).
 pub(crate) fn swap(rota: &Rota, a: u64, b: u64, now: DateTime<Utc>, names: &Names) -> Outcome {
     let (who_a, who_b) = (name(names, a), name(names, b));
     let Some(open) = &rota.open else {
@@ -570,6 +610,9 @@ pub(crate) struct Place {
     pub(crate) on_rota: bool,
     /// When they last served each role they have served ("presenter" …).
     pub(crate) last_served: BTreeMap<&'static str, DateTime<Utc>>,
+    /// Each service in their history, oldest first: the role and the
+    /// meeting's start.
+    pub(crate) served: Vec<(&'static str, DateTime<Utc>)>,
     /// The roles they passed while first in line, so stay first for.
     pub(crate) first_in_line_for: Vec<&'static str>,
     /// The role they hold at the meeting last given roles, and its start.
@@ -584,6 +627,11 @@ pub(crate) fn place_of(rota: &Rota, member: u64) -> Option<Place> {
         on_rota: m.active,
         last_served: (0..3)
             .filter_map(|i| m.last[i].map(|at| (named(i), at)))
+            .collect(),
+        served: m
+            .history
+            .iter()
+            .map(|s| (s.role.noun(), s.starts))
             .collect(),
         first_in_line_for: (0..3).filter(|i| m.first_in_line[*i]).map(named).collect(),
         holds: rota.open.as_ref().and_then(|open| {

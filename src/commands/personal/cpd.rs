@@ -16,6 +16,7 @@ use crate::framework::{CompetenceId, Framework};
 use crate::meetings::export::{
     PRACTICE_COLUMNS, ServerRecord, practice_markdown, practice_rows, practice_within,
 };
+use crate::meetings::rota::HISTORY_PER_ROLE;
 use crate::reflections::export::{ExportFile, MembershipYear, csv_files, groups, part_name};
 use crate::reflections::review::Review;
 use crate::supervision::case::CasePresentation;
@@ -23,7 +24,11 @@ use crate::supervision::export::{presentation_columns, presentation_markdown, pr
 
 /// What the group practice file says of where its records come from and
 /// what the meetings record does not keep.
-const KEPT: &str = "Case presentations are filed under the membership year they were written in, each with the meetings it was brought to where the meetings record still holds the item. The rota keeps only the last time you served each role, not every time: a role served again later shows only at its latest date, and earlier services are not here. An item stays in the meetings record only until its meeting has been held and counted, so items brought to earlier meetings may be missing.";
+fn kept() -> String {
+    format!(
+        "Case presentations are filed under the membership year they were written in, each with the meetings it was brought to where the meetings record still holds the item. The rota keeps every role you served at each meeting held, up to your latest {HISTORY_PER_ROLE} services of each role, so each is here under its meeting's date. A role served before the rota kept every service shows only as the last time you served it, and its earlier services are not here. An item stays in the meetings record only until its meeting has been held and counted, so items brought to earlier meetings may be missing."
+    )
+}
 
 /// The membership years (starting in month `starts`) with any group
 /// practice: a case presentation written, a role served or an item brought.
@@ -81,8 +86,9 @@ pub(super) fn practice_files(
     );
     let header = |part: usize, parts: usize| {
         let mut h = format!(
-            "# Group practice: membership year {label}\n\nExported {} from practice-companion. Keep this file somewhere private.\n\n{KEPT}\n",
+            "# Group practice: membership year {label}\n\nExported {} from practice-companion. Keep this file somewhere private.\n\n{}\n",
             now.format("%-d %B %Y"),
+            kept(),
         );
         if written.is_empty() {
             h.push_str("\nNo case presentations written in this year.\n");

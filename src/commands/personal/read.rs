@@ -489,7 +489,7 @@ fn cpd_files(
         String::new()
     } else {
         format!(
-            " Your group practice {}, as Markdown and CSV: the case presentations you wrote, with the meetings you brought them to, and your part in your groups' meetings, the roles you served and the items you brought (the rota keeps only the last time you served each role, and the file says so).",
+            " Your group practice {}, as Markdown and CSV: the case presentations you wrote, with the meetings you brought them to, and your part in your groups' meetings, every role you served and the items you brought.",
             each("any")
         )
     };

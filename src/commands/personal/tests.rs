@@ -667,15 +667,22 @@ fn a_cpd_record_holds_the_years_group_practice_and_nothing_of_another_member() {
     written_by(6, at(2026, 5, 2), "A case of someone else's");
 
     // Two members on one rota: a meeting in February 2026 (the year 2025),
-    // one in May and one in June (2026); giving each meeting its roles
-    // records the one before as served.
+    // then May, June, July and August (2026); giving each meeting its roles
+    // records the one before as served. Ana presents in February, June and
+    // August and facilitates in May and July.
     let names: rota::Names = [(5, "Ana".to_string()), (6, "Ben".to_string())].into();
     let both: std::collections::BTreeSet<u64> = [5, 6].into();
     let mut r = rota::Rota::default();
     for who in [5, 6] {
         r = rota::join(&r, who, &names).rota;
     }
-    for starts in [at(2026, 2, 12), at(2026, 5, 14), at(2026, 6, 11)] {
+    for starts in [
+        at(2026, 2, 12),
+        at(2026, 5, 14),
+        at(2026, 6, 11),
+        at(2026, 7, 9),
+        at(2026, 8, 13),
+    ] {
         r = rota::allocate(&r, starts, 1, &both, &names).rota;
     }
     let mut m = Meetings {
@@ -707,16 +714,19 @@ fn a_cpd_record_holds_the_years_group_practice_and_nothing_of_another_member() {
     for kept in [
         "What do I owe the sponsor, \"really\"?",
         "Brought to the meeting of 2026-05-14 (server 77).",
-        "- Last served as facilitator: 2026-05-14.",
-        "- Serving as presenter at the meeting of 2026-06-11: it has begun",
+        "- Served as facilitator at the meeting of 2026-05-14.",
+        "- Served as presenter at the meeting of 2026-06-11.",
+        "- Served as facilitator at the meeting of 2026-07-09.",
+        "- Serving as presenter at the meeting of 2026-08-13: it has begun",
         "shown as \"My sponsor question\", from my case presentation #2",
-        "The rota keeps only the last time you served each role",
+        "The rota keeps every role you served at each meeting held, up to your latest 156 services of each role",
     ] {
         assert!(md.contains(kept), "{kept} in {md}");
     }
     for other in [
         "end with a sponsor",
-        "Last served as presenter",
+        "Last served",
+        "2026-02-12",
         "An early item",
         "Someone else's item",
         "A case of someone else's",
@@ -740,8 +750,10 @@ fn a_cpd_record_holds_the_years_group_practice_and_nothing_of_another_member() {
         "{roles}"
     );
     for row in [
-        "77,2026-05-14,role last served,facilitator,,,",
-        "77,2026-06-11,role at a meeting begun,presenter,,,",
+        "77,2026-05-14,role served,facilitator,,,",
+        "77,2026-06-11,role served,presenter,,,",
+        "77,2026-07-09,role served,facilitator,,,",
+        "77,2026-08-13,role at a meeting begun,presenter,,,",
         "77,2026-05-14,agenda item,,20,My sponsor question,my case presentation #2",
     ] {
         assert!(roles.contains(row), "{row} in {roles}");
@@ -763,13 +775,13 @@ fn a_cpd_record_holds_the_years_group_practice_and_nothing_of_another_member() {
         "{said}"
     );
 
-    // The year before holds the presentation written then, the role last
+    // The year before holds the presentation written then, the role
     // served then and the item brought then, and none of 2026's.
     let (_, files) = cpd_export(&ana, Some(2025));
     let md = file(&files, "group-practice-2025-", ".md");
     for kept in [
         "How do I end with a sponsor?  \n\\# not a heading",
-        "- Last served as presenter: 2026-02-12.",
+        "- Served as presenter at the meeting of 2026-02-12.",
         "shown as \"An early item\".",
     ] {
         assert!(md.contains(kept), "{kept} in {md}");
@@ -783,7 +795,7 @@ fn a_cpd_record_holds_the_years_group_practice_and_nothing_of_another_member() {
         file(&files, y, ".md");
     }
     // A role held at a meeting that has not begun is not yet practice.
-    ana.now = at(2026, 6, 1);
+    ana.now = at(2026, 8, 1);
     let (_, files) = cpd_export(&ana, Some(2026));
     let md = file(&files, "group-practice-2026-", ".md");
     assert!(!md.contains("Serving as"), "{md}");

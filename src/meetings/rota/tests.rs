@@ -309,6 +309,110 @@ fn the_roles_read_back_and_forget_me_leaves_no_trace() {
     assert_eq!(back, gone);
 }
 
+/// `member`'s history as (meeting start, role), oldest first.
+fn history(rota: &Rota, member: u64) -> Vec<(DateTime<Utc>, Role)> {
+    rota.members[rota.position(member).unwrap()]
+        .history
+        .iter()
+        .map(|s| (s.starts, s.role))
+        .collect()
+}
+
+#[test]
+fn the_history_keeps_every_service_held_follows_swaps_and_survives_leaving() {
+    let rota = joined(&[ALICE, BEN, CARA]);
+    let rota = allocate(&rota, week(0), 1, &everyone(), &names()).rota;
+    // Alice would present and Cara keep time; they swap before it begins.
+    let rota = swap(&rota, ALICE, CARA, week(-1), &names()).rota;
+    let rota = allocate(&rota, week(1), 1, &everyone(), &names()).rota;
+    assert_eq!(history(&rota, ALICE), vec![(week(0), Role::Timekeeper)]);
+    assert_eq!(history(&rota, CARA), vec![(week(0), Role::Presenter)]);
+    assert_eq!(history(&rota, BEN), vec![(week(0), Role::Facilitator)]);
+    // Week 1 is cancelled before it begins: no one served at it.
+    let rota = close(&rota, false);
+    for m in [ALICE, BEN, CARA] {
+        assert_eq!(
+            history(&rota, m).len(),
+            1,
+            "{m} recorded at a meeting not held"
+        );
+    }
+    // Ben leaves and comes back; his history stays and grows.
+    let rota = leave(&rota, BEN, &everyone(), week(1), &names()).rota;
+    let rota = join(&rota, BEN, &names()).rota;
+    assert_eq!(history(&rota, BEN), vec![(week(0), Role::Facilitator)]);
+    let rota = allocate(&rota, week(2), 1, &everyone(), &names()).rota;
+    let rota = close(&rota, true);
+    let ben = history(&rota, BEN);
+    assert_eq!(ben.len(), 2, "{ben:?}");
+    assert_eq!(ben[0], (week(0), Role::Facilitator));
+    assert_eq!(ben[1].0, week(2));
+    // The full list reads back in the member's place, oldest first.
+    let place = place_of(&rota, BEN).unwrap();
+    assert_eq!(place.served[0], ("facilitator", week(0)));
+    assert_eq!(place.served[1].1, week(2));
+    // Forget-me takes the history with the member.
+    let gone = forget(&rota, BEN);
+    assert!(gone.position(BEN).is_none() && place_of(&gone, BEN).is_none());
+}
+
+#[test]
+fn the_history_keeps_the_latest_services_of_each_role_up_to_its_bound() {
+    let mut member = Member {
+        id: ALICE,
+        active: true,
+        last: [None; 3],
+        first_in_line: [false; 3],
+        history: Vec::new(),
+    };
+    member.served(Role::Facilitator, week(-1));
+    let extra = 3;
+    for n in 0..HISTORY_PER_ROLE + extra {
+        member.served(Role::Presenter, week(n as i64));
+    }
+    let presented: Vec<DateTime<Utc>> = member
+        .history
+        .iter()
+        .filter(|s| s.role == Role::Presenter)
+        .map(|s| s.starts)
+        .collect();
+    assert_eq!(presented.len(), HISTORY_PER_ROLE);
+    assert_eq!(presented[0], week(extra as i64), "the oldest went first");
+    assert_eq!(
+        presented.last(),
+        Some(&week((HISTORY_PER_ROLE + extra - 1) as i64))
+    );
+    assert_eq!(
+        member.history[0],
+        Service {
+            starts: week(-1),
+            role: Role::Facilitator
+        },
+        "another role's service is not let go for this one"
+    );
+    // A service recorded out of order still goes in by its date, and the
+    // last service stays the latest.
+    member.served(Role::Facilitator, week(-5));
+    assert_eq!(member.history[0].starts, week(-5));
+    assert_eq!(member.last[Role::Facilitator.index()], Some(week(-1)));
+}
+
+#[test]
+fn a_rota_kept_before_histories_reads_with_none() {
+    let rota = allocate(&joined(&[ALICE, BEN]), week(0), 0, &everyone(), &names()).rota;
+    let rota = close(&rota, true);
+    let mut json: serde_json::Value = serde_json::to_value(&rota).unwrap();
+    for m in json["members"].as_array_mut().unwrap() {
+        assert!(m.as_object_mut().unwrap().remove("history").is_some());
+    }
+    let old: Rota = serde_json::from_value(json).unwrap();
+    assert!(history(&old, ALICE).is_empty());
+    assert_eq!(
+        place_of(&old, ALICE).unwrap().last_served,
+        BTreeMap::from([("facilitator", week(0))])
+    );
+}
+
 /// One step of a group's life with its rota.
 #[derive(Debug, Clone)]
 enum Step {
@@ -359,6 +463,8 @@ struct Seen {
     gave_up: BTreeSet<(u64, Role)>,
     /// Who served what: the meeting's roles when the next was given roles.
     served: BTreeSet<(u64, Role)>,
+    /// When the meeting starts.
+    starts: DateTime<Utc>,
 }
 
 /// Each member's recorded service and first-in-line places.
@@ -473,7 +579,10 @@ fn run_meeting(ledger: &mut Ledger, rota: Rota, n: u8, present: &BTreeSet<u64>) 
     ledger.begun = false;
     ledger.at_allocation = standing(&after);
     let held = holders(&after);
-    let mut seen = Seen::default();
+    let mut seen = Seen {
+        starts,
+        ..Seen::default()
+    };
     let mut free: BTreeSet<u64> = ledger.on_rota.intersection(present).copied().collect();
     for role in Role::ALL {
         seen.eligible.insert(role, free.clone());
@@ -593,6 +702,34 @@ fn apply(ledger: &mut Ledger, rota: Rota, step: &Step) -> Rota {
     }
 }
 
+/// Each member's history is the ledger's account of the meetings held (so
+/// none not held, and every swap, leave and rejoin followed), and the
+/// newest service of each role in it is the last service the rota records.
+fn history_agrees(ledger: &Ledger, rota: &Rota) {
+    for m in &rota.members {
+        let want: Vec<(DateTime<Utc>, Role)> = ledger
+            .meetings
+            .iter()
+            .flat_map(|seen| {
+                seen.served
+                    .iter()
+                    .filter(|(who, _)| *who == m.id)
+                    .map(|(_, role)| (seen.starts, *role))
+            })
+            .collect();
+        assert_eq!(history(rota, m.id), want, "member {}'s history", m.id);
+        for role in Role::ALL {
+            let newest = m
+                .history
+                .iter()
+                .filter(|s| s.role == role)
+                .map(|s| s.starts)
+                .next_back();
+            assert_eq!(newest, m.last[role.index()], "member {} {role:?}", m.id);
+        }
+    }
+}
+
 fn one_role_each(rota: &Rota) {
     let held = holders(rota);
     let members: BTreeSet<u64> = held.iter().map(|(_, m)| *m).collect();
@@ -633,7 +770,9 @@ proptest! {
     /// (or the next meeting was given roles), after any passes and swaps. A
     /// meeting closed without being held is as if never given roles: no one
     /// is recorded as serving at it, and everyone stands as they did when its
-    /// roles were given (checked at each such close). Alongside: every role goes to a member
+    /// roles were given (checked at each such close). Each member's history
+    /// is exactly their services at the meetings held, and its newest entry
+    /// for each role is the last service recorded. Alongside: every role goes to a member
     /// eligible at that moment (so never to one off the rota or out of the
     /// server), no member holds two roles at a meeting, and a role is left
     /// empty only when no eligible member is free for it.
@@ -646,6 +785,7 @@ proptest! {
         for s in &steps {
             rota = apply(&mut ledger, rota, s);
             one_role_each(&rota);
+            history_agrees(&ledger, &rota);
             let back: Rota = serde_json::from_str(&serde_json::to_string(&rota).unwrap()).unwrap();
             prop_assert_eq!(&back, &rota);
         }
