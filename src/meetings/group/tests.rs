@@ -683,6 +683,14 @@ fn forgetting_a_member_leaves_nothing_that_names_them() {
     assert!(!f.names(1), "{f:?}");
     assert!(f.names(2) && f.names(3));
     assert!(!serde_json::to_string(&f).unwrap().contains("Endings"));
+    // Once the meeting is held, the member's services go with them too.
+    let (held, _) = apply(&m, utc(2026, 12, 17, 19, 0), &mut ids);
+    let served = rota::place_of(&held.rota, 1).unwrap().served;
+    assert_eq!(served, vec![("presenter", utc(2026, 12, 17, 18, 0))]);
+    let f = forget(&held, 1);
+    assert!(!f.names(1), "{f:?}");
+    assert!(rota::place_of(&f.rota, 1).is_none());
+    assert_eq!(rota::place_of(&f.rota, 2).unwrap().served.len(), 1);
 }
 
 #[test]
