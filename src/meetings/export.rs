@@ -203,7 +203,7 @@ pub(crate) struct Practice<'a> {
     pub(crate) last_only: Vec<(&'static str, DateTime<Utc>)>,
     /// The role held at a meeting in the period that has begun.
     pub(crate) serving: Option<(&'static str, DateTime<Utc>)>,
-    /// The items brought to meetings in the period.
+    /// The items brought to meetings in the period, up to today's.
     pub(crate) items: Vec<&'a ItemRecord>,
 }
 
@@ -252,7 +252,13 @@ pub(crate) fn practice_within(
                 serving: place
                     .and_then(|p| p.holds)
                     .filter(|(_, starts)| *starts <= now && within(starts.date_naive())),
-                items: r.items.iter().filter(|i| within(i.meeting)).collect(),
+                // An item counts once its meeting's day has come: one
+                // brought to a meeting still ahead is a plan, not practice.
+                items: r
+                    .items
+                    .iter()
+                    .filter(|i| within(i.meeting) && i.meeting <= now.date_naive())
+                    .collect(),
             }
         })
         .filter(|p| p.days().next().is_some())
@@ -381,6 +387,38 @@ mod tests {
         );
         assert!(!theirs.contains("Endings"), "{theirs}");
         assert!(records_of(&all, 3).is_empty());
+    }
+
+    /// A CPD record's practice holds the items brought to meetings whose
+    /// day has come, never one for a meeting still ahead.
+    #[test]
+    fn practice_holds_items_of_meetings_come_not_ones_ahead() {
+        use chrono::TimeZone;
+        let mut m = Meetings::default();
+        for day in [7, 14, 21] {
+            m.items.push(Item {
+                slot: NaiveDate::from_ymd_opt(2027, 1, day).unwrap(),
+                member: 1,
+                minutes: 20,
+                label: None,
+                reflection: None,
+                presentation: Some(day.into()),
+            });
+        }
+        let records = records_of(&[(10, m)], 1);
+        let now = Utc.with_ymd_and_hms(2027, 1, 14, 12, 0, 0).unwrap();
+        let practice = practice_within(&records, |_| true, now);
+        let days: Vec<u32> = practice[0]
+            .items
+            .iter()
+            .map(|i| chrono::Datelike::day(&i.meeting))
+            .collect();
+        assert_eq!(days, [7, 14]);
+        let before = Utc.with_ymd_and_hms(2027, 1, 6, 12, 0, 0).unwrap();
+        assert!(
+            practice_within(&records, |_| true, before).is_empty(),
+            "nothing come yet: no practice"
+        );
     }
 
     #[test]

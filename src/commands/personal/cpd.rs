@@ -26,7 +26,7 @@ use crate::supervision::export::{presentation_columns, presentation_markdown, pr
 /// what the meetings record does not keep.
 fn kept() -> String {
     format!(
-        "Case presentations are filed under the membership year they were written in, each with the meetings it was brought to where the meetings record still holds the item. The rota keeps every role you served at each meeting held, up to your latest {HISTORY_PER_ROLE} services of each role, so each is here under its meeting's date. A role served before the rota kept every service shows only as the last time you served it, and its earlier services are not here. An item stays in the meetings record only until its meeting has been held and counted, so items brought to earlier meetings may be missing."
+        "Case presentations are filed under the membership year they were written in, each with the meetings it was brought to where the meetings record still holds the item. The rota keeps every role you served at each meeting held, up to your latest {HISTORY_PER_ROLE} services of each role, so each is here under its meeting's date. A role served before the rota kept every service shows only as the last time you served it, and its earlier services are not here. An item stays in the meetings record only until its meeting has been held and counted, so items brought to earlier meetings may be missing; an item for a meeting still ahead is not here until its day."
     )
 }
 
