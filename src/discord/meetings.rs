@@ -262,7 +262,7 @@ fn agenda_nonce(guild: u64, o: &Occurrence, gone: Option<u64>) -> String {
     let gone = gone.unwrap_or(0).to_be_bytes();
     format!(
         "a{:016x}",
-        super::scheduler::fnv(&[guild.to_be_bytes(), starts, gone])
+        super::rest::fnv(&[guild.to_be_bytes(), starts, gone])
     )
 }
 

@@ -392,6 +392,17 @@ impl Rest {
     }
 }
 
+/// FNV-1a of `parts`, for message nonces that must stay the same across
+/// retries and versions (the weekly post's, an agenda's opening).
+pub(super) fn fnv(parts: &[[u8; 8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in parts.iter().flatten() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
 /// Whether a 429's body says the limit is the bot's as a whole.
 fn is_global(body: &str) -> bool {
     serde_json::from_str::<Value>(body)

@@ -474,18 +474,8 @@ impl Scheduler {
 pub fn nonce(guild: u64, slot: DateTime<Utc>) -> String {
     format!(
         "w{:016x}",
-        fnv(&[guild.to_be_bytes(), slot.timestamp().to_be_bytes()])
+        super::rest::fnv(&[guild.to_be_bytes(), slot.timestamp().to_be_bytes()])
     )
-}
-
-/// FNV-1a of `parts`, for nonces that must stay the same across versions.
-pub(super) fn fnv(parts: &[[u8; 8]]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in parts.iter().flatten() {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 fn pause_reason(e: &RestError) -> String {
