@@ -704,9 +704,9 @@ pub(crate) fn bring(
             ));
         }
         let found = nudge::concerns(l);
-        if let Some(warning) = nudge::field_warning("what the agenda would show", &found) {
+        if let Some(warning) = nudge::group_field_warning("what the agenda would show", &found) {
             return Err(format!(
-                "{warning} The whole group reads the agenda, so nothing was brought. You wrote: {l}"
+                "{warning} So nothing was brought: write it without them, or leave it empty to show “an item from a member”. You wrote: {l}"
             ));
         }
     }

@@ -652,6 +652,12 @@ fn what_the_agenda_would_show_is_checked_and_every_word_given_back() {
         assert!(err.contains(expected), "{err}");
         assert!(err.ends_with(&format!("You wrote: {label}")), "{err}");
     }
+    // The agenda is read by the whole group: the check says so, and never
+    // that what it shows stays private.
+    let err = bring(&m, 1, 20, Some("Call 07700 900123"), None, open).unwrap_err();
+    assert!(err.contains("The whole group reads it"), "{err}");
+    assert!(err.contains("So nothing was brought"), "{err}");
+    assert!(!err.to_lowercase().contains("private"), "{err}");
     for minutes in [4, 121] {
         assert!(
             bring(&m, 1, minutes, None, None, open)
