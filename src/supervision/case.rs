@@ -127,7 +127,7 @@ impl Frame {
     /// Its name.
     pub fn label(self) -> &'static str {
         match self {
-            Frame::SevenEyed => "Seven-eyed model of supervision",
+            Frame::SevenEyed => "Seven-eyed model of supervision (after Hawkins and Shohet)",
             Frame::Short => "Short frame: the question alone",
         }
     }
@@ -312,6 +312,8 @@ mod tests {
         assert!(SEVEN_EYED[6].prompt.contains("three-way contract"));
         assert!(SEVEN_EYED[6].competences.contains(&"core:1.6"));
         assert_eq!(Frame::Short.eyes(), &[QUESTION]);
+        // The model is credited to its authors wherever its name shows.
+        assert!(Frame::SevenEyed.label().contains("Hawkins and Shohet"));
         // The fifth eye is the supervisory relationship, not only its
         // echoes; the sixth is written after the group has responded.
         assert!(
