@@ -244,6 +244,7 @@ impl<R: BufRead, W: Write> Console<'_, R, W> {
             ))?;
         }
         draft.competences = read.kept;
+        self.say(&log::functions_help())?;
         loop {
             let Some(typed) = self.read_answer(
                 "Functions it served: normative, formative, restorative, any of them (optional): ",

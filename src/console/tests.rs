@@ -864,6 +864,10 @@ fn a_log_entry_asks_each_refused_field_again_with_the_reason() {
         "{out}"
     );
     assert!(
+        out.contains(&crate::supervision::log::functions_help()),
+        "the functions are said before they are asked: {out}"
+    );
+    assert!(
         out.contains(
             "Logged as supervision log entry #2: 11 Mar 2026 · group · 1 hour · formative"
         ),

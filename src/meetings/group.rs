@@ -704,9 +704,9 @@ pub(crate) fn bring(
             ));
         }
         let found = nudge::concerns(l);
-        if let Some(warning) = nudge::field_warning("what the agenda would show", &found) {
+        if let Some(warning) = nudge::group_field_warning("what the agenda would show", &found) {
             return Err(format!(
-                "{warning} The whole group reads the agenda, so nothing was brought. You wrote: {l}"
+                "{warning} So nothing was brought: write it without them, or leave it empty to show “an item from a member”. You wrote: {l}"
             ));
         }
     }
@@ -831,7 +831,9 @@ fn items_words(m: &Meetings, plan: &Plan, o: &Occurrence) -> String {
     out
 }
 
-/// The words that open an agenda, posted in the group's channel.
+/// The words that open an agenda, posted in the group's channel: the
+/// thread made from them is where the group talks about its members' work,
+/// so they end with the reminder to leave out what could identify a client.
 pub(crate) fn agenda_opening_words(m: &Meetings, o: &Occurrence) -> String {
     let when = m
         .plan
@@ -839,7 +841,8 @@ pub(crate) fn agenda_opening_words(m: &Meetings, o: &Occurrence) -> String {
         .map(|p| series::occurrence_words(&p.series, o))
         .unwrap_or_default();
     format!(
-        "The agenda for the meeting on {when} is open. `/agenda bring` brings an item (the agenda shows only what you choose, by default “an item from a member”); `/agenda show` lists what is on it. Anything shared into this thread is shared by its author, after a preview, and can be withdrawn."
+        "The agenda for the meeting on {when} is open. `/agenda bring` brings an item (the agenda shows only what you choose, by default “an item from a member”); `/agenda show` lists what is on it. Anything shared into this thread is shared by its author, after a preview, and can be withdrawn. {}",
+        crate::prompts::IDENTIFYING_DETAILS
     )
 }
 

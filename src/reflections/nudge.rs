@@ -1164,6 +1164,21 @@ pub fn field_warning(what: &str, found: &[Concern]) -> Option<String> {
     ))
 }
 
+/// The sentence shown when something the whole group reads (what a
+/// meeting's agenda shows of an item) seems to contain identifying
+/// details: `what` names it. Unlike [`field_warning`], it never says the
+/// text stays private.
+pub fn group_field_warning(what: &str, found: &[Concern]) -> Option<String> {
+    if found.is_empty() {
+        return None;
+    }
+    let kinds: Vec<&str> = found.iter().map(|c| c.describe()).collect();
+    Some(format!(
+        "A gentle check: {what} seems to contain {}. The whole group reads it, and a client could be recognised from details like these.",
+        listed(&kinds)
+    ))
+}
+
 /// The sentence shown in a share preview when there are concerns: the group
 /// would read the details, so the member is asked to look before sharing.
 pub fn share_warning(found: &[Concern]) -> Option<String> {

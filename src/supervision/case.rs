@@ -13,7 +13,10 @@
 //! naming who said what, permission to keep one's own history private, the
 //! client's say in a change of way of working; and the competences: core
 //! 1.4 beside integration 2.2 for the client, core 3.1 for the group's
-//! perspectives, core 3.6 for culture and difference.
+//! perspectives, core 3.6 for culture and difference. A later read added,
+//! for the supervisory relationship (the model's fifth eye), how it is to
+//! bring the work to the group, and said that the group's responses are
+//! written after the meeting, since a saved presentation is not edited.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,7 +61,7 @@ pub const SEVEN_EYED: [Eye; 8] = [
     Eye {
         key: "interventions",
         name: "2. Your interventions",
-        prompt: "What did you do and say, and why then? Which approach or model guided you, where did you challenge or hold back, and where did you move between coaching and therapeutic ways of working, and how did the client have a say? What else might you have done?",
+        prompt: "What did you do and say, and why then? Which approach or model guided you? Where did you challenge or hold back, and where did you move between coaching and therapeutic ways of working, with what say for the client? What else might you have done?",
         competences: &["core:2.1", "core:2.8", "core:3.2", "integration:3.2"],
     },
     Eye {
@@ -76,13 +79,13 @@ pub const SEVEN_EYED: [Eye; 8] = [
     Eye {
         key: "parallel",
         name: "5. The parallel process",
-        prompt: "Is something from the work with the client showing up between you and the group: in how you tell it, what you want from the group, or how it responds? Look for echoes: hurry, stuckness, avoidance, collusion, wanting to be rescued.",
+        prompt: "How is it to bring this work to the group? Is something from the work with the client showing up between you and the group: in how you tell it, what you want from the group, or how it responds? Look for echoes: hurry, stuckness, avoidance, collusion, wanting to be rescued.",
         competences: &["integration:3.4", "core:2.6"],
     },
     Eye {
         key: "here_and_now",
         name: "6. The group's own responses",
-        prompt: "After the group has listened: what did members feel, picture or want to do while hearing the case? Note the responses, without naming who said what, as information about the work rather than advice.",
+        prompt: "Best written after the meeting: what did members feel, picture or want to do while hearing the case? Note the responses as information about the work rather than advice, without naming who said what. Writing beforehand? Leave this out, or note what you hope or fear the group will feel.",
         competences: &["integration:3.1", "core:3.1"],
     },
     Eye {
@@ -124,7 +127,7 @@ impl Frame {
     /// Its name.
     pub fn label(self) -> &'static str {
         match self {
-            Frame::SevenEyed => "Seven-eyed model of supervision",
+            Frame::SevenEyed => "Seven-eyed model of supervision (after Hawkins and Shohet)",
             Frame::Short => "Short frame: the question alone",
         }
     }
@@ -309,6 +312,22 @@ mod tests {
         assert!(SEVEN_EYED[6].prompt.contains("three-way contract"));
         assert!(SEVEN_EYED[6].competences.contains(&"core:1.6"));
         assert_eq!(Frame::Short.eyes(), &[QUESTION]);
+        // The model is credited to its authors wherever its name shows.
+        assert!(Frame::SevenEyed.label().contains("Hawkins and Shohet"));
+        // The fifth eye is the supervisory relationship, not only its
+        // echoes; the sixth is written after the group has responded.
+        assert!(
+            eye("parallel")
+                .unwrap()
+                .prompt
+                .starts_with("How is it to bring this work to the group?")
+        );
+        assert!(
+            eye("here_and_now")
+                .unwrap()
+                .prompt
+                .starts_with("Best written after the meeting")
+        );
     }
 
     #[test]

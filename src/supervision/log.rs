@@ -384,6 +384,14 @@ pub fn monthly_minimum(typed: &str) -> Result<Option<u32>, String> {
     }
 }
 
+/// Proctor's three functions, each with what it is about, for a front-end
+/// that asks for them by word.
+pub fn functions_help() -> String {
+    let [normative, formative, restorative] =
+        Function::ALL.map(|f| format!("{} ({})", f.as_str(), f.about()));
+    format!("Supervision's functions, after Proctor: {normative}, {formative} and {restorative}.")
+}
+
 /// "normative, restorative", or "none marked".
 pub fn functions_text(functions: &[Function]) -> String {
     if functions.is_empty() {
@@ -450,6 +458,13 @@ mod tests {
         assert!(!refused.contains("supportive"), "never echoed: {refused}");
         assert_eq!(minutes("1h 30"), Ok(90));
         assert!(minutes("").is_err());
+        let help = functions_help();
+        for f in Function::ALL {
+            assert!(
+                help.contains(&format!("{} ({})", f.as_str(), f.about())),
+                "{help}"
+            );
+        }
     }
 
     #[test]

@@ -11,6 +11,11 @@ use super::log::{Function, Kind, LogEntry};
 use crate::reflections::export::{MembershipYear, month_name};
 use crate::reflections::minutes_text;
 
+/// Said wherever hours are set against a member's minimum: the record sums
+/// the time as logged, and a professional body may count only part of the
+/// time spent in group or peer supervision.
+pub const GROUP_TIME: &str = "Hours are summed as you log them, and some professional bodies count only part of the time spent in group or peer supervision (BACP's accreditation rules do): log the time yours lets you count, or read the months with that in mind.";
+
 /// Where a month stands against today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
@@ -306,6 +311,8 @@ impl YearRecord {
         if self.months.iter().any(|m| m.reach == Reach::Current) {
             t.push_str(" This month is still under way, so it is not counted as below.");
         }
+        t.push(' ');
+        t.push_str(GROUP_TIME);
         t
     }
 
@@ -411,6 +418,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("- March 2026: 2.5\n"), "{text}");
+        // Set against a minimum, the hours say how they were counted.
+        assert!(text.contains(GROUP_TIME), "{text}");
         assert!(
             !text.contains("July 2026"),
             "months to come are not listed: {text}"
@@ -433,6 +442,7 @@ mod tests {
         );
         let text = r.text();
         assert!(text.contains("You have set no monthly minimum"), "{text}");
+        assert!(!text.contains(GROUP_TIME), "nothing set against: {text}");
         assert!(text.contains("- December 2026: 0\n"), "{text}");
         assert_eq!(hours(90), "1.5");
         assert_eq!(hours(75), "1.25");

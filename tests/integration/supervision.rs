@@ -57,6 +57,10 @@ fn two_entries_make_a_year_record_that_names_the_months_below_the_members_own_mi
     );
     assert!(!before.contains("Below it"), "{before}");
     assert!(
+        after.contains("some professional bodies count only part of the time spent in group or peer supervision"),
+        "how the hours are counted is said where they meet the minimum: {after}"
+    );
+    assert!(
         after.contains("- March 2026: 1.5\n- April 2026: 0.75\n"),
         "{after}"
     );

@@ -15,7 +15,7 @@ use crate::render::{Card, Field};
 use crate::store::StoreError;
 use crate::supervision::case::{self, CaseDraft, CasePresentation};
 use crate::supervision::log::{LogDraft, LogEntry, functions_text};
-use crate::supervision::record::{hours_words, year_record};
+use crate::supervision::record::{GROUP_TIME, hours_words, year_record};
 
 /// A command about the member's supervision log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,7 @@ pub(super) fn log(member: &Member<'_>, command: LogCommand) -> Result<Reply, Sto
             member.store.set_log_minimum(member.id, minutes)?;
             Ok(private(match minutes {
                 Some(m) => format!(
-                    "Your monthly minimum is now {}. It is your own figure (your professional body's requirement); the bot states none of its own. `/log year` names the months below it.",
+                    "Your monthly minimum is now {}. It is your own figure (your professional body's requirement); the bot states none of its own. `/log year` names the months below it. {GROUP_TIME}",
                     hours_words(m)
                 ),
                 None => "Your monthly minimum is unset: `/log year` shows your hours without one."

@@ -570,11 +570,19 @@ fn an_agenda_opens_its_days_before_and_shows_only_what_members_chose() {
     let mut ids = 0;
     let open = utc(2026, 12, 14, 18, 0);
     let (m, said) = apply(&m, open, &mut ids);
+    let opening = said
+        .iter()
+        .find(|s| {
+            s.starts_with(
+                "The agenda for the meeting on Thursday 17 December 2026, 18:00 GMT is open.",
+            )
+        })
+        .unwrap_or_else(|| panic!("{said:?}"));
+    // Its thread is where members' work is talked about: it opens with the
+    // reminder to leave out what could identify a client.
     assert!(
-        said.iter().any(|s| s.starts_with(
-            "The agenda for the meeting on Thursday 17 December 2026, 18:00 GMT is open."
-        )),
-        "{said:?}"
+        opening.ends_with(crate::prompts::IDENTIFYING_DETAILS),
+        "{opening}"
     );
     assert_eq!(m.agendas.len(), 1);
     let (m, words) = bring(&m, 1, 20, None, Some(Source::Reflection(4)), open).unwrap();
@@ -652,6 +660,12 @@ fn what_the_agenda_would_show_is_checked_and_every_word_given_back() {
         assert!(err.contains(expected), "{err}");
         assert!(err.ends_with(&format!("You wrote: {label}")), "{err}");
     }
+    // The agenda is read by the whole group: the check says so, and never
+    // that what it shows stays private.
+    let err = bring(&m, 1, 20, Some("Call 07700 900123"), None, open).unwrap_err();
+    assert!(err.contains("The whole group reads it"), "{err}");
+    assert!(err.contains("So nothing was brought"), "{err}");
+    assert!(!err.to_lowercase().contains("private"), "{err}");
     for minutes in [4, 121] {
         assert!(
             bring(&m, 1, minutes, None, None, open)
