@@ -9,7 +9,12 @@
 //!   (round-trips) one save sends, counted in the server's log;
 //! - saves per second of one process and of two (two stores opened with
 //!   disjoint shard ranges, as two bot processes open one database), each
-//!   with several members saving at once.
+//!   with several members saving at once;
+//! - what an erasure costs there: the forget-me reply, the `VACUUM FULL`
+//!   rewrite of every table that makes it real, and other members' saves
+//!   (p50, p99) while it runs, beside the same saves with no rewrite
+//!   (`VACUUM FULL` locks each table while it writes it anew, so a save
+//!   waits for the table it needs).
 //!
 //! Where PostgreSQL cannot run here it says why and measures nothing.
 //!
@@ -391,6 +396,91 @@ fn throughput(db: &pg_server::Database) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+fn quantile(mut xs: Vec<Duration>, q: f64) -> Duration {
+    xs.sort();
+    xs[((xs.len() as f64 - 1.0) * q).round() as usize]
+}
+
+fn timed_save(store: &Store, framework: &Framework, member: u64, i: u64) -> Duration {
+    let started = Instant::now();
+    save(store, framework, member, i);
+    started.elapsed()
+}
+
+/// The p50 and p99 of `xs`, in milliseconds.
+fn p50_p99(xs: &[Duration]) -> (f64, f64) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    (
+        ms(quantile(xs.to_vec(), 0.5)),
+        ms(quantile(xs.to_vec(), 0.99)),
+    )
+}
+
+/// An erasure on PostgreSQL among `members` × 100 reflections: the
+/// forget-me reply, the `VACUUM FULL` rewrite, and members 2–51 saving
+/// back to back before it and while it runs; a database of its own for
+/// each size.
+fn erasure() {
+    let framework = Framework::builtin().expect("framework");
+    println!("\n## Erasure on PostgreSQL (VACUUM FULL of every table)");
+    println!(
+        "| reflections | forget-me reply | VACUUM FULL rewrite | others' save p50 / p99, idle | during the rewrite | p99 ratio |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for members in [10u64, 100] {
+        let db = match pg_server::try_database() {
+            Ok(db) => db,
+            Err(why) => {
+                println!("erasure not measured: {why}");
+                return;
+            }
+        };
+        let key = SecretKey::generate();
+        let dir = scratch(&format!("erasure-{members}"));
+        let store = open(&db, &dir, &key, None);
+        for member in 1..=members {
+            for i in 0..100 {
+                save(&store, &framework, member, i);
+            }
+        }
+        let idle: Vec<Duration> = (0..300)
+            .map(|i| timed_save(&store, &framework, 2 + i % 50, 1_000 + i))
+            .collect();
+        let started = Instant::now();
+        store.forget_member(1, Utc::now()).expect("forget");
+        let reply = started.elapsed();
+        let done = AtomicBool::new(false);
+        let (rewrite, during) = std::thread::scope(|s| {
+            let saver = s.spawn(|| {
+                let mut lat = Vec::new();
+                let mut i = 0;
+                while !done.load(Ordering::SeqCst) || lat.len() < 50 {
+                    lat.push(timed_save(&store, &framework, 2 + i % 50, 5_000 + i));
+                    i += 1;
+                }
+                lat
+            });
+            std::thread::sleep(Duration::from_millis(20));
+            let started = Instant::now();
+            store.rewrite(&mut |_| {}).expect("rewrite");
+            let took = started.elapsed();
+            done.store(true, Ordering::SeqCst);
+            (took, saver.join().expect("saver"))
+        });
+        let (i50, i99) = p50_p99(&idle);
+        let (d50, d99) = p50_p99(&during);
+        println!(
+            "| {} | {:.2} ms | {:.0} ms | {i50:.2} / {i99:.2} ms | {d50:.2} / {d99:.2} ms | {:.2}× |",
+            members * 100,
+            reply.as_secs_f64() * 1000.0,
+            rewrite.as_secs_f64() * 1000.0,
+            d99 / i99,
+        );
+        store.close(Utc::now()).expect("close");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return; // `cargo test --benches` and friends: nothing to list.
@@ -409,4 +499,5 @@ fn main() {
         Ok(db) => throughput(&db),
         Err(why) => println!("throughput not measured: {why}"),
     }
+    erasure();
 }
