@@ -107,6 +107,32 @@ pub(crate) fn groups<T>(
     out
 }
 
+/// Rendered Markdown pieces as files of at most `limit` bytes (a piece
+/// larger on its own is a file alone), each opening with
+/// `header(part, parts)`, named from `stem`.
+pub(crate) fn markdown_files(
+    rendered: &[String],
+    limit: usize,
+    header: impl Fn(usize, usize) -> String,
+    stem: &str,
+) -> Vec<ExportFile> {
+    let md_groups = groups(rendered, limit, String::len, header(1, 2).len() + 16);
+    md_groups
+        .iter()
+        .enumerate()
+        .map(|(i, group)| {
+            let mut md = header(i + 1, md_groups.len());
+            for piece in *group {
+                md.push_str(piece);
+            }
+            ExportFile {
+                name: part_name(stem, "md", i + 1, md_groups.len()),
+                content: md.into_bytes(),
+            }
+        })
+        .collect()
+}
+
 pub(crate) fn part_name(stem: &str, ext: &str, part: usize, parts: usize) -> String {
     if parts == 1 {
         format!("{stem}.{ext}")
@@ -177,18 +203,7 @@ pub fn everything(
         h
     };
     let rendered: Vec<String> = all.iter().map(|r| one_markdown(framework, r)).collect();
-    let md_groups = groups(&rendered, limit, String::len, header(1, 2).len() + 16);
-    let mut files = Vec::new();
-    for (i, group) in md_groups.iter().enumerate() {
-        let mut md = header(i + 1, md_groups.len());
-        for r in *group {
-            md.push_str(r);
-        }
-        files.push(ExportFile {
-            name: part_name(&format!("reflections-{date}"), "md", i + 1, md_groups.len()),
-            content: md.into_bytes(),
-        });
-    }
+    let mut files = markdown_files(&rendered, limit, header, &format!("reflections-{date}"));
     let sizes: Vec<usize> = all
         .iter()
         .map(|r| {
@@ -527,22 +542,14 @@ fn cpd_markdown(
         md.push_str(&entry_markdown(e));
         rendered.push(md);
     }
-    let md_groups = groups(&rendered, limit, String::len, header(1, 2).len() + 16);
-    let mut files = Vec::new();
-    for (i, group) in md_groups.iter().enumerate() {
-        let mut md = header(i + 1, md_groups.len());
+    let opening = |part, parts| {
+        let mut md = header(part, parts);
         if entries.is_empty() {
             md.push_str("\nNo reflections in this period.\n");
         }
-        for entry in *group {
-            md.push_str(entry);
-        }
-        files.push(ExportFile {
-            name: part_name(stem, "md", i + 1, md_groups.len()),
-            content: md.into_bytes(),
-        });
-    }
-    files
+        md
+    };
+    markdown_files(&rendered, limit, opening, stem)
 }
 
 /// One CPD entry in Markdown.

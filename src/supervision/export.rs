@@ -13,7 +13,7 @@ use super::log::{Function, LogEntry, functions_text};
 use super::record::{Reach, YearRecord, hours, year_record};
 use crate::framework::{CompetenceId, Framework};
 use crate::reflections::export::{
-    ExportFile, MembershipYear, csv_files, groups, markdown_text, part_name,
+    ExportFile, MembershipYear, csv_files, groups, markdown_files, markdown_text, part_name,
 };
 use crate::reflections::{minutes_text, tags_text};
 
@@ -243,18 +243,7 @@ pub fn year_files(
         .iter()
         .map(|e| entry_markdown(framework, e))
         .collect();
-    let md_groups = groups(&rendered, limit, String::len, header(1, 2).len() + 16);
-    let mut files = Vec::new();
-    for (i, group) in md_groups.iter().enumerate() {
-        let mut md = header(i + 1, md_groups.len());
-        for e in *group {
-            md.push_str(e);
-        }
-        files.push(ExportFile {
-            name: part_name(&stem, "md", i + 1, md_groups.len()),
-            content: md.into_bytes(),
-        });
-    }
+    let mut files = markdown_files(&rendered, limit, header, &stem);
     files.extend(record_csv(&in_year, year, &stem, limit)?);
     files.extend(csv_files(
         &totals_rows(&record),
@@ -395,18 +384,7 @@ fn all_files<T: Serialize>(
         h
     };
     let rendered: Vec<String> = items.iter().map(markdown).collect();
-    let md_groups = groups(&rendered, limit, String::len, header(1, 2).len() + 16);
-    let mut files = Vec::new();
-    for (i, group) in md_groups.iter().enumerate() {
-        let mut md = header(i + 1, md_groups.len());
-        for r in *group {
-            md.push_str(r);
-        }
-        files.push(ExportFile {
-            name: part_name(stem, "md", i + 1, md_groups.len()),
-            content: md.into_bytes(),
-        });
-    }
+    let mut files = markdown_files(&rendered, limit, header, stem);
     let sizes: Vec<usize> = items
         .iter()
         .map(|r| {

@@ -17,7 +17,7 @@ use crate::meetings::export::{
     PRACTICE_COLUMNS, ServerRecord, practice_markdown, practice_rows, practice_within,
 };
 use crate::meetings::rota::HISTORY_PER_ROLE;
-use crate::reflections::export::{ExportFile, MembershipYear, csv_files, groups, part_name};
+use crate::reflections::export::{ExportFile, MembershipYear, csv_files, markdown_files};
 use crate::reflections::review::Review;
 use crate::supervision::case::CasePresentation;
 use crate::supervision::export::{presentation_columns, presentation_markdown, presentation_row};
@@ -120,18 +120,7 @@ pub(super) fn practice_files(
         md.push_str(&practice_markdown(p));
         rendered.push(md);
     }
-    let md_groups = groups(&rendered, limit, String::len, header(1, 2).len() + 16);
-    let mut files = Vec::new();
-    for (i, group) in md_groups.iter().enumerate() {
-        let mut md = header(i + 1, md_groups.len());
-        for r in *group {
-            md.push_str(r);
-        }
-        files.push(ExportFile {
-            name: part_name(&stem, "md", i + 1, md_groups.len()),
-            content: md.into_bytes(),
-        });
-    }
+    let mut files = markdown_files(&rendered, limit, header, &stem);
     if !written.is_empty() {
         let rows: Vec<Vec<String>> = written
             .iter()
