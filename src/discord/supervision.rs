@@ -23,7 +23,7 @@ use crate::reflections::form::{self, HOLD_FORM_FOR, Held, HeldFor, HeldKind, Hol
 use crate::reflections::nudge;
 use crate::render::{Card, fit};
 use crate::supervision::case::{self, CaseDraft, Eye, Field, Frame};
-use crate::supervision::log::{self, Function, Kind, LogChoices};
+use crate::supervision::log::{self, Function, Kind, LogChoices, LogDraft};
 
 /// The most text inputs one Discord modal holds.
 pub const MODAL_FIELDS: usize = 5;
@@ -732,42 +732,36 @@ fn log_submitted(
     } else {
         Holding::Afresh
     };
-    let tags = form::tags(&data.framework, typed.tags.as_deref().unwrap_or(""));
-    if let Some(note) = tags.note() {
-        let refused = refused_with_reopen(HeldKind::Log, format!("Nothing is saved yet. {note}"));
-        return hold(data, member, purpose, holding, typed, refused);
-    }
-    let text = typed.text.clone().unwrap_or_default();
-    let took_away = match log::took_away(&text) {
-        Ok(t) => t,
-        Err(why) => {
-            return hold(
-                data,
-                member,
-                purpose,
-                holding,
-                typed,
-                refused_with_reopen(HeldKind::Log, why),
-            );
-        }
+    let draft = match checked_log(data, &choices, &typed) {
+        Ok(draft) => draft,
+        Err(refused) => return hold(data, member, purpose, holding, typed, *refused),
     };
-    if let Some(warning) = nudge::field_warning("what you took away", &nudge::concerns(&took_away))
-    {
-        return hold(
-            data,
-            member,
-            purpose,
-            holding,
-            typed,
-            refused_for_concerns(HeldKind::Log, &[warning]),
-        );
-    }
-    let draft = choices.draft(took_away, tags.kept);
     let reply = answer(data, member, guild, Personal::Log(LogCommand::Add(draft)))?;
     if again && !reply.is_error {
         let_go(data, member, &purpose);
     }
     Ok(reply)
+}
+
+/// The log entry `typed` with `choices`, or, when it cannot be saved as
+/// it is (a competence left out, what was taken away too long, or a
+/// question from the confidentiality check), the refusal to answer with
+/// while the words are held.
+fn checked_log(data: &Data, choices: &LogChoices, typed: &Typed) -> Result<LogDraft, Box<Reply>> {
+    let tags = form::tags(&data.framework, typed.tags.as_deref().unwrap_or(""));
+    if let Some(note) = tags.note() {
+        return Err(Box::new(refused_with_reopen(
+            HeldKind::Log,
+            format!("Nothing is saved yet. {note}"),
+        )));
+    }
+    let took_away = log::took_away(typed.text.as_deref().unwrap_or_default())
+        .map_err(|why| Box::new(refused_with_reopen(HeldKind::Log, why)))?;
+    if let Some(warning) = nudge::field_warning("what you took away", &nudge::concerns(&took_away))
+    {
+        return Err(Box::new(refused_for_concerns(HeldKind::Log, &[warning])));
+    }
+    Ok(choices.draft(took_away, tags.kept))
 }
 
 /// Fields as the frame orders them: `earlier`'s, replaced by `now`'s
