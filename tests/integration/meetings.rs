@@ -105,12 +105,51 @@ fn set_options(date: &str) -> Value {
     )
 }
 
+/// A test's group in the fake Discord: the fake, the bot's clock in the
+/// test's hands, and the bot.
+type Group = (FakeDiscord, Arc<ManualClock>, Bot);
+
+/// The bot on `storage`, its clock at `at`; no meetings set, no one on
+/// the rota.
+async fn started_on(storage: &Storage, at: DateTime<Utc>) -> Group {
+    let fake = FakeDiscord::start().await;
+    let clock = Arc::new(ManualClock::new(at));
+    let bot = Bot::start_on(&fake, storage, clock.clone()).await;
+    (fake, clock, bot)
+}
+
+/// The bot on a scratch store of its own, its clock at noon on Saturday
+/// 5 December 2026.
+async fn started() -> Group {
+    started_on(&Storage::sled(scratch_dir()), utc(2026, 12, 5, 12, 0)).await
+}
+
+/// As `started`, with `members` joining the rota, in that order, and then
+/// the meetings set (`convene`).
+async fn convened(members: &[Member]) -> Group {
+    let (fake, clock, bot) = started().await;
+    join_rota(&fake, members).await;
+    convene(&fake).await;
+    (fake, clock, bot)
+}
+
+/// `members` join the rota, in that order.
+async fn join_rota(fake: &FakeDiscord, members: &[Member]) {
+    for &who in members {
+        rota(fake, who, "join").await;
+    }
+}
+
+/// The convenor sets the meetings: every two weeks from Thursday 17
+/// December 2026 at 18:00 in London, the agenda opening 3 days before.
+async fn convene(fake: &FakeDiscord) -> Value {
+    deferred(fake, ADMIN, "convene", set_options("2026-12-17")).await
+}
+
 on_both_engines!(meetings_and_the_rota: meetings_are_discord_events_and_the_rota_gives_roles_fairly_without_pinging, on_postgres_meetings_are_discord_events_and_the_rota_gives_roles_fairly);
 
 async fn meetings_and_the_rota(storage: Storage) {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    let (fake, clock, mut bot) = started_on(&storage, utc(2026, 12, 5, 12, 0)).await;
 
     for who in [ALICE, BOB, ADMIN] {
         let joined = rota(&fake, who, "join").await;
@@ -124,7 +163,7 @@ async fn meetings_and_the_rota(storage: Storage) {
     assert_eq!(content(&again), "alice is already on the rota.");
     assert_eq!(said(&fake).len(), 3, "a refusal is the member's alone");
 
-    let set = deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let set = convene(&fake).await;
     assert!(is_ephemeral(&set));
     let words = content(&set);
     assert!(
@@ -271,9 +310,7 @@ async fn deferred_or_plain(fake: &FakeDiscord, who: Member, what: &str) -> Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_event_is_said_and_made_later_and_bad_settings_change_nothing() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let (fake, clock, mut bot) = started().await;
 
     // Every bad setting says what would work, and nothing is kept.
     for (options, expected) in [
@@ -316,7 +353,7 @@ async fn a_refused_event_is_said_and_made_later_and_bad_settings_change_nothing(
         json!({ "message": "Missing Permissions", "code": 50013 }),
         &[],
     );
-    let set = deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let set = convene(&fake).await;
     let words = content(&set);
     assert!(words.starts_with("Meetings set."), "{words}");
     assert!(
@@ -346,13 +383,7 @@ fn buttons(reply: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_item_stays_private_until_shared_into_the_meetings_thread_and_reminders_come_once() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    for who in [ALICE, BOB] {
-        rota(&fake, who, "join").await;
-    }
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[ALICE, BOB]).await;
     let title = "Endings with a sponsor in the room";
     let text = "What the three-way contract left unsaid when the sponsor asked for a report.";
     fake.interact(fixtures::modal_submit(
@@ -519,12 +550,8 @@ async fn an_item_stays_private_until_shared_into_the_meetings_thread_and_reminde
 on_both_engines!(the_rota_across_a_restart: the_rota_and_the_events_survive_a_restart_a_lost_answer_and_the_clocks_going_forward, on_postgres_the_rota_and_the_events_survive_a_restart_and_a_lost_answer);
 
 async fn the_rota_across_a_restart(storage: Storage) {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2027, 3, 10, 12, 0)));
-    let bot = Bot::start_on(&fake, &storage, clock.clone()).await;
-    for who in [ALICE, BOB] {
-        rota(&fake, who, "join").await;
-    }
+    let (fake, clock, bot) = started_on(&storage, utc(2027, 3, 10, 12, 0)).await;
+    join_rota(&fake, &[ALICE, BOB]).await;
     // Discord makes the event but its answer is lost: the bot cannot know
     // its id, and does not try again blindly.
     fake.fail_next_after_acting("POST", "/scheduled-events", 500);
@@ -589,10 +616,7 @@ fn modal_fields(modal: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reflection_is_brought_from_its_own_view_and_a_refused_form_gives_every_word_back() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
     fake.interact(fixtures::modal_submit(
         fake.next_id(),
         ALICE,
@@ -734,8 +758,7 @@ on_both_engines!(forget_me_mid_change: a_forget_me_while_a_rota_change_waits_on_
 /// server, then keeps the record. A forget-me in that wait must not be
 /// undone by the change writing back the record it read.
 async fn forget_me_mid_change(storage: Storage) {
-    let fake = FakeDiscord::start().await;
-    let bot = Bot::start_on(&fake, &storage, crate::bot::first_clock()).await;
+    let (fake, _, bot) = started_on(&storage, utc(2026, 11, 24, 10, 0)).await;
     rota(&fake, ALICE, "join").await;
     let before = members_asked(&fake);
     // Discord answers the change's question about the members slowly.
@@ -762,10 +785,7 @@ async fn forget_me_mid_change(storage: Storage) {
 /// forgotten member's comes onto the agenda after the forget-me.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_form_bringing_a_reflection_waits_for_a_forget_me_and_brings_nothing() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
     rota(&fake, ALICE, "join").await;
     fake.interact(fixtures::modal_submit(
         fake.next_id(),
@@ -814,10 +834,8 @@ async fn a_form_bringing_a_reflection_waits_for_a_forget_me_and_brings_nothing()
 on_both_engines!(the_quarter_counted: the_convenor_sees_the_quarter_counted_only_from_three_members_and_forget_me_takes_one_out, on_postgres_the_quarter_is_counted_from_three_members_and_forget_me_takes_one_out);
 
 async fn the_quarter_counted(storage: Storage) {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = started_on(&storage, utc(2026, 12, 5, 12, 0)).await;
+    convene(&fake).await;
     let view = || deferred(&fake, ADMIN, "convene", sub("view", json!([])));
     let members = [ALICE, BOB, CAROL];
     for (i, who) in members.into_iter().enumerate() {
@@ -933,10 +951,7 @@ async fn the_quarter_counted(storage: Storage) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_presentation_is_brought_to_the_agenda_and_shared_only_as_previewed() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
     let question = "How do I end well with a long-standing client whose sponsor wants a report?";
     fake.interact(fixtures::modal_submit(
         fake.next_id(),
@@ -1108,10 +1123,7 @@ async fn a_case_presentation_is_brought_to_the_agenda_and_shared_only_as_preview
 /// down, and while the post cannot be withdrawn the presentation is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_presentation_goes_with_a_delete_or_forget_me_and_a_stale_preview_posts_nothing() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
     for question in ["First question?", "Second question?", "Third question?"] {
         fake.interact(fixtures::modal_submit(
             fake.next_id(),
@@ -1250,10 +1262,7 @@ async fn a_shared_presentation_goes_with_a_delete_or_forget_me_and_a_stale_previ
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_presentation_is_previewed_and_shared_whole_in_several_posts_and_withdrawn_together()
 {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
     let long = |k: &str| {
         format!(
             "{k}: {}",
@@ -1453,9 +1462,7 @@ fn set_in_voice(fake: &FakeDiscord, date: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meeting_in_a_voice_channel_is_an_event_there_and_a_refusal_names_what_it_needs() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let (fake, clock, mut bot) = started().await;
 
     // Only voice channels are offered: an event's voice type is not a stage's.
     let put = fake
@@ -1529,10 +1536,7 @@ async fn a_meeting_in_a_voice_channel_is_an_event_there_and_a_refusal_names_what
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_meeting_loses_its_event_the_group_is_told_and_meeting_says_so() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, _, bot) = convened(&[]).await;
     let events = fake.scheduled_events();
     assert_eq!(events.len(), 1, "{events:?}");
     let first = events[0]["id"].as_str().expect("an id").to_string();
@@ -1584,10 +1588,7 @@ async fn a_cancelled_meeting_loses_its_event_the_group_is_told_and_meeting_says_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_meeting_view_shows_the_agenda_only_as_its_members_chose_to_show_it() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
     let title = "Endings with a sponsor in the room";
     fake.interact(fixtures::modal_submit(
         fake.next_id(),
@@ -1658,10 +1659,7 @@ fn reminded(fake: &FakeDiscord) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meeting_reminder_keeps_the_members_own_quiet_hours_unless_they_allow_them() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
     let remind = |options: Value| sub("remind", options);
 
     // 20 hours before 18:00 is 22:00 in London, the meetings' zone.
@@ -1778,10 +1776,7 @@ async fn pass_at(bot: &mut Bot, clock: &ManualClock, at: DateTime<Utc>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_agenda_thread_is_made_later_from_the_same_post_and_the_group_sees_one_post() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
 
     // The post goes up; its thread is refused (rate limited for now).
     fake.fail_next("POST", "/threads", 429, rate_limited(), &[]);
@@ -1853,10 +1848,7 @@ async fn a_refused_agenda_thread_is_made_later_from_the_same_post_and_the_group_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agenda_post_deleted_before_its_thread_is_made_is_posted_again_once() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
 
     fake.fail_next("POST", "/threads", 429, rate_limited(), &[]);
     let open = utc(2026, 12, 14, 18, 0);
@@ -1892,10 +1884,7 @@ async fn an_agenda_post_deleted_before_its_thread_is_made_is_posted_again_once()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agenda_thread_still_refused_when_its_meeting_begins_is_tried_no_more() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
 
     // Discord's servers fail every thread, through the bot's own retries.
     fake.fail_every(
@@ -1933,10 +1922,7 @@ async fn an_agenda_thread_still_refused_when_its_meeting_begins_is_tried_no_more
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agenda_post_and_thread_made_but_their_answers_lost_are_kept_not_made_twice() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
-    deferred(&fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    let (fake, clock, mut bot) = convened(&[]).await;
 
     // Discord makes the post, but its answer is lost: sent again with the
     // same nonce, Discord gives back the post it made. Then it makes the
@@ -1994,7 +1980,7 @@ fn events_listed(fake: &FakeDiscord) -> usize {
 /// Meetings set every two weeks from 17 December, alice reminded 24 hours
 /// before each; the id of the first meeting's event.
 async fn meetings_with_a_reminder(fake: &FakeDiscord) -> String {
-    deferred(fake, ADMIN, "convene", set_options("2026-12-17")).await;
+    convene(fake).await;
     let remind = fake
         .command(ALICE, "agenda", sub("remind", json!([int("hours", 24)])))
         .await;
@@ -2007,10 +1993,8 @@ async fn meetings_with_a_reminder(fake: &FakeDiscord) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_deleted_while_the_bot_was_away_cancels_its_meeting_once_it_is_back() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
     let storage = Storage::sled(scratch_dir());
-    let bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    let (fake, clock, bot) = started_on(&storage, utc(2026, 12, 5, 12, 0)).await;
     let first = meetings_with_a_reminder(&fake).await;
     bot.stop().await;
 
@@ -2060,9 +2044,7 @@ async fn an_event_deleted_while_the_bot_was_away_cancels_its_meeting_once_it_is_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_deleted_while_the_gateway_was_away_cancels_its_meeting_on_the_new_session() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
-    let mut bot = Bot::start_with_clock(&fake, false, scratch_dir(), None, clock.clone()).await;
+    let (fake, clock, mut bot) = started().await;
     let first = meetings_with_a_reminder(&fake).await;
     // The hourly pass compares the server's events with Discord's: they
     // match. The next comparison would be an hour later.
@@ -2101,10 +2083,8 @@ async fn an_event_deleted_while_the_gateway_was_away_cancels_its_meeting_on_the_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_discord_cannot_list_or_find_the_events_nothing_is_cancelled_until_it_can() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
     let storage = Storage::sled(scratch_dir());
-    let bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    let (fake, clock, bot) = started_on(&storage, utc(2026, 12, 5, 12, 0)).await;
     let first = meetings_with_a_reminder(&fake).await;
     bot.stop().await;
     fake.delete_event_unseen(&first);
@@ -2190,10 +2170,8 @@ async fn when_discord_cannot_list_or_find_the_events_nothing_is_cancelled_until_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_the_bot_removed_itself_is_never_said_as_deleted_in_discord() {
-    let fake = FakeDiscord::start().await;
-    let clock = Arc::new(ManualClock::new(utc(2026, 12, 5, 12, 0)));
     let storage = Storage::sled(scratch_dir());
-    let bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    let (fake, clock, bot) = started_on(&storage, utc(2026, 12, 5, 12, 0)).await;
     let first = meetings_with_a_reminder(&fake).await;
 
     // The convenor cancels the first meeting: Discord deletes its event,
