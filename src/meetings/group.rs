@@ -117,20 +117,56 @@ pub(crate) struct MeetingReminder {
 
 /// A meeting's agenda, opened a set number of days before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "KeptAgenda")]
 pub(crate) struct Agenda {
     /// The meeting's slot.
     pub(crate) slot: NaiveDate,
     /// The thread opened for it, if Discord allowed one.
     pub(crate) thread: Option<u64>,
     /// The post that opened it, once Discord took it: its thread is made
-    /// from this post, so trying again never posts the opening twice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// from this post, so trying again never posts the opening twice (but
+    /// see [`KeptAgenda`] for a record kept before posts were).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) post: Option<u64>,
     /// While its thread is still to be made: when it is tried again. None
-    /// once it is made (or in a record kept before tries were counted,
-    /// whose post may have been made).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// once it is made.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) retry: Option<Retry>,
+}
+
+/// An [`Agenda`] as kept, in either shape: with its post and its next try,
+/// or as kept before tries were counted (its slot and thread alone).
+#[derive(Deserialize)]
+struct KeptAgenda {
+    slot: NaiveDate,
+    thread: Option<u64>,
+    #[serde(default)]
+    post: Option<u64>,
+    #[serde(default)]
+    retry: Option<Retry>,
+}
+
+impl From<KeptAgenda> for Agenda {
+    /// A record kept before tries were counted whose thread was never made
+    /// is due to be tried at once, as after a failed try. Its post's id was
+    /// not kept, so the try posts the opening again and makes the thread
+    /// from that; an earlier post, if Discord took one, stays without a
+    /// thread.
+    fn from(kept: KeptAgenda) -> Agenda {
+        let retry = match (kept.thread, kept.retry) {
+            (None, None) => Some(Retry {
+                at: DateTime::UNIX_EPOCH,
+                failed: 0,
+            }),
+            (_, retry) => retry,
+        };
+        Agenda {
+            slot: kept.slot,
+            thread: kept.thread,
+            post: kept.post,
+            retry,
+        }
+    }
 }
 
 /// When an agenda's thread is tried again.

@@ -868,21 +868,47 @@ fn a_refused_agenda_thread_is_tried_again_from_the_same_post_until_made() {
 }
 
 #[test]
-fn an_agenda_kept_before_retries_reads_and_is_never_posted_again() {
+fn an_agenda_kept_before_retries_without_its_thread_is_tried_at_the_next_pass() {
     let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    let o = series::next_occurrences(&m.plan.as_ref().unwrap().series, now(), 1)[0];
+    let open = utc(2026, 12, 14, 18, 0);
+    // Read from the shape kept before tries were counted: its thread is due
+    // at whatever pass comes first, as after a failed try, and with no
+    // post kept the try posts the opening afresh.
     let mut m = m;
     m.agendas = vec![serde_json::from_str(r#"{"slot":"2026-12-17","thread":null}"#).unwrap()];
     assert_eq!(m.agendas[0].post, None);
-    assert_eq!(m.agendas[0].retry, None);
-    let open = utc(2026, 12, 14, 18, 0);
-    for t in [open, open + Duration::hours(1), open + Duration::days(2)] {
-        assert_eq!(agenda_due(&m, t), None, "at {t}");
+    for t in [
+        open,
+        open + Duration::hours(1),
+        o.starts - Duration::minutes(1),
+    ] {
+        assert_eq!(agenda_due(&m, t), Some(None), "at {t}");
     }
-    // And a record with its post and retry reads back as written.
-    let o = series::next_occurrences(&m.plan.as_ref().unwrap().series, now(), 1)[0];
+    let view_words = view(&m, &names(), "in Room 4", open);
+    assert!(
+        view_words.contains("Its agenda is open (its thread is still being opened)"),
+        "{view_words}"
+    );
+    // Not once its meeting has begun.
+    assert_eq!(agenda_due(&m, o.starts), None);
+    // The same retry as any: posted and refused, it waits; made, it is done.
     let tried = agenda_not_opened(&agenda_posted(&m, &o, 77, open), &o, Some(77), open);
-    let back: Meetings = serde_json::from_str(&serde_json::to_string(&tried).unwrap()).unwrap();
-    assert_eq!(back, tried);
+    assert_eq!(tried.agendas[0].retry.map(|r| r.failed), Some(1));
+    assert_eq!(agenda_due(&tried, open), None);
+    assert_eq!(agenda_due(&tried, open + RETRY_FIRST), Some(Some(77)));
+    let made = agenda_opened(&tried, &o, 900);
+    assert_eq!(agenda_due(&made, open + Duration::days(1)), None);
+    // Such a record whose thread was made is left as it is.
+    let opened: Agenda = serde_json::from_str(r#"{"slot":"2026-12-17","thread":900}"#).unwrap();
+    assert_eq!(opened.retry, None);
+    m.agendas = vec![opened];
+    assert_eq!(agenda_due(&m, open), None);
+    // And a record with its post and retry, or made, reads back as written.
+    for kept in [&tried, &made] {
+        let back: Meetings = serde_json::from_str(&serde_json::to_string(kept).unwrap()).unwrap();
+        assert_eq!(&back, kept);
+    }
 }
 
 #[test]
