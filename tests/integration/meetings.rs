@@ -283,6 +283,32 @@ async fn meetings_and_the_rota(storage: Storage) {
     assert!(!last.contains("bob"), "{last}");
     assert!(last.contains("still needed, a timekeeper"), "{last}");
 
+    // The meeting of 31 December held, alice's CPD record holds the role
+    // she served at it, and no one else's.
+    let id = fake.next_id();
+    let cpd = json!([{ "name": "format", "type": 4, "value": 1 }]);
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        fixtures::command(id, ALICE, "reflections", sub("export", cpd)),
+    );
+    let export = fake.callback_for(&id.to_string()).await;
+    assert!(is_ephemeral(export.json()));
+    let (_, practice) = export
+        .files
+        .iter()
+        .find(|(n, _)| n.starts_with("group-practice-2026-") && n.ends_with(".md"))
+        .unwrap_or_else(|| panic!("a group practice file: {:?}", export.files));
+    let practice = String::from_utf8_lossy(practice);
+    let served: Vec<&str> = practice
+        .lines()
+        .filter(|l| l.starts_with("- Served as"))
+        .collect();
+    assert_eq!(
+        served,
+        ["- Served as timekeeper at the meeting of 2026-12-31."],
+        "{practice}"
+    );
+
     // Stopping removes the events to come.
     let stopped = deferred(&fake, ADMIN, "convene", sub("stop", json!([]))).await;
     assert!(
