@@ -8,11 +8,14 @@
 //! A limit of `per_second` is kept in every second, wherever it begins,
 //! not only in whole seconds of the clock (whose counts alone would let
 //! twice the limit through in a second straddling two): each second is cut
-//! into `per_second - 1` slots of equal length, and each slot takes one
-//! turn, so any one second meets at most `per_second` slots. A turn asked
-//! for in a slot already taken, or passed by, waits for the next free one.
-//! (Discord's limit, and the bot's share of it, is many a second; a limit
-//! of one a second would meet two slots.)
+//! into slots of equal length, each taking one turn, and a turn asked for
+//! in a slot already taken, or passed by, waits for the next free one. A
+//! second has a tenth fewer slots than `per_second - 1`, the most any one
+//! second could meet and keep the limit, so the requests still keep it as
+//! Discord receives them when some are delayed on their way by up to a
+//! tenth of a second more than others. (Discord's limit, and the bot's
+//! share of it, is many a second; a limit of a few a second would not
+//! leave that room.)
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -66,9 +69,10 @@ impl LocalTurns {
 }
 
 /// The slots, of one turn each, that a second is cut into so that no
-/// second, wherever it begins, holds more than `per_second` turns.
+/// second, wherever it begins, holds more than `per_second` turns, with
+/// room for requests delayed on their way (40 for 45).
 pub(super) fn slots(per_second: u32) -> u32 {
-    per_second.saturating_sub(1).max(1)
+    per_second.saturating_sub(1 + per_second / 10).max(1)
 }
 
 /// The slot of its second that `at` (seconds since 1970) falls in.
@@ -143,16 +147,18 @@ mod tests {
     }
 
     #[test]
-    fn a_second_has_one_slot_fewer_than_its_turns() {
-        assert_eq!(slots(45), 44);
+    fn a_second_has_a_tenth_fewer_slots_than_its_turns_less_one() {
+        assert_eq!(slots(45), 40);
+        assert_eq!(slots(10), 8);
         assert_eq!(slots(1), 1);
-        assert_eq!(slot_at(10.0, 44), 0);
-        assert_eq!(slot_at(10.5, 44), 22);
-        assert_eq!(slot_at(10.9999999, 44), 43);
+        assert_eq!(slot_at(10.0, 40), 0);
+        assert_eq!(slot_at(10.5, 40), 20);
+        assert_eq!(slot_at(10.9999999, 40), 39);
     }
 
     /// Turns asked for as often as they are refused, from any moment,
-    /// never number more than `per_second` in any one second.
+    /// never number more than `per_second` in any one second, nor in a
+    /// second and a tenth (the room left for requests delayed on their way).
     #[test]
     fn no_second_wherever_it_begins_holds_more_than_the_limit() {
         for start in [0.0, 0.3, 0.97, 0.999] {
@@ -169,12 +175,12 @@ mod tests {
                 }
             }
             assert!(
-                taken.len() >= 27,
+                taken.len() >= 24,
                 "{} turns in 3 seconds and more",
                 taken.len()
             );
             for (i, first) in taken.iter().enumerate() {
-                let within = taken[i..].iter().take_while(|t| **t < first + 1.0).count();
+                let within = taken[i..].iter().take_while(|t| **t < first + 1.1).count();
                 assert!(within <= 10, "{within} from {first} (start {start})");
             }
         }
