@@ -2,7 +2,10 @@
 //! gateway shard (`run --shards 0-0` and `1-1 --shard-total 2`), against the
 //! fake Discord, which sends each server's events only to the shard that owns
 //! it: what a member does through one process is seen through the other, and
-//! each weekly post and reminder goes out once across both.
+//! each weekly post and reminder goes out once across both. Discord's global
+//! rate limit, counted by the fake's clock: one process, and two together,
+//! never send more than its share in any one second, and a global 429 to
+//! one holds both back until its `retry_after` has passed.
 
 use std::sync::Arc;
 
