@@ -862,32 +862,41 @@ impl Pg {
         )
     }
 
-    /// Takes one of the bot's requests to Discord for this second of the
-    /// server's clock, if fewer than `per_second` were taken in it by every
-    /// process sharing the database: the second it was taken in, or how long
-    /// until the next second.
+    /// Takes one of the bot's requests to Discord in this moment's slot of
+    /// the server's clock (`turns.rs`), if no process sharing the database
+    /// has taken it or a later one: the second it was taken in, or how long
+    /// until the next free slot.
     pub(crate) fn discord_turn(&self, per_second: u32) -> Result<super::Turn, StoreError> {
         let pool = self.inner.pool.clone();
-        let limit = i32::try_from(per_second).unwrap_or(i32::MAX);
+        let slots = super::turns::slots(per_second);
+        let slots_f = f64::from(slots);
         self.block(on_a_connection(pool, move |c| async move {
             // The clock is read once (a CTE read twice is evaluated once).
+            // A row's `used` is how many of its second's slots are taken or
+            // passed by; the turn goes only if its slot is not among them.
             let row = c
                 .query_one(
                     "WITH s AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS at), \
+                     n AS (SELECT at, floor(at)::bigint AS second, \
+                                  least(floor((at - floor(at)) * $1::float8), $1::float8 - 1)::integer AS slot FROM s), \
                      up AS (INSERT INTO companion_discord_turns AS d (second, used) \
-                            SELECT floor(at)::bigint, 1 FROM s \
-                            ON CONFLICT (second) DO UPDATE SET used = d.used + 1 WHERE d.used < $1 \
+                            SELECT second, slot + 1 FROM n \
+                            ON CONFLICT (second) DO UPDATE SET used = EXCLUDED.used WHERE d.used < EXCLUDED.used \
                             RETURNING d.second) \
-                     SELECT (SELECT second FROM up), at FROM s",
-                    &[&limit],
+                     SELECT (SELECT second FROM up), at, \
+                            (SELECT used FROM companion_discord_turns t WHERE t.second = n.second) FROM n",
+                    &[&slots_f],
                 )
                 .await
                 .map_err(pg_err)?;
             let second: Option<i64> = row.get(0);
             let at: f64 = row.get(1);
+            let used: Option<i32> = row.get(2);
+            // A row not yet seen (made meanwhile by another process): ask again soon.
+            let used = used.map_or(0, |u| u32::try_from(u).unwrap_or(slots));
             Ok(match second {
                 Some(second) => super::Turn::Go { second },
-                None => super::Turn::Wait(super::turns::until_next_second(at)),
+                None => super::Turn::Wait(super::turns::until_free_slot(at, used, slots)),
             })
         }))
     }

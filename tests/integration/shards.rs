@@ -2,7 +2,10 @@
 //! gateway shard (`run --shards 0-0` and `1-1 --shard-total 2`), against the
 //! fake Discord, which sends each server's events only to the shard that owns
 //! it: what a member does through one process is seen through the other, and
-//! each weekly post and reminder goes out once across both.
+//! each weekly post and reminder goes out once across both. Discord's global
+//! rate limit, counted by the fake's clock: one process, and two together,
+//! never send more than its share in any one second, and a global 429 to
+//! one holds both back until its `retry_after` has passed.
 
 use std::sync::Arc;
 
@@ -521,4 +524,199 @@ async fn on_postgres_a_rota_change_that_lost_its_lock_never_undoes_a_forget_me_t
     assert!(shown.contains("bob") && !shown.contains("alice"), "{shown}");
     first.stop().await;
     second.stop().await;
+}
+
+/// Discord's global rate limit, as the bot keeps under it.
+const PER_SECOND: usize = practice_companion::discord::rest::GLOBAL_PER_SECOND as usize;
+
+/// `count` servers, each with its own channel, all owned by shard `shard`
+/// of 2 (or any shard: `None`).
+fn servers(count: usize, shard: Option<u32>) -> Vec<(String, String)> {
+    (0..)
+        .map(|i: u64| {
+            (
+                410_000_000_000_000_000 + (i << 22),
+                510_000_000_000_000_000 + i,
+            )
+        })
+        .filter(|(guild, _)| shard.is_none_or(|s| crate::fake_discord::shard_of(*guild, 2) == s))
+        .take(count)
+        .map(|(guild, channel)| (guild.to_string(), channel.to_string()))
+        .collect()
+}
+
+/// Each server's weekly post set for Sundays at 10:00 London time.
+async fn schedule_sundays(fake: &FakeDiscord, servers: &[(String, String)]) {
+    for (guild, channel) in servers {
+        let set = schedule_set(channel, 6, "10:00", "Europe/London");
+        let reply = fake
+            .command_in(ADMIN, "schedule", set, guild, channel)
+            .await;
+        assert!(is_ephemeral(&reply), "{reply}");
+    }
+}
+
+/// Every server's week was posted once, each in its own channel.
+fn each_posted_once(fake: &FakeDiscord, servers: &[(String, String)]) {
+    for (_, channel) in servers {
+        let made = fake
+            .created()
+            .iter()
+            .filter(|c| &c.channel == channel)
+            .count();
+        assert_eq!(made, 1, "channel {channel}");
+    }
+}
+
+/// One process with sixty servers' weekly posts due at once (a post and
+/// its thread each, 120 requests, sent as fast as the fake answers) never
+/// sends Discord more than its global rate limit's share in any one second
+/// the fake counts, a window beginning anywhere (the fake is not told to
+/// check bodies, which would slow it below the limit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_posting_to_many_servers_at_once_keeps_under_discords_global_rate_limit() {
+    let fake = FakeDiscord::start().await;
+    fake.skip_validation();
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let storage = Storage::sled(crate::bot::scratch_dir());
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    let servers = servers(60, None);
+    schedule_sundays(&fake, &servers).await;
+    bot.ticked(utc(2026, 11, 28, 12, 0)).await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    let events = bot.ticked(utc(2026, 11, 29, 10, 0)).await;
+    assert_eq!(posted(&events).len(), servers.len(), "{events:?}");
+    each_posted_once(&fake, &servers);
+    let busiest = fake.busiest_second();
+    assert!(
+        busiest <= PER_SECOND,
+        "{busiest} requests in one second, over {PER_SECOND}"
+    );
+    bot.stop().await;
+}
+
+/// Two processes on one database, shards 0 and 1 of 2, with forty servers'
+/// weekly posts due at once in each (160 requests, each process as fast as
+/// the fake answers): together they never send Discord more than the
+/// global rate limit's share in any one second the fake counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_two_processes_posting_at_once_keep_together_under_discords_global_rate_limit()
+{
+    let Some(storage) = Storage::postgres() else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    fake.skip_validation();
+    let clock = Arc::new(ManualClock::new(utc(2026, 11, 28, 12, 0)));
+    let zero = ShardRange::parse("0-0", 2).unwrap();
+    let one = ShardRange::parse("1-1", 2).unwrap();
+    let mut first = Bot::start_sharded(&fake, &storage, clock.clone(), zero).await;
+    let mut second = Bot::start_sharded(&fake, &storage, clock.clone(), one).await;
+    let (zeros, ones) = (servers(40, Some(0)), servers(40, Some(1)));
+    schedule_sundays(&fake, &zeros).await;
+    schedule_sundays(&fake, &ones).await;
+    first.ticked(utc(2026, 11, 28, 12, 0)).await;
+    second.ticked(utc(2026, 11, 28, 12, 0)).await;
+    clock.set(utc(2026, 11, 29, 10, 0));
+    let (by_first, by_second) = tokio::join!(
+        first.ticked(utc(2026, 11, 29, 10, 0)),
+        second.ticked(utc(2026, 11, 29, 10, 0))
+    );
+    assert_eq!(posted(&by_first).len(), zeros.len(), "{by_first:?}");
+    assert_eq!(posted(&by_second).len(), ones.len(), "{by_second:?}");
+    each_posted_once(&fake, &zeros);
+    each_posted_once(&fake, &ones);
+    let busiest = fake.busiest_second();
+    assert!(
+        busiest <= PER_SECOND,
+        "{busiest} requests in one second, over {PER_SECOND}"
+    );
+    first.stop().await;
+    second.stop().await;
+}
+
+/// Whether the database has seconds held back for a global 429 (every
+/// turn of them marked used).
+fn held_back(db: &crate::postgres::Database) -> bool {
+    let held = tokio::task::block_in_place(|| {
+        db.sql(&format!(
+            "SELECT count(*) FROM companion_discord_turns WHERE used >= {PER_SECOND} AND second >= floor(extract(epoch FROM clock_timestamp()))"
+        ))
+    });
+    held.trim() != "0"
+}
+
+/// A global 429 answered to shard 0's process holds back both processes:
+/// shard 1's, whose posts fall due once shard 0's has been answered, sends
+/// nothing to Discord, and neither does shard 0's, until the 429's
+/// `retry_after` has passed by the fake's clock; the post answered 429 is
+/// sent again and made, once, and every other post goes out after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_global_429_to_one_process_holds_both_back_until_its_retry_after() {
+    const RETRY_AFTER: f64 = 1.5;
+    let Some(storage) = Storage::postgres() else {
+        return;
+    };
+    let db = storage.server().expect("on PostgreSQL").clone();
+    let fake = FakeDiscord::start().await;
+    let saturday = utc(2026, 11, 28, 12, 0);
+    let sunday = utc(2026, 11, 29, 10, 0);
+    // A clock each, so that each process's posts fall due when the test says.
+    let clock_zero = Arc::new(ManualClock::new(saturday));
+    let clock_one = Arc::new(ManualClock::new(saturday));
+    let zero = ShardRange::parse("0-0", 2).unwrap();
+    let one = ShardRange::parse("1-1", 2).unwrap();
+    let mut first = Bot::start_sharded(&fake, &storage, clock_zero.clone(), zero).await;
+    let mut second = Bot::start_sharded(&fake, &storage, clock_one.clone(), one).await;
+    let (zeros, ones) = (servers(3, Some(0)), servers(3, Some(1)));
+    schedule_sundays(&fake, &zeros).await;
+    schedule_sundays(&fake, &ones).await;
+    first.ticked(saturday).await;
+    second.ticked(saturday).await;
+
+    let limited_path = format!("/api/v10/channels/{}/messages", zeros[0].1);
+    fake.rate_limit_globally_next("POST", &limited_path, RETRY_AFTER);
+    clock_zero.set(sunday);
+    let limited = fake
+        .wait_for("the post answered with a global 429", |r| {
+            r.method == "POST" && r.path == limited_path
+        })
+        .await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !held_back(&db) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "shard 0's process never held the others back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    clock_one.set(sunday);
+    let (by_first, by_second) = tokio::join!(first.ticked(sunday), second.ticked(sunday));
+    assert_eq!(posted(&by_first).len(), zeros.len(), "{by_first:?}");
+    assert_eq!(posted(&by_second).len(), ones.len(), "{by_second:?}");
+    each_posted_once(&fake, &zeros);
+    each_posted_once(&fake, &ones);
+
+    let requests = fake.requests();
+    let free = limited.at + std::time::Duration::from_secs_f64(RETRY_AFTER);
+    let early: Vec<String> = requests
+        .iter()
+        .filter(|r| r.at > limited.at && r.at < free)
+        .map(|r| format!("{} {} after {:?}", r.method, r.path, r.at - limited.at))
+        .collect();
+    assert!(early.is_empty(), "sent within the 429's wait: {early:#?}");
+    let attempts = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == limited_path)
+        .count();
+    assert_eq!(attempts, 2, "the post answered 429, then sent again once");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.at >= free && r.path.contains(&ones[0].1)),
+        "shard 1's process posted after the wait"
+    );
+    first.stop().await;
+    second.stop().await;
+    fake.assert_bodies_valid();
 }

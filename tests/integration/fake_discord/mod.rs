@@ -60,8 +60,8 @@ pub struct Request {
     pub files: Vec<(String, Vec<u8>)>,
     /// What the spec said of the body: `None` when valid.
     pub spec_error: Option<String>,
-    /// When the fake received it (read by the load run in `benches/e2e.rs`).
-    #[allow(dead_code)]
+    /// When the fake received it, by its own monotonic clock (what
+    /// [`FakeDiscord::busiest_second`] counts).
     pub at: std::time::Instant,
 }
 
@@ -452,6 +452,25 @@ impl FakeDiscord {
         });
     }
 
+    /// Answers the next request whose method is `method` and whose path
+    /// contains `path_contains` with Discord's global 429 (the bot as a
+    /// whole is over its limit): `retry_after` seconds in the body, and
+    /// `x-ratelimit-global` and `retry-after` (whole seconds, rounded up)
+    /// in the headers.
+    pub fn rate_limit_globally_next(&self, method: &str, path_contains: &str, retry_after: f64) {
+        let body = json!({
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": true,
+        });
+        let seconds = retry_after.ceil().to_string();
+        let headers = [
+            ("x-ratelimit-global", "true"),
+            ("retry-after", seconds.as_str()),
+        ];
+        self.push_fault(method, path_contains, 429, body, &headers, false);
+    }
+
     /// Drops every fault still waiting: Discord answers as usual again.
     pub fn clear_faults(&self) {
         self.shared.faults.locked().clear();
@@ -525,6 +544,29 @@ impl FakeDiscord {
     /// Every request so far.
     pub fn requests(&self) -> Vec<Request> {
         self.shared.requests.locked().clone()
+    }
+
+    /// The most requests received in any one second of the fake's clock
+    /// (a window beginning at any request, not only on whole seconds),
+    /// leaving out answers to interactions, which Discord does not count
+    /// under the bot's global rate limit.
+    pub fn busiest_second(&self) -> usize {
+        let mut times: Vec<std::time::Instant> = self
+            .requests()
+            .iter()
+            .filter(|r| !r.path.contains("/interactions/") && !r.path.contains("/webhooks/"))
+            .map(|r| r.at)
+            .collect();
+        times.sort_unstable();
+        let mut most = 0;
+        let mut first = 0;
+        for (last, at) in times.iter().enumerate() {
+            while at.duration_since(times[first]) >= Duration::from_secs(1) {
+                first += 1;
+            }
+            most = most.max(last + 1 - first);
+        }
+        most
     }
 
     /// What happened on the gateway: `connect`, `identify`, `resume`, `heartbeat` …
