@@ -526,8 +526,16 @@ async fn on_postgres_a_rota_change_that_lost_its_lock_never_undoes_a_forget_me_t
     second.stop().await;
 }
 
-/// Discord's global rate limit, as the bot keeps under it.
+/// The bot's share of Discord's global rate limit, the turns it takes.
 const PER_SECOND: usize = practice_companion::discord::rest::GLOBAL_PER_SECOND as usize;
+
+/// Discord's global rate limit: 50 requests a second per bot. The bot takes
+/// turns for a share of it (`PER_SECOND`, in 40 slots a second), so the room
+/// between its share and the limit absorbs requests delayed on their way to
+/// the fake by a busy machine; a count over 50 is a request Discord would
+/// refuse.
+const DISCORDS_LIMIT: usize = 50;
+const _: () = assert!(PER_SECOND < DISCORDS_LIMIT);
 
 /// `count` servers, each with its own channel, all owned by shard `shard`
 /// of 2 (or any shard: `None`).
@@ -570,7 +578,7 @@ fn each_posted_once(fake: &FakeDiscord, servers: &[(String, String)]) {
 
 /// One process with sixty servers' weekly posts due at once (a post and
 /// its thread each, 120 requests, sent as fast as the fake answers) never
-/// sends Discord more than its global rate limit's share in any one second
+/// sends Discord more than its global rate limit in any one second
 /// the fake counts, a window beginning anywhere (the fake is not told to
 /// check bodies, which would slow it below the limit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -589,8 +597,8 @@ async fn one_process_posting_to_many_servers_at_once_keeps_under_discords_global
     each_posted_once(&fake, &servers);
     let busiest = fake.busiest_second();
     assert!(
-        busiest <= PER_SECOND,
-        "{busiest} requests in one second, over {PER_SECOND}"
+        busiest <= DISCORDS_LIMIT,
+        "{busiest} requests in one second, over Discord's {DISCORDS_LIMIT}"
     );
     bot.stop().await;
 }
@@ -598,7 +606,7 @@ async fn one_process_posting_to_many_servers_at_once_keeps_under_discords_global
 /// Two processes on one database, shards 0 and 1 of 2, with forty servers'
 /// weekly posts due at once in each (160 requests, each process as fast as
 /// the fake answers): together they never send Discord more than the
-/// global rate limit's share in any one second the fake counts.
+/// global rate limit in any one second the fake counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_two_processes_posting_at_once_keep_together_under_discords_global_rate_limit()
 {
@@ -628,8 +636,8 @@ async fn on_postgres_two_processes_posting_at_once_keep_together_under_discords_
     each_posted_once(&fake, &ones);
     let busiest = fake.busiest_second();
     assert!(
-        busiest <= PER_SECOND,
-        "{busiest} requests in one second, over {PER_SECOND}"
+        busiest <= DISCORDS_LIMIT,
+        "{busiest} requests in one second, over Discord's {DISCORDS_LIMIT}"
     );
     first.stop().await;
     second.stop().await;
