@@ -328,6 +328,17 @@ impl Envelope {
         out
     }
 
+    /// The tag that authenticates one entry of the erasure record as the
+    /// PostgreSQL database carries it: a row holding anything else was
+    /// changed, or written without the master key.
+    pub fn carried_tag(&self, print: &Fingerprint) -> [u8; 32] {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.erasure[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(b"practice-companion erasure carried by the database v1");
+        mac.update(print);
+        mac.finalize().into_bytes().into()
+    }
+
     /// The tag that authenticates the seal written at a clean close, as hex.
     pub fn seal_tag(&self, bytes: &[u8]) -> String {
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.seal[..])
