@@ -623,6 +623,36 @@ impl ErasureLog {
         Ok(mark)
     }
 
+    /// Takes in what another process sharing this data directory appended
+    /// since this record was read (bot processes on one machine may share
+    /// one, on PostgreSQL): when the file has grown past the verified part
+    /// and, read again, holds everything this record does and more, the
+    /// record becomes what was read, so the next append goes after it
+    /// instead of cutting it off. Anything else (a torn append) is left to
+    /// the next append, as before.
+    pub fn catch_up(&mut self, envelope: &Envelope) -> Result<(), StoreError> {
+        let len = self
+            .file
+            .metadata()
+            .map_err(|source| StoreError::File {
+                path: self.path.clone(),
+                source,
+            })?
+            .len();
+        if len <= self.record.good_len {
+            return Ok(());
+        }
+        let read = ErasureLog::read(&self.path, envelope)?;
+        if !read.altered
+            && !read.legacy
+            && read.good_len > self.record.good_len
+            && read.marks.contains(&self.record.mark())
+        {
+            self.record = read;
+        }
+        Ok(())
+    }
+
     /// What the record holds.
     pub fn record(&self) -> &ErasureRecord {
         &self.record

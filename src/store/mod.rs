@@ -1363,6 +1363,9 @@ impl Store {
     ) -> Result<Carried<'a>, StoreError> {
         let carried = Carried::of(live, &self.shared.envelope, prints);
         let mut log = self.erasures();
+        if live.t.carried.is_some() {
+            log.catch_up(&self.shared.envelope)?;
+        }
         let mut new: Vec<_> = prints
             .iter()
             .filter(|p| !log.all().contains(*p))
@@ -1394,6 +1397,7 @@ impl Store {
         };
         let lacking_there: Vec<envelope::Fingerprint> = {
             let mut log = self.erasures();
+            log.catch_up(&self.shared.envelope)?;
             let mut lacking_here: Vec<_> = carried
                 .iter()
                 .filter(|p| !log.all().contains(*p))

@@ -14,8 +14,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use practice_companion::Framework;
 use practice_companion::reflections::form::{Held, HeldFor, HeldKind, Holding, Typed};
 use practice_companion::reflections::{Draft, Mode, Reflection, SharedPost};
+use practice_companion::store::envelope::ErasureLog;
 use practice_companion::store::{
-    ERASE_WITHIN, PgOptions, SecretKey, SlotState, Store, StoreError, Turn,
+    ERASE_WITHIN, ERASURES_FILE, Envelope, PgOptions, SecretKey, SlotState, Store, StoreError, Turn,
 };
 
 use practice_companion::shards::ShardRange;
@@ -845,6 +846,44 @@ fn on_postgres_a_running_process_takes_anothers_erasures_in_its_upkeep() {
         assert_eq!(texts(&b, 122), ["someone else's"], "{kind:?}");
         b.close(Utc::now()).unwrap();
     }
+}
+
+/// Two processes on one machine sharing a data directory, one erasing and
+/// the other taking the erasures in: neither cuts off what the other
+/// appended to the record they share, which stays whole and holds every
+/// entry the database carries.
+#[test]
+fn on_postgres_processes_sharing_a_data_directory_never_cut_each_others_record() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let dir = temp_dir("shared-record", "postgres");
+    let a = pg_store_for(&db, &dir, &key, Some(("0-1", 4))).expect("A opens");
+    let b = pg_store_for(&db, &dir, &key, Some(("2-3", 4))).expect("B opens beside it");
+    for n in 0..4 {
+        save(&a, 141, &format!("reflection {n}"));
+    }
+    save(&a, 142, "forgotten");
+    assert!(a.delete_reflection(141, 1, at(9)).unwrap());
+    assert!(a.delete_reflection(141, 2, at(9)).unwrap());
+    b.share_erasures().expect("B takes them in");
+    a.update_reflection(141, 3, at(9), |r| r.text = "edited".into())
+        .unwrap()
+        .expect("there is #3");
+    b.share_erasures().expect("B takes it in");
+    assert_eq!(a.forget_member(142, at(9)).unwrap(), 1);
+    for store in [a, b] {
+        store.close(Utc::now()).unwrap();
+    }
+    let envelope = Envelope::new(SecretKey::from_hex(&key).expect("a key"));
+    let record = ErasureLog::read(&dir.join(ERASURES_FILE), &envelope).expect("reads");
+    assert!(!record.altered && !record.torn_tail, "{record:?}");
+    let carried: usize = db
+        .sql("SELECT count(*) FROM companion_erasures")
+        .parse()
+        .expect("a count");
+    assert_eq!(record.prints.len(), carried, "every entry, once");
 }
 
 /// An entry of the erasure record that the database carries is trusted
