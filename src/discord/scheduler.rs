@@ -212,6 +212,14 @@ impl Scheduler {
             Err(e) => tracing::error!(error = %e, "cannot read the meetings"),
         }
         if !self.shards.owns_direct_messages() {
+            // The upkeep is the first shard's process's; every process
+            // still takes the others' erasures into its own erasure record.
+            let store = self.store.clone();
+            match tokio::task::spawn_blocking(move || store.share_erasures()).await {
+                Ok(Ok(())) => {}
+                Err(e) => tracing::error!(error = %e, "sharing erasures stopped"),
+                Ok(Err(e)) => tracing::error!(error = %e, "sharing erasures failed"),
+            }
             return next;
         }
         // The upkeep may rewrite the database after an erasure (paced, so it

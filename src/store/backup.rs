@@ -1055,39 +1055,53 @@ pub fn restore_postgres(
     {
         return Err(wrong_key(StoreError::Crypto(super::CryptoError::Open)));
     }
-    let database_mark = t
-        .meta
-        .get(super::ERASURE_MARK)?
-        .and_then(|b| Mark::from_bytes(&b));
-    let record = match own_record(dir, &envelope).and_then(|r| match database_mark {
-        Some(m) if !r.reaches(&m) => Err(StoreError::ErasureRecord {
-            path: dir.to_path_buf(),
-            why: format!(
-                "does not hold what the database says it does (at least {} erased records): it was cut short, replaced or changed",
-                m.count
-            ),
-        }),
-        _ => Ok(r),
-    }) {
-        Ok(record) => Some(record),
+    // On PostgreSQL the record is this machine's own, and the database
+    // carries every process's entries: they are made one first (a record
+    // that is missing starts empty; one that was changed is refused), and
+    // no mark of one process's record is asked of it.
+    let carried = super::carried_in(&t, &envelope)?;
+    let own = dir.join(ERASURES_FILE);
+    if std::fs::symlink_metadata(&own).is_err() {
+        ErasureLog::create(&own, &envelope)?;
+    }
+    let record = match own_record(dir, &envelope) {
+        Ok(_) => {
+            let mut log = ErasureLog::open(&own, &envelope).map_err(|e| erasure_error(dir, e))?;
+            let mut lacking: Vec<Fingerprint> = carried
+                .iter()
+                .flatten()
+                .filter(|p| !log.all().contains(*p))
+                .copied()
+                .collect();
+            lacking.sort_unstable();
+            log.append(&lacking)?;
+            Some(log.record().clone())
+        }
         Err(StoreError::ErasureRecord { .. }) if without_erasures => None,
         Err(e) => return Err(e),
     };
     let mut records = read_backup(from, &envelope)?;
-    let left_out = leave_out_erased(&mut records, record.as_ref(), &envelope, dir, from)?;
-    let mark = match &record {
-        Some(record) => record.mark(),
+    // The backup's mark names a place in the record of the process that
+    // exported it, perhaps on another machine: the entries, not the mark,
+    // decide what is left out.
+    if let Some(meta) = records.get_mut(trees::META.as_bytes()) {
+        meta.retain(|(k, _)| k != super::ERASURE_MARK);
+    }
+    let record = match record {
+        Some(record) => record,
         None => {
-            let own = dir.join(ERASURES_FILE);
-            if std::fs::symlink_metadata(&own).is_ok() {
-                let aside = dir.join(format!("{DAMAGED_PREFIX}{ERASURES_FILE}"));
-                std::fs::rename(&own, &aside).map_err(io(&own))?;
-                disk::sync_dir(dir).map_err(io(dir))?;
-            }
-            ErasureLog::create(&own, &envelope)?.record().mark()
+            let aside = dir.join(format!("{DAMAGED_PREFIX}{ERASURES_FILE}"));
+            std::fs::rename(&own, &aside).map_err(io(&own))?;
+            disk::sync_dir(dir).map_err(io(dir))?;
+            let mut log = ErasureLog::create(&own, &envelope)?;
+            let mut carried: Vec<Fingerprint> = carried.into_iter().flatten().collect();
+            carried.sort_unstable();
+            log.append(&carried)?;
+            log.record().clone()
         }
     };
-    prepare_meta(&mut records, mark, true);
+    let left_out = leave_out_erased(&mut records, Some(&record), &envelope, dir, from)?;
+    prepare_meta(&mut records, record.mark(), true);
     replace_all(&t, &records)?;
     drop(t);
     drop(pg);

@@ -207,6 +207,23 @@ impl TxTree<'_> {
             TxTree::Pg(tx, t) => tx.remove(t, key.as_ref()),
         }
     }
+
+    /// Writes `key` = `value` into `other`, a PostgreSQL table this
+    /// transaction was not begun over, as part of this transaction (the
+    /// erasure record's entries, written with the erasure they record).
+    pub(crate) fn insert_beside(
+        &self,
+        other: &Tree,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> Result<(), StoreError> {
+        match (self, other) {
+            (TxTree::Pg(tx, _), Tree::Pg(other)) => tx.insert(other, key.as_ref(), value.as_ref()),
+            _ => Err(StoreError::Corrupt(
+                "a write beside a transaction outside PostgreSQL".into(),
+            )),
+        }
+    }
 }
 
 /// Runs `f` over `trees` in one transaction, again if another writer

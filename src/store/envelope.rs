@@ -328,6 +328,17 @@ impl Envelope {
         out
     }
 
+    /// The tag that authenticates one entry of the erasure record as the
+    /// PostgreSQL database carries it: a row holding anything else was
+    /// changed, or written without the master key.
+    pub fn carried_tag(&self, print: &Fingerprint) -> [u8; 32] {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.erasure[..])
+            .expect("HMAC takes a key of any length");
+        mac.update(b"practice-companion erasure carried by the database v1");
+        mac.update(print);
+        mac.finalize().into_bytes().into()
+    }
+
     /// The tag that authenticates the seal written at a clean close, as hex.
     pub fn seal_tag(&self, bytes: &[u8]) -> String {
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.seal[..])
@@ -610,6 +621,36 @@ impl ErasureLog {
         };
         self.record.marks.push(mark);
         Ok(mark)
+    }
+
+    /// Takes in what another process sharing this data directory appended
+    /// since this record was read (bot processes on one machine may share
+    /// one, on PostgreSQL): when the file has grown past the verified part
+    /// and, read again, holds everything this record does and more, the
+    /// record becomes what was read, so the next append goes after it
+    /// instead of cutting it off. Anything else (a torn append) is left to
+    /// the next append, as before.
+    pub fn catch_up(&mut self, envelope: &Envelope) -> Result<(), StoreError> {
+        let len = self
+            .file
+            .metadata()
+            .map_err(|source| StoreError::File {
+                path: self.path.clone(),
+                source,
+            })?
+            .len();
+        if len <= self.record.good_len {
+            return Ok(());
+        }
+        let read = ErasureLog::read(&self.path, envelope)?;
+        if !read.altered
+            && !read.legacy
+            && read.good_len > self.record.good_len
+            && read.marks.contains(&self.record.mark())
+        {
+            self.record = read;
+        }
+        Ok(())
     }
 
     /// What the record holds.

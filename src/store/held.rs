@@ -331,18 +331,22 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let before = live.t.held_forms.get(key)?;
-        if let Some(old) = &before {
-            let print = self
-                .shared
-                .envelope
-                .fingerprint(trees::HELD_FORMS.as_bytes(), key, old);
-            self.erase(live, &[print])?;
-        }
+        let carried = match &before {
+            Some(old) => {
+                let print =
+                    self.shared
+                        .envelope
+                        .fingerprint(trees::HELD_FORMS.as_bytes(), key, old);
+                self.erase(live, &[print])?
+            }
+            None => super::Carried::none(),
+        };
         if before.is_none() && value.is_none() {
             return Ok(false);
         }
         let pending = now.timestamp().to_be_bytes();
         (&live.t.held_forms, &live.t.meta).transaction(|(held, meta)| {
+            carried.write(meta)?;
             match &value {
                 Some(v) => held.insert(key, v.as_slice())?,
                 None => held.remove(key)?,

@@ -27,6 +27,7 @@ mod supervision;
 mod tls;
 mod turns;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -220,6 +221,12 @@ pub enum StoreError {
         /// What is wrong with it.
         why: String,
     },
+    /// Entries of the erasure record that the PostgreSQL database carries
+    /// do not authenticate.
+    #[error(
+        "entries of the erasure record that the PostgreSQL database carries (the table `companion_erasures`) do not authenticate with the master key: they were changed, or written without it. None was trusted, so nothing was opened and nothing was changed. Put the table back from the server's backup; if there is none, empty it (`TRUNCATE companion_erasures`) and start the processes again: each gives the database back every entry its own erasure record holds, and an entry no process's record holds is then lost."
+    )]
+    CarriedErasures,
     /// sled refused to open the database.
     #[error(
         "cannot open the database in {path}: {source}. If it is damaged, restore the newest automatic backup with `companion db restore`."
@@ -561,6 +568,9 @@ struct Trees {
     supervision_log: Tree,
     case_presentations: Tree,
     meetings: Tree,
+    /// On PostgreSQL, the erasure record's entries the database carries
+    /// (not a record tree: no backup, export or migration holds it).
+    carried: Option<Tree>,
 }
 
 impl Trees {
@@ -569,7 +579,9 @@ impl Trees {
     }
 
     fn open_pg(pg: &Pg) -> Result<Trees, StoreError> {
-        Trees::with(&|name| Ok(Tree::Pg(pg.tree(name)?)))
+        let mut t = Trees::with(&|name| Ok(Tree::Pg(pg.tree(name)?)))?;
+        t.carried = Some(Tree::Pg(pg.tree(postgres::CARRIED)?));
+        Ok(t)
     }
 
     /// Every tree and its name.
@@ -610,6 +622,7 @@ impl Trees {
             supervision_log: open(trees::SUPERVISION_LOG)?,
             case_presentations: open(trees::CASE_PRESENTATIONS)?,
             meetings: open(trees::MEETINGS)?,
+            carried: None,
         })
     }
 }
@@ -622,6 +635,56 @@ impl std::fmt::Debug for Store {
 
 const STRIPES: usize = 32;
 
+/// Entries of the erasure record written into the PostgreSQL database per
+/// transaction when it is given back entries it lacks.
+const CARRY_AT_ONCE: usize = 1000;
+
+/// The entries of the erasure record an erasure writes into the PostgreSQL
+/// database, in the erasure's own transaction ([`Carried::write`]), so
+/// that every process sharing the database, each with its own record,
+/// learns of it. On sled there are none.
+#[must_use]
+struct Carried<'a> {
+    tree: Option<&'a Tree>,
+    entries: Vec<(envelope::Fingerprint, [u8; 32])>,
+}
+
+impl<'a> Carried<'a> {
+    /// The entries for `prints` in `live`'s database (none on sled).
+    fn of(live: &'a Live, envelope: &Envelope, prints: &[envelope::Fingerprint]) -> Carried<'a> {
+        let tree = live.t.carried.as_ref();
+        let mut entries: Vec<_> = match tree {
+            Some(_) => prints
+                .iter()
+                .map(|p| (*p, envelope.carried_tag(p)))
+                .collect(),
+            None => Vec::new(),
+        };
+        entries.sort_unstable();
+        entries.dedup();
+        Carried { tree, entries }
+    }
+
+    /// Nothing to carry (no erasure was made).
+    fn none() -> Carried<'a> {
+        Carried {
+            tree: None,
+            entries: Vec::new(),
+        }
+    }
+
+    /// Writes the entries as part of `tx`'s transaction (any of its trees).
+    fn write(&self, tx: &engine::TxTree<'_>) -> Result<(), StoreError> {
+        let Some(tree) = self.tree else {
+            return Ok(());
+        };
+        for (print, tag) in &self.entries {
+            tx.insert_beside(tree, print, tag)?;
+        }
+        Ok(())
+    }
+}
+
 /// Meta key: where the erasure record stood after the last erasure (see
 /// [`envelope::Mark`]), committed with the erasure.
 const ERASURE_MARK: &[u8] = b"erasure_mark";
@@ -632,9 +695,10 @@ const RESTORED: &[u8] = b"restored";
 /// (see `migrate`); the store refuses to open while it is there.
 const MIGRATING: &[u8] = b"migrating";
 
-/// The erasure record of a store being opened, verified against the mark
-/// the database keeps: a record that is missing, cut short, replaced or
-/// changed is damage, and nothing opens.
+/// The erasure record of a sled store being opened, verified against the
+/// mark the database keeps: a record that is missing, cut short, replaced
+/// or changed is damage, and nothing opens. (On PostgreSQL the database
+/// carries the entries themselves: [`open_local_erasures`].)
 fn open_erasures(dir: &Path, live: &Live, envelope: &Envelope) -> Result<ErasureLog, StoreError> {
     let path = dir.join(ERASURES_FILE);
     let mark = live
@@ -691,6 +755,57 @@ fn open_erasures(dir: &Path, live: &Live, envelope: &Envelope) -> Result<Erasure
         ));
     }
     Ok(log)
+}
+
+/// The erasure record of a PostgreSQL store being opened: this machine's
+/// own. One that is missing starts empty (the database carries every entry
+/// and [`Store::merge_erasures`] brings them in); one that was changed (a
+/// part does not authenticate) or is another key's is refused.
+fn open_local_erasures(dir: &Path, envelope: &Envelope) -> Result<ErasureLog, StoreError> {
+    let path = dir.join(ERASURES_FILE);
+    let log = match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => ErasureLog::create(&path, envelope),
+        _ => ErasureLog::open(&path, envelope),
+    }
+    .map_err(|e| erasure_record_error(dir, e))?;
+    if log.record().altered {
+        return Err(erasure_record_error(
+            dir,
+            StoreError::Corrupt("was changed: a part of it does not authenticate".into()),
+        ));
+    }
+    Ok(log)
+}
+
+/// Every entry of the erasure record the PostgreSQL database of `t`
+/// carries, each authenticated (`None` on sled, which carries none). A
+/// row that was changed, or written without the master key, is refused:
+/// [`StoreError::CarriedErasures`].
+fn carried_in(
+    t: &Trees,
+    envelope: &Envelope,
+) -> Result<Option<HashSet<envelope::Fingerprint>>, StoreError> {
+    let Some(tree) = &t.carried else {
+        return Ok(None);
+    };
+    let mut out = HashSet::new();
+    for entry in tree.iter() {
+        let (k, v) = match entry {
+            Ok(entry) => entry,
+            // A row whose key or value was changed does not open.
+            Err(StoreError::Crypto(_) | StoreError::Corrupt(_)) => {
+                return Err(StoreError::CarriedErasures);
+            }
+            Err(e) => return Err(e),
+        };
+        match <envelope::Fingerprint>::try_from(k.as_slice()) {
+            Ok(print) if v == envelope.carried_tag(&print) => {
+                out.insert(print);
+            }
+            _ => return Err(StoreError::CarriedErasures),
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Why a PostgreSQL store was not opened without its master key.
@@ -973,7 +1088,7 @@ impl Store {
             engine: Engine::Pg(pg),
             t,
         };
-        let erasures = open_erasures(dir, &live, &envelope)?;
+        let erasures = open_local_erasures(dir, &envelope)?;
         let pending = live.t.meta.contains_key(ERASURE_PENDING)?;
         let store = Store {
             shared: Arc::new(Shared {
@@ -993,18 +1108,11 @@ impl Store {
                 turns: Mutex::default(),
             }),
         };
-        // A database behind its erasure record (restored from a copy made
+        // The local record and the entries the database carries are made
+        // one: a database behind the record (restored from a copy made
         // before erasures the record, kept apart, names) has them applied
         // again before anyone is served, and its tables rewritten.
-        let mark = store.erasures().record().mark();
-        let behind = store.with(|live| {
-            Ok(live.t.meta.get(ERASURE_MARK)?.as_deref() != Some(&mark.bytes()[..]))
-        })?;
-        let reapplied = if behind {
-            backup::reapply_erasures(&store)?
-        } else {
-            0
-        };
+        let reapplied = store.merge_erasures()?;
         store.keep_erasure_mark()?;
         store.fill_summaries()?;
         if pending || reapplied > 0 {
@@ -1223,27 +1331,41 @@ impl Store {
 
     /// Appends `prints` to the erasure record (synced), and notes its new
     /// mark in the database, to be committed with the erasure itself.
-    /// Fingerprints the record already holds are not written again.
-    fn erase(&self, live: &Live, prints: &[envelope::Fingerprint]) -> Result<(), StoreError> {
-        self.append_erasures(live, prints)?;
+    /// Fingerprints the record already holds are not written again. On
+    /// PostgreSQL, returns the entries the database carries for them, which
+    /// the erasure's transaction writes ([`Carried::write`]).
+    fn erase<'a>(
+        &self,
+        live: &'a Live,
+        prints: &[envelope::Fingerprint],
+    ) -> Result<Carried<'a>, StoreError> {
+        let carried = self.append_erasures(live, prints)?;
         // A rewrite under way may have copied these bytes already.
         self.shared.erasures_made.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+        Ok(carried)
     }
 
     /// Names a hundred of a member's numbers in the erasure record, so that
     /// no restore gives them out again. Nothing is erased: a rewrite under
     /// way is not made to wait for another.
-    fn reserve_numbers(&self, live: &Live, print: envelope::Fingerprint) -> Result<(), StoreError> {
+    fn reserve_numbers<'a>(
+        &self,
+        live: &'a Live,
+        print: envelope::Fingerprint,
+    ) -> Result<Carried<'a>, StoreError> {
         self.append_erasures(live, &[print])
     }
 
-    fn append_erasures(
+    fn append_erasures<'a>(
         &self,
-        live: &Live,
+        live: &'a Live,
         prints: &[envelope::Fingerprint],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Carried<'a>, StoreError> {
+        let carried = Carried::of(live, &self.shared.envelope, prints);
         let mut log = self.erasures();
+        if live.t.carried.is_some() {
+            log.catch_up(&self.shared.envelope)?;
+        }
         let mut new: Vec<_> = prints
             .iter()
             .filter(|p| !log.all().contains(*p))
@@ -1252,11 +1374,62 @@ impl Store {
         new.sort_unstable();
         new.dedup();
         if new.is_empty() {
-            return Ok(());
+            return Ok(carried);
         }
         let mark = log.append(&new)?;
         live.t.meta.insert(ERASURE_MARK, &mark.bytes()[..])?;
-        Ok(())
+        Ok(carried)
+    }
+
+    /// On PostgreSQL, makes this process's erasure record and the entries
+    /// the database carries one, both ways: what the database carries and
+    /// the record lacks (another process's erasures) is appended to the
+    /// record; what the record holds and the database lacks (the database
+    /// went back to an earlier point) is applied to the database again,
+    /// what it names removed, and then carried by it. Returns how many
+    /// records that removed (the caller rewrites the tables if any). An
+    /// entry in the database that does not authenticate is refused
+    /// ([`StoreError::CarriedErasures`]), and nothing is changed. On sled,
+    /// nothing to do.
+    fn merge_erasures(&self) -> Result<usize, StoreError> {
+        let Some(carried) = self.with(|live| carried_in(&live.t, &self.shared.envelope))? else {
+            return Ok(0);
+        };
+        let lacking_there: Vec<envelope::Fingerprint> = {
+            let mut log = self.erasures();
+            log.catch_up(&self.shared.envelope)?;
+            let mut lacking_here: Vec<_> = carried
+                .iter()
+                .filter(|p| !log.all().contains(*p))
+                .copied()
+                .collect();
+            if !lacking_here.is_empty() {
+                lacking_here.sort_unstable();
+                log.append(&lacking_here)?;
+            }
+            let mut there: Vec<_> = log
+                .all()
+                .iter()
+                .filter(|p| !carried.contains(*p))
+                .copied()
+                .collect();
+            there.sort_unstable();
+            there
+        };
+        if lacking_there.is_empty() {
+            return Ok(0);
+        }
+        // Applied first, then carried: an entry the database carries is
+        // one it has had applied.
+        let removed = backup::reapply_erasures(self)?;
+        self.with(|live| {
+            for chunk in lacking_there.chunks(CARRY_AT_ONCE) {
+                let carried = Carried::of(live, &self.shared.envelope, chunk);
+                engine::Transactional::transaction(&&live.t.meta, |meta| carried.write(meta))?;
+            }
+            self.commit(live)
+        })?;
+        Ok(removed)
     }
 
     /// Since when erased bytes have been waiting for a rewrite, if they are.
@@ -1410,6 +1583,20 @@ impl Store {
         })
     }
 
+    /// On PostgreSQL, takes the other processes' erasures (the entries the
+    /// database carries) into this process's erasure record, and applies
+    /// what the database lacks of the record (it went back meanwhile) to
+    /// it again, rewriting its tables at once if that removed anything
+    /// ([`Store::merge_erasures`]). Part of [`Store::maintain`]; a bot
+    /// process that does not run the upkeep calls it on its own clock. On
+    /// sled, nothing to do.
+    pub fn share_erasures(&self) -> Result<(), StoreError> {
+        if self.merge_erasures()? > 0 {
+            self.rewrite(&mut |_| {})?;
+        }
+        Ok(())
+    }
+
     /// Periodic care, called by the front-end's clock: erases held forms
     /// past their time, makes pending
     /// erasures real once they are [`ERASE_WITHIN`] old, and writes an
@@ -1424,6 +1611,7 @@ impl Store {
         if let Some(due) = self.let_go_of_old_forms(now)? {
             next = next.min(later(due, chrono::Duration::seconds(1)));
         }
+        self.share_erasures()?;
         if let Some(since) = self.erasure_pending_since()? {
             let start_by = later(since, ERASE_WITHIN - REWRITE_MARGIN);
             if now >= start_by {

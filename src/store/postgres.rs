@@ -162,8 +162,17 @@ fn migrations() -> Vec<String> {
     let v3 =
         "CREATE TABLE companion_discord_turns (second bigint PRIMARY KEY, used integer NOT NULL);"
             .to_string();
-    vec![v1, v2, v3]
+    // Version 4: the erasure record's entries, carried by the database
+    // itself (each written in the transaction of the erasure it records),
+    // so that processes on different machines, each with a record of its
+    // own, share them (`Store::merge_erasures`).
+    let v4 = format!("CREATE TABLE companion_{CARRIED} (k bytea PRIMARY KEY, v bytea NOT NULL);");
+    vec![v1, v2, v3, v4]
 }
+
+/// The table (schema version 4) of the erasure record's entries the
+/// database carries: one row per fingerprint.
+pub(crate) const CARRIED: &str = "erasures";
 
 /// Where the database is and how to log in, as an operator gave it.
 #[derive(Debug, Clone)]
@@ -822,7 +831,7 @@ impl Pg {
 
     /// The table of a tree.
     pub(crate) fn tree(&self, name: &'static str) -> Result<PgTree, StoreError> {
-        if !TREES_V1.contains(&name) {
+        if !TREES_V1.contains(&name) && name != CARRIED {
             return Err(StoreError::Corrupt(format!(
                 "no table for the tree `{name}`"
             )));
@@ -845,7 +854,7 @@ impl Pg {
     /// could still see an old version keeps it (and holds this back until
     /// it ends).
     pub(crate) fn rewrite_tables(&self) -> Result<(), StoreError> {
-        for name in TREES_V1 {
+        for name in TREES_V1.iter().chain([&CARRIED]) {
             self.execute(format!("VACUUM FULL companion_{name}"))?;
         }
         // Commit tokens are needed only while a call resolves its own.

@@ -234,6 +234,7 @@ impl Store {
                 count: counter.count + 1,
             };
             let counts = count_changes(None, Some(&reflection));
+            let mut carried = super::Carried::none();
             if (id - 1) % RETIRED_ROUNDING == 0 {
                 // The first number of a new hundred: the hundred is reserved
                 // in the erasure record, which no restore rolls back, so the
@@ -244,7 +245,7 @@ impl Store {
                     &member_key(author),
                     &block.to_be_bytes(),
                 );
-                self.reserve_numbers(live, print)?;
+                carried = self.reserve_numbers(live, print)?;
             }
             (
                 &live.t.reflections,
@@ -253,6 +254,7 @@ impl Store {
                 &live.t.group_counts,
             )
                 .transaction(|(r, sums, c, g)| {
+                    carried.write(r)?;
                     r.insert(&rk[..], sealed.as_slice())?;
                     sums.insert(&rk[..], summary.as_slice())?;
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
@@ -505,9 +507,10 @@ impl Store {
                 .get(rk)?
                 .map(|v| v.to_vec())
                 .unwrap_or_default();
+            let mut carried = super::Carried::none();
             let superseded = if erase_at.is_some() {
                 prints.extend(split_prints(&earlier));
-                self.erase(live, &prints)?;
+                carried = self.erase(live, &prints)?;
                 None
             } else {
                 // What the member wrote is unchanged: the replaced sealing
@@ -525,6 +528,7 @@ impl Store {
                 &live.t.superseded,
             )
                 .transaction(|(r, sums, meta, g, sup)| {
+                    carried.write(meta)?;
                     r.insert(&rk[..], sealed.as_slice())?;
                     sums.insert(&rk[..], summary.as_slice())?;
                     apply_counts(g, &counts)?;
@@ -572,7 +576,7 @@ impl Store {
             if let Some(earlier) = live.t.superseded.get(rk)? {
                 prints.extend(split_prints(&earlier));
             }
-            self.erase(live, &prints)?;
+            let carried = self.erase(live, &prints)?;
             let counter = self.counter(live, author)?;
             let next = Counter {
                 last: counter.last,
@@ -593,6 +597,7 @@ impl Store {
                 &live.t.superseded,
             )
                 .transaction(|(r, sums, c, meta, g, sup)| {
+                    carried.write(meta)?;
                     r.remove(&rk[..])?;
                     sums.remove(&rk[..])?;
                     sup.remove(&rk[..])?;
@@ -688,7 +693,7 @@ impl Store {
                     .div_ceil(RETIRED_ROUNDING)
                     .saturating_mul(RETIRED_ROUNDING);
                 prints.extend(self.retired_prints(member, retired));
-                self.erase(live, &prints)?;
+                let carried = self.erase(live, &prints)?;
                 let pending = now.timestamp().to_be_bytes();
                 (
                     &live.t.member_keys,
@@ -704,6 +709,7 @@ impl Store {
                 )
                     .transaction(
                         |(keys, records, sums, counters, settings, meta, g, sup, l, c)| {
+                            carried.write(meta)?;
                             apply_counts(g, &counts)?;
                             for k in &log {
                                 l.remove(k)?;

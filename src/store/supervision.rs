@@ -331,7 +331,7 @@ impl Store {
                 .shared
                 .envelope
                 .fingerprint(book.name().as_bytes(), &rk, &old);
-            self.erase(live, &[print])?;
+            let carried = self.erase(live, &[print])?;
             // Its posts, if any, are no longer on record (they were
             // withdrawn first, or the member chose to leave them).
             let hk = record_key(member, HEADER);
@@ -352,6 +352,7 @@ impl Store {
             };
             let pending = now.timestamp().to_be_bytes();
             (book.tree(live), &live.t.meta).transaction(|(t, meta)| {
+                carried.write(meta)?;
                 t.remove(&rk[..])?;
                 if let Some(sealed) = &header {
                     t.insert(&hk[..], sealed.as_slice())?;

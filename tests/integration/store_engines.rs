@@ -14,8 +14,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use practice_companion::Framework;
 use practice_companion::reflections::form::{Held, HeldFor, HeldKind, Holding, Typed};
 use practice_companion::reflections::{Draft, Mode, Reflection, SharedPost};
+use practice_companion::store::envelope::ErasureLog;
 use practice_companion::store::{
-    ERASE_WITHIN, PgOptions, SecretKey, SlotState, Store, StoreError, Turn,
+    ERASE_WITHIN, ERASURES_FILE, Envelope, PgOptions, SecretKey, SlotState, Store, StoreError, Turn,
 };
 
 use practice_companion::shards::ShardRange;
@@ -620,7 +621,7 @@ fn on_postgres_the_schema_is_migrated_once_under_a_lock() {
     }
     assert_eq!(
         db.sql("SELECT count(*), max(version) FROM companion_schema"),
-        "3|3"
+        "4|4"
     );
 }
 
@@ -658,6 +659,284 @@ fn on_postgres_a_database_restored_from_before_an_erasure_has_it_applied_again()
         "1"
     );
     store.close(Utc::now()).unwrap();
+}
+
+/// Each kind of erasure, made through one process, of member 121's second
+/// reflection (of two) or of the member.
+#[derive(Clone, Copy, Debug)]
+enum Erasure {
+    ForgetMe,
+    Delete,
+    Edit,
+}
+
+impl Erasure {
+    const ALL: [Erasure; 3] = [Erasure::ForgetMe, Erasure::Delete, Erasure::Edit];
+
+    fn make(self, store: &Store) {
+        match self {
+            Erasure::ForgetMe => assert_eq!(store.forget_member(121, at(9)).unwrap(), 2),
+            Erasure::Delete => assert!(store.delete_reflection(121, 2, at(9)).unwrap()),
+            Erasure::Edit => {
+                store
+                    .update_reflection(121, 2, at(9), |r| r.text = "rewritten".into())
+                    .unwrap()
+                    .expect("there is #2");
+            }
+        }
+    }
+
+    /// Member 121's texts once it is made.
+    fn after(self) -> &'static [&'static str] {
+        match self {
+            Erasure::ForgetMe => &[],
+            Erasure::Delete => &["kept"],
+            Erasure::Edit => &["kept", "rewritten"],
+        }
+    }
+
+    /// Member 121's texts in a database put back to before it, once the
+    /// erasure is applied again (an edit's new words were never in it).
+    fn healed(self) -> &'static [&'static str] {
+        match self {
+            Erasure::ForgetMe => &[],
+            Erasure::Delete | Erasure::Edit => &["kept"],
+        }
+    }
+}
+
+/// Bot processes on two machines (two local directories) sharing one
+/// database: an erasure made through either reaches the other's record
+/// through the database, neither refuses the other, a database put back to
+/// before the erasure is healed by the other machine's record, and a
+/// machine whose directory was lost gets the whole record back from the
+/// database; for each kind of erasure.
+#[test]
+fn on_postgres_processes_on_two_machines_share_every_erasure_and_heal_a_database_put_back() {
+    if postgres::database().is_none() {
+        return;
+    }
+    for kind in Erasure::ALL {
+        let name = format!("{kind:?}").to_lowercase();
+        let db = postgres::database().expect("a database");
+        let key = SecretKey::generate().to_hex().to_string();
+        let (dir_a, dir_b) = (
+            temp_dir(&format!("machines-{name}"), "a"),
+            temp_dir(&format!("machines-{name}"), "b"),
+        );
+        let a = pg_store(&db, &dir_a, &key).expect("A opens");
+        save(&a, 121, "kept");
+        save(&a, 121, "erased");
+        save(&a, 122, "someone else's");
+        let file = temp_dir(&format!("machines-{name}"), "backup-file");
+        a.export_to(&file).expect("exported");
+        a.close(Utc::now()).unwrap();
+        drop(a);
+        let b = pg_store(&db, &dir_b, &key).expect("B opens");
+        b.close(Utc::now()).unwrap();
+        drop(b);
+        // The server's backups, taken before the erasure.
+        let before = db.copy();
+        let before_again = before.copy();
+        let a = pg_store(&db, &dir_a, &key).expect("A opens again");
+        kind.make(&a);
+        a.close(Utc::now()).unwrap();
+        drop(a);
+        // B, on another machine, opens (it was refused before the database
+        // carried the record) and takes A's entries into its own record.
+        for turn in 0..2 {
+            for dir in [&dir_b, &dir_a] {
+                let store = pg_store(&db, dir, &key)
+                    .unwrap_or_else(|e| panic!("{kind:?}: opens, turn {turn}: {e}"));
+                assert_eq!(texts(&store, 121), kind.after(), "{kind:?}");
+                assert!(store.erasure_pending_since().unwrap().is_none());
+                store.close(Utc::now()).unwrap();
+            }
+        }
+        // Machine A is lost; the database comes back from before the
+        // erasure, which B's record alone now holds.
+        std::fs::remove_dir_all(&dir_a).unwrap();
+        let count = |db: &Database| -> u64 {
+            db.sql("SELECT count(*) FROM companion_erasures")
+                .parse()
+                .expect("a count")
+        };
+        assert!(count(&before) < count(&db), "{kind:?}: put back before it");
+        let b = pg_store(&before, &dir_b, &key).expect("B opens the database put back");
+        assert_eq!(texts(&b, 121), kind.healed(), "{kind:?}: healed by B");
+        assert_eq!(texts(&b, 122), ["someone else's"], "{kind:?}");
+        assert!(b.erasure_pending_since().unwrap().is_none());
+        b.close(Utc::now()).unwrap();
+        drop(b);
+        assert_eq!(count(&before), count(&db), "{kind:?}: carried again");
+        // A new machine A, its directory empty, gets the record from the
+        // database; then B is lost too, and the database is put back once
+        // more: A's record, which came from the database, heals it.
+        let a = pg_store(&before, &dir_a, &key).expect("a new A opens");
+        a.close(Utc::now()).unwrap();
+        drop(a);
+        std::fs::remove_dir_all(&dir_b).unwrap();
+        let a = pg_store(&before_again, &dir_a, &key).expect("A opens it put back");
+        assert_eq!(
+            texts(&a, 121),
+            kind.healed(),
+            "{kind:?}: healed by the new A"
+        );
+        assert_eq!(texts(&a, 122), ["someone else's"], "{kind:?}");
+        a.close(Utc::now()).unwrap();
+        drop(a);
+        // `db restore --from` the backup made before the erasure, through a
+        // third machine whose directory is new: what the database carries
+        // is left out.
+        let dir_c = temp_dir(&format!("machines-{name}"), "c");
+        let opts = PgOptions {
+            url: db.url(),
+            password_file: None,
+            shards: None,
+        };
+        let key_c = SecretKey::from_hex(&key).expect("a key");
+        practice_companion::store::restore_postgres(&opts, &dir_c, Some(key_c), Some(&file), false)
+            .expect("restored");
+        let c = pg_store(&db, &dir_c, &key).expect("C opens");
+        assert_eq!(
+            texts(&c, 121),
+            kind.healed(),
+            "{kind:?}: left out by the restore"
+        );
+        assert_eq!(texts(&c, 122), ["someone else's"], "{kind:?}");
+        c.close(Utc::now()).unwrap();
+    }
+}
+
+/// A process running beside another (shards of one bot, on two machines)
+/// takes the other's erasures into its own record in its upkeep, without
+/// starting again: once the other machine is lost and the database put back
+/// to before them, its record alone heals the database; for each kind.
+#[test]
+fn on_postgres_a_running_process_takes_anothers_erasures_in_its_upkeep() {
+    if postgres::database().is_none() {
+        return;
+    }
+    for kind in Erasure::ALL {
+        let name = format!("{kind:?}").to_lowercase();
+        let db = postgres::database().expect("a database");
+        let key = SecretKey::generate().to_hex().to_string();
+        let (dir_a, dir_b) = (
+            temp_dir(&format!("upkeep-{name}"), "a"),
+            temp_dir(&format!("upkeep-{name}"), "b"),
+        );
+        let a = pg_store(&db, &dir_a, &key).expect("A opens");
+        save(&a, 121, "kept");
+        save(&a, 121, "erased");
+        save(&a, 122, "someone else's");
+        a.close(Utc::now()).unwrap();
+        drop(a);
+        let before = db.copy();
+        let a = pg_store_for(&db, &dir_a, &key, Some(("0-1", 4))).expect("A opens");
+        let b = pg_store_for(&db, &dir_b, &key, Some(("2-3", 4))).expect("B opens beside it");
+        kind.make(&a);
+        // B runs shards 2-3: not the upkeep, which is shard 0's.
+        b.share_erasures().expect("B takes A's erasures");
+        for store in [a, b] {
+            store.close(Utc::now()).unwrap();
+        }
+        std::fs::remove_dir_all(&dir_a).unwrap();
+        let b = pg_store(&before, &dir_b, &key).expect("B opens the database put back");
+        assert_eq!(texts(&b, 121), kind.healed(), "{kind:?}: healed by B");
+        assert_eq!(texts(&b, 122), ["someone else's"], "{kind:?}");
+        b.close(Utc::now()).unwrap();
+    }
+}
+
+/// Two processes on one machine sharing a data directory, one erasing and
+/// the other taking the erasures in: neither cuts off what the other
+/// appended to the record they share, which stays whole and holds every
+/// entry the database carries.
+#[test]
+fn on_postgres_processes_sharing_a_data_directory_never_cut_each_others_record() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let dir = temp_dir("shared-record", "postgres");
+    let a = pg_store_for(&db, &dir, &key, Some(("0-1", 4))).expect("A opens");
+    let b = pg_store_for(&db, &dir, &key, Some(("2-3", 4))).expect("B opens beside it");
+    for n in 0..4 {
+        save(&a, 141, &format!("reflection {n}"));
+    }
+    save(&a, 142, "forgotten");
+    assert!(a.delete_reflection(141, 1, at(9)).unwrap());
+    assert!(a.delete_reflection(141, 2, at(9)).unwrap());
+    b.share_erasures().expect("B takes them in");
+    a.update_reflection(141, 3, at(9), |r| r.text = "edited".into())
+        .unwrap()
+        .expect("there is #3");
+    b.share_erasures().expect("B takes it in");
+    assert_eq!(a.forget_member(142, at(9)).unwrap(), 1);
+    for store in [a, b] {
+        store.close(Utc::now()).unwrap();
+    }
+    let envelope = Envelope::new(SecretKey::from_hex(&key).expect("a key"));
+    let record = ErasureLog::read(&dir.join(ERASURES_FILE), &envelope).expect("reads");
+    assert!(!record.altered && !record.torn_tail, "{record:?}");
+    let carried: usize = db
+        .sql("SELECT count(*) FROM companion_erasures")
+        .parse()
+        .expect("a count");
+    assert_eq!(record.prints.len(), carried, "every entry, once");
+}
+
+/// An entry of the erasure record that the database carries is trusted
+/// only if it authenticates: a value changed, a key changed, a row written
+/// without the master key, or one row's value put in another's place, and
+/// no process opens, whether its own record holds the entry or not.
+#[test]
+fn on_postgres_an_erasure_entry_changed_in_the_database_is_refused() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let dir_a = temp_dir("carried-changed", "a");
+    let a = pg_store(&db, &dir_a, &key).expect("opens");
+    save(&a, 131, "one");
+    save(&a, 131, "two");
+    assert!(a.delete_reflection(131, 1, at(9)).unwrap());
+    a.close(Utc::now()).unwrap();
+    drop(a);
+    let first = "(SELECT k FROM companion_erasures ORDER BY k LIMIT 1)";
+    let last = "(SELECT k FROM companion_erasures ORDER BY k DESC LIMIT 1)";
+    for (what, sql) in [
+        (
+            "a value changed",
+            format!("UPDATE companion_erasures SET v = set_byte(v, 5, get_byte(v, 5) # 1) WHERE k = {first}"),
+        ),
+        (
+            "a key changed",
+            format!("UPDATE companion_erasures SET k = set_byte(k, 12, get_byte(k, 12) # 1) WHERE k = {first}"),
+        ),
+        (
+            "a row written without the key",
+            "INSERT INTO companion_erasures (k, v) VALUES (decode(repeat('ab', 16), 'hex'), decode(repeat('cd', 72), 'hex'))".to_string(),
+        ),
+        (
+            "a value put in another row's place",
+            format!("UPDATE companion_erasures SET v = (SELECT v FROM companion_erasures WHERE k = {last}) WHERE k = {first}"),
+        ),
+    ] {
+        let changed = db.copy();
+        changed.sql(&sql);
+        for dir in [dir_a.clone(), temp_dir("carried-changed", "b")] {
+            match pg_store(&changed, &dir, &key) {
+                Err(StoreError::CarriedErasures) => {}
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+    }
+    // Unchanged, it opens.
+    pg_store(&db, &dir_a, &key)
+        .expect("opens")
+        .close(Utc::now())
+        .unwrap();
 }
 
 #[test]
