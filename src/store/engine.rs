@@ -151,12 +151,15 @@ impl Tree {
     }
 }
 
+/// Two values read together, each `None` where its key is absent.
+pub(crate) type Both = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// The values of two keys, each in its tree, read together: on PostgreSQL
 /// in one round-trip (each its own statement, as [`Tree::get`] reads it).
 pub(crate) fn get_both(
     (a, a_key): (&Tree, &[u8]),
     (b, b_key): (&Tree, &[u8]),
-) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StoreError> {
+) -> Result<Both, StoreError> {
     match (a, b) {
         (Tree::Pg(a), Tree::Pg(b)) => super::postgres::get_both((a, a_key), (b, b_key)),
         _ => Ok((a.get(a_key)?, b.get(b_key)?)),

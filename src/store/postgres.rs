@@ -59,7 +59,7 @@ use zeroize::Zeroizing;
 
 use super::StoreError;
 use super::crypto::SecretKey;
-use super::engine::{Entries, Entry};
+use super::engine::{Both, Entries, Entry};
 
 /// The environment variable that names the database instead of `--database`.
 pub const DATABASE_ENV: &str = "COMPANION_DATABASE_URL";
@@ -942,7 +942,7 @@ async fn select(c: &Object, sql: &str, k: &[u8]) -> Result<Option<Vec<u8>>, Stor
 pub(crate) fn get_both(
     (a, a_key): (&PgTree, &[u8]),
     (b, b_key): (&PgTree, &[u8]),
-) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StoreError> {
+) -> Result<Both, StoreError> {
     let (ka, kb) = (a.stored_key(a_key)?, b.stored_key(b_key)?);
     let (sa, sb, ka2, kb2) = (a.select.clone(), b.select.clone(), ka.clone(), kb.clone());
     let pool = a.pg.inner.pool.clone();
