@@ -151,6 +151,21 @@ impl Tree {
     }
 }
 
+/// Two values read together, each `None` where its key is absent.
+pub(crate) type Both = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// The values of two keys, each in its tree, read together: on PostgreSQL
+/// in one round-trip (each its own statement, as [`Tree::get`] reads it).
+pub(crate) fn get_both(
+    (a, a_key): (&Tree, &[u8]),
+    (b, b_key): (&Tree, &[u8]),
+) -> Result<Both, StoreError> {
+    match (a, b) {
+        (Tree::Pg(a), Tree::Pg(b)) => super::postgres::get_both((a, a_key), (b, b_key)),
+        _ => Ok((a.get(a_key)?, b.get(b_key)?)),
+    }
+}
+
 /// Changes to one tree, applied together by [`Tree::apply_batch`].
 #[derive(Default)]
 pub(crate) struct Batch(Vec<(Vec<u8>, Option<Vec<u8>>)>);

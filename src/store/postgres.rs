@@ -34,9 +34,10 @@
 //! commit token with its changes, and a transaction whose `COMMIT` was sent
 //! but whose answer was lost is resolved, after reconnecting, by that token
 //! (there: it was committed; absent: it never will be, and it runs again).
-//! A `COMMIT` that waits longer than [`COMMIT_WITHIN`] (a synchronous
-//! standby that does not answer) is cancelled and reported as not
-//! confirmed: it may have been kept.
+//! The message that carries a `COMMIT` (with the transaction's writes not
+//! sent yet, see [`PgTx`]) and waits longer than [`COMMIT_WITHIN`] (a
+//! synchronous standby that does not answer) is cancelled and reported as
+//! not confirmed: it may have been kept.
 //!
 //! A server on this machine may be reached in plain text; one elsewhere
 //! only over TLS whose certificate is checked (`tls.rs` reads the URL's
@@ -58,7 +59,7 @@ use zeroize::Zeroizing;
 
 use super::StoreError;
 use super::crypto::SecretKey;
-use super::engine::{Entries, Entry};
+use super::engine::{Both, Entries, Entry};
 
 /// The environment variable that names the database instead of `--database`.
 pub const DATABASE_ENV: &str = "COMPANION_DATABASE_URL";
@@ -450,6 +451,35 @@ where
     }
 }
 
+/// Makes sure this process still holds the process lock on the server
+/// the URL leads to: after a lost connection, the lock's connection is
+/// asked too, and where it is gone the lock is taken again (on a promoted
+/// standby, where no one holds it).
+async fn hold_lock(inner: &Inner) -> Result<(), StoreError> {
+    let mut lock = inner.lock.lock().await;
+    let suspect = inner.suspect.swap(false, Ordering::SeqCst);
+    let alive = match lock.as_ref() {
+        Some(c) if c.is_closed() => false,
+        Some(c) if suspect => matches!(
+            tokio::time::timeout(CANCEL_WITHIN, c.simple_query("SELECT 1")).await,
+            Ok(Ok(_))
+        ),
+        Some(_) => true,
+        None => false,
+    };
+    if !alive {
+        *lock = None;
+        match take_process_lock(inner.config.clone(), inner.tls.clone(), inner.shards).await {
+            Ok(c) => *lock = Some(c),
+            Err(e) => {
+                inner.suspect.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Connects to the server the URL leads to and takes the process lock
 /// there (waiting up to [`LOCK_PATIENCE`] for a session just ended to let go
 /// of it); refuses a server that does not make commits durable.
@@ -595,8 +625,6 @@ pub(crate) struct PgTree {
     pg: Pg,
     name: &'static str,
     select: Arc<str>,
-    upsert: Arc<str>,
-    delete: Arc<str>,
 }
 
 impl Pg {
@@ -632,39 +660,6 @@ impl Pg {
             let sql = sql.clone();
             async move { c.batch_execute(&sql).await.map_err(pg_err) }
         }))
-    }
-
-    /// Makes sure this process still holds the process lock on the server
-    /// the URL leads to: after a lost connection, the lock's connection is
-    /// asked too, and where it is gone the lock is taken again (on a
-    /// promoted standby, where no one holds it).
-    fn hold_lock(&self) -> Result<(), StoreError> {
-        let inner = Arc::clone(&self.inner);
-        self.block(async move {
-            let mut lock = inner.lock.lock().await;
-            let suspect = inner.suspect.swap(false, Ordering::SeqCst);
-            let alive = match lock.as_ref() {
-                Some(c) if c.is_closed() => false,
-                Some(c) if suspect => matches!(
-                    tokio::time::timeout(CANCEL_WITHIN, c.simple_query("SELECT 1")).await,
-                    Ok(Ok(_))
-                ),
-                Some(_) => true,
-                None => false,
-            };
-            if !alive {
-                *lock = None;
-                match take_process_lock(inner.config.clone(), inner.tls.clone(), inner.shards).await
-                {
-                    Ok(c) => *lock = Some(c),
-                    Err(e) => {
-                        inner.suspect.store(true, Ordering::SeqCst);
-                        return Err(e);
-                    }
-                }
-            }
-            Ok(())
-        })
     }
 
     /// Takes `member`'s lock of `kind` on the server, waiting while
@@ -840,11 +835,6 @@ impl Pg {
             pg: self.clone(),
             name,
             select: format!("SELECT v FROM companion_{name} WHERE k = $1").into(),
-            upsert: format!(
-                "INSERT INTO companion_{name} (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
-            )
-            .into(),
-            delete: format!("DELETE FROM companion_{name} WHERE k = $1").into(),
         })
     }
 
@@ -958,6 +948,36 @@ fn password(file: Option<&Path>) -> Result<Option<Zeroizing<String>>, StoreError
     )))
 }
 
+/// The value `sql` (a tree's `SELECT`) reads for the stored key `k`.
+async fn select(c: &Object, sql: &str, k: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    let st = c.prepare_cached(sql).await.map_err(pg_err)?;
+    let row = c.query_opt(&st, &[&k]).await.map_err(pg_err)?;
+    Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+}
+
+/// [`super::engine::get_both`] on PostgreSQL: both `SELECT`s sent together
+/// on one pooled connection, in one hop to the store's runtime.
+pub(crate) fn get_both(
+    (a, a_key): (&PgTree, &[u8]),
+    (b, b_key): (&PgTree, &[u8]),
+) -> Result<Both, StoreError> {
+    let (ka, kb) = (a.stored_key(a_key)?, b.stored_key(b_key)?);
+    let (sa, sb, ka2, kb2) = (a.select.clone(), b.select.clone(), ka.clone(), kb.clone());
+    let pool = a.pg.inner.pool.clone();
+    let (va, vb) = a.pg.block(on_a_connection(pool, move |c| {
+        let (sa, sb, ka, kb) = (sa.clone(), sb.clone(), ka2.clone(), kb2.clone());
+        async move {
+            // Sent in this order, answered in it: one round-trip.
+            let (va, vb) = tokio::join!(select(&c, &sa, &ka), select(&c, &sb, &kb));
+            Ok((va?, vb?))
+        }
+    }))?;
+    Ok((
+        va.map(|v| a.open(&ka, &v)).transpose()?,
+        vb.map(|v| b.open(&kb, &v)).transpose()?,
+    ))
+}
+
 /// The first key after every key that starts with `prefix`, if any.
 fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut next = prefix.to_vec();
@@ -1035,11 +1055,7 @@ impl PgTree {
         let (pool, sql, k2) = (self.pg.inner.pool.clone(), self.select.clone(), k.clone());
         let row = self.pg.block(on_a_connection(pool, move |c| {
             let (sql, k2) = (sql.clone(), k2.clone());
-            async move {
-                let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
-                let row = c.query_opt(&st, &[&k2]).await.map_err(pg_err)?;
-                Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-            }
+            async move { select(&c, &sql, &k2).await }
         }))?;
         row.map(|v| self.open(&k, &v)).transpose()
     }
@@ -1161,65 +1177,181 @@ impl PgTree {
     }
 }
 
-/// A transaction under way: one connection, `BEGIN`…`COMMIT`.
+/// How a transaction begins on the server.
+const BEGIN: &str = "BEGIN ISOLATION LEVEL SERIALIZABLE;";
+/// How long (as SQL text) the writes a transaction keeps may grow before
+/// they are sent ahead of its `COMMIT`.
+const KEPT_AT_MOST: usize = 1 << 20;
+
+/// A transaction under way on one connection.
+///
+/// Its writes are not sent one at a time: each is kept as a statement
+/// (its key and sealed value written out in hexadecimal), and they go
+/// together in one message, with `BEGIN` ahead of them when it has not
+/// been sent yet, and at the end with the commit token and `COMMIT`
+/// after them. The server runs the statements of one message in order
+/// and skips the rest at the first error, so nothing runs after a `BEGIN`
+/// or a write that failed, and then the `COMMIT` never does. A read first
+/// sends what is kept (so it sees the transaction's own writes), in the
+/// same round-trip. The connection is taken, and the process lock seen
+/// held, as the first message is sent: a transaction that only writes is
+/// one hop to the store's runtime and one round-trip to the server.
 pub(crate) struct PgTx {
     pg: Pg,
+    state: std::sync::Mutex<TxState>,
+}
+
+#[derive(Default)]
+struct TxState {
+    /// The connection, once something was sent on it (`BEGIN` first).
     client: Option<Arc<Object>>,
+    /// Writes not sent yet, each a statement ending in `;`.
+    kept: String,
+    /// Committed or rolled back: the connection may be pooled again.
     done: bool,
 }
 
 impl Drop for PgTx {
     fn drop(&mut self) {
-        // Never finished (a panic): the connection is closed, not pooled,
-        // so the server rolls the transaction back.
-        if !self.done
-            && let Some(client) = self.client.take()
-            && let Ok(object) = Arc::try_unwrap(client)
+        // Never finished (a panic, a `ROLLBACK` not confirmed): the
+        // connection is closed, not pooled, so the server rolls the
+        // transaction back.
+        let state = self
+            .state
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !state.done
+            && let Some(client) = state.client.take()
         {
-            drop(Object::take(object));
+            close(client);
+        }
+    }
+}
+
+/// Closes a connection rather than pooling it again.
+fn close(client: Arc<Object>) {
+    if let Ok(object) = Arc::try_unwrap(client) {
+        drop(Object::take(object));
+    }
+}
+
+/// A transaction's connection: the one it has, or, once the process lock
+/// is seen held, a pooled one, with the `BEGIN` to send ahead of anything
+/// else on it.
+async fn connection(
+    inner: &Inner,
+    client: Option<Arc<Object>>,
+) -> Result<(Arc<Object>, &'static str), StoreError> {
+    match client {
+        Some(c) => Ok((c, "")),
+        None => {
+            hold_lock(inner).await?;
+            let c = inner.pool.get().await.map_err(pool_err)?;
+            Ok((Arc::new(c), BEGIN))
         }
     }
 }
 
 impl PgTx {
-    fn client(&self) -> Result<Arc<Object>, StoreError> {
-        self.client.clone().ok_or(StoreError::Closed)
+    fn state(&self) -> std::sync::MutexGuard<'_, TxState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn simple(&self, sql: &'static str) -> Result<(), StoreError> {
-        let c = self.client()?;
-        self.pg
-            .block(async move { c.batch_execute(sql).await.map_err(pg_err) })
+    /// Sends the writes kept (after `BEGIN` on a new connection) and then,
+    /// pipelined behind them in the same round-trip, the read of `read`'s
+    /// stored key by its `SELECT`, if any: the value read.
+    fn send(&self, read: Option<(Arc<str>, Vec<u8>)>) -> Result<Option<Vec<u8>>, StoreError> {
+        let (client, kept) = {
+            let mut state = self.state();
+            (state.client.take(), std::mem::take(&mut state.kept))
+        };
+        let inner = Arc::clone(&self.pg.inner);
+        let (client, answer) = self.pg.block(async move {
+            let (c, begin) = match connection(&inner, client).await {
+                Ok(c) => c,
+                Err(e) => return Ok((None, Err(e))),
+            };
+            let sql = format!("{begin}{kept}");
+            let writes = async {
+                if sql.is_empty() {
+                    return Ok(());
+                }
+                c.batch_execute(&sql).await.map_err(pg_err)
+            };
+            let read = async {
+                let Some((sql, k)) = &read else {
+                    return Ok(None);
+                };
+                select(&c, sql, k).await
+            };
+            // Sent in this order (each is sent as it is first polled) and
+            // answered in it. Should `BEGIN` or a write have failed, the
+            // read ran outside the transaction or in an aborted one, and
+            // its answer is not used.
+            let (wrote, read) = tokio::join!(writes, read);
+            Ok((Some(c), wrote.and(read)))
+        })?;
+        self.state().client = client;
+        answer
     }
 
     pub(crate) fn get(&self, tree: &PgTree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let k = tree.stored_key(key)?;
-        let (c, sql, k2) = (self.client()?, tree.select.clone(), k.clone());
-        let row = self.pg.block(async move {
-            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
-            let row = c.query_opt(&st, &[&k2]).await.map_err(pg_err)?;
-            Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
-        })?;
+        let row = self.send(Some((tree.select.clone(), k.clone())))?;
         row.map(|v| tree.open(&k, &v)).transpose()
+    }
+
+    /// Keeps `statement` to send with the next message, sending what is
+    /// kept now once it is long.
+    fn keep(&self, statement: &str) -> Result<(), StoreError> {
+        let long = {
+            let mut state = self.state();
+            state.kept.push_str(statement);
+            state.kept.len() >= KEPT_AT_MOST
+        };
+        if long {
+            self.send(None).map(drop)
+        } else {
+            Ok(())
+        }
     }
 
     pub(crate) fn insert(&self, tree: &PgTree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
         let k = tree.stored_key(key)?;
         let v = tree.seal(&k, value)?;
-        let (c, sql) = (self.client()?, tree.upsert.clone());
-        self.pg.block(async move {
-            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
-            c.execute(&st, &[&k, &v]).await.map_err(pg_err).map(drop)
-        })
+        // Hexadecimal digits only between the quotes: nothing in a key or
+        // a value can end the string.
+        self.keep(&format!(
+            "INSERT INTO companion_{} (k, v) VALUES (decode('{}', 'hex'), decode('{}', 'hex')) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v;",
+            tree.name,
+            hex::encode(&k),
+            hex::encode(&v)
+        ))
     }
 
     pub(crate) fn remove(&self, tree: &PgTree, key: &[u8]) -> Result<(), StoreError> {
         let k = tree.stored_key(key)?;
-        let (c, sql) = (self.client()?, tree.delete.clone());
-        self.pg.block(async move {
-            let st = c.prepare_cached(&sql).await.map_err(pg_err)?;
-            c.execute(&st, &[&k]).await.map_err(pg_err).map(drop)
-        })
+        self.keep(&format!(
+            "DELETE FROM companion_{} WHERE k = decode('{}', 'hex');",
+            tree.name,
+            hex::encode(&k)
+        ))
+    }
+
+    /// Rolls back what was sent, if anything; the connection is pooled
+    /// again once the server confirms it (else closed as this is dropped).
+    fn roll_back(&self) {
+        let client = self.state().client.clone();
+        let rolled_back = match client {
+            None => true,
+            Some(c) => self
+                .pg
+                .block(async move { c.batch_execute("ROLLBACK").await.map_err(pg_err) })
+                .is_ok(),
+        };
+        self.state().done = rolled_back;
     }
 }
 
@@ -1235,22 +1367,19 @@ enum Commit {
     Unconfirmed(String),
 }
 
-/// Writes the transaction's commit token and commits, in one message (an
-/// error in the first statement skips the `COMMIT`). A `COMMIT` still
-/// waiting after [`COMMIT_WITHIN`] (for a synchronous standby) is
-/// cancelled: the server then ends the wait, keeping the change it has
-/// already made durable on the primary, unconfirmed by any standby.
-async fn commit(c: Arc<Object>, token: [u8; 16], tls: MakeRustlsConnect) -> Commit {
-    let sql = format!(
-        "INSERT INTO companion_commits (token) VALUES ('\\x{}'); COMMIT",
-        hex::encode(token)
-    );
+/// Sends `sql`, the message that ends in the transaction's commit token
+/// and `COMMIT` (an error in any statement skips the rest, the `COMMIT`
+/// with them). A message still waiting after [`COMMIT_WITHIN`] (for a
+/// synchronous standby) is cancelled: the server then ends the wait,
+/// keeping the change it has already made durable on the primary,
+/// unconfirmed by any standby.
+async fn commit(c: &Object, sql: &str, tls: MakeRustlsConnect) -> Commit {
     let answer = |r: Result<(), tokio_postgres::Error>| match r.map_err(pg_err) {
         Ok(()) => Commit::Done,
         Err(StoreError::Disconnected(why)) => Commit::Lost(why),
         Err(e) => Commit::Refused(e),
     };
-    let sent = c.batch_execute(&sql);
+    let sent = c.batch_execute(sql);
     tokio::pin!(sent);
     if let Ok(r) = tokio::time::timeout(COMMIT_WITHIN, &mut sent).await {
         return answer(r);
@@ -1268,6 +1397,57 @@ async fn commit(c: Arc<Object>, token: [u8; 16], tls: MakeRustlsConnect) -> Comm
             other => other,
         },
         Err(_) => Commit::Unconfirmed(format!("the server did not answer within {waited} seconds")),
+    }
+}
+
+/// Ends a transaction on the store's runtime, in one hop: sends the
+/// writes it kept, its commit token and `COMMIT` in one message (after
+/// `BEGIN` on a new connection, when nothing was sent before), and settles
+/// what the answer means. `Ok` only once the server said it committed, or,
+/// when the answer was lost, once the token is found on the server the URL
+/// leads to now (asked until `deadline`, and for at least
+/// [`COMMIT_WITHIN`]); `Disconnected`: it did not commit and never will.
+async fn finish(
+    inner: Arc<Inner>,
+    client: Option<Arc<Object>>,
+    kept: String,
+    deadline: tokio::time::Instant,
+) -> Result<(), StoreError> {
+    let (c, begin) = connection(&inner, client).await?;
+    let mut token = [0u8; 16];
+    OsRng.fill_bytes(&mut token);
+    let sql = format!(
+        "{begin}{kept}INSERT INTO companion_commits (token) VALUES (decode('{}', 'hex')); COMMIT",
+        hex::encode(token)
+    );
+    match commit(&c, &sql, inner.tls.clone()).await {
+        Commit::Done => Ok(()),
+        Commit::Refused(e) => {
+            // Nothing after the error ran; the transaction, if it began,
+            // is rolled back.
+            if c.batch_execute("ROLLBACK").await.is_err() {
+                close(c);
+            }
+            Err(e)
+        }
+        Commit::Unconfirmed(why) => {
+            close(c);
+            Err(StoreError::Unconfirmed(why))
+        }
+        Commit::Lost(why) => {
+            // The connection is gone: closed, never pooled again.
+            close(c);
+            inner.suspect.store(true, Ordering::SeqCst);
+            let until = deadline.max(tokio::time::Instant::now() + COMMIT_WITHIN);
+            match resolve(inner.pool.clone(), token, until).await? {
+                Some(true) => Ok(()),
+                Some(false) => Err(StoreError::Disconnected(why)),
+                None => Err(StoreError::Unconfirmed(format!(
+                    "the connection was lost while the change was being committed ({why}), and no server could say within {} seconds whether it was",
+                    RECONNECT_WITHIN.as_secs()
+                ))),
+            }
+        }
     }
 }
 
@@ -1349,61 +1529,29 @@ fn attempt<R>(
     f: &dyn Fn(&PgTx) -> Result<R, StoreError>,
     deadline: Instant,
 ) -> Result<R, StoreError> {
-    pg.hold_lock()?;
-    let pool = pg.inner.pool.clone();
-    let client = pg.block(async move { pool.get().await.map_err(pool_err) })?;
-    let mut tx = PgTx {
+    let tx = PgTx {
         pg: pg.clone(),
-        client: Some(Arc::new(client)),
-        done: false,
+        state: std::sync::Mutex::default(),
     };
-    let r = match tx
-        .simple("BEGIN ISOLATION LEVEL SERIALIZABLE")
-        .and_then(|()| f(&tx))
-    {
+    let r = match f(&tx) {
         Ok(r) => r,
         Err(e) => {
-            if tx.simple("ROLLBACK").is_ok() {
-                tx.done = true;
-            }
+            tx.roll_back();
             return Err(e);
         }
     };
-    let mut token = [0u8; 16];
-    OsRng.fill_bytes(&mut token);
-    let c = tx.client()?;
-    let tls = pg.inner.tls.clone();
-    match pg.block(async move { Ok(commit(c, token, tls).await) })? {
-        Commit::Done => {
-            tx.done = true;
-            Ok(r)
-        }
-        Commit::Refused(e) => {
-            if tx.simple("ROLLBACK").is_ok() {
-                tx.done = true;
-            }
-            Err(e)
-        }
-        Commit::Unconfirmed(why) => Err(StoreError::Unconfirmed(why)),
-        Commit::Lost(why) => {
-            // The connection is gone: closed, never pooled again.
-            drop(tx);
-            pg.inner.suspect.store(true, Ordering::SeqCst);
-            let pool = pg.inner.pool.clone();
-            let until = tokio::time::Instant::now()
-                + deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(COMMIT_WITHIN);
-            match pg.block(resolve(pool, token, until))? {
-                Some(true) => Ok(r),
-                Some(false) => Err(StoreError::Disconnected(why)),
-                None => Err(StoreError::Unconfirmed(format!(
-                    "the connection was lost while the change was being committed ({why}), and no server could say within {} seconds whether it was",
-                    RECONNECT_WITHIN.as_secs()
-                ))),
-            }
-        }
+    let (client, kept) = {
+        let mut state = tx.state();
+        (state.client.take(), std::mem::take(&mut state.kept))
+    };
+    if client.is_none() && kept.is_empty() {
+        // Nothing read, nothing written: nothing to commit.
+        return Ok(r);
     }
+    let deadline = tokio::time::Instant::now() + deadline.saturating_duration_since(Instant::now());
+    let outcome = pg.block(finish(Arc::clone(&pg.inner), client, kept, deadline));
+    tx.state().done = true;
+    outcome.map(|()| r)
 }
 
 #[cfg(test)]

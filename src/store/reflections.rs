@@ -116,8 +116,21 @@ impl Store {
         member: u64,
         create: bool,
     ) -> Result<Option<SecretKey>, StoreError> {
+        let wrapped = live.t.member_keys.get(member_key(member))?;
+        self.data_key_from(live, member, wrapped, create)
+    }
+
+    /// [`Store::data_key`] from `wrapped`, the member's wrapped key as just
+    /// read (under the member's lock, so no forget-me came between).
+    fn data_key_from(
+        &self,
+        live: &Live,
+        member: u64,
+        wrapped: Option<Vec<u8>>,
+        create: bool,
+    ) -> Result<Option<SecretKey>, StoreError> {
         let envelope = &self.shared.envelope;
-        if let Some(wrapped) = live.t.member_keys.get(member_key(member))? {
+        if let Some(wrapped) = wrapped {
             return Ok(Some(envelope.unwrap_member_key(member, &wrapped)?));
         }
         if !create {
@@ -177,7 +190,18 @@ impl Store {
     }
 
     fn counter(&self, live: &Live, member: u64) -> Result<Counter, StoreError> {
-        match live.t.counters.get(member_key(member))? {
+        let stored = live.t.counters.get(member_key(member))?;
+        self.counter_from(live, member, stored)
+    }
+
+    /// [`Store::counter`] from `stored`, the member's counter as just read.
+    fn counter_from(
+        &self,
+        live: &Live,
+        member: u64,
+        stored: Option<Vec<u8>>,
+    ) -> Result<Counter, StoreError> {
+        match stored {
             // A member with nothing yet, or forgotten: numbers carry on above
             // the forgotten ones, so an old button never reaches a new record.
             None => {
@@ -219,10 +243,16 @@ impl Store {
     ) -> Result<Reflection, StoreError> {
         let _member = self.member_lock(author)?;
         self.with(|live| {
+            // The member's key and counter, read together (one round-trip
+            // on PostgreSQL), under the member's lock.
+            let (wrapped, stored) = super::engine::get_both(
+                (&live.t.member_keys, &member_key(author)),
+                (&live.t.counters, &member_key(author)),
+            )?;
             let key = self
-                .data_key(live, author, true)?
+                .data_key_from(live, author, wrapped, true)?
                 .ok_or_else(|| StoreError::Corrupt("member key".into()))?;
-            let counter = self.counter(live, author)?;
+            let counter = self.counter_from(live, author, stored)?;
             let id = counter.last.saturating_add(1);
             let reflection = make(id);
             let rk = record_key(author, id);

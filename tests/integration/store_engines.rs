@@ -2201,3 +2201,58 @@ fn on_postgres_processes_sharing_a_database_keep_together_under_discords_global_
     low.close(Utc::now()).unwrap();
     high.close(Utc::now()).unwrap();
 }
+
+#[test]
+fn on_postgres_a_save_whose_write_the_server_refuses_leaves_nothing_written_and_is_not_confirmed() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let dir = temp_dir("refused-save", "postgres");
+    let key = SecretKey::generate().to_hex().to_string();
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    assert_eq!(save(&store, 91, "first").id, 1);
+    let f = Framework::builtin().expect("the framework");
+    let mut next = 2;
+    // A save's writes go to the server together, with its COMMIT: the
+    // first of them, one in the middle and the last refused in turn.
+    for table in [
+        "companion_reflections",
+        "companion_summaries",
+        "companion_counters",
+    ] {
+        let before = stored_values(&db);
+        refuse_writes_to(&db, table);
+        let refused = store.add_reflection(91, |id| {
+            Draft {
+                title: "refused".into(),
+                text: "refused words".into(),
+                competences: vec![],
+                model: "free".into(),
+                mode: Mode::Coaching,
+                minutes: None,
+            }
+            .into_reflection(id, 91, at(1), &f)
+        });
+        let e = refused.expect_err("not confirmed");
+        assert!(
+            e.to_string().contains("refused by the test"),
+            "{table}: {e}"
+        );
+        assert_eq!(stored_values(&db), before, "{table}: nothing was written");
+        db.sql(&format!("DROP TRIGGER refuse ON {table}"));
+        // Every pooled connection (8) is used again, none left inside the
+        // refused transaction; the number refused is given to the next.
+        for _ in 0..10 {
+            assert_eq!(
+                save(&store, 91, &format!("saved {next}")).id,
+                next,
+                "{table}"
+            );
+            next += 1;
+        }
+    }
+    let listed = texts(&store, 91);
+    assert_eq!(listed.len(), 31);
+    assert!(!listed.iter().any(|t| t.contains("refused")), "{listed:?}");
+    store.close(Utc::now()).unwrap();
+}
