@@ -329,6 +329,7 @@ pub fn next_step(action: &Action, front: FrontEnd) -> Option<String> {
         | Action::ContinueCase
         | Action::SaveAsWritten(_)
         | Action::LogAfresh(_)
+        | Action::LogMeeting(_)
         | Action::Bring(_)
         | Action::BringPresentation(_)
         | Action::DeleteAnyway(_) => return None,

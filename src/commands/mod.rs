@@ -138,6 +138,9 @@ pub enum Action {
     /// Start a supervision log entry with these choices afresh (what is
     /// held for me stays until the new form replaces it).
     LogAfresh(crate::supervision::log::LogChoices),
+    /// Log a meeting the bot held: the log form with its choices (date,
+    /// length, kind) filled in, as `/log add` opens it.
+    LogMeeting(crate::supervision::log::LogChoices),
     /// Start a case presentation in this frame afresh (what is held for me
     /// stays until a new form replaces it).
     PresentAfresh(crate::supervision::case::Frame),

@@ -252,6 +252,10 @@ async fn what_a_click_opens(
         Some(Action::LogAfresh(choices)) => {
             return Ok(Opened::Modal(supervision::fresh_log_modal(&choices)));
         }
+        Some(Action::LogMeeting(choices)) => match supervision::log_form(data, member, choices) {
+            Ok(modal) => return Ok(Opened::Modal(modal)),
+            Err(reply) => *reply,
+        },
         Some(Action::ShareAsk(n)) => sharing::ask(data, member, guild, Shareable::Reflection(n))?,
         Some(Action::Share {
             item,

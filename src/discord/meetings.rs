@@ -13,11 +13,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use poise::serenity_prelude as serenity;
 use serde_json::{Value, json};
 
-use super::reply::{modal_input, no_mentions, send};
+use super::reply::{action_buttons, modal_input, no_mentions, send};
 use super::rest::{Rest, RestError};
 use super::{BotError, Context, Data};
-use crate::commands::Reply;
 use crate::commands::personal::Shareable;
+use crate::commands::{Action, Reply};
 use crate::meetings::coverage::{self, Quarter};
 use crate::meetings::group::{self, Due, EVENT_NAME, Meetings, Place, Plan, Source};
 use crate::meetings::rota::{self, Names};
@@ -243,6 +243,29 @@ async fn sync_held(
                 m = next;
                 continue;
             }
+            Due::LogNote { occurrence, thread } => {
+                let Some(plan) = &m.plan else { continue };
+                let choices = group::log_choices(plan, &occurrence);
+                // The same nonce on every try: should the note be posted
+                // but not kept (a crash), Discord gives back the post it
+                // made rather than making another.
+                let message = serenity::CreateMessage::new()
+                    .content(crate::render::fit(
+                        &group::log_note_words(&m, &occurrence),
+                        2000,
+                    ))
+                    .components(vec![action_buttons(&[Action::LogMeeting(choices)])])
+                    .nonce(serenity::Nonce::String(log_note_nonce(guild, &occurrence)))
+                    .enforce_nonce(true)
+                    .allowed_mentions(no_mentions());
+                let channel = serenity::ChannelId::new(thread.max(1));
+                if let Err(e) = rest.send_message(channel, &message).await {
+                    // Kept as made all the same: the note is an offer,
+                    // tried once, and never posted twice.
+                    tracing::warn!(guild, error = %e, "a meeting's log note was not posted");
+                }
+                group::log_noted(&m, &occurrence)
+            }
         };
         store.set_meetings(guild, &m, &next)?;
         m = next;
@@ -263,6 +286,15 @@ fn agenda_nonce(guild: u64, o: &Occurrence, gone: Option<u64>) -> String {
     format!(
         "a{:016x}",
         super::rest::fnv(&[guild.to_be_bytes(), starts, gone])
+    )
+}
+
+/// The nonce of `o`'s log note, the same on every try.
+fn log_note_nonce(guild: u64, o: &Occurrence) -> String {
+    let starts = o.starts.timestamp().to_be_bytes();
+    format!(
+        "l{:016x}",
+        super::rest::fnv(&[guild.to_be_bytes(), starts, *b"log-note"])
     )
 }
 

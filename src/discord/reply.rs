@@ -81,6 +81,7 @@ pub mod custom_id {
             Action::SaveAsWritten(None) => "held:save".to_string(),
             Action::SaveAsWritten(Some(kind)) => format!("held:save:{}", kind.as_str()),
             Action::LogAfresh(choices) => format!("log-afresh:{}", choices.to_words()),
+            Action::LogMeeting(choices) => format!("log-meeting:{}", choices.to_words()),
             Action::PresentAfresh(frame) => format!("present-afresh:{}", frame.as_str()),
             Action::ReflectOn(id) => format!("reflect-on:{id}"),
             Action::ShareAsk(n) => format!("share-ask:{n}"),
@@ -145,6 +146,7 @@ pub mod custom_id {
                 _ => None,
             },
             "log-afresh" => LogChoices::from_words(rest).map(Action::LogAfresh),
+            "log-meeting" => LogChoices::from_words(rest).map(Action::LogMeeting),
             "present-afresh" => {
                 crate::supervision::case::Frame::from_word(rest).map(Action::PresentAfresh)
             }
@@ -532,6 +534,7 @@ pub(super) fn action_buttons(actions: &[Action]) -> CreateActionRow {
                     Action::PresentAfresh(_) | Action::LogAfresh(_) => {
                         ("Start afresh".to_string(), ButtonStyle::Secondary)
                     }
+                    Action::LogMeeting(_) => ("Log this meeting".to_string(), ButtonStyle::Primary),
                     Action::ReflectOn(_) => ("Reflect privately".to_string(), ButtonStyle::Primary),
                     Action::Reopen(_) => ("Reopen what I typed".to_string(), ButtonStyle::Primary),
                     Action::ReviewPriorities => {
@@ -637,6 +640,13 @@ mod tests {
                 date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
                 attended: false,
                 minutes: 0,
+                kind: crate::supervision::log::Kind::Group,
+                functions: vec![],
+            }),
+            Action::LogMeeting(LogChoices {
+                date: chrono::NaiveDate::from_ymd_opt(2026, 12, 17).unwrap(),
+                attended: true,
+                minutes: 90,
                 kind: crate::supervision::log::Kind::Group,
                 functions: vec![],
             }),

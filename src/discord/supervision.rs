@@ -203,24 +203,41 @@ async fn log_add(
         let draft = choices.draft(String::new(), Vec::new());
         return personal_reply(ctx, Personal::Log(LogCommand::Add(draft))).await;
     }
-    if let Some(Held {
+    match log_form(data, ctx.author().id.get(), choices) {
+        Ok(modal) => respond_with_modal(ctx, modal).await,
+        Err(reply) => send(ctx, reply.as_ref()).await,
+    }
+}
+
+/// The log form with `choices`, as `/log add` and a meeting's Log this
+/// meeting open it for `member`; or, when an entry of theirs is held, the
+/// offer to go on from it or start afresh with `choices`.
+pub fn log_form(data: &Data, member: u64, choices: LogChoices) -> Result<CreateModal, Box<Reply>> {
+    let held = data
+        .store
+        .held_form(member, HeldKind::Log, data.clock.now())
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "a held form could not be read");
+            None
+        });
+    let Some(Held {
         purpose: HeldFor::Log(held_choices),
         ..
-    }) = held_of(ctx, HeldKind::Log)
-    {
-        let mut reply = Reply::private_text(format!(
-            "You have a log entry under way (for {}, {}), kept for you for {} hours from when you submitted it. Reopen what I typed goes on from it; Start afresh opens an empty form for this entry, and what is held is given back to you when you submit that form.",
-            held_choices.date.format("%-d %b %Y"),
-            held_choices.kind.as_str(),
-            HOLD_FORM_FOR.num_hours()
-        ));
-        reply.actions = vec![
-            Action::Reopen(Some(HeldKind::Log)),
-            Action::LogAfresh(choices),
-        ];
-        return send(ctx, &reply).await;
-    }
-    respond_with_modal(ctx, fresh_log_modal(&choices)).await
+    }) = held
+    else {
+        return Ok(fresh_log_modal(&choices));
+    };
+    let mut reply = Reply::private_text(format!(
+        "You have a log entry under way (for {}, {}), kept for you for {} hours from when you submitted it. Reopen what I typed goes on from it; Start afresh opens an empty form for this entry, and what is held is given back to you when you submit that form.",
+        held_choices.date.format("%-d %b %Y"),
+        held_choices.kind.as_str(),
+        HOLD_FORM_FOR.num_hours()
+    ));
+    reply.actions = vec![
+        Action::Reopen(Some(HeldKind::Log)),
+        Action::LogAfresh(choices),
+    ];
+    Err(Box::new(reply))
 }
 
 /// List your supervision log, newest first

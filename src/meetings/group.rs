@@ -1,8 +1,9 @@
 //! One group's meetings as a whole: the plan a convenor set (the series,
 //! where the group meets, how long, how many present), the rota, and the
 //! Discord events made for occurrences. What is due (an event to make, move
-//! or remove; roles to give) is worked out here from the record and the
-//! time; a front-end does it and keeps what changed.
+//! or remove; roles to give; an agenda to open; a reminder; the note after
+//! a meeting inviting members to log it) is worked out here from the record
+//! and the time; a front-end does it and keeps what changed.
 
 use std::collections::BTreeSet;
 
@@ -15,6 +16,7 @@ use super::rota::{self, MAX_PRESENTERS, Names, Rota};
 use super::series::{self, Nth, Occurrence, Repeat, Series};
 use crate::reflections::nudge;
 use crate::schedule::{DEFAULT_TZ, QUIET_FROM, QUIET_UNTIL, parse_time, parse_zone};
+use crate::supervision::log::{Kind, LogChoices};
 
 /// The longest place description Discord keeps for an event.
 pub(crate) const MAX_LOCATION: usize = 100;
@@ -132,6 +134,12 @@ pub(crate) struct Agenda {
     /// once it is made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) retry: Option<Retry>,
+    /// Whether the note inviting members to log the meeting was posted in
+    /// its thread once the meeting ended (kept as soon as it is posted, or
+    /// when it could not be). The agenda is kept past its meeting's end
+    /// until it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) log_note: bool,
 }
 
 /// An [`Agenda`] as kept, in either shape: with its post and its next try,
@@ -144,6 +152,8 @@ struct KeptAgenda {
     post: Option<u64>,
     #[serde(default)]
     retry: Option<Retry>,
+    #[serde(default)]
+    log_note: bool,
 }
 
 impl From<KeptAgenda> for Agenda {
@@ -165,6 +175,7 @@ impl From<KeptAgenda> for Agenda {
             thread: kept.thread,
             post: kept.post,
             retry,
+            log_note: kept.log_note,
         }
     }
 }
@@ -286,6 +297,14 @@ pub(crate) enum Due {
         /// The meeting.
         occurrence: Occurrence,
     },
+    /// This meeting has ended: post, once, the note inviting members to
+    /// keep it in their private supervision log, in its agenda's thread.
+    LogNote {
+        /// The meeting.
+        occurrence: Occurrence,
+        /// Its agenda's thread.
+        thread: u64,
+    },
 }
 
 impl Plan {
@@ -351,17 +370,39 @@ pub(crate) fn due(m: &Meetings, now: DateTime<Utc>) -> Vec<Due> {
             }
         }
     }
+    if let Some(plan) = &m.plan {
+        out.extend(
+            m.agendas
+                .iter()
+                .filter(|a| !a.log_note)
+                .filter_map(|a| Some((plan.series.occurrence(a.slot)?, a.thread?)))
+                .filter(|(o, _)| plan.ends(o) <= now)
+                .map(|(occurrence, thread)| Due::LogNote { occurrence, thread }),
+        );
+    }
     out
 }
 
 /// The next moment after `now` at which something may fall due for `m`:
 /// the next meeting's start (roles for the one after), its agenda's
-/// opening or its thread's next try, a reminder of it.
+/// opening or its thread's next try, a reminder of it, the end of a
+/// meeting whose thread waits for its log note.
 pub(crate) fn next_moment(m: &Meetings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let plan = m.plan.as_ref()?;
-    let o = series::next_occurrences(&plan.series, now, 1)
+    let ends = m
+        .agendas
+        .iter()
+        .filter(|a| a.thread.is_some() && !a.log_note)
+        .filter_map(|a| plan.series.occurrence(a.slot))
+        .map(|o| plan.ends(&o))
+        .filter(|t| *t > now)
+        .min();
+    let Some(o) = series::next_occurrences(&plan.series, now, 1)
         .first()
-        .copied()?;
+        .copied()
+    else {
+        return ends;
+    };
     let retry = m
         .agendas
         .iter()
@@ -371,6 +412,7 @@ pub(crate) fn next_moment(m: &Meetings, now: DateTime<Utc>) -> Option<DateTime<U
         .chain(std::iter::once(series::agenda_opens(&plan.series, &o)))
         .chain(retry)
         .chain(m.reminders.iter().map(|r| reminder_at(plan, r, &o)))
+        .chain(ends)
         .filter(|t| *t > now)
         .min()
 }
@@ -422,6 +464,7 @@ fn agenda_of(m: &Meetings, o: &Occurrence) -> Agenda {
             thread: None,
             post: None,
             retry: None,
+            log_note: false,
         })
 }
 
@@ -476,6 +519,40 @@ pub(crate) fn agenda_not_opened(
     with_agenda(m, agenda)
 }
 
+/// The record once the log note of `o` was posted in its thread (or could
+/// not be): it is not due again, and the agenda goes with the next tidy.
+pub(crate) fn log_noted(m: &Meetings, o: &Occurrence) -> Meetings {
+    let mut agenda = agenda_of(m, o);
+    agenda.log_note = true;
+    with_agenda(m, agenda)
+}
+
+/// What the log note offers to fill in for `o`: its local date, its length
+/// and the kind, group, attended.
+pub(crate) fn log_choices(plan: &Plan, o: &Occurrence) -> LogChoices {
+    LogChoices {
+        date: o.starts.with_timezone(&plan.series.zone()).date_naive(),
+        attended: true,
+        minutes: u32::from(plan.minutes),
+        kind: Kind::Group,
+        functions: Vec::new(),
+    }
+}
+
+/// The note posted in an ended meeting's thread, naming no one: whoever
+/// wants can keep the meeting in their private supervision log.
+pub(crate) fn log_note_words(m: &Meetings, o: &Occurrence) -> String {
+    let when = m
+        .plan
+        .as_ref()
+        .map(|p| series::occurrence_words(&p.series, o))
+        .unwrap_or_default();
+    let minutes = m.plan.as_ref().map_or(0, |p| p.minutes);
+    format!(
+        "The meeting on {when} has ended. If you want to keep it in your private supervision log, Log this meeting opens the form with its date, its {minutes} minutes and the kind, group, filled in: you write only what you took away, and only you read it."
+    )
+}
+
 /// The record with links to meetings that have ended let go, and the roles
 /// given for a meeting that moved or was cancelled following it (to its new
 /// time, or to the next meeting). `None` when nothing changed.
@@ -506,7 +583,8 @@ pub(crate) fn tidy(m: &Meetings, now: DateTime<Utc>) -> Option<Meetings> {
             },
         }
     }
-    // Agendas and items of meetings that have ended go; a cancelled
+    // Agendas (once their log note is posted) and items of meetings that
+    // have ended go; a cancelled
     // meeting's items carry over to the next one, and with no meetings set
     // there is nothing to bring to.
     match &m.plan {
@@ -519,7 +597,12 @@ pub(crate) fn tidy(m: &Meetings, now: DateTime<Utc>) -> Option<Meetings> {
                 .first()
                 .copied();
             let open = |slot: NaiveDate| plan.series.occurrence(slot).map(|o| plan.ends(&o) > now);
-            next.agendas.retain(|a| open(a.slot) == Some(true));
+            // An agenda with a thread stays after its meeting until the
+            // log note is posted in it.
+            next.agendas.retain(|a| match open(a.slot) {
+                Some(still) => still || (a.thread.is_some() && !a.log_note),
+                None => false,
+            });
             // An item stays after its meeting until the meeting is tallied.
             let untallied = |slot: NaiveDate| {
                 m.tallied_until

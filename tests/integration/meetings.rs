@@ -2243,3 +2243,173 @@ async fn an_event_the_bot_removed_itself_is_never_said_as_deleted_in_discord() {
     bot.stop().await;
     fake.assert_bodies_valid();
 }
+
+/// The bot's posts in `thread`, as sent.
+fn thread_posts(fake: &FakeDiscord, thread: u64) -> Vec<Value> {
+    let path = format!("/api/v10/channels/{thread}/messages");
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .map(|r| r.json().clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_a_meeting_has_ended_its_thread_gets_one_note_whose_button_logs_it_privately() {
+    let storage = Storage::sled(scratch_dir());
+    let (fake, clock, mut bot) = started_on(&storage, utc(2026, 12, 5, 12, 0)).await;
+    join_rota(&fake, &[ALICE, BOB]).await;
+    convene(&fake).await;
+    pass_at(&mut bot, &clock, utc(2026, 12, 14, 18, 0)).await;
+    let threads = fake.threads();
+    assert_eq!(threads.len(), 1, "{threads:?}");
+    let thread = threads[0].message;
+
+    // Not while the meeting (18:00, 90 minutes) is still on.
+    pass_at(&mut bot, &clock, utc(2026, 12, 17, 18, 0)).await;
+    pass_at(&mut bot, &clock, utc(2026, 12, 17, 19, 29)).await;
+    assert!(thread_posts(&fake, thread).is_empty());
+
+    // At its end, one note in its thread, naming and mentioning no one.
+    pass_at(&mut bot, &clock, utc(2026, 12, 17, 19, 30)).await;
+    let notes = thread_posts(&fake, thread);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let note = &notes[0];
+    assert_eq!(
+        note["content"],
+        "The meeting on Thursday 17 December 2026, 18:00 GMT has ended. If you want to keep it in your private supervision log, Log this meeting opens the form with its date, its 90 minutes and the kind, group, filled in: you write only what you took away, and only you read it."
+    );
+    assert_eq!(note["allowed_mentions"]["parse"], json!([]), "{note}");
+    let text = note["content"].as_str().unwrap_or_default();
+    assert!(!text.contains('@') && !text.contains("<"), "{text}");
+    assert!(!text.contains("alice") && !text.contains("bob"), "{text}");
+    let button = &note["components"][0]["components"][0];
+    assert_eq!(button["label"], "Log this meeting", "{note}");
+    let custom_id = button["custom_id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(custom_id, "log-meeting:2026-12-17:y:90:group:-");
+
+    // Never again, after a restart either.
+    bot.stop().await;
+    clock.set(utc(2026, 12, 18, 9, 0));
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    bot.ticked(utc(2026, 12, 18, 9, 0)).await;
+    assert_eq!(thread_posts(&fake, thread).len(), 1);
+
+    // The button opens, for whoever clicks, the log form `/log add` opens,
+    // its choices filled in from the meeting.
+    let form = fake
+        .interact(fixtures::button(fake.next_id(), BOB, &custom_id))
+        .await;
+    assert_eq!(form["type"], 9, "a form: {form}");
+    assert_eq!(form["data"]["custom_id"], "log:new:2026-12-17:y:90:group:-");
+    assert_eq!(modal_fields(&form), ["took_away", "competences"]);
+    let took = "Naming the rupture out loud, as the group did, helped me.";
+    let saved = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            BOB,
+            "log:new:2026-12-17:y:90:group:-",
+            &[("took_away", took), ("competences", "C3.5")],
+        ))
+        .await;
+    assert!(is_ephemeral(&saved), "{saved}");
+    assert!(
+        content(&saved).starts_with("Logged as supervision log entry #1: 17 Dec 2026 · group"),
+        "{saved}"
+    );
+    let listed = fake.command(BOB, "log", sub("list", json!([]))).await;
+    assert!(is_ephemeral(&listed));
+    let shown = format!("{} {}", content(&listed), listed["data"]["embeds"]);
+    assert!(
+        shown.contains("**#1** 17 Dec 2026 · group · 1 hour 30 minutes"),
+        "{shown}"
+    );
+    // Bob's entry is his alone, and nothing was posted of it.
+    let alices = fake.command(ALICE, "log", sub("list", json!([]))).await;
+    assert!(
+        content(&alices).starts_with("Your supervision log is empty"),
+        "{alices}"
+    );
+    assert_eq!(thread_posts(&fake, thread).len(), 1);
+    assert!(!said(&fake).iter().any(|s| s.contains("rupture")));
+    // As with `/log add`, an entry of hers held (a competence not found)
+    // is offered back first, or a fresh form for this meeting.
+    let held = fake
+        .interact(fixtures::modal_submit(
+            fake.next_id(),
+            ALICE,
+            "log:new:2026-12-17:y:90:group:-",
+            &[("took_away", took), ("competences", "C9.9")],
+        ))
+        .await;
+    assert!(content(&held).starts_with("Nothing is saved yet"), "{held}");
+    let offer = fake
+        .interact(fixtures::button(fake.next_id(), ALICE, &custom_id))
+        .await;
+    assert_ne!(offer["type"], 9, "{offer}");
+    assert!(is_ephemeral(&offer), "{offer}");
+    assert_eq!(
+        buttons(&offer),
+        ["reopen:log", "log-afresh:2026-12-17:y:90:group:-"]
+    );
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_note_whose_answer_was_lost_is_made_once_and_one_refused_is_not_tried_again() {
+    let storage = Storage::sled(scratch_dir());
+    let (fake, clock, mut bot) = started_on(&storage, utc(2026, 12, 5, 12, 0)).await;
+    convene(&fake).await;
+    let made_in = |thread: u64| {
+        fake.created()
+            .iter()
+            .filter(|c| c.channel == thread.to_string())
+            .count()
+    };
+
+    // Discord makes the note but its answer is lost: one note, kept as
+    // made, and not made again after a restart.
+    pass_at(&mut bot, &clock, utc(2026, 12, 14, 18, 0)).await;
+    let first = fake.threads()[0].message;
+    fake.fail_next_after_acting("POST", &format!("/channels/{first}/messages"), 500);
+    pass_at(&mut bot, &clock, utc(2026, 12, 17, 19, 30)).await;
+    assert_eq!(made_in(first), 1);
+    let sent = thread_posts(&fake, first);
+    assert!(!sent.is_empty());
+    for post in &sent {
+        assert_eq!(post["enforce_nonce"], true, "{post}");
+        assert!(post["nonce"].as_str().is_some_and(|n| n.len() <= 25));
+        assert_eq!(post["nonce"], sent[0]["nonce"], "one nonce for the note");
+    }
+    bot.stop().await;
+    clock.set(utc(2026, 12, 18, 9, 0));
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    bot.ticked(utc(2026, 12, 18, 9, 0)).await;
+    assert_eq!(made_in(first), 1);
+    assert_eq!(thread_posts(&fake, first).len(), sent.len());
+
+    // Discord refuses the next meeting's note (the thread closed to the
+    // bot): it is not posted, and not tried again.
+    pass_at(&mut bot, &clock, utc(2026, 12, 28, 18, 0)).await;
+    let second = fake.threads()[1].message;
+    fake.fail_next(
+        "POST",
+        &format!("/channels/{second}/messages"),
+        403,
+        json!({ "message": "Missing Access", "code": 50001 }),
+        &[],
+    );
+    pass_at(&mut bot, &clock, utc(2026, 12, 31, 19, 30)).await;
+    assert_eq!(thread_posts(&fake, second).len(), 1);
+    assert_eq!(made_in(second), 0);
+    bot.stop().await;
+    clock.set(utc(2027, 1, 1, 9, 0));
+    let mut bot = Bot::start_on(&fake, &storage, clock.clone()).await;
+    bot.ticked(utc(2027, 1, 1, 9, 0)).await;
+    assert_eq!(thread_posts(&fake, second).len(), 1, "not tried again");
+
+    bot.stop().await;
+    fake.assert_bodies_valid();
+}

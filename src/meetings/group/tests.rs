@@ -74,6 +74,10 @@ fn apply(m: &Meetings, now: DateTime<Utc>, ids: &mut u64) -> (Meetings, Vec<Stri
                 ));
                 reminded(&m, member, &occurrence)
             }
+            Due::LogNote { occurrence, thread } => {
+                said.push(format!("in {thread}: {}", log_note_words(&m, &occurrence)));
+                log_noted(&m, &occurrence)
+            }
         };
     }
     (m, said)
@@ -641,8 +645,99 @@ fn an_agenda_opens_its_days_before_and_shows_only_what_members_chose() {
         NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
     );
     assert!(c.agendas.is_empty(), "the cancelled meeting's agenda goes");
-    let ended = tidy(&m, utc(2026, 12, 17, 19, 31)).unwrap();
-    assert!(ended.items.is_empty() && ended.agendas.is_empty());
+    // An ended meeting's items go; its agenda stays until the log note is
+    // posted in its thread, and goes with the tidy after that.
+    let after = utc(2026, 12, 17, 19, 31);
+    let ended = tidy(&m, after).unwrap();
+    assert!(ended.items.is_empty());
+    assert_eq!(ended.agendas.len(), 1);
+    let o = m
+        .plan
+        .as_ref()
+        .unwrap()
+        .series
+        .occurrence(m.agendas[0].slot);
+    let noted = tidy(&log_noted(&ended, &o.unwrap()), after).unwrap();
+    assert!(noted.agendas.is_empty());
+}
+
+/// The log notes due for `m` at `at`: each meeting's slot and thread.
+fn log_notes(m: &Meetings, at: DateTime<Utc>) -> Vec<(NaiveDate, u64)> {
+    due(m, at)
+        .into_iter()
+        .filter_map(|d| match d {
+            Due::LogNote { occurrence, thread } => Some((occurrence.slot, thread)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_log_note_is_due_once_a_meeting_has_ended_never_before_never_twice_never_if_cancelled() {
+    let (m, _) = set(&with_rota(&[1, 2]), &setting("2026-12-17"), now()).unwrap();
+    let mut ids = 0;
+    let (m, _) = apply(&m, utc(2026, 12, 14, 18, 0), &mut ids);
+    let slot = NaiveDate::from_ymd_opt(2026, 12, 17).unwrap();
+    let thread = m.agendas[0].thread.unwrap();
+    // Not before its end (18:00 for 90 minutes), which is when the
+    // front-end is next woken.
+    for at in [
+        utc(2026, 12, 17, 17, 59),
+        utc(2026, 12, 17, 18, 0),
+        utc(2026, 12, 17, 19, 29),
+    ] {
+        let m = tidy(&m, at).unwrap_or_else(|| m.clone());
+        assert!(log_notes(&m, at).is_empty(), "{at}");
+    }
+    let end = utc(2026, 12, 17, 19, 30);
+    assert_eq!(next_moment(&m, utc(2026, 12, 17, 18, 0)), Some(end));
+    // From its end, once, in its thread (the tidy keeps the agenda for it).
+    for at in [end, utc(2026, 12, 20, 9, 0)] {
+        let kept = tidy(&m, at).unwrap_or_else(|| m.clone());
+        assert_eq!(log_notes(&kept, at), vec![(slot, thread)], "{at}");
+    }
+    let (after, said) = apply(&m, utc(2026, 12, 17, 20, 0), &mut ids);
+    let notes: Vec<&String> = said.iter().filter(|s| s.contains("has ended")).collect();
+    assert_eq!(
+        notes,
+        [&format!(
+            "in {thread}: The meeting on Thursday 17 December 2026, 18:00 GMT has ended. If you want to keep it in your private supervision log, Log this meeting opens the form with its date, its 90 minutes and the kind, group, filled in: you write only what you took away, and only you read it."
+        )]
+    );
+    // What it offers to fill in.
+    let plan = m.plan.as_ref().unwrap();
+    let o = plan.series.occurrence(slot).unwrap();
+    assert_eq!(
+        log_choices(plan, &o),
+        LogChoices {
+            date: slot,
+            attended: true,
+            minutes: 90,
+            kind: Kind::Group,
+            functions: Vec::new(),
+        }
+    );
+    // Never twice: the record as kept (and read back) has it noted, and
+    // the agenda goes.
+    let kept: Meetings = serde_json::from_str(&serde_json::to_string(&after).unwrap()).unwrap();
+    assert!(log_notes(&kept, utc(2026, 12, 17, 20, 5)).is_empty());
+    let (later, said) = apply(&kept, utc(2026, 12, 18, 9, 0), &mut ids);
+    assert!(!said.iter().any(|s| s.contains("has ended")), "{said:?}");
+    assert!(later.agendas.iter().all(|a| a.slot != slot));
+    // An agenda whose thread was never made has nowhere to post it, and
+    // goes once its meeting ended.
+    let mut threadless = m.clone();
+    threadless.agendas[0].thread = None;
+    assert!(log_notes(&threadless, end).is_empty());
+    assert!(tidy(&threadless, end).unwrap().agendas.is_empty());
+    // A cancelled meeting has none, even were its agenda still kept.
+    let (mut cancelled, _) = cancel(&m, "2026-12-17", utc(2026, 12, 15, 9, 0)).unwrap();
+    assert!(cancelled.agendas.is_empty());
+    cancelled.agendas = m.agendas.clone();
+    assert!(log_notes(&cancelled, end).is_empty());
+    // Nor do meetings stopped.
+    let (stopped, _) = stop(&m, utc(2026, 12, 15, 9, 0)).unwrap();
+    assert!(log_notes(&stopped, end).is_empty());
 }
 
 #[test]
