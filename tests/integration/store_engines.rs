@@ -705,6 +705,34 @@ impl Erasure {
     }
 }
 
+/// A fresh database, a key, and the local directories of two machines, the
+/// store of the first open on them with member 121's reflections `kept` and
+/// `erased` and member 122's `someone else's`.
+struct Machines {
+    db: Database,
+    key: String,
+    dir_a: PathBuf,
+    dir_b: PathBuf,
+    a: Store,
+}
+
+fn two_machines(test: &str) -> Machines {
+    let db = postgres::database().expect("a database");
+    let key = SecretKey::generate().to_hex().to_string();
+    let (dir_a, dir_b) = (temp_dir(test, "a"), temp_dir(test, "b"));
+    let a = pg_store(&db, &dir_a, &key).expect("A opens");
+    save(&a, 121, "kept");
+    save(&a, 121, "erased");
+    save(&a, 122, "someone else's");
+    Machines {
+        db,
+        key,
+        dir_a,
+        dir_b,
+        a,
+    }
+}
+
 /// Bot processes on two machines (two local directories) sharing one
 /// database: an erasure made through either reaches the other's record
 /// through the database, neither refuses the other, a database put back to
@@ -718,16 +746,13 @@ fn on_postgres_processes_on_two_machines_share_every_erasure_and_heal_a_database
     }
     for kind in Erasure::ALL {
         let name = format!("{kind:?}").to_lowercase();
-        let db = postgres::database().expect("a database");
-        let key = SecretKey::generate().to_hex().to_string();
-        let (dir_a, dir_b) = (
-            temp_dir(&format!("machines-{name}"), "a"),
-            temp_dir(&format!("machines-{name}"), "b"),
-        );
-        let a = pg_store(&db, &dir_a, &key).expect("A opens");
-        save(&a, 121, "kept");
-        save(&a, 121, "erased");
-        save(&a, 122, "someone else's");
+        let Machines {
+            db,
+            key,
+            dir_a,
+            dir_b,
+            a,
+        } = two_machines(&format!("machines-{name}"));
         let file = temp_dir(&format!("machines-{name}"), "backup-file");
         a.export_to(&file).expect("exported");
         a.close(Utc::now()).unwrap();
@@ -819,16 +844,13 @@ fn on_postgres_a_running_process_takes_anothers_erasures_in_its_upkeep() {
     }
     for kind in Erasure::ALL {
         let name = format!("{kind:?}").to_lowercase();
-        let db = postgres::database().expect("a database");
-        let key = SecretKey::generate().to_hex().to_string();
-        let (dir_a, dir_b) = (
-            temp_dir(&format!("upkeep-{name}"), "a"),
-            temp_dir(&format!("upkeep-{name}"), "b"),
-        );
-        let a = pg_store(&db, &dir_a, &key).expect("A opens");
-        save(&a, 121, "kept");
-        save(&a, 121, "erased");
-        save(&a, 122, "someone else's");
+        let Machines {
+            db,
+            key,
+            dir_a,
+            dir_b,
+            a,
+        } = two_machines(&format!("upkeep-{name}"));
         a.close(Utc::now()).unwrap();
         drop(a);
         let before = db.copy();
