@@ -539,14 +539,18 @@ pub(crate) fn log_choices(plan: &Plan, o: &Occurrence) -> LogChoices {
     }
 }
 
+/// When `o` is, in the words of the group's zone (nothing without a plan).
+fn when_words(m: &Meetings, o: &Occurrence) -> String {
+    m.plan
+        .as_ref()
+        .map(|p| series::occurrence_words(&p.series, o))
+        .unwrap_or_default()
+}
+
 /// The note posted in an ended meeting's thread, naming no one: whoever
 /// wants can keep the meeting in their private supervision log.
 pub(crate) fn log_note_words(m: &Meetings, o: &Occurrence) -> String {
-    let when = m
-        .plan
-        .as_ref()
-        .map(|p| series::occurrence_words(&p.series, o))
-        .unwrap_or_default();
+    let when = when_words(m, o);
     let minutes = m.plan.as_ref().map_or(0, |p| p.minutes);
     format!(
         "The meeting on {when} has ended. If you want to keep it in your private supervision log, Log this meeting opens the form with its date, its {minutes} minutes and the kind, group, filled in: you write only what you took away, and only you read it."
@@ -747,11 +751,7 @@ pub(crate) fn remind_off(m: &Meetings, member: u64) -> (Meetings, String, bool) 
 
 /// The words of a meeting reminder, `place` in the front-end's words.
 pub(crate) fn reminder_words(m: &Meetings, member: u64, o: &Occurrence, place: &str) -> String {
-    let when = m
-        .plan
-        .as_ref()
-        .map(|p| series::occurrence_words(&p.series, o))
-        .unwrap_or_default();
+    let when = when_words(m, o);
     let role = if m.roles_for == Some(o.slot) {
         rota::role_of(&m.rota, member).map_or(String::new(), |r| format!(" You are {r}."))
     } else {
@@ -954,11 +954,7 @@ fn items_words(m: &Meetings, plan: &Plan, o: &Occurrence) -> String {
 /// thread made from them is where the group talks about its members' work,
 /// so they end with the reminder to leave out what could identify a client.
 pub(crate) fn agenda_opening_words(m: &Meetings, o: &Occurrence) -> String {
-    let when = m
-        .plan
-        .as_ref()
-        .map(|p| series::occurrence_words(&p.series, o))
-        .unwrap_or_default();
+    let when = when_words(m, o);
     format!(
         "The agenda for the meeting on {when} is open. `/agenda bring` brings an item (the agenda shows only what you choose, by default “an item from a member”); `/agenda show` lists what is on it. Anything shared into this thread is shared by its author, after a preview, and can be withdrawn. {}",
         crate::prompts::IDENTIFYING_DETAILS
@@ -1009,11 +1005,7 @@ pub(crate) fn allocated(
         next.roles_for = Some(o.slot);
         next.swap_offers.clear();
     }
-    let when = m
-        .plan
-        .as_ref()
-        .map(|p| series::occurrence_words(&p.series, o))
-        .unwrap_or_default();
+    let when = when_words(m, o);
     (next, format!("The meeting on {when}. {}", outcome.words))
 }
 
