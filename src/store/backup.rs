@@ -25,7 +25,7 @@ use hmac::Mac;
 use super::crypto::SecretKey;
 use super::disk::{self, DAMAGED_PREFIX, DataDir, Seal, private_options};
 use super::envelope::{ERASURES_FILE, Envelope, ErasureLog, ErasureRecord, Fingerprint, Mark};
-use super::{Live, Store, StoreError, Trees, keys, trees};
+use super::{Live, Store, StoreError, Tree, Trees, keys, trees};
 use crate::reflections::Summary;
 
 const MAGIC: &[u8] = b"PCBK2\n";
@@ -520,6 +520,13 @@ fn erasures_in(store: &Store) -> HashSet<Fingerprint> {
 /// database that came back from before erasures the record holds (a
 /// PostgreSQL database restored from its own backups, which the record,
 /// kept apart, outlives). Returns how many records were removed.
+///
+/// It runs beside members' own writes (the upkeep of a running bot), so
+/// each change is made only on the value it was worked out from, by
+/// compare-and-swap: a record written since (a new value, never the one
+/// erased) is left alone, and a counter is lowered by the reflections
+/// this removed itself, from whatever it holds by then, and never below
+/// the numbers it has given.
 pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
     let erased = erasures_in(store);
     store.with(|live| {
@@ -530,12 +537,20 @@ pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
             records.insert(name.as_bytes().to_vec(), entries);
         }
         let before = records.clone();
-        let removed = without_erased(&mut records, &store.shared.envelope, &erased);
-        if removed == 0 {
+        if without_erased(&mut records, &store.shared.envelope, &erased) == 0 {
             return Ok(0);
         }
-        for (name, tree) in &trees {
-            let empty = Vec::new();
+        let highest = highest_kept(&records);
+        let mut removed = 0;
+        // Reflections removed here, by member: what their counters lose.
+        let mut gone: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        let empty = Vec::new();
+        let counters = trees::COUNTERS.as_bytes();
+        let ordered = trees
+            .iter()
+            .filter(|(name, _)| name.as_bytes() != counters)
+            .chain(trees.iter().filter(|(name, _)| name.as_bytes() == counters));
+        for (name, tree) in ordered {
             let old = before.get(name.as_bytes()).unwrap_or(&empty);
             let new: BTreeMap<&[u8], &[u8]> = records
                 .get(name.as_bytes())
@@ -544,22 +559,82 @@ pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
                 .map(|(k, v)| (k.as_slice(), v.as_slice()))
                 .collect();
             let had: HashSet<&[u8]> = old.iter().map(|(k, _)| k.as_slice()).collect();
+            let counting = name.as_bytes() == counters;
             for (k, v) in old {
                 match new.get(k.as_slice()) {
-                    None => tree.remove(k)?,
-                    Some(now) if *now != v.as_slice() => tree.insert(k, now)?,
+                    None => {
+                        if tree.compare_and_swap(k, Some(v), None)?.is_ok() {
+                            removed += 1;
+                            if name.as_bytes() == trees::REFLECTIONS.as_bytes()
+                                && let Some(member) = k.get(..8)
+                            {
+                                *gone.entry(member.to_vec()).or_default() += 1;
+                            }
+                        }
+                    }
+                    Some(_) if counting => {
+                        let lost = gone.get(k.as_slice()).copied().unwrap_or(0);
+                        let highest = highest.get(k.as_slice()).copied().unwrap_or(0);
+                        lower_counter(tree, k, lost, highest)?;
+                    }
+                    Some(now) if *now != v.as_slice() => {
+                        let _ = tree.compare_and_swap(k, Some(v), Some(now))?;
+                    }
                     Some(_) => {}
                 }
             }
             for (k, v) in &new {
                 if !had.contains(k) {
-                    tree.insert(k, v)?;
+                    let _ = tree.compare_and_swap(k, None, Some(v))?;
                 }
             }
         }
         store.commit(live)?;
         Ok(removed)
     })
+}
+
+/// Each member's highest reflection number in `records`.
+fn highest_kept(records: &Records) -> BTreeMap<Vec<u8>, u64> {
+    let mut highest: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+    for (k, _) in records
+        .get(trees::REFLECTIONS.as_bytes())
+        .into_iter()
+        .flatten()
+    {
+        if let (Some(member), Some(id)) = (
+            k.get(..8),
+            k.get(8..16).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+        ) {
+            let at = highest.entry(member.to_vec()).or_default();
+            *at = (*at).max(u64::from_be_bytes(id));
+        }
+    }
+    highest
+}
+
+/// Lowers the count of the counter at `k` by `lost`, from what it holds
+/// now, and raises its last number to `highest` if it is below: retried
+/// until no other writer changed it in between.
+fn lower_counter(tree: &Tree, k: &[u8], lost: u64, highest: u64) -> Result<(), StoreError> {
+    loop {
+        let Some(now) = tree.get(k)? else {
+            return Ok(());
+        };
+        let (Some(last), Some(count)) = (
+            now.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+            now.get(8..16).and_then(|b| <[u8; 8]>::try_from(b).ok()),
+        ) else {
+            return Ok(());
+        };
+        let last = u64::from_be_bytes(last).max(highest);
+        let count = u64::from_be_bytes(count).saturating_sub(lost);
+        let mut want = last.to_be_bytes().to_vec();
+        want.extend_from_slice(&count.to_be_bytes());
+        if want == now || tree.compare_and_swap(k, Some(&now), Some(&want))?.is_ok() {
+            return Ok(());
+        }
+    }
 }
 
 /// Checks the live records: every reflection opens with its member's key,

@@ -369,6 +369,12 @@ impl Envelope {
 /// block*              count (u32 BE) ‖ count × fingerprint (16) ‖ MAC (32)
 /// ```
 ///
+/// A block whose count has its top bit set ([`TAKEN_BACK`]) takes back
+/// the fingerprints it names: they were appended for an erasure whose
+/// transaction then failed (the member was told it was not done), so no
+/// restore, import or merge may make it later. A later block naming them
+/// again erases them again.
+///
 /// Each block's MAC covers the MAC before it (the header's for the first),
 /// its count and its fingerprints: a chain, so no block can be changed,
 /// reordered or dropped from the middle. Dropping blocks from the end is
@@ -385,7 +391,7 @@ pub struct ErasureLog {
 /// What an erasure record holds, read and verified.
 #[derive(Debug, Clone, Default)]
 pub struct ErasureRecord {
-    /// Every fingerprint in it.
+    /// Every fingerprint it names as erased (none it took back since).
     pub prints: HashSet<Fingerprint>,
     /// The mark after each block, oldest first (the header's first).
     pub marks: Vec<Mark>,
@@ -452,6 +458,8 @@ const MAGIC: &[u8] = b"PCER2\n";
 const OLD_MAGIC: &[u8] = b"PCER1\n";
 const HEADER_TEXT: &[u8] = b"practice-companion erasure record v2";
 const MAC_LEN: usize = 32;
+/// The top bit of a block's count: the block takes its fingerprints back.
+pub const TAKEN_BACK: u32 = 0x8000_0000;
 /// The length of an authenticated record with nothing erased in it.
 pub const EMPTY_RECORD_LEN: u64 = (MAGIC.len() + MAC_LEN) as u64;
 
@@ -465,10 +473,12 @@ fn header_mac(key: &[u8; 32]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-fn block_mac(key: &[u8; 32], prev: &[u8; 32], prints: &[u8]) -> [u8; 32] {
+/// A block's MAC: over the MAC before it, its count word as written (with
+/// [`TAKEN_BACK`], when set) and its fingerprints.
+fn block_mac(key: &[u8; 32], prev: &[u8; 32], word: u32, prints: &[u8]) -> [u8; 32] {
     let mut mac = record_mac(key);
     mac.update(prev);
-    mac.update(&((prints.len() / FINGERPRINT_LEN) as u32).to_be_bytes());
+    mac.update(&word.to_be_bytes());
     mac.update(prints);
     mac.finalize().into_bytes().into()
 }
@@ -476,12 +486,13 @@ fn block_mac(key: &[u8; 32], prev: &[u8; 32], prints: &[u8]) -> [u8; 32] {
 /// Whether the first block of `blocks` authenticates under `key`, chained
 /// from `header`.
 fn first_block_opens(key: &[u8; 32], header: &[u8; 32], blocks: &[u8]) -> bool {
-    let Some(n) = blocks
+    let Some(word) = blocks
         .get(..4)
-        .map(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize)
+        .map(|n| u32::from_be_bytes([n[0], n[1], n[2], n[3]]))
     else {
         return false;
     };
+    let n = (word & !TAKEN_BACK) as usize;
     let Some(len) = n.checked_mul(FINGERPRINT_LEN) else {
         return false;
     };
@@ -489,16 +500,22 @@ fn first_block_opens(key: &[u8; 32], header: &[u8; 32], blocks: &[u8]) -> bool {
         blocks.get(4..4 + len),
         blocks.get(4 + len..4 + len + MAC_LEN),
     ) {
-        (Some(body), Some(mac)) => n > 0 && block_mac(key, header, body)[..] == *mac,
+        (Some(body), Some(mac)) => n > 0 && block_mac(key, header, word, body)[..] == *mac,
         _ => false,
     }
 }
 
-fn encode_block(key: &[u8; 32], prev: &[u8; 32], prints: &[Fingerprint]) -> (Vec<u8>, [u8; 32]) {
+fn encode_block(
+    key: &[u8; 32],
+    prev: &[u8; 32],
+    prints: &[Fingerprint],
+    taken_back: bool,
+) -> (Vec<u8>, [u8; 32]) {
     let body: Vec<u8> = prints.iter().flatten().copied().collect();
-    let mac = block_mac(key, prev, &body);
+    let word = prints.len() as u32 | if taken_back { TAKEN_BACK } else { 0 };
+    let mac = block_mac(key, prev, word, &body);
     let mut out = Vec::with_capacity(4 + body.len() + MAC_LEN);
-    out.extend_from_slice(&(prints.len() as u32).to_be_bytes());
+    out.extend_from_slice(&word.to_be_bytes());
     out.extend_from_slice(&body);
     out.extend_from_slice(&mac);
     (out, mac)
@@ -559,7 +576,7 @@ impl ErasureLog {
             let mut bytes = MAGIC.to_vec();
             bytes.extend_from_slice(&header);
             if !prints.is_empty() {
-                bytes.extend_from_slice(&encode_block(&key, &header, &prints).0);
+                bytes.extend_from_slice(&encode_block(&key, &header, &prints, false).0);
             }
             let dir = path.parent().unwrap_or(Path::new("."));
             let name = path
@@ -589,6 +606,40 @@ impl ErasureLog {
     /// Appends fingerprints as one block and syncs it to the disk; returns
     /// the mark the database keeps with the erasure.
     pub fn append(&mut self, prints: &[Fingerprint]) -> Result<Mark, StoreError> {
+        self.append_block(prints, false)
+    }
+
+    /// Takes back fingerprints appended for an erasure whose transaction
+    /// failed (see [`TAKEN_BACK`]), in one block synced to the disk.
+    pub fn take_back(&mut self, prints: &[Fingerprint]) -> Result<Mark, StoreError> {
+        self.append_block(prints, true)
+    }
+
+    /// Waits for, and takes, the lock on the record's file that every
+    /// process sharing it takes from an erasure's append until its
+    /// transaction is settled, and while it merges: so no process ever
+    /// takes another's erasure still under way (which may yet be taken
+    /// back) for one made. Let go by [`ErasureLog::let_go`], or when the
+    /// process ends.
+    pub fn hold(&self) -> Result<(), StoreError> {
+        self.file.lock().map_err(|source| StoreError::File {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Lets go of [`ErasureLog::hold`].
+    pub fn let_go(&self) {
+        // Unlocking a lock this file holds cannot fail but for a closed
+        // file, which the process's end lets go of as well.
+        let _ = self.file.unlock();
+    }
+
+    fn append_block(
+        &mut self,
+        prints: &[Fingerprint],
+        taken_back: bool,
+    ) -> Result<Mark, StoreError> {
         if prints.is_empty() {
             return Ok(self.record.mark());
         }
@@ -598,7 +649,7 @@ impl ErasureLog {
         };
         let before = self.record.good_len;
         let last = self.record.mark();
-        let (bytes, mac) = encode_block(&self.key, &last.mac, prints);
+        let (bytes, mac) = encode_block(&self.key, &last.mac, prints, taken_back);
         // What follows the verified part was never confirmed: it goes.
         let written = self
             .file
@@ -613,7 +664,13 @@ impl ErasureLog {
         }
         self.record.good_len = before + bytes.len() as u64;
         self.record.torn_tail = false;
-        self.record.prints.extend(prints.iter().copied());
+        if taken_back {
+            for p in prints {
+                self.record.prints.remove(p);
+            }
+        } else {
+            self.record.prints.extend(prints.iter().copied());
+        }
         let mark = Mark {
             count: last.count + prints.len() as u64,
             mac,
@@ -730,17 +787,18 @@ impl ErasureLog {
                 break;
             }
             let block = rest.get(..4).and_then(|n| {
-                let n = u32::from_be_bytes(n.try_into().ok()?) as usize;
+                let word = u32::from_be_bytes(n.try_into().ok()?);
+                let n = (word & !TAKEN_BACK) as usize;
                 let len = n.checked_mul(FINGERPRINT_LEN)?;
                 let body = rest.get(4..4 + len)?;
                 let mac: [u8; 32] = rest.get(4 + len..4 + len + MAC_LEN)?.try_into().ok()?;
-                (n > 0 && mac == block_mac(key, &prev, body)).then_some((n, body, mac))
+                (n > 0 && mac == block_mac(key, &prev, word, body)).then_some((n, word, body, mac))
             });
-            let Some((n, body, mac)) = block else {
+            let Some((n, word, body, mac)) = block else {
                 // A block that is all there but does not authenticate was
                 // changed; a short one, or zeros, is a crash's torn append.
                 let whole = rest.get(..4).is_some_and(|n| {
-                    let n = u32::from_be_bytes([n[0], n[1], n[2], n[3]]) as usize;
+                    let n = (u32::from_be_bytes([n[0], n[1], n[2], n[3]]) & !TAKEN_BACK) as usize;
                     n.checked_mul(FINGERPRINT_LEN)
                         .is_some_and(|len| rest.len() >= 4 + len + MAC_LEN)
                 });
@@ -751,10 +809,16 @@ impl ErasureLog {
                 }
                 break;
             };
-            record.prints.extend(
-                body.chunks_exact(FINGERPRINT_LEN)
-                    .filter_map(|c| <Fingerprint>::try_from(c).ok()),
-            );
+            let prints = body
+                .chunks_exact(FINGERPRINT_LEN)
+                .filter_map(|c| <Fingerprint>::try_from(c).ok());
+            if word & TAKEN_BACK == 0 {
+                record.prints.extend(prints);
+            } else {
+                for p in prints {
+                    record.prints.remove(&p);
+                }
+            }
             count += n as u64;
             prev = mac;
             record.marks.push(Mark { count, mac });
@@ -851,6 +915,37 @@ mod tests {
         assert_eq!(second.count, 3);
     }
 
+    /// Fingerprints taken back are no longer named, read again or not, and
+    /// one named again after it is erased again; the marks count every
+    /// block.
+    #[test]
+    fn what_a_record_takes_back_it_no_longer_names_until_it_is_named_again() {
+        let dir = super::super::tests::temp_dir("erasures-taken-back");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(ERASURES_FILE);
+        let e = Envelope::new(SecretKey::generate());
+        let mut log = ErasureLog::create(&path, &e).unwrap();
+        log.append(&[[1; 16], [2; 16]]).unwrap();
+        let back = log.take_back(&[[2; 16]]).unwrap();
+        assert_eq!(log.all(), &HashSet::from([[1; 16]]));
+        let read = ErasureLog::read(&path, &e).unwrap();
+        assert_eq!(read.prints, HashSet::from([[1; 16]]));
+        assert!(read.reaches(&back) && !read.torn_tail && !read.altered);
+        assert_eq!(back.count, 3);
+        let again = log.append(&[[2; 16]]).unwrap();
+        let read = ErasureLog::read(&path, &e).unwrap();
+        assert_eq!(read.prints, HashSet::from([[1; 16], [2; 16]]));
+        assert!(read.reaches(&again));
+        // Opened again, the record goes on from where it stood.
+        drop(log);
+        let mut log = ErasureLog::open(&path, &e).unwrap();
+        log.take_back(&[[1; 16]]).unwrap();
+        assert_eq!(
+            ErasureLog::read(&path, &e).unwrap().prints,
+            HashSet::from([[2; 16]])
+        );
+    }
+
     /// Every way of changing the record is found: a flipped bit anywhere, a
     /// cut at every length, a block dropped, another key.
     #[test]
@@ -861,7 +956,10 @@ mod tests {
         let e = Envelope::new(SecretKey::generate());
         let mut log = ErasureLog::create(&path, &e).unwrap();
         log.append(&[[1; 16]]).unwrap();
-        let mark = log.append(&[[2; 16], [3; 16]]).unwrap();
+        log.append(&[[2; 16], [3; 16]]).unwrap();
+        // A block taking an erasure back is authenticated like any other:
+        // its flag cannot be set or cleared unnoticed.
+        let mark = log.take_back(&[[3; 16]]).unwrap();
         drop(log);
         let good = std::fs::read(&path).unwrap();
         let probe = dir.join("probe");

@@ -345,7 +345,7 @@ impl Store {
             return Ok(false);
         }
         let pending = now.timestamp().to_be_bytes();
-        (&live.t.held_forms, &live.t.meta).transaction(|(held, meta)| {
+        let done = (&live.t.held_forms, &live.t.meta).transaction(|(held, meta)| {
             carried.write(meta)?;
             match &value {
                 Some(v) => held.insert(key, v.as_slice())?,
@@ -355,7 +355,8 @@ impl Store {
                 meta.insert(ERASURE_PENDING, &pending[..])?;
             }
             Ok::<(), StoreError>(())
-        })?;
+        });
+        carried.settle(done)?;
         Ok(before.is_some())
     }
 }

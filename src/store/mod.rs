@@ -639,14 +639,26 @@ const STRIPES: usize = 32;
 /// transaction when it is given back entries it lacks.
 const CARRY_AT_ONCE: usize = 1000;
 
-/// The entries of the erasure record an erasure writes into the PostgreSQL
-/// database, in the erasure's own transaction ([`Carried::write`]), so
-/// that every process sharing the database, each with its own record,
-/// learns of it. On sled there are none.
+/// An erasure under way: the entries of the erasure record it writes into
+/// the PostgreSQL database, in its own transaction ([`Carried::write`]),
+/// so that every process sharing the database, each with its own record,
+/// learns of it (on sled there are none); and, from the append of its new
+/// fingerprints to the record until its transaction's answer settles it
+/// ([`Carried::settle`]), the record itself, held in this process and,
+/// by its file's lock, from every process sharing the file, so that no
+/// merge ever takes an erasure still under way for one made.
 #[must_use]
 struct Carried<'a> {
     tree: Option<&'a Tree>,
     entries: Vec<(envelope::Fingerprint, [u8; 32])>,
+    /// The record, while this erasure's fingerprints in it are unsettled.
+    record: Option<MutexGuard<'a, ErasureLog>>,
+    /// Where the record's mark is kept (the database's meta tree).
+    meta: Option<&'a Tree>,
+    /// The fingerprints this erasure appended to the record.
+    new: Vec<envelope::Fingerprint>,
+    /// Whether its transaction made it (or may have).
+    made: bool,
 }
 
 impl<'a> Carried<'a> {
@@ -662,7 +674,14 @@ impl<'a> Carried<'a> {
         };
         entries.sort_unstable();
         entries.dedup();
-        Carried { tree, entries }
+        Carried {
+            tree,
+            entries,
+            record: None,
+            meta: None,
+            new: Vec::new(),
+            made: false,
+        }
     }
 
     /// Nothing to carry (no erasure was made).
@@ -670,6 +689,10 @@ impl<'a> Carried<'a> {
         Carried {
             tree: None,
             entries: Vec::new(),
+            record: None,
+            meta: None,
+            new: Vec::new(),
+            made: false,
         }
     }
 
@@ -682,6 +705,46 @@ impl<'a> Carried<'a> {
             tx.insert_beside(tree, print, tag)?;
         }
         Ok(())
+    }
+
+    /// Settles the erasure with its transaction's answer, and returns that
+    /// answer. Committed, or perhaps committed (the server's answer was
+    /// lost: the member is told it may have been done), the record goes on
+    /// naming it. Refused, the erasure was not made, and the member is
+    /// told so: the record takes back what it appended for it
+    /// ([`envelope::ErasureLog::take_back`]), so that no merge, import or
+    /// restore makes it later. Dropped unsettled (an error before its
+    /// transaction ran), it was not made either.
+    fn settle<T>(mut self, answer: Result<T, StoreError>) -> Result<T, StoreError> {
+        self.made = match &answer {
+            Ok(_) => true,
+            Err(e) => e.may_have_been_kept(),
+        };
+        answer
+    }
+}
+
+impl Drop for Carried<'_> {
+    fn drop(&mut self) {
+        let Some(log) = self.record.as_mut() else {
+            return;
+        };
+        if !self.made && !self.new.is_empty() {
+            match log.take_back(&self.new) {
+                Ok(mark) => {
+                    if let Some(meta) = self.meta {
+                        // Committed with the next write: the record is then
+                        // known to reach past the taking back.
+                        let _ = meta.insert(ERASURE_MARK, &mark.bytes()[..]);
+                    }
+                }
+                Err(e) => tracing::error!(
+                    error = %e,
+                    "an erasure that was not made could not be taken back from the erasure record; a merge, import or restore may still make it"
+                ),
+            }
+        }
+        log.let_go();
     }
 }
 
@@ -1332,10 +1395,12 @@ impl Store {
     /// Appends `prints` to the erasure record (synced), and notes its new
     /// mark in the database, to be committed with the erasure itself.
     /// Fingerprints the record already holds are not written again. On
-    /// PostgreSQL, returns the entries the database carries for them, which
-    /// the erasure's transaction writes ([`Carried::write`]).
+    /// PostgreSQL, the entries the database carries for them come back, for
+    /// the erasure's transaction to write ([`Carried::write`]). The caller
+    /// settles the erasure with that transaction's answer
+    /// ([`Carried::settle`]) before anything else it does erases.
     fn erase<'a>(
-        &self,
+        &'a self,
         live: &'a Live,
         prints: &[envelope::Fingerprint],
     ) -> Result<Carried<'a>, StoreError> {
@@ -1347,9 +1412,9 @@ impl Store {
 
     /// Names a hundred of a member's numbers in the erasure record, so that
     /// no restore gives them out again. Nothing is erased: a rewrite under
-    /// way is not made to wait for another.
+    /// way is not made to wait for another. Settled as [`Store::erase`] is.
     fn reserve_numbers<'a>(
-        &self,
+        &'a self,
         live: &'a Live,
         print: envelope::Fingerprint,
     ) -> Result<Carried<'a>, StoreError> {
@@ -1357,27 +1422,45 @@ impl Store {
     }
 
     fn append_erasures<'a>(
-        &self,
+        &'a self,
         live: &'a Live,
         prints: &[envelope::Fingerprint],
     ) -> Result<Carried<'a>, StoreError> {
-        let carried = Carried::of(live, &self.shared.envelope, prints);
+        let mut carried = Carried::of(live, &self.shared.envelope, prints);
         let mut log = self.erasures();
-        if live.t.carried.is_some() {
-            log.catch_up(&self.shared.envelope)?;
+        log.hold()?;
+        // Let go again by `carried`, once it holds the record; until then
+        // here.
+        let appended = (|| {
+            if live.t.carried.is_some() {
+                log.catch_up(&self.shared.envelope)?;
+            }
+            let mut new: Vec<_> = prints
+                .iter()
+                .filter(|p| !log.all().contains(*p))
+                .copied()
+                .collect();
+            new.sort_unstable();
+            new.dedup();
+            if !new.is_empty() {
+                let mark = log.append(&new)?;
+                live.t.meta.insert(ERASURE_MARK, &mark.bytes()[..])?;
+            }
+            Ok::<_, StoreError>(new)
+        })();
+        match appended {
+            Ok(new) if !new.is_empty() => {
+                carried.new = new;
+                carried.record = Some(log);
+                carried.meta = Some(&live.t.meta);
+            }
+            // Nothing new is under way: the record is not held.
+            Ok(_) => log.let_go(),
+            Err(e) => {
+                log.let_go();
+                return Err(e);
+            }
         }
-        let mut new: Vec<_> = prints
-            .iter()
-            .filter(|p| !log.all().contains(*p))
-            .copied()
-            .collect();
-        new.sort_unstable();
-        new.dedup();
-        if new.is_empty() {
-            return Ok(carried);
-        }
-        let mark = log.append(&new)?;
-        live.t.meta.insert(ERASURE_MARK, &mark.bytes()[..])?;
         Ok(carried)
     }
 
@@ -1392,29 +1475,23 @@ impl Store {
     /// ([`StoreError::CarriedErasures`]), and nothing is changed. On sled,
     /// nothing to do.
     fn merge_erasures(&self) -> Result<usize, StoreError> {
-        let Some(carried) = self.with(|live| carried_in(&live.t, &self.shared.envelope))? else {
+        if self.with(|live| Ok(live.t.carried.is_none()))? {
             return Ok(0);
-        };
+        }
+        let envelope = &self.shared.envelope;
         let lacking_there: Vec<envelope::Fingerprint> = {
+            // Held, here and in the file, so that no erasure is under way
+            // (appended, and not yet made or taken back) while the record
+            // and the database are read and compared.
             let mut log = self.erasures();
-            log.catch_up(&self.shared.envelope)?;
-            let mut lacking_here: Vec<_> = carried
-                .iter()
-                .filter(|p| !log.all().contains(*p))
-                .copied()
-                .collect();
-            if !lacking_here.is_empty() {
-                lacking_here.sort_unstable();
-                log.append(&lacking_here)?;
-            }
-            let mut there: Vec<_> = log
-                .all()
-                .iter()
-                .filter(|p| !carried.contains(*p))
-                .copied()
-                .collect();
-            there.sort_unstable();
-            there
+            log.hold()?;
+            let merged = self
+                .with(|live| carried_in(&live.t, envelope))
+                .and_then(|carried| {
+                    Self::merge_into(&mut log, &carried.unwrap_or_default(), envelope)
+                });
+            log.let_go();
+            merged?
         };
         if lacking_there.is_empty() {
             return Ok(0);
@@ -1430,6 +1507,34 @@ impl Store {
             self.commit(live)
         })?;
         Ok(removed)
+    }
+
+    /// The record's side of [`Store::merge_erasures`]: appends what the
+    /// database carries and `log` lacks; returns what `log` holds and the
+    /// database lacks.
+    fn merge_into(
+        log: &mut ErasureLog,
+        carried: &HashSet<envelope::Fingerprint>,
+        envelope: &Envelope,
+    ) -> Result<Vec<envelope::Fingerprint>, StoreError> {
+        log.catch_up(envelope)?;
+        let mut lacking_here: Vec<_> = carried
+            .iter()
+            .filter(|p| !log.all().contains(*p))
+            .copied()
+            .collect();
+        if !lacking_here.is_empty() {
+            lacking_here.sort_unstable();
+            log.append(&lacking_here)?;
+        }
+        let mut there: Vec<_> = log
+            .all()
+            .iter()
+            .filter(|p| !carried.contains(*p))
+            .copied()
+            .collect();
+        there.sort_unstable();
+        Ok(there)
     }
 
     /// Since when erased bytes have been waiting for a rewrite, if they are.

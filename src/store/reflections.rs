@@ -277,7 +277,7 @@ impl Store {
                 );
                 carried = self.reserve_numbers(live, print)?;
             }
-            (
+            let done = (
                 &live.t.reflections,
                 &live.t.summaries,
                 &live.t.counters,
@@ -290,7 +290,8 @@ impl Store {
                     c.insert(&member_key(author)[..], &next.bytes()[..])?;
                     apply_counts(g, &counts)?;
                     Ok::<(), StoreError>(())
-                })?;
+                });
+            carried.settle(done)?;
             self.commit(live)?;
             Ok(reflection)
         })
@@ -550,7 +551,7 @@ impl Store {
                 Some(all)
             };
             let pending = erase_at.map(|now| now.timestamp().to_be_bytes());
-            (
+            let done = (
                 &live.t.reflections,
                 &live.t.summaries,
                 &live.t.meta,
@@ -572,7 +573,8 @@ impl Store {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
                     }
                     Ok::<(), StoreError>(())
-                })?;
+                });
+            carried.settle(done)?;
             if let Some(now) = erase_at {
                 // A form held to correct this reflection holds the words
                 // the edit replaced: it goes with them.
@@ -618,7 +620,7 @@ impl Store {
                 .and_then(|key| self.open_record(&key, &rk, &old).ok())
                 .map_or_else(Vec::new, |r| count_changes(Some(&r), None));
             let pending = now.timestamp().to_be_bytes();
-            (
+            let done = (
                 &live.t.reflections,
                 &live.t.summaries,
                 &live.t.counters,
@@ -637,7 +639,8 @@ impl Store {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
                     }
                     Ok::<(), StoreError>(())
-                })?;
+                });
+            carried.settle(done)?;
             // A form held to correct it holds its words: it goes too.
             self.let_go_if(live, author, now, |p| *p == HeldFor::Edit(id))?;
             self.commit(live)?;
@@ -725,7 +728,7 @@ impl Store {
                 prints.extend(self.retired_prints(member, retired));
                 let carried = self.erase(live, &prints)?;
                 let pending = now.timestamp().to_be_bytes();
-                (
+                let done = (
                     &live.t.member_keys,
                     &live.t.reflections,
                     &live.t.summaries,
@@ -765,7 +768,8 @@ impl Store {
                             }
                             Ok::<(), StoreError>(())
                         },
-                    )?;
+                    );
+                carried.settle(done)?;
                 for (k, _) in &held {
                     live.t.held_forms.remove(k)?;
                 }

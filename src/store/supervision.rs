@@ -351,7 +351,7 @@ impl Store {
                 None => None,
             };
             let pending = now.timestamp().to_be_bytes();
-            (book.tree(live), &live.t.meta).transaction(|(t, meta)| {
+            let done = (book.tree(live), &live.t.meta).transaction(|(t, meta)| {
                 carried.write(meta)?;
                 t.remove(&rk[..])?;
                 if let Some(sealed) = &header {
@@ -361,7 +361,8 @@ impl Store {
                     meta.insert(super::ERASURE_PENDING, &pending[..])?;
                 }
                 Ok::<(), StoreError>(())
-            })?;
+            });
+            carried.settle(done)?;
             self.commit(live)?;
             Ok(true)
         })

@@ -674,16 +674,20 @@ impl Erasure {
     const ALL: [Erasure; 3] = [Erasure::ForgetMe, Erasure::Delete, Erasure::Edit];
 
     fn make(self, store: &Store) {
+        self.try_make(store).expect("made");
+    }
+
+    fn try_make(self, store: &Store) -> Result<(), StoreError> {
         match self {
-            Erasure::ForgetMe => assert_eq!(store.forget_member(121, at(9)).unwrap(), 2),
-            Erasure::Delete => assert!(store.delete_reflection(121, 2, at(9)).unwrap()),
+            Erasure::ForgetMe => assert_eq!(store.forget_member(121, at(9))?, 2),
+            Erasure::Delete => assert!(store.delete_reflection(121, 2, at(9))?),
             Erasure::Edit => {
                 store
-                    .update_reflection(121, 2, at(9), |r| r.text = "rewritten".into())
-                    .unwrap()
+                    .update_reflection(121, 2, at(9), |r| r.text = "rewritten".into())?
                     .expect("there is #2");
             }
         }
+        Ok(())
     }
 
     /// Member 121's texts once it is made.
@@ -906,6 +910,153 @@ fn on_postgres_processes_sharing_a_data_directory_never_cut_each_others_record()
         .parse()
         .expect("a count");
     assert_eq!(record.prints.len(), carried, "every entry, once");
+}
+
+/// An erasure whose transaction the server refuses was not made, and is
+/// never made later: the member is told it was not done (never that it may
+/// have been), and neither a process sharing the data directory that
+/// merges while it is under way, nor the process's own upkeep, nor a
+/// restart makes it from the erasure record it had been written into.
+/// Asked again once the server takes it, it is made, and reaches the other
+/// process. For each kind of erasure.
+#[test]
+fn on_postgres_an_erasure_the_server_refused_is_never_made_later() {
+    if postgres::database().is_none() {
+        return;
+    }
+    for kind in Erasure::ALL {
+        let name = format!("{kind:?}").to_lowercase();
+        let db = postgres::database().expect("a database");
+        let key = SecretKey::generate().to_hex().to_string();
+        let dir = temp_dir(&format!("refused-{name}"), "shared");
+        let a = pg_store_for(&db, &dir, &key, Some(("0-1", 4))).expect("A opens");
+        let b = pg_store_for(&db, &dir, &key, Some(("2-3", 4))).expect("B opens beside it");
+        save(&a, 121, "kept");
+        save(&a, 121, "erased");
+        // Every erasure's transaction writes the entries the database
+        // carries: the server waits a second over them, then refuses.
+        db.sql(
+            "CREATE OR REPLACE FUNCTION refuse_slowly() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RAISE EXCEPTION 'refused by the test'; END $$; \
+             CREATE TRIGGER refuse BEFORE INSERT OR UPDATE OR DELETE ON companion_erasures FOR EACH ROW EXECUTE FUNCTION refuse_slowly()",
+        );
+        let answer = std::thread::scope(|s| {
+            let erasing = s.spawn(|| kind.try_make(&a));
+            // B merges while A's erasure is under way: appended to the
+            // record they share, its transaction waiting on the server.
+            let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'";
+            while db.sql(waiting) == "0" {
+                assert!(
+                    !erasing.is_finished(),
+                    "{kind:?}: the server was not reached"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            b.share_erasures().expect("B merges");
+            erasing.join().expect("no panic")
+        });
+        let e = answer.expect_err("the server refused it");
+        assert!(!e.may_have_been_kept(), "{kind:?}: {e}");
+        assert!(
+            e.to_string().contains("refused by the test"),
+            "{kind:?}: {e}"
+        );
+        db.sql("DROP TRIGGER refuse ON companion_erasures");
+        let whole = ["kept", "erased"];
+        assert_eq!(texts(&b, 121), whole, "{kind:?}: not made by B's merge");
+        a.share_erasures().expect("A's upkeep merges");
+        b.share_erasures().expect("B's upkeep merges");
+        assert_eq!(texts(&a, 121), whole, "{kind:?}: not made by the upkeep");
+        for store in [a, b] {
+            store.close(Utc::now()).unwrap();
+        }
+        let a = pg_store_for(&db, &dir, &key, Some(("0-1", 4))).expect("A opens again");
+        assert_eq!(texts(&a, 121), whole, "{kind:?}: not made at the restart");
+        let b = pg_store_for(&db, &dir, &key, Some(("2-3", 4))).expect("B opens again");
+        kind.make(&a);
+        b.share_erasures().expect("B merges");
+        assert_eq!(
+            texts(&b, 121),
+            kind.after(),
+            "{kind:?}: made once asked again"
+        );
+        for store in [a, b] {
+            store.close(Utc::now()).unwrap();
+        }
+        let envelope = Envelope::new(SecretKey::from_hex(&key).expect("a key"));
+        let record = ErasureLog::read(&dir.join(ERASURES_FILE), &envelope).expect("reads");
+        assert!(!record.altered && !record.torn_tail, "{kind:?}: {record:?}");
+    }
+}
+
+/// A database that goes back to before an erasure while a bot runs on it
+/// is healed by the bot's upkeep while a member goes on saving through the
+/// same bot: the erased reflection goes again, and no save confirmed meanwhile
+/// is lost, renumbered or given a number twice. Several times over, so that
+/// the upkeep's reading and writing fall between saves.
+#[test]
+fn on_postgres_healing_a_database_put_back_never_costs_a_save_made_meanwhile() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let dir = temp_dir("heal-beside-saves", "postgres");
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    save(&store, 121, "kept");
+    save(&store, 121, "erased");
+    db.sql(
+        "CREATE TABLE put_back_r AS SELECT * FROM companion_reflections; \
+         CREATE TABLE put_back_s AS SELECT * FROM companion_summaries",
+    );
+    assert!(store.delete_reflection(121, 2, at(9)).unwrap());
+    // The erased rows and the entries carried for them, as a restore of
+    // the database to before the delete would bring back (the counter,
+    // sealed, stays as it is).
+    let put_back = "INSERT INTO companion_reflections SELECT * FROM put_back_r p WHERE NOT EXISTS (SELECT 1 FROM companion_reflections c WHERE c.k = p.k); \
+         INSERT INTO companion_summaries SELECT * FROM put_back_s p WHERE NOT EXISTS (SELECT 1 FROM companion_summaries c WHERE c.k = p.k); \
+         DELETE FROM companion_erasures";
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    /// Stops the saver however the rounds end, a failed check too.
+    struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    let saved = std::thread::scope(|s| {
+        let saver = s.spawn(|| {
+            let mut saved = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let text = format!("meanwhile {}", saved.len());
+                saved.push((save(&store, 121, &text).id, text));
+            }
+            saved
+        });
+        {
+            let _stop = Stop(&stop);
+            for round in 0..8 {
+                db.sql(put_back);
+                assert_eq!(
+                    texts(&store, 121).iter().filter(|t| *t == "erased").count(),
+                    1,
+                    "round {round}: put back"
+                );
+                store.share_erasures().expect("the upkeep heals it");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        saver.join().expect("no panic")
+    });
+    assert!(!saved.is_empty());
+    let mut want = vec!["kept".to_string()];
+    want.extend(saved.iter().map(|(_, t)| t.clone()));
+    assert_eq!(texts(&store, 121), want, "every save made meanwhile, once");
+    let ids: Vec<u64> = saved.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        ids,
+        (3..3 + saved.len() as u64).collect::<Vec<_>>(),
+        "numbered in turn"
+    );
+    store.close(Utc::now()).unwrap();
 }
 
 /// An entry of the erasure record that the database carries is trusted
