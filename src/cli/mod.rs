@@ -126,11 +126,11 @@ enum DbCommand {
     /// Replace a damaged database with the newest automatic backup (or
     /// --from FILE), then add back everything that still reads from the
     /// damaged one, leaving out what was erased, and remove it. On
-    /// PostgreSQL (no automatic backups there), replace every record with
-    /// those of --from FILE, verified first, in one transaction.
+    /// PostgreSQL, replace every record with those of the newest automatic
+    /// backup in --data-dir (or --from FILE), verified first, in one
+    /// transaction.
     Restore {
-        /// Restore this backup instead of the newest automatic one (on
-        /// PostgreSQL, required).
+        /// Restore this backup instead of the newest automatic one.
         #[arg(long, value_name = "FILE")]
         from: Option<PathBuf>,
         /// Restore even though the erasure record is missing or damaged,

@@ -795,7 +795,9 @@ impl Store {
     }
 
     /// Writes an automatic backup into the data directory's `backups/`
-    /// and keeps the newest [`KEEP_BACKUPS`]. Returns its path.
+    /// and keeps the newest [`KEEP_BACKUPS`]. Returns its path. On
+    /// PostgreSQL, the data directory is the process's local one (beside
+    /// its erasure record), and the backup holds every table.
     pub fn backup_now(&self, now: DateTime<Utc>) -> Result<PathBuf, StoreError> {
         let _backups = self.backups_lock();
         let folder = self.dir().join(BACKUPS_DIR);
@@ -808,7 +810,7 @@ impl Store {
         }
         let records = self.with(|live| {
             self.commit(live)?;
-            records_of(&live.generation()?.db)
+            records_of_live(live)
         })?;
         let tmp = path.with_extension("pcbk.tmp");
         let _ = fs::remove_file(&tmp);
@@ -1090,7 +1092,7 @@ impl Store {
 }
 
 /// Why `db restore` on PostgreSQL needs `--from`.
-pub const POSTGRES_HAS_NO_AUTOMATIC_BACKUPS: &str = "on PostgreSQL the store keeps no automatic backups, so `companion db restore` needs --from FILE, a backup made by `companion db export` (the server's own backups, made with pg_dump or pg_basebackup, are restored with the server's tools; the erasure record in the data directory is applied again when the store next opens).";
+pub const POSTGRES_HAS_NO_AUTOMATIC_BACKUPS: &str = "there is no automatic backup in this data directory that opens with the key: on PostgreSQL they are written by the process that runs the upkeep (a bot alone, or the one running shard 0), into its own data directory, once a day. Give the data directory of that process with --data-dir, or a backup made by `companion db export` with --from FILE (the server's own backups, made with pg_dump or pg_basebackup, are restored with the server's tools; the erasure record in the data directory is applied again when the store next opens).";
 
 /// Why `db salvage` is not for PostgreSQL.
 pub const POSTGRES_NEEDS_NO_SALVAGE: &str = "`companion db salvage` rebuilds a sled database from what still reads of its damaged files; a PostgreSQL server keeps its own files whole (its write-ahead log replayed after a crash, and page checksums where they are on), so there is nothing of that kind to salvage. To go back to a backup, use `companion db restore --from FILE`.";
@@ -1111,10 +1113,19 @@ pub fn restore_postgres(
     from: Option<&Path>,
     without_erasures: bool,
 ) -> Result<Report, StoreError> {
-    let from = from.ok_or(StoreError::NotForPostgres(
-        POSTGRES_HAS_NO_AUTOMATIC_BACKUPS,
-    ))?;
     let envelope = pg_key(key)?;
+    let newest;
+    let from = match from {
+        Some(from) => from,
+        None => {
+            newest = newest_readable(dir, &envelope)?
+                .map(|(_, path, _)| path)
+                .ok_or(StoreError::NotForPostgres(
+                    POSTGRES_HAS_NO_AUTOMATIC_BACKUPS,
+                ))?;
+            &newest
+        }
+    };
     disk::create_private_dir(dir)?;
     let pg = super::Pg::connect(opts, envelope.master())?;
     let t = Trees::open_pg(&pg)?;

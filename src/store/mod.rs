@@ -335,7 +335,7 @@ pub enum StoreError {
     },
     /// What was asked needs the sled engine.
     #[error(
-        "this is not available on PostgreSQL yet (automatic backups and salvage work on a sled data directory; export, check, import and restore work on both); nothing was changed"
+        "this is not available on PostgreSQL (salvage works on a sled data directory only; export, check, import, restore and the automatic backups work on both); nothing was changed"
     )]
     NotOnPostgres,
     /// What was asked has no meaning on PostgreSQL: why, and what to do.
@@ -422,6 +422,9 @@ struct Shared {
     /// aside): a rewrite that sees this change while it copies leaves the
     /// erasure pending for the next one.
     erasures_made: AtomicU64,
+    /// On PostgreSQL, how many entries the erasure record had when the
+    /// local automatic backups were last purged of what it names.
+    purged_at: AtomicU64,
     /// The turns of the bot's requests to Discord taken in this process
     /// (with sled, the only process; `turns.rs`).
     turns: Mutex<turns::LocalTurns>,
@@ -1072,6 +1075,7 @@ impl Store {
                 salvaged: std::sync::atomic::AtomicUsize::new(0),
                 rewriting: Mutex::new(()),
                 erasures_made: AtomicU64::new(0),
+                purged_at: AtomicU64::new(0),
                 turns: Mutex::default(),
             }),
         };
@@ -1168,6 +1172,7 @@ impl Store {
                 salvaged: std::sync::atomic::AtomicUsize::new(0),
                 rewriting: Mutex::new(()),
                 erasures_made: AtomicU64::new(0),
+                purged_at: AtomicU64::new(0),
                 turns: Mutex::default(),
             }),
         };
@@ -1646,6 +1651,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let erasures_before = self.shared.erasures_made.load(Ordering::SeqCst);
         pg.rewrite_tables()?;
+        // The automatic backups in the local data directory go without
+        // what is erased too.
+        backup::purge(self)?;
         on_step(SwapStep::Removed);
         // An erasure made while a table was rewritten may have left its
         // row behind in it: it waits for the next rewrite.
@@ -1699,6 +1707,16 @@ impl Store {
         if self.merge_erasures()? > 0 {
             self.rewrite(&mut |_| {})?;
         }
+        // A process that does not run the upkeep (or no longer does) may
+        // still keep automatic backups it wrote when it did: they go
+        // without what the record names once it has grown.
+        if self.on_postgres() {
+            let count = self.erasures().record().mark().count;
+            if self.shared.purged_at.load(Ordering::SeqCst) != count {
+                backup::purge(self)?;
+                self.shared.purged_at.store(count, Ordering::SeqCst);
+            }
+        }
         Ok(())
     }
 
@@ -1731,16 +1749,19 @@ impl Store {
                 next = next.min(start_by);
             }
         }
-        if let Some(pg) = self.with(|live| Ok(live.pg().cloned()))? {
+        let pg = self.with(|live| Ok(live.pg().cloned()))?;
+        if let Some(pg) = &pg {
             pg.forget_old_turns()?;
-            return Ok(next);
         }
         match backup::newest_time(self.dir())? {
             Some(at) if now < later(at, BACKUP_EVERY) && at <= now => {
                 next = next.min(later(at, BACKUP_EVERY));
             }
             _ => {
+                // On PostgreSQL other processes change the database too:
+                // the day's backup is written whatever this one did.
                 if self.shared.dirty.load(Ordering::SeqCst)
+                    || pg.is_some()
                     || backup::newest_time(self.dir())?.is_none()
                 {
                     self.backup_now(now)?;

@@ -1059,6 +1059,137 @@ fn on_postgres_healing_a_database_put_back_never_costs_a_save_made_meanwhile() {
     store.close(Utc::now()).unwrap();
 }
 
+/// On PostgreSQL the upkeep writes an automatic backup into the process's
+/// own data directory, owner-only, once a day; an erasure leaves the
+/// backup's file at the rewrite within the bound (read without any erasure
+/// record, it no longer holds what was erased); and `db restore` without
+/// `--from` puts the newest in place. With no backup there, the restore
+/// says what would work and changes nothing.
+#[test]
+fn on_postgres_the_upkeep_keeps_daily_backups_that_erasure_reaches_and_restore_uses() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let master = || SecretKey::from_hex(&key).expect("a key");
+    let dir = temp_dir("pg-backups", "postgres");
+    let opts = PgOptions {
+        url: db.url(),
+        password_file: None,
+        shards: None,
+    };
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    save(&store, 151, "kept");
+    save(&store, 151, "erased");
+    let backups = || -> Vec<PathBuf> {
+        let mut all: Vec<PathBuf> = std::fs::read_dir(dir.join("backups"))
+            .map(|d| d.map(|e| e.expect("an entry").path()).collect())
+            .unwrap_or_default();
+        all.sort();
+        all
+    };
+    // What a backup file itself holds: imported into a new sled directory
+    // with no erasure record at all.
+    let held_in = |file: &Path, n: u32| -> Vec<String> {
+        let into = temp_dir("pg-backups", &format!("read-{n}"));
+        let (copy, _) =
+            Store::import_from(file, &into, Some(master()), None, true).expect("the backup reads");
+        let held = texts(&copy, 151);
+        copy.close(Utc::now()).unwrap();
+        held
+    };
+    let start = at(1);
+    store.maintain(start).expect("the upkeep");
+    let first = backups();
+    assert_eq!(first.len(), 1, "the day's backup");
+    let mode = std::fs::metadata(&first[0]).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "owner-only: {mode:o}");
+    assert_eq!(held_in(&first[0], 0), ["kept", "erased"]);
+    store.maintain(start + chrono::Duration::hours(1)).unwrap();
+    assert_eq!(backups(), first, "one a day");
+    assert!(
+        store
+            .delete_reflection(151, 2, start + chrono::Duration::hours(1))
+            .unwrap()
+    );
+    store
+        .maintain(start + chrono::Duration::hours(1) + ERASE_WITHIN)
+        .expect("the upkeep rewrites");
+    assert!(store.erasure_pending_since().unwrap().is_none());
+    assert_eq!(
+        held_in(&first[0], 1),
+        ["kept"],
+        "the erasure reached the backup"
+    );
+    store.maintain(start + chrono::Duration::days(1)).unwrap();
+    assert_eq!(backups().len(), 2, "the next day's");
+    save(&store, 151, "after the backups");
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    practice_companion::store::restore_postgres(&opts, &dir, Some(master()), None, false)
+        .expect("the newest automatic backup restored");
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    assert_eq!(texts(&store, 151), ["kept"], "as the newest backup held it");
+    store.close(Utc::now()).unwrap();
+    let empty = temp_dir("pg-backups", "none-here");
+    let before = stored_values(&db);
+    let refused =
+        practice_companion::store::restore_postgres(&opts, &empty, Some(master()), None, false)
+            .expect_err("nothing to restore");
+    let words = refused.to_string();
+    assert!(
+        words.contains("--from FILE") && words.contains("--data-dir"),
+        "{words}"
+    );
+    assert!(words.contains("Nothing was changed"), "{words}");
+    assert_eq!(stored_values(&db), before, "nothing was changed");
+}
+
+/// A process that keeps automatic backups but no longer runs the upkeep
+/// (it ran it alone before, and now runs other shards beside another
+/// process) rewrites them without what another process erased, as its own
+/// record takes the erasure in.
+#[test]
+fn on_postgres_backups_a_process_kept_lose_what_another_process_erased() {
+    let Some(db) = postgres::database() else {
+        return;
+    };
+    let key = SecretKey::generate().to_hex().to_string();
+    let master = || SecretKey::from_hex(&key).expect("a key");
+    let (dir_a, dir_b) = (
+        temp_dir("pg-backups-kept", "a"),
+        temp_dir("pg-backups-kept", "b"),
+    );
+    let a = pg_store(&db, &dir_a, &key).expect("A opens alone");
+    save(&a, 161, "kept");
+    save(&a, 161, "erased");
+    a.maintain(at(1)).expect("A's upkeep backs up");
+    a.close(Utc::now()).unwrap();
+    drop(a);
+    let a = pg_store_for(&db, &dir_a, &key, Some(("2-3", 4))).expect("A runs other shards");
+    let b = pg_store_for(&db, &dir_b, &key, Some(("0-1", 4))).expect("B beside it");
+    assert!(b.delete_reflection(161, 2, at(2)).unwrap());
+    a.share_erasures().expect("A takes the erasure in");
+    let backup = std::fs::read_dir(dir_a.join("backups"))
+        .expect("A's backups")
+        .map(|e| e.expect("an entry").path())
+        .find(|p| p.extension().is_some_and(|e| e == "pcbk"))
+        .expect("a backup");
+    let into = temp_dir("pg-backups-kept", "read");
+    let (copy, _) =
+        Store::import_from(&backup, &into, Some(master()), None, true).expect("the backup reads");
+    assert_eq!(
+        texts(&copy, 161),
+        ["kept"],
+        "the backup holds no more what B erased"
+    );
+    copy.close(Utc::now()).unwrap();
+    for store in [a, b] {
+        store.close(Utc::now()).unwrap();
+    }
+}
+
 /// An entry of the erasure record that the database carries is trusted
 /// only if it authenticates: a value changed, a key changed, a row written
 /// without the master key, or one row's value put in another's place, and
@@ -1182,8 +1313,9 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
         &[],
     );
     assert!(keyless.stdout.contains("--key-file"), "{}", keyless.stdout);
-    // What has no meaning on PostgreSQL says why and what would work, and
-    // changes nothing.
+    // What has no meaning on PostgreSQL, or finds nothing to work on (no
+    // automatic backup in this directory, whose process never ran the
+    // upkeep), says why and what would work, and changes nothing.
     let before = db.sql("SELECT count(*) FROM companion_reflections");
     let restore = companion_with_env(
         &["db", "restore", "--data-dir", data, "--database", &url],
@@ -1192,7 +1324,9 @@ fn the_console_keeps_reflections_in_postgres_chosen_by_flag_or_environment() {
     );
     assert_eq!(restore.code, 2, "{}", restore.stderr);
     assert!(
-        restore.stderr.contains("no automatic backups")
+        restore
+            .stderr
+            .contains("no automatic backup in this data directory")
             && restore.stderr.contains("--from FILE")
             && restore.stderr.contains("Nothing was changed"),
         "{}",
