@@ -540,25 +540,27 @@ impl Keys {
         }
     }
 
-    fn round(&self, i: u8, half: u32) -> u32 {
+    /// The first four bytes of the keyed hash of `parts`, under the ids'
+    /// key.
+    fn keyed(&self, parts: [&[u8]; 2]) -> [u8; 4] {
         let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.ids[..])
             .expect("HMAC takes a key of any length");
-        mac.update(&[i]);
-        mac.update(&half.to_be_bytes());
+        for part in parts {
+            mac.update(part);
+        }
         let out = mac.finalize().into_bytes();
-        u32::from_be_bytes([out[0], out[1], out[2], out[3]])
+        [out[0], out[1], out[2], out[3]]
+    }
+
+    fn round(&self, i: u8, half: u32) -> u32 {
+        u32::from_be_bytes(self.keyed([&[i], &half.to_be_bytes()]))
     }
 
     /// The second key of a member's advisory locks: 32 bits of a keyed
     /// hash of the member's id, so the server never learns the id (two
     /// members whose bits agree only wait on each other now and then).
     fn lock_key(&self, member: u64) -> i32 {
-        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.ids[..])
-            .expect("HMAC takes a key of any length");
-        mac.update(b"member lock");
-        mac.update(&member.to_be_bytes());
-        let out = mac.finalize().into_bytes();
-        i32::from_be_bytes([out[0], out[1], out[2], out[3]])
+        i32::from_be_bytes(self.keyed([b"member lock", &member.to_be_bytes()]))
     }
 
     /// The keyed permutation of an id (`inverse`: back again).
