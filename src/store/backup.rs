@@ -583,7 +583,9 @@ pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
                     Some(_) => {}
                 }
             }
-            for (k, v) in &new {
+            // A counter the snapshot lacked is not made: its member may
+            // have been forgotten since.
+            for (k, v) in new.iter().filter(|_| !counting) {
                 if !had.contains(k) {
                     let _ = tree.compare_and_swap(k, None, Some(v))?;
                 }
@@ -799,9 +801,10 @@ impl Store {
     /// PostgreSQL, the data directory is the process's local one (beside
     /// its erasure record), and the backup holds every table.
     pub fn backup_now(&self, now: DateTime<Utc>) -> Result<PathBuf, StoreError> {
-        let _backups = self.backups_lock();
         let folder = self.dir().join(BACKUPS_DIR);
+        let _backups = self.backups_lock();
         disk::create_private_dir(&folder)?;
+        let _shared = hold_shared_backups(self, &folder)?;
         let mut path = folder.join(format!("backup-{}.pcbk", now.format(STAMP)));
         let mut second = now;
         while path.exists() {
@@ -1730,6 +1733,20 @@ impl Store {
     }
 }
 
+/// On PostgreSQL, where bot processes on one machine may share a data
+/// directory, holds its `backups/` folder (a lock on the folder itself,
+/// never followed if it is a link) while one of them writes or purges the
+/// backups in it, so no process renames or scrubs a file another is
+/// writing; let go when dropped. A sled data directory has one process.
+fn hold_shared_backups(store: &Store, folder: &Path) -> Result<Option<fs::File>, StoreError> {
+    if !store.on_postgres() {
+        return Ok(None);
+    }
+    let held = disk::open_no_follow(folder, false).map_err(io(folder))?;
+    held.lock().map_err(io(folder))?;
+    Ok(Some(held))
+}
+
 /// Rewrites each automatic backup without the records the erasure record
 /// names: after a rewrite of the database, nothing erased stays in the data
 /// directory's backups either.
@@ -1739,6 +1756,11 @@ pub(super) fn purge(store: &Store) -> Result<(), StoreError> {
         return Ok(());
     }
     let _backups = store.backups_lock();
+    let folder = store.dir().join(BACKUPS_DIR);
+    if !folder.exists() {
+        return Ok(());
+    }
+    let _shared = hold_shared_backups(store, &folder)?;
     let envelope = &store.shared.envelope;
     for (_, path) in automatic(store.dir())? {
         let Ok(mut records) = read_file(&path, envelope) else {

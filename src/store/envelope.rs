@@ -386,6 +386,10 @@ pub struct ErasureLog {
     file: File,
     key: Zeroizing<[u8; 32]>,
     record: ErasureRecord,
+    /// Fingerprints appended for erasures whose transaction's answer was
+    /// lost (they may have been made, or not), until a PostgreSQL merge
+    /// settles them (`Store::merge_erasures`). Kept in memory only.
+    pub unsettled: Vec<Fingerprint>,
 }
 
 /// What an erasure record holds, read and verified.
@@ -406,6 +410,9 @@ pub struct ErasureRecord {
     pub altered: bool,
     /// Whether this is a record from before authentication (`PCER1`).
     pub legacy: bool,
+    /// Whether the record may hold blocks taking fingerprints back (its
+    /// magic is [`MAGIC_TAKING_BACK`]).
+    pub takes_back: bool,
 }
 
 /// Where an erasure record stood after an erasure: how many fingerprints,
@@ -455,6 +462,11 @@ impl ErasureRecord {
 /// The erasure record's file name in the data directory.
 pub const ERASURES_FILE: &str = "erasures";
 const MAGIC: &[u8] = b"PCER2\n";
+/// The magic of a record that holds a block taking fingerprints back
+/// ([`TAKEN_BACK`]): written over [`MAGIC`] before the first such block,
+/// so a binary from before them refuses the record instead of misreading
+/// it. Read as [`MAGIC`] is otherwise.
+const MAGIC_TAKING_BACK: &[u8] = b"PCER3\n";
 const OLD_MAGIC: &[u8] = b"PCER1\n";
 const HEADER_TEXT: &[u8] = b"practice-companion erasure record v2";
 const MAC_LEN: usize = 32;
@@ -551,6 +563,7 @@ impl ErasureLog {
             path: path.to_path_buf(),
             file,
             key,
+            unsettled: Vec::new(),
             record: ErasureRecord {
                 marks: vec![Mark {
                     count: 0,
@@ -600,6 +613,7 @@ impl ErasureLog {
             file,
             key: envelope.erasure.clone(),
             record,
+            unsettled: Vec::new(),
         })
     }
 
@@ -647,6 +661,16 @@ impl ErasureLog {
             path: self.path.clone(),
             source,
         };
+        if taken_back && !self.record.takes_back {
+            // Before the first block taking prints back, the magic that
+            // binaries from before such blocks refuse.
+            use std::os::unix::fs::FileExt;
+            self.file
+                .write_all_at(MAGIC_TAKING_BACK, 0)
+                .and_then(|()| self.file.sync_data())
+                .map_err(err)?;
+            self.record.takes_back = true;
+        }
         let before = self.record.good_len;
         let last = self.record.mark();
         let (bytes, mac) = encode_block(&self.key, &last.mac, prints, taken_back);
@@ -747,10 +771,16 @@ impl ErasureLog {
                 torn_tail: whole != body.len(),
                 altered: false,
                 legacy: true,
+                takes_back: false,
             });
         }
-        let Some(rest) = bytes.strip_prefix(MAGIC) else {
-            return Err(unusable(path, "is not an erasure record (damaged)"));
+        let (rest, takes_back) = match (
+            bytes.strip_prefix(MAGIC),
+            bytes.strip_prefix(MAGIC_TAKING_BACK),
+        ) {
+            (Some(rest), _) => (rest, false),
+            (_, Some(rest)) => (rest, true),
+            _ => return Err(unusable(path, "is not an erasure record (damaged)")),
         };
         let key = &envelope.erasure;
         let header: [u8; 32] = rest
@@ -776,6 +806,7 @@ impl ErasureLog {
                 mac: header,
             }],
             altered: header_changed,
+            takes_back,
             ..ErasureRecord::default()
         };
         let mut at = MAGIC.len() + MAC_LEN;
@@ -794,6 +825,15 @@ impl ErasureLog {
                 let mac: [u8; 32] = rest.get(4 + len..4 + len + MAC_LEN)?.try_into().ok()?;
                 (n > 0 && mac == block_mac(key, &prev, word, body)).then_some((n, word, body, mac))
             });
+            if let Some((_, word, ..)) = block
+                && word & TAKEN_BACK != 0
+                && !takes_back
+            {
+                // Such a block is written only after the magic that says
+                // so: the magic was changed.
+                record.altered = true;
+                break;
+            }
             let Some((n, word, body, mac)) = block else {
                 // A block that is all there but does not authenticate was
                 // changed; a short one, or zeros, is a crash's torn append.
@@ -926,8 +966,16 @@ mod tests {
         let e = Envelope::new(SecretKey::generate());
         let mut log = ErasureLog::create(&path, &e).unwrap();
         log.append(&[[1; 16], [2; 16]]).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        assert!(before.starts_with(MAGIC));
         let back = log.take_back(&[[2; 16]]).unwrap();
         assert_eq!(log.all(), &HashSet::from([[1; 16]]));
+        // The first block taking prints back changes the magic, so a
+        // binary that cannot read such blocks refuses the record; nothing
+        // before it changes.
+        let after = std::fs::read(&path).unwrap();
+        assert!(after.starts_with(MAGIC_TAKING_BACK));
+        assert_eq!(after[MAGIC.len()..before.len()], before[MAGIC.len()..]);
         let read = ErasureLog::read(&path, &e).unwrap();
         assert_eq!(read.prints, HashSet::from([[1; 16]]));
         assert!(read.reaches(&back) && !read.torn_tail && !read.altered);

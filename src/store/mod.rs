@@ -662,6 +662,8 @@ struct Carried<'a> {
     new: Vec<envelope::Fingerprint>,
     /// Whether its transaction made it (or may have).
     made: bool,
+    /// Whether its transaction's answer was lost: made or not, unknown.
+    unsure: bool,
 }
 
 impl<'a> Carried<'a> {
@@ -684,6 +686,7 @@ impl<'a> Carried<'a> {
             meta: None,
             new: Vec::new(),
             made: false,
+            unsure: false,
         }
     }
 
@@ -696,6 +699,7 @@ impl<'a> Carried<'a> {
             meta: None,
             new: Vec::new(),
             made: false,
+            unsure: false,
         }
     }
 
@@ -717,12 +721,16 @@ impl<'a> Carried<'a> {
     /// told so: the record takes back what it appended for it
     /// ([`envelope::ErasureLog::take_back`]), so that no merge, import or
     /// restore makes it later. Dropped unsettled (an error before its
-    /// transaction ran), it was not made either.
+    /// transaction ran), it was not made either. Perhaps committed, it is
+    /// settled by the next merge, which takes it back if the database does
+    /// not carry it (its transaction did not commit) — while the process
+    /// runs; after a restart the record goes on naming it.
     fn settle<T>(mut self, answer: Result<T, StoreError>) -> Result<T, StoreError> {
         self.made = match &answer {
             Ok(_) => true,
             Err(e) => e.may_have_been_kept(),
         };
+        self.unsure = answer.is_err() && self.made;
         answer
     }
 }
@@ -732,7 +740,9 @@ impl Drop for Carried<'_> {
         let Some(log) = self.record.as_mut() else {
             return;
         };
-        if !self.made && !self.new.is_empty() {
+        if self.unsure {
+            log.unsettled.extend(self.new.iter().copied());
+        } else if !self.made && !self.new.is_empty() {
             match log.take_back(&self.new) {
                 Ok(mark) => {
                     if let Some(meta) = self.meta {
@@ -1449,7 +1459,11 @@ impl Store {
             new.dedup();
             if !new.is_empty() {
                 let mark = log.append(&new)?;
-                live.t.meta.insert(ERASURE_MARK, &mark.bytes()[..])?;
+                if let Err(e) = live.t.meta.insert(ERASURE_MARK, &mark.bytes()[..]) {
+                    // Not made: what was appended for it is taken back.
+                    let _ = log.take_back(&new);
+                    return Err(e);
+                }
             }
             Ok::<_, StoreError>(new)
         })();
@@ -1484,20 +1498,19 @@ impl Store {
             return Ok(0);
         }
         let envelope = &self.shared.envelope;
-        let lacking_there: Vec<envelope::Fingerprint> = {
+        let lacking_there: Vec<envelope::Fingerprint> = self.with(|live| {
             // Held, here and in the file, so that no erasure is under way
             // (appended, and not yet made or taken back) while the record
-            // and the database are read and compared.
+            // and the database are read and compared; taken inside the
+            // live database's lock, as an erasure takes them.
             let mut log = self.erasures();
             log.hold()?;
-            let merged = self
-                .with(|live| carried_in(&live.t, envelope))
-                .and_then(|carried| {
-                    Self::merge_into(&mut log, &carried.unwrap_or_default(), envelope)
-                });
+            let merged = carried_in(&live.t, envelope).and_then(|carried| {
+                Self::merge_into(&mut log, &carried.unwrap_or_default(), envelope)
+            });
             log.let_go();
-            merged?
-        };
+            merged
+        })?;
         if lacking_there.is_empty() {
             return Ok(0);
         }
@@ -1523,6 +1536,19 @@ impl Store {
         envelope: &Envelope,
     ) -> Result<Vec<envelope::Fingerprint>, StoreError> {
         log.catch_up(envelope)?;
+        // An erasure whose answer was lost committed exactly if the
+        // database carries its entries (written in its transaction): one
+        // it does not carry was not made, and is taken back.
+        let not_made: Vec<_> = log
+            .unsettled
+            .iter()
+            .filter(|p| !carried.contains(*p) && log.all().contains(*p))
+            .copied()
+            .collect();
+        if !not_made.is_empty() {
+            log.take_back(&not_made)?;
+        }
+        log.unsettled.clear();
         let mut lacking_here: Vec<_> = carried
             .iter()
             .filter(|p| !log.all().contains(*p))
@@ -1878,6 +1904,34 @@ mod tests {
             let want = if path.is_dir() { 0o700 } else { 0o600 };
             assert_eq!(mode(&path), want, "{}", path.display());
         }
+    }
+
+    /// A merge settles the erasures whose transaction's answer was lost:
+    /// one the database does not carry did not commit and is taken back,
+    /// one it carries stays; an entry the database lacks that was never
+    /// unsettled is one the database lost, to be applied again.
+    #[test]
+    fn a_merge_takes_back_an_unsure_erasure_the_database_does_not_carry() {
+        let dir = temp_dir("unsettled");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(ERASURES_FILE);
+        let e = Envelope::new(SecretKey::generate());
+        let mut log = ErasureLog::create(&path, &e).unwrap();
+        log.append(&[[1; 16], [2; 16], [3; 16]]).unwrap();
+        log.unsettled = vec![[2; 16], [3; 16]];
+        let carried = HashSet::from([[1; 16], [3; 16]]);
+        let lacking = Store::merge_into(&mut log, &carried, &e).unwrap();
+        assert!(lacking.is_empty(), "{lacking:?}");
+        let kept = HashSet::from([[1; 16], [3; 16]]);
+        assert_eq!(log.all(), &kept);
+        assert_eq!(ErasureLog::read(&path, &e).unwrap().prints, kept);
+        assert!(log.unsettled.is_empty());
+        log.append(&[[4; 16]]).unwrap();
+        assert_eq!(
+            Store::merge_into(&mut log, &carried, &e).unwrap(),
+            vec![[4; 16]]
+        );
+        assert!(log.all().contains(&[4; 16]));
     }
 
     /// A rewrite copies while others carry on: every save made during the

@@ -608,7 +608,6 @@ impl Store {
             if let Some(earlier) = live.t.superseded.get(rk)? {
                 prints.extend(split_prints(&earlier));
             }
-            let carried = self.erase(live, &prints)?;
             let counter = self.counter(live, author)?;
             let next = Counter {
                 last: counter.last,
@@ -619,6 +618,9 @@ impl Store {
                 .data_key(live, author, false)?
                 .and_then(|key| self.open_record(&key, &rk, &old).ok())
                 .map_or_else(Vec::new, |r| count_changes(Some(&r), None));
+            // Last before the transaction: the record is held from here
+            // until it is settled.
+            let carried = self.erase(live, &prints)?;
             let pending = now.timestamp().to_be_bytes();
             let done = (
                 &live.t.reflections,
