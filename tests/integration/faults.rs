@@ -198,30 +198,30 @@ struct Session {
 
 /// How one run of the binary ended.
 #[derive(Debug, Clone)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(super) struct Out {
+    pub(super) code: i32,
+    pub(super) stdout: String,
+    pub(super) stderr: String,
 }
 
 impl Out {
-    fn words(&self) -> String {
+    pub(super) fn words(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
 }
 
 /// Runs the binary, as `nobody` when the tests run as root.
-struct Runner {
-    bin: PathBuf,
-    cwd: PathBuf,
-    as_user: Option<u32>,
-    api_url: String,
+pub(super) struct Runner {
+    pub(super) bin: PathBuf,
+    pub(super) cwd: PathBuf,
+    pub(super) as_user: Option<u32>,
+    pub(super) api_url: String,
     /// How many times the binary ran.
-    runs: AtomicUsize,
+    pub(super) runs: AtomicUsize,
 }
 
 impl Runner {
-    fn run(&self, args: &[String], stdin: &str, env: &[(&str, String)]) -> Out {
+    pub(super) fn run(&self, args: &[String], stdin: &str, env: &[(&str, String)]) -> Out {
         use std::io::Write;
         self.runs.fetch_add(1, Ordering::Relaxed);
         let mut command = Command::new(&self.bin);
@@ -277,7 +277,7 @@ impl Runner {
     }
 }
 
-fn s(p: &Path) -> String {
+pub(super) fn s(p: &Path) -> String {
     p.to_str().expect("utf-8 path").to_string()
 }
 
@@ -286,7 +286,7 @@ fn s(p: &Path) -> String {
 
 /// One entry of a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Node {
+pub(super) enum Node {
     File(Vec<u8>),
     /// A file the test cannot read (only when not root): its size.
     Unreadable(u64),
@@ -296,16 +296,16 @@ enum Node {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
-    node: Node,
-    mode: u32,
-    uid: u32,
+pub(super) struct Entry {
+    pub(super) node: Node,
+    pub(super) mode: u32,
+    pub(super) uid: u32,
 }
 
-type Snapshot = BTreeMap<PathBuf, Entry>;
+pub(super) type Snapshot = BTreeMap<PathBuf, Entry>;
 
 /// Every entry under `root` (not `root` itself), links not followed.
-fn snap(root: &Path) -> Snapshot {
+pub(super) fn snap(root: &Path) -> Snapshot {
     let mut out = Snapshot::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -357,7 +357,12 @@ fn describe(node: &Node) -> String {
 
 /// What differs between two snapshots (at most a few lines), leaving out
 /// the names in `ignore`; with `meta`, modes and owners count too.
-fn differences(before: &Snapshot, after: &Snapshot, ignore: &[&str], meta: bool) -> Vec<String> {
+pub(super) fn differences(
+    before: &Snapshot,
+    after: &Snapshot,
+    ignore: &[&str],
+    meta: bool,
+) -> Vec<String> {
     let skip = |p: &Path| ignore.iter().any(|i| p == Path::new(i));
     let mut out = Vec::new();
     for (path, a) in before {
@@ -406,7 +411,7 @@ fn losses(before: &Snapshot, after: &Snapshot) -> Vec<String> {
 }
 
 /// Copies a tree, keeping modes; links are copied as links.
-fn copy_tree(from: &Path, to: &Path) {
+pub(super) fn copy_tree(from: &Path, to: &Path) {
     let meta = std::fs::symlink_metadata(from).expect("source");
     if meta.file_type().is_symlink() {
         let target = std::fs::read_link(from).expect("link");
@@ -423,7 +428,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn chown_tree(path: &Path, uid: u32) {
+pub(super) fn chown_tree(path: &Path, uid: u32) {
     std::os::unix::fs::lchown(path, Some(uid), Some(uid)).expect("chown");
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
         for entry in std::fs::read_dir(path).expect("read dir").flatten() {
@@ -432,7 +437,7 @@ fn chown_tree(path: &Path, uid: u32) {
     }
 }
 
-fn set_modes(path: &Path, file: u32, dir: u32) {
+pub(super) fn set_modes(path: &Path, file: u32, dir: u32) {
     let meta = std::fs::symlink_metadata(path).expect("meta");
     if meta.is_dir() {
         for entry in std::fs::read_dir(path).expect("read dir").flatten() {
@@ -445,7 +450,7 @@ fn set_modes(path: &Path, file: u32, dir: u32) {
 }
 
 /// Removes a tree whatever its modes (for a test not running as root).
-fn remove_tree(path: &Path) {
+pub(super) fn remove_tree(path: &Path) {
     fn open_up(p: &Path) {
         if let Ok(m) = std::fs::symlink_metadata(p)
             && m.is_dir()
@@ -464,7 +469,7 @@ fn remove_tree(path: &Path) {
     }
 }
 
-fn is_root() -> bool {
+pub(super) fn is_root() -> bool {
     // SAFETY: geteuid takes no arguments and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }
@@ -831,7 +836,7 @@ const DAMAGE_WORDS: [&str; 11] = [
     "corrupt",
 ];
 
-fn damage_words(words: &str) -> Option<&'static str> {
+pub(super) fn damage_words(words: &str) -> Option<&'static str> {
     let words: String = words
         .lines()
         .filter(|l| !l.contains("cannot reach Discord"))
@@ -849,7 +854,7 @@ static ADVICE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Whether the words say what to do.
-fn says_what_to_do(words: &str) -> bool {
+pub(super) fn says_what_to_do(words: &str) -> bool {
     words.contains("companion db ") || ADVICE.is_match(words)
 }
 
@@ -998,7 +1003,7 @@ fn normalise(words: &str, paths: &Paths) -> String {
 /// Numbers that differ from case to case (counts, times, generations, blob
 /// names) become `N`; the ones that say what happened (`os error 13`,
 /// `UTF-8`, a mode `000 → 600`) stay.
-fn anonymise_numbers(text: &str) -> String {
+pub(super) fn anonymise_numbers(text: &str) -> String {
     static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[0-9]+").expect("regex"));
     let mut out = String::new();
     let mut at = 0;
@@ -1346,7 +1351,7 @@ impl CaseRun<'_> {
 
 /// `chmod -R u+rwX DIR`, as the operator the words ask it of would: the
 /// owner's bits added, nothing else changed, links never followed.
-fn give_access(dir: &Path) {
+pub(super) fn give_access(dir: &Path) {
     fn add(path: &Path) {
         let Ok(meta) = std::fs::symlink_metadata(path) else {
             return;
@@ -1937,6 +1942,6 @@ fn memory_dir() -> Option<PathBuf> {
 }
 
 /// Whether `words` say the key given is not this database's.
-fn calls_the_key_wrong(words: &str) -> bool {
+pub(super) fn calls_the_key_wrong(words: &str) -> bool {
     words.contains("does not open the database") || words.contains("belongs to another database")
 }

@@ -12,6 +12,7 @@ mod durability;
 mod failover;
 mod fake_discord;
 mod faults;
+mod faults_pg;
 mod guide;
 mod guide_discord;
 mod hostile;
