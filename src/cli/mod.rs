@@ -685,6 +685,14 @@ fn db_postgres(
                     "restored into the PostgreSQL database: it now holds the backup's records ({}), in place of what it held before",
                     r.summary()
                 );
+                if let Some((path, made)) = &r.chosen {
+                    text.push_str(&format!(
+                        "\nthe backup: {}, the newest automatic one in {}, made {} (anything saved after that is no longer in the database)",
+                        path.display(),
+                        data_dir.display(),
+                        made.format("%Y-%m-%d %H:%M UTC")
+                    ));
+                }
                 text.push_str(&erased_note(r.erased));
                 for p in &r.problems {
                     text.push_str(&format!("\nproblem: {p}"));

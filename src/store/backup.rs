@@ -58,6 +58,9 @@ pub struct Report {
     pub problems: Vec<String>,
     /// What to do about the problems `db check` found, when there are any.
     pub next_step: Option<String>,
+    /// The automatic backup a restore chose, and when it was made, when
+    /// none was named.
+    pub chosen: Option<(PathBuf, DateTime<Utc>)>,
 }
 
 impl Report {
@@ -789,9 +792,16 @@ impl Store {
             records_of_live(live)
         })?;
         let n = write_file(&records, &self.shared.envelope, path, Utc::now())?;
+        let reflections = records
+            .get(trees::REFLECTIONS.as_bytes())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let members: HashSet<&[u8]> = reflections.iter().filter_map(|(k, _)| k.get(..8)).collect();
         Ok(Report {
             trees: records.len(),
             records: n,
+            reflections: reflections.len(),
+            members: members.len(),
             ..Report::default()
         })
     }
@@ -1062,7 +1072,7 @@ impl Store {
         without_erasures: bool,
     ) -> Result<(Store, Report), StoreError> {
         let envelope = pg_key(key)?;
-        disk::create_private_dir(dir)?;
+        disk::prepare_local_dir(dir)?;
         let pg = super::Pg::connect(opts, envelope.master())?;
         let t = Trees::open_pg(&pg)?;
         let held = rows_held(&t)?;
@@ -1117,19 +1127,17 @@ pub fn restore_postgres(
     without_erasures: bool,
 ) -> Result<Report, StoreError> {
     let envelope = pg_key(key)?;
-    let newest;
-    let from = match from {
-        Some(from) => from,
+    disk::prepare_local_dir(dir)?;
+    let (from, chosen) = match from {
+        Some(from) => (from.to_path_buf(), None),
         None => {
-            newest = newest_readable(dir, &envelope)?
-                .map(|(_, path, _)| path)
-                .ok_or(StoreError::NotForPostgres(
-                    POSTGRES_HAS_NO_AUTOMATIC_BACKUPS,
-                ))?;
-            &newest
+            let (at, path, _) = newest_readable(dir, &envelope)?.ok_or(
+                StoreError::NotForPostgres(POSTGRES_HAS_NO_AUTOMATIC_BACKUPS),
+            )?;
+            (path.clone(), Some((path, at)))
         }
     };
-    disk::create_private_dir(dir)?;
+    let from = from.as_path();
     let pg = super::Pg::connect(opts, envelope.master())?;
     let t = Trees::open_pg(&pg)?;
     let wrong_key = |e| match e {
@@ -1198,6 +1206,7 @@ pub fn restore_postgres(
     let mut report = store.check()?;
     store.close(Utc::now())?;
     report.erased = left_out;
+    report.chosen = chosen;
     Ok(report)
 }
 

@@ -1131,6 +1131,19 @@ fn check_one(dir: &Path, path: &Path, meta: &fs::Metadata, me: u32) -> Result<()
     Ok(())
 }
 
+/// A PostgreSQL store's local data directory (its erasure record and its
+/// automatic backups): an existing one is checked as a sled data directory
+/// is ([`check_entries`]: its owner, its entries' owners and access, no link
+/// where the store keeps a file), so a refusal names the file and what to
+/// do, before anything is written in it; then it is created, or tightened,
+/// by [`create_private_dir`].
+pub(super) fn prepare_local_dir(dir: &Path) -> Result<(), StoreError> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+        check_entries(dir)?;
+    }
+    create_private_dir(dir)
+}
+
 /// Creates `dir` with mode 0700 (on Unix), or checks an existing one is a
 /// directory and tightens it and the store's own files in it. A link in
 /// the store's place is refused, never followed.

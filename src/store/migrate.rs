@@ -198,7 +198,7 @@ fn copy_into(
             compared
         }
         Target::Postgres(pg, t) => {
-            disk::create_private_dir(dir)?;
+            disk::prepare_local_dir(dir)?;
             t.meta.insert(MIGRATING, [1])?;
             disk::write_atomically(dir, ERASURES_FILE, erasure_bytes).map_err(io(dir))?;
             let meta = records

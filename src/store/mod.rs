@@ -1134,7 +1134,7 @@ impl Store {
         create: bool,
     ) -> Result<Store, StoreError> {
         let key = key.ok_or_else(pg_key_missing)?;
-        disk::create_private_dir(dir)?;
+        disk::prepare_local_dir(dir)?;
         let envelope = Envelope::new(key);
         let pg = Pg::connect(opts, envelope.master())?;
         let t = Trees::open_pg(&pg)?;

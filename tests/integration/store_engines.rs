@@ -1127,8 +1127,15 @@ fn on_postgres_the_upkeep_keeps_daily_backups_that_erasure_reaches_and_restore_u
     save(&store, 151, "after the backups");
     store.close(Utc::now()).unwrap();
     drop(store);
-    practice_companion::store::restore_postgres(&opts, &dir, Some(master()), None, false)
-        .expect("the newest automatic backup restored");
+    let newest = backups().pop();
+    let report =
+        practice_companion::store::restore_postgres(&opts, &dir, Some(master()), None, false)
+            .expect("the newest automatic backup restored");
+    assert_eq!(
+        report.chosen.map(|(path, _)| path),
+        newest,
+        "the report names the backup it chose"
+    );
     let store = pg_store(&db, &dir, &key).expect("opens");
     assert_eq!(texts(&store, 151), ["kept"], "as the newest backup held it");
     store.close(Utc::now()).unwrap();
