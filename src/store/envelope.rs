@@ -390,6 +390,10 @@ pub struct ErasureLog {
     /// lost (they may have been made, or not), until a PostgreSQL merge
     /// settles them (`Store::merge_erasures`). Kept in memory only.
     pub unsettled: Vec<Fingerprint>,
+    /// Fingerprints to take back whose taking back could not be written
+    /// (a failing disk): written before anything else the next time the
+    /// record is held ([`ErasureLog::hold`]). Kept in memory only.
+    owed: Vec<Fingerprint>,
 }
 
 /// What an erasure record holds, read and verified.
@@ -564,6 +568,7 @@ impl ErasureLog {
             file,
             key,
             unsettled: Vec::new(),
+            owed: Vec::new(),
             record: ErasureRecord {
                 marks: vec![Mark {
                     count: 0,
@@ -614,6 +619,7 @@ impl ErasureLog {
             key: envelope.erasure.clone(),
             record,
             unsettled: Vec::new(),
+            owed: Vec::new(),
         })
     }
 
@@ -634,12 +640,32 @@ impl ErasureLog {
     /// transaction is settled, and while it merges: so no process ever
     /// takes another's erasure still under way (which may yet be taken
     /// back) for one made. Let go by [`ErasureLog::let_go`], or when the
-    /// process ends.
-    pub fn hold(&self) -> Result<(), StoreError> {
+    /// process ends. A taking back still owed is written first; if it
+    /// cannot be, the record is not held and nothing may go on.
+    pub fn hold(&mut self) -> Result<(), StoreError> {
         self.file.lock().map_err(|source| StoreError::File {
             path: self.path.clone(),
             source,
-        })
+        })?;
+        if !self.owed.is_empty() {
+            let owed = std::mem::take(&mut self.owed);
+            if let Err(e) = self.take_back(&owed) {
+                self.owed = owed;
+                self.let_go();
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes `prints` back in memory at once, and owes the block that
+    /// takes them back in the file, written at the next
+    /// [`ErasureLog::hold`] (for when writing it failed).
+    pub fn owe_back(&mut self, prints: &[Fingerprint]) {
+        for p in prints {
+            self.record.prints.remove(p);
+        }
+        self.owed.extend_from_slice(prints);
     }
 
     /// Lets go of [`ErasureLog::hold`].
@@ -992,6 +1018,28 @@ mod tests {
             ErasureLog::read(&path, &e).unwrap().prints,
             HashSet::from([[2; 16]])
         );
+    }
+
+    /// A taking back that could not be written is owed: the prints are
+    /// taken back in memory at once, and the block is written before
+    /// anything else the next time the record is held.
+    #[test]
+    fn a_taking_back_owed_is_written_when_the_record_is_next_held() {
+        let dir = super::super::tests::temp_dir("erasures-owed");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(ERASURES_FILE);
+        let e = Envelope::new(SecretKey::generate());
+        let mut log = ErasureLog::create(&path, &e).unwrap();
+        log.append(&[[1; 16], [2; 16]]).unwrap();
+        log.owe_back(&[[2; 16]]);
+        assert_eq!(log.all(), &HashSet::from([[1; 16]]));
+        let both = HashSet::from([[1; 16], [2; 16]]);
+        assert_eq!(ErasureLog::read(&path, &e).unwrap().prints, both);
+        log.hold().unwrap();
+        log.let_go();
+        let read = ErasureLog::read(&path, &e).unwrap();
+        assert_eq!(read.prints, HashSet::from([[1; 16]]));
+        assert!(read.reaches(&log.record().mark()));
     }
 
     /// Every way of changing the record is found: a flipped bit anywhere, a

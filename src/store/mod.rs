@@ -751,10 +751,13 @@ impl Drop for Carried<'_> {
                         let _ = meta.insert(ERASURE_MARK, &mark.bytes()[..]);
                     }
                 }
-                Err(e) => tracing::error!(
-                    error = %e,
-                    "an erasure that was not made could not be taken back from the erasure record; a merge, import or restore may still make it"
-                ),
+                Err(e) => {
+                    tracing::error!(
+                        error = %e,
+                        "an erasure that was not made could not be taken back from the erasure record yet; it is taken back before the record is used again"
+                    );
+                    log.owe_back(&self.new);
+                }
             }
         }
         log.let_go();
