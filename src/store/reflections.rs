@@ -632,6 +632,23 @@ impl Store {
             )
                 .transaction(|(r, sums, c, meta, g, sup)| {
                     carried.write(meta)?;
+                    // Counted from the counter as it is now, and only if the
+                    // reflection is still there: the upkeep healing a
+                    // database put back may have removed it meanwhile.
+                    let there = r.get(&rk[..])?.is_some();
+                    let now_held = c.get(&member_key(author)[..])?;
+                    let next = match now_held.as_deref() {
+                        Some(b) if b.len() == 16 => {
+                            let at = |i: usize| {
+                                u64::from_be_bytes(b[i..i + 8].try_into().unwrap_or_default())
+                            };
+                            Counter {
+                                last: at(0).max(next.last),
+                                count: at(8).saturating_sub(u64::from(there)),
+                            }
+                        }
+                        _ => next,
+                    };
                     r.remove(&rk[..])?;
                     sums.remove(&rk[..])?;
                     sup.remove(&rk[..])?;
