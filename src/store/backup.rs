@@ -1107,6 +1107,9 @@ impl Store {
 /// Why `db restore` on PostgreSQL needs `--from`.
 pub const POSTGRES_HAS_NO_AUTOMATIC_BACKUPS: &str = "there is no automatic backup in this data directory that opens with the key: on PostgreSQL they are written by the process that runs the upkeep (a bot alone, or the one running shard 0), into its own data directory, once a day. Give the data directory of that process with --data-dir, or a backup made by `companion db export` with --from FILE (the server's own backups, made with pg_dump or pg_basebackup, are restored with the server's tools; the erasure record in the data directory is applied again when the store next opens).";
 
+/// Why `db restore --without-erasures` on PostgreSQL needs `--from`.
+pub const POSTGRES_WITHOUT_ERASURES_NEEDS_FROM: &str = "on PostgreSQL, `companion db restore --without-erasures` puts a backup you name with --from FILE in place of every record; it is not how a damaged erasure record is mended, since the database carries the record's entries: move the damaged record aside and start again, and a new one is made from them.";
+
 /// Why `db salvage` is not for PostgreSQL.
 pub const POSTGRES_NEEDS_NO_SALVAGE: &str = "`companion db salvage` rebuilds a sled database from what still reads of its damaged files; a PostgreSQL server keeps its own files whole (its write-ahead log replayed after a crash, and page checksums where they are on), so there is nothing of that kind to salvage. To go back to a backup, use `companion db restore --from FILE`.";
 
@@ -1130,6 +1133,14 @@ pub fn restore_postgres(
     disk::prepare_local_dir(dir)?;
     let (from, chosen) = match from {
         Some(from) => (from.to_path_buf(), None),
+        // Rolling the database back to the newest automatic backup to
+        // mend a damaged local record would lose up to a day's saves: a
+        // record is mended otherwise (`StoreError::LocalErasureRecord`).
+        None if without_erasures => {
+            return Err(StoreError::NotForPostgres(
+                POSTGRES_WITHOUT_ERASURES_NEEDS_FROM,
+            ));
+        }
         None => {
             let (at, path, _) = newest_readable(dir, &envelope)?.ok_or(
                 StoreError::NotForPostgres(POSTGRES_HAS_NO_AUTOMATIC_BACKUPS),
@@ -1175,7 +1186,7 @@ pub fn restore_postgres(
             Some(log.record().clone())
         }
         Err(StoreError::ErasureRecord { .. }) if without_erasures => None,
-        Err(e) => return Err(e),
+        Err(e) => return Err(super::local_record_error(dir, e)),
     };
     let mut records = read_backup(from, &envelope)?;
     // The backup's mark names a place in the record of the process that

@@ -640,27 +640,34 @@ impl ErasureLog {
     /// transaction is settled, and while it merges: so no process ever
     /// takes another's erasure still under way (which may yet be taken
     /// back) for one made. Let go by [`ErasureLog::let_go`], or when the
-    /// process ends. A taking back still owed is written first; if it
-    /// cannot be, the record is not held and nothing may go on.
-    pub fn hold(&mut self) -> Result<(), StoreError> {
+    /// process ends.
+    pub fn hold(&self) -> Result<(), StoreError> {
         self.file.lock().map_err(|source| StoreError::File {
             path: self.path.clone(),
             source,
-        })?;
-        if !self.owed.is_empty() {
-            let owed = std::mem::take(&mut self.owed);
-            if let Err(e) = self.take_back(&owed) {
-                self.owed = owed;
-                self.let_go();
-                return Err(e);
-            }
+        })
+    }
+
+    /// Writes a taking back still owed ([`ErasureLog::owe_back`]): called
+    /// while the record is held, after taking in what other processes
+    /// appended ([`ErasureLog::catch_up`]), before anything else is
+    /// written or compared; if it cannot be written, nothing may go on.
+    pub fn pay_owed(&mut self) -> Result<(), StoreError> {
+        if self.owed.is_empty() {
+            return Ok(());
+        }
+        let owed = std::mem::take(&mut self.owed);
+        if let Err(e) = self.take_back(&owed) {
+            self.owed = owed;
+            return Err(e);
         }
         Ok(())
     }
 
     /// Takes `prints` back in memory at once, and owes the block that
-    /// takes them back in the file, written at the next
-    /// [`ErasureLog::hold`] (for when writing it failed).
+    /// takes them back in the file, written by [`ErasureLog::pay_owed`]
+    /// the next time the record is used (for when writing it failed). Owed
+    /// in memory only: a process that stops first leaves them named.
     pub fn owe_back(&mut self, prints: &[Fingerprint]) {
         for p in prints {
             self.record.prints.remove(p);
@@ -1021,10 +1028,10 @@ mod tests {
     }
 
     /// A taking back that could not be written is owed: the prints are
-    /// taken back in memory at once, and the block is written before
-    /// anything else the next time the record is held.
+    /// taken back in memory at once, and the block is written when the
+    /// record is next used.
     #[test]
-    fn a_taking_back_owed_is_written_when_the_record_is_next_held() {
+    fn a_taking_back_owed_is_written_when_the_record_is_next_used() {
         let dir = super::super::tests::temp_dir("erasures-owed");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(ERASURES_FILE);
@@ -1035,8 +1042,7 @@ mod tests {
         assert_eq!(log.all(), &HashSet::from([[1; 16]]));
         let both = HashSet::from([[1; 16], [2; 16]]);
         assert_eq!(ErasureLog::read(&path, &e).unwrap().prints, both);
-        log.hold().unwrap();
-        log.let_go();
+        log.pay_owed().unwrap();
         let read = ErasureLog::read(&path, &e).unwrap();
         assert_eq!(read.prints, HashSet::from([[1; 16]]));
         assert!(read.reaches(&log.record().mark()));

@@ -221,6 +221,17 @@ pub enum StoreError {
         /// What is wrong with it.
         why: String,
     },
+    /// On PostgreSQL, this process's own erasure record is missing a part,
+    /// damaged or changed; the database carries its entries too.
+    #[error(
+        "the erasure record `{ERASURES_FILE}` in {path} {why}. On PostgreSQL the database carries its entries too, so nothing was opened, nothing was changed, and nothing needs restoring: move the damaged record aside (`mv {path}/{ERASURES_FILE} {path}/damaged-{ERASURES_FILE}`) and start again, and a new record is made from every entry the database carries. Only if the database was put back to an earlier point since this record was last whole, first put the record back from a backup of this directory: an erasure that only it held would otherwise be lost."
+    )]
+    LocalErasureRecord {
+        /// The local data directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// Entries of the erasure record that the PostgreSQL database carries
     /// do not authenticate.
     #[error(
@@ -754,7 +765,7 @@ impl Drop for Carried<'_> {
                 Err(e) => {
                     tracing::error!(
                         error = %e,
-                        "an erasure that was not made could not be taken back from the erasure record yet; it is taken back before the record is used again"
+                        "an erasure that was not made could not be taken back from the erasure record yet; it is taken back when the record is next used, unless the process stops first (then a merge, import or restore may still make it)"
                     );
                     log.owe_back(&self.new);
                 }
@@ -846,14 +857,23 @@ fn open_local_erasures(dir: &Path, envelope: &Envelope) -> Result<ErasureLog, St
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => ErasureLog::create(&path, envelope),
         _ => ErasureLog::open(&path, envelope),
     }
-    .map_err(|e| erasure_record_error(dir, e))?;
+    .map_err(|e| local_record_error(dir, e))?;
     if log.record().altered {
-        return Err(erasure_record_error(
+        return Err(local_record_error(
             dir,
             StoreError::Corrupt("was changed: a part of it does not authenticate".into()),
         ));
     }
     Ok(log)
+}
+
+/// [`erasure_record_error`] for a PostgreSQL store's own record, whose
+/// remedy is not a restore.
+pub(super) fn local_record_error(dir: &Path, e: StoreError) -> StoreError {
+    match erasure_record_error(dir, e) {
+        StoreError::ErasureRecord { path, why } => StoreError::LocalErasureRecord { path, why },
+        other => other,
+    }
 }
 
 /// Every entry of the erasure record the PostgreSQL database of `t`
@@ -1453,6 +1473,7 @@ impl Store {
             if live.t.carried.is_some() {
                 log.catch_up(&self.shared.envelope)?;
             }
+            log.pay_owed()?;
             let mut new: Vec<_> = prints
                 .iter()
                 .filter(|p| !log.all().contains(*p))
@@ -1539,6 +1560,7 @@ impl Store {
         envelope: &Envelope,
     ) -> Result<Vec<envelope::Fingerprint>, StoreError> {
         log.catch_up(envelope)?;
+        log.pay_owed()?;
         // An erasure whose answer was lost committed exactly if the
         // database carries its entries (written in its transaction): one
         // it does not carry was not made, and is taken back.
@@ -1680,19 +1702,35 @@ impl Store {
     ) -> Result<(), StoreError> {
         let erasures_before = self.shared.erasures_made.load(Ordering::SeqCst);
         pg.rewrite_tables()?;
-        // The automatic backups in the local data directory go without
-        // what is erased too.
-        backup::purge(self)?;
         on_step(SwapStep::Removed);
         // An erasure made while a table was rewritten may have left its
         // row behind in it: it waits for the next rewrite.
-        if self.shared.erasures_made.load(Ordering::SeqCst) != erasures_before {
-            return Ok(());
+        if self.shared.erasures_made.load(Ordering::SeqCst) == erasures_before {
+            self.with(|live| {
+                live.t.meta.remove(ERASURE_PENDING)?;
+                self.commit(live)
+            })?;
         }
-        self.with(|live| {
-            live.t.meta.remove(ERASURE_PENDING)?;
-            self.commit(live)
-        })
+        // The automatic backups in the local data directory go without
+        // what is erased too.
+        let _ = self.purge_backups();
+        Ok(())
+    }
+
+    /// Rewrites the local automatic backups of a PostgreSQL store without
+    /// what the erasure record names. A failure (a full disk) is logged,
+    /// not returned: the rest of the upkeep (the tables' rewrite, the
+    /// day's backup) goes on, and the purge is tried again at the next
+    /// rewrite or merge. Whether it was done.
+    fn purge_backups(&self) -> bool {
+        match backup::purge(self) {
+            Ok(()) => true,
+            Err(e) => {
+                self.shared.purged_at.store(u64::MAX, Ordering::SeqCst);
+                tracing::error!(error = %e, "the automatic backups could not be rewritten without what was erased; tried again at the next upkeep");
+                false
+            }
+        }
     }
 
     fn copy_live(&self, old: &Live) -> Result<Live, StoreError> {
@@ -1741,8 +1779,7 @@ impl Store {
         // without what the record names once it has grown.
         if self.on_postgres() {
             let count = self.erasures().record().mark().count;
-            if self.shared.purged_at.load(Ordering::SeqCst) != count {
-                backup::purge(self)?;
+            if self.shared.purged_at.load(Ordering::SeqCst) != count && self.purge_backups() {
                 self.shared.purged_at.store(count, Ordering::SeqCst);
             }
         }

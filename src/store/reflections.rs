@@ -642,18 +642,23 @@ impl Store {
                             let at = |i: usize| {
                                 u64::from_be_bytes(b[i..i + 8].try_into().unwrap_or_default())
                             };
-                            Counter {
+                            Some(Counter {
                                 last: at(0).max(next.last),
                                 count: at(8).saturating_sub(u64::from(there)),
-                            }
+                            })
                         }
-                        _ => next,
+                        // Gone with the reflection: the member was
+                        // forgotten meanwhile, and keeps no counter.
+                        None if !there => None,
+                        _ => Some(next),
                     };
                     r.remove(&rk[..])?;
                     sums.remove(&rk[..])?;
                     sup.remove(&rk[..])?;
                     apply_counts(g, &counts)?;
-                    c.insert(&member_key(author)[..], &next.bytes()[..])?;
+                    if let Some(next) = next {
+                        c.insert(&member_key(author)[..], &next.bytes()[..])?;
+                    }
                     if meta.get(super::ERASURE_PENDING)?.is_none() {
                         meta.insert(super::ERASURE_PENDING, &pending[..])?;
                     }

@@ -219,17 +219,25 @@ impl Storage {
     }
 }
 
-/// Asserts that a bot on PostgreSQL kept nothing but its erasure record in
-/// its data directory: the records went to the server.
+/// Asserts that a bot on PostgreSQL kept nothing but its erasure record and
+/// its automatic backups (the upkeep's, in `backups/`) in its data
+/// directory: the records went to the server.
 pub fn assert_kept_in_postgres(dir: &std::path::Path) {
     let files = crate::support::files_under(dir);
     let names: Vec<String> = files
         .iter()
         .filter_map(|f| f.file_name()?.to_str().map(str::to_string))
         .collect();
+    let backup = |f: &std::path::PathBuf| {
+        f.parent().and_then(|p| p.file_name()) == Some(std::ffi::OsStr::new("backups"))
+            && f.extension() == Some(std::ffi::OsStr::new("pcbk"))
+    };
     assert!(
-        names.iter().all(|n| n.starts_with("erasures")),
-        "on PostgreSQL the data directory holds only the erasure record: {names:?}"
+        files
+            .iter()
+            .zip(&names)
+            .all(|(f, n)| n.starts_with("erasures") || backup(f)),
+        "on PostgreSQL the data directory holds only the erasure record and the backups: {names:?}"
     );
 }
 

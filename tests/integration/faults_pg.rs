@@ -339,6 +339,8 @@ enum Advice {
     GiveAccess,
     /// Give the faulty entry back to the user who runs the commands.
     TakeBack,
+    /// Move the damaged erasure record aside (the `mv` the words give).
+    MoveAside,
     None,
 }
 
@@ -348,6 +350,9 @@ fn advice(words: &str, export: &Path) -> Advice {
     }
     if words.contains("chmod") {
         return Advice::GiveAccess;
+    }
+    if words.contains("move the damaged record aside") {
+        return Advice::MoveAside;
     }
     if words.contains("chown") {
         return Advice::TakeBack;
@@ -628,11 +633,19 @@ impl CaseRun<'_> {
                         }
                     }
                 }
-                fix @ (Advice::PutBack | Advice::GiveAccess | Advice::TakeBack) => {
+                fix @ (Advice::PutBack
+                | Advice::GiveAccess
+                | Advice::TakeBack
+                | Advice::MoveAside) => {
                     followed += 1;
                     match fix {
                         Advice::PutBack => self.put_back(),
                         Advice::GiveAccess => give_access(&self.data),
+                        Advice::MoveAside => std::fs::rename(
+                            self.data.join("erasures"),
+                            self.data.join("damaged-erasures"),
+                        )
+                        .expect("the record moved aside"),
                         _ => {
                             let uid = self.ctx.runner.as_user.unwrap_or_else(|| {
                                 // SAFETY: getuid has no preconditions.
