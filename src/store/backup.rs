@@ -304,21 +304,7 @@ pub(super) fn without_erased(
 /// Sets each member's counter to how many reflections they have in
 /// `records`, keeping the last number given (numbers are never reused).
 fn recount(records: &mut Records) {
-    let mut counts: BTreeMap<Vec<u8>, (u64, u64)> = BTreeMap::new();
-    for (k, _) in records
-        .get(trees::REFLECTIONS.as_bytes())
-        .into_iter()
-        .flatten()
-    {
-        if let (Some(member), Some(id)) = (
-            k.get(..8),
-            k.get(8..16).and_then(|b| <[u8; 8]>::try_from(b).ok()),
-        ) {
-            let entry = counts.entry(member.to_vec()).or_default();
-            entry.0 = entry.0.max(u64::from_be_bytes(id));
-            entry.1 += 1;
-        }
-    }
+    let mut counts = reflections_by_member(records);
     let counters = records
         .entry(trees::COUNTERS.as_bytes().to_vec())
         .or_default();
@@ -543,7 +529,7 @@ pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
         if without_erased(&mut records, &store.shared.envelope, &erased) == 0 {
             return Ok(0);
         }
-        let highest = highest_kept(&records);
+        let highest = reflections_by_member(&records);
         let mut removed = 0;
         // Reflections removed here, by member: what their counters lose.
         let mut gone: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
@@ -577,7 +563,7 @@ pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
                     }
                     Some(_) if counting => {
                         let lost = gone.get(k.as_slice()).copied().unwrap_or(0);
-                        let highest = highest.get(k.as_slice()).copied().unwrap_or(0);
+                        let highest = highest.get(k.as_slice()).map_or(0, |(h, _)| *h);
                         lower_counter(tree, k, lost, highest)?;
                     }
                     Some(now) if *now != v.as_slice() => {
@@ -599,9 +585,10 @@ pub(super) fn reapply_erasures(store: &Store) -> Result<usize, StoreError> {
     })
 }
 
-/// Each member's highest reflection number in `records`.
-fn highest_kept(records: &Records) -> BTreeMap<Vec<u8>, u64> {
-    let mut highest: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+/// Each member's highest reflection number in `records`, and how many
+/// reflections they have there.
+fn reflections_by_member(records: &Records) -> BTreeMap<Vec<u8>, (u64, u64)> {
+    let mut counts: BTreeMap<Vec<u8>, (u64, u64)> = BTreeMap::new();
     for (k, _) in records
         .get(trees::REFLECTIONS.as_bytes())
         .into_iter()
@@ -611,11 +598,12 @@ fn highest_kept(records: &Records) -> BTreeMap<Vec<u8>, u64> {
             k.get(..8),
             k.get(8..16).and_then(|b| <[u8; 8]>::try_from(b).ok()),
         ) {
-            let at = highest.entry(member.to_vec()).or_default();
-            *at = (*at).max(u64::from_be_bytes(id));
+            let entry = counts.entry(member.to_vec()).or_default();
+            entry.0 = entry.0.max(u64::from_be_bytes(id));
+            entry.1 += 1;
         }
     }
-    highest
+    counts
 }
 
 /// Lowers the count of the counter at `k` by `lost`, from what it holds

@@ -97,7 +97,7 @@ const ERASED_MARKERS: [&str; 4] = [
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Fault {
+pub(super) enum Fault {
     Removed,
     Truncated,
     Flipped,
@@ -107,7 +107,7 @@ enum Fault {
     Unreadable,
 }
 
-const FAULTS: [Fault; 7] = [
+pub(super) const FAULTS: [Fault; 7] = [
     Fault::Removed,
     Fault::Truncated,
     Fault::Flipped,
@@ -118,7 +118,7 @@ const FAULTS: [Fault; 7] = [
 ];
 
 impl Fault {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Fault::Removed => "removed",
             Fault::Truncated => "cut to half",
@@ -477,7 +477,7 @@ pub(super) fn is_root() -> bool {
 // ---------------------------------------------------------------------------
 // The session
 
-fn draft(text: &str) -> Draft {
+pub(super) fn draft(text: &str) -> Draft {
     Draft {
         title: String::new(),
         text: text.into(),

@@ -48,14 +48,13 @@ use std::time::Instant;
 
 use chrono::Utc;
 use practice_companion::Framework;
-use practice_companion::reflections::{Draft, Mode};
 use practice_companion::store::{PgOptions, SecretKey, Store};
 use regex::Regex;
 
 use super::faults::{
-    Node, Out, Runner, Snapshot, anonymise_numbers, calls_the_key_wrong, chown_tree, copy_tree,
-    damage_words, differences, give_access, is_root, remove_tree, s, says_what_to_do, set_modes,
-    snap,
+    FAULTS, Fault, Node, Out, Runner, Snapshot, anonymise_numbers, calls_the_key_wrong, chown_tree,
+    copy_tree, damage_words, differences, draft, give_access, is_root, remove_tree, s,
+    says_what_to_do, set_modes, snap,
 };
 use super::postgres::{self, Database};
 
@@ -95,41 +94,6 @@ fn known(f: &Failure) -> Option<usize> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Fault {
-    Removed,
-    Truncated,
-    Flipped,
-    FlippedEarly,
-    Symlink,
-    OtherOwner,
-    Unreadable,
-}
-
-const FAULTS: [Fault; 7] = [
-    Fault::Removed,
-    Fault::Truncated,
-    Fault::Flipped,
-    Fault::FlippedEarly,
-    Fault::Symlink,
-    Fault::OtherOwner,
-    Fault::Unreadable,
-];
-
-impl Fault {
-    fn name(self) -> &'static str {
-        match self {
-            Fault::Removed => "removed",
-            Fault::Truncated => "cut to half",
-            Fault::Flipped => "byte flipped",
-            Fault::FlippedEarly => "early byte flipped",
-            Fault::Symlink => "link to outside",
-            Fault::OtherOwner => "other owner",
-            Fault::Unreadable => "mode 000",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Cmd {
     Console,
     Check,
@@ -161,17 +125,6 @@ struct Session {
     key_hex: String,
     /// Every file and folder of `data` (relative), with a label for reports.
     entries: Vec<(PathBuf, String)>,
-}
-
-fn draft(text: &str) -> Draft {
-    Draft {
-        title: String::new(),
-        text: text.into(),
-        competences: vec![],
-        model: "free".into(),
-        mode: Mode::Coaching,
-        minutes: None,
-    }
 }
 
 fn open_store(db: &Database, dir: &Path, key_hex: &str) -> Store {
