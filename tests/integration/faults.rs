@@ -241,7 +241,18 @@ impl Runner {
             // std drops the supplementary groups (setgroups(0)) before setuid.
             command.uid(uid).gid(uid);
         }
-        let mut child = command.spawn().expect("the companion binary starts");
+        // A copy of the binary just written may still be open for writing
+        // in a child another test thread is forking: wait for it to exec.
+        let mut tries = 0;
+        let mut child = loop {
+            match command.spawn() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                spawned => break spawned.expect("the companion binary starts"),
+            }
+        };
         let pid = child.id();
         let mut input = child.stdin.take().expect("stdin");
         let stdin = stdin.to_string();
