@@ -561,6 +561,22 @@ impl CaseRun<'_> {
             }
             let next = advice(&last.words(), &export);
             let words = self.normalise(&last.words());
+            // On PostgreSQL `db restore` without `--from` puts the newest
+            // daily backup in place of every record: advice to run it
+            // would cost up to a day of every member's saves.
+            if let Advice::Commands(list) = &next
+                && list
+                    .iter()
+                    .any(|a| a[0] == "restore" && !a.iter().any(|x| x == "--from"))
+            {
+                let ex = self.example("the last run", &last);
+                self.fail(
+                    "2: the advice rolls the whole database back to a daily backup",
+                    words,
+                    ex,
+                );
+                return (true, true);
+            }
             if (next != Advice::None && !seen.insert((format!("{next:?}"), words.clone())))
                 || followed >= MAX_ADVICE
             {
