@@ -685,13 +685,20 @@ fn db_postgres(
                     "restored into the PostgreSQL database: it now holds the backup's records ({}), in place of what it held before",
                     r.summary()
                 );
-                if let Some((path, made)) = &r.chosen {
+                if let Some((path, made, passed_over)) = &r.chosen {
                     text.push_str(&format!(
-                        "\nthe backup: {}, the newest automatic one in {}, made {} (anything saved after that is no longer in the database)",
+                        "\nthe backup: {}, the newest automatic one in {} that opens with the key, made {} (anything saved after that is no longer in the database)",
                         path.display(),
                         data_dir.display(),
                         made.format("%Y-%m-%d %H:%M UTC")
                     ));
+                    if *passed_over > 0 {
+                        text.push_str(&format!(
+                            "; passed over: {passed_over} newer {} that {} not open with the key (damaged, or another key's)",
+                            if *passed_over == 1 { "backup" } else { "backups" },
+                            if *passed_over == 1 { "does" } else { "do" }
+                        ));
+                    }
                 }
                 text.push_str(&erased_note(r.erased));
                 for p in &r.problems {

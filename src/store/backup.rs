@@ -58,9 +58,10 @@ pub struct Report {
     pub problems: Vec<String>,
     /// What to do about the problems `db check` found, when there are any.
     pub next_step: Option<String>,
-    /// The automatic backup a restore chose, and when it was made, when
-    /// none was named.
-    pub chosen: Option<(PathBuf, DateTime<Utc>)>,
+    /// The automatic backup a restore chose, when it was made, and how
+    /// many newer ones it passed over because they do not open with the
+    /// key (damaged, or another key's); when none was named.
+    pub chosen: Option<(PathBuf, DateTime<Utc>, usize)>,
 }
 
 impl Report {
@@ -1133,7 +1134,12 @@ pub fn restore_postgres(
             let (at, path, _) = newest_readable(dir, &envelope)?.ok_or(
                 StoreError::NotForPostgres(POSTGRES_HAS_NO_AUTOMATIC_BACKUPS),
             )?;
-            (path.clone(), Some((path, at)))
+            let passed_over = automatic(dir)?
+                .iter()
+                .filter(|(named, p)| *p != path && *named >= at)
+                .filter(|(_, p)| read_file(p, &envelope).is_err())
+                .count();
+            (path.clone(), Some((path, at, passed_over)))
         }
     };
     let from = from.as_path();

@@ -1132,12 +1132,35 @@ fn on_postgres_the_upkeep_keeps_daily_backups_that_erasure_reaches_and_restore_u
         practice_companion::store::restore_postgres(&opts, &dir, Some(master()), None, false)
             .expect("the newest automatic backup restored");
     assert_eq!(
-        report.chosen.map(|(path, _)| path),
-        newest,
+        report
+            .chosen
+            .map(|(path, _, passed_over)| (path, passed_over)),
+        newest.clone().map(|p| (p, 0)),
         "the report names the backup it chose"
     );
     let store = pg_store(&db, &dir, &key).expect("opens");
     assert_eq!(texts(&store, 151), ["kept"], "as the newest backup held it");
+    store.close(Utc::now()).unwrap();
+    drop(store);
+    // The newest damaged: the one before it is restored, and the report
+    // says one newer was passed over.
+    let newest = newest.expect("a newest backup");
+    let mut bytes = std::fs::read(&newest).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&newest, &bytes).unwrap();
+    let report =
+        practice_companion::store::restore_postgres(&opts, &dir, Some(master()), None, false)
+            .expect("the newest backup that opens restored");
+    assert_eq!(
+        report
+            .chosen
+            .map(|(path, _, passed_over)| (path, passed_over)),
+        Some((first[0].clone(), 1)),
+        "the report names the backup it chose and the one it passed over"
+    );
+    let store = pg_store(&db, &dir, &key).expect("opens");
+    assert_eq!(texts(&store, 151), ["kept"], "as that backup held it");
     store.close(Utc::now()).unwrap();
     let empty = temp_dir("pg-backups", "none-here");
     let before = stored_values(&db);
